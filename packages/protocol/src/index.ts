@@ -1,0 +1,2 @@
+// Public surface of @eddy/protocol.
+export {};

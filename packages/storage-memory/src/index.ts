@@ -1,0 +1,2 @@
+// Public surface of @eddy/storage-memory.
+export {};
