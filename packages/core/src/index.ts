@@ -5,3 +5,8 @@
  */
 export * from "./invariant.ts";
 export * from "./prng.ts";
+export * as partition from "./partition/index.ts";
+export * as producer from "./producer/index.ts";
+export * as group from "./group/index.ts";
+export * as quorum from "./quorum/index.ts";
+export * as controller from "./controller/index.ts";

@@ -1,0 +1,2 @@
+// Filled in by the controller state machine work.
+export {};

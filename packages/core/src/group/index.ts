@@ -1,0 +1,2 @@
+// Filled in by the group state machine work.
+export {};

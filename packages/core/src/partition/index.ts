@@ -1,0 +1,2 @@
+// Filled in by the partition state machine work.
+export {};

@@ -1,0 +1,2 @@
+// Filled in by the producer state machine work.
+export {};

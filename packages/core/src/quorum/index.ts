@@ -1,0 +1,2 @@
+// Filled in by the quorum state machine work.
+export {};
