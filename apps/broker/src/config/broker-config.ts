@@ -1,0 +1,121 @@
+/**
+ * The broker's typed configuration, derived from resolved Kafka properties. Owns the precedence rules
+ * Kafka itself applies between related keys (log.retention.ms > .minutes > .hours, log.dirs > log.dir,
+ * node.id > broker.id) so the rest of the shell reads one plain object with units in its names.
+ */
+import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
+
+export interface Listener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface BrokerConfig {
+  readonly nodeId: number;
+  readonly listener: Listener;
+  readonly advertised: Listener;
+  readonly dataDir: string;
+  readonly storageEngine: "fs" | "memory";
+  readonly partitionCountDefault: number;
+  readonly replicationFactorDefault: number;
+  readonly autoCreateTopicsEnable: boolean;
+  readonly deleteTopicEnable: boolean;
+  readonly minInsyncReplicas: number;
+  readonly uncleanLeaderElectionEnable: boolean;
+  readonly replicaLagMsMax: number;
+  readonly segmentBytesMax: number;
+  readonly rollMs: number;
+  /** -1 keeps data forever, as in Kafka. */
+  readonly retentionMs: number;
+  readonly retentionBytesMax: number;
+  readonly retentionCheckIntervalMs: number;
+  readonly indexIntervalBytes: number;
+  readonly flushIntervalMessages: number;
+  readonly flushIntervalMs: number;
+  readonly messageBytesMax: number;
+  readonly requestBytesMax: number;
+  readonly connectionsMax: number;
+  readonly inflightRequestsMax: number;
+  readonly offsetsRetentionMs: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupSessionTimeoutMsMin: number;
+  readonly groupSessionTimeoutMsMax: number;
+  readonly groupMembersMax: number;
+  readonly producerIdExpirationMs: number;
+}
+
+/** Parses `NAME://host:port` (host may be empty or a bracketed IPv6 address). */
+export function parseListener(text: string, key: string): Listener {
+  const first = text.split(",")[0]?.trim() ?? "";
+  const match = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
+  if (match === null) throw new ConfigError(`${key} must look like PLAINTEXT://host:port, got "${text}"`);
+  const port = Number(match[3]);
+  if (port < 0 || port > 65_535) throw new ConfigError(`${key} port must be 0..65535, got ${port}`);
+  const rawHost = match[2] ?? "";
+  const host = rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost;
+  return { name: match[1] ?? "PLAINTEXT", host: host === "" ? "0.0.0.0" : host, port };
+}
+
+function must(value: number | null, name: string): number {
+  if (value === null) throw new ConfigError(`${name} has no value`);
+  return value;
+}
+
+export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
+  const int = (name: string): number => must(configInt(config, name), name);
+  const nodeIdText = config.entries.get("node.id");
+  const brokerId = configInt(config, "broker.id");
+  const nodeId = nodeIdText?.source === "default" && brokerId !== null && brokerId >= 0 ? brokerId : int("node.id");
+  const listener = parseListener(configText(config, "listeners") ?? "PLAINTEXT://127.0.0.1:9092", "listeners");
+  const advertisedText = configText(config, "advertised.listeners");
+  let advertised = advertisedText === null ? listener : parseListener(advertisedText, "advertised.listeners");
+  // Clients cannot connect to a wildcard address, so advertise loopback when listening everywhere.
+  if (advertised.host === "0.0.0.0" || advertised.host === "::") advertised = { ...advertised, host: "127.0.0.1" };
+  const dataDir = (configText(config, "log.dirs") ?? configText(config, "log.dir") ?? "./data").split(",")[0]!.trim();
+  if (dataDir === "") throw new ConfigError("log.dirs is empty");
+  const hoursToMs = 3_600_000;
+  const retentionMs =
+    configInt(config, "log.retention.ms") ??
+    (configInt(config, "log.retention.minutes") !== null
+      ? int("log.retention.minutes") * 60_000
+      : int("log.retention.hours") * hoursToMs);
+  const rollMs = configInt(config, "log.roll.ms") ?? int("log.roll.hours") * hoursToMs;
+  const sessionMin = int("group.min.session.timeout.ms");
+  const sessionMax = int("group.max.session.timeout.ms");
+  if (sessionMin > sessionMax) {
+    throw new ConfigError("group.min.session.timeout.ms must not exceed group.max.session.timeout.ms");
+  }
+  return {
+    nodeId,
+    listener,
+    advertised,
+    dataDir,
+    storageEngine: configText(config, "eddy.storage.engine") === "memory" ? "memory" : "fs",
+    partitionCountDefault: int("num.partitions"),
+    replicationFactorDefault: int("default.replication.factor"),
+    autoCreateTopicsEnable: configBool(config, "auto.create.topics.enable"),
+    deleteTopicEnable: configBool(config, "delete.topic.enable"),
+    minInsyncReplicas: int("min.insync.replicas"),
+    uncleanLeaderElectionEnable: configBool(config, "unclean.leader.election.enable"),
+    replicaLagMsMax: int("replica.lag.time.max.ms"),
+    segmentBytesMax: int("log.segment.bytes"),
+    rollMs,
+    retentionMs: retentionMs < 0 ? -1 : retentionMs,
+    retentionBytesMax: int("log.retention.bytes"),
+    retentionCheckIntervalMs: int("log.retention.check.interval.ms"),
+    indexIntervalBytes: int("log.index.interval.bytes"),
+    flushIntervalMessages: int("log.flush.interval.messages"),
+    flushIntervalMs: configInt(config, "log.flush.interval.ms") ?? Number.POSITIVE_INFINITY,
+    messageBytesMax: int("message.max.bytes"),
+    requestBytesMax: int("socket.request.max.bytes"),
+    connectionsMax: int("max.connections"),
+    inflightRequestsMax: int("queued.max.requests"),
+    offsetsRetentionMs: int("offsets.retention.minutes") * 60_000,
+    groupInitialRebalanceDelayMs: int("group.initial.rebalance.delay.ms"),
+    groupSessionTimeoutMsMin: sessionMin,
+    groupSessionTimeoutMsMax: sessionMax,
+    groupMembersMax: int("group.max.size"),
+    producerIdExpirationMs: int("producer.id.expiration.ms"),
+  };
+}

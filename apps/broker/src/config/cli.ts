@@ -1,0 +1,112 @@
+/**
+ * The broker's command line: shortcut flags, `--override key=value`, `--config FILE`, and `KAFKA_*`
+ * environment variables, resolved with the precedence flag > env > file > default. Owns turning argv
+ * and the environment into a `BrokerConfig`, or into a `ConfigError` the caller prints without a
+ * stack trace. Reading the config file is the only I/O here.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type BrokerConfig, toBrokerConfig } from "./broker-config.ts";
+import { parseProperties } from "./properties.ts";
+import { ConfigError, type RawSources, type ResolvedConfig, resolveConfig } from "./resolve.ts";
+
+export const usage = `Usage: bun run broker [options]
+
+Options (Kafka property names in brackets; precedence: flag > KAFKA_* env > --config file > default):
+  --host HOST            listen address                   [listeners]         default 127.0.0.1
+  --port PORT            listen port                      [listeners]         default 9092
+  --data-dir DIR         data directory                   [log.dirs]          default ./data
+  --storage fs|memory    storage engine                   [eddy.storage.engine] default fs
+  --node-id N            this node's id                   [node.id]           default 1
+  --config FILE          read a Kafka server.properties file
+  --override KEY=VALUE   set any broker property (repeatable)
+  -h, --help             show this help
+
+Environment: KAFKA_LOG_DIRS=/x sets log.dirs (_ is a dot, __ an underscore, ___ a dash).`;
+
+export interface CliResult {
+  readonly kind: "run" | "help";
+  readonly config: BrokerConfig;
+  readonly resolved: ResolvedConfig;
+}
+
+function listenerWith(base: string, host: string | undefined, port: string | undefined): string {
+  const match = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(base.split(",")[0]?.trim() ?? "");
+  const name = match?.[1] ?? "PLAINTEXT";
+  const h = host ?? match?.[2] ?? "127.0.0.1";
+  const bracketed = h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
+  return `${name}://${bracketed}:${port ?? match?.[3] ?? "9092"}`;
+}
+
+/** Parses argv (without the runtime and script) and the environment into a broker configuration. */
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliResult {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "data-dir": { type: "string" },
+        storage: { type: "string" },
+        "node-id": { type: "string" },
+        config: { type: "string" },
+        override: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${usage}`);
+  }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  const flag = (name: string): string | undefined => {
+    const value = v[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || value === "") throw new ConfigError(`--${name} needs a value`);
+    return value;
+  };
+
+  let file: Map<string, string> | null = null;
+  const filePath = flag("config") ?? null;
+  if (filePath !== null) {
+    let text: string;
+    try {
+      text = readFileSync(filePath, "utf8");
+    } catch (error) {
+      throw new ConfigError(`--config ${filePath}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    try {
+      file = parseProperties(text);
+    } catch (error) {
+      throw new ConfigError(`--config ${filePath}: ${(error as Error).message}`);
+    }
+  }
+
+  const flags: [string, string, string][] = [];
+  for (const item of (v.override as string[] | undefined) ?? []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`--override expects KEY=VALUE, got "${item}"`);
+    flags.push([item.slice(0, eq).trim(), item.slice(eq + 1), `--override ${item}`]);
+  }
+  const port = flag("port");
+  if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError(`--port expects a number, got "${port}"`);
+  const host = flag("host");
+  const dataDir = flag("data-dir");
+  const storage = flag("storage");
+  const nodeId = flag("node-id");
+  if (dataDir !== undefined) flags.push(["log.dirs", dataDir, "--data-dir"]);
+  if (storage !== undefined) flags.push(["eddy.storage.engine", storage, "--storage"]);
+  if (nodeId !== undefined) flags.push(["node.id", nodeId, "--node-id"]);
+
+  const sources: RawSources = { flags, env, file, filePath };
+  let resolved = resolveConfig(sources);
+  if (host !== undefined || port !== undefined) {
+    // The shortcuts edit the listener that the other sources chose, so --port alone keeps the host.
+    const base = resolved.entries.get("listeners")?.text ?? "PLAINTEXT://127.0.0.1:9092";
+    const listeners = listenerWith(base, host, port);
+    resolved = resolveConfig({ ...sources, flags: [...flags, ["listeners", listeners, "--host/--port"]] });
+  }
+  return { kind: v.help === true ? "help" : "run", config: toBrokerConfig(resolved), resolved };
+}

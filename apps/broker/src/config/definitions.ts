@@ -1,0 +1,167 @@
+/**
+ * The broker's configuration keys, with Kafka's names, types and defaults.
+ * Owns the table only: what each key means and how its text is checked. Resolution (which source wins)
+ * lives in `resolve.ts`. Names follow Kafka exactly so a user's `server.properties` works unchanged.
+ */
+
+export type ConfigType = "int" | "long" | "boolean" | "string" | "list" | "enum";
+
+export interface ConfigDefinition {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** Default as Kafka documents it, in text form; `null` means "unset". */
+  readonly defaultText: string | null;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  readonly doc: string;
+}
+
+const i32Max = 2_147_483_647;
+const i64MaxText = "9223372036854775807";
+
+export const configDefinitions: readonly ConfigDefinition[] = [
+  { name: "node.id", type: "int", defaultText: "1", min: 0, max: i32Max, doc: "This node's id." },
+  { name: "broker.id", type: "int", defaultText: null, min: -1, max: i32Max, doc: "Alias of node.id." },
+  {
+    name: "listeners",
+    type: "string",
+    defaultText: "PLAINTEXT://127.0.0.1:9092",
+    doc: "Where the broker listens, as NAME://host:port.",
+  },
+  {
+    name: "advertised.listeners",
+    type: "string",
+    defaultText: null,
+    doc: "Where clients are told to connect; defaults to listeners.",
+  },
+  { name: "log.dirs", type: "string", defaultText: null, doc: "Data directory (first of a list)." },
+  { name: "log.dir", type: "string", defaultText: "./data", doc: "Data directory when log.dirs is unset." },
+  {
+    name: "eddy.storage.engine",
+    type: "enum",
+    defaultText: "fs",
+    values: ["fs", "memory"],
+    doc: "Storage engine: fs keeps data on disk, memory is for throwaway runs.",
+  },
+  { name: "num.partitions", type: "int", defaultText: "1", min: 1, max: 100_000, doc: "Partitions of auto-created topics." },
+  {
+    name: "default.replication.factor",
+    type: "int",
+    defaultText: "1",
+    min: 1,
+    max: 32_767,
+    doc: "Replication factor of auto-created topics.",
+  },
+  { name: "auto.create.topics.enable", type: "boolean", defaultText: "true", doc: "Create unknown topics on Metadata." },
+  { name: "delete.topic.enable", type: "boolean", defaultText: "true", doc: "Allow DeleteTopics." },
+  { name: "min.insync.replicas", type: "int", defaultText: "1", min: 1, max: 32_767, doc: "Replicas needed for acks=all." },
+  {
+    name: "unclean.leader.election.enable",
+    type: "boolean",
+    defaultText: "false",
+    doc: "Allow a leader from outside the ISR.",
+  },
+  { name: "replica.lag.time.max.ms", type: "long", defaultText: "30000", min: 1, doc: "Follower lag before ISR shrink." },
+  { name: "log.segment.bytes", type: "int", defaultText: "1073741824", min: 14, max: i32Max, doc: "Segment size." },
+  { name: "log.roll.ms", type: "long", defaultText: null, min: 1, doc: "Roll a segment after this long." },
+  { name: "log.roll.hours", type: "int", defaultText: "168", min: 1, max: i32Max, doc: "log.roll.ms in hours." },
+  { name: "log.retention.ms", type: "long", defaultText: null, min: -1, doc: "Delete segments older than this." },
+  { name: "log.retention.minutes", type: "int", defaultText: null, min: -1, max: i32Max, doc: "Retention in minutes." },
+  { name: "log.retention.hours", type: "int", defaultText: "168", min: -1, max: i32Max, doc: "Retention in hours." },
+  { name: "log.retention.bytes", type: "long", defaultText: "-1", min: -1, doc: "Retention by partition size." },
+  {
+    name: "log.retention.check.interval.ms",
+    type: "long",
+    defaultText: "300000",
+    min: 1,
+    doc: "How often retention runs.",
+  },
+  { name: "log.index.interval.bytes", type: "int", defaultText: "4096", min: 0, max: i32Max, doc: "Index density." },
+  { name: "log.index.size.max.bytes", type: "int", defaultText: "10485760", min: 4, max: i32Max, doc: "Index file size." },
+  {
+    name: "log.flush.interval.messages",
+    type: "long",
+    defaultText: i64MaxText,
+    min: 1,
+    doc: "fsync after this many messages.",
+  },
+  { name: "log.flush.interval.ms", type: "long", defaultText: null, min: 0, doc: "fsync after this long." },
+  { name: "message.max.bytes", type: "int", defaultText: "1048588", min: 0, max: i32Max, doc: "Largest record batch." },
+  {
+    name: "socket.request.max.bytes",
+    type: "int",
+    defaultText: "104857600",
+    min: 1,
+    max: i32Max,
+    doc: "Largest request frame.",
+  },
+  { name: "max.connections", type: "int", defaultText: "10000", min: 1, max: i32Max, doc: "Open connections limit." },
+  {
+    name: "queued.max.requests",
+    type: "int",
+    defaultText: "500",
+    min: 1,
+    max: 100_000,
+    doc: "In-flight requests per connection.",
+  },
+  { name: "offsets.retention.minutes", type: "int", defaultText: "10080", min: 1, max: i32Max, doc: "Offset expiry." },
+  {
+    name: "group.initial.rebalance.delay.ms",
+    type: "int",
+    defaultText: "3000",
+    min: 0,
+    max: i32Max,
+    doc: "Wait for more members before the first rebalance.",
+  },
+  { name: "group.min.session.timeout.ms", type: "int", defaultText: "6000", min: 0, max: i32Max, doc: "Session min." },
+  { name: "group.max.session.timeout.ms", type: "int", defaultText: "1800000", min: 0, max: i32Max, doc: "Session max." },
+  { name: "group.max.size", type: "int", defaultText: "1000", min: 1, max: i32Max, doc: "Members per group." },
+  {
+    name: "producer.id.expiration.ms",
+    type: "int",
+    defaultText: "86400000",
+    min: 1,
+    max: i32Max,
+    doc: "Forget idle producer ids after this long.",
+  },
+  {
+    name: "process.roles",
+    type: "list",
+    defaultText: "broker,controller",
+    doc: "KRaft roles of this node; a single node is both.",
+  },
+  { name: "controller.quorum.voters", type: "list", defaultText: null, doc: "Controller voters as id@host:port." },
+];
+
+/**
+ * Kafka keys that are valid in a real `server.properties` but mean nothing to Eddy yet; they are
+ * accepted with a notice so an existing file still starts the broker.
+ */
+export const acceptedIgnoredNames: ReadonlySet<string> = new Set([
+  "zookeeper.connect",
+  "zookeeper.connection.timeout.ms",
+  "num.network.threads",
+  "num.io.threads",
+  "num.recovery.threads.per.data.dir",
+  "socket.send.buffer.bytes",
+  "socket.receive.buffer.bytes",
+  "offsets.topic.replication.factor",
+  "offsets.topic.num.partitions",
+  "transaction.state.log.replication.factor",
+  "transaction.state.log.min.isr",
+  "log.cleaner.enable",
+  "log.cleanup.policy",
+  "controller.listener.names",
+  "inter.broker.listener.name",
+  "listener.security.protocol.map",
+  "compression.type",
+  "group.coordinator.rebalance.protocols",
+  "share.coordinator.state.topic.replication.factor",
+  "share.coordinator.state.topic.min.isr",
+  "controller.quorum.bootstrap.servers",
+]);
+
+export const definitionsByName: ReadonlyMap<string, ConfigDefinition> = new Map(
+  configDefinitions.map((d) => [d.name, d]),
+);
