@@ -1,0 +1,174 @@
+/**
+ * The architecture's import rule, checked by reading source files. Imports point down the list
+ * protocol -> core -> storage-memory -> storage-fs -> sim -> broker and never up; sim never touches
+ * the file engine; core never reaches I/O, clocks, randomness, timers, Promises or Effect, and the
+ * protocol codec does no I/O. `bun scripts/import-rule.ts` prints violations and exits non-zero.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+
+export interface Violation {
+  readonly file: string;
+  readonly line: number;
+  readonly rule: string;
+}
+
+/** Which workspace packages each package may import. */
+export const allowedImports: Readonly<Record<string, readonly string[]>> = {
+  "packages/protocol": [],
+  "packages/core": ["@eddy/protocol"],
+  "packages/storage-memory": ["@eddy/protocol", "@eddy/core"],
+  "packages/storage-fs": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
+  "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
+  "apps/broker": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory", "@eddy/storage-fs", "@eddy/sim"],
+};
+
+/** Modules that perform I/O or reach the outside world. */
+const ioModules = /^(node:)?(fs|fs\/promises|net|dgram|http|https|http2|tls|child_process|worker_threads|cluster|dns|readline|os|process|inspector|v8|vm)$|^bun(:.*)?$/;
+
+/** What core may not contain outside tests: ambient time, randomness, timers and asynchrony. */
+const coreForbidden: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bDate\.now\s*\(/, "core reads the clock (Date.now)"],
+  [/\bnew Date\s*\(/, "core reads the clock (new Date)"],
+  [/\bperformance\.now\s*\(/, "core reads the clock (performance.now)"],
+  [/\bprocess\.hrtime\b/, "core reads the clock (process.hrtime)"],
+  [/\bMath\.random\s*\(/, "core draws ambient randomness (Math.random)"],
+  [/\bcrypto\./, "core draws ambient randomness (crypto)"],
+  [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(/, "core sets a timer"],
+  [/\basync\s+(function\b|\(|[A-Za-z_$][\w$]*\s*\()/, "core has an async function"],
+  [/\bPromise\b/, "core uses Promise"],
+  [/\bawait\b/, "core awaits"],
+  [/\bprocess\./, "core touches the process"],
+];
+
+/** Blanks out comments and string contents (keeping line breaks) so code checks see only code. */
+export function stripCommentsAndStrings(source: string, keepStrings: boolean): string {
+  let out = "";
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    if (c === "/" && next === "/") {
+      while (i < source.length && source[i] !== "\n") i++;
+    } else if (c === "/" && next === "*") {
+      i += 2;
+      while (i < source.length && !(source[i] === "*" && source[i + 1] === "/")) {
+        if (source[i] === "\n") out += "\n";
+        i++;
+      }
+      i += 2;
+    } else if (c === '"' || c === "'" || c === "`") {
+      const quote = c;
+      out += c;
+      i++;
+      while (i < source.length && source[i] !== quote) {
+        if (source[i] === "\\") {
+          if (keepStrings) out += source[i]! + (source[i + 1] ?? "");
+          i += 2;
+          continue;
+        }
+        out += source[i] === "\n" ? "\n" : keepStrings ? source[i] : " ";
+        i++;
+      }
+      out += quote;
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+const specifierPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']([^"']+)["']/g;
+
+function lineOf(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function isTestFile(path: string): boolean {
+  return /\.test\.ts$/.test(path) || path.split(sep).includes("test") || path.split(sep).includes("bench");
+}
+
+/** Checks one source file of package `pkg` (a key of `allowedImports`); `path` is for messages. */
+export function checkSource(pkg: string, path: string, source: string): Violation[] {
+  const violations: Violation[] = [];
+  const allowed = allowedImports[pkg];
+  if (allowed === undefined) return [{ file: path, line: 1, rule: `unknown package ${pkg}` }];
+  const withStrings = stripCommentsAndStrings(source, true);
+  for (const match of withStrings.matchAll(specifierPattern)) {
+    const spec = match[1]!;
+    const line = lineOf(withStrings, match.index ?? 0);
+    const workspace = /^@eddy\/([^/]+)/.exec(spec);
+    if (workspace !== null && !allowed.includes(`@eddy/${workspace[1]}`)) {
+      violations.push({ file: path, line, rule: `${pkg} may not import ${spec} (imports point down, never up)` });
+    }
+    if (spec.startsWith(".")) {
+      const target = resolve("/", pkg, relative(pkg, path), "..", spec);
+      if (!target.startsWith(`/${pkg}/`)) {
+        violations.push({ file: path, line, rule: `${spec} reaches outside ${pkg}; import the package by name` });
+      }
+    }
+    if (pkg === "packages/core" || pkg === "packages/protocol") {
+      if (!isTestFile(path) && ioModules.test(spec)) {
+        violations.push({ file: path, line, rule: `${pkg} may not import the I/O module ${spec}` });
+      }
+    }
+    if (pkg === "packages/core" && !isTestFile(path) && /^effect(\/|$)|^@effect\//.test(spec)) {
+      violations.push({ file: path, line, rule: "core may not use Effect: it is plain functions" });
+    }
+  }
+  if (pkg === "packages/core" && !isTestFile(path)) {
+    const code = stripCommentsAndStrings(source, false);
+    for (const [pattern, rule] of coreForbidden) {
+      const global = new RegExp(pattern.source, "g");
+      for (const match of code.matchAll(global)) {
+        violations.push({ file: path, line: lineOf(code, match.index ?? 0), rule });
+      }
+    }
+  }
+  return violations;
+}
+
+function sourceFiles(dir: string, limit: { files: number }): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...sourceFiles(full, limit));
+    else if (/\.(ts|tsx|js|mjs)$/.test(name)) out.push(full);
+    limit.files -= 1;
+    if (limit.files < 0) throw new Error("import rule: more than 100000 files; refusing to walk further");
+  }
+  return out;
+}
+
+/** Checks every package of the repository rooted at `root`. */
+export function checkRepository(root: string): Violation[] {
+  const violations: Violation[] = [];
+  const limit = { files: 100_000 };
+  for (const pkg of Object.keys(allowedImports)) {
+    let files: string[];
+    try {
+      files = sourceFiles(join(root, pkg), limit);
+    } catch {
+      violations.push({ file: pkg, line: 0, rule: `package folder ${pkg} is missing` });
+      continue;
+    }
+    for (const file of files) {
+      const rel = relative(root, file);
+      violations.push(...checkSource(pkg, rel, readFileSync(file, "utf8")));
+    }
+  }
+  return violations;
+}
+
+if (import.meta.main) {
+  const root = resolve(import.meta.dir, "..");
+  const violations = checkRepository(root);
+  for (const v of violations) console.error(`${v.file}:${v.line}: ${v.rule}`);
+  if (violations.length > 0) process.exit(1);
+  console.log("import rule: no violations");
+}
