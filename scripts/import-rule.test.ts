@@ -8,13 +8,19 @@ describe("import rule", () => {
   });
 
   test("core importing node:fs fails", () => {
-    const v = checkSource("packages/core", "packages/core/src/x.ts", 'import { readFileSync } from "node:fs";\n');
+    const v = checkSource(
+      "packages/core",
+      "packages/core/src/x.ts",
+      'import { readFileSync } from "node:fs";\n',
+    );
     expect(v.map((x) => x.rule)).toEqual(["packages/core may not import the I/O module node:fs"]);
   });
 
   test("core importing any I/O module or Bun fails", () => {
     for (const spec of ["fs", "node:net", "bun", "node:child_process", "node:os"]) {
-      expect(checkSource("packages/core", "packages/core/src/x.ts", `import * as m from "${spec}";`).length).toBe(1);
+      expect(
+        checkSource("packages/core", "packages/core/src/x.ts", `import * as m from "${spec}";`).length,
+      ).toBe(1);
     }
   });
 
@@ -36,21 +42,34 @@ describe("import rule", () => {
   });
 
   test("imports that point up fail", () => {
-    expect(checkSource("packages/core", "packages/core/src/x.ts", 'import "@eddy/storage-fs";').length).toBe(1);
-    expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "@eddy/core";').length).toBe(1);
+    expect(checkSource("packages/core", "packages/core/src/x.ts", 'import "@eddy/storage-fs";').length).toBe(
+      1,
+    );
+    expect(
+      checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "@eddy/core";').length,
+    ).toBe(1);
     expect(checkSource("packages/sim", "packages/sim/src/x.ts", 'import "@eddy/storage-fs";').length).toBe(1);
-    expect(checkSource("packages/storage-memory", "packages/storage-memory/src/x.ts", 'import "@eddy/broker";').length).toBe(1);
+    expect(
+      checkSource("packages/storage-memory", "packages/storage-memory/src/x.ts", 'import "@eddy/broker";')
+        .length,
+    ).toBe(1);
     expect(checkSource("apps/broker", "apps/broker/src/x.ts", 'import "@eddy/core";')).toEqual([]);
   });
 
   test("relative imports may not escape the package", () => {
-    const v = checkSource("packages/core", "packages/core/src/a/x.ts", 'import "../../../storage-fs/src/index.ts";');
+    const v = checkSource(
+      "packages/core",
+      "packages/core/src/a/x.ts",
+      'import "../../../storage-fs/src/index.ts";',
+    );
     expect(v.length).toBe(1);
     expect(checkSource("packages/core", "packages/core/src/a/x.ts", 'import "../invariant.ts";')).toEqual([]);
   });
 
   test("protocol may not do I/O", () => {
-    expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "node:net";').length).toBe(1);
+    expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "node:net";').length).toBe(
+      1,
+    );
     expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "node:zlib";')).toEqual([]);
   });
 });

@@ -24,7 +24,8 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Modules that perform I/O or reach the outside world. */
-const ioModules = /^(node:)?(fs|fs\/promises|net|dgram|http|https|http2|tls|child_process|worker_threads|cluster|dns|readline|os|process|inspector|v8|vm)$|^bun(:.*)?$/;
+const ioModules =
+  /^(node:)?(fs|fs\/promises|net|dgram|http|https|http2|tls|child_process|worker_threads|cluster|dns|readline|os|process|inspector|v8|vm)$|^bun(:.*)?$/;
 
 /** What core may not contain outside tests: ambient time, randomness, timers and asynchrony. */
 const coreForbidden: ReadonlyArray<readonly [RegExp, string]> = [
@@ -103,12 +104,20 @@ export function checkSource(pkg: string, path: string, source: string): Violatio
     const line = lineOf(withStrings, match.index ?? 0);
     const workspace = /^@eddy\/([^/]+)/.exec(spec);
     if (workspace !== null && !allowed.includes(`@eddy/${workspace[1]}`)) {
-      violations.push({ file: path, line, rule: `${pkg} may not import ${spec} (imports point down, never up)` });
+      violations.push({
+        file: path,
+        line,
+        rule: `${pkg} may not import ${spec} (imports point down, never up)`,
+      });
     }
     if (spec.startsWith(".")) {
       const target = resolve("/", pkg, relative(pkg, path), "..", spec);
       if (!target.startsWith(`/${pkg}/`)) {
-        violations.push({ file: path, line, rule: `${spec} reaches outside ${pkg}; import the package by name` });
+        violations.push({
+          file: path,
+          line,
+          rule: `${spec} reaches outside ${pkg}; import the package by name`,
+        });
       }
     }
     if (pkg === "packages/core" || pkg === "packages/protocol") {

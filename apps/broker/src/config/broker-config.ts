@@ -66,13 +66,20 @@ export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
   const int = (name: string): number => must(configInt(config, name), name);
   const nodeIdText = config.entries.get("node.id");
   const brokerId = configInt(config, "broker.id");
-  const nodeId = nodeIdText?.source === "default" && brokerId !== null && brokerId >= 0 ? brokerId : int("node.id");
-  const listener = parseListener(configText(config, "listeners") ?? "PLAINTEXT://127.0.0.1:9092", "listeners");
+  const nodeId =
+    nodeIdText?.source === "default" && brokerId !== null && brokerId >= 0 ? brokerId : int("node.id");
+  const listener = parseListener(
+    configText(config, "listeners") ?? "PLAINTEXT://127.0.0.1:9092",
+    "listeners",
+  );
   const advertisedText = configText(config, "advertised.listeners");
   let advertised = advertisedText === null ? listener : parseListener(advertisedText, "advertised.listeners");
   // Clients cannot connect to a wildcard address, so advertise loopback when listening everywhere.
-  if (advertised.host === "0.0.0.0" || advertised.host === "::") advertised = { ...advertised, host: "127.0.0.1" };
-  const dataDir = (configText(config, "log.dirs") ?? configText(config, "log.dir") ?? "./data").split(",")[0]!.trim();
+  if (advertised.host === "0.0.0.0" || advertised.host === "::")
+    advertised = { ...advertised, host: "127.0.0.1" };
+  const dataDir = (configText(config, "log.dirs") ?? configText(config, "log.dir") ?? "./data")
+    .split(",")[0]!
+    .trim();
   if (dataDir === "") throw new ConfigError("log.dirs is empty");
   const hoursToMs = 3_600_000;
   const retentionMs =

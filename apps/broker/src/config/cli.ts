@@ -39,7 +39,10 @@ function listenerWith(base: string, host: string | undefined, port: string | und
 }
 
 /** Parses argv (without the runtime and script) and the environment into a broker configuration. */
-export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliResult {
+export function parseCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliResult {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -75,7 +78,9 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     try {
       text = readFileSync(filePath, "utf8");
     } catch (error) {
-      throw new ConfigError(`--config ${filePath}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      throw new ConfigError(
+        `--config ${filePath}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
     try {
       file = parseProperties(text);
@@ -91,7 +96,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     flags.push([item.slice(0, eq).trim(), item.slice(eq + 1), `--override ${item}`]);
   }
   const port = flag("port");
-  if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError(`--port expects a number, got "${port}"`);
+  if (port !== undefined && !/^\d+$/.test(port))
+    throw new ConfigError(`--port expects a number, got "${port}"`);
   const host = flag("host");
   const dataDir = flag("data-dir");
   const storage = flag("storage");

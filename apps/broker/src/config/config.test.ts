@@ -30,7 +30,10 @@ describe("environment names", () => {
 describe("precedence flag > env > file > default", () => {
   const dir = mkdtempSync(join(tmpdir(), "eddy-config-"));
   const file = join(dir, "server.properties");
-  writeFileSync(file, "log.dirs=/from/file\nnum.partitions=4\nlog.retention.hours=1\nzookeeper.connect=x:2181\n");
+  writeFileSync(
+    file,
+    "log.dirs=/from/file\nnum.partitions=4\nlog.retention.hours=1\nzookeeper.connect=x:2181\n",
+  );
 
   test("defaults are Kafka's", () => {
     const { config } = parseCli([], {});
@@ -64,9 +67,9 @@ describe("precedence flag > env > file > default", () => {
     const r = parseCli(["--host", "0.0.0.0", "--port", "19092"], {});
     expect(r.config.listener).toEqual({ name: "PLAINTEXT", host: "0.0.0.0", port: 19092 });
     expect(r.config.advertised.host).toBe("127.0.0.1");
-    expect(parseCli(["--port", "1234"], { KAFKA_LISTENERS: "PLAINTEXT://10.0.0.1:9" }).config.listener.host).toBe(
-      "10.0.0.1",
-    );
+    expect(
+      parseCli(["--port", "1234"], { KAFKA_LISTENERS: "PLAINTEXT://10.0.0.1:9" }).config.listener.host,
+    ).toBe("10.0.0.1");
   });
 
   test("unknown and malformed options are clear errors", () => {
@@ -77,7 +80,9 @@ describe("precedence flag > env > file > default", () => {
     expect(() => parseCli(["--override", "no.such.key=1"], {})).toThrow(/unknown property "no.such.key"/);
     expect(() => parseCli(["--override", "novalue"], {})).toThrow(/KEY=VALUE/);
     expect(() => parseCli(["--config", join(dir, "missing")], {})).toThrow(/cannot read/);
-    expect(() => parseCli([], { KAFKA_NUM_PARTITIONS: "0" })).toThrow(/KAFKA_NUM_PARTITIONS: num.partitions must be at least 1/);
+    expect(() => parseCli([], { KAFKA_NUM_PARTITIONS: "0" })).toThrow(
+      /KAFKA_NUM_PARTITIONS: num.partitions must be at least 1/,
+    );
   });
 
   test("unknown KAFKA_ variables are notices, not failures", () => {

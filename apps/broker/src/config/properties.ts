@@ -18,7 +18,7 @@ export class PropertiesSyntaxError extends Error {
 /** Bounds a properties file: a config file larger than this is a mistake, not a config. */
 export const propertiesLinesMax = 100_000;
 
-function unescape(text: string, line: number): string {
+function unescapeJava(text: string, line: number): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -70,9 +70,9 @@ export function parseProperties(text: string): Map<string, string> {
     logical += raw;
     const match = /^((?:\\.|[^=:\s\\])*)\s*[=:]?\s*(.*)$/s.exec(logical);
     if (match === null) throw new PropertiesSyntaxError(startLine, "cannot read key and value");
-    const key = unescape(match[1] ?? "", startLine);
+    const key = unescapeJava(match[1] ?? "", startLine);
     if (key === "") throw new PropertiesSyntaxError(startLine, "empty key");
-    result.set(key, unescape(match[2] ?? "", startLine));
+    result.set(key, unescapeJava(match[2] ?? "", startLine));
     logical = "";
   }
   if (logical !== "") throw new PropertiesSyntaxError(startLine, "file ends inside a continued line");

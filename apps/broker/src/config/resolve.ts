@@ -39,14 +39,11 @@ export interface ResolvedConfig {
  */
 export function envNameToProperty(envName: string): string | null {
   if (!envName.startsWith("KAFKA_")) return null;
+  // Runs of underscores are read longest first: three make a dash, two an underscore, one a dot.
   return envName
     .slice("KAFKA_".length)
     .toLowerCase()
-    .replace(/___/g, "\u0000")
-    .replace(/__/g, "\u0001")
-    .replace(/_/g, ".")
-    .replace(/\u0000/g, "-")
-    .replace(/\u0001/g, "_");
+    .replace(/_{1,3}/g, (run) => (run.length === 3 ? "-" : run.length === 2 ? "_" : "."));
 }
 
 /** Checks `text` against the key's type and range; returns an error phrase or null. */
@@ -64,7 +61,9 @@ export function validateText(def: ConfigDefinition, text: string): string | null
     case "boolean":
       return /^(true|false)$/i.test(text.trim()) ? null : `expected true or false, got "${text}"`;
     case "enum":
-      return def.values?.includes(text.trim()) ? null : `expected one of ${def.values?.join(", ")}, got "${text}"`;
+      return def.values?.includes(text.trim())
+        ? null
+        : `expected one of ${def.values?.join(", ")}, got "${text}"`;
     case "string":
     case "list":
       return null;
@@ -108,7 +107,8 @@ export function resolveConfig(sources: RawSources): ResolvedConfig {
 
   // Lowest precedence first, so each later source overwrites what it names.
   for (const def of definitionsByName.values()) {
-    if (def.defaultText !== null) entries.set(def.name, { text: def.defaultText, source: "default", origin: "default" });
+    if (def.defaultText !== null)
+      entries.set(def.name, { text: def.defaultText, source: "default", origin: "default" });
   }
   if (sources.file !== null) {
     for (const [name, text] of sources.file) accept(name, text, "file", sources.filePath ?? "config file");

@@ -1,0 +1,289 @@
+/**
+ * The TCP listener and per-connection request pipeline. Owns framing, in-order responses for
+ * pipelined requests, backpressure and connection limits. It knows nothing of Kafka's APIs: each
+ * complete frame goes to the `FrameHandler`, which answers with response bytes, with `null` for a
+ * request that gets no response (Produce with acks=0), or by throwing `CloseConnection`.
+ *
+ * Must never let one client's bad bytes or slow reading affect another client: errors close only
+ * that connection, and a connection whose responses pile up stops being read until they drain.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+
+/** What a handler returns: the response without its size prefix, as one or more byte ranges. */
+export type ResponseBytes = Uint8Array | readonly Uint8Array[];
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+}
+
+export interface FrameHandler {
+  handle(frame: Uint8Array, connection: ConnectionInfo): ResponseBytes | null | Promise<ResponseBytes | null>;
+}
+
+/** Thrown by a handler to drop the connection without a response (the peer sent something unanswerable). */
+export class CloseConnection extends Error {
+  override readonly name = "CloseConnection";
+}
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly frameBytesMax: number;
+  readonly connectionsMax: number;
+  readonly inflightRequestsMax: number;
+  /** Bytes of unsent responses above which a connection stops being read. */
+  readonly outboundBytesMax: number;
+  readonly log: (line: string) => void;
+}
+
+interface Slot {
+  done: boolean;
+  response: ResponseBytes | null;
+}
+
+interface ConnectionState {
+  readonly info: ConnectionInfo;
+  /** Bytes received that do not yet form a whole frame. */
+  pending: Uint8Array | null;
+  /** Requests in arrival order; responses leave from the head only, so pipelined replies stay ordered. */
+  readonly slots: Slot[];
+  /** Response bytes the kernel did not take yet. */
+  readonly outbound: Uint8Array[];
+  outboundBytes: number;
+  paused: boolean;
+  closed: boolean;
+}
+
+type BrokerSocket = Socket<ConnectionState>;
+
+export class Server {
+  private listener: TCPSocketListener<ConnectionState> | null = null;
+  private readonly connections = new Set<BrokerSocket>();
+  private nextConnectionId = 1;
+  private inflightTotal = 0;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly handler: FrameHandler,
+  ) {}
+
+  /** The bound port; differs from the configured one when that was 0. */
+  get port(): number {
+    return this.listener?.port ?? this.options.port;
+  }
+
+  start(): void {
+    const self = this;
+    this.listener = Bun.listen<ConnectionState>({
+      hostname: this.options.host,
+      port: this.options.port,
+      socket: {
+        open(socket) {
+          if (self.connections.size >= self.options.connectionsMax) {
+            self.options.log(`refusing connection from ${socket.remoteAddress}: max.connections reached`);
+            socket.end();
+            return;
+          }
+          socket.data = {
+            info: { id: self.nextConnectionId++, remoteAddress: socket.remoteAddress },
+            pending: null,
+            slots: [],
+            outbound: [],
+            outboundBytes: 0,
+            paused: false,
+            closed: false,
+          };
+          socket.setNoDelay(true);
+          self.connections.add(socket);
+        },
+        data(socket, chunk) {
+          self.onData(socket, chunk);
+        },
+        drain(socket) {
+          self.flushOutbound(socket);
+        },
+        close(socket) {
+          self.onClose(socket);
+        },
+        error(socket, error) {
+          self.options.log(`connection ${socket.data?.info.id ?? "?"}: ${error.message}`);
+          self.onClose(socket);
+        },
+      },
+    });
+  }
+
+  /** Stops accepting, waits (bounded) for in-flight requests to be answered, then closes every connection. */
+  async stop(drainMsMax: number): Promise<void> {
+    this.listener?.stop(false);
+    if (this.inflightTotal > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.drainWaiters.push(resolve)),
+        Bun.sleep(drainMsMax),
+      ]);
+    }
+    for (const socket of this.connections) socket.end();
+    this.listener?.stop(true);
+    this.listener = null;
+  }
+
+  private onClose(socket: BrokerSocket): void {
+    const state = socket.data;
+    if (state === undefined || state.closed) return;
+    state.closed = true;
+    this.connections.delete(socket);
+  }
+
+  private fail(socket: BrokerSocket, why: string): void {
+    this.options.log(
+      `closing connection ${socket.data.info.id} from ${socket.data.info.remoteAddress}: ${why}`,
+    );
+    socket.data.closed = true;
+    this.connections.delete(socket);
+    socket.terminate();
+  }
+
+  private onData(socket: BrokerSocket, chunk: Uint8Array): void {
+    const state = socket.data;
+    if (state === undefined || state.closed) return;
+    let bytes: Uint8Array = chunk;
+    if (state.pending !== null) {
+      // Only a frame split across reads is copied; whole frames are handed on as views of the read.
+      const joined = new Uint8Array(state.pending.length + chunk.length);
+      joined.set(state.pending, 0);
+      joined.set(chunk, state.pending.length);
+      bytes = joined;
+      state.pending = null;
+    }
+    let offset = 0;
+    const frameLimit = this.options.frameBytesMax;
+    while (bytes.length - offset >= 4) {
+      const size =
+        (bytes[offset]! << 24) |
+        (bytes[offset + 1]! << 16) |
+        (bytes[offset + 2]! << 8) |
+        bytes[offset + 3]! |
+        0;
+      if (size < 0 || size > frameLimit) {
+        this.fail(socket, `frame of ${size} bytes is outside 0..${frameLimit} (socket.request.max.bytes)`);
+        return;
+      }
+      if (bytes.length - offset - 4 < size) break;
+      const frame = bytes.subarray(offset + 4, offset + 4 + size);
+      offset += 4 + size;
+      this.dispatch(socket, frame);
+      if (state.closed) return;
+    }
+    if (offset < bytes.length) state.pending = bytes.slice(offset);
+  }
+
+  private dispatch(socket: BrokerSocket, frame: Uint8Array): void {
+    const state = socket.data;
+    const slot: Slot = { done: false, response: null };
+    state.slots.push(slot);
+    this.inflightTotal++;
+    if (state.slots.length >= this.options.inflightRequestsMax) this.pause(socket);
+    const finish = (response: ResponseBytes | null): void => {
+      slot.done = true;
+      slot.response = response;
+      this.inflightTotal--;
+      if (this.inflightTotal === 0) {
+        for (const waiter of this.drainWaiters.splice(0)) waiter();
+      }
+      this.releaseSlots(socket);
+    };
+    const onError = (error: unknown): void => {
+      this.inflightTotal--;
+      if (this.inflightTotal === 0) {
+        for (const waiter of this.drainWaiters.splice(0)) waiter();
+      }
+      if (state.closed) return;
+      if (error instanceof CloseConnection) this.fail(socket, error.message);
+      else this.fail(socket, `internal error: ${(error as Error)?.stack ?? String(error)}`);
+    };
+    let result: ReturnType<FrameHandler["handle"]>;
+    try {
+      result = this.handler.handle(frame, state.info);
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(finish, onError);
+    else finish(result);
+  }
+
+  private releaseSlots(socket: BrokerSocket): void {
+    const state = socket.data;
+    if (state.closed) return;
+    let released = 0;
+    while (released < state.slots.length && state.slots[released]!.done) {
+      const response = state.slots[released]!.response;
+      if (response !== null) this.enqueue(state, response);
+      released++;
+    }
+    if (released > 0) state.slots.splice(0, released);
+    this.flushOutbound(socket);
+  }
+
+  private enqueue(state: ConnectionState, response: ResponseBytes): void {
+    const parts = response instanceof Uint8Array ? [response] : response;
+    let size = 0;
+    for (const part of parts) size += part.length;
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setInt32(0, size);
+    state.outbound.push(prefix, ...parts);
+    state.outboundBytes += size + 4;
+  }
+
+  private flushOutbound(socket: BrokerSocket): void {
+    const state = socket.data;
+    if (state === undefined || state.closed) return;
+    while (state.outbound.length > 0) {
+      // Small parts are joined so one write carries a whole response rather than a syscall per piece.
+      let head = state.outbound[0]!;
+      if (state.outbound.length > 1 && head.length < 65_536) {
+        let joinedSize = 0;
+        let count = 0;
+        for (const part of state.outbound) {
+          if (joinedSize + part.length > 1_048_576 && count > 0) break;
+          joinedSize += part.length;
+          count++;
+        }
+        if (count > 1) {
+          const joined = new Uint8Array(joinedSize);
+          let at = 0;
+          for (const part of state.outbound.splice(0, count)) {
+            joined.set(part, at);
+            at += part.length;
+          }
+          state.outbound.unshift(joined);
+          head = joined;
+        }
+      }
+      const written = socket.write(head);
+      if (written < 0) return;
+      state.outboundBytes -= written;
+      if (written < head.length) {
+        state.outbound[0] = head.subarray(written);
+        break;
+      }
+      state.outbound.shift();
+    }
+    if (state.outboundBytes > this.options.outboundBytesMax) this.pause(socket);
+    else if (state.slots.length < this.options.inflightRequestsMax) this.resume(socket);
+  }
+
+  private pause(socket: BrokerSocket): void {
+    if (socket.data.paused) return;
+    socket.data.paused = true;
+    socket.pause();
+  }
+
+  private resume(socket: BrokerSocket): void {
+    if (!socket.data.paused) return;
+    socket.data.paused = false;
+    socket.resume();
+  }
+}

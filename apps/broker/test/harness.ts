@@ -1,0 +1,91 @@
+/**
+ * Starts the broker the way a user does (`bun run broker` from the repository root, in its own
+ * process) and runs real clients against it. Each test gets its own port (the OS picks one) and its
+ * own data directory, so test files can run side by side.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type Subprocess, spawn, spawnSync } from "bun";
+
+export const repoRoot = resolve(import.meta.dir, "../../..");
+
+export interface RunningBroker {
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly process: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the broker printed so far, stdout and stderr. */
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: "SIGTERM" | "SIGINT" | "SIGKILL"): Promise<number>;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `eddy-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function startBroker(
+  options: { args?: string[]; dataDir?: string; env?: Record<string, string>; startMsMax?: number } = {},
+): Promise<RunningBroker> {
+  const dataDir = options.dataDir ?? tempDir("data");
+  const args = ["run", "broker", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
+  const child = spawn(["bun", ...args], {
+    cwd: repoRoot,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...options.env },
+  });
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  void pump(child.stdout);
+  void pump(child.stderr);
+  const deadline = Date.now() + (options.startMsMax ?? 20_000);
+  let port = 0;
+  while (Date.now() < deadline) {
+    const match = /listening\s+\S+:(\d+)[\s\S]*\nready/.exec(text);
+    if (match !== null) {
+      port = Number(match[1]);
+      break;
+    }
+    if (child.exitCode !== null) break;
+    await Bun.sleep(25);
+  }
+  if (port === 0) {
+    child.kill("SIGKILL");
+    throw new Error(`broker did not start:\n${text}`);
+  }
+  return {
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    process: child,
+    output: () => text,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return await child.exited;
+    },
+  };
+}
+
+/** Runs kcat with a time limit and returns its output; a non-zero exit fails with what it printed. */
+export function kcat(args: string[], input?: string, timeoutMs = 30_000): string {
+  const result = spawnSync(["kcat", ...args], {
+    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
+    timeout: timeoutMs,
+  });
+  const out = result.stdout.toString();
+  if (result.exitCode !== 0) {
+    throw new Error(`kcat ${args.join(" ")} exited ${result.exitCode}:\n${out}\n${result.stderr.toString()}`);
+  }
+  return out;
+}
