@@ -1,0 +1,210 @@
+/**
+ * Splits a TCP byte stream into Kafka frames: a 4-byte big-endian size, then that many bytes. Owns the
+ * partial state between chunks. It yields a frame as a view into the chunk (no copy) whenever the frame
+ * lies inside one chunk, and copies only frames that span chunks. It must never allocate by a declared
+ * size: a spanning frame is assembled only once all its bytes have arrived, so memory follows the bytes
+ * received, never a 4-byte claim. A size above the limit or below zero is a typed error that poisons the
+ * reader (the stream has lost framing and the connection must close).
+ */
+
+/** Kafka's default `socket.request.max.bytes`. */
+export const frameBytesMaxDefault = 100 * 1024 * 1024;
+/** The size prefix of every frame. */
+export const frameSizePrefixBytes = 4;
+/**
+ * Pending chunks of an incomplete frame are merged once there are this many, so a stream of tiny
+ * chunks cannot grow the chunk list without bound.
+ */
+export const pendingChunksMax = 256;
+
+export type FrameErrorReason = "TooLarge" | "NegativeSize" | "Poisoned";
+
+/** Thrown when the stream's framing is broken; the connection must be closed. */
+export class FrameError extends Error {
+  override readonly name = "FrameError";
+  readonly _tag = "FrameError" as const;
+  readonly reason: FrameErrorReason;
+  /** The declared size that broke the rule, when there is one. */
+  readonly frameBytes: number | undefined;
+
+  constructor(reason: FrameErrorReason, message: string, frameBytes?: number) {
+    super(`${reason}: ${message}`);
+    this.reason = reason;
+    this.frameBytes = frameBytes;
+  }
+}
+
+export interface FrameReaderOptions {
+  /** Largest frame body accepted, in bytes (default 100 MiB). */
+  readonly frameBytesMax?: number;
+}
+
+/**
+ * Incremental frame reader. Feed chunks in arrival order with `push`; it returns the frames they
+ * complete, in order. Frames may be views into pushed chunks: a caller that reuses chunk memory after
+ * `push` returns must copy the frames it keeps.
+ */
+export class FrameReader {
+  readonly frameBytesMax: number;
+  /** Bytes of the incomplete frame (size prefix first), oldest chunk first. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Body size of the frame being assembled, once its prefix is known; -1 before. */
+  private frameBytes = -1;
+  private failure: FrameError | undefined;
+
+  constructor(options: FrameReaderOptions = {}) {
+    const frameBytesMax = options.frameBytesMax ?? frameBytesMaxDefault;
+    if (!Number.isInteger(frameBytesMax) || frameBytesMax < 0 || frameBytesMax > 0x7fffffff) {
+      throw new RangeError(`frameBytesMax ${frameBytesMax} must be an integer in [0, 2^31 - 1]`);
+    }
+    this.frameBytesMax = frameBytesMax;
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** True when no partial frame is held (a clean place for the peer to close). */
+  get isIdle(): boolean {
+    return this.pendingBytes === 0;
+  }
+
+  /** Adds one chunk and returns the frames (bodies, without the size) it completes. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failure !== undefined) {
+      throw new FrameError(
+        "Poisoned",
+        `reader failed earlier: ${this.failure.message}`,
+        this.failure.frameBytes,
+      );
+    }
+    const frames: Uint8Array[] = [];
+    let pos = 0;
+    if (this.pendingBytes > 0) {
+      pos = this.continuePending(chunk, frames);
+      if (pos < 0) return frames;
+    }
+    // Fast path: frames lying wholly inside this chunk are returned as views.
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (chunk.length - pos >= frameSizePrefixBytes) {
+      const size = this.checkSize(view.getInt32(pos));
+      const end = pos + frameSizePrefixBytes + size;
+      if (end > chunk.length) break;
+      frames.push(chunk.subarray(pos + frameSizePrefixBytes, end));
+      pos = end;
+    }
+    if (pos < chunk.length) {
+      const rest = chunk.subarray(pos);
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+      this.frameBytes = rest.length >= frameSizePrefixBytes ? this.checkSize(view.getInt32(pos)) : -1;
+    }
+    return frames;
+  }
+
+  private checkSize(size: number): number {
+    if (size < 0) {
+      this.failure = new FrameError("NegativeSize", `frame size ${size} is negative`, size);
+      throw this.failure;
+    }
+    if (size > this.frameBytesMax) {
+      this.failure = new FrameError(
+        "TooLarge",
+        `frame of ${size} bytes exceeds the limit of ${this.frameBytesMax}`,
+        size,
+      );
+      throw this.failure;
+    }
+    return size;
+  }
+
+  /**
+   * Feeds `chunk` to the partial frame held from earlier chunks. Returns the position in `chunk` where
+   * unconsumed bytes start once the partial frame is complete, or -1 if the whole chunk was absorbed.
+   */
+  private continuePending(chunk: Uint8Array, frames: Uint8Array[]): number {
+    if (this.frameBytes < 0) {
+      // The size prefix itself spans chunks: take just enough bytes to complete it.
+      const need = frameSizePrefixBytes - this.pendingBytes;
+      if (chunk.length < need) {
+        this.appendPending(chunk);
+        return -1;
+      }
+      const prefix = new Uint8Array(frameSizePrefixBytes);
+      this.copyPendingInto(prefix, 0);
+      prefix.set(chunk.subarray(0, need), this.pendingBytes);
+      this.frameBytes = this.checkSize(new DataView(prefix.buffer).getInt32(0));
+      this.resetPending();
+      return this.startBody(chunk, need, frames);
+    }
+    const bodyHeld = this.pendingBytes - frameSizePrefixBytes;
+    const need = this.frameBytes - bodyHeld;
+    if (chunk.length < need) {
+      this.appendPending(chunk);
+      return -1;
+    }
+    // All bytes are here now: this copy is sized by bytes received, never by the claim alone.
+    const frame = new Uint8Array(this.frameBytes);
+    this.copyPendingInto(frame, -frameSizePrefixBytes);
+    frame.set(chunk.subarray(0, need), bodyHeld);
+    frames.push(frame);
+    this.resetPending();
+    return need;
+  }
+
+  /** After a prefix completed from pending bytes, starts the body with bytes from `chunk[pos..]`. */
+  private startBody(chunk: Uint8Array, pos: number, frames: Uint8Array[]): number {
+    const size = this.frameBytes;
+    if (chunk.length - pos >= size) {
+      frames.push(chunk.subarray(pos, pos + size));
+      this.frameBytes = -1;
+      return pos + size;
+    }
+    // Keep a synthetic prefix so that pendingBytes keeps counting prefix plus body held.
+    const prefix = new Uint8Array(frameSizePrefixBytes);
+    new DataView(prefix.buffer).setInt32(0, size);
+    this.pending.push(prefix);
+    this.pendingBytes = frameSizePrefixBytes;
+    this.appendPending(chunk.subarray(pos));
+    return -1;
+  }
+
+  private appendPending(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pending.length > pendingChunksMax) {
+      const merged = new Uint8Array(this.pendingBytes);
+      this.copyPendingInto(merged, 0);
+      this.pending = [merged];
+    }
+  }
+
+  /**
+   * Copies the pending bytes into `target`, shifted by `shift` (a negative shift drops that many leading
+   * bytes, used to skip the size prefix).
+   */
+  private copyPendingInto(target: Uint8Array, shift: number): void {
+    let at = shift;
+    for (let i = 0; i < this.pending.length; i += 1) {
+      let part = this.pending[i]!;
+      if (at < 0) {
+        const skip = Math.min(-at, part.length);
+        part = part.subarray(skip);
+        at += skip;
+      }
+      if (part.length > 0) {
+        target.set(part, at);
+        at += part.length;
+      }
+    }
+  }
+
+  private resetPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.frameBytes = -1;
+  }
+}

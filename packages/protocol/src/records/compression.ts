@@ -1,0 +1,269 @@
+/**
+ * Compression of a batch's records section, through maintained libraries: gzip and zstd from the
+ * runtime's zlib, snappy from `snappy` (napi) in the xerial framing Kafka's Java client writes, and lz4
+ * from `lz4-napi` in the LZ4 frame format Kafka uses. All paths are synchronous. Owns only the framing
+ * around those libraries and the bound on decompressed size; it must never hand-roll a codec, and never
+ * let a compressed payload make us allocate more than the caller's limit.
+ */
+
+import * as zlib from "node:zlib";
+import * as lz4 from "lz4-napi";
+import * as snappy from "snappy";
+import type { CompressionName } from "./batch-header.ts";
+import { RecordBatchError } from "./record-batch-error.ts";
+
+/** Default ceiling on the decompressed records of one batch: well above Kafka's 1 MiB message default. */
+export const decompressedBytesMaxDefault = 128 * 1024 * 1024;
+
+/** Kafka's Java client writes snappy in 32 KiB xerial blocks; we do the same. */
+export const snappyXerialBlockBytes = 32 * 1024;
+const xerialMagic = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00] as const;
+const xerialHeaderBytes = 16;
+const xerialVersion = 1;
+const xerialCompatibleVersion = 1;
+
+const lz4FrameMagic = 0x184d2204;
+/** LZ4 block maximum sizes by the BD byte's block-size id (4..7). */
+const lz4BlockBytesMaxById = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024] as const;
+
+export interface CompressOptions {
+  /** Codec level for gzip (1-9) and zstd (1-22); others ignore it. */
+  readonly level?: number;
+}
+
+function compressionError(codec: string, cause: unknown, position: number): RecordBatchError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new RecordBatchError("Compression", `${codec} payload does not decompress: ${detail}`, position);
+}
+
+function tooLarge(codec: string, bytes: number, limit: number, position: number): RecordBatchError {
+  return new RecordBatchError(
+    "TooLarge",
+    `${codec} payload would decompress to ${bytes} bytes, above the limit of ${limit}`,
+    position,
+  );
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function asBytes(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+// ---- snappy -------------------------------------------------------------------------------------
+
+function isXerial(data: Uint8Array): boolean {
+  if (data.length < xerialHeaderBytes) return false;
+  for (let i = 0; i < xerialMagic.length; i += 1) if (data[i] !== xerialMagic[i]) return false;
+  return true;
+}
+
+/** Reads the uncompressed length a raw snappy block declares (its leading varint), or -1 if malformed. */
+function snappyDeclaredLength(data: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let pos = start; pos < end && pos < start + 5; pos += 1) {
+    const b = data[pos]!;
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return value;
+    scale *= 128;
+  }
+  return -1;
+}
+
+function snappyBlock(data: Uint8Array, budget: number, position: number): Uint8Array {
+  const declared = snappyDeclaredLength(data, 0, data.length);
+  if (declared < 0) throw compressionError("snappy", "bad length preamble", position);
+  if (declared > budget) throw tooLarge("snappy", declared, budget, position);
+  try {
+    return asBytes(snappy.uncompressSync(data, { asBuffer: true }) as Buffer);
+  } catch (error) {
+    throw compressionError("snappy", error, position);
+  }
+}
+
+function decompressSnappy(data: Uint8Array, limit: number, position: number): Uint8Array {
+  if (!isXerial(data)) return snappyBlock(data, limit, position);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const blocks: Uint8Array[] = [];
+  let total = 0;
+  let pos = xerialHeaderBytes;
+  // Each pass consumes at least the 4-byte block length, so the loop is bounded by the input size.
+  while (pos < data.length) {
+    if (data.length - pos < 4)
+      throw compressionError("snappy", "truncated xerial block length", position + pos);
+    const blockBytes = view.getInt32(pos);
+    pos += 4;
+    if (blockBytes < 0 || blockBytes > data.length - pos) {
+      throw compressionError(
+        "snappy",
+        `xerial block of ${blockBytes} bytes overruns the payload`,
+        position + pos,
+      );
+    }
+    const block = snappyBlock(data.subarray(pos, pos + blockBytes), limit - total, position + pos);
+    blocks.push(block);
+    total += block.length;
+    pos += blockBytes;
+  }
+  if (blocks.length === 1) return blocks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const block of blocks) {
+    out.set(block, at);
+    at += block.length;
+  }
+  return out;
+}
+
+function compressSnappy(data: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = xerialHeaderBytes;
+  for (let start = 0; start < data.length; start += snappyXerialBlockBytes) {
+    const block = snappy.compressSync(
+      data.subarray(start, Math.min(data.length, start + snappyXerialBlockBytes)),
+    );
+    parts.push(block);
+    total += 4 + block.length;
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(xerialMagic, 0);
+  view.setInt32(8, xerialVersion);
+  view.setInt32(12, xerialCompatibleVersion);
+  let pos = xerialHeaderBytes;
+  for (const part of parts) {
+    view.setInt32(pos, part.length);
+    out.set(part, pos + 4);
+    pos += 4 + part.length;
+  }
+  return out;
+}
+
+// ---- lz4 ----------------------------------------------------------------------------------------
+
+/**
+ * Walks the LZ4 frames of `data` without decompressing and returns an upper bound on their output:
+ * blocks times the declared block maximum. This lets us refuse a bomb before the library allocates.
+ */
+function lz4OutputBound(data: Uint8Array, position: number): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let bound = 0;
+  let pos = 0;
+  const fail = (why: string): RecordBatchError => compressionError("lz4", why, position + pos);
+  while (pos < data.length) {
+    if (data.length - pos < 7) throw fail("truncated frame header");
+    if (view.getUint32(pos, true) !== lz4FrameMagic) throw fail("not an LZ4 frame (bad magic)");
+    const flg = data[pos + 4]!;
+    const bd = data[pos + 5]!;
+    if (flg >> 6 !== 1) throw fail(`unsupported frame version ${flg >> 6}`);
+    const blockBytesMax = lz4BlockBytesMaxById[(bd >> 4) & 0x07] ?? 0;
+    if (blockBytesMax === 0) throw fail(`bad block size id ${(bd >> 4) & 0x07}`);
+    const hasBlockChecksum = (flg & 0x10) !== 0;
+    const hasContentSize = (flg & 0x08) !== 0;
+    const hasContentChecksum = (flg & 0x04) !== 0;
+    const hasDictId = (flg & 0x01) !== 0;
+    pos += 6 + (hasContentSize ? 8 : 0) + (hasDictId ? 4 : 0) + 1;
+    // Each pass consumes at least the 4-byte block size, so the loop is bounded by the input size.
+    for (;;) {
+      if (data.length - pos < 4) throw fail("truncated block size");
+      const word = view.getUint32(pos, true);
+      pos += 4;
+      if (word === 0) break;
+      const blockBytes = word & 0x7fffffff;
+      if (blockBytes > blockBytesMax) throw fail(`block of ${blockBytes} bytes above the frame's maximum`);
+      pos += blockBytes + (hasBlockChecksum ? 4 : 0);
+      if (pos > data.length) throw fail("block overruns the payload");
+      bound += blockBytesMax;
+    }
+    pos += hasContentChecksum ? 4 : 0;
+    if (pos > data.length) throw fail("truncated content checksum");
+  }
+  return bound;
+}
+
+function decompressLz4(data: Uint8Array, limit: number, position: number): Uint8Array {
+  const bound = lz4OutputBound(data, position);
+  if (bound > limit) throw tooLarge("lz4", bound, limit, position);
+  let out: Uint8Array;
+  try {
+    out = asBytes(lz4.decompressFrameSync(asBuffer(data)));
+  } catch (error) {
+    throw compressionError("lz4", error, position);
+  }
+  if (out.length > limit) throw tooLarge("lz4", out.length, limit, position);
+  return out;
+}
+
+// ---- gzip and zstd ------------------------------------------------------------------------------
+
+function decompressZlib(
+  codec: "gzip" | "zstd",
+  data: Uint8Array,
+  limit: number,
+  position: number,
+): Uint8Array {
+  try {
+    const options = { maxOutputLength: Math.max(1, limit) };
+    const out = codec === "gzip" ? zlib.gunzipSync(data, options) : zlib.zstdDecompressSync(data, options);
+    return asBytes(out);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(codec, limit + 1, limit, position);
+    throw compressionError(codec, error, position);
+  }
+}
+
+// ---- entry points -------------------------------------------------------------------------------
+
+/**
+ * Decompresses a batch's records section. `limit` caps the output; `position` (where the payload sits
+ * in the caller's buffer) is used in errors. Library failures become RecordBatchError("Compression").
+ */
+export function decompressRecords(
+  codec: CompressionName,
+  data: Uint8Array,
+  limit: number = decompressedBytesMaxDefault,
+  position = 0,
+): Uint8Array {
+  switch (codec) {
+    case "none":
+      return data;
+    case "gzip":
+    case "zstd":
+      return decompressZlib(codec, data, limit, position);
+    case "snappy":
+      return decompressSnappy(data, limit, position);
+    case "lz4":
+      return decompressLz4(data, limit, position);
+  }
+}
+
+/** Compresses a batch's records section with `codec`, in the framing Kafka clients expect. */
+export function compressRecords(
+  codec: CompressionName,
+  data: Uint8Array,
+  options: CompressOptions = {},
+): Uint8Array {
+  switch (codec) {
+    case "none":
+      return data;
+    case "gzip":
+      return asBytes(zlib.gzipSync(data, options.level === undefined ? {} : { level: options.level }));
+    case "zstd":
+      return asBytes(
+        zlib.zstdCompressSync(
+          data,
+          options.level === undefined
+            ? {}
+            : { params: { [zlib.constants.ZSTD_c_compressionLevel]: options.level } },
+        ),
+      );
+    case "snappy":
+      return compressSnappy(data);
+    case "lz4":
+      return asBytes(lz4.compressFrameSync(asBuffer(data)));
+  }
+}
