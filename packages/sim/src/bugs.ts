@@ -1,0 +1,32 @@
+/**
+ * The known-bug corpus: test-only switches that re-introduce historical bugs. The core is owned by
+ * other packages and must stay correct, so each switch is implemented in the simulator as a wrapper
+ * around a core step function or a shell decision (see cluster/), never inside the core. A switch is
+ * plain data in the run config, so a failing run replays with its bugs.
+ */
+export const bugNames = [
+  /** The controller elects a replica outside the ISR (unclean election) and acked writes vanish. */
+  "unclean-election",
+  /** The leader acknowledges acks=all produces while the ISR is below min.insync.replicas. */
+  "ack-below-min-isr",
+  /** A follower truncates to the leader's log start instead of its epoch end offset. */
+  "truncate-below-hw",
+  /** A new leader exposes a high watermark below the old one. */
+  "hw-regression",
+  /** The coordinator accepts offset commits from a stale generation. */
+  "stale-generation-commit",
+  /** Two controllers believe they lead the same epoch. */
+  "two-leaders-one-epoch",
+  /** The leader skips idempotent deduplication, so a retried batch is written twice. */
+  "idempotence-no-dedup",
+  /** The leader acknowledges acks=all as soon as it has written locally (acks=1 semantics). */
+  "ack-all-as-leader-only",
+  /** The coordinator hands one partition to two members of one generation. */
+  "double-assignment",
+] as const;
+
+export type BugName = (typeof bugNames)[number];
+
+export function isBugName(s: string): s is BugName {
+  return (bugNames as readonly string[]).includes(s);
+}

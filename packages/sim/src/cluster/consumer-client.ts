@@ -1,0 +1,369 @@
+/**
+ * A simulated consumer in a classic group: it joins through the coordinator, the elected leader
+ * computes the assignment with the core's assignors, every member syncs, fetches its partitions from
+ * their leaders, records each polled record in the history and commits its positions with its
+ * generation. While the workload runs it may leave and rejoin (churn), which drives rebalances. It
+ * never reads broker state directly.
+ */
+import { invariant } from "@eddy/core";
+import type { SimNode } from "../simulator.ts";
+import { assignPartitions } from "./assign.ts";
+import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
+import type { World } from "./world.ts";
+
+export const fetchIntervalMs = 40;
+export const commitIntervalMs = 250;
+export const heartbeatIntervalMs = 300;
+export const groupRequestTimeoutMs = 1_500;
+export const recordsPerFetchMax = 50;
+
+const timerFetch = 1;
+const timerCommit = 2;
+const timerHeartbeat = 3;
+const timerChurn = 4;
+const timerTimeout = 5;
+const timerMetadata = 6;
+
+type Phase = "out" | "joining" | "syncing" | "stable" | "left";
+
+export class ConsumerClient implements SimNode {
+  index = -1;
+  readonly server = false;
+  private leaders: number[] = [];
+  private leaderEpochs: number[] = [];
+  private coordinator = -1;
+  private corrNext = 1;
+  private phase: Phase = "out";
+  private memberId = "";
+  private generation = -1;
+  private assigned: number[] = [];
+  private readonly positions = new Map<number, number>();
+  private readonly fetching = new Map<number, number>();
+  private assignmentEpoch = 0;
+  private pendingCorr = -1;
+  private positionsKnown = false;
+  /** Highest high watermark seen per partition, for the client-visible HW monotonicity check. */
+  private readonly hwSeen: number[] = [];
+
+  constructor(
+    private readonly w: World,
+    readonly name: string,
+    readonly group: string,
+    private readonly protocol: "range" | "roundrobin",
+  ) {}
+
+  /** Stable with positions at the partitions' ends (used by the liveness phase). */
+  get stable(): boolean {
+    return this.phase === "stable" && this.positionsKnown;
+  }
+
+  get assignedPartitions(): readonly number[] {
+    return this.phase === "stable" ? this.assigned : [];
+  }
+
+  position(p: number): number | undefined {
+    return this.positions.get(p);
+  }
+
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  start(): void {
+    this.sendMetadata();
+    this.w.sim.timer(this.index, this.w.sim.streams.workload.int(10, 200), timerHeartbeat);
+    this.w.sim.timer(this.index, fetchIntervalMs, timerFetch);
+    this.w.sim.timer(this.index, commitIntervalMs, timerCommit);
+    this.w.sim.timer(this.index, this.w.sim.streams.workload.int(1_000, 8_000), timerChurn);
+  }
+
+  private send(to: number, request: ClientRequest): void {
+    this.w.sim.send(this.index, to, { client: true, request }, request.api);
+  }
+
+  private sendMetadata(): void {
+    this.send(this.w.sim.streams.workload.pick(this.w.brokers), { api: "Metadata", corr: this.corrNext++ });
+    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerMetadata);
+  }
+
+  private join(): void {
+    if (this.coordinator < 0) {
+      this.sendMetadata();
+      return;
+    }
+    this.phase = "joining";
+    this.pendingCorr = this.corrNext++;
+    this.send(this.coordinator, {
+      api: "JoinGroup",
+      corr: this.pendingCorr,
+      group: this.group,
+      memberId: this.memberId,
+      protocol: this.protocol,
+    });
+    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+  }
+
+  private revoke(): void {
+    if (this.assigned.length > 0) this.assignmentEpoch++;
+    this.assigned = [];
+    this.positions.clear();
+    this.fetching.clear();
+    this.positionsKnown = false;
+  }
+
+  onTimer(tag: number): void {
+    const w = this.w;
+    switch (tag) {
+      case timerHeartbeat:
+        if (this.phase === "out") this.join();
+        else if (this.phase === "stable" && this.coordinator >= 0) {
+          this.send(this.coordinator, {
+            api: "Heartbeat",
+            corr: this.corrNext++,
+            group: this.group,
+            memberId: this.memberId,
+            generation: this.generation,
+          });
+        }
+        w.sim.timer(this.index, heartbeatIntervalMs, timerHeartbeat);
+        return;
+      case timerFetch:
+        if (this.phase === "stable" && this.positionsKnown) this.fetchAll();
+        w.sim.timer(this.index, fetchIntervalMs, timerFetch);
+        return;
+      case timerCommit:
+        if (this.phase === "stable" && this.positionsKnown) this.commit();
+        w.sim.timer(this.index, commitIntervalMs, timerCommit);
+        return;
+      case timerChurn:
+        if (!w.workloadOn) return;
+        if (this.phase === "left") {
+          this.phase = "out";
+        } else if (this.phase === "stable") {
+          this.commit();
+          this.send(this.coordinator, {
+            api: "LeaveGroup",
+            corr: this.corrNext++,
+            group: this.group,
+            memberId: this.memberId,
+          });
+          this.revoke();
+          this.memberId = "";
+          this.generation = -1;
+          this.phase = "left";
+        }
+        w.sim.timer(this.index, w.sim.streams.workload.int(1_000, 8_000), timerChurn);
+        return;
+      case timerTimeout:
+        if ((this.phase === "joining" || this.phase === "syncing") && this.pendingCorr >= 0) {
+          this.pendingCorr = -1;
+          this.phase = "out";
+          this.sendMetadata();
+        } else if (this.phase === "stable" && !this.positionsKnown) {
+          this.fetchPositions();
+        }
+        return;
+      case timerMetadata:
+        if (this.coordinator < 0 || this.leaders.some((l) => l < 0)) this.sendMetadata();
+        return;
+    }
+  }
+
+  private fetchAll(): void {
+    for (const p of this.assigned) {
+      const leader = this.leaders[p] ?? -1;
+      const pos = this.positions.get(p);
+      if (leader < 0 || pos === undefined) continue;
+      // One fetch in flight per partition; a lost one is re-sent after a timeout's worth of ticks.
+      const sentAt = this.fetching.get(p);
+      if (sentAt !== undefined && this.w.sim.nowMs - sentAt < groupRequestTimeoutMs) continue;
+      this.fetching.set(p, this.w.sim.nowMs);
+      this.send(leader, {
+        api: "Fetch",
+        corr: this.corrNext++,
+        partition: p,
+        offset: pos,
+        leaderEpoch: this.leaderEpochs[p] ?? -1,
+      });
+    }
+  }
+
+  private commit(): void {
+    if (this.coordinator < 0 || this.assigned.length === 0) return;
+    const offsets = this.assigned.map((p) => ({ partition: p, offset: this.positions.get(p) ?? 0 }));
+    const corr = this.corrNext++;
+    this.commitsInflight.set(corr, { generation: this.generation, offsets });
+    if (this.commitsInflight.size > 64)
+      this.commitsInflight.delete(this.commitsInflight.keys().next().value!);
+    this.send(this.coordinator, {
+      api: "OffsetCommit",
+      corr,
+      group: this.group,
+      memberId: this.memberId,
+      generation: this.generation,
+      offsets,
+    });
+  }
+
+  private readonly commitsInflight = new Map<
+    number,
+    { generation: number; offsets: readonly { partition: number; offset: number }[] }
+  >();
+
+  private fetchPositions(): void {
+    if (this.coordinator < 0) return;
+    this.pendingCorr = this.corrNext++;
+    this.send(this.coordinator, {
+      api: "OffsetFetch",
+      corr: this.pendingCorr,
+      group: this.group,
+      partitions: this.assigned,
+    });
+    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+  }
+
+  onMessage(_from: number, msg: unknown): void {
+    const r = (msg as ResponseEnvelope).response as ClientResponse;
+    const w = this.w;
+    switch (r.api) {
+      case "Metadata":
+        this.coordinator = r.coordinator;
+        for (const p of r.partitions) {
+          if ((this.leaderEpochs[p.partition] ?? -1) <= p.leaderEpoch) {
+            this.leaders[p.partition] = p.leader;
+            this.leaderEpochs[p.partition] = p.leaderEpoch;
+          }
+        }
+        return;
+      case "JoinGroup": {
+        if (r.corr !== this.pendingCorr || this.phase !== "joining") return;
+        if (r.error !== "NONE") {
+          if (r.error === "UNKNOWN_MEMBER_ID") this.memberId = "";
+          if (r.error === "NOT_COORDINATOR" || r.error === "COORDINATOR_NOT_AVAILABLE") this.coordinator = -1;
+          this.phase = "out";
+          return;
+        }
+        this.memberId = r.memberId;
+        this.generation = r.generation;
+        w.online.memberEpoch(this.name, this.group, r.generation);
+        const assignments =
+          r.leader === r.memberId
+            ? assignPartitions(r.protocol, r.members, w.config.workload.partitions)
+            : [];
+        this.phase = "syncing";
+        this.pendingCorr = this.corrNext++;
+        this.send(this.coordinator, {
+          api: "SyncGroup",
+          corr: this.pendingCorr,
+          group: this.group,
+          memberId: this.memberId,
+          generation: this.generation,
+          assignments,
+        });
+        w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+        return;
+      }
+      case "SyncGroup":
+        if (r.corr !== this.pendingCorr || this.phase !== "syncing") return;
+        if (r.error !== "NONE") {
+          this.phase = "out";
+          return;
+        }
+        this.revoke();
+        this.assignmentEpoch++;
+        this.assigned = [...r.partitions];
+        w.online.assignment(this.name, this.group, this.generation, this.assigned);
+        this.phase = "stable";
+        this.fetchPositions();
+        return;
+      case "OffsetFetch":
+        if (r.corr !== this.pendingCorr || this.phase !== "stable") return;
+        this.pendingCorr = -1;
+        if (r.error !== "NONE") return;
+        for (const o of r.offsets)
+          if (this.assigned.includes(o.partition)) this.positions.set(o.partition, Math.max(0, o.offset));
+        for (const p of this.assigned) if (!this.positions.has(p)) this.positions.set(p, 0);
+        this.positionsKnown = true;
+        return;
+      case "Heartbeat":
+        if (
+          this.phase === "stable" &&
+          (r.error === "REBALANCE_IN_PROGRESS" ||
+            r.error === "ILLEGAL_GENERATION" ||
+            r.error === "UNKNOWN_MEMBER_ID")
+        ) {
+          // Kafka commits before giving the partitions up, so the next owner starts where we stopped.
+          this.commit();
+          if (r.error === "UNKNOWN_MEMBER_ID") this.memberId = "";
+          this.revoke();
+          this.join();
+        } else if (r.error === "NOT_COORDINATOR" || r.error === "COORDINATOR_NOT_AVAILABLE") {
+          this.coordinator = -1;
+          this.sendMetadata();
+        }
+        return;
+      case "OffsetCommit": {
+        const c = this.commitsInflight.get(r.corr);
+        if (c === undefined) return;
+        this.commitsInflight.delete(r.corr);
+        for (const o of c.offsets) {
+          w.history.commit({
+            consumer: this.name,
+            group: this.group,
+            partition: o.partition,
+            offset: o.offset,
+            generation: c.generation,
+            atMs: w.sim.nowMs,
+            accepted: r.error === "NONE",
+          });
+        }
+        return;
+      }
+      case "Fetch":
+        this.onFetch(r);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onFetch(r: Extract<ClientResponse, { api: "Fetch" }>): void {
+    const w = this.w;
+    const partition = r.partition;
+    if (!this.fetching.has(partition)) return;
+    invariant(r.records.length <= recordsPerFetchMax, "fetch answer too large");
+    this.fetching.delete(partition);
+    if (r.error !== "NONE") {
+      if (
+        r.error === "NOT_LEADER_OR_FOLLOWER" ||
+        r.error === "FENCED_LEADER_EPOCH" ||
+        r.error === "UNKNOWN_LEADER_EPOCH"
+      )
+        this.sendMetadata();
+      return;
+    }
+    if (r.highWatermark < (this.hwSeen[partition] ?? 0)) {
+      w.online.hwRegressed(this.name, partition, this.hwSeen[partition]!, r.highWatermark);
+    }
+    this.hwSeen[partition] = Math.max(this.hwSeen[partition] ?? 0, r.highWatermark);
+    let pos = this.positions.get(partition);
+    if (pos === undefined) return;
+    for (const rec of r.records) {
+      if (rec.offset !== pos) break;
+      w.history.poll({
+        consumer: this.name,
+        group: this.group,
+        partition,
+        offset: rec.offset,
+        value: rec.value,
+        atMs: w.sim.nowMs,
+        assignmentEpoch: this.assignmentEpoch,
+      });
+      pos++;
+    }
+    this.positions.set(partition, pos);
+  }
+
+  onCrash(): void {}
+  onRestart(): void {}
+}

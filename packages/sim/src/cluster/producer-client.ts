@@ -1,0 +1,230 @@
+/**
+ * A simulated producer: one send in flight at a time (so per-producer order is checkable), acks 0,
+ * 1 or all, with or without keys, idempotent or not. It learns leaders from Metadata, retries on
+ * retriable errors and timeouts, and records every send and its outcome in the history. An
+ * idempotent producer keeps the same sequence number across retries of one batch and never gives up
+ * (a give-up would need an epoch bump), so its retries exercise the broker's deduplication.
+ */
+import { invariant } from "@eddy/core";
+import type { Acks, ProduceOp } from "../history.ts";
+import type { SimNode } from "../simulator.ts";
+import type { ClientResponse, ResponseEnvelope } from "./protocol.ts";
+import type { World } from "./world.ts";
+
+export const produceAttemptsMax = 8;
+export const requestTimeoutMs = 1_000;
+const timerSend = 1;
+const timerTimeout = 2;
+const timerMetadata = 3;
+
+export interface ProducerSpec {
+  readonly name: string;
+  readonly acks: Acks;
+  readonly idempotent: boolean;
+  readonly keyed: boolean;
+}
+
+export class ProducerClient implements SimNode {
+  index = -1;
+  readonly server = false;
+  private leaders: number[] = [];
+  private leaderEpochs: number[] = [];
+  private corrNext = 1;
+  private inflight: { op: ProduceOp; corr: number; sequence: number } | undefined;
+  private producerId = -1;
+  private producerEpoch = 0;
+  private readonly sequences: number[] = [];
+  private metadataCorr = -1;
+  private initCorr = -1;
+  private timeoutCorr = -1;
+
+  constructor(
+    private readonly w: World,
+    readonly spec: ProducerSpec,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** True when this producer has nothing outstanding (the liveness phase waits for it). */
+  get idle(): boolean {
+    return this.inflight === undefined;
+  }
+
+  start(): void {
+    this.refreshMetadata();
+    this.w.sim.timer(this.index, this.nextGapMs(), timerSend);
+  }
+
+  private nextGapMs(): number {
+    const mean = this.w.config.workload.produceIntervalMs;
+    return this.w.sim.streams.workload.int(Math.max(1, mean >> 1), mean + (mean >> 1));
+  }
+
+  private refreshMetadata(): void {
+    const b = this.w.sim.streams.workload.pick(this.w.brokers);
+    this.metadataCorr = this.corrNext++;
+    this.w.sim.send(
+      this.index,
+      b,
+      { client: true, request: { api: "Metadata", corr: this.metadataCorr } },
+      "Metadata",
+    );
+    this.w.sim.timer(this.index, requestTimeoutMs, timerMetadata);
+  }
+
+  onTimer(tag: number): void {
+    if (tag === timerSend) {
+      if (this.w.workloadOn && this.inflight === undefined) this.startSend();
+      if (this.w.workloadOn) this.w.sim.timer(this.index, this.nextGapMs(), timerSend);
+    } else if (tag === timerTimeout) {
+      const f = this.inflight;
+      if (f !== undefined && f.corr === this.timeoutCorr) this.retry("timeout");
+    } else if (tag === timerMetadata) {
+      if (this.metadataCorr !== -1 || this.leaders.length === 0) this.refreshMetadata();
+    }
+  }
+
+  private startSend(): void {
+    const w = this.w;
+    const partitions = w.config.workload.partitions;
+    const key = this.spec.keyed ? w.sim.streams.workload.int(0, 15) : null;
+    const partition = key === null ? w.sim.streams.workload.int(0, partitions - 1) : key % partitions;
+    const op = w.history.invokeProduce({
+      producer: this.spec.name,
+      partition,
+      value: w.valueNext++,
+      key,
+      acks: this.spec.acks,
+      idempotent: this.spec.idempotent,
+      invokeMs: w.sim.nowMs,
+    });
+    const sequence = this.sequences[partition] ?? 0;
+    this.inflight = { op, corr: -1, sequence };
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const f = this.inflight;
+    invariant(f !== undefined, "attempt without a send in flight");
+    const w = this.w;
+    if (this.spec.idempotent && this.producerId < 0) {
+      if (this.initCorr < 0) {
+        this.initCorr = this.corrNext++;
+        w.sim.send(
+          this.index,
+          w.sim.streams.workload.pick(w.brokers),
+          { client: true, request: { api: "InitProducerId", corr: this.initCorr } },
+          "InitProducerId",
+        );
+      }
+      f.corr = -2;
+      this.timeoutCorr = -2;
+      w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+      return;
+    }
+    const leader = this.leaders[f.op.partition] ?? -1;
+    f.op.attempts++;
+    f.corr = this.corrNext++;
+    this.timeoutCorr = f.corr;
+    if (leader < 0) {
+      this.refreshMetadata();
+      w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+      return;
+    }
+    w.sim.send(
+      this.index,
+      leader,
+      {
+        client: true,
+        request: {
+          api: "Produce",
+          corr: f.corr,
+          partition: f.op.partition,
+          acks: this.spec.acks,
+          records: [{ value: f.op.value, key: f.op.key }],
+          producerId: this.spec.idempotent ? this.producerId : -1,
+          producerEpoch: this.spec.idempotent ? this.producerEpoch : -1,
+          baseSequence: this.spec.idempotent ? f.sequence : -1,
+        },
+      },
+      "Produce",
+    );
+    if (this.spec.acks === 0) {
+      // acks=0 gets no answer: the send counts as done once it leaves the client.
+      this.finish("ok", -1);
+      return;
+    }
+    w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+  }
+
+  private retry(_why: string): void {
+    const f = this.inflight;
+    invariant(f !== undefined, "retry without a send in flight");
+    if (!this.spec.idempotent && f.op.attempts >= produceAttemptsMax) {
+      this.finish("fail", -1);
+      return;
+    }
+    this.refreshMetadata();
+    this.attempt();
+  }
+
+  private finish(outcome: "ok" | "fail", offset: number): void {
+    const f = this.inflight;
+    invariant(f !== undefined, "finish without a send in flight");
+    this.w.history.completeProduce(f.op, outcome, offset, this.w.sim.nowMs);
+    if (outcome === "ok" && this.spec.idempotent) this.sequences[f.op.partition] = f.sequence + 1;
+    this.inflight = undefined;
+    this.timeoutCorr = -1;
+  }
+
+  onMessage(_from: number, msg: unknown): void {
+    const r = (msg as ResponseEnvelope).response as ClientResponse;
+    switch (r.api) {
+      case "Metadata":
+        if (r.corr !== this.metadataCorr) return;
+        this.metadataCorr = -1;
+        for (const p of r.partitions) {
+          // Never let an older answer overwrite a newer leader.
+          if ((this.leaderEpochs[p.partition] ?? -1) <= p.leaderEpoch) {
+            this.leaders[p.partition] = p.leader;
+            this.leaderEpochs[p.partition] = p.leaderEpoch;
+          }
+        }
+        return;
+      case "InitProducerId":
+        if (r.corr !== this.initCorr) return;
+        this.initCorr = -1;
+        if (r.error !== "NONE") return;
+        this.producerId = r.producerId;
+        this.producerEpoch = r.producerEpoch;
+        if (this.inflight !== undefined && this.inflight.corr === -2) this.attempt();
+        return;
+      case "Produce": {
+        const f = this.inflight;
+        if (f === undefined || r.corr !== f.corr) return;
+        if (r.error === "NONE") this.finish("ok", r.baseOffset);
+        else if (r.error === "DUPLICATE_SEQUENCE_NUMBER") this.finish("ok", r.baseOffset);
+        else if (
+          r.error === "OUT_OF_ORDER_SEQUENCE_NUMBER" ||
+          r.error === "INVALID_PRODUCER_EPOCH" ||
+          r.error === "UNKNOWN_PRODUCER_ID"
+        ) {
+          // The broker lost our producer state (or we lost its answer to a previous batch): start a new
+          // epoch, as Kafka's producer does, and resend this batch as sequence 0 of it.
+          this.producerId = -1;
+          this.sequences.length = 0;
+          f.sequence = 0;
+          this.retry(r.error);
+        } else this.retry(r.error);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  onCrash(): void {}
+  onRestart(): void {}
+}

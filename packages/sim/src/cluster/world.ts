@@ -1,0 +1,25 @@
+/**
+ * What every simulated node of one run shares: the simulator (for sending and timers), the run's
+ * config, history, violations and the node indices of brokers and controllers. It is a plain bag of
+ * references; nodes must never keep state in it except through the history and the online checker.
+ */
+import type { History } from "../history.ts";
+import type { RunConfig } from "../run-config.ts";
+import type { Simulator } from "../simulator.ts";
+import type { Violations } from "../violation.ts";
+import type { OnlineChecker } from "./online-checker.ts";
+
+export interface World {
+  readonly sim: Simulator;
+  readonly config: RunConfig;
+  readonly history: History;
+  readonly violations: Violations;
+  readonly online: OnlineChecker;
+  brokers: number[];
+  controllers: number[];
+  /** False once the safety phase ends: clients stop issuing new work. */
+  workloadOn: boolean;
+  /** Monotonic counter for produced values, so every value in a run is unique. */
+  valueNext: number;
+  bug(name: import("../bugs.ts").BugName): boolean;
+}

@@ -1,0 +1,151 @@
+/**
+ * One simulation run, start to finish: split the seed into streams, draw or take the fault schedule,
+ * build the cluster, run the safety phase with faults, heal everything for the liveness phase and
+ * wait (bounded) for convergence, then run the end-of-run and history checks. Anything a core
+ * machine throws (a broken `invariant`) is caught and reported as a crash-class violation, so one bad
+ * seed never takes down a batch. This module owns phases and classification, not the cluster model.
+ */
+import { InvariantError } from "@eddy/core";
+import { checkHistory, type FinalLogs } from "./check-history.ts";
+import { OnlineChecker } from "./cluster/online-checker.ts";
+import type { World } from "./cluster/world.ts";
+import { drawFaultRates, drawSchedule, type FaultEvent, type FaultRates, sortSchedule } from "./faults.ts";
+import { History } from "./history.ts";
+import { Network } from "./network.ts";
+import { splitStreams } from "./rng.ts";
+import type { RunConfig } from "./run-config.ts";
+import { type SimNode, Simulator } from "./simulator.ts";
+import { Trace } from "./trace.ts";
+import { type Violation, Violations } from "./violation.ts";
+
+/** How often the liveness phase checks whether the cluster has converged. */
+export const livenessCheckIntervalMs = 250;
+
+/** A liveness gap: a condition of invariants 20 to 23 that does not hold yet. */
+export interface LivenessGap {
+  readonly invariant: 20 | 21 | 22 | 23;
+  readonly message: string;
+}
+
+/** The cluster under test, built by a model factory from the shared world. */
+export interface ClusterModel {
+  readonly nodes: SimNode[];
+  readonly brokerNames: readonly string[];
+  readonly controllerNames: readonly string[];
+  /** Wires node indices into the world and arms the first timers. */
+  start(): void;
+  /** Unmet liveness conditions right now; empty once the cluster has converged. */
+  livenessGaps(): LivenessGap[];
+  /** The committed log of every partition, read after convergence (Jepsen's final polls). */
+  finalLogs(): FinalLogs;
+}
+
+export type ClusterFactory = (world: World) => ClusterModel;
+
+export interface RunResult {
+  readonly config: RunConfig;
+  readonly rates: FaultRates;
+  readonly schedule: readonly FaultEvent[];
+  readonly hash: string;
+  readonly events: number;
+  readonly simMs: number;
+  readonly wallMs: number;
+  readonly violations: readonly Violation[];
+  readonly checks: number;
+  readonly checksByInvariant: ReadonlyMap<number, number>;
+  readonly convergedAtMs: number;
+  readonly produces: number;
+  readonly acked: number;
+  readonly polls: number;
+  readonly trace: Trace;
+}
+
+export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
+  const wallStart = performance.now();
+  const streams = splitStreams(config.seed);
+  const violations = new Violations();
+  const trace = new Trace(config.trace);
+  const history = new History();
+  const online = new OnlineChecker(violations);
+  // The world is built in two steps because the simulator needs the nodes and the nodes need the world.
+  const world: World = {
+    sim: undefined as unknown as Simulator,
+    config,
+    history,
+    violations,
+    online,
+    brokers: [],
+    controllers: [],
+    workloadOn: true,
+    valueNext: 1,
+    bug: (name) => config.bugs.includes(name),
+  };
+  const model = factory(world);
+  let rates: FaultRates;
+  let schedule: FaultEvent[];
+  if (config.faults !== undefined) {
+    rates = config.faults.rates;
+    schedule = sortSchedule(config.faults.schedule);
+  } else {
+    rates = drawFaultRates(streams.faults);
+    schedule = drawSchedule(streams.faults, rates, config.safetyMs, model.brokerNames, model.controllerNames);
+  }
+  const sim = new Simulator(
+    model.nodes,
+    streams,
+    trace,
+    violations,
+    (n) => new Network(n, rates.network, streams.network),
+  );
+  (world as { sim: Simulator }).sim = sim;
+  let convergedAtMs = -1;
+  const endMs = config.safetyMs + config.livenessMs;
+  try {
+    model.start();
+    sim.schedule(schedule.filter((e) => e.atMs < config.safetyMs));
+    sim.at(config.safetyMs, "liveness", () => {
+      world.workloadOn = false;
+      sim.healEverything();
+    });
+    sim.runUntil(config.safetyMs);
+    for (let t = config.safetyMs + livenessCheckIntervalMs; t <= endMs; t += livenessCheckIntervalMs) {
+      sim.runUntil(t);
+      if (model.livenessGaps().length === 0) {
+        convergedAtMs = t;
+        break;
+      }
+    }
+    if (convergedAtMs < 0) {
+      for (const gap of model.livenessGaps())
+        violations.add(
+          gap.invariant,
+          sim.nowMs,
+          `not converged after ${config.livenessMs}ms: ${gap.message}`,
+        );
+    }
+    for (const inv of [20, 21, 22, 23]) violations.checked(inv);
+    checkHistory(history, model.finalLogs(), violations, sim.nowMs);
+  } catch (e) {
+    if (!(e instanceof InvariantError) && !(e instanceof Error)) throw e;
+    violations.add(99, sim.nowMs, `${e.name}: ${e.message}`);
+    if (process.env.SIM_DEBUG) console.error(e);
+  }
+  trace.event(sim.nowMs, "end", "sim", `${violations.list.length}`);
+  return {
+    config,
+    rates,
+    schedule,
+    hash: trace.hashHex(),
+    events: sim.eventCount,
+    simMs: sim.nowMs,
+    wallMs: performance.now() - wallStart,
+    violations: violations.list,
+    checks: violations.checksTotal(),
+    checksByInvariant: violations.checks,
+    convergedAtMs,
+    produces: history.produces.length,
+    acked: history.produces.filter((p) => p.outcome === "ok").length,
+    polls: history.polls.length,
+    trace,
+  };
+}

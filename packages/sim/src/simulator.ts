@@ -1,0 +1,271 @@
+/**
+ * The event loop: one queue ordered by (virtual time, sequence), a node table, the simulated network
+ * and the fault schedule. Nodes are plain objects implementing `SimNode`; the loop delivers messages
+ * and timers to them, defers events of paused nodes, drops those of crashed ones and applies
+ * scheduled faults. Time jumps straight to the next event (idle skipping), so a quiet cluster costs
+ * nothing. The loop knows nothing about Kafka; the cluster model lives in `cluster/`.
+ */
+import { invariant } from "@eddy/core";
+import { EventQueue } from "./event-queue.ts";
+import type { FaultEvent } from "./faults.ts";
+import type { Network } from "./network.ts";
+import type { Streams } from "./rng.ts";
+import type { Trace } from "./trace.ts";
+import type { Violations } from "./violation.ts";
+
+/** One run may not process more events than this; a run that does is live-locked (a liveness bug). */
+export const runEventsMax = 20_000_000;
+
+export interface SimNode {
+  readonly name: string;
+  /** Index in the simulator's node table and the network's link matrix. */
+  index: number;
+  /** A server takes part in faults; clients do not crash, pause or get partitioned on their own. */
+  readonly server: boolean;
+  onMessage(from: number, msg: unknown): void;
+  onTimer(tag: number): void;
+  /** Called when the node crashes: it must drop volatile state and lose unflushed writes. */
+  onCrash(): void;
+  /** Called when the node restarts after a crash: it must rebuild state from what was durable. */
+  onRestart(): void;
+  /** Disk faults and torn tails are routed to the node, which owns its storage model. */
+  onDiskFault?(e: FaultEvent): void;
+}
+
+type Ev =
+  | {
+      readonly k: 0;
+      readonly from: number;
+      readonly to: number;
+      readonly msg: unknown;
+      readonly label: string;
+    }
+  | { readonly k: 1; readonly node: number; readonly tag: number; readonly incarnation: number }
+  | { readonly k: 2; readonly fault: FaultEvent }
+  | { readonly k: 3; readonly fn: () => void; readonly label: string };
+
+export class Simulator {
+  readonly queue = new EventQueue<Ev>();
+  readonly nodes: SimNode[] = [];
+  readonly network: Network;
+  nowMs = 0;
+  eventCount = 0;
+  private readonly up: boolean[] = [];
+  private readonly pausedUntilMs: number[] = [];
+  private readonly incarnation: number[] = [];
+  private readonly timerPermille: number[] = [];
+  private readonly routeBuf: number[] = [0, 0];
+
+  constructor(
+    nodes: readonly SimNode[],
+    readonly streams: Streams,
+    readonly trace: Trace,
+    readonly violations: Violations,
+    network: (count: number) => Network,
+  ) {
+    for (const n of nodes) this.addNode(n);
+    this.network = network(this.nodes.length);
+  }
+
+  private addNode(n: SimNode): void {
+    n.index = this.nodes.length;
+    this.nodes.push(n);
+    this.up.push(true);
+    this.pausedUntilMs.push(0);
+    this.incarnation.push(0);
+    this.timerPermille.push(1000);
+  }
+
+  nodeByName(name: string): SimNode {
+    const n = this.nodes.find((x) => x.name === name);
+    invariant(n !== undefined, () => `unknown node ${name}`);
+    return n;
+  }
+
+  isUp(index: number): boolean {
+    return this.up[index] === true;
+  }
+
+  /** Sends `msg` from one node to another through the network. `label` names it in the trace. */
+  send(from: number, to: number, msg: unknown, label: string): void {
+    if (!this.up[from]) return;
+    const n = this.network.route(from, to, this.nowMs, this.routeBuf);
+    for (let i = 0; i < n; i++) this.queue.push(this.routeBuf[i]!, { k: 0, from, to, msg, label });
+  }
+
+  /** Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) clock. */
+  timer(node: number, delayMs: number, tag: number): void {
+    invariant(delayMs >= 0, "Simulator.timer: negative delay");
+    const skewed = Math.max(0, Math.round((delayMs * this.timerPermille[node]!) / 1000));
+    this.queue.push(this.nowMs + skewed, { k: 1, node, tag, incarnation: this.incarnation[node]! });
+  }
+
+  /** Runs `fn` at `atMs` (workload steps, phase changes, end-of-phase checks). */
+  at(atMs: number, label: string, fn: () => void): void {
+    this.queue.push(Math.max(atMs, this.nowMs), { k: 3, fn, label });
+  }
+
+  schedule(faults: readonly FaultEvent[]): void {
+    for (const f of faults) this.queue.push(f.atMs, { k: 2, fault: f });
+  }
+
+  /** Processes events until the queue is empty or virtual time passes `untilMs`. */
+  runUntil(untilMs: number): void {
+    const q = this.queue;
+    for (;;) {
+      const next = q.peekTimeMs();
+      if (next === undefined || next > untilMs) break;
+      const e = q.pop()!;
+      this.nowMs = e.timeMs;
+      this.eventCount++;
+      invariant(this.eventCount < runEventsMax, "Simulator: event budget exhausted (live-lock?)");
+      this.dispatch(e.item);
+    }
+    if (untilMs > this.nowMs) this.nowMs = untilMs;
+  }
+
+  private dispatch(ev: Ev): void {
+    const trace = this.trace;
+    switch (ev.k) {
+      case 0: {
+        const to = ev.to;
+        if (!this.up[to]) return;
+        if (this.pausedUntilMs[to]! > this.nowMs) {
+          this.queue.push(this.pausedUntilMs[to]!, ev);
+          return;
+        }
+        // A partition that started while the message was in flight cuts it too.
+        if (!this.network.connected(ev.from, to)) return;
+        const node = this.nodes[to]!;
+        trace.event(this.nowMs, "recv", node.name, `${this.nodes[ev.from]!.name}|${ev.label}`, () => ({
+          from: this.nodes[ev.from]!.name,
+          type: ev.label,
+          msg: ev.msg,
+        }));
+        node.onMessage(ev.from, ev.msg);
+        return;
+      }
+      case 1: {
+        const n = ev.node;
+        if (!this.up[n] || ev.incarnation !== this.incarnation[n]) return;
+        if (this.pausedUntilMs[n]! > this.nowMs) {
+          this.queue.push(this.pausedUntilMs[n]!, ev);
+          return;
+        }
+        const node = this.nodes[n]!;
+        if (trace.recording) trace.event(this.nowMs, "timer", node.name, String(ev.tag));
+        else trace.event(this.nowMs, "timer", node.name, String(ev.tag));
+        node.onTimer(ev.tag);
+        return;
+      }
+      case 2:
+        trace.event(this.nowMs, "fault", faultTarget(ev.fault), ev.fault.kind, () => ev.fault);
+        this.applyFault(ev.fault);
+        return;
+      case 3:
+        trace.event(this.nowMs, "step", "sim", ev.label);
+        ev.fn();
+        return;
+    }
+  }
+
+  crash(index: number): void {
+    if (!this.up[index]) return;
+    this.up[index] = false;
+    this.incarnation[index]!++;
+    this.pausedUntilMs[index] = 0;
+    this.nodes[index]!.onCrash();
+  }
+
+  restart(index: number): void {
+    if (this.up[index]) return;
+    this.up[index] = true;
+    this.incarnation[index]!++;
+    this.nodes[index]!.onRestart();
+  }
+
+  applyFault(f: FaultEvent): void {
+    const idx = (name: string) => this.nodeByName(name).index;
+    switch (f.kind) {
+      case "crash":
+        this.crash(idx(f.node));
+        return;
+      case "restart":
+        this.restart(idx(f.node));
+        return;
+      case "pause": {
+        const i = idx(f.node);
+        if (this.up[i]) this.pausedUntilMs[i] = Math.max(this.pausedUntilMs[i]!, this.nowMs + f.durationMs);
+        return;
+      }
+      case "partition": {
+        const servers = this.nodes.filter((n) => n.server);
+        const side = new Set(f.nodes.map(idx));
+        // Clients stay on the side of nothing in particular: they keep reaching every server, so a
+        // partition splits the servers, as a network split inside a data centre would.
+        this.network.partition(servers.filter((n) => side.has(n.index)).map((n) => n.index));
+        this.reconnectClients();
+        return;
+      }
+      case "oneWay":
+        this.network.blockOneWay(idx(f.from), idx(f.to));
+        return;
+      case "isolate":
+        this.network.isolate(idx(f.node));
+        return;
+      case "heal":
+        this.network.healAll();
+        return;
+      case "clog":
+        this.network.clog(idx(f.from), idx(f.to), this.nowMs + f.durationMs);
+        return;
+      case "slow":
+        this.network.slow(idx(f.node), f.extraMs, this.nowMs + f.durationMs);
+        return;
+      case "clockSkew":
+        this.timerPermille[idx(f.node)] = f.permille;
+        return;
+      case "diskFail":
+      case "tornTail":
+        this.nodeByName(f.node).onDiskFault?.(f);
+        return;
+    }
+  }
+
+  private reconnectClients(): void {
+    const n = this.nodes.length;
+    for (const c of this.nodes) {
+      if (c.server) continue;
+      for (let s = 0; s < n; s++) {
+        if (!this.nodes[s]!.server) continue;
+        this.network.unblock(c.index, s);
+        this.network.unblock(s, c.index);
+      }
+    }
+  }
+
+  /** The liveness phase: heal the network, end pauses and skews, restart every crashed server. */
+  healEverything(): void {
+    this.network.healAll();
+    this.network.faultsEnabled = false;
+    for (let i = 0; i < this.nodes.length; i++) {
+      this.pausedUntilMs[i] = 0;
+      this.timerPermille[i] = 1000;
+      if (!this.up[i]) this.restart(i);
+    }
+  }
+}
+
+function faultTarget(f: FaultEvent): string {
+  switch (f.kind) {
+    case "heal":
+      return "net";
+    case "partition":
+      return f.nodes.join("+") || "none";
+    case "oneWay":
+    case "clog":
+      return `${f.from}>${f.to}`;
+    default:
+      return f.node;
+  }
+}

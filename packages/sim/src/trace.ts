@@ -1,0 +1,63 @@
+/**
+ * The step-by-step trace of one run and its rolling hash. Every delivered event is folded into a
+ * 32-bit CRC chain (Bun's native crc32 with the previous value as seed) over a compact text form, so
+ * two runs of one seed can be compared cheaply (the determinism meta-invariant). When a sink is
+ * attached, each event is also written as one JSON line with a fixed key order, which the teaching
+ * view reads. This module never decides anything about the run; it only records.
+ */
+export const traceLinesMax = 5_000_000;
+
+export interface TraceEvent {
+  /** Event index in the run, from 0. */
+  readonly i: number;
+  readonly t: number;
+  readonly kind: string;
+  readonly node: string;
+  readonly detail: unknown;
+}
+
+export class Trace {
+  hash = 0;
+  count = 0;
+  private readonly lines: string[] | undefined;
+
+  constructor(record: boolean) {
+    this.lines = record ? [] : undefined;
+  }
+
+  get recording(): boolean {
+    return this.lines !== undefined;
+  }
+
+  /**
+   * Folds one event into the hash. `compact` must identify the event (time, kind, node, message type);
+   * `detail` is evaluated only when recording, so the hot path never builds JSON.
+   */
+  event(timeMs: number, kind: string, node: string, compact: string, detail?: () => unknown): void {
+    this.hash = Bun.hash.crc32(`${timeMs}|${kind}|${node}|${compact}`, this.hash);
+    if (this.lines !== undefined && this.lines.length < traceLinesMax) {
+      const line: TraceEvent = { i: this.count, t: timeMs, kind, node, detail: detail ? detail() : compact };
+      this.lines.push(JSON.stringify(line, bigintSafe));
+    }
+    this.count++;
+  }
+
+  hashHex(): string {
+    return (this.hash >>> 0).toString(16).padStart(8, "0");
+  }
+
+  /** The JSON-lines text of the recorded trace, ending with a summary line. */
+  text(): string {
+    const body = this.lines ?? [];
+    const summary = JSON.stringify({ i: this.count, kind: "end", hash: this.hashHex() });
+    return `${body.join("\n")}${body.length > 0 ? "\n" : ""}${summary}\n`;
+  }
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  if (value instanceof Uint8Array) return `bytes:${value.length}`;
+  return value;
+}

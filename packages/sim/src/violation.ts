@@ -1,0 +1,62 @@
+/**
+ * A broken invariant found by a checker. `invariant` is the number in Appendix A of
+ * docs/simulation.md (0 = determinism), so reports and the known-bug corpus can name what they found.
+ */
+export interface Violation {
+  readonly invariant: number;
+  readonly name: string;
+  readonly atMs: number;
+  readonly message: string;
+}
+
+export const invariantNames: Record<number, string> = {
+  0: "determinism",
+  1: "no-lost-acked-write",
+  2: "committed-prefix-agreement",
+  3: "offset-uniqueness",
+  4: "single-leader-per-epoch",
+  5: "leader-completeness",
+  6: "hw-monotonic-quorum-backed",
+  7: "no-truncation-below-hw",
+  8: "monotonic-epochs",
+  11: "idempotent-no-duplicates",
+  12: "per-producer-order",
+  13: "consumer-monotonic",
+  14: "consumer-no-skip",
+  15: "group-exclusivity-fencing",
+  16: "committed-offsets-sane",
+  17: "at-least-once-no-phantoms",
+  20: "liveness-leaders",
+  21: "liveness-progress",
+  22: "liveness-convergence",
+  23: "liveness-group-stable",
+  99: "crash",
+};
+
+/** Collects violations, keeping at most `violationsMax` so a broken run cannot exhaust memory. */
+export const violationsMax = 100;
+
+export class Violations {
+  readonly list: Violation[] = [];
+  /** How many checks ran, per invariant number (for the summary's "invariants checked"). */
+  readonly checks = new Map<number, number>();
+
+  checked(invariant: number, count = 1): void {
+    this.checks.set(invariant, (this.checks.get(invariant) ?? 0) + count);
+  }
+
+  add(invariant: number, atMs: number, message: string): void {
+    if (this.list.length >= violationsMax) return;
+    this.list.push({ invariant, name: invariantNames[invariant] ?? `inv-${invariant}`, atMs, message });
+  }
+
+  get ok(): boolean {
+    return this.list.length === 0;
+  }
+
+  checksTotal(): number {
+    let n = 0;
+    for (const v of this.checks.values()) n += v;
+    return n;
+  }
+}
