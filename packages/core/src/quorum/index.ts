@@ -1,2 +1,31 @@
-// Filled in by the quorum state machine work.
-export {};
+/**
+ * The controller quorum: a Raft node over the metadata log, as a pure state machine (etcd raft's
+ * Step/Tick/Ready design). It must never perform I/O, read a clock, or draw randomness other than
+ * from the seeded PRNG state it carries.
+ *
+ * API
+ * - `initialState({ id, voters, prng, emptySnapshotData, config?, durable? })` builds a follower, new
+ *   or restored from what the shell persisted (`durable: { hardState, snapshot, entries }`).
+ * - `step(state, input) -> { state, ready }` is the only way the state changes. Inputs:
+ *   `tick` (logical time), `message` (from another voter), `propose` (leader only; otherwise
+ *   `ready.proposal` says NOT_LEADER with a leader hint), `persisted` (the shell's acknowledgement
+ *   that entries up to an index are durable, like etcd's Advance), `campaign` (elect now), and
+ *   `compact` (the shell persisted a snapshot of its applied state; drop the covered entries).
+ * - `softState(state)` reports role, term, leader and `leaderReady` (the leader's first entry of its
+ *   term has committed, so its applied state holds every committed entry).
+ *
+ * The shell acts on each Ready in this order, never another:
+ * 1. persist `hardState`, then `snapshot` (drop stored entries up to its index; drop all stored
+ *    entries if the stored entry at its index is missing or has another term), then `entries` (the
+ *    first may overwrite stored entries at the same index: truncate there first); then feed
+ *    `{ type: "persisted", index, term }` of the last entry back in;
+ * 2. send `messages`;
+ * 3. apply: restore the state machine from `snapshot` if any, then apply `committed` in order,
+ *    skipping entries with a null payload (the leader's no-op).
+ *
+ * A one-voter quorum (the single-node broker) elects itself on `campaign` (or its first election
+ * timeout) and commits each entry as soon as its `persisted` acknowledgement arrives.
+ */
+export { assertWellFormed, isUpToDate, lastIndex, lastTerm, termAt } from "./log.ts";
+export { type InitialStateOptions, initialState, quorumSize, softState, step } from "./node.ts";
+export * from "./types.ts";

@@ -1,0 +1,120 @@
+/**
+ * Unit tests of the Raft node: a one-voter quorum, a three-voter election and commit, and the
+ * rules of the persist-then-send-then-apply contract.
+ */
+import { describe, expect, test } from "bun:test";
+import { prngFromSeed } from "../src/prng.ts";
+import * as quorum from "../src/quorum/index.ts";
+import { Cluster } from "./quorum-cluster.ts";
+
+describe("quorum: one voter", () => {
+  test("elects itself on campaign and commits once the entry is persisted", () => {
+    let s = quorum.initialState<string, null>({
+      id: 1,
+      voters: [1],
+      prng: prngFromSeed(1),
+      emptySnapshotData: null,
+    });
+    let r = quorum.step(s, { type: "campaign" });
+    s = r.state;
+    expect(s.role).toBe("leader");
+    expect(r.ready.hardState).toEqual({ term: 1, votedFor: 1, commitIndex: 0 });
+    expect(r.ready.entries).toEqual([{ index: 1, term: 1, payload: null }]);
+    expect(r.ready.committed).toEqual([]);
+    expect(r.ready.messages).toEqual([]);
+    r = quorum.step(s, { type: "persisted", index: 1, term: 1 });
+    s = r.state;
+    expect(r.ready.committed).toEqual([{ index: 1, term: 1, payload: null }]);
+    expect(r.ready.softState.leaderReady).toBe(true);
+    r = quorum.step(s, { type: "propose", payload: "a" });
+    s = r.state;
+    expect(r.ready.proposal).toEqual({ accepted: true, index: 2, term: 1 });
+    expect(r.ready.committed).toEqual([]);
+    r = quorum.step(s, { type: "persisted", index: 2, term: 1 });
+    expect(r.ready.committed).toEqual([{ index: 2, term: 1, payload: "a" }]);
+    expect(r.ready.hardState).toEqual({ term: 1, votedFor: 1, commitIndex: 2 });
+  });
+
+  test("elects itself after an election timeout of ticks", () => {
+    let s = quorum.initialState<string, null>({
+      id: 7,
+      voters: [7],
+      prng: prngFromSeed(9),
+      emptySnapshotData: null,
+    });
+    let ticks = 0;
+    while (s.role !== "leader") {
+      s = quorum.step(s, { type: "tick" }).state;
+      ticks++;
+      expect(ticks).toBeLessThan(2 * s.config.electionTicks);
+    }
+    expect(ticks).toBeGreaterThanOrEqual(s.config.electionTicks);
+  });
+});
+
+describe("quorum: three voters", () => {
+  test("a campaign elects a leader, a proposal commits on every node", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 3 });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    expect(c.node(1).state.role).toBe("leader");
+    expect(c.propose(1, "x")).toEqual({ accepted: true, index: 2, term: 1 });
+    expect(c.propose(2, "y")).toEqual({ accepted: false, reason: "NOT_LEADER", leaderHint: 1 });
+    c.stabilize();
+    c.tickAll();
+    c.stabilize();
+    for (const n of c.nodes.values()) {
+      expect(n.applied.map((e) => e.payload)).toEqual([null, "x"]);
+    }
+    c.checkLogMatching();
+  });
+
+  test("a follower does not vote for a candidate with a shorter log", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 4 });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    c.propose(1, "x");
+    c.stabilize();
+    // Node 2 holds entries 1..2; a candidate whose log ends at 1 is behind it.
+    const r = quorum.step(c.node(2).state, {
+      type: "message",
+      message: { type: "RequestVote", from: 3, to: 2, term: 5, lastLogIndex: 1, lastLogTerm: 1 },
+    });
+    const vote = r.ready.messages[0];
+    expect(vote).toMatchObject({ type: "Vote", granted: false, term: 5 });
+    expect(r.ready.hardState).toMatchObject({ term: 5, votedFor: null });
+  });
+
+  test("a leader that loses its quorum steps down after an election timeout", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 5 });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    c.isolate(1);
+    for (let i = 0; i < 3 * c.node(1).state.config.electionTicks; i++) {
+      c.tick(1);
+      c.stabilize();
+    }
+    expect(c.node(1).state.role).toBe("follower");
+  });
+
+  test("a lagging follower catches up through a snapshot", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 6, compactEvery: 5 });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    c.crash(3);
+    for (let i = 0; i < 20; i++) {
+      c.propose(1, `v${i}`);
+      c.stabilize();
+    }
+    c.tickAll();
+    c.stabilize();
+    expect(c.node(1).state.snapshot.index).toBeGreaterThan(5);
+    c.restart(3);
+    for (let i = 0; i < 3; i++) {
+      c.tickAll();
+      c.stabilize();
+    }
+    expect(c.node(3).applied.map((e) => e.payload)).toEqual(c.node(1).applied.map((e) => e.payload));
+    expect(c.node(3).state.snapshot.index).toBeGreaterThan(0);
+  });
+});
