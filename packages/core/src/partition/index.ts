@@ -1,2 +1,78 @@
-// Filled in by the partition state machine work.
-export {};
+/**
+ * Partition replica state machine (leader and follower), one instance per partition per broker.
+ *
+ * API
+ *   initialState(config: PartitionConfigInput, recovered?: RecoveredLog, nowMs?: number): PartitionState
+ *   step(state: PartitionState, input: PartitionInput): { state: PartitionState; ready: PartitionReady }
+ *   consumerReadBounds / offsetForLeaderEpoch / listOffsets: read-only queries on a state.
+ *
+ * Inputs (`PartitionInput`, discriminated on `type`):
+ *   becomeLeader {leaderEpoch, partitionEpoch, isr, replicas}      controller metadata (same epoch + newer
+ *   becomeFollower {leaderId, leaderEpoch, partitionEpoch, isr, replicas}   partitionEpoch = ISR update)
+ *   produce {requestId, acks, timeoutMs, batch}                    client produce of one batch (metadata only)
+ *   appendCompleted {logEndOffset}                                 local append I/O finished up to here
+ *   fetchFromFollower {replicaId, fetchId, currentLeaderEpoch, fetchOffset, lastFetchedEpoch}  (leader side)
+ *   fetchResponse {…fetchResponse message, batches}                (follower side; shell attached the batches)
+ *   alterPartitionResponse {errorCode, leaderEpoch, partitionEpoch, isr}   controller's ISR answer
+ *   tick {nowMs}                                                   logical time; the only clock
+ *
+ * Ready (`PartitionReady`), acted on in this order:
+ *   1. persist: `append` (write the request's batch at baseOffset with leaderEpoch), `appendReplica`
+ *      (write the fetched batches), `truncate` (drop offsets >= offset), `epochCheckpoint`,
+ *      `highWatermark`. In order; appends complete asynchronously and are reported with
+ *      `appendCompleted` in offset order.
+ *   2. send: envelopes `{to: brokerId | "controller", message}` with `fetch`, `fetchResponse` (the
+ *      shell reads [readFromOffset, readToOffset) from the local log and hands the batches to the
+ *      follower's `fetchResponse` input) and `alterPartition`.
+ *   3. respond: produce responses (Kafka error codes; for acks=0 nothing goes on the wire).
+ *   4. wakeAtMs: deliver a `tick` no later than this (null: nothing waits on time).
+ *
+ * Rules kept (asserted on every step): the high watermark never decreases and never passes the log end;
+ * acks=all is answered only once every ISR member has the record and the ISR has min.insync.replicas
+ * members (else NOT_ENOUGH_REPLICAS before the append, NOT_ENOUGH_REPLICAS_AFTER_APPEND after); a
+ * leader is always in its ISR and two leaders never share an epoch; truncation never goes below the high
+ * watermark; the ISR changes only through the controller (AlterPartition).
+ *
+ * This module must never perform I/O, read a clock or draw randomness.
+ */
+
+export { endOffsetForEpoch, epochEntriesMax, latestEpoch } from "./epochCache.ts";
+export { maximalIsr } from "./leader.ts";
+export {
+  consumerReadBounds,
+  earliestTimestamp,
+  latestTimestamp,
+  listOffsets,
+  offsetForLeaderEpoch,
+  type ReadBounds,
+} from "./queries.ts";
+export { readyItemsMax, wakeAt } from "./ready.ts";
+export {
+  initialState,
+  makeConfig,
+  type PartitionConfigInput,
+  partitionConfigDefaults,
+  pendingProducesMaxLimit,
+  type RecoveredLog,
+  replicasMax,
+} from "./state.ts";
+export { checkState, checkTransition, step } from "./step.ts";
+export type {
+  BrokerId,
+  Envelope,
+  EpochEndOffset,
+  EpochEntry,
+  FollowerView,
+  PartitionConfig,
+  PartitionInput,
+  PartitionReady,
+  PartitionState,
+  PartitionStepResult,
+  PeerMessage,
+  PendingProduce,
+  PersistOp,
+  ProduceBatch,
+  ProduceResponse,
+  ReplicatedBatch,
+  Role,
+} from "./types.ts";

@@ -1,0 +1,122 @@
+/**
+ * Configuration defaults, limits and the initial state of a partition replica, including the state it
+ * restarts from after a crash (the recovered log end, high-watermark checkpoint and leader-epoch
+ * checkpoint). It must never read storage itself: the shell recovers those values and passes them in.
+ */
+
+import { invariant } from "../invariant.ts";
+import {
+  emptyPartitionProducers,
+  type PartitionProducers,
+  producerIdExpirationMsDefault,
+  producerIdsMaxLimit,
+} from "../producer/partitionProducers.ts";
+import { checkEpochs } from "./epochCache.ts";
+import type { EpochEntry, PartitionConfig, PartitionState } from "./types.ts";
+
+/** Bound on the replica set (and so the ISR and the followers the leader tracks). */
+export const replicasMax = 64;
+/** Hard ceiling on `pendingProducesMax`. */
+export const pendingProducesMaxLimit = 100_000;
+
+export const partitionConfigDefaults = {
+  replicaLagTimeMaxMs: 30_000,
+  minInsyncReplicas: 1,
+  replicaFetchWaitMaxMs: 500,
+  replicaFetchBackoffMs: 1_000,
+  replicaFetchTimeoutMs: 30_000,
+  alterPartitionRetryMs: 1_000,
+  pendingProducesMax: 4_096,
+  producerIdsMax: 10_000,
+  producerIdExpirationMs: producerIdExpirationMsDefault,
+} as const;
+
+export type PartitionConfigInput = Pick<PartitionConfig, "topic" | "partition" | "brokerId"> &
+  Partial<Omit<PartitionConfig, "topic" | "partition" | "brokerId">>;
+
+/** What the shell recovered from local storage on start; all zero for a new replica. */
+export interface RecoveredLog {
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  /** From the HW checkpoint; clamped to the recovered log (a lost tail may sit below it). */
+  readonly highWatermark: number;
+  readonly epochs: readonly EpochEntry[];
+  /** Producer state rebuilt by the shell (from a snapshot or by replaying batches with `recordBatch`). */
+  readonly producers?: PartitionProducers;
+}
+
+export function makeConfig(input: PartitionConfigInput): PartitionConfig {
+  const config: PartitionConfig = { ...partitionConfigDefaults, ...input };
+  invariant(
+    Number.isInteger(config.brokerId) && config.brokerId >= 0,
+    "brokerId must be a non-negative integer",
+  );
+  invariant(
+    Number.isInteger(config.partition) && config.partition >= 0,
+    "partition must be a non-negative integer",
+  );
+  invariant(config.replicaLagTimeMaxMs > 0, "replicaLagTimeMaxMs must be positive");
+  invariant(
+    config.minInsyncReplicas >= 1 && config.minInsyncReplicas <= replicasMax,
+    "minInsyncReplicas out of range",
+  );
+  invariant(
+    config.replicaFetchWaitMaxMs >= 0 && config.replicaFetchBackoffMs >= 0,
+    "fetch delays must be >= 0",
+  );
+  invariant(
+    config.replicaFetchTimeoutMs > 0 && config.alterPartitionRetryMs > 0,
+    "timeouts must be positive",
+  );
+  invariant(
+    config.pendingProducesMax >= 1 && config.pendingProducesMax <= pendingProducesMaxLimit,
+    "pendingProducesMax out of range",
+  );
+  invariant(
+    config.producerIdsMax >= 1 && config.producerIdsMax <= producerIdsMaxLimit,
+    "producerIdsMax out of range",
+  );
+  return config;
+}
+
+/** A replica with no role yet; it waits for `becomeLeader` or `becomeFollower` from the controller's metadata. */
+export function initialState(
+  configInput: PartitionConfigInput,
+  recovered?: RecoveredLog,
+  nowMs = 0,
+): PartitionState {
+  const config = makeConfig(configInput);
+  const log = recovered ?? { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, epochs: [] };
+  invariant(
+    log.logStartOffset >= 0 && log.logStartOffset <= log.logEndOffset,
+    "recovered log bounds are inverted",
+  );
+  checkEpochs(log.epochs, log.logEndOffset);
+  const highWatermark = Math.min(Math.max(log.highWatermark, log.logStartOffset), log.logEndOffset);
+  invariant(nowMs >= 0, "nowMs must be non-negative");
+  return {
+    config,
+    nowMs,
+    role: "none",
+    leaderId: -1,
+    leaderEpoch: log.epochs[log.epochs.length - 1]?.epoch ?? -1,
+    partitionEpoch: -1,
+    replicas: [],
+    isr: [],
+    logStartOffset: log.logStartOffset,
+    logEndOffset: log.logEndOffset,
+    nextOffset: log.logEndOffset,
+    highWatermark,
+    leaderHighWatermark: highWatermark,
+    epochs: log.epochs,
+    leaderEpochStartOffset: log.logEndOffset,
+    followers: [],
+    pendingProduces: [],
+    pendingIsrChange: null,
+    alterPartitionBackoffUntilMs: 0,
+    fetchInFlight: null,
+    fetchBackoffUntilMs: 0,
+    fetchIdNext: 1,
+    producers: log.producers ?? emptyPartitionProducers(),
+  };
+}
