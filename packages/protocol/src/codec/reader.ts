@@ -1,0 +1,301 @@
+// Reader: a cursor over a Uint8Array for the generated decoders.
+//
+// Owns bounds checking. Every read checks the bytes remaining first and throws a DecodeError, so no
+// RangeError from DataView can escape, and every length or count read from the wire is checked against the
+// bytes remaining BEFORE anything is allocated for it. Byte fields are returned as subarrays (no copy), so
+// they alias the input buffer: callers that keep them beyond the buffer's life must copy.
+// Must never allocate in proportion to an untrusted length that exceeds the input.
+
+import { DecodeError } from "./errors.ts";
+import { uuidByteCount, uuidFromBytes } from "./uuid.ts";
+
+/** An unknown tagged field kept verbatim so that re-encoding preserves it. */
+export interface TaggedField {
+  readonly tag: number;
+  readonly data: Uint8Array;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+// Short ASCII strings are decoded by hand: cheaper than a TextDecoder call for topic names and client ids.
+const asciiFastPathBytesMax = 64;
+const uvarintBytesMax = 5;
+const varlongBytesMax = 10;
+
+export class Reader {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  offset: number;
+  /** Exclusive end of the readable region. */
+  readonly end: number;
+
+  constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
+    if (offset < 0 || end > bytes.length || offset > end) {
+      throw new DecodeError(
+        "invalid-value",
+        `reader bounds [${offset}, ${end}) outside ${bytes.length} bytes`,
+      );
+    }
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offset = offset;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  /** Throws unless `byteCount` more bytes are available. */
+  need(byteCount: number): void {
+    if (this.end - this.offset < byteCount) {
+      throw new DecodeError("truncated", `need ${byteCount} bytes, ${this.end - this.offset} remain`);
+    }
+  }
+
+  readInt8(): number {
+    this.need(1);
+    return this.view.getInt8(this.offset++);
+  }
+
+  readUint8(): number {
+    this.need(1);
+    return this.bytes[this.offset++]!;
+  }
+
+  readBool(): boolean {
+    this.need(1);
+    return this.bytes[this.offset++] !== 0;
+  }
+
+  readInt16(): number {
+    this.need(2);
+    const v = this.view.getInt16(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
+  readUint16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
+  readInt32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  readUint32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  readInt64(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  readFloat64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  readUuid(): string {
+    this.need(uuidByteCount);
+    const v = uuidFromBytes(this.bytes, this.offset);
+    this.offset += uuidByteCount;
+    return v;
+  }
+
+  /** Unsigned LEB128 varint of at most 32 bits (lengths, counts and tags of flexible versions). */
+  readUVarint(): number {
+    let value = 0;
+    for (let i = 0; i < uvarintBytesMax; i++) {
+      this.need(1);
+      const b = this.bytes[this.offset++]!;
+      if (i === uvarintBytesMax - 1 && b > 0x0f)
+        throw new DecodeError("varint-too-long", "uvarint exceeds 32 bits");
+      value += (b & 0x7f) * 2 ** (7 * i);
+      if (b < 0x80) return value;
+    }
+    throw new DecodeError("varint-too-long", "uvarint longer than 5 bytes");
+  }
+
+  /** Zigzag-encoded signed varint of at most 32 bits (record fields). */
+  readVarint(): number {
+    const u = this.readUVarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  /** Zigzag-encoded signed varlong of at most 64 bits (record fields). */
+  readVarlong(): bigint {
+    let value = 0n;
+    let shift = 0n;
+    for (let i = 0; i < varlongBytesMax; i++) {
+      this.need(1);
+      const b = this.bytes[this.offset++]!;
+      if (i === varlongBytesMax - 1 && b > 0x01)
+        throw new DecodeError("varint-too-long", "varlong exceeds 64 bits");
+      value |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return (value >> 1n) ^ -(value & 1n);
+      shift += 7n;
+    }
+    throw new DecodeError("varint-too-long", "varlong longer than 10 bytes");
+  }
+
+  /** `byteCount` raw bytes as a subarray of the input (no copy). */
+  readRaw(byteCount: number): Uint8Array {
+    if (byteCount < 0) throw new DecodeError("negative-length", `length ${byteCount}`);
+    if (byteCount > this.end - this.offset) {
+      throw new DecodeError(
+        "length-exceeds-remaining",
+        `length ${byteCount} > ${this.end - this.offset} remaining`,
+      );
+    }
+    const v = this.bytes.subarray(this.offset, this.offset + byteCount);
+    this.offset += byteCount;
+    return v;
+  }
+
+  private utf8(byteCount: number): string {
+    if (byteCount > this.end - this.offset) {
+      throw new DecodeError(
+        "length-exceeds-remaining",
+        `length ${byteCount} > ${this.end - this.offset} remaining`,
+      );
+    }
+    const start = this.offset;
+    const stop = start + byteCount;
+    this.offset = stop;
+    const bytes = this.bytes;
+    if (byteCount <= asciiFastPathBytesMax) {
+      let s = "";
+      let i = start;
+      for (; i < stop; i++) {
+        const b = bytes[i]!;
+        if (b >= 0x80) break;
+        s += String.fromCharCode(b);
+      }
+      if (i === stop) return s;
+    }
+    return utf8.decode(bytes.subarray(start, stop));
+  }
+
+  /** INT16-length string, never null. */
+  readString(): string {
+    const n = this.readInt16();
+    if (n < 0) {
+      if (n === -1) throw new DecodeError("unexpected-null", "null in a non-nullable string");
+      throw new DecodeError("negative-length", `string length ${n}`);
+    }
+    return this.utf8(n);
+  }
+
+  /** INT16-length string; -1 is null. */
+  readNullableString(): string | null {
+    const n = this.readInt16();
+    if (n < 0) {
+      if (n === -1) return null;
+      throw new DecodeError("negative-length", `string length ${n}`);
+    }
+    return this.utf8(n);
+  }
+
+  /** UVARINT(length + 1) string, never null. */
+  readCompactString(): string {
+    const n = this.readUVarint() - 1;
+    if (n < 0) throw new DecodeError("unexpected-null", "null in a non-nullable compact string");
+    return this.utf8(n);
+  }
+
+  /** UVARINT(length + 1) string; 0 is null. */
+  readCompactNullableString(): string | null {
+    const n = this.readUVarint() - 1;
+    if (n < 0) return null;
+    return this.utf8(n);
+  }
+
+  /** INT32-length bytes, never null. */
+  readBytes(): Uint8Array {
+    const n = this.readInt32();
+    if (n === -1) throw new DecodeError("unexpected-null", "null in non-nullable bytes");
+    return this.readRaw(n);
+  }
+
+  readNullableBytes(): Uint8Array | null {
+    const n = this.readInt32();
+    if (n === -1) return null;
+    return this.readRaw(n);
+  }
+
+  readCompactBytes(): Uint8Array {
+    const n = this.readUVarint() - 1;
+    if (n < 0) throw new DecodeError("unexpected-null", "null in non-nullable compact bytes");
+    return this.readRaw(n);
+  }
+
+  readCompactNullableBytes(): Uint8Array | null {
+    const n = this.readUVarint() - 1;
+    if (n < 0) return null;
+    return this.readRaw(n);
+  }
+
+  /**
+   * Reads an INT32 array count; -1 is null (returned as -1). A count that could not fit in the bytes
+   * remaining, given each element takes at least `elementBytesMin`, is rejected before anything is allocated.
+   */
+  readArrayCount(elementBytesMin: number): number {
+    const n = this.readInt32();
+    if (n < -1) throw new DecodeError("negative-length", `array count ${n}`);
+    if (n > 0) this.checkCount(n, elementBytesMin);
+    return n;
+  }
+
+  /** Reads a UVARINT(count + 1) array count; null is returned as -1. Checked like readArrayCount. */
+  readCompactArrayCount(elementBytesMin: number): number {
+    const n = this.readUVarint() - 1;
+    if (n > 0) this.checkCount(n, elementBytesMin);
+    return n;
+  }
+
+  /** Throws unless `count` elements of at least `elementBytesMin` bytes (at least 1) can fit. */
+  checkCount(count: number, elementBytesMin: number): void {
+    const remaining = this.end - this.offset;
+    if (count * Math.max(elementBytesMin, 1) > remaining) {
+      throw new DecodeError("length-exceeds-remaining", `count ${count} cannot fit in ${remaining} bytes`);
+    }
+  }
+
+  /** Reads a tagged field's size and checks it against the bytes remaining. */
+  readTaggedSize(): number {
+    const n = this.readUVarint();
+    if (n > this.end - this.offset) {
+      throw new DecodeError("length-exceeds-remaining", `tagged field size ${n} > ${this.end - this.offset}`);
+    }
+    return n;
+  }
+
+  /** Throws unless exactly the bytes announced for a tagged field were consumed. */
+  checkTaggedEnd(expectedOffset: number, tag: number): void {
+    if (this.offset !== expectedOffset) {
+      throw new DecodeError(
+        "tagged-field-size-mismatch",
+        `tag ${tag} announced ${expectedOffset} as its end but decoding ended at ${this.offset}`,
+      );
+    }
+  }
+
+  /** A value that decoded but is not acceptable (used for non-nullable nulls of structs). */
+  fail(reason: "unexpected-null" | "invalid-value", detail: string): never {
+    throw new DecodeError(reason, detail);
+  }
+}

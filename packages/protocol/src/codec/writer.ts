@@ -1,0 +1,273 @@
+// Writer: a growable byte buffer for the generated encoders.
+//
+// Owns buffer growth and the primitive encodings (big-endian integers, varints, Kafka strings and bytes).
+// `finish()` returns a view of the written bytes without copying; the Writer may be `reset()` and reused,
+// which invalidates earlier views, so callers that keep the bytes must copy or use a fresh Writer.
+// Must never write a length prefix that disagrees with the bytes that follow it.
+
+import { EncodeError } from "./errors.ts";
+import type { TaggedField } from "./reader.ts";
+import { uuidByteCount, uuidToBytes } from "./uuid.ts";
+
+const utf8 = new TextEncoder();
+const stringBytesMax = 0x7fff;
+const writerBytesMax = 0x7fff_ffff;
+const initialBytesDefault = 256;
+
+export class Writer {
+  bytes: Uint8Array;
+  view: DataView;
+  offset = 0;
+
+  constructor(initialBytes = initialBytesDefault) {
+    this.bytes = new Uint8Array(Math.max(initialBytes, 16));
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Makes room for `byteCount` more bytes, doubling the buffer as needed. */
+  ensure(byteCount: number): void {
+    const needed = this.offset + byteCount;
+    if (needed <= this.bytes.length) return;
+    if (needed > writerBytesMax)
+      throw new EncodeError("too-long", `message would exceed ${writerBytesMax} bytes`);
+    let size = this.bytes.length * 2;
+    while (size < needed) size *= 2;
+    const next = new Uint8Array(Math.min(size, writerBytesMax));
+    next.set(this.bytes.subarray(0, this.offset));
+    this.bytes = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** The bytes written so far, as a view (no copy). */
+  finish(): Uint8Array {
+    return this.bytes.subarray(0, this.offset);
+  }
+
+  /** Forgets the written bytes, keeping the buffer for reuse. */
+  reset(): void {
+    this.offset = 0;
+  }
+
+  writeInt8(v: number): void {
+    this.ensure(1);
+    this.view.setInt8(this.offset++, v);
+  }
+
+  writeUint8(v: number): void {
+    this.ensure(1);
+    this.bytes[this.offset++] = v;
+  }
+
+  writeBool(v: boolean): void {
+    this.ensure(1);
+    this.bytes[this.offset++] = v ? 1 : 0;
+  }
+
+  writeInt16(v: number): void {
+    this.ensure(2);
+    this.view.setInt16(this.offset, v);
+    this.offset += 2;
+  }
+
+  writeUint16(v: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.offset, v);
+    this.offset += 2;
+  }
+
+  writeInt32(v: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.offset, v);
+    this.offset += 4;
+  }
+
+  writeUint32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.offset, v);
+    this.offset += 4;
+  }
+
+  writeInt64(v: bigint): void {
+    this.ensure(8);
+    this.view.setBigInt64(this.offset, v);
+    this.offset += 8;
+  }
+
+  writeFloat64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.offset, v);
+    this.offset += 8;
+  }
+
+  writeUuid(v: string): void {
+    this.ensure(uuidByteCount);
+    uuidToBytes(v, this.bytes, this.offset);
+    this.offset += uuidByteCount;
+  }
+
+  /** Unsigned LEB128 varint of at most 32 bits. */
+  writeUVarint(v: number): void {
+    this.ensure(5);
+    while (v >= 0x80) {
+      this.bytes[this.offset++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.bytes[this.offset++] = v;
+  }
+
+  /** Zigzag-encoded signed 32-bit varint. */
+  writeVarint(v: number): void {
+    this.writeUVarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** Zigzag-encoded signed 64-bit varlong. */
+  writeVarlong(v: bigint): void {
+    let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    this.ensure(10);
+    while (u >= 0x80n) {
+      this.bytes[this.offset++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.bytes[this.offset++] = Number(u);
+  }
+
+  /** Copies `v` into the buffer. */
+  writeRaw(v: Uint8Array): void {
+    this.ensure(v.length);
+    this.bytes.set(v, this.offset);
+    this.offset += v.length;
+  }
+
+  /** Reserves `byteCount` bytes to be patched later (e.g. a frame size); returns their offset. */
+  reserve(byteCount: number): number {
+    this.ensure(byteCount);
+    const at = this.offset;
+    this.offset += byteCount;
+    return at;
+  }
+
+  /** Overwrites an INT32 at an earlier offset (e.g. a frame size reserved with `reserve(4)`). */
+  patchInt32(at: number, v: number): void {
+    this.view.setInt32(at, v);
+  }
+
+  /**
+   * Inserts UVARINT(v) at `at`, shifting the bytes after it. Used for the size of a tagged field, which is
+   * only known after the field is written; tagged fields are rare, so the shift is cheap overall.
+   */
+  insertUVarintAt(at: number, v: number): void {
+    let width = 1;
+    for (let x = v; x >= 0x80; x = Math.floor(x / 128)) width++;
+    this.ensure(width);
+    this.bytes.copyWithin(at + width, at, this.offset);
+    const end = this.offset + width;
+    this.offset = at;
+    this.writeUVarint(v);
+    this.offset = end;
+  }
+
+  // Writes UTF-8 of `s` whose byte length is already known to be `byteCount`.
+  private utf8(s: string, byteCount: number): void {
+    this.ensure(byteCount);
+    if (byteCount === s.length) {
+      // All code units are ASCII (byte length equals UTF-16 length only then).
+      const bytes = this.bytes;
+      let o = this.offset;
+      for (let i = 0; i < s.length; i++) bytes[o++] = s.charCodeAt(i);
+      this.offset = o;
+      return;
+    }
+    const { written } = utf8.encodeInto(s, this.bytes.subarray(this.offset, this.offset + byteCount));
+    this.offset += written;
+  }
+
+  writeString(v: string): void {
+    const n = utf8ByteLength(v);
+    if (n > stringBytesMax)
+      throw new EncodeError("too-long", `string of ${n} bytes exceeds ${stringBytesMax}`);
+    this.writeInt16(n);
+    this.utf8(v, n);
+  }
+
+  writeNullableString(v: string | null): void {
+    if (v === null) this.writeInt16(-1);
+    else this.writeString(v);
+  }
+
+  writeCompactString(v: string): void {
+    const n = utf8ByteLength(v);
+    if (n > stringBytesMax)
+      throw new EncodeError("too-long", `string of ${n} bytes exceeds ${stringBytesMax}`);
+    this.writeUVarint(n + 1);
+    this.utf8(v, n);
+  }
+
+  writeCompactNullableString(v: string | null): void {
+    if (v === null) this.writeUVarint(0);
+    else this.writeCompactString(v);
+  }
+
+  writeBytes(v: Uint8Array): void {
+    this.writeInt32(v.length);
+    this.writeRaw(v);
+  }
+
+  writeNullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.writeInt32(-1);
+    else this.writeBytes(v);
+  }
+
+  writeCompactBytes(v: Uint8Array): void {
+    this.writeUVarint(v.length + 1);
+    this.writeRaw(v);
+  }
+
+  writeCompactNullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.writeUVarint(0);
+    else this.writeCompactBytes(v);
+  }
+
+  /** INT32 array count; null is written as -1. */
+  writeArrayCount(v: { readonly length: number } | null): void {
+    this.writeInt32(v === null ? -1 : v.length);
+  }
+
+  /** UVARINT(count + 1) array count; null is written as 0. */
+  writeCompactArrayCount(v: { readonly length: number } | null): void {
+    this.writeUVarint(v === null ? 0 : v.length + 1);
+  }
+
+  /** Writes preserved unknown tagged fields verbatim. */
+  writeUnknownTaggedFields(fields: readonly TaggedField[]): void {
+    for (const f of fields) {
+      this.writeUVarint(f.tag);
+      this.writeUVarint(f.data.length);
+      this.writeRaw(f.data);
+    }
+  }
+}
+
+/** UTF-8 byte length of a JavaScript string (lone surrogates count as the 3-byte replacement character). */
+export function utf8ByteLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        // A surrogate pair is 2 code units and 4 bytes.
+        n += 2;
+        i++;
+      } else n += 2;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** Throws EncodeError when a non-nullable field holds null in this version. */
+export function notNull<T>(v: T | null, field: string): T {
+  if (v === null) throw new EncodeError("null-not-allowed", `${field} is not nullable in this version`);
+  return v;
+}
