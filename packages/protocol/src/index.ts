@@ -13,3 +13,12 @@ export * from "./records/record.ts";
 export * from "./records/record-batch.ts";
 export * from "./records/record-batch-error.ts";
 export * from "./records/varint.ts";
+// Message codec: Reader/Writer, typed errors, header rules and dispatch, and the generated message codecs
+// with the api table (see README.md).
+export * from "./codec/api-codec.ts";
+export * from "./codec/dispatch.ts";
+export * from "./codec/errors.ts";
+export * from "./codec/reader.ts";
+export * from "./codec/uuid.ts";
+export * from "./codec/writer.ts";
+export * from "./generated/index.ts";
