@@ -135,9 +135,9 @@ export class FrameReader {
       const prefix = new Uint8Array(frameSizePrefixBytes);
       this.copyPendingInto(prefix, 0);
       prefix.set(chunk.subarray(0, need), this.pendingBytes);
-      this.frameBytes = this.checkSize(new DataView(prefix.buffer).getInt32(0));
+      const size = this.checkSize(new DataView(prefix.buffer).getInt32(0));
       this.resetPending();
-      return this.startBody(chunk, need, frames);
+      return this.startBody(chunk, need, size, frames);
     }
     const bodyHeld = this.pendingBytes - frameSizePrefixBytes;
     const need = this.frameBytes - bodyHeld;
@@ -155,13 +155,12 @@ export class FrameReader {
   }
 
   /** After a prefix completed from pending bytes, starts the body with bytes from `chunk[pos..]`. */
-  private startBody(chunk: Uint8Array, pos: number, frames: Uint8Array[]): number {
-    const size = this.frameBytes;
+  private startBody(chunk: Uint8Array, pos: number, size: number, frames: Uint8Array[]): number {
     if (chunk.length - pos >= size) {
       frames.push(chunk.subarray(pos, pos + size));
-      this.frameBytes = -1;
       return pos + size;
     }
+    this.frameBytes = size;
     // Keep a synthetic prefix so that pendingBytes keeps counting prefix plus body held.
     const prefix = new Uint8Array(frameSizePrefixBytes);
     new DataView(prefix.buffer).setInt32(0, size);

@@ -247,8 +247,9 @@ export function* iterateBatches(
       throw error;
     }
     const bytes = records.subarray(position, position + total);
-    const header = readBatchHeader(bytes, 0);
+    // The CRC is checked before the header's fields are interpreted, so corruption reports as BadCrc.
     if (verifyCrc) verifyBatchCrc(bytes, position);
+    const header = readBatchHeader(bytes, 0);
     yield { header, bytes, position };
     position += total;
   }

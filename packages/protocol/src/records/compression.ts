@@ -197,22 +197,97 @@ function decompressLz4(data: Uint8Array, limit: number, position: number): Uint8
   return out;
 }
 
-// ---- gzip and zstd ------------------------------------------------------------------------------
+// ---- zstd ---------------------------------------------------------------------------------------
 
-function decompressZlib(
-  codec: "gzip" | "zstd",
-  data: Uint8Array,
-  limit: number,
-  position: number,
-): Uint8Array {
+const zstdFrameMagic = 0xfd2fb528;
+/** A compressed zstd block never regenerates more than 128 KiB (RFC 8878, Block_Maximum_Size). */
+const zstdBlockBytesMax = 128 * 1024;
+const zstdDictIdBytes = [0, 1, 2, 4] as const;
+const zstdContentSizeBytes = [0, 2, 4, 8] as const;
+
+/**
+ * Walks the zstd frames of `data` (RFC 8878) without decompressing: checks that every frame is complete
+ * and returns an upper bound on the output (RLE blocks count their stated size, other blocks their
+ * maximum). The runtime's streaming zstd reader returns short output for a truncated frame instead of
+ * failing, so this walk is what turns truncation into an error.
+ */
+function zstdOutputBound(data: Uint8Array, position: number): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let bound = 0;
+  let pos = 0;
+  const fail = (why: string): RecordBatchError => compressionError("zstd", why, position + pos);
+  if (data.length === 0) throw fail("empty payload");
+  while (pos < data.length) {
+    if (data.length - pos < 4) throw fail("truncated frame magic");
+    const magic = view.getUint32(pos, true);
+    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+      // A skippable frame: 4-byte size, then bytes a decoder ignores.
+      if (data.length - pos < 8) throw fail("truncated skippable frame");
+      pos += 8 + view.getUint32(pos + 4, true);
+      if (pos > data.length) throw fail("skippable frame overruns the payload");
+      continue;
+    }
+    if (magic !== zstdFrameMagic) throw fail("not a zstd frame (bad magic)");
+    if (data.length - pos < 5) throw fail("truncated frame header");
+    const descriptor = data[pos + 4]!;
+    if ((descriptor & 0x08) !== 0) throw fail("reserved frame header bit set");
+    const singleSegment = (descriptor & 0x20) !== 0;
+    const fcsFlag = descriptor >> 6;
+    const fcsBytes = fcsFlag === 0 && singleSegment ? 1 : zstdContentSizeBytes[fcsFlag]!;
+    pos += 5 + (singleSegment ? 0 : 1) + zstdDictIdBytes[descriptor & 0x03]! + fcsBytes;
+    // Each pass consumes at least the 3-byte block header, so the loop is bounded by the input size.
+    for (;;) {
+      if (data.length - pos < 3) throw fail("truncated block header");
+      const blockHeader = data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16);
+      pos += 3;
+      const last = (blockHeader & 1) !== 0;
+      const type = (blockHeader >> 1) & 0x03;
+      const size = blockHeader >>> 3;
+      if (type === 3) throw fail("reserved block type");
+      if (type === 1) {
+        pos += 1;
+        bound += size;
+      } else {
+        if (size > zstdBlockBytesMax) throw fail(`block of ${size} bytes above the maximum`);
+        pos += size;
+        bound += zstdBlockBytesMax;
+      }
+      if (pos > data.length) throw fail("block overruns the payload");
+      if (last) break;
+    }
+    pos += (descriptor & 0x04) !== 0 ? 4 : 0;
+    if (pos > data.length) throw fail("truncated content checksum");
+  }
+  return bound;
+}
+
+function decompressZstd(data: Uint8Array, limit: number, position: number): Uint8Array {
+  const bound = zstdOutputBound(data, position);
   try {
-    const options = { maxOutputLength: Math.max(1, limit) };
-    const out = codec === "gzip" ? zlib.gunzipSync(data, options) : zlib.zstdDecompressSync(data, options);
+    // Within the bound the one-shot decoder is safe and strict; past it, the streaming one caps output.
+    const out =
+      bound <= limit
+        ? Bun.zstdDecompressSync(data)
+        : zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, limit) });
     return asBytes(out);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(codec, limit + 1, limit, position);
-    throw compressionError(codec, error, position);
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw tooLarge("zstd", limit + 1, limit, position);
+    }
+    throw compressionError("zstd", error, position);
+  }
+}
+
+// ---- gzip ---------------------------------------------------------------------------------------
+
+function decompressGzip(data: Uint8Array, limit: number, position: number): Uint8Array {
+  try {
+    return asBytes(zlib.gunzipSync(data, { maxOutputLength: Math.max(1, limit) }));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw tooLarge("gzip", limit + 1, limit, position);
+    }
+    throw compressionError("gzip", error, position);
   }
 }
 
@@ -232,8 +307,9 @@ export function decompressRecords(
     case "none":
       return data;
     case "gzip":
+      return decompressGzip(data, limit, position);
     case "zstd":
-      return decompressZlib(codec, data, limit, position);
+      return decompressZstd(data, limit, position);
     case "snappy":
       return decompressSnappy(data, limit, position);
     case "lz4":

@@ -56,8 +56,9 @@ export interface DecodeBatchOptions {
 export function decodeRecordBatch(batch: Uint8Array, options: DecodeBatchOptions = {}): RecordBatch {
   const total = checkBatchFrame(batch, 0);
   const bytes = total === batch.length ? batch : batch.subarray(0, total);
-  const header = readBatchHeader(bytes, 0);
+  // The CRC is checked before the header's fields are interpreted, so corruption reports as BadCrc.
   if (options.verifyCrc ?? true) verifyBatchCrc(bytes, 0);
+  const header = readBatchHeader(bytes, 0);
   const limit = options.decompressedBytesMax ?? decompressedBytesMaxDefault;
   let records: KafkaRecord[];
   if (header.compression === "none") {

@@ -1,0 +1,127 @@
+/**
+ * The TCP frame reader: frames come out whole and in order whatever the chunking, frames inside one
+ * chunk are views (no copy), sizes above the limit or below zero are typed errors that poison the
+ * reader, and memory follows the bytes received rather than a declared size. Method: fast-check over
+ * random frame lists cut at random points, plus targeted cases.
+ */
+
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { FrameError, FrameReader, frameBytesMaxDefault, pendingChunksMax } from "../src/index.ts";
+
+function encodeFrames(frames: readonly Uint8Array[]): Uint8Array {
+  const total = frames.reduce((sum, f) => sum + 4 + f.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  for (const frame of frames) {
+    view.setInt32(pos, frame.length);
+    out.set(frame, pos + 4);
+    pos += 4 + frame.length;
+  }
+  return out;
+}
+
+function cut(stream: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let last = 0;
+  for (const point of [...points, stream.length]) {
+    chunks.push(stream.subarray(last, point));
+    last = point;
+  }
+  return chunks;
+}
+
+function errorOf(run: () => unknown): FrameError | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof FrameError) return error;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("frame reader", () => {
+  test("any chunking of a stream gives back the same frames in order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (frames, cuts) => {
+          const stream = encodeFrames(frames);
+          const reader = new FrameReader();
+          const out: Uint8Array[] = [];
+          for (const chunk of cut(stream, cuts)) out.push(...reader.push(chunk));
+          expect(out).toEqual(frames);
+          expect(reader.isIdle).toBe(true);
+          expect(reader.bufferedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test("one byte at a time works, with bounded pending chunks", () => {
+    const frames = [new Uint8Array(2000).fill(3), new Uint8Array(0), new Uint8Array([1, 2, 3])];
+    const stream = encodeFrames(frames);
+    const reader = new FrameReader();
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < stream.length; i += 1) {
+      out.push(...reader.push(stream.subarray(i, i + 1)));
+      expect((reader as unknown as { pending: unknown[] }).pending.length).toBeLessThanOrEqual(
+        pendingChunksMax + 1,
+      );
+    }
+    expect(out).toEqual(frames);
+  });
+
+  test("frames inside one chunk are views of it; only spanning frames are copies", () => {
+    const frames = [new Uint8Array([1, 2]), new Uint8Array([3, 4, 5]), new Uint8Array([6, 7, 8, 9])];
+    const stream = encodeFrames(frames);
+    const reader = new FrameReader();
+    const first = reader.push(stream.subarray(0, 12));
+    expect(first).toEqual([frames[0]!]);
+    expect(first[0]!.buffer).toBe(stream.buffer);
+    const rest = reader.push(stream.slice(12));
+    expect(rest).toEqual([frames[1]!, frames[2]!]);
+    expect(rest[0]!.buffer).not.toBe(stream.buffer);
+  });
+
+  test("a frame above the limit is a typed error as soon as its size is seen, and poisons the reader", () => {
+    const reader = new FrameReader({ frameBytesMax: 1024 });
+    const header = new Uint8Array([0, 0, 4, 1]);
+    const error = errorOf(() => reader.push(header.subarray(0, 4)));
+    expect(error?.reason).toBe("TooLarge");
+    expect(error?.frameBytes).toBe(1025);
+    expect(errorOf(() => reader.push(new Uint8Array([0])))?.reason).toBe("Poisoned");
+  });
+
+  test("the size prefix split across chunks is still checked", () => {
+    const reader = new FrameReader({ frameBytesMax: 10 });
+    expect(reader.push(new Uint8Array([0, 0]))).toEqual([]);
+    expect(errorOf(() => reader.push(new Uint8Array([0, 11, 1])))?.reason).toBe("TooLarge");
+  });
+
+  test("negative sizes are typed errors", () => {
+    const reader = new FrameReader();
+    expect(errorOf(() => reader.push(new Uint8Array([0xff, 0xff, 0xff, 0xfe])))?.reason).toBe("NegativeSize");
+  });
+
+  test("a huge declared size never allocates ahead of the bytes", () => {
+    const reader = new FrameReader();
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setInt32(0, frameBytesMaxDefault);
+    expect(reader.push(prefix)).toEqual([]);
+    expect(reader.push(new Uint8Array(10))).toEqual([]);
+    expect(reader.bufferedBytes).toBe(14);
+    expect(reader.isIdle).toBe(false);
+  });
+
+  test("the limit can be raised and lowered, and is checked", () => {
+    expect(new FrameReader({ frameBytesMax: 5 }).frameBytesMax).toBe(5);
+    expect(new FrameReader().frameBytesMax).toBe(100 * 1024 * 1024);
+    expect(() => new FrameReader({ frameBytesMax: -1 })).toThrow(RangeError);
+  });
+});

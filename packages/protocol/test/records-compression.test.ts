@@ -1,0 +1,115 @@
+/**
+ * Compression framing and limits: the xerial snappy framing Kafka's Java client writes (a known-answer
+ * vector), raw snappy as librdkafka may send it, LZ4 frames, and the ceiling on decompressed bytes that
+ * stops decompression bombs for every codec before they allocate. Damaged payloads become typed errors.
+ */
+
+import { describe, expect, test } from "bun:test";
+import * as zlib from "node:zlib";
+import * as snappy from "snappy";
+import {
+  compressRecords,
+  decodeRecordBatch,
+  decompressRecords,
+  encodeRecordBatch,
+  RecordBatchError,
+} from "../src/index.ts";
+import { codecs } from "./records-arbitraries.ts";
+
+function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RecordBatchError) return error.reason;
+    throw error;
+  }
+  return "no error";
+}
+
+const hex = (text: string) => Uint8Array.from(text.match(/../g)!.map((h) => Number.parseInt(h, 16)));
+const ascii = (text: string) => new TextEncoder().encode(text);
+
+describe("compression", () => {
+  test("xerial snappy known answer: 'foobar\\n' as snappy-java frames it", () => {
+    // Header: magic 82 'SNAPPY' 00, version 1, compatible version 1; then one block of 9 bytes.
+    const framed = hex("82534e415050590000000001000000010000000907186" + "66f6f6261720a");
+    expect(decompressRecords("snappy", framed)).toEqual(ascii("foobar\n"));
+    expect(compressRecords("snappy", ascii("foobar\n"))).toEqual(framed);
+  });
+
+  test("raw (unframed) snappy is accepted too", () => {
+    const data = ascii("kafka ".repeat(500));
+    expect(decompressRecords("snappy", snappy.compressSync(data))).toEqual(data);
+  });
+
+  test("xerial framing splits input into 32 KiB blocks and joins them back", () => {
+    const data = new Uint8Array(100_000).map((_, i) => (i * 31) % 251);
+    const framed = compressRecords("snappy", data);
+    const view = new DataView(framed.buffer, framed.byteOffset);
+    let blocks = 0;
+    for (let pos = 16; pos < framed.length; pos += 4 + view.getInt32(pos)) blocks += 1;
+    expect(blocks).toBe(4);
+    expect(decompressRecords("snappy", framed)).toEqual(data);
+  });
+
+  test("lz4 output is an LZ4 frame with independent blocks", () => {
+    const framed = compressRecords("lz4", ascii("abc".repeat(100)));
+    expect(new DataView(framed.buffer, framed.byteOffset).getUint32(0, true)).toBe(0x184d2204);
+    expect(framed[4]! >> 6).toBe(1);
+    expect(framed[4]! & 0x20).toBe(0x20);
+  });
+
+  test("every codec round trips empty and large inputs", () => {
+    const big = new Uint8Array(300_000).map((_, i) => i % 7);
+    for (const codec of codecs) {
+      expect(decompressRecords(codec, compressRecords(codec, new Uint8Array(0)))).toEqual(new Uint8Array(0));
+      expect(decompressRecords(codec, compressRecords(codec, big))).toEqual(big);
+    }
+  });
+
+  test("decompression bombs stop at the limit for every codec", () => {
+    const zeros = new Uint8Array(4 * 1024 * 1024);
+    for (const codec of codecs) {
+      if (codec === "none") continue;
+      const packed = compressRecords(codec, zeros);
+      expect(packed.length).toBeLessThan(zeros.length / 20);
+      expect(reasonOf(() => decompressRecords(codec, packed, 1024 * 1024))).toBe("TooLarge");
+      expect(decompressRecords(codec, packed, zeros.length).length).toBe(zeros.length);
+    }
+  });
+
+  test("a raw snappy preamble claiming 4 GiB is refused before decompression", () => {
+    const lie = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
+    expect(reasonOf(() => decompressRecords("snappy", lie))).toBe("TooLarge");
+  });
+
+  test("damaged payloads are Compression errors", () => {
+    for (const codec of ["gzip", "snappy", "lz4", "zstd"] as const) {
+      const packed = compressRecords(codec, ascii("some records ".repeat(50)));
+      expect(reasonOf(() => decompressRecords(codec, packed.subarray(0, packed.length >> 1)))).toBe(
+        "Compression",
+      );
+      expect(reasonOf(() => decompressRecords(codec, new Uint8Array([1, 2, 3])))).toBe("Compression");
+    }
+  });
+
+  test("a batch whose payload decompresses to more records bytes than declared is refused", () => {
+    const batch = encodeRecordBatch({ compression: "gzip", records: [{ value: ascii("x") }] });
+    const tail = zlib.gzipSync(new Uint8Array([2, 0, 0, 0, 2, 2, 0, 0, 0]));
+    const forged = new Uint8Array(61 + tail.length);
+    forged.set(batch.subarray(0, 61));
+    forged.set(tail, 61);
+    new DataView(forged.buffer).setInt32(8, forged.length - 12);
+    expect(reasonOf(() => decodeRecordBatch(forged, { verifyCrc: false }))).not.toBe("no error");
+  });
+
+  test("gzip and zstd levels are honoured", () => {
+    const data = ascii("level test ".repeat(1000));
+    for (const codec of ["gzip", "zstd"] as const) {
+      const fast = compressRecords(codec, data, { level: 1 });
+      const slow = compressRecords(codec, data, { level: 9 });
+      expect(decompressRecords(codec, fast)).toEqual(data);
+      expect(decompressRecords(codec, slow)).toEqual(data);
+    }
+  });
+});
