@@ -1,0 +1,99 @@
+/**
+ * The working context of one step: the state being advanced, the time the current event happens at, and
+ * the Ready under construction. Handlers append to it; only `step` creates one. This module must never
+ * decide anything about groups.
+ */
+import { invariant } from "../invariant.ts";
+import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
+import type {
+  CoordinatorState,
+  Group,
+  JoinGroupResponse,
+  PersistRecord,
+  RequestId,
+  Response,
+  SyncGroupResponse,
+} from "./types.ts";
+
+export interface Context {
+  readonly state: CoordinatorState;
+  /** The time the event being handled happens at: `state.nowMs` for requests, a deadline inside a tick. */
+  nowMs: number;
+  readonly persist: PersistRecord[];
+  readonly respond: Response[];
+}
+
+const emptyBytes = new Uint8Array(0);
+
+export function noBytes(): Uint8Array {
+  invariant(emptyBytes.length === 0, "noBytes: shared empty array was written to");
+  return emptyBytes;
+}
+
+export function respond(ctx: Context, response: Response): void {
+  invariant(
+    !ctx.respond.some((r) => r.requestId === response.requestId),
+    () => `respond: request ${response.requestId} answered twice in one step`,
+  );
+  ctx.respond.push(response);
+}
+
+export function joinError(
+  requestId: RequestId,
+  memberId: string,
+  errorCode: ErrorCodeValue,
+): JoinGroupResponse {
+  invariant(errorCode !== ErrorCode.NONE, "joinError: NONE is not an error");
+  return {
+    kind: "joinGroup",
+    requestId,
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leaderId: "",
+    memberId,
+    members: [],
+  };
+}
+
+export function syncError(requestId: RequestId, errorCode: ErrorCodeValue): SyncGroupResponse {
+  invariant(errorCode !== ErrorCode.NONE, "syncError: NONE is not an error");
+  return {
+    kind: "syncGroup",
+    requestId,
+    errorCode,
+    protocolType: null,
+    protocolName: null,
+    assignment: noBytes(),
+  };
+}
+
+/** The group metadata record Kafka writes when a generation's assignment is settled or the group empties. */
+export function persistGroup(ctx: Context, group: Group): void {
+  invariant(group.state === "Stable" || group.state === "Empty", () => `persistGroup: in ${group.state}`);
+  const protocolName = group.protocolName;
+  ctx.persist.push({
+    kind: "groupMetadata",
+    groupId: group.groupId,
+    generationId: group.generationId,
+    protocolType: group.protocolType,
+    protocolName,
+    leaderId: group.leaderId,
+    stateTimestampMs: group.stateSinceMs,
+    members: [...group.members.values()].map((member) => {
+      const subscription = member.protocols.find((p) => p.name === protocolName)?.metadata;
+      invariant(subscription !== undefined, () => `persistGroup: ${member.memberId} lacks ${protocolName}`);
+      return {
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        sessionTimeoutMs: member.sessionTimeoutMs,
+        rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+        subscription,
+        assignment: member.assignment,
+      };
+    }),
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Heartbeat (API key 12): keeps a member's session alive and tells it when a rebalance is under way
+ * (REBALANCE_IN_PROGRESS), so it rejoins. Stale generations and unknown members are fenced.
+ *
+ * It must never change the group's state, only the member's session deadline.
+ */
+import { invariant } from "../invariant.ts";
+import { type Context, respond } from "./context.ts";
+import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
+import { scheduleSession, staticMemberFenced } from "./rebalance.ts";
+import type { HeartbeatInput } from "./types.ts";
+
+export function heartbeat(ctx: Context, input: HeartbeatInput): void {
+  const errorCode = heartbeatError(ctx, input);
+  respond(ctx, { kind: "heartbeat", requestId: input.requestId, errorCode });
+}
+
+function heartbeatError(ctx: Context, input: HeartbeatInput): ErrorCodeValue {
+  const group = ctx.state.groups.get(input.groupId);
+  if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (staticMemberFenced(group, input.groupInstanceId, input.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+  const member = group.members.get(input.memberId);
+  if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  const stateBefore = group.state;
+  scheduleSession(ctx, member);
+  invariant(group.state === stateBefore, "heartbeat: state changed");
+  switch (group.state) {
+    case "PreparingRebalance":
+      return ErrorCode.REBALANCE_IN_PROGRESS;
+    case "CompletingRebalance":
+    case "Stable":
+      return ErrorCode.NONE;
+    case "Empty":
+    case "Dead":
+      invariant(false, () => `heartbeat: member in a ${group.state} group`);
+  }
+}
