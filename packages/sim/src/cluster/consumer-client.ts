@@ -248,7 +248,12 @@ export class ConsumerClient implements SimNode {
         w.online.memberEpoch(this.name, this.group, r.generation);
         const assignments =
           r.leader === r.memberId
-            ? assignPartitions(r.protocol, r.members, w.config.workload.partitions)
+            ? assignPartitions(
+                r.protocol,
+                r.members,
+                w.config.workload.partitions,
+                w.bug("double-assignment"),
+              )
             : [];
         this.phase = "syncing";
         this.pendingCorr = this.corrNext++;

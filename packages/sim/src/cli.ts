@@ -1,0 +1,145 @@
+/**
+ * `bun run sim`: runs a batch of seeds with a progress line and a summary table, or replays one run
+ * (`--seed N`, optionally `--faults JSON`, `--bug a,b`), writes its trace as JSON lines (`--trace FILE`)
+ * or runs named scenarios (`--scenario NAME|all`). Exit code 1 when any invariant broke.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { addResult, emptySummary, speed, summaryTable } from "./batch.ts";
+import { type BugName, bugNames, isBugName } from "./bugs.ts";
+import type { FaultEvent, FaultRates } from "./faults.ts";
+import { models } from "./models.ts";
+import { type RunResult, runOnce } from "./run.ts";
+import { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
+import { scenarioNames, scenarios } from "./scenarios.ts";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    seed: { type: "string" },
+    seeds: { type: "string", default: "200" },
+    from: { type: "string", default: "1" },
+    trace: { type: "string" },
+    scenario: { type: "string" },
+    faults: { type: "string" },
+    bug: { type: "string" },
+    model: { type: "string", default: "kafka" },
+    "safety-ms": { type: "string" },
+    "liveness-ms": { type: "string" },
+    workload: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+function fail(message: string): never {
+  console.error(`sim: ${message}`);
+  process.exit(2);
+}
+
+if (values.help) {
+  console.log(`usage: bun run sim [--seeds N] [--from S] [--seed N [--trace FILE]] [--scenario NAME|all]
+             [--faults JSON] [--bug ${bugNames.join("|")}] [--model kafka|noop]
+             [--safety-ms MS] [--liveness-ms MS] [--workload JSON]
+scenarios: ${scenarioNames.join(", ")}`);
+  process.exit(0);
+}
+
+const factory =
+  models[values.model ?? "kafka"] ??
+  fail(`unknown model ${values.model} (${Object.keys(models).join(", ")})`);
+const bugs: BugName[] = [];
+for (const b of (values.bug ?? "").split(",").filter((x) => x.length > 0)) {
+  if (!isBugName(b)) fail(`unknown bug ${b}; known: ${bugNames.join(", ")}`);
+  bugs.push(b);
+}
+const base: Partial<RunConfig> = { bugs };
+if (values["safety-ms"] !== undefined) (base as { safetyMs?: number }).safetyMs = Number(values["safety-ms"]);
+if (values["liveness-ms"] !== undefined)
+  (base as { livenessMs?: number }).livenessMs = Number(values["liveness-ms"]);
+if (values.workload !== undefined) {
+  (base as { workload?: WorkloadConfig }).workload = {
+    ...workloadDefault,
+    ...(JSON.parse(values.workload) as Partial<WorkloadConfig>),
+  };
+}
+if (values.faults !== undefined) {
+  const parsed = JSON.parse(values.faults) as { rates: FaultRates; schedule: FaultEvent[] };
+  if (parsed.rates === undefined || !Array.isArray(parsed.schedule)) fail("--faults needs {rates, schedule}");
+  (base as { faults?: RunConfig["faults"] }).faults = parsed;
+}
+
+function parseSeed(s: string): bigint {
+  try {
+    return BigInt(s);
+  } catch {
+    fail(`bad seed ${s}`);
+  }
+}
+
+function report(r: RunResult, label: string): void {
+  const status = r.violations.length === 0 ? "ok" : `FAILED (${r.violations.length} violations)`;
+  console.log(
+    `${label}: ${status}  hash=${r.hash} events=${r.events} sim=${(r.simMs / 1000).toFixed(1)}s ` +
+      `wall=${r.wallMs.toFixed(0)}ms produces=${r.produces} acked=${r.acked} polls=${r.polls} ` +
+      `checks=${r.checks} converged=${r.convergedAtMs >= 0 ? `${r.convergedAtMs}ms` : "no"} faults=${r.schedule.length}`,
+  );
+  for (const v of r.violations.slice(0, 10))
+    console.log(`  #${v.invariant} ${v.name} @${v.atMs}ms: ${v.message}`);
+  if (r.violations.length > 0) console.log(`  replay: ${replayLine(r.config)} (bun ${Bun.version})`);
+}
+
+let exitCode = 0;
+if (values.scenario !== undefined) {
+  const names = values.scenario === "all" ? scenarioNames : [values.scenario];
+  for (const name of names) {
+    const sc = scenarios[name] ?? fail(`unknown scenario ${name}; known: ${scenarioNames.join(", ")}`);
+    const r = runOnce(
+      runConfig(parseSeed(values.seed ?? "1"), { ...base, ...sc.config, trace: values.trace !== undefined }),
+      factory,
+    );
+    report(r, `scenario ${name}`);
+    const missing = sc.expect(r);
+    if (missing.length > 0) console.log(`  expectation not met: ${missing.join("; ")}`);
+    if (r.violations.length > 0 || missing.length > 0) exitCode = 1;
+    if (values.trace !== undefined)
+      writeFileSync(names.length > 1 ? `${name}.${values.trace}` : values.trace, r.trace.text());
+  }
+} else if (values.seed !== undefined) {
+  const r = runOnce(
+    runConfig(parseSeed(values.seed), { ...base, trace: values.trace !== undefined }),
+    factory,
+  );
+  report(r, `seed ${values.seed}`);
+  if (values.trace !== undefined) {
+    writeFileSync(values.trace, r.trace.text());
+    console.log(`trace: ${values.trace} (${r.trace.count} events)`);
+  }
+  if (r.violations.length > 0) exitCode = 1;
+} else {
+  const count = Number(values.seeds);
+  const from = parseSeed(values.from ?? "1");
+  const s = emptySummary();
+  const tty = process.stderr.isTTY === true;
+  const barWidth = 30;
+  let lastDraw = 0;
+  for (let i = 0; i < count; i++) {
+    const r = runOnce(runConfig(from + BigInt(i), base), factory);
+    addResult(s, r);
+    if (r.violations.length > 0) report(r, `seed ${r.config.seed}`);
+    const now = performance.now();
+    if (now - lastDraw > 100 || i + 1 === count) {
+      lastDraw = now;
+      const done = Math.round(((i + 1) / count) * barWidth);
+      const line = `[${"#".repeat(done)}${".".repeat(barWidth - done)}] ${i + 1}/${count} seeds, ${s.violations} violations, ${speed(s).toFixed(0)} sim-s/wall-s`;
+      if (tty) process.stderr.write(`\r${line}`);
+      else if (i + 1 === count || (i + 1) % Math.max(1, Math.floor(count / 10)) === 0)
+        process.stderr.write(`${line}\n`);
+    }
+  }
+  if (tty) process.stderr.write("\n");
+  console.log(summaryTable(s));
+  console.log(`bun ${Bun.version}; replay any seed with: bun run sim --seed N`);
+  if (s.violations > 0) exitCode = 1;
+}
+process.exit(exitCode);

@@ -1,0 +1,670 @@
+/**
+ * A simulated broker: the core's partition replica machine for every partition it hosts, a storage
+ * model per replica, the broker's view of the controller's metadata, and (on the coordinator broker)
+ * the group coordinator. It turns client requests, peer messages and timers into core inputs and acts
+ * on each `ready` in the documented order: persist, then send, then respond, then arm the wake-up.
+ * After each step it reports to the online checker. Bug switches of the known-bug corpus that live on
+ * the broker side wrap the core's step here; the core itself is never changed.
+ */
+import { partition as core, invariant, producer } from "@eddy/core";
+import type { SimNode } from "../simulator.ts";
+import type { ControlMessage, PartitionMeta } from "./control.ts";
+import { isControl } from "./control.ts";
+import type { CoordinatorShell } from "./coordinator-shell.ts";
+import type { ClientEnvelope, ClientRequest, ClientResponse } from "./protocol.ts";
+import { SimLog, type StoredBatch } from "./sim-log.ts";
+import type { World } from "./world.ts";
+
+type PState = core.PartitionState;
+type PInput = core.PartitionInput;
+
+export const brokerHeartbeatIntervalMs = 250;
+export const produceTimeoutMs = 3_000;
+export const fetchBatchesMax = 50;
+export const diskLatencyMsMax = 3;
+/** A broker whose disk failed stays down this long before it restarts (an operator replacing it). */
+export const diskFailureDowntimeMs = 1_000;
+
+const tagHeartbeat = 1_000_000;
+const tagCoordinator = 1_000_001;
+const kindWake = 0;
+const kindDisk = 1;
+
+/** What a peer message carries on the simulated wire: the core message plus the batches it reads. */
+export interface PeerEnvelope {
+  readonly peer: core.PeerMessage;
+  readonly batches: readonly StoredBatch[];
+}
+
+interface Replica {
+  state: PState;
+  readonly log: SimLog;
+  /** Wake-up time the core asked for, or +inf. */
+  wakeAtMs: number;
+  /** The HW up to which the committed-prefix check has run in this incarnation. */
+  checkedHw: number;
+}
+
+interface PendingClient {
+  readonly client: number;
+  readonly corr: number;
+  readonly partition: number;
+  readonly values: readonly number[];
+}
+
+export class BrokerNode implements SimNode {
+  index = -1;
+  readonly server = true;
+  readonly brokerId: number;
+  private replicas: Replica[] = [];
+  private readonly logs: SimLog[] = [];
+  private requestIdNext = 1;
+  private readonly pending = new Map<number, PendingClient>();
+  private metadata: PartitionMeta[] = [];
+  private controllerHint = -1;
+  private controllerRound = 0;
+  private brokerEpoch = 0;
+  /** Durable: producer ids handed out never repeat across restarts. */
+  private producerIdNext = 0;
+  private diskFailNext: "write" | "flush" | null = null;
+  /** Payloads of the fetch response being stepped, for the `appendReplica` it asks for. */
+  private fetchPayload: { fetchId: number; batches: readonly StoredBatch[] } | null = null;
+
+  constructor(
+    private readonly w: World,
+    readonly name: string,
+    brokerId: number,
+    readonly coordinator: CoordinatorShell | null,
+  ) {
+    this.brokerId = brokerId;
+    for (let p = 0; p < w.config.workload.partitions; p++) this.logs.push(new SimLog());
+  }
+
+  start(): void {
+    this.boot();
+  }
+
+  private boot(): void {
+    const w = this.w;
+    this.brokerEpoch++;
+    this.metadata = [];
+    this.replicas = this.logs.map((log, p) => {
+      const epochs = log.epochCheckpoint.filter((e) => e.startOffset <= log.end);
+      // Producer state is rebuilt by replaying the durable batches, as Kafka does without a snapshot.
+      let producers = producer.emptyPartitionProducers();
+      for (const b of log.batches) {
+        if (b.producerId < 0) continue;
+        const info = {
+          producerId: b.producerId,
+          producerEpoch: b.producerEpoch,
+          baseSequence: b.baseSequence,
+          recordCount: b.values.length,
+        };
+        producers = producer.recordBatch(producers, info, b.baseOffset, b.lastOffset, w.sim.nowMs, 10_000);
+      }
+      const state = core.initialState(
+        {
+          topic: "t",
+          partition: p,
+          brokerId: this.brokerId,
+          minInsyncReplicas: w.config.workload.minInsyncReplicas,
+          replicaLagTimeMaxMs: 1_000,
+          replicaFetchWaitMaxMs: 200,
+          replicaFetchBackoffMs: 50,
+          replicaFetchTimeoutMs: 500,
+          alterPartitionRetryMs: 300,
+        },
+        { logStartOffset: 0, logEndOffset: log.end, highWatermark: log.hwCheckpoint, epochs, producers },
+        w.sim.nowMs,
+      );
+      return { state, log, wakeAtMs: Number.POSITIVE_INFINITY, checkedHw: 0 };
+    });
+    this.sendHeartbeat();
+    this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
+    if (this.coordinator !== null) this.coordinator.boot(this);
+  }
+
+  onCrash(): void {
+    for (const log of this.logs) log.crash();
+    this.pending.clear();
+    this.fetchPayload = null;
+    this.diskFailNext = null;
+    this.coordinator?.crash();
+  }
+
+  onRestart(): void {
+    this.boot();
+  }
+
+  onDiskFault(e: import("../faults.ts").FaultEvent): void {
+    if (e.kind === "diskFail") this.diskFailNext = e.op;
+    // A torn tail needs no state: recovery cuts a partially written batch exactly as it drops the
+    // unflushed suffix, which `SimLog.crash` already does.
+  }
+
+  /** Fail-stop after a failed write or flush, then come back after a while. */
+  private diskFailed(): void {
+    const w = this.w;
+    const idx = this.index;
+    w.sim.crash(idx);
+    w.sim.at(w.sim.nowMs + diskFailureDowntimeMs, `restart-${this.name}`, () => w.sim.restart(idx));
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Stepping the core
+  // ------------------------------------------------------------------------------------------------
+
+  /** Steps replica `p` with `input` (after a tick to the current time) and acts on the outputs. */
+  private stepReplica(p: number, input: PInput | null): void {
+    const r = this.replicas[p]!;
+    const now = this.w.sim.nowMs;
+    if (r.state.nowMs < now) this.apply(p, core.step(r.state, { type: "tick", nowMs: now }));
+    if (input !== null) this.apply(p, this.stepWithBugs(r.state, input));
+  }
+
+  private stepWithBugs(state: PState, input: PInput): core.PartitionStepResult {
+    const w = this.w;
+    if (input.type === "produce") {
+      if (
+        w.bug("ack-below-min-isr") &&
+        input.acks === -1 &&
+        state.isr.length < state.config.minInsyncReplicas
+      ) {
+        // Historical bug: the min.insync.replicas check is skipped; the leader acks with a shrunken ISR.
+        const lax = { ...state, config: { ...state.config, minInsyncReplicas: 1 } };
+        const res = core.step(lax, input);
+        return { state: { ...res.state, config: state.config }, ready: res.ready };
+      }
+      if (w.bug("ack-all-as-leader-only") && input.acks === -1) {
+        // Historical bug: acks=all answered as soon as the leader has the write (acks=1 semantics).
+        const res = core.step(state, { ...input, acks: 1 });
+        return {
+          state: res.state,
+          ready: { ...res.ready, respond: res.ready.respond.map((x) => ({ ...x, acks: -1 })) },
+        };
+      }
+      if (w.bug("idempotence-no-dedup") && input.batch.producerId >= 0) {
+        // Historical bug: the leader does not look at the producer state, so a retry is appended again.
+        return core.step(state, {
+          ...input,
+          batch: { ...input.batch, producerId: -1, producerEpoch: -1, baseSequence: -1 },
+        });
+      }
+    }
+    return core.step(state, input);
+  }
+
+  private apply(p: number, res: core.PartitionStepResult): void {
+    const r = this.replicas[p]!;
+    const before = r.state;
+    const after = res.state;
+    r.state = after;
+    const ready = res.ready;
+    // 1. Persist, in order.
+    for (const op of ready.persist) this.persist(p, r, before, op);
+    if (!this.w.sim.isUp(this.index)) return;
+    // 2. Send.
+    for (const env of ready.send) this.sendPeer(p, r, env);
+    // 3. Respond.
+    for (const resp of ready.respond) this.respondProduce(p, after, resp);
+    // 4. Wake-up.
+    const wake = ready.wakeAtMs;
+    if (wake !== null && wake < r.wakeAtMs) {
+      r.wakeAtMs = wake;
+      this.w.sim.timer(this.index, Math.max(0, wake - this.w.sim.nowMs), p * 8 + kindWake);
+    }
+    this.observe(p, r, before, after);
+  }
+
+  private persist(p: number, r: Replica, before: PState, op: core.PersistOp): void {
+    const w = this.w;
+    switch (op.type) {
+      case "append": {
+        if (this.failWrite()) return;
+        const pend = op.requestId === null ? undefined : this.pending.get(op.requestId);
+        const values = pend?.values ?? [];
+        invariant(values.length === op.lastOffset - op.baseOffset + 1, "append without its payload");
+        const req = op.requestId === null ? undefined : this.producerFields.get(op.requestId);
+        r.log.append({
+          baseOffset: op.baseOffset,
+          lastOffset: op.lastOffset,
+          leaderEpoch: op.leaderEpoch,
+          producerId: req?.producerId ?? -1,
+          producerEpoch: req?.producerEpoch ?? -1,
+          baseSequence: req?.baseSequence ?? -1,
+          values,
+        });
+        this.scheduleDisk(p);
+        return;
+      }
+      case "appendReplica": {
+        if (this.failWrite()) return;
+        const payload = this.fetchPayload;
+        invariant(
+          payload !== null && payload.fetchId === op.fetchId,
+          "appendReplica without its fetch payload",
+        );
+        for (const b of payload.batches) {
+          if (b.lastOffset < op.baseOffset || b.baseOffset > op.lastOffset) continue;
+          if (b.baseOffset < r.log.end) continue;
+          r.log.append(b);
+        }
+        invariant(
+          r.log.end === op.lastOffset + 1,
+          () => `replica append ended at ${r.log.end}, wanted ${op.lastOffset + 1}`,
+        );
+        this.scheduleDisk(p);
+        return;
+      }
+      case "truncate": {
+        let offset = op.offset;
+        if (w.bug("truncate-below-hw") && before.highWatermark > 0) {
+          // Historical bug: truncate to the local HW checkpoint minus one instead of the epoch end offset.
+          offset = Math.min(offset, before.highWatermark - 1);
+        }
+        w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);
+        r.log.truncate(offset);
+        return;
+      }
+      case "epochCheckpoint":
+        r.log.epochCheckpoint = op.entries;
+        return;
+      case "highWatermark":
+        if (this.diskFailNext === "flush") {
+          this.diskFailNext = null;
+          this.diskFailed();
+          return;
+        }
+        r.log.hwCheckpoint = op.offset;
+        return;
+    }
+  }
+
+  private failWrite(): boolean {
+    if (this.diskFailNext !== "write") return false;
+    this.diskFailNext = null;
+    this.diskFailed();
+    return true;
+  }
+
+  private scheduleDisk(p: number): void {
+    const latency = this.w.sim.streams.disk.int(0, diskLatencyMsMax);
+    this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
+  }
+
+  /** Producer fields of produce requests in flight, by request id. */
+  private readonly producerFields = new Map<
+    number,
+    { producerId: number; producerEpoch: number; baseSequence: number }
+  >();
+
+  private sendPeer(p: number, r: Replica, env: core.Envelope): void {
+    const w = this.w;
+    const m = env.message;
+    if (env.to === "controller") {
+      invariant(m.type === "alterPartition", "only AlterPartition goes to the controller");
+      const ctl: ControlMessage = {
+        ctl: "alterPartition",
+        brokerId: this.brokerId,
+        partition: p,
+        leaderEpoch: m.leaderEpoch,
+        partitionEpoch: m.partitionEpoch,
+        newIsr: m.newIsr,
+      };
+      w.sim.send(this.index, this.controllerTarget(), ctl, "AlterPartition");
+      return;
+    }
+    const to = w.brokers[env.to];
+    invariant(to !== undefined, () => `no broker ${env.to}`);
+    let batches: readonly StoredBatch[] = [];
+    if (m.type === "fetchResponse" && m.readToOffset > m.readFromOffset) {
+      batches = r.log.readBatches(m.readFromOffset, m.readToOffset, fetchBatchesMax);
+    }
+    const envelope: PeerEnvelope = { peer: m, batches };
+    w.sim.send(this.index, to, envelope, m.type);
+  }
+
+  private respondProduce(p: number, after: PState, resp: core.ProduceResponse): void {
+    const w = this.w;
+    const pend = this.pending.get(resp.requestId);
+    this.pending.delete(resp.requestId);
+    this.producerFields.delete(resp.requestId);
+    if (pend === undefined) return;
+    if (resp.acks === -1 && resp.errorCode === 0) {
+      w.online
+        .at(w.sim.nowMs)
+        .ackAll(
+          p,
+          resp.baseOffset,
+          after.isr.length,
+          w.config.workload.minInsyncReplicas,
+          after.highWatermark,
+        );
+    }
+    if (resp.acks === 0) return;
+    this.reply(pend.client, {
+      api: "Produce",
+      corr: pend.corr,
+      error: producer.errorName(resp.errorCode),
+      baseOffset: resp.baseOffset,
+    });
+  }
+
+  /** Online checks after each step of replica `p`. */
+  private observe(p: number, r: Replica, before: PState, after: PState): void {
+    const o = this.w.online.at(this.w.sim.nowMs);
+    if (after.role === "leader") {
+      o.partitionLeader(p, after.leaderEpoch, this.brokerId);
+      if (before.role !== "leader" || before.leaderEpoch !== after.leaderEpoch) {
+        o.leaderComplete(p, this.brokerId, after.leaderEpoch, after.logEndOffset);
+      }
+    }
+    if (after.leaderEpoch !== before.leaderEpoch) o.epoch(`leaderEpoch:${p}`, this.name, after.leaderEpoch);
+    if (after.highWatermark !== before.highWatermark)
+      o.hwMonotonic(p, this.brokerId, before.highWatermark, after.highWatermark);
+    const hw = Math.min(after.highWatermark, r.log.durableEnd);
+    if (hw > r.checkedHw) {
+      o.committedPrefix(p, this.brokerId, r.checkedHw, r.log.values(r.checkedHw, hw));
+      r.checkedHw = hw;
+    } else if (hw < r.checkedHw) {
+      r.checkedHw = hw;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Events
+  // ------------------------------------------------------------------------------------------------
+
+  onTimer(tag: number): void {
+    if (tag === tagHeartbeat) {
+      this.sendHeartbeat();
+      this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
+      return;
+    }
+    if (tag === tagCoordinator) {
+      this.coordinator?.onTimer();
+      return;
+    }
+    const p = tag >> 3;
+    const kind = tag & 7;
+    const r = this.replicas[p];
+    if (r === undefined) return;
+    if (kind === kindDisk) {
+      if (r.log.inflight.length === 0) return;
+      const end = r.log.completeOne();
+      if (end > r.state.logEndOffset)
+        this.stepReplica(p, { type: "appendCompleted", logEndOffset: Math.min(end, r.state.nextOffset) });
+      return;
+    }
+    if (this.w.sim.nowMs < r.wakeAtMs) return;
+    r.wakeAtMs = Number.POSITIVE_INFINITY;
+    this.stepReplica(p, null);
+  }
+
+  /** Arms the coordinator's timer (called by the coordinator shell). */
+  armCoordinatorTimer(delayMs: number): void {
+    this.w.sim.timer(this.index, delayMs, tagCoordinator);
+  }
+
+  private controllerTarget(): number {
+    const cs = this.w.controllers;
+    if (this.controllerHint >= 0) return this.controllerHint;
+    this.controllerRound = (this.controllerRound + 1) % cs.length;
+    return cs[this.controllerRound]!;
+  }
+
+  private sendHeartbeat(): void {
+    const msg: ControlMessage = { ctl: "heartbeat", brokerId: this.brokerId, brokerEpoch: this.brokerEpoch };
+    this.w.sim.send(this.index, this.controllerTarget(), msg, "BrokerHeartbeat");
+    // Without an answer by the next beat, try the next controller.
+    this.controllerHint = -1;
+  }
+
+  onMessage(from: number, msg: unknown): void {
+    if (isControl(msg)) {
+      this.onControl(from, msg);
+      return;
+    }
+    if ((msg as ClientEnvelope).request !== undefined) {
+      this.onClient(from, (msg as ClientEnvelope).request);
+      return;
+    }
+    const env = msg as PeerEnvelope;
+    const m = env.peer;
+    const p = m.partition;
+    if (this.replicas[p] === undefined) return;
+    if (m.type === "fetch") {
+      this.stepReplica(p, { ...m, type: "fetchFromFollower" });
+    } else if (m.type === "fetchResponse") {
+      this.fetchPayload = { fetchId: m.fetchId, batches: env.batches };
+      const batches: core.ReplicatedBatch[] = env.batches.map((b) => ({
+        baseOffset: b.baseOffset,
+        lastOffset: b.lastOffset,
+        leaderEpoch: b.leaderEpoch,
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+      }));
+      this.stepReplica(p, { ...m, type: "fetchResponse", batches });
+      this.fetchPayload = null;
+    }
+  }
+
+  private onControl(from: number, m: ControlMessage): void {
+    switch (m.ctl) {
+      case "heartbeatResponse":
+        this.controllerHint = m.controller;
+        this.applyMetadata(m.partitions);
+        return;
+      case "notController":
+        this.controllerHint = m.leader;
+        return;
+      case "alterPartitionResponse":
+        if (this.replicas[m.partition] === undefined) return;
+        this.stepReplica(m.partition, {
+          type: "alterPartitionResponse",
+          errorCode: m.errorCode,
+          leaderEpoch: m.leaderEpoch,
+          partitionEpoch: m.partitionEpoch,
+          isr: m.isr,
+        });
+        return;
+      default:
+        invariant(from >= 0, "unexpected control message at a broker");
+    }
+  }
+
+  /** Applies a committed metadata image: leadership and ISR changes become core inputs. */
+  private applyMetadata(parts: readonly PartitionMeta[]): void {
+    this.metadata = [...parts];
+    for (const meta of parts) {
+      const r = this.replicas[meta.partition];
+      if (r === undefined || meta.leader < 0) continue;
+      const s = r.state;
+      const newer =
+        s.role === "none" ||
+        meta.leaderEpoch > s.leaderEpoch ||
+        (meta.leaderEpoch === s.leaderEpoch && meta.partitionEpoch > s.partitionEpoch);
+      if (!newer) continue;
+      if (meta.leaderEpoch < s.leaderEpoch) continue;
+      if (meta.leader === this.brokerId) {
+        this.stepReplica(meta.partition, {
+          type: "becomeLeader",
+          leaderEpoch: meta.leaderEpoch,
+          partitionEpoch: meta.partitionEpoch,
+          isr: meta.isr,
+          replicas: meta.replicas,
+        });
+      } else {
+        this.stepReplica(meta.partition, {
+          type: "becomeFollower",
+          leaderId: meta.leader,
+          leaderEpoch: meta.leaderEpoch,
+          partitionEpoch: meta.partitionEpoch,
+          isr: meta.isr,
+          replicas: meta.replicas,
+        });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Client requests
+  // ------------------------------------------------------------------------------------------------
+
+  reply(client: number, response: ClientResponse): void {
+    this.w.sim.send(this.index, client, { client: true, response }, `${response.api}Response`);
+  }
+
+  private onClient(from: number, req: ClientRequest): void {
+    const w = this.w;
+    switch (req.api) {
+      case "Metadata":
+        this.reply(from, {
+          api: "Metadata",
+          corr: req.corr,
+          coordinator: w.brokers[0]!,
+          partitions: this.metadata.map((m) => ({
+            partition: m.partition,
+            leader: m.leader < 0 ? -1 : w.brokers[m.leader]!,
+            leaderEpoch: m.leaderEpoch,
+          })),
+        });
+        return;
+      case "InitProducerId": {
+        // Producer ids are unique per broker and never reused: broker id in the high part.
+        const producerId = this.brokerId * 1_000_000 + this.producerIdNext++;
+        this.reply(from, {
+          api: "InitProducerId",
+          corr: req.corr,
+          error: "NONE",
+          producerId,
+          producerEpoch: 0,
+        });
+        return;
+      }
+      case "Produce": {
+        const p = req.partition;
+        if (this.replicas[p] === undefined) return;
+        const requestId = this.requestIdNext++;
+        this.pending.set(requestId, {
+          client: from,
+          corr: req.corr,
+          partition: p,
+          values: req.records.map((x) => x.value),
+        });
+        this.producerFields.set(requestId, {
+          producerId: req.producerId,
+          producerEpoch: req.producerEpoch,
+          baseSequence: req.baseSequence,
+        });
+        this.stepReplica(p, {
+          type: "produce",
+          requestId,
+          acks: req.acks,
+          timeoutMs: produceTimeoutMs,
+          batch: {
+            recordCount: req.records.length,
+            sizeBytes: 16 * req.records.length,
+            maxTimestamp: w.sim.nowMs,
+            producerId: req.producerId,
+            producerEpoch: req.producerEpoch,
+            baseSequence: req.baseSequence,
+          },
+        });
+        return;
+      }
+      case "Fetch":
+        this.consumerFetch(from, req);
+        return;
+      default:
+        if (this.coordinator === null) {
+          this.reply(from, notCoordinator(req));
+          return;
+        }
+        this.coordinator.onRequest(from, req);
+    }
+  }
+
+  private consumerFetch(from: number, req: Extract<ClientRequest, { api: "Fetch" }>): void {
+    const w = this.w;
+    const r = this.replicas[req.partition];
+    if (r === undefined) return;
+    const s = r.state;
+    const bounds = core.consumerReadBounds(s, {
+      fetchOffset: req.offset,
+      currentLeaderEpoch: req.leaderEpoch,
+    });
+    let error = producer.errorName(bounds.errorCode);
+    // Kafka's answer while a new leader has not yet committed an offset of its own epoch: its HW may
+    // still lag the old leader's, and exposing it would let the visible HW go backwards.
+    if (error === "NONE" && s.highWatermark < s.leaderEpochStartOffset && !w.bug("hw-regression"))
+      error = "OFFSET_NOT_AVAILABLE";
+    if (error !== "NONE") {
+      this.reply(from, {
+        api: "Fetch",
+        corr: req.corr,
+        partition: req.partition,
+        error,
+        highWatermark: -1,
+        records: [],
+      });
+      return;
+    }
+    const to = Math.min(bounds.readToOffset, req.offset + 50);
+    const values = r.log.values(req.offset, Math.min(to, r.log.durableEnd));
+    const records = values.map((value, i) => ({ offset: req.offset + i, value }));
+    this.reply(from, {
+      api: "Fetch",
+      corr: req.corr,
+      partition: req.partition,
+      error: "NONE",
+      highWatermark: bounds.highWatermark,
+      records,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Views for the liveness phase and the final reads
+  // ------------------------------------------------------------------------------------------------
+
+  replicaState(p: number): PState | undefined {
+    return this.replicas[p]?.state;
+  }
+
+  replicaLog(p: number): SimLog | undefined {
+    return this.logs[p];
+  }
+
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+}
+
+function notCoordinator(req: ClientRequest): ClientResponse {
+  switch (req.api) {
+    case "JoinGroup":
+      return {
+        api: "JoinGroup",
+        corr: req.corr,
+        error: "NOT_COORDINATOR",
+        generation: -1,
+        memberId: "",
+        leader: "",
+        protocol: "range",
+        members: [],
+      };
+    case "SyncGroup":
+      return { api: "SyncGroup", corr: req.corr, error: "NOT_COORDINATOR", partitions: [] };
+    case "Heartbeat":
+      return { api: "Heartbeat", corr: req.corr, error: "NOT_COORDINATOR" };
+    case "LeaveGroup":
+      return { api: "LeaveGroup", corr: req.corr, error: "NOT_COORDINATOR" };
+    case "OffsetCommit":
+      return { api: "OffsetCommit", corr: req.corr, error: "NOT_COORDINATOR" };
+    case "OffsetFetch":
+      return { api: "OffsetFetch", corr: req.corr, error: "NOT_COORDINATOR", offsets: [] };
+    default:
+      invariant(false, `not a group request: ${req.api}`);
+  }
+}

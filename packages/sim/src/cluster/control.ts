@@ -1,0 +1,50 @@
+/**
+ * Messages between broker shells and controller shells in the simulation: broker heartbeats (which
+ * carry the broker's liveness and bring back the committed metadata image), AlterPartition proposals
+ * from partition leaders and their answers. Shapes follow KRaft's BrokerHeartbeat, the metadata image
+ * and AlterPartition, as plain objects.
+ */
+
+export interface PartitionMeta {
+  readonly partition: number;
+  /** Broker id of the leader, or -1 when the partition has none. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly isr: readonly number[];
+  readonly replicas: readonly number[];
+}
+
+export type ControlMessage =
+  | { readonly ctl: "heartbeat"; readonly brokerId: number; readonly brokerEpoch: number }
+  | {
+      readonly ctl: "heartbeatResponse";
+      readonly fenced: boolean;
+      /** Node index of the answering controller, which is the active one. */
+      readonly controller: number;
+      readonly term: number;
+      /** Metadata offset the image was taken at (the committed index it reflects). */
+      readonly metadataOffset: number;
+      readonly partitions: readonly PartitionMeta[];
+    }
+  | {
+      readonly ctl: "alterPartition";
+      readonly brokerId: number;
+      readonly partition: number;
+      readonly leaderEpoch: number;
+      readonly partitionEpoch: number;
+      readonly newIsr: readonly number[];
+    }
+  | {
+      readonly ctl: "alterPartitionResponse";
+      readonly partition: number;
+      readonly errorCode: number;
+      readonly leaderEpoch: number;
+      readonly partitionEpoch: number;
+      readonly isr: readonly number[];
+    }
+  | { readonly ctl: "notController"; readonly leader: number };
+
+export function isControl(msg: unknown): msg is ControlMessage {
+  return typeof msg === "object" && msg !== null && "ctl" in msg;
+}

@@ -1,0 +1,261 @@
+/**
+ * The group coordinator as hosted by one broker: the core's classic group machine, its durable
+ * records (Kafka's __consumer_offsets, modelled as a list that survives crashes) and the mapping
+ * between simulated client requests and core inputs. Responses go out only after the step's records
+ * are durable (they are, synchronously). A crash discards the machine; a restart rebuilds it with
+ * `load`. The `stale-generation-commit` bug switch rewrites stale commits to the current generation.
+ */
+import { group, invariant } from "@eddy/core";
+import { topicName } from "./assign.ts";
+import type { BrokerNode } from "./broker-node.ts";
+import type { ClientRequest, ClientResponse } from "./protocol.ts";
+import type { World } from "./world.ts";
+
+export const coordinatorRecordsMax = 500_000;
+export const sessionTimeoutMs = 2_000;
+
+interface Pending {
+  readonly client: number;
+  readonly req: ClientRequest;
+}
+
+export class CoordinatorShell {
+  private state: group.CoordinatorState | null = null;
+  private readonly records: group.PersistRecord[] = [];
+  private broker: BrokerNode | null = null;
+  private requestIdNext = 1;
+  private readonly pending = new Map<number, Pending>();
+  private tickArmedAtMs = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly w: World) {}
+
+  boot(broker: BrokerNode): void {
+    this.broker = broker;
+    this.pending.clear();
+    this.tickArmedAtMs = Number.POSITIVE_INFINITY;
+    const seed = this.w.sim.streams.core.nextU32();
+    this.state = group.initialState(
+      { seed, sessionTimeoutMsMin: 500, initialRebalanceDelayMs: 100 },
+      this.w.sim.nowMs,
+    );
+    this.step({ type: "load", records: [...this.records] });
+  }
+
+  crash(): void {
+    this.state = null;
+    this.pending.clear();
+  }
+
+  /** Stable with every member synced, for the liveness phase. */
+  groupState(groupId: string): { state: string; generation: number; members: number } | undefined {
+    const g = this.state?.groups.get(groupId);
+    if (g === undefined) return undefined;
+    return { state: g.state, generation: g.generationId, members: g.members.size };
+  }
+
+  committedOffset(groupId: string, partition: number): number {
+    return this.state?.groups.get(groupId)?.offsets.get(topicName)?.get(partition)?.offset ?? -1;
+  }
+
+  onTimer(): void {
+    this.tickArmedAtMs = Number.POSITIVE_INFINITY;
+    this.step(null);
+  }
+
+  private step(input: group.Input | null): void {
+    if (this.state === null) return;
+    const now = this.w.sim.nowMs;
+    if (this.state.nowMs < now) this.act(group.step(this.state, { type: "tick", nowMs: now }));
+    if (input !== null) this.act(group.step(this.state, input));
+  }
+
+  private act(res: group.StepResult): void {
+    this.state = res.state;
+    const ready = res.ready;
+    for (const r of ready.persist) {
+      invariant(this.records.length < coordinatorRecordsMax, "coordinator records exceed their bound");
+      this.records.push(r);
+    }
+    for (const resp of ready.respond) this.respond(resp);
+    const next = ready.nextTickAtMs;
+    if (next !== null && next < this.tickArmedAtMs) {
+      this.tickArmedAtMs = next;
+      this.broker!.armCoordinatorTimer(Math.max(0, next - this.w.sim.nowMs));
+    }
+    for (const g of this.state.groups.values()) this.w.online.groupGeneration(g.groupId, g.generationId);
+  }
+
+  onRequest(from: number, req: ClientRequest): void {
+    if (this.state === null) return;
+    const requestId = this.requestIdNext++;
+    this.pending.set(requestId, { client: from, req });
+    const input = this.toInput(requestId, req);
+    if (input === null) return;
+    this.step(input);
+  }
+
+  private toInput(requestId: number, req: ClientRequest): group.Input | null {
+    switch (req.api) {
+      case "JoinGroup":
+        return {
+          type: "joinGroup",
+          requestId,
+          groupId: req.group,
+          memberId: req.memberId,
+          groupInstanceId: null,
+          protocolType: "consumer",
+          protocols: [
+            {
+              name: req.protocol,
+              metadata: group.assignors.encodeSubscription({
+                topics: [topicName],
+                userData: null,
+                ownedPartitions: [],
+                generationId: -1,
+                rackId: null,
+              }),
+            },
+          ],
+          sessionTimeoutMs,
+          rebalanceTimeoutMs: sessionTimeoutMs,
+          apiVersion: 3,
+          clientId: "sim",
+          clientHost: "sim",
+        };
+      case "SyncGroup":
+        return {
+          type: "syncGroup",
+          requestId,
+          groupId: req.group,
+          generationId: req.generation,
+          memberId: req.memberId,
+          groupInstanceId: null,
+          protocolType: null,
+          protocolName: null,
+          assignments: req.assignments.map((a) => ({
+            memberId: a.memberId,
+            assignment: group.assignors.encodeAssignment({
+              assignedPartitions: [{ topic: topicName, partitions: a.partitions }],
+              userData: null,
+            }),
+          })),
+        };
+      case "Heartbeat":
+        return {
+          type: "heartbeat",
+          requestId,
+          groupId: req.group,
+          generationId: req.generation,
+          memberId: req.memberId,
+          groupInstanceId: null,
+        };
+      case "LeaveGroup":
+        return {
+          type: "leaveGroup",
+          requestId,
+          groupId: req.group,
+          members: [{ memberId: req.memberId, groupInstanceId: null }],
+        };
+      case "OffsetCommit": {
+        let generationId = req.generation;
+        const current = this.state!.groups.get(req.group)?.generationId ?? -1;
+        if (this.w.bug("stale-generation-commit") && generationId >= 0 && generationId < current) {
+          // Historical bug: the coordinator does not fence commits from an older generation.
+          generationId = current;
+        }
+        return {
+          type: "offsetCommit",
+          requestId,
+          groupId: req.group,
+          generationId,
+          memberId: req.memberId,
+          groupInstanceId: null,
+          apiVersion: 8,
+          offsets: req.offsets.map((o) => ({
+            topic: topicName,
+            partition: o.partition,
+            offset: o.offset,
+            leaderEpoch: -1,
+            metadata: null,
+          })),
+        };
+      }
+      case "OffsetFetch":
+        return {
+          type: "offsetFetch",
+          requestId,
+          groupId: req.group,
+          partitions: req.partitions.map((p) => ({ topic: topicName, partition: p })),
+        };
+      default:
+        this.pending.delete(requestId);
+        return null;
+    }
+  }
+
+  private respond(resp: group.Response): void {
+    const pend = this.pending.get(resp.requestId);
+    if (pend === undefined) return;
+    this.pending.delete(resp.requestId);
+    const { client, req } = pend;
+    const w = this.w;
+    let out: ClientResponse | null = null;
+    switch (resp.kind) {
+      case "joinGroup":
+        out = {
+          api: "JoinGroup",
+          corr: req.corr,
+          error: group.errorName(resp.errorCode),
+          generation: resp.generationId,
+          memberId: resp.memberId,
+          leader: resp.leaderId,
+          protocol: resp.protocolName === "roundrobin" ? "roundrobin" : "range",
+          members: resp.members.map((m) => m.memberId),
+        };
+        break;
+      case "syncGroup": {
+        let partitions: number[] = [];
+        if (resp.errorCode === 0 && resp.assignment.length > 0) {
+          const a = group.assignors.decodeAssignment(resp.assignment);
+          partitions = a.assignedPartitions.flatMap((tp) =>
+            tp.topic === topicName ? [...tp.partitions] : [],
+          );
+        }
+        out = { api: "SyncGroup", corr: req.corr, error: group.errorName(resp.errorCode), partitions };
+        break;
+      }
+      case "heartbeat":
+        out = { api: "Heartbeat", corr: req.corr, error: group.errorName(resp.errorCode) };
+        break;
+      case "leaveGroup":
+        out = { api: "LeaveGroup", corr: req.corr, error: group.errorName(resp.errorCode) };
+        break;
+      case "offsetCommit": {
+        invariant(req.api === "OffsetCommit", "commit answer for another request");
+        const current = this.state?.groups.get(req.group)?.generationId ?? -1;
+        let error = "NONE";
+        for (const p of resp.partitions) {
+          if (p.errorCode !== 0) {
+            error = group.errorName(p.errorCode);
+            continue;
+          }
+          const offset = req.offsets.find((o) => o.partition === p.partition)?.offset ?? -1;
+          w.online.at(w.sim.nowMs).commitAccepted(req.group, p.partition, offset, req.generation, current);
+        }
+        out = { api: "OffsetCommit", corr: req.corr, error };
+        break;
+      }
+      case "offsetFetch":
+        out = {
+          api: "OffsetFetch",
+          corr: req.corr,
+          error: group.errorName(resp.errorCode),
+          offsets: resp.partitions.map((p) => ({ partition: p.partition, offset: p.committedOffset })),
+        };
+        break;
+      default:
+        out = null;
+    }
+    if (out !== null) this.broker!.reply(client, out);
+  }
+}
