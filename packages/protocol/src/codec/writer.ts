@@ -159,11 +159,17 @@ export class Writer {
     let width = 1;
     for (let x = v; x >= 0x80; x = Math.floor(x / 128)) width++;
     this.ensure(width);
-    this.bytes.copyWithin(at + width, at, this.offset);
-    const end = this.offset + width;
-    this.offset = at;
-    this.writeUVarint(v);
-    this.offset = end;
+    const bytes = this.bytes;
+    bytes.copyWithin(at + width, at, this.offset);
+    // Written in place: calling writeUVarint here could grow the buffer with `offset` moved back to `at`,
+    // which would drop the bytes just shifted.
+    let o = at;
+    while (v >= 0x80) {
+      bytes[o++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    bytes[o] = v;
+    this.offset += width;
   }
 
   // Writes UTF-8 of `s` whose byte length is already known to be `byteCount`.
