@@ -1,0 +1,150 @@
+/**
+ * The few magic-v2 record-batch header fields storage needs, read in place. It owns framing and
+ * CRC checks of stored bytes; it must never decode records (that is @eddy/protocol's job) nor copy.
+ *
+ * Layout: baseOffset int64 @0, batchLength int32 @8 (bytes after this field), partitionLeaderEpoch
+ * int32 @12, magic int8 @16, crc uint32 @17 (CRC32C over bytes 21..end), attributes int16 @21,
+ * lastOffsetDelta int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43,
+ * producerEpoch int16 @51, baseSequence int32 @53, recordCount int32 @57, records @61.
+ */
+import { crc32c } from "@node-rs/crc32";
+
+/** Bytes of the fixed batch header. */
+export const batchHeaderBytes = 61;
+/** Bytes before the length-counted part: baseOffset and batchLength (Kafka's LOG_OVERHEAD). */
+export const logOverheadBytes = 12;
+/** The largest batch storage accepts; Kafka's `message.max.bytes` cannot exceed int32 either. */
+export const batchBytesMax = 2 ** 31 - 1;
+
+/** The header fields of one stored batch. */
+export interface BatchHeader {
+  readonly position: number;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** Whole batch size: 12 + batchLength. */
+  readonly sizeBytes: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic: number;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly baseTimestampMs: number;
+  readonly maxTimestampMs: number;
+  readonly producerId: number;
+  readonly recordCount: number;
+}
+
+/** The outcome of checking the bytes at one position. */
+export type BatchCheck =
+  | { readonly _tag: "Batch"; readonly header: BatchHeader }
+  | { readonly _tag: "End" }
+  | { readonly _tag: "Torn"; readonly detail: string }
+  | { readonly _tag: "Invalid"; readonly detail: string };
+
+function int64(view: DataView, at: number): number {
+  const high = view.getInt32(at);
+  const low = view.getUint32(at + 4);
+  return high * 4294967296 + low;
+}
+
+/**
+ * Checks the batch starting at `position` in `bytes` (of which only `[0, end)` is valid):
+ * `End` when no bytes remain, `Torn` when the length runs past `end`, `Invalid` when a field or
+ * (with `checkCrc`) the CRC is wrong.
+ */
+export function checkBatch(bytes: Uint8Array, position: number, end: number, checkCrc: boolean): BatchCheck {
+  const remaining = end - position;
+  if (remaining === 0) return { _tag: "End" };
+  if (remaining < logOverheadBytes) return { _tag: "Torn", detail: `${remaining} bytes of a batch header` };
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, remaining);
+  const batchLength = view.getInt32(8);
+  if (batchLength < batchHeaderBytes - logOverheadBytes) {
+    return { _tag: "Invalid", detail: `batch length ${batchLength} is below the header size` };
+  }
+  const sizeBytes = logOverheadBytes + batchLength;
+  if (sizeBytes > remaining) {
+    if (remaining < batchHeaderBytes || view.getInt8(16) === 2) {
+      return { _tag: "Torn", detail: `batch of ${sizeBytes} bytes but ${remaining} remain` };
+    }
+    return { _tag: "Invalid", detail: `magic ${view.getInt8(16)} in a batch running past the end` };
+  }
+  const magic = view.getInt8(16);
+  if (magic !== 2) return { _tag: "Invalid", detail: `magic ${magic}, only magic 2 is stored` };
+  const baseOffset = int64(view, 0);
+  const lastOffsetDelta = view.getInt32(23);
+  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset) || lastOffsetDelta < 0) {
+    return { _tag: "Invalid", detail: `offsets base ${baseOffset} delta ${lastOffsetDelta}` };
+  }
+  const crc = view.getUint32(17);
+  if (checkCrc) {
+    const actual = crc32c(bytes.subarray(position + 21, position + sizeBytes));
+    if (actual !== crc) {
+      return { _tag: "Invalid", detail: `CRC ${hex(actual)} does not match stored ${hex(crc)}` };
+    }
+  }
+  return {
+    _tag: "Batch",
+    header: {
+      position,
+      baseOffset,
+      lastOffset: baseOffset + lastOffsetDelta,
+      sizeBytes,
+      partitionLeaderEpoch: view.getInt32(12),
+      magic,
+      crc,
+      attributes: view.getInt16(21),
+      baseTimestampMs: int64(view, 27),
+      maxTimestampMs: int64(view, 35),
+      producerId: int64(view, 43),
+      recordCount: view.getInt32(57),
+    },
+  };
+}
+
+/** Whether the stored CRC of a complete batch at `position` matches its bytes. */
+export function batchCrcValid(bytes: Uint8Array, position: number, sizeBytes: number): boolean {
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + position, 21).getUint32(17);
+  return crc32c(bytes.subarray(position + 21, position + sizeBytes)) === stored;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+/** Options for building test and benchmark batches. */
+export interface BatchMakeOptions {
+  readonly baseOffset: number;
+  readonly recordCount: number;
+  readonly baseTimestampMs?: number;
+  readonly maxTimestampMs?: number;
+  readonly partitionLeaderEpoch?: number;
+  /** Opaque bytes standing in for the records section. */
+  readonly body?: Uint8Array;
+}
+
+/**
+ * Builds a magic-v2 batch with a valid CRC whose records section is opaque filler. Storage never
+ * decodes records, so tests and benchmarks use this instead of a full encoder.
+ */
+export function batchMake(options: BatchMakeOptions): Uint8Array {
+  const body = options.body ?? new Uint8Array(0);
+  const size = batchHeaderBytes + body.length;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  const setInt64 = (at: number, value: number) => view.setBigInt64(at, BigInt(value));
+  const baseTimestampMs = options.baseTimestampMs ?? 0;
+  setInt64(0, options.baseOffset);
+  view.setInt32(8, size - logOverheadBytes);
+  view.setInt32(12, options.partitionLeaderEpoch ?? 0);
+  view.setInt8(16, 2);
+  view.setInt16(21, 0);
+  view.setInt32(23, options.recordCount - 1);
+  setInt64(27, baseTimestampMs);
+  setInt64(35, options.maxTimestampMs ?? baseTimestampMs);
+  setInt64(43, -1);
+  view.setInt16(51, -1);
+  view.setInt32(53, -1);
+  view.setInt32(57, options.recordCount);
+  bytes.set(body, batchHeaderBytes);
+  view.setUint32(17, crc32c(bytes.subarray(21)));
+  return bytes;
+}

@@ -1,0 +1,408 @@
+/**
+ * Builds the `LogStore` and `StateStore` services over any `Files` (the memory disk or node:fs).
+ * It owns the registry of open partitions, the Effect boundary (thrown `StorageError`s become
+ * typed failures, anything else a defect), flush policy after appends, and clean close when the
+ * layer's scope ends. It must never hold wall-clock time: times come from Effect's Clock or from
+ * the caller's `nowMs`.
+ */
+import { Clock, Effect, type Scope } from "effect";
+import { type LogConfig, logConfigDefault, logConfigProblem } from "../port/log-config.ts";
+import {
+  type LogStore,
+  partitionDirName,
+  partitionFromDirName,
+  type TopicPartition,
+  topicNameProblem,
+} from "../port/log-store.ts";
+import type {
+  CommittedOffset,
+  MetadataSnapshot,
+  ProducerStateSnapshot,
+  StateStore,
+} from "../port/state-store.ts";
+import { StorageError, storageError } from "../port/storage-error.ts";
+import { FileFault, type Files } from "./files.ts";
+import { PartitionLog, toStorageError } from "./partition-log.ts";
+
+/** Open partitions per store; a broker with more is misconfigured. */
+export const openPartitionsMax = 1 << 20;
+/** Committed offsets kept per group. */
+export const groupOffsetsMax = 1 << 20;
+/** Bytes of one state payload (quorum state, snapshot, producer state). */
+export const statePayloadBytesMax = 1 << 30;
+
+/** Options shared by both engines. */
+export interface EngineOptions {
+  readonly files: Files;
+  readonly dataDir: string;
+  /** Engine-wide defaults; `openPartition` may override per partition (topic configs). */
+  readonly config?: Partial<LogConfig> | undefined;
+  /** Bytes of recent batches per partition served from memory (default 8 MiB). */
+  readonly tailCacheBytesMax?: number | undefined;
+  /** Where recovery and offline notices go (default: Effect's logger at warning level). */
+  readonly logLine?: ((line: string) => void) | undefined;
+  /** Runs before every operation; the memory engine adds latency faults here. */
+  readonly beforeOperation?: Effect.Effect<void> | undefined;
+}
+
+type LogStoreShape = LogStore["Service"];
+type StateStoreShape = StateStore["Service"];
+
+function isExpected(error: unknown): boolean {
+  return error instanceof StorageError || error instanceof FileFault;
+}
+
+/** Runs synchronous storage code: StorageError and FileFault fail the Effect, anything else is a defect. */
+export function attempt<A>(subject: string, f: () => A): Effect.Effect<A, StorageError> {
+  return Effect.suspend(() => {
+    try {
+      return Effect.succeed(f());
+    } catch (error) {
+      if (isExpected(error)) return Effect.fail(toStorageError(error, subject));
+      return Effect.die(error);
+    }
+  });
+}
+
+/** Runs asynchronous storage code with the same error rules as `attempt`. */
+export function attemptAsync<A>(subject: string, f: () => Promise<A>): Effect.Effect<A, StorageError> {
+  return Effect.flatMap(
+    Effect.promise(() =>
+      (async () => f())().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ),
+    (outcome): Effect.Effect<A, StorageError> => {
+      if (outcome.ok) return Effect.succeed(outcome.value);
+      if (isExpected(outcome.error)) return Effect.fail(toStorageError(outcome.error, subject));
+      return Effect.die(outcome.error);
+    },
+  );
+}
+
+function nameOf(tp: TopicPartition): string {
+  return partitionDirName(tp);
+}
+
+/** Builds a `LogStore` whose partitions close cleanly when the scope ends. */
+export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShape, never, Scope.Scope> {
+  return Effect.gen(function* () {
+    const { files, dataDir } = options;
+    const base: LogConfig = { ...logConfigDefault, ...options.config };
+    const baseProblem = logConfigProblem(base);
+    if (baseProblem !== null) return yield* Effect.die(new RangeError(`storage config: ${baseProblem}`));
+    const logs = new Map<string, PartitionLog>();
+    const pending: Array<string> = [];
+    const logLine = options.logLine ?? ((line: string) => pending.push(line));
+    const drainLog = Effect.suspend(() => {
+      if (pending.length === 0) return Effect.void;
+      const lines = pending.splice(0);
+      return Effect.forEach(lines, (line) => Effect.logWarning(line), { discard: true });
+    });
+    const before = options.beforeOperation ?? Effect.void;
+    files.makeDir(dataDir);
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const log of logs.values()) log.close();
+        logs.clear();
+      }),
+    );
+
+    const checkPartition = (tp: TopicPartition): StorageError | null => {
+      const problem = topicNameProblem(tp.topic);
+      if (problem !== null) return storageError("NotFound", nameOf(tp), problem);
+      if (!Number.isInteger(tp.partition) || tp.partition < 0 || tp.partition > 2 ** 31 - 1) {
+        return storageError(
+          "NotFound",
+          nameOf(tp),
+          `partition ${tp.partition} is not a valid partition number`,
+        );
+      }
+      return null;
+    };
+
+    const openLog = (tp: TopicPartition, config: LogConfig, nowMs: number): PartitionLog => {
+      const invalid = checkPartition(tp);
+      if (invalid !== null) throw invalid;
+      if (logs.size >= openPartitionsMax) {
+        throw storageError("Io", nameOf(tp), `more than ${openPartitionsMax} open partitions`);
+      }
+      const log = PartitionLog.open({
+        files,
+        dir: `${dataDir}/${nameOf(tp)}`,
+        name: nameOf(tp),
+        config,
+        tailCacheBytesMax: options.tailCacheBytesMax ?? 8 * 1024 * 1024,
+        logLine,
+        nowMs,
+      });
+      logs.set(nameOf(tp), log);
+      return log;
+    };
+
+    /** The open log of `tp`, opening a stored one with engine defaults; NotFound when absent. */
+    const existing = (tp: TopicPartition, nowMs: number): PartitionLog => {
+      const open = logs.get(nameOf(tp));
+      if (open !== undefined) {
+        if (open.offline !== null) throw open.offline;
+        return open;
+      }
+      const invalid = checkPartition(tp);
+      if (invalid !== null) throw invalid;
+      if (!files.exists(`${dataDir}/${nameOf(tp)}`)) {
+        throw storageError("NotFound", nameOf(tp), "no such partition");
+      }
+      const log = openLog(tp, base, nowMs);
+      if (log.offline !== null) throw log.offline;
+      return log;
+    };
+
+    const sync = <A>(tp: TopicPartition, f: (log: PartitionLog) => A): Effect.Effect<A, StorageError> =>
+      Effect.flatMap(before, () =>
+        Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+          Effect.ensuring(
+            attempt(nameOf(tp), () => f(existing(tp, nowMs))),
+            drainLog,
+          ),
+        ),
+      );
+    const async = <A>(tp: TopicPartition, f: (log: PartitionLog, nowMs: number) => Promise<A>) =>
+      Effect.flatMap(before, () =>
+        Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+          Effect.ensuring(
+            attemptAsync(nameOf(tp), () => f(existing(tp, nowMs), nowMs)),
+            drainLog,
+          ),
+        ),
+      );
+
+    const store: LogStoreShape = {
+      openPartition: (tp, config) =>
+        Effect.flatMap(before, () =>
+          Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
+            Effect.ensuring(
+              attempt(nameOf(tp), () => {
+                const merged: LogConfig = { ...base, ...config };
+                const problem = logConfigProblem(merged);
+                if (problem !== null) throw storageError("Io", nameOf(tp), `invalid log config: ${problem}`);
+                const open = logs.get(nameOf(tp));
+                const log = open ?? openLog(tp, merged, nowMs);
+                log.config = merged;
+                if (log.offline !== null) throw log.offline;
+                return log.info();
+              }),
+              drainLog,
+            ),
+          ),
+        ),
+      deletePartition: (tp) =>
+        Effect.flatMap(before, () =>
+          attempt(nameOf(tp), () => {
+            const invalid = checkPartition(tp);
+            if (invalid !== null) throw invalid;
+            const open = logs.get(nameOf(tp));
+            logs.delete(nameOf(tp));
+            if (open !== undefined) open.deleteAll();
+            else files.remove(`${dataDir}/${nameOf(tp)}`);
+          }),
+        ),
+      partitions: () =>
+        Effect.flatMap(before, () =>
+          attempt(dataDir, () => {
+            const found = new Map<string, TopicPartition>();
+            for (const name of files.list(dataDir)) {
+              const tp = partitionFromDirName(name);
+              if (tp !== null) found.set(name, tp);
+            }
+            return [...found.values()].sort((a, b) =>
+              a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+            );
+          }),
+        ),
+      info: (tp) => sync(tp, (log) => log.info()),
+      append: (tp, batches, nowMs) =>
+        Effect.flatMap(
+          sync(tp, (log) => ({ result: log.append(batches, nowMs), due: log.flushDue(nowMs), log })),
+          ({ result, due, log }) =>
+            due
+              ? Effect.as(
+                  attemptAsync(nameOf(tp), () => log.flush()),
+                  result,
+                )
+              : Effect.succeed(result),
+        ),
+      read: (tp, request) => sync(tp, (log) => log.read(request)),
+      offsetForTimestamp: (tp, timestampMs) => sync(tp, (log) => log.offsetForTimestamp(timestampMs)),
+      truncateTo: (tp, offset) => sync(tp, (log) => log.truncateTo(offset)),
+      truncateFullyAndStartAt: (tp, offset) =>
+        async(tp, (log, nowMs) => log.truncateFullyAndStartAt(offset, nowMs)),
+      advanceLogStart: (tp, offset) => async(tp, (log) => log.advanceLogStart(offset)),
+      applyRetention: (tp, request) => sync(tp, (log) => log.applyRetention(request)),
+      roll: (tp, nowMs) => sync(tp, (log) => log.roll(nowMs)),
+      flush: (tp) => async(tp, (log) => log.flush()),
+      segments: (tp) => sync(tp, (log) => log.segmentInfos()),
+      readLeaderEpochs: (tp) => sync(tp, (log) => log.readLeaderEpochs()),
+      writeLeaderEpochs: (tp, entries) => async(tp, (log) => log.writeLeaderEpochs(entries)),
+    };
+    return store;
+  });
+}
+
+// ------------------------------------------------------------------ state store
+
+const stateDirName = "eddy-state";
+const metadataDirName = "__cluster_metadata-0";
+
+function hexOf(text: string): string {
+  return Buffer.from(text, "utf8").toString("hex");
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+/** Builds a `StateStore` keeping Kafka's file names where Kafka has them. */
+export function makeStateStore(options: EngineOptions): Effect.Effect<StateStoreShape> {
+  return Effect.sync(() => {
+    const { files, dataDir } = options;
+    const before = options.beforeOperation ?? Effect.void;
+    const groupsDir = `${dataDir}/${stateDirName}/groups`;
+    const metadataDir = `${dataDir}/${metadataDirName}`;
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder();
+
+    const run = <A>(subject: string, f: () => A) => Effect.flatMap(before, () => attempt(subject, f));
+    const runAsync = <A>(subject: string, f: () => Promise<A>) =>
+      Effect.flatMap(before, () => attemptAsync(subject, f));
+
+    const readGroup = (groupId: string): Array<CommittedOffset> => {
+      const bytes = files.readAll(`${groupsDir}/${hexOf(groupId)}.json`);
+      if (bytes === null) return [];
+      try {
+        const parsed = JSON.parse(decoder.decode(bytes)) as {
+          groupId: string;
+          offsets: Array<CommittedOffset>;
+        };
+        if (parsed.groupId !== groupId || !Array.isArray(parsed.offsets)) throw new Error("wrong shape");
+        return parsed.offsets;
+      } catch (error) {
+        throw storageError("Corrupt", `group ${groupId}`, `offsets file unreadable: ${String(error)}`);
+      }
+    };
+    const writeGroup = async (groupId: string, offsets: ReadonlyArray<CommittedOffset>) => {
+      files.makeDir(groupsDir);
+      const path = `${groupsDir}/${hexOf(groupId)}.json`;
+      if (offsets.length === 0) {
+        files.remove(path);
+        await files.syncDir(groupsDir);
+        return;
+      }
+      await files.writeAtomic(path, encoder.encode(JSON.stringify({ groupId, offsets })));
+    };
+    const checkPayload = (subject: string, bytes: Uint8Array) => {
+      if (bytes.length > statePayloadBytesMax) {
+        throw storageError("Io", subject, `payload of ${bytes.length} bytes exceeds ${statePayloadBytesMax}`);
+      }
+    };
+    const snapshotName = /^(\d{20})-(\d{10})\.checkpoint$/;
+    const listSnapshots = () =>
+      files
+        .list(metadataDir)
+        .map((name) => snapshotName.exec(name))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ name: m[0], endOffset: Number(m[1]), epoch: Number(m[2]) }))
+        .sort((a, b) => a.endOffset - b.endOffset || a.epoch - b.epoch);
+    const producerName = /^(\d{20})\.snapshot$/;
+
+    const store: StateStoreShape = {
+      commitGroupOffsets: (groupId, offsets) =>
+        runAsync(`group ${groupId}`, async () => {
+          const merged = new Map(readGroup(groupId).map((o) => [`${o.topic}\u0000${o.partition}`, o]));
+          for (const o of offsets) {
+            if (!Number.isSafeInteger(o.offset) || topicNameProblem(o.topic) !== null) {
+              throw storageError("Io", `group ${groupId}`, `invalid committed offset ${JSON.stringify(o)}`);
+            }
+            merged.set(`${o.topic}\u0000${o.partition}`, { ...o });
+          }
+          if (merged.size > groupOffsetsMax) {
+            throw storageError("Io", `group ${groupId}`, `more than ${groupOffsetsMax} committed offsets`);
+          }
+          await writeGroup(groupId, [...merged.values()]);
+        }),
+      groupOffsets: (groupId) => run(`group ${groupId}`, () => readGroup(groupId)),
+      deleteGroupOffsets: (groupId, partitions) =>
+        runAsync(`group ${groupId}`, async () => {
+          if (partitions === undefined) return writeGroup(groupId, []);
+          const drop = new Set(partitions.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+          await writeGroup(
+            groupId,
+            readGroup(groupId).filter((o) => !drop.has(`${o.topic}\u0000${o.partition}`)),
+          );
+        }),
+      groups: () =>
+        run("groups", () =>
+          files
+            .list(groupsDir)
+            .filter((name) => name.endsWith(".json"))
+            .map((name) => Buffer.from(name.slice(0, -5), "hex").toString("utf8"))
+            .sort(),
+        ),
+      saveQuorumState: (bytes) =>
+        runAsync("quorum-state", async () => {
+          checkPayload("quorum-state", bytes);
+          files.makeDir(metadataDir);
+          await files.writeAtomic(`${metadataDir}/quorum-state`, bytes);
+        }),
+      loadQuorumState: () => run("quorum-state", () => files.readAll(`${metadataDir}/quorum-state`)),
+      saveMetadataSnapshot: (snapshot: MetadataSnapshot) =>
+        runAsync("metadata snapshot", async () => {
+          checkPayload("metadata snapshot", snapshot.bytes);
+          files.makeDir(metadataDir);
+          const name = `${pad(snapshot.endOffset, 20)}-${pad(snapshot.epoch, 10)}.checkpoint`;
+          await files.writeAtomic(`${metadataDir}/${name}`, snapshot.bytes);
+        }),
+      latestMetadataSnapshot: () =>
+        run("metadata snapshot", () => {
+          const latest = listSnapshots().at(-1);
+          if (latest === undefined) return null;
+          const bytes = files.readAll(`${metadataDir}/${latest.name}`);
+          if (bytes === null) throw storageError("NotFound", "metadata snapshot", `${latest.name} vanished`);
+          return { endOffset: latest.endOffset, epoch: latest.epoch, bytes };
+        }),
+      deleteMetadataSnapshotsBefore: (endOffset) =>
+        runAsync("metadata snapshot", async () => {
+          for (const s of listSnapshots()) {
+            if (s.endOffset < endOffset) files.remove(`${metadataDir}/${s.name}`);
+          }
+          await files.syncDir(metadataDir);
+        }),
+      saveProducerState: (tp, snapshot: ProducerStateSnapshot) =>
+        runAsync(`${nameOf(tp)} producer state`, async () => {
+          checkPayload("producer state", snapshot.bytes);
+          const dir = `${dataDir}/${nameOf(tp)}`;
+          files.makeDir(dir);
+          await files.writeAtomic(`${dir}/${pad(snapshot.offset, 20)}.snapshot`, snapshot.bytes);
+          for (const name of files.list(dir)) {
+            const m = producerName.exec(name);
+            if (m !== null && Number(m[1]) !== snapshot.offset) files.remove(`${dir}/${name}`);
+          }
+        }),
+      loadProducerState: (tp) =>
+        run(`${nameOf(tp)} producer state`, () => {
+          const dir = `${dataDir}/${nameOf(tp)}`;
+          const latest = files
+            .list(dir)
+            .map((name) => producerName.exec(name))
+            .filter((m): m is RegExpExecArray => m !== null)
+            .map((m) => ({ name: m[0], offset: Number(m[1]) }))
+            .sort((a, b) => a.offset - b.offset)
+            .at(-1);
+          if (latest === undefined) return null;
+          const bytes = files.readAll(`${dir}/${latest.name}`);
+          return bytes === null ? null : { offset: latest.offset, bytes };
+        }),
+    };
+    return store;
+  });
+}

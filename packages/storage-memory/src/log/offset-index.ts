@@ -1,0 +1,190 @@
+/**
+ * In-memory mirrors of a segment's `.index` and `.timeindex`, and their on-disk encoding. It owns
+ * the sparse-index rules (Kafka's): an offset entry (relative last offset of a batch, position of
+ * that batch) is added when more than `indexIntervalBytes` were appended since the previous entry;
+ * a time entry (largest timestamp so far, relative offset holding it) is added beside it when the
+ * timestamp grew. It must never touch files itself: the segment persists what it holds.
+ */
+
+/** `.index` entry: relative offset int32 + position int32. */
+export const offsetEntryBytes = 8;
+/** `.timeindex` entry: timestamp int64 + relative offset int32. */
+export const timeEntryBytes = 12;
+
+/** Growable pair of int32 columns: relative offsets and positions, increasing. */
+export class OffsetIndex {
+  relative = new Int32Array(16);
+  position = new Int32Array(16);
+  count = 0;
+  /** Entries already written to the `.index` file. */
+  persistedCount = 0;
+
+  append(relative: number, position: number): void {
+    if (this.count === this.relative.length) {
+      const r = new Int32Array(this.count * 2);
+      r.set(this.relative);
+      this.relative = r;
+      const p = new Int32Array(this.count * 2);
+      p.set(this.position);
+      this.position = p;
+    }
+    this.relative[this.count] = relative;
+    this.position[this.count] = position;
+    this.count += 1;
+  }
+
+  /** Index of the last entry whose relative offset is <= `relative`, or -1. */
+  floor(relative: number): number {
+    let low = 0;
+    let high = this.count - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.relative[mid]! <= relative) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** Drops entries whose relative offset is >= `relative` (Kafka truncates the index to an offset). */
+  truncateToRelative(relative: number): void {
+    let n = this.count;
+    while (n > 0 && this.relative[n - 1]! >= relative) n -= 1;
+    this.count = n;
+    this.persistedCount = Math.min(this.persistedCount, n);
+  }
+
+  encode(from: number, to: number): Uint8Array {
+    const out = new Uint8Array((to - from) * offsetEntryBytes);
+    const view = new DataView(out.buffer);
+    for (let i = from; i < to; i++) {
+      view.setInt32((i - from) * offsetEntryBytes, this.relative[i]!);
+      view.setInt32((i - from) * offsetEntryBytes + 4, this.position[i]!);
+    }
+    return out;
+  }
+
+  /**
+   * Loads entries from file bytes, or returns a sentence saying why they are invalid. A
+   * preallocated file ends in zeros, which end the entries.
+   */
+  static decode(bytes: Uint8Array, logSizeBytes: number, relativeMax: number): OffsetIndex | string {
+    const index = new OffsetIndex();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const whole = Math.floor(bytes.length / offsetEntryBytes);
+    let i = 0;
+    for (; i < whole; i++) {
+      const relative = view.getInt32(i * offsetEntryBytes);
+      const position = view.getInt32(i * offsetEntryBytes + 4);
+      if (relative === 0 && position === 0) break;
+      if (
+        index.count > 0 &&
+        (relative <= index.relative[index.count - 1]! || position <= index.position[index.count - 1]!)
+      ) {
+        return `entry ${i} (${relative}, ${position}) does not increase`;
+      }
+      if (relative < 0 || relative > relativeMax || position < 0 || position >= logSizeBytes) {
+        return `entry ${i} (${relative}, ${position}) outside the segment`;
+      }
+      index.append(relative, position);
+    }
+    for (let at = i * offsetEntryBytes; at < bytes.length; at++) {
+      if (bytes[at] !== 0) return `non-zero bytes after the last entry at ${at}`;
+    }
+    index.persistedCount = index.count;
+    return index;
+  }
+}
+
+/** Growable time index: timestamps (as float64, exact to 2^53) and relative offsets, increasing. */
+export class TimeIndex {
+  timestamp = new Float64Array(16);
+  relative = new Int32Array(16);
+  count = 0;
+  persistedCount = 0;
+
+  lastTimestamp(): number {
+    return this.count === 0 ? -1 : this.timestamp[this.count - 1]!;
+  }
+
+  /** Appends when `timestampMs` is larger than the last entry's, as Kafka's `maybeAppend`. */
+  maybeAppend(timestampMs: number, relative: number): void {
+    if (timestampMs <= this.lastTimestamp()) return;
+    if (this.count > 0 && relative < this.relative[this.count - 1]!) return;
+    if (this.count === this.timestamp.length) {
+      const t = new Float64Array(this.count * 2);
+      t.set(this.timestamp);
+      this.timestamp = t;
+      const r = new Int32Array(this.count * 2);
+      r.set(this.relative);
+      this.relative = r;
+    }
+    this.timestamp[this.count] = timestampMs;
+    this.relative[this.count] = relative;
+    this.count += 1;
+  }
+
+  /** Index of the last entry whose timestamp is <= `timestampMs`, or -1. */
+  floor(timestampMs: number): number {
+    let low = 0;
+    let high = this.count - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.timestamp[mid]! <= timestampMs) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  truncateToRelative(relative: number): void {
+    let n = this.count;
+    while (n > 0 && this.relative[n - 1]! >= relative) n -= 1;
+    this.count = n;
+    this.persistedCount = Math.min(this.persistedCount, n);
+  }
+
+  encode(from: number, to: number): Uint8Array {
+    const out = new Uint8Array((to - from) * timeEntryBytes);
+    const view = new DataView(out.buffer);
+    for (let i = from; i < to; i++) {
+      view.setBigInt64((i - from) * timeEntryBytes, BigInt(this.timestamp[i]!));
+      view.setInt32((i - from) * timeEntryBytes + 8, this.relative[i]!);
+    }
+    return out;
+  }
+
+  static decode(bytes: Uint8Array, relativeMax: number): TimeIndex | string {
+    const index = new TimeIndex();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const whole = Math.floor(bytes.length / timeEntryBytes);
+    let i = 0;
+    for (; i < whole; i++) {
+      const timestamp = Number(view.getBigInt64(i * timeEntryBytes));
+      const relative = view.getInt32(i * timeEntryBytes + 8);
+      if (i > 0 && timestamp === 0 && relative === 0) break;
+      if (
+        index.count > 0 &&
+        (timestamp <= index.lastTimestamp() || relative < index.relative[index.count - 1]!)
+      ) {
+        return `time entry ${i} (${timestamp}, ${relative}) does not increase`;
+      }
+      if (relative < 0 || relative > relativeMax)
+        return `time entry ${i} offset ${relative} outside the segment`;
+      index.maybeAppend(timestamp, relative);
+    }
+    for (let at = i * timeEntryBytes; at < bytes.length; at++) {
+      if (bytes[at] !== 0) return `non-zero bytes after the last time entry at ${at}`;
+    }
+    index.persistedCount = index.count;
+    return index;
+  }
+}

@@ -1,0 +1,962 @@
+/**
+ * One partition's segmented log, written once for both engines over the `Files` seam. It owns
+ * Kafka's log rules: segments named by base offset, sparse offset and time indexes, rolling by
+ * size, time and full index, retention by time and size in whole segments, truncation, recovery
+ * of a torn or corrupt tail, flushing with group commit, and a hot tail of recent batches kept in
+ * memory so reads of fresh data cost no syscall. It must never read the wall clock: time arrives
+ * as `nowMs` arguments.
+ *
+ * Errors: operating failures and bad input are thrown as `StorageError` (the service turns them
+ * into failed Effects); broken invariants throw `InvariantError` (a bug, a defect). A `Corrupt`
+ * error found in stored data takes this partition offline until it is reopened.
+ */
+import { invariant } from "@eddy/core";
+import { type BatchHeader, batchHeaderBytes, checkBatch, logOverheadBytes } from "../batch/batch-header.ts";
+import type { LogConfig } from "../port/log-config.ts";
+import type {
+  AppendResult,
+  LeaderEpochEntry,
+  LogInfo,
+  ReadRequest,
+  ReadResult,
+  RetentionRequest,
+  RetentionResult,
+  SegmentInfo,
+  TimestampMatch,
+} from "../port/log-store.ts";
+import { StorageError, storageError } from "../port/storage-error.ts";
+import { FileFault, type Files } from "./files.ts";
+import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
+
+/** Batches in one append; a produce request of a thousand partitions holds far fewer per partition. */
+export const appendBatchesMax = 1 << 20;
+/** Recent batches kept for reads without a syscall, by count (the byte bound is an option). */
+export const tailCacheBatchesMax = 1 << 16;
+/** Segments in one partition; at the default 1 GiB per segment this is a petabyte. */
+export const segmentsMax = 1 << 20;
+/** Entries in a leader-epoch checkpoint. */
+export const leaderEpochEntriesMax = 1 << 16;
+/** Bytes read at once while looking for a batch by offset or timestamp. */
+export const lookupChunkBytes = 16 * 1024;
+/** Rounds a flush waits through: the fsync running when it arrived, then the one covering it. */
+export const flushRoundsMax = 4;
+
+const logStartFileName = "log-start-offset-checkpoint";
+const leaderEpochFileName = "leader-epoch-checkpoint";
+
+/** Settings for one partition log instance. */
+export interface PartitionLogOptions {
+  readonly files: Files;
+  /** The partition folder. */
+  readonly dir: string;
+  /** `<topic>-<partition>`, for messages. */
+  readonly name: string;
+  readonly config: LogConfig;
+  /** Bytes of recent batches kept in memory for reads. */
+  readonly tailCacheBytesMax: number;
+  /** Receives one line per recovery action or offline partition. */
+  readonly logLine: (line: string) => void;
+  /** Creation time for new segments (rolls by time fall back to it when batches carry no timestamp). */
+  readonly nowMs: number;
+}
+
+interface TailEntry {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly segmentBase: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Maps an operating error to the port's error; StorageError passes through. */
+export function toStorageError(error: unknown, subject: string): StorageError {
+  if (error instanceof StorageError) return error;
+  if (error instanceof FileFault) {
+    if (error.code === "ENOSPC" || error.code === "EDQUOT")
+      return storageError("NoSpace", subject, error.message);
+    if (error.code === "ENOENT") return storageError("NotFound", subject, error.message);
+    return storageError("Io", subject, error.message);
+  }
+  throw error;
+}
+
+export class PartitionLog {
+  private segments: Array<Segment> = [];
+  private logStart = 0;
+  private logEnd = 0;
+  private flushed = 0;
+  private unflushedRecords = 0;
+  private firstUnflushedMs = -1;
+  private flushing: Promise<void> | null = null;
+  private dirDirty = false;
+  private tail: Array<TailEntry> = [];
+  private tailStart = 0;
+  private tailBytes = 0;
+  private lookupBuffer = new Uint8Array(lookupChunkBytes);
+  /** Set when stored data is found corrupt; every later call fails with it. */
+  offline: StorageError | null = null;
+  closed = false;
+
+  private constructor(
+    private readonly options: PartitionLogOptions,
+    public config: LogConfig,
+  ) {}
+
+  /** Opens or creates the log in `options.dir`, recovering as described in the module header. */
+  static open(options: PartitionLogOptions): PartitionLog {
+    const log = new PartitionLog(options, options.config);
+    try {
+      log.recover();
+    } catch (error) {
+      const storage = toStorageError(error, options.name);
+      if (storage.reason._tag !== "Corrupt") {
+        log.closeHandles();
+        throw storage;
+      }
+      log.goOffline(storage);
+    }
+    return log;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private recover(): void {
+    const { files, dir } = this.options;
+    files.makeDir(dir);
+    const names = files.list(dir);
+    const bases: Array<number> = [];
+    for (const name of names) {
+      const base = segmentBaseFromName(name);
+      if (base !== null) bases.push(base);
+    }
+    bases.sort((a, b) => a - b);
+    invariant(bases.length <= segmentsMax, () => `${this.options.name}: ${bases.length} segments`);
+    const baseSet = new Set(bases.map((b) => segmentFileName(b, ".log").slice(0, 20)));
+    for (const name of names) {
+      const stem = name.slice(0, 20);
+      const orphan = /^\d{20}\.(index|timeindex)$/.test(name) && !baseSet.has(stem);
+      if (orphan || name.endsWith(".tmp")) files.remove(`${dir}/${name}`);
+    }
+    const checkpoint = this.readLogStartCheckpoint();
+    if (bases.length === 0) {
+      const segment = Segment.open(files, dir, checkpoint ?? 0, true, this.options.nowMs);
+      segment.preallocateIndexes(this.config.indexBytesMax);
+      this.segments.push(segment);
+      this.dirDirty = true;
+    }
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const last = i === bases.length - 1;
+      const indexesPresent =
+        files.exists(`${dir}/${segmentFileName(base, ".index")}`) &&
+        files.exists(`${dir}/${segmentFileName(base, ".timeindex")}`);
+      const segment = Segment.open(files, dir, base, false, this.options.nowMs);
+      this.segments.push(segment);
+      if (!last) {
+        const nextBase = bases[i + 1]!;
+        const problem = indexesPresent ? segment.loadIndexes(nextBase) : "index files missing";
+        if (problem === null) continue;
+        this.options.logLine(`${this.options.name}: rebuilding indexes of segment ${base}: ${problem}`);
+        const scan = segment.rebuild(this.config.indexIntervalBytes, true);
+        if (scan.problem === null && segment.nextOffset <= nextBase) {
+          segment.nextOffset = nextBase;
+          segment.persistIndexes(true);
+          segment.syncedBytes = segment.sizeBytes;
+          continue;
+        }
+        if (scan.problem === null || scan.problem.kind === "Invalid") {
+          const detail =
+            scan.problem?.detail ?? `segment reaches offset ${segment.nextOffset} past the next segment`;
+          throw storageError(
+            "Corrupt",
+            this.options.name,
+            `segment ${segmentFileName(base, ".log")} at position ${scan.problem?.position ?? segment.sizeBytes}: ${detail}`,
+          );
+        }
+        // A torn batch inside an older segment means the crash came before that segment was
+        // fsynced; a flush covers older segments first, so nothing after it was fsynced either.
+        this.options.logLine(
+          `${this.options.name}: segment ${base} torn at ${scan.problem.position} (${scan.problem.detail}); ` +
+            `truncating it and deleting ${bases.length - i - 1} later segment(s)`,
+        );
+        for (const later of bases.slice(i + 1)) this.removeSegmentFiles(later);
+        bases.length = i + 1;
+        segment.log.truncate(scan.validEnd);
+        segment.sizeBytes = scan.validEnd;
+        break;
+      }
+    }
+    const active = this.activeSegment();
+    if (bases.length > 0) {
+      const scan = active.rebuild(this.config.indexIntervalBytes, true);
+      if (scan.problem !== null) {
+        this.options.logLine(
+          `${this.options.name}: truncating ${scan.problem.kind === "Torn" ? "torn" : "corrupt"} tail of segment ` +
+            `${active.baseOffset} at position ${scan.problem.position} of ${active.log.size()}: ${scan.problem.detail}`,
+        );
+        active.log.truncate(scan.validEnd);
+      }
+      active.preallocateIndexes(this.config.indexBytesMax);
+    }
+    active.syncedBytes = 0;
+    active.indexesSynced = false;
+    this.logEnd = active.nextOffset;
+    this.logStart = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.logEnd);
+    this.flushed = active.baseOffset;
+    this.checkInvariants();
+  }
+
+  private readLogStartCheckpoint(): number | null {
+    const bytes = this.options.files.readAll(`${this.options.dir}/${logStartFileName}`);
+    if (bytes === null) return null;
+    const value = Number(new TextDecoder().decode(bytes).trim());
+    if (!Number.isSafeInteger(value) || value < 0) {
+      this.options.logLine(`${this.options.name}: ignoring unreadable ${logStartFileName}`);
+      return null;
+    }
+    return value;
+  }
+
+  private removeSegmentFiles(base: number): void {
+    for (const ext of [".log", ".index", ".timeindex"] as const) {
+      this.options.files.remove(`${this.options.dir}/${segmentFileName(base, ext)}`);
+    }
+  }
+
+  private goOffline(error: StorageError): void {
+    this.offline = error;
+    this.options.logLine(`${this.options.name}: partition OFFLINE: ${error.message}`);
+  }
+
+  private guard(): void {
+    if (this.offline !== null) throw this.offline;
+    if (this.closed) throw storageError("Io", this.options.name, "partition log is closed");
+  }
+
+  private activeSegment(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private checkInvariants(): void {
+    const active = this.activeSegment();
+    invariant(this.segments.length >= 1, "a log has an active segment");
+    invariant(
+      this.logStart >= this.segments[0]!.baseOffset,
+      () => `${this.options.name}: log start below first segment`,
+    );
+    invariant(
+      this.logStart <= this.logEnd,
+      () => `${this.options.name}: log start ${this.logStart} > end ${this.logEnd}`,
+    );
+    invariant(active.baseOffset <= this.logEnd, () => `${this.options.name}: active base above log end`);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  info(): LogInfo {
+    this.guard();
+    let sizeBytes = 0;
+    for (const segment of this.segments) sizeBytes += segment.sizeBytes;
+    return {
+      logStartOffset: this.logStart,
+      logEndOffset: this.logEnd,
+      flushedOffset: Math.min(this.flushed, this.logEnd),
+      sizeBytes,
+      segmentCount: this.segments.length,
+    };
+  }
+
+  segmentInfos(): ReadonlyArray<SegmentInfo> {
+    this.guard();
+    return this.segments.map((segment, i) => ({
+      baseOffset: segment.baseOffset,
+      nextOffset: i === this.segments.length - 1 ? this.logEnd : this.segments[i + 1]!.baseOffset,
+      sizeBytes: segment.sizeBytes,
+      maxTimestampMs: segment.maxTimestampMs,
+      indexEntryCount: segment.index.count,
+      timeIndexEntryCount: segment.time.count,
+      active: i === this.segments.length - 1,
+    }));
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /** Appends whole batches; see `LogStore.append`. */
+  append(bytes: Uint8Array, nowMs: number): AppendResult {
+    this.guard();
+    const headers = this.parseAppend(bytes);
+    const first = headers[0]!;
+    const last = headers[headers.length - 1]!;
+    let maxTimestampMs = -1;
+    let recordCount = 0;
+    for (const h of headers) {
+      maxTimestampMs = Math.max(maxTimestampMs, h.maxTimestampMs);
+      recordCount += h.recordCount;
+    }
+    let active = this.activeSegment();
+    if (this.shouldRoll(active, bytes.length, maxTimestampMs, last.lastOffset, nowMs)) {
+      active = this.rollAt(first.baseOffset, nowMs);
+    }
+    const position = active.sizeBytes;
+    invariant(position + bytes.length <= 2 ** 31 - 1 || position === 0, "segment positions stay int32");
+    try {
+      active.log.write(bytes, position);
+    } catch (error) {
+      // Undo a partial write so the log keeps only whole batches.
+      try {
+        active.log.truncate(position);
+      } catch (undoError) {
+        this.goOffline(
+          storageError("Io", this.options.name, `cannot undo a failed write: ${String(undoError)}`),
+        );
+      }
+      throw toStorageError(error, this.options.name);
+    }
+    for (const h of headers) {
+      const placed = { ...h, position: position + h.position };
+      active.noteBatch(placed, this.config.indexIntervalBytes);
+      this.tailPush({
+        baseOffset: h.baseOffset,
+        lastOffset: h.lastOffset,
+        segmentBase: active.baseOffset,
+        bytes: headers.length === 1 ? bytes : bytes.subarray(h.position, h.position + h.sizeBytes),
+      });
+    }
+    this.logEnd = last.lastOffset + 1;
+    if (this.unflushedRecords === 0) this.firstUnflushedMs = nowMs;
+    this.unflushedRecords += recordCount;
+    invariant(active.sizeBytes === position + bytes.length, "segment size follows appends");
+    invariant(active.nextOffset === this.logEnd, "active segment ends at the log end");
+    return {
+      firstOffset: first.baseOffset,
+      lastOffset: last.lastOffset,
+      logEndOffset: this.logEnd,
+      segmentBaseOffset: active.baseOffset,
+      position,
+      batchCount: headers.length,
+      recordCount,
+      maxTimestampMs,
+    };
+  }
+
+  private parseAppend(bytes: Uint8Array): ReadonlyArray<BatchHeader> {
+    const headers: Array<BatchHeader> = [];
+    let position = 0;
+    let expected = this.logEnd;
+    while (position < bytes.length) {
+      if (headers.length >= appendBatchesMax) {
+        throw storageError("Io", this.options.name, `more than ${appendBatchesMax} batches in one append`);
+      }
+      const check = checkBatch(bytes, position, bytes.length, false);
+      if (check._tag !== "Batch") {
+        const detail = check._tag === "End" ? "no batch" : check.detail;
+        throw storageError("Corrupt", this.options.name, `append rejected at byte ${position}: ${detail}`);
+      }
+      const h = check.header;
+      if (h.baseOffset < expected) {
+        throw storageError(
+          "Corrupt",
+          this.options.name,
+          `append rejected: batch base offset ${h.baseOffset} is below the expected ${expected}`,
+        );
+      }
+      headers.push(h);
+      expected = h.lastOffset + 1;
+      position += h.sizeBytes;
+    }
+    if (headers.length === 0) throw storageError("Corrupt", this.options.name, "append rejected: no batches");
+    return headers;
+  }
+
+  private shouldRoll(
+    active: Segment,
+    appendBytes: number,
+    maxTimestampMs: number,
+    lastOffset: number,
+    nowMs: number,
+  ): boolean {
+    if (active.sizeBytes === 0) return false;
+    const waitedMs =
+      active.firstBatchTimestampMs >= 0
+        ? maxTimestampMs - active.firstBatchTimestampMs
+        : nowMs - active.createdMs;
+    return (
+      active.sizeBytes > this.config.segmentBytesMax - appendBytes ||
+      waitedMs > this.config.rollMs ||
+      active.indexFull(this.config.indexBytesMax) ||
+      lastOffset - active.baseOffset > relativeOffsetMax
+    );
+  }
+
+  /** Makes the active segment inactive and starts a new one at `baseOffset`. */
+  private rollAt(baseOffset: number, nowMs: number): Segment {
+    const old = this.activeSegment();
+    invariant(baseOffset >= this.logEnd, () => `roll at ${baseOffset} below log end ${this.logEnd}`);
+    invariant(this.segments.length < segmentsMax, "segment count limit");
+    if (old.maxTimestampMs >= 0)
+      old.time.maybeAppend(old.maxTimestampMs, old.offsetOfMaxTimestamp - old.baseOffset);
+    old.persistIndexes(true);
+    old.nextOffset = baseOffset;
+    const fresh = Segment.open(this.options.files, this.options.dir, baseOffset, true, nowMs);
+    fresh.preallocateIndexes(this.config.indexBytesMax);
+    this.segments.push(fresh);
+    this.dirDirty = true;
+    invariant(fresh.sizeBytes === 0, "a new segment is empty");
+    return fresh;
+  }
+
+  /** Rolls unless the active segment is empty; see `LogStore.roll`. */
+  roll(nowMs: number): SegmentInfo {
+    this.guard();
+    if (this.activeSegment().sizeBytes > 0) this.rollAt(this.logEnd, nowMs);
+    return this.segmentInfos()[this.segments.length - 1]!;
+  }
+
+  // ---------------------------------------------------------------- tail cache
+
+  private tailPush(entry: TailEntry): void {
+    if (this.options.tailCacheBytesMax <= 0) return;
+    this.tail.push(entry);
+    this.tailBytes += entry.bytes.length;
+    while (
+      this.tail.length - this.tailStart > 1 &&
+      (this.tailBytes > this.options.tailCacheBytesMax ||
+        this.tail.length - this.tailStart > tailCacheBatchesMax)
+    ) {
+      this.tailBytes -= this.tail[this.tailStart]!.bytes.length;
+      this.tailStart += 1;
+    }
+    if (this.tailStart > 1024 && this.tailStart * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailStart);
+      this.tailStart = 0;
+    }
+  }
+
+  private tailDropFrom(offset: number): void {
+    while (this.tail.length > this.tailStart && this.tail[this.tail.length - 1]!.lastOffset >= offset) {
+      this.tailBytes -= this.tail.pop()!.bytes.length;
+    }
+  }
+
+  private tailClear(): void {
+    this.tail = [];
+    this.tailStart = 0;
+    this.tailBytes = 0;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** Reads whole batches; see `LogStore.read`. */
+  read(request: ReadRequest): ReadResult {
+    this.guard();
+    const { fetchOffset } = request;
+    if (!Number.isSafeInteger(fetchOffset) || fetchOffset < this.logStart || fetchOffset > this.logEnd) {
+      throw storageError(
+        "NotFound",
+        this.options.name,
+        `offset ${fetchOffset} is outside the log [${this.logStart}, ${this.logEnd}]`,
+      );
+    }
+    const limit = Math.min(request.maxOffsetExclusive ?? this.logEnd, this.logEnd);
+    const minOneBatch = request.minOneBatch ?? true;
+    const maxBytes = Math.max(0, request.maxBytes);
+    const empty = this.result(new Uint8Array(0), 0, fetchOffset);
+    if (fetchOffset >= limit) return empty;
+    if (this.tail.length > this.tailStart && this.tail[this.tailStart]!.baseOffset <= fetchOffset) {
+      return this.readTail(fetchOffset, maxBytes, limit, minOneBatch);
+    }
+    let i = this.segmentIndexFor(fetchOffset);
+    for (; i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const position = this.findPosition(segment, fetchOffset);
+      if (position >= 0)
+        return this.readSegment(segment, position, maxBytes, limit, minOneBatch, fetchOffset);
+    }
+    return empty;
+  }
+
+  private result(records: Uint8Array, batchCount: number, nextOffset: number): ReadResult {
+    return { records, batchCount, nextOffset, logStartOffset: this.logStart, logEndOffset: this.logEnd };
+  }
+
+  private readTail(fetchOffset: number, maxBytes: number, limit: number, minOneBatch: boolean): ReadResult {
+    let low = this.tailStart;
+    let high = this.tail.length - 1;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.tail[mid]!.lastOffset < fetchOffset) low = mid + 1;
+      else high = mid;
+    }
+    const first = this.tail[low]!;
+    if (first.lastOffset < fetchOffset || first.lastOffset >= limit)
+      return this.result(new Uint8Array(0), 0, fetchOffset);
+    let total = 0;
+    let end = low;
+    for (; end < this.tail.length; end++) {
+      const entry = this.tail[end]!;
+      if (entry.lastOffset >= limit || entry.segmentBase !== first.segmentBase) break;
+      if (total + entry.bytes.length > maxBytes && !(end === low && minOneBatch)) break;
+      total += entry.bytes.length;
+    }
+    if (end === low) return this.result(new Uint8Array(0), 0, fetchOffset);
+    const nextOffset = this.tail[end - 1]!.lastOffset + 1;
+    if (end === low + 1) return this.result(first.bytes, 1, nextOffset);
+    const records = new Uint8Array(total);
+    let at = 0;
+    for (let k = low; k < end; k++) {
+      records.set(this.tail[k]!.bytes, at);
+      at += this.tail[k]!.bytes.length;
+    }
+    return this.result(records, end - low, nextOffset);
+  }
+
+  /** The segment whose range holds `offset` (binary search on base offsets). */
+  private segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  /**
+   * Position of the first batch in `segment` whose last offset is >= `offset`, or -1: a binary
+   * search in the index, then a short scan of headers read in one chunk.
+   */
+  private findPosition(segment: Segment, offset: number): number {
+    const slot = segment.index.floor(offset - segment.baseOffset);
+    const from = slot < 0 ? 0 : segment.index.position[slot]!;
+    const found = this.scanFor(segment, from, (h) => h.lastOffset >= offset);
+    return found === null ? -1 : found.position;
+  }
+
+  /** Scans headers from `from` to the segment end for the first batch matching `wanted`. */
+  private scanFor(
+    segment: Segment,
+    from: number,
+    wanted: (header: BatchHeader) => boolean,
+  ): BatchHeader | null {
+    const buffer = this.lookupBuffer;
+    let chunkStart = 0;
+    let chunkEnd = 0;
+    let position = from;
+    const end = segment.sizeBytes;
+    const stepsMax = Math.ceil((end - from) / batchHeaderBytes) + 1;
+    for (let step = 0; step < stepsMax && position < end; step++) {
+      if (position + batchHeaderBytes > chunkEnd || position < chunkStart) {
+        const length = Math.min(buffer.length, end - position);
+        chunkStart = position;
+        chunkEnd = position + segment.log.read(buffer.subarray(0, length), position);
+      }
+      const header = this.headerAt(segment, buffer, position - chunkStart, chunkEnd - chunkStart, position);
+      if (wanted(header)) return header;
+      position += header.sizeBytes;
+    }
+    return null;
+  }
+
+  private headerAt(
+    segment: Segment,
+    buffer: Uint8Array,
+    at: number,
+    available: number,
+    position: number,
+  ): BatchHeader {
+    if (available - at < batchHeaderBytes) {
+      this.corrupt(segment, position, `a batch header runs past the end of the segment`);
+    }
+    const view = new DataView(buffer.buffer, buffer.byteOffset + at, batchHeaderBytes);
+    const batchLength = view.getInt32(8);
+    const baseOffset = view.getInt32(0) * 4294967296 + view.getUint32(4);
+    if (
+      batchLength < batchHeaderBytes - logOverheadBytes ||
+      view.getInt8(16) !== 2 ||
+      baseOffset < segment.baseOffset
+    ) {
+      this.corrupt(
+        segment,
+        position,
+        `invalid batch header (length ${batchLength}, magic ${view.getInt8(16)})`,
+      );
+    }
+    return {
+      position,
+      baseOffset,
+      lastOffset: baseOffset + view.getInt32(23),
+      sizeBytes: logOverheadBytes + batchLength,
+      partitionLeaderEpoch: view.getInt32(12),
+      magic: 2,
+      crc: view.getUint32(17),
+      attributes: view.getInt16(21),
+      baseTimestampMs: view.getInt32(27) * 4294967296 + view.getUint32(31),
+      maxTimestampMs: view.getInt32(35) * 4294967296 + view.getUint32(39),
+      producerId: view.getInt32(43) * 4294967296 + view.getUint32(47),
+      recordCount: view.getInt32(57),
+    };
+  }
+
+  private corrupt(segment: Segment, position: number, detail: string): never {
+    const error = storageError(
+      "Corrupt",
+      this.options.name,
+      `segment ${segmentFileName(segment.baseOffset, ".log")} at position ${position}: ${detail}`,
+    );
+    this.goOffline(error);
+    throw error;
+  }
+
+  private readSegment(
+    segment: Segment,
+    position: number,
+    maxBytes: number,
+    limit: number,
+    minOneBatch: boolean,
+    fetchOffset: number,
+  ): ReadResult {
+    const remaining = segment.sizeBytes - position;
+    let wanted = Math.min(Math.max(maxBytes, batchHeaderBytes), remaining);
+    let bytes = new Uint8Array(wanted);
+    let got = segment.log.read(bytes, position);
+    let at = 0;
+    let count = 0;
+    let nextOffset = fetchOffset;
+    while (at < got) {
+      if (got - at < batchHeaderBytes) {
+        if (count === 0) this.corrupt(segment, position, "a batch header runs past the end of the segment");
+        break;
+      }
+      const header = this.headerAt(segment, bytes, at, got, position + at);
+      if (header.lastOffset >= limit) break;
+      if (at + header.sizeBytes > Math.min(got, maxBytes)) {
+        if (count > 0 || !minOneBatch) break;
+        if (header.sizeBytes > remaining) this.corrupt(segment, position, "batch runs past the segment end");
+        wanted = header.sizeBytes;
+        bytes = new Uint8Array(wanted);
+        got = segment.log.read(bytes, position);
+        if (got < wanted) this.corrupt(segment, position, "short read of a whole batch");
+      }
+      at += header.sizeBytes;
+      count += 1;
+      nextOffset = header.lastOffset + 1;
+      if (at >= maxBytes) break;
+    }
+    return this.result(count === 0 ? new Uint8Array(0) : bytes.subarray(0, at), count, nextOffset);
+  }
+
+  // ---------------------------------------------------------------- timestamps
+
+  /** See `LogStore.offsetForTimestamp`. */
+  offsetForTimestamp(timestampMs: number): TimestampMatch | null {
+    this.guard();
+    for (const segment of this.segments) {
+      if (segment.maxTimestampMs < timestampMs || segment.sizeBytes === 0) continue;
+      const slot = segment.time.floor(timestampMs);
+      const startOffset = slot < 0 ? segment.baseOffset : segment.baseOffset + segment.time.relative[slot]!;
+      const indexSlot = segment.index.floor(startOffset - segment.baseOffset);
+      const from = indexSlot < 0 ? 0 : segment.index.position[indexSlot]!;
+      const found = this.scanFor(
+        segment,
+        from,
+        (h) => h.maxTimestampMs >= timestampMs && h.lastOffset >= this.logStart,
+      );
+      if (found !== null) {
+        return {
+          baseOffset: found.baseOffset,
+          lastOffset: found.lastOffset,
+          maxTimestampMs: found.maxTimestampMs,
+        };
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- truncation and deletion
+
+  /** See `LogStore.truncateTo`. */
+  truncateTo(offset: number): LogInfo {
+    this.guard();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw storageError("NotFound", this.options.name, `cannot truncate to offset ${offset}`);
+    }
+    if (offset >= this.logEnd) return this.info();
+    if (offset < this.segments[0]!.baseOffset) {
+      throw storageError(
+        "NotFound",
+        this.options.name,
+        `truncate to ${offset} is below the first segment ${this.segments[0]!.baseOffset}; use truncateFullyAndStartAt`,
+      );
+    }
+    while (this.segments.length > 1 && this.activeSegment().baseOffset > offset) {
+      this.deleteSegment(this.segments.pop()!);
+    }
+    const active = this.activeSegment();
+    const position = this.findPosition(active, offset);
+    if (position >= 0) active.log.truncate(position);
+    // Rebuilding the mirrors of the (possibly older, now active) segment restores its roll state.
+    const scan = active.rebuild(this.config.indexIntervalBytes, false);
+    if (scan.problem !== null) this.corrupt(active, scan.problem.position, scan.problem.detail);
+    active.preallocateIndexes(this.config.indexBytesMax);
+    active.syncedBytes = Math.min(active.syncedBytes, active.sizeBytes);
+    active.indexesSynced = false;
+    this.tailDropFrom(offset);
+    this.logEnd = offset;
+    active.nextOffset = offset;
+    this.logStart = Math.min(this.logStart, this.logEnd);
+    this.flushed = Math.min(this.flushed, this.logEnd);
+    this.checkInvariants();
+    return this.info();
+  }
+
+  /** See `LogStore.truncateFullyAndStartAt`. */
+  async truncateFullyAndStartAt(offset: number, nowMs: number): Promise<LogInfo> {
+    this.guard();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw storageError("NotFound", this.options.name, `cannot start the log at offset ${offset}`);
+    }
+    await this.writeLogStartCheckpoint(offset);
+    for (const segment of this.segments.splice(0)) this.deleteSegment(segment);
+    const fresh = Segment.open(this.options.files, this.options.dir, offset, true, nowMs);
+    fresh.preallocateIndexes(this.config.indexBytesMax);
+    this.segments.push(fresh);
+    this.dirDirty = true;
+    this.tailClear();
+    this.logStart = offset;
+    this.logEnd = offset;
+    this.flushed = offset;
+    this.checkInvariants();
+    return this.info();
+  }
+
+  /** See `LogStore.advanceLogStart`. */
+  async advanceLogStart(offset: number): Promise<LogInfo> {
+    this.guard();
+    if (!Number.isSafeInteger(offset) || offset > this.logEnd) {
+      throw storageError(
+        "NotFound",
+        this.options.name,
+        `log start ${offset} is beyond the log end ${this.logEnd}`,
+      );
+    }
+    if (offset <= this.logStart) return this.info();
+    await this.writeLogStartCheckpoint(offset);
+    this.logStart = Math.max(this.logStart, offset);
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.logStart) {
+      this.deleteSegment(this.segments.shift()!);
+    }
+    this.checkInvariants();
+    return this.info();
+  }
+
+  /** See `LogStore.applyRetention`. */
+  applyRetention(request: RetentionRequest): RetentionResult {
+    this.guard();
+    const limit = Math.min(request.offsetLimit ?? this.logEnd, this.logEnd);
+    let deletedSegmentCount = 0;
+    let deletedBytes = 0;
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    const { retentionMs, retentionBytesMax } = this.config;
+    const deletable = (i: number, byTime: boolean, excessBytes: number): boolean => {
+      const segment = this.segments[i]!;
+      const upper = i + 1 < this.segments.length ? this.segments[i + 1]!.baseOffset : this.logEnd;
+      if (upper > limit || segment.sizeBytes === 0) return false;
+      if (upper <= this.logStart && i + 1 < this.segments.length) return true;
+      if (byTime && segment.maxTimestampMs >= 0 && request.nowMs - segment.maxTimestampMs > retentionMs)
+        return true;
+      return retentionBytesMax >= 0 && excessBytes - segment.sizeBytes >= 0;
+    };
+    let count = 0;
+    let excess = retentionBytesMax >= 0 ? total - retentionBytesMax : 0;
+    while (count < this.segments.length && deletable(count, retentionMs >= 0, excess)) {
+      excess -= this.segments[count]!.sizeBytes;
+      count += 1;
+    }
+    if (count === 0) return { deletedSegmentCount, deletedBytes, logStartOffset: this.logStart };
+    // Kafka rolls first when every segment is to go, so that the log keeps an active segment.
+    if (count === this.segments.length) this.rollAt(this.logEnd, request.nowMs);
+    for (let k = 0; k < count; k++) {
+      const segment = this.segments.shift()!;
+      deletedBytes += segment.sizeBytes;
+      deletedSegmentCount += 1;
+      this.deleteSegment(segment);
+    }
+    this.logStart = Math.max(this.logStart, this.segments[0]!.baseOffset);
+    this.checkInvariants();
+    return { deletedSegmentCount, deletedBytes, logStartOffset: this.logStart };
+  }
+
+  private deleteSegment(segment: Segment): void {
+    segment.deleted = true;
+    segment.close();
+    this.removeSegmentFiles(segment.baseOffset);
+    this.dirDirty = true;
+  }
+
+  private async writeLogStartCheckpoint(offset: number): Promise<void> {
+    const text = new TextEncoder().encode(`${offset}\n`);
+    await this.options.files.writeAtomic(`${this.options.dir}/${logStartFileName}`, text);
+  }
+
+  // ---------------------------------------------------------------- flush
+
+  /** Whether `flushIntervalMessages` or `flushIntervalMs` asks for a flush now. */
+  flushDue(nowMs: number): boolean {
+    if (this.unflushedRecords === 0) return false;
+    return (
+      this.unflushedRecords >= this.config.flushIntervalMessages ||
+      nowMs - this.firstUnflushedMs >= this.config.flushIntervalMs
+    );
+  }
+
+  /**
+   * Fsyncs everything appended so far. Callers arriving while an fsync runs wait for it and then
+   * share the next one, so one fsync covers every append waiting for it (group commit).
+   */
+  async flush(): Promise<number> {
+    this.guard();
+    const target = this.logEnd;
+    for (let round = 0; round < flushRoundsMax && this.needsFlush(target); round++) {
+      if (this.flushing !== null) {
+        await this.flushing.catch(() => undefined);
+        continue;
+      }
+      const running = this.flushOnce().finally(() => {
+        if (this.flushing === running) this.flushing = null;
+      });
+      this.flushing = running;
+      await running;
+    }
+    if (this.needsFlush(target)) {
+      throw storageError("Io", this.options.name, "flush did not complete after repeated attempts");
+    }
+    return Math.min(this.flushed, this.logEnd);
+  }
+
+  private needsFlush(target: number): boolean {
+    return Math.min(this.flushed, this.logEnd) < Math.min(target, this.logEnd) || this.dirDirty;
+  }
+
+  private async flushOnce(): Promise<void> {
+    const endOffset = this.logEnd;
+    const records = this.unflushedRecords;
+    const work: Array<{ segment: Segment; size: number; indexes: boolean }> = [];
+    for (const segment of this.segments) {
+      const active = segment === this.activeSegment();
+      const indexes = !active && !segment.indexesSynced;
+      if (segment.syncedBytes < segment.sizeBytes || indexes)
+        work.push({ segment, size: segment.sizeBytes, indexes });
+    }
+    const dirDirty = this.dirDirty;
+    this.dirDirty = false;
+    try {
+      if (dirDirty) await this.options.files.syncDir(this.options.dir);
+      for (const { segment, size, indexes } of work) {
+        if (segment.deleted) continue;
+        try {
+          await segment.log.sync();
+          if (indexes) {
+            await segment.offsetIndexFile.sync();
+            await segment.timeIndexFile.sync();
+            segment.indexesSynced = true;
+          }
+        } catch (error) {
+          if (segment.deleted) continue;
+          throw error;
+        }
+        segment.syncedBytes = Math.max(segment.syncedBytes, Math.min(size, segment.sizeBytes));
+      }
+    } catch (error) {
+      this.dirDirty = this.dirDirty || dirDirty;
+      throw toStorageError(error, this.options.name);
+    }
+    this.flushed = Math.max(this.flushed, Math.min(endOffset, this.logEnd));
+    this.unflushedRecords = Math.max(0, this.unflushedRecords - records);
+  }
+
+  // ---------------------------------------------------------------- leader epochs
+
+  /** Reads Kafka's `leader-epoch-checkpoint` text format: version, count, then `epoch offset` lines. */
+  readLeaderEpochs(): ReadonlyArray<LeaderEpochEntry> {
+    this.guard();
+    const bytes = this.options.files.readAll(`${this.options.dir}/${leaderEpochFileName}`);
+    if (bytes === null) return [];
+    const lines = new TextDecoder()
+      .decode(bytes)
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
+    const bad = (why: string) => storageError("Corrupt", this.options.name, `${leaderEpochFileName}: ${why}`);
+    if (lines[0] !== "0") throw bad(`unknown version ${lines[0]}`);
+    const count = Number(lines[1]);
+    if (
+      !Number.isSafeInteger(count) ||
+      count < 0 ||
+      count > leaderEpochEntriesMax ||
+      lines.length !== count + 2
+    ) {
+      throw bad(`entry count ${lines[1]} does not match ${lines.length - 2} lines`);
+    }
+    return lines.slice(2).map((line) => {
+      const [epoch, startOffset] = line.split(/\s+/).map(Number);
+      if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(startOffset)) throw bad(`bad line "${line}"`);
+      return { epoch: epoch!, startOffset: startOffset! };
+    });
+  }
+
+  async writeLeaderEpochs(entries: ReadonlyArray<LeaderEpochEntry>): Promise<void> {
+    this.guard();
+    if (entries.length > leaderEpochEntriesMax) {
+      throw storageError(
+        "Io",
+        this.options.name,
+        `${entries.length} leader epochs exceed ${leaderEpochEntriesMax}`,
+      );
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if (
+        entries[i]!.epoch <= entries[i - 1]!.epoch ||
+        entries[i]!.startOffset < entries[i - 1]!.startOffset
+      ) {
+        throw storageError(
+          "Io",
+          this.options.name,
+          `leader epochs must increase: ${JSON.stringify(entries)}`,
+        );
+      }
+    }
+    const text = `0\n${entries.length}\n${entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join("")}`;
+    await this.options.files.writeAtomic(
+      `${this.options.dir}/${leaderEpochFileName}`,
+      new TextEncoder().encode(text),
+    );
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Clean close: writes and trims the active segment's indexes, then closes every file. */
+  close(): void {
+    if (this.closed) return;
+    if (this.offline === null) {
+      try {
+        this.activeSegment().persistIndexes(true);
+      } catch {
+        // A failing disk at shutdown only costs an index rebuild at the next start.
+      }
+    }
+    this.closeHandles();
+  }
+
+  private closeHandles(): void {
+    this.closed = true;
+    for (const segment of this.segments) segment.close();
+  }
+
+  /** Closes and deletes the partition folder. */
+  deleteAll(): void {
+    this.closeHandles();
+    for (const segment of this.segments) segment.deleted = true;
+    this.options.files.remove(this.options.dir);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * One segment of a partition log: `<base>.log`, `<base>.index`, `<base>.timeindex`, named by the
+ * 20-digit base offset. It owns the segment's files, its index mirrors and the batch-by-batch scan
+ * used by recovery and index rebuilds; it must never decide when to roll or delete (the partition
+ * log does). Positions are int32 as in Kafka, so a segment stays below 2 GiB.
+ */
+import { type BatchHeader, checkBatch, logOverheadBytes } from "../batch/batch-header.ts";
+import type { FileHandle, Files } from "./files.ts";
+import { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./offset-index.ts";
+
+/** Kafka's segment file name: the base offset as 20 zero-padded digits. */
+export function segmentFileName(baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {
+  return `${String(baseOffset).padStart(20, "0")}${extension}`;
+}
+
+/** Parses `<20 digits>.log` back into a base offset, or null. */
+export function segmentBaseFromName(name: string): number | null {
+  const match = /^(\d{20})\.log$/.exec(name);
+  if (match === null) return null;
+  const base = Number(match[1]);
+  return Number.isSafeInteger(base) ? base : null;
+}
+
+/** Scans read this much at once; big enough that small batches cost no syscall each. */
+export const scanChunkBytes = 1 << 20;
+/** The largest offset a segment can hold relative to its base (int32 relative offsets). */
+export const relativeOffsetMax = 2 ** 31 - 1;
+
+/** What a scan found wrong, if anything: a torn tail or an invalid batch at `position`. */
+export interface ScanProblem {
+  readonly kind: "Torn" | "Invalid";
+  readonly position: number;
+  readonly detail: string;
+}
+
+/**
+ * Reads batch headers from `from` to `end` in large chunks, calling `visit` for each whole batch.
+ * Returns the position after the last good batch and the first problem, if any.
+ */
+export function scanBatches(
+  file: FileHandle,
+  from: number,
+  end: number,
+  checkCrc: boolean,
+  visit: (header: BatchHeader) => void,
+): { readonly validEnd: number; readonly problem: ScanProblem | null } {
+  let buffer = new Uint8Array(Math.min(scanChunkBytes, Math.max(end - from, logOverheadBytes)));
+  let bufferStart = 0;
+  let bufferEnd = 0;
+  let position = from;
+  const fill = (at: number, wanted: number) => {
+    if (wanted > buffer.length) buffer = new Uint8Array(wanted);
+    const length = Math.min(buffer.length, end - at);
+    const got = file.read(buffer.subarray(0, length), at);
+    bufferStart = at;
+    bufferEnd = at + got;
+  };
+  const loopMax = Math.ceil((end - from) / logOverheadBytes) + 1;
+  for (let loop = 0; loop < loopMax; loop++) {
+    if (position >= end) return { validEnd: position, problem: null };
+    if (position + logOverheadBytes > bufferEnd) fill(position, logOverheadBytes);
+    const view = new DataView(buffer.buffer, position - bufferStart);
+    const size = logOverheadBytes + Math.max(0, view.getInt32(8));
+    if (position + size > bufferEnd && bufferEnd < end) fill(position, Math.min(size, end - position));
+    const check = checkBatch(buffer, position - bufferStart, bufferEnd - bufferStart, checkCrc);
+    if (check._tag === "End") return { validEnd: position, problem: null };
+    if (check._tag !== "Batch") {
+      return { validEnd: position, problem: { kind: check._tag, position, detail: check.detail } };
+    }
+    const header = { ...check.header, position };
+    visit(header);
+    position += header.sizeBytes;
+  }
+  throw new Error(`scan of ${file.path} did not end within ${loopMax} steps`);
+}
+
+/** A segment's files and in-memory state. */
+export class Segment {
+  index = new OffsetIndex();
+  time = new TimeIndex();
+  sizeBytes = 0;
+  /** The offset after the last batch (the base offset while empty). */
+  nextOffset: number;
+  bytesSinceIndexEntry = 0;
+  maxTimestampMs = -1;
+  offsetOfMaxTimestamp = -1;
+  /** Max timestamp of the first batch: Kafka's rolling-based timestamp for `rollMs`. */
+  firstBatchTimestampMs = -1;
+  /** Bytes of the `.log` known to be fsynced. */
+  syncedBytes = 0;
+  /** Whether the index files were written and fsynced after the segment became inactive. */
+  indexesSynced = false;
+  deleted = false;
+
+  constructor(
+    readonly baseOffset: number,
+    readonly log: FileHandle,
+    readonly offsetIndexFile: FileHandle,
+    readonly timeIndexFile: FileHandle,
+    readonly createdMs: number,
+  ) {
+    this.nextOffset = baseOffset;
+  }
+
+  /** Opens (or creates) the three files of a segment in `dir`. */
+  static open(files: Files, dir: string, baseOffset: number, create: boolean, createdMs: number): Segment {
+    const log = files.open(`${dir}/${segmentFileName(baseOffset, ".log")}`, create);
+    const offsetIndexFile = files.open(`${dir}/${segmentFileName(baseOffset, ".index")}`, true);
+    const timeIndexFile = files.open(`${dir}/${segmentFileName(baseOffset, ".timeindex")}`, true);
+    const segment = new Segment(baseOffset, log, offsetIndexFile, timeIndexFile, createdMs);
+    segment.sizeBytes = log.size();
+    return segment;
+  }
+
+  /** Records one batch just written at `header.position`, updating the index mirrors as Kafka does. */
+  noteBatch(header: BatchHeader, indexIntervalBytes: number): void {
+    if (header.maxTimestampMs > this.maxTimestampMs) {
+      this.maxTimestampMs = header.maxTimestampMs;
+      this.offsetOfMaxTimestamp = header.lastOffset;
+    }
+    if (this.sizeBytes === 0 || header.position === 0) this.firstBatchTimestampMs = header.maxTimestampMs;
+    if (this.bytesSinceIndexEntry > indexIntervalBytes) {
+      this.index.append(header.lastOffset - this.baseOffset, header.position);
+      if (this.maxTimestampMs >= 0) {
+        this.time.maybeAppend(this.maxTimestampMs, this.offsetOfMaxTimestamp - this.baseOffset);
+      }
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += header.sizeBytes;
+    this.sizeBytes = header.position + header.sizeBytes;
+    this.nextOffset = header.lastOffset + 1;
+  }
+
+  /** Forgets index mirrors and rebuilds them by scanning the log; returns the scan's problem. */
+  rebuild(indexIntervalBytes: number, checkCrc: boolean): { validEnd: number; problem: ScanProblem | null } {
+    const end = this.log.size();
+    this.index = new OffsetIndex();
+    this.time = new TimeIndex();
+    this.sizeBytes = 0;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceIndexEntry = 0;
+    this.maxTimestampMs = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.firstBatchTimestampMs = -1;
+    let problem: ScanProblem | null = null;
+    const result = scanBatches(this.log, 0, end, checkCrc, (header) => {
+      if (problem !== null) return;
+      if (header.baseOffset < this.nextOffset || header.lastOffset - this.baseOffset > relativeOffsetMax) {
+        problem = {
+          kind: "Invalid",
+          position: header.position,
+          detail: `batch offsets ${header.baseOffset}..${header.lastOffset} out of order in segment ${this.baseOffset}`,
+        };
+        return;
+      }
+      this.noteBatch(header, indexIntervalBytes);
+    });
+    if (problem !== null) return { validEnd: (problem as ScanProblem).position, problem };
+    return result;
+  }
+
+  /**
+   * Loads the index files of an inactive segment, checking them against the log size. Returns a
+   * sentence saying why they cannot be trusted, or null when they were loaded.
+   */
+  loadIndexes(nextOffset: number): string | null {
+    this.sizeBytes = this.log.size();
+    this.nextOffset = nextOffset;
+    const relativeMax = Math.max(0, nextOffset - this.baseOffset - 1);
+    const offsetBytes = readWhole(this.offsetIndexFile);
+    const timeBytes = readWhole(this.timeIndexFile);
+    const index = OffsetIndex.decode(offsetBytes, this.sizeBytes, relativeMax);
+    if (typeof index === "string") return `.index: ${index}`;
+    const time = TimeIndex.decode(timeBytes, relativeMax);
+    if (typeof time === "string") return `.timeindex: ${time}`;
+    this.index = index;
+    this.time = time;
+    this.maxTimestampMs = time.lastTimestamp();
+    this.offsetOfMaxTimestamp = time.count === 0 ? -1 : this.baseOffset + time.relative[time.count - 1]!;
+    this.syncedBytes = this.sizeBytes;
+    this.indexesSynced = true;
+    return null;
+  }
+
+  /** Writes index entries not yet on file; with `trim`, cuts the files to exactly the entries. */
+  persistIndexes(trim: boolean): void {
+    if (this.index.persistedCount < this.index.count) {
+      const from = this.index.persistedCount;
+      this.offsetIndexFile.write(this.index.encode(from, this.index.count), from * offsetEntryBytes);
+      this.index.persistedCount = this.index.count;
+    }
+    if (this.time.persistedCount < this.time.count) {
+      const from = this.time.persistedCount;
+      this.timeIndexFile.write(this.time.encode(from, this.time.count), from * timeEntryBytes);
+      this.time.persistedCount = this.time.count;
+    }
+    if (trim) {
+      this.offsetIndexFile.truncate(this.index.count * offsetEntryBytes);
+      this.timeIndexFile.truncate(this.time.count * timeEntryBytes);
+    }
+  }
+
+  /** Sizes the index files to their preallocated length, as Kafka does for the active segment. */
+  preallocateIndexes(indexBytesMax: number): void {
+    this.offsetIndexFile.truncate(0);
+    this.timeIndexFile.truncate(0);
+    this.index.persistedCount = 0;
+    this.time.persistedCount = 0;
+    this.offsetIndexFile.truncate(Math.floor(indexBytesMax / offsetEntryBytes) * offsetEntryBytes);
+    this.timeIndexFile.truncate(Math.floor(indexBytesMax / timeEntryBytes) * timeEntryBytes);
+  }
+
+  /** Whether another index entry would overflow the preallocated index files. */
+  indexFull(indexBytesMax: number): boolean {
+    return (
+      this.index.count >= Math.floor(indexBytesMax / offsetEntryBytes) ||
+      this.time.count >= Math.floor(indexBytesMax / timeEntryBytes)
+    );
+  }
+
+  close(): void {
+    this.log.close();
+    this.offsetIndexFile.close();
+    this.timeIndexFile.close();
+  }
+}
+
+function readWhole(file: FileHandle): Uint8Array {
+  const bytes = new Uint8Array(file.size());
+  const got = file.read(bytes, 0);
+  return bytes.subarray(0, got);
+}

@@ -1,0 +1,47 @@
+/**
+ * The memory engine: both storage services over a `MemoryDisk`. It owns only the wiring and the
+ * latency fault; every log rule lives in `../log`, shared with the file engine, so the simulator
+ * exercises the same recovery code the broker runs. The disk outlives the layer: a simulated crash
+ * is `disk.crash(mode)` followed by building the layer again over the same disk.
+ */
+import { Effect, Layer } from "effect";
+import { type EngineOptions, makeLogStore, makeStateStore } from "../log/engine.ts";
+import type { LogConfig } from "../port/log-config.ts";
+import { LogStore } from "../port/log-store.ts";
+import { StateStore } from "../port/state-store.ts";
+import { MemoryDisk } from "./memory-disk.ts";
+
+/** Options of the memory engine. */
+export interface MemoryEngineOptions {
+  /** The disk to use; pass the same one again after a crash. Default: a fresh disk. */
+  readonly disk?: MemoryDisk | undefined;
+  readonly config?: Partial<LogConfig> | undefined;
+  readonly tailCacheBytesMax?: number | undefined;
+  readonly logLine?: ((line: string) => void) | undefined;
+}
+
+/** The data directory inside a memory disk. */
+export const memoryDataDir = "/data";
+
+function engineOptions(disk: MemoryDisk, options: MemoryEngineOptions): EngineOptions {
+  return {
+    files: disk,
+    dataDir: memoryDataDir,
+    config: options.config,
+    tailCacheBytesMax: options.tailCacheBytesMax,
+    logLine: options.logLine,
+    beforeOperation: Effect.suspend(() =>
+      disk.faults.latencyMs > 0 ? Effect.sleep(disk.faults.latencyMs) : Effect.void,
+    ),
+  };
+}
+
+/** Both storage services in memory. Set faults through `disk.faults` and `disk.crash(...)`. */
+export function layerMemory(options: MemoryEngineOptions = {}): Layer.Layer<LogStore | StateStore> {
+  const disk = options.disk ?? new MemoryDisk();
+  const engine = engineOptions(disk, options);
+  return Layer.merge(
+    Layer.effect(LogStore, makeLogStore(engine)),
+    Layer.effect(StateStore, makeStateStore(engine)),
+  );
+}
