@@ -8,7 +8,9 @@
 
 import fc from "fast-check";
 import type { SchemaField, SchemaMessage, SchemaRange } from "../src/codec/schema-types.ts";
+import type { Reader } from "../src/codec/reader.ts";
 import { uuidFromBytes, uuidZero } from "../src/codec/uuid.ts";
+import type { Writer } from "../src/codec/writer.ts";
 import * as generated from "../src/generated/index.ts";
 import { messageSchemas } from "../src/generated/schema.ts";
 
@@ -40,16 +42,16 @@ export function propertyName(name: string): string {
 
 /** Encoder and decoder of a message, looked up by the exported names. */
 export function codecOf(name: string): {
-  encode: (w: generated.Writer, v: unknown, version: number) => void;
-  decode: (r: generated.Reader, version: number) => unknown;
+  encode: (w: Writer, v: unknown, version: number) => void;
+  decode: (r: Reader, version: number) => unknown;
 } {
   const g = generated as unknown as Record<string, unknown>;
   const encode = g[`encode${name}`];
   const decode = g[`decode${name}`];
   if (typeof encode !== "function" || typeof decode !== "function") throw new Error(`no codec for ${name}`);
   return {
-    encode: encode as (w: generated.Writer, v: unknown, version: number) => void,
-    decode: decode as (r: generated.Reader, version: number) => unknown,
+    encode: encode as (w: Writer, v: unknown, version: number) => void,
+    decode: decode as (r: Reader, version: number) => unknown,
   };
 }
 
