@@ -4,7 +4,7 @@
  * Commands:
  *   cluster brokers=N partitions=N min-isr=N [manual-appends] [lag=MS]
  *   elect [p=P] [leader=B]          controller elects B (or its first live ISR member); refuses non-ISR
- *   produce B [p=P] acks=all|1|0 [count=N] [pid=N epoch=N seq=N]
+ *   produce B [p=P] acks=all|1|0 [count=N] [pid=N epoch=N seq=N] [timeout=MS (60000)]
  *   complete-appends B [p=P]        finish B's outstanding appends (with manual-appends)
  *   deliver|drop [from=B] [to=B|controller] [p=P] [type=fetch|fetchResponse|alterPartition|alterPartitionResponse]
  *   stabilize                       deliver until no message is in flight
@@ -62,7 +62,7 @@ function handler(): (c: TranscriptCase) => string {
           c.kv.pid === undefined
             ? undefined
             : { pid: int(c.kv.pid, 0), epoch: int(c.kv.epoch, 0), seq: int(c.kv.seq, 0) };
-        need().produce(target!, p, acksOf(c.kv.acks), int(c.kv.count, 1), idem);
+        need().produce(target!, p, acksOf(c.kv.acks), int(c.kv.count, 1), idem, int(c.kv.timeout, 60_000));
         return need().take();
       }
       case "complete-appends":

@@ -243,11 +243,12 @@ export function completePending(state: PartitionState, out: ReadyBuilder): Parti
     // checkEnoughReplicasReachOffset); otherwise the record is written but under-replicated.
     const enough = pending.acks === 1 || state.isr.length >= state.config.minInsyncReplicas;
     if (pending.acks === -1 && enough) {
+      // Every ISR member whose position this leader knows must hold the record. A member that has not
+      // fetched yet in this epoch is covered by the high watermark this replica inherited: records below
+      // it were on every ISR member of the previous leader.
       for (const id of state.isr) {
-        invariant(
-          replicaEndOffset(state, id) > pending.lastOffset,
-          "acks=all answered before an ISR member had it",
-        );
+        const end = replicaEndOffset(state, id);
+        invariant(end < 0 || end > pending.lastOffset, "acks=all answered before an ISR member had it");
       }
     }
     out.addResponse({
@@ -445,6 +446,9 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
       next = proposeIsr(next, shrunk, out);
     }
   }
+  // A follower that caught up while another ISR change was in flight, and whose fetch is now parked,
+  // would otherwise wait for its next fetch to be considered.
+  for (const follower of next.followers) next = maybeExpandIsr(next, follower, out);
   return next;
 }
 
