@@ -154,7 +154,7 @@ export function softState<P, S>(state: QuorumState<P, S>): SoftState {
     role: state.role,
     term: state.term,
     leaderId: state.leaderId,
-    leaderReady: state.role === "leader" && state.commitIndex >= state.leaderTermStartIndex,
+    leaderReady: state.role === "leader" && state.appliedIndex >= state.leaderTermStartIndex,
   };
 }
 

@@ -207,7 +207,10 @@ export interface SoftState {
   readonly role: Role;
   readonly term: number;
   readonly leaderId: NodeId | null;
-  /** A leader whose term's first entry has committed: its applied state includes every committed entry. */
+  /**
+   * A leader whose term's first entry has committed and been handed out for applying: once the shell
+   * applies this Ready, its state machine holds every entry committed before this term.
+   */
   readonly leaderReady: boolean;
 }
 

@@ -1,0 +1,254 @@
+/**
+ * The data of the metadata controller: the metadata image (what every broker sees at a committed
+ * offset of the metadata log), the records that change it, the controller's requests and its Ready.
+ * Plain immutable data only; this module must never hold behaviour beyond constants.
+ */
+import type { PrngState } from "../prng.ts";
+
+export type BrokerId = number;
+
+/** Partition leader value meaning "no leader": the partition is offline. */
+export const noLeader = -1;
+
+/** Limits: the image never grows past these; requests that would are refused. */
+export const brokersMax = 1024;
+export const topicsMax = 10_000;
+export const partitionsPerTopicMax = 10_000;
+export const partitionsMax = 100_000;
+export const replicationFactorMax = 16;
+export const topicNameBytesMax = 249;
+export const topicConfigsMax = 64;
+/** The most records one controller step proposes as a single atomic batch. */
+export const recordsPerBatchMax = partitionsMax + 2;
+/** The most topics or partitions one request may name. */
+export const requestItemsMax = 10_000;
+
+export interface BrokerRegistration {
+  readonly brokerId: BrokerId;
+  /** Grows on every registration so requests from an earlier incarnation are recognised as stale. */
+  readonly brokerEpoch: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  /** A fenced broker leads nothing and never joins an ISR. */
+  readonly fenced: boolean;
+}
+
+export interface PartitionState {
+  readonly partition: number;
+  /** The assigned replicas in preference order; replicas[0] is the preferred leader. */
+  readonly replicas: readonly BrokerId[];
+  /** In-sync replicas; never empty (the last member stays even when fenced, so it can lead again cleanly). */
+  readonly isr: readonly BrokerId[];
+  readonly leader: BrokerId;
+  /** Grows on every leader change. */
+  readonly leaderEpoch: number;
+  /** Grows on every change of any kind (leader or ISR). */
+  readonly partitionEpoch: number;
+}
+
+export interface TopicImage {
+  readonly name: string;
+  readonly topicId: string;
+  readonly configs: Readonly<Record<string, string>>;
+  readonly partitions: readonly PartitionState[];
+}
+
+/** What every broker sees once it has applied the metadata log up to `offset`. */
+export interface MetadataImage {
+  /** The metadata log offset (Raft index) of the last applied batch; 0 for the empty image. */
+  readonly offset: number;
+  /** Sorted by brokerId. */
+  readonly brokers: readonly BrokerRegistration[];
+  readonly topics: Readonly<Record<string, TopicImage>>;
+}
+
+export type MetadataRecord =
+  | {
+      readonly type: "RegisterBroker";
+      readonly brokerId: BrokerId;
+      readonly brokerEpoch: number;
+      readonly host: string;
+      readonly port: number;
+      readonly rack: string | null;
+    }
+  | { readonly type: "FenceBroker"; readonly brokerId: BrokerId; readonly brokerEpoch: number }
+  | { readonly type: "UnfenceBroker"; readonly brokerId: BrokerId; readonly brokerEpoch: number }
+  | {
+      readonly type: "CreateTopic";
+      readonly name: string;
+      readonly topicId: string;
+      readonly configs: Readonly<Record<string, string>>;
+      readonly partitions: readonly PartitionState[];
+    }
+  | { readonly type: "DeleteTopic"; readonly name: string; readonly topicId: string }
+  | {
+      readonly type: "CreatePartitions";
+      readonly name: string;
+      readonly topicId: string;
+      readonly partitions: readonly PartitionState[];
+    }
+  | {
+      readonly type: "PartitionChange";
+      readonly topic: string;
+      readonly topicId: string;
+      readonly partition: number;
+      readonly leader: BrokerId;
+      readonly leaderEpoch: number;
+      readonly isr: readonly BrokerId[];
+      readonly partitionEpoch: number;
+      /** The new leader was not in the ISR (unclean election, explicitly allowed); data may be lost. */
+      readonly unclean: boolean;
+    };
+
+export interface ControllerConfig {
+  /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
+  readonly sessionTimeoutMs: number;
+  /** Cluster default for electing a non-ISR replica when no ISR member is alive; per-topic config overrides. */
+  readonly uncleanLeaderElectionEnable: boolean;
+}
+
+export const defaultControllerConfig: ControllerConfig = {
+  sessionTimeoutMs: 9000,
+  uncleanLeaderElectionEnable: false,
+};
+
+/** The topic config that overrides `uncleanLeaderElectionEnable` for one topic. */
+export const uncleanLeaderElectionConfig = "unclean.leader.election.enable";
+
+/** Kafka error names the controller answers with; the broker shell maps them to wire codes. */
+export type ControllerError =
+  | "NONE"
+  | "NOT_CONTROLLER"
+  | "INVALID_REQUEST"
+  | "INVALID_TOPIC_EXCEPTION"
+  | "TOPIC_ALREADY_EXISTS"
+  | "INVALID_PARTITIONS"
+  | "INVALID_REPLICATION_FACTOR"
+  | "INVALID_CONFIG"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "POLICY_VIOLATION"
+  | "BROKER_ID_NOT_REGISTERED"
+  | "STALE_BROKER_EPOCH"
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "FENCED_LEADER_EPOCH"
+  | "INVALID_UPDATE_VERSION"
+  | "INELIGIBLE_REPLICA"
+  | "ELECTION_NOT_NEEDED"
+  | "PREFERRED_LEADER_NOT_AVAILABLE"
+  | "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+
+export interface ControllerState {
+  readonly config: ControllerConfig;
+  /** The image at the last committed offset: what brokers may act on (invariant 18). */
+  readonly image: MetadataImage;
+  /** The image plus this controller's proposed but not yet committed batches; requests are decided on it. */
+  readonly latest: MetadataImage;
+  /** True while this node is the quorum leader and has applied every earlier committed batch. */
+  readonly active: boolean;
+  /** Batches proposed while active, oldest first, awaiting commit. */
+  readonly pending: readonly (readonly MetadataRecord[])[];
+  /** Last heartbeat time per broker id, kept only while active (heartbeats are never logged). */
+  readonly sessions: Readonly<Record<number, number>>;
+  readonly nowMs: number;
+  /** Draws topic ids. */
+  readonly prng: PrngState;
+}
+
+/** The most batches an active controller may have in flight before it refuses new requests. */
+export const pendingBatchesMax = 1024;
+
+export interface CreatableTopic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+export interface AlterPartitionRequest {
+  readonly brokerId: BrokerId;
+  readonly brokerEpoch: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly isr: readonly BrokerId[];
+}
+
+export type ElectionType = "preferred" | "unclean";
+
+export type Input =
+  /** A committed batch of the metadata log at `offset` (its Raft index); applied by every node. */
+  | { readonly type: "committed"; readonly offset: number; readonly records: readonly MetadataRecord[] }
+  /** The quorum installed a snapshot: replace both images with it. */
+  | { readonly type: "restore"; readonly image: MetadataImage }
+  /** This node leads the quorum and has applied everything committed before its term. */
+  | { readonly type: "activate"; readonly nowMs: number }
+  /** This node lost the quorum's leadership (or a proposal was refused). */
+  | { readonly type: "deactivate" }
+  /** Logical time: fences brokers whose sessions expired. */
+  | { readonly type: "tick"; readonly nowMs: number }
+  | {
+      readonly type: "registerBroker";
+      readonly nowMs: number;
+      readonly brokerId: BrokerId;
+      readonly host: string;
+      readonly port: number;
+      readonly rack: string | null;
+    }
+  | {
+      readonly type: "brokerHeartbeat";
+      readonly nowMs: number;
+      readonly brokerId: BrokerId;
+      readonly brokerEpoch: number;
+      /** The broker asks to be fenced (controlled shutdown) or stay fenced (not caught up yet). */
+      readonly wantFence: boolean;
+    }
+  | { readonly type: "createTopics"; readonly topics: readonly CreatableTopic[] }
+  | { readonly type: "deleteTopics"; readonly names: readonly string[] }
+  | { readonly type: "createPartitions"; readonly topics: readonly { name: string; count: number }[] }
+  | ({ readonly type: "alterPartition" } & AlterPartitionRequest)
+  | {
+      readonly type: "electLeaders";
+      readonly electionType: ElectionType;
+      readonly partitions: readonly { topic: string; partition: number }[];
+    };
+
+export type Response =
+  | { readonly type: "registerBroker"; readonly error: ControllerError; readonly brokerEpoch: number }
+  | { readonly type: "brokerHeartbeat"; readonly error: ControllerError; readonly isFenced: boolean }
+  | {
+      readonly type: "createTopics";
+      readonly topics: readonly { name: string; error: ControllerError; topicId: string | null }[];
+    }
+  | { readonly type: "deleteTopics"; readonly topics: readonly { name: string; error: ControllerError }[] }
+  | {
+      readonly type: "createPartitions";
+      readonly topics: readonly { name: string; error: ControllerError }[];
+    }
+  | {
+      readonly type: "alterPartition";
+      readonly error: ControllerError;
+      readonly partition: PartitionState | null;
+    }
+  | {
+      readonly type: "electLeaders";
+      readonly partitions: readonly { topic: string; partition: number; error: ControllerError }[];
+    };
+
+/**
+ * What one controller step asks of the shell, in this order:
+ * 1. If `records` is non-empty, propose them to the quorum as ONE entry (the batch is atomic). If the
+ *    quorum refuses (not leader, log full), feed `deactivate` and answer NOT_CONTROLLER instead.
+ * 2. Send `response` only once that entry has committed (at once when `records` is empty), so a
+ *    client never hears of a change that a failover could take back.
+ */
+export interface Ready {
+  readonly records: readonly MetadataRecord[];
+  readonly response: Response | null;
+}
+
+export interface StepResult {
+  readonly state: ControllerState;
+  readonly ready: Ready;
+}
