@@ -334,7 +334,7 @@ export class GroupTranscript {
       default:
         throw new Error(`line ${block.line}: unknown command ${block.name}`);
     }
-    if (input.type !== "tick" && input.type !== "load") {
+    if (input.type !== "tick") {
       this.requestNames.set(requestId, `${block.name}`);
       this.nextRequestId++;
     }
