@@ -6,6 +6,8 @@
 
 import { describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
+import fc from "fast-check";
+import * as lz4 from "lz4-napi";
 import * as snappy from "snappy";
 import {
   compressRecords,
@@ -57,6 +59,50 @@ describe("compression", () => {
     expect(new DataView(framed.buffer, framed.byteOffset).getUint32(0, true)).toBe(0x184d2204);
     expect(framed[4]! >> 6).toBe(1);
     expect(framed[4]! & 0x20).toBe(0x20);
+  });
+
+  test("lz4 frames decode the same on the block path and the library's frame path", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300_000 }),
+          fc.string({ maxLength: 20_000 }).map((t) => ascii(t.repeat(3))),
+        ),
+        fc.boolean(),
+        fc.boolean(),
+        (data, contentChecksum, blockChecksums) => {
+          const frame = lz4.compressFrameSync(Buffer.from(data), { contentChecksum, blockChecksums });
+          expect(decompressRecords("lz4", frame)).toEqual(data);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  test("lz4 uncompressed blocks and several frames in a row", () => {
+    // Magic, FLG (version 1, independent blocks), BD (64 KiB), header checksum, one raw block, end mark.
+    const frame = (body: Uint8Array) =>
+      new Uint8Array([
+        0x04,
+        0x22,
+        0x4d,
+        0x18,
+        0x60,
+        0x40,
+        0x82,
+        body.length,
+        0,
+        0,
+        0x80,
+        ...body,
+        0,
+        0,
+        0,
+        0,
+      ]);
+    const both = new Uint8Array([...frame(ascii("abc")), ...compressRecords("lz4", ascii("defdefdef"))]);
+    expect(decompressRecords("lz4", both)).toEqual(ascii("abcdefdefdef"));
+    expect(reasonOf(() => decompressRecords("lz4", frame(ascii("abc")).subarray(0, 12)))).toBe("Compression");
   });
 
   test("every codec round trips empty and large inputs", () => {
