@@ -34,6 +34,8 @@ export interface ClusterModel {
   readonly controllerNames: readonly string[];
   /** Wires node indices into the world and arms the first timers. */
   start(): void;
+  /** Called when the liveness phase starts, after the network healed and crashed nodes restarted. */
+  onLiveness?(): void;
   /** Unmet liveness conditions right now; empty once the cluster has converged. */
   livenessGaps(): LivenessGap[];
   /** The committed log of every partition, read after convergence (Jepsen's final polls). */
@@ -106,6 +108,7 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     sim.at(config.safetyMs, "liveness", () => {
       world.workloadOn = false;
       sim.healEverything();
+      model.onLiveness?.();
     });
     sim.runUntil(config.safetyMs);
     for (let t = config.safetyMs + livenessCheckIntervalMs; t <= endMs; t += livenessCheckIntervalMs) {

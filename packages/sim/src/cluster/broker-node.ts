@@ -63,7 +63,8 @@ export class BrokerNode implements SimNode {
   private metadata: PartitionMeta[] = [];
   private controllerHint = -1;
   private controllerRound = 0;
-  private brokerEpoch = 0;
+  /** The epoch the controller gave this incarnation's registration; -1 until registered. */
+  private brokerEpoch = -1;
   /** Durable: producer ids handed out never repeat across restarts. */
   private producerIdNext = 0;
   private diskFailNext: "write" | "flush" | null = null;
@@ -86,7 +87,7 @@ export class BrokerNode implements SimNode {
 
   private boot(): void {
     const w = this.w;
-    this.brokerEpoch++;
+    this.brokerEpoch = -1;
     this.metadata = [];
     this.replicas = this.logs.map((log, p) => {
       const epochs = log.epochCheckpoint.filter((e) => e.startOffset <= log.end);
@@ -244,11 +245,11 @@ export class BrokerNode implements SimNode {
           payload !== null && payload.fetchId === op.fetchId,
           "appendReplica without its fetch payload",
         );
-        for (const b of payload.batches) {
-          if (b.lastOffset < op.baseOffset || b.baseOffset > op.lastOffset) continue;
-          if (b.baseOffset < r.log.end) continue;
-          r.log.append(b);
-        }
+        const parts = payload.batches.filter(
+          (b) => b.lastOffset >= op.baseOffset && b.baseOffset <= op.lastOffset && b.baseOffset >= r.log.end,
+        );
+        // One write for the whole fetch response, completing once, as the core expects.
+        parts.forEach((b, i) => r.log.append(b, i === parts.length - 1));
         invariant(
           r.log.end === op.lastOffset + 1,
           () => `replica append ended at ${r.log.end}, wanted ${op.lastOffset + 1}`,
@@ -306,6 +307,7 @@ export class BrokerNode implements SimNode {
       const ctl: ControlMessage = {
         ctl: "alterPartition",
         brokerId: this.brokerId,
+        brokerEpoch: this.brokerEpoch,
         partition: p,
         leaderEpoch: m.leaderEpoch,
         partitionEpoch: m.partitionEpoch,
@@ -455,6 +457,10 @@ export class BrokerNode implements SimNode {
       case "heartbeatResponse":
         this.controllerHint = m.controller;
         this.applyMetadata(m.partitions);
+        return;
+      case "registered":
+        this.brokerEpoch = m.brokerEpoch;
+        this.controllerHint = m.controller;
         return;
       case "notController":
         this.controllerHint = m.leader;

@@ -49,7 +49,7 @@ export class ConsumerClient implements SimNode {
     private readonly w: World,
     readonly name: string,
     readonly group: string,
-    private readonly protocol: "range" | "roundrobin",
+    private readonly protocolOf: () => "range" | "roundrobin",
   ) {}
 
   /** Stable with positions at the partitions' ends (used by the liveness phase). */
@@ -69,6 +69,11 @@ export class ConsumerClient implements SimNode {
     return this.generation;
   }
 
+  /** The liveness phase: a member that left for churn comes back now. */
+  rejoin(): void {
+    if (this.phase === "left") this.phase = "out";
+  }
+
   start(): void {
     this.sendMetadata();
     this.w.sim.timer(this.index, this.w.sim.streams.workload.int(10, 200), timerHeartbeat);
@@ -81,7 +86,10 @@ export class ConsumerClient implements SimNode {
     this.w.sim.send(this.index, to, { client: true, request }, request.api);
   }
 
+  private metadataSentMs = Number.NEGATIVE_INFINITY;
+
   private sendMetadata(): void {
+    this.metadataSentMs = this.w.sim.nowMs;
     this.send(this.w.sim.streams.workload.pick(this.w.brokers), { api: "Metadata", corr: this.corrNext++ });
     this.w.sim.timer(this.index, groupRequestTimeoutMs, timerMetadata);
   }
@@ -98,9 +106,9 @@ export class ConsumerClient implements SimNode {
       corr: this.pendingCorr,
       group: this.group,
       memberId: this.memberId,
-      protocol: this.protocol,
+      protocol: this.protocolOf(),
     });
-    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout + 8 * this.pendingCorr);
   }
 
   private revoke(): void {
@@ -111,8 +119,11 @@ export class ConsumerClient implements SimNode {
     this.positionsKnown = false;
   }
 
-  onTimer(tag: number): void {
+  onTimer(timerTag: number): void {
     const w = this.w;
+    // Timeout timers carry the correlation id they guard, so a stale one never aborts a newer request.
+    const tag = timerTag & 7;
+    const corr = timerTag >> 3;
     switch (tag) {
       case timerHeartbeat:
         if (this.phase === "out") this.join();
@@ -136,7 +147,11 @@ export class ConsumerClient implements SimNode {
         w.sim.timer(this.index, commitIntervalMs, timerCommit);
         return;
       case timerChurn:
-        if (!w.workloadOn) return;
+        if (!w.workloadOn) {
+          // The liveness phase: a member that left comes back, and churn stops.
+          if (this.phase === "left") this.phase = "out";
+          return;
+        }
         if (this.phase === "left") {
           this.phase = "out";
         } else if (this.phase === "stable") {
@@ -155,6 +170,7 @@ export class ConsumerClient implements SimNode {
         w.sim.timer(this.index, w.sim.streams.workload.int(1_000, 8_000), timerChurn);
         return;
       case timerTimeout:
+        if (corr !== this.pendingCorr) return;
         if ((this.phase === "joining" || this.phase === "syncing") && this.pendingCorr >= 0) {
           this.pendingCorr = -1;
           this.phase = "out";
@@ -173,6 +189,7 @@ export class ConsumerClient implements SimNode {
     for (const p of this.assigned) {
       const leader = this.leaders[p] ?? -1;
       const pos = this.positions.get(p);
+      if (leader < 0 && this.w.sim.nowMs - this.metadataSentMs >= groupRequestTimeoutMs) this.sendMetadata();
       if (leader < 0 || pos === undefined) continue;
       // One fetch in flight per partition; a lost one is re-sent after a timeout's worth of ticks.
       const sentAt = this.fetching.get(p);
@@ -219,7 +236,7 @@ export class ConsumerClient implements SimNode {
       group: this.group,
       partitions: this.assigned,
     });
-    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+    this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout + 8 * this.pendingCorr);
   }
 
   onMessage(_from: number, msg: unknown): void {
@@ -265,7 +282,7 @@ export class ConsumerClient implements SimNode {
           generation: this.generation,
           assignments,
         });
-        w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout);
+        w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout + 8 * this.pendingCorr);
         return;
       }
       case "SyncGroup":

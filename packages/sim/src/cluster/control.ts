@@ -16,7 +16,9 @@ export interface PartitionMeta {
 }
 
 export type ControlMessage =
+  /** `brokerEpoch` is -1 until the broker has registered in this incarnation. */
   | { readonly ctl: "heartbeat"; readonly brokerId: number; readonly brokerEpoch: number }
+  | { readonly ctl: "registered"; readonly brokerEpoch: number; readonly controller: number }
   | {
       readonly ctl: "heartbeatResponse";
       readonly fenced: boolean;
@@ -30,6 +32,7 @@ export type ControlMessage =
   | {
       readonly ctl: "alterPartition";
       readonly brokerId: number;
+      readonly brokerEpoch: number;
       readonly partition: number;
       readonly leaderEpoch: number;
       readonly partitionEpoch: number;

@@ -71,18 +71,21 @@ export class ProducerClient implements SimNode {
       { client: true, request: { api: "Metadata", corr: this.metadataCorr } },
       "Metadata",
     );
-    this.w.sim.timer(this.index, requestTimeoutMs, timerMetadata);
+    this.w.sim.timer(this.index, requestTimeoutMs, timerMetadata + 8 * this.metadataCorr);
   }
 
-  onTimer(tag: number): void {
+  onTimer(timerTag: number): void {
+    // Timeout timers carry the correlation id they guard, so a stale one never cancels a newer request.
+    const tag = timerTag & 7;
+    const corr = timerTag >> 3;
     if (tag === timerSend) {
       if (this.w.workloadOn && this.inflight === undefined) this.startSend();
       if (this.w.workloadOn) this.w.sim.timer(this.index, this.nextGapMs(), timerSend);
     } else if (tag === timerTimeout) {
       const f = this.inflight;
-      if (f !== undefined && f.corr === this.timeoutCorr) this.retry("timeout");
+      if (f !== undefined && f.corr === corr) this.retry("timeout");
     } else if (tag === timerMetadata) {
-      if (this.metadataCorr !== -1 || this.leaders.length === 0) this.refreshMetadata();
+      if (this.metadataCorr === corr) this.refreshMetadata();
     }
   }
 
@@ -110,18 +113,16 @@ export class ProducerClient implements SimNode {
     invariant(f !== undefined, "attempt without a send in flight");
     const w = this.w;
     if (this.spec.idempotent && this.producerId < 0) {
-      if (this.initCorr < 0) {
-        this.initCorr = this.corrNext++;
-        w.sim.send(
-          this.index,
-          w.sim.streams.workload.pick(w.brokers),
-          { client: true, request: { api: "InitProducerId", corr: this.initCorr } },
-          "InitProducerId",
-        );
-      }
-      f.corr = -2;
-      this.timeoutCorr = -2;
-      w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+      this.initCorr = this.corrNext++;
+      w.sim.send(
+        this.index,
+        w.sim.streams.workload.pick(w.brokers),
+        { client: true, request: { api: "InitProducerId", corr: this.initCorr } },
+        "InitProducerId",
+      );
+      f.corr = this.corrNext++;
+      this.timeoutCorr = f.corr;
+      w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
       return;
     }
     const leader = this.leaders[f.op.partition] ?? -1;
@@ -129,8 +130,8 @@ export class ProducerClient implements SimNode {
     f.corr = this.corrNext++;
     this.timeoutCorr = f.corr;
     if (leader < 0) {
-      this.refreshMetadata();
-      w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+      if (this.metadataCorr < 0) this.refreshMetadata();
+      w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
       return;
     }
     w.sim.send(
@@ -156,7 +157,7 @@ export class ProducerClient implements SimNode {
       this.finish("ok", -1);
       return;
     }
-    w.sim.timer(this.index, requestTimeoutMs, timerTimeout);
+    w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
   }
 
   private retry(_why: string): void {
@@ -166,7 +167,7 @@ export class ProducerClient implements SimNode {
       this.finish("fail", -1);
       return;
     }
-    this.refreshMetadata();
+    if (this.metadataCorr < 0) this.refreshMetadata();
     this.attempt();
   }
 
@@ -199,7 +200,7 @@ export class ProducerClient implements SimNode {
         if (r.error !== "NONE") return;
         this.producerId = r.producerId;
         this.producerEpoch = r.producerEpoch;
-        if (this.inflight !== undefined && this.inflight.corr === -2) this.attempt();
+        if (this.inflight !== undefined && this.inflight.corr === this.timeoutCorr) this.attempt();
         return;
       case "Produce": {
         const f = this.inflight;

@@ -42,7 +42,8 @@ export class SimLog {
   hwCheckpoint = 0;
   epochCheckpoint: readonly EpochEntryData[] = [];
 
-  append(batch: StoredBatch): void {
+  /** Issues a write of `batch`; with `completes` false it joins the write issued next (one I/O). */
+  append(batch: StoredBatch, completes = true): void {
     invariant(batch.baseOffset === this.end, () => `append at ${batch.baseOffset}, log ends at ${this.end}`);
     invariant(
       batch.values.length === batch.lastOffset - batch.baseOffset + 1,
@@ -51,7 +52,7 @@ export class SimLog {
     invariant(this.batches.length < batchesPerLogMax, "log holds too many batches");
     this.batches.push(batch);
     this.end = batch.lastOffset + 1;
-    this.inflight.push(this.end);
+    if (completes) this.inflight.push(this.end);
   }
 
   /** Completes the oldest in-flight append; returns the new durable end. */

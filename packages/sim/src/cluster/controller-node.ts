@@ -1,0 +1,395 @@
+/**
+ * A simulated controller: the core's Raft node (quorum) over the metadata log, with the core's
+ * controller machine applied on top, exactly as KRaft stacks them. The shell persists what the
+ * quorum's Ready asks (synchronously: the durable store survives crashes), sends its messages,
+ * applies committed batches to the controller machine, (de)activates the controller as leadership
+ * changes, proposes the controller's record batches as one entry each and answers brokers only once
+ * that entry has committed. Brokers hear the committed image in heartbeat answers. Bug switches that
+ * live on the controller side (unclean election, a vote that is not made durable) wrap it here.
+ */
+import { controller as ctl, invariant, quorum } from "@eddy/core";
+import { ErrorCode } from "@eddy/protocol";
+import type { SimNode } from "../simulator.ts";
+import { topicName } from "./assign.ts";
+import type { ControlMessage, PartitionMeta } from "./control.ts";
+import { isControl } from "./control.ts";
+import type { World } from "./world.ts";
+
+type Records = readonly ctl.MetadataRecord[];
+type QState = quorum.QuorumState<Records, ctl.MetadataImage>;
+type QReady = quorum.Ready<Records, ctl.MetadataImage>;
+type QMessage = quorum.Message<Records, ctl.MetadataImage>;
+
+/** One logical Raft tick; election timeouts are 10 to 19 ticks. */
+export const controllerTickMs = 50;
+export const brokerSessionTimeoutMs = 1_500;
+export const pendingProposalsMax = 1_024;
+/** Compact the Raft log once this many entries sit above the snapshot. */
+export const compactEntriesAt = 1_000;
+
+interface Durable {
+  hardState: quorum.HardState;
+  snapshot: quorum.Snapshot<ctl.MetadataImage>;
+  entries: quorum.Entry<Records>[];
+}
+
+interface PendingProposal {
+  readonly index: number;
+  readonly term: number;
+  readonly answer: (committed: boolean) => void;
+}
+
+export class ControllerNode implements SimNode {
+  index = -1;
+  readonly server = true;
+  private q: QState | null = null;
+  private c: ctl.ControllerState | null = null;
+  private readonly durable: Durable = {
+    hardState: { term: 0, votedFor: null, commitIndex: 0 },
+    snapshot: { index: 0, term: 0, data: ctl.emptyImage },
+    entries: [],
+  };
+  private proposals: PendingProposal[] = [];
+  private creatingTopic = false;
+
+  constructor(
+    private readonly w: World,
+    readonly name: string,
+    readonly nodeId: number,
+  ) {}
+
+  start(): void {
+    this.boot();
+  }
+
+  private boot(): void {
+    const w = this.w;
+    const d = this.durable;
+    this.q = quorum.initialState<Records, ctl.MetadataImage>({
+      id: this.nodeId,
+      voters: w.controllers.map((_, i) => i),
+      prng: w.sim.streams.core.state(),
+      // Each node draws its own election timeouts: advance the shared core stream past this node's draw.
+      config: { electionTicks: 10, heartbeatTicks: 2, checkQuorum: true },
+      emptySnapshotData: ctl.emptyImage,
+      durable: { hardState: d.hardState, snapshot: d.snapshot, entries: [...d.entries] },
+    });
+    w.sim.streams.core.nextU32();
+    this.c = ctl.initialState({
+      prng: w.sim.streams.core.state(),
+      config: { sessionTimeoutMs: brokerSessionTimeoutMs, uncleanLeaderElectionEnable: false },
+      image: d.snapshot.data,
+    });
+    w.sim.streams.core.nextU32();
+    this.proposals = [];
+    this.creatingTopic = false;
+    w.sim.timer(this.index, controllerTickMs, 0);
+  }
+
+  onCrash(): void {
+    this.q = null;
+    this.c = null;
+    this.proposals = [];
+  }
+
+  onRestart(): void {
+    this.boot();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Quorum
+  // ------------------------------------------------------------------------------------------------
+
+  private stepQuorum(input: quorum.Input<Records, ctl.MetadataImage>): void {
+    if (this.q === null) return;
+    const res = quorum.step(this.q, input);
+    this.q = res.state;
+    this.actQuorum(res.ready);
+  }
+
+  private actQuorum(ready: QReady): void {
+    const w = this.w;
+    const d = this.durable;
+    // 1. Persist: hard state, snapshot, entries; then acknowledge.
+    if (ready.hardState !== null) {
+      d.hardState = w.bug("two-leaders-one-epoch") ? { ...ready.hardState, votedFor: null } : ready.hardState;
+      w.online.at(w.sim.nowMs).epoch("quorumTerm", this.name, ready.hardState.term);
+    }
+    if (ready.snapshot !== null) {
+      d.snapshot = ready.snapshot;
+      d.entries = d.entries.filter((e) => e.index > ready.snapshot!.index);
+    }
+    if (ready.entries.length > 0) {
+      const first = ready.entries[0]!.index;
+      d.entries = d.entries.filter((e) => e.index < first);
+      for (const e of ready.entries) d.entries.push(e);
+    }
+    // 2. Send.
+    for (const m of ready.messages) {
+      const to = w.controllers[m.to];
+      invariant(to !== undefined, () => `no controller ${m.to}`);
+      w.sim.send(this.index, to, { raft: m }, m.type);
+    }
+    // 3. Apply.
+    if (ready.snapshot !== null && this.c !== null)
+      this.stepController({ type: "restore", image: ready.snapshot.data });
+    for (const e of ready.committed) this.applyCommitted(e);
+    // Leadership changes.
+    const soft = ready.softState;
+    if (soft.role === "leader") w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
+    if (this.c !== null) {
+      if (soft.role === "leader" && soft.leaderReady && !this.c.active)
+        this.stepController({ type: "activate", nowMs: w.sim.nowMs });
+      else if (soft.role !== "leader" && this.c.active) this.deactivate();
+    }
+    if (ready.entries.length > 0 && this.q !== null) {
+      const last = ready.entries[ready.entries.length - 1]!;
+      this.stepQuorum({ type: "persisted", index: last.index, term: last.term });
+    }
+  }
+
+  private applyCommitted(e: quorum.Entry<Records>): void {
+    if (this.c === null) return;
+    if (e.payload !== null) {
+      const before = this.c.image.topics[topicName];
+      this.stepController({ type: "committed", offset: e.index, records: e.payload });
+      const after = this.c?.image.topics[topicName];
+      if (before !== undefined && after !== undefined) this.checkElections(before, after);
+    }
+    // Answer the proposals this entry settles.
+    while (this.proposals.length > 0 && this.proposals[0]!.index <= e.index) {
+      const p = this.proposals.shift()!;
+      p.answer(p.index === e.index && p.term === e.term);
+    }
+    this.maybeCompact();
+  }
+
+  private checkElections(before: ctl.TopicImage, after: ctl.TopicImage): void {
+    const o = this.w.online.at(this.w.sim.nowMs);
+    for (const pa of after.partitions) {
+      const pb = before.partitions[pa.partition];
+      if (pb === undefined || pa.leader === pb.leader || pa.leader < 0) continue;
+      o.uncleanElection(pa.partition, pa.leaderEpoch, pa.leader, pb.isr);
+    }
+  }
+
+  private maybeCompact(): void {
+    const q = this.q;
+    if (q === null || this.c === null) return;
+    if (q.appliedIndex - q.snapshot.index < compactEntriesAt) return;
+    this.durable.snapshot = {
+      index: q.appliedIndex,
+      term: quorum.termAt(q, q.appliedIndex) ?? q.term,
+      data: this.c.image,
+    };
+    this.durable.entries = this.durable.entries.filter((e) => e.index > q.appliedIndex);
+    this.stepQuorum({ type: "compact", index: q.appliedIndex, data: this.c.image });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Controller machine
+  // ------------------------------------------------------------------------------------------------
+
+  private stepController(
+    input: ctl.Input,
+    answer?: (r: ctl.Response | null, committed: boolean) => void,
+  ): void {
+    if (this.c === null) return;
+    let state = this.c;
+    if (this.w.bug("unclean-election") && !state.config.uncleanLeaderElectionEnable) {
+      // Historical bug: the controller elects an out-of-sync replica when the ISR has no live member.
+      state = { ...state, config: { ...state.config, uncleanLeaderElectionEnable: true } };
+    }
+    const res = ctl.step(state, input);
+    this.c = res.state;
+    const ready = res.ready;
+    if (ready.records.length === 0) {
+      answer?.(ready.response, true);
+      return;
+    }
+    if (this.q === null) return;
+    const prop = quorum.step(this.q, { type: "propose", payload: ready.records });
+    this.q = prop.state;
+    const result = prop.ready.proposal;
+    if (result !== null && result.accepted) {
+      invariant(this.proposals.length < pendingProposalsMax, "too many proposals in flight");
+      this.proposals.push({
+        index: result.index,
+        term: result.term,
+        answer: (ok) => answer?.(ready.response, ok),
+      });
+      this.actQuorum(prop.ready);
+    } else {
+      this.actQuorum(prop.ready);
+      this.deactivate();
+      answer?.(ready.response, false);
+    }
+  }
+
+  private deactivate(): void {
+    if (this.c === null) return;
+    const res = ctl.step(this.c, { type: "deactivate" });
+    this.c = res.state;
+    const failed = this.proposals;
+    this.proposals = [];
+    for (const p of failed) p.answer(false);
+    this.creatingTopic = false;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Events
+  // ------------------------------------------------------------------------------------------------
+
+  onTimer(): void {
+    const w = this.w;
+    w.sim.timer(this.index, controllerTickMs, 0);
+    this.stepQuorum({ type: "tick" });
+    if (this.c === null) return;
+    this.stepController({ type: "tick", nowMs: w.sim.nowMs });
+    if (this.c?.active && this.c.latest.topics[topicName] === undefined && !this.creatingTopic) {
+      const live = ctl.liveBrokerIds(this.c.latest).length;
+      if (live >= 3) {
+        this.creatingTopic = true;
+        this.stepController(
+          {
+            type: "createTopics",
+            topics: [{ name: topicName, partitions: w.config.workload.partitions, replicationFactor: 3 }],
+          },
+          () => {
+            this.creatingTopic = false;
+          },
+        );
+      }
+    }
+  }
+
+  private leaderNode(): number {
+    const leader = this.q?.leaderId ?? null;
+    return leader === null ? -1 : this.w.controllers[leader]!;
+  }
+
+  onMessage(from: number, msg: unknown): void {
+    if (this.q === null) return;
+    if (!isControl(msg)) {
+      this.stepQuorum({ type: "message", message: (msg as { raft: QMessage }).raft });
+      return;
+    }
+    const w = this.w;
+    const reply = (m: ControlMessage, label: string) => w.sim.send(this.index, from, m, label);
+    if (this.c === null || !this.c.active) {
+      if (msg.ctl === "heartbeat" || msg.ctl === "alterPartition")
+        reply({ ctl: "notController", leader: this.leaderNode() }, "NotController");
+      return;
+    }
+    switch (msg.ctl) {
+      case "heartbeat": {
+        if (msg.brokerEpoch < 0) {
+          this.stepController(
+            {
+              type: "registerBroker",
+              nowMs: w.sim.nowMs,
+              brokerId: msg.brokerId,
+              host: "sim",
+              port: 9092,
+              rack: null,
+            },
+            (r, ok) => {
+              if (!ok || r === null || r.type !== "registerBroker" || r.error !== "NONE") return;
+              reply({ ctl: "registered", brokerEpoch: r.brokerEpoch, controller: this.index }, "Registered");
+            },
+          );
+          return;
+        }
+        this.stepController(
+          {
+            type: "brokerHeartbeat",
+            nowMs: w.sim.nowMs,
+            brokerId: msg.brokerId,
+            brokerEpoch: msg.brokerEpoch,
+            wantFence: false,
+          },
+          (r, ok) => {
+            if (!ok || r === null || r.type !== "brokerHeartbeat") return;
+            if (r.error !== "NONE") {
+              // Stale or unknown registration: make the broker register again.
+              reply({ ctl: "registered", brokerEpoch: -1, controller: this.index }, "Reregister");
+              return;
+            }
+            this.sendImage(from, r.isFenced);
+          },
+        );
+        return;
+      }
+      case "alterPartition":
+        this.stepController(
+          {
+            type: "alterPartition",
+            brokerId: msg.brokerId,
+            brokerEpoch: msg.brokerEpoch,
+            topic: topicName,
+            partition: msg.partition,
+            leaderEpoch: msg.leaderEpoch,
+            partitionEpoch: msg.partitionEpoch,
+            isr: msg.newIsr,
+          },
+          (r, ok) => {
+            if (r === null || r.type !== "alterPartition") return;
+            const error = ok ? r.error : "NOT_CONTROLLER";
+            const code = (ErrorCode as Record<string, number>)[error] ?? -1;
+            reply(
+              {
+                ctl: "alterPartitionResponse",
+                partition: msg.partition,
+                errorCode: code,
+                leaderEpoch: r.partition?.leaderEpoch ?? -1,
+                partitionEpoch: r.partition?.partitionEpoch ?? -1,
+                isr: r.partition?.isr ?? [],
+              },
+              "AlterPartitionResponse",
+            );
+          },
+        );
+        return;
+      default:
+        return;
+    }
+  }
+
+  private sendImage(to: number, fenced: boolean): void {
+    const c = this.c!;
+    const topic = c.image.topics[topicName];
+    const partitions: PartitionMeta[] = (topic?.partitions ?? []).map((p) => ({
+      partition: p.partition,
+      leader: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: p.partitionEpoch,
+      isr: p.isr,
+      replicas: p.replicas,
+    }));
+    this.w.sim.send(
+      this.index,
+      to,
+      {
+        ctl: "heartbeatResponse",
+        fenced,
+        controller: this.index,
+        term: this.q?.term ?? -1,
+        metadataOffset: c.image.offset,
+        partitions,
+      },
+      "BrokerHeartbeatResponse",
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Views
+  // ------------------------------------------------------------------------------------------------
+
+  get isActive(): boolean {
+    return this.c?.active === true;
+  }
+
+  image(): ctl.MetadataImage | undefined {
+    return this.c?.image;
+  }
+}

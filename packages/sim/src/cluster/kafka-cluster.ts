@@ -1,0 +1,172 @@
+/**
+ * The Kafka cluster model: 3 brokers running the core's partition replicas (broker 0 also hosts the
+ * group coordinator), a 3-node controller quorum, producers with acks 0, 1 and all (keyed or not,
+ * idempotent or not) and a consumer group. It also answers the liveness questions (invariants 20
+ * to 23) and reads the final committed logs for the history checkers.
+ */
+import { invariant } from "@eddy/core";
+import type { FinalLogs } from "../check-history.ts";
+import type { ClusterModel, LivenessGap } from "../run.ts";
+import type { SimNode } from "../simulator.ts";
+import { BrokerNode } from "./broker-node.ts";
+import { ConsumerClient } from "./consumer-client.ts";
+import { ControllerNode } from "./controller-node.ts";
+import { CoordinatorShell } from "./coordinator-shell.ts";
+import { ProducerClient, type ProducerSpec } from "./producer-client.ts";
+import type { World } from "./world.ts";
+
+export const groupId = "g";
+export const brokerCount = 3;
+export const controllerCount = 3;
+
+const producerSpecs: readonly Omit<ProducerSpec, "name">[] = [
+  { acks: -1, idempotent: true, keyed: true },
+  { acks: -1, idempotent: false, keyed: false },
+  { acks: 1, idempotent: false, keyed: true },
+  { acks: 0, idempotent: false, keyed: false },
+  { acks: -1, idempotent: true, keyed: false },
+];
+
+export function kafkaCluster(w: World): ClusterModel {
+  const brokerNames = Array.from({ length: brokerCount }, (_, i) => `b${i}`);
+  const controllerNames = Array.from({ length: controllerCount }, (_, i) => `c${i}`);
+  const coordinator = new CoordinatorShell(w);
+  const brokers = brokerNames.map((n, i) => new BrokerNode(w, n, i, i === 0 ? coordinator : null));
+  const controllers = controllerNames.map((n, i) => new ControllerNode(w, n, i));
+  invariant(w.config.workload.producers <= producerSpecs.length, "too many producers for the specs");
+  const producers = Array.from(
+    { length: w.config.workload.producers },
+    (_, i) => new ProducerClient(w, { name: `p${i}`, ...producerSpecs[i]! }),
+  );
+  const consumers: ConsumerClient[] = [];
+  const protocolPick = () => (w.sim.streams.workload.int(0, 1) === 0 ? "range" : "roundrobin");
+  let protocol: "range" | "roundrobin" = "range";
+  for (let i = 0; i < w.config.workload.consumers; i++) {
+    consumers.push(new ConsumerClient(w, `k${i}`, groupId, () => protocol));
+  }
+  const nodes: SimNode[] = [...brokers, ...controllers, ...producers, ...consumers];
+  const partitions = w.config.workload.partitions;
+
+  const activeController = () => controllers.find((c) => c.isActive && w.sim.isUp(c.index));
+
+  const model: ClusterModel = {
+    nodes,
+    brokerNames,
+    controllerNames,
+    start() {
+      w.brokers = brokers.map((b) => b.index);
+      w.controllers = controllers.map((c) => c.index);
+      protocol = protocolPick();
+      for (const c of controllers) c.start();
+      for (const b of brokers) b.start();
+      for (const p of producers) p.start();
+      for (const k of consumers) k.start();
+    },
+    onLiveness() {
+      for (const k of consumers) k.rejoin();
+    },
+    livenessGaps(): LivenessGap[] {
+      const gaps: LivenessGap[] = [];
+      const active = activeController();
+      if (active === undefined) return [{ invariant: 20, message: "no active controller" }];
+      const topic = active.image()?.topics.t;
+      if (topic === undefined) return [{ invariant: 20, message: "topic not created" }];
+      for (const meta of topic.partitions) {
+        const p = meta.partition;
+        const leader = meta.leader >= 0 ? brokers[meta.leader] : undefined;
+        const ls = leader?.replicaState(p);
+        if (
+          leader === undefined ||
+          ls === undefined ||
+          ls.role !== "leader" ||
+          ls.leaderEpoch !== meta.leaderEpoch
+        ) {
+          gaps.push({
+            invariant: 20,
+            message: `p=${p} has no acting leader (image leader ${meta.leader} epoch ${meta.leaderEpoch})`,
+          });
+          continue;
+        }
+        if (meta.isr.length !== brokerCount)
+          gaps.push({ invariant: 22, message: `p=${p} ISR [${meta.isr.join(",")}] not full` });
+        if (ls.highWatermark !== ls.logEndOffset)
+          gaps.push({
+            invariant: 22,
+            message: `p=${p} leader HW ${ls.highWatermark} < LEO ${ls.logEndOffset}`,
+          });
+        const leaderValues = leader.replicaLog(p)!.values(0, ls.logEndOffset);
+        for (const b of brokers) {
+          if (b === leader) continue;
+          const log = b.replicaLog(p)!;
+          if (log.end !== ls.logEndOffset || log.values(0, log.end).join() !== leaderValues.join()) {
+            gaps.push({
+              invariant: 22,
+              message: `p=${p} replica ${b.name} log (end ${log.end}) differs from leader ${leader.name} (end ${ls.logEndOffset})`,
+            });
+          }
+        }
+        for (const k of consumers) {
+          if (!k.assignedPartitions.includes(p)) continue;
+          const pos = k.position(p) ?? -1;
+          if (pos !== ls.highWatermark)
+            gaps.push({ invariant: 21, message: `${k.name} at ${pos} on p=${p}, HW ${ls.highWatermark}` });
+        }
+        if (consumers.length > 0) {
+          const committed = coordinator.committedOffset(groupId, p);
+          if (committed !== ls.highWatermark)
+            gaps.push({
+              invariant: 23,
+              message: `group committed p=${p} at ${committed}, HW ${ls.highWatermark}`,
+            });
+        }
+      }
+      for (const pr of producers)
+        if (!pr.idle) gaps.push({ invariant: 21, message: `${pr.name} still has a send in flight` });
+      if (consumers.length > 0) {
+        const g = coordinator.groupState(groupId);
+        if (g === undefined || g.state !== "Stable" || g.members !== consumers.length) {
+          gaps.push({
+            invariant: 23,
+            message: `group ${g?.state ?? "missing"} with ${g?.members ?? 0}/${consumers.length} members`,
+          });
+        }
+        const owned = new Set<number>();
+        for (const k of consumers) {
+          if (!k.stable) gaps.push({ invariant: 23, message: `${k.name} not stable` });
+          for (const p of k.assignedPartitions) owned.add(p);
+        }
+        if (owned.size !== partitions)
+          gaps.push({ invariant: 23, message: `${owned.size}/${partitions} partitions assigned` });
+      }
+      return gaps;
+    },
+    finalLogs(): FinalLogs {
+      const out = new Map<number, number[]>();
+      const topic = activeController()?.image()?.topics.t;
+      for (let p = 0; p < partitions; p++) {
+        const leaderId = topic?.partitions[p]?.leader ?? -1;
+        let best: BrokerNode | undefined = leaderId >= 0 ? brokers[leaderId] : undefined;
+        if (best?.replicaState(p)?.role !== "leader") {
+          best = undefined;
+          for (const b of brokers) {
+            const s = b.replicaState(p);
+            if (
+              s !== undefined &&
+              (best === undefined || s.highWatermark > best.replicaState(p)!.highWatermark)
+            )
+              best = b;
+          }
+        }
+        const s = best?.replicaState(p);
+        out.set(
+          p,
+          best === undefined || s === undefined
+            ? []
+            : best.replicaLog(p)!.values(0, Math.min(s.highWatermark, best.replicaLog(p)!.durableEnd)),
+        );
+      }
+      return out;
+    },
+  };
+  return model;
+}
