@@ -11,7 +11,7 @@ export class Driver {
   state: controller.ControllerState;
   offset = 0;
   readonly batches: (readonly controller.MetadataRecord[])[] = [];
-  /** "topic/partition/leaderEpoch" -> leader. */
+  /** "topicId/partition/leaderEpoch" -> leader (a re-created topic starts its epochs again). */
   readonly leaderOfEpoch = new Map<string, number>();
 
   constructor(config: Partial<controller.ControllerConfig> = {}, seed = 1) {
@@ -37,7 +37,7 @@ export class Driver {
       invariant(this.state.latest === this.state.image, "driver: latest differs from the committed image");
       for (const r of ready.records) {
         if (r.type !== "PartitionChange" || r.leader === controller.noLeader) continue;
-        const key = `${r.topic}/${r.partition}/${r.leaderEpoch}`;
+        const key = `${r.topicId}/${r.partition}/${r.leaderEpoch}`;
         const other = this.leaderOfEpoch.get(key);
         invariant(
           other === undefined || other === r.leader,
@@ -48,7 +48,7 @@ export class Driver {
       for (const r of ready.records) {
         if (r.type !== "CreateTopic" && r.type !== "CreatePartitions") continue;
         for (const p of r.partitions)
-          this.leaderOfEpoch.set(`${r.name}/${p.partition}/${p.leaderEpoch}`, p.leader);
+          this.leaderOfEpoch.set(`${r.topicId}/${p.partition}/${p.leaderEpoch}`, p.leader);
       }
     }
     return ready;
