@@ -67,7 +67,10 @@ export interface FakeBroker {
 
 export function startFakeBroker(): FakeBroker {
   const produced: Uint8Array[] = [];
-  let served = { records: new Uint8Array(0), highWatermark: 0n };
+  let served: { records: Uint8Array; highWatermark: bigint } = {
+    records: new Uint8Array(0),
+    highWatermark: 0n,
+  };
 
   function handle(request: Uint8Array, port: number, state: { fetches: number }): Uint8Array {
     const view = new DataView(request.buffer, request.byteOffset, request.byteLength);
