@@ -7,8 +7,8 @@
  */
 
 import fc from "fast-check";
-import type { SchemaField, SchemaMessage, SchemaRange } from "../src/codec/schema-types.ts";
 import type { Reader } from "../src/codec/reader.ts";
+import type { SchemaField, SchemaMessage, SchemaRange } from "../src/codec/schema-types.ts";
 import { uuidFromBytes, uuidZero } from "../src/codec/uuid.ts";
 import type { Writer } from "../src/codec/writer.ts";
 import * as generated from "../src/generated/index.ts";
