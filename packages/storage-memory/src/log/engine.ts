@@ -103,9 +103,10 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
     const before = options.beforeOperation ?? Effect.void;
     files.makeDir(dataDir);
     yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        for (const log of logs.values()) log.close();
+      Effect.promise(async () => {
+        const open = [...logs.values()];
         logs.clear();
+        for (const log of open) await log.close();
       }),
     );
 

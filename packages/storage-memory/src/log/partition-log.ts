@@ -42,6 +42,7 @@ export const lookupChunkBytes = 16 * 1024;
 export const flushRoundsMax = 4;
 
 const logStartFileName = "log-start-offset-checkpoint";
+const recoveryPointFileName = "recovery-point-offset-checkpoint";
 const leaderEpochFileName = "leader-epoch-checkpoint";
 
 /** Settings for one partition log instance. */
@@ -84,6 +85,8 @@ export class PartitionLog {
   private logStart = 0;
   private logEnd = 0;
   private flushed = 0;
+  /** Every segment below this base offset is fully fsynced, indexes included (Kafka's recovery point). */
+  private recoveryPoint = 0;
   private unflushedRecords = 0;
   private firstUnflushedMs = -1;
   private flushing: Promise<void> | null = null;
@@ -136,13 +139,14 @@ export class PartitionLog {
       const orphan = /^\d{20}\.(index|timeindex)$/.test(name) && !baseSet.has(stem);
       if (orphan || name.endsWith(".tmp")) files.remove(`${dir}/${name}`);
     }
-    const checkpoint = this.readLogStartCheckpoint();
+    const checkpoint = this.readOffsetFile(logStartFileName);
     if (bases.length === 0) {
       const segment = Segment.open(files, dir, checkpoint ?? 0, true, this.options.nowMs);
       segment.preallocateIndexes(this.config.indexBytesMax);
       this.segments.push(segment);
       this.dirDirty = true;
     }
+    this.recoveryPoint = this.readOffsetFile(recoveryPointFileName) ?? 0;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
@@ -151,19 +155,16 @@ export class PartitionLog {
         files.exists(`${dir}/${segmentFileName(base, ".timeindex")}`);
       const segment = Segment.open(files, dir, base, false, this.options.nowMs);
       this.segments.push(segment);
-      if (!last) {
-        const nextBase = bases[i + 1]!;
+      if (last) break;
+      const nextBase = bases[i + 1]!;
+      if (base < this.recoveryPoint) {
+        // Below the recovery point the segment was fsynced: trust its indexes, rebuild damaged ones,
+        // and treat any bad batch found on the way as corruption of durable data.
         const problem = indexesPresent ? segment.loadIndexes(nextBase) : "index files missing";
         if (problem === null) continue;
         this.options.logLine(`${this.options.name}: rebuilding indexes of segment ${base}: ${problem}`);
         const scan = segment.rebuild(this.config.indexIntervalBytes, true);
-        if (scan.problem === null && segment.nextOffset <= nextBase) {
-          segment.nextOffset = nextBase;
-          segment.persistIndexes(true);
-          segment.syncedBytes = segment.sizeBytes;
-          continue;
-        }
-        if (scan.problem === null || scan.problem.kind === "Invalid") {
+        if (scan.problem !== null || segment.nextOffset > nextBase) {
           const detail =
             scan.problem?.detail ?? `segment reaches offset ${segment.nextOffset} past the next segment`;
           throw storageError(
@@ -172,18 +173,31 @@ export class PartitionLog {
             `segment ${segmentFileName(base, ".log")} at position ${scan.problem?.position ?? segment.sizeBytes}: ${detail}`,
           );
         }
-        // A torn batch inside an older segment means the crash came before that segment was
-        // fsynced; a flush covers older segments first, so nothing after it was fsynced either.
-        this.options.logLine(
-          `${this.options.name}: segment ${base} torn at ${scan.problem.position} (${scan.problem.detail}); ` +
-            `truncating it and deleting ${bases.length - i - 1} later segment(s)`,
-        );
-        for (const later of bases.slice(i + 1)) this.removeSegmentFiles(later);
-        bases.length = i + 1;
-        segment.log.truncate(scan.validEnd);
-        segment.sizeBytes = scan.validEnd;
-        break;
+        segment.nextOffset = nextBase;
+        segment.persistIndexes(true);
+        segment.syncedBytes = segment.sizeBytes;
+        continue;
       }
+      // At or above the recovery point the segment may hold unsynced bytes: scan it batch by batch.
+      // Segments are contiguous (a roll starts the next one at the log end), so one that ends short
+      // of the next base lost its tail in the crash, and nothing after it can be trusted either.
+      const scan = segment.rebuild(this.config.indexIntervalBytes, true);
+      if (scan.problem === null && segment.nextOffset === nextBase) {
+        segment.persistIndexes(true);
+        continue;
+      }
+      const why =
+        scan.problem === null
+          ? `ends at offset ${segment.nextOffset} short of the next segment ${nextBase}`
+          : `${scan.problem.kind === "Torn" ? "torn" : "corrupt"} at position ${scan.problem.position} (${scan.problem.detail})`;
+      this.options.logLine(
+        `${this.options.name}: unflushed segment ${base} ${why}; truncating it and deleting ${bases.length - i - 1} later segment(s)`,
+      );
+      for (const later of bases.slice(i + 1)) this.removeSegmentFiles(later);
+      bases.length = i + 1;
+      segment.log.truncate(scan.validEnd);
+      segment.sizeBytes = scan.validEnd;
+      break;
     }
     const active = this.activeSegment();
     if (bases.length > 0) {
@@ -205,15 +219,22 @@ export class PartitionLog {
     this.checkInvariants();
   }
 
-  private readLogStartCheckpoint(): number | null {
-    const bytes = this.options.files.readAll(`${this.options.dir}/${logStartFileName}`);
+  private readOffsetFile(name: string): number | null {
+    const bytes = this.options.files.readAll(`${this.options.dir}/${name}`);
     if (bytes === null) return null;
     const value = Number(new TextDecoder().decode(bytes).trim());
     if (!Number.isSafeInteger(value) || value < 0) {
-      this.options.logLine(`${this.options.name}: ignoring unreadable ${logStartFileName}`);
+      this.options.logLine(`${this.options.name}: ignoring unreadable ${name}`);
       return null;
     }
     return value;
+  }
+
+  private async writeOffsetFile(name: string, offset: number): Promise<void> {
+    await this.options.files.writeAtomic(
+      `${this.options.dir}/${name}`,
+      new TextEncoder().encode(`${offset}\n`),
+    );
   }
 
   private removeSegmentFiles(base: number): void {
@@ -294,7 +315,10 @@ export class PartitionLog {
     }
     let active = this.activeSegment();
     if (this.shouldRoll(active, bytes.length, maxTimestampMs, last.lastOffset, nowMs)) {
-      active = this.rollAt(first.baseOffset, nowMs);
+      // Rolling at the log end keeps segments contiguous, which recovery relies on; only a gap
+      // too wide for int32 relative offsets starts the new segment at the batch instead.
+      const rollOffset = last.lastOffset - this.logEnd > relativeOffsetMax ? first.baseOffset : this.logEnd;
+      active = this.rollAt(rollOffset, nowMs);
     }
     const position = active.sizeBytes;
     invariant(position + bytes.length <= 2 ** 31 - 1 || position === 0, "segment positions stay int32");
@@ -701,10 +725,16 @@ export class PartitionLog {
     active.syncedBytes = Math.min(active.syncedBytes, active.sizeBytes);
     active.indexesSynced = false;
     this.tailDropFrom(offset);
-    this.logEnd = offset;
-    active.nextOffset = offset;
+    // The log end becomes the end of the last whole batch kept (Kafka sets it to `offset`, which
+    // differs only when `offset` falls inside a batch, never for a follower's epoch boundary).
+    this.logEnd = active.nextOffset;
     this.logStart = Math.min(this.logStart, this.logEnd);
     this.flushed = Math.min(this.flushed, this.logEnd);
+    if (this.recoveryPoint > active.baseOffset) {
+      // A recovery point above the new active segment would let later unsynced segments be trusted.
+      this.options.files.remove(`${this.options.dir}/${recoveryPointFileName}`);
+      this.recoveryPoint = 0;
+    }
     this.checkInvariants();
     return this.info();
   }
@@ -725,6 +755,8 @@ export class PartitionLog {
     this.logStart = offset;
     this.logEnd = offset;
     this.flushed = offset;
+    this.recoveryPoint = offset;
+    await this.writeOffsetFile(recoveryPointFileName, offset);
     this.checkInvariants();
     return this.info();
   }
@@ -795,8 +827,7 @@ export class PartitionLog {
   }
 
   private async writeLogStartCheckpoint(offset: number): Promise<void> {
-    const text = new TextEncoder().encode(`${offset}\n`);
-    await this.options.files.writeAtomic(`${this.options.dir}/${logStartFileName}`, text);
+    await this.writeOffsetFile(logStartFileName, offset);
   }
 
   // ---------------------------------------------------------------- flush
@@ -873,6 +904,20 @@ export class PartitionLog {
     }
     this.flushed = Math.max(this.flushed, Math.min(endOffset, this.logEnd));
     this.unflushedRecords = Math.max(0, this.unflushedRecords - records);
+    const point = this.durableBase();
+    if (point > this.recoveryPoint) {
+      await this.writeOffsetFile(recoveryPointFileName, point);
+      this.recoveryPoint = Math.max(this.recoveryPoint, point);
+    }
+  }
+
+  /** Base offset of the first segment not wholly fsynced (the active one when all others are). */
+  private durableBase(): number {
+    for (const segment of this.segments) {
+      if (segment === this.activeSegment()) return segment.baseOffset;
+      if (segment.syncedBytes < segment.sizeBytes || !segment.indexesSynced) return segment.baseOffset;
+    }
+    return this.activeSegment().baseOffset;
   }
 
   // ---------------------------------------------------------------- leader epochs
@@ -935,14 +980,18 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Clean close: writes and trims the active segment's indexes, then closes every file. */
-  close(): void {
+  /**
+   * Clean close, as Kafka's shutdown: flush everything (which advances the recovery point), write
+   * and trim the active segment's indexes, then close every file.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     if (this.offline === null) {
       try {
+        await this.flush();
         this.activeSegment().persistIndexes(true);
       } catch {
-        // A failing disk at shutdown only costs an index rebuild at the next start.
+        // A failing disk at shutdown only costs a longer recovery at the next start.
       }
     }
     this.closeHandles();
