@@ -21,6 +21,8 @@ export interface Context {
   nowMs: number;
   readonly persist: PersistRecord[];
   readonly respond: Response[];
+  /** The request ids answered in this step, to assert each is answered once. */
+  readonly answered: Set<RequestId>;
 }
 
 const emptyBytes = new Uint8Array(0);
@@ -32,10 +34,12 @@ export function noBytes(): Uint8Array {
 
 export function respond(ctx: Context, response: Response): void {
   invariant(
-    !ctx.respond.some((r) => r.requestId === response.requestId),
-    () => `respond: request ${response.requestId} answered twice in one step`,
+    !ctx.answered.has(response.requestId),
+    () => `respond: request ${response.requestId} answered twice`,
   );
+  ctx.answered.add(response.requestId);
   ctx.respond.push(response);
+  invariant(ctx.answered.size === ctx.respond.length, "respond: answered set out of sync");
 }
 
 export function joinError(

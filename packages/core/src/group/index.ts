@@ -20,6 +20,20 @@
  * Time enters only through `tick`; requests are handled at the last tick's time. Member ids come from the
  * seeded generator in the state, so the same seed and inputs give the same outputs. `step` advances the
  * state in place and returns it: keep using the returned one (structuredClone for snapshots).
+ *
+ * Requests are version-neutral: the broker shell decodes any JoinGroup/SyncGroup/... version into one
+ * input shape (JoinGroup v0 passes rebalanceTimeoutMs = sessionTimeoutMs; LeaveGroup v0-2 one member)
+ * and encodes answers back (LeaveGroup v0-2 take members[0].errorCode as the top-level error).
+ *
+ * Where this differs from Kafka, and why:
+ *  - A held JoinGroup or SyncGroup that a newer one from the same member supersedes is answered
+ *    REBALANCE_IN_PROGRESS (Kafka drops it), so every request gets exactly one answer.
+ *  - Running out of group slots (groupsMax) answers COORDINATOR_NOT_AVAILABLE; a group out of offset slots
+ *    (offsetsPerGroupMax) answers INVALID_COMMIT_OFFSET_SIZE for the partitions that do not fit.
+ *  - Topic existence is not known here: the shell answers UNKNOWN_TOPIC_OR_PARTITION itself for
+ *    partitions its metadata does not have, and steps only the rest.
+ *  - Not handled: OffsetCommit v2-4 retention time (ignored), transactional offsets (TxnOffsetCommit),
+ *    OffsetDelete, KIP-848 consumer groups; JoinGroup v9 skipAssignment is always false.
  */
 export * as assignors from "./assignors/index.ts";
 export { ErrorCode, type ErrorCodeValue, type ErrorName, errorName } from "./errors.ts";

@@ -25,7 +25,7 @@ function respondMax(state: CoordinatorState): number {
 }
 
 export function step(state: CoordinatorState, input: Input): StepResult {
-  const ctx: Context = { state, nowMs: state.nowMs, persist: [], respond: [] };
+  const ctx: Context = { state, nowMs: state.nowMs, persist: [], respond: [], answered: new Set() };
   const touched = new Set<string>();
   let everyGroup = false;
   let overdue = false;

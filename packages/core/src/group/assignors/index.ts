@@ -14,6 +14,7 @@ export {
   type Subscription,
   tryDecodeSubscription,
 } from "./consumer-protocol.ts";
+export { assignForLeader, assignorsByName } from "./leader.ts";
 export * from "./limits.ts";
 export { rangeAssign, rangeAssignor } from "./range.ts";
 export { roundRobinAssign, roundRobinAssignor } from "./round-robin.ts";
