@@ -156,14 +156,26 @@ describe("assignors", () => {
 
   test("assignForLeader turns a JoinGroup roster into SyncGroup assignments", () => {
     const metadata = (topics: string[]) =>
-      assignors.encodeSubscription({ topics, userData: null, ownedPartitions: [], generationId: -1, rackId: null });
+      assignors.encodeSubscription({
+        topics,
+        userData: null,
+        ownedPartitions: [],
+        generationId: -1,
+        rackId: null,
+      });
     const roster = [
       { memberId: "b", groupInstanceId: null, metadata: metadata(["t"]) },
       { memberId: "a", groupInstanceId: null, metadata: metadata(["t"]) },
       { memberId: "z", groupInstanceId: null, metadata: new Uint8Array([1]) },
     ];
-    const result = assignors.assignForLeader(roster, assignors.assignorsByName.get("range")!, new Map([["t", 3]]));
-    expect(result.map((r) => [r.memberId, assignors.decodeAssignment(r.assignment).assignedPartitions])).toEqual([
+    const result = assignors.assignForLeader(
+      roster,
+      assignors.assignorsByName.get("range")!,
+      new Map([["t", 3]]),
+    );
+    expect(
+      result.map((r) => [r.memberId, assignors.decodeAssignment(r.assignment).assignedPartitions]),
+    ).toEqual([
       ["b", [{ topic: "t", partitions: [2] }]],
       ["a", [{ topic: "t", partitions: [0, 1] }]],
       ["z", []],
