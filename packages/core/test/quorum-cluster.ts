@@ -110,7 +110,18 @@ export class Cluster {
 
   private handleReady(n: SimNode, ready: quorum.Ready<P, S>, before: quorum.QuorumState<P, S>): void {
     // 1. Persist.
-    if (ready.hardState !== null) n.durable.hardState = ready.hardState;
+    if (ready.hardState !== null) {
+      n.durable.hardState = ready.hardState;
+      const hs = ready.hardState;
+      this.trace(`  ${n.id}: persist term=${hs.term} vote=${hs.votedFor ?? "none"} commit=${hs.commitIndex}`);
+    }
+    if (ready.snapshot !== null)
+      this.trace(`  ${n.id}: persist snapshot ${ready.snapshot.index}/${ready.snapshot.term}`);
+    if (ready.entries.length > 0) {
+      const first = ready.entries[0]!;
+      const last = ready.entries[ready.entries.length - 1]!;
+      this.trace(`  ${n.id}: persist entries ${first.index}/${first.term}..${last.index}/${last.term}`);
+    }
     if (ready.snapshot !== null) {
       const snap = ready.snapshot;
       const at = n.durable.entries.find((e) => e.index === snap.index);
@@ -175,6 +186,7 @@ export class Cluster {
     n.durable.entries = n.durable.entries.filter((e) => e.index > appliedIndex);
     const { state } = quorum.step(n.state, { type: "compact", index: appliedIndex, data });
     n.state = state;
+    this.trace(`  ${n.id}: compact to ${appliedIndex}/${term}`);
   }
 
   private checkApplied(n: SimNode, entries: readonly quorum.Entry<P>[]): void {
@@ -269,6 +281,18 @@ export class Cluster {
     this.trace(describeMessage(m));
     this.step(m.to, { type: "message", message: m });
     return true;
+  }
+
+  /** Delivers (or drops) the first in-flight message matching `match`; false when none does. */
+  deliverFirst(match: (m: Msg) => boolean, drop = false): boolean {
+    const k = this.network.findIndex(match);
+    if (k < 0) return false;
+    if (drop) {
+      this.trace(`  drop ${describeMessage(this.network[k]!)}`);
+      this.network.splice(k, 1);
+      return true;
+    }
+    return this.deliver(k);
   }
 
   drop(i: number): void {
