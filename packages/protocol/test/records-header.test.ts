@@ -12,8 +12,11 @@ import {
   concatBatches,
   decodeRecordBatch,
   encodeRecordBatch,
+  incrementSequence,
   isRecordBatchError,
   iterateBatches,
+  lastSequenceOf,
+  noSequence,
   RecordBatchError,
   readBatchHeader,
   readBatchHeaders,
@@ -165,5 +168,20 @@ describe("batch header view", () => {
     const bytes = encodeRecordBatch({ records: [{ value: value("abc") }] });
     bytes[BatchField.attributes + 1] = 0x05;
     expect(reasonOf(() => readBatchHeader(bytes))).toBe("Compression");
+  });
+
+  test("producer sequences advance per record and wrap past int32 max", () => {
+    const bytes = encodeRecordBatch({
+      records: [{ value: value("a") }, { value: value("b") }, { value: value("c") }],
+      producerId: 42n,
+      producerEpoch: 3,
+      baseSequence: 2 ** 31 - 2,
+    });
+    const header = readBatchHeader(bytes);
+    expect([header.producerId, header.producerEpoch, header.baseSequence]).toEqual([42n, 3, 2 ** 31 - 2]);
+    expect(lastSequenceOf(header)).toBe(0);
+    expect(incrementSequence(5, 10)).toBe(15);
+    expect(incrementSequence(2 ** 31 - 1, 1)).toBe(0);
+    expect(incrementSequence(noSequence, 4)).toBe(noSequence);
   });
 });

@@ -345,3 +345,22 @@ export function stampLogAppendTime(batch: Uint8Array, timestampMs: bigint): void
   view.setBigInt64(BatchField.maxTimestamp, timestampMs);
   view.setUint32(BatchField.crc, computeBatchCrc(batch));
 }
+
+/** Kafka's "no sequence" value, sent by producers that are not idempotent. */
+export const noSequence = -1;
+const int32Max = 0x7fffffff;
+
+/**
+ * Adds `increment` to a producer sequence number, wrapping past int32 max to 0 as Kafka does (sequences
+ * are per partition and cycle). `noSequence` stays `noSequence`.
+ */
+export function incrementSequence(sequence: number, increment: number): number {
+  if (sequence === noSequence) return noSequence;
+  if (sequence > int32Max - increment) return increment - (int32Max - sequence) - 1;
+  return sequence + increment;
+}
+
+/** Sequence number of the last record of a batch: baseSequence + lastOffsetDelta, wrapping. */
+export function lastSequenceOf(header: Pick<RecordBatchHeader, "baseSequence" | "lastOffsetDelta">): number {
+  return incrementSequence(header.baseSequence, header.lastOffsetDelta);
+}

@@ -30,7 +30,10 @@ export class RecordBatchError extends Error {
   override readonly name = "RecordBatchError";
   readonly _tag = "RecordBatchError" as const;
   readonly reason: RecordBatchErrorReason;
-  /** Byte position of the fault, relative to the start of the buffer handed to the decoder, if known. */
+  /**
+   * Byte position of the fault, relative to the start of the buffer handed to the decoder, if known.
+   * Faults inside a compressed batch's records are reported relative to the decompressed records.
+   */
   readonly position: number | undefined;
 
   constructor(reason: RecordBatchErrorReason, message: string, position?: number) {
