@@ -7,7 +7,7 @@
 import { invariant } from "../invariant.ts";
 import { type Context, respond } from "./context.ts";
 import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
-import { scheduleSession, staticMemberFenced } from "./rebalance.ts";
+import { scheduleSession, validateMember } from "./rebalance.ts";
 import type { HeartbeatInput } from "./types.ts";
 
 export function heartbeat(ctx: Context, input: HeartbeatInput): void {
@@ -18,9 +18,10 @@ export function heartbeat(ctx: Context, input: HeartbeatInput): void {
 function heartbeatError(ctx: Context, input: HeartbeatInput): ErrorCodeValue {
   const group = ctx.state.groups.get(input.groupId);
   if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (staticMemberFenced(group, input.groupInstanceId, input.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+  const validation = validateMember(group, input.memberId, input.groupInstanceId);
+  if (validation !== ErrorCode.NONE) return validation;
   const member = group.members.get(input.memberId);
-  if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  invariant(member !== undefined, "heartbeat: validated member missing");
   if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
   const stateBefore = group.state;
   scheduleSession(ctx, member);

@@ -7,10 +7,10 @@
  * what keeps a zombie consumer from moving a partition's position after it lost the partition.
  */
 import { invariant } from "../invariant.ts";
-import { tryDecodeSubscription } from "./assignors/consumer-protocol.ts";
+import { tryDecodeSubscriptionTopics } from "./assignors/consumer-protocol.ts";
 import { type Context, respond } from "./context.ts";
 import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
-import { scheduleSession, staticMemberFenced } from "./rebalance.ts";
+import { scheduleSession, validateMember } from "./rebalance.ts";
 import { nameBytesMax, newGroup } from "./state.ts";
 import type {
   CommittedOffset,
@@ -27,8 +27,8 @@ export const groupIdNotFoundCommitVersionMin = 9;
 function validateCommit(group: Group, input: OffsetCommitInput): ErrorCodeValue {
   if (input.generationId < 0 && group.state === "Empty") return ErrorCode.NONE;
   if (input.generationId >= 0 || input.memberId !== "" || input.groupInstanceId !== null) {
-    if (staticMemberFenced(group, input.groupInstanceId, input.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
-    if (!group.members.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    const validation = validateMember(group, input.memberId, input.groupInstanceId);
+    if (validation !== ErrorCode.NONE) return validation;
     if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
   } else if (group.state !== "Empty") {
     return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -196,9 +196,10 @@ function subscribedTopics(group: Group): Set<string> | null {
   const topics = new Set<string>();
   for (const member of group.members.values()) {
     const metadata = member.protocols.find((p) => p.name === group.protocolName)?.metadata;
-    const subscription = metadata === undefined ? null : tryDecodeSubscription(metadata);
-    if (subscription === null) return null;
-    for (const topic of subscription.topics) topics.add(topic);
+    // Only the v0 prefix (version, topics) is read, as Kafka does, so any later version parses.
+    const subscribed = metadata === undefined ? null : tryDecodeSubscriptionTopics(metadata);
+    if (subscribed === null) return null;
+    for (const topic of subscribed) topics.add(topic);
   }
   return topics;
 }

@@ -8,7 +8,7 @@
  */
 import { invariant } from "../invariant.ts";
 import { type Context, joinError, noBytes, persistGroup, respond, syncError } from "./context.ts";
-import { ErrorCode } from "./errors.ts";
+import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
 import { groupRebalanceTimeoutMs, membersAwaitingJoinCount } from "./state.ts";
 import type { CoordinatorOptions, Group, GroupStateName, Member } from "./types.ts";
 
@@ -351,6 +351,24 @@ function handleTimerEvent(ctx: Context, group: Group, event: TimerEvent): void {
       return;
     }
   }
+}
+
+/**
+ * Kafka's ClassicGroup.validateMember, shared by SyncGroup, Heartbeat and OffsetCommit: a request naming an
+ * instance id must come from that instance's current member id; any request must name a current member.
+ */
+export function validateMember(
+  group: Group,
+  memberId: string,
+  groupInstanceId: string | null,
+): ErrorCodeValue {
+  if (groupInstanceId !== null) {
+    const current = group.staticMembers.get(groupInstanceId);
+    if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+  }
+  if (!group.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+  return ErrorCode.NONE;
 }
 
 /** Kafka's isStaticMemberFenced: the instance id now belongs to another member id. */

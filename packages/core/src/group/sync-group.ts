@@ -8,7 +8,7 @@
 import { invariant } from "../invariant.ts";
 import { type Context, persistGroup, respond, syncError } from "./context.ts";
 import { ErrorCode } from "./errors.ts";
-import { scheduleSession, staticMemberFenced, transition } from "./rebalance.ts";
+import { scheduleSession, transition, validateMember } from "./rebalance.ts";
 import type { Group, SyncGroupInput } from "./types.ts";
 
 export function syncGroup(ctx: Context, input: SyncGroupInput): void {
@@ -25,15 +25,13 @@ export function syncGroup(ctx: Context, input: SyncGroupInput): void {
     respond(ctx, syncError(input.requestId, ErrorCode.UNKNOWN_MEMBER_ID));
     return;
   }
-  if (staticMemberFenced(group, input.groupInstanceId, input.memberId)) {
-    respond(ctx, syncError(input.requestId, ErrorCode.FENCED_INSTANCE_ID));
+  const validation = validateMember(group, input.memberId, input.groupInstanceId);
+  if (validation !== ErrorCode.NONE) {
+    respond(ctx, syncError(input.requestId, validation));
     return;
   }
   const member = group.members.get(input.memberId);
-  if (member === undefined) {
-    respond(ctx, syncError(input.requestId, ErrorCode.UNKNOWN_MEMBER_ID));
-    return;
-  }
+  invariant(member !== undefined, "syncGroup: validated member missing");
   if (input.generationId !== group.generationId) {
     respond(ctx, syncError(input.requestId, ErrorCode.ILLEGAL_GENERATION));
     return;

@@ -171,6 +171,21 @@ export function decodeSubscription(bytes: Uint8Array): Subscription {
   return { version, topics, userData, ownedPartitions, generationId, rackId };
 }
 
+/** Reads only the v0 prefix every version shares (version, topics); null for bytes that do not parse. */
+export function tryDecodeSubscriptionTopics(bytes: Uint8Array): string[] | null {
+  try {
+    const r = new Reader(bytes);
+    readVersion(r);
+    const topicCount = r.count("topics", 2, topicsPerMemberMax);
+    const topics: string[] = [];
+    for (let i = 0; i < topicCount; i++) topics.push(r.string("topic", false)!);
+    return topics;
+  } catch (error) {
+    if (error instanceof ConsumerProtocolError) return null;
+    throw error;
+  }
+}
+
 /** Decodes, or returns null for bytes that are not a subscription. */
 export function tryDecodeSubscription(bytes: Uint8Array): Subscription | null {
   try {

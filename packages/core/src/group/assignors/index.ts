@@ -13,6 +13,7 @@ export {
   encodeSubscription,
   type Subscription,
   tryDecodeSubscription,
+  tryDecodeSubscriptionTopics,
 } from "./consumer-protocol.ts";
 export { assignForLeader, assignorsByName } from "./leader.ts";
 export * from "./limits.ts";
