@@ -17,6 +17,7 @@ import {
   selectProtocol,
   supportsProtocols,
   tryCompleteJoin,
+  validateMember,
 } from "./rebalance.ts";
 import { drawMemberId, nameBytesMax, newGroup } from "./state.ts";
 import type { Group, JoinGroupInput, Member } from "./types.ts";
@@ -136,18 +137,13 @@ function joinKnownMember(ctx: Context, group: Group, input: JoinGroupInput): voi
     addMemberAndRebalance(ctx, group, memberId, input);
     return;
   }
-  if (input.groupInstanceId !== null) {
-    const staticId = group.staticMembers.get(input.groupInstanceId);
-    if (staticId !== undefined && staticId !== memberId) {
-      respond(ctx, joinError(input.requestId, memberId, ErrorCode.FENCED_INSTANCE_ID));
-      return;
-    }
-  }
-  const member = group.members.get(memberId);
-  if (member === undefined) {
-    respond(ctx, joinError(input.requestId, memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+  const validation = validateMember(group, memberId, input.groupInstanceId);
+  if (validation !== ErrorCode.NONE) {
+    respond(ctx, joinError(input.requestId, memberId, validation));
     return;
   }
+  const member = group.members.get(memberId);
+  invariant(member !== undefined, "joinKnownMember: validated member missing");
   switch (group.state) {
     case "PreparingRebalance":
       updateMemberAndRebalance(ctx, group, member, input);
@@ -194,7 +190,8 @@ function addMemberAndRebalance(ctx: Context, group: Group, memberId: string, inp
     // A new member cannot heartbeat before it has a generation, so it gets a fixed grace instead.
     sessionDeadlineMs: ctx.nowMs + ctx.state.options.newMemberJoinTimeoutMs,
   };
-  if (group.state === "PreparingRebalance" && group.generationId === 0) group.newMemberAdded = true;
+  // Kafka extends the initial delay (a rebalance that started from Empty) for every member that arrives in it.
+  if (group.state === "PreparingRebalance" && group.join?.kind === "initial") group.newMemberAdded = true;
   if (group.members.size === 0) group.protocolType = input.protocolType;
   group.members.set(memberId, member);
   if (input.groupInstanceId !== null) group.staticMembers.set(input.groupInstanceId, memberId);
@@ -246,6 +243,7 @@ function replaceStaticMember(ctx: Context, group: Group, oldMemberId: string, in
       assignment: new Uint8Array(0),
     });
   }
+  const previousLeaderId = group.leaderId;
   const [memberId, prng] = drawMemberId(ctx.state.prng, input.clientId);
   ctx.state.prng = prng;
   invariant(!group.members.has(memberId), "replaceStaticMember: id collision");
@@ -265,7 +263,10 @@ function replaceStaticMember(ctx: Context, group: Group, oldMemberId: string, in
       if (protocolKept) {
         member.awaitingJoin = null;
         persistGroup(ctx, group);
-        respond(ctx, currentGenerationJoin(group, member, input.requestId, false));
+        // As Kafka (without KIP-814 skipAssignment): the answer names the leader as it was before the
+        // replacement, so a restarted static leader does not think it must assign again.
+        const answer = currentGenerationJoin(group, member, input.requestId, false);
+        respond(ctx, { ...answer, leaderId: previousLeaderId ?? answer.leaderId });
       } else {
         prepareRebalance(ctx, group);
       }
