@@ -1,0 +1,44 @@
+/**
+ * The file engine: both storage services over the real file system, in Kafka's layout
+ * (`<dataDir>/<topic>-<partition>/<20-digit base>.log|.index|.timeindex`). It owns only the wiring;
+ * the log rules live in @eddy/storage-memory's shared log, which the memory engine runs too.
+ */
+import {
+  type Files,
+  type LogConfig,
+  LogStore,
+  makeLogStore,
+  makeStateStore,
+  StateStore,
+} from "@eddy/storage-memory";
+import { Layer } from "effect";
+import { nodeFiles } from "./node-files.ts";
+
+/** Options of the file engine. */
+export interface FileEngineOptions {
+  /** The data directory (Kafka's `log.dirs`, one directory). */
+  readonly dataDir: string;
+  /** Engine-wide log settings; the broker maps Kafka properties with `logConfigFromKafka`. */
+  readonly config?: Partial<LogConfig> | undefined;
+  /** Bytes of recent batches per partition kept for reads without a syscall (default 8 MiB). */
+  readonly tailCacheBytesMax?: number | undefined;
+  /** Where recovery notices and offline partitions are reported (default: Effect's logger). */
+  readonly logLine?: ((line: string) => void) | undefined;
+  /** Replaces `node:fs`, for fault tests (a disk that fills up). */
+  readonly files?: Files | undefined;
+}
+
+/** Both storage services on disk. Closing the layer's scope flushes and closes every partition. */
+export function layer(options: FileEngineOptions): Layer.Layer<LogStore | StateStore> {
+  const engine = {
+    files: options.files ?? nodeFiles,
+    dataDir: options.dataDir.replace(/\/+$/, "") || "/",
+    config: options.config,
+    tailCacheBytesMax: options.tailCacheBytesMax,
+    logLine: options.logLine,
+  };
+  return Layer.merge(
+    Layer.effect(LogStore, makeLogStore(engine)),
+    Layer.effect(StateStore, makeStateStore(engine)),
+  );
+}
