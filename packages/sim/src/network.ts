@@ -38,6 +38,11 @@ export class Network {
   private readonly lastArrivalMs: Float64Array;
   private readonly slowExtraMs: Float64Array;
   private readonly slowUntilMs: Float64Array;
+  /**
+   * Links that behave like one TCP connection: FIFO and never duplicated (client connections, whose
+   * Kafka semantics assume both). Loss still happens, as a reset connection loses what was in flight.
+   */
+  private readonly stream: Uint8Array;
   /** Per-message faults apply only while this is true; the liveness phase switches them off. */
   faultsEnabled = true;
   sentCount = 0;
@@ -57,6 +62,13 @@ export class Network {
     this.lastArrivalMs = new Float64Array(pairs);
     this.slowExtraMs = new Float64Array(nodeCount);
     this.slowUntilMs = new Float64Array(nodeCount);
+    this.stream = new Uint8Array(pairs);
+  }
+
+  /** Marks both directions between `a` and `b` as a stream (FIFO, no duplicates). */
+  setStream(a: number, b: number): void {
+    this.stream[a * this.nodeCount + b] = 1;
+    this.stream[b * this.nodeCount + a] = 1;
   }
 
   /** True when a message from `from` to `to` would not be cut by a partition right now. */
@@ -86,7 +98,8 @@ export class Network {
       return 0;
     }
     let copies = 1;
-    if (faulty && rates.duplicatePerMillion > 0 && this.rng.chance(rates.duplicatePerMillion)) {
+    const stream = this.stream[pair] === 1;
+    if (faulty && !stream && rates.duplicatePerMillion > 0 && this.rng.chance(rates.duplicatePerMillion)) {
       copies = 2;
       this.duplicatedCount++;
     }
@@ -109,7 +122,11 @@ export class Network {
     // A clogged link holds everything until the clog lifts, then releases it as a burst.
     const clog = this.clogUntilMs[pair]!;
     if (clog > at) at = clog;
-    const reorder = faulty && rates.reorderPerMillion > 0 && this.rng.chance(rates.reorderPerMillion);
+    const reorder =
+      faulty &&
+      this.stream[pair] === 0 &&
+      rates.reorderPerMillion > 0 &&
+      this.rng.chance(rates.reorderPerMillion);
     if (!reorder) {
       // FIFO links: a message never overtakes one sent before it on the same link.
       const last = this.lastArrivalMs[pair]!;

@@ -53,7 +53,10 @@ export class Simulator {
   private readonly up: boolean[] = [];
   private readonly pausedUntilMs: number[] = [];
   private readonly incarnation: number[] = [];
+  /** Clock skew: a node's local clock runs at permille/1000 of virtual time since its base. */
   private readonly timerPermille: number[] = [];
+  private readonly localBaseMs: number[] = [];
+  private readonly realBaseMs: number[] = [];
   private readonly routeBuf: number[] = [0, 0];
 
   constructor(
@@ -65,6 +68,11 @@ export class Simulator {
   ) {
     for (const n of nodes) this.addNode(n);
     this.network = network(this.nodes.length);
+    // Client connections are TCP streams in Kafka: FIFO, never duplicated.
+    for (const c of this.nodes) {
+      if (c.server) continue;
+      for (const s of this.nodes) if (s !== c) this.network.setStream(c.index, s.index);
+    }
   }
 
   private addNode(n: SimNode): void {
@@ -74,6 +82,25 @@ export class Simulator {
     this.pausedUntilMs.push(0);
     this.incarnation.push(0);
     this.timerPermille.push(1000);
+    this.localBaseMs.push(0);
+    this.realBaseMs.push(0);
+  }
+
+  /**
+   * The node's local clock: virtual time, skewed by its clock-skew fault. Servers hand this to the
+   * core as `nowMs`; it never goes backwards.
+   */
+  localNowMs(node: number): number {
+    const permille = this.timerPermille[node]!;
+    if (permille === 1000) return this.localBaseMs[node]! + (this.nowMs - this.realBaseMs[node]!);
+    return Math.floor(this.localBaseMs[node]! + ((this.nowMs - this.realBaseMs[node]!) * permille) / 1000);
+  }
+
+  private setSkew(node: number, permille: number): void {
+    invariant(permille > 0, "clock skew must keep time moving");
+    this.localBaseMs[node] = this.localNowMs(node);
+    this.realBaseMs[node] = this.nowMs;
+    this.timerPermille[node] = permille;
   }
 
   nodeByName(name: string): SimNode {
@@ -93,10 +120,11 @@ export class Simulator {
     for (let i = 0; i < n; i++) this.queue.push(this.routeBuf[i]!, { k: 0, from, to, msg, label });
   }
 
-  /** Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) clock. */
+  /** Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) local clock. */
   timer(node: number, delayMs: number, tag: number): void {
     invariant(delayMs >= 0, "Simulator.timer: negative delay");
-    const skewed = Math.max(0, Math.round((delayMs * this.timerPermille[node]!) / 1000));
+    const permille = this.timerPermille[node]!;
+    const skewed = permille === 1000 ? delayMs : Math.ceil((delayMs * 1000) / permille);
     this.queue.push(this.nowMs + skewed, { k: 1, node, tag, incarnation: this.incarnation[node]! });
   }
 
@@ -223,7 +251,7 @@ export class Simulator {
         this.network.slow(idx(f.node), f.extraMs, this.nowMs + f.durationMs);
         return;
       case "clockSkew":
-        this.timerPermille[idx(f.node)] = f.permille;
+        this.setSkew(idx(f.node), f.permille);
         return;
       case "diskFail":
       case "tornTail":
@@ -250,7 +278,7 @@ export class Simulator {
     this.network.faultsEnabled = false;
     for (let i = 0; i < this.nodes.length; i++) {
       this.pausedUntilMs[i] = 0;
-      this.timerPermille[i] = 1000;
+      this.setSkew(i, 1000);
       if (!this.up[i]) this.restart(i);
     }
   }

@@ -206,8 +206,12 @@ export class ConsumerClient implements SimNode {
   }
 
   private commit(): void {
-    if (this.coordinator < 0 || this.assigned.length === 0) return;
-    const offsets = this.assigned.map((p) => ({ partition: p, offset: this.positions.get(p) ?? 0 }));
+    // Only positions learned from the committed offsets (and advanced by polls) are ever committed.
+    if (this.coordinator < 0 || this.assigned.length === 0 || !this.positionsKnown) return;
+    const offsets = this.assigned.flatMap((p) => {
+      const offset = this.positions.get(p);
+      return offset === undefined ? [] : [{ partition: p, offset }];
+    });
     const corr = this.corrNext++;
     this.commitsInflight.set(corr, { generation: this.generation, offsets });
     if (this.commitsInflight.size > 64)

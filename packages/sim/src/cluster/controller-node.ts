@@ -139,7 +139,7 @@ export class ControllerNode implements SimNode {
     if (soft.role === "leader") w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
     if (this.c !== null) {
       if (soft.role === "leader" && soft.leaderReady && !this.c.active)
-        this.stepController({ type: "activate", nowMs: w.sim.nowMs });
+        this.stepController({ type: "activate", nowMs: w.sim.localNowMs(this.index) });
       else if (soft.role !== "leader" && this.c.active) this.deactivate();
     }
     if (ready.entries.length > 0 && this.q !== null) {
@@ -245,7 +245,7 @@ export class ControllerNode implements SimNode {
     w.sim.timer(this.index, controllerTickMs, 0);
     this.stepQuorum({ type: "tick" });
     if (this.c === null) return;
-    this.stepController({ type: "tick", nowMs: w.sim.nowMs });
+    this.stepController({ type: "tick", nowMs: w.sim.localNowMs(this.index) });
     if (this.c?.active && this.c.latest.topics[topicName] === undefined && !this.creatingTopic) {
       const live = ctl.liveBrokerIds(this.c.latest).length;
       if (live >= 3) {
@@ -287,7 +287,7 @@ export class ControllerNode implements SimNode {
           this.stepController(
             {
               type: "registerBroker",
-              nowMs: w.sim.nowMs,
+              nowMs: w.sim.localNowMs(this.index),
               brokerId: msg.brokerId,
               host: "sim",
               port: 9092,
@@ -303,7 +303,7 @@ export class ControllerNode implements SimNode {
         this.stepController(
           {
             type: "brokerHeartbeat",
-            nowMs: w.sim.nowMs,
+            nowMs: w.sim.localNowMs(this.index),
             brokerId: msg.brokerId,
             brokerEpoch: msg.brokerEpoch,
             wantFence: false,

@@ -36,7 +36,7 @@ export class CoordinatorShell {
     const seed = this.w.sim.streams.core.nextU32();
     this.state = group.initialState(
       { seed, sessionTimeoutMsMin: 500, initialRebalanceDelayMs: 100 },
-      this.w.sim.nowMs,
+      broker.nowMs,
     );
     this.step({ type: "load", records: [...this.records] });
   }
@@ -64,7 +64,7 @@ export class CoordinatorShell {
 
   private step(input: group.Input | null): void {
     if (this.state === null) return;
-    const now = this.w.sim.nowMs;
+    const now = this.broker!.nowMs;
     if (this.state.nowMs < now) this.act(group.step(this.state, { type: "tick", nowMs: now }));
     if (input !== null) this.act(group.step(this.state, input));
   }
@@ -80,7 +80,7 @@ export class CoordinatorShell {
     const next = ready.nextTickAtMs;
     if (next !== null && next < this.tickArmedAtMs) {
       this.tickArmedAtMs = next;
-      this.broker!.armCoordinatorTimer(Math.max(0, next - this.w.sim.nowMs));
+      this.broker!.armCoordinatorTimer(Math.max(0, next - this.broker!.nowMs));
     }
     for (const g of this.state.groups.values()) this.w.online.groupGeneration(g.groupId, g.generationId);
   }

@@ -16,6 +16,9 @@ export const requestTimeoutMs = 1_000;
 const timerSend = 1;
 const timerTimeout = 2;
 const timerMetadata = 3;
+const timerRetry = 4;
+/** Kafka's retry.backoff.ms: a retry waits this long, so an error never turns into a busy loop. */
+export const retryBackoffMs = 100;
 
 export interface ProducerSpec {
   readonly name: string;
@@ -84,6 +87,9 @@ export class ProducerClient implements SimNode {
     } else if (tag === timerTimeout) {
       const f = this.inflight;
       if (f !== undefined && f.corr === corr) this.retry("timeout");
+    } else if (tag === timerRetry) {
+      const f = this.inflight;
+      if (f !== undefined && f.corr === corr) this.attempt();
     } else if (tag === timerMetadata) {
       if (this.metadataCorr === corr) this.refreshMetadata();
     }
@@ -168,7 +174,9 @@ export class ProducerClient implements SimNode {
       return;
     }
     if (this.metadataCorr < 0) this.refreshMetadata();
-    this.attempt();
+    f.corr = this.corrNext++;
+    this.timeoutCorr = f.corr;
+    this.w.sim.timer(this.index, retryBackoffMs, timerRetry + 8 * f.corr);
   }
 
   private finish(outcome: "ok" | "fail", offset: number): void {
