@@ -1,6 +1,7 @@
 /**
  * Model test of the group coordinator: fast-check drives random sequences of joins, syncs, heartbeats,
- * leaves, commits, fetches, client restarts and ticks from a few simulated consumers against the real
+ * leaves, commits, fetches, client restarts and ticks from a few simulated consumers (dynamic or static,
+ * with or without the initial rebalance delay) against the real
  * coordinator, and a naive model built only from what the coordinator answered checks:
  *  - generations only grow, and one JoinGroup round hands every member the same generation;
  *  - within a generation each partition is owned by at most one member (invariant 15);
@@ -127,9 +128,20 @@ function subscription(): Uint8Array {
   });
 }
 
+/** Variations of a run: static members (group.instance.id per client) and the initial rebalance delay. */
+interface RunConfig {
+  readonly statics: boolean;
+  readonly delayMs: number;
+}
+
+const configArb = fc.record({ statics: fc.boolean(), delayMs: fc.constantFrom(0, 0, 3_000) });
+
 /** Runs the ops; returns every Ready in order (for the determinism check) and the final model. */
-function run(seed: number, ops: readonly Op[]) {
-  let state = group.initialState({ seed, initialRebalanceDelayMs: 0, membersPerGroupMax: 8 });
+function run(seed: number, ops: readonly Op[], config: RunConfig = { statics: false, delayMs: 0 }) {
+  let state = group.initialState({ seed, initialRebalanceDelayMs: config.delayMs, membersPerGroupMax: 8 });
+  const instanceOf = (client: number): string | null => (config.statics ? `i${client}` : null);
+  /** instance id -> the member id it last joined as, to follow ownership across static restarts. */
+  const memberOfInstance = new Map<string, string>();
   const clients: Client[] = Array.from({ length: clientCount }, () => ({
     phase: "join" as Phase,
     memberId: "",
@@ -174,6 +186,17 @@ function run(seed: number, ops: readonly Op[]) {
       model.answered.add(response.requestId);
       const request = requests.get(response.requestId)!;
       const client = request.client >= 0 ? clients[request.client]! : null;
+      const fenced = "errorCode" in response && response.errorCode === group.ErrorCode.FENCED_INSTANCE_ID;
+      if (
+        fenced &&
+        client !== null &&
+        (request.input as { memberId?: string }).memberId === client.memberId
+      ) {
+        // A fenced static incarnation gives up its id; the client restarts with a fresh join.
+        client.memberId = "";
+        client.phase = "join";
+        continue;
+      }
       switch (response.kind) {
         case "joinGroup": {
           if (response.errorCode === group.ErrorCode.NONE) {
@@ -182,6 +205,17 @@ function run(seed: number, ops: readonly Op[]) {
             joinGenerations.add(response.generationId);
             if (response.memberId === response.leaderId) {
               expect(response.members.some((m) => m.memberId === response.memberId)).toBe(true);
+            }
+            const instance = (request.input as group.JoinGroupInput).groupInstanceId;
+            if (instance !== null) {
+              const previous = memberOfInstance.get(instance);
+              if (previous !== undefined && previous !== response.memberId) {
+                // A static restart: the new id takes over what the fenced one owned in this generation.
+                const owners = model.owners.get(response.generationId);
+                for (const [key, owner] of owners ?? [])
+                  if (owner === previous) owners!.set(key, response.memberId);
+              }
+              memberOfInstance.set(instance, response.memberId);
             }
             if (client !== null) {
               client.memberId = response.memberId;
@@ -310,7 +344,7 @@ function run(seed: number, ops: readonly Op[]) {
             requestId,
             groupId,
             memberId: client.memberId,
-            groupInstanceId: null,
+            groupInstanceId: instanceOf(op.client),
             protocolType: "consumer",
             protocols,
             sessionTimeoutMs,
@@ -347,7 +381,7 @@ function run(seed: number, ops: readonly Op[]) {
             groupId,
             generationId: client.generationId,
             memberId: client.memberId,
-            groupInstanceId: null,
+            groupInstanceId: instanceOf(op.client),
             protocolType: null,
             protocolName: null,
             assignments,
@@ -366,7 +400,7 @@ function run(seed: number, ops: readonly Op[]) {
             groupId,
             generationId: client.generationId,
             memberId: client.memberId,
-            groupInstanceId: null,
+            groupInstanceId: instanceOf(op.client),
           },
           op.client,
         );
@@ -380,7 +414,7 @@ function run(seed: number, ops: readonly Op[]) {
             type: "leaveGroup",
             requestId,
             groupId,
-            members: [{ memberId: client.memberId, groupInstanceId: null }],
+            members: [{ memberId: client.memberId, groupInstanceId: instanceOf(op.client) }],
           },
           op.client,
         );
@@ -396,7 +430,7 @@ function run(seed: number, ops: readonly Op[]) {
             groupId,
             generationId: Math.max(0, client.generationId - op.staleBy),
             memberId: client.memberId,
-            groupInstanceId: null,
+            groupInstanceId: instanceOf(op.client),
             apiVersion: 7,
             offsets: [
               { ...topicPartition(op.partition), offset: op.offset, leaderEpoch: -1, metadata: null },
@@ -463,8 +497,9 @@ describe("group coordinator model", () => {
       fc.property(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         fc.array(opArb, { minLength: 20, maxLength: 200 }),
-        (seed, ops) => {
-          run(seed, ops);
+        configArb,
+        (seed, ops, config) => {
+          run(seed, ops, config);
         },
       ),
       { numRuns: 300 },
@@ -476,9 +511,10 @@ describe("group coordinator model", () => {
       fc.property(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         fc.array(opArb, { minLength: 1, maxLength: 60 }),
-        (seed, ops) => {
-          const first = run(seed, ops).readies;
-          const second = run(seed, ops).readies;
+        configArb,
+        (seed, ops, config) => {
+          const first = run(seed, ops, config).readies;
+          const second = run(seed, ops, config).readies;
           expect(second).toEqual(first);
         },
       ),
