@@ -32,6 +32,7 @@ export interface SimNode {
   /** A persisted-acknowledgement the shell has not fed back yet (when acks are manual). */
   pendingAck: { index: number; term: number } | null;
   commitSeen: number;
+  termSeen: number;
 }
 
 export interface ClusterOptions {
@@ -82,6 +83,7 @@ export class Cluster {
         applied: [],
         pendingAck: null,
         commitSeen: 0,
+        termSeen: 0,
       });
     }
     this.prng = prngJump(prng);
@@ -206,6 +208,23 @@ export class Cluster {
     const s = n.state;
     invariant(s.commitIndex >= n.commitSeen, `node ${n.id} commit went back`);
     n.commitSeen = s.commitIndex;
+    // Monotonic epochs: the durable term never goes back, across restarts too.
+    invariant(n.durable.hardState.term >= n.termSeen, `node ${n.id} durable term went back`);
+    n.termSeen = n.durable.hardState.term;
+    // Quorum-backed commit: a majority holds the committed entry durably (a crash cannot lose it).
+    if (s.commitIndex > 0) {
+      const term = quorum.termAt(s, s.commitIndex);
+      let holders = 0;
+      for (const other of this.nodes.values()) {
+        const d = other.durable;
+        if (d.snapshot.index >= s.commitIndex) holders++;
+        else if (d.entries.some((e) => e.index === s.commitIndex && e.term === term)) holders++;
+      }
+      invariant(
+        holders >= quorum.quorumSize(this.options.ids),
+        () => `commit ${s.commitIndex} of node ${n.id} is durable on ${holders} nodes only`,
+      );
+    }
     if (s.role === "leader") {
       const other = this.leaders.get(s.term);
       invariant(

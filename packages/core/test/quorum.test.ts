@@ -117,4 +117,54 @@ describe("quorum: three voters", () => {
     expect(c.node(3).applied.map((e) => e.payload)).toEqual(c.node(1).applied.map((e) => e.payload));
     expect(c.node(3).state.snapshot.index).toBeGreaterThan(0);
   });
+
+  test("a leader counts itself only for entries the shell has made durable", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 8, autoAck: false });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    c.ack(1);
+    c.ack(2);
+    c.ack(3);
+    c.stabilize();
+    c.crash(3);
+    c.propose(1, "x");
+    c.stabilize();
+    // Node 2 has acknowledged entry 2, but node 1 has not confirmed its own write: 1 of 3 is no quorum.
+    expect(c.node(1).state.commitIndex).toBe(1);
+    c.ack(1);
+    expect(c.node(1).state.commitIndex).toBe(2);
+  });
+
+  test("a persisted acknowledgement for entries since overwritten is ignored", () => {
+    let s = quorum.initialState<string, null>({ id: 2, voters: [1, 2, 3], prng: prngFromSeed(2), emptySnapshotData: null });
+    const append = (term: number, entries: quorum.Entry<string>[], prevLogIndex = 0, prevLogTerm = 0) =>
+      quorum.step(s, {
+        type: "message",
+        message: { type: "AppendEntries", from: 1, to: 2, term, prevLogIndex, prevLogTerm, entries, leaderCommit: 0 },
+      }).state;
+    s = append(1, [{ index: 1, term: 1, payload: "a" }]);
+    // A new leader of term 2 overwrites entry 1 before the shell acknowledged the old one.
+    s = append(2, [{ index: 1, term: 2, payload: "b" }]);
+    s = quorum.step(s, { type: "persisted", index: 1, term: 1 }).state;
+    expect(s.persistedIndex).toBe(0);
+    s = quorum.step(s, { type: "persisted", index: 1, term: 2 }).state;
+    expect(s.persistedIndex).toBe(1);
+  });
+
+  test("a restarted node hands its committed entries out again, after its snapshot", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 9, compactEvery: 2 });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    for (const v of ["a", "b", "c"]) {
+      c.propose(1, v);
+      c.stabilize();
+    }
+    c.tickAll();
+    c.stabilize();
+    const before = c.node(2).applied.map((e) => e.payload);
+    c.crash(2);
+    c.restart(2);
+    c.tick(2);
+    expect(c.node(2).applied.map((e) => e.payload)).toEqual(before);
+  });
 });
