@@ -161,15 +161,13 @@ export function checkBatchFrame(bytes: Uint8Array, position: number): number {
 }
 
 /**
- * Reads the header of the batch at `position` (default 0). Checks magic and that the declared length
- * fits; does not check the CRC (see `verifyBatchCrc`).
+ * Checks the header fields that bound later work: a known compression codec, and a record count that is
+ * not negative and (uncompressed) fits the bytes present at one byte per record field at least.
  */
-export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHeader {
-  checkBatchFrame(bytes, position);
-  const view = viewOf(bytes);
+function checkBatchSemantics(view: DataView, position: number, total: number): void {
   const attributes = view.getInt16(position + BatchField.attributes);
+  compressionOf(attributes, position);
   const recordsCount = view.getInt32(position + BatchField.recordsCount);
-  const batchLength = view.getInt32(position + BatchField.batchLength);
   if (recordsCount < 0) {
     throw new RecordBatchError(
       "BadRecord",
@@ -177,17 +175,29 @@ export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHea
       position + BatchField.recordsCount,
     );
   }
-  const compression = compressionOf(attributes, position);
-  if (compression === "none" && recordsCount > (batchLength - batchLengthMin) / recordBytesMin) {
+  const recordsBytes = total - batchHeaderBytes;
+  if ((attributes & BatchAttribute.compressionMask) === 0 && recordsCount > recordsBytes / recordBytesMin) {
     throw new RecordBatchError(
       "BadLength",
-      `${recordsCount} records cannot fit in ${batchLength - batchLengthMin} bytes`,
+      `${recordsCount} records cannot fit in ${recordsBytes} bytes`,
       position + BatchField.recordsCount,
     );
   }
+}
+
+/**
+ * Reads the header of the batch at `position` (default 0). Checks magic and that the declared length
+ * fits; does not check the CRC (see `verifyBatchCrc`).
+ */
+export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHeader {
+  const total = checkBatchFrame(bytes, position);
+  const view = viewOf(bytes);
+  checkBatchSemantics(view, position, total);
+  const attributes = view.getInt16(position + BatchField.attributes);
+  const compression = compressionOf(attributes, position);
   return {
     baseOffset: view.getBigInt64(position + BatchField.baseOffset),
-    batchLength,
+    batchLength: total - batchLengthPrefixBytes,
     partitionLeaderEpoch: view.getInt32(position + BatchField.partitionLeaderEpoch),
     magic: recordBatchMagic,
     crc: view.getUint32(position + BatchField.crc),
@@ -204,7 +214,7 @@ export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHea
     producerId: view.getBigInt64(position + BatchField.producerId),
     producerEpoch: view.getInt16(position + BatchField.producerEpoch),
     baseSequence: view.getInt32(position + BatchField.baseSequence),
-    recordsCount,
+    recordsCount: view.getInt32(position + BatchField.recordsCount),
   };
 }
 
@@ -298,30 +308,48 @@ export function assignOffsets(
   firstOffset: bigint,
   partitionLeaderEpoch?: number,
 ): OffsetAssignment {
-  const slices = [...iterateBatches(records)];
   const view = viewOf(records);
-  let nextOffset = firstOffset;
+  // Pass 1 validates every batch and sums what the rewrite needs, without building header objects:
+  // this path runs once per produced batch, and small batches make per-batch cost dominate.
+  let offsetsTaken = 0;
   let recordCount = 0;
+  let batchCount = 0;
   let maxTimestamp = -1n;
-  for (const { header, position } of slices) {
-    if (header.lastOffsetDelta < 0) {
+  let position = 0;
+  while (position < records.length) {
+    const total = checkBatchFrame(records, position);
+    verifyBatchCrc(records.subarray(position, position + total), position);
+    checkBatchSemantics(view, position, total);
+    const lastOffsetDelta = view.getInt32(position + BatchField.lastOffsetDelta);
+    if (lastOffsetDelta < 0) {
       throw new RecordBatchError(
         "BadRecord",
-        `negative lastOffsetDelta ${header.lastOffsetDelta}`,
+        `negative lastOffsetDelta ${lastOffsetDelta}`,
         position + BatchField.lastOffsetDelta,
       );
     }
+    offsetsTaken += lastOffsetDelta + 1;
+    recordCount += view.getInt32(position + BatchField.recordsCount);
+    const batchMaxTimestamp = view.getBigInt64(position + BatchField.maxTimestamp);
+    if (batchMaxTimestamp > maxTimestamp) maxTimestamp = batchMaxTimestamp;
+    batchCount += 1;
+    position += total;
   }
-  for (const { header, position } of slices) {
+  // Pass 2 rewrites; nothing can fail any more, so the input is changed all or not at all.
+  let nextOffset = firstOffset;
+  position = 0;
+  while (position < records.length) {
     view.setBigInt64(position + BatchField.baseOffset, nextOffset);
     if (partitionLeaderEpoch !== undefined) {
       view.setInt32(position + BatchField.partitionLeaderEpoch, partitionLeaderEpoch);
     }
-    nextOffset += BigInt(header.lastOffsetDelta) + 1n;
-    recordCount += header.recordsCount;
-    if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
+    nextOffset += BigInt(view.getInt32(position + BatchField.lastOffsetDelta) + 1);
+    position += view.getInt32(position + BatchField.batchLength) + batchLengthPrefixBytes;
   }
-  return { nextOffset, batchCount: slices.length, recordCount, maxTimestamp };
+  if (nextOffset - firstOffset !== BigInt(offsetsTaken)) {
+    throw new Error(`bug: assigned ${nextOffset - firstOffset} offsets, validated ${offsetsTaken}`);
+  }
+  return { nextOffset, batchCount, recordCount, maxTimestamp };
 }
 
 /**
