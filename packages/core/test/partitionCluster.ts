@@ -268,6 +268,22 @@ export class Cluster {
       const detail = ok ? ` base=${response.baseOffset}${response.duplicate ? " duplicate" : ""}` : "";
       this.lines.push(`${at}: respond ${request.label} ${name(response.errorCode)}${detail}`);
       this.responses.push(response);
+      if (ok && request.acks === -1 && !response.duplicate) {
+        // The rule that loses data when wrong: acks=all only once every ISR member holds the record
+        // and the ISR has at least min.insync.replicas members.
+        const lastOffset = response.baseOffset + request.batch.recordCount - 1;
+        invariant(
+          state.isr.length >= this.options.minInsyncReplicas,
+          "acks=all answered below min.insync.replicas",
+        );
+        for (const id of state.isr) {
+          const disk = this.broker(id).replicas[p]!.disk;
+          invariant(
+            diskEnd(disk) > lastOffset,
+            `acks=all answered before ISR member b${id} had offset ${lastOffset}`,
+          );
+        }
+      }
       if (ok) {
         const lastOffset = response.baseOffset + request.batch.recordCount - 1;
         this.acked.push({
@@ -325,6 +341,19 @@ export class Cluster {
     return batch.length;
   }
 
+  /** Delivers the message at `index` of the in-flight queue (any order: the network may reorder). */
+  deliverAt(index: number): void {
+    const m = this.network[index];
+    invariant(m !== undefined, "no such message");
+    this.network = [...this.network.slice(0, index), ...this.network.slice(index + 1)];
+    this.deliverOne(m);
+  }
+
+  dropAt(index: number): void {
+    invariant(index >= 0 && index < this.network.length, "no such message");
+    this.network = [...this.network.slice(0, index), ...this.network.slice(index + 1)];
+  }
+
   drop(filter: (m: InFlight) => boolean): number {
     const before = this.network.length;
     this.network = this.network.filter((m) => !filter(m));
@@ -373,6 +402,8 @@ export class Cluster {
     this.lines.push(
       `controller/p${p}: alter-partition from b${from} ${errorCode === 0 ? `isr=${list(c.isr)} pe${c.partitionEpoch}` : name(errorCode)}`,
     );
+    // Like KRaft, the committed change reaches every broker through the metadata log as well.
+    if (errorCode === 0) this.publish(p);
     const reply: ControllerReply = {
       type: "alterPartitionResponse",
       errorCode,
@@ -568,6 +599,17 @@ export class Cluster {
           );
           if (!found) {
             problems.push(`p${p}: acked ${ack.label}@${ack.baseOffset} missing on ISR member b${id}`);
+          }
+        }
+      }
+      // Leader completeness: a live leader holds everything any replica ever considered committed.
+      if (c.leader >= 0 && this.broker(c.leader).up) {
+        const leaderDisk = this.broker(c.leader).replicas[p]!.disk;
+        for (const { id, r } of replicas) {
+          if (diskEnd(leaderDisk) < r.state.highWatermark) {
+            problems.push(
+              `p${p}: leader b${c.leader} ends at ${diskEnd(leaderDisk)} below b${id}'s HW ${r.state.highWatermark}`,
+            );
           }
         }
       }

@@ -121,7 +121,15 @@ function truncateTo(state: PartitionState, offset: number, out: ReadyBuilder): P
       `broker ${state.config.brokerId} would truncate to ${offset} below its high watermark ${state.highWatermark}`,
   );
   invariant(state.logEndOffset === state.nextOffset, "truncation with appends in flight");
-  if (offset >= state.logEndOffset) return state;
+  if (offset >= state.logEndOffset) {
+    // Nothing to cut from the log, but an epoch this replica started as leader without writing to it
+    // sits at the log end and conflicts with the leader's history; like Kafka, drop it, or the next
+    // fetch would report the same last epoch and diverge again forever.
+    const epochs = truncateEpochsFromEnd(state.epochs, state.logEndOffset);
+    if (epochs === state.epochs) return state;
+    out.addPersist({ type: "epochCheckpoint", entries: epochs });
+    return { ...state, epochs };
+  }
   out.addPersist({ type: "truncate", offset });
   const epochs = truncateEpochsFromEnd(state.epochs, offset);
   if (epochs !== state.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
@@ -142,8 +150,8 @@ export function fetchResponse(
   const inFlight = state.fetchInFlight;
   // Stale, duplicated or misdirected answers are dropped: only the one outstanding fetch is answered.
   if (state.role !== "follower" || inFlight === null || input.fetchId !== inFlight.fetchId) return state;
-  if (input.leaderId !== state.leaderId) return state;
-  invariant(input.readFromOffset === inFlight.fetchOffset, "fetch response answers another offset");
+  // A response from before a restart can carry a reused fetch id; it answers a different offset.
+  if (input.leaderId !== state.leaderId || input.readFromOffset !== inFlight.fetchOffset) return state;
   let next: PartitionState = { ...state, fetchInFlight: null };
   if (input.errorCode !== errorCode.NONE) {
     if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && next.logEndOffset > next.highWatermark) {

@@ -403,7 +403,7 @@ function proposeIsr(
     partitionEpoch: state.partitionEpoch,
     newIsr: proposedIsr,
   });
-  return { ...state, pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs } };
+  return { ...state, pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false } };
 }
 
 function canProposeIsr(state: PartitionState): boolean {
@@ -435,7 +435,11 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
   }
   next = releaseParkedFetches(next, out);
   const pending = next.pendingIsrChange;
-  if (pending !== null && next.nowMs - pending.sentAtMs >= next.config.alterPartitionRetryMs) {
+  if (
+    pending !== null &&
+    !pending.awaitingMetadata &&
+    next.nowMs - pending.sentAtMs >= next.config.alterPartitionRetryMs
+  ) {
     // The request or its answer may have been lost: ask again with the same proposal.
     next = proposeIsr({ ...next, pendingIsrChange: null }, pending.proposedIsr, out);
   }
@@ -457,16 +461,34 @@ export function alterPartitionResponse(
   input: Input<"alterPartitionResponse">,
   out: ReadyBuilder,
 ): PartitionState {
-  if (state.role !== "leader" || state.pendingIsrChange === null || input.leaderEpoch !== state.leaderEpoch) {
-    return state;
-  }
+  const pending = state.pendingIsrChange;
+  if (state.role !== "leader" || pending === null) return state;
   if (input.errorCode !== errorCode.NONE) {
-    const backoff = state.nowMs + state.config.alterPartitionRetryMs;
-    return { ...state, pendingIsrChange: null, alterPartitionBackoffUntilMs: backoff };
+    if (
+      input.errorCode === errorCode.OPERATION_NOT_ATTEMPTED ||
+      input.errorCode === errorCode.INELIGIBLE_REPLICA
+    ) {
+      // The controller says the request was not applied: back to the committed ISR, propose later.
+      const backoff = state.nowMs + state.config.alterPartitionRetryMs;
+      return { ...state, pendingIsrChange: null, alterPartitionBackoffUntilMs: backoff };
+    }
+    if (
+      input.errorCode === errorCode.INVALID_UPDATE_VERSION ||
+      input.errorCode === errorCode.FENCED_LEADER_EPOCH
+    ) {
+      // An earlier copy of this request may have been applied (retries, lost answers): dropping the
+      // pending change could let the high watermark pass a member the controller counts in the ISR.
+      // Keep it, stop retrying, and wait for metadata (Kafka does the same).
+      return { ...state, pendingIsrChange: { ...pending, awaitingMetadata: true } };
+    }
+    // Anything else is transient: retry after the usual delay.
+    return { ...state, pendingIsrChange: { ...pending, sentAtMs: state.nowMs } };
   }
-  if (input.partitionEpoch <= state.partitionEpoch) return { ...state, pendingIsrChange: null };
+  // A success for another epoch, or one older than what metadata already told us, changes nothing.
+  if (input.leaderEpoch !== state.leaderEpoch || input.partitionEpoch <= state.partitionEpoch) return state;
   checkMembership(state.replicas, input.isr);
   invariant(input.isr.includes(state.config.brokerId), "the controller removed the leader from its own ISR");
+  // The answer is the ISR the controller committed at this partition epoch: it replaces the pending change.
   const next: PartitionState = {
     ...state,
     isr: input.isr,

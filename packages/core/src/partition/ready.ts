@@ -63,8 +63,9 @@ export function wakeAt(state: PartitionState): number | null {
         consider(follower.lastCaughtUpTimeMs + config.replicaLagTimeMaxMs + 1);
       }
     }
-    if (state.pendingIsrChange !== null)
+    if (state.pendingIsrChange !== null && !state.pendingIsrChange.awaitingMetadata) {
       consider(state.pendingIsrChange.sentAtMs + config.alterPartitionRetryMs);
+    }
     if (state.alterPartitionBackoffUntilMs > state.nowMs) consider(state.alterPartitionBackoffUntilMs);
   } else if (state.role === "follower") {
     if (state.fetchInFlight !== null) consider(state.fetchInFlight.sentAtMs + config.replicaFetchTimeoutMs);

@@ -78,6 +78,12 @@ export interface PendingProduce {
 export interface PendingIsrChange {
   readonly proposedIsr: readonly BrokerId[];
   readonly sentAtMs: number;
+  /**
+   * The controller refused with an error that leaves open whether an earlier copy of the request was
+   * applied (INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH): the change stays pending, holding the high
+   * watermark to the maximal ISR, until metadata tells the truth. No retry meanwhile.
+   */
+  readonly awaitingMetadata: boolean;
 }
 
 export interface FollowerFetchInFlight {

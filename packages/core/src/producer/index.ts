@@ -7,8 +7,19 @@
  *   recordBatch(state, batch, firstOffset, lastOffset, nowMs, producerIdsMax): PartitionProducers
  *   truncateProducers(state, offset) / expireProducers(state, nowMs, expirationMs)
  *
+ * InitProducerId allocator, one step entry point:
+ *   initialAllocatorState(config?, block?, transactionalIds?, nowMs?): AllocatorState
+ *   allocatorStep(state, input): { state, ready }
+ *     inputs: initProducerId {requestId, transactionalId | null, transactionTimeoutMs, producerId, producerEpoch}
+ *             producerIdBlock {block: {firstProducerId, size}}   (the controller's AllocateProducerIds answer)
+ *             tick {nowMs}                                        (expires transactional ids)
+ *     ready, in order: persist (transactional-id entries), send (allocateProducerIds), respond.
+ *   Also exported as `initialState` / `step` so this namespace has the same shape as the others.
+ *
  * This module must never perform I/O, read a clock or draw randomness.
  */
 
+export * from "./allocator.ts";
+export { allocatorStep as step, initialAllocatorState as initialState } from "./allocator.ts";
 export * from "./kafkaErrors.ts";
 export * from "./partitionProducers.ts";
