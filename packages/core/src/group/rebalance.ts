@@ -270,22 +270,45 @@ type TimerEvent =
   | { kind: "join"; atMs: number }
   | { kind: "pendingSync"; atMs: number };
 
-/** The group's earliest timed event, or null when nothing is timed. */
+/** The group's earliest timed event, or null when nothing is timed. Called after every step: no allocation per member. */
 export function nextTimerEvent(group: Group): TimerEvent | null {
-  let best: TimerEvent | null = null;
-  const consider = (event: TimerEvent) => {
-    if (best === null || event.atMs < best.atMs) best = event;
-  };
-  if (group.join !== null) consider({ kind: "join", atMs: group.join.deadlineMs });
-  if (group.pendingSyncDeadlineMs !== null)
-    consider({ kind: "pendingSync", atMs: group.pendingSyncDeadlineMs });
-  for (const [memberId, deadlineMs] of group.pendingMembers)
-    consider({ kind: "pendingMember", atMs: deadlineMs, memberId });
+  let atMs = Number.POSITIVE_INFINITY;
+  let kind: TimerEvent["kind"] | null = null;
+  let memberId = "";
+  if (group.join !== null && group.join.deadlineMs < atMs) {
+    atMs = group.join.deadlineMs;
+    kind = "join";
+  }
+  if (group.pendingSyncDeadlineMs !== null && group.pendingSyncDeadlineMs < atMs) {
+    atMs = group.pendingSyncDeadlineMs;
+    kind = "pendingSync";
+  }
+  for (const [id, deadlineMs] of group.pendingMembers) {
+    if (deadlineMs < atMs) {
+      atMs = deadlineMs;
+      kind = "pendingMember";
+      memberId = id;
+    }
+  }
   for (const member of group.members.values()) {
     const deadlineMs = sessionDeadlineOf(member);
-    if (deadlineMs !== null) consider({ kind: "member", atMs: deadlineMs, memberId: member.memberId });
+    if (deadlineMs !== null && deadlineMs < atMs) {
+      atMs = deadlineMs;
+      kind = "member";
+      memberId = member.memberId;
+    }
   }
-  return best;
+  switch (kind) {
+    case null:
+      return null;
+    case "join":
+    case "pendingSync":
+      return { kind, atMs };
+    case "member":
+    case "pendingMember":
+      invariant(memberId !== "", "nextTimerEvent: member event without a member");
+      return { kind, atMs, memberId };
+  }
 }
 
 /** Timed events handled per group per tick; the rest wait for the next tick (see `nextTickAtMs`). */
