@@ -447,6 +447,21 @@ describe("persistence", () => {
   });
 });
 
+describe("plain data", () => {
+  test("a structuredClone of the state is an equal, independent coordinator", () => {
+    const h = harness({ initialRebalanceDelayMs: 3_000 });
+    h.join("c1");
+    h.join("c2");
+    const snapshot = structuredClone(h.state);
+    expect(snapshot).toEqual(h.state);
+    const tick: group.Input = { type: "tick", nowMs: 60_000 };
+    const fromOriginal = group.step(h.state, tick).ready;
+    const fromClone = group.step(snapshot, tick).ready;
+    expect(fromClone).toEqual(fromOriginal);
+    expect(fromOriginal.respond.map((r) => r.kind)).toEqual(["joinGroup", "joinGroup"]);
+  });
+});
+
 describe("admin", () => {
   test("describe, list with a state filter, delete", () => {
     const h = harness();
