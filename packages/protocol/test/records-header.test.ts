@@ -11,6 +11,7 @@ import {
   BatchField,
   concatBatches,
   decodeRecordBatch,
+  ErrorCode,
   encodeRecordBatch,
   incrementSequence,
   isRecordBatchError,
@@ -20,6 +21,7 @@ import {
   RecordBatchError,
   readBatchHeader,
   readBatchHeaders,
+  recordBatchErrorCode,
   rewriteBaseOffset,
   rewritePartitionLeaderEpoch,
   stampLogAppendTime,
@@ -183,5 +185,15 @@ describe("batch header view", () => {
     expect(incrementSequence(5, 10)).toBe(15);
     expect(incrementSequence(2 ** 31 - 1, 1)).toBe(0);
     expect(incrementSequence(noSequence, 4)).toBe(noSequence);
+  });
+
+  test("refusals map to the Kafka error a broker answers with", () => {
+    const code = (reason: ConstructorParameters<typeof RecordBatchError>[0]) =>
+      recordBatchErrorCode(new RecordBatchError(reason, "x"));
+    expect(code("BadCrc")).toBe(ErrorCode.CORRUPT_MESSAGE);
+    expect(code("Truncated")).toBe(ErrorCode.CORRUPT_MESSAGE);
+    expect(code("UnsupportedMagic")).toBe(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    expect(code("TooLarge")).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    expect(code("BadRecord")).toBe(ErrorCode.INVALID_RECORD);
   });
 });

@@ -4,6 +4,8 @@
  * guessing. It must never carry the offending bytes: a corrupt batch can be large.
  */
 
+import { ErrorCode } from "../error-codes.ts";
+
 /** Why a batch was refused. Each reason names one kind of fault in the bytes, never a bug of ours. */
 export type RecordBatchErrorReason =
   /** Fewer bytes than the header or the declared batch length needs. */
@@ -49,4 +51,29 @@ export function isRecordBatchError(
   reason?: RecordBatchErrorReason,
 ): error is RecordBatchError {
   return error instanceof RecordBatchError && (reason === undefined || error.reason === reason);
+}
+
+/**
+ * The Kafka error code a broker should answer with when a produce request's records fail with `error`:
+ * corruption of any kind is CORRUPT_MESSAGE (retriable, as in Kafka), legacy or unknown magic is
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT, a batch too large to decompress is MESSAGE_TOO_LARGE, and malformed
+ * records or markers are INVALID_RECORD.
+ */
+export function recordBatchErrorCode(error: RecordBatchError): number {
+  switch (error.reason) {
+    case "Truncated":
+    case "BadCrc":
+    case "BadLength":
+    case "Compression":
+      return ErrorCode.CORRUPT_MESSAGE;
+    case "UnsupportedMagic":
+      return ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case "TooLarge":
+      return ErrorCode.MESSAGE_TOO_LARGE;
+    case "BadRecord":
+    case "BadControlRecord":
+      return ErrorCode.INVALID_RECORD;
+    case "InvalidInput":
+      return ErrorCode.INVALID_REQUEST;
+  }
 }
