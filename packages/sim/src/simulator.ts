@@ -15,6 +15,7 @@ import type { Violations } from "./violation.ts";
 
 /** One run may not process more events than this; a run that does is live-locked (a liveness bug). */
 export const runEventsMax = 20_000_000;
+export const deferredEventsMax = 1_000_000;
 
 export interface SimNode {
   readonly name: string;
@@ -52,6 +53,8 @@ export class Simulator {
   eventCount = 0;
   private readonly up: boolean[] = [];
   private readonly pausedUntilMs: number[] = [];
+  /** Events that reached a paused node, in arrival order; delivered in that order when it resumes. */
+  private readonly deferred: Ev[][] = [];
   private readonly incarnation: number[] = [];
   /** Clock skew: a node's local clock runs at permille/1000 of virtual time since its base. */
   private readonly timerPermille: number[] = [];
@@ -80,6 +83,7 @@ export class Simulator {
     this.nodes.push(n);
     this.up.push(true);
     this.pausedUntilMs.push(0);
+    this.deferred.push([]);
     this.incarnation.push(0);
     this.timerPermille.push(1000);
     this.localBaseMs.push(0);
@@ -159,7 +163,7 @@ export class Simulator {
         const to = ev.to;
         if (!this.up[to]) return;
         if (this.pausedUntilMs[to]! > this.nowMs) {
-          this.queue.push(this.pausedUntilMs[to]!, ev);
+          this.defer(to, ev);
           return;
         }
         // A partition that started while the message was in flight cuts it too.
@@ -177,12 +181,11 @@ export class Simulator {
         const n = ev.node;
         if (!this.up[n] || ev.incarnation !== this.incarnation[n]) return;
         if (this.pausedUntilMs[n]! > this.nowMs) {
-          this.queue.push(this.pausedUntilMs[n]!, ev);
+          this.defer(n, ev);
           return;
         }
         const node = this.nodes[n]!;
-        if (trace.recording) trace.event(this.nowMs, "timer", node.name, String(ev.tag));
-        else trace.event(this.nowMs, "timer", node.name, String(ev.tag));
+        trace.event(this.nowMs, "timer", node.name, String(ev.tag));
         node.onTimer(ev.tag);
         return;
       }
@@ -197,11 +200,30 @@ export class Simulator {
     }
   }
 
+  private defer(node: number, ev: Ev): void {
+    const list = this.deferred[node]!;
+    invariant(list.length < deferredEventsMax, "Simulator: too many events deferred for a paused node");
+    list.push(ev);
+  }
+
+  /** Ends a pause (if it is over) and delivers what arrived meanwhile, in arrival order. */
+  private resume(node: number): void {
+    if (this.pausedUntilMs[node]! > this.nowMs) return;
+    this.pausedUntilMs[node] = 0;
+    const list = this.deferred[node]!;
+    this.deferred[node] = [];
+    for (const ev of list) {
+      if (this.pausedUntilMs[node]! > this.nowMs) this.defer(node, ev);
+      else this.dispatch(ev);
+    }
+  }
+
   crash(index: number): void {
     if (!this.up[index]) return;
     this.up[index] = false;
     this.incarnation[index]!++;
     this.pausedUntilMs[index] = 0;
+    this.deferred[index] = [];
     this.nodes[index]!.onCrash();
   }
 
@@ -223,7 +245,10 @@ export class Simulator {
         return;
       case "pause": {
         const i = idx(f.node);
-        if (this.up[i]) this.pausedUntilMs[i] = Math.max(this.pausedUntilMs[i]!, this.nowMs + f.durationMs);
+        if (!this.up[i]) return;
+        const until = Math.max(this.pausedUntilMs[i]!, this.nowMs + f.durationMs);
+        this.pausedUntilMs[i] = until;
+        this.at(until, `resume-${f.node}`, () => this.resume(i));
         return;
       }
       case "partition": {
@@ -278,6 +303,7 @@ export class Simulator {
     this.network.faultsEnabled = false;
     for (let i = 0; i < this.nodes.length; i++) {
       this.pausedUntilMs[i] = 0;
+      this.resume(i);
       this.setSkew(i, 1000);
       if (!this.up[i]) this.restart(i);
     }

@@ -59,6 +59,8 @@ export class BrokerNode implements SimNode {
   private replicas: Replica[] = [];
   private readonly logs: SimLog[] = [];
   private requestIdNext = 1;
+  /** Latest AlterPartition request id per partition. */
+  private readonly alterRequestIds: number[] = [];
   private readonly pending = new Map<number, PendingClient>();
   private metadata: PartitionMeta[] = [];
   private controllerHint = -1;
@@ -254,7 +256,7 @@ export class BrokerNode implements SimNode {
           (b) => b.lastOffset >= op.baseOffset && b.baseOffset <= op.lastOffset && b.baseOffset >= r.log.end,
         );
         // One write for the whole fetch response, completing once, as the core expects.
-        parts.forEach((b, i) => r.log.append(b, i === parts.length - 1));
+        for (let i = 0; i < parts.length; i++) r.log.append(parts[i]!, i === parts.length - 1);
         invariant(
           r.log.end === op.lastOffset + 1,
           () => `replica append ended at ${r.log.end}, wanted ${op.lastOffset + 1}`,
@@ -309,8 +311,11 @@ export class BrokerNode implements SimNode {
     const m = env.message;
     if (env.to === "controller") {
       invariant(m.type === "alterPartition", "only AlterPartition goes to the controller");
+      const requestId = this.requestIdNext++;
+      this.alterRequestIds[p] = requestId;
       const ctl: ControlMessage = {
         ctl: "alterPartition",
+        requestId,
         brokerId: this.brokerId,
         brokerEpoch: this.brokerEpoch,
         partition: p,
@@ -477,6 +482,8 @@ export class BrokerNode implements SimNode {
         return;
       case "alterPartitionResponse":
         if (this.replicas[m.partition] === undefined) return;
+        // Only the answer to the latest request counts; Kafka drops a timed-out request's connection.
+        if (this.alterRequestIds[m.partition] !== m.requestId) return;
         this.stepReplica(m.partition, {
           type: "alterPartitionResponse",
           errorCode: m.errorCode,

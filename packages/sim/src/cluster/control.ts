@@ -31,6 +31,8 @@ export type ControlMessage =
     }
   | {
       readonly ctl: "alterPartition";
+      /** Correlates the answer, as a Kafka connection would: the broker ignores answers to older requests. */
+      readonly requestId: number;
       readonly brokerId: number;
       readonly brokerEpoch: number;
       readonly partition: number;
@@ -40,6 +42,7 @@ export type ControlMessage =
     }
   | {
       readonly ctl: "alterPartitionResponse";
+      readonly requestId: number;
       readonly partition: number;
       readonly errorCode: number;
       readonly leaderEpoch: number;

@@ -339,6 +339,7 @@ export class ControllerNode implements SimNode {
             reply(
               {
                 ctl: "alterPartitionResponse",
+                requestId: msg.requestId,
                 partition: msg.partition,
                 errorCode: code,
                 leaderEpoch: r.partition?.leaderEpoch ?? -1,
