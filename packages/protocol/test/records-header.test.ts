@@ -10,6 +10,7 @@ import {
   assignOffsets,
   BatchField,
   concatBatches,
+  crc32c,
   decodeRecordBatch,
   ErrorCode,
   encodeRecordBatch,
@@ -195,5 +196,10 @@ describe("batch header view", () => {
     expect(code("UnsupportedMagic")).toBe(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
     expect(code("TooLarge")).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     expect(code("BadRecord")).toBe(ErrorCode.INVALID_RECORD);
+  });
+
+  test("CRC32C is Castagnoli: the standard check value of '123456789' is e3069283", () => {
+    expect(crc32c(value("123456789"))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
   });
 });
