@@ -50,6 +50,13 @@ export function load(ctx: Context, records: readonly PersistRecord[]): Set<strin
         break;
       case "groupMetadata": {
         const previous = ctx.state.groups.get(record.groupId);
+        for (const member of previous?.members.values() ?? []) {
+          // Replacing a member that holds a request would leave that request unanswered forever.
+          invariant(
+            member.awaitingJoin === null && member.awaitingSync === null,
+            "load: a group with held requests cannot be replaced; load into a fresh coordinator",
+          );
+        }
         const group = groupFor(ctx, record.groupId);
         invariant(
           previous === undefined ||
