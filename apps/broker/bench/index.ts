@@ -1,0 +1,142 @@
+/**
+ * `bun run bench` in apps/broker: produce then consume 1,000,000 records of 100 bytes with kcat
+ * (librdkafka) at acks=1 and acks=-1 against a broker started as users start it, beside a Redis Streams
+ * baseline (XADD pipelined by redis-benchmark, then XRANGE reads) measured in the same run on the same
+ * machine. Prints records/s and MB/s for each. `--records N` changes the count.
+ */
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawn, spawnSync } from "bun";
+import { removeDir, startBroker, tempDir } from "../test/harness.ts";
+
+const recordCountArg = process.argv.indexOf("--records");
+const recordCount = recordCountArg > 0 ? Number(process.argv[recordCountArg + 1]) : 1_000_000;
+const recordBytes = 100;
+const ensure = spawnSync(["bun", join(import.meta.dir, "../../../scripts/ensure-clients.ts"), "redis"], {
+  stdout: "inherit",
+  stderr: "inherit",
+});
+if (ensure.exitCode !== 0) process.exit(1);
+
+interface Row {
+  readonly what: string;
+  readonly seconds: number;
+}
+const rows: Row[] = [];
+const work = tempDir("bench");
+
+function timed(what: string, run: () => void): void {
+  const started = performance.now();
+  run();
+  rows.push({ what, seconds: (performance.now() - started) / 1000 });
+}
+
+function mustRun(argv: string[], input?: string): string {
+  const result = spawnSync(argv, { stdin: input === undefined ? "ignore" : Bun.file(input) });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${argv.join(" ")} exited ${result.exitCode}: ${result.stderr.toString().slice(0, 2000)}`,
+    );
+  }
+  return result.stdout.toString();
+}
+
+// One line per record: kcat -P sends each line as a record value of exactly `recordBytes` bytes.
+const inputPath = join(work, "records.txt");
+{
+  const line = `${"x".repeat(recordBytes - 8)}`;
+  const parts: string[] = [];
+  for (let i = 0; i < recordCount; i++) parts.push(`${String(i).padStart(8, "0")}${line}`);
+  writeFileSync(inputPath, `${parts.join("\n")}\n`);
+}
+
+const broker = await startBroker({ dataDir: join(work, "data") });
+try {
+  for (const acks of ["1", "-1"]) {
+    const topic = `bench-acks${acks}`;
+    const producerConf = ["-X", `acks=${acks}`, "-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
+    producerConf.push("-X", "batch.size=1000000", "-X", "queue.buffering.max.messages=2000000");
+    timed(`eddy produce acks=${acks}`, () =>
+      mustRun(["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-q", ...producerConf], inputPath),
+    );
+    let consumed = "";
+    timed(`eddy consume (after acks=${acks})`, () => {
+      consumed = mustRun(["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q"]);
+    });
+    const lines = consumed.split("\n").filter((l) => l.length > 0).length;
+    if (lines !== recordCount) throw new Error(`consumed ${lines} records, expected ${recordCount}`);
+  }
+} finally {
+  await broker.stop();
+}
+
+// Redis Streams baseline on the same machine, in the same run.
+const redisPort = 20_000 + Math.floor(Math.random() * 20_000);
+const redis = spawn(["redis-server", "--port", String(redisPort), "--save", "", "--appendonly", "no"], {
+  stdout: "ignore",
+  stderr: "ignore",
+});
+try {
+  for (let i = 0; i < 100; i++) {
+    if (
+      spawnSync(["redis-cli", "-p", String(redisPort), "ping"])
+        .stdout.toString()
+        .includes("PONG")
+    )
+      break;
+    await Bun.sleep(50);
+  }
+  const value = "x".repeat(recordBytes);
+  timed("redis XADD (pipelined 1000)", () =>
+    mustRun([
+      "redis-benchmark",
+      "-p",
+      String(redisPort),
+      "-n",
+      String(recordCount),
+      "-c",
+      "1",
+      "-P",
+      "1000",
+      "-q",
+      "XADD",
+      "bench",
+      "*",
+      "v",
+      value,
+    ]),
+  );
+  const client = new Bun.RedisClient(`redis://127.0.0.1:${redisPort}`);
+  const started = performance.now();
+  let read = 0;
+  let from = "-";
+  for (let guard = 0; guard < recordCount; guard++) {
+    const batch = (await client.send("XRANGE", ["bench", from, "+", "COUNT", "10000"])) as [
+      string,
+      string[],
+    ][];
+    if (batch.length === 0) break;
+    read += batch.length;
+    const lastId = batch[batch.length - 1]![0];
+    from = `(${lastId}`;
+  }
+  rows.push({ what: "redis XRANGE (10000 per call)", seconds: (performance.now() - started) / 1000 });
+  client.close();
+  if (read !== recordCount) throw new Error(`redis read ${read} entries, expected ${recordCount}`);
+} finally {
+  redis.kill();
+  removeDir(work);
+}
+
+console.log(
+  `\n${recordCount.toLocaleString("en")} records of ${recordBytes} bytes each, this machine, one run:`,
+);
+console.log("what                               seconds     records/s        MB/s");
+for (const row of rows) {
+  const perSecond = recordCount / row.seconds;
+  const mbPerSecond = (perSecond * recordBytes) / 1e6;
+  console.log(
+    `${row.what.padEnd(34)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)}`,
+  );
+}

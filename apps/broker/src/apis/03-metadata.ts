@@ -1,0 +1,83 @@
+/**
+ * Metadata (key 3): v0-v8. Brokers, the controller, and each topic's partitions with leader, leader
+ * epoch, replicas and ISR from the committed metadata image. Unknown topics are created when
+ * `auto.create.topics.enable` is on and the request allows it (always for v0-v3, which have no flag),
+ * with `num.partitions` partitions, as kafka-python's producer expects.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import { defineApi } from "./api.ts";
+
+export const metadataApi = defineApi({
+  key: 3,
+  name: "Metadata",
+  versionMin: 0,
+  versionMax: 8,
+  handle: async (ctx, request) => {
+    const node = ctx.node;
+    const requested = request.topics?.map((t) => t.name ?? "") ?? null;
+    // v0 has no way to ask for "all topics" except an empty list.
+    const wantsAll = requested === null || (ctx.apiVersion === 0 && requested.length === 0);
+    const autoCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
+    const createErrors = new Map<string, number>();
+    if (!wantsAll && autoCreate && node.config.autoCreateTopicsEnable) {
+      const missing = requested.filter((name) => node.image.topics[name] === undefined);
+      if (missing.length > 0) {
+        for (const result of await node.createTopics(
+          missing.map((name) => ({
+            name,
+            partitions: node.config.partitionCountDefault,
+            replicationFactor: node.config.replicationFactorDefault,
+          })),
+        )) {
+          if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+            createErrors.set(result.name, result.errorCode);
+          }
+        }
+      }
+    }
+    const image = node.image;
+    const names = wantsAll ? Object.keys(image.topics).sort() : requested;
+    const brokers = image.brokers
+      .filter((b) => !b.fenced)
+      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack }));
+    return {
+      throttleTimeMs: 0,
+      brokers,
+      clusterId: node.clusterId,
+      controllerId: node.controllerId,
+      topics: names.map((name) => {
+        const topic = image.topics[name];
+        if (topic === undefined) {
+          const invalid = node.topicNameProblem(name) !== null;
+          return {
+            errorCode:
+              createErrors.get(name) ??
+              (invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+            name,
+            isInternal: false,
+            partitions: [],
+          };
+        }
+        return {
+          errorCode: ErrorCode.NONE,
+          name,
+          topicId: topic.topicId,
+          isInternal: false,
+          partitions: topic.partitions.map((p) => ({
+            errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+            partitionIndex: p.partition,
+            leaderId: p.leader,
+            leaderEpoch: p.leaderEpoch,
+            replicaNodes: [...p.replicas],
+            isrNodes: [...p.isr],
+            offlineReplicas: p.replicas.filter(
+              (r) => !image.brokers.some((b) => b.brokerId === r && !b.fenced),
+            ),
+          })),
+          topicAuthorizedOperations: -2147483648,
+        };
+      }),
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+});

@@ -1,0 +1,34 @@
+/**
+ * The shape of one Kafka API handler: its key, the version range this broker serves (the one table
+ * ApiVersions reads is `registry.ts`), and a function from the decoded request to the response body.
+ * A handler returns `null` when the request gets no response on the wire (Produce with acks=0).
+ */
+import type { ApiKey, RequestByKey, RequestHeader, ResponseInputByKey } from "@eddy/protocol";
+import type { ConnectionInfo } from "../net/server.ts";
+import type { BrokerNode } from "../node/broker-node.ts";
+
+export interface RequestContext {
+  readonly node: BrokerNode;
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly connection: ConnectionInfo;
+  /** The served version ranges, for ApiVersions. */
+  readonly apis: readonly AnyApiDefinition[];
+}
+
+export type ApiResult<K extends ApiKey> = ResponseInputByKey[K] | null;
+
+export interface ApiDefinition<K extends ApiKey> {
+  readonly key: K;
+  readonly name: string;
+  readonly versionMin: number;
+  readonly versionMax: number;
+  readonly handle: (ctx: RequestContext, request: RequestByKey[K]) => ApiResult<K> | Promise<ApiResult<K>>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds handlers of every key.
+export type AnyApiDefinition = ApiDefinition<any>;
+
+export function defineApi<K extends ApiKey>(definition: ApiDefinition<K>): ApiDefinition<K> {
+  return definition;
+}

@@ -1,0 +1,53 @@
+/**
+ * The broker process: a node (metadata, partitions, groups over storage) behind a TCP server.
+ * Owns start-up order (storage, metadata, listener, registration) and shutdown order (stop
+ * accepting, finish in-flight requests, flush, close). Must never leave data unflushed on a clean stop.
+ */
+import type { BrokerConfig } from "./config/broker-config.ts";
+import { Server } from "./net/server.ts";
+import { BrokerNode } from "./node/broker-node.ts";
+import { RequestHandler } from "./request-handler.ts";
+
+/** How long a clean shutdown waits for in-flight requests (long polls end sooner: they are woken). */
+const shutdownDrainMsMax = 10_000;
+
+export class Broker {
+  private constructor(
+    private readonly node: BrokerNode,
+    private readonly server: Server,
+    readonly advertisedPort: number,
+  ) {}
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  static async start(config: BrokerConfig, log: (line: string) => void): Promise<Broker> {
+    const node = await BrokerNode.open(config, log);
+    const server = new Server(
+      {
+        host: config.listener.host,
+        port: config.listener.port,
+        frameBytesMax: config.requestBytesMax,
+        connectionsMax: config.connectionsMax,
+        inflightRequestsMax: config.inflightRequestsMax,
+        outboundBytesMax: 64 * 1024 * 1024,
+        log,
+      },
+      new RequestHandler(node, log),
+    );
+    server.start();
+    // With --port 0 the OS picks the port; clients must be told the one actually bound.
+    const advertisedPort =
+      config.advertised.port === 0 || config.advertised === config.listener
+        ? server.port
+        : config.advertised.port;
+    await node.start(config.advertised.host, advertisedPort);
+    return new Broker(node, server, advertisedPort);
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop(shutdownDrainMsMax);
+    await this.node.close();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * A broker node: the metadata shell (controller quorum), the partition replicas it hosts, the group
+ * coordinator and the producer-id allocator, over one storage engine. It is what every API handler
+ * talks to. A single node is a cluster of one and its own controller; cluster mode adds peers and a
+ * transport, not a different node.
+ *
+ * Owns: the life cycle of partition shells as committed metadata changes, the node's clock ticks,
+ * retention runs, and the mapping of controller answers to Kafka error codes. Must never act on
+ * metadata that has not committed.
+ */
+import { controller } from "@eddy/core";
+import { ErrorCode } from "@eddy/protocol";
+import { topicNameProblem as storageTopicNameProblem, type TopicPartition } from "@eddy/storage-memory";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { GroupShell } from "./group-shell.ts";
+import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
+import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
+import { PartitionShell } from "./partition-shell.ts";
+import { ProducerIdShell } from "./producer-id-shell.ts";
+import { openStorage, type Storage } from "./storage.ts";
+
+export interface TopicCreation {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+export interface TopicResult {
+  readonly name: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly topicId: string | null;
+}
+
+/** Kafka's wire code for each controller error name. */
+export function controllerErrorCode(error: controller.ControllerError): number {
+  const code = (ErrorCode as Record<string, number>)[
+    error === "INVALID_TOPIC_EXCEPTION" ? "INVALID_TOPIC_EXCEPTION" : error
+  ];
+  return code ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class BrokerNode {
+  readonly controllerId: number;
+  private readonly partitions = new Map<string, PartitionShell>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastRetentionMs = 0;
+  private lastHeartbeatMs = 0;
+  private closed = false;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly clusterId: string,
+    readonly storage: Storage,
+    readonly metadata: MetadataShell,
+    readonly groups: GroupShell,
+    readonly producerIds: ProducerIdShell,
+    readonly log: (line: string) => void,
+  ) {
+    this.controllerId = config.nodeId;
+  }
+
+  static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
+    const clusterId =
+      config.storageEngine === "fs" ? ensureMetaProperties(config.dataDir, config.nodeId) : newClusterId();
+    const storage = await openStorage(config, log);
+    const metadata = await MetadataShell.open(storage, {
+      nodeId: config.nodeId,
+      seed: config.nodeId,
+      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+      log,
+    });
+    const groups = await GroupShell.open(storage, config, log);
+    const producerIds = await ProducerIdShell.open(storage, config);
+    const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, log);
+    metadata.onImage((image, previous) => node.applyImage(image, previous));
+    await node.applyImage(metadata.image, controller.emptyImage);
+    return node;
+  }
+
+  /** Registers with the controller at the advertised address and starts the clock. */
+  async start(advertisedHost: string, advertisedPort: number): Promise<void> {
+    await this.metadata.registerSelf(advertisedHost, advertisedPort, Date.now());
+    this.lastHeartbeatMs = Date.now();
+    this.timer = setInterval(() => void this.tick(), metadataTickMs);
+  }
+
+  get image(): controller.MetadataImage {
+    return this.metadata.image;
+  }
+
+  topicNameProblem(name: string): string | null {
+    return storageTopicNameProblem(name);
+  }
+
+  partition(topic: string, index: number): PartitionShell | undefined {
+    return this.partitions.get(partitionKey(topic, index));
+  }
+
+  /** CreateTopics through the controller; answers once the topics' records have committed. */
+  async createTopics(topics: readonly TopicCreation[]): Promise<TopicResult[]> {
+    const results: TopicResult[] = [];
+    const valid: TopicCreation[] = [];
+    for (const t of topics) {
+      const problem =
+        this.topicNameProblem(t.name) ??
+        (t.name.startsWith("__") ? "names starting with __ are internal" : null);
+      if (problem !== null)
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+          errorMessage: problem,
+          topicId: null,
+        });
+      else valid.push(t);
+    }
+    if (valid.length > 0) {
+      const response = await this.metadata.request({ type: "createTopics", topics: valid });
+      if (response?.type !== "createTopics") throw new Error("controller gave no createTopics answer");
+      for (const t of response.topics) {
+        results.push({
+          name: t.name,
+          errorCode: controllerErrorCode(t.error),
+          errorMessage: t.error === "NONE" ? null : t.error,
+          topicId: t.topicId,
+        });
+      }
+    }
+    return results;
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<{ name: string; errorCode: number }[]> {
+    if (!this.config.deleteTopicEnable) {
+      return names.map((name) => ({ name, errorCode: ErrorCode.TOPIC_DELETION_DISABLED }));
+    }
+    const response = await this.metadata.request({ type: "deleteTopics", names });
+    if (response?.type !== "deleteTopics") throw new Error("controller gave no deleteTopics answer");
+    return response.topics.map((t) => ({ name: t.name, errorCode: controllerErrorCode(t.error) }));
+  }
+
+  async createPartitions(
+    topics: readonly { name: string; count: number }[],
+  ): Promise<{ name: string; errorCode: number; errorMessage: string | null }[]> {
+    const response = await this.metadata.request({ type: "createPartitions", topics });
+    if (response?.type !== "createPartitions") throw new Error("controller gave no createPartitions answer");
+    return response.topics.map((t) => ({
+      name: t.name,
+      errorCode: controllerErrorCode(t.error),
+      errorMessage: t.error === "NONE" ? null : t.error,
+    }));
+  }
+
+  /** Opens, leads or drops partition replicas to match a newly committed image. */
+  private async applyImage(
+    image: controller.MetadataImage,
+    previous: controller.MetadataImage,
+  ): Promise<void> {
+    for (const [name, old] of Object.entries(previous.topics)) {
+      const now = image.topics[name];
+      if (now !== undefined && now.topicId === old.topicId) continue;
+      for (const p of old.partitions) {
+        const key = partitionKey(name, p.partition);
+        const shell = this.partitions.get(key);
+        if (shell === undefined) continue;
+        this.partitions.delete(key);
+        shell.wakeFetchers();
+        await this.storage.run(this.storage.logs.deletePartition({ topic: name, partition: p.partition }));
+        this.log(`deleted partition ${name}-${p.partition}`);
+      }
+    }
+    for (const topic of Object.values(image.topics)) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(this.config.nodeId)) continue;
+        const key = partitionKey(topic.name, p.partition);
+        let shell = this.partitions.get(key);
+        if (shell === undefined) {
+          const tp: TopicPartition = { topic: topic.name, partition: p.partition };
+          try {
+            shell = await PartitionShell.open(tp, this.storage, {
+              nodeId: this.config.nodeId,
+              minInsyncReplicas: Number(
+                topic.configs["min.insync.replicas"] ?? this.config.minInsyncReplicas,
+              ),
+              replicaLagMsMax: this.config.replicaLagMsMax,
+              messageBytesMax: this.config.messageBytesMax,
+              producerIdExpirationMs: this.config.producerIdExpirationMs,
+              log: this.log,
+            });
+          } catch (error) {
+            // A corrupt or unreadable partition stays offline; the rest of the broker keeps serving.
+            this.log(
+              `partition ${topic.name}-${p.partition} cannot be opened and stays offline: ${(error as Error).message}`,
+            );
+            continue;
+          }
+          this.partitions.set(key, shell);
+        }
+        await shell.applyLeadership(p);
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    const nowMs = Date.now();
+    try {
+      await this.metadata.tick(nowMs);
+      if (nowMs - this.lastHeartbeatMs >= 2_000) {
+        this.lastHeartbeatMs = nowMs;
+        await this.metadata.heartbeat(nowMs);
+      }
+      for (const shell of this.partitions.values()) await shell.tick(nowMs);
+      await this.groups.tick(nowMs);
+      if (nowMs - this.lastRetentionMs >= this.config.retentionCheckIntervalMs) {
+        this.lastRetentionMs = nowMs;
+        for (const shell of this.partitions.values()) {
+          const deleted = await shell.applyRetention(nowMs);
+          if (deleted > 0)
+            this.log(`retention deleted ${deleted} segment(s) of ${shell.tp.topic}-${shell.tp.partition}`);
+        }
+      }
+    } catch (error) {
+      this.log(`tick failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  /** Stops the clock and flushes every partition. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const shell of this.partitions.values()) {
+      shell.wakeFetchers();
+      await shell
+        .flush()
+        .catch((error) => this.log(`flush of ${shell.tp.topic}-${shell.tp.partition} failed: ${error}`));
+    }
+  }
+}

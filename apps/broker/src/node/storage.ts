@@ -1,0 +1,45 @@
+/**
+ * Binds the storage port to the broker: builds the chosen engine's Layer once, takes the `LogStore`
+ * and `StateStore` services out of it, and runs their Effects as Promises for the imperative shell.
+ * Owns the choice of engine (`--storage fs|memory`); it never decides what to write.
+ */
+import { layer as fileLayer } from "@eddy/storage-fs";
+import { LogStore, layerMemory, StateStore, type StorageError } from "@eddy/storage-memory";
+import { Effect, type Layer } from "effect";
+import type { BrokerConfig } from "../config/broker-config.ts";
+
+export interface Storage {
+  readonly logs: LogStore["Service"];
+  readonly state: StateStore["Service"];
+  /** Runs a storage Effect; a failure rejects with the `StorageError` itself. */
+  run<A>(effect: Effect.Effect<A, StorageError>): Promise<A>;
+}
+
+function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.Layer<LogStore | StateStore> {
+  const logConfig = {
+    segmentBytesMax: config.segmentBytesMax,
+    rollMs: config.rollMs,
+    retentionMs: config.retentionMs,
+    retentionBytesMax: config.retentionBytesMax,
+    indexIntervalBytes: config.indexIntervalBytes,
+    flushIntervalMessages: config.flushIntervalMessages,
+    flushIntervalMs: config.flushIntervalMs,
+  };
+  if (config.storageEngine === "memory") return layerMemory({ config: logConfig, logLine: log });
+  return fileLayer({ dataDir: config.dataDir, config: logConfig, logLine: log });
+}
+
+export async function openStorage(config: BrokerConfig, log: (line: string) => void): Promise<Storage> {
+  const layer = engineLayer(config, log);
+  const services = await Effect.runPromise(
+    Effect.gen(function* () {
+      const logs = yield* LogStore;
+      const state = yield* StateStore;
+      return { logs, state };
+    }).pipe(Effect.provide(layer)),
+  );
+  return {
+    ...services,
+    run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Turns a request frame into a response: decodes the header, refuses unknown keys and versions the
+ * way Kafka does, decodes the body, runs the API's handler and encodes its answer with the right
+ * response header. Malformed bytes close only the offending connection, with a log line naming the
+ * API, version and field; they never reach a handler and never touch stored data.
+ */
+import {
+  type ApiKey,
+  DecodeError,
+  decodeRequestBody,
+  ErrorCode,
+  encodeResponse,
+  Reader,
+  readRequestHeader,
+  Writer,
+} from "@eddy/protocol";
+import type { RequestContext } from "./apis/api.ts";
+import { apiByKey, apiRegistry } from "./apis/registry.ts";
+import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
+import type { BrokerNode } from "./node/broker-node.ts";
+
+const apiVersionsKey = 18;
+
+export class RequestHandler implements FrameHandler {
+  constructor(
+    private readonly node: BrokerNode,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  handle(
+    frame: Uint8Array,
+    connection: ConnectionInfo,
+  ): ResponseBytes | null | Promise<ResponseBytes | null> {
+    const reader = new Reader(frame);
+    let header: ReturnType<typeof readRequestHeader>;
+    try {
+      header = readRequestHeader(reader);
+    } catch (error) {
+      throw new CloseConnection(`unreadable request header: ${(error as Error).message}`);
+    }
+    const { requestApiKey: key, requestApiVersion: version, correlationId } = header;
+    const api = apiByKey.get(key);
+    if (api === undefined) {
+      throw new CloseConnection(
+        `unsupported api key ${key} (version ${version}, client ${header.clientId ?? "-"})`,
+      );
+    }
+    if (version < api.versionMin || version > api.versionMax) {
+      if (key === apiVersionsKey) {
+        // KIP-511: answer with the v0 layout so any client can read the error and our ranges.
+        return encode(apiVersionsKey, 0, correlationId, {
+          errorCode: ErrorCode.UNSUPPORTED_VERSION,
+          apiKeys: apiRegistry.map((a) => ({
+            apiKey: a.key,
+            minVersion: a.versionMin,
+            maxVersion: a.versionMax,
+          })),
+        });
+      }
+      throw new CloseConnection(
+        `${api.name} v${version} is not supported (served: v${api.versionMin}-v${api.versionMax})`,
+      );
+    }
+    let request: ReturnType<typeof decodeRequestBody>;
+    try {
+      request = decodeRequestBody(reader, header);
+    } catch (error) {
+      if (error instanceof DecodeError) {
+        throw new CloseConnection(
+          `malformed ${api.name} v${version} request${error.path ? ` at ${error.path}` : ""}: ${error.detail}`,
+        );
+      }
+      throw error;
+    }
+    const ctx: RequestContext = {
+      node: this.node,
+      header,
+      apiVersion: version,
+      connection,
+      apis: apiRegistry,
+    };
+    const result = api.handle(ctx, request.body);
+    const finish = (body: unknown): ResponseBytes | null =>
+      body === null ? null : encode(key as ApiKey, version, correlationId, body);
+    if (result instanceof Promise) {
+      return result.then(finish, (error: unknown) => {
+        this.log(`${api.name} v${version} failed: ${(error as Error)?.stack ?? String(error)}`);
+        throw new CloseConnection(`${api.name} handler failed`);
+      });
+    }
+    return finish(result);
+  }
+}
+
+function encode(key: ApiKey, version: number, correlationId: number, body: unknown): Uint8Array {
+  const writer = new Writer(256);
+  // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
+  encodeResponse(writer, key, version, correlationId, body as any);
+  return writer.finish();
+}
