@@ -389,9 +389,9 @@ export function describeMessage(m: Msg): string {
   const head = `${m.from}->${m.to} ${m.type} term=${m.term}`;
   switch (m.type) {
     case "RequestVote":
-      return `${head} last=${m.lastLogIndex}/${m.lastLogTerm}`;
+      return `${head}${m.preVote ? " pre-vote" : ""} last=${m.lastLogIndex}/${m.lastLogTerm}`;
     case "Vote":
-      return `${head} ${m.granted ? "granted" : "rejected"}`;
+      return `${head}${m.preVote ? " pre-vote" : ""} ${m.granted ? "granted" : "rejected"}`;
     case "AppendEntries": {
       const entries = m.entries.map(
         (e) => `${e.index}/${e.term}${e.payload === null ? "" : ` ${e.payload}`}`,

@@ -38,6 +38,7 @@ export const scenarioArb = fc.record({
   seed: fc.nat(),
   compactEvery: fc.constantFrom(0, 3, 8),
   autoAck: fc.boolean(),
+  preVote: fc.boolean(),
   events: fc.array(eventArb, { minLength: 150, maxLength: 400 }),
 });
 
@@ -45,7 +46,7 @@ type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** Runs one schedule; throws on a safety violation, reports liveness and progress. */
 export function runScenario(
-  { voterCount, seed, compactEvery, autoAck, events }: Scenario,
+  { voterCount, seed, compactEvery, autoAck, preVote, events }: Scenario,
   trace?: (line: string) => void,
 ): {
   live: boolean;
@@ -58,7 +59,7 @@ export function runScenario(
     compactEvery,
     autoAck,
     ...(trace === undefined ? {} : { trace }),
-    config: { electionTicks: 8, logEntriesMax: 64, proposalEntriesMax: 48, entriesPerAppendMax: 4 },
+    config: { preVote, electionTicks: 8, logEntriesMax: 64, proposalEntriesMax: 48, entriesPerAppendMax: 4 },
   });
   let proposals = 0;
   const nodeOf = (k: number) => ids[k % ids.length]!;

@@ -78,7 +78,15 @@ describe("quorum: three voters", () => {
     // Node 2 holds entries 1..2; a candidate whose log ends at 1 is behind it.
     const r = quorum.step(c.node(2).state, {
       type: "message",
-      message: { type: "RequestVote", from: 3, to: 2, term: 5, lastLogIndex: 1, lastLogTerm: 1 },
+      message: {
+        type: "RequestVote",
+        from: 3,
+        to: 2,
+        term: 5,
+        preVote: false,
+        lastLogIndex: 1,
+        lastLogTerm: 1,
+      },
     });
     const vote = r.ready.messages[0];
     expect(vote).toMatchObject({ type: "Vote", granted: false, term: 5 });
@@ -136,11 +144,25 @@ describe("quorum: three voters", () => {
   });
 
   test("a persisted acknowledgement for entries since overwritten is ignored", () => {
-    let s = quorum.initialState<string, null>({ id: 2, voters: [1, 2, 3], prng: prngFromSeed(2), emptySnapshotData: null });
+    let s = quorum.initialState<string, null>({
+      id: 2,
+      voters: [1, 2, 3],
+      prng: prngFromSeed(2),
+      emptySnapshotData: null,
+    });
     const append = (term: number, entries: quorum.Entry<string>[], prevLogIndex = 0, prevLogTerm = 0) =>
       quorum.step(s, {
         type: "message",
-        message: { type: "AppendEntries", from: 1, to: 2, term, prevLogIndex, prevLogTerm, entries, leaderCommit: 0 },
+        message: {
+          type: "AppendEntries",
+          from: 1,
+          to: 2,
+          term,
+          prevLogIndex,
+          prevLogTerm,
+          entries,
+          leaderCommit: 0,
+        },
       }).state;
     s = append(1, [{ index: 1, term: 1, payload: "a" }]);
     // A new leader of term 2 overwrites entry 1 before the shell acknowledged the old one.

@@ -6,6 +6,7 @@
  *
  * Safety rules kept here (Raft, Ongaro & Ousterhout 2014):
  * - one vote per term, only for a candidate whose log is at least as up to date as ours;
+ * - pre-votes change no state, and are refused while a leader is heard from;
  * - a leader commits only entries of its own term by counting a quorum of matchIndex, and counts
  *   itself only for entries the shell has confirmed durable (`persisted`);
  * - a follower's commit index never passes the last entry verified against the leader's log;
@@ -243,6 +244,10 @@ function assertState<P, S>(s: QuorumState<P, S>): void {
   invariant(s.role !== "leader" || s.leaderId === s.id, "quorum: leader does not know itself");
   invariant(s.role !== "leader" || s.votedFor === s.id, "quorum: leader did not vote for itself");
   invariant(s.role !== "candidate" || s.votedFor === s.id, "quorum: candidate did not vote for itself");
+  invariant(
+    s.role !== "precandidate" || s.votesGranted.includes(s.id),
+    "quorum: pre-candidate lacks its own vote",
+  );
   invariant(s.leaderId === null || s.voters.includes(s.leaderId), "quorum: leader is not a voter");
   if (s.role === "leader") {
     for (const peer of peersOf(s)) {
@@ -288,6 +293,7 @@ function becomeFollower<P, S>(d: Draft<P, S>, term: number, leaderId: NodeId | n
   resetElectionTimer(d);
 }
 
+/** Starts an election: a pre-vote round first when configured, then the election proper. */
 function campaign<P, S>(d: Draft<P, S>): void {
   invariant(d.role !== "leader", "quorum: a leader does not campaign");
   // The new leader must append a no-op; a node whose tail is full waits for compaction instead.
@@ -295,22 +301,33 @@ function campaign<P, S>(d: Draft<P, S>): void {
     resetElectionTimer(d);
     return;
   }
-  d.role = "candidate";
-  d.term += 1;
-  d.votedFor = d.id;
+  startElection(d, d.config.preVote);
+}
+
+function startElection<P, S>(d: Draft<P, S>, preVote: boolean): void {
+  if (preVote) {
+    // A pre-candidate keeps its term and vote: it only asks whether it could win at term + 1.
+    d.role = "precandidate";
+  } else {
+    d.role = "candidate";
+    d.term += 1;
+    d.votedFor = d.id;
+  }
   d.leaderId = null;
   d.votesGranted = [d.id];
   d.votesRejected = [];
   d.progress = {};
   resetElectionTimer(d);
   if (d.votesGranted.length >= quorumSize(d.voters)) {
-    becomeLeader(d);
+    if (preVote) startElection(d, false);
+    else becomeLeader(d);
     return;
   }
   const last = lastIndex(d);
   const lastLogTerm = lastTerm(d);
+  const term = preVote ? d.term + 1 : d.term;
   for (const peer of peersOf(d)) {
-    send(d, { type: "RequestVote", from: d.id, to: peer, term: d.term, lastLogIndex: last, lastLogTerm });
+    send(d, { type: "RequestVote", from: d.id, to: peer, term, preVote, lastLogIndex: last, lastLogTerm });
   }
 }
 
@@ -405,6 +422,16 @@ function onCompact<P, S>(d: Draft<P, S>, index: number, data: S): void {
 function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
   invariant(m.to === d.id, "quorum: message delivered to the wrong node");
   if (!d.voters.includes(m.from) || m.from === d.id) return;
+  if (m.type === "RequestVote" && m.preVote) {
+    // A pre-vote request carries a future term but changes nothing here, whatever the answer.
+    onPreVoteRequest(d, m);
+    return;
+  }
+  if (m.type === "Vote" && m.preVote && m.granted) {
+    // A granted pre-vote echoes the term the pre-candidate would run at, one above ours.
+    if (d.role === "precandidate" && m.term === d.term + 1) onVote(d, m);
+    return;
+  }
   if (m.term > d.term) {
     // A higher term always wins; only a leader's messages name the new leader.
     const leader = m.type === "AppendEntries" || m.type === "InstallSnapshot" ? m.from : null;
@@ -414,7 +441,7 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
     if (m.type === "AppendEntries" || m.type === "InstallSnapshot") {
       send(d, rejectAppend(d, m.from, 0, 0));
     } else if (m.type === "RequestVote") {
-      send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, granted: false });
+      send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted: false });
     }
     return;
   }
@@ -439,6 +466,17 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
   }
 }
 
+/**
+ * Would we vote for this node at `m.term`? Only if that term is ahead of ours, its log is at least as
+ * up to date, and no leader has been heard from within the base election timeout.
+ */
+function onPreVoteRequest<P, S>(d: Draft<P, S>, m: RequestVote): void {
+  const leaderHeard =
+    d.role === "leader" || (d.leaderId !== null && d.electionElapsedTicks < d.config.electionTicks);
+  const granted = m.term > d.term && !leaderHeard && isUpToDate(d, m.lastLogIndex, m.lastLogTerm);
+  send(d, { type: "Vote", from: d.id, to: m.from, term: granted ? m.term : d.term, preVote: true, granted });
+}
+
 function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
   invariant(m.term === d.term, "quorum: vote request of another term");
   const canVote = d.votedFor === null || d.votedFor === m.from;
@@ -447,11 +485,12 @@ function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
     d.votedFor = m.from;
     resetElectionTimer(d);
   }
-  send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, granted });
+  send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted });
 }
 
 function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
-  if (d.role !== "candidate") return;
+  const expected = d.role === "precandidate" ? true : d.role === "candidate" ? false : null;
+  if (expected === null || m.preVote !== expected) return;
   if (d.votesGranted.includes(m.from) || d.votesRejected.includes(m.from)) return;
   if (m.granted) d.votesGranted = [...d.votesGranted, m.from];
   else d.votesRejected = [...d.votesRejected, m.from];
@@ -459,8 +498,10 @@ function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
     d.votesGranted.length + d.votesRejected.length <= d.voters.length,
     "quorum: more votes than voters",
   );
-  if (d.votesGranted.length >= quorumSize(d.voters)) becomeLeader(d);
-  else if (d.votesRejected.length >= quorumSize(d.voters)) becomeFollower(d, d.term, null);
+  if (d.votesGranted.length >= quorumSize(d.voters)) {
+    if (d.role === "precandidate") startElection(d, false);
+    else becomeLeader(d);
+  } else if (d.votesRejected.length >= quorumSize(d.voters)) becomeFollower(d, d.term, null);
 }
 
 function rejectAppend<P, S>(
@@ -496,7 +537,7 @@ function acceptAppend<P, S>(d: Draft<P, S>, to: NodeId, matchIndex: number): App
 
 function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   invariant(d.role !== "leader", () => `quorum: two leaders in term ${d.term}`);
-  if (d.role === "candidate") becomeFollower(d, d.term, m.from);
+  if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
   invariant(d.leaderId === null || d.leaderId === m.from, () => `quorum: two leaders in term ${d.term}`);
   d.leaderId = m.from;
   d.electionElapsedTicks = 0;
@@ -581,7 +622,7 @@ function appendEntries<P, S>(d: Draft<P, S>, entries: readonly Entry<P>[]): void
 
 function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   invariant(d.role !== "leader", "quorum: a leader never installs a snapshot");
-  if (d.role === "candidate") becomeFollower(d, d.term, m.from);
+  if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
   d.leaderId = m.from;
   d.electionElapsedTicks = 0;
   const snap = m.snapshot;

@@ -38,11 +38,17 @@ export interface Snapshot<S> {
   readonly data: S;
 }
 
+/**
+ * A vote request. With `preVote` it only asks whether the receiver would vote at `term` (the
+ * sender's term + 1) without anyone changing state (Raft thesis §9.6, KIP-996): a node cut off
+ * from the quorum cannot then inflate its term and depose a healthy leader when it returns.
+ */
 export interface RequestVote {
   readonly type: "RequestVote";
   readonly from: NodeId;
   readonly to: NodeId;
   readonly term: number;
+  readonly preVote: boolean;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
 }
@@ -52,6 +58,7 @@ export interface Vote {
   readonly from: NodeId;
   readonly to: NodeId;
   readonly term: number;
+  readonly preVote: boolean;
   readonly granted: boolean;
 }
 
@@ -111,6 +118,8 @@ export interface QuorumConfig {
   readonly committedPerReadyMax: number;
   /** A leader that has not heard from a quorum within an election timeout steps down. */
   readonly checkQuorum: boolean;
+  /** Run a pre-vote round before each election; a follower that hears from a leader refuses it. */
+  readonly preVote: boolean;
 }
 
 export const defaultQuorumConfig: QuorumConfig = {
@@ -122,9 +131,10 @@ export const defaultQuorumConfig: QuorumConfig = {
   inflightEntriesMax: 256,
   committedPerReadyMax: 256,
   checkQuorum: true,
+  preVote: true,
 };
 
-export type Role = "follower" | "candidate" | "leader";
+export type Role = "follower" | "precandidate" | "candidate" | "leader";
 
 /** What a leader knows about one follower's log. */
 export interface Progress {
