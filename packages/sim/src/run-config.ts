@@ -17,7 +17,7 @@ export interface WorkloadConfig {
 export const workloadDefault: WorkloadConfig = {
   producers: 3,
   consumers: 2,
-  produceIntervalMs: 100,
+  produceIntervalMs: 200,
   partitions: 2,
   minInsyncReplicas: 2,
 };

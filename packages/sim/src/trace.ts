@@ -6,6 +6,7 @@
  * view reads. This module never decides anything about the run; it only records.
  */
 export const traceLinesMax = 5_000_000;
+export const internedStringsMax = 100_000;
 
 export interface TraceEvent {
   /** Event index in the run, from 0. */
@@ -34,12 +35,33 @@ export class Trace {
    * `detail` is evaluated only when recording, so the hot path never builds JSON.
    */
   event(timeMs: number, kind: string, node: string, compact: string, detail?: () => unknown): void {
-    this.hash = Bun.hash.crc32(`${timeMs}|${kind}|${node}|${compact}`, this.hash);
+    // FNV-1a style mixing over (time, kind, node, label) with the strings interned to small numbers,
+    // so the hot path hashes four integers instead of building and scanning a string.
+    let h = this.hash;
+    h = Math.imul(h ^ timeMs, 0x01000193);
+    h = Math.imul((h ^ (timeMs / 0x1_0000_0000)) | 0, 0x01000193);
+    h = Math.imul(h ^ this.intern(kind), 0x01000193);
+    h = Math.imul(h ^ this.intern(node), 0x01000193);
+    h = Math.imul(h ^ this.intern(compact), 0x01000193);
+    this.hash = h >>> 0;
     if (this.lines !== undefined && this.lines.length < traceLinesMax) {
       const line: TraceEvent = { i: this.count, t: timeMs, kind, node, detail: detail ? detail() : compact };
       this.lines.push(JSON.stringify(line, bigintSafe));
     }
     this.count++;
+  }
+
+  private readonly interned = new Map<string, number>();
+
+  /** A stable number per distinct string, in first-seen order (deterministic within a run). */
+  private intern(s: string): number {
+    let id = this.interned.get(s);
+    if (id === undefined) {
+      // The id mixes in a hash of the text, so equal traces with different first-seen orders still differ.
+      id = Bun.hash.crc32(s) ^ this.interned.size;
+      if (this.interned.size < internedStringsMax) this.interned.set(s, id);
+    }
+    return id;
   }
 
   hashHex(): string {

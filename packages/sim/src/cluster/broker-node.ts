@@ -18,7 +18,7 @@ import type { World } from "./world.ts";
 type PState = core.PartitionState;
 type PInput = core.PartitionInput;
 
-export const brokerHeartbeatIntervalMs = 250;
+export const brokerHeartbeatIntervalMs = 400;
 export const produceTimeoutMs = 3_000;
 export const fetchBatchesMax = 50;
 export const diskLatencyMsMax = 3;
@@ -117,7 +117,7 @@ export class BrokerNode implements SimNode {
           brokerId: this.brokerId,
           minInsyncReplicas: w.config.workload.minInsyncReplicas,
           replicaLagTimeMaxMs: 1_000,
-          replicaFetchWaitMaxMs: 200,
+          replicaFetchWaitMaxMs: 500,
           replicaFetchBackoffMs: 50,
           replicaFetchTimeoutMs: 500,
           alterPartitionRetryMs: 300,

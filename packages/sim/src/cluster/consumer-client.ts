@@ -11,9 +11,9 @@ import { assignPartitions } from "./assign.ts";
 import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
 
-export const fetchIntervalMs = 40;
-export const commitIntervalMs = 250;
-export const heartbeatIntervalMs = 300;
+export const fetchIntervalMs = 100;
+export const commitIntervalMs = 500;
+export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;
 export const recordsPerFetchMax = 50;
 

@@ -21,8 +21,8 @@ type QReady = quorum.Ready<Records, ctl.MetadataImage>;
 type QMessage = quorum.Message<Records, ctl.MetadataImage>;
 
 /** One logical Raft tick; election timeouts are 10 to 19 ticks. */
-export const controllerTickMs = 50;
-export const brokerSessionTimeoutMs = 1_500;
+export const controllerTickMs = 100;
+export const brokerSessionTimeoutMs = 2_000;
 export const pendingProposalsMax = 1_024;
 /** Compact the Raft log once this many entries sit above the snapshot. */
 export const compactEntriesAt = 1_000;

@@ -12,7 +12,7 @@ import type { ClientRequest, ClientResponse } from "./protocol.ts";
 import type { World } from "./world.ts";
 
 export const coordinatorRecordsMax = 500_000;
-export const sessionTimeoutMs = 2_000;
+export const sessionTimeoutMs = 3_000;
 
 interface Pending {
   readonly client: number;
