@@ -414,11 +414,14 @@ class MessageGen {
         .sort((a, b) => a.tag! - b.tag!);
       const t: string[] = [];
       t.push(`    f = "_tags";`);
-      t.push("    const tagCount = r.readUVarint();");
-      t.push("    for (let i = 0; i < tagCount; i++) {");
-      t.push("      const tag = r.readUVarint();");
-      t.push("      const size = r.readTaggedSize();");
-      if (tagged.length > 0) {
+      if (tagged.length === 0) {
+        // No known tags in this struct: the shared reader loop keeps whatever arrives as unknown.
+        t.push("    unknownTags = r.readUnknownTags();");
+      } else {
+        t.push("    const tagCount = r.readUVarint();");
+        t.push("    for (let i = 0; i < tagCount; i++) {");
+        t.push("      const tag = r.readUVarint();");
+        t.push("      const size = r.readTaggedSize();");
         t.push("      const stop = r.offset + size;");
         t.push("      switch (tag) {");
         for (const f of tagged) {
@@ -440,9 +443,9 @@ class MessageGen {
           }
         }
         t.push("      }");
+        t.push("      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });");
+        t.push("    }");
       }
-      t.push("      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });");
-      t.push("    }");
       body.push(
         ...ifBlock(
           flexStruct,

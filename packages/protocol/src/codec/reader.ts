@@ -18,8 +18,11 @@ export interface TaggedField {
 const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 // Short ASCII strings are decoded by hand: cheaper than a TextDecoder call for topic names and client ids.
 const asciiFastPathBytesMax = 64;
-const uvarintBytesMax = 5;
 const varlongBytesMax = 10;
+
+function truncated(needed: number, remaining: number): DecodeError {
+  return new DecodeError("truncated", `need ${needed} bytes, ${remaining} remain`);
+}
 
 export class Reader {
   readonly bytes: Uint8Array;
@@ -118,16 +121,33 @@ export class Reader {
 
   /** Unsigned LEB128 varint of at most 32 bits (lengths, counts and tags of flexible versions). */
   readUVarint(): number {
-    let value = 0;
-    for (let i = 0; i < uvarintBytesMax; i++) {
-      this.need(1);
-      const b = this.bytes[this.offset++]!;
-      if (i === uvarintBytesMax - 1 && b > 0x0f)
-        throw new DecodeError("varint-too-long", "uvarint exceeds 32 bits");
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if (b < 0x80) return value;
+    // Integer-only arithmetic keeps the JIT on its int32 paths; one-byte values (almost every length,
+    // count and tag section) return at the first test.
+    const bytes = this.bytes;
+    let o = this.offset;
+    const end = this.end;
+    if (o >= end) throw truncated(1, 0);
+    let b = bytes[o++]!;
+    if (b < 0x80) {
+      this.offset = o;
+      return b;
     }
-    throw new DecodeError("varint-too-long", "uvarint longer than 5 bytes");
+    let value = b & 0x7f;
+    for (let shift = 7; shift < 28; shift += 7) {
+      if (o >= end) throw truncated(1, 0);
+      b = bytes[o++]!;
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.offset = o;
+        return value;
+      }
+    }
+    if (o >= end) throw truncated(1, 0);
+    b = bytes[o++]!;
+    if (b > 0x0f) throw new DecodeError("varint-too-long", "uvarint exceeds 32 bits");
+    this.offset = o;
+    // The fifth byte holds bits 28-31; `>>> 0` keeps the result unsigned.
+    return (value | (b << 28)) >>> 0;
   }
 
   /** Zigzag-encoded signed varint of at most 32 bits (record fields). */
@@ -273,6 +293,18 @@ export class Reader {
     if (count * Math.max(elementBytesMin, 1) > remaining) {
       throw new DecodeError("length-exceeds-remaining", `count ${count} cannot fit in ${remaining} bytes`);
     }
+  }
+
+  /** Reads a tag section of a struct with no known tagged fields: every tag is kept as unknown. */
+  readUnknownTags(): TaggedField[] | undefined {
+    const n = this.readUVarint();
+    if (n === 0) return undefined;
+    const out: TaggedField[] = [];
+    for (let i = 0; i < n; i++) {
+      const tag = this.readUVarint();
+      out.push({ tag, data: this.readRaw(this.readTaggedSize()) });
+    }
+    return out;
   }
 
   /** Reads a tagged field's size and checks it against the bytes remaining. */

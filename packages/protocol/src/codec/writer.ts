@@ -108,11 +108,16 @@ export class Writer {
   /** Unsigned LEB128 varint of at most 32 bits. */
   writeUVarint(v: number): void {
     this.ensure(5);
-    while (v >= 0x80) {
-      this.bytes[this.offset++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
+    const bytes = this.bytes;
+    let o = this.offset;
+    // Unsigned shifts keep values up to 2^32-1 exact and the arithmetic on int32 paths.
+    let u = v >>> 0;
+    while (u > 0x7f) {
+      bytes[o++] = (u & 0x7f) | 0x80;
+      u >>>= 7;
     }
-    this.bytes[this.offset++] = v;
+    bytes[o++] = u;
+    this.offset = o;
   }
 
   /** Zigzag-encoded signed 32-bit varint. */
@@ -156,19 +161,20 @@ export class Writer {
    * only known after the field is written; tagged fields are rare, so the shift is cheap overall.
    */
   insertUVarintAt(at: number, v: number): void {
+    let u = v >>> 0;
     let width = 1;
-    for (let x = v; x >= 0x80; x = Math.floor(x / 128)) width++;
+    for (let x = u; x > 0x7f; x >>>= 7) width++;
     this.ensure(width);
     const bytes = this.bytes;
     bytes.copyWithin(at + width, at, this.offset);
     // Written in place: calling writeUVarint here could grow the buffer with `offset` moved back to `at`,
     // which would drop the bytes just shifted.
     let o = at;
-    while (v >= 0x80) {
-      bytes[o++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
+    while (u > 0x7f) {
+      bytes[o++] = (u & 0x7f) | 0x80;
+      u >>>= 7;
     }
-    bytes[o] = v;
+    bytes[o] = u;
     this.offset += width;
   }
 

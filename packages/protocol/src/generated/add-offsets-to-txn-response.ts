@@ -33,12 +33,7 @@ function decodeAddOffsetsToTxnResponseBody(r: Reader, version: number): AddOffse
     p_errorCode = r.readInt16();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

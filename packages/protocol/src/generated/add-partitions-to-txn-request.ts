@@ -127,12 +127,7 @@ function decodeAddPartitionsToTxnRequestBody(r: Reader, version: number): AddPar
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { transactions: p_transactions, v3AndBelowTransactionalId: p_v3AndBelowTransactionalId, v3AndBelowProducerId: p_v3AndBelowProducerId, v3AndBelowProducerEpoch: p_v3AndBelowProducerEpoch, v3AndBelowTopics: p_v3AndBelowTopics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -226,12 +221,7 @@ function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader,
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { transactionalId: p_transactionalId, producerId: p_producerId, producerEpoch: p_producerEpoch, verifyOnly: p_verifyOnly, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -287,12 +277,7 @@ function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, versi
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -120,12 +120,7 @@ function decodeAddPartitionsToTxnResponseBody(r: Reader, version: number): AddPa
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, resultsByTransaction: p_resultsByTransaction, resultsByTopicV3AndBelow: p_resultsByTopicV3AndBelow, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -193,12 +188,7 @@ function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, ver
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { transactionalId: p_transactionalId, topicResults: p_topicResults, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -245,12 +235,7 @@ function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, resultsByPartition: p_resultsByPartition, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -292,12 +277,7 @@ function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Re
     p_partitionErrorCode = r.readInt16();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, partitionErrorCode: p_partitionErrorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -84,12 +84,7 @@ function decodeAddRaftVoterRequestBody(r: Reader, version: number): AddRaftVoter
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clusterId: p_clusterId, timeoutMs: p_timeoutMs, voterId: p_voterId, voterDirectoryId: p_voterDirectoryId, listeners: p_listeners, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -138,12 +133,7 @@ function decodeAddRaftVoterRequestListener(r: Reader, _version: number): AddRaft
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

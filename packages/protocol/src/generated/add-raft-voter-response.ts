@@ -39,12 +39,7 @@ function decodeAddRaftVoterResponseBody(r: Reader, _version: number): AddRaftVot
     f = "errorMessage";
     p_errorMessage = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

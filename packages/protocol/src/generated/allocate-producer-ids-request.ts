@@ -32,12 +32,7 @@ function decodeAllocateProducerIdsRequestBody(r: Reader, _version: number): Allo
     f = "brokerEpoch";
     p_brokerEpoch = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, brokerEpoch: p_brokerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -46,12 +46,7 @@ function decodeAllocateProducerIdsResponseBody(r: Reader, _version: number): All
     f = "producerIdLen";
     p_producerIdLen = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, producerIdStart: p_producerIdStart, producerIdLen: p_producerIdLen, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

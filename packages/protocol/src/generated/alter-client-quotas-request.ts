@@ -95,12 +95,7 @@ function decodeAlterClientQuotasRequestBody(r: Reader, version: number): AlterCl
     p_validateOnly = r.readBool();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entries: p_entries, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -159,12 +154,7 @@ function decodeAlterClientQuotasRequestEntryData(r: Reader, version: number): Al
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entity: p_entity, ops: p_ops, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -206,12 +196,7 @@ function decodeAlterClientQuotasRequestEntityData(r: Reader, version: number): A
     p_entityName = (version >= 1 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entityType: p_entityType, entityName: p_entityName, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -256,12 +241,7 @@ function decodeAlterClientQuotasRequestOpData(r: Reader, version: number): Alter
     p_remove = r.readBool();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { key: p_key, value: p_value, remove: p_remove, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -79,12 +79,7 @@ function decodeAlterClientQuotasResponseBody(r: Reader, version: number): AlterC
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, entries: p_entries, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -137,12 +132,7 @@ function decodeAlterClientQuotasResponseEntryData(r: Reader, version: number): A
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, entity: p_entity, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -187,12 +177,7 @@ function decodeAlterClientQuotasResponseEntityData(r: Reader, version: number): 
     p_entityName = (version >= 1 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entityType: p_entityType, entityName: p_entityName, _unknownTaggedFields: unknownTags };
   } catch (e) {

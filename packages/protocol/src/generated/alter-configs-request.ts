@@ -79,12 +79,7 @@ function decodeAlterConfigsRequestBody(r: Reader, version: number): AlterConfigs
     p_validateOnly = r.readBool();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resources: p_resources, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -137,12 +132,7 @@ function decodeAlterConfigsRequestAlterConfigsResource(r: Reader, version: numbe
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceType: p_resourceType, resourceName: p_resourceName, configs: p_configs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -187,12 +177,7 @@ function decodeAlterConfigsRequestAlterableConfig(r: Reader, version: number): A
     p_value = (version >= 2 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, value: p_value, _unknownTaggedFields: unknownTags };
   } catch (e) {

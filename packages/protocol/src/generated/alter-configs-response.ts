@@ -67,12 +67,7 @@ function decodeAlterConfigsResponseBody(r: Reader, version: number): AlterConfig
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, responses: p_responses, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -119,12 +114,7 @@ function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, versi
     p_resourceName = (version >= 2 ? r.readCompactString() : r.readString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, resourceType: p_resourceType, resourceName: p_resourceName, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -74,12 +74,7 @@ function decodeAlterPartitionReassignmentsRequestBody(r: Reader, version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { timeoutMs: p_timeoutMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -125,12 +120,7 @@ function decodeAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, ve
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -176,12 +166,7 @@ function decodeAlterPartitionReassignmentsRequestReassignablePartition(r: Reader
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, replicas: p_replicas, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

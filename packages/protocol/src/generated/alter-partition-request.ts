@@ -118,12 +118,7 @@ function decodeAlterPartitionRequestBody(r: Reader, version: number): AlterParti
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, brokerEpoch: p_brokerEpoch, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -179,12 +174,7 @@ function decodeAlterPartitionRequestTopicData(r: Reader, version: number): Alter
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -264,12 +254,7 @@ function decodeAlterPartitionRequestPartitionData(r: Reader, version: number): A
     f = "partitionEpoch";
     p_partitionEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, leaderEpoch: p_leaderEpoch, newIsr: p_newIsr, newIsrWithEpochs: p_newIsrWithEpochs, leaderRecoveryState: p_leaderRecoveryState, partitionEpoch: p_partitionEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -334,12 +319,7 @@ function decodeAlterPartitionRequestBrokerState(r: Reader, _version: number): Al
     f = "brokerEpoch";
     p_brokerEpoch = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, brokerEpoch: p_brokerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -106,12 +106,7 @@ function decodeAlterPartitionResponseBody(r: Reader, version: number): AlterPart
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -167,12 +162,7 @@ function decodeAlterPartitionResponseTopicData(r: Reader, version: number): Alte
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -242,12 +232,7 @@ function decodeAlterPartitionResponsePartitionData(r: Reader, version: number): 
     f = "partitionEpoch";
     p_partitionEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, isr: p_isr, leaderRecoveryState: p_leaderRecoveryState, partitionEpoch: p_partitionEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

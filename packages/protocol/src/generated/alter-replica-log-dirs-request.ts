@@ -68,12 +68,7 @@ function decodeAlterReplicaLogDirsRequestBody(r: Reader, version: number): Alter
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { dirs: p_dirs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -120,12 +115,7 @@ function decodeAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, version: 
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { path: p_path, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -176,12 +166,7 @@ function decodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, vers
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {

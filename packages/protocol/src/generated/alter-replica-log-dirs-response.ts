@@ -75,12 +75,7 @@ function decodeAlterReplicaLogDirsResponseBody(r: Reader, version: number): Alte
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -130,12 +125,7 @@ function decodeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reade
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -177,12 +167,7 @@ function decodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r: R
     p_errorCode = r.readInt16();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -95,12 +95,7 @@ function decodeAlterUserScramCredentialsRequestBody(r: Reader, version: number):
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { deletions: p_deletions, upsertions: p_upsertions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -138,12 +133,7 @@ function decodeAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader
     f = "mechanism";
     p_mechanism = r.readInt8();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, mechanism: p_mechanism, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -188,12 +178,7 @@ function decodeAlterUserScramCredentialsRequestScramCredentialUpsertion(r: Reade
     f = "saltedPassword";
     p_saltedPassword = r.readCompactBytes();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, mechanism: p_mechanism, iterations: p_iterations, salt: p_salt, saltedPassword: p_saltedPassword, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

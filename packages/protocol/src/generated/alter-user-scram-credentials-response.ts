@@ -62,12 +62,7 @@ function decodeAlterUserScramCredentialsResponseBody(r: Reader, version: number)
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -107,12 +102,7 @@ function decodeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(
     f = "errorMessage";
     p_errorMessage = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { user: p_user, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

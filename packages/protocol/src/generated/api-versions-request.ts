@@ -37,12 +37,7 @@ function decodeApiVersionsRequestBody(r: Reader, version: number): ApiVersionsRe
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { clientSoftwareName: p_clientSoftwareName, clientSoftwareVersion: p_clientSoftwareVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -265,12 +265,7 @@ function decodeApiVersionsResponseApiVersion(r: Reader, version: number): ApiVer
     p_maxVersion = r.readInt16();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { apiKey: p_apiKey, minVersion: p_minVersion, maxVersion: p_maxVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -315,12 +310,7 @@ function decodeApiVersionsResponseSupportedFeatureKey(r: Reader, _version: numbe
     f = "maxVersion";
     p_maxVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, minVersion: p_minVersion, maxVersion: p_maxVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -362,12 +352,7 @@ function decodeApiVersionsResponseFinalizedFeatureKey(r: Reader, _version: numbe
     f = "minVersionLevel";
     p_minVersionLevel = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, maxVersionLevel: p_maxVersionLevel, minVersionLevel: p_minVersionLevel, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

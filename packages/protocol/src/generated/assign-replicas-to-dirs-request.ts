@@ -94,12 +94,7 @@ function decodeAssignReplicasToDirsRequestBody(r: Reader, version: number): Assi
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, brokerEpoch: p_brokerEpoch, directories: p_directories, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -148,12 +143,7 @@ function decodeAssignReplicasToDirsRequestDirectoryData(r: Reader, version: numb
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { id: p_id, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -199,12 +189,7 @@ function decodeAssignReplicasToDirsRequestTopicData(r: Reader, version: number):
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -238,12 +223,7 @@ function decodeAssignReplicasToDirsRequestPartitionData(r: Reader, _version: num
     f = "partitionIndex";
     p_partitionIndex = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

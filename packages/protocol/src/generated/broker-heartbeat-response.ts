@@ -53,12 +53,7 @@ function decodeBrokerHeartbeatResponseBody(r: Reader, _version: number): BrokerH
     f = "shouldShutDown";
     p_shouldShutDown = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, isCaughtUp: p_isCaughtUp, isFenced: p_isFenced, shouldShutDown: p_shouldShutDown, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

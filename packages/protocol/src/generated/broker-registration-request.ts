@@ -160,12 +160,7 @@ function decodeBrokerRegistrationRequestBody(r: Reader, version: number): Broker
       p_previousBrokerEpoch = r.readInt64();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, clusterId: p_clusterId, incarnationId: p_incarnationId, listeners: p_listeners, features: p_features, rack: p_rack, isMigratingZkBroker: p_isMigratingZkBroker, logDirs: p_logDirs, previousBrokerEpoch: p_previousBrokerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -240,12 +235,7 @@ function decodeBrokerRegistrationRequestListener(r: Reader, _version: number): B
     f = "securityProtocol";
     p_securityProtocol = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, securityProtocol: p_securityProtocol, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -290,12 +280,7 @@ function decodeBrokerRegistrationRequestFeature(r: Reader, _version: number): Br
     f = "maxSupportedVersion";
     p_maxSupportedVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, minSupportedVersion: p_minSupportedVersion, maxSupportedVersion: p_maxSupportedVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -39,12 +39,7 @@ function decodeBrokerRegistrationResponseBody(r: Reader, _version: number): Brok
     f = "brokerEpoch";
     p_brokerEpoch = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, brokerEpoch: p_brokerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

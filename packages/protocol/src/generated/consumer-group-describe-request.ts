@@ -42,12 +42,7 @@ function decodeConsumerGroupDescribeRequestBody(r: Reader, _version: number): Co
     f = "includeAuthorizedOperations";
     p_includeAuthorizedOperations = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupIds: p_groupIds, includeAuthorizedOperations: p_includeAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

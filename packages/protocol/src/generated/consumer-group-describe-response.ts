@@ -167,12 +167,7 @@ function decodeConsumerGroupDescribeResponseBody(r: Reader, version: number): Co
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, groups: p_groups, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -239,12 +234,7 @@ function decodeConsumerGroupDescribeResponseDescribedGroup(r: Reader, version: n
     f = "authorizedOperations";
     p_authorizedOperations = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, groupId: p_groupId, groupState: p_groupState, groupEpoch: p_groupEpoch, assignmentEpoch: p_assignmentEpoch, assignorName: p_assignorName, members: p_members, authorizedOperations: p_authorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -335,12 +325,7 @@ function decodeConsumerGroupDescribeResponseMember(r: Reader, version: number): 
     f = "targetAssignment";
     p_targetAssignment = decodeConsumerGroupDescribeResponseAssignment(r, version);
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { memberId: p_memberId, instanceId: p_instanceId, rackId: p_rackId, memberEpoch: p_memberEpoch, clientId: p_clientId, clientHost: p_clientHost, subscribedTopicNames: p_subscribedTopicNames, subscribedTopicRegex: p_subscribedTopicRegex, assignment: p_assignment, targetAssignment: p_targetAssignment, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -407,12 +392,7 @@ function decodeConsumerGroupDescribeResponseAssignment(r: Reader, version: numbe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicPartitions: p_topicPartitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -458,12 +438,7 @@ function decodeConsumerGroupDescribeResponseTopicPartitions(r: Reader, _version:
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -126,12 +126,7 @@ function decodeConsumerGroupHeartbeatRequestBody(r: Reader, version: number): Co
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, memberId: p_memberId, memberEpoch: p_memberEpoch, instanceId: p_instanceId, rackId: p_rackId, rebalanceTimeoutMs: p_rebalanceTimeoutMs, subscribedTopicNames: p_subscribedTopicNames, subscribedTopicRegex: p_subscribedTopicRegex, serverAssignor: p_serverAssignor, topicPartitions: p_topicPartitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -215,12 +210,7 @@ function decodeConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, _version:
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -35,12 +35,7 @@ function decodeControlledShutdownRequestBody(r: Reader, version: number): Contro
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { brokerId: p_brokerId, brokerEpoch: p_brokerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -59,12 +59,7 @@ function decodeControlledShutdownResponseBody(r: Reader, version: number): Contr
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, remainingPartitions: p_remainingPartitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -105,12 +100,7 @@ function decodeControlledShutdownResponseRemainingPartition(r: Reader, version: 
     p_partitionIndex = r.readInt32();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -117,12 +117,7 @@ function decodeControllerRegistrationRequestBody(r: Reader, version: number): Co
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { controllerId: p_controllerId, incarnationId: p_incarnationId, zkMigrationReady: p_zkMigrationReady, listeners: p_listeners, features: p_features, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -175,12 +170,7 @@ function decodeControllerRegistrationRequestListener(r: Reader, _version: number
     f = "securityProtocol";
     p_securityProtocol = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, securityProtocol: p_securityProtocol, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -225,12 +215,7 @@ function decodeControllerRegistrationRequestFeature(r: Reader, _version: number)
     f = "maxSupportedVersion";
     p_maxSupportedVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, minSupportedVersion: p_minSupportedVersion, maxSupportedVersion: p_maxSupportedVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

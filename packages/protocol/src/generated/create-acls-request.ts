@@ -72,12 +72,7 @@ function decodeCreateAclsRequestBody(r: Reader, version: number): CreateAclsRequ
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { creations: p_creations, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -132,12 +127,7 @@ function decodeCreateAclsRequestAclCreation(r: Reader, version: number): CreateA
     p_permissionType = r.readInt8();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceType: p_resourceType, resourceName: p_resourceName, resourcePatternType: p_resourcePatternType, principal: p_principal, host: p_host, operation: p_operation, permissionType: p_permissionType, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -59,12 +59,7 @@ function decodeCreateAclsResponseBody(r: Reader, version: number): CreateAclsRes
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -105,12 +100,7 @@ function decodeCreateAclsResponseAclCreationResult(r: Reader, version: number): 
     p_errorMessage = (version >= 2 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {

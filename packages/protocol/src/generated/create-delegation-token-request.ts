@@ -77,12 +77,7 @@ function decodeCreateDelegationTokenRequestBody(r: Reader, version: number): Cre
     p_maxLifetimeMs = r.readInt64();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { ownerPrincipalType: p_ownerPrincipalType, ownerPrincipalName: p_ownerPrincipalName, renewers: p_renewers, maxLifetimeMs: p_maxLifetimeMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -139,12 +134,7 @@ function decodeCreateDelegationTokenRequestCreatableRenewers(r: Reader, version:
     p_principalName = (version >= 2 ? r.readCompactString() : r.readString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { principalType: p_principalType, principalName: p_principalName, _unknownTaggedFields: unknownTags };
   } catch (e) {

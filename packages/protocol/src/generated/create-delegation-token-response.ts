@@ -101,12 +101,7 @@ function decodeCreateDelegationTokenResponseBody(r: Reader, version: number): Cr
     p_throttleTimeMs = r.readInt32();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, principalType: p_principalType, principalName: p_principalName, tokenRequesterPrincipalType: p_tokenRequesterPrincipalType, tokenRequesterPrincipalName: p_tokenRequesterPrincipalName, issueTimestampMs: p_issueTimestampMs, expiryTimestampMs: p_expiryTimestampMs, maxTimestampMs: p_maxTimestampMs, tokenId: p_tokenId, hmac: p_hmac, throttleTimeMs: p_throttleTimeMs, _unknownTaggedFields: unknownTags };
   } catch (e) {

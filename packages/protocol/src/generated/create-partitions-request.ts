@@ -82,12 +82,7 @@ function decodeCreatePartitionsRequestBody(r: Reader, version: number): CreatePa
     p_validateOnly = r.readBool();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, timeoutMs: p_timeoutMs, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -143,12 +138,7 @@ function decodeCreatePartitionsRequestCreatePartitionsTopic(r: Reader, version: 
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, count: p_count, assignments: p_assignments, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -203,12 +193,7 @@ function decodeCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, vers
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { brokerIds: p_brokerIds, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -63,12 +63,7 @@ function decodeCreatePartitionsResponseBody(r: Reader, version: number): CreateP
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -112,12 +107,7 @@ function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, ve
     p_errorMessage = (version >= 2 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -112,12 +112,7 @@ function decodeCreateTopicsRequestBody(r: Reader, version: number): CreateTopics
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, timeoutMs: p_timeoutMs, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -193,12 +188,7 @@ function decodeCreateTopicsRequestCreatableTopic(r: Reader, version: number): Cr
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, numPartitions: p_numPartitions, replicationFactor: p_replicationFactor, assignments: p_assignments, configs: p_configs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -259,12 +249,7 @@ function decodeCreateTopicsRequestCreatableReplicaAssignment(r: Reader, version:
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, brokerIds: p_brokerIds, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -305,12 +290,7 @@ function decodeCreateTopicsRequestCreatableTopicConfig(r: Reader, version: numbe
     p_value = (version >= 5 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, value: p_value, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -114,12 +114,7 @@ function decodeCreateTopicsResponseBody(r: Reader, version: number): CreateTopic
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -299,12 +294,7 @@ function decodeCreateTopicsResponseCreatableTopicConfigs(r: Reader, _version: nu
     f = "isSensitive";
     p_isSensitive = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, value: p_value, readOnly: p_readOnly, configSource: p_configSource, isSensitive: p_isSensitive, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -39,12 +39,7 @@ function decodeDefaultPrincipalDataBody(r: Reader, _version: number): DefaultPri
     f = "tokenAuthenticated";
     p_tokenAuthenticated = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { type: p_type, name: p_name, tokenAuthenticated: p_tokenAuthenticated, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -72,12 +72,7 @@ function decodeDeleteAclsRequestBody(r: Reader, version: number): DeleteAclsRequ
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { filters: p_filters, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -132,12 +127,7 @@ function decodeDeleteAclsRequestDeleteAclsFilter(r: Reader, version: number): De
     p_permissionType = r.readInt8();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceTypeFilter: p_resourceTypeFilter, resourceNameFilter: p_resourceNameFilter, patternTypeFilter: p_patternTypeFilter, principalFilter: p_principalFilter, hostFilter: p_hostFilter, operation: p_operation, permissionType: p_permissionType, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -107,12 +107,7 @@ function decodeDeleteAclsResponseBody(r: Reader, version: number): DeleteAclsRes
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, filterResults: p_filterResults, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -165,12 +160,7 @@ function decodeDeleteAclsResponseDeleteAclsFilterResult(r: Reader, version: numb
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, matchingAcls: p_matchingAcls, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -238,12 +228,7 @@ function decodeDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version: numbe
     p_permissionType = r.readInt8();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, resourceType: p_resourceType, resourceName: p_resourceName, patternType: p_patternType, principal: p_principal, host: p_host, operation: p_operation, permissionType: p_permissionType, _unknownTaggedFields: unknownTags };
   } catch (e) {

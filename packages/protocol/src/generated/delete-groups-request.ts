@@ -36,12 +36,7 @@ function decodeDeleteGroupsRequestBody(r: Reader, version: number): DeleteGroups
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupsNames: p_groupsNames, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -59,12 +59,7 @@ function decodeDeleteGroupsResponseBody(r: Reader, version: number): DeleteGroup
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -105,12 +100,7 @@ function decodeDeleteGroupsResponseDeletableGroupResult(r: Reader, version: numb
     p_errorCode = r.readInt16();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

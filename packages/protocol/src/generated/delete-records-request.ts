@@ -75,12 +75,7 @@ function decodeDeleteRecordsRequestBody(r: Reader, version: number): DeleteRecor
     p_timeoutMs = r.readInt32();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, timeoutMs: p_timeoutMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -130,12 +125,7 @@ function decodeDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version: number
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -177,12 +167,7 @@ function decodeDeleteRecordsRequestDeleteRecordsPartition(r: Reader, version: nu
     p_offset = r.readInt64();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, offset: p_offset, _unknownTaggedFields: unknownTags };
   } catch (e) {

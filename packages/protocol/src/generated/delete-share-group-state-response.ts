@@ -72,12 +72,7 @@ function decodeDeleteShareGroupStateResponseBody(r: Reader, version: number): De
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -120,12 +115,7 @@ function decodeDeleteShareGroupStateResponseDeleteStateResult(r: Reader, version
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -165,12 +155,7 @@ function decodeDeleteShareGroupStateResponsePartitionResult(r: Reader, _version:
     f = "errorMessage";
     p_errorMessage = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partition: p_partition, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -80,12 +80,7 @@ function decodeDeleteTopicsRequestBody(r: Reader, version: number): DeleteTopics
     p_timeoutMs = r.readInt32();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, topicNames: p_topicNames, timeoutMs: p_timeoutMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -136,12 +131,7 @@ function decodeDeleteTopicsRequestDeleteTopicState(r: Reader, _version: number):
     f = "topicId";
     p_topicId = r.readUuid();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, topicId: p_topicId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

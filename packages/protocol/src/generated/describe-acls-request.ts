@@ -70,12 +70,7 @@ function decodeDescribeAclsRequestBody(r: Reader, version: number): DescribeAcls
     p_permissionType = r.readInt8();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceTypeFilter: p_resourceTypeFilter, resourceNameFilter: p_resourceNameFilter, patternTypeFilter: p_patternTypeFilter, principalFilter: p_principalFilter, hostFilter: p_hostFilter, operation: p_operation, permissionType: p_permissionType, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -105,12 +105,7 @@ function decodeDescribeAclsResponseBody(r: Reader, version: number): DescribeAcl
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, resources: p_resources, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -175,12 +170,7 @@ function decodeDescribeAclsResponseDescribeAclsResource(r: Reader, version: numb
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceType: p_resourceType, resourceName: p_resourceName, patternType: p_patternType, acls: p_acls, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -239,12 +229,7 @@ function decodeDescribeAclsResponseAclDescription(r: Reader, version: number): D
     p_permissionType = r.readInt8();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { principal: p_principal, host: p_host, operation: p_operation, permissionType: p_permissionType, _unknownTaggedFields: unknownTags };
   } catch (e) {

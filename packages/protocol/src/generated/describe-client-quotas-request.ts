@@ -63,12 +63,7 @@ function decodeDescribeClientQuotasRequestBody(r: Reader, version: number): Desc
     p_strict = r.readBool();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { components: p_components, strict: p_strict, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -112,12 +107,7 @@ function decodeDescribeClientQuotasRequestComponentData(r: Reader, version: numb
     p_match = (version >= 1 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entityType: p_entityType, matchType: p_matchType, match: p_match, _unknownTaggedFields: unknownTags };
   } catch (e) {

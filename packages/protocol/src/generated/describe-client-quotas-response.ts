@@ -105,12 +105,7 @@ function decodeDescribeClientQuotasResponseBody(r: Reader, version: number): Des
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, entries: p_entries, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -180,12 +175,7 @@ function decodeDescribeClientQuotasResponseEntryData(r: Reader, version: number)
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entity: p_entity, values: p_values, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -227,12 +217,7 @@ function decodeDescribeClientQuotasResponseEntityData(r: Reader, version: number
     p_entityName = (version >= 1 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { entityType: p_entityType, entityName: p_entityName, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -274,12 +259,7 @@ function decodeDescribeClientQuotasResponseValueData(r: Reader, version: number)
     p_value = r.readFloat64();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { key: p_key, value: p_value, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -34,12 +34,7 @@ function decodeDescribeClusterRequestBody(r: Reader, version: number): DescribeC
       p_endpointType = r.readInt8();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { includeClusterAuthorizedOperations: p_includeClusterAuthorizedOperations, endpointType: p_endpointType, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -110,12 +110,7 @@ function decodeDescribeClusterResponseBody(r: Reader, version: number): Describe
     f = "clusterAuthorizedOperations";
     p_clusterAuthorizedOperations = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, endpointType: p_endpointType, clusterId: p_clusterId, controllerId: p_controllerId, brokers: p_brokers, clusterAuthorizedOperations: p_clusterAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -181,12 +176,7 @@ function decodeDescribeClusterResponseDescribeClusterBroker(r: Reader, _version:
     f = "rack";
     p_rack = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -74,12 +74,7 @@ function decodeDescribeConfigsRequestBody(r: Reader, version: number): DescribeC
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resources: p_resources, includeSynonyms: p_includeSynonyms, includeDocumentation: p_includeDocumentation, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -145,12 +140,7 @@ function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, version:
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceType: p_resourceType, resourceName: p_resourceName, configurationKeys: p_configurationKeys, _unknownTaggedFields: unknownTags };
   } catch (e) {

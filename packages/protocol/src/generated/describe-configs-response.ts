@@ -135,12 +135,7 @@ function decodeDescribeConfigsResponseBody(r: Reader, version: number): Describe
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -199,12 +194,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResult(r: Reader, version: 
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, resourceType: p_resourceType, resourceName: p_resourceName, configs: p_configs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -296,12 +286,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, value: p_value, readOnly: p_readOnly, isDefault: p_isDefault, configSource: p_configSource, isSensitive: p_isSensitive, synonyms: p_synonyms, configType: p_configType, documentation: p_documentation, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -382,12 +367,7 @@ function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version:
     p_source = r.readInt8();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, value: p_value, source: p_source, _unknownTaggedFields: unknownTags };
   } catch (e) {

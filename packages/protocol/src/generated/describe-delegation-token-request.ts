@@ -52,12 +52,7 @@ function decodeDescribeDelegationTokenRequestBody(r: Reader, version: number): D
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { owners: p_owners, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -99,12 +94,7 @@ function decodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r: Rea
     p_principalName = (version >= 2 ? r.readCompactString() : r.readString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { principalType: p_principalType, principalName: p_principalName, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -114,12 +114,7 @@ function decodeDescribeDelegationTokenResponseBody(r: Reader, version: number): 
     p_throttleTimeMs = r.readInt32();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, tokens: p_tokens, throttleTimeMs: p_throttleTimeMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -200,12 +195,7 @@ function decodeDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { principalType: p_principalType, principalName: p_principalName, tokenRequesterPrincipalType: p_tokenRequesterPrincipalType, tokenRequesterPrincipalName: p_tokenRequesterPrincipalName, issueTimestamp: p_issueTimestamp, expiryTimestamp: p_expiryTimestamp, maxTimestamp: p_maxTimestamp, tokenId: p_tokenId, hmac: p_hmac, renewers: p_renewers, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -284,12 +274,7 @@ function decodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r:
     p_principalName = (version >= 2 ? r.readCompactString() : r.readString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { principalType: p_principalType, principalName: p_principalName, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -45,12 +45,7 @@ function decodeDescribeGroupsRequestBody(r: Reader, version: number): DescribeGr
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groups: p_groups, includeAuthorizedOperations: p_includeAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -113,12 +113,7 @@ function decodeDescribeGroupsResponseBody(r: Reader, version: number): DescribeG
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, groups: p_groups, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -187,12 +182,7 @@ function decodeDescribeGroupsResponseDescribedGroup(r: Reader, version: number):
     }
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, groupId: p_groupId, groupState: p_groupState, protocolType: p_protocolType, protocolData: p_protocolData, members: p_members, authorizedOperations: p_authorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -271,12 +261,7 @@ function decodeDescribeGroupsResponseDescribedGroupMember(r: Reader, version: nu
     p_memberAssignment = (version >= 5 ? r.readCompactBytes() : r.readBytes());
     if (version >= 5) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { memberId: p_memberId, groupInstanceId: p_groupInstanceId, clientId: p_clientId, clientHost: p_clientHost, memberMetadata: p_memberMetadata, memberAssignment: p_memberAssignment, _unknownTaggedFields: unknownTags };
   } catch (e) {

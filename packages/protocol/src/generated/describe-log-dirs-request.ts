@@ -52,12 +52,7 @@ function decodeDescribeLogDirsRequestBody(r: Reader, version: number): DescribeL
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -108,12 +103,7 @@ function decodeDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, version: 
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {

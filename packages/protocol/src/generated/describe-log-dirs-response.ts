@@ -120,12 +120,7 @@ function decodeDescribeLogDirsResponseBody(r: Reader, version: number): Describe
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -193,12 +188,7 @@ function decodeDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, version: 
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, logDir: p_logDir, topics: p_topics, totalBytes: p_totalBytes, usableBytes: p_usableBytes, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -262,12 +252,7 @@ function decodeDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, version: n
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -315,12 +300,7 @@ function decodeDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, versio
     p_isFutureKey = r.readBool();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, partitionSize: p_partitionSize, offsetLag: p_offsetLag, isFutureKey: p_isFutureKey, _unknownTaggedFields: unknownTags };
   } catch (e) {

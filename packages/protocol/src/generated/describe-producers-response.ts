@@ -114,12 +114,7 @@ function decodeDescribeProducersResponseBody(r: Reader, version: number): Descri
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -165,12 +160,7 @@ function decodeDescribeProducersResponseTopicResponse(r: Reader, version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -222,12 +212,7 @@ function decodeDescribeProducersResponsePartitionResponse(r: Reader, version: nu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, errorMessage: p_errorMessage, activeProducers: p_activeProducers, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -282,12 +267,7 @@ function decodeDescribeProducersResponseProducerState(r: Reader, _version: numbe
     f = "currentTxnStartOffset";
     p_currentTxnStartOffset = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { producerId: p_producerId, producerEpoch: p_producerEpoch, lastSequence: p_lastSequence, lastTimestamp: p_lastTimestamp, coordinatorEpoch: p_coordinatorEpoch, currentTxnStartOffset: p_currentTxnStartOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

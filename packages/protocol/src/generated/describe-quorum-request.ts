@@ -63,12 +63,7 @@ function decodeDescribeQuorumRequestBody(r: Reader, version: number): DescribeQu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -111,12 +106,7 @@ function decodeDescribeQuorumRequestTopicData(r: Reader, version: number): Descr
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -150,12 +140,7 @@ function decodeDescribeQuorumRequestPartitionData(r: Reader, _version: number): 
     f = "partitionIndex";
     p_partitionIndex = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

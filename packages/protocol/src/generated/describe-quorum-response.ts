@@ -190,12 +190,7 @@ function decodeDescribeQuorumResponseBody(r: Reader, version: number): DescribeQ
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, topics: p_topics, nodes: p_nodes, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -255,12 +250,7 @@ function decodeDescribeQuorumResponseTopicData(r: Reader, version: number): Desc
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -335,12 +325,7 @@ function decodeDescribeQuorumResponsePartitionData(r: Reader, version: number): 
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, errorMessage: p_errorMessage, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, highWatermark: p_highWatermark, currentVoters: p_currentVoters, observers: p_observers, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -413,12 +398,7 @@ function decodeDescribeQuorumResponseReplicaState(r: Reader, version: number): D
       p_lastCaughtUpTimestamp = r.readInt64();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { replicaId: p_replicaId, replicaDirectoryId: p_replicaDirectoryId, logEndOffset: p_logEndOffset, lastFetchTimestamp: p_lastFetchTimestamp, lastCaughtUpTimestamp: p_lastCaughtUpTimestamp, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -481,12 +461,7 @@ function decodeDescribeQuorumResponseNode(r: Reader, version: number): DescribeQ
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, listeners: p_listeners, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -526,12 +501,7 @@ function decodeDescribeQuorumResponseListener(r: Reader, _version: number): Desc
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

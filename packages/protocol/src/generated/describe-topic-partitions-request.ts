@@ -77,12 +77,7 @@ function decodeDescribeTopicPartitionsRequestBody(r: Reader, version: number): D
     f = "cursor";
     p_cursor = (r.readInt8() < 0 ? null : decodeDescribeTopicPartitionsRequestCursor(r, version));
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topics: p_topics, responsePartitionLimit: p_responsePartitionLimit, cursor: p_cursor, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -124,12 +119,7 @@ function decodeDescribeTopicPartitionsRequestTopicRequest(r: Reader, _version: n
     f = "name";
     p_name = r.readCompactString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -162,12 +152,7 @@ function decodeDescribeTopicPartitionsRequestCursor(r: Reader, _version: number)
     f = "partitionIndex";
     p_partitionIndex = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -142,12 +142,7 @@ function decodeDescribeTopicPartitionsResponseBody(r: Reader, version: number): 
     f = "nextCursor";
     p_nextCursor = (r.readInt8() < 0 ? null : decodeDescribeTopicPartitionsResponseCursor(r, version));
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, nextCursor: p_nextCursor, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -213,12 +208,7 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
     f = "topicAuthorizedOperations";
     p_topicAuthorizedOperations = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, name: p_name, topicId: p_topicId, isInternal: p_isInternal, partitions: p_partitions, topicAuthorizedOperations: p_topicAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -333,12 +323,7 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePar
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, partitionIndex: p_partitionIndex, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, replicaNodes: p_replicaNodes, isrNodes: p_isrNodes, eligibleLeaderReplicas: p_eligibleLeaderReplicas, lastKnownElr: p_lastKnownElr, offlineReplicas: p_offlineReplicas, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -408,12 +393,7 @@ function decodeDescribeTopicPartitionsResponseCursor(r: Reader, _version: number
     f = "partitionIndex";
     p_partitionIndex = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

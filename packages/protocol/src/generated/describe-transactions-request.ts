@@ -35,12 +35,7 @@ function decodeDescribeTransactionsRequestBody(r: Reader, _version: number): Des
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { transactionalIds: p_transactionalIds, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

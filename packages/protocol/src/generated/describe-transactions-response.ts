@@ -98,12 +98,7 @@ function decodeDescribeTransactionsResponseBody(r: Reader, version: number): Des
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, transactionStates: p_transactionStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -167,12 +162,7 @@ function decodeDescribeTransactionsResponseTransactionState(r: Reader, version: 
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, transactionalId: p_transactionalId, transactionState: p_transactionState, transactionTimeoutMs: p_transactionTimeoutMs, transactionStartTimeMs: p_transactionStartTimeMs, producerId: p_producerId, producerEpoch: p_producerEpoch, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -236,12 +226,7 @@ function decodeDescribeTransactionsResponseTopicData(r: Reader, _version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topic: p_topic, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

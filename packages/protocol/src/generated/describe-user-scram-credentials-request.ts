@@ -47,12 +47,7 @@ function decodeDescribeUserScramCredentialsRequestBody(r: Reader, version: numbe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { users: p_users, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -87,12 +82,7 @@ function decodeDescribeUserScramCredentialsRequestUserName(r: Reader, _version: 
     f = "name";
     p_name = r.readCompactString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

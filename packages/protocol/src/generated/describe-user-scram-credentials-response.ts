@@ -96,12 +96,7 @@ function decodeDescribeUserScramCredentialsResponseBody(r: Reader, version: numb
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -159,12 +154,7 @@ function decodeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsR
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { user: p_user, errorCode: p_errorCode, errorMessage: p_errorMessage, credentialInfos: p_credentialInfos, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -207,12 +197,7 @@ function decodeDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, _ve
     f = "iterations";
     p_iterations = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { mechanism: p_mechanism, iterations: p_iterations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -68,12 +68,7 @@ function decodeElectLeadersRequestBody(r: Reader, version: number): ElectLeaders
     p_timeoutMs = r.readInt32();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { electionType: p_electionType, topicPartitions: p_topicPartitions, timeoutMs: p_timeoutMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -135,12 +130,7 @@ function decodeElectLeadersRequestTopicPartitions(r: Reader, version: number): E
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -88,12 +88,7 @@ function decodeElectLeadersResponseBody(r: Reader, version: number): ElectLeader
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, replicaElectionResults: p_replicaElectionResults, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -151,12 +146,7 @@ function decodeElectLeadersResponseReplicaElectionResult(r: Reader, version: num
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, partitionResult: p_partitionResult, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -201,12 +191,7 @@ function decodeElectLeadersResponsePartitionResult(r: Reader, version: number): 
     p_errorMessage = (version >= 2 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionId: p_partitionId, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {

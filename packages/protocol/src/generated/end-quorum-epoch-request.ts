@@ -142,12 +142,7 @@ function decodeEndQuorumEpochRequestBody(r: Reader, version: number): EndQuorumE
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { clusterId: p_clusterId, topics: p_topics, leaderEndpoints: p_leaderEndpoints, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -204,12 +199,7 @@ function decodeEndQuorumEpochRequestTopicData(r: Reader, version: number): EndQu
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -282,12 +272,7 @@ function decodeEndQuorumEpochRequestPartitionData(r: Reader, version: number): E
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, preferredSuccessors: p_preferredSuccessors, preferredCandidates: p_preferredCandidates, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -341,12 +326,7 @@ function decodeEndQuorumEpochRequestReplicaInfo(r: Reader, _version: number): En
     f = "candidateDirectoryId";
     p_candidateDirectoryId = r.readUuid();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { candidateId: p_candidateId, candidateDirectoryId: p_candidateDirectoryId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -385,12 +365,7 @@ function decodeEndQuorumEpochRequestLeaderEndpoint(r: Reader, _version: number):
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -47,12 +47,7 @@ function decodeEndTxnRequestBody(r: Reader, version: number): EndTxnRequest {
     p_committed = r.readBool();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { transactionalId: p_transactionalId, producerId: p_producerId, producerEpoch: p_producerEpoch, committed: p_committed, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -51,12 +51,7 @@ function decodeEndTxnResponseBody(r: Reader, version: number): EndTxnResponse {
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, producerId: p_producerId, producerEpoch: p_producerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

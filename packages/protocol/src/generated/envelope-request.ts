@@ -40,12 +40,7 @@ function decodeEnvelopeRequestBody(r: Reader, _version: number): EnvelopeRequest
     f = "clientHostAddress";
     p_clientHostAddress = r.readCompactBytes();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { requestData: p_requestData, requestPrincipal: p_requestPrincipal, clientHostAddress: p_clientHostAddress, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -34,12 +34,7 @@ function decodeExpireDelegationTokenRequestBody(r: Reader, version: number): Exp
     p_expiryTimePeriodMs = r.readInt64();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { hmac: p_hmac, expiryTimePeriodMs: p_expiryTimePeriodMs, _unknownTaggedFields: unknownTags };
   } catch (e) {

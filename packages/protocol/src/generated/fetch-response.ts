@@ -340,12 +340,7 @@ function decodeFetchResponseFetchableTopicResponse(r: Reader, version: number): 
     }
     if (version >= 12) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -568,12 +563,7 @@ function decodeFetchResponseEpochEndOffset(r: Reader, _version: number): FetchRe
     f = "endOffset";
     p_endOffset = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { epoch: p_epoch, endOffset: p_endOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -609,12 +599,7 @@ function decodeFetchResponseLeaderIdAndEpoch(r: Reader, _version: number): Fetch
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -650,12 +635,7 @@ function decodeFetchResponseSnapshotId(r: Reader, _version: number): FetchRespon
     f = "epoch";
     p_epoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { endOffset: p_endOffset, epoch: p_epoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -692,12 +672,7 @@ function decodeFetchResponseAbortedTransaction(r: Reader, version: number): Fetc
     p_firstOffset = r.readInt64();
     if (version >= 12) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { producerId: p_producerId, firstOffset: p_firstOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -742,12 +717,7 @@ function decodeFetchResponseNodeEndpoint(r: Reader, _version: number): FetchResp
     f = "rack";
     p_rack = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

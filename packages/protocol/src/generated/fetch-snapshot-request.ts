@@ -186,12 +186,7 @@ function decodeFetchSnapshotRequestTopicSnapshot(r: Reader, version: number): Fe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -302,12 +297,7 @@ function decodeFetchSnapshotRequestSnapshotId(r: Reader, _version: number): Fetc
     f = "epoch";
     p_epoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { endOffset: p_endOffset, epoch: p_epoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

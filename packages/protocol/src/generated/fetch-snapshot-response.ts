@@ -246,12 +246,7 @@ function decodeFetchSnapshotResponseTopicSnapshot(r: Reader, version: number): F
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -371,12 +366,7 @@ function decodeFetchSnapshotResponseSnapshotId(r: Reader, _version: number): Fet
     f = "epoch";
     p_epoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { endOffset: p_endOffset, epoch: p_epoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -412,12 +402,7 @@ function decodeFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, _version: number
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -456,12 +441,7 @@ function decodeFetchSnapshotResponseNodeEndpoint(r: Reader, _version: number): F
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -56,12 +56,7 @@ function decodeFindCoordinatorRequestBody(r: Reader, version: number): FindCoord
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { key: p_key, keyType: p_keyType, coordinatorKeys: p_coordinatorKeys, _unknownTaggedFields: unknownTags };
   } catch (e) {

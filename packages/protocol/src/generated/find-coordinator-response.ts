@@ -124,12 +124,7 @@ function decodeFindCoordinatorResponseBody(r: Reader, version: number): FindCoor
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, nodeId: p_nodeId, host: p_host, port: p_port, coordinators: p_coordinators, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -227,12 +222,7 @@ function decodeFindCoordinatorResponseCoordinator(r: Reader, _version: number): 
     f = "errorMessage";
     p_errorMessage = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { key: p_key, nodeId: p_nodeId, host: p_host, port: p_port, errorCode: p_errorCode, errorMessage: p_errorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

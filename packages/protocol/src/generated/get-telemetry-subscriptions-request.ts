@@ -26,12 +26,7 @@ function decodeGetTelemetrySubscriptionsRequestBody(r: Reader, _version: number)
     f = "clientInstanceId";
     p_clientInstanceId = r.readUuid();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clientInstanceId: p_clientInstanceId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -101,12 +101,7 @@ function decodeGetTelemetrySubscriptionsResponseBody(r: Reader, _version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, clientInstanceId: p_clientInstanceId, subscriptionId: p_subscriptionId, acceptedCompressionTypes: p_acceptedCompressionTypes, pushIntervalMs: p_pushIntervalMs, telemetryMaxBytes: p_telemetryMaxBytes, deltaTemporality: p_deltaTemporality, requestedMetrics: p_requestedMetrics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

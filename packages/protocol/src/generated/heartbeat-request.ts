@@ -49,12 +49,7 @@ function decodeHeartbeatRequestBody(r: Reader, version: number): HeartbeatReques
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, generationId: p_generationId, memberId: p_memberId, groupInstanceId: p_groupInstanceId, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -83,12 +83,7 @@ function decodeIncrementalAlterConfigsRequestBody(r: Reader, version: number): I
     p_validateOnly = r.readBool();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resources: p_resources, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -141,12 +136,7 @@ function decodeIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, ver
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { resourceType: p_resourceType, resourceName: p_resourceName, configs: p_configs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -194,12 +184,7 @@ function decodeIncrementalAlterConfigsRequestAlterableConfig(r: Reader, version:
     p_value = (version >= 1 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, configOperation: p_configOperation, value: p_value, _unknownTaggedFields: unknownTags };
   } catch (e) {

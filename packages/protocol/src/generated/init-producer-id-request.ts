@@ -51,12 +51,7 @@ function decodeInitProducerIdRequestBody(r: Reader, version: number): InitProduc
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { transactionalId: p_transactionalId, transactionTimeoutMs: p_transactionTimeoutMs, producerId: p_producerId, producerEpoch: p_producerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

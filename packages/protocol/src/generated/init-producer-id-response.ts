@@ -47,12 +47,7 @@ function decodeInitProducerIdResponseBody(r: Reader, version: number): InitProdu
     p_producerEpoch = r.readInt16();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, producerId: p_producerId, producerEpoch: p_producerEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

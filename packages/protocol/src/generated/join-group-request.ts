@@ -107,12 +107,7 @@ function decodeJoinGroupRequestBody(r: Reader, version: number): JoinGroupReques
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, sessionTimeoutMs: p_sessionTimeoutMs, rebalanceTimeoutMs: p_rebalanceTimeoutMs, memberId: p_memberId, groupInstanceId: p_groupInstanceId, protocolType: p_protocolType, protocols: p_protocols, reason: p_reason, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -184,12 +179,7 @@ function decodeJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version: numb
     p_metadata = (version >= 6 ? r.readCompactBytes() : r.readBytes());
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, metadata: p_metadata, _unknownTaggedFields: unknownTags };
   } catch (e) {

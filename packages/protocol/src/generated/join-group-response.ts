@@ -118,12 +118,7 @@ function decodeJoinGroupResponseBody(r: Reader, version: number): JoinGroupRespo
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, generationId: p_generationId, protocolType: p_protocolType, protocolName: p_protocolName, leader: p_leader, skipAssignment: p_skipAssignment, memberId: p_memberId, members: p_members, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -202,12 +197,7 @@ function decodeJoinGroupResponseJoinGroupResponseMember(r: Reader, version: numb
     p_metadata = (version >= 6 ? r.readCompactBytes() : r.readBytes());
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { memberId: p_memberId, groupInstanceId: p_groupInstanceId, metadata: p_metadata, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -32,12 +32,7 @@ function decodeKRaftVersionRecordBody(r: Reader, _version: number): KRaftVersion
     f = "kRaftVersion";
     p_kRaftVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { version: p_version, kRaftVersion: p_kRaftVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -210,12 +210,7 @@ function decodeLeaderAndIsrRequestBody(r: Reader, version: number): LeaderAndIsr
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { controllerId: p_controllerId, isKRaftController: p_isKRaftController, controllerEpoch: p_controllerEpoch, brokerEpoch: p_brokerEpoch, type: p_type, ungroupedPartitionStates: p_ungroupedPartitionStates, topicStates: p_topicStates, liveLeaders: p_liveLeaders, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -374,12 +369,7 @@ function decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, version:
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, controllerEpoch: p_controllerEpoch, leader: p_leader, leaderEpoch: p_leaderEpoch, isr: p_isr, partitionEpoch: p_partitionEpoch, replicas: p_replicas, addingReplicas: p_addingReplicas, removingReplicas: p_removingReplicas, isNew: p_isNew, leaderRecoveryState: p_leaderRecoveryState, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -480,12 +470,7 @@ function decodeLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, version: num
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, topicId: p_topicId, partitionStates: p_partitionStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -535,12 +520,7 @@ function decodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(r: Reader, version: num
     p_port = r.readInt32();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { brokerId: p_brokerId, hostName: p_hostName, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {

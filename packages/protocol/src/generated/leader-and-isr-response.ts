@@ -100,12 +100,7 @@ function decodeLeaderAndIsrResponseBody(r: Reader, version: number): LeaderAndIs
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, partitionErrors: p_partitionErrors, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -165,12 +160,7 @@ function decodeLeaderAndIsrResponseLeaderAndIsrPartitionError(r: Reader, version
     p_errorCode = r.readInt16();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -224,12 +214,7 @@ function decodeLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, version: nu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitionErrors: p_partitionErrors, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -82,12 +82,7 @@ function decodeLeaderChangeMessageBody(r: Reader, version: number): LeaderChange
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { version: p_version, leaderId: p_leaderId, voters: p_voters, grantingVoters: p_grantingVoters, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -133,12 +128,7 @@ function decodeLeaderChangeMessageVoter(r: Reader, version: number): LeaderChang
       p_voterDirectoryId = r.readUuid();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { voterId: p_voterId, voterDirectoryId: p_voterDirectoryId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

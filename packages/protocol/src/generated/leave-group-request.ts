@@ -74,12 +74,7 @@ function decodeLeaveGroupRequestBody(r: Reader, version: number): LeaveGroupRequ
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, memberId: p_memberId, members: p_members, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -139,12 +134,7 @@ function decodeLeaveGroupRequestMemberIdentity(r: Reader, version: number): Leav
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { memberId: p_memberId, groupInstanceId: p_groupInstanceId, reason: p_reason, _unknownTaggedFields: unknownTags };
   } catch (e) {

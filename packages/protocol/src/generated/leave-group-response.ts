@@ -74,12 +74,7 @@ function decodeLeaveGroupResponseBody(r: Reader, version: number): LeaveGroupRes
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, members: p_members, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -133,12 +128,7 @@ function decodeLeaveGroupResponseMemberResponse(r: Reader, version: number): Lea
     p_errorCode = r.readInt16();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { memberId: p_memberId, groupInstanceId: p_groupInstanceId, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -18,12 +18,7 @@ function decodeListClientMetricsResourcesRequestBody(r: Reader, _version: number
   try {
     let unknownTags: TaggedField[] | undefined;
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -61,12 +61,7 @@ function decodeListClientMetricsResourcesResponseBody(r: Reader, version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, clientMetricsResources: p_clientMetricsResources, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -103,12 +98,7 @@ function decodeListClientMetricsResourcesResponseClientMetricsResource(r: Reader
     f = "name";
     p_name = r.readCompactString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -56,12 +56,7 @@ function decodeListGroupsRequestBody(r: Reader, version: number): ListGroupsRequ
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { statesFilter: p_statesFilter, typesFilter: p_typesFilter, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -76,12 +76,7 @@ function decodeListGroupsResponseBody(r: Reader, version: number): ListGroupsRes
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, groups: p_groups, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -137,12 +132,7 @@ function decodeListGroupsResponseListedGroup(r: Reader, version: number): ListGr
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, protocolType: p_protocolType, groupState: p_groupState, groupType: p_groupType, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -101,12 +101,7 @@ function decodeListOffsetsRequestBody(r: Reader, version: number): ListOffsetsRe
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { replicaId: p_replicaId, isolationLevel: p_isolationLevel, topics: p_topics, timeoutMs: p_timeoutMs, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -169,12 +164,7 @@ function decodeListOffsetsRequestListOffsetsTopic(r: Reader, version: number): L
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -226,12 +216,7 @@ function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, currentLeaderEpoch: p_currentLeaderEpoch, timestamp: p_timestamp, maxNumOffsets: p_maxNumOffsets, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -93,12 +93,7 @@ function decodeListOffsetsResponseBody(r: Reader, version: number): ListOffsetsR
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -150,12 +145,7 @@ function decodeListOffsetsResponseListOffsetsTopicResponse(r: Reader, version: n
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -226,12 +216,7 @@ function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, versio
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, oldStyleOffsets: p_oldStyleOffsets, timestamp: p_timestamp, offset: p_offset, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

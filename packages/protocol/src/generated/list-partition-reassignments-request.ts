@@ -58,12 +58,7 @@ function decodeListPartitionReassignmentsRequestBody(r: Reader, version: number)
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { timeoutMs: p_timeoutMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -113,12 +108,7 @@ function decodeListPartitionReassignmentsRequestListPartitionReassignmentsTopics
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitionIndexes: p_partitionIndexes, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

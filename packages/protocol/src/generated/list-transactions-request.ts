@@ -60,12 +60,7 @@ function decodeListTransactionsRequestBody(r: Reader, version: number): ListTran
       p_durationFilter = r.readInt64();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { stateFilters: p_stateFilters, producerIdFilters: p_producerIdFilters, durationFilter: p_durationFilter, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

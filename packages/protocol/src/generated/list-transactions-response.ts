@@ -85,12 +85,7 @@ function decodeListTransactionsResponseBody(r: Reader, version: number): ListTra
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, unknownStateFilters: p_unknownStateFilters, transactionStates: p_transactionStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -137,12 +132,7 @@ function decodeListTransactionsResponseTransactionState(r: Reader, _version: num
     f = "transactionState";
     p_transactionState = r.readCompactString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { transactionalId: p_transactionalId, producerId: p_producerId, transactionState: p_transactionState, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

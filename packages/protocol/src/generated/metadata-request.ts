@@ -81,12 +81,7 @@ function decodeMetadataRequestBody(r: Reader, version: number): MetadataRequest 
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topics: p_topics, allowAutoTopicCreation: p_allowAutoTopicCreation, includeClusterAuthorizedOperations: p_includeClusterAuthorizedOperations, includeTopicAuthorizedOperations: p_includeTopicAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -155,12 +150,7 @@ function decodeMetadataRequestMetadataRequestTopic(r: Reader, version: number): 
     p_name = (version >= 9 ? (version >= 10 ? r.readCompactNullableString() : r.readCompactString()) : (version >= 10 ? r.readNullableString() : r.readString()));
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicId: p_topicId, name: p_name, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -181,12 +181,7 @@ function decodeMetadataResponseBody(r: Reader, version: number): MetadataRespons
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, brokers: p_brokers, clusterId: p_clusterId, controllerId: p_controllerId, topics: p_topics, clusterAuthorizedOperations: p_clusterAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -260,12 +255,7 @@ function decodeMetadataResponseMetadataResponseBroker(r: Reader, version: number
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { nodeId: p_nodeId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -342,12 +332,7 @@ function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: number)
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, name: p_name, topicId: p_topicId, isInternal: p_isInternal, partitions: p_partitions, topicAuthorizedOperations: p_topicAuthorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -456,12 +441,7 @@ function decodeMetadataResponseMetadataResponsePartition(r: Reader, version: num
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, partitionIndex: p_partitionIndex, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, replicaNodes: p_replicaNodes, isrNodes: p_isrNodes, offlineReplicas: p_offlineReplicas, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -123,12 +123,7 @@ function decodeOffsetCommitRequestBody(r: Reader, version: number): OffsetCommit
     }
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, generationIdOrMemberEpoch: p_generationIdOrMemberEpoch, memberId: p_memberId, groupInstanceId: p_groupInstanceId, retentionTimeMs: p_retentionTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -204,12 +199,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: n
     }
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -264,12 +254,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, versio
     p_committedMetadata = (version >= 8 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, committedOffset: p_committedOffset, committedLeaderEpoch: p_committedLeaderEpoch, commitTimestamp: p_commitTimestamp, committedMetadata: p_committedMetadata, _unknownTaggedFields: unknownTags };
   } catch (e) {

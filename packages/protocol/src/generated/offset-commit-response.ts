@@ -77,12 +77,7 @@ function decodeOffsetCommitResponseBody(r: Reader, version: number): OffsetCommi
     }
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -134,12 +129,7 @@ function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version:
     }
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -181,12 +171,7 @@ function decodeOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, vers
     p_errorCode = r.readInt16();
     if (version >= 8) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

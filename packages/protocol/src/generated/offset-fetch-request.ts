@@ -131,12 +131,7 @@ function decodeOffsetFetchRequestBody(r: Reader, version: number): OffsetFetchRe
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, topics: p_topics, groups: p_groups, requireStable: p_requireStable, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -219,12 +214,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version: num
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitionIndexes: p_partitionIndexes, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -284,12 +274,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: num
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, memberId: p_memberId, memberEpoch: p_memberEpoch, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -349,12 +334,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _version: n
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitionIndexes: p_partitionIndexes, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

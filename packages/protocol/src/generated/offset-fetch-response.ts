@@ -182,12 +182,7 @@ function decodeOffsetFetchResponseBody(r: Reader, version: number): OffsetFetchR
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, errorCode: p_errorCode, groups: p_groups, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -258,12 +253,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: n
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -316,12 +306,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, versio
     p_errorCode = r.readInt16();
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, committedOffset: p_committedOffset, committedLeaderEpoch: p_committedLeaderEpoch, metadata: p_metadata, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -384,12 +369,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: n
     f = "errorCode";
     p_errorCode = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, topics: p_topics, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -438,12 +418,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: 
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -489,12 +464,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, _vers
     f = "errorCode";
     p_errorCode = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, committedOffset: p_committedOffset, committedLeaderEpoch: p_committedLeaderEpoch, metadata: p_metadata, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

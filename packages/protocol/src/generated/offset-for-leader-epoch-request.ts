@@ -81,12 +81,7 @@ function decodeOffsetForLeaderEpochRequestBody(r: Reader, version: number): Offs
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { replicaId: p_replicaId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -138,12 +133,7 @@ function decodeOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, versio
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -190,12 +180,7 @@ function decodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, ve
     p_leaderEpoch = r.readInt32();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partition: p_partition, currentLeaderEpoch: p_currentLeaderEpoch, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -85,12 +85,7 @@ function decodeOffsetForLeaderEpochResponseBody(r: Reader, version: number): Off
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -142,12 +137,7 @@ function decodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader,
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topic: p_topic, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -197,12 +187,7 @@ function decodeOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, version: nu
     p_endOffset = r.readInt64();
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, partition: p_partition, leaderEpoch: p_leaderEpoch, endOffset: p_endOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -91,12 +91,7 @@ function decodeProduceRequestBody(r: Reader, version: number): ProduceRequest {
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { transactionalId: p_transactionalId, acks: p_acks, timeoutMs: p_timeoutMs, topicData: p_topicData, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -158,12 +153,7 @@ function decodeProduceRequestTopicProduceData(r: Reader, version: number): Produ
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitionData: p_partitionData, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -205,12 +195,7 @@ function decodeProduceRequestPartitionProduceData(r: Reader, version: number): P
     p_records = (version >= 9 ? r.readCompactNullableBytes() : r.readNullableBytes());
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { index: p_index, records: p_records, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -253,12 +253,7 @@ function decodeProduceResponseTopicProduceResponse(r: Reader, version: number): 
     }
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitionResponses: p_partitionResponses, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -427,12 +422,7 @@ function decodeProduceResponseBatchIndexAndErrorMessage(r: Reader, version: numb
     p_batchIndexErrorMessage = (version >= 9 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 9) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { batchIndex: p_batchIndex, batchIndexErrorMessage: p_batchIndexErrorMessage, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -472,12 +462,7 @@ function decodeProduceResponseLeaderIdAndEpoch(r: Reader, _version: number): Pro
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -519,12 +504,7 @@ function decodeProduceResponseNodeEndpoint(r: Reader, _version: number): Produce
     f = "rack";
     p_rack = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -55,12 +55,7 @@ function decodePushTelemetryRequestBody(r: Reader, _version: number): PushTeleme
     f = "metrics";
     p_metrics = r.readCompactBytes();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clientInstanceId: p_clientInstanceId, subscriptionId: p_subscriptionId, terminating: p_terminating, compressionType: p_compressionType, metrics: p_metrics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -32,12 +32,7 @@ function decodePushTelemetryResponseBody(r: Reader, _version: number): PushTelem
     f = "errorCode";
     p_errorCode = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -75,12 +75,7 @@ function decodeReadShareGroupStateRequestBody(r: Reader, version: number): ReadS
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -126,12 +121,7 @@ function decodeReadShareGroupStateRequestReadStateData(r: Reader, version: numbe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -168,12 +158,7 @@ function decodeReadShareGroupStateRequestPartitionData(r: Reader, _version: numb
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partition: p_partition, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

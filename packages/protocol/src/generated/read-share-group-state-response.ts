@@ -108,12 +108,7 @@ function decodeReadShareGroupStateResponseBody(r: Reader, version: number): Read
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -156,12 +151,7 @@ function decodeReadShareGroupStateResponseReadStateResult(r: Reader, version: nu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -219,12 +209,7 @@ function decodeReadShareGroupStateResponsePartitionResult(r: Reader, version: nu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partition: p_partition, errorCode: p_errorCode, errorMessage: p_errorMessage, stateEpoch: p_stateEpoch, startOffset: p_startOffset, stateBatches: p_stateBatches, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -279,12 +264,7 @@ function decodeReadShareGroupStateResponseStateBatch(r: Reader, _version: number
     f = "deliveryCount";
     p_deliveryCount = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { firstOffset: p_firstOffset, lastOffset: p_lastOffset, deliveryState: p_deliveryState, deliveryCount: p_deliveryCount, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -80,12 +80,7 @@ function decodeReadShareGroupStateSummaryResponseBody(r: Reader, version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { results: p_results, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -128,12 +123,7 @@ function decodeReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reade
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -179,12 +169,7 @@ function decodeReadShareGroupStateSummaryResponsePartitionResult(r: Reader, _ver
     f = "startOffset";
     p_startOffset = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partition: p_partition, errorCode: p_errorCode, errorMessage: p_errorMessage, stateEpoch: p_stateEpoch, startOffset: p_startOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -40,12 +40,7 @@ function decodeRemoveRaftVoterRequestBody(r: Reader, _version: number): RemoveRa
     f = "voterDirectoryId";
     p_voterDirectoryId = r.readUuid();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clusterId: p_clusterId, voterId: p_voterId, voterDirectoryId: p_voterDirectoryId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

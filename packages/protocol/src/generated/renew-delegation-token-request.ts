@@ -34,12 +34,7 @@ function decodeRenewDelegationTokenRequestBody(r: Reader, version: number): Rene
     p_renewPeriodMs = r.readInt64();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { hmac: p_hmac, renewPeriodMs: p_renewPeriodMs, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -40,12 +40,7 @@ function decodeRenewDelegationTokenResponseBody(r: Reader, version: number): Ren
     p_throttleTimeMs = r.readInt32();
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, expiryTimestampMs: p_expiryTimestampMs, throttleTimeMs: p_throttleTimeMs, _unknownTaggedFields: unknownTags };
   } catch (e) {

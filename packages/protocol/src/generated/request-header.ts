@@ -49,12 +49,7 @@ function decodeRequestHeaderBody(r: Reader, version: number): RequestHeader {
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { requestApiKey: p_requestApiKey, requestApiVersion: p_requestApiVersion, correlationId: p_correlationId, clientId: p_clientId, _unknownTaggedFields: unknownTags };
   } catch (e) {

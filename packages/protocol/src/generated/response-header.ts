@@ -26,12 +26,7 @@ function decodeResponseHeaderBody(r: Reader, version: number): ResponseHeader {
     p_correlationId = r.readInt32();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { correlationId: p_correlationId, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -27,12 +27,7 @@ function decodeSaslAuthenticateRequestBody(r: Reader, version: number): SaslAuth
     p_authBytes = (version >= 2 ? r.readCompactBytes() : r.readBytes());
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { authBytes: p_authBytes, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -50,12 +50,7 @@ function decodeSaslAuthenticateResponseBody(r: Reader, version: number): SaslAut
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, authBytes: p_authBytes, sessionLifetimeMs: p_sessionLifetimeMs, _unknownTaggedFields: unknownTags };
   } catch (e) {

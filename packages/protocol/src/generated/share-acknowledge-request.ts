@@ -109,12 +109,7 @@ function decodeShareAcknowledgeRequestBody(r: Reader, version: number): ShareAck
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, memberId: p_memberId, shareSessionEpoch: p_shareSessionEpoch, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -166,12 +161,7 @@ function decodeShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version: numbe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -217,12 +207,7 @@ function decodeShareAcknowledgeRequestAcknowledgePartition(r: Reader, version: n
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, acknowledgementBatches: p_acknowledgementBatches, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -271,12 +256,7 @@ function decodeShareAcknowledgeRequestAcknowledgementBatch(r: Reader, _version: 
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { firstOffset: p_firstOffset, lastOffset: p_lastOffset, acknowledgeTypes: p_acknowledgeTypes, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

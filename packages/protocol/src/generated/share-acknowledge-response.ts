@@ -153,12 +153,7 @@ function decodeShareAcknowledgeResponseBody(r: Reader, version: number): ShareAc
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, responses: p_responses, nodeEndpoints: p_nodeEndpoints, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -214,12 +209,7 @@ function decodeShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, 
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -262,12 +252,7 @@ function decodeShareAcknowledgeResponsePartitionData(r: Reader, version: number)
     f = "currentLeader";
     p_currentLeader = decodeShareAcknowledgeResponseLeaderIdAndEpoch(r, version);
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, errorMessage: p_errorMessage, currentLeader: p_currentLeader, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -309,12 +294,7 @@ function decodeShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, _version: num
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -356,12 +336,7 @@ function decodeShareAcknowledgeResponseNodeEndpoint(r: Reader, _version: number)
     f = "rack";
     p_rack = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

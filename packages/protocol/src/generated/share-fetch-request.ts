@@ -166,12 +166,7 @@ function decodeShareFetchRequestBody(r: Reader, version: number): ShareFetchRequ
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, memberId: p_memberId, shareSessionEpoch: p_shareSessionEpoch, maxWaitMs: p_maxWaitMs, minBytes: p_minBytes, maxBytes: p_maxBytes, topics: p_topics, forgottenTopicsData: p_forgottenTopicsData, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -236,12 +231,7 @@ function decodeShareFetchRequestFetchTopic(r: Reader, version: number): ShareFet
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -290,12 +280,7 @@ function decodeShareFetchRequestFetchPartition(r: Reader, version: number): Shar
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, partitionMaxBytes: p_partitionMaxBytes, acknowledgementBatches: p_acknowledgementBatches, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -347,12 +332,7 @@ function decodeShareFetchRequestAcknowledgementBatch(r: Reader, _version: number
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { firstOffset: p_firstOffset, lastOffset: p_lastOffset, acknowledgeTypes: p_acknowledgeTypes, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -401,12 +381,7 @@ function decodeShareFetchRequestForgottenTopic(r: Reader, _version: number): Sha
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

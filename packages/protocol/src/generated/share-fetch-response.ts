@@ -189,12 +189,7 @@ function decodeShareFetchResponseBody(r: Reader, version: number): ShareFetchRes
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, responses: p_responses, nodeEndpoints: p_nodeEndpoints, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -250,12 +245,7 @@ function decodeShareFetchResponseShareFetchableTopicResponse(r: Reader, version:
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -319,12 +309,7 @@ function decodeShareFetchResponsePartitionData(r: Reader, version: number): Shar
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, errorMessage: p_errorMessage, acknowledgeErrorCode: p_acknowledgeErrorCode, acknowledgeErrorMessage: p_acknowledgeErrorMessage, currentLeader: p_currentLeader, records: p_records, acquiredRecords: p_acquiredRecords, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -379,12 +364,7 @@ function decodeShareFetchResponseLeaderIdAndEpoch(r: Reader, _version: number): 
     f = "leaderEpoch";
     p_leaderEpoch = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -423,12 +403,7 @@ function decodeShareFetchResponseAcquiredRecords(r: Reader, _version: number): S
     f = "deliveryCount";
     p_deliveryCount = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { firstOffset: p_firstOffset, lastOffset: p_lastOffset, deliveryCount: p_deliveryCount, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -473,12 +448,7 @@ function decodeShareFetchResponseNodeEndpoint(r: Reader, _version: number): Shar
     f = "rack";
     p_rack = r.readCompactNullableString();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -155,12 +155,7 @@ function decodeShareGroupDescribeResponseBody(r: Reader, version: number): Share
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, groups: p_groups, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -227,12 +222,7 @@ function decodeShareGroupDescribeResponseDescribedGroup(r: Reader, version: numb
     f = "authorizedOperations";
     p_authorizedOperations = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { errorCode: p_errorCode, errorMessage: p_errorMessage, groupId: p_groupId, groupState: p_groupState, groupEpoch: p_groupEpoch, assignmentEpoch: p_assignmentEpoch, assignorName: p_assignorName, members: p_members, authorizedOperations: p_authorizedOperations, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -314,12 +304,7 @@ function decodeShareGroupDescribeResponseMember(r: Reader, version: number): Sha
     f = "assignment";
     p_assignment = decodeShareGroupDescribeResponseAssignment(r, version);
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { memberId: p_memberId, rackId: p_rackId, memberEpoch: p_memberEpoch, clientId: p_clientId, clientHost: p_clientHost, subscribedTopicNames: p_subscribedTopicNames, assignment: p_assignment, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -377,12 +362,7 @@ function decodeShareGroupDescribeResponseAssignment(r: Reader, version: number):
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicPartitions: p_topicPartitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -428,12 +408,7 @@ function decodeShareGroupDescribeResponseTopicPartitions(r: Reader, _version: nu
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -62,12 +62,7 @@ function decodeShareGroupHeartbeatRequestBody(r: Reader, _version: number): Shar
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, memberId: p_memberId, memberEpoch: p_memberEpoch, rackId: p_rackId, subscribedTopicNames: p_subscribedTopicNames, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -97,12 +97,7 @@ function decodeShareGroupHeartbeatResponseBody(r: Reader, version: number): Shar
     f = "assignment";
     p_assignment = (r.readInt8() < 0 ? null : decodeShareGroupHeartbeatResponseAssignment(r, version));
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, errorMessage: p_errorMessage, memberId: p_memberId, memberEpoch: p_memberEpoch, heartbeatIntervalMs: p_heartbeatIntervalMs, assignment: p_assignment, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -164,12 +159,7 @@ function decodeShareGroupHeartbeatResponseAssignment(r: Reader, version: number)
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicPartitions: p_topicPartitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -212,12 +202,7 @@ function decodeShareGroupHeartbeatResponseTopicPartitions(r: Reader, _version: n
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

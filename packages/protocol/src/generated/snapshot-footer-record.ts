@@ -25,12 +25,7 @@ function decodeSnapshotFooterRecordBody(r: Reader, _version: number): SnapshotFo
     f = "version";
     p_version = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { version: p_version, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

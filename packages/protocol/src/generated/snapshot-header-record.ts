@@ -32,12 +32,7 @@ function decodeSnapshotHeaderRecordBody(r: Reader, _version: number): SnapshotHe
     f = "lastContainedLogTimestamp";
     p_lastContainedLogTimestamp = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { version: p_version, lastContainedLogTimestamp: p_lastContainedLogTimestamp, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -181,12 +181,7 @@ function decodeStopReplicaRequestBody(r: Reader, version: number): StopReplicaRe
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { controllerId: p_controllerId, isKRaftController: p_isKRaftController, controllerEpoch: p_controllerEpoch, brokerEpoch: p_brokerEpoch, deletePartitions: p_deletePartitions, ungroupedPartitions: p_ungroupedPartitions, topics: p_topics, topicStates: p_topicStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -312,12 +307,7 @@ function decodeStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number):
     }
     if (version >= 2) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitionIndexes: p_partitionIndexes, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -367,12 +357,7 @@ function decodeStopReplicaRequestStopReplicaTopicState(r: Reader, version: numbe
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitionStates: p_partitionStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -412,12 +397,7 @@ function decodeStopReplicaRequestStopReplicaPartitionState(r: Reader, _version: 
     f = "deletePartition";
     p_deletePartition = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, leaderEpoch: p_leaderEpoch, deletePartition: p_deletePartition, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

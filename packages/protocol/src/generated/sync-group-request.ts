@@ -100,12 +100,7 @@ function decodeSyncGroupRequestBody(r: Reader, version: number): SyncGroupReques
     }
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { groupId: p_groupId, generationId: p_generationId, memberId: p_memberId, groupInstanceId: p_groupInstanceId, protocolType: p_protocolType, protocolName: p_protocolName, assignments: p_assignments, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -173,12 +168,7 @@ function decodeSyncGroupRequestSyncGroupRequestAssignment(r: Reader, version: nu
     p_assignment = (version >= 4 ? r.readCompactBytes() : r.readBytes());
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { memberId: p_memberId, assignment: p_assignment, _unknownTaggedFields: unknownTags };
   } catch (e) {

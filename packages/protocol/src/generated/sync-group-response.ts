@@ -61,12 +61,7 @@ function decodeSyncGroupResponseBody(r: Reader, version: number): SyncGroupRespo
     p_assignment = (version >= 4 ? r.readCompactBytes() : r.readBytes());
     if (version >= 4) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, errorCode: p_errorCode, protocolType: p_protocolType, protocolName: p_protocolName, assignment: p_assignment, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -131,12 +131,7 @@ function decodeTxnOffsetCommitRequestBody(r: Reader, version: number): TxnOffset
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { transactionalId: p_transactionalId, groupId: p_groupId, producerId: p_producerId, producerEpoch: p_producerEpoch, generationId: p_generationId, memberId: p_memberId, groupInstanceId: p_groupInstanceId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -221,12 +216,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, vers
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -276,12 +266,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, 
     p_committedMetadata = (version >= 3 ? r.readCompactNullableString() : r.readNullableString());
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, committedOffset: p_committedOffset, committedLeaderEpoch: p_committedLeaderEpoch, committedMetadata: p_committedMetadata, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -75,12 +75,7 @@ function decodeTxnOffsetCommitResponseBody(r: Reader, version: number): TxnOffse
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { throttleTimeMs: p_throttleTimeMs, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -130,12 +125,7 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, ve
     }
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -177,12 +167,7 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader
     p_errorCode = r.readInt16();
     if (version >= 3) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -25,12 +25,7 @@ function decodeUnregisterBrokerRequestBody(r: Reader, _version: number): Unregis
     f = "brokerId";
     p_brokerId = r.readInt32();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { brokerId: p_brokerId, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -75,12 +75,7 @@ function decodeUpdateFeaturesRequestBody(r: Reader, version: number): UpdateFeat
       p_validateOnly = r.readBool();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { timeoutMs: p_timeoutMs, featureUpdates: p_featureUpdates, validateOnly: p_validateOnly, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -135,12 +130,7 @@ function decodeUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number)
       p_upgradeType = r.readInt8();
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { feature: p_feature, maxVersionLevel: p_maxVersionLevel, allowDowngrade: p_allowDowngrade, upgradeType: p_upgradeType, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -382,12 +382,7 @@ function decodeUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, vers
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, partitionIndex: p_partitionIndex, controllerEpoch: p_controllerEpoch, leader: p_leader, leaderEpoch: p_leaderEpoch, isr: p_isr, zkVersion: p_zkVersion, replicas: p_replicas, offlineReplicas: p_offlineReplicas, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -469,12 +464,7 @@ function decodeUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, version:
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { topicName: p_topicName, topicId: p_topicId, partitionStates: p_partitionStates, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -547,12 +537,7 @@ function decodeUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version: num
     }
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { id: p_id, v0Host: p_v0Host, v0Port: p_v0Port, endpoints: p_endpoints, rack: p_rack, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -619,12 +604,7 @@ function decodeUpdateMetadataRequestUpdateMetadataEndpoint(r: Reader, version: n
     p_securityProtocol = r.readInt16();
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { port: p_port, host: p_host, listener: p_listener, securityProtocol: p_securityProtocol, _unknownTaggedFields: unknownTags };
   } catch (e) {

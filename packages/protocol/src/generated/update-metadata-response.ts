@@ -26,12 +26,7 @@ function decodeUpdateMetadataResponseBody(r: Reader, version: number): UpdateMet
     p_errorCode = r.readInt16();
     if (version >= 6) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {

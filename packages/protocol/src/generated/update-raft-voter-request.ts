@@ -107,12 +107,7 @@ function decodeUpdateRaftVoterRequestBody(r: Reader, version: number): UpdateRaf
     f = "kRaftVersionFeature";
     p_kRaftVersionFeature = decodeUpdateRaftVoterRequestKRaftVersionFeature(r, version);
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clusterId: p_clusterId, currentLeaderEpoch: p_currentLeaderEpoch, voterId: p_voterId, voterDirectoryId: p_voterDirectoryId, listeners: p_listeners, kRaftVersionFeature: p_kRaftVersionFeature, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -164,12 +159,7 @@ function decodeUpdateRaftVoterRequestListener(r: Reader, _version: number): Upda
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -208,12 +198,7 @@ function decodeUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, _version: nu
     f = "maxSupportedVersion";
     p_maxSupportedVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { minSupportedVersion: p_minSupportedVersion, maxSupportedVersion: p_maxSupportedVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -104,12 +104,7 @@ function decodeVoteRequestBody(r: Reader, version: number): VoteRequest {
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { clusterId: p_clusterId, voterId: p_voterId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -160,12 +155,7 @@ function decodeVoteRequestTopicData(r: Reader, version: number): VoteRequestTopi
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -221,12 +211,7 @@ function decodeVoteRequestPartitionData(r: Reader, version: number): VoteRequest
     f = "lastOffset";
     p_lastOffset = r.readInt64();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, candidateEpoch: p_candidateEpoch, candidateId: p_candidateId, candidateDirectoryId: p_candidateDirectoryId, voterDirectoryId: p_voterDirectoryId, lastOffsetEpoch: p_lastOffsetEpoch, lastOffset: p_lastOffset, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -196,12 +196,7 @@ function decodeVoteResponseTopicData(r: Reader, version: number): VoteResponseTo
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicName: p_topicName, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -247,12 +242,7 @@ function decodeVoteResponsePartitionData(r: Reader, _version: number): VoteRespo
     f = "voteGranted";
     p_voteGranted = r.readBool();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, leaderId: p_leaderId, leaderEpoch: p_leaderEpoch, voteGranted: p_voteGranted, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -300,12 +290,7 @@ function decodeVoteResponseNodeEndpoint(r: Reader, _version: number): VoteRespon
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { nodeId: p_nodeId, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

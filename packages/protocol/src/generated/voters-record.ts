@@ -103,12 +103,7 @@ function decodeVotersRecordBody(r: Reader, version: number): VotersRecord {
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { version: p_version, voters: p_voters, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -160,12 +155,7 @@ function decodeVotersRecordVoter(r: Reader, version: number): VotersRecordVoter 
     f = "kRaftVersionFeature";
     p_kRaftVersionFeature = decodeVotersRecordKRaftVersionFeature(r, version);
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { voterId: p_voterId, voterDirectoryId: p_voterDirectoryId, endpoints: p_endpoints, kRaftVersionFeature: p_kRaftVersionFeature, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -211,12 +201,7 @@ function decodeVotersRecordEndpoint(r: Reader, _version: number): VotersRecordEn
     f = "port";
     p_port = r.readUint16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { name: p_name, host: p_host, port: p_port, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -255,12 +240,7 @@ function decodeVotersRecordKRaftVersionFeature(r: Reader, _version: number): Vot
     f = "maxSupportedVersion";
     p_maxSupportedVersion = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { minSupportedVersion: p_minSupportedVersion, maxSupportedVersion: p_maxSupportedVersion, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

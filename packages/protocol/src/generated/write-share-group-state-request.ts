@@ -111,12 +111,7 @@ function decodeWriteShareGroupStateRequestBody(r: Reader, version: number): Writ
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { groupId: p_groupId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -162,12 +157,7 @@ function decodeWriteShareGroupStateRequestWriteStateData(r: Reader, version: num
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { topicId: p_topicId, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -222,12 +212,7 @@ function decodeWriteShareGroupStateRequestPartitionData(r: Reader, version: numb
       }
     }
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { partition: p_partition, stateEpoch: p_stateEpoch, leaderEpoch: p_leaderEpoch, startOffset: p_startOffset, stateBatches: p_stateBatches, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);
@@ -279,12 +264,7 @@ function decodeWriteShareGroupStateRequestStateBatch(r: Reader, _version: number
     f = "deliveryCount";
     p_deliveryCount = r.readInt16();
     f = "_tags";
-    const tagCount = r.readUVarint();
-    for (let i = 0; i < tagCount; i++) {
-      const tag = r.readUVarint();
-      const size = r.readTaggedSize();
-      (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-    }
+    unknownTags = r.readUnknownTags();
     return { firstOffset: p_firstOffset, lastOffset: p_lastOffset, deliveryState: p_deliveryState, deliveryCount: p_deliveryCount, _unknownTaggedFields: unknownTags };
   } catch (e) {
     throw withPath(e, f);

@@ -80,12 +80,7 @@ function decodeWriteTxnMarkersRequestBody(r: Reader, version: number): WriteTxnM
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { markers: p_markers, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -141,12 +136,7 @@ function decodeWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version: numbe
     p_coordinatorEpoch = r.readInt32();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { producerId: p_producerId, producerEpoch: p_producerEpoch, transactionResult: p_transactionResult, topics: p_topics, coordinatorEpoch: p_coordinatorEpoch, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -205,12 +195,7 @@ function decodeWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, version: 
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitionIndexes: p_partitionIndexes, _unknownTaggedFields: unknownTags };
   } catch (e) {

@@ -84,12 +84,7 @@ function decodeWriteTxnMarkersResponseBody(r: Reader, version: number): WriteTxn
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { markers: p_markers, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -136,12 +131,7 @@ function decodeWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, version
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { producerId: p_producerId, topics: p_topics, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -191,12 +181,7 @@ function decodeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, ve
     }
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { name: p_name, partitions: p_partitions, _unknownTaggedFields: unknownTags };
   } catch (e) {
@@ -238,12 +223,7 @@ function decodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader
     p_errorCode = r.readInt16();
     if (version >= 1) {
       f = "_tags";
-      const tagCount = r.readUVarint();
-      for (let i = 0; i < tagCount; i++) {
-        const tag = r.readUVarint();
-        const size = r.readTaggedSize();
-        (unknownTags ??= []).push({ tag, data: r.readRaw(size) });
-      }
+      unknownTags = r.readUnknownTags();
     }
     return { partitionIndex: p_partitionIndex, errorCode: p_errorCode, _unknownTaggedFields: unknownTags };
   } catch (e) {
