@@ -56,9 +56,18 @@ export class ControllerCluster {
   private readonly ids: readonly number[];
   private readonly config: Partial<controller.ControllerConfig>;
 
-  constructor(ids: readonly number[], seed: number, config: Partial<controller.ControllerConfig> = {}) {
+  /** Compact a controller's log once this many applied entries lie above its snapshot (0: never). */
+  private readonly compactEvery: number;
+
+  constructor(
+    ids: readonly number[],
+    seed: number,
+    config: Partial<controller.ControllerConfig> = {},
+    compactEvery = 0,
+  ) {
     this.ids = ids;
     this.config = config;
+    this.compactEvery = compactEvery;
     this.prng = prngFromSeed(seed);
     for (const id of ids) {
       this.prng = prngJump(this.prng);
@@ -136,8 +145,10 @@ export class ControllerCluster {
     if (soft.role !== before.role || soft.term !== before.term)
       this.out(`c${n.id}: ${soft.role} term=${soft.term}`);
     if (soft.role !== "leader" && n.ctl.active) this.deactivate(n);
-    if (ready.snapshot !== null)
+    if (ready.snapshot !== null) {
       n.ctl = controller.step(n.ctl, { type: "restore", image: ready.snapshot.data }).state;
+      this.out(`c${n.id}: restored snapshot ${ready.snapshot.index} (image offset ${n.ctl.image.offset})`);
+    }
     for (const entry of ready.committed) {
       if (entry.payload !== null) this.applyCommitted(n, entry.index, entry.payload);
       this.resolve(n, entry);
@@ -149,7 +160,21 @@ export class ControllerCluster {
     // The shell persisted synchronously above, so it acknowledges at once.
     const last = ready.entries[ready.entries.length - 1];
     if (last !== undefined) this.stepRaft(n, { type: "persisted", index: last.index, term: last.term });
+    this.maybeCompact(n);
     return ready;
+  }
+
+  /** Snapshots the committed image at the applied index: persist it, then tell the Raft node. */
+  private maybeCompact(n: ControllerNode): void {
+    const applied = n.raft.appliedIndex;
+    if (this.compactEvery <= 0 || applied - n.raft.snapshot.index < this.compactEvery) return;
+    const term = quorum.termAt(n.raft, applied);
+    invariant(term !== null, "compacting an unknown index");
+    invariant(n.ctl.image.offset <= applied, "the image is ahead of the applied index");
+    const snapshot = { index: applied, term, data: n.ctl.image };
+    n.durable = { ...n.durable, snapshot, entries: n.durable.entries.filter((e) => e.index > applied) };
+    n.raft = quorum.step(n.raft, { type: "compact", index: applied, data: n.ctl.image }).state;
+    this.out(`c${n.id}: snapshot at ${applied} (image offset ${n.ctl.image.offset})`);
   }
 
   private applyCommitted(n: ControllerNode, offset: number, batch: Batch): void {

@@ -2,7 +2,8 @@
  * Scenario transcripts for the metadata controller running on a three-node controller quorum
  * (testdata/controller/*.txt). Each command prints the batches it committed, the answers brokers
  * received, and controller role changes. Commands:
- *   controllers n=N [seed=S] [unclean]       a fresh quorum of controllers 1..N (no brokers yet)
+ *   controllers n=N [seed=S] [compact=K] [unclean]   a fresh quorum of controllers 1..N (no brokers
+ *                                            yet), each snapshotting its image every K applied entries
  *   elect-controller N                       controller N campaigns; the quorum settles
  *   register B.. | heartbeat B [fence]       scripted broker requests
  *   stop B                                   broker B stops heartbeating (crash)
@@ -49,6 +50,7 @@ function handler(): (c: TranscriptCase) => string {
           Array.from({ length: n }, (_, k) => k + 1),
           int(c.kv.seed, 1),
           { uncleanLeaderElectionEnable: c.args.includes("unclean") },
+          int(c.kv.compact, 0),
         );
         return "ok";
       }
