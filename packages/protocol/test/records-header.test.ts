@@ -157,6 +157,8 @@ describe("batch header view", () => {
     const partial = concatBatches([bytes, bytes.subarray(0, 30)]);
     expect(reasonOf(() => [...iterateBatches(partial)])).toBe("Truncated");
     expect([...iterateBatches(partial, { partialTrailing: "stop" })].length).toBe(1);
+    expect(reasonOf(() => decodeRecordBatches(partial))).toBe("Truncated");
+    expect(decodeRecordBatches(partial, { partialTrailing: "stop" }).length).toBe(1);
   });
 
   test("a record count larger than the bytes could hold is refused before any allocation", () => {

@@ -47,6 +47,11 @@ export interface DecodeBatchOptions {
   readonly verifyCrc?: boolean;
   /** Ceiling on the decompressed records section, in bytes (default 128 MiB). */
   readonly decompressedBytesMax?: number;
+  /**
+   * For `decodeRecordBatches`: what to do with an incomplete last batch, "error" (default) or "stop"
+   * (a fetch response may end in a partial batch, which consumers skip).
+   */
+  readonly partialTrailing?: "error" | "stop";
 }
 
 /**
@@ -88,7 +93,14 @@ export function decodeRecordBatches(records: Uint8Array, options: DecodeBatchOpt
   const batches: RecordBatch[] = [];
   let position = 0;
   while (position < records.length) {
-    const total = checkBatchFrame(records, position);
+    let total: number;
+    try {
+      total = checkBatchFrame(records, position);
+    } catch (error) {
+      const partial = error instanceof RecordBatchError && error.reason === "Truncated";
+      if (partial && options.partialTrailing === "stop") break;
+      throw error;
+    }
     try {
       batches.push(decodeRecordBatch(records.subarray(position, position + total), options));
     } catch (error) {
