@@ -12,6 +12,7 @@ import {
   concatBatches,
   crc32c,
   decodeRecordBatch,
+  decodeRecordBatches,
   ErrorCode,
   encodeRecordBatch,
   incrementSequence,
