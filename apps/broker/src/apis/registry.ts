@@ -4,13 +4,32 @@
  * kafka-python 2.0.2, kcat/librdkafka 2.0.2, kafkajs 2.2.4 and @platformatic/kafka 2.12, with no
  * flexible versions yet except ApiVersions v3.
  */
+import { produceApi } from "./00-produce.ts";
+import { fetchApi } from "./01-fetch.ts";
+import { listOffsetsApi } from "./02-list-offsets.ts";
 import { metadataApi } from "./03-metadata.ts";
 import { apiVersionsApi } from "./18-api-versions.ts";
+import { createTopicsApi } from "./19-create-topics.ts";
+import { deleteTopicsApi } from "./20-delete-topics.ts";
+import { deleteRecordsApi } from "./21-delete-records.ts";
+import { initProducerIdApi } from "./22-init-producer-id.ts";
+import { describeConfigsApi } from "./32-describe-configs.ts";
+import { createPartitionsApi } from "./37-create-partitions.ts";
 import type { AnyApiDefinition } from "./api.ts";
 
-export const apiRegistry: readonly AnyApiDefinition[] = [metadataApi, apiVersionsApi].sort(
-  (a, b) => a.key - b.key,
-);
+export const apiRegistry: readonly AnyApiDefinition[] = [
+  produceApi,
+  fetchApi,
+  listOffsetsApi,
+  metadataApi,
+  apiVersionsApi,
+  createTopicsApi,
+  deleteTopicsApi,
+  deleteRecordsApi,
+  initProducerIdApi,
+  describeConfigsApi,
+  createPartitionsApi,
+].sort((a, b) => a.key - b.key);
 
 export const apiByKey: ReadonlyMap<number, AnyApiDefinition> = new Map(
   apiRegistry.map((api) => [api.key, api]),

@@ -228,6 +228,7 @@ export class PartitionShell {
     fetchOffset: number,
     maxBytes: number,
     currentLeaderEpoch: number,
+    minOneBatch = true,
   ): Promise<{
     errorCode: number;
     records: Uint8Array;
@@ -244,7 +245,11 @@ export class PartitionShell {
     };
     if (this.offlineReason !== null)
       return { ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: empty };
-    if (bounds.errorCode !== ErrorCode.NONE || bounds.readToOffset <= fetchOffset) {
+    if (
+      bounds.errorCode !== ErrorCode.NONE ||
+      bounds.readToOffset <= fetchOffset ||
+      (maxBytes <= 0 && !minOneBatch)
+    ) {
       return { ...base, errorCode: bounds.errorCode, records: empty };
     }
     try {
@@ -253,7 +258,7 @@ export class PartitionShell {
           fetchOffset,
           maxBytes,
           maxOffsetExclusive: bounds.readToOffset,
-          minOneBatch: true,
+          minOneBatch,
         }),
       );
       return { ...base, errorCode: ErrorCode.NONE, records: result.records };

@@ -1,0 +1,54 @@
+/**
+ * Produce (key 0): v3-v8 (magic v2 batches only; v0-v2 would carry legacy message sets). Each
+ * partition's batch is validated (CRC, length, one batch) and handed to its replica, which assigns
+ * offsets by rewriting the batch header in place, appends it and answers per `acks`. With acks=0
+ * the client expects no response at all, so none is sent.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import { defineApi } from "./api.ts";
+
+export const produceApi = defineApi({
+  key: 0,
+  name: "Produce",
+  versionMin: 3,
+  versionMax: 8,
+  handle: async (ctx, request) => {
+    const { acks } = request;
+    const valid = acks === 0 || acks === 1 || acks === -1;
+    const responses = await Promise.all(
+      request.topicData.map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(
+          topic.partitionData.map(async (p) => {
+            const shell = ctx.node.partition(topic.name, p.index);
+            const outcome = !valid
+              ? {
+                  errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
+                  baseOffset: -1,
+                  logStartOffset: -1,
+                  errorMessage: null,
+                }
+              : shell === undefined
+                ? {
+                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    baseOffset: -1,
+                    logStartOffset: -1,
+                    errorMessage: null,
+                  }
+                : await shell.produce(p.records, acks, request.timeoutMs);
+            return {
+              index: p.index,
+              errorCode: outcome.errorCode,
+              baseOffset: BigInt(outcome.baseOffset),
+              logAppendTimeMs: -1n,
+              logStartOffset: BigInt(outcome.logStartOffset),
+              errorMessage: outcome.errorMessage,
+            };
+          }),
+        ),
+      })),
+    );
+    if (acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+});

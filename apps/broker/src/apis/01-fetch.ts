@@ -1,0 +1,90 @@
+/**
+ * Fetch (key 1): v4-v11, for consumers (replica fetching arrives with cluster mode). Reads whole
+ * batches below each partition's high watermark, within the partition and response byte limits
+ * (the first batch may exceed them, KIP-74), and long-polls up to `maxWaitMs` until `minBytes` are
+ * available. Sessions (KIP-227) are declined: every fetch is answered as a full, sessionless one.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import { defineApi } from "./api.ts";
+
+/** The longest long poll this broker honours, whatever the client asks. */
+const fetchWaitMsMax = 30_000;
+/** Partitions in one fetch; more is refused as an invalid request. */
+const fetchPartitionsMax = 10_000;
+
+export const fetchApi = defineApi({
+  key: 1,
+  name: "Fetch",
+  versionMin: 4,
+  versionMax: 11,
+  handle: async (ctx, request) => {
+    const node = ctx.node;
+    const partitionCount = request.topics.reduce((n, t) => n + t.partitions.length, 0);
+    if (partitionCount > fetchPartitionsMax) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, sessionId: 0, responses: [] };
+    }
+    const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
+    const readCommitted = request.isolationLevel === 1;
+    const readAll = async () => {
+      let budget = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
+      let total = 0;
+      const responses = [];
+      for (const topic of request.topics) {
+        const partitions = [];
+        for (const p of topic.partitions) {
+          const shell = node.partition(topic.topic, p.partition);
+          const fetchOffset = Number(p.fetchOffset);
+          if (shell === undefined) {
+            partitions.push({
+              partitionIndex: p.partition,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              highWatermark: -1n,
+              lastStableOffset: -1n,
+              logStartOffset: -1n,
+              abortedTransactions: readCommitted ? [] : null,
+              records: new Uint8Array(0),
+            });
+            continue;
+          }
+          // Only the first partition with data may exceed the budget, as in Kafka.
+          const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
+          const read = await shell.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
+          total += read.records.length;
+          budget -= read.records.length;
+          partitions.push({
+            partitionIndex: p.partition,
+            errorCode: read.errorCode,
+            highWatermark: BigInt(read.highWatermark),
+            lastStableOffset: BigInt(read.lastStableOffset),
+            logStartOffset: BigInt(read.logStartOffset),
+            abortedTransactions: readCommitted ? [] : null,
+            preferredReadReplica: -1,
+            records: read.records,
+          });
+        }
+        responses.push({ topic: topic.topic, partitions });
+      }
+      return { responses, total };
+    };
+    let result = await readAll();
+    // Long poll: park until a partition's high watermark moves past its fetch offset or time runs out.
+    for (let round = 0; round < 1000 && result.total < Math.max(request.minBytes, 1); round++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const waits = [];
+      for (const topic of request.topics) {
+        for (const p of topic.partitions) {
+          const shell = node.partition(topic.topic, p.partition);
+          if (shell !== undefined) waits.push(shell.waitForData(Number(p.fetchOffset), remaining));
+        }
+      }
+      if (waits.length === 0) {
+        await Bun.sleep(remaining);
+        break;
+      }
+      await Promise.race(waits);
+      result = await readAll();
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };
+  },
+});

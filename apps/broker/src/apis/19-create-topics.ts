@@ -1,0 +1,77 @@
+/**
+ * CreateTopics (key 19): v0-v4. Creates topics through the controller with the placement rule of
+ * the core (partition i's first replica on broker i mod n). -1 partitions or replication factor take
+ * the broker defaults; `validateOnly` checks without creating. Explicit replica assignments are not
+ * supported yet and are refused per topic, not silently ignored.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import { defineApi } from "./api.ts";
+
+export const createTopicsApi = defineApi({
+  key: 19,
+  name: "CreateTopics",
+  versionMin: 0,
+  versionMax: 4,
+  handle: async (ctx, request) => {
+    const node = ctx.node;
+    const refused = new Map<string, { errorCode: number; errorMessage: string }>();
+    const seen = new Set<string>();
+    const wanted = [];
+    for (const t of request.topics) {
+      if (seen.has(t.name)) {
+        refused.set(t.name, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "topic named twice" });
+        continue;
+      }
+      seen.add(t.name);
+      if (t.assignments.length > 0) {
+        refused.set(t.name, {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: "explicit replica assignments are not supported",
+        });
+        continue;
+      }
+      const configs: Record<string, string> = {};
+      for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+      wanted.push({
+        name: t.name,
+        partitions: t.numPartitions === -1 ? node.config.partitionCountDefault : t.numPartitions,
+        replicationFactor:
+          t.replicationFactor === -1 ? node.config.replicationFactorDefault : t.replicationFactor,
+        configs,
+      });
+    }
+    const results = new Map<string, { errorCode: number; errorMessage: string | null }>();
+    if (request.validateOnly) {
+      for (const t of wanted) {
+        const problem = node.topicNameProblem(t.name);
+        const exists = node.image.topics[t.name] !== undefined;
+        results.set(t.name, {
+          errorCode:
+            problem !== null
+              ? ErrorCode.INVALID_TOPIC_EXCEPTION
+              : exists
+                ? ErrorCode.TOPIC_ALREADY_EXISTS
+                : t.partitions < 1
+                  ? ErrorCode.INVALID_PARTITIONS
+                  : t.replicationFactor < 1 || t.replicationFactor > node.image.brokers.length
+                    ? ErrorCode.INVALID_REPLICATION_FACTOR
+                    : ErrorCode.NONE,
+          errorMessage: problem,
+        });
+      }
+    } else if (wanted.length > 0) {
+      for (const r of await node.createTopics(wanted)) results.set(r.name, r);
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => {
+        const r = refused.get(t.name) ?? results.get(t.name);
+        return {
+          name: t.name,
+          errorCode: r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          errorMessage: r?.errorMessage ?? null,
+        };
+      }),
+    };
+  },
+});

@@ -1,0 +1,36 @@
+/**
+ * InitProducerId (key 22): v0-v1, for idempotent producers: a fresh producer id and epoch 0, never
+ * handed out twice (ids are reserved durably in blocks). Transactional ids are refused until
+ * transactions are implemented, rather than half-served.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import { defineApi } from "./api.ts";
+
+export const initProducerIdApi = defineApi({
+  key: 22,
+  name: "InitProducerId",
+  versionMin: 0,
+  versionMax: 1,
+  handle: async (ctx, request) => {
+    if (request.transactionalId !== null) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      };
+    }
+    const answer = await ctx.node.producerIds.initProducerId(
+      null,
+      request.transactionTimeoutMs,
+      Number(request.producerId),
+      request.producerEpoch,
+    );
+    return {
+      throttleTimeMs: 0,
+      errorCode: answer.errorCode,
+      producerId: BigInt(answer.producerId),
+      producerEpoch: answer.producerEpoch,
+    };
+  },
+});

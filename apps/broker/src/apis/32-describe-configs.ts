@@ -1,0 +1,138 @@
+/**
+ * DescribeConfigs (key 32): v0-v3. A topic's effective configuration (its own overrides, else the
+ * broker's defaults, with the source of each value) and the broker's own settings, under Kafka's names.
+ */
+import { ErrorCode } from "@eddy/protocol";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { defineApi } from "./api.ts";
+
+const resourceTopic = 2;
+const resourceBroker = 4;
+/** Kafka's ConfigSource values. */
+const sourceTopic = 1;
+const sourceStaticBroker = 4;
+const sourceDefault = 5;
+/** Kafka's ConfigType values (v3). */
+const typeString = 2;
+const typeInt = 3;
+const typeLong = 5;
+const typeBoolean = 1;
+
+type Entry = readonly [name: string, value: string, type: number];
+
+function never(value: number): string {
+  return Number.isFinite(value) ? String(value) : "9223372036854775807";
+}
+
+/** Topic-level settings and the broker defaults they fall back to. */
+function topicDefaults(c: BrokerConfig): Entry[] {
+  return [
+    ["cleanup.policy", "delete", typeString],
+    ["compression.type", "producer", typeString],
+    ["flush.messages", never(c.flushIntervalMessages), typeLong],
+    ["flush.ms", never(c.flushIntervalMs), typeLong],
+    ["index.interval.bytes", String(c.indexIntervalBytes), typeInt],
+    ["max.message.bytes", String(c.messageBytesMax), typeInt],
+    ["message.timestamp.type", "CreateTime", typeString],
+    ["min.insync.replicas", String(c.minInsyncReplicas), typeInt],
+    ["retention.bytes", String(c.retentionBytesMax), typeLong],
+    ["retention.ms", String(c.retentionMs), typeLong],
+    ["segment.bytes", String(c.segmentBytesMax), typeInt],
+    ["segment.ms", String(c.rollMs), typeLong],
+    ["unclean.leader.election.enable", String(c.uncleanLeaderElectionEnable), typeBoolean],
+  ];
+}
+
+function brokerEntries(c: BrokerConfig): Entry[] {
+  return [
+    ["node.id", String(c.nodeId), typeInt],
+    ["listeners", `${c.listener.name}://${c.listener.host}:${c.listener.port}`, typeString],
+    ["advertised.listeners", `${c.advertised.name}://${c.advertised.host}:${c.advertised.port}`, typeString],
+    ["log.dirs", c.dataDir, typeString],
+    ["num.partitions", String(c.partitionCountDefault), typeInt],
+    ["default.replication.factor", String(c.replicationFactorDefault), typeInt],
+    ["auto.create.topics.enable", String(c.autoCreateTopicsEnable), typeBoolean],
+    ["delete.topic.enable", String(c.deleteTopicEnable), typeBoolean],
+    ["log.retention.ms", String(c.retentionMs), typeLong],
+    ["log.retention.bytes", String(c.retentionBytesMax), typeLong],
+    ["log.segment.bytes", String(c.segmentBytesMax), typeInt],
+    ["log.roll.ms", String(c.rollMs), typeLong],
+    ["message.max.bytes", String(c.messageBytesMax), typeInt],
+    ["min.insync.replicas", String(c.minInsyncReplicas), typeInt],
+    ["offsets.retention.minutes", String(c.offsetsRetentionMs / 60_000), typeInt],
+    ["group.initial.rebalance.delay.ms", String(c.groupInitialRebalanceDelayMs), typeInt],
+  ];
+}
+
+export const describeConfigsApi = defineApi({
+  key: 32,
+  name: "DescribeConfigs",
+  versionMin: 0,
+  versionMax: 3,
+  handle: (ctx, request) => {
+    const node = ctx.node;
+    return {
+      throttleTimeMs: 0,
+      results: request.resources.map((resource) => {
+        const wanted = resource.configurationKeys;
+        const pick = (entries: { name: string }[]) =>
+          wanted === null || wanted.length === 0 ? entries : entries.filter((e) => wanted.includes(e.name));
+        const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+        if (resource.resourceType === resourceTopic) {
+          const topic = node.image.topics[resource.resourceName];
+          if (topic === undefined) {
+            return {
+              ...base,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorMessage: "unknown topic",
+              configs: [],
+            };
+          }
+          const configs = topicDefaults(node.config).map(([name, value, configType]) => {
+            const override = topic.configs[name];
+            return {
+              name,
+              value: override ?? value,
+              readOnly: false,
+              isDefault: ctx.apiVersion === 0 && override === undefined,
+              configSource: override === undefined ? sourceDefault : sourceTopic,
+              isSensitive: false,
+              synonyms: [],
+              configType,
+              documentation: null,
+            };
+          });
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: pick(configs) };
+        }
+        if (resource.resourceType === resourceBroker) {
+          if (resource.resourceName !== "" && resource.resourceName !== String(node.config.nodeId)) {
+            return {
+              ...base,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: "unknown broker",
+              configs: [],
+            };
+          }
+          const configs = brokerEntries(node.config).map(([name, value, configType]) => ({
+            name,
+            value,
+            readOnly: true,
+            isDefault: false,
+            configSource: sourceStaticBroker,
+            isSensitive: false,
+            synonyms: [],
+            configType,
+            documentation: null,
+          }));
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: pick(configs) };
+        }
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: "unsupported resource type",
+          configs: [],
+        };
+      }),
+    };
+  },
+});
