@@ -189,4 +189,37 @@ describe("quorum: three voters", () => {
     c.tick(2);
     expect(c.node(2).applied.map((e) => e.payload)).toEqual(before);
   });
+
+  test("the in-memory tail is bounded: proposals are refused when full and accepted again after compaction", () => {
+    const config = { logEntriesMax: 8, proposalEntriesMax: 6 };
+    let s = quorum.initialState<string, string[]>({
+      id: 1,
+      voters: [1],
+      prng: prngFromSeed(4),
+      emptySnapshotData: [],
+      config,
+    });
+    const stepAck = (input: quorum.Input<string, string[]>) => {
+      const r = quorum.step(s, input);
+      s = r.state;
+      const last = r.ready.entries[r.ready.entries.length - 1];
+      if (last !== undefined)
+        s = quorum.step(s, { type: "persisted", index: last.index, term: last.term }).state;
+      return r.ready;
+    };
+    stepAck({ type: "campaign" });
+    for (let i = 0; i < 5; i++)
+      expect(stepAck({ type: "propose", payload: `v${i}` }).proposal?.accepted).toBe(true);
+    expect(stepAck({ type: "propose", payload: "over" }).proposal).toEqual({
+      accepted: false,
+      reason: "LOG_FULL",
+      leaderHint: 1,
+    });
+    stepAck({ type: "compact", index: 4, data: ["v0", "v1", "v2"] });
+    expect(s.entries.length).toBe(2);
+    expect(stepAck({ type: "propose", payload: "again" }).proposal).toMatchObject({
+      accepted: true,
+      index: 7,
+    });
+  });
 });

@@ -11,8 +11,13 @@
  *   `ready.proposal` says NOT_LEADER with a leader hint), `persisted` (the shell's acknowledgement
  *   that entries up to an index are durable, like etcd's Advance), `campaign` (elect now), and
  *   `compact` (the shell persisted a snapshot of its applied state; drop the covered entries).
- * - `softState(state)` reports role, term, leader and `leaderReady` (the leader's first entry of its
- *   term has committed, so its applied state holds every committed entry).
+ * - `softState(state)` reports role (follower, precandidate, candidate, leader), term, leader and
+ *   `leaderReady` (the leader's first entry of its term has committed and been handed out, so once
+ *   the shell applies that Ready its state machine holds every entry committed before the term).
+ * - Config (`defaultQuorumConfig`): electionTicks 10 (timeouts drawn from [10, 20) with the PRNG),
+ *   heartbeatTicks 1, checkQuorum and preVote on, logEntriesMax 4096 in memory, proposals refused
+ *   (LOG_FULL) beyond proposalEntriesMax 3072. The shell must compact: persist a snapshot of its
+ *   applied state every so often and feed `compact`, or the log fills up.
  *
  * The shell acts on each Ready in this order, never another:
  * 1. persist `hardState`, then `snapshot` (drop stored entries up to its index; drop all stored
