@@ -38,6 +38,7 @@ interface Replica {
 interface Broker {
   readonly id: number;
   up: boolean;
+  restarts: number;
   readonly replicas: Replica[];
 }
 
@@ -141,7 +142,7 @@ export class Cluster {
           fetched: new Map(),
         });
       }
-      this.brokers.push({ id, up: true, replicas });
+      this.brokers.push({ id, up: true, restarts: 0, replicas });
     }
     for (let p = 0; p < options.partitions; p++) {
       this.controller.push({
@@ -487,6 +488,7 @@ export class Cluster {
     const broker = this.broker(id);
     invariant(!broker.up, `broker ${id} is already up`);
     broker.up = true;
+    broker.restarts++;
     broker.replicas.forEach((replica, p) => {
       const logEndOffset = diskEnd(replica.disk);
       let producers = producer.emptyPartitionProducers();
@@ -515,7 +517,7 @@ export class Cluster {
         epochs,
         producers,
       };
-      replica.state = partition.initialState(replica.state.config, recovered, this.nowMs);
+      replica.state = partition.initialState(replica.state.config, recovered, this.nowMs, broker.restarts);
       const c = this.controller[p]!;
       if (c.leader === -1 && c.isr.includes(id)) this.elect(p, id);
     });

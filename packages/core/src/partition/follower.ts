@@ -86,6 +86,7 @@ export function maybeSendFetch(state: PartitionState, out: ReadyBuilder): Partit
     topic: state.config.topic,
     partition: state.config.partition,
     replicaId: state.config.brokerId,
+    incarnation: state.incarnation,
     fetchId,
     currentLeaderEpoch: state.leaderEpoch,
     fetchOffset: state.logEndOffset,
@@ -149,14 +150,16 @@ export function fetchResponse(
 ): PartitionState {
   const inFlight = state.fetchInFlight;
   // Stale, duplicated or misdirected answers are dropped: only the one outstanding fetch is answered.
-  if (state.role !== "follower" || inFlight === null || input.fetchId !== inFlight.fetchId) return state;
+  if (state.role !== "follower" || inFlight === null) return state;
+  if (input.fetchId !== inFlight.fetchId || input.incarnation !== state.incarnation) return state;
   // A response from before a restart can carry a reused fetch id; it answers a different offset.
   if (input.leaderId !== state.leaderId || input.readFromOffset !== inFlight.fetchOffset) return state;
   let next: PartitionState = { ...state, fetchInFlight: null };
   if (input.errorCode !== errorCode.NONE) {
-    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && next.logEndOffset > next.highWatermark) {
-      // The leader cannot place our log; fall back to the committed prefix and ask again.
-      next = truncateTo(next, next.highWatermark, out);
+    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.leaderEndOffset < next.logEndOffset) {
+      // Our log runs past the leader's: cut back to its end (Kafka's handleOutOfRangeError). Everything
+      // committed is on the leader, so this never reaches below our high watermark (asserted there).
+      next = truncateTo(next, input.leaderEndOffset, out);
       return maybeSendFetch(next, out);
     }
     return { ...next, fetchBackoffUntilMs: next.nowMs + next.config.replicaFetchBackoffMs };

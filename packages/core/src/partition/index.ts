@@ -2,7 +2,9 @@
  * Partition replica state machine (leader and follower), one instance per partition per broker.
  *
  * API
- *   initialState(config: PartitionConfigInput, recovered?: RecoveredLog, nowMs?: number): PartitionState
+ *   initialState(config: PartitionConfigInput, recovered?: RecoveredLog, nowMs?: number, incarnation?: number)
+ *     incarnation: a number that grows with every restart of this replica (restart count, broker epoch),
+ *     so answers to fetches sent before a restart are ignored after it.
  *   step(state: PartitionState, input: PartitionInput): { state: PartitionState; ready: PartitionReady }
  *   consumerReadBounds / offsetForLeaderEpoch / listOffsets: read-only queries on a state.
  *
@@ -11,7 +13,7 @@
  *   becomeFollower {leaderId, leaderEpoch, partitionEpoch, isr, replicas}   partitionEpoch = ISR update)
  *   produce {requestId, acks, timeoutMs, batch}                    client produce of one batch (metadata only)
  *   appendCompleted {logEndOffset}                                 local append I/O finished up to here
- *   fetchFromFollower {replicaId, fetchId, currentLeaderEpoch, fetchOffset, lastFetchedEpoch}  (leader side)
+ *   fetchFromFollower {replicaId, incarnation, fetchId, currentLeaderEpoch, fetchOffset, lastFetchedEpoch}
  *   fetchResponse {…fetchResponse message, batches}                (follower side; shell attached the batches)
  *   alterPartitionResponse {errorCode, leaderEpoch, partitionEpoch, isr}   controller's ISR answer
  *   tick {nowMs}                                                   logical time; the only clock

@@ -274,7 +274,7 @@ function sendFetchResponse(
   state: PartitionState,
   out: ReadyBuilder,
   to: BrokerId,
-  fetchId: number,
+  fetch: { readonly incarnation: number; readonly fetchId: number },
   fetchOffset: number,
   code: number,
   divergingEpoch: EpochEndOffset | null,
@@ -285,11 +285,13 @@ function sendFetchResponse(
     topic: state.config.topic,
     partition: state.config.partition,
     leaderId: state.config.brokerId,
-    fetchId,
+    incarnation: fetch.incarnation,
+    fetchId: fetch.fetchId,
     leaderEpoch: state.leaderEpoch,
     errorCode: code,
     highWatermark: state.highWatermark,
     logStartOffset: state.logStartOffset,
+    leaderEndOffset: state.nextOffset,
     readFromOffset: fetchOffset,
     readToOffset: readable ? Math.max(fetchOffset, state.logEndOffset) : fetchOffset,
     divergingEpoch,
@@ -307,15 +309,7 @@ function releaseParkedFetches(state: PartitionState, out: ReadyBuilder): Partiti
     const expired = parked !== null && parked.deadlineMs <= state.nowMs;
     if (parked === null || !(expired || hasNews(state, follower, parked.fetchOffset))) return follower;
     changed = true;
-    sendFetchResponse(
-      state,
-      out,
-      follower.replicaId,
-      parked.fetchId,
-      parked.fetchOffset,
-      errorCode.NONE,
-      null,
-    );
+    sendFetchResponse(state, out, follower.replicaId, parked, parked.fetchOffset, errorCode.NONE, null);
     return { ...follower, parkedFetch: null, highWatermarkSent: state.highWatermark };
   });
   return changed ? { ...state, followers } : state;
@@ -328,7 +322,7 @@ export function fetchFromFollower(
   out: ReadyBuilder,
 ): PartitionState {
   const reply = (code: number, diverging: EpochEndOffset | null = null): PartitionState => {
-    sendFetchResponse(state, out, input.replicaId, input.fetchId, input.fetchOffset, code, diverging);
+    sendFetchResponse(state, out, input.replicaId, input, input.fetchOffset, code, diverging);
     return state;
   };
   if (state.role !== "leader") return reply(errorCode.NOT_LEADER_OR_FOLLOWER);
@@ -344,19 +338,23 @@ export function fetchFromFollower(
       return reply(errorCode.NONE, answer);
     }
   }
-  if (input.fetchOffset < state.logStartOffset || input.fetchOffset > state.logEndOffset) {
+  // Beyond our durable end but within appends still in flight (a new leader finishing its last
+  // replicated batches) is not out of range: the records are coming. Only past `nextOffset` is.
+  if (input.fetchOffset < state.logStartOffset || input.fetchOffset > state.nextOffset) {
     return reply(errorCode.OFFSET_OUT_OF_RANGE);
   }
+  // Counted as no further than our durable end: under-reporting only holds the high watermark back.
+  const fetchOffset = Math.min(input.fetchOffset, state.logEndOffset);
   const previous = state.followers[index]!;
   // Kafka's ReplicaState.updateFetchState: caught up now if at our end, or at our end as of its last fetch.
   let lastCaughtUpTimeMs = previous.lastCaughtUpTimeMs;
-  if (input.fetchOffset >= state.logEndOffset) lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, state.nowMs);
-  else if (input.fetchOffset >= previous.lastFetchLeaderLogEndOffset) {
+  if (fetchOffset >= state.logEndOffset) lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, state.nowMs);
+  else if (fetchOffset >= previous.lastFetchLeaderLogEndOffset) {
     lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, previous.lastFetchTimeMs);
   }
   const updated: FollowerView = {
     ...previous,
-    logEndOffset: input.fetchOffset,
+    logEndOffset: fetchOffset,
     lastCaughtUpTimeMs,
     lastFetchLeaderLogEndOffset: state.logEndOffset,
     lastFetchTimeMs: state.nowMs,
@@ -371,10 +369,11 @@ export function fetchFromFollower(
   next = afterProgress(next, out);
   const follower = next.followers[index]!;
   if (hasNews(next, follower, input.fetchOffset) || next.config.replicaFetchWaitMaxMs === 0) {
-    sendFetchResponse(next, out, input.replicaId, input.fetchId, input.fetchOffset, errorCode.NONE, null);
+    sendFetchResponse(next, out, input.replicaId, input, input.fetchOffset, errorCode.NONE, null);
     return withFollower(next, index, { ...follower, highWatermarkSent: next.highWatermark });
   }
   const parkedFetch = {
+    incarnation: input.incarnation,
     fetchId: input.fetchId,
     fetchOffset: input.fetchOffset,
     deadlineMs: next.nowMs + next.config.replicaFetchWaitMaxMs,

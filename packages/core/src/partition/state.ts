@@ -84,6 +84,7 @@ export function initialState(
   configInput: PartitionConfigInput,
   recovered?: RecoveredLog,
   nowMs = 0,
+  incarnation = 0,
 ): PartitionState {
   const config = makeConfig(configInput);
   const log = recovered ?? { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, epochs: [] };
@@ -94,6 +95,10 @@ export function initialState(
   checkEpochs(log.epochs, log.logEndOffset);
   const highWatermark = Math.min(Math.max(log.highWatermark, log.logStartOffset), log.logEndOffset);
   invariant(nowMs >= 0, "nowMs must be non-negative");
+  invariant(
+    Number.isSafeInteger(incarnation) && incarnation >= 0,
+    "incarnation must be a non-negative integer",
+  );
   return {
     config,
     nowMs,
@@ -117,6 +122,7 @@ export function initialState(
     fetchInFlight: null,
     fetchBackoffUntilMs: 0,
     fetchIdNext: 1,
+    incarnation,
     producers: log.producers ?? emptyPartitionProducers(),
   };
 }

@@ -135,6 +135,7 @@ export function checkTransition(before: PartitionState, after: PartitionState): 
   invariant(after.nextOffset >= before.highWatermark, "truncated below the high watermark");
   invariant(after.nowMs >= before.nowMs, "time decreased");
   invariant(after.fetchIdNext >= before.fetchIdNext, "fetch ids decreased");
+  invariant(after.incarnation === before.incarnation, "incarnation changed within a run");
   if (after.leaderEpoch === before.leaderEpoch && before.partitionEpoch >= 0) {
     invariant(
       after.partitionEpoch >= before.partitionEpoch,

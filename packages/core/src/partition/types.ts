@@ -58,6 +58,7 @@ export interface FollowerView {
 }
 
 export interface ParkedFetch {
+  readonly incarnation: number;
   readonly fetchId: number;
   readonly fetchOffset: number;
   readonly deadlineMs: number;
@@ -132,6 +133,12 @@ export interface PartitionState {
   readonly fetchBackoffUntilMs: number;
   /** Monotonic counter naming fetches, so a replayed or stale response is recognised and ignored. */
   readonly fetchIdNext: number;
+  /**
+   * Distinguishes this run of the replica from earlier ones (the shell passes a number that grows with
+   * every restart, e.g. a restart count or the broker epoch). Fetch ids restart at 1 after a restart,
+   * so a response still in flight from before it is told apart by this.
+   */
+  readonly incarnation: number;
   readonly producers: PartitionProducers;
 }
 
@@ -163,6 +170,8 @@ export type PeerMessage =
       readonly topic: string;
       readonly partition: number;
       readonly replicaId: BrokerId;
+      /** The follower's incarnation, echoed in the response with `fetchId`. */
+      readonly incarnation: number;
       readonly fetchId: number;
       /** The follower's current leader epoch, checked by the leader (KIP-320 fencing). */
       readonly currentLeaderEpoch: number;
@@ -175,11 +184,14 @@ export type PeerMessage =
       readonly topic: string;
       readonly partition: number;
       readonly leaderId: BrokerId;
+      readonly incarnation: number;
       readonly fetchId: number;
       readonly leaderEpoch: number;
       readonly errorCode: number;
       readonly highWatermark: number;
       readonly logStartOffset: number;
+      /** The leader's log end including appends in flight; a follower past it truncates back to it. */
+      readonly leaderEndOffset: number;
       /** The shell reads the leader's log from this offset ... */
       readonly readFromOffset: number;
       /** ... up to, not including, this one (empty when equal), and fills `batches` of the follower input. */
