@@ -8,6 +8,15 @@ import { produceApi } from "./00-produce.ts";
 import { fetchApi } from "./01-fetch.ts";
 import { listOffsetsApi } from "./02-list-offsets.ts";
 import { metadataApi } from "./03-metadata.ts";
+import { offsetCommitApi } from "./08-offset-commit.ts";
+import { offsetFetchApi } from "./09-offset-fetch.ts";
+import { findCoordinatorApi } from "./10-find-coordinator.ts";
+import { joinGroupApi } from "./11-join-group.ts";
+import { heartbeatApi } from "./12-heartbeat.ts";
+import { leaveGroupApi } from "./13-leave-group.ts";
+import { syncGroupApi } from "./14-sync-group.ts";
+import { describeGroupsApi } from "./15-describe-groups.ts";
+import { listGroupsApi } from "./16-list-groups.ts";
 import { apiVersionsApi } from "./18-api-versions.ts";
 import { createTopicsApi } from "./19-create-topics.ts";
 import { deleteTopicsApi } from "./20-delete-topics.ts";
@@ -15,6 +24,7 @@ import { deleteRecordsApi } from "./21-delete-records.ts";
 import { initProducerIdApi } from "./22-init-producer-id.ts";
 import { describeConfigsApi } from "./32-describe-configs.ts";
 import { createPartitionsApi } from "./37-create-partitions.ts";
+import { deleteGroupsApi } from "./42-delete-groups.ts";
 import type { AnyApiDefinition } from "./api.ts";
 
 export const apiRegistry: readonly AnyApiDefinition[] = [
@@ -22,6 +32,16 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   fetchApi,
   listOffsetsApi,
   metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
+  deleteGroupsApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
