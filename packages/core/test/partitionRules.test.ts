@@ -49,6 +49,8 @@ const produce = (requestId: number, acks: number, count = 1): Input => ({
 
 const fetch = (replicaId: number, fetchOffset: number, fetchId = 1, epoch = 1): Input => ({
   type: "fetchFromFollower",
+  topic: "t",
+  partition: 0,
   replicaId,
   incarnation: 0,
   fetchId,
