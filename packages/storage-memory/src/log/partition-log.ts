@@ -95,6 +95,10 @@ export class PartitionLog {
   private tailStart = 0;
   private tailBytes = 0;
   private lookupBuffer = new Uint8Array(lookupChunkBytes);
+  /** The segment range last read into `lookupBuffer`; valid within one read call only. */
+  private chunkSegment: Segment | null = null;
+  private chunkStart = 0;
+  private chunkEnd = 0;
   /** Set when stored data is found corrupt; every later call fails with it. */
   offline: StorageError | null = null;
   closed = false;
@@ -485,6 +489,7 @@ export class PartitionLog {
     const maxBytes = Math.max(0, request.maxBytes);
     const empty = this.result(new Uint8Array(0), 0, fetchOffset);
     if (fetchOffset >= limit) return empty;
+    this.chunkSegment = null;
     if (this.tail.length > this.tailStart && this.tail[this.tailStart]!.baseOffset <= fetchOffset) {
       return this.readTail(fetchOffset, maxBytes, limit, minOneBatch);
     }
@@ -563,18 +568,25 @@ export class PartitionLog {
     wanted: (header: BatchHeader) => boolean,
   ): BatchHeader | null {
     const buffer = this.lookupBuffer;
-    let chunkStart = 0;
-    let chunkEnd = 0;
+    this.chunkSegment = segment;
+    this.chunkStart = 0;
+    this.chunkEnd = 0;
     let position = from;
     const end = segment.sizeBytes;
     const stepsMax = Math.ceil((end - from) / batchHeaderBytes) + 1;
     for (let step = 0; step < stepsMax && position < end; step++) {
-      if (position + batchHeaderBytes > chunkEnd || position < chunkStart) {
+      if (position + batchHeaderBytes > this.chunkEnd || position < this.chunkStart) {
         const length = Math.min(buffer.length, end - position);
-        chunkStart = position;
-        chunkEnd = position + segment.log.read(buffer.subarray(0, length), position);
+        this.chunkStart = position;
+        this.chunkEnd = position + segment.log.read(buffer.subarray(0, length), position);
       }
-      const header = this.headerAt(segment, buffer, position - chunkStart, chunkEnd - chunkStart, position);
+      const header = this.headerAt(
+        segment,
+        buffer,
+        position - this.chunkStart,
+        this.chunkEnd - this.chunkStart,
+        position,
+      );
       if (wanted(header)) return header;
       position += header.sizeBytes;
     }
@@ -641,8 +653,8 @@ export class PartitionLog {
   ): ReadResult {
     const remaining = segment.sizeBytes - position;
     let wanted = Math.min(Math.max(maxBytes, batchHeaderBytes), remaining);
-    let bytes = new Uint8Array(wanted);
-    let got = segment.log.read(bytes, position);
+    let bytes = this.readRange(segment, position, wanted);
+    let got = bytes.length;
     let at = 0;
     let count = 0;
     let nextOffset = fetchOffset;
@@ -657,8 +669,8 @@ export class PartitionLog {
         if (count > 0 || !minOneBatch) break;
         if (header.sizeBytes > remaining) this.corrupt(segment, position, "batch runs past the segment end");
         wanted = header.sizeBytes;
-        bytes = new Uint8Array(wanted);
-        got = segment.log.read(bytes, position);
+        bytes = this.readRange(segment, position, wanted);
+        got = bytes.length;
         if (got < wanted) this.corrupt(segment, position, "short read of a whole batch");
       }
       at += header.sizeBytes;
@@ -667,6 +679,21 @@ export class PartitionLog {
       if (at >= maxBytes) break;
     }
     return this.result(count === 0 ? new Uint8Array(0) : bytes.subarray(0, at), count, nextOffset);
+  }
+
+  /**
+   * Bytes `[position, position + length)` of a segment: copied from the lookup chunk when the
+   * index scan just read them (no syscall), else one pread into a fresh, unzeroed buffer.
+   */
+  private readRange(segment: Segment, position: number, length: number): Uint8Array {
+    if (this.chunkSegment === segment && position >= this.chunkStart && position + length <= this.chunkEnd) {
+      const at = position - this.chunkStart;
+      return this.lookupBuffer.slice(at, at + length);
+    }
+    const raw = Buffer.allocUnsafeSlow(length);
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, length);
+    const got = segment.log.read(bytes, position);
+    return bytes.subarray(0, got);
   }
 
   // ---------------------------------------------------------------- timestamps
