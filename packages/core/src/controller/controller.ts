@@ -20,9 +20,12 @@ import {
 } from "./election.ts";
 import {
   applyBatch,
-  applyRecord,
+  applyToDraft,
+  draftOf,
   emptyImage,
   findBroker,
+  finishDraft,
+  type ImageDraft,
   isLive,
   liveBrokerIds,
   partitionCount,
@@ -82,17 +85,27 @@ export function initialState(options: ControllerOptions): ControllerState {
   };
 }
 
-/** Records accumulate here while a request is decided; each is applied at once so later ones see it. */
+/**
+ * Records accumulate here while a request is decided; each is applied at once to a draft of the
+ * image (made on the first record) so later decisions in the same batch see it.
+ */
 interface Builder {
-  latest: MetadataImage;
+  readonly base: MetadataImage;
+  draft: ImageDraft | null;
   records: MetadataRecord[];
   prng: PrngState;
-  config: ControllerConfig;
+  readonly config: ControllerConfig;
+}
+
+/** The image as decided so far in this batch. */
+function view(b: Builder): MetadataImage {
+  return b.draft ?? b.base;
 }
 
 function emit(b: Builder, record: MetadataRecord): void {
   invariant(b.records.length < recordsPerBatchMax, "controller: batch over its limit");
-  b.latest = applyRecord(b.latest, record);
+  if (b.draft === null) b.draft = draftOf(b.base);
+  applyToDraft(b.draft, record);
   b.records.push(record);
 }
 
@@ -130,7 +143,7 @@ export function step(state: ControllerState, input: Input): StepResult {
   if (!state.active || state.pending.length >= pendingBatchesMax) {
     return done({ ...state, nowMs: now }, [], notController(input));
   }
-  const b: Builder = { latest: state.latest, records: [], prng: state.prng, config: state.config };
+  const b: Builder = { base: state.latest, draft: null, records: [], prng: state.prng, config: state.config };
   const sessions: Record<number, number> = { ...state.sessions };
   let response: Response | null = null;
   switch (input.type) {
@@ -169,7 +182,8 @@ export function step(state: ControllerState, input: Input): StepResult {
       unreachable(input, "controller input");
   }
   const pending = b.records.length > 0 ? [...state.pending, b.records] : state.pending;
-  const next: ControllerState = { ...state, latest: b.latest, prng: b.prng, sessions, pending, nowMs: now };
+  const latest = b.draft === null ? state.latest : finishDraft(b.draft);
+  const next: ControllerState = { ...state, latest, prng: b.prng, sessions, pending, nowMs: now };
   return done(next, b.records, response);
 }
 
@@ -246,12 +260,12 @@ function notController(input: Input): Response | null {
 
 /** Moves leadership and ISR membership off a broker, then fences it. */
 function fenceBroker(b: Builder, brokerId: BrokerId): void {
-  const broker = findBroker(b.latest, brokerId);
+  const broker = findBroker(view(b), brokerId);
   invariant(broker !== undefined && !broker.fenced, "controller: fencing a broker that is not live");
-  for (const topic of Object.values(b.latest.topics)) {
+  for (const topic of Object.values(view(b).topics)) {
     for (const p of topic.partitions) {
       if (!p.replicas.includes(brokerId)) continue;
-      const change = changeForLostBroker(b.latest, topic, p, brokerId, b.config);
+      const change = changeForLostBroker(view(b), topic, p, brokerId, b.config);
       if (change !== null) emit(b, change);
     }
   }
@@ -260,20 +274,20 @@ function fenceBroker(b: Builder, brokerId: BrokerId): void {
 
 /** Unfences a broker, then brings back the offline partitions it can lead. */
 function unfenceBroker(b: Builder, brokerId: BrokerId): void {
-  const broker = findBroker(b.latest, brokerId);
+  const broker = findBroker(view(b), brokerId);
   invariant(broker?.fenced, "controller: unfencing a live broker");
   emit(b, { type: "UnfenceBroker", brokerId, brokerEpoch: broker.brokerEpoch });
-  for (const topic of Object.values(b.latest.topics)) {
+  for (const topic of Object.values(view(b).topics)) {
     for (const p of topic.partitions) {
       if (p.leader !== noLeader || !p.replicas.includes(brokerId)) continue;
-      const change = changeForOfflinePartition(b.latest, topic, p, b.config);
+      const change = changeForOfflinePartition(view(b), topic, p, b.config);
       if (change !== null) emit(b, change);
     }
   }
 }
 
 function expireSessions(b: Builder, sessions: Record<number, number>, nowMs: number): void {
-  for (const broker of b.latest.brokers) {
+  for (const broker of view(b).brokers) {
     if (broker.fenced) continue;
     const last = sessions[broker.brokerId];
     if (last === undefined) {
@@ -293,14 +307,14 @@ function registerBroker(
   rack: string | null,
   nowMs: number,
 ): Response {
-  const prior = findBroker(b.latest, brokerId);
+  const prior = findBroker(view(b), brokerId);
   const validId = Number.isInteger(brokerId) && brokerId >= 0 && brokerId <= 0x7fffffff;
   const validPort = Number.isInteger(port) && port > 0 && port < 65536;
   if (
     !validId ||
     !validPort ||
     host.length === 0 ||
-    (prior === undefined && b.latest.brokers.length >= brokersMax)
+    (prior === undefined && view(b).brokers.length >= brokersMax)
   ) {
     return { type: "registerBroker", error: "INVALID_REQUEST", brokerEpoch: -1 };
   }
@@ -320,7 +334,7 @@ function brokerHeartbeat(
   wantFence: boolean,
   nowMs: number,
 ): Response {
-  const broker = findBroker(b.latest, brokerId);
+  const broker = findBroker(view(b), brokerId);
   if (broker === undefined)
     return { type: "brokerHeartbeat", error: "BROKER_ID_NOT_REGISTERED", isFenced: true };
   if (broker.brokerEpoch !== brokerEpoch)
@@ -328,7 +342,7 @@ function brokerHeartbeat(
   sessions[brokerId] = nowMs;
   if (broker.fenced && !wantFence) unfenceBroker(b, brokerId);
   else if (!broker.fenced && wantFence) fenceBroker(b, brokerId);
-  const after = findBroker(b.latest, brokerId);
+  const after = findBroker(view(b), brokerId);
   invariant(
     after !== undefined && after.fenced === wantFence,
     "controller: heartbeat left the wrong fencing",
@@ -352,7 +366,7 @@ function validTopicName(name: string): boolean {
 
 /** A version-4 style UUID drawn from the PRNG, unique among the image's topics. */
 function drawTopicId(b: Builder): string {
-  const taken = new Set(Object.values(b.latest.topics).map((t) => t.topicId));
+  const taken = new Set(Object.values(view(b).topics).map((t) => t.topicId));
   for (let attempt = 0; attempt < 8; attempt++) {
     const words: number[] = [];
     for (let k = 0; k < 4; k++) {
@@ -398,14 +412,14 @@ function createTopics(
     const fail = (error: ControllerError) => ({ name: t.name, error, topicId: null });
     if (tooMany || counts.get(t.name)! > 1) return fail("INVALID_REQUEST");
     if (!validTopicName(t.name)) return fail("INVALID_TOPIC_EXCEPTION");
-    if (b.latest.topics[t.name] !== undefined) return fail("TOPIC_ALREADY_EXISTS");
+    if (view(b).topics[t.name] !== undefined) return fail("TOPIC_ALREADY_EXISTS");
     const configs = t.configs ?? {};
     if (!validConfigs(configs)) return fail("INVALID_CONFIG");
-    if (Object.keys(b.latest.topics).length >= topicsMax) return fail("POLICY_VIOLATION");
-    if (Number.isInteger(t.partitions) && partitionCount(b.latest) + t.partitions > partitionsMax) {
+    if (Object.keys(view(b).topics).length >= topicsMax) return fail("POLICY_VIOLATION");
+    if (Number.isInteger(t.partitions) && partitionCount(view(b)) + t.partitions > partitionsMax) {
       return fail("INVALID_PARTITIONS");
     }
-    const placement = placeReplicas(liveBrokerIds(b.latest), t.partitions, t.replicationFactor);
+    const placement = placeReplicas(liveBrokerIds(view(b)), t.partitions, t.replicationFactor);
     if (!placement.ok) return fail(placement.error);
     const topicId = drawTopicId(b);
     emit(b, {
@@ -423,7 +437,7 @@ function deleteTopics(b: Builder, names: readonly string[]): { name: string; err
   const tooMany = names.length > requestItemsMax;
   return names.map((name) => {
     if (tooMany) return { name, error: "INVALID_REQUEST" };
-    const topic = b.latest.topics[name];
+    const topic = view(b).topics[name];
     if (topic === undefined) return { name, error: "UNKNOWN_TOPIC_OR_PARTITION" };
     emit(b, { type: "DeleteTopic", name, topicId: topic.topicId });
     return { name, error: "NONE" };
@@ -437,14 +451,14 @@ function createPartitions(
   const tooMany = topics.length > requestItemsMax;
   return topics.map(({ name, count }) => {
     if (tooMany) return { name, error: "INVALID_REQUEST" };
-    const topic = b.latest.topics[name];
+    const topic = view(b).topics[name];
     if (topic === undefined) return { name, error: "UNKNOWN_TOPIC_OR_PARTITION" };
     const current = topic.partitions.length;
     if (!Number.isInteger(count) || count <= current) return { name, error: "INVALID_PARTITIONS" };
-    if (partitionCount(b.latest) + count - current > partitionsMax)
+    if (partitionCount(view(b)) + count - current > partitionsMax)
       return { name, error: "INVALID_PARTITIONS" };
     const replicationFactor = topic.partitions[0]!.replicas.length;
-    const placement = placeReplicas(liveBrokerIds(b.latest), count - current, replicationFactor, current);
+    const placement = placeReplicas(liveBrokerIds(view(b)), count - current, replicationFactor, current);
     if (!placement.ok) return { name, error: placement.error };
     emit(b, {
       type: "CreatePartitions",
@@ -460,10 +474,10 @@ function createPartitions(
 
 function alterPartition(b: Builder, request: AlterPartitionRequest): Response {
   const fail = (error: ControllerError): Response => ({ type: "alterPartition", error, partition: null });
-  const broker = findBroker(b.latest, request.brokerId);
+  const broker = findBroker(view(b), request.brokerId);
   if (broker === undefined) return fail("BROKER_ID_NOT_REGISTERED");
   if (broker.brokerEpoch !== request.brokerEpoch) return fail("STALE_BROKER_EPOCH");
-  const topic = b.latest.topics[request.topic];
+  const topic = view(b).topics[request.topic];
   const p = topic?.partitions[request.partition];
   if (topic === undefined || p === undefined) return fail("UNKNOWN_TOPIC_OR_PARTITION");
   if (p.leader !== request.brokerId) return fail("NOT_LEADER_OR_FOLLOWER");
@@ -478,10 +492,10 @@ function alterPartition(b: Builder, request: AlterPartitionRequest): Response {
     isr.every((r) => p.replicas.includes(r));
   if (!wellFormed) return fail("INVALID_REQUEST");
   // Only live brokers may join; members already in the ISR may stay while the leader decides.
-  if (isr.some((r) => !p.isr.includes(r) && !isLive(b.latest, r))) return fail("INELIGIBLE_REPLICA");
+  if (isr.some((r) => !p.isr.includes(r) && !isLive(view(b), r))) return fail("INELIGIBLE_REPLICA");
   if (sameMembers(isr, p.isr)) return { type: "alterPartition", error: "NONE", partition: p };
   emit(b, partitionChange(topic, p, p.leader, isr, false));
-  const after = b.latest.topics[request.topic]!.partitions[request.partition]!;
+  const after = view(b).topics[request.topic]!.partitions[request.partition]!;
   invariant(
     after.partitionEpoch === p.partitionEpoch + 1,
     "controller: ISR change did not bump the partition epoch",
@@ -498,20 +512,20 @@ function electLeaders(
   return partitions.map(({ topic: name, partition }) => {
     const result = (error: ControllerError) => ({ topic: name, partition, error });
     if (tooMany) return result("INVALID_REQUEST");
-    const topic = b.latest.topics[name];
+    const topic = view(b).topics[name];
     const p = topic?.partitions[partition];
     if (topic === undefined || p === undefined) return result("UNKNOWN_TOPIC_OR_PARTITION");
     if (electionType === "preferred") {
       const preferred = p.replicas[0]!;
       if (p.leader === preferred) return result("ELECTION_NOT_NEEDED");
-      if (!p.isr.includes(preferred) || !isLive(b.latest, preferred))
+      if (!p.isr.includes(preferred) || !isLive(view(b), preferred))
         return result("PREFERRED_LEADER_NOT_AVAILABLE");
       emit(b, partitionChange(topic, p, preferred, p.isr, false));
       return result("NONE");
     }
     if (p.leader !== noLeader) return result("ELECTION_NOT_NEEDED");
     // An explicit unclean election request allows it for this partition whatever the config says.
-    const election = electLeader(b.latest, p, true, null);
+    const election = electLeader(view(b), p, true, null);
     if (election.leader === noLeader) return result("ELIGIBLE_LEADERS_NOT_AVAILABLE");
     const isr = election.unclean ? [election.leader] : p.isr;
     emit(b, partitionChange(topic, p, election.leader, isr, election.unclean));

@@ -43,6 +43,31 @@ export function partitionCount(image: MetadataImage): number {
   return count;
 }
 
+/**
+ * An image being changed by a batch: the broker list, the topic map and the partition arrays of the
+ * topics touched are private copies, so a batch of N changes costs O(N + size) rather than O(N x
+ * size). Nothing outside this module mutates a draft; `finishDraft` seals it back into an image.
+ */
+export interface ImageDraft extends MetadataImage {
+  offset: number;
+  brokers: BrokerRegistration[];
+  topics: Record<string, TopicImage>;
+  readonly ownedTopics: Set<string>;
+}
+
+export function draftOf(image: MetadataImage): ImageDraft {
+  return {
+    offset: image.offset,
+    brokers: [...image.brokers],
+    topics: { ...image.topics },
+    ownedTopics: new Set(),
+  };
+}
+
+export function finishDraft(draft: ImageDraft): MetadataImage {
+  return { offset: draft.offset, brokers: draft.brokers, topics: draft.topics };
+}
+
 /** Applies one committed batch at `offset`; offsets strictly increase. */
 export function applyBatch(
   image: MetadataImage,
@@ -50,21 +75,42 @@ export function applyBatch(
   records: readonly MetadataRecord[],
 ): MetadataImage {
   invariant(offset > image.offset, () => `image: batch offset ${offset} not after ${image.offset}`);
-  let next = image;
-  for (const record of records) next = applyRecord(next, record);
-  return { ...next, offset };
+  const draft = draftOf(image);
+  for (const record of records) applyToDraft(draft, record);
+  draft.offset = offset;
+  return finishDraft(draft);
 }
 
 /** Folds one record into the image. */
 export function applyRecord(image: MetadataImage, record: MetadataRecord): MetadataImage {
+  const draft = draftOf(image);
+  applyToDraft(draft, record);
+  return finishDraft(draft);
+}
+
+/** The partition array of `name`, copied once per draft so it may be changed in place. */
+function ownPartitions(d: ImageDraft, name: string): PartitionState[] {
+  const topic = d.topics[name];
+  invariant(topic !== undefined, "image: no such topic");
+  if (!d.ownedTopics.has(name)) {
+    d.topics[name] = { ...topic, partitions: [...topic.partitions] };
+    d.ownedTopics.add(name);
+  }
+  return d.topics[name]!.partitions as PartitionState[];
+}
+
+/** Folds one record into a draft. */
+export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
   switch (record.type) {
     case "RegisterBroker": {
-      const prior = findBroker(image, record.brokerId);
+      const prior = findBroker(d, record.brokerId);
       invariant(
         prior === undefined || record.brokerEpoch > prior.brokerEpoch,
         "image: broker epoch must grow",
       );
       invariant(Number.isInteger(record.brokerId) && record.brokerId >= 0, "image: bad broker id");
+      // A re-registering broker must have been fenced first, so it leads nothing when it comes back.
+      invariant(prior === undefined || prior.fenced, "image: re-registration of an unfenced broker");
       const registration: BrokerRegistration = {
         brokerId: record.brokerId,
         brokerEpoch: record.brokerEpoch,
@@ -73,17 +119,16 @@ export function applyRecord(image: MetadataImage, record: MetadataRecord): Metad
         rack: record.rack,
         fenced: true,
       };
-      // A re-registering broker must have been fenced first, so it leads nothing when it comes back.
-      invariant(prior === undefined || prior.fenced, "image: re-registration of an unfenced broker");
-      const brokers = [...image.brokers.filter((b) => b.brokerId !== record.brokerId), registration].sort(
+      d.brokers = [...d.brokers.filter((b) => b.brokerId !== record.brokerId), registration].sort(
         (a, b) => a.brokerId - b.brokerId,
       );
-      invariant(brokers.length <= brokersMax, "image: too many brokers");
-      return { ...image, brokers };
+      invariant(d.brokers.length <= brokersMax, "image: too many brokers");
+      return;
     }
     case "FenceBroker":
     case "UnfenceBroker": {
-      const prior = findBroker(image, record.brokerId);
+      const at = d.brokers.findIndex((b) => b.brokerId === record.brokerId);
+      const prior = d.brokers[at];
       invariant(prior !== undefined, "image: fencing an unregistered broker");
       invariant(prior.brokerEpoch === record.brokerEpoch, "image: fencing another incarnation");
       const fenced = record.type === "FenceBroker";
@@ -93,7 +138,7 @@ export function applyRecord(image: MetadataImage, record: MetadataRecord): Metad
       );
       if (fenced) {
         // Fencing comes after the leader moves away: a fenced broker leads nothing.
-        for (const topic of Object.values(image.topics)) {
+        for (const topic of Object.values(d.topics)) {
           for (const p of topic.partitions) {
             invariant(
               p.leader !== record.brokerId,
@@ -102,50 +147,51 @@ export function applyRecord(image: MetadataImage, record: MetadataRecord): Metad
           }
         }
       }
-      const brokers = image.brokers.map((b) => (b.brokerId === record.brokerId ? { ...b, fenced } : b));
-      return { ...image, brokers };
+      d.brokers[at] = { ...prior, fenced };
+      return;
     }
     case "CreateTopic": {
-      invariant(image.topics[record.name] === undefined, "image: topic exists");
-      invariant(Object.keys(image.topics).length < topicsMax, "image: too many topics");
-      for (const t of Object.values(image.topics))
+      invariant(d.topics[record.name] === undefined, "image: topic exists");
+      invariant(Object.keys(d.topics).length < topicsMax, "image: too many topics");
+      for (const t of Object.values(d.topics))
         invariant(t.topicId !== record.topicId, "image: topic id reused");
       invariant(record.partitions.length >= 1, "image: topic without partitions");
+      invariant(partitionCount(d) + record.partitions.length <= partitionsMax, "image: too many partitions");
       record.partitions.forEach((p, i) => {
         invariant(p.partition === i, "image: partitions out of order");
-        assertPartition(image, record.name, p);
+        assertPartition(d, record.name, p);
       });
-      const topic: TopicImage = {
+      d.topics[record.name] = {
         name: record.name,
         topicId: record.topicId,
         configs: record.configs,
         partitions: record.partitions,
       };
-      const next = { ...image, topics: { ...image.topics, [record.name]: topic } };
-      invariant(partitionCount(next) <= partitionsMax, "image: too many partitions");
-      return next;
+      d.ownedTopics.delete(record.name);
+      return;
     }
     case "DeleteTopic": {
-      const topic = image.topics[record.name];
+      const topic = d.topics[record.name];
       invariant(topic !== undefined && topic.topicId === record.topicId, "image: deleting an unknown topic");
-      const { [record.name]: _deleted, ...topics } = image.topics;
-      return { ...image, topics };
+      delete d.topics[record.name];
+      d.ownedTopics.delete(record.name);
+      return;
     }
     case "CreatePartitions": {
-      const topic = image.topics[record.name];
+      const topic = d.topics[record.name];
       invariant(topic !== undefined && topic.topicId === record.topicId, "image: extending an unknown topic");
+      invariant(partitionCount(d) + record.partitions.length <= partitionsMax, "image: too many partitions");
+      const partitions = ownPartitions(d, record.name);
       record.partitions.forEach((p, k) => {
-        invariant(p.partition === topic.partitions.length + k, "image: new partitions out of order");
-        assertPartition(image, record.name, p);
+        invariant(p.partition === partitions.length + k, "image: new partitions out of order");
+        assertPartition(d, record.name, p);
       });
-      const partitions = [...topic.partitions, ...record.partitions];
+      partitions.push(...record.partitions);
       invariant(partitions.length <= partitionsPerTopicMax, "image: too many partitions in a topic");
-      const next = { ...image, topics: { ...image.topics, [record.name]: { ...topic, partitions } } };
-      invariant(partitionCount(next) <= partitionsMax, "image: too many partitions");
-      return next;
+      return;
     }
     case "PartitionChange": {
-      const topic = image.topics[record.topic];
+      const topic = d.topics[record.topic];
       invariant(topic !== undefined && topic.topicId === record.topicId, "image: change to an unknown topic");
       const prior = topic.partitions[record.partition];
       invariant(prior !== undefined, "image: change to an unknown partition");
@@ -157,12 +203,12 @@ export function applyRecord(image: MetadataImage, record: MetadataRecord): Metad
         leaderEpoch: record.leaderEpoch,
         partitionEpoch: record.partitionEpoch,
       };
-      assertPartitionChange(image, record.topic, prior, next, record.unclean);
-      const partitions = topic.partitions.map((p) => (p.partition === record.partition ? next : p));
-      return { ...image, topics: { ...image.topics, [record.topic]: { ...topic, partitions } } };
+      assertPartitionChange(d, record.topic, prior, next, record.unclean);
+      ownPartitions(d, record.topic)[record.partition] = next;
+      return;
     }
     default:
-      return unreachable(record, "metadata record");
+      unreachable(record, "metadata record");
   }
 }
 
