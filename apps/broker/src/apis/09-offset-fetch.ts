@@ -21,7 +21,9 @@ export const offsetFetchApi = defineApi({
     const requested =
       request.topics === null
         ? null
-        : request.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+        : request.topics.flatMap((t) =>
+            t.partitionIndexes.map((partition) => ({ topic: t.name, partition })),
+          );
     const answer = await ctx.node.groups.request({
       type: "offsetFetch",
       groupId: request.groupId,

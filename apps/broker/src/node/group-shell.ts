@@ -179,7 +179,11 @@ class GroupStore {
       const record = records[i]!;
       // Runs of offset records of one group become one atomic write.
       let end = i + 1;
-      while (end < records.length && records[end]!.kind === record.kind && records[end]!.groupId === record.groupId)
+      while (
+        end < records.length &&
+        records[end]!.kind === record.kind &&
+        records[end]!.groupId === record.groupId
+      )
         end++;
       const run = records.slice(i, end);
       i = end;
@@ -265,7 +269,11 @@ export class GroupShell {
   }
 
   /** Rebuilds the coordinator from the durable records (or starts it empty). */
-  static async open(storage: Storage, config: BrokerConfig, log: (line: string) => void): Promise<GroupShell> {
+  static async open(
+    storage: Storage,
+    config: BrokerConfig,
+    log: (line: string) => void,
+  ): Promise<GroupShell> {
     const options: Partial<group.CoordinatorOptions> = {
       membersPerGroupMax: config.groupMembersMax,
       sessionTimeoutMsMin: config.groupSessionTimeoutMsMin,
@@ -274,7 +282,12 @@ export class GroupShell {
       offsetsRetentionMs: config.offsetsRetentionMs,
     };
     const store = new GroupStore(storage);
-    const shell = new GroupShell(store, options, log, group.initialState({ ...options, seed: 0 }, Date.now()));
+    const shell = new GroupShell(
+      store,
+      options,
+      log,
+      group.initialState({ ...options, seed: 0 }, Date.now()),
+    );
     await shell.rebuild();
     const groups = shell.state.groups;
     let offsets = 0;
