@@ -97,7 +97,6 @@ export function initialState<P, S>(options: InitialStateOptions<P, S>): QuorumSt
     appliedIndex: snapshot.index,
     persistedIndex: lastIndex(log),
     unstableFromIndex: lastIndex(log) + 1,
-    pendingSnapshot: null,
     hardStateEmitted: { term: hardState.term, votedFor: hardState.votedFor, commitIndex },
     votesGranted: [],
     votesRejected: [],
@@ -204,8 +203,8 @@ function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
     emitted.commitIndex !== hardState.commitIndex;
   const last = lastIndex(d);
   const entries = d.unstableFromIndex <= last ? slice(d, d.unstableFromIndex, last) : [];
-  // Committed entries are handed out only once the snapshot (if any) went out; the applied index
-  // follows what the shell is told to apply, so the next Ready starts after it.
+  // The applied index follows what the shell is told to apply, so the next Ready starts after it. A
+  // snapshot installed in this step already moved it past the snapshot's entries.
   const applyTo = Math.min(d.commitIndex, d.appliedIndex + d.config.committedPerReadyMax);
   const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : [];
   invariant(outbox.length <= messagesPerReadyMax, () => `quorum: ${outbox.length} messages in one Ready`);
@@ -214,7 +213,6 @@ function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
     hardStateEmitted: hardStateChanged ? hardState : emitted,
     unstableFromIndex: last + 1,
     appliedIndex: Math.max(d.appliedIndex, applyTo),
-    pendingSnapshot: null,
   };
   assertState(state);
   const ready: Ready<P, S> = {

@@ -167,8 +167,6 @@ export interface QuorumState<P, S> {
   readonly persistedIndex: number;
   /** Entries from here on have not been handed out for persistence yet. */
   readonly unstableFromIndex: number;
-  /** A snapshot received from the leader that the next Ready must hand out. */
-  readonly pendingSnapshot: Snapshot<S> | null;
   /** The hard state last handed to the shell. */
   readonly hardStateEmitted: HardState;
   readonly votesGranted: readonly NodeId[];
