@@ -12,7 +12,7 @@
 // adds no dependency to the protocol package. Never run in tests: the tests only read the committed files.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import {
@@ -30,8 +30,10 @@ const goldenDir = join(packageDir, "testdata/golden");
 const clientModulesDir = join(repoDir, "apps/broker/node_modules");
 const frameBytesMax = 16 * 1024 * 1024;
 const scenarioTimeoutMs = 30_000;
-// A consumer polls in a loop; the first frames hold everything worth keeping.
-const framesKeptMax = 12;
+// A consumer polls in a loop: keep a few frames of each api and version, in arrival order.
+const framesKeptMax = 40;
+const framesKeptPerKindMax = 3;
+const emptyFetchDelayMs = 100;
 const topicId = "R29sZGVuVG9waWNJZDAxMg";
 
 /** The non-flexible profile of docs/client-compat.md §1.7. */
@@ -118,6 +120,64 @@ const scenarios: readonly Scenario[] = [
     }),
   },
   {
+    name: "kcat-group",
+    command: (port) => ({
+      cmd: "kcat",
+      args: [
+        "-b",
+        `127.0.0.1:${port}`,
+        "-G",
+        "golden-group",
+        "golden",
+        "-e",
+        "-X",
+        "client.id=golden-kcat",
+        "-X",
+        "auto.offset.reset=earliest",
+      ],
+    }),
+  },
+  {
+    name: "kafka-python-consume",
+    command: (port, dir) => {
+      const script = join(dir, "consume.py");
+      writeFileSync(
+        script,
+        [
+          "from kafka import KafkaConsumer",
+          `c = KafkaConsumer('golden', bootstrap_servers='127.0.0.1:${port}', client_id='golden-kpy', group_id='golden-group',`,
+          "                  auto_offset_reset='earliest', enable_auto_commit=False, consumer_timeout_ms=5000)",
+          "for m in c:",
+          "    break",
+          "c.commit()",
+          "c.close()",
+        ].join("\n"),
+      );
+      return { cmd: "/usr/bin/python3", args: [script] };
+    },
+  },
+  {
+    name: "kafkajs-consume",
+    command: (port, dir) => {
+      const script = join(dir, "kafkajs-consume.cjs");
+      writeFileSync(
+        script,
+        [
+          "const { Kafka, logLevel } = require('kafkajs');",
+          `const kafka = new Kafka({ clientId: 'golden-kjs', brokers: ['127.0.0.1:${port}'], logLevel: logLevel.NOTHING, retry: { retries: 1 } });`,
+          "(async () => {",
+          "  const c = kafka.consumer({ groupId: 'golden-group' });",
+          "  await c.connect();",
+          "  await c.subscribe({ topic: 'golden', fromBeginning: true });",
+          "  await new Promise((resolve) => c.run({ eachMessage: async () => resolve() }));",
+          "  await c.disconnect();",
+          "})().catch((e) => { console.error(e); process.exit(1); });",
+        ].join("\n"),
+      );
+      return { cmd: "node", args: [script] };
+    },
+  },
+  {
     name: "kafka-python-produce",
     command: (port, dir) => {
       const script = join(dir, "produce.py");
@@ -168,6 +228,24 @@ const scenarios: readonly Scenario[] = [
         ].join("\n"),
       );
       // Bun, not node: this client needs Promise.withResolvers (Node 22+).
+      return { cmd: process.execPath, args: [script] };
+    },
+  },
+  {
+    name: "platformatic-consume",
+    command: (port, dir) => {
+      const script = join(dir, "platformatic-consume.mjs");
+      writeFileSync(
+        script,
+        [
+          `import { Consumer, stringDeserializers } from '${join(clientModulesDir, "@platformatic/kafka/dist/index.js")}';`,
+          `const c = new Consumer({ groupId: 'golden-group', clientId: 'golden-plt', bootstrapBrokers: ['127.0.0.1:${port}'], deserializers: stringDeserializers, retries: 1 });`,
+          "const stream = await c.consume({ autocommit: false, topics: ['golden'], mode: 'earliest', sessionTimeout: 10000, heartbeatInterval: 500 });",
+          "for await (const m of stream) { await m.commit(); break; }",
+          "await stream.close();",
+          "await c.close();",
+        ].join("\n"),
+      );
       return { cmd: process.execPath, args: [script] };
     },
   },
@@ -253,6 +331,8 @@ function respond(
         })),
       });
     case ApiKey.Fetch:
+      // One record at offset 0 (a real batch captured from kafka-python), so consumers receive a message,
+      // commit and leave; past it, an empty answer (sent after a short wait by the connection loop).
       return encodeResponseFrame(w, ApiKey.Fetch, v, corr, {
         errorCode: 0,
         sessionId: 0,
@@ -262,11 +342,98 @@ function respond(
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partition,
             errorCode: 0,
-            highWatermark: 0n,
-            lastStableOffset: 0n,
+            highWatermark: 1n,
+            lastStableOffset: 1n,
             logStartOffset: 0n,
-            records: null,
+            abortedTransactions: v >= 4 ? [] : null,
+            records: p.fetchOffset === 0n ? oneRecordBatch() : null,
           })),
+        })),
+      });
+    case ApiKey.FindCoordinator:
+      return encodeResponseFrame(
+        w,
+        ApiKey.FindCoordinator,
+        v,
+        corr,
+        v >= 4
+          ? {
+              coordinators: req.body.coordinatorKeys.map((key) => ({
+                key,
+                nodeId: 0,
+                host: "127.0.0.1",
+                port,
+              })),
+            }
+          : { errorCode: 0, errorMessage: null, nodeId: 0, host: "127.0.0.1", port },
+      );
+    case ApiKey.JoinGroup: {
+      const memberId = req.body.memberId === "" ? "golden-member-1" : req.body.memberId;
+      const protocol = req.body.protocols[0];
+      return encodeResponseFrame(w, ApiKey.JoinGroup, v, corr, {
+        errorCode: 0,
+        generationId: 1,
+        protocolType: v >= 7 ? req.body.protocolType : null,
+        protocolName: protocol?.name ?? "",
+        leader: memberId,
+        memberId,
+        members: [{ memberId, groupInstanceId: null, metadata: protocol?.metadata ?? new Uint8Array(0) }],
+      });
+    }
+    case ApiKey.SyncGroup: {
+      const own = req.body.assignments.find((a) => a.memberId === req.body.memberId);
+      return encodeResponseFrame(w, ApiKey.SyncGroup, v, corr, {
+        errorCode: 0,
+        protocolType: v >= 5 ? req.body.protocolType : null,
+        protocolName: v >= 5 ? req.body.protocolName : null,
+        assignment: own?.assignment ?? new Uint8Array(0),
+      });
+    }
+    case ApiKey.Heartbeat:
+      return encodeResponseFrame(w, ApiKey.Heartbeat, v, corr, { errorCode: 0 });
+    case ApiKey.LeaveGroup:
+      return encodeResponseFrame(w, ApiKey.LeaveGroup, v, corr, {
+        errorCode: 0,
+        members:
+          v >= 3
+            ? req.body.members.map((m) => ({
+                memberId: m.memberId,
+                groupInstanceId: m.groupInstanceId,
+                errorCode: 0,
+              }))
+            : [],
+      });
+    case ApiKey.OffsetFetch: {
+      const partitions = (indexes: readonly number[]) =>
+        indexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, metadata: "" }));
+      return encodeResponseFrame(
+        w,
+        ApiKey.OffsetFetch,
+        v,
+        corr,
+        v >= 8
+          ? {
+              groups: req.body.groups.map((g) => ({
+                groupId: g.groupId,
+                topics: (g.topics ?? []).map((t) => ({
+                  name: t.name,
+                  partitions: partitions(t.partitionIndexes),
+                })),
+              })),
+            }
+          : {
+              topics: (req.body.topics ?? []).map((t) => ({
+                name: t.name,
+                partitions: partitions(t.partitionIndexes),
+              })),
+            },
+      );
+    }
+    case ApiKey.OffsetCommit:
+      return encodeResponseFrame(w, ApiKey.OffsetCommit, v, corr, {
+        topics: req.body.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0 })),
         })),
       });
     default:
@@ -276,6 +443,7 @@ function respond(
 
 async function runScenario(s: Scenario, profile: string, ranges: typeof compatRanges): Promise<string[]> {
   const frames: string[] = [];
+  const keptByKind = new Map<string, number>();
   const pending = new Map<object, Uint8Array>();
   let port = 0;
   const server = Bun.listen<object>({
@@ -297,19 +465,37 @@ async function runScenario(s: Scenario, profile: string, ranges: typeof compatRa
           if (buf.length < 4 + size) break;
           const payload = buf.slice(4, 4 + size);
           buf = buf.subarray(4 + size);
-          if (frames.length < framesKeptMax) frames.push(Buffer.from(payload).toString("hex"));
           let out: Uint8Array | null | "close";
+          let delayMs = 0;
           try {
-            out = respond(decodeRequest(payload), port, ranges, new Writer());
+            const req = decodeRequest(payload);
+            const kind = `${req.apiKey}v${req.apiVersion}`;
+            const seen = keptByKind.get(kind) ?? 0;
+            if (seen < framesKeptPerKindMax && frames.length < framesKeptMax) {
+              keptByKind.set(kind, seen + 1);
+              frames.push(Buffer.from(payload).toString("hex"));
+            }
+            out = respond(req, port, ranges, new Writer());
+            // An empty fetch waits a little, as a broker honouring maxWaitMs would, so pollers do not spin.
+            if (
+              req.apiKey === ApiKey.Fetch &&
+              req.body.topics.every((t) => t.partitions.every((p) => p.fetchOffset !== 0n))
+            ) {
+              delayMs = emptyFetchDelayMs;
+            }
           } catch (e) {
             console.error(`${s.name}: cannot answer: ${String(e)}`);
             out = "close";
           }
-          if (out === "close") {
-            socket.end();
-            return;
-          }
-          if (out !== null) socket.write(out);
+          // Responses leave in request order even when one of them waits.
+          const conn = socket.data as { chain?: Promise<void> };
+          const reply = out;
+          conn.chain = (conn.chain ?? Promise.resolve()).then(async () => {
+            if (delayMs > 0) await Bun.sleep(delayMs);
+            if (reply === "close") socket.end();
+            else if (reply !== null) socket.write(reply);
+          });
+          if (out === "close") return;
         }
         pending.set(socket.data, buf);
       },
@@ -341,6 +527,19 @@ async function runScenario(s: Scenario, profile: string, ranges: typeof compatRa
     rmSync(dir, { recursive: true, force: true });
   }
   return frames;
+}
+
+let batch: Uint8Array | null = null;
+function oneRecordBatch(): Uint8Array {
+  if (batch === null) {
+    const frame = readFileSync(join(goldenDir, "compat-kafka-python-produce.hex"), "utf8")
+      .trim()
+      .split("\n")[3]!;
+    const req = decodeRequest(Buffer.from(frame, "hex"));
+    if (req.apiKey !== ApiKey.Produce) throw new Error("expected the kafka-python Produce frame");
+    batch = req.body.topicData[0]!.partitionData[0]!.records!.slice();
+  }
+  return batch;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -3,6 +3,7 @@
 // Message codec: Reader/Writer, typed errors, header rules and dispatch, and the generated message codecs
 // with the api table (see README.md).
 export * from "./codec/api-codec.ts";
+export * from "./codec/consumer-protocol.ts";
 export * from "./codec/dispatch.ts";
 export * from "./codec/errors.ts";
 export * from "./codec/reader.ts";

@@ -6,16 +6,20 @@ import {
   ApiKey,
   DecodeError,
   decodeApiVersionsResponse,
+  decodeAssignmentBytes,
   decodeConsumerGroupHeartbeatResponse,
   decodeFetchRequest,
   decodeMetadataRequest,
   decodeProduceRequest,
+  decodeSubscriptionBytes,
   EncodeError,
+  encodeAssignmentBytes,
   encodeConsumerGroupHeartbeatResponse,
   encodeFetchResponse,
   encodeMetadataRequest,
   encodeProduceRequest,
   encodeRequestHeader,
+  encodeSubscriptionBytes,
   Reader,
   uuidFromBytes,
   uuidToBytes,
@@ -227,4 +231,30 @@ test("uuids: Kafka's base64url form, 16 bytes both ways", () => {
   expect(() => uuidToBytes("AAAAAAAAAAAAAAAAAAAAA=")).toThrow(EncodeError);
   // The last character carries 2 bits; the other 4 must be zero.
   expect(() => uuidToBytes("AAAAAAAAAAAAAAAAAAAAAB")).toThrow(EncodeError);
+});
+
+describe("consumer protocol bytes", () => {
+  test("subscription and assignment round-trip with their version prefix", () => {
+    const sub = encodeSubscriptionBytes(
+      { topics: ["a", "b"], ownedPartitions: [{ topic: "a", partitions: [1] }] },
+      1,
+    );
+    expect(new DataView(sub.buffer, sub.byteOffset).getInt16(0)).toBe(1);
+    const got = decodeSubscriptionBytes(sub);
+    expect(got.version).toBe(1);
+    expect(got.subscription.topics).toEqual(["a", "b"]);
+    expect(got.subscription.ownedPartitions).toEqual([{ topic: "a", partitions: [1] }]);
+    const asg = decodeAssignmentBytes(
+      encodeAssignmentBytes({ assignedPartitions: [{ topic: "a", partitions: [0, 2] }] }, 0),
+    );
+    expect(asg.assignment.assignedPartitions).toEqual([{ topic: "a", partitions: [0, 2] }]);
+  });
+
+  test("a newer version is read with the newest version we know; a negative one is refused", () => {
+    const bytes = encodeSubscriptionBytes({ topics: ["a"] }, 3);
+    new DataView(bytes.buffer, bytes.byteOffset).setInt16(0, 9);
+    expect(decodeSubscriptionBytes(bytes).subscription.topics).toEqual(["a"]);
+    new DataView(bytes.buffer, bytes.byteOffset).setInt16(0, -1);
+    expect(decodeError(() => decodeSubscriptionBytes(bytes)).reason).toBe("unsupported-version");
+  });
 });
