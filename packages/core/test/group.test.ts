@@ -328,6 +328,42 @@ describe("JoinGroup", () => {
     expect(h.joined(h.join("c1", "", { protocols: dup }))!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect(h.state.groups.size).toBe(0);
   });
+
+  test("an empty group id is INVALID_GROUP_ID for every membership API", () => {
+    const h = harness();
+    const ids = [h.nextId(), h.nextId(), h.nextId()];
+    h.step({
+      type: "syncGroup",
+      requestId: ids[0]!,
+      groupId: "",
+      generationId: 1,
+      memberId: "m",
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    });
+    h.step({
+      type: "heartbeat",
+      requestId: ids[1]!,
+      groupId: "",
+      generationId: 1,
+      memberId: "m",
+      groupInstanceId: null,
+    });
+    h.step({
+      type: "leaveGroup",
+      requestId: ids[2]!,
+      groupId: "",
+      members: [{ memberId: "m", groupInstanceId: null }],
+    });
+    const codes = ids.map((id) => (h.responses.get(id) as { errorCode: number }).errorCode);
+    expect(codes).toEqual([
+      ErrorCode.INVALID_GROUP_ID,
+      ErrorCode.INVALID_GROUP_ID,
+      ErrorCode.INVALID_GROUP_ID,
+    ]);
+  });
 });
 
 describe("bounds", () => {

@@ -16,6 +16,7 @@ export function heartbeat(ctx: Context, input: HeartbeatInput): void {
 }
 
 function heartbeatError(ctx: Context, input: HeartbeatInput): ErrorCodeValue {
+  if (input.groupId === "") return ErrorCode.INVALID_GROUP_ID;
   const group = ctx.state.groups.get(input.groupId);
   if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
   const validation = validateMember(group, input.memberId, input.groupInstanceId);

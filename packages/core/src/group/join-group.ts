@@ -41,6 +41,7 @@ function validate(ctx: Context, input: JoinGroupInput): ErrorCodeValue {
     input.protocols.length > options.protocolsPerMemberMax ||
     input.memberId.length > nameBytesMax ||
     input.clientId.length > nameBytesMax ||
+    input.clientHost.length > nameBytesMax ||
     input.protocolType.length > nameBytesMax ||
     (input.groupInstanceId !== null &&
       (input.groupInstanceId.length === 0 || input.groupInstanceId.length > nameBytesMax))

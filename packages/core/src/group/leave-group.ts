@@ -20,6 +20,15 @@ export function leaveGroup(ctx: Context, input: LeaveGroupInput): void {
     });
     return;
   }
+  if (input.groupId === "") {
+    respond(ctx, {
+      kind: "leaveGroup",
+      requestId: input.requestId,
+      errorCode: ErrorCode.INVALID_GROUP_ID,
+      members: [],
+    });
+    return;
+  }
   const group = ctx.state.groups.get(input.groupId);
   const results: { memberId: string; groupInstanceId: string | null; errorCode: ErrorCodeValue }[] = [];
   for (const leaving of input.members) {

@@ -21,6 +21,10 @@ export function syncGroup(ctx: Context, input: SyncGroupInput): void {
     respond(ctx, syncError(input.requestId, ErrorCode.INVALID_REQUEST));
     return;
   }
+  if (input.groupId === "") {
+    respond(ctx, syncError(input.requestId, ErrorCode.INVALID_GROUP_ID));
+    return;
+  }
   if (group === undefined) {
     respond(ctx, syncError(input.requestId, ErrorCode.UNKNOWN_MEMBER_ID));
     return;
