@@ -114,6 +114,8 @@ export class Cluster {
   readonly acked: Acked[] = [];
   /** Every (partition, leaderEpoch) -> leader seen, to check that two leaders never share an epoch. */
   readonly leadersByEpoch = new Map<string, number>();
+  /** Brokers the controller has fenced (session expired); ineligible for the ISR until they return. */
+  readonly fenced = new Set<number>();
   requestIdNext = 1;
   lines: string[] = [];
 
@@ -396,6 +398,9 @@ export class Cluster {
       errorCode = producer.errorCode.FENCED_LEADER_EPOCH;
     else if (request.partitionEpoch !== c.partitionEpoch)
       errorCode = producer.errorCode.INVALID_UPDATE_VERSION;
+    // KIP-841: a fenced broker is not eligible to join the ISR.
+    else if (request.newIsr.some((id) => this.fenced.has(id)))
+      errorCode = producer.errorCode.INELIGIBLE_REPLICA;
     if (errorCode === 0) {
       c.isr = [...request.newIsr];
       c.partitionEpoch++;
@@ -450,6 +455,7 @@ export class Cluster {
 
   /** The controller's reaction to a broker's session expiring (KRaft fencing). */
   fence(id: number): void {
+    this.fenced.add(id);
     for (let p = 0; p < this.controller.length; p++) {
       const c = this.controller[p]!;
       if (!c.isr.includes(id)) continue;
@@ -489,6 +495,7 @@ export class Cluster {
     invariant(!broker.up, `broker ${id} is already up`);
     broker.up = true;
     broker.restarts++;
+    this.fenced.delete(id);
     broker.replicas.forEach((replica, p) => {
       const logEndOffset = diskEnd(replica.disk);
       let producers = producer.emptyPartitionProducers();

@@ -327,3 +327,31 @@ describe("high watermark", () => {
     );
   });
 });
+
+describe("logical time", () => {
+  test("ticking only at wakeAtMs is enough for ISR shrink and produce timeouts", () => {
+    let s = leader([1, 2, 3], 1);
+    let r = partition.step(s, fetch(2, 0));
+    s = r.state;
+    r = partition.step(s, { ...produce(1, -1), timeoutMs: 45_000 } as partition.PartitionInput);
+    s = r.state;
+    r = partition.step(s, { type: "appendCompleted", logEndOffset: 1 });
+    s = r.state;
+    const seen: string[] = [];
+    let wake = r.ready.wakeAtMs;
+    for (let i = 0; i < 20 && wake !== null; i++) {
+      r = partition.step(s, { type: "tick", nowMs: wake });
+      s = r.state;
+      for (const e of r.ready.send)
+        if (e.message.type === "alterPartition") seen.push(`${s.nowMs} alter ${e.message.newIsr}`);
+      for (const p of r.ready.respond) seen.push(`${s.nowMs} respond ${producer.errorName(p.errorCode)}`);
+      wake = r.ready.wakeAtMs;
+    }
+    // Broker 3 never fetched: 30 s after the election it is out; broker 2 is stuck at offset 0 behind the
+    // leader's end and goes too. Nobody answers the AlterPartition, so it is retried every second, and the
+    // write times out at its deadline.
+    expect(seen[0]).toBe("30001 alter 1");
+    expect(seen).toContain("45000 respond REQUEST_TIMED_OUT");
+    expect(seen.filter((line) => line.includes("alter")).length).toBeGreaterThan(1);
+  });
+});

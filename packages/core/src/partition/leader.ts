@@ -267,7 +267,14 @@ export function completePending(state: PartitionState, out: ReadyBuilder): Parti
 export function afterProgress(state: PartitionState, out: ReadyBuilder): PartitionState {
   let next = advanceHighWatermark(state, out);
   next = completePending(next, out);
-  return releaseParkedFetches(next, out);
+  next = releaseParkedFetches(next, out);
+  // A follower that caught up while another ISR change was in flight, and whose fetch is now parked,
+  // would otherwise wait for its next fetch to be considered. Only a follower fetching right now is
+  // considered: a stale position of a replica that has since died must not bring it back.
+  for (const follower of next.followers) {
+    if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
+  }
+  return next;
 }
 
 function sendFetchResponse(
@@ -449,9 +456,9 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
       next = proposeIsr(next, shrunk, out);
     }
   }
-  // A follower that caught up while another ISR change was in flight, and whose fetch is now parked,
-  // would otherwise wait for its next fetch to be considered.
-  for (const follower of next.followers) next = maybeExpandIsr(next, follower, out);
+  for (const follower of next.followers) {
+    if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
+  }
   return next;
 }
 

@@ -56,17 +56,22 @@ export function wakeAt(state: PartitionState): number | null {
   const config = state.config;
   if (state.role === "leader") {
     for (const pending of state.pendingProduces) consider(pending.deadlineMs);
+    // A lagging ISR member matters to time only while an ISR change could be proposed; while one is
+    // pending, its retry or the answer comes first (and waking every millisecond would spin).
+    const canPropose = state.pendingIsrChange === null;
     for (const follower of state.followers) {
       if (follower.parkedFetch !== null) consider(follower.parkedFetch.deadlineMs);
       const inIsr = state.isr.includes(follower.replicaId);
-      if (inIsr && follower.logEndOffset !== state.logEndOffset) {
-        consider(follower.lastCaughtUpTimeMs + config.replicaLagTimeMaxMs + 1);
+      if (canPropose && inIsr && follower.logEndOffset !== state.logEndOffset) {
+        const outOfSyncAtMs = follower.lastCaughtUpTimeMs + config.replicaLagTimeMaxMs + 1;
+        consider(Math.max(outOfSyncAtMs, state.alterPartitionBackoffUntilMs));
       }
     }
+    if (canPropose && state.alterPartitionBackoffUntilMs > state.nowMs)
+      consider(state.alterPartitionBackoffUntilMs);
     if (state.pendingIsrChange !== null && !state.pendingIsrChange.awaitingMetadata) {
       consider(state.pendingIsrChange.sentAtMs + config.alterPartitionRetryMs);
     }
-    if (state.alterPartitionBackoffUntilMs > state.nowMs) consider(state.alterPartitionBackoffUntilMs);
   } else if (state.role === "follower") {
     if (state.fetchInFlight !== null) consider(state.fetchInFlight.sentAtMs + config.replicaFetchTimeoutMs);
     else if (state.fetchBackoffUntilMs > state.nowMs) consider(state.fetchBackoffUntilMs);
