@@ -1,12 +1,21 @@
-// Runs the shared conformance suite against the memory engine.
+// Runs the shared conformance suite against the memory engine, with the hot tail cache on (reads
+// of fresh data from memory) and off (every read through the index and a file read).
 import { test } from "bun:test";
 import { conformanceCases } from "../src/conformance/index.ts";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 
-const cases = conformanceCases({
-  setup: async () => {
-    const disk = new MemoryDisk();
-    return { layer: (config) => layerMemory({ disk, config, logLine: () => {} }), cleanup: async () => {} };
-  },
-});
-for (const c of cases) test(`memory: ${c.name}`, c.run, 60_000);
+for (const tailCacheBytesMax of [8 * 1024 * 1024, 0, 300]) {
+  const cases = conformanceCases(
+    {
+      setup: async () => {
+        const disk = new MemoryDisk();
+        return {
+          layer: (config) => layerMemory({ disk, config, tailCacheBytesMax, logLine: () => {} }),
+          cleanup: async () => {},
+        };
+      },
+    },
+    { numRuns: 150 },
+  );
+  for (const c of cases) test(`memory (tail cache ${tailCacheBytesMax} bytes): ${c.name}`, c.run, 60_000);
+}
