@@ -19,7 +19,7 @@ import {
   tryCompleteJoin,
   validateMember,
 } from "./rebalance.ts";
-import { drawMemberId, nameBytesMax, newGroup } from "./state.ts";
+import { drawMemberId, nameCharsMax, newGroup } from "./state.ts";
 import type { Group, JoinGroupInput, Member } from "./types.ts";
 
 /** The first JoinGroup version whose new dynamic members must come back with the id they are given. */
@@ -27,7 +27,7 @@ export const memberIdRequiredVersionMin = 4;
 
 function validate(ctx: Context, input: JoinGroupInput): ErrorCodeValue {
   const options = ctx.state.options;
-  if (input.groupId.length === 0 || input.groupId.length > nameBytesMax) return ErrorCode.INVALID_GROUP_ID;
+  if (input.groupId.length === 0 || input.groupId.length > nameCharsMax) return ErrorCode.INVALID_GROUP_ID;
   if (
     !Number.isSafeInteger(input.sessionTimeoutMs) ||
     input.sessionTimeoutMs < options.sessionTimeoutMsMin ||
@@ -39,18 +39,18 @@ function validate(ctx: Context, input: JoinGroupInput): ErrorCodeValue {
     !Number.isSafeInteger(input.rebalanceTimeoutMs) ||
     input.rebalanceTimeoutMs < 0 ||
     input.protocols.length > options.protocolsPerMemberMax ||
-    input.memberId.length > nameBytesMax ||
-    input.clientId.length > nameBytesMax ||
-    input.clientHost.length > nameBytesMax ||
-    input.protocolType.length > nameBytesMax ||
+    input.memberId.length > nameCharsMax ||
+    input.clientId.length > nameCharsMax ||
+    input.clientHost.length > nameCharsMax ||
+    input.protocolType.length > nameCharsMax ||
     (input.groupInstanceId !== null &&
-      (input.groupInstanceId.length === 0 || input.groupInstanceId.length > nameBytesMax))
+      (input.groupInstanceId.length === 0 || input.groupInstanceId.length > nameCharsMax))
   ) {
     return ErrorCode.INVALID_REQUEST;
   }
   const names = new Set<string>();
   for (const protocol of input.protocols) {
-    if (protocol.name.length === 0 || protocol.name.length > nameBytesMax) return ErrorCode.INVALID_REQUEST;
+    if (protocol.name.length === 0 || protocol.name.length > nameCharsMax) return ErrorCode.INVALID_REQUEST;
     if (protocol.metadata.length > options.protocolMetadataBytesMax) return ErrorCode.INVALID_REQUEST;
     if (names.has(protocol.name)) return ErrorCode.INVALID_REQUEST;
     names.add(protocol.name);

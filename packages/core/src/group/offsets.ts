@@ -11,7 +11,7 @@ import { tryDecodeSubscriptionTopics } from "./assignors/consumer-protocol.ts";
 import { type Context, respond } from "./context.ts";
 import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
 import { scheduleSession, validateMember } from "./rebalance.ts";
-import { nameBytesMax, newGroup } from "./state.ts";
+import { nameCharsMax, newGroup } from "./state.ts";
 import type {
   CommittedOffset,
   Group,
@@ -65,7 +65,7 @@ function commitTarget(
 ): { group: Group; created: boolean } | ErrorCodeValue {
   const options = ctx.state.options;
   if (input.offsets.length > options.requestEntriesMax) return ErrorCode.INVALID_REQUEST;
-  if (input.groupId.length === 0 || input.groupId.length > nameBytesMax) return ErrorCode.INVALID_GROUP_ID;
+  if (input.groupId.length === 0 || input.groupId.length > nameCharsMax) return ErrorCode.INVALID_GROUP_ID;
   const existing = ctx.state.groups.get(input.groupId);
   if (existing !== undefined) {
     const validation = validateCommit(existing, input);
@@ -107,7 +107,7 @@ export function offsetCommit(ctx: Context, input: OffsetCommitInput): void {
     let errorCode: ErrorCodeValue = ErrorCode.NONE;
     if (
       entry.topic.length === 0 ||
-      entry.topic.length > nameBytesMax ||
+      entry.topic.length > nameCharsMax ||
       !Number.isSafeInteger(entry.partition) ||
       entry.partition < 0
     ) {

@@ -24,8 +24,8 @@ export const defaultOptions: CoordinatorOptions = {
   offsetsRetentionCheckIntervalMs: 10 * 60 * 1000,
 };
 
-/** Bytes of a group id, member id, client id, topic name or protocol name. */
-export const nameBytesMax = 32_767;
+/** Characters of a group id, member id, client id or host, topic name or protocol name (the wire allows 32767 bytes). */
+export const nameCharsMax = 32_767;
 
 /** Builds an empty coordinator at time `nowMs` (default 0) from options layered over the defaults. */
 export function initialState(options: Partial<CoordinatorOptions> = {}, nowMs = 0): CoordinatorState {
