@@ -121,6 +121,7 @@ export function drawSchedule(
   safetyMs: number,
   brokers: readonly string[],
   controllers: readonly string[],
+  clients: readonly string[] = [],
 ): FaultEvent[] {
   const servers = [...brokers, ...controllers];
   const out: FaultEvent[] = [];
@@ -131,8 +132,10 @@ export function drawSchedule(
     out.push({ atMs, kind: "crash", node });
     out.push({ atMs: Math.min(safetyMs - 1, atMs + rng.int(10, 2_000)), kind: "restart", node });
   }
+  // Clients (consumers) pause too: a long GC pause turns a group member into a zombie.
+  const pausable = [...servers, ...clients];
   for (let i = 0; i < rates.pauseCount; i++) {
-    out.push({ atMs: at(), kind: "pause", node: rng.pick(servers), durationMs: rng.int(10, 3_000) });
+    out.push({ atMs: at(), kind: "pause", node: rng.pick(pausable), durationMs: rng.int(10, 6_000) });
   }
   for (let i = 0; i < rates.partitionCount; i++) {
     const atMs = at();

@@ -13,6 +13,7 @@ import { type RunConfig, replayLine, runConfig } from "./run-config.ts";
 export const brokerNodeNames = ["b0", "b1", "b2"] as const;
 export const controllerNodeNames = ["c0", "c1", "c2"] as const;
 export const serverNodeNames = [...brokerNodeNames, ...controllerNodeNames] as const;
+export const consumerNodeNames = ["k0", "k1"] as const;
 
 export interface PropertyInput {
   readonly seed: bigint;
@@ -55,7 +56,12 @@ export function faultEventArb(
   return fc.oneof(
     fc.record({ atMs, kind: fc.constant("crash" as const), node }),
     fc.record({ atMs, kind: fc.constant("restart" as const), node }),
-    fc.record({ atMs, kind: fc.constant("pause" as const), node, durationMs: dur }),
+    fc.record({
+      atMs,
+      kind: fc.constant("pause" as const),
+      node: fc.constantFrom(...servers, ...consumerNodeNames),
+      durationMs: fc.integer({ min: 10, max: 6_000 }),
+    }),
     fc.record({
       atMs,
       kind: fc.constant("partition" as const),

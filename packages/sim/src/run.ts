@@ -32,6 +32,8 @@ export interface ClusterModel {
   readonly nodes: SimNode[];
   readonly brokerNames: readonly string[];
   readonly controllerNames: readonly string[];
+  /** Clients that faults may pause (consumers). */
+  readonly pausableClientNames?: readonly string[];
   /** Wires node indices into the world and arms the first timers. */
   start(): void;
   /** Called when the liveness phase starts, after the network healed and crashed nodes restarted. */
@@ -90,7 +92,14 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     schedule = sortSchedule(config.faults.schedule);
   } else {
     rates = drawFaultRates(streams.faults);
-    schedule = drawSchedule(streams.faults, rates, config.safetyMs, model.brokerNames, model.controllerNames);
+    schedule = drawSchedule(
+      streams.faults,
+      rates,
+      config.safetyMs,
+      model.brokerNames,
+      model.controllerNames,
+      model.pausableClientNames,
+    );
   }
   const sim = new Simulator(
     model.nodes,

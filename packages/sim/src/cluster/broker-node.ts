@@ -27,6 +27,9 @@ export const diskFailureDowntimeMs = 1_000;
 
 const tagHeartbeat = 1_000_000;
 const tagCoordinator = 1_000_001;
+const tagHwCheckpoint = 1_000_002;
+/** How often HW checkpoints reach the disk (Kafka's default is 5 s). */
+export const hwCheckpointIntervalMs = 2_000;
 const kindWake = 0;
 const kindDisk = 1;
 
@@ -129,6 +132,7 @@ export class BrokerNode implements SimNode {
     });
     this.sendHeartbeat();
     this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
+    this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
     if (this.coordinator !== null) this.coordinator.boot(this);
   }
 
@@ -283,7 +287,7 @@ export class BrokerNode implements SimNode {
           this.diskFailed();
           return;
         }
-        r.log.hwCheckpoint = op.offset;
+        r.log.hwPending = op.offset;
         return;
     }
   }
@@ -391,6 +395,11 @@ export class BrokerNode implements SimNode {
     if (tag === tagHeartbeat) {
       this.sendHeartbeat();
       this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
+      return;
+    }
+    if (tag === tagHwCheckpoint) {
+      for (const log of this.logs) log.hwCheckpoint = Math.min(log.hwPending, log.durableEnd);
+      this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
       return;
     }
     if (tag === tagCoordinator) {
@@ -511,6 +520,14 @@ export class BrokerNode implements SimNode {
       if (!newer) continue;
       if (meta.leaderEpoch < s.leaderEpoch) continue;
       if (meta.leader === this.brokerId) {
+        if (this.w.bug("hw-regression") && s.role !== "leader") {
+          // Historical bug: a new leader starts from its (lazily written) HW checkpoint, not the HW it
+          // learned as a follower, and exposes that lower HW to consumers.
+          r.state = {
+            ...s,
+            highWatermark: Math.max(s.logStartOffset, Math.min(s.highWatermark, r.log.hwCheckpoint)),
+          };
+        }
         this.stepReplica(meta.partition, {
           type: "becomeLeader",
           leaderEpoch: meta.leaderEpoch,
@@ -634,6 +651,7 @@ export class BrokerNode implements SimNode {
       });
       return;
     }
+    w.online.at(w.sim.nowMs).exposedHw(req.partition, this.brokerId, s.leaderEpoch, bounds.highWatermark);
     const to = Math.min(bounds.readToOffset, req.offset + 50);
     const values = r.log.values(req.offset, Math.min(to, r.log.durableEnd));
     const records = values.map((value, i) => ({ offset: req.offset + i, value }));

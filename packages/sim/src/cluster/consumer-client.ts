@@ -16,6 +16,9 @@ export const commitIntervalMs = 500;
 export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;
 export const recordsPerFetchMax = 50;
+export const fetchTimeoutMs = 500;
+/** Kafka's retry.backoff.ms for metadata refreshes after a leader change. */
+export const metadataBackoffMs = 100;
 
 const timerFetch = 1;
 const timerCommit = 2;
@@ -42,8 +45,6 @@ export class ConsumerClient implements SimNode {
   private assignmentEpoch = 0;
   private pendingCorr = -1;
   private positionsKnown = false;
-  /** Highest high watermark seen per partition, for the client-visible HW monotonicity check. */
-  private readonly hwSeen: number[] = [];
 
   constructor(
     private readonly w: World,
@@ -189,11 +190,18 @@ export class ConsumerClient implements SimNode {
     for (const p of this.assigned) {
       const leader = this.leaders[p] ?? -1;
       const pos = this.positions.get(p);
-      if (leader < 0 && this.w.sim.nowMs - this.metadataSentMs >= groupRequestTimeoutMs) this.sendMetadata();
+      if (leader < 0 && this.w.sim.nowMs - this.metadataSentMs >= metadataBackoffMs) this.sendMetadata();
       if (leader < 0 || pos === undefined) continue;
       // One fetch in flight per partition; a lost one is re-sent after a timeout's worth of ticks.
       const sentAt = this.fetching.get(p);
-      if (sentAt !== undefined && this.w.sim.nowMs - sentAt < groupRequestTimeoutMs) continue;
+      if (sentAt !== undefined) {
+        if (this.w.sim.nowMs - sentAt < fetchTimeoutMs) continue;
+        // No answer: the leader may be gone. Forget it and ask for metadata, as Kafka's client does.
+        this.fetching.delete(p);
+        this.leaders[p] = -1;
+        if (this.w.sim.nowMs - this.metadataSentMs >= metadataBackoffMs) this.sendMetadata();
+        continue;
+      }
       this.fetching.set(p, this.w.sim.nowMs);
       this.send(leader, {
         api: "Fetch",
@@ -368,10 +376,6 @@ export class ConsumerClient implements SimNode {
         this.sendMetadata();
       return;
     }
-    if (r.highWatermark < (this.hwSeen[partition] ?? 0)) {
-      w.online.hwRegressed(this.name, partition, this.hwSeen[partition]!, r.highWatermark);
-    }
-    this.hwSeen[partition] = Math.max(this.hwSeen[partition] ?? 0, r.highWatermark);
     let pos = this.positions.get(partition);
     if (pos === undefined) return;
     for (const rec of r.records) {

@@ -112,7 +112,7 @@ export class ControllerNode implements SimNode {
     const d = this.durable;
     // 1. Persist: hard state, snapshot, entries; then acknowledge.
     if (ready.hardState !== null) {
-      d.hardState = w.bug("two-leaders-one-epoch") ? { ...ready.hardState, votedFor: null } : ready.hardState;
+      d.hardState = ready.hardState;
       w.online.at(w.sim.nowMs).epoch("quorumTerm", this.name, ready.hardState.term);
     }
     if (ready.snapshot !== null) {
@@ -271,7 +271,19 @@ export class ControllerNode implements SimNode {
   onMessage(from: number, msg: unknown): void {
     if (this.q === null) return;
     if (!isControl(msg)) {
-      this.stepQuorum({ type: "message", message: (msg as { raft: QMessage }).raft });
+      const m = (msg as { raft: QMessage }).raft;
+      if (
+        this.w.bug("two-leaders-one-epoch") &&
+        m.type === "RequestVote" &&
+        this.q.role === "follower" &&
+        this.q.votedFor !== null &&
+        m.term === this.q.term
+      ) {
+        // Historical bug: the voter does not check whom it already voted for in this term, so two
+        // candidates of one term can both win a majority.
+        this.q = { ...this.q, votedFor: null };
+      }
+      this.stepQuorum({ type: "message", message: m });
       return;
     }
     const w = this.w;

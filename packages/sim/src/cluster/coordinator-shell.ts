@@ -157,17 +157,20 @@ export class CoordinatorShell {
           members: [{ memberId: req.memberId, groupInstanceId: null }],
         };
       case "OffsetCommit": {
-        let generationId = req.generation;
-        const current = this.state!.groups.get(req.group)?.generationId ?? -1;
-        if (this.w.bug("stale-generation-commit") && generationId >= 0 && generationId < current) {
-          // Historical bug: the coordinator does not fence commits from an older generation.
-          generationId = current;
+        const g = this.state!.groups.get(req.group);
+        const current = g?.generationId ?? -1;
+        const fenced = g === undefined || !g.members.has(req.memberId) || req.generation !== current;
+        if (this.w.bug("stale-generation-commit") && fenced && g !== undefined) {
+          // Historical bug: the coordinator stores commits without fencing stale members and
+          // generations. Emulated beside the core: the commit goes straight into the group's offsets.
+          this.acceptUnfenced(requestId, req, g);
+          return null;
         }
         return {
           type: "offsetCommit",
           requestId,
           groupId: req.group,
-          generationId,
+          generationId: req.generation,
           memberId: req.memberId,
           groupInstanceId: null,
           apiVersion: 8,
@@ -193,7 +196,57 @@ export class CoordinatorShell {
     }
   }
 
-  private respond(resp: group.Response): void {
+  private acceptUnfenced(
+    requestId: number,
+    req: Extract<ClientRequest, { api: "OffsetCommit" }>,
+    g: group.Group,
+  ): void {
+    const w = this.w;
+    const now = this.broker!.nowMs;
+    let byPartition = g.offsets.get(topicName);
+    if (byPartition === undefined) {
+      byPartition = new Map();
+      g.offsets.set(topicName, byPartition);
+    }
+    for (const o of req.offsets) {
+      if (!byPartition.has(o.partition)) g.offsetCount++;
+      byPartition.set(o.partition, {
+        offset: o.offset,
+        leaderEpoch: -1,
+        metadata: "",
+        commitTimestampMs: now,
+      });
+      this.records.push({
+        kind: "offsetCommit",
+        groupId: req.group,
+        topic: topicName,
+        partition: o.partition,
+        offset: o.offset,
+        leaderEpoch: -1,
+        metadata: "",
+        commitTimestampMs: now,
+        generationId: req.generation,
+      });
+      w.online
+        .at(w.sim.nowMs)
+        .commitAccepted(req.group, o.partition, o.offset, req.generation, g.generationId);
+    }
+    this.respond({
+      kind: "offsetCommit",
+      requestId,
+      partitions: req.offsets.map((o) => ({ topic: topicName, partition: o.partition, errorCode: 0 })),
+    });
+  }
+
+  private respond(
+    resp:
+      | group.Response
+      | {
+          kind: "offsetCommit";
+          requestId: number;
+          partitions: { topic: string; partition: number; errorCode: number }[];
+        },
+  ): void {
     const pend = this.pending.get(resp.requestId);
     if (pend === undefined) return;
     this.pending.delete(resp.requestId);

@@ -53,6 +53,7 @@ export function kafkaCluster(w: World): ClusterModel {
     nodes,
     brokerNames,
     controllerNames,
+    pausableClientNames: consumers.map((k) => k.name),
     start() {
       w.brokers = brokers.map((b) => b.index);
       w.controllers = controllers.map((c) => c.index);

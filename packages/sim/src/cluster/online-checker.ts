@@ -147,6 +147,34 @@ export class OnlineChecker {
       this.v.add(6, this.nowMs, `p=${partition} broker ${broker}: HW went back from ${before} to ${after}`);
   }
 
+  /** partition -> leader epoch -> highest HW a leader of that epoch exposed to consumers. */
+  private readonly visibleHw = new Map<number, Map<number, number>>();
+
+  /**
+   * 6: the high watermark leaders expose to consumers never goes backwards across leader changes: a
+   * leader of epoch e never exposes less than a leader of an epoch <= e already did. (A deposed leader
+   * of an older epoch may still answer stale clients with its older HW; KIP-320 fences those.)
+   */
+  exposedHw(partition: number, broker: number, epoch: number, hw: number): void {
+    this.v.checked(6);
+    let byEpoch = this.visibleHw.get(partition);
+    if (byEpoch === undefined) {
+      byEpoch = new Map();
+      this.visibleHw.set(partition, byEpoch);
+    }
+    for (const [e, seen] of byEpoch) {
+      if (e <= epoch && seen > hw) {
+        this.v.add(
+          6,
+          this.nowMs,
+          `p=${partition}: leader broker ${broker} of epoch ${epoch} exposed HW ${hw} after epoch ${e} exposed ${seen}`,
+        );
+        return;
+      }
+    }
+    byEpoch.set(epoch, Math.max(hw, byEpoch.get(epoch) ?? 0));
+  }
+
   /** 6: a client saw a partition's high watermark go backwards (across leaders). */
   hwRegressed(client: string, partition: number, before: number, after: number): void {
     this.v.checked(6);

@@ -39,7 +39,10 @@ export class SimLog {
   durableEnd = 0;
   /** In-flight appends: the end offset each completes to, in issue order. */
   inflight: number[] = [];
+  /** The durable HW checkpoint, written lazily (Kafka: replica.high.watermark.checkpoint.interval.ms). */
   hwCheckpoint = 0;
+  /** The latest HW the core asked to checkpoint, written at the next checkpoint flush. */
+  hwPending = 0;
   epochCheckpoint: readonly EpochEntryData[] = [];
 
   /** Issues a write of `batch`; with `completes` false it joins the write issued next (one I/O). */
