@@ -24,7 +24,10 @@ export const defaultOptions: CoordinatorOptions = {
   offsetsRetentionCheckIntervalMs: 10 * 60 * 1000,
 };
 
-/** Characters of a group id, member id, client id or host, topic name or protocol name (the wire allows 32767 bytes). */
+/**
+ * Characters of a group id, member id, client id or host, topic name or protocol name (the wire allows
+ * 32767 bytes).
+ */
 export const nameCharsMax = 32_767;
 
 /** Builds an empty coordinator at time `nowMs` (default 0) from options layered over the defaults. */
