@@ -10,7 +10,12 @@
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
-import { topicNameProblem as storageTopicNameProblem, type TopicPartition } from "@eddy/storage-memory";
+import {
+  type LogConfig,
+  logConfigFromKafka,
+  topicNameProblem as storageTopicNameProblem,
+  type TopicPartition,
+} from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
@@ -39,6 +44,26 @@ export function controllerErrorCode(error: controller.ControllerError): number {
     error === "INVALID_TOPIC_EXCEPTION" ? "INVALID_TOPIC_EXCEPTION" : error
   ];
   return code ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+/** A topic's own log settings, by Kafka's topic-level names; the broker's settings fill the rest. */
+function topicLogConfig(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+  const parsed = logConfigFromKafka(configs);
+  if (parsed._tag === "Invalid") return {};
+  const names: Record<string, keyof LogConfig> = {
+    "retention.ms": "retentionMs",
+    "retention.bytes": "retentionBytesMax",
+    "segment.bytes": "segmentBytesMax",
+    "segment.ms": "rollMs",
+    "index.interval.bytes": "indexIntervalBytes",
+    "flush.messages": "flushIntervalMessages",
+    "flush.ms": "flushIntervalMs",
+  };
+  const out: Partial<Record<keyof LogConfig, number>> = {};
+  for (const [kafkaName, field] of Object.entries(names)) {
+    if (configs[kafkaName] !== undefined) out[field] = parsed.config[field];
+  }
+  return out;
 }
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -187,6 +212,7 @@ export class BrokerNode {
               replicaLagMsMax: this.config.replicaLagMsMax,
               messageBytesMax: this.config.messageBytesMax,
               producerIdExpirationMs: this.config.producerIdExpirationMs,
+              logConfig: topicLogConfig(topic.configs),
               log: this.log,
             });
           } catch (error) {

@@ -17,7 +17,7 @@ import {
   rewritePartitionLeaderEpoch,
   verifyBatchCrc,
 } from "@eddy/protocol";
-import { StorageError, type TopicPartition } from "@eddy/storage-memory";
+import { type LogConfig, StorageError, type TopicPartition } from "@eddy/storage-memory";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
@@ -35,6 +35,8 @@ export interface PartitionShellOptions {
   readonly replicaLagMsMax: number;
   readonly messageBytesMax: number;
   readonly producerIdExpirationMs: number;
+  /** The topic's own log settings (retention.ms, segment.bytes, ...) over the broker's. */
+  readonly logConfig?: Partial<LogConfig>;
   readonly log: (line: string) => void;
 }
 
@@ -65,7 +67,7 @@ export class PartitionShell {
     storage: Storage,
     options: PartitionShellOptions,
   ): Promise<PartitionShell> {
-    const info = await storage.run(storage.logs.openPartition(tp));
+    const info = await storage.run(storage.logs.openPartition(tp, options.logConfig));
     const epochs = await storage.run(storage.logs.readLeaderEpochs(tp));
     const nowMs = Date.now();
     const state = partition.initialState(
