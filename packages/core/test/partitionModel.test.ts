@@ -172,7 +172,7 @@ describe("partition replica against the naive model", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   test("with crashes, fencing, elections, loss and reordering, no acknowledged write is lost", () => {
     fc.assert(
@@ -222,7 +222,7 @@ describe("partition replica against the naive model", () => {
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
-  });
+  }, 60_000);
 });
