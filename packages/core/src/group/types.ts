@@ -7,7 +7,11 @@
 import type { PrngState } from "../prng.ts";
 import type { ErrorCodeValue } from "./errors.ts";
 
-/** The five classic group states, spelled as Kafka's DescribeGroups and ListGroups report them. */
+/**
+ * The five classic group states, spelled as Kafka's DescribeGroups and ListGroups report them. A group
+ * that is deleted or expires leaves the state at once, so `Dead` is only what DescribeGroups reports for a
+ * group the coordinator does not hold.
+ */
 export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
 /** Chosen by the shell; unique among the requests the coordinator still holds (delayed joins and syncs). */
