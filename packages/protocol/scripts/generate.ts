@@ -1007,7 +1007,8 @@ function schemaModule(messages: readonly MessageSpec[]): string {
     "",
     'import type { SchemaMessage } from "../codec/schema-types.ts";',
     "",
-    `export const messageSchemas: readonly SchemaMessage[] = ${JSON.stringify(out)};`,
+    // One message per line keeps diffs of a spec update readable.
+    `export const messageSchemas: readonly SchemaMessage[] = [\n${out.map((m) => `  ${JSON.stringify(m)},`).join("\n")}\n];`,
     "",
   ].join("\n");
 }

@@ -258,3 +258,24 @@ describe("consumer protocol bytes", () => {
     expect(decodeError(() => decodeSubscriptionBytes(bytes)).reason).toBe("unsupported-version");
   });
 });
+
+test("integers outside their wire type are EncodeErrors, not silently wrapped", () => {
+  const w = new Writer();
+  expect(() => w.writeInt8(128)).toThrow(EncodeError);
+  expect(() => w.writeInt16(70000)).toThrow(EncodeError);
+  expect(() => w.writeUint16(-1)).toThrow(EncodeError);
+  expect(() => w.writeInt32(2 ** 31)).toThrow(EncodeError);
+  expect(() => w.writeInt32(1.5)).toThrow(EncodeError);
+  expect(() => w.writeUint32(2 ** 32)).toThrow(EncodeError);
+  expect(() => w.writeInt64(2n ** 63n)).toThrow(EncodeError);
+  expect(() => w.writeInt64(1 as unknown as bigint)).toThrow(EncodeError);
+  let caught: unknown;
+  try {
+    encodeProduceRequest(new Writer(), { acks: 1, timeoutMs: 2 ** 40 }, 7);
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(EncodeError);
+  expect((caught as EncodeError).path).toBe("timeoutMs");
+  expect(w.offset).toBe(0);
+});

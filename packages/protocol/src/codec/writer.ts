@@ -13,6 +13,14 @@ const utf8 = new TextEncoder();
 const stringBytesMax = 0x7fff;
 const writerBytesMax = 0x7fff_ffff;
 const initialBytesDefault = 256;
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+// Integer writes check their range: DataView would silently wrap or truncate (70000 as int16, 1.5 as int32),
+// turning a caller's bug into corrupt but well-formed bytes. The checks are a few ALU operations.
+function outOfRange(type: string, v: unknown): EncodeError {
+  return new EncodeError("invalid-value", `${String(v)} is not a valid ${type}`);
+}
 
 export class Writer {
   bytes: Uint8Array;
@@ -49,6 +57,7 @@ export class Writer {
   }
 
   writeInt8(v: number): void {
+    if ((v << 24) >> 24 !== v) throw outOfRange("int8", v);
     this.ensure(1);
     this.view.setInt8(this.offset++, v);
   }
@@ -64,30 +73,35 @@ export class Writer {
   }
 
   writeInt16(v: number): void {
+    if ((v << 16) >> 16 !== v) throw outOfRange("int16", v);
     this.ensure(2);
     this.view.setInt16(this.offset, v);
     this.offset += 2;
   }
 
   writeUint16(v: number): void {
+    if ((v & 0xffff) !== v) throw outOfRange("uint16", v);
     this.ensure(2);
     this.view.setUint16(this.offset, v);
     this.offset += 2;
   }
 
   writeInt32(v: number): void {
+    if ((v | 0) !== v) throw outOfRange("int32", v);
     this.ensure(4);
     this.view.setInt32(this.offset, v);
     this.offset += 4;
   }
 
   writeUint32(v: number): void {
+    if (v >>> 0 !== v) throw outOfRange("uint32", v);
     this.ensure(4);
     this.view.setUint32(this.offset, v);
     this.offset += 4;
   }
 
   writeInt64(v: bigint): void {
+    if (typeof v !== "bigint" || v < int64Min || v > int64Max) throw outOfRange("int64", v);
     this.ensure(8);
     this.view.setBigInt64(this.offset, v);
     this.offset += 8;
