@@ -18,24 +18,31 @@ import {
 } from "../src/index.ts";
 
 const iterationsMin = 2_000;
-const durationMs = 400;
+const durationMs = 1_000;
+
+// Best of several rounds: the machine is shared, and the best round is the one least disturbed by others.
+const roundCount = 5;
 
 function measure(name: string, bytesPerOp: number, op: () => void): number {
   for (let i = 0; i < iterationsMin; i++) op();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < durationMs) {
-    for (let i = 0; i < 200; i++) op();
-    n += 200;
-    now = performance.now();
+  let best = 0;
+  for (let round = 0; round < roundCount; round++) {
+    let n = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < durationMs / roundCount) {
+      for (let i = 0; i < 50; i++) op();
+      n += 50;
+      now = performance.now();
+    }
+    const opsPerSec = (n * 1000) / (now - start);
+    if (opsPerSec > best) best = opsPerSec;
   }
-  const opsPerSec = (n * 1000) / (now - start);
-  const mbPerSec = (opsPerSec * bytesPerOp) / 1e6;
+  const mbPerSec = (best * bytesPerOp) / 1e6;
   console.log(
-    `${name.padEnd(58)} ${Math.round(opsPerSec).toString().padStart(10)} ops/s ${mbPerSec.toFixed(0).padStart(7)} MB/s`,
+    `${name.padEnd(58)} ${Math.round(best).toString().padStart(10)} ops/s ${mbPerSec.toFixed(0).padStart(7)} MB/s`,
   );
-  return opsPerSec;
+  return best;
 }
 
 const jsonReplacer = (_k: string, v: unknown) =>

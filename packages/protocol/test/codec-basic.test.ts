@@ -110,3 +110,24 @@ test("unknown api keys and unsupported versions give DecodeError with the header
   expect((caught as DecodeError).reason).toBe("unsupported-version");
   expect((caught as DecodeError).requestHeader?.correlationId).toBe(5);
 });
+
+test("an unknown api key still yields its header, then a DecodeError naming the key", () => {
+  const w = new Writer();
+  w.writeInt16(999);
+  w.writeInt16(0);
+  w.writeInt32(77);
+  w.writeString("who");
+  const header = readRequestHeader(new Reader(w.finish()));
+  expect(header.requestApiKey).toBe(999);
+  expect(header.clientId).toBe("who");
+  let caught: unknown;
+  try {
+    decodeRequest(w.finish());
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(DecodeError);
+  expect((caught as DecodeError).reason).toBe("unknown-api-key");
+  expect((caught as DecodeError).apiKey).toBe(999);
+  expect((caught as DecodeError).requestHeader?.correlationId).toBe(77);
+});

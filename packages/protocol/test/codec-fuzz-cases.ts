@@ -98,7 +98,8 @@ export function fuzzDecoders(casesTarget: number, seed: number): FuzzReport {
       combos.push({ name: m.name, version, arbs, apiKey: m.apiKey, type: m.type });
   }
   const perCombo = Math.max(8, Math.ceil(casesTarget / combos.length));
-  const validPerCombo = 3;
+  // Larger runs also draw more valid values to mutate, not only more mutations of the same few.
+  const validPerCombo = Math.max(3, Math.floor(perCombo / 40));
   for (const c of combos) {
     const { encode, decode } = codecOf(c.name);
     const what = `${c.name} v${c.version}`;
