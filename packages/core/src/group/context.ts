@@ -32,6 +32,23 @@ export function noBytes(): Uint8Array {
   return emptyBytes;
 }
 
+/** Whether a request is held by a member of the group (a delayed JoinGroup or SyncGroup). */
+export function isHeld(group: Group | undefined, requestId: RequestId): boolean {
+  if (group === undefined) return false;
+  for (const member of group.members.values()) {
+    if (member.awaitingJoin?.requestId === requestId || member.awaitingSync?.requestId === requestId)
+      return true;
+  }
+  return false;
+}
+
+/** Every request leaves its handler answered or held, never both and never neither. */
+export function assertAnsweredOrHeld(ctx: Context, group: Group | undefined, requestId: RequestId): void {
+  const answered = ctx.answered.has(requestId);
+  const held = isHeld(group, requestId);
+  invariant(answered !== held, () => `request ${requestId}: answered=${answered} held=${held}`);
+}
+
 export function respond(ctx: Context, response: Response): void {
   invariant(
     !ctx.answered.has(response.requestId),

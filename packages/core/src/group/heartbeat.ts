@@ -13,6 +13,7 @@ import type { HeartbeatInput } from "./types.ts";
 export function heartbeat(ctx: Context, input: HeartbeatInput): void {
   const errorCode = heartbeatError(ctx, input);
   respond(ctx, { kind: "heartbeat", requestId: input.requestId, errorCode });
+  invariant(ctx.answered.has(input.requestId), "heartbeat: unanswered");
 }
 
 function heartbeatError(ctx: Context, input: HeartbeatInput): ErrorCodeValue {

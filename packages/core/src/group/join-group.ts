@@ -6,7 +6,7 @@
  * It never answers a held request itself; `rebalance.ts` does when the generation is formed.
  */
 import { invariant } from "../invariant.ts";
-import { type Context, joinError, persistGroup, respond } from "./context.ts";
+import { assertAnsweredOrHeld, type Context, joinError, persistGroup, respond } from "./context.ts";
 import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
 import {
   currentGenerationJoin,
@@ -91,6 +91,7 @@ export function joinGroup(ctx: Context, input: JoinGroupInput): void {
     joinKnownMember(ctx, group, input);
   }
   tryCompleteJoin(ctx, group);
+  assertAnsweredOrHeld(ctx, group, input.requestId);
   if (
     created &&
     group.state === "Empty" &&
@@ -216,11 +217,17 @@ function updateMember(ctx: Context, member: Member, input: JoinGroupInput): void
   member.clientHost = input.clientHost;
   member.awaitingJoin = { requestId: input.requestId };
   scheduleSession(ctx, member);
+  invariant(
+    member.awaitingSync === null || member.awaitingSync.requestId !== input.requestId,
+    "updateMember: reused id",
+  );
 }
 
 function updateMemberAndRebalance(ctx: Context, group: Group, member: Member, input: JoinGroupInput): void {
+  invariant(group.members.get(member.memberId) === member, "updateMemberAndRebalance: not a member");
   updateMember(ctx, member, input);
   maybePrepareRebalance(ctx, group);
+  invariant(group.state !== "Stable" && group.state !== "Empty", "updateMemberAndRebalance: no rebalance");
 }
 
 /**

@@ -142,6 +142,8 @@ export function maybePrepareRebalance(ctx: Context, group: Group): void {
   if (group.state === "Stable" || group.state === "CompletingRebalance" || group.state === "Empty") {
     prepareRebalance(ctx, group);
   }
+  // A rebalance is under way, or it already completed (everyone had rejoined): never still Stable.
+  invariant(group.state !== "Stable", "maybePrepareRebalance: still Stable");
 }
 
 export function prepareRebalance(ctx: Context, group: Group): void {

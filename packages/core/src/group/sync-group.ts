@@ -6,7 +6,7 @@
  * It must never accept an assignment for anything but the current generation in CompletingRebalance.
  */
 import { invariant } from "../invariant.ts";
-import { type Context, persistGroup, respond, syncError } from "./context.ts";
+import { assertAnsweredOrHeld, type Context, persistGroup, respond, syncError } from "./context.ts";
 import { ErrorCode } from "./errors.ts";
 import { scheduleSession, transition, validateMember } from "./rebalance.ts";
 import type { Group, SyncGroupInput } from "./types.ts";
@@ -62,6 +62,7 @@ export function syncGroup(ctx: Context, input: SyncGroupInput): void {
       if (group.pendingSyncMembers.size === 0) group.pendingSyncDeadlineMs = null;
       scheduleSession(ctx, member);
       if (member.memberId === group.leaderId) settleAssignment(ctx, group, input);
+      assertAnsweredOrHeld(ctx, group, input.requestId);
       return;
     }
     case "Stable":
