@@ -4,6 +4,7 @@
  * formatting; it must never write to the files it reads.
  *
  *   bun packages/storage-fs/src/dump-log.ts <dir>/00000000000000000000.log [--no-index]
+ *   bun packages/storage-fs/src/dump-log.ts <dir>/00000000000000000000.index
  *
  * For each batch: base and last offset, record count, timestamps, size, position, leader epoch,
  * compression, and whether the stored CRC matches. Then every `.index` entry (offset -> position)
@@ -19,13 +20,25 @@ export interface DumpOptions {
 
 const codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
 
-/** Reads a segment and returns the dump as lines. */
+/**
+ * Reads a segment's `.log` (with its indexes) and returns the dump as lines; given an `.index` or
+ * `.timeindex`, dumps just that file, checking entries against the `.log` beside it when present.
+ */
 export function dumpSegment(logPath: string, options: DumpOptions = {}): ReadonlyArray<string> {
   const lines: Array<string> = [];
   const name = logPath.split("/").pop() ?? logPath;
-  const match = /^(\d{20})\.log$/.exec(name);
-  if (match === null) throw new Error(`${logPath} is not a segment file (<20 digits>.log)`);
+  const match = /^(\d{20})\.(log|index|timeindex)$/.exec(name);
+  if (match === null)
+    throw new Error(`${logPath} is not a segment file (<20 digits>.log, .index or .timeindex)`);
   const baseOffset = Number(match[1]);
+  if (match[2] !== "log") {
+    const stem = logPath.slice(0, -(match[2]!.length + 1));
+    if (match[2] === "timeindex") return dumpTimeIndex(logPath, baseOffset);
+    const logBytes = fs.existsSync(`${stem}.log`)
+      ? fs.statSync(`${stem}.log`).size
+      : Number.POSITIVE_INFINITY;
+    return dumpOffsetIndex(logPath, baseOffset, logBytes);
+  }
   const bytes = new Uint8Array(fs.readFileSync(logPath));
   lines.push(`Dumping ${logPath}`);
   lines.push(`Log starting offset: ${baseOffset}`);

@@ -27,6 +27,7 @@ test("dump-log prints batches with CRC validity, then index and time index entri
   expect(batchLines[1]).toContain("isvalid: false");
   expect(lines).toContain("offset: 8 position: 322");
   expect(lines).toContain("timestamp: 1700000000002 offset: 8");
+  expect(dumpSegment(segmentPath(dir, 0, ".index"))).toContain("offset: 8 position: 322");
   fs.truncateSync(path, 161 * 2 + 20);
   expect(dumpSegment(path, { indexes: false }).join("\n")).toContain("Torn tail at position 322");
 });

@@ -20,6 +20,11 @@ export { LogModel, type ModelBatch } from "./model.ts";
 export interface ConformanceStorage {
   readonly layer: (config: Partial<LogConfig>) => Layer.Layer<LogStore | StateStore>;
   readonly cleanup: () => Promise<void>;
+  /**
+   * Simulates a power loss, for engines that can: "lose" drops unsynced bytes, "keep" keeps them,
+   * a number keeps that many unsynced bytes of each file (a torn tail).
+   */
+  readonly crash?: ((unsynced: "lose" | "keep" | number) => void) | undefined;
 }
 
 export interface ConformanceTarget {
@@ -52,7 +57,8 @@ export type Command =
   | { readonly kind: "retention"; readonly advanceMs: number; readonly hw: number }
   | { readonly kind: "advanceStart"; readonly at: number }
   | { readonly kind: "flush" }
-  | { readonly kind: "restart" };
+  | { readonly kind: "restart" }
+  | { readonly kind: "crash"; readonly unsynced: "lose" | "keep" | number };
 
 const fraction = fc.double({ min: -0.1, max: 1.1, noNaN: true });
 
@@ -106,6 +112,22 @@ export const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("advanceStart" as const), at: fraction }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("flush" as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
+);
+
+/** Commands for engines that can crash. */
+export const crashCommandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 12, arbitrary: commandArbitrary },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("crash" as const),
+      unsynced: fc.oneof(
+        fc.constant<"lose">("lose"),
+        fc.constant<"keep">("keep"),
+        fc.integer({ min: 0, max: 400 }),
+      ),
+    }),
+  },
 );
 
 export const configArbitrary: fc.Arbitrary<LogConfig> = fc.record({
@@ -174,6 +196,8 @@ export async function runCommands(
   };
   let nowMs = 1_000_000;
   let timestampMs = 1_000_000;
+  /** Every offset below this was made durable (by flush, flush policy, clean close or recovery). */
+  let durableFloor = 0;
   try {
     await must((logs) => logs.openPartition(tp, config), "open");
     for (let step = 0; step < commands.length; step++) {
@@ -209,6 +233,7 @@ export async function runCommands(
           nowMs += 10;
           const result = await must((logs) => logs.append(tp, joined, nowMs), where);
           model.append(batches, nowMs);
+          durableFloor = Math.max(durableFloor, (await must((logs) => logs.info(tp), where)).flushedOffset);
           same(
             [result.firstOffset, result.lastOffset, result.logEndOffset],
             [batches[0]!.baseOffset, batches[batches.length - 1]!.lastOffset, model.logEnd],
@@ -241,12 +266,14 @@ export async function runCommands(
           const actual = await run((logs) => logs.truncateTo(tp, offset));
           const expected = model.truncateTo(offset);
           same(actual.ok, expected.ok, `${where} truncate to ${offset}`);
+          durableFloor = Math.min(durableFloor, model.logEnd);
           break;
         }
         case "truncateFully": {
           const offset = Math.max(0, model.logEnd + command.ahead);
           await must((logs) => logs.truncateFullyAndStartAt(tp, offset), where);
           model.truncateFullyAndStartAt(offset);
+          durableFloor = offset;
           break;
         }
         case "roll": {
@@ -277,6 +304,7 @@ export async function runCommands(
         case "flush": {
           const flushed = await must((logs) => logs.flush(tp), where);
           same(flushed, model.logEnd, `${where} flushed offset`);
+          durableFloor = flushed;
           break;
         }
         case "restart": {
@@ -284,6 +312,24 @@ export async function runCommands(
           runtime = ManagedRuntime.make(storage.layer(config));
           await must((logs) => logs.openPartition(tp, config), where);
           model.restart();
+          durableFloor = model.logEnd;
+          break;
+        }
+        case "crash": {
+          if (storage.crash === undefined) break;
+          storage.crash(command.unsynced);
+          await runtime.dispose();
+          runtime = ManagedRuntime.make(storage.layer(config));
+          const recovered = await must((logs) => logs.openPartition(tp, config), where);
+          const end = recovered.logEndOffset;
+          if (end < durableFloor || end > model.logEnd || !model.isBoundary(end)) {
+            throw new Mismatch(
+              `${where}: recovered log end ${end} is not a batch boundary in [${durableFloor}, ${model.logEnd}]`,
+            );
+          }
+          if (command.unsynced === "keep") same(end, model.logEnd, `${where}: nothing lost`);
+          model.crash(end);
+          durableFloor = end;
           break;
         }
       }
@@ -317,7 +363,9 @@ export async function runCommands(
   }
 }
 
-/** Example checks of the durable-state service, including a restart. */
+const longGroup = `group-${"x".repeat(300)}`;
+
+/** Example checks of the durable-state service and the leader-epoch checkpoint, across a restart. */
 export async function runStateChecks(storage: ConformanceStorage): Promise<void> {
   const first = ManagedRuntime.make(storage.layer({}));
   const offset = (topic: string, partition: number, value: number) => ({
@@ -335,6 +383,7 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
           yield* state.commitGroupOffsets("group/ü", [offset("a", 0, 5), offset("a", 1, 9)]);
           yield* state.commitGroupOffsets("group/ü", [offset("a", 0, 6)]);
           yield* state.commitGroupOffsets("other", [offset("b", 0, 1)]);
+          yield* state.commitGroupOffsets(longGroup, [offset("c", 2, 3)]);
           yield* state.deleteGroupOffsets("other");
           yield* state.saveQuorumState(new Uint8Array([1, 2, 3]));
           yield* state.saveMetadataSnapshot({ endOffset: 10, epoch: 1, bytes: new Uint8Array([10]) });
@@ -342,6 +391,23 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
           yield* state.deleteMetadataSnapshotsBefore(15);
           yield* state.saveProducerState(tp, { offset: 4, bytes: new Uint8Array([4]) });
           yield* state.saveProducerState(tp, { offset: 8, bytes: new Uint8Array([8]) });
+          yield* LogStore.use((logs) =>
+            Effect.gen(function* () {
+              yield* logs.openPartition(tp);
+              yield* logs.writeLeaderEpochs(tp, [{ epoch: 0, startOffset: 0 }]);
+              yield* logs.writeLeaderEpochs(tp, [
+                { epoch: 1, startOffset: 0 },
+                { epoch: 4, startOffset: 17 },
+              ]);
+              const bad = yield* Effect.flip(
+                logs.writeLeaderEpochs(tp, [
+                  { epoch: 4, startOffset: 0 },
+                  { epoch: 3, startOffset: 1 },
+                ]),
+              );
+              same(bad.reason._tag, "Io", "decreasing leader epochs are rejected");
+            }),
+          );
         }),
       ),
     );
@@ -360,11 +426,20 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
             quorum: yield* state.loadQuorumState(),
             snapshot: yield* state.latestMetadataSnapshot(),
             producer: yield* state.loadProducerState(tp),
+            epochs: yield* LogStore.use((logs) => logs.readLeaderEpochs(tp)),
           };
         }),
       ),
     );
-    same(seen.groups, ["group/ü"], "groups");
+    same(seen.groups, [longGroup, "group/ü"], "groups");
+    same(
+      seen.epochs,
+      [
+        { epoch: 1, startOffset: 0 },
+        { epoch: 4, startOffset: 17 },
+      ],
+      "leader epochs",
+    );
     same(seen.offsets, [offset("a", 0, 6), offset("a", 1, 9)], "group offsets merge");
     same(seen.none, [], "unknown group");
     same(seen.quorum, new Uint8Array([1, 2, 3]), "quorum state");
@@ -378,8 +453,9 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
 /** The cases an engine's test file registers. */
 export function conformanceCases(
   target: ConformanceTarget,
-  options: { readonly numRuns?: number; readonly seed?: number } = {},
+  options: { readonly numRuns?: number; readonly seed?: number; readonly crashes?: boolean } = {},
 ): ReadonlyArray<ConformanceCase> {
+  const commands = options.crashes === true ? crashCommandArbitrary : commandArbitrary;
   return [
     {
       name: "log matches the naive model under random command sequences",
@@ -387,7 +463,7 @@ export function conformanceCases(
         await fc.assert(
           fc.asyncProperty(
             configArbitrary,
-            fc.array(commandArbitrary, { maxLength: 50 }),
+            fc.array(commands, { maxLength: 50 }),
             async (config, commands) => {
               const storage = await target.setup();
               try {

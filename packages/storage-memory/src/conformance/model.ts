@@ -168,6 +168,24 @@ export class LogModel {
     this.logStart = Math.min(Math.max(this.checkpoint ?? 0, this.segments[0]!.baseOffset), this.logEnd);
   }
 
+  /**
+   * What a crash that recovered the log up to `recoveredEnd` leaves: the batches below it, in the
+   * segments that start at or below it, then the usual restart rules.
+   */
+  crash(recoveredEnd: number): void {
+    const kept = this.segments.filter((s, i) => i === 0 || s.baseOffset <= recoveredEnd);
+    for (const s of kept) s.batches = s.batches.filter((b) => b.lastOffset < recoveredEnd);
+    this.segments = kept;
+    this.restart();
+  }
+
+  /** Whether `offset` is where a batch of the log ends or a segment starts (a place a crash may cut). */
+  isBoundary(offset: number): boolean {
+    return this.segments.some(
+      (s) => s.baseOffset === offset || s.batches.some((b) => b.lastOffset + 1 === offset),
+    );
+  }
+
   totalBytes(): number {
     return this.segments.reduce((n, s) => n + size(s), 0);
   }

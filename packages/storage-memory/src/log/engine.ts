@@ -255,8 +255,17 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
 const stateDirName = "eddy-state";
 const metadataDirName = "__cluster_metadata-0";
 
-function hexOf(text: string): string {
-  return Buffer.from(text, "utf8").toString("hex");
+/** Group ids whose hex form is longer than this are stored under a hash (file names stop at 255 bytes). */
+const groupFileHexMax = 200;
+
+/**
+ * The file name of a group's offsets: `g-<hex of the id>`, or `h-<sha256>` for long ids (the id is
+ * also stored inside the file, so listing reads those few files).
+ */
+function groupFileName(groupId: string): string {
+  const hex = Buffer.from(groupId, "utf8").toString("hex");
+  if (hex.length <= groupFileHexMax) return `g-${hex}.json`;
+  return `h-${new Bun.CryptoHasher("sha256").update(groupId).digest("hex")}.json`;
 }
 
 function pad(n: number, width: number): string {
@@ -278,7 +287,7 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
       Effect.flatMap(before, () => attemptAsync(subject, f));
 
     const readGroup = (groupId: string): Array<CommittedOffset> => {
-      const bytes = files.readAll(`${groupsDir}/${hexOf(groupId)}.json`);
+      const bytes = files.readAll(`${groupsDir}/${groupFileName(groupId)}`);
       if (bytes === null) return [];
       try {
         const parsed = JSON.parse(decoder.decode(bytes)) as {
@@ -293,7 +302,7 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
     };
     const writeGroup = async (groupId: string, offsets: ReadonlyArray<CommittedOffset>) => {
       files.makeDir(groupsDir);
-      const path = `${groupsDir}/${hexOf(groupId)}.json`;
+      const path = `${groupsDir}/${groupFileName(groupId)}`;
       if (offsets.length === 0) {
         files.remove(path);
         await files.syncDir(groupsDir);
@@ -345,8 +354,17 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
         run("groups", () =>
           files
             .list(groupsDir)
-            .filter((name) => name.endsWith(".json"))
-            .map((name) => Buffer.from(name.slice(0, -5), "hex").toString("utf8"))
+            .filter((name) => /^[gh]-[0-9a-f]+\.json$/.test(name))
+            .map((name) => {
+              if (name.startsWith("g-")) return Buffer.from(name.slice(2, -5), "hex").toString("utf8");
+              const bytes = files.readAll(`${groupsDir}/${name}`);
+              const parsed =
+                bytes === null ? null : (JSON.parse(decoder.decode(bytes)) as { groupId?: unknown });
+              if (typeof parsed?.groupId !== "string") {
+                throw storageError("Corrupt", "groups", `${name} does not name its group`);
+              }
+              return parsed.groupId;
+            })
             .sort(),
         ),
       saveQuorumState: (bytes) =>

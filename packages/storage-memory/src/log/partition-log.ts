@@ -178,7 +178,7 @@ export class PartitionLog {
           );
         }
         segment.nextOffset = nextBase;
-        segment.persistIndexes(true);
+        segment.finishIndexes();
         segment.syncedBytes = segment.sizeBytes;
         continue;
       }
@@ -187,7 +187,7 @@ export class PartitionLog {
       // of the next base lost its tail in the crash, and nothing after it can be trusted either.
       const scan = segment.rebuild(this.config.indexIntervalBytes, true);
       if (scan.problem === null && segment.nextOffset === nextBase) {
-        segment.persistIndexes(true);
+        segment.finishIndexes();
         continue;
       }
       const why =
@@ -420,9 +420,7 @@ export class PartitionLog {
     const old = this.activeSegment();
     invariant(baseOffset >= this.logEnd, () => `roll at ${baseOffset} below log end ${this.logEnd}`);
     invariant(this.segments.length < segmentsMax, "segment count limit");
-    if (old.maxTimestampMs >= 0)
-      old.time.maybeAppend(old.maxTimestampMs, old.offsetOfMaxTimestamp - old.baseOffset);
-    old.persistIndexes(true);
+    old.finishIndexes();
     old.nextOffset = baseOffset;
     const fresh = Segment.open(this.options.files, this.options.dir, baseOffset, true, nowMs);
     fresh.preallocateIndexes(this.config.indexBytesMax);

@@ -182,6 +182,18 @@ export class Segment {
     return null;
   }
 
+  /**
+   * Makes the indexes final for an inactive segment, as Kafka's `onBecomeInactiveSegment`: a last
+   * time entry for the largest timestamp (so the time index alone gives the segment's max
+   * timestamp at the next start), then the files written and trimmed.
+   */
+  finishIndexes(): void {
+    if (this.maxTimestampMs >= 0) {
+      this.time.maybeAppend(this.maxTimestampMs, this.offsetOfMaxTimestamp - this.baseOffset);
+    }
+    this.persistIndexes(true);
+  }
+
   /** Writes index entries not yet on file; with `trim`, cuts the files to exactly the entries. */
   persistIndexes(trim: boolean): void {
     if (this.index.persistedCount < this.index.count) {
