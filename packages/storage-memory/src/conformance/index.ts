@@ -136,7 +136,7 @@ export const configArbitrary: fc.Arbitrary<LogConfig> = fc.record({
   retentionMs: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 4000 })),
   retentionBytesMax: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 3000 })),
   indexIntervalBytes: fc.integer({ min: 0, max: 600 }),
-  indexBytesMax: fc.constant(logConfigDefault.indexBytesMax),
+  indexBytesMax: fc.oneof(fc.constant(logConfigDefault.indexBytesMax), fc.integer({ min: 32, max: 120 })),
   flushIntervalMessages: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.integer({ min: 1, max: 20 })),
   flushIntervalMs: fc.constant(Number.POSITIVE_INFINITY),
 });

@@ -49,12 +49,41 @@ export class LogModel {
     if (active.batches.length > 0) {
       const first = active.batches[0]!;
       const waited = first.maxTimestampMs >= 0 ? appendMaxTs - first.maxTimestampMs : nowMs;
-      if (size(active) > this.config.segmentBytesMax - total || waited > this.config.rollMs) {
+      if (size(active) > this.config.segmentBytesMax - total || waited > this.config.rollMs || this.indexFull(active)) {
         this.segments.push({ baseOffset: this.logEnd, batches: [] });
       }
     }
     this.active().batches.push(...batches);
     this.logEnd = batches[batches.length - 1]!.lastOffset + 1;
+  }
+
+  /**
+   * Whether the active segment's index files are full, replaying Kafka's sparse-index rule over its
+   * batches: an offset entry once more than `indexIntervalBytes` were written since the last one,
+   * and a time entry beside it when the largest timestamp grew.
+   */
+  private indexFull(segment: ModelSegment): boolean {
+    let since = 0;
+    let offsetEntries = 0;
+    let timeEntries = 0;
+    let maxSoFar = -1;
+    let lastTimeEntry = -1;
+    for (const b of segment.batches) {
+      maxSoFar = Math.max(maxSoFar, b.maxTimestampMs);
+      if (since > this.config.indexIntervalBytes) {
+        offsetEntries += 1;
+        if (maxSoFar >= 0 && maxSoFar > lastTimeEntry) {
+          timeEntries += 1;
+          lastTimeEntry = maxSoFar;
+        }
+        since = 0;
+      }
+      since += b.bytes.length;
+    }
+    return (
+      offsetEntries >= Math.floor(this.config.indexBytesMax / 8) ||
+      timeEntries >= Math.floor(this.config.indexBytesMax / 12)
+    );
   }
 
   roll(): void {
