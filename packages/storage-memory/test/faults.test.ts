@@ -1,6 +1,7 @@
 // Crash and fault behaviour of the memory engine: what the simulator relies on.
 import { expect, test } from "bun:test";
-import { Effect, Exit, ManagedRuntime } from "effect";
+import { Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect";
+import { TestClock } from "effect/testing";
 import fc from "fast-check";
 import { batchMake, type CrashMode, LogStore, layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";
 
@@ -191,4 +192,47 @@ test("a corrupt older segment takes only its partition offline", async () => {
   expect(bad.reason._tag).toBe("Corrupt");
   expect(good.logEndOffset).toBe(6);
   expect(lines.join("\n")).toContain("sim-0: partition OFFLINE");
+});
+
+test("added latency waits on Effect's clock, so a TestClock controls it", async () => {
+  const disk = new MemoryDisk();
+  disk.faults.latencyMs = 250;
+  const program = Effect.gen(function* () {
+    const logs = yield* LogStore;
+    const fiber = yield* Effect.forkChild(logs.openPartition(tp));
+    yield* TestClock.adjust(249);
+    const early = fiber.pollUnsafe();
+    yield* TestClock.adjust(1);
+    const info = yield* Fiber.join(fiber);
+    return { early, info };
+  });
+  const result = await Effect.runPromise(
+    Effect.scoped(Effect.provide(program, Layer.merge(layerMemory({ disk }), TestClock.layer()))),
+  );
+  expect(result.early).toBeUndefined();
+  expect(result.info.logEndOffset).toBe(0);
+});
+
+test("a cloned disk is independent of the original", async () => {
+  const disk = new MemoryDisk();
+  const rt = open(disk);
+  await rt.runPromise(
+    LogStore.use((logs) =>
+      Effect.gen(function* () {
+        yield* logs.openPartition(tp);
+        yield* logs.append(tp, batchMake({ baseOffset: 0, recordCount: 2 }), 0);
+      }),
+    ),
+  );
+  await rt.dispose();
+  const twin = disk.clone();
+  const again = open(disk);
+  await again.runPromise(
+    LogStore.use((logs) => logs.append(tp, batchMake({ baseOffset: 2, recordCount: 1 }), 0)),
+  );
+  await again.dispose();
+  const other = open(twin);
+  const info = await other.runPromise(LogStore.use((logs) => logs.info(tp)));
+  await other.dispose();
+  expect(info.logEndOffset).toBe(2);
 });

@@ -49,7 +49,11 @@ export class LogModel {
     if (active.batches.length > 0) {
       const first = active.batches[0]!;
       const waited = first.maxTimestampMs >= 0 ? appendMaxTs - first.maxTimestampMs : nowMs;
-      if (size(active) > this.config.segmentBytesMax - total || waited > this.config.rollMs || this.indexFull(active)) {
+      if (
+        size(active) > this.config.segmentBytesMax - total ||
+        waited > this.config.rollMs ||
+        this.indexFull(active)
+      ) {
         this.segments.push({ baseOffset: this.logEnd, batches: [] });
       }
     }

@@ -214,6 +214,27 @@ export class MemoryDisk implements Files {
     file.durableLength = Math.min(file.durableLength, file.length);
   }
 
+  /**
+   * A copy of the disk as it is now, handles excluded: the simulator's "wrong disk after reboot"
+   * fault mounts one node's copy on another, and checkers can compare disks without disturbing them.
+   */
+  clone(): MemoryDisk {
+    const copy = new MemoryDisk();
+    Object.assign(copy.faults, this.faults);
+    for (const dir of this.dirs) copy.dirs.add(dir);
+    for (const [path, file] of this.files) {
+      const twin = new MemoryFile();
+      twin.data = file.data.slice(0, file.materialized);
+      twin.materialized = file.materialized;
+      twin.length = file.length;
+      twin.durableLength = file.durableLength;
+      twin.lowWater = file.lowWater;
+      copy.files.set(path, twin);
+    }
+    copy.storedBytes = this.storedBytes;
+    return copy;
+  }
+
   /** Every file with its size and durable size, sorted by path. */
   fileInfos(): ReadonlyArray<MemoryFileInfo> {
     return [...this.files.entries()]
