@@ -515,8 +515,8 @@ export class Cluster {
           replica.state.config.producerIdsMax,
         );
       }
-      // Like Kafka's recovery, epochs that start at or past the recovered log end are dropped.
-      const epochs = replica.epochCheckpoint.filter((e) => e.startOffset < logEndOffset);
+      // The core drops epochs at or past the recovered log end and writes the cache back itself.
+      const epochs = replica.epochCheckpoint;
       const recovered = {
         logStartOffset: 0,
         logEndOffset,

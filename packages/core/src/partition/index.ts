@@ -29,6 +29,18 @@
  *   3. respond: produce responses (Kafka error codes; for acks=0 nothing goes on the wire).
  *   4. wakeAtMs: deliver a `tick` no later than this (null: nothing waits on time).
  *
+ * Shell duties the core relies on:
+ *   - A fetch response is read from the local log when it is sent; the follower's `fetchResponse` input
+ *     carries batches that start at readFromOffset and are contiguous (a prefix is fine: size limits).
+ *     `appendReplica` writes exactly the batches of the fetch response with that fetchId.
+ *   - A failed append is not an input: crash the replica and restart it from storage with
+ *     `initialState(config, recovered, nowMs, incarnation + 1)`; drop leader-epoch entries that start
+ *     at or past the recovered log end (as Kafka does) and rebuild producers with `producer.recordBatch`.
+ *   - The controller answers AlterPartition and also publishes the committed ISR as metadata
+ *     (becomeLeader, same leaderEpoch, newer partitionEpoch). After INVALID_UPDATE_VERSION or
+ *     FENCED_LEADER_EPOCH the leader waits for that metadata; it refuses fenced brokers with
+ *     INELIGIBLE_REPLICA (KIP-841) and elects leaders only from the ISR.
+ *
  * Rules kept (asserted on every step): the high watermark never decreases and never passes the log end;
  * acks=all is answered only once every ISR member has the record and the ISR has min.insync.replicas
  * members (else NOT_ENOUGH_REPLICAS before the append, NOT_ENOUGH_REPLICAS_AFTER_APPEND after); a

@@ -11,7 +11,7 @@ import {
   producerIdExpirationMsDefault,
   producerIdsMaxLimit,
 } from "../producer/partitionProducers.ts";
-import { checkEpochs } from "./epochCache.ts";
+import { checkEpochs, truncateEpochsFromEnd } from "./epochCache.ts";
 import type { EpochEntry, PartitionConfig, PartitionState } from "./types.ts";
 
 /** Bound on the replica set (and so the ISR and the followers the leader tracks). */
@@ -92,7 +92,11 @@ export function initialState(
     log.logStartOffset >= 0 && log.logStartOffset <= log.logEndOffset,
     "recovered log bounds are inverted",
   );
-  checkEpochs(log.epochs, log.logEndOffset);
+  checkEpochs(log.epochs, Number.MAX_SAFE_INTEGER);
+  // Like Kafka's recovery, epochs starting at or past the recovered log end are dropped: their records
+  // were lost (or never written), and a later append of an older epoch there would contradict them.
+  // The cleaned cache is written back by the first step. The leader epoch keeps the newest one seen.
+  const epochs = truncateEpochsFromEnd(log.epochs, log.logEndOffset);
   const highWatermark = Math.min(Math.max(log.highWatermark, log.logStartOffset), log.logEndOffset);
   invariant(nowMs >= 0, "nowMs must be non-negative");
   invariant(
@@ -113,7 +117,8 @@ export function initialState(
     nextOffset: log.logEndOffset,
     highWatermark,
     leaderHighWatermark: highWatermark,
-    epochs: log.epochs,
+    epochs,
+    epochCheckpointPending: epochs !== log.epochs,
     leaderEpochStartOffset: log.logEndOffset,
     followers: [],
     pendingProduces: [],

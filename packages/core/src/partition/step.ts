@@ -29,9 +29,15 @@ import type { PartitionInput, PartitionState, PartitionStepResult } from "./type
 
 export function step(state: PartitionState, input: PartitionInput): PartitionStepResult {
   const out = new ReadyBuilder();
-  const next = route(state, input, out);
+  let current = state;
+  if (current.epochCheckpointPending) {
+    out.addPersist({ type: "epochCheckpoint", entries: current.epochs });
+    current = { ...current, epochCheckpointPending: false };
+  }
+  const next = route(current, input, out);
   checkState(next);
   checkTransition(state, next);
+  invariant(!next.epochCheckpointPending, "a recovered epoch cache was not written back");
   return { state: next, ready: out.seal(next) };
 }
 

@@ -120,6 +120,8 @@ export interface PartitionState {
   readonly leaderHighWatermark: number;
   /** Leader-epoch cache, ascending in both fields, at most `epochEntriesMax` entries. */
   readonly epochs: readonly EpochEntry[];
+  /** Recovery changed the cache: the next step writes it back before anything else. */
+  readonly epochCheckpointPending: boolean;
   /** Start offset of the current leader epoch on the leader (the first offset this leader writes). */
   readonly leaderEpochStartOffset: number;
   readonly followers: readonly FollowerView[];
