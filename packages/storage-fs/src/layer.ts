@@ -20,7 +20,7 @@ export interface FileEngineOptions {
   readonly dataDir: string;
   /** Engine-wide log settings; the broker maps Kafka properties with `logConfigFromKafka`. */
   readonly config?: Partial<LogConfig> | undefined;
-  /** Bytes of recent batches per partition kept for reads without a syscall (default 8 MiB). */
+  /** Bytes of recent batches per partition kept for reads without a syscall (default 1 MiB). */
   readonly tailCacheBytesMax?: number | undefined;
   /** Where recovery notices and offline partitions are reported (default: Effect's logger). */
   readonly logLine?: ((line: string) => void) | undefined;

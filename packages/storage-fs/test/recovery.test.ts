@@ -52,6 +52,22 @@ test("a deleted .index is rebuilt and every batch is still found", async () => {
   expect(lines.join("\n")).toContain("rebuilding indexes of segment 0: index files missing");
 });
 
+test("a damaged .index (entries out of order) is rebuilt from the log", async () => {
+  const dir = fresh();
+  await writeLog(dir, batches, config);
+  const path = segmentPath(dir, 12 * 5, ".index");
+  const original = fs.readFileSync(path);
+  expect(original.length).toBeGreaterThanOrEqual(16);
+  const damaged = Buffer.from(original);
+  damaged.writeInt32BE(0x7fff0000, 0);
+  fs.writeFileSync(path, damaged);
+  const lines: Array<string> = [];
+  const after = await readAll(dir, lines, config);
+  expect(after.batches).toEqual(batches);
+  expect(fs.readFileSync(path)).toEqual(original);
+  expect(lines.join("\n")).toContain("rebuilding indexes of segment 60: .index: entry");
+});
+
 test("a flipped byte in the active segment cuts the log before the damaged batch", async () => {
   const dir = fresh();
   await writeLog(dir, batches, config);

@@ -28,6 +28,11 @@ import { PartitionLog, toStorageError } from "./partition-log.ts";
 export const openPartitionsMax = 1 << 20;
 /** Committed offsets kept per group. */
 export const groupOffsetsMax = 1 << 20;
+/**
+ * Recent bytes per partition served from memory by default: enough for consumers that keep up
+ * with producers, small enough that a broker with thousands of partitions stays bounded.
+ */
+export const tailCacheBytesDefault = 1024 * 1024;
 /** Bytes of one state payload (quorum state, snapshot, producer state). */
 export const statePayloadBytesMax = 1 << 30;
 
@@ -37,7 +42,7 @@ export interface EngineOptions {
   readonly dataDir: string;
   /** Engine-wide defaults; `openPartition` may override per partition (topic configs). */
   readonly config?: Partial<LogConfig> | undefined;
-  /** Bytes of recent batches per partition served from memory (default 8 MiB). */
+  /** Bytes of recent batches per partition served from memory (default `tailCacheBytesDefault`, 1 MiB). */
   readonly tailCacheBytesMax?: number | undefined;
   /** Where recovery and offline notices go (default: Effect's logger at warning level). */
   readonly logLine?: ((line: string) => void) | undefined;
@@ -134,7 +139,7 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
         dir: `${dataDir}/${nameOf(tp)}`,
         name: nameOf(tp),
         config,
-        tailCacheBytesMax: options.tailCacheBytesMax ?? 8 * 1024 * 1024,
+        tailCacheBytesMax: options.tailCacheBytesMax ?? tailCacheBytesDefault,
         logLine,
         nowMs,
       });

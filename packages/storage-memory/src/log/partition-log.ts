@@ -339,6 +339,9 @@ export class PartitionLog {
       }
       throw toStorageError(error, this.options.name);
     }
+    // The hot tail keeps the appended bytes by reference; a small view into a much larger buffer
+    // (a whole request frame) is copied so the tail does not pin the frame.
+    const kept = bytes.buffer.byteLength > 2 * bytes.byteLength ? bytes.slice() : bytes;
     for (const h of headers) {
       const placed = { ...h, position: position + h.position };
       active.noteBatch(placed, this.config.indexIntervalBytes);
@@ -346,7 +349,7 @@ export class PartitionLog {
         baseOffset: h.baseOffset,
         lastOffset: h.lastOffset,
         segmentBase: active.baseOffset,
-        bytes: headers.length === 1 ? bytes : bytes.subarray(h.position, h.position + h.sizeBytes),
+        bytes: headers.length === 1 ? kept : kept.subarray(h.position, h.position + h.sizeBytes),
       });
     }
     this.logEnd = last.lastOffset + 1;
