@@ -1,0 +1,195 @@
+/**
+ * The group shell over the in-memory disk, where crashes and failed writes can be injected: what it
+ * acknowledged survives a crash (offsets, group metadata, deletions), a failed write is never
+ * acknowledged and every waiting request (held joins included) is answered `null` instead of left
+ * hanging, and the coordinator rebuilt from storage keeps serving.
+ */
+import { describe, expect, test } from "bun:test";
+import { group } from "@eddy/core";
+import { LogStore, layerMemory, MemoryDisk, StateStore, type StorageError } from "@eddy/storage-memory";
+import { Effect } from "effect";
+import type { BrokerConfig } from "../src/config/broker-config.ts";
+import { parseCli } from "../src/config/cli.ts";
+import { GroupShell, metadataShardCount } from "../src/node/group-shell.ts";
+import type { Storage } from "../src/node/storage.ts";
+
+function brokerConfig(): BrokerConfig {
+  const cli = parseCli(["--storage", "memory"], {});
+  if (cli.kind === "help") throw new Error("unexpected help");
+  return cli.config;
+}
+
+async function storageOn(disk: MemoryDisk): Promise<Storage> {
+  const services = await Effect.runPromise(
+    Effect.gen(function* () {
+      return { logs: yield* LogStore, state: yield* StateStore };
+    }).pipe(Effect.provide(layerMemory({ disk }))),
+  );
+  return { ...services, run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect) };
+}
+
+const lines: string[] = [];
+const log = (line: string) => lines.push(line);
+const config = brokerConfig();
+
+async function open(disk: MemoryDisk): Promise<GroupShell> {
+  return GroupShell.open(await storageOn(disk), config, log);
+}
+
+function commit(shell: GroupShell, groupId: string, topic: string, offsets: readonly number[]) {
+  return shell.request({
+    type: "offsetCommit",
+    groupId,
+    generationId: -1,
+    memberId: "",
+    groupInstanceId: null,
+    apiVersion: 2,
+    offsets: offsets.map((offset, partition) => ({
+      topic,
+      partition,
+      offset,
+      leaderEpoch: -1,
+      metadata: "m",
+    })),
+  });
+}
+
+async function fetchAll(shell: GroupShell, groupId: string): Promise<[string, number, number][]> {
+  const answer = await shell.request({ type: "offsetFetch", groupId, partitions: null });
+  expect(answer).not.toBeNull();
+  return (answer?.partitions ?? [])
+    .map((p): [string, number, number] => [p.topic, p.partition, p.committedOffset])
+    .sort();
+}
+
+/** The latest time ticked into a shell; each formGroup moves it past another initial delay. */
+let clockMs = 0;
+
+/** A static member joins with JoinGroup v5 and syncs its own assignment: generation 1, Stable. */
+async function formGroup(shell: GroupShell, groupId: string): Promise<string> {
+  const joined = shell.request({
+    type: "joinGroup",
+    groupId,
+    memberId: "",
+    groupInstanceId: `${groupId}-instance`,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array([0, 1]) }],
+    // Long enough that the ticks forming the other groups never expire this one.
+    sessionTimeoutMs: 1_800_000,
+    rebalanceTimeoutMs: 30_000,
+    apiVersion: 5,
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+  });
+  // The initial rebalance delay holds the join until the clock passes it.
+  clockMs = Math.max(clockMs, Date.now()) + config.groupInitialRebalanceDelayMs + 1;
+  await shell.tick(clockMs);
+  const join = await joined;
+  expect(join?.errorCode).toBe(group.ErrorCode.NONE);
+  const memberId = join?.memberId ?? "";
+  const sync = await shell.request({
+    type: "syncGroup",
+    groupId,
+    generationId: join?.generationId ?? -1,
+    memberId,
+    groupInstanceId: `${groupId}-instance`,
+    protocolType: null,
+    protocolName: null,
+    assignments: [{ memberId, assignment: new Uint8Array([7]) }],
+  });
+  expect(sync?.errorCode).toBe(group.ErrorCode.NONE);
+  return memberId;
+}
+
+describe("group shell durability", () => {
+  test("acknowledged offsets, groups and deletions survive a crash", async () => {
+    const disk = new MemoryDisk();
+    const shell = await open(disk);
+    expect((await commit(shell, "simple", "t", [5, 6]))?.partitions.map((p) => p.errorCode)).toEqual([0, 0]);
+    expect((await commit(shell, "simple", "t", [7]))?.partitions.map((p) => p.errorCode)).toEqual([0]);
+    expect((await commit(shell, "doomed", "u", [1]))?.partitions[0]?.errorCode).toBe(0);
+    const memberIds = new Map<string, string>();
+    // Enough groups to spread over every metadata shard.
+    for (let i = 0; i < 3 * metadataShardCount; i++) {
+      memberIds.set(`stable-${i}`, await formGroup(shell, `stable-${i}`));
+    }
+    const deleted = await shell.request({ type: "deleteGroups", groupIds: ["doomed"] });
+    expect(deleted?.results).toEqual([{ groupId: "doomed", errorCode: group.ErrorCode.NONE }]);
+
+    disk.crash({ _tag: "LoseUnsynced" });
+    const reopened = await open(disk);
+    expect(reopened.groupCount).toBe(1 + 3 * metadataShardCount);
+    expect(await fetchAll(reopened, "simple")).toEqual([
+      ["t", 0, 7],
+      ["t", 1, 6],
+    ]);
+    expect(await fetchAll(reopened, "doomed")).toEqual([]);
+    const described = await reopened.request({ type: "describeGroups", groupIds: [...memberIds.keys()] });
+    for (const g of described?.groups ?? []) {
+      expect(g.state).toBe("Stable");
+      expect(g.members.map((m) => m.memberId)).toEqual([memberIds.get(g.groupId) ?? "?"]);
+      expect([...(g.members[0]?.assignment ?? [])]).toEqual([7]);
+    }
+    // The restored member carries on in its generation.
+    const beat = await reopened.request({
+      type: "heartbeat",
+      groupId: "stable-0",
+      generationId: 1,
+      memberId: memberIds.get("stable-0") ?? "",
+      groupInstanceId: "stable-0-instance",
+    });
+    expect(beat?.errorCode).toBe(group.ErrorCode.NONE);
+  });
+
+  test("a failed write is not acknowledged, held requests are answered null, and the rebuilt coordinator serves", async () => {
+    const disk = new MemoryDisk();
+    const shell = await open(disk);
+    expect((await commit(shell, "g", "t", [1]))?.partitions[0]?.errorCode).toBe(0);
+    // A join held by the initial rebalance delay.
+    const held = shell.request({
+      type: "joinGroup",
+      groupId: "waiting",
+      memberId: "",
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      apiVersion: 3,
+      clientId: "c",
+      clientHost: "/127.0.0.1",
+    });
+    disk.faults.failNextWrite = "Io";
+    expect(await commit(shell, "g", "t", [2])).toBeNull();
+    expect(await held).toBeNull();
+    expect(lines.some((l) => l.includes("groups: write failed, rebuilding from storage"))).toBe(true);
+    // The next request runs on a coordinator rebuilt from what storage holds.
+    expect((await commit(shell, "g", "t", [3]))?.partitions[0]?.errorCode).toBe(0);
+    expect(await fetchAll(shell, "g")).toEqual([["t", 0, 3]]);
+    const described = await shell.request({ type: "describeGroups", groupIds: ["waiting"] });
+    expect(described?.groups[0]?.state).toBe("Dead");
+    disk.crash({ _tag: "LoseUnsynced" });
+    expect(await fetchAll(await open(disk), "g")).toEqual([["t", 0, 3]]);
+  });
+
+  test("close answers waiting requests and refuses new ones", async () => {
+    const shell = await open(new MemoryDisk());
+    const held = shell.request({
+      type: "joinGroup",
+      groupId: "closing",
+      memberId: "",
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      apiVersion: 3,
+      clientId: "c",
+      clientHost: "/127.0.0.1",
+    });
+    await Bun.sleep(10);
+    shell.close();
+    expect(await held).toBeNull();
+    expect(await commit(shell, "g", "t", [1])).toBeNull();
+  });
+});
