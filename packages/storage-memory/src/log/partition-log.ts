@@ -168,9 +168,13 @@ export class PartitionLog {
         if (problem === null) continue;
         this.options.logLine(`${this.options.name}: rebuilding indexes of segment ${base}: ${problem}`);
         const scan = segment.rebuild(this.config.indexIntervalBytes, true);
-        if (scan.problem !== null || segment.nextOffset > nextBase) {
+        // Rolls keep segments contiguous (only a gap wider than int32 offsets breaks that), so a
+        // fsynced segment that ends short of the next one has lost data.
+        const short = segment.nextOffset < nextBase && nextBase - segment.nextOffset <= relativeOffsetMax;
+        if (scan.problem !== null || segment.nextOffset > nextBase || short) {
           const detail =
-            scan.problem?.detail ?? `segment reaches offset ${segment.nextOffset} past the next segment`;
+            scan.problem?.detail ??
+            `segment ends at offset ${segment.nextOffset} but the next segment starts at ${nextBase}`;
           throw storageError(
             "Corrupt",
             this.options.name,
