@@ -25,7 +25,34 @@ type Command =
   | { readonly kind: "crash"; readonly broker: number }
   | { readonly kind: "restart"; readonly broker: number }
   | { readonly kind: "fence"; readonly broker: number }
-  | { readonly kind: "elect"; readonly broker: number };
+  | { readonly kind: "elect"; readonly broker: number }
+  | { readonly kind: "idem" };
+
+/**
+ * An idempotent producer with one request in flight: it resends the same sequence after an error or
+ * after waiting too long (its request may still be alive somewhere), and moves on only after success.
+ */
+class IdempotentClient {
+  nextSeq = 0;
+  inFlight: { seq: number; requestId: number; waited: number } | null = null;
+  static readonly producerId = 77;
+  static readonly patienceCommands = 25;
+
+  act(cluster: Cluster): void {
+    if (this.inFlight !== null) {
+      const { requestId } = this.inFlight;
+      const response = cluster.responses.find((r) => r.requestId === requestId);
+      if (response === undefined && ++this.inFlight.waited < IdempotentClient.patienceCommands) return;
+      if (response?.errorCode === 0) this.nextSeq++;
+      this.inFlight = null;
+    }
+    const leader = cluster.controller[0]!.leader;
+    if (leader < 1 || !cluster.broker(leader).up) return;
+    const idem = { pid: IdempotentClient.producerId, epoch: 0, seq: this.nextSeq };
+    const requestId = cluster.produce(leader, 0, -1, 1, idem);
+    this.inFlight = { seq: this.nextSeq, requestId, waited: 0 };
+  }
+}
 
 const broker = fc.integer({ min: 1, max: 3 });
 const acks = fc.constantFrom(-1, 1, 0);
@@ -69,9 +96,10 @@ const faultyCommand: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const), broker }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("fence" as const), broker }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("elect" as const), broker }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("idem" as const) }) },
 );
 
-function run(cluster: Cluster, command: Command): void {
+function run(cluster: Cluster, command: Command, client?: IdempotentClient): void {
   switch (command.kind) {
     case "produce": {
       // Broker 0 stands for "whoever the controller says leads", as a client with fresh metadata would.
@@ -106,6 +134,9 @@ function run(cluster: Cluster, command: Command): void {
     }
     case "elect":
       cluster.elect(0, command.broker);
+      break;
+    case "idem":
+      client?.act(cluster);
       break;
   }
   cluster.take();
@@ -181,9 +212,10 @@ describe("partition replica against the naive model", () => {
         fc.array(faultyCommand, { minLength: 30, maxLength: 200, size: "max" }),
         (minIsr, commands) => {
           const cluster = newCluster(minIsr);
+          const client = new IdempotentClient();
           let visibleHighWatermark = 0;
           for (const command of commands) {
-            run(cluster, command);
+            run(cluster, command, client);
             expect(cluster.check()).toEqual([]);
             const leaderId = cluster.controller[0]!.leader;
             if (leaderId >= 0 && cluster.broker(leaderId).up) {
@@ -206,6 +238,13 @@ describe("partition replica against the naive model", () => {
             b.replicas[0]!.disk.map((d) => `${d.baseOffset}:${d.label}`).join(" "),
           );
           expect(new Set(logs).size).toBe(1);
+          // Idempotence (invariants 11 and 12): the producer's sequences appear once each, in order, with
+          // no gaps, however often it retried across crashes and leader changes.
+          const sequences = cluster
+            .broker(1)
+            .replicas[0]!.disk.filter((d) => d.producerId === IdempotentClient.producerId)
+            .map((d) => d.baseSequence);
+          expect(sequences).toEqual(sequences.map((_, i) => i));
           for (const b of cluster.brokers) {
             const s = b.replicas[0]!.state;
             expect(s.highWatermark).toBe(s.logEndOffset);
