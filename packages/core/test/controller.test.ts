@@ -325,4 +325,16 @@ describe("controller: roles", () => {
     d.send({ type: "tick", nowMs: 59_001 });
     expect(d.image.brokers.every((b) => b.fenced)).toBe(true);
   });
+
+  test("a clock that steps back never expires a session early", () => {
+    const d = threeBrokers();
+    d.send({ type: "tick", nowMs: 5000 });
+    d.heartbeat(1, 100);
+    d.heartbeat(2, 5000);
+    d.heartbeat(3, 5000);
+    // Broker 1's heartbeat at "100" counts as 5000, so at 14_000 its session (9 s) has not run out.
+    d.send({ type: "tick", nowMs: 14_000 });
+    expect(controller.findBroker(d.image, 1)?.fenced).toBe(false);
+    expect(d.state.nowMs).toBe(14_000);
+  });
 });

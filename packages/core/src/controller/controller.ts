@@ -115,10 +115,10 @@ function emit(b: Builder, record: MetadataRecord): void {
  */
 export function step(state: ControllerState, input: Input): StepResult {
   if ("nowMs" in input) {
-    invariant(
-      input.nowMs >= state.nowMs,
-      () => `controller: time went back from ${state.nowMs} to ${input.nowMs}`,
-    );
+    // Time never goes back in here: an earlier reading (a wall clock stepped back, two clock sources)
+    // counts as the latest one seen, which can only delay a session expiry, never cause one.
+    invariant(Number.isFinite(input.nowMs), "controller: nowMs must be a finite number");
+    if (input.nowMs < state.nowMs) return step(state, { ...input, nowMs: state.nowMs } as Input);
   }
   switch (input.type) {
     case "committed":

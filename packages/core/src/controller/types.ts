@@ -150,6 +150,7 @@ export interface ControllerState {
   readonly pending: readonly (readonly MetadataRecord[])[];
   /** Last heartbeat time per broker id, kept only while active (heartbeats are never logged). */
   readonly sessions: Readonly<Record<number, number>>;
+  /** The latest time seen in any input; an earlier `nowMs` in a later input is read as this one. */
   readonly nowMs: number;
   /** Draws topic ids. */
   readonly prng: PrngState;
