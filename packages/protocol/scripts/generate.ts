@@ -142,12 +142,12 @@ class MessageGen {
       const spec = this.msg.structs.get(name)!;
       const existing = this.uses.get(name);
       if (existing === undefined) {
-        this.uses.set(name, {
-          spec,
-          typeName: `${this.msg.name}${name}`,
-          fnName: `${this.msg.name}${name}`,
-          ctx: fieldCtx,
-        });
+        // Kafka often names structs after their message already (MetadataResponseTopic); do not double it.
+        const typeName = name.startsWith(this.msg.name) ? name : `${this.msg.name}${name}`;
+        if ([...this.uses.values()].some((u) => u.typeName === typeName) || typeName === this.msg.name) {
+          throw new Error(`${this.msg.name}: two structs would both be named ${typeName}`);
+        }
+        this.uses.set(name, { spec, typeName, fnName: typeName, ctx: fieldCtx });
         this.collect(spec.fields, fieldCtx);
       } else {
         const widened = hull(existing.ctx, fieldCtx);

@@ -11,7 +11,7 @@ export interface DescribeTopicPartitionsResponse {
   /** v0+ */
   throttleTimeMs: number;
   /** v0+ */
-  topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  topics: DescribeTopicPartitionsResponseTopic[];
   /** v0+ */
   nextCursor: DescribeTopicPartitionsResponseCursor | null;
   _unknownTaggedFields?: TaggedField[] | undefined;
@@ -21,13 +21,13 @@ export interface DescribeTopicPartitionsResponseInput {
   /** v0+ */
   readonly throttleTimeMs?: number;
   /** v0+ */
-  readonly topics?: readonly DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicInput[];
+  readonly topics?: readonly DescribeTopicPartitionsResponseTopicInput[];
   /** v0+ */
   readonly nextCursor?: DescribeTopicPartitionsResponseCursorInput | null;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export interface DescribeTopicPartitionsResponseTopic {
   /** v0+ */
   errorCode: number;
   /** v0+ */
@@ -37,13 +37,13 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   /** v0+ */
   isInternal: boolean;
   /** v0+ */
-  partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  partitions: DescribeTopicPartitionsResponsePartition[];
   /** v0+ */
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicInput {
+export interface DescribeTopicPartitionsResponseTopicInput {
   /** v0+ */
   readonly errorCode?: number;
   /** v0+ */
@@ -53,13 +53,13 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   /** v0+ */
   readonly isInternal?: boolean;
   /** v0+ */
-  readonly partitions?: readonly DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionInput[];
+  readonly partitions?: readonly DescribeTopicPartitionsResponsePartitionInput[];
   /** v0+ */
   readonly topicAuthorizedOperations?: number;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export interface DescribeTopicPartitionsResponsePartition {
   /** v0+ */
   errorCode: number;
   /** v0+ */
@@ -81,7 +81,7 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseP
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionInput {
+export interface DescribeTopicPartitionsResponsePartitionInput {
   /** v0+ */
   readonly errorCode?: number;
   /** v0+ */
@@ -123,7 +123,7 @@ function decodeDescribeTopicPartitionsResponseBody(r: Reader, version: number): 
   let f = "";
   try {
     let p_throttleTimeMs: number = 0;
-    let p_topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
+    let p_topics: DescribeTopicPartitionsResponseTopic[] = [];
     let p_nextCursor: DescribeTopicPartitionsResponseCursor | null = null;
     let unknownTags: TaggedField[] | undefined;
     f = "throttleTimeMs";
@@ -134,8 +134,8 @@ function decodeDescribeTopicPartitionsResponseBody(r: Reader, version: number): 
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, version));
+        const a: DescribeTopicPartitionsResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseTopic(r, version));
         p_topics = a;
       }
     }
@@ -158,7 +158,7 @@ function encodeDescribeTopicPartitionsResponseBody(w: Writer, v: DescribeTopicPa
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     w.writeCompactArrayCount(x_topics);
-    for (const e of x_topics) encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w, e, version);
+    for (const e of x_topics) encodeDescribeTopicPartitionsResponseTopic(w, e, version);
     f = "nextCursor";
     const x_nextCursor = v.nextCursor === undefined ? null : v.nextCursor;
     if (x_nextCursor === null) {
@@ -176,14 +176,14 @@ function encodeDescribeTopicPartitionsResponseBody(w: Writer, v: DescribeTopicPa
   }
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r: Reader, version: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number): DescribeTopicPartitionsResponseTopic {
   let f = "";
   try {
     let p_errorCode: number = 0;
     let p_name: string | null = "";
     let p_topicId: string = uuidZero;
     let p_isInternal: boolean = false;
-    let p_partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
+    let p_partitions: DescribeTopicPartitionsResponsePartition[] = [];
     let p_topicAuthorizedOperations: number = -2147483648;
     let unknownTags: TaggedField[] | undefined;
     f = "errorCode";
@@ -200,8 +200,8 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, version));
+        const a: DescribeTopicPartitionsResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeDescribeTopicPartitionsResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -215,7 +215,7 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
   }
 }
 
-function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w: Writer, v: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicInput, version: number): void {
+function encodeDescribeTopicPartitionsResponseTopic(w: Writer, v: DescribeTopicPartitionsResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "errorCode";
@@ -233,7 +233,7 @@ function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     w.writeCompactArrayCount(x_partitions);
-    for (const e of x_partitions) encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeDescribeTopicPartitionsResponsePartition(w, e, version);
     f = "topicAuthorizedOperations";
     const x_topicAuthorizedOperations = v.topicAuthorizedOperations === undefined ? -2147483648 : v.topicAuthorizedOperations;
     w.writeInt32(x_topicAuthorizedOperations);
@@ -246,7 +246,7 @@ function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
   }
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r: Reader, _version: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+function decodeDescribeTopicPartitionsResponsePartition(r: Reader, _version: number): DescribeTopicPartitionsResponsePartition {
   let f = "";
   try {
     let p_errorCode: number = 0;
@@ -330,7 +330,7 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePar
   }
 }
 
-function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w: Writer, v: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionInput, _version: number): void {
+function encodeDescribeTopicPartitionsResponsePartition(w: Writer, v: DescribeTopicPartitionsResponsePartitionInput, _version: number): void {
   let f = "";
   try {
     f = "errorCode";

@@ -20,7 +20,7 @@ export interface JoinGroupRequest {
   /** v0+ */
   protocolType: string;
   /** v0+ */
-  protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  protocols: JoinGroupRequestProtocol[];
   /** v8+ */
   reason: string | null;
   _unknownTaggedFields?: TaggedField[] | undefined;
@@ -40,13 +40,13 @@ export interface JoinGroupRequestInput {
   /** v0+ */
   readonly protocolType?: string;
   /** v0+ */
-  readonly protocols?: readonly JoinGroupRequestJoinGroupRequestProtocolInput[];
+  readonly protocols?: readonly JoinGroupRequestProtocolInput[];
   /** v8+ */
   readonly reason?: string | null;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface JoinGroupRequestJoinGroupRequestProtocol {
+export interface JoinGroupRequestProtocol {
   /** v0+ */
   name: string;
   /** v0+ */
@@ -54,7 +54,7 @@ export interface JoinGroupRequestJoinGroupRequestProtocol {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface JoinGroupRequestJoinGroupRequestProtocolInput {
+export interface JoinGroupRequestProtocolInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
@@ -71,7 +71,7 @@ function decodeJoinGroupRequestBody(r: Reader, version: number): JoinGroupReques
     let p_memberId: string = "";
     let p_groupInstanceId: string | null = null;
     let p_protocolType: string = "";
-    let p_protocols: JoinGroupRequestJoinGroupRequestProtocol[] = [];
+    let p_protocols: JoinGroupRequestProtocol[] = [];
     let p_reason: string | null = null;
     let unknownTags: TaggedField[] | undefined;
     f = "groupId";
@@ -96,8 +96,8 @@ function decodeJoinGroupRequestBody(r: Reader, version: number): JoinGroupReques
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: JoinGroupRequestJoinGroupRequestProtocol[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestJoinGroupRequestProtocol(r, version));
+        const a: JoinGroupRequestProtocol[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeJoinGroupRequestProtocol(r, version));
         p_protocols = a;
       }
     }
@@ -150,7 +150,7 @@ function encodeJoinGroupRequestBody(w: Writer, v: JoinGroupRequestInput, version
     f = "protocols";
     const x_protocols = v.protocols === undefined ? emptyArray : v.protocols;
     if (version >= 6) w.writeCompactArrayCount(x_protocols); else w.writeArrayCount(x_protocols);
-    for (const e of x_protocols) encodeJoinGroupRequestJoinGroupRequestProtocol(w, e, version);
+    for (const e of x_protocols) encodeJoinGroupRequestProtocol(w, e, version);
     f = "reason";
     if (version >= 8) {
       const x_reason = v.reason === undefined ? null : v.reason;
@@ -167,7 +167,7 @@ function encodeJoinGroupRequestBody(w: Writer, v: JoinGroupRequestInput, version
   }
 }
 
-function decodeJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestJoinGroupRequestProtocol {
+function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
   let f = "";
   try {
     let p_name: string = "";
@@ -187,7 +187,7 @@ function decodeJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version: numb
   }
 }
 
-function encodeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, v: JoinGroupRequestJoinGroupRequestProtocolInput, version: number): void {
+function encodeJoinGroupRequestProtocol(w: Writer, v: JoinGroupRequestProtocolInput, version: number): void {
   let f = "";
   try {
     f = "name";

@@ -24,7 +24,7 @@ export interface JoinGroupResponse {
   /** v0+ */
   memberId: string;
   /** v0+ */
-  members: JoinGroupResponseJoinGroupResponseMember[];
+  members: JoinGroupResponseMember[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -46,11 +46,11 @@ export interface JoinGroupResponseInput {
   /** v0+ */
   readonly memberId?: string;
   /** v0+ */
-  readonly members?: readonly JoinGroupResponseJoinGroupResponseMemberInput[];
+  readonly members?: readonly JoinGroupResponseMemberInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface JoinGroupResponseJoinGroupResponseMember {
+export interface JoinGroupResponseMember {
   /** v0+ */
   memberId: string;
   /** v5+ */
@@ -60,7 +60,7 @@ export interface JoinGroupResponseJoinGroupResponseMember {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface JoinGroupResponseJoinGroupResponseMemberInput {
+export interface JoinGroupResponseMemberInput {
   /** v0+ */
   readonly memberId?: string;
   /** v5+ */
@@ -81,7 +81,7 @@ function decodeJoinGroupResponseBody(r: Reader, version: number): JoinGroupRespo
     let p_leader: string = "";
     let p_skipAssignment: boolean = false;
     let p_memberId: string = "";
-    let p_members: JoinGroupResponseJoinGroupResponseMember[] = [];
+    let p_members: JoinGroupResponseMember[] = [];
     let unknownTags: TaggedField[] | undefined;
     if (version >= 2) {
       f = "throttleTimeMs";
@@ -111,8 +111,8 @@ function decodeJoinGroupResponseBody(r: Reader, version: number): JoinGroupRespo
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: JoinGroupResponseJoinGroupResponseMember[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseJoinGroupResponseMember(r, version));
+        const a: JoinGroupResponseMember[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeJoinGroupResponseMember(r, version));
         p_members = a;
       }
     }
@@ -168,7 +168,7 @@ function encodeJoinGroupResponseBody(w: Writer, v: JoinGroupResponseInput, versi
     f = "members";
     const x_members = v.members === undefined ? emptyArray : v.members;
     if (version >= 6) w.writeCompactArrayCount(x_members); else w.writeArrayCount(x_members);
-    for (const e of x_members) encodeJoinGroupResponseJoinGroupResponseMember(w, e, version);
+    for (const e of x_members) encodeJoinGroupResponseMember(w, e, version);
     if (version >= 6) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -180,7 +180,7 @@ function encodeJoinGroupResponseBody(w: Writer, v: JoinGroupResponseInput, versi
   }
 }
 
-function decodeJoinGroupResponseJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseJoinGroupResponseMember {
+function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {
   let f = "";
   try {
     let p_memberId: string = "";
@@ -205,7 +205,7 @@ function decodeJoinGroupResponseJoinGroupResponseMember(r: Reader, version: numb
   }
 }
 
-function encodeJoinGroupResponseJoinGroupResponseMember(w: Writer, v: JoinGroupResponseJoinGroupResponseMemberInput, version: number): void {
+function encodeJoinGroupResponseMember(w: Writer, v: JoinGroupResponseMemberInput, version: number): void {
   let f = "";
   try {
     f = "memberId";

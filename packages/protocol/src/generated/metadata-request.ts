@@ -9,7 +9,7 @@ import { notNull, type Writer } from "../codec/writer.ts";
 
 export interface MetadataRequest {
   /** v0+ */
-  topics: MetadataRequestMetadataRequestTopic[] | null;
+  topics: MetadataRequestTopic[] | null;
   /** v4+ */
   allowAutoTopicCreation: boolean;
   /** v8-10 */
@@ -21,7 +21,7 @@ export interface MetadataRequest {
 
 export interface MetadataRequestInput {
   /** v0+ */
-  readonly topics?: (readonly MetadataRequestMetadataRequestTopicInput[]) | null;
+  readonly topics?: (readonly MetadataRequestTopicInput[]) | null;
   /** v4+ */
   readonly allowAutoTopicCreation?: boolean;
   /** v8-10 */
@@ -31,7 +31,7 @@ export interface MetadataRequestInput {
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface MetadataRequestMetadataRequestTopic {
+export interface MetadataRequestTopic {
   /** v10+ */
   topicId: string;
   /** v0+ */
@@ -39,7 +39,7 @@ export interface MetadataRequestMetadataRequestTopic {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface MetadataRequestMetadataRequestTopicInput {
+export interface MetadataRequestTopicInput {
   /** v10+ */
   readonly topicId?: string;
   /** v0+ */
@@ -50,7 +50,7 @@ export interface MetadataRequestMetadataRequestTopicInput {
 function decodeMetadataRequestBody(r: Reader, version: number): MetadataRequest {
   let f = "";
   try {
-    let p_topics: MetadataRequestMetadataRequestTopic[] | null = [];
+    let p_topics: MetadataRequestTopic[] | null = [];
     let p_allowAutoTopicCreation: boolean = true;
     let p_includeClusterAuthorizedOperations: boolean = false;
     let p_includeTopicAuthorizedOperations: boolean = false;
@@ -62,8 +62,8 @@ function decodeMetadataRequestBody(r: Reader, version: number): MetadataRequest 
         if (version >= 1) p_topics = null;
         else r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: MetadataRequestMetadataRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMetadataRequestMetadataRequestTopic(r, version));
+        const a: MetadataRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMetadataRequestTopic(r, version));
         p_topics = a;
       }
     }
@@ -99,7 +99,7 @@ function encodeMetadataRequestBody(w: Writer, v: MetadataRequestInput, version: 
       if (version >= 9) w.writeCompactArrayCount(null); else w.writeArrayCount(null);
     } else {
       if (version >= 9) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-      for (const e of x_topics) encodeMetadataRequestMetadataRequestTopic(w, e, version);
+      for (const e of x_topics) encodeMetadataRequestTopic(w, e, version);
     }
     f = "allowAutoTopicCreation";
     if (version >= 4) {
@@ -136,7 +136,7 @@ function encodeMetadataRequestBody(w: Writer, v: MetadataRequestInput, version: 
   }
 }
 
-function decodeMetadataRequestMetadataRequestTopic(r: Reader, version: number): MetadataRequestMetadataRequestTopic {
+function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
   let f = "";
   try {
     let p_topicId: string = uuidZero;
@@ -158,7 +158,7 @@ function decodeMetadataRequestMetadataRequestTopic(r: Reader, version: number): 
   }
 }
 
-function encodeMetadataRequestMetadataRequestTopic(w: Writer, v: MetadataRequestMetadataRequestTopicInput, version: number): void {
+function encodeMetadataRequestTopic(w: Writer, v: MetadataRequestTopicInput, version: number): void {
   let f = "";
   try {
     f = "topicId";

@@ -11,13 +11,13 @@ export interface MetadataResponse {
   /** v3+ */
   throttleTimeMs: number;
   /** v0+ */
-  brokers: MetadataResponseMetadataResponseBroker[];
+  brokers: MetadataResponseBroker[];
   /** v2+ */
   clusterId: string | null;
   /** v1+ */
   controllerId: number;
   /** v0+ */
-  topics: MetadataResponseMetadataResponseTopic[];
+  topics: MetadataResponseTopic[];
   /** v8-10 */
   clusterAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[] | undefined;
@@ -27,19 +27,19 @@ export interface MetadataResponseInput {
   /** v3+ */
   readonly throttleTimeMs?: number;
   /** v0+ */
-  readonly brokers?: readonly MetadataResponseMetadataResponseBrokerInput[];
+  readonly brokers?: readonly MetadataResponseBrokerInput[];
   /** v2+ */
   readonly clusterId?: string | null;
   /** v1+ */
   readonly controllerId?: number;
   /** v0+ */
-  readonly topics?: readonly MetadataResponseMetadataResponseTopicInput[];
+  readonly topics?: readonly MetadataResponseTopicInput[];
   /** v8-10 */
   readonly clusterAuthorizedOperations?: number;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponseBroker {
+export interface MetadataResponseBroker {
   /** v0+ */
   nodeId: number;
   /** v0+ */
@@ -51,7 +51,7 @@ export interface MetadataResponseMetadataResponseBroker {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponseBrokerInput {
+export interface MetadataResponseBrokerInput {
   /** v0+ */
   readonly nodeId?: number;
   /** v0+ */
@@ -63,7 +63,7 @@ export interface MetadataResponseMetadataResponseBrokerInput {
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponseTopic {
+export interface MetadataResponseTopic {
   /** v0+ */
   errorCode: number;
   /** v0+ */
@@ -73,13 +73,13 @@ export interface MetadataResponseMetadataResponseTopic {
   /** v1+ */
   isInternal: boolean;
   /** v0+ */
-  partitions: MetadataResponseMetadataResponsePartition[];
+  partitions: MetadataResponsePartition[];
   /** v8+ */
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponseTopicInput {
+export interface MetadataResponseTopicInput {
   /** v0+ */
   readonly errorCode?: number;
   /** v0+ */
@@ -89,13 +89,13 @@ export interface MetadataResponseMetadataResponseTopicInput {
   /** v1+ */
   readonly isInternal?: boolean;
   /** v0+ */
-  readonly partitions?: readonly MetadataResponseMetadataResponsePartitionInput[];
+  readonly partitions?: readonly MetadataResponsePartitionInput[];
   /** v8+ */
   readonly topicAuthorizedOperations?: number;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponsePartition {
+export interface MetadataResponsePartition {
   /** v0+ */
   errorCode: number;
   /** v0+ */
@@ -113,7 +113,7 @@ export interface MetadataResponseMetadataResponsePartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface MetadataResponseMetadataResponsePartitionInput {
+export interface MetadataResponsePartitionInput {
   /** v0+ */
   readonly errorCode?: number;
   /** v0+ */
@@ -135,10 +135,10 @@ function decodeMetadataResponseBody(r: Reader, version: number): MetadataRespons
   let f = "";
   try {
     let p_throttleTimeMs: number = 0;
-    let p_brokers: MetadataResponseMetadataResponseBroker[] = [];
+    let p_brokers: MetadataResponseBroker[] = [];
     let p_clusterId: string | null = null;
     let p_controllerId: number = -1;
-    let p_topics: MetadataResponseMetadataResponseTopic[] = [];
+    let p_topics: MetadataResponseTopic[] = [];
     let p_clusterAuthorizedOperations: number = -2147483648;
     let unknownTags: TaggedField[] | undefined;
     if (version >= 3) {
@@ -151,8 +151,8 @@ function decodeMetadataResponseBody(r: Reader, version: number): MetadataRespons
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: MetadataResponseMetadataResponseBroker[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMetadataResponseMetadataResponseBroker(r, version));
+        const a: MetadataResponseBroker[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMetadataResponseBroker(r, version));
         p_brokers = a;
       }
     }
@@ -170,8 +170,8 @@ function decodeMetadataResponseBody(r: Reader, version: number): MetadataRespons
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: MetadataResponseMetadataResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMetadataResponseMetadataResponseTopic(r, version));
+        const a: MetadataResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMetadataResponseTopic(r, version));
         p_topics = a;
       }
     }
@@ -200,7 +200,7 @@ function encodeMetadataResponseBody(w: Writer, v: MetadataResponseInput, version
     f = "brokers";
     const x_brokers = v.brokers === undefined ? emptyArray : v.brokers;
     if (version >= 9) w.writeCompactArrayCount(x_brokers); else w.writeArrayCount(x_brokers);
-    for (const e of x_brokers) encodeMetadataResponseMetadataResponseBroker(w, e, version);
+    for (const e of x_brokers) encodeMetadataResponseBroker(w, e, version);
     f = "clusterId";
     if (version >= 2) {
       const x_clusterId = v.clusterId === undefined ? null : v.clusterId;
@@ -215,7 +215,7 @@ function encodeMetadataResponseBody(w: Writer, v: MetadataResponseInput, version
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     if (version >= 9) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeMetadataResponseMetadataResponseTopic(w, e, version);
+    for (const e of x_topics) encodeMetadataResponseTopic(w, e, version);
     f = "clusterAuthorizedOperations";
     if (version >= 8 && version <= 10) {
       const x_clusterAuthorizedOperations = v.clusterAuthorizedOperations === undefined ? -2147483648 : v.clusterAuthorizedOperations;
@@ -235,7 +235,7 @@ function encodeMetadataResponseBody(w: Writer, v: MetadataResponseInput, version
   }
 }
 
-function decodeMetadataResponseMetadataResponseBroker(r: Reader, version: number): MetadataResponseMetadataResponseBroker {
+function decodeMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
   let f = "";
   try {
     let p_nodeId: number = 0;
@@ -263,7 +263,7 @@ function decodeMetadataResponseMetadataResponseBroker(r: Reader, version: number
   }
 }
 
-function encodeMetadataResponseMetadataResponseBroker(w: Writer, v: MetadataResponseMetadataResponseBrokerInput, version: number): void {
+function encodeMetadataResponseBroker(w: Writer, v: MetadataResponseBrokerInput, version: number): void {
   let f = "";
   try {
     f = "nodeId";
@@ -293,14 +293,14 @@ function encodeMetadataResponseMetadataResponseBroker(w: Writer, v: MetadataResp
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: number): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
   let f = "";
   try {
     let p_errorCode: number = 0;
     let p_name: string | null = "";
     let p_topicId: string = uuidZero;
     let p_isInternal: boolean = false;
-    let p_partitions: MetadataResponseMetadataResponsePartition[] = [];
+    let p_partitions: MetadataResponsePartition[] = [];
     let p_topicAuthorizedOperations: number = -2147483648;
     let unknownTags: TaggedField[] | undefined;
     f = "errorCode";
@@ -321,8 +321,8 @@ function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: number)
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: MetadataResponseMetadataResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeMetadataResponseMetadataResponsePartition(r, version));
+        const a: MetadataResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeMetadataResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -340,7 +340,7 @@ function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: number)
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopic(w: Writer, v: MetadataResponseMetadataResponseTopicInput, version: number): void {
+function encodeMetadataResponseTopic(w: Writer, v: MetadataResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "errorCode";
@@ -363,7 +363,7 @@ function encodeMetadataResponseMetadataResponseTopic(w: Writer, v: MetadataRespo
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 9) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeMetadataResponseMetadataResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeMetadataResponsePartition(w, e, version);
     f = "topicAuthorizedOperations";
     if (version >= 8) {
       const x_topicAuthorizedOperations = v.topicAuthorizedOperations === undefined ? -2147483648 : v.topicAuthorizedOperations;
@@ -383,7 +383,7 @@ function encodeMetadataResponseMetadataResponseTopic(w: Writer, v: MetadataRespo
   }
 }
 
-function decodeMetadataResponseMetadataResponsePartition(r: Reader, version: number): MetadataResponseMetadataResponsePartition {
+function decodeMetadataResponsePartition(r: Reader, version: number): MetadataResponsePartition {
   let f = "";
   try {
     let p_errorCode: number = 0;
@@ -449,7 +449,7 @@ function decodeMetadataResponseMetadataResponsePartition(r: Reader, version: num
   }
 }
 
-function encodeMetadataResponseMetadataResponsePartition(w: Writer, v: MetadataResponseMetadataResponsePartitionInput, version: number): void {
+function encodeMetadataResponsePartition(w: Writer, v: MetadataResponsePartitionInput, version: number): void {
   let f = "";
   try {
     f = "errorCode";

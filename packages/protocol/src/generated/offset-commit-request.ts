@@ -18,7 +18,7 @@ export interface OffsetCommitRequest {
   /** v2-4 */
   retentionTimeMs: bigint;
   /** v0+ */
-  topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  topics: OffsetCommitRequestTopic[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -34,27 +34,27 @@ export interface OffsetCommitRequestInput {
   /** v2-4 */
   readonly retentionTimeMs?: bigint;
   /** v0+ */
-  readonly topics?: readonly OffsetCommitRequestOffsetCommitRequestTopicInput[];
+  readonly topics?: readonly OffsetCommitRequestTopicInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestTopic {
+export interface OffsetCommitRequestTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  partitions: OffsetCommitRequestPartition[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestTopicInput {
+export interface OffsetCommitRequestTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly OffsetCommitRequestOffsetCommitRequestPartitionInput[];
+  readonly partitions?: readonly OffsetCommitRequestPartitionInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestPartition {
+export interface OffsetCommitRequestPartition {
   /** v0+ */
   partitionIndex: number;
   /** v0+ */
@@ -68,7 +68,7 @@ export interface OffsetCommitRequestOffsetCommitRequestPartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestPartitionInput {
+export interface OffsetCommitRequestPartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
   /** v0+ */
@@ -90,7 +90,7 @@ function decodeOffsetCommitRequestBody(r: Reader, version: number): OffsetCommit
     let p_memberId: string = "";
     let p_groupInstanceId: string | null = null;
     let p_retentionTimeMs: bigint = -1n;
-    let p_topics: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
+    let p_topics: OffsetCommitRequestTopic[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "groupId";
     p_groupId = (version >= 8 ? r.readCompactString() : r.readString());
@@ -116,8 +116,8 @@ function decodeOffsetCommitRequestBody(r: Reader, version: number): OffsetCommit
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestOffsetCommitRequestTopic(r, version));
+        const a: OffsetCommitRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestTopic(r, version));
         p_topics = a;
       }
     }
@@ -166,7 +166,7 @@ function encodeOffsetCommitRequestBody(w: Writer, v: OffsetCommitRequestInput, v
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     if (version >= 8) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeOffsetCommitRequestOffsetCommitRequestTopic(w, e, version);
+    for (const e of x_topics) encodeOffsetCommitRequestTopic(w, e, version);
     if (version >= 8) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -178,11 +178,11 @@ function encodeOffsetCommitRequestBody(w: Writer, v: OffsetCommitRequestInput, v
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
+    let p_partitions: OffsetCommitRequestPartition[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = (version >= 8 ? r.readCompactString() : r.readString());
@@ -192,8 +192,8 @@ function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: n
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestOffsetCommitRequestPartition(r, version));
+        const a: OffsetCommitRequestPartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitRequestPartition(r, version));
         p_partitions = a;
       }
     }
@@ -207,7 +207,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: n
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: OffsetCommitRequestOffsetCommitRequestTopicInput, version: number): void {
+function encodeOffsetCommitRequestTopic(w: Writer, v: OffsetCommitRequestTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -217,7 +217,7 @@ function encodeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: OffsetC
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 8) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetCommitRequestOffsetCommitRequestPartition(w, e, version);
+    for (const e of x_partitions) encodeOffsetCommitRequestPartition(w, e, version);
     if (version >= 8) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -229,7 +229,7 @@ function encodeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: OffsetC
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestPartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -262,7 +262,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, versio
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, v: OffsetCommitRequestOffsetCommitRequestPartitionInput, version: number): void {
+function encodeOffsetCommitRequestPartition(w: Writer, v: OffsetCommitRequestPartitionInput, version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

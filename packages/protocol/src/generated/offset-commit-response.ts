@@ -10,7 +10,7 @@ export interface OffsetCommitResponse {
   /** v3+ */
   throttleTimeMs: number;
   /** v0+ */
-  topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  topics: OffsetCommitResponseTopic[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -18,27 +18,27 @@ export interface OffsetCommitResponseInput {
   /** v3+ */
   readonly throttleTimeMs?: number;
   /** v0+ */
-  readonly topics?: readonly OffsetCommitResponseOffsetCommitResponseTopicInput[];
+  readonly topics?: readonly OffsetCommitResponseTopicInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetCommitResponseOffsetCommitResponseTopic {
+export interface OffsetCommitResponseTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  partitions: OffsetCommitResponsePartition[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetCommitResponseOffsetCommitResponseTopicInput {
+export interface OffsetCommitResponseTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly OffsetCommitResponseOffsetCommitResponsePartitionInput[];
+  readonly partitions?: readonly OffsetCommitResponsePartitionInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetCommitResponseOffsetCommitResponsePartition {
+export interface OffsetCommitResponsePartition {
   /** v0+ */
   partitionIndex: number;
   /** v0+ */
@@ -46,7 +46,7 @@ export interface OffsetCommitResponseOffsetCommitResponsePartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetCommitResponseOffsetCommitResponsePartitionInput {
+export interface OffsetCommitResponsePartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
   /** v0+ */
@@ -58,7 +58,7 @@ function decodeOffsetCommitResponseBody(r: Reader, version: number): OffsetCommi
   let f = "";
   try {
     let p_throttleTimeMs: number = 0;
-    let p_topics: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
+    let p_topics: OffsetCommitResponseTopic[] = [];
     let unknownTags: TaggedField[] | undefined;
     if (version >= 3) {
       f = "throttleTimeMs";
@@ -70,8 +70,8 @@ function decodeOffsetCommitResponseBody(r: Reader, version: number): OffsetCommi
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseOffsetCommitResponseTopic(r, version));
+        const a: OffsetCommitResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseTopic(r, version));
         p_topics = a;
       }
     }
@@ -96,7 +96,7 @@ function encodeOffsetCommitResponseBody(w: Writer, v: OffsetCommitResponseInput,
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     if (version >= 8) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeOffsetCommitResponseOffsetCommitResponseTopic(w, e, version);
+    for (const e of x_topics) encodeOffsetCommitResponseTopic(w, e, version);
     if (version >= 8) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -108,11 +108,11 @@ function encodeOffsetCommitResponseBody(w: Writer, v: OffsetCommitResponseInput,
   }
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponseTopic {
+function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
+    let p_partitions: OffsetCommitResponsePartition[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = (version >= 8 ? r.readCompactString() : r.readString());
@@ -122,8 +122,8 @@ function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version:
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponseOffsetCommitResponsePartition(r, version));
+        const a: OffsetCommitResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetCommitResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -137,7 +137,7 @@ function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version:
   }
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: OffsetCommitResponseOffsetCommitResponseTopicInput, version: number): void {
+function encodeOffsetCommitResponseTopic(w: Writer, v: OffsetCommitResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -147,7 +147,7 @@ function encodeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: Offse
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 8) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetCommitResponseOffsetCommitResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeOffsetCommitResponsePartition(w, e, version);
     if (version >= 8) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -159,7 +159,7 @@ function encodeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: Offse
   }
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponsePartition {
+function decodeOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponsePartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -179,7 +179,7 @@ function decodeOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, vers
   }
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, v: OffsetCommitResponseOffsetCommitResponsePartitionInput, version: number): void {
+function encodeOffsetCommitResponsePartition(w: Writer, v: OffsetCommitResponsePartitionInput, version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

@@ -10,36 +10,36 @@ export interface OffsetDeleteRequest {
   /** v0+ */
   groupId: string;
   /** v0+ */
-  topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  topics: OffsetDeleteRequestTopic[];
 }
 
 export interface OffsetDeleteRequestInput {
   /** v0+ */
   readonly groupId?: string;
   /** v0+ */
-  readonly topics?: readonly OffsetDeleteRequestOffsetDeleteRequestTopicInput[];
+  readonly topics?: readonly OffsetDeleteRequestTopicInput[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
+export interface OffsetDeleteRequestTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  partitions: OffsetDeleteRequestPartition[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestTopicInput {
+export interface OffsetDeleteRequestTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly OffsetDeleteRequestOffsetDeleteRequestPartitionInput[];
+  readonly partitions?: readonly OffsetDeleteRequestPartitionInput[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
+export interface OffsetDeleteRequestPartition {
   /** v0+ */
   partitionIndex: number;
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestPartitionInput {
+export interface OffsetDeleteRequestPartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
 }
@@ -48,7 +48,7 @@ function decodeOffsetDeleteRequestBody(r: Reader, version: number): OffsetDelete
   let f = "";
   try {
     let p_groupId: string = "";
-    let p_topics: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
+    let p_topics: OffsetDeleteRequestTopic[] = [];
     f = "groupId";
     p_groupId = r.readString();
     f = "topics";
@@ -57,8 +57,8 @@ function decodeOffsetDeleteRequestBody(r: Reader, version: number): OffsetDelete
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestOffsetDeleteRequestTopic(r, version));
+        const a: OffsetDeleteRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestTopic(r, version));
         p_topics = a;
       }
     }
@@ -77,17 +77,17 @@ function encodeOffsetDeleteRequestBody(w: Writer, v: OffsetDeleteRequestInput, v
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeOffsetDeleteRequestOffsetDeleteRequestTopic(w, e, version);
+    for (const e of x_topics) encodeOffsetDeleteRequestTopic(w, e, version);
   } catch (e) {
     throw withPath(e, f);
   }
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequestOffsetDeleteRequestTopic {
+function decodeOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequestTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
+    let p_partitions: OffsetDeleteRequestPartition[] = [];
     f = "name";
     p_name = r.readString();
     f = "partitions";
@@ -96,8 +96,8 @@ function decodeOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, version: n
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestOffsetDeleteRequestPartition(r, version));
+        const a: OffsetDeleteRequestPartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteRequestPartition(r, version));
         p_partitions = a;
       }
     }
@@ -107,7 +107,7 @@ function decodeOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, version: n
   }
 }
 
-function encodeOffsetDeleteRequestOffsetDeleteRequestTopic(w: Writer, v: OffsetDeleteRequestOffsetDeleteRequestTopicInput, version: number): void {
+function encodeOffsetDeleteRequestTopic(w: Writer, v: OffsetDeleteRequestTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -116,13 +116,13 @@ function encodeOffsetDeleteRequestOffsetDeleteRequestTopic(w: Writer, v: OffsetD
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetDeleteRequestOffsetDeleteRequestPartition(w, e, version);
+    for (const e of x_partitions) encodeOffsetDeleteRequestPartition(w, e, version);
   } catch (e) {
     throw withPath(e, f);
   }
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestPartition(r: Reader, _version: number): OffsetDeleteRequestOffsetDeleteRequestPartition {
+function decodeOffsetDeleteRequestPartition(r: Reader, _version: number): OffsetDeleteRequestPartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -134,7 +134,7 @@ function decodeOffsetDeleteRequestOffsetDeleteRequestPartition(r: Reader, _versi
   }
 }
 
-function encodeOffsetDeleteRequestOffsetDeleteRequestPartition(w: Writer, v: OffsetDeleteRequestOffsetDeleteRequestPartitionInput, _version: number): void {
+function encodeOffsetDeleteRequestPartition(w: Writer, v: OffsetDeleteRequestPartitionInput, _version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

@@ -12,7 +12,7 @@ export interface OffsetDeleteResponse {
   /** v0+ */
   throttleTimeMs: number;
   /** v0+ */
-  topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  topics: OffsetDeleteResponseTopic[];
 }
 
 export interface OffsetDeleteResponseInput {
@@ -21,31 +21,31 @@ export interface OffsetDeleteResponseInput {
   /** v0+ */
   readonly throttleTimeMs?: number;
   /** v0+ */
-  readonly topics?: readonly OffsetDeleteResponseOffsetDeleteResponseTopicInput[];
+  readonly topics?: readonly OffsetDeleteResponseTopicInput[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
+export interface OffsetDeleteResponseTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  partitions: OffsetDeleteResponsePartition[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponseTopicInput {
+export interface OffsetDeleteResponseTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly OffsetDeleteResponseOffsetDeleteResponsePartitionInput[];
+  readonly partitions?: readonly OffsetDeleteResponsePartitionInput[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
+export interface OffsetDeleteResponsePartition {
   /** v0+ */
   partitionIndex: number;
   /** v0+ */
   errorCode: number;
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponsePartitionInput {
+export interface OffsetDeleteResponsePartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
   /** v0+ */
@@ -57,7 +57,7 @@ function decodeOffsetDeleteResponseBody(r: Reader, version: number): OffsetDelet
   try {
     let p_errorCode: number = 0;
     let p_throttleTimeMs: number = 0;
-    let p_topics: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
+    let p_topics: OffsetDeleteResponseTopic[] = [];
     f = "errorCode";
     p_errorCode = r.readInt16();
     f = "throttleTimeMs";
@@ -68,8 +68,8 @@ function decodeOffsetDeleteResponseBody(r: Reader, version: number): OffsetDelet
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseOffsetDeleteResponseTopic(r, version));
+        const a: OffsetDeleteResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseTopic(r, version));
         p_topics = a;
       }
     }
@@ -91,17 +91,17 @@ function encodeOffsetDeleteResponseBody(w: Writer, v: OffsetDeleteResponseInput,
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeOffsetDeleteResponseOffsetDeleteResponseTopic(w, e, version);
+    for (const e of x_topics) encodeOffsetDeleteResponseTopic(w, e, version);
   } catch (e) {
     throw withPath(e, f);
   }
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponseOffsetDeleteResponseTopic {
+function decodeOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponseTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
+    let p_partitions: OffsetDeleteResponsePartition[] = [];
     f = "name";
     p_name = r.readString();
     f = "partitions";
@@ -110,8 +110,8 @@ function decodeOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, version:
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponseOffsetDeleteResponsePartition(r, version));
+        const a: OffsetDeleteResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetDeleteResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -121,7 +121,7 @@ function decodeOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, version:
   }
 }
 
-function encodeOffsetDeleteResponseOffsetDeleteResponseTopic(w: Writer, v: OffsetDeleteResponseOffsetDeleteResponseTopicInput, version: number): void {
+function encodeOffsetDeleteResponseTopic(w: Writer, v: OffsetDeleteResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -130,13 +130,13 @@ function encodeOffsetDeleteResponseOffsetDeleteResponseTopic(w: Writer, v: Offse
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetDeleteResponseOffsetDeleteResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeOffsetDeleteResponsePartition(w, e, version);
   } catch (e) {
     throw withPath(e, f);
   }
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader, _version: number): OffsetDeleteResponseOffsetDeleteResponsePartition {
+function decodeOffsetDeleteResponsePartition(r: Reader, _version: number): OffsetDeleteResponsePartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -151,7 +151,7 @@ function decodeOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader, _ver
   }
 }
 
-function encodeOffsetDeleteResponseOffsetDeleteResponsePartition(w: Writer, v: OffsetDeleteResponseOffsetDeleteResponsePartitionInput, _version: number): void {
+function encodeOffsetDeleteResponsePartition(w: Writer, v: OffsetDeleteResponsePartitionInput, _version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

@@ -10,9 +10,9 @@ export interface OffsetFetchRequest {
   /** v0-7 */
   groupId: string;
   /** v0-7 */
-  topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  topics: OffsetFetchRequestTopic[] | null;
   /** v8+ */
-  groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  groups: OffsetFetchRequestGroup[];
   /** v7+ */
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[] | undefined;
@@ -22,15 +22,15 @@ export interface OffsetFetchRequestInput {
   /** v0-7 */
   readonly groupId?: string;
   /** v0-7 */
-  readonly topics?: (readonly OffsetFetchRequestOffsetFetchRequestTopicInput[]) | null;
+  readonly topics?: (readonly OffsetFetchRequestTopicInput[]) | null;
   /** v8+ */
-  readonly groups?: readonly OffsetFetchRequestOffsetFetchRequestGroupInput[];
+  readonly groups?: readonly OffsetFetchRequestGroupInput[];
   /** v7+ */
   readonly requireStable?: boolean;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopic {
+export interface OffsetFetchRequestTopic {
   /** v0-7 */
   name: string;
   /** v0-7 */
@@ -38,7 +38,7 @@ export interface OffsetFetchRequestOffsetFetchRequestTopic {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopicInput {
+export interface OffsetFetchRequestTopicInput {
   /** v0-7 */
   readonly name?: string;
   /** v0-7 */
@@ -46,7 +46,7 @@ export interface OffsetFetchRequestOffsetFetchRequestTopicInput {
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestGroup {
+export interface OffsetFetchRequestGroup {
   /** v8+ */
   groupId: string;
   /** v9+ */
@@ -54,11 +54,11 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
   /** v9+ */
   memberEpoch: number;
   /** v8+ */
-  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  topics: OffsetFetchRequestTopics[] | null;
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestGroupInput {
+export interface OffsetFetchRequestGroupInput {
   /** v8+ */
   readonly groupId?: string;
   /** v9+ */
@@ -66,11 +66,11 @@ export interface OffsetFetchRequestOffsetFetchRequestGroupInput {
   /** v9+ */
   readonly memberEpoch?: number;
   /** v8+ */
-  readonly topics?: (readonly OffsetFetchRequestOffsetFetchRequestTopicsInput[]) | null;
+  readonly topics?: (readonly OffsetFetchRequestTopicsInput[]) | null;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopics {
+export interface OffsetFetchRequestTopics {
   /** v8+ */
   name: string;
   /** v8+ */
@@ -78,7 +78,7 @@ export interface OffsetFetchRequestOffsetFetchRequestTopics {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopicsInput {
+export interface OffsetFetchRequestTopicsInput {
   /** v8+ */
   readonly name?: string;
   /** v8+ */
@@ -90,8 +90,8 @@ function decodeOffsetFetchRequestBody(r: Reader, version: number): OffsetFetchRe
   let f = "";
   try {
     let p_groupId: string = "";
-    let p_topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null = [];
-    let p_groups: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
+    let p_topics: OffsetFetchRequestTopic[] | null = [];
+    let p_groups: OffsetFetchRequestGroup[] = [];
     let p_requireStable: boolean = false;
     let unknownTags: TaggedField[] | undefined;
     if (version <= 7) {
@@ -106,8 +106,8 @@ function decodeOffsetFetchRequestBody(r: Reader, version: number): OffsetFetchRe
           if (version >= 2) p_topics = null;
           else r.fail("unexpected-null", "null array in a non-nullable field");
         } else {
-          const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestOffsetFetchRequestTopic(r, version));
+          const a: OffsetFetchRequestTopic[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopic(r, version));
           p_topics = a;
         }
       }
@@ -119,8 +119,8 @@ function decodeOffsetFetchRequestBody(r: Reader, version: number): OffsetFetchRe
         if (n < 0) {
           r.fail("unexpected-null", "null array in a non-nullable field");
         } else {
-          const a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestOffsetFetchRequestGroup(r, version));
+          const a: OffsetFetchRequestGroup[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestGroup(r, version));
           p_groups = a;
         }
       }
@@ -159,7 +159,7 @@ function encodeOffsetFetchRequestBody(w: Writer, v: OffsetFetchRequestInput, ver
         if (version >= 6) w.writeCompactArrayCount(null); else w.writeArrayCount(null);
       } else {
         if (version >= 6) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-        for (const e of x_topics) encodeOffsetFetchRequestOffsetFetchRequestTopic(w, e, version);
+        for (const e of x_topics) encodeOffsetFetchRequestTopic(w, e, version);
       }
     }
     if ((version > 7) && v.topics !== undefined && !((v.topics !== null && v.topics.length === 0))) {
@@ -169,7 +169,7 @@ function encodeOffsetFetchRequestBody(w: Writer, v: OffsetFetchRequestInput, ver
     if (version >= 8) {
       const x_groups = v.groups === undefined ? emptyArray : v.groups;
       w.writeCompactArrayCount(x_groups);
-      for (const e of x_groups) encodeOffsetFetchRequestOffsetFetchRequestGroup(w, e, version);
+      for (const e of x_groups) encodeOffsetFetchRequestGroup(w, e, version);
     }
     if ((version < 8) && v.groups !== undefined && !(v.groups.length === 0)) {
       throw new EncodeError("field-not-in-version", "groups has a non-default value but is not in this version");
@@ -193,7 +193,7 @@ function encodeOffsetFetchRequestBody(w: Writer, v: OffsetFetchRequestInput, ver
   }
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestTopic {
+function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
   let f = "";
   try {
     let p_name: string = "";
@@ -222,7 +222,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version: num
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: OffsetFetchRequestOffsetFetchRequestTopicInput, version: number): void {
+function encodeOffsetFetchRequestTopic(w: Writer, v: OffsetFetchRequestTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -244,13 +244,13 @@ function encodeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: OffsetFet
   }
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestGroup {
+function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestGroup {
   let f = "";
   try {
     let p_groupId: string = "";
     let p_memberId: string | null = null;
     let p_memberEpoch: number = -1;
-    let p_topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null = [];
+    let p_topics: OffsetFetchRequestTopics[] | null = [];
     let unknownTags: TaggedField[] | undefined;
     f = "groupId";
     p_groupId = r.readCompactString();
@@ -268,8 +268,8 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: num
       if (n < 0) {
         p_topics = null;
       } else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopics[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestOffsetFetchRequestTopics(r, version));
+        const a: OffsetFetchRequestTopics[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchRequestTopics(r, version));
         p_topics = a;
       }
     }
@@ -281,7 +281,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: num
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: OffsetFetchRequestOffsetFetchRequestGroupInput, version: number): void {
+function encodeOffsetFetchRequestGroup(w: Writer, v: OffsetFetchRequestGroupInput, version: number): void {
   let f = "";
   try {
     f = "groupId";
@@ -303,7 +303,7 @@ function encodeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: OffsetFet
       w.writeCompactArrayCount(null);
     } else {
       w.writeCompactArrayCount(x_topics);
-      for (const e of x_topics) encodeOffsetFetchRequestOffsetFetchRequestTopics(w, e, version);
+      for (const e of x_topics) encodeOffsetFetchRequestTopics(w, e, version);
     }
     f = "_tags";
     const unknownTags = v._unknownTaggedFields;
@@ -314,7 +314,7 @@ function encodeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: OffsetFet
   }
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _version: number): OffsetFetchRequestOffsetFetchRequestTopics {
+function decodeOffsetFetchRequestTopics(r: Reader, _version: number): OffsetFetchRequestTopics {
   let f = "";
   try {
     let p_name: string = "";
@@ -341,7 +341,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _version: n
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, v: OffsetFetchRequestOffsetFetchRequestTopicsInput, _version: number): void {
+function encodeOffsetFetchRequestTopics(w: Writer, v: OffsetFetchRequestTopicsInput, _version: number): void {
   let f = "";
   try {
     f = "name";

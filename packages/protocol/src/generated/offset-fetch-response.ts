@@ -10,11 +10,11 @@ export interface OffsetFetchResponse {
   /** v3+ */
   throttleTimeMs: number;
   /** v0-7 */
-  topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  topics: OffsetFetchResponseTopic[];
   /** v2-7 */
   errorCode: number;
   /** v8+ */
-  groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  groups: OffsetFetchResponseGroup[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -22,31 +22,31 @@ export interface OffsetFetchResponseInput {
   /** v3+ */
   readonly throttleTimeMs?: number;
   /** v0-7 */
-  readonly topics?: readonly OffsetFetchResponseOffsetFetchResponseTopicInput[];
+  readonly topics?: readonly OffsetFetchResponseTopicInput[];
   /** v2-7 */
   readonly errorCode?: number;
   /** v8+ */
-  readonly groups?: readonly OffsetFetchResponseOffsetFetchResponseGroupInput[];
+  readonly groups?: readonly OffsetFetchResponseGroupInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopic {
+export interface OffsetFetchResponseTopic {
   /** v0-7 */
   name: string;
   /** v0-7 */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  partitions: OffsetFetchResponsePartition[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopicInput {
+export interface OffsetFetchResponseTopicInput {
   /** v0-7 */
   readonly name?: string;
   /** v0-7 */
-  readonly partitions?: readonly OffsetFetchResponseOffsetFetchResponsePartitionInput[];
+  readonly partitions?: readonly OffsetFetchResponsePartitionInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartition {
+export interface OffsetFetchResponsePartition {
   /** v0-7 */
   partitionIndex: number;
   /** v0-7 */
@@ -60,7 +60,7 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitionInput {
+export interface OffsetFetchResponsePartitionInput {
   /** v0-7 */
   readonly partitionIndex?: number;
   /** v0-7 */
@@ -74,43 +74,43 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitionInput {
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseGroup {
+export interface OffsetFetchResponseGroup {
   /** v8+ */
   groupId: string;
   /** v8+ */
-  topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  topics: OffsetFetchResponseTopics[];
   /** v8+ */
   errorCode: number;
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseGroupInput {
+export interface OffsetFetchResponseGroupInput {
   /** v8+ */
   readonly groupId?: string;
   /** v8+ */
-  readonly topics?: readonly OffsetFetchResponseOffsetFetchResponseTopicsInput[];
+  readonly topics?: readonly OffsetFetchResponseTopicsInput[];
   /** v8+ */
   readonly errorCode?: number;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopics {
+export interface OffsetFetchResponseTopics {
   /** v8+ */
   name: string;
   /** v8+ */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  partitions: OffsetFetchResponsePartitions[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopicsInput {
+export interface OffsetFetchResponseTopicsInput {
   /** v8+ */
   readonly name?: string;
   /** v8+ */
-  readonly partitions?: readonly OffsetFetchResponseOffsetFetchResponsePartitionsInput[];
+  readonly partitions?: readonly OffsetFetchResponsePartitionsInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+export interface OffsetFetchResponsePartitions {
   /** v8+ */
   partitionIndex: number;
   /** v8+ */
@@ -124,7 +124,7 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitionsInput {
+export interface OffsetFetchResponsePartitionsInput {
   /** v8+ */
   readonly partitionIndex?: number;
   /** v8+ */
@@ -142,9 +142,9 @@ function decodeOffsetFetchResponseBody(r: Reader, version: number): OffsetFetchR
   let f = "";
   try {
     let p_throttleTimeMs: number = 0;
-    let p_topics: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
+    let p_topics: OffsetFetchResponseTopic[] = [];
     let p_errorCode: number = 0;
-    let p_groups: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
+    let p_groups: OffsetFetchResponseGroup[] = [];
     let unknownTags: TaggedField[] | undefined;
     if (version >= 3) {
       f = "throttleTimeMs";
@@ -157,8 +157,8 @@ function decodeOffsetFetchResponseBody(r: Reader, version: number): OffsetFetchR
         if (n < 0) {
           r.fail("unexpected-null", "null array in a non-nullable field");
         } else {
-          const a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseOffsetFetchResponseTopic(r, version));
+          const a: OffsetFetchResponseTopic[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopic(r, version));
           p_topics = a;
         }
       }
@@ -174,8 +174,8 @@ function decodeOffsetFetchResponseBody(r: Reader, version: number): OffsetFetchR
         if (n < 0) {
           r.fail("unexpected-null", "null array in a non-nullable field");
         } else {
-          const a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
-          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseOffsetFetchResponseGroup(r, version));
+          const a: OffsetFetchResponseGroup[] = [];
+          for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseGroup(r, version));
           p_groups = a;
         }
       }
@@ -202,7 +202,7 @@ function encodeOffsetFetchResponseBody(w: Writer, v: OffsetFetchResponseInput, v
     if (version <= 7) {
       const x_topics = v.topics === undefined ? emptyArray : v.topics;
       if (version >= 6) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-      for (const e of x_topics) encodeOffsetFetchResponseOffsetFetchResponseTopic(w, e, version);
+      for (const e of x_topics) encodeOffsetFetchResponseTopic(w, e, version);
     }
     if ((version > 7) && v.topics !== undefined && !(v.topics.length === 0)) {
       throw new EncodeError("field-not-in-version", "topics has a non-default value but is not in this version");
@@ -216,7 +216,7 @@ function encodeOffsetFetchResponseBody(w: Writer, v: OffsetFetchResponseInput, v
     if (version >= 8) {
       const x_groups = v.groups === undefined ? emptyArray : v.groups;
       w.writeCompactArrayCount(x_groups);
-      for (const e of x_groups) encodeOffsetFetchResponseOffsetFetchResponseGroup(w, e, version);
+      for (const e of x_groups) encodeOffsetFetchResponseGroup(w, e, version);
     }
     if ((version < 8) && v.groups !== undefined && !(v.groups.length === 0)) {
       throw new EncodeError("field-not-in-version", "groups has a non-default value but is not in this version");
@@ -232,11 +232,11 @@ function encodeOffsetFetchResponseBody(w: Writer, v: OffsetFetchResponseInput, v
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopic {
+function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
+    let p_partitions: OffsetFetchResponsePartition[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = (version >= 6 ? r.readCompactString() : r.readString());
@@ -246,8 +246,8 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: n
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseOffsetFetchResponsePartition(r, version));
+        const a: OffsetFetchResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -261,7 +261,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: n
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: OffsetFetchResponseOffsetFetchResponseTopicInput, version: number): void {
+function encodeOffsetFetchResponseTopic(w: Writer, v: OffsetFetchResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -271,7 +271,7 @@ function encodeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: OffsetF
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 6) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetFetchResponseOffsetFetchResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeOffsetFetchResponsePartition(w, e, version);
     if (version >= 6) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -283,7 +283,7 @@ function encodeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: OffsetF
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponsePartition {
+function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponsePartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -314,7 +314,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, versio
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, v: OffsetFetchResponseOffsetFetchResponsePartitionInput, version: number): void {
+function encodeOffsetFetchResponsePartition(w: Writer, v: OffsetFetchResponsePartitionInput, version: number): void {
   let f = "";
   try {
     f = "partitionIndex";
@@ -346,11 +346,11 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, v: Off
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseGroup {
+function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseGroup {
   let f = "";
   try {
     let p_groupId: string = "";
-    let p_topics: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
+    let p_topics: OffsetFetchResponseTopics[] = [];
     let p_errorCode: number = 0;
     let unknownTags: TaggedField[] | undefined;
     f = "groupId";
@@ -361,8 +361,8 @@ function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: n
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseOffsetFetchResponseTopics(r, version));
+        const a: OffsetFetchResponseTopics[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseTopics(r, version));
         p_topics = a;
       }
     }
@@ -376,7 +376,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: n
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: OffsetFetchResponseOffsetFetchResponseGroupInput, version: number): void {
+function encodeOffsetFetchResponseGroup(w: Writer, v: OffsetFetchResponseGroupInput, version: number): void {
   let f = "";
   try {
     f = "groupId";
@@ -385,7 +385,7 @@ function encodeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: OffsetF
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     w.writeCompactArrayCount(x_topics);
-    for (const e of x_topics) encodeOffsetFetchResponseOffsetFetchResponseTopics(w, e, version);
+    for (const e of x_topics) encodeOffsetFetchResponseTopics(w, e, version);
     f = "errorCode";
     const x_errorCode = v.errorCode === undefined ? 0 : v.errorCode;
     w.writeInt16(x_errorCode);
@@ -398,11 +398,11 @@ function encodeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: OffsetF
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopics {
+function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseTopics {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
+    let p_partitions: OffsetFetchResponsePartitions[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = r.readCompactString();
@@ -412,8 +412,8 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: 
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponseOffsetFetchResponsePartitions(r, version));
+        const a: OffsetFetchResponsePartitions[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeOffsetFetchResponsePartitions(r, version));
         p_partitions = a;
       }
     }
@@ -425,7 +425,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: 
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v: OffsetFetchResponseOffsetFetchResponseTopicsInput, version: number): void {
+function encodeOffsetFetchResponseTopics(w: Writer, v: OffsetFetchResponseTopicsInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -434,7 +434,7 @@ function encodeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v: Offset
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     w.writeCompactArrayCount(x_partitions);
-    for (const e of x_partitions) encodeOffsetFetchResponseOffsetFetchResponsePartitions(w, e, version);
+    for (const e of x_partitions) encodeOffsetFetchResponsePartitions(w, e, version);
     f = "_tags";
     const unknownTags = v._unknownTaggedFields;
     w.writeUVarint((unknownTags === undefined ? 0 : unknownTags.length));
@@ -444,7 +444,7 @@ function encodeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v: Offset
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, _version: number): OffsetFetchResponseOffsetFetchResponsePartitions {
+function decodeOffsetFetchResponsePartitions(r: Reader, _version: number): OffsetFetchResponsePartitions {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -471,7 +471,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, _vers
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer, v: OffsetFetchResponseOffsetFetchResponsePartitionsInput, _version: number): void {
+function encodeOffsetFetchResponsePartitions(w: Writer, v: OffsetFetchResponsePartitionsInput, _version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

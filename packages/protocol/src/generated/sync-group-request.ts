@@ -20,7 +20,7 @@ export interface SyncGroupRequest {
   /** v5+ */
   protocolName: string | null;
   /** v0+ */
-  assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  assignments: SyncGroupRequestAssignment[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -38,11 +38,11 @@ export interface SyncGroupRequestInput {
   /** v5+ */
   readonly protocolName?: string | null;
   /** v0+ */
-  readonly assignments?: readonly SyncGroupRequestSyncGroupRequestAssignmentInput[];
+  readonly assignments?: readonly SyncGroupRequestAssignmentInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface SyncGroupRequestSyncGroupRequestAssignment {
+export interface SyncGroupRequestAssignment {
   /** v0+ */
   memberId: string;
   /** v0+ */
@@ -50,7 +50,7 @@ export interface SyncGroupRequestSyncGroupRequestAssignment {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface SyncGroupRequestSyncGroupRequestAssignmentInput {
+export interface SyncGroupRequestAssignmentInput {
   /** v0+ */
   readonly memberId?: string;
   /** v0+ */
@@ -67,7 +67,7 @@ function decodeSyncGroupRequestBody(r: Reader, version: number): SyncGroupReques
     let p_groupInstanceId: string | null = null;
     let p_protocolType: string | null = null;
     let p_protocolName: string | null = null;
-    let p_assignments: SyncGroupRequestSyncGroupRequestAssignment[] = [];
+    let p_assignments: SyncGroupRequestAssignment[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "groupId";
     p_groupId = (version >= 4 ? r.readCompactString() : r.readString());
@@ -93,8 +93,8 @@ function decodeSyncGroupRequestBody(r: Reader, version: number): SyncGroupReques
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: SyncGroupRequestSyncGroupRequestAssignment[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestSyncGroupRequestAssignment(r, version));
+        const a: SyncGroupRequestAssignment[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeSyncGroupRequestAssignment(r, version));
         p_assignments = a;
       }
     }
@@ -144,7 +144,7 @@ function encodeSyncGroupRequestBody(w: Writer, v: SyncGroupRequestInput, version
     f = "assignments";
     const x_assignments = v.assignments === undefined ? emptyArray : v.assignments;
     if (version >= 4) w.writeCompactArrayCount(x_assignments); else w.writeArrayCount(x_assignments);
-    for (const e of x_assignments) encodeSyncGroupRequestSyncGroupRequestAssignment(w, e, version);
+    for (const e of x_assignments) encodeSyncGroupRequestAssignment(w, e, version);
     if (version >= 4) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -156,7 +156,7 @@ function encodeSyncGroupRequestBody(w: Writer, v: SyncGroupRequestInput, version
   }
 }
 
-function decodeSyncGroupRequestSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestSyncGroupRequestAssignment {
+function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
   let f = "";
   try {
     let p_memberId: string = "";
@@ -176,7 +176,7 @@ function decodeSyncGroupRequestSyncGroupRequestAssignment(r: Reader, version: nu
   }
 }
 
-function encodeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, v: SyncGroupRequestSyncGroupRequestAssignmentInput, version: number): void {
+function encodeSyncGroupRequestAssignment(w: Writer, v: SyncGroupRequestAssignmentInput, version: number): void {
   let f = "";
   try {
     f = "memberId";

@@ -22,7 +22,7 @@ export interface TxnOffsetCommitRequest {
   /** v3+ */
   groupInstanceId: string | null;
   /** v0+ */
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  topics: TxnOffsetCommitRequestTopic[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -42,27 +42,27 @@ export interface TxnOffsetCommitRequestInput {
   /** v3+ */
   readonly groupInstanceId?: string | null;
   /** v0+ */
-  readonly topics?: readonly TxnOffsetCommitRequestTxnOffsetCommitRequestTopicInput[];
+  readonly topics?: readonly TxnOffsetCommitRequestTopicInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export interface TxnOffsetCommitRequestTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  partitions: TxnOffsetCommitRequestPartition[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopicInput {
+export interface TxnOffsetCommitRequestTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionInput[];
+  readonly partitions?: readonly TxnOffsetCommitRequestPartitionInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export interface TxnOffsetCommitRequestPartition {
   /** v0+ */
   partitionIndex: number;
   /** v0+ */
@@ -74,7 +74,7 @@ export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionInput {
+export interface TxnOffsetCommitRequestPartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
   /** v0+ */
@@ -96,7 +96,7 @@ function decodeTxnOffsetCommitRequestBody(r: Reader, version: number): TxnOffset
     let p_generationId: number = -1;
     let p_memberId: string = "";
     let p_groupInstanceId: string | null = null;
-    let p_topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
+    let p_topics: TxnOffsetCommitRequestTopic[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "transactionalId";
     p_transactionalId = (version >= 3 ? r.readCompactString() : r.readString());
@@ -124,8 +124,8 @@ function decodeTxnOffsetCommitRequestBody(r: Reader, version: number): TxnOffset
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version));
+        const a: TxnOffsetCommitRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTopic(r, version));
         p_topics = a;
       }
     }
@@ -183,7 +183,7 @@ function encodeTxnOffsetCommitRequestBody(w: Writer, v: TxnOffsetCommitRequestIn
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     if (version >= 3) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, e, version);
+    for (const e of x_topics) encodeTxnOffsetCommitRequestTopic(w, e, version);
     if (version >= 3) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -195,11 +195,11 @@ function encodeTxnOffsetCommitRequestBody(w: Writer, v: TxnOffsetCommitRequestIn
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
+    let p_partitions: TxnOffsetCommitRequestPartition[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = (version >= 3 ? r.readCompactString() : r.readString());
@@ -209,8 +209,8 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, vers
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version));
+        const a: TxnOffsetCommitRequestPartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitRequestPartition(r, version));
         p_partitions = a;
       }
     }
@@ -224,7 +224,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, vers
   }
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: TxnOffsetCommitRequestTxnOffsetCommitRequestTopicInput, version: number): void {
+function encodeTxnOffsetCommitRequestTopic(w: Writer, v: TxnOffsetCommitRequestTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -234,7 +234,7 @@ function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: T
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 3) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, e, version);
+    for (const e of x_partitions) encodeTxnOffsetCommitRequestPartition(w, e, version);
     if (version >= 3) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -246,7 +246,7 @@ function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: T
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestPartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -274,7 +274,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, 
   }
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Writer, v: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionInput, version: number): void {
+function encodeTxnOffsetCommitRequestPartition(w: Writer, v: TxnOffsetCommitRequestPartitionInput, version: number): void {
   let f = "";
   try {
     f = "partitionIndex";

@@ -10,7 +10,7 @@ export interface TxnOffsetCommitResponse {
   /** v0+ */
   throttleTimeMs: number;
   /** v0+ */
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  topics: TxnOffsetCommitResponseTopic[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
@@ -18,27 +18,27 @@ export interface TxnOffsetCommitResponseInput {
   /** v0+ */
   readonly throttleTimeMs?: number;
   /** v0+ */
-  readonly topics?: readonly TxnOffsetCommitResponseTxnOffsetCommitResponseTopicInput[];
+  readonly topics?: readonly TxnOffsetCommitResponseTopicInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export interface TxnOffsetCommitResponseTopic {
   /** v0+ */
   name: string;
   /** v0+ */
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  partitions: TxnOffsetCommitResponsePartition[];
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopicInput {
+export interface TxnOffsetCommitResponseTopicInput {
   /** v0+ */
   readonly name?: string;
   /** v0+ */
-  readonly partitions?: readonly TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionInput[];
+  readonly partitions?: readonly TxnOffsetCommitResponsePartitionInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export interface TxnOffsetCommitResponsePartition {
   /** v0+ */
   partitionIndex: number;
   /** v0+ */
@@ -46,7 +46,7 @@ export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
   _unknownTaggedFields?: TaggedField[] | undefined;
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionInput {
+export interface TxnOffsetCommitResponsePartitionInput {
   /** v0+ */
   readonly partitionIndex?: number;
   /** v0+ */
@@ -58,7 +58,7 @@ function decodeTxnOffsetCommitResponseBody(r: Reader, version: number): TxnOffse
   let f = "";
   try {
     let p_throttleTimeMs: number = 0;
-    let p_topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
+    let p_topics: TxnOffsetCommitResponseTopic[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "throttleTimeMs";
     p_throttleTimeMs = r.readInt32();
@@ -68,8 +68,8 @@ function decodeTxnOffsetCommitResponseBody(r: Reader, version: number): TxnOffse
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version));
+        const a: TxnOffsetCommitResponseTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTopic(r, version));
         p_topics = a;
       }
     }
@@ -92,7 +92,7 @@ function encodeTxnOffsetCommitResponseBody(w: Writer, v: TxnOffsetCommitResponse
     f = "topics";
     const x_topics = v.topics === undefined ? emptyArray : v.topics;
     if (version >= 3) w.writeCompactArrayCount(x_topics); else w.writeArrayCount(x_topics);
-    for (const e of x_topics) encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w, e, version);
+    for (const e of x_topics) encodeTxnOffsetCommitResponseTopic(w, e, version);
     if (version >= 3) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -104,11 +104,11 @@ function encodeTxnOffsetCommitResponseBody(w: Writer, v: TxnOffsetCommitResponse
   }
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   let f = "";
   try {
     let p_name: string = "";
-    let p_partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
+    let p_partitions: TxnOffsetCommitResponsePartition[] = [];
     let unknownTags: TaggedField[] | undefined;
     f = "name";
     p_name = (version >= 3 ? r.readCompactString() : r.readString());
@@ -118,8 +118,8 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, ve
       if (n < 0) {
         r.fail("unexpected-null", "null array in a non-nullable field");
       } else {
-        const a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
-        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version));
+        const a: TxnOffsetCommitResponsePartition[] = [];
+        for (let i = 0; i < n; i++) a.push(decodeTxnOffsetCommitResponsePartition(r, version));
         p_partitions = a;
       }
     }
@@ -133,7 +133,7 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, ve
   }
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v: TxnOffsetCommitResponseTxnOffsetCommitResponseTopicInput, version: number): void {
+function encodeTxnOffsetCommitResponseTopic(w: Writer, v: TxnOffsetCommitResponseTopicInput, version: number): void {
   let f = "";
   try {
     f = "name";
@@ -143,7 +143,7 @@ function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v:
     f = "partitions";
     const x_partitions = v.partitions === undefined ? emptyArray : v.partitions;
     if (version >= 3) w.writeCompactArrayCount(x_partitions); else w.writeArrayCount(x_partitions);
-    for (const e of x_partitions) encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w, e, version);
+    for (const e of x_partitions) encodeTxnOffsetCommitResponsePartition(w, e, version);
     if (version >= 3) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;
@@ -155,7 +155,7 @@ function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v:
   }
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+function decodeTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponsePartition {
   let f = "";
   try {
     let p_partitionIndex: number = 0;
@@ -175,7 +175,7 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader
   }
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: Writer, v: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionInput, version: number): void {
+function encodeTxnOffsetCommitResponsePartition(w: Writer, v: TxnOffsetCommitResponsePartitionInput, version: number): void {
   let f = "";
   try {
     f = "partitionIndex";
