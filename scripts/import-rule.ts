@@ -92,7 +92,9 @@ function lineOf(text: string, index: number): number {
 /** Tests, benchmarks and build scripts run on a developer's machine, not in the product: I/O is theirs to use. */
 function isTestFile(path: string): boolean {
   const parts = path.split(sep);
-  return /\.test\.ts$/.test(path) || parts.includes("test") || parts.includes("bench") || parts.includes("scripts");
+  return (
+    /\.test\.ts$/.test(path) || parts.includes("test") || parts.includes("bench") || parts.includes("scripts")
+  );
 }
 
 /** Checks one source file of package `pkg` (a key of `allowedImports`); `path` is for messages. */
