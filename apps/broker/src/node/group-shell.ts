@@ -42,6 +42,8 @@ type GroupMetadataRecord = Extract<group.PersistRecord, { kind: "groupMetadata" 
 
 /** Requests waiting for an answer (held joins and syncs included); more get NOT_COORDINATOR. */
 export const waitingAnswersMax = 100_000;
+/** How far behind the wall clock a request may be handled before the shell ticks first. */
+const requestClockLagMsMax = 250;
 /** Steps queued behind the one running. */
 const queuedStepsMax = 100_000;
 /** Shards of the group-metadata documents; a change rewrites one shard. */
@@ -328,10 +330,15 @@ export class GroupShell {
     // Ticks carry no request; one queued is as good as many.
     if (this.tickQueued || this.closed) return;
     this.tickQueued = true;
-    await this.queue.run(async () => {
+    try {
+      await this.queue.run(async () => {
+        this.tickQueued = false;
+        await this.advanceClock(nowMs);
+      });
+    } finally {
+      // A refused tick (queue full) must not block every later one.
       this.tickQueued = false;
-      await this.advanceClock(nowMs);
-    });
+    }
   }
 
   /** Answers every waiting request with `null` and refuses new ones; stored state is untouched. */
@@ -350,8 +357,10 @@ export class GroupShell {
       this.answerAllWithNull();
       return;
     }
-    // Requests are handled at the coordinator's last time; bring it to now first.
-    await this.advanceClock(Date.now());
+    // Requests are handled at the coordinator's last time. The node ticks every 100 ms; a tick (which
+    // visits every group) is added here only when those ticks fell behind.
+    const nowMs = Date.now();
+    if (nowMs - this.state.nowMs >= requestClockLagMsMax) await this.advanceClock(nowMs);
     await this.stepAndAct(input);
   }
 
