@@ -125,7 +125,12 @@ function compressionOf(attributes: number, position: number): CompressionName {
  * bytes' layout but not the rest.
  */
 export function checkBatchFrame(bytes: Uint8Array, position: number): number {
-  const available = bytes.length - position;
+  return frameAt(viewOf(bytes), position);
+}
+
+/** checkBatchFrame over a view of the whole input (created once per walk, not once per batch). */
+function frameAt(view: DataView, position: number): number {
+  const available = view.byteLength - position;
   if (available < batchLengthPrefixBytes) {
     throw new RecordBatchError(
       "Truncated",
@@ -133,7 +138,6 @@ export function checkBatchFrame(bytes: Uint8Array, position: number): number {
       position,
     );
   }
-  const view = viewOf(bytes);
   const batchLength = view.getInt32(position + BatchField.batchLength);
   if (available > BatchField.magic) {
     const magic = view.getInt8(position + BatchField.magic);
@@ -190,8 +194,12 @@ function checkBatchSemantics(view: DataView, position: number, total: number): v
  * fits; does not check the CRC (see `verifyBatchCrc`).
  */
 export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHeader {
-  const total = checkBatchFrame(bytes, position);
   const view = viewOf(bytes);
+  return headerAt(view, position, frameAt(view, position));
+}
+
+/** readBatchHeader for a batch whose frame (`total` bytes at `position`) was already checked. */
+function headerAt(view: DataView, position: number, total: number): RecordBatchHeader {
   checkBatchSemantics(view, position, total);
   const attributes = view.getInt16(position + BatchField.attributes);
   const compression = compressionOf(attributes, position);
@@ -225,13 +233,18 @@ export function computeBatchCrc(batch: Uint8Array): number {
 
 /** Throws BadCrc unless the stored CRC of `batch` (exactly one whole batch) matches its bytes. */
 export function verifyBatchCrc(batch: Uint8Array, position = 0): void {
-  const stored = viewOf(batch).getUint32(BatchField.crc);
-  const actual = computeBatchCrc(batch);
+  crcAt(batch, viewOf(batch), 0, batch.length, position);
+}
+
+/** Checks the CRC of the `total`-byte batch at `at` of `bytes`; errors report `reportAt` as its position. */
+function crcAt(bytes: Uint8Array, view: DataView, at: number, total: number, reportAt: number): void {
+  const stored = view.getUint32(at + BatchField.crc);
+  const actual = crc32c(bytes.subarray(at + crcCoveredFrom, at + total));
   if (stored !== actual) {
     throw new RecordBatchError(
       "BadCrc",
       `stored CRC32C ${stored.toString(16)} but bytes give ${actual.toString(16)}`,
-      position + BatchField.crc,
+      reportAt + BatchField.crc,
     );
   }
 }
@@ -247,20 +260,20 @@ export function* iterateBatches(
 ): Generator<RecordBatchSlice> {
   const verifyCrc = options.verifyCrc ?? true;
   const stopOnPartial = options.partialTrailing === "stop";
+  const view = viewOf(records);
   let position = 0;
   while (position < records.length) {
     let total: number;
     try {
-      total = checkBatchFrame(records, position);
+      total = frameAt(view, position);
     } catch (error) {
       if (stopOnPartial && error instanceof RecordBatchError && error.reason === "Truncated") return;
       throw error;
     }
-    const bytes = records.subarray(position, position + total);
     // The CRC is checked before the header's fields are interpreted, so corruption reports as BadCrc.
-    if (verifyCrc) verifyBatchCrc(bytes, position);
-    const header = readBatchHeader(bytes, 0);
-    yield { header, bytes, position };
+    if (verifyCrc) crcAt(records, view, position, total, position);
+    const header = headerAt(view, position, total);
+    yield { header, bytes: records.subarray(position, position + total), position };
     position += total;
   }
 }
@@ -317,8 +330,8 @@ export function assignOffsets(
   let maxTimestamp = -1n;
   let position = 0;
   while (position < records.length) {
-    const total = checkBatchFrame(records, position);
-    verifyBatchCrc(records.subarray(position, position + total), position);
+    const total = frameAt(view, position);
+    crcAt(records, view, position, total, position);
     checkBatchSemantics(view, position, total);
     const lastOffsetDelta = view.getInt32(position + BatchField.lastOffsetDelta);
     if (lastOffsetDelta < 0) {
