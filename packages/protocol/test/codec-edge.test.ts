@@ -279,3 +279,13 @@ test("integers outside their wire type are EncodeErrors, not silently wrapped", 
   expect((caught as EncodeError).path).toBe("timeoutMs");
   expect(w.offset).toBe(0);
 });
+
+test("a compact string longer than 32767 bytes is refused, as Kafka does", () => {
+  const w = new Writer();
+  w.writeUVarint(2); // one topic
+  w.writeUVarint(40_001); // name length 40,000
+  w.writeRaw(new Uint8Array(40_000).fill(0x61));
+  const e = decodeError(() => decodeMetadataRequest(new Reader(w.finish()), 9));
+  expect(e.reason).toBe("invalid-value");
+  expect(e.path).toBe("topics.name");
+});

@@ -19,6 +19,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 // Short ASCII strings are decoded by hand: cheaper than a TextDecoder call for topic names and client ids.
 const asciiFastPathBytesMax = 64;
 const varlongBytesMax = 10;
+const stringBytesMax = 0x7fff;
 
 function truncated(needed: number, remaining: number): DecodeError {
   return new DecodeError("truncated", `need ${needed} bytes, ${remaining} remain`);
@@ -187,6 +188,10 @@ export class Reader {
   }
 
   private utf8(byteCount: number): string {
+    // Kafka strings never exceed INT16 max, even in compact form, and Kafka rejects longer ones.
+    if (byteCount > stringBytesMax) {
+      throw new DecodeError("invalid-value", `string length ${byteCount} exceeds ${stringBytesMax}`);
+    }
     if (byteCount > this.end - this.offset) {
       throw new DecodeError(
         "length-exceeds-remaining",
