@@ -24,7 +24,7 @@ for (const tailCacheBytesMax of [8 * 1024 * 1024, 0, 300]) {
         };
       },
     },
-    { numRuns: 150, crashes: true },
+    { numRuns: Number(process.env.EDDY_CONFORMANCE_RUNS ?? 150), crashes: true },
   );
   for (const c of cases) test(`memory (tail cache ${tailCacheBytesMax} bytes): ${c.name}`, c.run, 60_000);
 }
