@@ -19,10 +19,22 @@ export function killableFiles(): KillableFiles {
     };
     return {
       path: handle.path,
-      size: () => (check(), handle.size()),
-      write: (bytes, position) => (check(), handle.write(bytes, position)),
-      read: (into, position) => (check(), handle.read(into, position)),
-      truncate: (length) => (check(), handle.truncate(length)),
+      size: () => {
+        check();
+        return handle.size();
+      },
+      write: (bytes, position) => {
+        check();
+        handle.write(bytes, position);
+      },
+      read: (into, position) => {
+        check();
+        return handle.read(into, position);
+      },
+      truncate: (length) => {
+        check();
+        handle.truncate(length);
+      },
       sync: async () => {
         check();
         await handle.sync();
