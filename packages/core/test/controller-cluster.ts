@@ -124,20 +124,7 @@ export class ControllerCluster {
     const { state, ready } = quorum.step(n.raft, input);
     n.raft = state;
     // 1. Persist.
-    if (ready.hardState !== null) n.durable = { ...n.durable, hardState: ready.hardState };
-    if (ready.snapshot !== null) {
-      const snap = ready.snapshot;
-      const at = n.durable.entries.find((e) => e.index === snap.index);
-      const entries = at?.term === snap.term ? n.durable.entries.filter((e) => e.index > snap.index) : [];
-      n.durable = { ...n.durable, snapshot: snap, entries };
-    }
-    if (ready.entries.length > 0) {
-      const first = ready.entries[0]!.index;
-      n.durable = {
-        ...n.durable,
-        entries: [...n.durable.entries.filter((e) => e.index < first), ...ready.entries],
-      };
-    }
+    n.durable = quorum.persistReady(n.durable, ready);
     // 2. Send.
     this.network.push(...ready.messages);
     // 3. Apply, standing down first if this node no longer leads.

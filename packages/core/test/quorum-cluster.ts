@@ -16,11 +16,7 @@ export type Msg = quorum.Message<P, S>;
 /** Bounds the in-flight message pool so duplication cannot grow it without end. */
 export const networkMessagesMax = 2000;
 
-export interface Durable {
-  hardState: quorum.HardState;
-  snapshot: quorum.Snapshot<S>;
-  entries: quorum.Entry<P>[];
-}
+export type Durable = quorum.DurableState<P, S>;
 
 export interface SimNode {
   readonly id: number;
@@ -112,8 +108,8 @@ export class Cluster {
 
   private handleReady(n: SimNode, ready: quorum.Ready<P, S>, before: quorum.QuorumState<P, S>): void {
     // 1. Persist.
+    n.durable = quorum.persistReady(n.durable, ready);
     if (ready.hardState !== null) {
-      n.durable.hardState = ready.hardState;
       const hs = ready.hardState;
       this.trace(`  ${n.id}: persist term=${hs.term} vote=${hs.votedFor ?? "none"} commit=${hs.commitIndex}`);
     }
@@ -123,20 +119,6 @@ export class Cluster {
       const first = ready.entries[0]!;
       const last = ready.entries[ready.entries.length - 1]!;
       this.trace(`  ${n.id}: persist entries ${first.index}/${first.term}..${last.index}/${last.term}`);
-    }
-    if (ready.snapshot !== null) {
-      const snap = ready.snapshot;
-      const at = n.durable.entries.find((e) => e.index === snap.index);
-      n.durable.entries =
-        at !== undefined && at.term === snap.term
-          ? n.durable.entries.filter((e) => e.index > snap.index)
-          : [];
-      n.durable.snapshot = snap;
-    }
-    if (ready.entries.length > 0) {
-      const first = ready.entries[0]!.index;
-      n.durable.entries = [...n.durable.entries.filter((e) => e.index < first), ...ready.entries];
-      const last = ready.entries[ready.entries.length - 1]!;
       n.pendingAck = { index: last.index, term: last.term };
     }
     // 2. Send.
@@ -184,8 +166,11 @@ export class Cluster {
     const term = quorum.termAt(n.state, appliedIndex);
     invariant(term !== null, "compacting an unknown index");
     // The shell persists the snapshot before telling the node to compact.
-    n.durable.snapshot = { index: appliedIndex, term, data };
-    n.durable.entries = n.durable.entries.filter((e) => e.index > appliedIndex);
+    n.durable = {
+      ...n.durable,
+      snapshot: { index: appliedIndex, term, data },
+      entries: n.durable.entries.filter((e) => e.index > appliedIndex),
+    };
     const { state } = quorum.step(n.state, { type: "compact", index: appliedIndex, data });
     n.state = state;
     this.trace(`  ${n.id}: compact to ${appliedIndex}/${term}`);
@@ -367,7 +352,7 @@ export class Cluster {
       prng,
       emptySnapshotData: [],
       config: this.options.config ?? {},
-      durable: { ...n.durable, entries: [...n.durable.entries] },
+      durable: n.durable,
     });
     n.applied = [...n.durable.snapshot.data];
     n.up = true;

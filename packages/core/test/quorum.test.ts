@@ -3,6 +3,7 @@
  * rules of the persist-then-send-then-apply contract.
  */
 import { describe, expect, test } from "bun:test";
+import { InvariantError } from "../src/invariant.ts";
 import { prngFromSeed } from "../src/prng.ts";
 import * as quorum from "../src/quorum/index.ts";
 import { Cluster } from "./quorum-cluster.ts";
@@ -221,5 +222,41 @@ describe("quorum: three voters", () => {
       accepted: true,
       index: 7,
     });
+  });
+});
+
+describe("quorum: persistReady", () => {
+  const e = (index: number, term: number, payload = `${index}`) => ({ index, term, payload });
+  const base: quorum.DurableState<string, string> = {
+    hardState: { term: 2, votedFor: 1, commitIndex: 1 },
+    snapshot: { index: 0, term: 0, data: "" },
+    entries: [e(1, 1), e(2, 1), e(3, 2)],
+  };
+  const ready = (over: Partial<quorum.Ready<string, string>>): quorum.Ready<string, string> => ({
+    hardState: null,
+    snapshot: null,
+    entries: [],
+    messages: [],
+    committed: [],
+    proposal: null,
+    softState: { role: "follower", term: 2, leaderId: 1, leaderReady: false },
+    ...over,
+  });
+
+  test("new entries overwrite stored ones from their first index", () => {
+    const next = quorum.persistReady(base, ready({ entries: [e(3, 3, "x"), e(4, 3)] }));
+    expect(next.entries).toEqual([e(1, 1), e(2, 1), e(3, 3, "x"), e(4, 3)]);
+  });
+
+  test("a snapshot keeps the stored suffix only if the entry at its index has its term", () => {
+    const matching = quorum.persistReady(base, ready({ snapshot: { index: 2, term: 1, data: "s" } }));
+    expect(matching.entries).toEqual([e(3, 2)]);
+    const stale = quorum.persistReady(base, ready({ snapshot: { index: 3, term: 3, data: "s" } }));
+    expect(stale.entries).toEqual([]);
+    expect(stale.snapshot.index).toBe(3);
+  });
+
+  test("a gap between stored and new entries is a bug", () => {
+    expect(() => quorum.persistReady(base, ready({ entries: [e(5, 3)] }))).toThrow(InvariantError);
   });
 });

@@ -28,9 +28,13 @@
  * 3. apply: restore the state machine from `snapshot` if any, then apply `committed` in order,
  *    skipping entries with a null payload (the leader's no-op).
  *
+ * `persistReady(durable, ready)` applies step 1 to an in-memory picture of storage: use it where
+ * storage is a value (simulator, tests) and as the reference for the rules where it is not.
+ *
  * A one-voter quorum (the single-node broker) elects itself on `campaign` (or its first election
  * timeout) and commits each entry as soon as its `persisted` acknowledgement arrives.
  */
+export { persistReady } from "./durable.ts";
 export { assertWellFormed, isUpToDate, lastIndex, lastTerm, termAt } from "./log.ts";
 export { type InitialStateOptions, initialState, quorumSize, softState, step } from "./node.ts";
 export * from "./types.ts";
