@@ -535,6 +535,14 @@ function acceptAppend<P, S>(d: Draft<P, S>, to: NodeId, matchIndex: number): App
 
 function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   invariant(d.role !== "leader", () => `quorum: two leaders in term ${d.term}`);
+  invariant(m.prevLogTerm <= m.term && m.prevLogIndex >= 0, "quorum: malformed append");
+  m.entries.forEach((e, k) => {
+    invariant(e.index === m.prevLogIndex + 1 + k, "quorum: append entries are not contiguous");
+    invariant(
+      e.term <= m.term && e.term >= (k === 0 ? m.prevLogTerm : m.entries[k - 1]!.term),
+      "quorum: append terms",
+    );
+  });
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
   invariant(d.leaderId === null || d.leaderId === m.from, () => `quorum: two leaders in term ${d.term}`);
   d.leaderId = m.from;
@@ -620,6 +628,7 @@ function appendEntries<P, S>(d: Draft<P, S>, entries: readonly Entry<P>[]): void
 
 function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   invariant(d.role !== "leader", "quorum: a leader never installs a snapshot");
+  invariant(m.snapshot.term <= m.term && m.snapshot.index >= 0, "quorum: malformed snapshot");
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
   d.leaderId = m.from;
   d.electionElapsedTicks = 0;
