@@ -491,7 +491,10 @@ export class PartitionLog {
     }
     const limit = Math.min(request.maxOffsetExclusive ?? this.logEnd, this.logEnd);
     const minOneBatch = request.minOneBatch ?? true;
-    const maxBytes = Math.max(0, request.maxBytes);
+    // NaN reads nothing; Infinity and huge values mean "no byte limit" (a segment is below 2 GiB).
+    const maxBytes = Number.isNaN(request.maxBytes)
+      ? 0
+      : Math.min(Math.max(0, Math.floor(request.maxBytes)), 2 ** 31 - 1);
     const empty = this.result(new Uint8Array(0), 0, fetchOffset);
     if (fetchOffset >= limit) return empty;
     this.chunkSegment = null;
