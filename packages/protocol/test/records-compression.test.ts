@@ -129,6 +129,26 @@ describe("compression", () => {
     expect(reasonOf(() => decompressRecords("snappy", lie))).toBe("TooLarge");
   });
 
+  test("a snappy preamble claiming more than snappy can expand to is refused, within the limit too", () => {
+    const lie = new Uint8Array([0x80, 0x80, 0x40, 0x00, 0x00, 0x00]); // claims 1 MiB from 6 bytes
+    expect(reasonOf(() => decompressRecords("snappy", lie))).toBe("Compression");
+  });
+
+  test("a zstd frame whose content size exceeds what its blocks hold is refused", () => {
+    const frame = compressRecords("zstd", ascii("tiny"));
+    const descriptor = frame[4]!;
+    // Rewrite into a frame with an 8-byte content size of 2^40 and no blocks change.
+    const singleSegment = (descriptor & 0x20) !== 0;
+    const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+    const headerEnd = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]!;
+    const forged = new Uint8Array(frame.length - fcsBytes + 8);
+    forged.set(frame.subarray(0, headerEnd));
+    forged[4] = (descriptor & 0x3f) | 0xc0;
+    new DataView(forged.buffer).setUint32(headerEnd + 4, 256, true);
+    forged.set(frame.subarray(headerEnd + fcsBytes), headerEnd + 8);
+    expect(reasonOf(() => decompressRecords("zstd", forged))).toBe("Compression");
+  });
+
   test("damaged payloads are Compression errors", () => {
     for (const codec of ["gzip", "snappy", "lz4", "zstd"] as const) {
       const packed = compressRecords(codec, ascii("some records ".repeat(50)));

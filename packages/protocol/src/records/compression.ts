@@ -22,6 +22,9 @@ const xerialHeaderBytes = 16;
 const xerialVersion = 1;
 const xerialCompatibleVersion = 1;
 
+/** Upper bound on snappy's output per input byte (64 bytes from a 3-byte copy element). */
+const snappyExpansionMax = 22;
+
 const lz4FrameMagic = 0x184d2204;
 /** LZ4 block maximum sizes by the BD byte's block-size id (4..7). */
 const lz4BlockBytesMaxById = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024] as const;
@@ -77,6 +80,11 @@ function snappyBlock(data: Uint8Array, budget: number, position: number): Uint8A
   const declared = snappyDeclaredLength(data, 0, data.length);
   if (declared < 0) throw compressionError("snappy", "bad length preamble", position);
   if (declared > budget) throw tooLarge("snappy", declared, budget, position);
+  // A snappy element yields at most 64 bytes from 3 (a copy with a 2-byte offset), so a preamble
+  // claiming more than that ratio is a lie; refuse it before the library allocates what it claims.
+  if (declared > data.length * snappyExpansionMax + 32) {
+    throw compressionError("snappy", `preamble claims ${declared} bytes from ${data.length}`, position);
+  }
   try {
     return asBytes(snappy.uncompressSync(data, { asBuffer: true }) as Buffer);
   } catch (error) {
@@ -279,8 +287,8 @@ const zstdContentSizeBytes = [0, 2, 4, 8] as const;
 
 /**
  * Walks the zstd frames of `data` (RFC 8878) without decompressing: checks that every frame is complete
- * and returns an upper bound on the output (RLE blocks count their stated size, other blocks their
- * maximum). The runtime's streaming zstd reader returns short output for a truncated frame instead of
+ * and returns an upper bound on the output (raw and RLE blocks count their stated size, compressed
+ * blocks the block maximum). The runtime's streaming zstd reader returns short output for a truncated frame instead of
  * failing, so this walk is what turns truncation into an error.
  */
 function zstdOutputBound(data: Uint8Array, position: number): number {
@@ -306,7 +314,11 @@ function zstdOutputBound(data: Uint8Array, position: number): number {
     const singleSegment = (descriptor & 0x20) !== 0;
     const fcsFlag = descriptor >> 6;
     const fcsBytes = fcsFlag === 0 && singleSegment ? 1 : zstdContentSizeBytes[fcsFlag]!;
-    pos += 5 + (singleSegment ? 0 : 1) + zstdDictIdBytes[descriptor & 0x03]! + fcsBytes;
+    const fcsAt = pos + 5 + (singleSegment ? 0 : 1) + zstdDictIdBytes[descriptor & 0x03]!;
+    pos = fcsAt + fcsBytes;
+    if (pos > data.length) throw fail("truncated frame header");
+    const frameBoundStart = bound;
+    const contentBytes = zstdContentSize(view, fcsAt, fcsBytes);
     // Each pass consumes at least the 3-byte block header, so the loop is bounded by the input size.
     for (;;) {
       if (data.length - pos < 3) throw fail("truncated block header");
@@ -317,20 +329,44 @@ function zstdOutputBound(data: Uint8Array, position: number): number {
       const size = blockHeader >>> 3;
       if (type === 3) throw fail("reserved block type");
       if (type === 1) {
+        // RLE: one byte repeated `size` times.
         pos += 1;
         bound += size;
       } else {
         if (size > zstdBlockBytesMax) throw fail(`block of ${size} bytes above the maximum`);
         pos += size;
-        bound += zstdBlockBytesMax;
+        // Raw blocks hold their output as is; compressed ones regenerate at most the block maximum.
+        bound += type === 0 ? size : zstdBlockBytesMax;
       }
       if (pos > data.length) throw fail("block overruns the payload");
       if (last) break;
     }
     pos += (descriptor & 0x04) !== 0 ? 4 : 0;
     if (pos > data.length) throw fail("truncated content checksum");
+    // A decoder may size its output by the declared content size: it must be one the blocks can produce.
+    if (contentBytes > bound - frameBoundStart) {
+      throw fail(
+        `frame declares ${contentBytes} bytes but its blocks hold at most ${bound - frameBoundStart}`,
+      );
+    }
   }
   return bound;
+}
+
+/** The Frame_Content_Size field (RFC 8878): 1, 2 (plus 256), 4 or 8 little-endian bytes; 0 if absent. */
+function zstdContentSize(view: DataView, at: number, bytes: number): number {
+  switch (bytes) {
+    case 1:
+      return view.getUint8(at);
+    case 2:
+      return view.getUint16(at, true) + 256;
+    case 4:
+      return view.getUint32(at, true);
+    case 8:
+      return view.getUint32(at, true) + view.getUint32(at + 4, true) * 2 ** 32;
+    default:
+      return 0;
+  }
 }
 
 function decompressZstd(data: Uint8Array, limit: number, position: number): Uint8Array {
