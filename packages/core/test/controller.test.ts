@@ -94,6 +94,21 @@ describe("controller: topics", () => {
     });
   });
 
+  test("a caller may choose the topic id; a malformed or taken one is refused", () => {
+    const d = threeBrokers();
+    const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    const create = (name: string, topicId: string) =>
+      d.send({ type: "createTopics", topics: [{ name, partitions: 1, replicationFactor: 1, topicId }] })
+        .response;
+    expect(create("a", id)).toMatchObject({ topics: [{ error: "NONE", topicId: id }] });
+    expect(d.image.topics.a?.topicId).toBe(id);
+    expect(create("b", id)).toMatchObject({ topics: [{ error: "TOPIC_ALREADY_EXISTS" }] });
+    expect(create("c", "not-a-uuid")).toMatchObject({ topics: [{ error: "INVALID_REQUEST" }] });
+    expect(create("d", "00000000-0000-0000-0000-000000000000")).toMatchObject({
+      topics: [{ error: "INVALID_REQUEST" }],
+    });
+  });
+
   test("fenced brokers are not placement targets", () => {
     const d = threeBrokers();
     d.heartbeat(2, 0, true);

@@ -353,6 +353,7 @@ function brokerHeartbeat(
 // ---- Topics ----
 
 const topicNamePattern = /^[a-zA-Z0-9._-]+$/;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function validTopicName(name: string): boolean {
   return (
@@ -419,9 +420,14 @@ function createTopics(
     if (Number.isInteger(t.partitions) && partitionCount(view(b)) + t.partitions > partitionsMax) {
       return fail("INVALID_PARTITIONS");
     }
+    if (t.topicId !== undefined) {
+      if (!uuidPattern.test(t.topicId) || /^[0-]+$/.test(t.topicId)) return fail("INVALID_REQUEST");
+      if (Object.values(view(b).topics).some((x) => x.topicId === t.topicId))
+        return fail("TOPIC_ALREADY_EXISTS");
+    }
     const placement = placeReplicas(liveBrokerIds(view(b)), t.partitions, t.replicationFactor);
     if (!placement.ok) return fail(placement.error);
-    const topicId = drawTopicId(b);
+    const topicId = t.topicId ?? drawTopicId(b);
     emit(b, {
       type: "CreateTopic",
       name: t.name,

@@ -164,6 +164,8 @@ export interface CreatableTopic {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly configs?: Readonly<Record<string, string>>;
+  /** A topic id chosen by the caller (lower-case UUID text); drawn from the PRNG when absent. */
+  readonly topicId?: string;
 }
 
 export interface AlterPartitionRequest {
