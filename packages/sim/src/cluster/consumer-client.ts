@@ -16,7 +16,7 @@ export const commitIntervalMs = 500;
 export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;
 export const recordsPerFetchMax = 50;
-export const fetchTimeoutMs = 500;
+export const fetchTimeoutMs = 300;
 /** Kafka's retry.backoff.ms for metadata refreshes after a leader change. */
 export const metadataBackoffMs = 100;
 
@@ -255,15 +255,20 @@ export class ConsumerClient implements SimNode {
     const r = (msg as ResponseEnvelope).response as ClientResponse;
     const w = this.w;
     switch (r.api) {
-      case "Metadata":
+      case "Metadata": {
         this.coordinator = r.coordinator;
+        let moved = false;
         for (const p of r.partitions) {
           if ((this.leaderEpochs[p.partition] ?? -1) <= p.leaderEpoch) {
+            if (this.leaders[p.partition] !== p.leader && this.assigned.includes(p.partition)) moved = true;
             this.leaders[p.partition] = p.leader;
             this.leaderEpochs[p.partition] = p.leaderEpoch;
           }
         }
+        // A consumer always has a fetch outstanding (long polling): a new leader is asked at once.
+        if (moved && this.phase === "stable" && this.positionsKnown) this.fetchAll();
         return;
+      }
       case "JoinGroup": {
         if (r.corr !== this.pendingCorr || this.phase !== "joining") return;
         if (r.error !== "NONE") {
@@ -274,7 +279,6 @@ export class ConsumerClient implements SimNode {
         }
         this.memberId = r.memberId;
         this.generation = r.generation;
-        w.online.memberEpoch(this.name, this.group, r.generation);
         const assignments =
           r.leader === r.memberId
             ? assignPartitions(

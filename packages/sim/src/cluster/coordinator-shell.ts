@@ -75,6 +75,10 @@ export class CoordinatorShell {
     for (const r of ready.persist) {
       invariant(this.records.length < coordinatorRecordsMax, "coordinator records exceed their bound");
       this.records.push(r);
+      // 8: the generation a coordinator makes durable never goes back (a generation handed out in a
+      // JoinGroup answer but never persisted may be handed out again after a failover, as in Kafka).
+      if (r.kind === "groupMetadata")
+        this.w.online.at(this.w.sim.nowMs).epoch("groupGeneration", r.groupId, r.generationId);
     }
     for (const resp of ready.respond) this.respond(resp);
     const next = ready.nextTickAtMs;

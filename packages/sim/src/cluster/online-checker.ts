@@ -193,11 +193,6 @@ export class OnlineChecker {
     }
   }
 
-  /** 8 for group generations as members see them. */
-  memberEpoch(member: string, group: string, generation: number): void {
-    this.epoch(`generation:${group}`, member, generation);
-  }
-
   /** 15: within one generation, each partition has at most one owner. */
   assignment(member: string, group: string, generation: number, partitions: readonly number[]): void {
     for (const p of partitions) {

@@ -1,0 +1,98 @@
+/**
+ * Known-bug hunting with fast-check: run the simulation property with one bug switch on until an
+ * expected invariant breaks, then let fast-check shrink the (seed, rates, schedule) input to a minimal
+ * schedule. The result says how many runs the search took, how small the schedule got and the one line
+ * that replays the minimal failure.
+ */
+import fc from "fast-check";
+import type { BugName } from "./bugs.ts";
+import { configFor, type PropertyInput, propertyInputArb } from "./property.ts";
+import { type ClusterFactory, runOnce } from "./run.ts";
+import { type RunConfig, replayLine } from "./run-config.ts";
+
+/** Which invariants each bug is expected to break (any of them counts as found). */
+export const bugInvariants: Record<BugName, readonly number[]> = {
+  "unclean-election": [1, 5],
+  "ack-below-min-isr": [6, 1],
+  "truncate-below-hw": [7, 2],
+  "hw-regression": [6],
+  "stale-generation-commit": [16],
+  "two-leaders-one-epoch": [4],
+  "idempotence-no-dedup": [11],
+  "ack-all-as-leader-only": [6, 1],
+  "double-assignment": [15],
+};
+
+export interface HuntResult {
+  readonly bug: BugName;
+  readonly found: boolean;
+  /** Runs until the first failure (fast-check's numRuns at failure). */
+  readonly runsToFind: number;
+  readonly shrinks: number;
+  readonly scheduleLength: number;
+  readonly invariant: number;
+  readonly message: string;
+  readonly replay: string;
+}
+
+export interface HuntOptions {
+  readonly runsMax: number;
+  readonly seed: number;
+  readonly base: Partial<RunConfig>;
+  readonly scheduleLengthMax: number;
+}
+
+export const huntDefaults: HuntOptions = {
+  runsMax: 10_000,
+  seed: 1,
+  base: { safetyMs: 4_000, livenessMs: 8_000 },
+  scheduleLengthMax: 20,
+};
+
+export function hunt(bug: BugName, factory: ClusterFactory, options: Partial<HuntOptions> = {}): HuntResult {
+  const o = { ...huntDefaults, ...options };
+  const base: Partial<RunConfig> = { ...o.base, bugs: [bug] };
+  const expected = bugInvariants[bug];
+  const safetyMs = base.safetyMs ?? 4_000;
+  const details = { invariant: -1, message: "" };
+  const predicate = (input: PropertyInput): boolean => {
+    const r = runOnce(configFor(input, base), factory);
+    const hit = r.violations.find((v) => expected.includes(v.invariant));
+    if (hit !== undefined) {
+      details.invariant = hit.invariant;
+      details.message = hit.message;
+      return false;
+    }
+    return true;
+  };
+  const out = fc.check(fc.property(propertyInputArb(safetyMs, o.scheduleLengthMax), predicate), {
+    numRuns: o.runsMax,
+    seed: o.seed,
+    endOnFailure: false,
+  });
+  if (!out.failed || out.counterexample === null) {
+    return {
+      bug,
+      found: false,
+      runsToFind: out.numRuns,
+      shrinks: 0,
+      scheduleLength: -1,
+      invariant: -1,
+      message: "",
+      replay: "",
+    };
+  }
+  const minimal = out.counterexample[0];
+  // Re-run the minimal input so the reported violation is the minimal one's.
+  predicate(minimal);
+  return {
+    bug,
+    found: true,
+    runsToFind: out.numRuns,
+    shrinks: out.numShrinks,
+    scheduleLength: minimal.schedule.length,
+    invariant: details.invariant,
+    message: details.message,
+    replay: replayLine(configFor(minimal, base)),
+  };
+}
