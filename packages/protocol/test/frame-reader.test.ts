@@ -124,4 +124,25 @@ describe("frame reader", () => {
     expect(new FrameReader().frameBytesMax).toBe(100 * 1024 * 1024);
     expect(() => new FrameReader({ frameBytesMax: -1 })).toThrow(RangeError);
   });
+
+  test("random bytes give frames or a FrameError, and nothing after the error", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
+        const reader = new FrameReader({ frameBytesMax: 512 });
+        let failed = false;
+        for (const chunk of chunks) {
+          const error = errorOf(() => {
+            for (const frame of reader.push(chunk)) expect(frame.length).toBeLessThanOrEqual(512);
+          });
+          if (failed) expect(error?.reason).toBe("Poisoned");
+          else if (error !== undefined) {
+            expect(["TooLarge", "NegativeSize"]).toContain(error.reason);
+            failed = true;
+          }
+        }
+        expect(reader.bufferedBytes).toBeLessThanOrEqual(4 + 512);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
