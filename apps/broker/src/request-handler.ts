@@ -9,7 +9,7 @@ import {
   DecodeError,
   decodeRequestBody,
   ErrorCode,
-  encodeResponse,
+  encodeResponseFrame,
   Reader,
   readRequestHeader,
   Writer,
@@ -92,9 +92,17 @@ export class RequestHandler implements FrameHandler {
   }
 }
 
+/**
+ * One writer for every response: it grows to the largest response once instead of doubling for each,
+ * and each frame is copied out exactly once. Safe because encoding is synchronous.
+ */
+const sharedWriter = new Writer(1 << 20);
+/** A writer that grew past this is replaced, so one huge fetch does not pin its memory forever. */
+const sharedWriterBytesMax = 64 << 20;
+
 function encode(key: ApiKey, version: number, correlationId: number, body: unknown): Uint8Array {
-  const writer = new Writer(256);
+  const writer = sharedWriter.bytes.length > sharedWriterBytesMax ? new Writer(1 << 20) : sharedWriter;
+  writer.reset();
   // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
-  encodeResponse(writer, key, version, correlationId, body as any);
-  return writer.finish();
+  return encodeResponseFrame(writer, key, version, correlationId, body as any).slice();
 }

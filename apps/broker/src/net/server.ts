@@ -7,9 +7,10 @@
  * Must never let one client's bad bytes or slow reading affect another client: errors close only
  * that connection, and a connection whose responses pile up stops being read until they drain.
  */
+import { FrameError, FrameReader } from "@eddy/protocol";
 import type { Socket, TCPSocketListener } from "bun";
 
-/** What a handler returns: the response without its size prefix, as one or more byte ranges. */
+/** What a handler returns: whole response frames, size prefix included, as one or more byte ranges. */
 export type ResponseBytes = Uint8Array | readonly Uint8Array[];
 
 export interface ConnectionInfo {
@@ -44,8 +45,8 @@ interface Slot {
 
 interface ConnectionState {
   readonly info: ConnectionInfo;
-  /** Bytes received that do not yet form a whole frame. */
-  pending: Uint8Array | null;
+  /** Splits the byte stream into request frames. */
+  readonly reader: FrameReader;
   /** Requests in arrival order; responses leave from the head only, so pipelined replies stay ordered. */
   readonly slots: Slot[];
   /** Response bytes the kernel did not take yet. */
@@ -88,7 +89,7 @@ export class Server {
           }
           socket.data = {
             info: { id: self.nextConnectionId++, remoteAddress: socket.remoteAddress },
-            pending: null,
+            reader: new FrameReader({ frameBytesMax: self.options.frameBytesMax }),
             slots: [],
             outbound: [],
             outboundBytes: 0,
@@ -148,35 +149,21 @@ export class Server {
   private onData(socket: BrokerSocket, chunk: Uint8Array): void {
     const state = socket.data;
     if (state === undefined || state.closed) return;
-    let bytes: Uint8Array = chunk;
-    if (state.pending !== null) {
-      // Only a frame split across reads is copied; whole frames are handed on as views of the read.
-      const joined = new Uint8Array(state.pending.length + chunk.length);
-      joined.set(state.pending, 0);
-      joined.set(chunk, state.pending.length);
-      bytes = joined;
-      state.pending = null;
-    }
-    let offset = 0;
-    const frameLimit = this.options.frameBytesMax;
-    while (bytes.length - offset >= 4) {
-      const size =
-        (bytes[offset]! << 24) |
-        (bytes[offset + 1]! << 16) |
-        (bytes[offset + 2]! << 8) |
-        bytes[offset + 3]! |
-        0;
-      if (size < 0 || size > frameLimit) {
-        this.fail(socket, `frame of ${size} bytes is outside 0..${frameLimit} (socket.request.max.bytes)`);
+    let frames: Uint8Array[];
+    try {
+      // The reader hands out whole frames as views of the read; only frames spanning reads are copied, once.
+      frames = state.reader.push(chunk);
+    } catch (error) {
+      if (error instanceof FrameError) {
+        this.fail(socket, `${error.message} (socket.request.max.bytes is ${this.options.frameBytesMax})`);
         return;
       }
-      if (bytes.length - offset - 4 < size) break;
-      const frame = bytes.subarray(offset + 4, offset + 4 + size);
-      offset += 4 + size;
+      throw error;
+    }
+    for (const frame of frames) {
       this.dispatch(socket, frame);
       if (state.closed) return;
     }
-    if (offset < bytes.length) state.pending = bytes.slice(offset);
   }
 
   private dispatch(socket: BrokerSocket, frame: Uint8Array): void {
@@ -229,25 +216,24 @@ export class Server {
 
   private enqueue(state: ConnectionState, response: ResponseBytes): void {
     const parts = response instanceof Uint8Array ? [response] : response;
-    let size = 0;
-    for (const part of parts) size += part.length;
-    const prefix = new Uint8Array(4);
-    new DataView(prefix.buffer).setInt32(0, size);
-    state.outbound.push(prefix, ...parts);
-    state.outboundBytes += size + 4;
+    for (const part of parts) {
+      state.outbound.push(part);
+      state.outboundBytes += part.length;
+    }
   }
 
   private flushOutbound(socket: BrokerSocket): void {
     const state = socket.data;
     if (state === undefined || state.closed) return;
     while (state.outbound.length > 0) {
-      // Small parts are joined so one write carries a whole response rather than a syscall per piece.
+      // Small responses are joined so one write carries many, rather than a syscall for each; large
+      // ones go out as they are, without a copy.
       let head = state.outbound[0]!;
-      if (state.outbound.length > 1 && head.length < 65_536) {
+      if (state.outbound.length > 1 && head.length < 16_384 && state.outbound[1]!.length < 16_384) {
         let joinedSize = 0;
         let count = 0;
         for (const part of state.outbound) {
-          if (joinedSize + part.length > 1_048_576 && count > 0) break;
+          if (part.length >= 16_384 || joinedSize + part.length > 262_144) break;
           joinedSize += part.length;
           count++;
         }
