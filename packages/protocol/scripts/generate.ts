@@ -191,8 +191,10 @@ class MessageGen {
           case "uuid":
             return "string";
           case "bytes":
-          case "records":
             return "Uint8Array";
+          case "records":
+            // Encoders also take a list of buffers (stored batches) and write them back to back.
+            return input ? "RecordsInput" : "Uint8Array";
           default:
             return "number";
         }
@@ -507,7 +509,7 @@ class MessageGen {
       case "uuid":
         return `w.writeUuid(${x});`;
     }
-    const kind = name === "string" ? "String" : "Bytes";
+    const kind = name === "string" ? "String" : name === "records" ? "Records" : "Bytes";
     const nonNull = typeHasNull ? `notNull(${x}, ${JSON.stringify(fieldName)})` : x;
     if (typeHasNull && nullable !== "true") this.imports.add("notNull");
     const compact = sel(nullable, `w.writeCompactNullable${kind}(${x})`, `w.writeCompact${kind}(${nonNull})`);
@@ -770,12 +772,23 @@ class MessageGen {
       `import ${usesTagged ? "{ type Reader, type TaggedField }" : "type { Reader }"} from "../codec/reader.ts";`,
       sharedImports.length > 0 ? `import { ${sharedImports.join(", ")} } from "../codec/shared.ts";` : "",
       /\buuidZero\b/.test(code) ? `import { uuidZero } from "../codec/uuid.ts";` : "",
-      `import ${/\bnotNull\(/.test(code) ? "{ notNull, type Writer }" : "type { Writer }"} from "../codec/writer.ts";`,
+      writerImport(code, parts.join("\n")),
     ]
       .filter((l) => l !== "")
       .join("\n");
     return `${header}\n\n${parts.join("\n\n")}\n\n${code}\n`;
   }
+}
+
+function writerImport(code: string, types: string): string {
+  const names = [
+    ...(/\bnotNull\(/.test(code) ? ["notNull"] : []),
+    ...(/\bRecordsInput\b/.test(types) ? ["type RecordsInput"] : []),
+    "type Writer",
+  ];
+  return names.length === 1
+    ? `import type { Writer } from "../codec/writer.ts";`
+    : `import { ${names.join(", ")} } from "../codec/writer.ts";`;
 }
 
 /** A line of generated code with its string literals emptied, to test which identifiers it uses. */

@@ -289,3 +289,31 @@ test("a compact string longer than 32767 bytes is refused, as Kafka does", () =>
   expect(e.reason).toBe("invalid-value");
   expect(e.path).toBe("topics.name");
 });
+
+test("records may be given as several buffers and encode exactly like their concatenation", () => {
+  const a = new Uint8Array([1, 2, 3]);
+  const b = new Uint8Array([4, 5]);
+  for (const version of [4, 11, 12, 17]) {
+    const parts = new Writer();
+    encodeFetchResponse(
+      parts,
+      { responses: [{ topic: "t", partitions: [{ partitionIndex: 0, records: [a, b] }] }] },
+      version,
+    );
+    const whole = new Writer();
+    encodeFetchResponse(
+      whole,
+      {
+        responses: [
+          { topic: "t", partitions: [{ partitionIndex: 0, records: new Uint8Array([1, 2, 3, 4, 5]) }] },
+        ],
+      },
+      version,
+    );
+    expect(hex(parts.finish())).toBe(hex(whole.finish()));
+  }
+  const empty = new Writer();
+  encodeProduceRequest(empty, { topicData: [{ name: "t", partitionData: [{ index: 0, records: [] }] }] }, 9);
+  const got = decodeProduceRequest(new Reader(empty.finish()), 9);
+  expect(got.topicData[0]!.partitionData[0]!.records?.length).toBe(0);
+});

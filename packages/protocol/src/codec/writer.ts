@@ -253,6 +253,36 @@ export class Writer {
     else this.writeCompactBytes(v);
   }
 
+  /** INT32-length records: one buffer, or several (stored batches) written back to back without a concat. */
+  writeRecords(v: RecordsInput): void {
+    if (isRecordsPart(v)) {
+      this.writeBytes(v);
+      return;
+    }
+    this.writeInt32(recordsByteLength(v));
+    for (const part of v) this.writeRaw(part);
+  }
+
+  writeNullableRecords(v: RecordsInput | null): void {
+    if (v === null) this.writeInt32(-1);
+    else this.writeRecords(v);
+  }
+
+  /** UVARINT(length + 1) records, one buffer or several. */
+  writeCompactRecords(v: RecordsInput): void {
+    if (isRecordsPart(v)) {
+      this.writeCompactBytes(v);
+      return;
+    }
+    this.writeUVarint(recordsByteLength(v) + 1);
+    for (const part of v) this.writeRaw(part);
+  }
+
+  writeCompactNullableRecords(v: RecordsInput | null): void {
+    if (v === null) this.writeUVarint(0);
+    else this.writeCompactRecords(v);
+  }
+
   /** INT32 array count; null is written as -1. */
   writeArrayCount(v: { readonly length: number } | null): void {
     this.writeInt32(v === null ? -1 : v.length);
@@ -271,6 +301,24 @@ export class Writer {
       this.writeRaw(f.data);
     }
   }
+}
+
+/**
+ * What an encoder accepts for a `records` field: the bytes, or a list of buffers (for instance the stored
+ * batches a fetch returns) that are written back to back, so the caller need not concatenate them first.
+ * Decoders always return one Uint8Array (a view into the input).
+ */
+export type RecordsInput = Uint8Array | readonly Uint8Array[];
+
+function isRecordsPart(v: RecordsInput): v is Uint8Array {
+  return v instanceof Uint8Array;
+}
+
+function recordsByteLength(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const part of parts) n += part.length;
+  if (n > writerBytesMax) throw new EncodeError("too-long", `records of ${n} bytes exceed ${writerBytesMax}`);
+  return n;
 }
 
 /** UTF-8 byte length of a JavaScript string (lone surrogates count as the 3-byte replacement character). */

@@ -5,7 +5,7 @@ import { DecodeError, EncodeError, withMessage, withPath } from "../codec/errors
 import { type Reader, type TaggedField } from "../codec/reader.ts";
 import { emptyArray, emptyStruct } from "../codec/shared.ts";
 import { uuidZero } from "../codec/uuid.ts";
-import type { Writer } from "../codec/writer.ts";
+import { type RecordsInput, type Writer } from "../codec/writer.ts";
 
 export interface FetchResponse {
   /** v1+ */
@@ -103,7 +103,7 @@ export interface FetchResponsePartitionDataInput {
   /** v11+ */
   readonly preferredReadReplica?: number;
   /** v0+ */
-  readonly records?: Uint8Array | null;
+  readonly records?: RecordsInput | null;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
@@ -512,8 +512,8 @@ function encodeFetchResponsePartitionData(w: Writer, v: FetchResponsePartitionDa
     }
     f = "records";
     const x_records = v.records === undefined ? null : v.records;
-    if (version >= 12) w.writeCompactNullableBytes(x_records);
-    else w.writeNullableBytes(x_records);
+    if (version >= 12) w.writeCompactNullableRecords(x_records);
+    else w.writeNullableRecords(x_records);
     if (version >= 12) {
       f = "_tags";
       const t_divergingEpoch = v.divergingEpoch === undefined ? emptyStruct : v.divergingEpoch;

@@ -4,7 +4,7 @@
 import { DecodeError, EncodeError, withMessage, withPath } from "../codec/errors.ts";
 import { type Reader, type TaggedField } from "../codec/reader.ts";
 import { emptyArray, emptyBytes, emptyStruct } from "../codec/shared.ts";
-import type { Writer } from "../codec/writer.ts";
+import { type RecordsInput, type Writer } from "../codec/writer.ts";
 
 export interface FetchSnapshotResponse {
   /** v0+ */
@@ -78,7 +78,7 @@ export interface FetchSnapshotResponsePartitionSnapshotInput {
   /** v0+ */
   readonly position?: bigint;
   /** v0+ */
-  readonly unalignedRecords?: Uint8Array;
+  readonly unalignedRecords?: RecordsInput;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
@@ -336,7 +336,7 @@ function encodeFetchSnapshotResponsePartitionSnapshot(w: Writer, v: FetchSnapsho
     w.writeInt64(x_position);
     f = "unalignedRecords";
     const x_unalignedRecords = v.unalignedRecords === undefined ? emptyBytes : v.unalignedRecords;
-    w.writeCompactBytes(x_unalignedRecords);
+    w.writeCompactRecords(x_unalignedRecords);
     f = "_tags";
     const t_currentLeader = v.currentLeader === undefined ? emptyStruct : v.currentLeader;
     const h_currentLeader = !(isDefaultFetchSnapshotResponseLeaderIdAndEpoch(t_currentLeader));

@@ -4,7 +4,7 @@
 import { DecodeError, EncodeError, withMessage, withPath } from "../codec/errors.ts";
 import { type Reader, type TaggedField } from "../codec/reader.ts";
 import { emptyArray } from "../codec/shared.ts";
-import type { Writer } from "../codec/writer.ts";
+import { type RecordsInput, type Writer } from "../codec/writer.ts";
 
 export interface ProduceRequest {
   /** v3+ */
@@ -58,7 +58,7 @@ export interface ProduceRequestPartitionProduceDataInput {
   /** v0+ */
   readonly index?: number;
   /** v0+ */
-  readonly records?: Uint8Array | null;
+  readonly records?: RecordsInput | null;
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
 }
 
@@ -211,8 +211,8 @@ function encodeProduceRequestPartitionProduceData(w: Writer, v: ProduceRequestPa
     w.writeInt32(x_index);
     f = "records";
     const x_records = v.records === undefined ? null : v.records;
-    if (version >= 9) w.writeCompactNullableBytes(x_records);
-    else w.writeNullableBytes(x_records);
+    if (version >= 9) w.writeCompactNullableRecords(x_records);
+    else w.writeNullableRecords(x_records);
     if (version >= 9) {
       f = "_tags";
       const unknownTags = v._unknownTaggedFields;

@@ -5,7 +5,7 @@ import { DecodeError, EncodeError, withMessage, withPath } from "../codec/errors
 import { type Reader, type TaggedField } from "../codec/reader.ts";
 import { emptyArray, emptyStruct } from "../codec/shared.ts";
 import { uuidZero } from "../codec/uuid.ts";
-import type { Writer } from "../codec/writer.ts";
+import { type RecordsInput, type Writer } from "../codec/writer.ts";
 
 export interface ShareFetchResponse {
   /** v0+ */
@@ -85,7 +85,7 @@ export interface ShareFetchResponsePartitionDataInput {
   /** v0+ */
   readonly currentLeader?: ShareFetchResponseLeaderIdAndEpochInput;
   /** v0+ */
-  readonly records?: Uint8Array | null;
+  readonly records?: RecordsInput | null;
   /** v0+ */
   readonly acquiredRecords?: readonly ShareFetchResponseAcquiredRecordsInput[];
   readonly _unknownTaggedFields?: readonly TaggedField[] | undefined;
@@ -339,7 +339,7 @@ function encodeShareFetchResponsePartitionData(w: Writer, v: ShareFetchResponseP
     encodeShareFetchResponseLeaderIdAndEpoch(w, x_currentLeader, version);
     f = "records";
     const x_records = v.records === undefined ? null : v.records;
-    w.writeCompactNullableBytes(x_records);
+    w.writeCompactNullableRecords(x_records);
     f = "acquiredRecords";
     const x_acquiredRecords = v.acquiredRecords === undefined ? emptyArray : v.acquiredRecords;
     w.writeCompactArrayCount(x_acquiredRecords);
