@@ -60,17 +60,21 @@ export interface FakeBroker {
   readonly port: number;
   /** `records` of every Produce partition received, in order. */
   readonly produced: Uint8Array[];
-  /** Batches served by the next first Fetch of each connection, with the partition's high watermark. */
-  serve(records: Uint8Array, highWatermark: bigint): void;
+  /**
+   * Batches served by the next first Fetch of each connection, with the partition's high watermark and
+   * the aborted transactions (producer id, first offset) a read_committed consumer must skip.
+   */
+  serve(records: Uint8Array, highWatermark: bigint, aborted?: readonly (readonly [bigint, bigint])[]): void;
   stop(): void;
 }
 
 export function startFakeBroker(): FakeBroker {
   const produced: Uint8Array[] = [];
-  let served: { records: Uint8Array; highWatermark: bigint } = {
-    records: new Uint8Array(0),
-    highWatermark: 0n,
-  };
+  let served: {
+    records: Uint8Array;
+    highWatermark: bigint;
+    aborted: readonly (readonly [bigint, bigint])[];
+  } = { records: new Uint8Array(0), highWatermark: 0n, aborted: [] };
 
   function handle(request: Uint8Array, port: number, state: { fetches: number }): Uint8Array {
     const view = new DataView(request.buffer, request.byteOffset, request.byteLength);
@@ -114,9 +118,9 @@ export function startFakeBroker(): FakeBroker {
         .int64(served.highWatermark)
         .int64(served.highWatermark)
         .int64(0n)
-        .int32(-1)
-        .int32(-1);
-      return w.bytes(records).frame(correlationId);
+        .int32(served.aborted.length);
+      for (const [producerId, firstOffset] of served.aborted) w.int64(producerId).int64(firstOffset);
+      return w.int32(-1).bytes(records).frame(correlationId);
     }
     throw new Error(`fake broker: unexpected request api ${apiKey} v${apiVersion}`);
   }
@@ -138,8 +142,8 @@ export function startFakeBroker(): FakeBroker {
   return {
     port: server.port,
     produced,
-    serve(records, highWatermark) {
-      served = { records, highWatermark };
+    serve(records, highWatermark, aborted = []) {
+      served = { records, highWatermark, aborted };
     },
     stop() {
       server.stop(true);

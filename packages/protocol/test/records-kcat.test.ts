@@ -5,7 +5,13 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type CompressionName, concatBatches, decodeRecordBatches, encodeRecordBatch } from "../src/index.ts";
+import {
+  type CompressionName,
+  concatBatches,
+  controlBatchInput,
+  decodeRecordBatches,
+  encodeRecordBatch,
+} from "../src/index.ts";
 import { type FakeBroker, runKcat, startFakeBroker } from "./records-kcat-broker.ts";
 
 const codecs: readonly CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
@@ -80,4 +86,55 @@ describe("kcat interoperability", () => {
       ]);
     }, 30_000);
   }
+
+  test("kcat (read_committed) honours our commit and abort markers", async () => {
+    const txn = (producerId: bigint, baseOffset: bigint, values: string[]) =>
+      encodeRecordBatch({
+        baseOffset,
+        producerId,
+        producerEpoch: 0,
+        baseSequence: 0,
+        isTransactional: true,
+        baseTimestamp: 1_700_000_000_000n,
+        records: values.map((v) => ({ value: ascii(v) })),
+      });
+    const marker = (type: "commit" | "abort", producerId: bigint, baseOffset: bigint) =>
+      encodeRecordBatch(
+        controlBatchInput({
+          marker: { type, coordinatorEpoch: 0 },
+          producerId,
+          producerEpoch: 0,
+          timestampMs: 1_700_000_000_001n,
+          baseOffset,
+        }),
+      );
+    // Offsets: 0-1 committed (producer 7), 2 commit marker, 3-4 aborted (producer 8), 5 abort marker,
+    // 6 a later committed transaction of producer 8, 7 its commit marker. The consumer skips producer
+    // 8's records from offset 3 until it reads an abort marker it understands, so "later" shows only if
+    // our abort marker is parsed as one.
+    const records = concatBatches([
+      txn(7n, 0n, ["kept-1", "kept-2"]),
+      marker("commit", 7n, 2n),
+      txn(8n, 3n, ["dropped-1", "dropped-2"]),
+      marker("abort", 8n, 5n),
+      txn(8n, 6n, ["later"]),
+      marker("commit", 8n, 7n),
+    ]);
+    broker.serve(records, 8n, [[8n, 3n]]);
+    const out = await runKcat(broker, [
+      "-C",
+      "-t",
+      "t",
+      "-p",
+      "0",
+      "-o",
+      "0",
+      "-e",
+      "-X",
+      "isolation.level=read_committed",
+      "-f",
+      "%o|%s\\n",
+    ]);
+    expect(out.trim().split("\n")).toEqual(["0|kept-1", "1|kept-2", "6|later"]);
+  }, 30_000);
 });
