@@ -172,6 +172,22 @@ describe("group shell durability", () => {
     expect(await fetchAll(await open(disk), "g")).toEqual([["t", 0, 3]]);
   });
 
+  test("an unreadable metadata shard keeps the coordinator unavailable and the stored bytes untouched", async () => {
+    const disk = new MemoryDisk();
+    const storage = await storageOn(disk);
+    const shard = { topic: "__group_metadata", partition: 3 };
+    const garbage = new TextEncoder().encode("{not json");
+    await storage.run(storage.state.saveProducerState(shard, { offset: 1, bytes: garbage }));
+    const shell = await GroupShell.open(storage, config, log);
+    expect(lines.some((l) => l.includes("group metadata shard 3 is unreadable"))).toBe(true);
+    expect(await commit(shell, "g", "t", [1])).toBeNull();
+    expect(await shell.request({ type: "listGroups", statesFilter: [] })).toBeNull();
+    const stored = await storage.run(storage.state.loadProducerState(shard));
+    expect(stored?.offset).toBe(1);
+    expect(new TextDecoder().decode(stored?.bytes)).toBe("{not json");
+    expect(await storage.run(storage.state.groups())).toEqual([]);
+  });
+
   test("close answers waiting requests and refuses new ones", async () => {
     const shell = await open(new MemoryDisk());
     const held = shell.request({
