@@ -263,5 +263,6 @@ export class BrokerNode {
         .flush()
         .catch((error) => this.log(`flush of ${shell.tp.topic}-${shell.tp.partition} failed: ${error}`));
     }
+    await this.storage.close?.().catch((error) => this.log(`closing storage failed: ${error}`));
   }
 }

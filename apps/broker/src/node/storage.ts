@@ -5,7 +5,7 @@
  */
 import { layer as fileLayer } from "@eddy/storage-fs";
 import { LogStore, layerMemory, StateStore, type StorageError } from "@eddy/storage-memory";
-import { Effect, type Layer } from "effect";
+import { Effect, type Layer, ManagedRuntime } from "effect";
 import type { BrokerConfig } from "../config/broker-config.ts";
 
 export interface Storage {
@@ -13,6 +13,8 @@ export interface Storage {
   readonly state: StateStore["Service"];
   /** Runs a storage Effect; a failure rejects with the `StorageError` itself. */
   run<A>(effect: Effect.Effect<A, StorageError>): Promise<A>;
+  /** Closes the engine cleanly: flushes and closes every partition. */
+  close?(): Promise<void>;
 }
 
 function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.Layer<LogStore | StateStore> {
@@ -30,16 +32,19 @@ function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.L
 }
 
 export async function openStorage(config: BrokerConfig, log: (line: string) => void): Promise<Storage> {
-  const layer = engineLayer(config, log);
-  const services = await Effect.runPromise(
+  // The runtime keeps the engine's scope open for the broker's whole life, so closing it at shutdown
+  // runs the engine's clean close (flush, trim the active indexes) as Kafka's shutdown does.
+  const runtime = ManagedRuntime.make(engineLayer(config, log));
+  const services = await runtime.runPromise(
     Effect.gen(function* () {
       const logs = yield* LogStore;
       const state = yield* StateStore;
       return { logs, state };
-    }).pipe(Effect.provide(layer)),
+    }),
   );
   return {
     ...services,
     run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
+    close: () => runtime.dispose(),
   };
 }
