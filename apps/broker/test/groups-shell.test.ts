@@ -25,7 +25,11 @@ async function storageOn(disk: MemoryDisk): Promise<Storage> {
       return { logs: yield* LogStore, state: yield* StateStore };
     }).pipe(Effect.provide(layerMemory({ disk }))),
   );
-  return { ...services, run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect) };
+  return {
+    ...services,
+    run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
+    close: async () => {},
+  };
 }
 
 const lines: string[] = [];
