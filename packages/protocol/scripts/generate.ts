@@ -623,9 +623,9 @@ class MessageGen {
         t.push(`if (h_${prop}) {`);
         t.push(`  f = ${JSON.stringify(prop)};`);
         t.push(`  w.writeUVarint(${f.tag});`);
-        t.push("  const at = w.offset;");
+        t.push("  const at = w.beginSized();");
         t.push(...this.encodeValue(s, f, tctx, `t_${prop}`, "  "));
-        t.push("  w.insertUVarintAt(at, w.offset - at);");
+        t.push("  w.endSized(at);");
         t.push("}");
       }
       t.push("if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);");

@@ -127,10 +127,32 @@ export function encodeResponseFrame<K extends ApiKey>(
   body: ResponseInputByKey[K],
 ): Uint8Array {
   const start = w.offset;
+  const startLength = w.length;
   const at = w.reserve(frameSizeBytes);
   encodeResponse(w, apiKey, apiVersion, correlationId, body);
-  w.patchInt32(at, w.offset - at - frameSizeBytes);
-  return w.bytes.subarray(start, w.offset);
+  w.patchInt32(at, w.length - startLength - frameSizeBytes);
+  return frameView(w, start, startLength);
+}
+
+/**
+ * Encodes a whole response frame like `encodeResponseFrame`, into a zero-copy writer
+ * (`new Writer(n, { zeroCopyBytesMin })`), and returns it as a list of buffers: large records are
+ * referenced, not copied. The writer must be fresh or reset. Send the parts in order, before the writer is
+ * reused and while the referenced record buffers are unchanged.
+ */
+export function encodeResponseFrameParts<K extends ApiKey>(
+  w: Writer,
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseInputByKey[K],
+): Uint8Array[] {
+  if (w.length !== 0)
+    throw new EncodeError("invalid-value", "encodeResponseFrameParts needs an empty writer");
+  const at = w.reserve(frameSizeBytes);
+  encodeResponse(w, apiKey, apiVersion, correlationId, body);
+  w.patchInt32(at, w.length - frameSizeBytes);
+  return w.finishParts();
 }
 
 /** Encodes a request (header + body, no size prefix); for clients and tests. */
@@ -161,10 +183,11 @@ export function encodeRequestFrame<K extends ApiKey>(
   body: RequestInputByKey[K],
 ): Uint8Array {
   const start = w.offset;
+  const startLength = w.length;
   const at = w.reserve(frameSizeBytes);
   encodeRequest(w, apiKey, apiVersion, correlationId, clientId, body);
-  w.patchInt32(at, w.offset - at - frameSizeBytes);
-  return w.bytes.subarray(start, w.offset);
+  w.patchInt32(at, w.length - startLength - frameSizeBytes);
+  return frameView(w, start, startLength);
 }
 
 /** Decodes a response payload (after the size prefix) of a request sent with this api key and version. */
@@ -179,6 +202,19 @@ export function decodeResponse<K extends ApiKey>(
   const header = decodeResponseHeader(r, responseHeaderVersion(apiKey, apiVersion));
   const body = (api as unknown as ApiCodecOf<K>).decodeResponse(r, apiVersion);
   return { correlationId: header.correlationId, body };
+}
+
+// The frame just written: a view when the writer holds it contiguously, else (zero-copy parts were taken)
+// a concatenated copy, which needs the frame to be the writer's whole content.
+function frameView(w: Writer, start: number, startLength: number): Uint8Array {
+  if (w.length === w.offset) return w.bytes.subarray(start, w.offset);
+  if (startLength !== 0) {
+    throw new EncodeError(
+      "invalid-value",
+      "a zero-copy writer must be empty before a frame is encoded into it",
+    );
+  }
+  return w.finish();
 }
 
 function apiOrThrow(apiKey: number, apiVersion: number): AnyApiCodec {

@@ -3,6 +3,8 @@
 // Owns buffer growth and the primitive encodings (big-endian integers, varints, Kafka strings and bytes).
 // `finish()` returns a view of the written bytes without copying; the Writer may be `reset()` and reused,
 // which invalidates earlier views, so callers that keep the bytes must copy or use a fresh Writer.
+// With `zeroCopyBytesMin`, large byte fields (records) are referenced instead of copied and `finishParts()`
+// returns the output as a list of buffers.
 // Must never write a length prefix that disagrees with the bytes that follow it.
 
 import { EncodeError } from "./errors.ts";
@@ -22,14 +24,40 @@ function outOfRange(type: string, v: unknown): EncodeError {
   return new EncodeError("invalid-value", `${String(v)} is not a valid ${type}`);
 }
 
+export interface WriterOptions {
+  /**
+   * Byte fields at least this long (records above all) are not copied: the writer keeps a reference and
+   * `finishParts()` returns the output as a list of buffers, ready for a vectored socket write. Off
+   * (Infinity) by default. Referenced buffers must stay unchanged until the parts are sent.
+   */
+  readonly zeroCopyBytesMin?: number;
+}
+
 export class Writer {
   bytes: Uint8Array;
   view: DataView;
+  /** Write position in `bytes`. Equal to `length` unless zero-copy parts were taken. */
   offset = 0;
+  private readonly zeroCopyBytesMin: number;
+  // Zero-copy state: sealed output (buffer segments and referenced parts) precedes bytes[segmentStart..offset).
+  private parts: Uint8Array[] = [];
+  private partStarts: number[] = [];
+  private sealedBytes = 0;
+  private segmentStart = 0;
+  // Sized regions (tagged fields) have their length inserted afterwards, so they must stay contiguous.
+  private sizedDepth = 0;
 
-  constructor(initialBytes = initialBytesDefault) {
+  constructor(initialBytes = initialBytesDefault, options: WriterOptions = {}) {
     this.bytes = new Uint8Array(Math.max(initialBytes, 16));
     this.view = new DataView(this.bytes.buffer);
+    this.zeroCopyBytesMin = options.zeroCopyBytesMin ?? Number.POSITIVE_INFINITY;
+    if (!(this.zeroCopyBytesMin >= 1))
+      throw new EncodeError("invalid-value", "zeroCopyBytesMin must be >= 1");
+  }
+
+  /** Bytes written so far, referenced parts included. */
+  get length(): number {
+    return this.sealedBytes + (this.offset - this.segmentStart);
   }
 
   /** Makes room for `byteCount` more bytes, doubling the buffer as needed. */
@@ -41,19 +69,41 @@ export class Writer {
     let size = this.bytes.length * 2;
     while (size < needed) size *= 2;
     const next = new Uint8Array(Math.min(size, writerBytesMax));
-    next.set(this.bytes.subarray(0, this.offset));
+    // Offsets stay valid across growth; sealed segments keep viewing the old buffer.
+    next.set(this.bytes.subarray(this.segmentStart, this.offset), this.segmentStart);
     this.bytes = next;
     this.view = new DataView(next.buffer);
   }
 
-  /** The bytes written so far, as a view (no copy). */
+  /**
+   * The bytes written so far. Without zero-copy parts this is a view (no copy); with them, the parts are
+   * concatenated into a new array (use `finishParts()` to avoid that copy).
+   */
   finish(): Uint8Array {
-    return this.bytes.subarray(0, this.offset);
+    if (this.parts.length === 0) return this.bytes.subarray(0, this.offset);
+    const out = new Uint8Array(this.length);
+    let o = 0;
+    for (const part of this.finishParts()) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  }
+
+  /** The bytes written so far as a list of buffers (views and referenced parts, no copy). */
+  finishParts(): Uint8Array[] {
+    const tail = this.bytes.subarray(this.segmentStart, this.offset);
+    return tail.length === 0 ? this.parts.slice() : [...this.parts, tail];
   }
 
   /** Forgets the written bytes, keeping the buffer for reuse. */
   reset(): void {
     this.offset = 0;
+    this.parts = [];
+    this.partStarts = [];
+    this.sealedBytes = 0;
+    this.segmentStart = 0;
+    this.sizedDepth = 0;
   }
 
   writeInt8(v: number): void {
@@ -150,11 +200,28 @@ export class Writer {
     this.bytes[this.offset++] = Number(u);
   }
 
-  /** Copies `v` into the buffer. */
+  /** Copies `v` into the buffer, or references it when it is at least `zeroCopyBytesMin` long. */
   writeRaw(v: Uint8Array): void {
+    if (v.length >= this.zeroCopyBytesMin && this.sizedDepth === 0) {
+      this.seal();
+      this.parts.push(v);
+      this.partStarts.push(-1);
+      this.sealedBytes += v.length;
+      return;
+    }
     this.ensure(v.length);
     this.bytes.set(v, this.offset);
     this.offset += v.length;
+  }
+
+  // Closes the current buffer segment as a part; writing continues after it in the same buffer.
+  private seal(): void {
+    if (this.offset > this.segmentStart) {
+      this.parts.push(this.bytes.subarray(this.segmentStart, this.offset));
+      this.partStarts.push(this.segmentStart);
+      this.sealedBytes += this.offset - this.segmentStart;
+      this.segmentStart = this.offset;
+    }
   }
 
   /** Reserves `byteCount` bytes to be patched later (e.g. a frame size); returns their offset. */
@@ -167,7 +234,32 @@ export class Writer {
 
   /** Overwrites an INT32 at an earlier offset (e.g. a frame size reserved with `reserve(4)`). */
   patchInt32(at: number, v: number): void {
-    this.view.setInt32(at, v);
+    if (at >= this.segmentStart) {
+      this.view.setInt32(at, v);
+      return;
+    }
+    // The position was sealed into a part already (zero-copy mode): patch it there.
+    for (let i = 0; i < this.parts.length; i++) {
+      const start = this.partStarts[i]!;
+      const part = this.parts[i]!;
+      if (start >= 0 && at >= start && at + 4 <= start + part.length) {
+        new DataView(part.buffer, part.byteOffset, part.byteLength).setInt32(at - start, v);
+        return;
+      }
+    }
+    throw new EncodeError("invalid-value", `offset ${at} is not in a writable part`);
+  }
+
+  /** Starts a region whose UVARINT size is inserted before it by `endSized` (tagged fields). */
+  beginSized(): number {
+    this.sizedDepth++;
+    return this.offset;
+  }
+
+  /** Ends a region started by `beginSized`, inserting its size in front of it. */
+  endSized(at: number): void {
+    this.sizedDepth--;
+    this.insertUVarintAt(at, this.offset - at);
   }
 
   /**

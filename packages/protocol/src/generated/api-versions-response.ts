@@ -216,32 +216,32 @@ function encodeApiVersionsResponseBody(w: Writer, v: ApiVersionsResponseInput, v
       if (h_supportedFeatures) {
         f = "supportedFeatures";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactArrayCount(t_supportedFeatures);
         for (const e of t_supportedFeatures) encodeApiVersionsResponseSupportedFeatureKey(w, e, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_finalizedFeaturesEpoch) {
         f = "finalizedFeaturesEpoch";
         w.writeUVarint(1);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeInt64(t_finalizedFeaturesEpoch);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_finalizedFeatures) {
         f = "finalizedFeatures";
         w.writeUVarint(2);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactArrayCount(t_finalizedFeatures);
         for (const e of t_finalizedFeatures) encodeApiVersionsResponseFinalizedFeatureKey(w, e, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_zkMigrationReady) {
         f = "zkMigrationReady";
         w.writeUVarint(3);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeBool(t_zkMigrationReady);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

@@ -161,10 +161,10 @@ function encodeBeginQuorumEpochResponseBody(w: Writer, v: BeginQuorumEpochRespon
       if (h_nodeEndpoints) {
         f = "nodeEndpoints";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactArrayCount(t_nodeEndpoints);
         for (const e of t_nodeEndpoints) encodeBeginQuorumEpochResponseNodeEndpoint(w, e, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

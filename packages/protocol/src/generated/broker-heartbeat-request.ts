@@ -121,10 +121,10 @@ function encodeBrokerHeartbeatRequestBody(w: Writer, v: BrokerHeartbeatRequestIn
     if (h_offlineLogDirs) {
       f = "offlineLogDirs";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       w.writeCompactArrayCount(t_offlineLogDirs);
       for (const e of t_offlineLogDirs) w.writeUuid(e);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {

@@ -263,9 +263,9 @@ function encodeCreateTopicsResponseCreatableTopicResult(w: Writer, v: CreateTopi
       if (h_topicConfigErrorCode) {
         f = "topicConfigErrorCode";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeInt16(t_topicConfigErrorCode);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

@@ -325,16 +325,16 @@ function encodeFetchRequestBody(w: Writer, v: FetchRequestInput, version: number
       if (h_clusterId) {
         f = "clusterId";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactNullableString(t_clusterId);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_replicaState) {
         f = "replicaState";
         w.writeUVarint(1);
-        const at = w.offset;
+        const at = w.beginSized();
         encodeFetchRequestReplicaState(w, t_replicaState, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }
@@ -538,9 +538,9 @@ function encodeFetchRequestFetchPartition(w: Writer, v: FetchRequestFetchPartiti
       if (h_replicaDirectoryId) {
         f = "replicaDirectoryId";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeUuid(t_replicaDirectoryId);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

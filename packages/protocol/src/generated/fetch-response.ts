@@ -300,10 +300,10 @@ function encodeFetchResponseBody(w: Writer, v: FetchResponseInput, version: numb
       if (h_nodeEndpoints) {
         f = "nodeEndpoints";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactArrayCount(t_nodeEndpoints);
         for (const e of t_nodeEndpoints) encodeFetchResponseNodeEndpoint(w, e, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }
@@ -527,23 +527,23 @@ function encodeFetchResponsePartitionData(w: Writer, v: FetchResponsePartitionDa
       if (h_divergingEpoch) {
         f = "divergingEpoch";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         encodeFetchResponseEpochEndOffset(w, t_divergingEpoch, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_currentLeader) {
         f = "currentLeader";
         w.writeUVarint(1);
-        const at = w.offset;
+        const at = w.beginSized();
         encodeFetchResponseLeaderIdAndEpoch(w, t_currentLeader, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (h_snapshotId) {
         f = "snapshotId";
         w.writeUVarint(2);
-        const at = w.offset;
+        const at = w.beginSized();
         encodeFetchResponseSnapshotId(w, t_snapshotId, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

@@ -156,9 +156,9 @@ function encodeFetchSnapshotRequestBody(w: Writer, v: FetchSnapshotRequestInput,
     if (h_clusterId) {
       f = "clusterId";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       w.writeCompactNullableString(t_clusterId);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {
@@ -276,9 +276,9 @@ function encodeFetchSnapshotRequestPartitionSnapshot(w: Writer, v: FetchSnapshot
     if (h_replicaDirectoryId) {
       f = "replicaDirectoryId";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       w.writeUuid(t_replicaDirectoryId);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {

@@ -215,10 +215,10 @@ function encodeFetchSnapshotResponseBody(w: Writer, v: FetchSnapshotResponseInpu
     if (h_nodeEndpoints) {
       f = "nodeEndpoints";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       w.writeCompactArrayCount(t_nodeEndpoints);
       for (const e of t_nodeEndpoints) encodeFetchSnapshotResponseNodeEndpoint(w, e, version);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {
@@ -345,9 +345,9 @@ function encodeFetchSnapshotResponsePartitionSnapshot(w: Writer, v: FetchSnapsho
     if (h_currentLeader) {
       f = "currentLeader";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       encodeFetchSnapshotResponseLeaderIdAndEpoch(w, t_currentLeader, version);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {

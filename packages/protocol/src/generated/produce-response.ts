@@ -220,10 +220,10 @@ function encodeProduceResponseBody(w: Writer, v: ProduceResponseInput, version: 
       if (h_nodeEndpoints) {
         f = "nodeEndpoints";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeCompactArrayCount(t_nodeEndpoints);
         for (const e of t_nodeEndpoints) encodeProduceResponseNodeEndpoint(w, e, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }
@@ -399,9 +399,9 @@ function encodeProduceResponsePartitionProduceResponse(w: Writer, v: ProduceResp
       if (h_currentLeader) {
         f = "currentLeader";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         encodeProduceResponseLeaderIdAndEpoch(w, t_currentLeader, version);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

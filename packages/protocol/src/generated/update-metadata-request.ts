@@ -307,9 +307,9 @@ function encodeUpdateMetadataRequestBody(w: Writer, v: UpdateMetadataRequestInpu
       if (h_type) {
         f = "type";
         w.writeUVarint(0);
-        const at = w.offset;
+        const at = w.beginSized();
         w.writeInt8(t_type);
-        w.insertUVarintAt(at, w.offset - at);
+        w.endSized(at);
       }
       if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
     }

@@ -99,9 +99,9 @@ function encodeUpdateRaftVoterResponseBody(w: Writer, v: UpdateRaftVoterResponse
     if (h_currentLeader) {
       f = "currentLeader";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       encodeUpdateRaftVoterResponseCurrentLeader(w, t_currentLeader, version);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {

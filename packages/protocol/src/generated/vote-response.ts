@@ -165,10 +165,10 @@ function encodeVoteResponseBody(w: Writer, v: VoteResponseInput, version: number
     if (h_nodeEndpoints) {
       f = "nodeEndpoints";
       w.writeUVarint(0);
-      const at = w.offset;
+      const at = w.beginSized();
       w.writeCompactArrayCount(t_nodeEndpoints);
       for (const e of t_nodeEndpoints) encodeVoteResponseNodeEndpoint(w, e, version);
-      w.insertUVarintAt(at, w.offset - at);
+      w.endSized(at);
     }
     if (unknownTags !== undefined) w.writeUnknownTaggedFields(unknownTags);
   } catch (e) {
