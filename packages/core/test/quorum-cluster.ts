@@ -39,6 +39,8 @@ export interface ClusterOptions {
   readonly autoAck?: boolean;
   /** Compact a node once this many applied entries lie above its snapshot (0: never). */
   readonly compactEvery?: number;
+  /** Fold every step's input and Ready into `traceHash` (costly; for determinism checks). */
+  readonly hashTrace?: boolean;
   /** Called with a line for every notable event, for transcripts. */
   readonly trace?: (line: string) => void;
 }
@@ -48,6 +50,8 @@ export class Cluster {
   network: Msg[] = [];
   /** Pairs (a, b) with a < b whose traffic is cut in both directions. */
   readonly cut = new Set<string>();
+  /** Directed links "from>to" whose traffic is cut one way only (asymmetric partitions). */
+  readonly cutOneWay = new Set<string>();
   /** Global state machine: index -> the entry every node applied there. */
   readonly committed = new Map<number, quorum.Entry<P>>();
   /** term -> the only node that led it. */
@@ -91,8 +95,17 @@ export class Cluster {
     return n;
   }
 
+  /** A rolling hash of every step's input and Ready, to compare runs of one seed. */
+  traceHash = 0;
+
   private trace(line: string): void {
     this.options.trace?.(line);
+  }
+
+  private mixHash(text: string): void {
+    let h = this.traceHash;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    this.traceHash = h;
   }
 
   /** Steps one node and acts on its Ready as a correct shell would. */
@@ -102,6 +115,8 @@ export class Cluster {
     const before = n.state;
     const { state, ready } = quorum.step(n.state, input);
     n.state = state;
+    if (this.options.hashTrace === true)
+      this.mixHash(`${id}:${JSON.stringify(input)}=>${JSON.stringify(ready)}`);
     this.handleReady(n, ready, before);
     return ready;
   }
@@ -258,7 +273,7 @@ export class Cluster {
   }
 
   private linkCut(a: number, b: number): boolean {
-    return this.cut.has(a < b ? `${a}-${b}` : `${b}-${a}`);
+    return this.cut.has(a < b ? `${a}-${b}` : `${b}-${a}`) || this.cutOneWay.has(`${a}>${b}`);
   }
 
   isolate(id: number): void {
@@ -267,8 +282,14 @@ export class Cluster {
     }
   }
 
+  /** Drops every message from `from` to `to`, but not the other way. */
+  cutLink(from: number, to: number): void {
+    if (from !== to) this.cutOneWay.add(`${from}>${to}`);
+  }
+
   heal(): void {
     this.cut.clear();
+    this.cutOneWay.clear();
   }
 
   /** Delivers the message at position `i` of the pool (mod its size); cut links drop it. */
