@@ -3,6 +3,7 @@
 // timed assertions. Run: bun scripts/codec-speed.ts
 
 import {
+  ApiKey,
   decodeFetchRequest,
   decodeMetadataRequest,
   decodeProduceRequest,
@@ -11,6 +12,7 @@ import {
   encodeMetadataRequest,
   encodeMetadataResponse,
   encodeProduceRequest,
+  encodeResponseFrameParts,
   type FetchResponseInput,
   type MetadataResponseInput,
   Reader,
@@ -94,6 +96,11 @@ for (const version of [7, 9]) {
   measure("  encodeFetchResponse (reused writer)", size, () => {
     w.reset();
     encodeFetchResponse(w, res, 11);
+  });
+  const zw = new Writer(64 * 1024, { zeroCopyBytesMin: 4096 });
+  measure("  encodeResponseFrameParts, zero-copy records", size, () => {
+    zw.reset();
+    encodeResponseFrameParts(zw, ApiKey.Fetch, 11, 1, res);
   });
   const copy = new Uint8Array(size);
   measure("  baseline: copying the 32 record sets", size, () => {
