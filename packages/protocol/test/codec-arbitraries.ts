@@ -162,12 +162,19 @@ export class MessageArbitraries {
       case "bool":
         return fc.boolean();
       case "string":
-        return fc.string({ unit: "grapheme", maxLength: 12 });
+        // Mostly short, sometimes past 127 bytes so that compact lengths take a two-byte uvarint.
+        return fc.oneof(
+          { weight: 9, arbitrary: fc.string({ unit: "grapheme", maxLength: 12 }) },
+          { weight: 1, arbitrary: fc.string({ unit: "grapheme-ascii", minLength: 128, maxLength: 200 }) },
+        );
       case "uuid":
         return fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => uuidFromBytes(b));
       case "bytes":
       case "records":
-        return fc.uint8Array({ maxLength: 24 });
+        return fc.oneof(
+          { weight: 9, arbitrary: fc.uint8Array({ maxLength: 24 }) },
+          { weight: 1, arbitrary: fc.uint8Array({ minLength: 128, maxLength: 300 }) },
+        );
     }
     throw new Error(`unknown primitive ${type}`);
   }
