@@ -45,6 +45,8 @@ function freshFollower(state: PartitionState, replicaId: BrokerId, isr: readonly
     lastFetchTimeMs: -1,
     highWatermarkSent: -1,
     parkedFetch: null,
+    lastIncarnation: -1,
+    lastFetchId: 0,
   };
 }
 
@@ -337,6 +339,12 @@ export function fetchFromFollower(
   if (input.currentLeaderEpoch > state.leaderEpoch) return reply(errorCode.UNKNOWN_LEADER_EPOCH);
   const index = state.followers.findIndex((f) => f.replicaId === input.replicaId);
   if (index < 0) return reply(errorCode.NOT_LEADER_OR_FOLLOWER);
+  const known = state.followers[index]!;
+  const stale =
+    input.incarnation < known.lastIncarnation ||
+    (input.incarnation === known.lastIncarnation && input.fetchId <= known.lastFetchId);
+  // The follower has already moved past this fetch and ignores any answer to it: drop it silently.
+  if (stale) return state;
   if (input.lastFetchedEpoch >= 0) {
     // KIP-320: check the follower's last epoch against ours before serving; a mismatch means its tail diverged.
     const answer = endOffsetForEpoch(state.epochs, input.lastFetchedEpoch, state.logEndOffset);
@@ -367,6 +375,8 @@ export function fetchFromFollower(
     lastFetchTimeMs: state.nowMs,
     // A newer fetch replaces a parked one; the follower ignores any answer to the old fetch id.
     parkedFetch: null,
+    lastIncarnation: input.incarnation,
+    lastFetchId: input.fetchId,
   };
   let next: PartitionState = {
     ...state,

@@ -55,6 +55,12 @@ export interface FollowerView {
   readonly highWatermarkSent: number;
   /** A fetch with nothing to return, held until data arrives, the HW moves or the wait expires. */
   readonly parkedFetch: ParkedFetch | null;
+  /**
+   * The newest fetch seen from this follower. An older one (reordered or replayed by the network) is
+   * dropped, so the follower's position never appears to move back except by its own truncation.
+   */
+  readonly lastIncarnation: number;
+  readonly lastFetchId: number;
 }
 
 export interface ParkedFetch {
