@@ -349,9 +349,35 @@ export class Cluster {
     for (const id of this.nodes.keys()) this.tick(id);
   }
 
+  /** "index/term" -> payload of every proposal a leader accepted. */
+  readonly accepted = new Map<string, string>();
+
   propose(id: number, payload: string): quorum.ProposeResult | null {
     if (!this.node(id).up) return null;
-    return this.step(id, { type: "propose", payload }).proposal;
+    const result = this.step(id, { type: "propose", payload }).proposal;
+    if (result?.accepted) {
+      const key = `${result.index}/${result.term}`;
+      invariant(!this.accepted.has(key), `two proposals accepted at ${key}`);
+      this.accepted.set(key, payload);
+    }
+    return result;
+  }
+
+  /**
+   * Against the naive model of one shared log: every committed entry is a proposal some leader
+   * accepted at exactly that index and term, and no proposal commits twice.
+   */
+  checkCommittedAgainstProposals(): void {
+    const seen = new Set<string>();
+    for (const [index, e] of this.committed) {
+      if (e.payload === null) continue;
+      invariant(
+        this.accepted.get(`${index}/${e.term}`) === e.payload,
+        () => `committed ${index}/${e.term} ${e.payload} was never accepted there`,
+      );
+      invariant(!seen.has(e.payload), () => `${e.payload} committed twice`);
+      seen.add(e.payload);
+    }
   }
 
   crash(id: number): void {

@@ -141,6 +141,7 @@ export function runScenario(
   }
 
   c.checkLogMatching();
+  c.checkCommittedAgainstProposals();
   return { live: committedValue, committed: c.committed.size, traceHash: c.traceHash };
 }
 
@@ -175,5 +176,48 @@ test("quorum: one seed and schedule always give the same run (determinism)", () 
       expect(runScenario(scenario, undefined, true).traceHash).toBe(first);
     }),
     { numRuns: 20 },
+  );
+});
+
+test("quorum: without faults, the committed log is exactly the accepted proposals in order (naive model)", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.nat(),
+      fc.array(
+        fc.oneof(
+          fc.constant("propose" as const),
+          fc.constant("tick" as const),
+          fc.constant("deliver" as const),
+        ),
+        {
+          minLength: 1,
+          maxLength: 200,
+        },
+      ),
+      (voterCount, seed, ops) => {
+        const ids = Array.from({ length: voterCount }, (_, k) => k + 1);
+        const c = new Cluster({ ids, seed, compactEvery: 4 });
+        c.step(1, { type: "campaign" });
+        c.stabilize();
+        const model: string[] = [];
+        ops.forEach((op, k) => {
+          if (op === "propose") {
+            const result = c.propose(1, `v${k}`);
+            expect(result?.accepted).toBe(true);
+            model.push(`v${k}`);
+          } else if (op === "tick") c.tickAll();
+          else c.deliver(0);
+        });
+        c.stabilize();
+        c.tickAll();
+        c.stabilize();
+        for (const id of ids) {
+          const applied = c.node(id).applied.flatMap((e) => (e.payload === null ? [] : [e.payload]));
+          expect(applied).toEqual(model);
+        }
+      },
+    ),
+    { numRuns: Math.ceil(Number(process.env.QUORUM_RUNS ?? 150) / 2) },
   );
 });
