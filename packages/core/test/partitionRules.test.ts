@@ -206,6 +206,19 @@ describe("leaders and epochs", () => {
     expect(stale.state).toBe(follower);
   });
 
+  test("a reordered older fetch is dropped, so a follower's position never moves back", () => {
+    const s = drive(
+      leader([1, 2], 1),
+      produce(1, 1, 2),
+      { type: "appendCompleted", logEndOffset: 2 },
+      fetch(2, 2, 5),
+    );
+    expect(s.state.followers[0]!.logEndOffset).toBe(2);
+    const old = partition.step(s.state, fetch(2, 0, 4));
+    expect(old.state).toBe(s.state);
+    expect(old.ready.send).toEqual([]);
+  });
+
   test("fetches carrying another leader epoch are fenced", () => {
     const s = leader([1, 2, 3], 1);
     const old = drive(s, fetch(2, 0, 1, 0)).ready[0]!.send[0]!.message;
