@@ -725,7 +725,7 @@ class MessageGen {
       [
         `/** Decodes a ${T} body of the given version. Throws DecodeError on malformed input. */`,
         `export function decode${T}(r: Reader, version: number): ${T} {`,
-        `  if (!(version >= ${vv.lo} && version <= ${vv.hi})) {`,
+        `  if (!(Number.isInteger(version) && version >= ${vv.lo} && version <= ${vv.hi})) {`,
         `    throw new DecodeError("unsupported-version", "version " + version + " outside ${vv.lo}-${vv.hi}", ${key}, ${JSON.stringify(T)}, version);`,
         "  }",
         "  try {",
@@ -737,7 +737,7 @@ class MessageGen {
         "",
         `/** Encodes a ${T} body at the given version. Throws EncodeError for values the version cannot carry. */`,
         `export function encode${T}(w: Writer, v: ${T}Input, version: number): void {`,
-        `  if (!(version >= ${vv.lo} && version <= ${vv.hi})) {`,
+        `  if (!(Number.isInteger(version) && version >= ${vv.lo} && version <= ${vv.hi})) {`,
         `    throw new EncodeError("unsupported-version", "version " + version + " outside ${vv.lo}-${vv.hi}", ${key}, ${JSON.stringify(T)}, version);`,
         "  }",
         "  try {",

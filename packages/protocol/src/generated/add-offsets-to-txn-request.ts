@@ -85,7 +85,7 @@ function encodeAddOffsetsToTxnRequestBody(w: Writer, v: AddOffsetsToTxnRequestIn
 
 /** Decodes a AddOffsetsToTxnRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxnRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 25, "AddOffsetsToTxnRequest", version);
   }
   try {
@@ -97,7 +97,7 @@ export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOff
 
 /** Encodes a AddOffsetsToTxnRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddOffsetsToTxnRequest(w: Writer, v: AddOffsetsToTxnRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 25, "AddOffsetsToTxnRequest", version);
   }
   try {

@@ -63,7 +63,7 @@ function encodeAddOffsetsToTxnResponseBody(w: Writer, v: AddOffsetsToTxnResponse
 
 /** Decodes a AddOffsetsToTxnResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOffsetsToTxnResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 25, "AddOffsetsToTxnResponse", version);
   }
   try {
@@ -75,7 +75,7 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOf
 
 /** Encodes a AddOffsetsToTxnResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddOffsetsToTxnResponse(w: Writer, v: AddOffsetsToTxnResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 25, "AddOffsetsToTxnResponse", version);
   }
   try {

@@ -309,7 +309,7 @@ function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, v: Ad
 
 /** Decodes a AddPartitionsToTxnRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 24, "AddPartitionsToTxnRequest", version);
   }
   try {
@@ -321,7 +321,7 @@ export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): Add
 
 /** Encodes a AddPartitionsToTxnRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddPartitionsToTxnRequest(w: Writer, v: AddPartitionsToTxnRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 24, "AddPartitionsToTxnRequest", version);
   }
   try {

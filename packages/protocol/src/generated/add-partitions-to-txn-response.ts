@@ -307,7 +307,7 @@ function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Wr
 
 /** Decodes a AddPartitionsToTxnResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 24, "AddPartitionsToTxnResponse", version);
   }
   try {
@@ -319,7 +319,7 @@ export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): Ad
 
 /** Encodes a AddPartitionsToTxnResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddPartitionsToTxnResponse(w: Writer, v: AddPartitionsToTxnResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 24, "AddPartitionsToTxnResponse", version);
   }
   try {

@@ -163,7 +163,7 @@ function encodeAddRaftVoterRequestListener(w: Writer, v: AddRaftVoterRequestList
 
 /** Decodes a AddRaftVoterRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVoterRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 80, "AddRaftVoterRequest", version);
   }
   try {
@@ -175,7 +175,7 @@ export function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVo
 
 /** Encodes a AddRaftVoterRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddRaftVoterRequest(w: Writer, v: AddRaftVoterRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 80, "AddRaftVoterRequest", version);
   }
   try {

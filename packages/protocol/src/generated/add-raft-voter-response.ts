@@ -69,7 +69,7 @@ function encodeAddRaftVoterResponseBody(w: Writer, v: AddRaftVoterResponseInput,
 
 /** Decodes a AddRaftVoterResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAddRaftVoterResponse(r: Reader, version: number): AddRaftVoterResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 80, "AddRaftVoterResponse", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeAddRaftVoterResponse(r: Reader, version: number): AddRaftV
 
 /** Encodes a AddRaftVoterResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAddRaftVoterResponse(w: Writer, v: AddRaftVoterResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 80, "AddRaftVoterResponse", version);
   }
   try {

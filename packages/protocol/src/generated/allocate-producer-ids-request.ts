@@ -59,7 +59,7 @@ function encodeAllocateProducerIdsRequestBody(w: Writer, v: AllocateProducerIdsR
 
 /** Decodes a AllocateProducerIdsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAllocateProducerIdsRequest(r: Reader, version: number): AllocateProducerIdsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 67, "AllocateProducerIdsRequest", version);
   }
   try {
@@ -71,7 +71,7 @@ export function decodeAllocateProducerIdsRequest(r: Reader, version: number): Al
 
 /** Encodes a AllocateProducerIdsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAllocateProducerIdsRequest(w: Writer, v: AllocateProducerIdsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 67, "AllocateProducerIdsRequest", version);
   }
   try {

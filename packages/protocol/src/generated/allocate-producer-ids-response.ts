@@ -79,7 +79,7 @@ function encodeAllocateProducerIdsResponseBody(w: Writer, v: AllocateProducerIds
 
 /** Decodes a AllocateProducerIdsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAllocateProducerIdsResponse(r: Reader, version: number): AllocateProducerIdsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 67, "AllocateProducerIdsResponse", version);
   }
   try {
@@ -91,7 +91,7 @@ export function decodeAllocateProducerIdsResponse(r: Reader, version: number): A
 
 /** Encodes a AllocateProducerIdsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAllocateProducerIdsResponse(w: Writer, v: AllocateProducerIdsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 67, "AllocateProducerIdsResponse", version);
   }
   try {

@@ -275,7 +275,7 @@ function encodeAlterClientQuotasRequestOpData(w: Writer, v: AlterClientQuotasReq
 
 /** Decodes a AlterClientQuotasRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterClientQuotasRequest(r: Reader, version: number): AlterClientQuotasRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 49, "AlterClientQuotasRequest", version);
   }
   try {
@@ -287,7 +287,7 @@ export function decodeAlterClientQuotasRequest(r: Reader, version: number): Alte
 
 /** Encodes a AlterClientQuotasRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterClientQuotasRequest(w: Writer, v: AlterClientQuotasRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 49, "AlterClientQuotasRequest", version);
   }
   try {

@@ -209,7 +209,7 @@ function encodeAlterClientQuotasResponseEntityData(w: Writer, v: AlterClientQuot
 
 /** Decodes a AlterClientQuotasResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterClientQuotasResponse(r: Reader, version: number): AlterClientQuotasResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 49, "AlterClientQuotasResponse", version);
   }
   try {
@@ -221,7 +221,7 @@ export function decodeAlterClientQuotasResponse(r: Reader, version: number): Alt
 
 /** Encodes a AlterClientQuotasResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterClientQuotasResponse(w: Writer, v: AlterClientQuotasResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 49, "AlterClientQuotasResponse", version);
   }
   try {

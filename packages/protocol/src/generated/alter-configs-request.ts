@@ -209,7 +209,7 @@ function encodeAlterConfigsRequestAlterableConfig(w: Writer, v: AlterConfigsRequ
 
 /** Decodes a AlterConfigsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConfigsRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 33, "AlterConfigsRequest", version);
   }
   try {
@@ -221,7 +221,7 @@ export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConf
 
 /** Encodes a AlterConfigsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterConfigsRequest(w: Writer, v: AlterConfigsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 33, "AlterConfigsRequest", version);
   }
   try {

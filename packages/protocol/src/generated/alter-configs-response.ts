@@ -152,7 +152,7 @@ function encodeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, v: Al
 
 /** Decodes a AlterConfigsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterConfigsResponse(r: Reader, version: number): AlterConfigsResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 33, "AlterConfigsResponse", version);
   }
   try {
@@ -164,7 +164,7 @@ export function decodeAlterConfigsResponse(r: Reader, version: number): AlterCon
 
 /** Encodes a AlterConfigsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterConfigsResponse(w: Writer, v: AlterConfigsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 33, "AlterConfigsResponse", version);
   }
   try {

@@ -198,7 +198,7 @@ function encodeAlterPartitionReassignmentsRequestReassignablePartition(w: Writer
 
 /** Decodes a AlterPartitionReassignmentsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: number): AlterPartitionReassignmentsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 45, "AlterPartitionReassignmentsRequest", version);
   }
   try {
@@ -210,7 +210,7 @@ export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: num
 
 /** Encodes a AlterPartitionReassignmentsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterPartitionReassignmentsRequest(w: Writer, v: AlterPartitionReassignmentsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 45, "AlterPartitionReassignmentsRequest", version);
   }
   try {

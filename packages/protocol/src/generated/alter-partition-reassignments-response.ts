@@ -214,7 +214,7 @@ function encodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(
 
 /** Decodes a AlterPartitionReassignmentsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: number): AlterPartitionReassignmentsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 45, "AlterPartitionReassignmentsResponse", version);
   }
   try {
@@ -226,7 +226,7 @@ export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: nu
 
 /** Encodes a AlterPartitionReassignmentsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterPartitionReassignmentsResponse(w: Writer, v: AlterPartitionReassignmentsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 45, "AlterPartitionReassignmentsResponse", version);
   }
   try {

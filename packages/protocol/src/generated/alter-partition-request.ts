@@ -346,7 +346,7 @@ function encodeAlterPartitionRequestBrokerState(w: Writer, v: AlterPartitionRequ
 
 /** Decodes a AlterPartitionRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPartitionRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 56, "AlterPartitionRequest", version);
   }
   try {
@@ -358,7 +358,7 @@ export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPa
 
 /** Encodes a AlterPartitionRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterPartitionRequest(w: Writer, v: AlterPartitionRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 56, "AlterPartitionRequest", version);
   }
   try {

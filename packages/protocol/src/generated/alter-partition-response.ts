@@ -277,7 +277,7 @@ function encodeAlterPartitionResponsePartitionData(w: Writer, v: AlterPartitionR
 
 /** Decodes a AlterPartitionResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterPartitionResponse(r: Reader, version: number): AlterPartitionResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 56, "AlterPartitionResponse", version);
   }
   try {
@@ -289,7 +289,7 @@ export function decodeAlterPartitionResponse(r: Reader, version: number): AlterP
 
 /** Encodes a AlterPartitionResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterPartitionResponse(w: Writer, v: AlterPartitionResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 56, "AlterPartitionResponse", version);
   }
   try {

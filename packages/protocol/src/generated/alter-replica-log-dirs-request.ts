@@ -198,7 +198,7 @@ function encodeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer, v: A
 
 /** Decodes a AlterReplicaLogDirsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplicaLogDirsRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 34, "AlterReplicaLogDirsRequest", version);
   }
   try {
@@ -210,7 +210,7 @@ export function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): Al
 
 /** Encodes a AlterReplicaLogDirsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterReplicaLogDirsRequest(w: Writer, v: AlterReplicaLogDirsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 34, "AlterReplicaLogDirsRequest", version);
   }
   try {

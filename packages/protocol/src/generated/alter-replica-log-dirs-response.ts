@@ -197,7 +197,7 @@ function encodeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(w: W
 
 /** Decodes a AlterReplicaLogDirsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): AlterReplicaLogDirsResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 34, "AlterReplicaLogDirsResponse", version);
   }
   try {
@@ -209,7 +209,7 @@ export function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): A
 
 /** Encodes a AlterReplicaLogDirsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterReplicaLogDirsResponse(w: Writer, v: AlterReplicaLogDirsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 34, "AlterReplicaLogDirsResponse", version);
   }
   try {

@@ -214,7 +214,7 @@ function encodeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Write
 
 /** Decodes a AlterUserScramCredentialsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterUserScramCredentialsRequest(r: Reader, version: number): AlterUserScramCredentialsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 51, "AlterUserScramCredentialsRequest", version);
   }
   try {
@@ -226,7 +226,7 @@ export function decodeAlterUserScramCredentialsRequest(r: Reader, version: numbe
 
 /** Encodes a AlterUserScramCredentialsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterUserScramCredentialsRequest(w: Writer, v: AlterUserScramCredentialsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 51, "AlterUserScramCredentialsRequest", version);
   }
   try {

@@ -132,7 +132,7 @@ function encodeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(
 
 /** Decodes a AlterUserScramCredentialsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAlterUserScramCredentialsResponse(r: Reader, version: number): AlterUserScramCredentialsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 51, "AlterUserScramCredentialsResponse", version);
   }
   try {
@@ -144,7 +144,7 @@ export function decodeAlterUserScramCredentialsResponse(r: Reader, version: numb
 
 /** Encodes a AlterUserScramCredentialsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAlterUserScramCredentialsResponse(w: Writer, v: AlterUserScramCredentialsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 51, "AlterUserScramCredentialsResponse", version);
   }
   try {

@@ -71,7 +71,7 @@ function encodeApiVersionsRequestBody(w: Writer, v: ApiVersionsRequestInput, ver
 
 /** Decodes a ApiVersionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 18, "ApiVersionsRequest", version);
   }
   try {
@@ -83,7 +83,7 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
 
 /** Encodes a ApiVersionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeApiVersionsRequest(w: Writer, v: ApiVersionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 18, "ApiVersionsRequest", version);
   }
   try {

@@ -382,7 +382,7 @@ function encodeApiVersionsResponseFinalizedFeatureKey(w: Writer, v: ApiVersionsR
 
 /** Decodes a ApiVersionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 18, "ApiVersionsResponse", version);
   }
   try {
@@ -394,7 +394,7 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
 
 /** Encodes a ApiVersionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeApiVersionsResponse(w: Writer, v: ApiVersionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 18, "ApiVersionsResponse", version);
   }
   try {

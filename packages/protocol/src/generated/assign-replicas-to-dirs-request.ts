@@ -247,7 +247,7 @@ function encodeAssignReplicasToDirsRequestPartitionData(w: Writer, v: AssignRepl
 
 /** Decodes a AssignReplicasToDirsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): AssignReplicasToDirsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 73, "AssignReplicasToDirsRequest", version);
   }
   try {
@@ -259,7 +259,7 @@ export function decodeAssignReplicasToDirsRequest(r: Reader, version: number): A
 
 /** Encodes a AssignReplicasToDirsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAssignReplicasToDirsRequest(w: Writer, v: AssignReplicasToDirsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 73, "AssignReplicasToDirsRequest", version);
   }
   try {

@@ -257,7 +257,7 @@ function encodeAssignReplicasToDirsResponsePartitionData(w: Writer, v: AssignRep
 
 /** Decodes a AssignReplicasToDirsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): AssignReplicasToDirsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 73, "AssignReplicasToDirsResponse", version);
   }
   try {
@@ -269,7 +269,7 @@ export function decodeAssignReplicasToDirsResponse(r: Reader, version: number): 
 
 /** Encodes a AssignReplicasToDirsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeAssignReplicasToDirsResponse(w: Writer, v: AssignReplicasToDirsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 73, "AssignReplicasToDirsResponse", version);
   }
   try {

@@ -323,7 +323,7 @@ function encodeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, v: BeginQuorumEp
 
 /** Decodes a BeginQuorumEpochRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 53, "BeginQuorumEpochRequest", version);
   }
   try {
@@ -335,7 +335,7 @@ export function decodeBeginQuorumEpochRequest(r: Reader, version: number): Begin
 
 /** Encodes a BeginQuorumEpochRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBeginQuorumEpochRequest(w: Writer, v: BeginQuorumEpochRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 53, "BeginQuorumEpochRequest", version);
   }
   try {

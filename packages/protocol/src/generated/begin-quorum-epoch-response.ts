@@ -320,7 +320,7 @@ function encodeBeginQuorumEpochResponseNodeEndpoint(w: Writer, v: BeginQuorumEpo
 
 /** Decodes a BeginQuorumEpochResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEpochResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 53, "BeginQuorumEpochResponse", version);
   }
   try {
@@ -332,7 +332,7 @@ export function decodeBeginQuorumEpochResponse(r: Reader, version: number): Begi
 
 /** Encodes a BeginQuorumEpochResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBeginQuorumEpochResponse(w: Writer, v: BeginQuorumEpochResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 53, "BeginQuorumEpochResponse", version);
   }
   try {

@@ -134,7 +134,7 @@ function encodeBrokerHeartbeatRequestBody(w: Writer, v: BrokerHeartbeatRequestIn
 
 /** Decodes a BrokerHeartbeatRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeBrokerHeartbeatRequest(r: Reader, version: number): BrokerHeartbeatRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 63, "BrokerHeartbeatRequest", version);
   }
   try {
@@ -146,7 +146,7 @@ export function decodeBrokerHeartbeatRequest(r: Reader, version: number): Broker
 
 /** Encodes a BrokerHeartbeatRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBrokerHeartbeatRequest(w: Writer, v: BrokerHeartbeatRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 63, "BrokerHeartbeatRequest", version);
   }
   try {

@@ -89,7 +89,7 @@ function encodeBrokerHeartbeatResponseBody(w: Writer, v: BrokerHeartbeatResponse
 
 /** Decodes a BrokerHeartbeatResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeBrokerHeartbeatResponse(r: Reader, version: number): BrokerHeartbeatResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 63, "BrokerHeartbeatResponse", version);
   }
   try {
@@ -101,7 +101,7 @@ export function decodeBrokerHeartbeatResponse(r: Reader, version: number): Broke
 
 /** Encodes a BrokerHeartbeatResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBrokerHeartbeatResponse(w: Writer, v: BrokerHeartbeatResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 63, "BrokerHeartbeatResponse", version);
   }
   try {

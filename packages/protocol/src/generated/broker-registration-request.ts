@@ -310,7 +310,7 @@ function encodeBrokerRegistrationRequestFeature(w: Writer, v: BrokerRegistration
 
 /** Decodes a BrokerRegistrationRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeBrokerRegistrationRequest(r: Reader, version: number): BrokerRegistrationRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 62, "BrokerRegistrationRequest", version);
   }
   try {
@@ -322,7 +322,7 @@ export function decodeBrokerRegistrationRequest(r: Reader, version: number): Bro
 
 /** Encodes a BrokerRegistrationRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBrokerRegistrationRequest(w: Writer, v: BrokerRegistrationRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 62, "BrokerRegistrationRequest", version);
   }
   try {

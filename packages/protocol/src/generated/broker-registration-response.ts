@@ -69,7 +69,7 @@ function encodeBrokerRegistrationResponseBody(w: Writer, v: BrokerRegistrationRe
 
 /** Decodes a BrokerRegistrationResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeBrokerRegistrationResponse(r: Reader, version: number): BrokerRegistrationResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 62, "BrokerRegistrationResponse", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeBrokerRegistrationResponse(r: Reader, version: number): Br
 
 /** Encodes a BrokerRegistrationResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeBrokerRegistrationResponse(w: Writer, v: BrokerRegistrationResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 62, "BrokerRegistrationResponse", version);
   }
   try {

@@ -70,7 +70,7 @@ function encodeConsumerGroupDescribeRequestBody(w: Writer, v: ConsumerGroupDescr
 
 /** Decodes a ConsumerGroupDescribeRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): ConsumerGroupDescribeRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 69, "ConsumerGroupDescribeRequest", version);
   }
   try {
@@ -82,7 +82,7 @@ export function decodeConsumerGroupDescribeRequest(r: Reader, version: number): 
 
 /** Encodes a ConsumerGroupDescribeRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerGroupDescribeRequest(w: Writer, v: ConsumerGroupDescribeRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 69, "ConsumerGroupDescribeRequest", version);
   }
   try {

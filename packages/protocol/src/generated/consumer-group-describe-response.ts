@@ -473,7 +473,7 @@ function defaultConsumerGroupDescribeResponseAssignment(): ConsumerGroupDescribe
 
 /** Decodes a ConsumerGroupDescribeResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerGroupDescribeResponse(r: Reader, version: number): ConsumerGroupDescribeResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 69, "ConsumerGroupDescribeResponse", version);
   }
   try {
@@ -485,7 +485,7 @@ export function decodeConsumerGroupDescribeResponse(r: Reader, version: number):
 
 /** Encodes a ConsumerGroupDescribeResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerGroupDescribeResponse(w: Writer, v: ConsumerGroupDescribeResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 69, "ConsumerGroupDescribeResponse", version);
   }
   try {

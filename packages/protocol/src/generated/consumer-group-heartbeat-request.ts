@@ -238,7 +238,7 @@ function encodeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, v: Consum
 
 /** Decodes a ConsumerGroupHeartbeatRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number): ConsumerGroupHeartbeatRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 68, "ConsumerGroupHeartbeatRequest", version);
   }
   try {
@@ -250,7 +250,7 @@ export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number):
 
 /** Encodes a ConsumerGroupHeartbeatRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerGroupHeartbeatRequest(w: Writer, v: ConsumerGroupHeartbeatRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 68, "ConsumerGroupHeartbeatRequest", version);
   }
   try {

@@ -230,7 +230,7 @@ function encodeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, v: Consu
 
 /** Decodes a ConsumerGroupHeartbeatResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number): ConsumerGroupHeartbeatResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 68, "ConsumerGroupHeartbeatResponse", version);
   }
   try {
@@ -242,7 +242,7 @@ export function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number)
 
 /** Encodes a ConsumerGroupHeartbeatResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerGroupHeartbeatResponse(w: Writer, v: ConsumerGroupHeartbeatResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 68, "ConsumerGroupHeartbeatResponse", version);
   }
   try {

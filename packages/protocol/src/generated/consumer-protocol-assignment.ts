@@ -114,7 +114,7 @@ function encodeConsumerProtocolAssignmentTopicPartition(w: Writer, v: ConsumerPr
 
 /** Decodes a ConsumerProtocolAssignment body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerProtocolAssignment(r: Reader, version: number): ConsumerProtocolAssignment {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", -1, "ConsumerProtocolAssignment", version);
   }
   try {
@@ -126,7 +126,7 @@ export function decodeConsumerProtocolAssignment(r: Reader, version: number): Co
 
 /** Encodes a ConsumerProtocolAssignment body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerProtocolAssignment(w: Writer, v: ConsumerProtocolAssignmentInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", -1, "ConsumerProtocolAssignment", version);
   }
   try {

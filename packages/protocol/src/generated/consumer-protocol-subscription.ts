@@ -166,7 +166,7 @@ function encodeConsumerProtocolSubscriptionTopicPartition(w: Writer, v: Consumer
 
 /** Decodes a ConsumerProtocolSubscription body of the given version. Throws DecodeError on malformed input. */
 export function decodeConsumerProtocolSubscription(r: Reader, version: number): ConsumerProtocolSubscription {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", -1, "ConsumerProtocolSubscription", version);
   }
   try {
@@ -178,7 +178,7 @@ export function decodeConsumerProtocolSubscription(r: Reader, version: number): 
 
 /** Encodes a ConsumerProtocolSubscription body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeConsumerProtocolSubscription(w: Writer, v: ConsumerProtocolSubscriptionInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", -1, "ConsumerProtocolSubscription", version);
   }
   try {

@@ -67,7 +67,7 @@ function encodeControlledShutdownRequestBody(w: Writer, v: ControlledShutdownReq
 
 /** Decodes a ControlledShutdownRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeControlledShutdownRequest(r: Reader, version: number): ControlledShutdownRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 7, "ControlledShutdownRequest", version);
   }
   try {
@@ -79,7 +79,7 @@ export function decodeControlledShutdownRequest(r: Reader, version: number): Con
 
 /** Encodes a ControlledShutdownRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeControlledShutdownRequest(w: Writer, v: ControlledShutdownRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 7, "ControlledShutdownRequest", version);
   }
   try {

@@ -131,7 +131,7 @@ function encodeControlledShutdownResponseRemainingPartition(w: Writer, v: Contro
 
 /** Decodes a ControlledShutdownResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeControlledShutdownResponse(r: Reader, version: number): ControlledShutdownResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 7, "ControlledShutdownResponse", version);
   }
   try {
@@ -143,7 +143,7 @@ export function decodeControlledShutdownResponse(r: Reader, version: number): Co
 
 /** Encodes a ControlledShutdownResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeControlledShutdownResponse(w: Writer, v: ControlledShutdownResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 7, "ControlledShutdownResponse", version);
   }
   try {

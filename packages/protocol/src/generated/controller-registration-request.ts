@@ -245,7 +245,7 @@ function encodeControllerRegistrationRequestFeature(w: Writer, v: ControllerRegi
 
 /** Decodes a ControllerRegistrationRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeControllerRegistrationRequest(r: Reader, version: number): ControllerRegistrationRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 70, "ControllerRegistrationRequest", version);
   }
   try {
@@ -257,7 +257,7 @@ export function decodeControllerRegistrationRequest(r: Reader, version: number):
 
 /** Encodes a ControllerRegistrationRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeControllerRegistrationRequest(w: Writer, v: ControllerRegistrationRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 70, "ControllerRegistrationRequest", version);
   }
   try {

@@ -69,7 +69,7 @@ function encodeControllerRegistrationResponseBody(w: Writer, v: ControllerRegist
 
 /** Decodes a ControllerRegistrationResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeControllerRegistrationResponse(r: Reader, version: number): ControllerRegistrationResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 70, "ControllerRegistrationResponse", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeControllerRegistrationResponse(r: Reader, version: number)
 
 /** Encodes a ControllerRegistrationResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeControllerRegistrationResponse(w: Writer, v: ControllerRegistrationResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 70, "ControllerRegistrationResponse", version);
   }
   try {

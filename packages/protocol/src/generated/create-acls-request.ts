@@ -180,7 +180,7 @@ function encodeCreateAclsRequestAclCreation(w: Writer, v: CreateAclsRequestAclCr
 
 /** Decodes a CreateAclsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 30, "CreateAclsRequest", version);
   }
   try {
@@ -192,7 +192,7 @@ export function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsR
 
 /** Encodes a CreateAclsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateAclsRequest(w: Writer, v: CreateAclsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 30, "CreateAclsRequest", version);
   }
   try {

@@ -131,7 +131,7 @@ function encodeCreateAclsResponseAclCreationResult(w: Writer, v: CreateAclsRespo
 
 /** Decodes a CreateAclsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateAclsResponse(r: Reader, version: number): CreateAclsResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 30, "CreateAclsResponse", version);
   }
   try {
@@ -143,7 +143,7 @@ export function decodeCreateAclsResponse(r: Reader, version: number): CreateAcls
 
 /** Encodes a CreateAclsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateAclsResponse(w: Writer, v: CreateAclsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 30, "CreateAclsResponse", version);
   }
   try {

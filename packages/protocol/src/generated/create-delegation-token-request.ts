@@ -166,7 +166,7 @@ function encodeCreateDelegationTokenRequestCreatableRenewers(w: Writer, v: Creat
 
 /** Decodes a CreateDelegationTokenRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateDelegationTokenRequest(r: Reader, version: number): CreateDelegationTokenRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 38, "CreateDelegationTokenRequest", version);
   }
   try {
@@ -178,7 +178,7 @@ export function decodeCreateDelegationTokenRequest(r: Reader, version: number): 
 
 /** Encodes a CreateDelegationTokenRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateDelegationTokenRequest(w: Writer, v: CreateDelegationTokenRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 38, "CreateDelegationTokenRequest", version);
   }
   try {

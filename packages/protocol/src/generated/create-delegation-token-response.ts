@@ -172,7 +172,7 @@ function encodeCreateDelegationTokenResponseBody(w: Writer, v: CreateDelegationT
 
 /** Decodes a CreateDelegationTokenResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateDelegationTokenResponse(r: Reader, version: number): CreateDelegationTokenResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 38, "CreateDelegationTokenResponse", version);
   }
   try {
@@ -184,7 +184,7 @@ export function decodeCreateDelegationTokenResponse(r: Reader, version: number):
 
 /** Encodes a CreateDelegationTokenResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateDelegationTokenResponse(w: Writer, v: CreateDelegationTokenResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 38, "CreateDelegationTokenResponse", version);
   }
   try {

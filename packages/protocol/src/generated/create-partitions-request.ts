@@ -221,7 +221,7 @@ function encodeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, v: C
 
 /** Decodes a CreatePartitionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreatePartitionsRequest(r: Reader, version: number): CreatePartitionsRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 37, "CreatePartitionsRequest", version);
   }
   try {
@@ -233,7 +233,7 @@ export function decodeCreatePartitionsRequest(r: Reader, version: number): Creat
 
 /** Encodes a CreatePartitionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreatePartitionsRequest(w: Writer, v: CreatePartitionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 37, "CreatePartitionsRequest", version);
   }
   try {

@@ -142,7 +142,7 @@ function encodeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, v:
 
 /** Decodes a CreatePartitionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreatePartitionsResponse(r: Reader, version: number): CreatePartitionsResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 37, "CreatePartitionsResponse", version);
   }
   try {
@@ -154,7 +154,7 @@ export function decodeCreatePartitionsResponse(r: Reader, version: number): Crea
 
 /** Encodes a CreatePartitionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreatePartitionsResponse(w: Writer, v: CreatePartitionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 37, "CreatePartitionsResponse", version);
   }
   try {

@@ -322,7 +322,7 @@ function encodeCreateTopicsRequestCreatableTopicConfig(w: Writer, v: CreateTopic
 
 /** Decodes a CreateTopicsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-7", 19, "CreateTopicsRequest", version);
   }
   try {
@@ -334,7 +334,7 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
 
 /** Encodes a CreateTopicsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateTopicsRequest(w: Writer, v: CreateTopicsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-7", 19, "CreateTopicsRequest", version);
   }
   try {

@@ -330,7 +330,7 @@ function encodeCreateTopicsResponseCreatableTopicConfigs(w: Writer, v: CreateTop
 
 /** Decodes a CreateTopicsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-7", 19, "CreateTopicsResponse", version);
   }
   try {
@@ -342,7 +342,7 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
 
 /** Encodes a CreateTopicsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeCreateTopicsResponse(w: Writer, v: CreateTopicsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-7", 19, "CreateTopicsResponse", version);
   }
   try {

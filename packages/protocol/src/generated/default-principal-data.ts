@@ -69,7 +69,7 @@ function encodeDefaultPrincipalDataBody(w: Writer, v: DefaultPrincipalDataInput,
 
 /** Decodes a DefaultPrincipalData body of the given version. Throws DecodeError on malformed input. */
 export function decodeDefaultPrincipalData(r: Reader, version: number): DefaultPrincipalData {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", -1, "DefaultPrincipalData", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeDefaultPrincipalData(r: Reader, version: number): DefaultP
 
 /** Encodes a DefaultPrincipalData body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDefaultPrincipalData(w: Writer, v: DefaultPrincipalDataInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", -1, "DefaultPrincipalData", version);
   }
   try {

@@ -180,7 +180,7 @@ function encodeDeleteAclsRequestDeleteAclsFilter(w: Writer, v: DeleteAclsRequest
 
 /** Decodes a DeleteAclsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 31, "DeleteAclsRequest", version);
   }
   try {
@@ -192,7 +192,7 @@ export function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsR
 
 /** Encodes a DeleteAclsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteAclsRequest(w: Writer, v: DeleteAclsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 31, "DeleteAclsRequest", version);
   }
   try {

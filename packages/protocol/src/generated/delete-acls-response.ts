@@ -288,7 +288,7 @@ function encodeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, v: DeleteAclsR
 
 /** Decodes a DeleteAclsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 31, "DeleteAclsResponse", version);
   }
   try {
@@ -300,7 +300,7 @@ export function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAcls
 
 /** Encodes a DeleteAclsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteAclsResponse(w: Writer, v: DeleteAclsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 31, "DeleteAclsResponse", version);
   }
   try {

@@ -64,7 +64,7 @@ function encodeDeleteGroupsRequestBody(w: Writer, v: DeleteGroupsRequestInput, v
 
 /** Decodes a DeleteGroupsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 42, "DeleteGroupsRequest", version);
   }
   try {
@@ -76,7 +76,7 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
 
 /** Encodes a DeleteGroupsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteGroupsRequest(w: Writer, v: DeleteGroupsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 42, "DeleteGroupsRequest", version);
   }
   try {

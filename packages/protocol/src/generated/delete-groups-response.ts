@@ -131,7 +131,7 @@ function encodeDeleteGroupsResponseDeletableGroupResult(w: Writer, v: DeleteGrou
 
 /** Decodes a DeleteGroupsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 42, "DeleteGroupsResponse", version);
   }
   try {
@@ -143,7 +143,7 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
 
 /** Encodes a DeleteGroupsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteGroupsResponse(w: Writer, v: DeleteGroupsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 42, "DeleteGroupsResponse", version);
   }
   try {

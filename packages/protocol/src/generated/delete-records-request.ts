@@ -197,7 +197,7 @@ function encodeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, v: DeleteRe
 
 /** Decodes a DeleteRecordsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 21, "DeleteRecordsRequest", version);
   }
   try {
@@ -209,7 +209,7 @@ export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRe
 
 /** Encodes a DeleteRecordsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteRecordsRequest(w: Writer, v: DeleteRecordsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 21, "DeleteRecordsRequest", version);
   }
   try {

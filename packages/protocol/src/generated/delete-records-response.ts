@@ -207,7 +207,7 @@ function encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer, v: D
 
 /** Decodes a DeleteRecordsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 21, "DeleteRecordsResponse", version);
   }
   try {
@@ -219,7 +219,7 @@ export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteR
 
 /** Encodes a DeleteRecordsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteRecordsResponse(w: Writer, v: DeleteRecordsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 21, "DeleteRecordsResponse", version);
   }
   try {

@@ -175,7 +175,7 @@ function encodeDeleteShareGroupStateRequestPartitionData(w: Writer, v: DeleteSha
 
 /** Decodes a DeleteShareGroupStateRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): DeleteShareGroupStateRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 86, "DeleteShareGroupStateRequest", version);
   }
   try {
@@ -187,7 +187,7 @@ export function decodeDeleteShareGroupStateRequest(r: Reader, version: number): 
 
 /** Encodes a DeleteShareGroupStateRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteShareGroupStateRequest(w: Writer, v: DeleteShareGroupStateRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 86, "DeleteShareGroupStateRequest", version);
   }
   try {

@@ -185,7 +185,7 @@ function encodeDeleteShareGroupStateResponsePartitionResult(w: Writer, v: Delete
 
 /** Decodes a DeleteShareGroupStateResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteShareGroupStateResponse(r: Reader, version: number): DeleteShareGroupStateResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 86, "DeleteShareGroupStateResponse", version);
   }
   try {
@@ -197,7 +197,7 @@ export function decodeDeleteShareGroupStateResponse(r: Reader, version: number):
 
 /** Encodes a DeleteShareGroupStateResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteShareGroupStateResponse(w: Writer, v: DeleteShareGroupStateResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 86, "DeleteShareGroupStateResponse", version);
   }
   try {

@@ -158,7 +158,7 @@ function encodeDeleteTopicsRequestDeleteTopicState(w: Writer, v: DeleteTopicsReq
 
 /** Decodes a DeleteTopicsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-6", 20, "DeleteTopicsRequest", version);
   }
   try {
@@ -170,7 +170,7 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
 
 /** Encodes a DeleteTopicsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteTopicsRequest(w: Writer, v: DeleteTopicsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-6", 20, "DeleteTopicsRequest", version);
   }
   try {

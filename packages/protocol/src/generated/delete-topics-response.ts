@@ -164,7 +164,7 @@ function encodeDeleteTopicsResponseDeletableTopicResult(w: Writer, v: DeleteTopi
 
 /** Decodes a DeleteTopicsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-6", 20, "DeleteTopicsResponse", version);
   }
   try {
@@ -176,7 +176,7 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
 
 /** Encodes a DeleteTopicsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDeleteTopicsResponse(w: Writer, v: DeleteTopicsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-6", 20, "DeleteTopicsResponse", version);
   }
   try {

@@ -123,7 +123,7 @@ function encodeDescribeAclsRequestBody(w: Writer, v: DescribeAclsRequestInput, v
 
 /** Decodes a DescribeAclsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 29, "DescribeAclsRequest", version);
   }
   try {
@@ -135,7 +135,7 @@ export function decodeDescribeAclsRequest(r: Reader, version: number): DescribeA
 
 /** Encodes a DescribeAclsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeAclsRequest(w: Writer, v: DescribeAclsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 29, "DescribeAclsRequest", version);
   }
   try {

@@ -267,7 +267,7 @@ function encodeDescribeAclsResponseAclDescription(w: Writer, v: DescribeAclsResp
 
 /** Decodes a DescribeAclsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeAclsResponse(r: Reader, version: number): DescribeAclsResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 29, "DescribeAclsResponse", version);
   }
   try {
@@ -279,7 +279,7 @@ export function decodeDescribeAclsResponse(r: Reader, version: number): Describe
 
 /** Encodes a DescribeAclsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeAclsResponse(w: Writer, v: DescribeAclsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 29, "DescribeAclsResponse", version);
   }
   try {

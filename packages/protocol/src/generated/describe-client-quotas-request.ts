@@ -142,7 +142,7 @@ function encodeDescribeClientQuotasRequestComponentData(w: Writer, v: DescribeCl
 
 /** Decodes a DescribeClientQuotasRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeClientQuotasRequest(r: Reader, version: number): DescribeClientQuotasRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 48, "DescribeClientQuotasRequest", version);
   }
   try {
@@ -154,7 +154,7 @@ export function decodeDescribeClientQuotasRequest(r: Reader, version: number): D
 
 /** Encodes a DescribeClientQuotasRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeClientQuotasRequest(w: Writer, v: DescribeClientQuotasRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 48, "DescribeClientQuotasRequest", version);
   }
   try {

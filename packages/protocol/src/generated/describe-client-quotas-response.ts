@@ -290,7 +290,7 @@ function encodeDescribeClientQuotasResponseValueData(w: Writer, v: DescribeClien
 
 /** Decodes a DescribeClientQuotasResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeClientQuotasResponse(r: Reader, version: number): DescribeClientQuotasResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 48, "DescribeClientQuotasResponse", version);
   }
   try {
@@ -302,7 +302,7 @@ export function decodeDescribeClientQuotasResponse(r: Reader, version: number): 
 
 /** Encodes a DescribeClientQuotasResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeClientQuotasResponse(w: Writer, v: DescribeClientQuotasResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 48, "DescribeClientQuotasResponse", version);
   }
   try {

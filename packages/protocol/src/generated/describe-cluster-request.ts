@@ -66,7 +66,7 @@ function encodeDescribeClusterRequestBody(w: Writer, v: DescribeClusterRequestIn
 
 /** Decodes a DescribeClusterRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeClusterRequest(r: Reader, version: number): DescribeClusterRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 60, "DescribeClusterRequest", version);
   }
   try {
@@ -78,7 +78,7 @@ export function decodeDescribeClusterRequest(r: Reader, version: number): Descri
 
 /** Encodes a DescribeClusterRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeClusterRequest(w: Writer, v: DescribeClusterRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 60, "DescribeClusterRequest", version);
   }
   try {

@@ -209,7 +209,7 @@ function encodeDescribeClusterResponseDescribeClusterBroker(w: Writer, v: Descri
 
 /** Decodes a DescribeClusterResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeClusterResponse(r: Reader, version: number): DescribeClusterResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 60, "DescribeClusterResponse", version);
   }
   try {
@@ -221,7 +221,7 @@ export function decodeDescribeClusterResponse(r: Reader, version: number): Descr
 
 /** Encodes a DescribeClusterResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeClusterResponse(w: Writer, v: DescribeClusterResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 60, "DescribeClusterResponse", version);
   }
   try {

@@ -179,7 +179,7 @@ function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, v: Descr
 
 /** Decodes a DescribeConfigsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 32, "DescribeConfigsRequest", version);
   }
   try {
@@ -191,7 +191,7 @@ export function decodeDescribeConfigsRequest(r: Reader, version: number): Descri
 
 /** Encodes a DescribeConfigsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeConfigsRequest(w: Writer, v: DescribeConfigsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 32, "DescribeConfigsRequest", version);
   }
   try {

@@ -402,7 +402,7 @@ function encodeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, v: Descr
 
 /** Decodes a DescribeConfigsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 32, "DescribeConfigsResponse", version);
   }
   try {
@@ -414,7 +414,7 @@ export function decodeDescribeConfigsResponse(r: Reader, version: number): Descr
 
 /** Encodes a DescribeConfigsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeConfigsResponse(w: Writer, v: DescribeConfigsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 32, "DescribeConfigsResponse", version);
   }
   try {

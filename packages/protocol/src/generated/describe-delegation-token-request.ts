@@ -126,7 +126,7 @@ function encodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w: Wri
 
 /** Decodes a DescribeDelegationTokenRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeDelegationTokenRequest(r: Reader, version: number): DescribeDelegationTokenRequest {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 41, "DescribeDelegationTokenRequest", version);
   }
   try {
@@ -138,7 +138,7 @@ export function decodeDescribeDelegationTokenRequest(r: Reader, version: number)
 
 /** Encodes a DescribeDelegationTokenRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeDelegationTokenRequest(w: Writer, v: DescribeDelegationTokenRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 41, "DescribeDelegationTokenRequest", version);
   }
   try {

@@ -306,7 +306,7 @@ function encodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w:
 
 /** Decodes a DescribeDelegationTokenResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeDelegationTokenResponse(r: Reader, version: number): DescribeDelegationTokenResponse {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-3", 41, "DescribeDelegationTokenResponse", version);
   }
   try {
@@ -318,7 +318,7 @@ export function decodeDescribeDelegationTokenResponse(r: Reader, version: number
 
 /** Encodes a DescribeDelegationTokenResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeDelegationTokenResponse(w: Writer, v: DescribeDelegationTokenResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 3)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 3)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-3", 41, "DescribeDelegationTokenResponse", version);
   }
   try {

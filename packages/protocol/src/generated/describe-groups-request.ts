@@ -81,7 +81,7 @@ function encodeDescribeGroupsRequestBody(w: Writer, v: DescribeGroupsRequestInpu
 
 /** Decodes a DescribeGroupsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 15, "DescribeGroupsRequest", version);
   }
   try {
@@ -93,7 +93,7 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
 
 /** Encodes a DescribeGroupsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeGroupsRequest(w: Writer, v: DescribeGroupsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 15, "DescribeGroupsRequest", version);
   }
   try {

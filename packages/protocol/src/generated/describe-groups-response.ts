@@ -311,7 +311,7 @@ function encodeDescribeGroupsResponseDescribedGroupMember(w: Writer, v: Describe
 
 /** Decodes a DescribeGroupsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 15, "DescribeGroupsResponse", version);
   }
   try {
@@ -323,7 +323,7 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
 
 /** Encodes a DescribeGroupsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeGroupsResponse(w: Writer, v: DescribeGroupsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 15, "DescribeGroupsResponse", version);
   }
   try {

@@ -135,7 +135,7 @@ function encodeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, v: Descri
 
 /** Decodes a DescribeLogDirsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirsRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 35, "DescribeLogDirsRequest", version);
   }
   try {
@@ -147,7 +147,7 @@ export function decodeDescribeLogDirsRequest(r: Reader, version: number): Descri
 
 /** Encodes a DescribeLogDirsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeLogDirsRequest(w: Writer, v: DescribeLogDirsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 35, "DescribeLogDirsRequest", version);
   }
   try {

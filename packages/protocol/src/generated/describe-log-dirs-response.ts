@@ -336,7 +336,7 @@ function encodeDescribeLogDirsResponseDescribeLogDirsPartition(w: Writer, v: Des
 
 /** Decodes a DescribeLogDirsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDirsResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 35, "DescribeLogDirsResponse", version);
   }
   try {
@@ -348,7 +348,7 @@ export function decodeDescribeLogDirsResponse(r: Reader, version: number): Descr
 
 /** Encodes a DescribeLogDirsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeLogDirsResponse(w: Writer, v: DescribeLogDirsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 35, "DescribeLogDirsResponse", version);
   }
   try {

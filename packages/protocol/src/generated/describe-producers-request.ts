@@ -122,7 +122,7 @@ function encodeDescribeProducersRequestTopicRequest(w: Writer, v: DescribeProduc
 
 /** Decodes a DescribeProducersRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeProducersRequest(r: Reader, version: number): DescribeProducersRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 61, "DescribeProducersRequest", version);
   }
   try {
@@ -134,7 +134,7 @@ export function decodeDescribeProducersRequest(r: Reader, version: number): Desc
 
 /** Encodes a DescribeProducersRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeProducersRequest(w: Writer, v: DescribeProducersRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 61, "DescribeProducersRequest", version);
   }
   try {

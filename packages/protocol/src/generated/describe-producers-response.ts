@@ -306,7 +306,7 @@ function encodeDescribeProducersResponseProducerState(w: Writer, v: DescribeProd
 
 /** Decodes a DescribeProducersResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeProducersResponse(r: Reader, version: number): DescribeProducersResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 61, "DescribeProducersResponse", version);
   }
   try {
@@ -318,7 +318,7 @@ export function decodeDescribeProducersResponse(r: Reader, version: number): Des
 
 /** Encodes a DescribeProducersResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeProducersResponse(w: Writer, v: DescribeProducersResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 61, "DescribeProducersResponse", version);
   }
   try {

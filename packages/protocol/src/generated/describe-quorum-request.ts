@@ -164,7 +164,7 @@ function encodeDescribeQuorumRequestPartitionData(w: Writer, v: DescribeQuorumRe
 
 /** Decodes a DescribeQuorumRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeQuorumRequest(r: Reader, version: number): DescribeQuorumRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 55, "DescribeQuorumRequest", version);
   }
   try {
@@ -176,7 +176,7 @@ export function decodeDescribeQuorumRequest(r: Reader, version: number): Describ
 
 /** Encodes a DescribeQuorumRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeQuorumRequest(w: Writer, v: DescribeQuorumRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 55, "DescribeQuorumRequest", version);
   }
   try {

@@ -531,7 +531,7 @@ function encodeDescribeQuorumResponseListener(w: Writer, v: DescribeQuorumRespon
 
 /** Decodes a DescribeQuorumResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeQuorumResponse(r: Reader, version: number): DescribeQuorumResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 55, "DescribeQuorumResponse", version);
   }
   try {
@@ -543,7 +543,7 @@ export function decodeDescribeQuorumResponse(r: Reader, version: number): Descri
 
 /** Encodes a DescribeQuorumResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeQuorumResponse(w: Writer, v: DescribeQuorumResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 55, "DescribeQuorumResponse", version);
   }
   try {

@@ -179,7 +179,7 @@ function encodeDescribeTopicPartitionsRequestCursor(w: Writer, v: DescribeTopicP
 
 /** Decodes a DescribeTopicPartitionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number): DescribeTopicPartitionsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 75, "DescribeTopicPartitionsRequest", version);
   }
   try {
@@ -191,7 +191,7 @@ export function decodeDescribeTopicPartitionsRequest(r: Reader, version: number)
 
 /** Encodes a DescribeTopicPartitionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeTopicPartitionsRequest(w: Writer, v: DescribeTopicPartitionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 75, "DescribeTopicPartitionsRequest", version);
   }
   try {

@@ -420,7 +420,7 @@ function encodeDescribeTopicPartitionsResponseCursor(w: Writer, v: DescribeTopic
 
 /** Decodes a DescribeTopicPartitionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number): DescribeTopicPartitionsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 75, "DescribeTopicPartitionsResponse", version);
   }
   try {
@@ -432,7 +432,7 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, version: number
 
 /** Encodes a DescribeTopicPartitionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeTopicPartitionsResponse(w: Writer, v: DescribeTopicPartitionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 75, "DescribeTopicPartitionsResponse", version);
   }
   try {

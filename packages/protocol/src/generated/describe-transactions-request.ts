@@ -60,7 +60,7 @@ function encodeDescribeTransactionsRequestBody(w: Writer, v: DescribeTransaction
 
 /** Decodes a DescribeTransactionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeTransactionsRequest(r: Reader, version: number): DescribeTransactionsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 65, "DescribeTransactionsRequest", version);
   }
   try {
@@ -72,7 +72,7 @@ export function decodeDescribeTransactionsRequest(r: Reader, version: number): D
 
 /** Encodes a DescribeTransactionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeTransactionsRequest(w: Writer, v: DescribeTransactionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 65, "DescribeTransactionsRequest", version);
   }
   try {

@@ -254,7 +254,7 @@ function encodeDescribeTransactionsResponseTopicData(w: Writer, v: DescribeTrans
 
 /** Decodes a DescribeTransactionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeTransactionsResponse(r: Reader, version: number): DescribeTransactionsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 65, "DescribeTransactionsResponse", version);
   }
   try {
@@ -266,7 +266,7 @@ export function decodeDescribeTransactionsResponse(r: Reader, version: number): 
 
 /** Encodes a DescribeTransactionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeTransactionsResponse(w: Writer, v: DescribeTransactionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 65, "DescribeTransactionsResponse", version);
   }
   try {

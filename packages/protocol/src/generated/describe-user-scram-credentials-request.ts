@@ -106,7 +106,7 @@ function encodeDescribeUserScramCredentialsRequestUserName(w: Writer, v: Describ
 
 /** Decodes a DescribeUserScramCredentialsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: number): DescribeUserScramCredentialsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 50, "DescribeUserScramCredentialsRequest", version);
   }
   try {
@@ -118,7 +118,7 @@ export function decodeDescribeUserScramCredentialsRequest(r: Reader, version: nu
 
 /** Encodes a DescribeUserScramCredentialsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeUserScramCredentialsRequest(w: Writer, v: DescribeUserScramCredentialsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 50, "DescribeUserScramCredentialsRequest", version);
   }
   try {

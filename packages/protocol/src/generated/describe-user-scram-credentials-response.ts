@@ -224,7 +224,7 @@ function encodeDescribeUserScramCredentialsResponseCredentialInfo(w: Writer, v: 
 
 /** Decodes a DescribeUserScramCredentialsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: number): DescribeUserScramCredentialsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 50, "DescribeUserScramCredentialsResponse", version);
   }
   try {
@@ -236,7 +236,7 @@ export function decodeDescribeUserScramCredentialsResponse(r: Reader, version: n
 
 /** Encodes a DescribeUserScramCredentialsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeDescribeUserScramCredentialsResponse(w: Writer, v: DescribeUserScramCredentialsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 50, "DescribeUserScramCredentialsResponse", version);
   }
   try {

@@ -162,7 +162,7 @@ function encodeElectLeadersRequestTopicPartitions(w: Writer, v: ElectLeadersRequ
 
 /** Decodes a ElectLeadersRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeElectLeadersRequest(r: Reader, version: number): ElectLeadersRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 43, "ElectLeadersRequest", version);
   }
   try {
@@ -174,7 +174,7 @@ export function decodeElectLeadersRequest(r: Reader, version: number): ElectLead
 
 /** Encodes a ElectLeadersRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeElectLeadersRequest(w: Writer, v: ElectLeadersRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 43, "ElectLeadersRequest", version);
   }
   try {

@@ -225,7 +225,7 @@ function encodeElectLeadersResponsePartitionResult(w: Writer, v: ElectLeadersRes
 
 /** Decodes a ElectLeadersResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeElectLeadersResponse(r: Reader, version: number): ElectLeadersResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 43, "ElectLeadersResponse", version);
   }
   try {
@@ -237,7 +237,7 @@ export function decodeElectLeadersResponse(r: Reader, version: number): ElectLea
 
 /** Encodes a ElectLeadersResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeElectLeadersResponse(w: Writer, v: ElectLeadersResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 43, "ElectLeadersResponse", version);
   }
   try {

@@ -395,7 +395,7 @@ function encodeEndQuorumEpochRequestLeaderEndpoint(w: Writer, v: EndQuorumEpochR
 
 /** Decodes a EndQuorumEpochRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 54, "EndQuorumEpochRequest", version);
   }
   try {
@@ -407,7 +407,7 @@ export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuor
 
 /** Encodes a EndQuorumEpochRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEndQuorumEpochRequest(w: Writer, v: EndQuorumEpochRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 54, "EndQuorumEpochRequest", version);
   }
   try {

@@ -320,7 +320,7 @@ function encodeEndQuorumEpochResponseNodeEndpoint(w: Writer, v: EndQuorumEpochRe
 
 /** Decodes a EndQuorumEpochResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 54, "EndQuorumEpochResponse", version);
   }
   try {
@@ -332,7 +332,7 @@ export function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuo
 
 /** Encodes a EndQuorumEpochResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEndQuorumEpochResponse(w: Writer, v: EndQuorumEpochResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 54, "EndQuorumEpochResponse", version);
   }
   try {

@@ -84,7 +84,7 @@ function encodeEndTxnRequestBody(w: Writer, v: EndTxnRequestInput, version: numb
 
 /** Decodes a EndTxnRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 26, "EndTxnRequest", version);
   }
   try {
@@ -96,7 +96,7 @@ export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
 
 /** Encodes a EndTxnRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEndTxnRequest(w: Writer, v: EndTxnRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 26, "EndTxnRequest", version);
   }
   try {

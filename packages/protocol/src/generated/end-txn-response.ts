@@ -91,7 +91,7 @@ function encodeEndTxnResponseBody(w: Writer, v: EndTxnResponseInput, version: nu
 
 /** Decodes a EndTxnResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 26, "EndTxnResponse", version);
   }
   try {
@@ -103,7 +103,7 @@ export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse
 
 /** Encodes a EndTxnResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEndTxnResponse(w: Writer, v: EndTxnResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 26, "EndTxnResponse", version);
   }
   try {

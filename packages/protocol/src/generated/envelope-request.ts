@@ -70,7 +70,7 @@ function encodeEnvelopeRequestBody(w: Writer, v: EnvelopeRequestInput, _version:
 
 /** Decodes a EnvelopeRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeEnvelopeRequest(r: Reader, version: number): EnvelopeRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 58, "EnvelopeRequest", version);
   }
   try {
@@ -82,7 +82,7 @@ export function decodeEnvelopeRequest(r: Reader, version: number): EnvelopeReque
 
 /** Encodes a EnvelopeRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEnvelopeRequest(w: Writer, v: EnvelopeRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 58, "EnvelopeRequest", version);
   }
   try {

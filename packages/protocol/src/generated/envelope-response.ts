@@ -59,7 +59,7 @@ function encodeEnvelopeResponseBody(w: Writer, v: EnvelopeResponseInput, _versio
 
 /** Decodes a EnvelopeResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeEnvelopeResponse(r: Reader, version: number): EnvelopeResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 58, "EnvelopeResponse", version);
   }
   try {
@@ -71,7 +71,7 @@ export function decodeEnvelopeResponse(r: Reader, version: number): EnvelopeResp
 
 /** Encodes a EnvelopeResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeEnvelopeResponse(w: Writer, v: EnvelopeResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 58, "EnvelopeResponse", version);
   }
   try {

@@ -65,7 +65,7 @@ function encodeExpireDelegationTokenRequestBody(w: Writer, v: ExpireDelegationTo
 
 /** Decodes a ExpireDelegationTokenRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeExpireDelegationTokenRequest(r: Reader, version: number): ExpireDelegationTokenRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 40, "ExpireDelegationTokenRequest", version);
   }
   try {
@@ -77,7 +77,7 @@ export function decodeExpireDelegationTokenRequest(r: Reader, version: number): 
 
 /** Encodes a ExpireDelegationTokenRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeExpireDelegationTokenRequest(w: Writer, v: ExpireDelegationTokenRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 40, "ExpireDelegationTokenRequest", version);
   }
   try {

@@ -73,7 +73,7 @@ function encodeExpireDelegationTokenResponseBody(w: Writer, v: ExpireDelegationT
 
 /** Decodes a ExpireDelegationTokenResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeExpireDelegationTokenResponse(r: Reader, version: number): ExpireDelegationTokenResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 40, "ExpireDelegationTokenResponse", version);
   }
   try {
@@ -85,7 +85,7 @@ export function decodeExpireDelegationTokenResponse(r: Reader, version: number):
 
 /** Encodes a ExpireDelegationTokenResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeExpireDelegationTokenResponse(w: Writer, v: ExpireDelegationTokenResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 40, "ExpireDelegationTokenResponse", version);
   }
   try {

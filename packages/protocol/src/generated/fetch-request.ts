@@ -626,7 +626,7 @@ function isDefaultFetchRequestReplicaState(v: FetchRequestReplicaStateInput): bo
 
 /** Decodes a FetchRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
-  if (!(version >= 0 && version <= 17)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 17)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-17", 1, "FetchRequest", version);
   }
   try {
@@ -638,7 +638,7 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
 
 /** Encodes a FetchRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFetchRequest(w: Writer, v: FetchRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 17)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 17)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-17", 1, "FetchRequest", version);
   }
   try {

@@ -780,7 +780,7 @@ function isDefaultFetchResponseSnapshotId(v: FetchResponseSnapshotIdInput): bool
 
 /** Decodes a FetchResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
-  if (!(version >= 0 && version <= 17)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 17)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-17", 1, "FetchResponse", version);
   }
   try {
@@ -792,7 +792,7 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
 
 /** Encodes a FetchResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFetchResponse(w: Writer, v: FetchResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 17)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 17)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-17", 1, "FetchResponse", version);
   }
   try {

@@ -328,7 +328,7 @@ function defaultFetchSnapshotRequestSnapshotId(): FetchSnapshotRequestSnapshotId
 
 /** Decodes a FetchSnapshotRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSnapshotRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 59, "FetchSnapshotRequest", version);
   }
   try {
@@ -340,7 +340,7 @@ export function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSna
 
 /** Encodes a FetchSnapshotRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFetchSnapshotRequest(w: Writer, v: FetchSnapshotRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 59, "FetchSnapshotRequest", version);
   }
   try {

@@ -485,7 +485,7 @@ function defaultFetchSnapshotResponseLeaderIdAndEpoch(): FetchSnapshotResponseLe
 
 /** Decodes a FetchSnapshotResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 59, "FetchSnapshotResponse", version);
   }
   try {
@@ -497,7 +497,7 @@ export function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSn
 
 /** Encodes a FetchSnapshotResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFetchSnapshotResponse(w: Writer, v: FetchSnapshotResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 59, "FetchSnapshotResponse", version);
   }
   try {

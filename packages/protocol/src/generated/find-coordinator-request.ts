@@ -106,7 +106,7 @@ function encodeFindCoordinatorRequestBody(w: Writer, v: FindCoordinatorRequestIn
 
 /** Decodes a FindCoordinatorRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-6", 10, "FindCoordinatorRequest", version);
   }
   try {
@@ -118,7 +118,7 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
 
 /** Encodes a FindCoordinatorRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFindCoordinatorRequest(w: Writer, v: FindCoordinatorRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-6", 10, "FindCoordinatorRequest", version);
   }
   try {

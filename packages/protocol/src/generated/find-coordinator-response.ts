@@ -261,7 +261,7 @@ function encodeFindCoordinatorResponseCoordinator(w: Writer, v: FindCoordinatorR
 
 /** Decodes a FindCoordinatorResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-6", 10, "FindCoordinatorResponse", version);
   }
   try {
@@ -273,7 +273,7 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
 
 /** Encodes a FindCoordinatorResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeFindCoordinatorResponse(w: Writer, v: FindCoordinatorResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 6)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 6)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-6", 10, "FindCoordinatorResponse", version);
   }
   try {

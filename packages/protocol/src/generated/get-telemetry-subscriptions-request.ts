@@ -50,7 +50,7 @@ function encodeGetTelemetrySubscriptionsRequestBody(w: Writer, v: GetTelemetrySu
 
 /** Decodes a GetTelemetrySubscriptionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeGetTelemetrySubscriptionsRequest(r: Reader, version: number): GetTelemetrySubscriptionsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 71, "GetTelemetrySubscriptionsRequest", version);
   }
   try {
@@ -62,7 +62,7 @@ export function decodeGetTelemetrySubscriptionsRequest(r: Reader, version: numbe
 
 /** Encodes a GetTelemetrySubscriptionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeGetTelemetrySubscriptionsRequest(w: Writer, v: GetTelemetrySubscriptionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 71, "GetTelemetrySubscriptionsRequest", version);
   }
   try {

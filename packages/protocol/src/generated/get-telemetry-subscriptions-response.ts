@@ -151,7 +151,7 @@ function encodeGetTelemetrySubscriptionsResponseBody(w: Writer, v: GetTelemetryS
 
 /** Decodes a GetTelemetrySubscriptionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: number): GetTelemetrySubscriptionsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 71, "GetTelemetrySubscriptionsResponse", version);
   }
   try {
@@ -163,7 +163,7 @@ export function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: numb
 
 /** Encodes a GetTelemetrySubscriptionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeGetTelemetrySubscriptionsResponse(w: Writer, v: GetTelemetrySubscriptionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 71, "GetTelemetrySubscriptionsResponse", version);
   }
   try {

@@ -93,7 +93,7 @@ function encodeHeartbeatRequestBody(w: Writer, v: HeartbeatRequestInput, version
 
 /** Decodes a HeartbeatRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 12, "HeartbeatRequest", version);
   }
   try {
@@ -105,7 +105,7 @@ export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatReq
 
 /** Encodes a HeartbeatRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeHeartbeatRequest(w: Writer, v: HeartbeatRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 12, "HeartbeatRequest", version);
   }
   try {

@@ -67,7 +67,7 @@ function encodeHeartbeatResponseBody(w: Writer, v: HeartbeatResponseInput, versi
 
 /** Decodes a HeartbeatResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 12, "HeartbeatResponse", version);
   }
   try {
@@ -79,7 +79,7 @@ export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatRe
 
 /** Encodes a HeartbeatResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeHeartbeatResponse(w: Writer, v: HeartbeatResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 12, "HeartbeatResponse", version);
   }
   try {

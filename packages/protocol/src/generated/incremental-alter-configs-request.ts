@@ -219,7 +219,7 @@ function encodeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, v: Incre
 
 /** Decodes a IncrementalAlterConfigsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number): IncrementalAlterConfigsRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 44, "IncrementalAlterConfigsRequest", version);
   }
   try {
@@ -231,7 +231,7 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
 
 /** Encodes a IncrementalAlterConfigsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeIncrementalAlterConfigsRequest(w: Writer, v: IncrementalAlterConfigsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 44, "IncrementalAlterConfigsRequest", version);
   }
   try {

@@ -152,7 +152,7 @@ function encodeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Wr
 
 /** Decodes a IncrementalAlterConfigsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number): IncrementalAlterConfigsResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 44, "IncrementalAlterConfigsResponse", version);
   }
   try {
@@ -164,7 +164,7 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
 
 /** Encodes a IncrementalAlterConfigsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeIncrementalAlterConfigsResponse(w: Writer, v: IncrementalAlterConfigsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 44, "IncrementalAlterConfigsResponse", version);
   }
   try {

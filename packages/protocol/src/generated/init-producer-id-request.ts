@@ -98,7 +98,7 @@ function encodeInitProducerIdRequestBody(w: Writer, v: InitProducerIdRequestInpu
 
 /** Decodes a InitProducerIdRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 22, "InitProducerIdRequest", version);
   }
   try {
@@ -110,7 +110,7 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): InitPro
 
 /** Encodes a InitProducerIdRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeInitProducerIdRequest(w: Writer, v: InitProducerIdRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 22, "InitProducerIdRequest", version);
   }
   try {

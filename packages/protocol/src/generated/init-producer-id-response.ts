@@ -83,7 +83,7 @@ function encodeInitProducerIdResponseBody(w: Writer, v: InitProducerIdResponseIn
 
 /** Decodes a InitProducerIdResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerIdResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 22, "InitProducerIdResponse", version);
   }
   try {
@@ -95,7 +95,7 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
 
 /** Encodes a InitProducerIdResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeInitProducerIdResponse(w: Writer, v: InitProducerIdResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 22, "InitProducerIdResponse", version);
   }
   try {

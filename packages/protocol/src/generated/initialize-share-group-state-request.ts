@@ -195,7 +195,7 @@ function encodeInitializeShareGroupStateRequestPartitionData(w: Writer, v: Initi
 
 /** Decodes a InitializeShareGroupStateRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeInitializeShareGroupStateRequest(r: Reader, version: number): InitializeShareGroupStateRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 83, "InitializeShareGroupStateRequest", version);
   }
   try {
@@ -207,7 +207,7 @@ export function decodeInitializeShareGroupStateRequest(r: Reader, version: numbe
 
 /** Encodes a InitializeShareGroupStateRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeInitializeShareGroupStateRequest(w: Writer, v: InitializeShareGroupStateRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 83, "InitializeShareGroupStateRequest", version);
   }
   try {

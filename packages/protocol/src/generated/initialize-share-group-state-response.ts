@@ -185,7 +185,7 @@ function encodeInitializeShareGroupStateResponsePartitionResult(w: Writer, v: In
 
 /** Decodes a InitializeShareGroupStateResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeInitializeShareGroupStateResponse(r: Reader, version: number): InitializeShareGroupStateResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 83, "InitializeShareGroupStateResponse", version);
   }
   try {
@@ -197,7 +197,7 @@ export function decodeInitializeShareGroupStateResponse(r: Reader, version: numb
 
 /** Encodes a InitializeShareGroupStateResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeInitializeShareGroupStateResponse(w: Writer, v: InitializeShareGroupStateResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 83, "InitializeShareGroupStateResponse", version);
   }
   try {

@@ -211,7 +211,7 @@ function encodeJoinGroupRequestProtocol(w: Writer, v: JoinGroupRequestProtocolIn
 
 /** Decodes a JoinGroupRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 11, "JoinGroupRequest", version);
   }
   try {
@@ -223,7 +223,7 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
 
 /** Encodes a JoinGroupRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeJoinGroupRequest(w: Writer, v: JoinGroupRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 11, "JoinGroupRequest", version);
   }
   try {

@@ -235,7 +235,7 @@ function encodeJoinGroupResponseMember(w: Writer, v: JoinGroupResponseMemberInpu
 
 /** Decodes a JoinGroupResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 11, "JoinGroupResponse", version);
   }
   try {
@@ -247,7 +247,7 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
 
 /** Encodes a JoinGroupResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeJoinGroupResponse(w: Writer, v: JoinGroupResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 11, "JoinGroupResponse", version);
   }
   try {

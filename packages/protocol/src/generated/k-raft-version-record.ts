@@ -59,7 +59,7 @@ function encodeKRaftVersionRecordBody(w: Writer, v: KRaftVersionRecordInput, _ve
 
 /** Decodes a KRaftVersionRecord body of the given version. Throws DecodeError on malformed input. */
 export function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersionRecord {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", -1, "KRaftVersionRecord", version);
   }
   try {
@@ -71,7 +71,7 @@ export function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersi
 
 /** Encodes a KRaftVersionRecord body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeKRaftVersionRecord(w: Writer, v: KRaftVersionRecordInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", -1, "KRaftVersionRecord", version);
   }
   try {

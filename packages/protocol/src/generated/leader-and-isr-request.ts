@@ -554,7 +554,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w: Writer, v: LeaderAnd
 
 /** Decodes a LeaderAndIsrRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrRequest {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-7", 4, "LeaderAndIsrRequest", version);
   }
   try {
@@ -566,7 +566,7 @@ export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAnd
 
 /** Encodes a LeaderAndIsrRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeLeaderAndIsrRequest(w: Writer, v: LeaderAndIsrRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-7", 4, "LeaderAndIsrRequest", version);
   }
   try {

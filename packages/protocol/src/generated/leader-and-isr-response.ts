@@ -242,7 +242,7 @@ function encodeLeaderAndIsrResponseLeaderAndIsrTopicError(w: Writer, v: LeaderAn
 
 /** Decodes a LeaderAndIsrResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrResponse {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-7", 4, "LeaderAndIsrResponse", version);
   }
   try {
@@ -254,7 +254,7 @@ export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAn
 
 /** Encodes a LeaderAndIsrResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeLeaderAndIsrResponse(w: Writer, v: LeaderAndIsrResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 7)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 7)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-7", 4, "LeaderAndIsrResponse", version);
   }
   try {

@@ -160,7 +160,7 @@ function encodeLeaderChangeMessageVoter(w: Writer, v: LeaderChangeMessageVoterIn
 
 /** Decodes a LeaderChangeMessage body of the given version. Throws DecodeError on malformed input. */
 export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessage {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", -1, "LeaderChangeMessage", version);
   }
   try {
@@ -172,7 +172,7 @@ export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderCha
 
 /** Encodes a LeaderChangeMessage body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeLeaderChangeMessage(w: Writer, v: LeaderChangeMessageInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", -1, "LeaderChangeMessage", version);
   }
   try {

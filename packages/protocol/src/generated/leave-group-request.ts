@@ -171,7 +171,7 @@ function encodeLeaveGroupRequestMemberIdentity(w: Writer, v: LeaveGroupRequestMe
 
 /** Decodes a LeaveGroupRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 13, "LeaveGroupRequest", version);
   }
   try {
@@ -183,7 +183,7 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
 
 /** Encodes a LeaveGroupRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeLeaveGroupRequest(w: Writer, v: LeaveGroupRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 13, "LeaveGroupRequest", version);
   }
   try {

@@ -163,7 +163,7 @@ function encodeLeaveGroupResponseMemberResponse(w: Writer, v: LeaveGroupResponse
 
 /** Decodes a LeaveGroupResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 13, "LeaveGroupResponse", version);
   }
   try {
@@ -175,7 +175,7 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
 
 /** Encodes a LeaveGroupResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeLeaveGroupResponse(w: Writer, v: LeaveGroupResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 13, "LeaveGroupResponse", version);
   }
   try {

@@ -39,7 +39,7 @@ function encodeListClientMetricsResourcesRequestBody(w: Writer, v: ListClientMet
 
 /** Decodes a ListClientMetricsResourcesRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeListClientMetricsResourcesRequest(r: Reader, version: number): ListClientMetricsResourcesRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 74, "ListClientMetricsResourcesRequest", version);
   }
   try {
@@ -51,7 +51,7 @@ export function decodeListClientMetricsResourcesRequest(r: Reader, version: numb
 
 /** Encodes a ListClientMetricsResourcesRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListClientMetricsResourcesRequest(w: Writer, v: ListClientMetricsResourcesRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 74, "ListClientMetricsResourcesRequest", version);
   }
   try {

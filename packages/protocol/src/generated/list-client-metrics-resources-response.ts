@@ -122,7 +122,7 @@ function encodeListClientMetricsResourcesResponseClientMetricsResource(w: Writer
 
 /** Decodes a ListClientMetricsResourcesResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeListClientMetricsResourcesResponse(r: Reader, version: number): ListClientMetricsResourcesResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 74, "ListClientMetricsResourcesResponse", version);
   }
   try {
@@ -134,7 +134,7 @@ export function decodeListClientMetricsResourcesResponse(r: Reader, version: num
 
 /** Encodes a ListClientMetricsResourcesResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListClientMetricsResourcesResponse(w: Writer, v: ListClientMetricsResourcesResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 74, "ListClientMetricsResourcesResponse", version);
   }
   try {

@@ -98,7 +98,7 @@ function encodeListGroupsRequestBody(w: Writer, v: ListGroupsRequestInput, versi
 
 /** Decodes a ListGroupsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 16, "ListGroupsRequest", version);
   }
   try {
@@ -110,7 +110,7 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
 
 /** Encodes a ListGroupsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListGroupsRequest(w: Writer, v: ListGroupsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 16, "ListGroupsRequest", version);
   }
   try {

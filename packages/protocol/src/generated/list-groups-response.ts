@@ -174,7 +174,7 @@ function encodeListGroupsResponseListedGroup(w: Writer, v: ListGroupsResponseLis
 
 /** Decodes a ListGroupsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeListGroupsResponse(r: Reader, version: number): ListGroupsResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 16, "ListGroupsResponse", version);
   }
   try {
@@ -186,7 +186,7 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
 
 /** Encodes a ListGroupsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListGroupsResponse(w: Writer, v: ListGroupsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 16, "ListGroupsResponse", version);
   }
   try {

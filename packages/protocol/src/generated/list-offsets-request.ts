@@ -259,7 +259,7 @@ function encodeListOffsetsRequestListOffsetsPartition(w: Writer, v: ListOffsetsR
 
 /** Decodes a ListOffsetsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
-  if (!(version >= 0 && version <= 10)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 10)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-10", 2, "ListOffsetsRequest", version);
   }
   try {
@@ -271,7 +271,7 @@ export function decodeListOffsetsRequest(r: Reader, version: number): ListOffset
 
 /** Encodes a ListOffsetsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListOffsetsRequest(w: Writer, v: ListOffsetsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 10)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 10)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-10", 2, "ListOffsetsRequest", version);
   }
   try {

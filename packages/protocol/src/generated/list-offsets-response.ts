@@ -279,7 +279,7 @@ function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, v: Lis
 
 /** Decodes a ListOffsetsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
-  if (!(version >= 0 && version <= 10)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 10)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-10", 2, "ListOffsetsResponse", version);
   }
   try {
@@ -291,7 +291,7 @@ export function decodeListOffsetsResponse(r: Reader, version: number): ListOffse
 
 /** Encodes a ListOffsetsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListOffsetsResponse(w: Writer, v: ListOffsetsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 10)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 10)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-10", 2, "ListOffsetsResponse", version);
   }
   try {

@@ -136,7 +136,7 @@ function encodeListPartitionReassignmentsRequestListPartitionReassignmentsTopics
 
 /** Decodes a ListPartitionReassignmentsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeListPartitionReassignmentsRequest(r: Reader, version: number): ListPartitionReassignmentsRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 46, "ListPartitionReassignmentsRequest", version);
   }
   try {
@@ -148,7 +148,7 @@ export function decodeListPartitionReassignmentsRequest(r: Reader, version: numb
 
 /** Encodes a ListPartitionReassignmentsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListPartitionReassignmentsRequest(w: Writer, v: ListPartitionReassignmentsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 46, "ListPartitionReassignmentsRequest", version);
   }
   try {

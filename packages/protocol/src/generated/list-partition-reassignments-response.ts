@@ -254,7 +254,7 @@ function encodeListPartitionReassignmentsResponseOngoingPartitionReassignment(w:
 
 /** Decodes a ListPartitionReassignmentsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeListPartitionReassignmentsResponse(r: Reader, version: number): ListPartitionReassignmentsResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 46, "ListPartitionReassignmentsResponse", version);
   }
   try {
@@ -266,7 +266,7 @@ export function decodeListPartitionReassignmentsResponse(r: Reader, version: num
 
 /** Encodes a ListPartitionReassignmentsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListPartitionReassignmentsResponse(w: Writer, v: ListPartitionReassignmentsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 46, "ListPartitionReassignmentsResponse", version);
   }
   try {

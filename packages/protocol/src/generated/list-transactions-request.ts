@@ -97,7 +97,7 @@ function encodeListTransactionsRequestBody(w: Writer, v: ListTransactionsRequest
 
 /** Decodes a ListTransactionsRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeListTransactionsRequest(r: Reader, version: number): ListTransactionsRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 66, "ListTransactionsRequest", version);
   }
   try {
@@ -109,7 +109,7 @@ export function decodeListTransactionsRequest(r: Reader, version: number): ListT
 
 /** Encodes a ListTransactionsRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListTransactionsRequest(w: Writer, v: ListTransactionsRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 66, "ListTransactionsRequest", version);
   }
   try {

@@ -162,7 +162,7 @@ function encodeListTransactionsResponseTransactionState(w: Writer, v: ListTransa
 
 /** Decodes a ListTransactionsResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeListTransactionsResponse(r: Reader, version: number): ListTransactionsResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 66, "ListTransactionsResponse", version);
   }
   try {
@@ -174,7 +174,7 @@ export function decodeListTransactionsResponse(r: Reader, version: number): List
 
 /** Encodes a ListTransactionsResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeListTransactionsResponse(w: Writer, v: ListTransactionsResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 66, "ListTransactionsResponse", version);
   }
   try {

@@ -183,7 +183,7 @@ function encodeMetadataRequestTopic(w: Writer, v: MetadataRequestTopicInput, ver
 
 /** Decodes a MetadataRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
-  if (!(version >= 0 && version <= 12)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 12)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-12", 3, "MetadataRequest", version);
   }
   try {
@@ -195,7 +195,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
 
 /** Encodes a MetadataRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeMetadataRequest(w: Writer, v: MetadataRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 12)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 12)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-12", 3, "MetadataRequest", version);
   }
   try {

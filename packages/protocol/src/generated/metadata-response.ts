@@ -493,7 +493,7 @@ function encodeMetadataResponsePartition(w: Writer, v: MetadataResponsePartition
 
 /** Decodes a MetadataResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
-  if (!(version >= 0 && version <= 12)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 12)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-12", 3, "MetadataResponse", version);
   }
   try {
@@ -505,7 +505,7 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
 
 /** Encodes a MetadataResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeMetadataResponse(w: Writer, v: MetadataResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 12)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 12)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-12", 3, "MetadataResponse", version);
   }
   try {

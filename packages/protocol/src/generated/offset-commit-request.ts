@@ -301,7 +301,7 @@ function encodeOffsetCommitRequestPartition(w: Writer, v: OffsetCommitRequestPar
 
 /** Decodes a OffsetCommitRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 8, "OffsetCommitRequest", version);
   }
   try {
@@ -313,7 +313,7 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
 
 /** Encodes a OffsetCommitRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetCommitRequest(w: Writer, v: OffsetCommitRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 8, "OffsetCommitRequest", version);
   }
   try {

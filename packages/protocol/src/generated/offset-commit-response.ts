@@ -201,7 +201,7 @@ function encodeOffsetCommitResponsePartition(w: Writer, v: OffsetCommitResponseP
 
 /** Decodes a OffsetCommitResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 8, "OffsetCommitResponse", version);
   }
   try {
@@ -213,7 +213,7 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
 
 /** Encodes a OffsetCommitResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetCommitResponse(w: Writer, v: OffsetCommitResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 8, "OffsetCommitResponse", version);
   }
   try {

@@ -147,7 +147,7 @@ function encodeOffsetDeleteRequestPartition(w: Writer, v: OffsetDeleteRequestPar
 
 /** Decodes a OffsetDeleteRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDeleteRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 47, "OffsetDeleteRequest", version);
   }
   try {
@@ -159,7 +159,7 @@ export function decodeOffsetDeleteRequest(r: Reader, version: number): OffsetDel
 
 /** Encodes a OffsetDeleteRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetDeleteRequest(w: Writer, v: OffsetDeleteRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 47, "OffsetDeleteRequest", version);
   }
   try {

@@ -167,7 +167,7 @@ function encodeOffsetDeleteResponsePartition(w: Writer, v: OffsetDeleteResponseP
 
 /** Decodes a OffsetDeleteResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetDeleteResponse(r: Reader, version: number): OffsetDeleteResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 47, "OffsetDeleteResponse", version);
   }
   try {
@@ -179,7 +179,7 @@ export function decodeOffsetDeleteResponse(r: Reader, version: number): OffsetDe
 
 /** Encodes a OffsetDeleteResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetDeleteResponse(w: Writer, v: OffsetDeleteResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 47, "OffsetDeleteResponse", version);
   }
   try {

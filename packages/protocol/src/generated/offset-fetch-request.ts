@@ -362,7 +362,7 @@ function encodeOffsetFetchRequestTopics(w: Writer, v: OffsetFetchRequestTopicsIn
 
 /** Decodes a OffsetFetchRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 9, "OffsetFetchRequest", version);
   }
   try {
@@ -374,7 +374,7 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
 
 /** Encodes a OffsetFetchRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetFetchRequest(w: Writer, v: OffsetFetchRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 9, "OffsetFetchRequest", version);
   }
   try {

@@ -500,7 +500,7 @@ function encodeOffsetFetchResponsePartitions(w: Writer, v: OffsetFetchResponsePa
 
 /** Decodes a OffsetFetchResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-9", 9, "OffsetFetchResponse", version);
   }
   try {
@@ -512,7 +512,7 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
 
 /** Encodes a OffsetFetchResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetFetchResponse(w: Writer, v: OffsetFetchResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 9)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 9)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-9", 9, "OffsetFetchResponse", version);
   }
   try {

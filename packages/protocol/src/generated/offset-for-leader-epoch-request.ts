@@ -215,7 +215,7 @@ function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writer, v:
 
 /** Decodes a OffsetForLeaderEpochRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForLeaderEpochRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 23, "OffsetForLeaderEpochRequest", version);
   }
   try {
@@ -227,7 +227,7 @@ export function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): O
 
 /** Encodes a OffsetForLeaderEpochRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetForLeaderEpochRequest(w: Writer, v: OffsetForLeaderEpochRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 23, "OffsetForLeaderEpochRequest", version);
   }
   try {

@@ -225,7 +225,7 @@ function encodeOffsetForLeaderEpochResponseEpochEndOffset(w: Writer, v: OffsetFo
 
 /** Decodes a OffsetForLeaderEpochResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetForLeaderEpochResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 23, "OffsetForLeaderEpochResponse", version);
   }
   try {
@@ -237,7 +237,7 @@ export function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): 
 
 /** Encodes a OffsetForLeaderEpochResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeOffsetForLeaderEpochResponse(w: Writer, v: OffsetForLeaderEpochResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 23, "OffsetForLeaderEpochResponse", version);
   }
   try {

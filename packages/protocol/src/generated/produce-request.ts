@@ -226,7 +226,7 @@ function encodeProduceRequestPartitionProduceData(w: Writer, v: ProduceRequestPa
 
 /** Decodes a ProduceRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
-  if (!(version >= 0 && version <= 11)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 11)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-11", 0, "ProduceRequest", version);
   }
   try {
@@ -238,7 +238,7 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
 
 /** Encodes a ProduceRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeProduceRequest(w: Writer, v: ProduceRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 11)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 11)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-11", 0, "ProduceRequest", version);
   }
   try {

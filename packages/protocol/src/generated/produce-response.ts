@@ -547,7 +547,7 @@ function isDefaultProduceResponseLeaderIdAndEpoch(v: ProduceResponseLeaderIdAndE
 
 /** Decodes a ProduceResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
-  if (!(version >= 0 && version <= 11)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 11)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-11", 0, "ProduceResponse", version);
   }
   try {
@@ -559,7 +559,7 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
 
 /** Encodes a ProduceResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeProduceResponse(w: Writer, v: ProduceResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 11)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 11)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-11", 0, "ProduceResponse", version);
   }
   try {

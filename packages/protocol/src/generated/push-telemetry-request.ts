@@ -91,7 +91,7 @@ function encodePushTelemetryRequestBody(w: Writer, v: PushTelemetryRequestInput,
 
 /** Decodes a PushTelemetryRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodePushTelemetryRequest(r: Reader, version: number): PushTelemetryRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 72, "PushTelemetryRequest", version);
   }
   try {
@@ -103,7 +103,7 @@ export function decodePushTelemetryRequest(r: Reader, version: number): PushTele
 
 /** Encodes a PushTelemetryRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodePushTelemetryRequest(w: Writer, v: PushTelemetryRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 72, "PushTelemetryRequest", version);
   }
   try {

@@ -59,7 +59,7 @@ function encodePushTelemetryResponseBody(w: Writer, v: PushTelemetryResponseInpu
 
 /** Decodes a PushTelemetryResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodePushTelemetryResponse(r: Reader, version: number): PushTelemetryResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 72, "PushTelemetryResponse", version);
   }
   try {
@@ -71,7 +71,7 @@ export function decodePushTelemetryResponse(r: Reader, version: number): PushTel
 
 /** Encodes a PushTelemetryResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodePushTelemetryResponse(w: Writer, v: PushTelemetryResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 72, "PushTelemetryResponse", version);
   }
   try {

@@ -185,7 +185,7 @@ function encodeReadShareGroupStateRequestPartitionData(w: Writer, v: ReadShareGr
 
 /** Decodes a ReadShareGroupStateRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeReadShareGroupStateRequest(r: Reader, version: number): ReadShareGroupStateRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 84, "ReadShareGroupStateRequest", version);
   }
   try {
@@ -197,7 +197,7 @@ export function decodeReadShareGroupStateRequest(r: Reader, version: number): Re
 
 /** Encodes a ReadShareGroupStateRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeReadShareGroupStateRequest(w: Writer, v: ReadShareGroupStateRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 84, "ReadShareGroupStateRequest", version);
   }
   try {

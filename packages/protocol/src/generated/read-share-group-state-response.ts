@@ -297,7 +297,7 @@ function encodeReadShareGroupStateResponseStateBatch(w: Writer, v: ReadShareGrou
 
 /** Decodes a ReadShareGroupStateResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeReadShareGroupStateResponse(r: Reader, version: number): ReadShareGroupStateResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 84, "ReadShareGroupStateResponse", version);
   }
   try {
@@ -309,7 +309,7 @@ export function decodeReadShareGroupStateResponse(r: Reader, version: number): R
 
 /** Encodes a ReadShareGroupStateResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeReadShareGroupStateResponse(w: Writer, v: ReadShareGroupStateResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 84, "ReadShareGroupStateResponse", version);
   }
   try {

@@ -185,7 +185,7 @@ function encodeReadShareGroupStateSummaryRequestPartitionData(w: Writer, v: Read
 
 /** Decodes a ReadShareGroupStateSummaryRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: number): ReadShareGroupStateSummaryRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 87, "ReadShareGroupStateSummaryRequest", version);
   }
   try {
@@ -197,7 +197,7 @@ export function decodeReadShareGroupStateSummaryRequest(r: Reader, version: numb
 
 /** Encodes a ReadShareGroupStateSummaryRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeReadShareGroupStateSummaryRequest(w: Writer, v: ReadShareGroupStateSummaryRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 87, "ReadShareGroupStateSummaryRequest", version);
   }
   try {

@@ -205,7 +205,7 @@ function encodeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, v: R
 
 /** Decodes a ReadShareGroupStateSummaryResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: number): ReadShareGroupStateSummaryResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 87, "ReadShareGroupStateSummaryResponse", version);
   }
   try {
@@ -217,7 +217,7 @@ export function decodeReadShareGroupStateSummaryResponse(r: Reader, version: num
 
 /** Encodes a ReadShareGroupStateSummaryResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeReadShareGroupStateSummaryResponse(w: Writer, v: ReadShareGroupStateSummaryResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 87, "ReadShareGroupStateSummaryResponse", version);
   }
   try {

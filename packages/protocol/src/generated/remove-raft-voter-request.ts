@@ -70,7 +70,7 @@ function encodeRemoveRaftVoterRequestBody(w: Writer, v: RemoveRaftVoterRequestIn
 
 /** Decodes a RemoveRaftVoterRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeRemoveRaftVoterRequest(r: Reader, version: number): RemoveRaftVoterRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 81, "RemoveRaftVoterRequest", version);
   }
   try {
@@ -82,7 +82,7 @@ export function decodeRemoveRaftVoterRequest(r: Reader, version: number): Remove
 
 /** Encodes a RemoveRaftVoterRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeRemoveRaftVoterRequest(w: Writer, v: RemoveRaftVoterRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 81, "RemoveRaftVoterRequest", version);
   }
   try {

@@ -69,7 +69,7 @@ function encodeRemoveRaftVoterResponseBody(w: Writer, v: RemoveRaftVoterResponse
 
 /** Decodes a RemoveRaftVoterResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeRemoveRaftVoterResponse(r: Reader, version: number): RemoveRaftVoterResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 81, "RemoveRaftVoterResponse", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeRemoveRaftVoterResponse(r: Reader, version: number): Remov
 
 /** Encodes a RemoveRaftVoterResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeRemoveRaftVoterResponse(w: Writer, v: RemoveRaftVoterResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 81, "RemoveRaftVoterResponse", version);
   }
   try {

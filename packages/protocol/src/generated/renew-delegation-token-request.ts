@@ -65,7 +65,7 @@ function encodeRenewDelegationTokenRequestBody(w: Writer, v: RenewDelegationToke
 
 /** Decodes a RenewDelegationTokenRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeRenewDelegationTokenRequest(r: Reader, version: number): RenewDelegationTokenRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 39, "RenewDelegationTokenRequest", version);
   }
   try {
@@ -77,7 +77,7 @@ export function decodeRenewDelegationTokenRequest(r: Reader, version: number): R
 
 /** Encodes a RenewDelegationTokenRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeRenewDelegationTokenRequest(w: Writer, v: RenewDelegationTokenRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 39, "RenewDelegationTokenRequest", version);
   }
   try {

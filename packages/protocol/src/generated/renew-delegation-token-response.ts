@@ -73,7 +73,7 @@ function encodeRenewDelegationTokenResponseBody(w: Writer, v: RenewDelegationTok
 
 /** Decodes a RenewDelegationTokenResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeRenewDelegationTokenResponse(r: Reader, version: number): RenewDelegationTokenResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 39, "RenewDelegationTokenResponse", version);
   }
   try {
@@ -85,7 +85,7 @@ export function decodeRenewDelegationTokenResponse(r: Reader, version: number): 
 
 /** Encodes a RenewDelegationTokenResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeRenewDelegationTokenResponse(w: Writer, v: RenewDelegationTokenResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 39, "RenewDelegationTokenResponse", version);
   }
   try {

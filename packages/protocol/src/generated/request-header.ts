@@ -87,7 +87,7 @@ function encodeRequestHeaderBody(w: Writer, v: RequestHeaderInput, version: numb
 
 /** Decodes a RequestHeader body of the given version. Throws DecodeError on malformed input. */
 export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", -1, "RequestHeader", version);
   }
   try {
@@ -99,7 +99,7 @@ export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
 
 /** Encodes a RequestHeader body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeRequestHeader(w: Writer, v: RequestHeaderInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", -1, "RequestHeader", version);
   }
   try {

@@ -53,7 +53,7 @@ function encodeResponseHeaderBody(w: Writer, v: ResponseHeaderInput, version: nu
 
 /** Decodes a ResponseHeader body of the given version. Throws DecodeError on malformed input. */
 export function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", -1, "ResponseHeader", version);
   }
   try {
@@ -65,7 +65,7 @@ export function decodeResponseHeader(r: Reader, version: number): ResponseHeader
 
 /** Encodes a ResponseHeader body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeResponseHeader(w: Writer, v: ResponseHeaderInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", -1, "ResponseHeader", version);
   }
   try {

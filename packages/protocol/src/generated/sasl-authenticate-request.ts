@@ -55,7 +55,7 @@ function encodeSaslAuthenticateRequestBody(w: Writer, v: SaslAuthenticateRequest
 
 /** Decodes a SaslAuthenticateRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 36, "SaslAuthenticateRequest", version);
   }
   try {
@@ -67,7 +67,7 @@ export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslA
 
 /** Encodes a SaslAuthenticateRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSaslAuthenticateRequest(w: Writer, v: SaslAuthenticateRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 36, "SaslAuthenticateRequest", version);
   }
   try {

@@ -90,7 +90,7 @@ function encodeSaslAuthenticateResponseBody(w: Writer, v: SaslAuthenticateRespon
 
 /** Decodes a SaslAuthenticateResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthenticateResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 36, "SaslAuthenticateResponse", version);
   }
   try {
@@ -102,7 +102,7 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Sasl
 
 /** Encodes a SaslAuthenticateResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSaslAuthenticateResponse(w: Writer, v: SaslAuthenticateResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 36, "SaslAuthenticateResponse", version);
   }
   try {

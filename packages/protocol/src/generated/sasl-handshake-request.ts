@@ -40,7 +40,7 @@ function encodeSaslHandshakeRequestBody(w: Writer, v: SaslHandshakeRequestInput,
 
 /** Decodes a SaslHandshakeRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeSaslHandshakeRequest(r: Reader, version: number): SaslHandshakeRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 17, "SaslHandshakeRequest", version);
   }
   try {
@@ -52,7 +52,7 @@ export function decodeSaslHandshakeRequest(r: Reader, version: number): SaslHand
 
 /** Encodes a SaslHandshakeRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSaslHandshakeRequest(w: Writer, v: SaslHandshakeRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 17, "SaslHandshakeRequest", version);
   }
   try {

@@ -61,7 +61,7 @@ function encodeSaslHandshakeResponseBody(w: Writer, v: SaslHandshakeResponseInpu
 
 /** Decodes a SaslHandshakeResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHandshakeResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 17, "SaslHandshakeResponse", version);
   }
   try {
@@ -73,7 +73,7 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
 
 /** Encodes a SaslHandshakeResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSaslHandshakeResponse(w: Writer, v: SaslHandshakeResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 17, "SaslHandshakeResponse", version);
   }
   try {

@@ -287,7 +287,7 @@ function encodeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, v: ShareAc
 
 /** Decodes a ShareAcknowledgeRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareAcknowledgeRequest(r: Reader, version: number): ShareAcknowledgeRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 79, "ShareAcknowledgeRequest", version);
   }
   try {
@@ -299,7 +299,7 @@ export function decodeShareAcknowledgeRequest(r: Reader, version: number): Share
 
 /** Encodes a ShareAcknowledgeRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareAcknowledgeRequest(w: Writer, v: ShareAcknowledgeRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 79, "ShareAcknowledgeRequest", version);
   }
   try {

@@ -373,7 +373,7 @@ function defaultShareAcknowledgeResponseLeaderIdAndEpoch(): ShareAcknowledgeResp
 
 /** Decodes a ShareAcknowledgeResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowledgeResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 79, "ShareAcknowledgeResponse", version);
   }
   try {
@@ -385,7 +385,7 @@ export function decodeShareAcknowledgeResponse(r: Reader, version: number): Shar
 
 /** Encodes a ShareAcknowledgeResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareAcknowledgeResponse(w: Writer, v: ShareAcknowledgeResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 79, "ShareAcknowledgeResponse", version);
   }
   try {

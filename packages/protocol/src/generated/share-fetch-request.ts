@@ -409,7 +409,7 @@ function encodeShareFetchRequestForgottenTopic(w: Writer, v: ShareFetchRequestFo
 
 /** Decodes a ShareFetchRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 78, "ShareFetchRequest", version);
   }
   try {
@@ -421,7 +421,7 @@ export function decodeShareFetchRequest(r: Reader, version: number): ShareFetchR
 
 /** Encodes a ShareFetchRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareFetchRequest(w: Writer, v: ShareFetchRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 78, "ShareFetchRequest", version);
   }
   try {

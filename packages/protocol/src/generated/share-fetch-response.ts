@@ -485,7 +485,7 @@ function defaultShareFetchResponseLeaderIdAndEpoch(): ShareFetchResponseLeaderId
 
 /** Decodes a ShareFetchResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareFetchResponse(r: Reader, version: number): ShareFetchResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 78, "ShareFetchResponse", version);
   }
   try {
@@ -497,7 +497,7 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
 
 /** Encodes a ShareFetchResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareFetchResponse(w: Writer, v: ShareFetchResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 78, "ShareFetchResponse", version);
   }
   try {

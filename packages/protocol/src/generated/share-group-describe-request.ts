@@ -70,7 +70,7 @@ function encodeShareGroupDescribeRequestBody(w: Writer, v: ShareGroupDescribeReq
 
 /** Decodes a ShareGroupDescribeRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareGroupDescribeRequest(r: Reader, version: number): ShareGroupDescribeRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 77, "ShareGroupDescribeRequest", version);
   }
   try {
@@ -82,7 +82,7 @@ export function decodeShareGroupDescribeRequest(r: Reader, version: number): Sha
 
 /** Encodes a ShareGroupDescribeRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareGroupDescribeRequest(w: Writer, v: ShareGroupDescribeRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 77, "ShareGroupDescribeRequest", version);
   }
   try {

@@ -443,7 +443,7 @@ function defaultShareGroupDescribeResponseAssignment(): ShareGroupDescribeRespon
 
 /** Decodes a ShareGroupDescribeResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareGroupDescribeResponse(r: Reader, version: number): ShareGroupDescribeResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 77, "ShareGroupDescribeResponse", version);
   }
   try {
@@ -455,7 +455,7 @@ export function decodeShareGroupDescribeResponse(r: Reader, version: number): Sh
 
 /** Encodes a ShareGroupDescribeResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareGroupDescribeResponse(w: Writer, v: ShareGroupDescribeResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 77, "ShareGroupDescribeResponse", version);
   }
   try {

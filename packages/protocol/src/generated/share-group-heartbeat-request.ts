@@ -103,7 +103,7 @@ function encodeShareGroupHeartbeatRequestBody(w: Writer, v: ShareGroupHeartbeatR
 
 /** Decodes a ShareGroupHeartbeatRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): ShareGroupHeartbeatRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 76, "ShareGroupHeartbeatRequest", version);
   }
   try {
@@ -115,7 +115,7 @@ export function decodeShareGroupHeartbeatRequest(r: Reader, version: number): Sh
 
 /** Encodes a ShareGroupHeartbeatRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareGroupHeartbeatRequest(w: Writer, v: ShareGroupHeartbeatRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 76, "ShareGroupHeartbeatRequest", version);
   }
   try {

@@ -230,7 +230,7 @@ function encodeShareGroupHeartbeatResponseTopicPartitions(w: Writer, v: ShareGro
 
 /** Decodes a ShareGroupHeartbeatResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeShareGroupHeartbeatResponse(r: Reader, version: number): ShareGroupHeartbeatResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 76, "ShareGroupHeartbeatResponse", version);
   }
   try {
@@ -242,7 +242,7 @@ export function decodeShareGroupHeartbeatResponse(r: Reader, version: number): S
 
 /** Encodes a ShareGroupHeartbeatResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeShareGroupHeartbeatResponse(w: Writer, v: ShareGroupHeartbeatResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 76, "ShareGroupHeartbeatResponse", version);
   }
   try {

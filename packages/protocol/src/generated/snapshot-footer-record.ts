@@ -49,7 +49,7 @@ function encodeSnapshotFooterRecordBody(w: Writer, v: SnapshotFooterRecordInput,
 
 /** Decodes a SnapshotFooterRecord body of the given version. Throws DecodeError on malformed input. */
 export function decodeSnapshotFooterRecord(r: Reader, version: number): SnapshotFooterRecord {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", -1, "SnapshotFooterRecord", version);
   }
   try {
@@ -61,7 +61,7 @@ export function decodeSnapshotFooterRecord(r: Reader, version: number): Snapshot
 
 /** Encodes a SnapshotFooterRecord body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSnapshotFooterRecord(w: Writer, v: SnapshotFooterRecordInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", -1, "SnapshotFooterRecord", version);
   }
   try {

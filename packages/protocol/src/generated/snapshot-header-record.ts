@@ -59,7 +59,7 @@ function encodeSnapshotHeaderRecordBody(w: Writer, v: SnapshotHeaderRecordInput,
 
 /** Decodes a SnapshotHeaderRecord body of the given version. Throws DecodeError on malformed input. */
 export function decodeSnapshotHeaderRecord(r: Reader, version: number): SnapshotHeaderRecord {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", -1, "SnapshotHeaderRecord", version);
   }
   try {
@@ -71,7 +71,7 @@ export function decodeSnapshotHeaderRecord(r: Reader, version: number): Snapshot
 
 /** Encodes a SnapshotHeaderRecord body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSnapshotHeaderRecord(w: Writer, v: SnapshotHeaderRecordInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", -1, "SnapshotHeaderRecord", version);
   }
   try {

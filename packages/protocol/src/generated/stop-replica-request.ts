@@ -427,7 +427,7 @@ function encodeStopReplicaRequestStopReplicaPartitionState(w: Writer, v: StopRep
 
 /** Decodes a StopReplicaRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeStopReplicaRequest(r: Reader, version: number): StopReplicaRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 5, "StopReplicaRequest", version);
   }
   try {
@@ -439,7 +439,7 @@ export function decodeStopReplicaRequest(r: Reader, version: number): StopReplic
 
 /** Encodes a StopReplicaRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeStopReplicaRequest(w: Writer, v: StopReplicaRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 5, "StopReplicaRequest", version);
   }
   try {

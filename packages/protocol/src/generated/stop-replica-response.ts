@@ -141,7 +141,7 @@ function encodeStopReplicaResponseStopReplicaPartitionError(w: Writer, v: StopRe
 
 /** Decodes a StopReplicaResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeStopReplicaResponse(r: Reader, version: number): StopReplicaResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 5, "StopReplicaResponse", version);
   }
   try {
@@ -153,7 +153,7 @@ export function decodeStopReplicaResponse(r: Reader, version: number): StopRepli
 
 /** Encodes a StopReplicaResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeStopReplicaResponse(w: Writer, v: StopReplicaResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 5, "StopReplicaResponse", version);
   }
   try {

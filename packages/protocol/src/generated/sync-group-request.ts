@@ -200,7 +200,7 @@ function encodeSyncGroupRequestAssignment(w: Writer, v: SyncGroupRequestAssignme
 
 /** Decodes a SyncGroupRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 14, "SyncGroupRequest", version);
   }
   try {
@@ -212,7 +212,7 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
 
 /** Encodes a SyncGroupRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSyncGroupRequest(w: Writer, v: SyncGroupRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 14, "SyncGroupRequest", version);
   }
   try {

@@ -107,7 +107,7 @@ function encodeSyncGroupResponseBody(w: Writer, v: SyncGroupResponseInput, versi
 
 /** Decodes a SyncGroupResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-5", 14, "SyncGroupResponse", version);
   }
   try {
@@ -119,7 +119,7 @@ export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupRe
 
 /** Encodes a SyncGroupResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeSyncGroupResponse(w: Writer, v: SyncGroupResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 5)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 5)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-5", 14, "SyncGroupResponse", version);
   }
   try {

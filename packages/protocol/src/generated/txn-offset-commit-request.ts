@@ -305,7 +305,7 @@ function encodeTxnOffsetCommitRequestPartition(w: Writer, v: TxnOffsetCommitRequ
 
 /** Decodes a TxnOffsetCommitRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 28, "TxnOffsetCommitRequest", version);
   }
   try {
@@ -317,7 +317,7 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
 
 /** Encodes a TxnOffsetCommitRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeTxnOffsetCommitRequest(w: Writer, v: TxnOffsetCommitRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 28, "TxnOffsetCommitRequest", version);
   }
   try {

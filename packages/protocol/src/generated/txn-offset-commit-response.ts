@@ -197,7 +197,7 @@ function encodeTxnOffsetCommitResponsePartition(w: Writer, v: TxnOffsetCommitRes
 
 /** Decodes a TxnOffsetCommitResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-4", 28, "TxnOffsetCommitResponse", version);
   }
   try {
@@ -209,7 +209,7 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
 
 /** Encodes a TxnOffsetCommitResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeTxnOffsetCommitResponse(w: Writer, v: TxnOffsetCommitResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 4)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 4)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-4", 28, "TxnOffsetCommitResponse", version);
   }
   try {

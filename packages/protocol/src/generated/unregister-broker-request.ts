@@ -49,7 +49,7 @@ function encodeUnregisterBrokerRequestBody(w: Writer, v: UnregisterBrokerRequest
 
 /** Decodes a UnregisterBrokerRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeUnregisterBrokerRequest(r: Reader, version: number): UnregisterBrokerRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 64, "UnregisterBrokerRequest", version);
   }
   try {
@@ -61,7 +61,7 @@ export function decodeUnregisterBrokerRequest(r: Reader, version: number): Unreg
 
 /** Encodes a UnregisterBrokerRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUnregisterBrokerRequest(w: Writer, v: UnregisterBrokerRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 64, "UnregisterBrokerRequest", version);
   }
   try {

@@ -69,7 +69,7 @@ function encodeUnregisterBrokerResponseBody(w: Writer, v: UnregisterBrokerRespon
 
 /** Decodes a UnregisterBrokerResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeUnregisterBrokerResponse(r: Reader, version: number): UnregisterBrokerResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 64, "UnregisterBrokerResponse", version);
   }
   try {
@@ -81,7 +81,7 @@ export function decodeUnregisterBrokerResponse(r: Reader, version: number): Unre
 
 /** Encodes a UnregisterBrokerResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUnregisterBrokerResponse(w: Writer, v: UnregisterBrokerResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 64, "UnregisterBrokerResponse", version);
   }
   try {

@@ -173,7 +173,7 @@ function encodeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, v: UpdateFeature
 
 /** Decodes a UpdateFeaturesRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesRequest {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 57, "UpdateFeaturesRequest", version);
   }
   try {
@@ -185,7 +185,7 @@ export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateF
 
 /** Encodes a UpdateFeaturesRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateFeaturesRequest(w: Writer, v: UpdateFeaturesRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 57, "UpdateFeaturesRequest", version);
   }
   try {

@@ -156,7 +156,7 @@ function encodeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, v: Update
 
 /** Decodes a UpdateFeaturesResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateFeaturesResponse(r: Reader, version: number): UpdateFeaturesResponse {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-2", 57, "UpdateFeaturesResponse", version);
   }
   try {
@@ -168,7 +168,7 @@ export function decodeUpdateFeaturesResponse(r: Reader, version: number): Update
 
 /** Encodes a UpdateFeaturesResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateFeaturesResponse(w: Writer, v: UpdateFeaturesResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 2)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 2)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-2", 57, "UpdateFeaturesResponse", version);
   }
   try {

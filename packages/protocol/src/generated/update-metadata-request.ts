@@ -644,7 +644,7 @@ function encodeUpdateMetadataRequestUpdateMetadataEndpoint(w: Writer, v: UpdateM
 
 /** Decodes a UpdateMetadataRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRequest {
-  if (!(version >= 0 && version <= 8)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 8)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-8", 6, "UpdateMetadataRequest", version);
   }
   try {
@@ -656,7 +656,7 @@ export function decodeUpdateMetadataRequest(r: Reader, version: number): UpdateM
 
 /** Encodes a UpdateMetadataRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateMetadataRequest(w: Writer, v: UpdateMetadataRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 8)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 8)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-8", 6, "UpdateMetadataRequest", version);
   }
   try {

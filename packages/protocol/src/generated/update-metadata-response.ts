@@ -53,7 +53,7 @@ function encodeUpdateMetadataResponseBody(w: Writer, v: UpdateMetadataResponseIn
 
 /** Decodes a UpdateMetadataResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateMetadataResponse(r: Reader, version: number): UpdateMetadataResponse {
-  if (!(version >= 0 && version <= 8)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 8)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-8", 6, "UpdateMetadataResponse", version);
   }
   try {
@@ -65,7 +65,7 @@ export function decodeUpdateMetadataResponse(r: Reader, version: number): Update
 
 /** Encodes a UpdateMetadataResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateMetadataResponse(w: Writer, v: UpdateMetadataResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 8)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 8)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-8", 6, "UpdateMetadataResponse", version);
   }
   try {

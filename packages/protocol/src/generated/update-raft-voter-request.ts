@@ -229,7 +229,7 @@ function defaultUpdateRaftVoterRequestKRaftVersionFeature(): UpdateRaftVoterRequ
 
 /** Decodes a UpdateRaftVoterRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVoterRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 82, "UpdateRaftVoterRequest", version);
   }
   try {
@@ -241,7 +241,7 @@ export function decodeUpdateRaftVoterRequest(r: Reader, version: number): Update
 
 /** Encodes a UpdateRaftVoterRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateRaftVoterRequest(w: Writer, v: UpdateRaftVoterRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 82, "UpdateRaftVoterRequest", version);
   }
   try {

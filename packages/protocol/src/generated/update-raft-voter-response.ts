@@ -171,7 +171,7 @@ function isDefaultUpdateRaftVoterResponseCurrentLeader(v: UpdateRaftVoterRespons
 
 /** Decodes a UpdateRaftVoterResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeUpdateRaftVoterResponse(r: Reader, version: number): UpdateRaftVoterResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 82, "UpdateRaftVoterResponse", version);
   }
   try {
@@ -183,7 +183,7 @@ export function decodeUpdateRaftVoterResponse(r: Reader, version: number): Updat
 
 /** Encodes a UpdateRaftVoterResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeUpdateRaftVoterResponse(w: Writer, v: UpdateRaftVoterResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 82, "UpdateRaftVoterResponse", version);
   }
   try {

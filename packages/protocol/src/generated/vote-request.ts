@@ -257,7 +257,7 @@ function encodeVoteRequestPartitionData(w: Writer, v: VoteRequestPartitionDataIn
 
 /** Decodes a VoteRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 52, "VoteRequest", version);
   }
   try {
@@ -269,7 +269,7 @@ export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
 
 /** Encodes a VoteRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeVoteRequest(w: Writer, v: VoteRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 52, "VoteRequest", version);
   }
   try {

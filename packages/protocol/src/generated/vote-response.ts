@@ -320,7 +320,7 @@ function encodeVoteResponseNodeEndpoint(w: Writer, v: VoteResponseNodeEndpointIn
 
 /** Decodes a VoteResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 52, "VoteResponse", version);
   }
   try {
@@ -332,7 +332,7 @@ export function decodeVoteResponse(r: Reader, version: number): VoteResponse {
 
 /** Encodes a VoteResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeVoteResponse(w: Writer, v: VoteResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 52, "VoteResponse", version);
   }
   try {

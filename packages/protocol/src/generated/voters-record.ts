@@ -271,7 +271,7 @@ function defaultVotersRecordKRaftVersionFeature(): VotersRecordKRaftVersionFeatu
 
 /** Decodes a VotersRecord body of the given version. Throws DecodeError on malformed input. */
 export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", -1, "VotersRecord", version);
   }
   try {
@@ -283,7 +283,7 @@ export function decodeVotersRecord(r: Reader, version: number): VotersRecord {
 
 /** Encodes a VotersRecord body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeVotersRecord(w: Writer, v: VotersRecordInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", -1, "VotersRecord", version);
   }
   try {

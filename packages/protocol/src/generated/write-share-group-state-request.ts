@@ -297,7 +297,7 @@ function encodeWriteShareGroupStateRequestStateBatch(w: Writer, v: WriteShareGro
 
 /** Decodes a WriteShareGroupStateRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeWriteShareGroupStateRequest(r: Reader, version: number): WriteShareGroupStateRequest {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 85, "WriteShareGroupStateRequest", version);
   }
   try {
@@ -309,7 +309,7 @@ export function decodeWriteShareGroupStateRequest(r: Reader, version: number): W
 
 /** Encodes a WriteShareGroupStateRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeWriteShareGroupStateRequest(w: Writer, v: WriteShareGroupStateRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 85, "WriteShareGroupStateRequest", version);
   }
   try {

@@ -185,7 +185,7 @@ function encodeWriteShareGroupStateResponsePartitionResult(w: Writer, v: WriteSh
 
 /** Decodes a WriteShareGroupStateResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeWriteShareGroupStateResponse(r: Reader, version: number): WriteShareGroupStateResponse {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-0", 85, "WriteShareGroupStateResponse", version);
   }
   try {
@@ -197,7 +197,7 @@ export function decodeWriteShareGroupStateResponse(r: Reader, version: number): 
 
 /** Encodes a WriteShareGroupStateResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeWriteShareGroupStateResponse(w: Writer, v: WriteShareGroupStateResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 0)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 0)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-0", 85, "WriteShareGroupStateResponse", version);
   }
   try {

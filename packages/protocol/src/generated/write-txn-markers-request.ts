@@ -227,7 +227,7 @@ function encodeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, v: WriteT
 
 /** Decodes a WriteTxnMarkersRequest body of the given version. Throws DecodeError on malformed input. */
 export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarkersRequest {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 27, "WriteTxnMarkersRequest", version);
   }
   try {
@@ -239,7 +239,7 @@ export function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteT
 
 /** Encodes a WriteTxnMarkersRequest body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeWriteTxnMarkersRequest(w: Writer, v: WriteTxnMarkersRequestInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 27, "WriteTxnMarkersRequest", version);
   }
   try {

@@ -253,7 +253,7 @@ function encodeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w: Writer
 
 /** Decodes a WriteTxnMarkersResponse body of the given version. Throws DecodeError on malformed input. */
 export function decodeWriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMarkersResponse {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new DecodeError("unsupported-version", "version " + version + " outside 0-1", 27, "WriteTxnMarkersResponse", version);
   }
   try {
@@ -265,7 +265,7 @@ export function decodeWriteTxnMarkersResponse(r: Reader, version: number): Write
 
 /** Encodes a WriteTxnMarkersResponse body at the given version. Throws EncodeError for values the version cannot carry. */
 export function encodeWriteTxnMarkersResponse(w: Writer, v: WriteTxnMarkersResponseInput, version: number): void {
-  if (!(version >= 0 && version <= 1)) {
+  if (!(Number.isInteger(version) && version >= 0 && version <= 1)) {
     throw new EncodeError("unsupported-version", "version " + version + " outside 0-1", 27, "WriteTxnMarkersResponse", version);
   }
   try {
