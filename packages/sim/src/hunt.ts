@@ -40,6 +40,8 @@ export interface HuntOptions {
   readonly seed: number;
   readonly base: Partial<RunConfig>;
   readonly scheduleLengthMax: number;
+  /** Wall-clock budget for search plus shrinking; shrinking stops there with the best input so far. */
+  readonly timeLimitMs: number;
 }
 
 export const huntDefaults: HuntOptions = {
@@ -47,6 +49,7 @@ export const huntDefaults: HuntOptions = {
   seed: 1,
   base: { safetyMs: 4_000, livenessMs: 8_000 },
   scheduleLengthMax: 20,
+  timeLimitMs: 60_000,
 };
 
 export function hunt(bug: BugName, factory: ClusterFactory, options: Partial<HuntOptions> = {}): HuntResult {
@@ -69,6 +72,8 @@ export function hunt(bug: BugName, factory: ClusterFactory, options: Partial<Hun
     numRuns: o.runsMax,
     seed: o.seed,
     endOnFailure: false,
+    interruptAfterTimeLimit: o.timeLimitMs,
+    markInterruptAsFailure: false,
   });
   if (!out.failed || out.counterexample === null) {
     return {

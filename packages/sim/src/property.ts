@@ -14,6 +14,14 @@ export const brokerNodeNames = ["b0", "b1", "b2"] as const;
 export const controllerNodeNames = ["c0", "c1", "c2"] as const;
 export const serverNodeNames = [...brokerNodeNames, ...controllerNodeNames] as const;
 export const consumerNodeNames = ["k0", "k1"] as const;
+/** Role aliases resolved when the fault fires, so random schedules hit leaders as often as followers. */
+export const roleNodeNames = [
+  "leader:0",
+  "leader:1",
+  "follower:0",
+  "follower:1",
+  "controller:active",
+] as const;
 
 export interface PropertyInput {
   readonly seed: bigint;
@@ -47,15 +55,19 @@ export const faultRatesArb: fc.Arbitrary<FaultRates> = fc.record({
 export function faultEventArb(
   safetyMs: number,
   brokers: readonly string[] = brokerNodeNames,
-  servers: readonly string[] = serverNodeNames,
+  servers: readonly string[] = [...serverNodeNames, ...roleNodeNames],
 ): fc.Arbitrary<FaultEvent> {
   const atMs = fc.integer({ min: 0, max: safetyMs - 1 });
   const node = fc.constantFrom(...servers);
-  const broker = fc.constantFrom(...brokers);
+  const broker = fc.constantFrom(...brokers, "leader:0", "leader:1", "follower:0", "follower:1");
   const dur = fc.integer({ min: 10, max: 3_000 });
   return fc.oneof(
     fc.record({ atMs, kind: fc.constant("crash" as const), node }),
-    fc.record({ atMs, kind: fc.constant("restart" as const), node }),
+    fc.record({
+      atMs,
+      kind: fc.constant("restart" as const),
+      node: fc.constantFrom(...serverNodeNames, "last-crashed"),
+    }),
     fc.record({
       atMs,
       kind: fc.constant("pause" as const),

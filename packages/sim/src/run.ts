@@ -12,6 +12,7 @@ import type { World } from "./cluster/world.ts";
 import { drawFaultRates, drawSchedule, type FaultEvent, type FaultRates, sortSchedule } from "./faults.ts";
 import { History } from "./history.ts";
 import { Network } from "./network.ts";
+import { Probes } from "./probes.ts";
 import { splitStreams } from "./rng.ts";
 import type { RunConfig } from "./run-config.ts";
 import { type SimNode, Simulator } from "./simulator.ts";
@@ -36,6 +37,8 @@ export interface ClusterModel {
   readonly pausableClientNames?: readonly string[];
   /** Wires node indices into the world and arms the first timers. */
   start(): void;
+  /** Resolves role aliases in schedules ("leader:0", "follower:0", "controller:active"). */
+  resolveNode?(alias: string): string | undefined;
   /** Called when the liveness phase starts, after the network healed and crashed nodes restarted. */
   onLiveness?(): void;
   /** Unmet liveness conditions right now; empty once the cluster has converged. */
@@ -62,6 +65,7 @@ export interface RunResult {
   readonly acked: number;
   readonly polls: number;
   readonly trace: Trace;
+  readonly probes: Probes;
 }
 
 export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
@@ -71,6 +75,7 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
   const trace = new Trace(config.trace);
   const history = new History();
   const online = new OnlineChecker(violations);
+  const probes = new Probes();
   // The world is built in two steps because the simulator needs the nodes and the nodes need the world.
   const world: World = {
     sim: undefined as unknown as Simulator,
@@ -78,6 +83,7 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     history,
     violations,
     online,
+    probes,
     brokers: [],
     controllers: [],
     workloadOn: true,
@@ -108,6 +114,7 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     violations,
     (n) => new Network(n, rates.network, streams.network),
   );
+  sim.resolver = model.resolveNode ?? null;
   (world as { sim: Simulator }).sim = sim;
   let convergedAtMs = -1;
   const endMs = config.safetyMs + config.livenessMs;
@@ -159,5 +166,6 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     acked: history.produces.filter((p) => p.outcome === "ok").length,
     polls: history.polls.length,
     trace,
+    probes,
   };
 }

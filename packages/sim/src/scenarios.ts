@@ -1,8 +1,10 @@
 /**
- * Named scenarios for `--scenario`: hand-written fault schedules that drive one well-known situation,
- * each with an expectation on the run (beyond "no violations") that shows the situation happened.
+ * Named scenarios for `--scenario`: hand-written fault schedules (with role aliases resolved when the
+ * fault fires: "leader:0", "follower:0", "controller:active", "last-crashed") that drive one
+ * well-known situation, each with an expectation on coverage probes showing the situation happened,
+ * on top of "no invariant broke".
  */
-import { faultRatesNone } from "./faults.ts";
+import { type FaultEvent, faultRatesNone } from "./faults.ts";
 import type { RunResult } from "./run.ts";
 import type { RunConfig } from "./run-config.ts";
 
@@ -13,9 +15,84 @@ export interface Scenario {
   readonly expect: (r: RunResult) => string[];
 }
 
-export const scenarios: Record<string, Scenario> = {};
-export const scenarioNames: string[] = [];
-
-export function noFaults(): Partial<RunConfig> {
-  return { faults: { rates: faultRatesNone, schedule: [] } };
+function faults(schedule: FaultEvent[]): Partial<RunConfig> {
+  return { faults: { rates: faultRatesNone, schedule } };
 }
+
+function needProbes(r: RunResult, names: readonly string[]): string[] {
+  return names.filter((n) => r.probes.get(n) === 0).map((n) => `probe ${n} never hit`);
+}
+
+function needAcks(r: RunResult): string[] {
+  return r.acked > 10 ? [] : [`only ${r.acked} acknowledged writes`];
+}
+
+export const scenarios: Record<string, Scenario> = {
+  "leader-failover-acks-all": {
+    description: "The leader of partition 0 crashes under acks=all load; a follower from the ISR takes over.",
+    config: faults([
+      { atMs: 5_000, kind: "crash", node: "leader:0" },
+      { atMs: 8_000, kind: "restart", node: "last-crashed" },
+    ]),
+    expect: (r) => [
+      ...needProbes(r, ["leader-failover", "controller-elected-partition-leader"]),
+      ...needAcks(r),
+    ],
+  },
+  "isr-shrink-below-min-isr": {
+    description:
+      "Two followers of partition 0 crash one after the other: the ISR shrinks below min.insync.replicas (2) and acks=all produces are refused.",
+    config: faults([
+      { atMs: 5_000, kind: "crash", node: "follower:0" },
+      { atMs: 6_500, kind: "crash", node: "follower:0" },
+      { atMs: 9_000, kind: "restart", node: "b0" },
+      { atMs: 9_000, kind: "restart", node: "b1" },
+      { atMs: 9_000, kind: "restart", node: "b2" },
+    ]),
+    expect: (r) => [
+      ...needProbes(r, ["isr-shrink", "isr-below-min", "produce-NOT_ENOUGH_REPLICAS"]),
+      ...needAcks(r),
+    ],
+  },
+  "follower-truncation": {
+    description:
+      "The leader of partition 0 is cut off, keeps taking acks=1 writes that never replicate, a new leader is elected, and after healing the old leader truncates its divergent tail by leader epoch.",
+    config: faults([
+      { atMs: 5_000, kind: "isolate", node: "leader:0" },
+      { atMs: 5_000, kind: "heal" },
+      { atMs: 5_001, kind: "oneWay", from: "leader:0", to: "follower:0" },
+      { atMs: 5_001, kind: "partition", nodes: ["leader:0"] },
+      { atMs: 9_000, kind: "heal" },
+    ]),
+    expect: (r) => [...needProbes(r, ["leader-failover", "follower-truncation"]), ...needAcks(r)],
+  },
+  "consumer-rebalance": {
+    description:
+      "Consumers join and leave the group (churn) with no faults: every join and leave triggers a rebalance.",
+    config: faults([]),
+    expect: (r) => [...needProbes(r, ["rebalance"]), ...(r.polls > 10 ? [] : [`only ${r.polls} polls`])],
+  },
+  "controller-partitioned": {
+    description:
+      "The active controller is partitioned away from the quorum and the brokers; the other two elect a new leader.",
+    config: faults([
+      { atMs: 5_000, kind: "isolate", node: "controller:active" },
+      { atMs: 9_000, kind: "heal" },
+    ]),
+    expect: (r) => [...needProbes(r, ["controller-failover"]), ...needAcks(r)],
+  },
+  "crash-unflushed": {
+    description:
+      "A follower, then a leader, dies in the middle of a write (torn tail): the unflushed suffix is lost, recovery cuts it and the replica catches up from the leader.",
+    config: faults([
+      { atMs: 5_000, kind: "tornTail", node: "follower:0" },
+      { atMs: 5_500, kind: "tornTail", node: "leader:1" },
+      { atMs: 8_000, kind: "restart", node: "b0" },
+      { atMs: 8_000, kind: "restart", node: "b1" },
+      { atMs: 8_000, kind: "restart", node: "b2" },
+    ]),
+    expect: (r) => [...needProbes(r, ["torn-tail", "crash-lost-unflushed"]), ...needAcks(r)],
+  },
+};
+
+export const scenarioNames: string[] = Object.keys(scenarios);

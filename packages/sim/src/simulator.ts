@@ -107,10 +107,20 @@ export class Simulator {
     this.timerPermille[node] = permille;
   }
 
-  nodeByName(name: string): SimNode {
-    const n = this.nodes.find((x) => x.name === name);
+  /** Resolves role aliases ("leader:0", "follower:0", "controller:active") to node names. */
+  resolver: ((alias: string) => string | undefined) | null = null;
+  /** The node crashed last, for the "last-crashed" alias in schedules. */
+  private lastCrashed = "";
+
+  /** The index of a node by name or alias; -1 when an alias names nobody right now. */
+  resolveIndex(name: string): number {
+    let real = name;
+    if (name === "last-crashed") real = this.lastCrashed;
+    else if (name.includes(":")) real = this.resolver?.(name) ?? "";
+    if (real === "") return -1;
+    const n = this.nodes.find((x) => x.name === real);
     invariant(n !== undefined, () => `unknown node ${name}`);
-    return n;
+    return n.index;
   }
 
   isUp(index: number): boolean {
@@ -220,6 +230,7 @@ export class Simulator {
 
   crash(index: number): void {
     if (!this.up[index]) return;
+    this.lastCrashed = this.nodes[index]!.name;
     this.up[index] = false;
     this.incarnation[index]!++;
     this.pausedUntilMs[index] = 0;
@@ -235,17 +246,21 @@ export class Simulator {
   }
 
   applyFault(f: FaultEvent): void {
-    const idx = (name: string) => this.nodeByName(name).index;
+    const idx = (name: string) => this.resolveIndex(name);
     switch (f.kind) {
-      case "crash":
-        this.crash(idx(f.node));
+      case "crash": {
+        const i = idx(f.node);
+        if (i >= 0) this.crash(i);
         return;
-      case "restart":
-        this.restart(idx(f.node));
+      }
+      case "restart": {
+        const i = idx(f.node);
+        if (i >= 0) this.restart(i);
         return;
+      }
       case "pause": {
         const i = idx(f.node);
-        if (!this.up[i]) return;
+        if (i < 0 || !this.up[i]) return;
         const until = Math.max(this.pausedUntilMs[i]!, this.nowMs + f.durationMs);
         this.pausedUntilMs[i] = until;
         this.at(until, `resume-${f.node}`, () => this.resume(i));
@@ -253,35 +268,49 @@ export class Simulator {
       }
       case "partition": {
         const servers = this.nodes.filter((n) => n.server);
-        const side = new Set(f.nodes.map(idx));
-        // Clients stay on the side of nothing in particular: they keep reaching every server, so a
-        // partition splits the servers, as a network split inside a data centre would.
+        const side = new Set(f.nodes.map(idx).filter((i) => i >= 0));
+        // Clients reach every server: a partition splits the servers, as a network split inside a
+        // data centre would, while clients keep their connections.
         this.network.partition(servers.filter((n) => side.has(n.index)).map((n) => n.index));
         this.reconnectClients();
         return;
       }
-      case "oneWay":
-        this.network.blockOneWay(idx(f.from), idx(f.to));
+      case "oneWay": {
+        const a = idx(f.from);
+        const b = idx(f.to);
+        if (a >= 0 && b >= 0) this.network.blockOneWay(a, b);
         return;
-      case "isolate":
-        this.network.isolate(idx(f.node));
+      }
+      case "isolate": {
+        const i = idx(f.node);
+        if (i >= 0) this.network.isolate(i);
         return;
+      }
       case "heal":
         this.network.healAll();
         return;
-      case "clog":
-        this.network.clog(idx(f.from), idx(f.to), this.nowMs + f.durationMs);
+      case "clog": {
+        const a = idx(f.from);
+        const b = idx(f.to);
+        if (a >= 0 && b >= 0) this.network.clog(a, b, this.nowMs + f.durationMs);
         return;
-      case "slow":
-        this.network.slow(idx(f.node), f.extraMs, this.nowMs + f.durationMs);
+      }
+      case "slow": {
+        const i = idx(f.node);
+        if (i >= 0) this.network.slow(i, f.extraMs, this.nowMs + f.durationMs);
         return;
-      case "clockSkew":
-        this.setSkew(idx(f.node), f.permille);
+      }
+      case "clockSkew": {
+        const i = idx(f.node);
+        if (i >= 0) this.setSkew(i, f.permille);
         return;
+      }
       case "diskFail":
-      case "tornTail":
-        this.nodeByName(f.node).onDiskFault?.(f);
+      case "tornTail": {
+        const i = idx(f.node);
+        if (i >= 0) this.nodes[i]!.onDiskFault?.(f);
         return;
+      }
     }
   }
 

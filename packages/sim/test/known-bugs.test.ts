@@ -15,7 +15,12 @@ const short = { safetyMs: 3_000, livenessMs: 6_000 };
 describe("known-bug corpus", () => {
   for (const bug of bugNames) {
     test(`${bug}: found within 10,000 runs and shrunk to <= 25 events`, () => {
-      const r = hunt(bug, kafkaCluster, { seed: fcSeeds[bug] ?? 1, base: short, runsMax: 10_000 });
+      const r = hunt(bug, kafkaCluster, {
+        seed: fcSeeds[bug] ?? 1,
+        base: short,
+        runsMax: 10_000,
+        timeLimitMs: 90_000,
+      });
       console.log(
         `${bug}: found after ${r.runsToFind} runs, ${r.shrinks} shrinks, ${r.scheduleLength} events, ` +
           `#${r.invariant} ${r.message}\n  replay: ${r.replay}`,

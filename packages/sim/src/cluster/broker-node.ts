@@ -73,6 +73,7 @@ export class BrokerNode implements SimNode {
   /** Durable: producer ids handed out never repeat across restarts. */
   private producerIdNext = 0;
   private diskFailNext: "write" | "flush" | null = null;
+  private crashMidWrite = false;
   /** Payloads of the fetch response being stepped, for the `appendReplica` it asks for. */
   private fetchPayload: { fetchId: number; batches: readonly StoredBatch[] } | null = null;
 
@@ -137,10 +138,14 @@ export class BrokerNode implements SimNode {
   }
 
   onCrash(): void {
-    for (const log of this.logs) log.crash();
+    for (const log of this.logs) {
+      if (log.end > log.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+      log.crash();
+    }
     this.pending.clear();
     this.fetchPayload = null;
     this.diskFailNext = null;
+    this.crashMidWrite = false;
     this.coordinator?.crash();
   }
 
@@ -150,13 +155,15 @@ export class BrokerNode implements SimNode {
 
   onDiskFault(e: import("../faults.ts").FaultEvent): void {
     if (e.kind === "diskFail") this.diskFailNext = e.op;
-    // A torn tail needs no state: recovery cuts a partially written batch exactly as it drops the
-    // unflushed suffix, which `SimLog.crash` already does.
+    // A torn tail: the process dies in the middle of its next write. Recovery cuts the partially
+    // written batch exactly as it drops the rest of the unflushed suffix (`SimLog.crash`).
+    if (e.kind === "tornTail") this.crashMidWrite = true;
   }
 
   /** Fail-stop after a failed write or flush, then come back after a while. */
   private diskFailed(): void {
     const w = this.w;
+    w.probes.hit("disk-failure");
     const idx = this.index;
     w.sim.crash(idx);
     w.sim.at(w.sim.nowMs + diskFailureDowntimeMs, `restart-${this.name}`, () => w.sim.restart(idx));
@@ -275,6 +282,7 @@ export class BrokerNode implements SimNode {
           offset = Math.min(offset, before.highWatermark - 1);
         }
         w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);
+        if (offset < r.log.end) w.probes.hit("follower-truncation");
         r.log.truncate(offset);
         return;
       }
@@ -300,6 +308,12 @@ export class BrokerNode implements SimNode {
   }
 
   private scheduleDisk(p: number): void {
+    if (this.crashMidWrite) {
+      this.crashMidWrite = false;
+      this.w.probes.hit("torn-tail");
+      this.diskFailed();
+      return;
+    }
     const latency = this.w.sim.streams.disk.int(0, diskLatencyMsMax);
     this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
   }
@@ -357,6 +371,8 @@ export class BrokerNode implements SimNode {
           after.highWatermark,
         );
     }
+    if (resp.duplicate) w.probes.hit("idempotent-duplicate-answered");
+    if (resp.errorCode !== 0) w.probes.hit(`produce-${producer.errorName(resp.errorCode)}`);
     if (resp.acks === 0) return;
     this.reply(pend.client, {
       api: "Produce",
@@ -369,6 +385,15 @@ export class BrokerNode implements SimNode {
   /** Online checks after each step of replica `p`. */
   private observe(p: number, r: Replica, before: PState, after: PState): void {
     const o = this.w.online.at(this.w.sim.nowMs);
+    const probes = this.w.probes;
+    if (after.role === "leader" && before.role !== "leader" && after.leaderEpoch > 0)
+      probes.hit("leader-failover");
+    if (after.role === "leader" && before.role === "leader") {
+      if (after.isr.length < before.isr.length) {
+        probes.hit("isr-shrink");
+        if (after.isr.length < after.config.minInsyncReplicas) probes.hit("isr-below-min");
+      } else if (after.isr.length > before.isr.length) probes.hit("isr-expand");
+    }
     if (after.role === "leader") {
       o.partitionLeader(p, after.leaderEpoch, this.brokerId);
       if (before.role !== "leader" || before.leaderEpoch !== after.leaderEpoch) {

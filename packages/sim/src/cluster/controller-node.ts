@@ -51,6 +51,7 @@ export class ControllerNode implements SimNode {
   };
   private proposals: PendingProposal[] = [];
   private creatingTopic = false;
+  private leaderTermSeen = 0;
 
   constructor(
     private readonly w: World,
@@ -136,7 +137,13 @@ export class ControllerNode implements SimNode {
     for (const e of ready.committed) this.applyCommitted(e);
     // Leadership changes.
     const soft = ready.softState;
-    if (soft.role === "leader") w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
+    if (soft.role === "leader") {
+      w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
+      if (soft.term > this.leaderTermSeen) {
+        this.leaderTermSeen = soft.term;
+        if (soft.term > 1) w.probes.hit("controller-failover");
+      }
+    }
     if (this.c !== null) {
       if (soft.role === "leader" && soft.leaderReady && !this.c.active)
         this.stepController({ type: "activate", nowMs: w.sim.localNowMs(this.index) });
@@ -170,6 +177,7 @@ export class ControllerNode implements SimNode {
       const pb = before.partitions[pa.partition];
       if (pb === undefined || pa.leader === pb.leader || pa.leader < 0) continue;
       o.uncleanElection(pa.partition, pa.leaderEpoch, pa.leader, pb.isr);
+      this.w.probes.hit("controller-elected-partition-leader");
     }
   }
 

@@ -259,6 +259,8 @@ export class CoordinatorShell {
     let out: ClientResponse | null = null;
     switch (resp.kind) {
       case "joinGroup":
+        if (resp.errorCode === 0 && resp.generationId > 1 && resp.leaderId === resp.memberId)
+          w.probes.hit("rebalance");
         out = {
           api: "JoinGroup",
           corr: req.corr,
@@ -294,6 +296,7 @@ export class CoordinatorShell {
         for (const p of resp.partitions) {
           if (p.errorCode !== 0) {
             error = group.errorName(p.errorCode);
+            w.probes.hit(`commit-${error}`);
             continue;
           }
           const offset = req.offsets.find((o) => o.partition === p.partition)?.offset ?? -1;

@@ -63,6 +63,20 @@ export function kafkaCluster(w: World): ClusterModel {
       for (const p of producers) p.start();
       for (const k of consumers) k.start();
     },
+    resolveNode(alias: string): string | undefined {
+      const [role, arg] = alias.split(":");
+      if (role === "controller") return activeController()?.name;
+      const p = Number(arg);
+      const meta = activeController()?.image()?.topics.t?.partitions[p];
+      if (meta === undefined) return undefined;
+      if (role === "leader") return meta.leader >= 0 ? brokers[meta.leader]?.name : undefined;
+      if (role === "follower") {
+        // The first live in-sync follower, so successive "follower:P" events take different ones.
+        const id = meta.isr.find((b) => b !== meta.leader && w.sim.isUp(brokers[b]!.index));
+        return id === undefined ? undefined : brokers[id]?.name;
+      }
+      return undefined;
+    },
     onLiveness() {
       for (const k of consumers) k.rejoin();
     },

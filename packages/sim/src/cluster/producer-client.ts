@@ -40,6 +40,7 @@ export class ProducerClient implements SimNode {
   private metadataCorr = -1;
   private initCorr = -1;
   private timeoutCorr = -1;
+  private awaitingMetadata = false;
 
   constructor(
     private readonly w: World,
@@ -132,14 +133,19 @@ export class ProducerClient implements SimNode {
       return;
     }
     const leader = this.leaders[f.op.partition] ?? -1;
-    f.op.attempts++;
-    f.corr = this.corrNext++;
-    this.timeoutCorr = f.corr;
     if (leader < 0) {
+      // No leader known: wait for metadata (the answer resumes this send), not counted as an attempt.
+      this.awaitingMetadata = true;
       if (this.metadataCorr < 0) this.refreshMetadata();
+      f.corr = this.corrNext++;
+      this.timeoutCorr = f.corr;
       w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
       return;
     }
+    this.awaitingMetadata = false;
+    f.op.attempts++;
+    f.corr = this.corrNext++;
+    this.timeoutCorr = f.corr;
     w.sim.send(
       this.index,
       leader,
@@ -200,6 +206,13 @@ export class ProducerClient implements SimNode {
             this.leaders[p.partition] = p.leader;
             this.leaderEpochs[p.partition] = p.leaderEpoch;
           }
+        }
+        if (
+          this.awaitingMetadata &&
+          this.inflight !== undefined &&
+          (this.leaders[this.inflight.op.partition] ?? -1) >= 0
+        ) {
+          this.attempt();
         }
         return;
       case "InitProducerId":

@@ -4,6 +4,7 @@
  * references; nodes must never keep state in it except through the history and the online checker.
  */
 import type { History } from "../history.ts";
+import type { Probes } from "../probes.ts";
 import type { RunConfig } from "../run-config.ts";
 import type { Simulator } from "../simulator.ts";
 import type { Violations } from "../violation.ts";
@@ -15,6 +16,7 @@ export interface World {
   readonly history: History;
   readonly violations: Violations;
   readonly online: OnlineChecker;
+  readonly probes: Probes;
   brokers: number[];
   controllers: number[];
   /** False once the safety phase ends: clients stop issuing new work. */
