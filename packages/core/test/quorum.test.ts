@@ -225,6 +225,36 @@ describe("quorum: three voters", () => {
   });
 });
 
+describe("quorum: Raft paper rules", () => {
+  test("a leader never commits an entry of an earlier term by counting replicas (Raft §5.4.2)", () => {
+    const c = new Cluster({ ids: [1, 2, 3], seed: 12, config: { preVote: false, entriesPerAppendMax: 1 } });
+    c.step(1, { type: "campaign" });
+    c.stabilize();
+    // Entry 2 of term 1 reaches only node 1's log.
+    c.propose(1, "old");
+    while (c.deliverFirst(() => true, true)) {}
+    // Node 1 restarts and wins term 2 with its longer log; its no-op is entry 3.
+    c.crash(1);
+    c.restart(1);
+    c.step(1, { type: "campaign" });
+    while (c.deliverFirst((m) => m.type === "RequestVote" || m.type === "Vote")) {}
+    expect(c.node(1).state).toMatchObject({ role: "leader", term: 2 });
+    // Let node 2 acknowledge entry 2 but not yet entry 3: one entry per append.
+    const toNode2 = (m: { to: number; from: number }) =>
+      (m.to === 2 && m.from === 1) || (m.to === 1 && m.from === 2);
+    for (let k = 0; k < 6 && c.node(2).state.entries.length < 2; k++) c.deliverFirst(toNode2);
+    while (c.deliverFirst((m) => m.type === "AppendResponse" && m.from === 2)) {}
+    expect(quorum.lastIndex(c.node(2).state)).toBe(2);
+    // Entry 2 is on a majority (nodes 1 and 2), but it is of term 1: not committed yet.
+    expect(c.node(1).state.commitIndex).toBe(1);
+    c.stabilize();
+    c.tickAll();
+    c.stabilize();
+    // Once the term-2 no-op is on a majority, both commit together.
+    expect(c.node(1).state.commitIndex).toBe(3);
+  });
+});
+
 describe("quorum: persistReady", () => {
   const e = (index: number, term: number, payload = `${index}`) => ({ index, term, payload });
   const base: quorum.DurableState<string, string> = {
