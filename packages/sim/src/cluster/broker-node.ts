@@ -74,6 +74,7 @@ export class BrokerNode implements SimNode {
   private producerIdNext = 0;
   private diskFailNext: "write" | "flush" | null = null;
   private crashMidWrite = false;
+  private incarnation = -1;
   /** Payloads of the fetch response being stepped, for the `appendReplica` it asks for. */
   private fetchPayload: { fetchId: number; batches: readonly StoredBatch[] } | null = null;
 
@@ -98,10 +99,13 @@ export class BrokerNode implements SimNode {
 
   private boot(): void {
     const w = this.w;
+    // Durable restart counter: answers to fetches from an earlier incarnation are recognised as stale.
+    this.incarnation++;
     this.brokerEpoch = -1;
     this.metadata = [];
     this.replicas = this.logs.map((log, p) => {
-      const epochs = log.epochCheckpoint.filter((e) => e.startOffset <= log.end);
+      // Entries starting at or past the recovered end name epochs with no records left (Kafka drops them).
+      const epochs = log.epochCheckpoint.filter((e) => e.startOffset < log.end);
       // Producer state is rebuilt by replaying the durable batches, as Kafka does without a snapshot.
       let producers = producer.emptyPartitionProducers();
       for (const b of log.batches) {
@@ -128,6 +132,7 @@ export class BrokerNode implements SimNode {
         },
         { logStartOffset: 0, logEndOffset: log.end, highWatermark: log.hwCheckpoint, epochs, producers },
         this.nowMs,
+        this.incarnation,
       );
       return { state, log, wakeAtMs: Number.POSITIVE_INFINITY, checkedHw: 0 };
     });
