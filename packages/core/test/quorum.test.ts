@@ -255,6 +255,54 @@ describe("quorum: Raft paper rules", () => {
   });
 });
 
+describe("quorum: follower commit", () => {
+  test("a follower never commits past the last entry the leader's message verified", () => {
+    let s = quorum.initialState<string, null>({
+      id: 2,
+      voters: [1, 2, 3],
+      prng: prngFromSeed(5),
+      emptySnapshotData: null,
+      durable: {
+        hardState: { term: 1, votedFor: 1, commitIndex: 1 },
+        snapshot: { index: 0, term: 0, data: null },
+        entries: [
+          { index: 1, term: 1, payload: null },
+          { index: 2, term: 1, payload: "stale" },
+        ],
+      },
+    });
+    // The leader of term 2 committed a different entry 2; this heartbeat only verifies up to 1.
+    const r = quorum.step(s, {
+      type: "message",
+      message: {
+        type: "AppendEntries",
+        from: 1,
+        to: 2,
+        term: 2,
+        prevLogIndex: 1,
+        prevLogTerm: 1,
+        entries: [],
+        leaderCommit: 2,
+      },
+    });
+    s = r.state;
+    expect(s.commitIndex).toBe(1);
+    expect(r.ready.committed.map((e) => e.payload)).toEqual([null]);
+    expect(r.ready.messages).toEqual([
+      {
+        type: "AppendResponse",
+        from: 2,
+        to: 1,
+        term: 2,
+        success: true,
+        matchIndex: 1,
+        rejectedIndex: 0,
+        hintIndex: 0,
+      },
+    ]);
+  });
+});
+
 describe("quorum: persistReady", () => {
   const e = (index: number, term: number, payload = `${index}`) => ({ index, term, payload });
   const base: quorum.DurableState<string, string> = {
