@@ -10,47 +10,75 @@ import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { Cluster } from "./quorum-cluster.ts";
 
-const eventArb = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("tickAll" as const) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("tick" as const), node: fc.nat(4) }) },
-  {
-    weight: 14,
-    arbitrary: fc.record({
-      kind: fc.constant("deliver" as const),
-      count: fc.integer({ min: 1, max: 8 }),
-      // Mostly near the head of the pool (mild reordering), sometimes anywhere.
-      i: fc.oneof({ weight: 4, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.nat(60) }),
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("drop" as const), i: fc.nat(60) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), i: fc.nat(60) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("propose" as const), node: fc.nat(4) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("ack" as const), node: fc.nat(4) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("crash" as const), node: fc.nat(4) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("restart" as const), node: fc.nat(4) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("isolate" as const), node: fc.nat(4) }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("cutLink" as const), from: fc.nat(4), to: fc.nat(4) }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("heal" as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("campaign" as const), node: fc.nat(4) }) },
-);
-
-export const scenarioArb = fc.record({
-  voterCount: fc.integer({ min: 3, max: 5 }),
-  seed: fc.nat(),
-  compactEvery: fc.constantFrom(0, 3, 8),
-  autoAck: fc.boolean(),
-  preVote: fc.boolean(),
-  events: fc.array(eventArb, { minLength: 150, maxLength: 400 }),
+/**
+ * Swarm testing: each run draws its own event weights (some faults frequent, some absent), which
+ * reaches schedules a single fixed mix rarely produces (e.g. repeated crashes around elections).
+ */
+const swarmArb = fc.record({
+  tick: fc.integer({ min: 1, max: 6 }),
+  deliver: fc.integer({ min: 4, max: 20 }),
+  drop: fc.integer({ min: 0, max: 4 }),
+  duplicate: fc.integer({ min: 0, max: 2 }),
+  propose: fc.integer({ min: 1, max: 6 }),
+  ack: fc.integer({ min: 1, max: 5 }),
+  crash: fc.integer({ min: 0, max: 3 }),
+  restart: fc.integer({ min: 1, max: 4 }),
+  partition: fc.integer({ min: 0, max: 2 }),
+  campaign: fc.integer({ min: 0, max: 3 }),
 });
+type Swarm = typeof swarmArb extends fc.Arbitrary<infer T> ? T : never;
+
+function eventArbOf(w: Swarm) {
+  const entries = [
+    { weight: w.tick, arbitrary: fc.record({ kind: fc.constant("tickAll" as const) }) },
+    { weight: w.tick, arbitrary: fc.record({ kind: fc.constant("tick" as const), node: fc.nat(4) }) },
+    {
+      weight: w.deliver,
+      arbitrary: fc.record({
+        kind: fc.constant("deliver" as const),
+        count: fc.integer({ min: 1, max: 8 }),
+        // Mostly near the head of the pool (mild reordering), sometimes anywhere.
+        i: fc.oneof({ weight: 4, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.nat(60) }),
+      }),
+    },
+    { weight: w.drop, arbitrary: fc.record({ kind: fc.constant("drop" as const), i: fc.nat(60) }) },
+    { weight: w.duplicate, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), i: fc.nat(60) }) },
+    { weight: w.propose, arbitrary: fc.record({ kind: fc.constant("propose" as const), node: fc.nat(4) }) },
+    { weight: w.ack, arbitrary: fc.record({ kind: fc.constant("ack" as const), node: fc.nat(4) }) },
+    { weight: w.crash, arbitrary: fc.record({ kind: fc.constant("crash" as const), node: fc.nat(4) }) },
+    { weight: w.restart, arbitrary: fc.record({ kind: fc.constant("restart" as const), node: fc.nat(4) }) },
+    { weight: w.partition, arbitrary: fc.record({ kind: fc.constant("isolate" as const), node: fc.nat(4) }) },
+    {
+      weight: w.partition,
+      arbitrary: fc.record({ kind: fc.constant("cutLink" as const), from: fc.nat(4), to: fc.nat(4) }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("heal" as const) }) },
+    { weight: w.campaign, arbitrary: fc.record({ kind: fc.constant("campaign" as const), node: fc.nat(4) }) },
+  ];
+  return fc.oneof(...entries.filter((e) => e.weight > 0));
+}
+
+export const scenarioArb = fc
+  .record({
+    voterCount: fc.integer({ min: 3, max: 5 }),
+    seed: fc.nat(),
+    compactEvery: fc.constantFrom(0, 3, 8),
+    autoAck: fc.boolean(),
+    preVote: fc.boolean(),
+    entriesPerAppendMax: fc.constantFrom(1, 4),
+    swarm: swarmArb,
+  })
+  .chain((base) =>
+    fc
+      .array(eventArbOf(base.swarm), { minLength: 150, maxLength: 400 })
+      .map((events) => ({ ...base, events })),
+  );
 
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** Runs one schedule; throws on a safety violation, reports liveness and progress. */
 export function runScenario(
-  { voterCount, seed, compactEvery, autoAck, preVote, events }: Scenario,
+  { voterCount, seed, compactEvery, autoAck, preVote, entriesPerAppendMax, events }: Scenario,
   trace?: (line: string) => void,
   hashTrace = false,
 ): {
@@ -66,7 +94,7 @@ export function runScenario(
     autoAck,
     hashTrace,
     ...(trace === undefined ? {} : { trace }),
-    config: { preVote, electionTicks: 8, logEntriesMax: 64, proposalEntriesMax: 48, entriesPerAppendMax: 4 },
+    config: { preVote, electionTicks: 8, logEntriesMax: 64, proposalEntriesMax: 48, entriesPerAppendMax },
   });
   let proposals = 0;
   const nodeOf = (k: number) => ids[k % ids.length]!;
