@@ -109,6 +109,21 @@ describe("controller: topics", () => {
     });
   });
 
+  test("partitions -1 and replicationFactor -1 take the cluster defaults", () => {
+    const d = new Driver({ defaultPartitions: 2, defaultReplicationFactor: 3 });
+    for (const id of [1, 2, 3]) d.register(id, 0);
+    for (const id of [1, 2, 3]) d.heartbeat(id, 0);
+    const r = d.send({
+      type: "createTopics",
+      topics: [{ name: "t", partitions: -1, replicationFactor: -1 }],
+    });
+    expect(r.response).toMatchObject({ topics: [{ error: "NONE" }] });
+    expect(d.image.topics.t?.partitions.map((p) => p.replicas)).toEqual([
+      [1, 2, 3],
+      [2, 3, 1],
+    ]);
+  });
+
   test("fenced brokers are not placement targets", () => {
     const d = threeBrokers();
     d.heartbeat(2, 0, true);

@@ -72,6 +72,14 @@ export function initialState(options: ControllerOptions): ControllerState {
     Number.isInteger(config.sessionTimeoutMs) && config.sessionTimeoutMs > 0,
     "controller: session timeout",
   );
+  invariant(
+    Number.isInteger(config.defaultPartitions) && config.defaultPartitions >= 1,
+    "controller: num.partitions",
+  );
+  invariant(
+    Number.isInteger(config.defaultReplicationFactor) && config.defaultReplicationFactor >= 1,
+    "controller: default.replication.factor",
+  );
   const image = options.image ?? emptyImage;
   return {
     config,
@@ -409,7 +417,13 @@ function createTopics(
   const tooMany = topics.length > requestItemsMax;
   const counts = new Map<string, number>();
   for (const t of topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-  return topics.map((t) => {
+  return topics.map((requested) => {
+    const t: CreatableTopic = {
+      ...requested,
+      partitions: requested.partitions === -1 ? b.config.defaultPartitions : requested.partitions,
+      replicationFactor:
+        requested.replicationFactor === -1 ? b.config.defaultReplicationFactor : requested.replicationFactor,
+    };
     const fail = (error: ControllerError) => ({ name: t.name, error, topicId: null });
     if (tooMany || counts.get(t.name)! > 1) return fail("INVALID_REQUEST");
     if (!validTopicName(t.name)) return fail("INVALID_TOPIC_EXCEPTION");

@@ -106,11 +106,17 @@ export interface ControllerConfig {
   readonly sessionTimeoutMs: number;
   /** Cluster default for electing a non-ISR replica when no ISR member is alive; per-topic config overrides. */
   readonly uncleanLeaderElectionEnable: boolean;
+  /** Partitions of a topic created with partitions -1 (Kafka's num.partitions). */
+  readonly defaultPartitions: number;
+  /** Replicas of a topic created with replicationFactor -1 (Kafka's default.replication.factor). */
+  readonly defaultReplicationFactor: number;
 }
 
 export const defaultControllerConfig: ControllerConfig = {
   sessionTimeoutMs: 9000,
   uncleanLeaderElectionEnable: false,
+  defaultPartitions: 1,
+  defaultReplicationFactor: 1,
 };
 
 /** The topic config that overrides `uncleanLeaderElectionEnable` for one topic. */
@@ -161,7 +167,9 @@ export const pendingBatchesMax = 1024;
 
 export interface CreatableTopic {
   readonly name: string;
+  /** -1 asks for the cluster default, as CreateTopics v4+ allows (KIP-464). */
   readonly partitions: number;
+  /** -1 asks for the cluster default. */
   readonly replicationFactor: number;
   readonly configs?: Readonly<Record<string, string>>;
   /** A topic id chosen by the caller (lower-case UUID text); drawn from the PRNG when absent. */
