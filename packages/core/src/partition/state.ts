@@ -96,6 +96,7 @@ export function initialState(
   // Like Kafka's recovery, epochs starting at or past the recovered log end are dropped: their records
   // were lost (or never written), and a later append of an older epoch there would contradict them.
   // The cleaned cache is written back by the first step. The leader epoch keeps the newest one seen.
+  // (A shell should pass the checkpoint as read; filtering it first is harmless.)
   const epochs = truncateEpochsFromEnd(log.epochs, log.logEndOffset);
   const highWatermark = Math.min(Math.max(log.highWatermark, log.logStartOffset), log.logEndOffset);
   invariant(nowMs >= 0, "nowMs must be non-negative");
@@ -118,7 +119,9 @@ export function initialState(
     highWatermark,
     leaderHighWatermark: highWatermark,
     epochs,
-    epochCheckpointPending: epochs !== log.epochs,
+    // Written back even when unchanged here: a shell that filtered the entries itself has not yet
+    // replaced the stale checkpoint on disk, and a stale entry would resurface at the next restart.
+    epochCheckpointPending: recovered !== undefined,
     leaderEpochStartOffset: log.logEndOffset,
     followers: [],
     pendingProduces: [],
