@@ -38,6 +38,8 @@ type Ev =
       readonly k: 0;
       readonly from: number;
       readonly to: number;
+      /** The destination's incarnation at send time: a restarted process has new connections. */
+      readonly toIncarnation: number;
       readonly msg: unknown;
       readonly label: string;
     }
@@ -131,7 +133,9 @@ export class Simulator {
   send(from: number, to: number, msg: unknown, label: string): void {
     if (!this.up[from]) return;
     const n = this.network.route(from, to, this.nowMs, this.routeBuf);
-    for (let i = 0; i < n; i++) this.queue.push(this.routeBuf[i]!, { k: 0, from, to, msg, label });
+    const toIncarnation = this.incarnation[to]!;
+    for (let i = 0; i < n; i++)
+      this.queue.push(this.routeBuf[i]!, { k: 0, from, to, toIncarnation, msg, label });
   }
 
   /** Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) local clock. */
@@ -171,7 +175,8 @@ export class Simulator {
     switch (ev.k) {
       case 0: {
         const to = ev.to;
-        if (!this.up[to]) return;
+        // Messages addressed to an earlier incarnation die with its connections.
+        if (!this.up[to] || ev.toIncarnation !== this.incarnation[to]) return;
         if (this.pausedUntilMs[to]! > this.nowMs) {
           this.defer(to, ev);
           return;

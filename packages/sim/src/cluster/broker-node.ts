@@ -509,6 +509,8 @@ export class BrokerNode implements SimNode {
   private onControl(from: number, m: ControlMessage): void {
     switch (m.ctl) {
       case "heartbeatResponse":
+        // Only a registered incarnation acts on metadata (its registration fenced the previous one).
+        if (this.brokerEpoch < 0) return;
         this.controllerHint = m.controller;
         this.applyMetadata(m.partitions);
         return;

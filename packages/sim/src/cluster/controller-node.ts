@@ -212,7 +212,21 @@ export class ControllerNode implements SimNode {
     this.c = res.state;
     const ready = res.ready;
     if (ready.records.length === 0) {
-      answer?.(ready.response, true);
+      const last = this.proposals[this.proposals.length - 1];
+      if (last === undefined || answer === undefined) answer?.(ready.response, true);
+      else {
+        // Kafka's rule for answers with no records: they may depend on uncommitted proposals (an
+        // INVALID_UPDATE_VERSION against a pending ISR change), so they wait for the latest proposal
+        // to commit and become NOT_CONTROLLER if it never does.
+        const prior = last.answer;
+        this.proposals[this.proposals.length - 1] = {
+          ...last,
+          answer: (ok) => {
+            prior(ok);
+            answer(ready.response, ok);
+          },
+        };
+      }
       return;
     }
     if (this.q === null) return;
