@@ -184,11 +184,14 @@ export class Simulator {
         // A partition that started while the message was in flight cuts it too.
         if (!this.network.connected(ev.from, to)) return;
         const node = this.nodes[to]!;
-        trace.event(this.nowMs, "recv", node.name, `${this.nodes[ev.from]!.name}|${ev.label}`, () => ({
-          from: this.nodes[ev.from]!.name,
-          type: ev.label,
-          msg: ev.msg,
-        }));
+        trace.event(
+          this.nowMs,
+          "recv",
+          node.name,
+          ev.label,
+          () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg }),
+          ev.from + 1,
+        );
         node.onMessage(ev.from, ev.msg);
         return;
       }

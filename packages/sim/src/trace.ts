@@ -34,7 +34,14 @@ export class Trace {
    * Folds one event into the hash. `compact` must identify the event (time, kind, node, message type);
    * `detail` is evaluated only when recording, so the hot path never builds JSON.
    */
-  event(timeMs: number, kind: string, node: string, compact: string, detail?: () => unknown): void {
+  event(
+    timeMs: number,
+    kind: string,
+    node: string,
+    compact: string,
+    detail?: () => unknown,
+    extra = 0,
+  ): void {
     // FNV-1a style mixing over (time, kind, node, label) with the strings interned to small numbers,
     // so the hot path hashes four integers instead of building and scanning a string.
     let h = this.hash;
@@ -43,6 +50,7 @@ export class Trace {
     h = Math.imul(h ^ this.intern(kind), 0x01000193);
     h = Math.imul(h ^ this.intern(node), 0x01000193);
     h = Math.imul(h ^ this.intern(compact), 0x01000193);
+    h = Math.imul(h ^ extra, 0x01000193);
     this.hash = h >>> 0;
     if (this.lines !== undefined && this.lines.length < traceLinesMax) {
       const line: TraceEvent = { i: this.count, t: timeMs, kind, node, detail: detail ? detail() : compact };

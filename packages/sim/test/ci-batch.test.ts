@@ -1,14 +1,14 @@
 /**
  * The CI seed batch: many short swarm runs (each seed draws its own fault mix) through the whole
  * cluster, every invariant checked, zero violations allowed. SIM_CI_SEEDS sets the count
- * (default 1,000; CI on 2 cores fits it in well under a minute); SIM_CI_FROM the first seed.
+ * (default 10,000, about a minute on one core); SIM_CI_FROM the first seed.
  */
 import { expect, test } from "bun:test";
 import { runBatch, summaryTable } from "../src/batch.ts";
 import { kafkaCluster } from "../src/cluster/kafka-cluster.ts";
 import { replayLine } from "../src/run-config.ts";
 
-const seeds = Number(process.env.SIM_CI_SEEDS ?? 1_000);
+const seeds = Number(process.env.SIM_CI_SEEDS ?? 10_000);
 const from = BigInt(process.env.SIM_CI_FROM ?? 1);
 
 test(`CI batch: ${seeds} swarm seeds with zero violations`, () => {

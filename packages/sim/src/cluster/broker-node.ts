@@ -399,11 +399,10 @@ export class BrokerNode implements SimNode {
         if (after.isr.length < after.config.minInsyncReplicas) probes.hit("isr-below-min");
       } else if (after.isr.length > before.isr.length) probes.hit("isr-expand");
     }
-    if (after.role === "leader") {
+    if (after.role === "leader" && (before.role !== "leader" || before.leaderEpoch !== after.leaderEpoch)) {
+      // Registered once per (partition, epoch) on this broker: a leader's epoch only changes here.
       o.partitionLeader(p, after.leaderEpoch, this.brokerId);
-      if (before.role !== "leader" || before.leaderEpoch !== after.leaderEpoch) {
-        o.leaderComplete(p, this.brokerId, after.leaderEpoch, after.logEndOffset);
-      }
+      o.leaderComplete(p, this.brokerId, after.leaderEpoch, after.logEndOffset);
     }
     if (after.leaderEpoch !== before.leaderEpoch) o.epoch(`leaderEpoch:${p}`, this.name, after.leaderEpoch);
     if (after.highWatermark !== before.highWatermark)
