@@ -150,6 +150,37 @@ describe("acks=all and min.insync.replicas", () => {
     expect(settled.state.highWatermark).toBe(1);
     expect(responses(settled.ready).map((r) => r.errorCode)).toEqual([E.NONE]);
   });
+
+  test("a member once proposed keeps holding the high watermark until the partition epoch moves", () => {
+    // The answer to one copy says "not applied", but a retried copy sent at the same partition epoch may
+    // still be applied later (the controller only checks epochs), adding broker 2 behind our back.
+    const s = drive(leader([1], 1, [1, 2]), fetch(2, 0));
+    expect(s.state.isrCandidates).toEqual([2]);
+    const refused = drive(
+      s.state,
+      {
+        type: "alterPartitionResponse",
+        errorCode: E.INELIGIBLE_REPLICA,
+        leaderEpoch: 1,
+        partitionEpoch: 1,
+        isr: [1],
+      },
+      produce(1, -1),
+      { type: "appendCompleted", logEndOffset: 1 },
+    );
+    expect(refused.state.pendingIsrChange).toBeNull();
+    expect(refused.state.highWatermark).toBe(0);
+    // A newer partition epoch from metadata ends the doubt: broker 2 is not in the ISR, so the write commits.
+    const settled = drive(refused.state, {
+      type: "becomeLeader",
+      leaderEpoch: 1,
+      partitionEpoch: 2,
+      isr: [1],
+      replicas: [1, 2],
+    });
+    expect(settled.state.highWatermark).toBe(1);
+    expect(responses(settled.ready).map((r) => r.errorCode)).toEqual([E.NONE]);
+  });
 });
 
 describe("leaders and epochs", () => {

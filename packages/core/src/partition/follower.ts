@@ -57,6 +57,8 @@ export function becomeFollower(
     followers: [],
     pendingProduces: [],
     pendingIsrChange: null,
+    isrCandidates: [],
+    isrCandidatesEpoch: -1,
     fetchInFlight: null,
     fetchBackoffUntilMs: 0,
   };

@@ -101,6 +101,9 @@ export function becomeLeader(
     leaderEpochStartOffset: latest.startOffset,
     followers: input.replicas.filter((id) => id !== self).map((id) => freshFollower(state, id, input.isr)),
     pendingIsrChange: null,
+    // Requests of an older leader epoch are refused by the controller: nothing of them can still apply.
+    isrCandidates: [],
+    isrCandidatesEpoch: -1,
     alterPartitionBackoffUntilMs: 0,
     fetchInFlight: null,
     fetchBackoffUntilMs: 0,
@@ -205,11 +208,18 @@ export function produce(state: PartitionState, input: Input<"produce">, out: Rea
   return completePending(next, out);
 }
 
-/** The ISR the high watermark must wait for: the committed ISR plus any member a pending expansion adds. */
+/**
+ * The ISR the high watermark must wait for: the committed ISR, any member a pending change adds, and
+ * any member a request sent at the current partition epoch proposed (a copy of it may yet be applied).
+ */
 export function maximalIsr(state: PartitionState): readonly BrokerId[] {
   const pending = state.pendingIsrChange;
-  if (pending === null) return state.isr;
-  return [...state.isr, ...pending.proposedIsr.filter((id) => !state.isr.includes(id))];
+  const extra = state.isrCandidatesEpoch === state.partitionEpoch ? state.isrCandidates : [];
+  if (pending === null && extra.length === 0) return state.isr;
+  const all = [...state.isr];
+  for (const id of [...(pending?.proposedIsr ?? []), ...extra]) if (!all.includes(id)) all.push(id);
+  invariant(all.length <= replicasMax, "maximal ISR exceeds the replica bound");
+  return all;
 }
 
 function replicaEndOffset(state: PartitionState, replicaId: BrokerId): number {
@@ -419,7 +429,14 @@ function proposeIsr(
     partitionEpoch: state.partitionEpoch,
     newIsr: proposedIsr,
   });
-  return { ...state, pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false } };
+  const previous = state.isrCandidatesEpoch === state.partitionEpoch ? state.isrCandidates : [];
+  const added = proposedIsr.filter((id) => !state.isr.includes(id) && !previous.includes(id));
+  return {
+    ...state,
+    pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false },
+    isrCandidates: [...previous, ...added],
+    isrCandidatesEpoch: state.partitionEpoch,
+  };
 }
 
 function canProposeIsr(state: PartitionState): boolean {

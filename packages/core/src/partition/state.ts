@@ -126,6 +126,8 @@ export function initialState(
     followers: [],
     pendingProduces: [],
     pendingIsrChange: null,
+    isrCandidates: [],
+    isrCandidatesEpoch: -1,
     alterPartitionBackoffUntilMs: 0,
     fetchInFlight: null,
     fetchBackoffUntilMs: 0,

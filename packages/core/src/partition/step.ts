@@ -113,6 +113,12 @@ export function checkState(state: PartitionState): void {
     invariant(latest !== undefined && latest.epoch === state.leaderEpoch, "a leader caches its own epoch");
     invariant(state.followers.length === state.replicas.length - 1, "a leader tracks every other replica");
     invariant(state.fetchInFlight === null, "a leader does not fetch");
+    invariant(
+      state.isrCandidates.length <= replicasMax &&
+        (state.isrCandidatesEpoch !== state.partitionEpoch ||
+          state.isrCandidates.every((id) => state.replicas.includes(id))),
+      "ISR candidates must be replicas",
+    );
     for (const pending of state.pendingProduces) {
       invariant(pending.lastOffset < state.nextOffset, "a pending produce points past the assigned log");
       invariant(pending.baseOffset <= pending.lastOffset, "a pending produce covers no offsets");

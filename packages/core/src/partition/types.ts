@@ -133,6 +133,14 @@ export interface PartitionState {
   readonly followers: readonly FollowerView[];
   readonly pendingProduces: readonly PendingProduce[];
   readonly pendingIsrChange: PendingIsrChange | null;
+  /**
+   * Every member some AlterPartition sent at `isrCandidatesEpoch` proposed to add. A late copy of such a
+   * request (a retry, or one delayed in the network) can still be applied while the controller's
+   * partition epoch is unchanged, so until this replica learns a newer partition epoch the high
+   * watermark waits for these members too, even after an answer said "not applied".
+   */
+  readonly isrCandidates: readonly BrokerId[];
+  readonly isrCandidatesEpoch: number;
   /** No AlterPartition is proposed before this time (after a refusal). */
   readonly alterPartitionBackoffUntilMs: number;
   /** Follower side: the outstanding fetch to the leader, if any. */
