@@ -334,11 +334,18 @@ export class Simulator {
     }
   }
 
-  /** The liveness phase: heal the network, end pauses and skews, restart every crashed server. */
-  healEverything(): void {
+  /**
+   * The liveness phase: heal the network, end pauses and skews, restart every crashed server except
+   * those in `keepDown` (a minority left crashed: the majority must still converge).
+   */
+  healEverything(keepDown: readonly number[] = []): void {
     this.network.healAll();
     this.network.faultsEnabled = false;
     for (let i = 0; i < this.nodes.length; i++) {
+      if (keepDown.includes(i)) {
+        this.crash(i);
+        continue;
+      }
       this.pausedUntilMs[i] = 0;
       this.resume(i);
       this.setSkew(i, 1000);

@@ -518,7 +518,12 @@ export class BrokerNode implements SimNode {
         this.controllerHint = m.controller;
         return;
       case "notController":
-        this.controllerHint = m.leader;
+        // Follow the hint at once instead of waiting a heartbeat interval.
+        if (m.leader >= 0 && m.leader !== this.controllerHint) {
+          this.controllerHint = m.leader;
+          this.sendHeartbeat();
+          this.controllerHint = m.leader;
+        }
         return;
       case "alterPartitionResponse":
         if (this.replicas[m.partition] === undefined) return;

@@ -271,6 +271,12 @@ export class ConsumerClient implements SimNode {
       }
       case "JoinGroup": {
         if (r.corr !== this.pendingCorr || this.phase !== "joining") return;
+        if (r.error === "MEMBER_ID_REQUIRED") {
+          // JoinGroup v4+: the coordinator names us first, so a lost answer never leaves an orphan member.
+          this.memberId = r.memberId;
+          this.join();
+          return;
+        }
         if (r.error !== "NONE") {
           if (r.error === "UNKNOWN_MEMBER_ID") this.memberId = "";
           if (r.error === "NOT_COORDINATOR" || r.error === "COORDINATOR_NOT_AVAILABLE") this.coordinator = -1;

@@ -122,7 +122,7 @@ export class CoordinatorShell {
           ],
           sessionTimeoutMs,
           rebalanceTimeoutMs: sessionTimeoutMs,
-          apiVersion: 3,
+          apiVersion: 5,
           clientId: "sim",
           clientHost: "sim",
         };

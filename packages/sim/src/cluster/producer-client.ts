@@ -19,6 +19,7 @@ const timerMetadata = 3;
 const timerRetry = 4;
 /** Kafka's retry.backoff.ms: a retry waits this long, so an error never turns into a busy loop. */
 export const retryBackoffMs = 100;
+export const metadataRetryMs = 200;
 
 export interface ProducerSpec {
   readonly name: string;
@@ -139,7 +140,8 @@ export class ProducerClient implements SimNode {
       if (this.metadataCorr < 0) this.refreshMetadata();
       f.corr = this.corrNext++;
       this.timeoutCorr = f.corr;
-      w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
+      // Ask again soon: the topic may simply not exist yet.
+      w.sim.timer(this.index, metadataRetryMs, timerTimeout + 8 * f.corr);
       return;
     }
     this.awaitingMetadata = false;
