@@ -20,8 +20,10 @@ export interface FileEngineOptions {
   readonly dataDir: string;
   /** Engine-wide log settings; the broker maps Kafka properties with `logConfigFromKafka`. */
   readonly config?: Partial<LogConfig> | undefined;
-  /** Bytes of recent batches per partition kept for reads without a syscall (default 1 MiB). */
+  /** Bytes of recent batches per partition kept for reads without a syscall (default 256 MiB). */
   readonly tailCacheBytesMax?: number | undefined;
+  /** Bytes of recent batches kept across all partitions; the oldest batch anywhere goes first (default 256 MiB). */
+  readonly tailCacheBytesTotalMax?: number | undefined;
   /** Where recovery notices and offline partitions are reported (default: Effect's logger). */
   readonly logLine?: ((line: string) => void) | undefined;
   /** Replaces `node:fs`, for fault tests (a disk that fills up). */
@@ -35,6 +37,7 @@ export function layer(options: FileEngineOptions): Layer.Layer<LogStore | StateS
     dataDir: options.dataDir.replace(/\/+$/, "") || "/",
     config: options.config,
     tailCacheBytesMax: options.tailCacheBytesMax,
+    tailCacheBytesTotalMax: options.tailCacheBytesTotalMax,
     logLine: options.logLine,
   };
   return Layer.merge(

@@ -23,16 +23,24 @@ import type {
 import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { PartitionLog, toStorageError } from "./partition-log.ts";
+import { TailBudget } from "./tail-budget.ts";
 
 /** Open partitions per store; a broker with more is misconfigured. */
 export const openPartitionsMax = 1 << 20;
 /** Committed offsets kept per group. */
 export const groupOffsetsMax = 1 << 20;
 /**
- * Recent bytes per partition served from memory by default: enough for consumers that keep up
- * with producers, small enough that a broker with thousands of partitions stays bounded.
+ * Recent bytes per partition served from memory by default: no narrower than the engine-wide
+ * budget, so one busy partition may use all of it while the others are idle.
  */
-export const tailCacheBytesDefault = 1024 * 1024;
+export const tailCacheBytesDefault = 256 * 1024 * 1024;
+/**
+ * Recent bytes served from memory across all partitions of one engine by default; the batch
+ * appended longest ago leaves first. Consumers that keep up, or read back the last few hundred
+ * megabytes, are served without a system call or a copy; memory stays bounded however many
+ * partitions there are.
+ */
+export const tailCacheBytesTotalDefault = 256 * 1024 * 1024;
 /** Bytes of one state payload (quorum state, snapshot, producer state). */
 export const statePayloadBytesMax = 1 << 30;
 
@@ -42,8 +50,10 @@ export interface EngineOptions {
   readonly dataDir: string;
   /** Engine-wide defaults; `openPartition` may override per partition (topic configs). */
   readonly config?: Partial<LogConfig> | undefined;
-  /** Bytes of recent batches per partition served from memory (default `tailCacheBytesDefault`, 1 MiB). */
+  /** Bytes of recent batches per partition served from memory (default `tailCacheBytesDefault`, 256 MiB). */
   readonly tailCacheBytesMax?: number | undefined;
+  /** Bytes of recent batches served from memory across all partitions (default `tailCacheBytesTotalDefault`, 256 MiB). */
+  readonly tailCacheBytesTotalMax?: number | undefined;
   /** Where recovery and offline notices go (default: Effect's logger at warning level). */
   readonly logLine?: ((line: string) => void) | undefined;
   /** Runs before every operation; the memory engine adds latency faults here. */
@@ -106,6 +116,7 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
       return Effect.forEach(lines, (line) => Effect.logWarning(line), { discard: true });
     });
     const before = options.beforeOperation ?? Effect.void;
+    const tailBudget = new TailBudget(options.tailCacheBytesTotalMax ?? tailCacheBytesTotalDefault);
     files.makeDir(dataDir);
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
@@ -140,6 +151,7 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
         name: nameOf(tp),
         config,
         tailCacheBytesMax: options.tailCacheBytesMax ?? tailCacheBytesDefault,
+        tailBudget,
         logLine,
         nowMs,
       });

@@ -27,6 +27,7 @@ import type {
 import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
+import type { TailBudget, TailEntry, TailOwner } from "./tail-budget.ts";
 
 /** Batches in one append; a produce request of a thousand partitions holds far fewer per partition. */
 export const appendBatchesMax = 1 << 20;
@@ -55,17 +56,12 @@ export interface PartitionLogOptions {
   readonly config: LogConfig;
   /** Bytes of recent batches kept in memory for reads. */
   readonly tailCacheBytesMax: number;
+  /** The engine-wide budget all partitions' tails share (none: only `tailCacheBytesMax` bounds it). */
+  readonly tailBudget?: TailBudget | undefined;
   /** Receives one line per recovery action or offline partition. */
   readonly logLine: (line: string) => void;
   /** Creation time for new segments (rolls by time fall back to it when batches carry no timestamp). */
   readonly nowMs: number;
-}
-
-interface TailEntry {
-  readonly baseOffset: number;
-  readonly lastOffset: number;
-  readonly segmentBase: number;
-  readonly bytes: Uint8Array;
 }
 
 /** Maps an operating error to the port's error; StorageError passes through. */
@@ -80,7 +76,7 @@ export function toStorageError(error: unknown, subject: string): StorageError {
   throw error;
 }
 
-export class PartitionLog {
+export class PartitionLog implements TailOwner {
   private segments: Array<Segment> = [];
   private logStart = 0;
   private logEnd = 0;
@@ -354,6 +350,8 @@ export class PartitionLog {
         lastOffset: h.lastOffset,
         segmentBase: active.baseOffset,
         bytes: headers.length === 1 ? kept : kept.subarray(h.position, h.position + h.sizeBytes),
+        owner: this,
+        live: true,
       });
     }
     this.logEnd = last.lastOffset + 1;
@@ -447,7 +445,8 @@ export class PartitionLog {
   // ---------------------------------------------------------------- tail cache
 
   private tailPush(entry: TailEntry): void {
-    if (this.options.tailCacheBytesMax <= 0) return;
+    const budget = this.options.tailBudget;
+    if (this.options.tailCacheBytesMax <= 0 || (budget !== undefined && budget.bytesMax <= 0)) return;
     this.tail.push(entry);
     this.tailBytes += entry.bytes.length;
     while (
@@ -455,22 +454,46 @@ export class PartitionLog {
       (this.tailBytes > this.options.tailCacheBytesMax ||
         this.tail.length - this.tailStart > tailCacheBatchesMax)
     ) {
-      this.tailBytes -= this.tail[this.tailStart]!.bytes.length;
-      this.tailStart += 1;
+      this.tailShift();
     }
+    // The shared budget may evict this partition's oldest batches, or those of others.
+    budget?.add(entry);
     if (this.tailStart > 1024 && this.tailStart * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailStart);
       this.tailStart = 0;
     }
   }
 
+  /** Drops the oldest cached batch. */
+  private tailShift(): void {
+    const oldest = this.tail[this.tailStart]!;
+    this.tailBytes -= oldest.bytes.length;
+    this.tailStart += 1;
+    this.options.tailBudget?.release(oldest);
+  }
+
+  /** See `TailOwner.evictOldest`: the shared budget evicts in append order, so it is always our oldest. */
+  evictOldest(entry: TailEntry): void {
+    invariant(
+      this.tail.length > this.tailStart && this.tail[this.tailStart] === entry,
+      () => `${this.options.name}: the tail budget evicts this partition's oldest cached batch`,
+    );
+    this.tailShift();
+  }
+
   private tailDropFrom(offset: number): void {
     while (this.tail.length > this.tailStart && this.tail[this.tail.length - 1]!.lastOffset >= offset) {
-      this.tailBytes -= this.tail.pop()!.bytes.length;
+      const dropped = this.tail.pop()!;
+      this.tailBytes -= dropped.bytes.length;
+      this.options.tailBudget?.release(dropped);
     }
   }
 
   private tailClear(): void {
+    const budget = this.options.tailBudget;
+    if (budget !== undefined) {
+      for (let k = this.tailStart; k < this.tail.length; k++) budget.release(this.tail[k]!);
+    }
     this.tail = [];
     this.tailStart = 0;
     this.tailBytes = 0;
@@ -1034,6 +1057,8 @@ export class PartitionLog {
 
   private closeHandles(): void {
     this.closed = true;
+    // A closed partition's cached batches no longer count against the shared budget.
+    this.tailClear();
     for (const segment of this.segments) segment.close();
   }
 

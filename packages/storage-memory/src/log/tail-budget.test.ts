@@ -1,0 +1,103 @@
+import { expect, test } from "bun:test";
+import fc from "fast-check";
+import { batchMake } from "../batch/batch-header.ts";
+import { MemoryDisk } from "../memory/memory-disk.ts";
+import { logConfigDefault } from "../port/log-config.ts";
+import { PartitionLog } from "./partition-log.ts";
+import { TailBudget, type TailEntry } from "./tail-budget.ts";
+
+function openLog(disk: MemoryDisk, name: string, budget: TailBudget, tailCacheBytesMax = 1 << 20) {
+  return PartitionLog.open({
+    files: disk,
+    dir: `/data/${name}`,
+    name,
+    config: { ...logConfigDefault, segmentBytesMax: 2000, indexIntervalBytes: 0 },
+    tailCacheBytesMax,
+    tailBudget: budget,
+    logLine: () => {},
+    nowMs: 0,
+  });
+}
+
+function entry(owner: { evictOldest(e: TailEntry): void }, bytes: number): TailEntry {
+  return { baseOffset: 0, lastOffset: 0, segmentBase: 0, bytes: new Uint8Array(bytes), owner, live: true };
+}
+
+test("the budget evicts the entry appended longest ago, whichever partition holds it", () => {
+  const budget = new TailBudget(250);
+  const evicted: Array<string> = [];
+  const owner = (name: string) => ({
+    evictOldest(e: TailEntry) {
+      evicted.push(name);
+      budget.release(e);
+    },
+  });
+  const a = owner("a");
+  const b = owner("b");
+  budget.add(entry(a, 100));
+  budget.add(entry(b, 100));
+  expect(evicted).toEqual([]);
+  budget.add(entry(b, 100));
+  expect(evicted).toEqual(["a"]);
+  expect(budget.bytes).toBe(200);
+  const released = entry(a, 100);
+  budget.add(released);
+  expect(evicted).toEqual(["a", "b"]);
+  budget.release(released);
+  expect(budget.bytes).toBe(100);
+  // A released entry is skipped, not evicted twice.
+  budget.add(entry(a, 200));
+  expect(evicted).toEqual(["a", "b", "b"]);
+  expect(budget.bytes).toBe(200);
+});
+
+test("partitions sharing a small budget read back exactly what was appended, and stay within it", () => {
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant("append" as const),
+      p: fc.nat(2),
+      records: fc.integer({ min: 1, max: 4 }),
+      body: fc.nat(300),
+    }),
+    fc.record({ kind: fc.constant("read" as const), p: fc.nat(2), at: fc.nat(1000) }),
+    fc.record({ kind: fc.constant("truncate" as const), p: fc.nat(2), at: fc.nat(1000) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 0, max: 1500 }), (ops, budgetBytes) => {
+      const disk = new MemoryDisk();
+      const budget = new TailBudget(budgetBytes);
+      const logs = [0, 1, 2].map((p) => openLog(disk, `t-${p}`, budget));
+      // What each partition holds: batch bytes by base offset.
+      const model = logs.map(() => new Map<number, Uint8Array>());
+      const ends = [0, 0, 0];
+      for (const o of ops) {
+        const log = logs[o.p]!;
+        if (o.kind === "append") {
+          const body = new Uint8Array(o.body).fill(ends[o.p]! % 251);
+          const batch = batchMake({ baseOffset: ends[o.p]!, recordCount: o.records, body });
+          log.append(batch, 0);
+          model[o.p]!.set(ends[o.p]!, batch.slice());
+          ends[o.p] = ends[o.p]! + o.records;
+        } else if (o.kind === "truncate") {
+          const bases = [...model[o.p]!.keys()];
+          if (bases.length === 0) continue;
+          const base = bases[o.at % bases.length]!;
+          log.truncateTo(base);
+          for (const b of bases) if (b >= base) model[o.p]!.delete(b);
+          ends[o.p] = base;
+        } else {
+          const bases = [...model[o.p]!.keys()];
+          if (bases.length === 0) continue;
+          const base = bases[o.at % bases.length]!;
+          const read = log.read({ fetchOffset: base, maxBytes: 1 });
+          expect(read.batchCount).toBe(1);
+          expect(read.records).toEqual(model[o.p]!.get(base)!);
+        }
+        expect(budget.bytes).toBeLessThanOrEqual(budgetBytes);
+      }
+      for (const log of logs) log.deleteAll();
+      expect(budget.bytes).toBe(0);
+    }),
+    { numRuns: 200 },
+  );
+});
