@@ -42,8 +42,11 @@ export class MetadataShell {
   private quorumState: QuorumState;
   private controllerState: controller.ControllerState;
   private readonly queue = new SerialQueue("metadata", 100_000);
-  /** Answers waiting for their proposal (by Raft index) to commit. */
-  private readonly waiting = new Map<number, (response: controller.Response | null) => void>();
+  /**
+   * Answers waiting for their proposal to commit, by Raft index. The term is kept too: in a cluster a
+   * new leader may replace the entry at that index, and then the proposal failed.
+   */
+  private readonly waiting = new Map<number, { term: number; answer: (committed: boolean) => void }>();
   private readonly listeners: ImageListener[] = [];
   private appliedSinceSnapshot = 0;
   private brokerEpoch = -1;
@@ -184,7 +187,12 @@ export class MetadataShell {
     if (this.quorumState.appliedIndex >= proposal.index) {
       return Promise.resolve(ready.response);
     }
-    return new Promise((resolve) => this.waiting.set(proposal.index, () => resolve(ready.response)));
+    return new Promise((resolve) =>
+      this.waiting.set(proposal.index, {
+        term: proposal.term,
+        answer: (committed) => resolve(committed ? ready.response : notController(ready.response)),
+      }),
+    );
   }
 
   private async stepQuorum(input: quorum.Input<Records, Image>): Promise<quorum.ProposeResult | null> {
@@ -262,7 +270,7 @@ export class MetadataShell {
         }).state;
         await this.publish(previous);
       }
-      this.waiting.get(entry.index)?.(null);
+      this.waiting.get(entry.index)?.answer(this.waiting.get(entry.index)?.term === entry.term);
       this.waiting.delete(entry.index);
       this.appliedSinceSnapshot++;
     }
