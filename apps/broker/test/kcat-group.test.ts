@@ -2,9 +2,11 @@
  * kcat's balanced consumer (`kcat -G group topic`, librdkafka 2.0.2) against a broker started as users
  * start it: it joins the group, is assigned every partition, reads everything produced with `kcat -P`,
  * commits on close, and a later run of the same group, even after a broker restart on the same data
- * directory, reads only what was produced since.
+ * directory, reads only what was produced since. Two kcat consumers of one group split the
+ * partitions between them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { spawn } from "bun";
 import { kcat, removeDir, startBroker, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
@@ -57,4 +59,70 @@ describe("kcat -G (balanced consumer group)", () => {
       expect(await broker.stop("SIGTERM")).toBe(0);
     }
   }, 150_000);
+
+  test("two kcat consumers of one group split the partitions and read everything once", async () => {
+    const broker = await startBroker({
+      args: ["--storage", "memory", "--override", "num.partitions=4"],
+    });
+    dirs.push(broker.dataDir);
+    const values = Array.from({ length: 40 }, (_, i) => `v${i}`);
+    // Produced first: a consumer only learns of a topic created later at its next metadata refresh.
+    produce(broker.bootstrap, "split", values);
+    const members = ["A", "B"].map((name) => {
+      const child = spawn(
+        [
+          "kcat",
+          "-b",
+          broker.bootstrap,
+          "-G",
+          "pair",
+          "-X",
+          "auto.offset.reset=earliest",
+          "-u",
+          "-f",
+          `${name} %p %s\\n`,
+          "split",
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const member = { name, child, out: "", err: "" };
+      void (async () => {
+        for await (const chunk of child.stdout) member.out += new TextDecoder().decode(chunk);
+      })();
+      void (async () => {
+        for await (const chunk of child.stderr) member.err += new TextDecoder().decode(chunk);
+      })();
+      return member;
+    });
+    /** The partitions of a member's latest assignment, from kcat's rebalance log line. */
+    const assigned = (err: string): number[] => {
+      const lines = err.split("\n").filter((l) => l.includes("assigned:"));
+      const last = lines.at(-1) ?? "";
+      return [...last.matchAll(/split \[(\d+)\]/g)].map((m) => Number(m[1])).sort();
+    };
+    try {
+      // Started together, both join within the initial rebalance delay: one generation holds them both.
+      const deadline = Date.now() + 60_000;
+      const read = () => members.flatMap((m) => m.out.split("\n").filter((l) => l.length > 0));
+      while (read().length < values.length && Date.now() < deadline) await Bun.sleep(200);
+      const [a, b] = members.map((m) => assigned(m.err));
+      expect(a!.length).toBeGreaterThan(0);
+      expect(b!.length).toBeGreaterThan(0);
+      expect([...a!, ...b!].sort()).toEqual([0, 1, 2, 3]);
+      // Each member read only its own partitions, and together every message once.
+      for (const line of read()) {
+        const [name, partition] = line.split(" ");
+        expect((name === "A" ? a : b)!).toContain(Number(partition));
+      }
+      expect(
+        read()
+          .map((l) => l.split(" ")[2])
+          .sort(),
+      ).toEqual([...values].sort());
+    } finally {
+      for (const m of members) m.child.kill("SIGTERM");
+      await Promise.all(members.map((m) => m.child.exited));
+      expect(await broker.stop()).toBe(0);
+    }
+  }, 120_000);
 });
