@@ -141,6 +141,13 @@ export class ControllerNode implements SimNode {
     for (const e of ready.committed) this.applyCommitted(e);
     // Leadership changes.
     const soft = ready.softState;
+    // Proposals of an earlier term (or of a node no longer leading) may never commit at their index:
+    // fail them, as Kafka answers NOT_CONTROLLER, so answers waiting behind them are not stuck.
+    if (this.proposals.length > 0 && (soft.role !== "leader" || this.proposals[0]!.term < soft.term)) {
+      const stale = this.proposals.filter((p) => soft.role !== "leader" || p.term < soft.term);
+      this.proposals = this.proposals.filter((p) => soft.role === "leader" && p.term >= soft.term);
+      for (const p of stale) p.answer(false);
+    }
     if (soft.role === "leader") {
       w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
       if (soft.term > this.leaderTermSeen) {
