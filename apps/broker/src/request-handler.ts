@@ -10,6 +10,7 @@ import {
   decodeRequestBody,
   ErrorCode,
   encodeResponseFrame,
+  encodeResponseFrameParts,
   Reader,
   readRequestHeader,
   Writer,
@@ -20,6 +21,15 @@ import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseB
 import type { BrokerNode } from "./node/broker-node.ts";
 
 const apiVersionsKey = 18;
+const fetchKey = 1;
+/**
+ * Record sets at least this long leave in a fetch response as the stored buffers themselves: the
+ * socket takes them without a copy into the response. Smaller ones are cheaper copied than sent
+ * as a separate write.
+ */
+const fetchZeroCopyBytesMin = 16 * 1024;
+/** Initial size of a fetch response's own writer: headers and small fields, the records are referenced. */
+const fetchWriterBytes = 4096;
 
 export class RequestHandler implements FrameHandler {
   constructor(
@@ -100,7 +110,14 @@ const sharedWriter = new Writer(1 << 20);
 /** A writer that grew past this is replaced, so one huge fetch does not pin its memory forever. */
 const sharedWriterBytesMax = 64 << 20;
 
-function encode(key: ApiKey, version: number, correlationId: number, body: unknown): Uint8Array {
+function encode(key: ApiKey, version: number, correlationId: number, body: unknown): ResponseBytes {
+  if (key === fetchKey) {
+    // A writer of its own, because its parts are sent after this returns (the socket may take them
+    // later); the records are referenced, and stored batches never change once appended.
+    const own = new Writer(fetchWriterBytes, { zeroCopyBytesMin: fetchZeroCopyBytesMin });
+    // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
+    return encodeResponseFrameParts(own, fetchKey, version, correlationId, body as any);
+  }
   const writer = sharedWriter.bytes.length > sharedWriterBytesMax ? new Writer(1 << 20) : sharedWriter;
   writer.reset();
   // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
