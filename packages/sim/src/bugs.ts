@@ -23,6 +23,12 @@ export const bugNames = [
   "ack-all-as-leader-only",
   /** The coordinator hands one partition to two members of one generation. */
   "double-assignment",
+  /**
+   * A broker restarted after a crash keeps its old registration (KIP-966's undetected unclean
+   * shutdown): the controller never fences it, so it resumes leadership of the same epoch with the
+   * state it recovered (a stale HW checkpoint, a lost unflushed tail).
+   */
+  "restart-keeps-registration",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

@@ -21,6 +21,7 @@ export const bugInvariants: Record<BugName, readonly number[]> = {
   "idempotence-no-dedup": [11],
   "ack-all-as-leader-only": [6, 1],
   "double-assignment": [15],
+  "restart-keeps-registration": [6, 5, 1, 2],
 };
 
 export interface HuntResult {
