@@ -244,7 +244,7 @@ export class ControllerNode implements SimNode {
     const prop = quorum.step(this.q, { type: "propose", payload: ready.records });
     this.q = prop.state;
     const result = prop.ready.proposal;
-    if (result !== null && result.accepted) {
+    if (result?.accepted) {
       invariant(this.proposals.length < pendingProposalsMax, "too many proposals in flight");
       this.proposals.push({
         index: result.index,
