@@ -34,7 +34,13 @@ describe("kcat -G (balanced consumer group)", () => {
   test("reads what was produced, then only what is new, across a broker restart", async () => {
     const dataDir = tempDir("kcat-group");
     dirs.push(dataDir);
-    const args = ["--override", `num.partitions=${partitionCount}`];
+    // One consumer at a time: no need to wait for others before the first rebalance.
+    const args = [
+      "--override",
+      `num.partitions=${partitionCount}`,
+      "--override",
+      "group.initial.rebalance.delay.ms=0",
+    ];
     let broker = await startBroker({ dataDir, args });
     const first = Array.from({ length: 30 }, (_, i) => `first-${i}`);
     try {
