@@ -47,6 +47,9 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    // Held JoinGroup/SyncGroup requests would wait out a whole rebalance: answer them now with
+    // NOT_COORDINATOR (clients retry elsewhere) so in-flight requests can drain promptly.
+    this.node.groups.close();
     await this.server.stop(shutdownDrainMsMax);
     await this.node.close();
   }
