@@ -67,6 +67,8 @@ export class BrokerNode implements SimNode {
   private readonly pending = new Map<number, PendingClient>();
   private metadata: PartitionMeta[] = [];
   private controllerHint = -1;
+  /** Highest metadata offset applied by this incarnation. */
+  private metadataOffsetSeen = 0;
   private controllerRound = 0;
   /** The epoch the controller gave this incarnation's registration; -1 until registered. */
   private brokerEpoch = -1;
@@ -105,6 +107,7 @@ export class BrokerNode implements SimNode {
     // old incarnation and move its leaderships; the known bug skips that.
     if (!w.bug("restart-keeps-registration")) this.brokerEpoch = -1;
     this.metadata = [];
+    this.metadataOffsetSeen = 0;
     this.replicas = this.logs.map((log, p) => {
       // Entries starting at or past the recovered end name epochs with no records left (Kafka drops them).
       const epochs = log.epochCheckpoint.filter((e) => e.startOffset < log.end);
@@ -410,6 +413,9 @@ export class BrokerNode implements SimNode {
     if (after.highWatermark !== before.highWatermark)
       o.hwMonotonic(p, this.brokerId, before.highWatermark, after.highWatermark);
     const hw = Math.min(after.highWatermark, r.log.durableEnd);
+    if (after.highWatermark !== before.highWatermark || after.leaderEpoch !== before.leaderEpoch) {
+      o.committedAt(p, after.leaderEpoch, hw);
+    }
     if (hw > r.checkedHw) {
       o.committedPrefix(p, this.brokerId, r.checkedHw, r.log.values(r.checkedHw, hw));
       r.checkedHw = hw;
@@ -511,7 +517,10 @@ export class BrokerNode implements SimNode {
     switch (m.ctl) {
       case "heartbeatResponse":
         // Only a registered incarnation acts on metadata (its registration fenced the previous one).
-        if (this.brokerEpoch < 0) return;
+        if (this.brokerEpoch < 0 || m.brokerEpoch !== this.brokerEpoch) return;
+        // Never step back to an older image (a deposed controller may still answer).
+        if (m.metadataOffset < this.metadataOffsetSeen) return;
+        this.metadataOffsetSeen = m.metadataOffset;
         this.controllerHint = m.controller;
         this.applyMetadata(m.partitions);
         return;

@@ -21,6 +21,8 @@ export type ControlMessage =
   | { readonly ctl: "registered"; readonly brokerEpoch: number; readonly controller: number }
   | {
       readonly ctl: "heartbeatResponse";
+      /** The broker epoch the heartbeat carried: an answer to an earlier incarnation is ignored. */
+      readonly brokerEpoch: number;
       readonly fenced: boolean;
       /** Node index of the answering controller, which is the active one. */
       readonly controller: number;

@@ -360,7 +360,7 @@ export class ControllerNode implements SimNode {
               reply({ ctl: "registered", brokerEpoch: -1, controller: this.index }, "Reregister");
               return;
             }
-            this.sendImage(from, r.isFenced);
+            this.sendImage(from, r.isFenced, msg.brokerEpoch);
           },
         );
         return;
@@ -401,7 +401,7 @@ export class ControllerNode implements SimNode {
     }
   }
 
-  private sendImage(to: number, fenced: boolean): void {
+  private sendImage(to: number, fenced: boolean, brokerEpoch: number): void {
     const c = this.c!;
     const topic = c.image.topics[topicName];
     const partitions: PartitionMeta[] = (topic?.partitions ?? []).map((p) => ({
@@ -417,6 +417,7 @@ export class ControllerNode implements SimNode {
       to,
       {
         ctl: "heartbeatResponse",
+        brokerEpoch,
         fenced,
         controller: this.index,
         term: this.q?.term ?? -1,

@@ -97,10 +97,28 @@ export class OnlineChecker {
     return this.committed[partition]?.length ?? 0;
   }
 
-  /** 5: a new leader must hold every committed offset. */
+  /** partition -> leader epoch -> longest committed prefix a replica in that epoch reported. */
+  private readonly committedInEpoch = new Map<number, Map<number, number>>();
+
+  /** Notes that a replica in leader epoch `epoch` saw `length` committed offsets. */
+  committedAt(partition: number, epoch: number, length: number): void {
+    let byEpoch = this.committedInEpoch.get(partition);
+    if (byEpoch === undefined) {
+      byEpoch = new Map();
+      this.committedInEpoch.set(partition, byEpoch);
+    }
+    if (length > (byEpoch.get(epoch) ?? 0)) byEpoch.set(epoch, length);
+  }
+
+  /**
+   * 5: a new leader of epoch e must hold every offset committed in epochs before e. (A deposed leader
+   * that learns of its old epoch late is not a new leader of a later history; the epoch fences it.)
+   */
   leaderComplete(partition: number, broker: number, epoch: number, logEndOffset: number): void {
     this.v.checked(5);
-    const need = this.committedLength(partition);
+    let need = 0;
+    for (const [e, length] of this.committedInEpoch.get(partition) ?? [])
+      if (e < epoch && length > need) need = length;
     if (logEndOffset < need) {
       this.v.add(
         5,
