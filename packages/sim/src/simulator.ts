@@ -189,7 +189,9 @@ export class Simulator {
           "recv",
           node.name,
           ev.label,
-          () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg }),
+          trace.recording
+            ? () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg })
+            : undefined,
           ev.from + 1,
         );
         node.onMessage(ev.from, ev.msg);
