@@ -27,6 +27,8 @@ export interface DiskBatch {
 interface Replica {
   state: PartitionState;
   disk: DiskBatch[];
+  /** The persisted log start: records below it are deleted (whole batches below it are gone). */
+  diskStart: number;
   /** Appends issued but not completed: lost if the broker crashes. */
   pendingAppends: DiskBatch[];
   hwCheckpoint: number;
@@ -138,6 +140,7 @@ export class Cluster {
         replicas.push({
           state: partition.initialState(config),
           disk: [],
+          diskStart: 0,
           pendingAppends: [],
           hwCheckpoint: 0,
           epochCheckpoint: [],
@@ -223,8 +226,27 @@ export class Cluster {
         case "truncate":
           invariant(replica.pendingAppends.length === 0, "truncate with appends in flight");
           replica.disk = replica.disk.filter((b) => b.lastOffset < op.offset);
-          invariant(diskEnd(replica.disk) === op.offset, "truncation must fall on a batch boundary");
+          invariant(diskEnd(replica) === op.offset, "truncation must fall on a batch boundary");
           this.lines.push(`${at}: truncate ${op.offset}`);
+          break;
+        case "advanceLogStart":
+          invariant(
+            op.offset >= replica.diskStart && op.offset <= diskEnd(replica),
+            "log start out of the log",
+          );
+          replica.diskStart = op.offset;
+          replica.disk = replica.disk.filter((b) => b.lastOffset >= op.offset);
+          invariant(
+            replica.disk[0] === undefined || replica.disk[0].baseOffset === op.offset,
+            "log start inside a batch",
+          );
+          this.lines.push(`${at}: log-start ${op.offset}`);
+          break;
+        case "truncateFully":
+          invariant(replica.pendingAppends.length === 0, "full truncation with appends in flight");
+          replica.disk = [];
+          replica.diskStart = op.offset;
+          this.lines.push(`${at}: truncate-fully ${op.offset}`);
           break;
         case "epochCheckpoint":
           replica.epochCheckpoint = op.entries;
@@ -280,9 +302,9 @@ export class Cluster {
           "acks=all answered below min.insync.replicas",
         );
         for (const id of state.isr) {
-          const disk = this.broker(id).replicas[p]!.disk;
+          const member = this.broker(id).replicas[p]!;
           invariant(
-            diskEnd(disk) > lastOffset,
+            diskEnd(member) > lastOffset,
             `acks=all answered before ISR member b${id} had offset ${lastOffset}`,
           );
         }
@@ -307,11 +329,11 @@ export class Cluster {
     const replica = this.broker(brokerId).replicas[p]!;
     if (replica.pendingAppends.length === 0) return;
     for (const batch of replica.pendingAppends) {
-      invariant(batch.baseOffset === diskEnd(replica.disk), "appends must land at the log end");
+      invariant(batch.baseOffset === diskEnd(replica), "appends must land at the log end");
       replica.disk.push(batch);
     }
     replica.pendingAppends = [];
-    this.apply(brokerId, p, { type: "appendCompleted", logEndOffset: diskEnd(replica.disk) });
+    this.apply(brokerId, p, { type: "appendCompleted", logEndOffset: diskEnd(replica) });
   }
 
   produce(
@@ -479,6 +501,11 @@ export class Cluster {
     }
   }
 
+  /** DeleteRecords (or retention) on a broker: its replica moves its log start, never past its HW. */
+  deleteRecords(brokerId: number, p: number, offset: number): void {
+    this.apply(brokerId, p, { type: "advanceLogStart", offset });
+  }
+
   crash(id: number): void {
     const broker = this.broker(id);
     broker.up = false;
@@ -497,7 +524,7 @@ export class Cluster {
     broker.restarts++;
     this.fenced.delete(id);
     broker.replicas.forEach((replica, p) => {
-      const logEndOffset = diskEnd(replica.disk);
+      const logEndOffset = diskEnd(replica);
       let producers = producer.emptyPartitionProducers();
       for (const b of replica.disk) {
         const info = {
@@ -518,7 +545,7 @@ export class Cluster {
       // The core drops epochs at or past the recovered log end and writes the cache back itself.
       const epochs = replica.epochCheckpoint;
       const recovered = {
-        logStartOffset: 0,
+        logStartOffset: replica.diskStart,
         logEndOffset,
         highWatermark: replica.hwCheckpoint,
         epochs,
@@ -591,8 +618,11 @@ export class Cluster {
         for (const b of replicas) {
           if (a.id >= b.id) continue;
           const limit = Math.min(a.r.state.highWatermark, b.r.state.highWatermark);
-          const left = a.r.disk.filter((x) => x.baseOffset < limit).map((x) => `${x.baseOffset}:${x.label}`);
-          const right = b.r.disk.filter((x) => x.baseOffset < limit).map((x) => `${x.baseOffset}:${x.label}`);
+          // Below the larger log start one of them may have deleted records on purpose.
+          const start = Math.max(a.r.diskStart, b.r.diskStart);
+          const inRange = (x: DiskBatch): boolean => x.baseOffset >= start && x.baseOffset < limit;
+          const left = a.r.disk.filter(inRange).map((x) => `${x.baseOffset}:${x.label}`);
+          const right = b.r.disk.filter(inRange).map((x) => `${x.baseOffset}:${x.label}`);
           if (left.join() !== right.join())
             problems.push(`p${p}: b${a.id} and b${b.id} disagree below ${limit}`);
         }
@@ -601,7 +631,10 @@ export class Cluster {
       for (const ack of this.acked) {
         if (ack.partition !== p || ack.acks !== -1) continue;
         for (const id of c.isr) {
-          const disk = this.broker(id).replicas[p]!.disk;
+          const member = this.broker(id).replicas[p]!;
+          // Records below a replica's log start were deleted on purpose (DeleteRecords, retention).
+          if (ack.lastOffset < member.diskStart) continue;
+          const disk = member.disk;
           // A duplicate's label is the retry's; the record at its offset is the original's.
           const found = disk.some(
             (b) => b.baseOffset === ack.baseOffset && (ack.duplicate || b.label === ack.label),
@@ -613,11 +646,11 @@ export class Cluster {
       }
       // Leader completeness: a live leader holds everything any replica ever considered committed.
       if (c.leader >= 0 && this.broker(c.leader).up) {
-        const leaderDisk = this.broker(c.leader).replicas[p]!.disk;
+        const leaderReplica = this.broker(c.leader).replicas[p]!;
         for (const { id, r } of replicas) {
-          if (diskEnd(leaderDisk) < r.state.highWatermark) {
+          if (diskEnd(leaderReplica) < r.state.highWatermark) {
             problems.push(
-              `p${p}: leader b${c.leader} ends at ${diskEnd(leaderDisk)} below b${id}'s HW ${r.state.highWatermark}`,
+              `p${p}: leader b${c.leader} ends at ${diskEnd(leaderReplica)} below b${id}'s HW ${r.state.highWatermark}`,
             );
           }
         }
@@ -627,6 +660,11 @@ export class Cluster {
   }
 }
 
-export function diskEnd(disk: readonly DiskBatch[]): number {
-  return (disk[disk.length - 1]?.lastOffset ?? -1) + 1;
+/** End of a replica's durable log: after its last batch, or its log start when it holds none. */
+export function diskEnd(replica: {
+  readonly disk: readonly DiskBatch[];
+  readonly diskStart: number;
+}): number {
+  const last = replica.disk[replica.disk.length - 1];
+  return last === undefined ? replica.diskStart : last.lastOffset + 1;
 }

@@ -26,7 +26,8 @@ type Command =
   | { readonly kind: "restart"; readonly broker: number }
   | { readonly kind: "fence"; readonly broker: number }
   | { readonly kind: "elect"; readonly broker: number }
-  | { readonly kind: "idem" };
+  | { readonly kind: "idem" }
+  | { readonly kind: "deleteRecords"; readonly index: number };
 
 /**
  * An idempotent producer with one request in flight: it resends the same sequence after an error or
@@ -97,6 +98,7 @@ const faultyCommand: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("fence" as const), broker }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("elect" as const), broker }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("idem" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("deleteRecords" as const), index: fc.nat() }) },
 );
 
 function run(cluster: Cluster, command: Command, client?: IdempotentClient): void {
@@ -138,6 +140,15 @@ function run(cluster: Cluster, command: Command, client?: IdempotentClient): voi
     case "idem":
       client?.act(cluster);
       break;
+    case "deleteRecords": {
+      // DeleteRecords on the leader at a batch boundary (the shell rounds to one), at most its HW.
+      const leader = cluster.controller[0]!.leader;
+      if (leader < 1 || !cluster.broker(leader).up) break;
+      const replica = cluster.broker(leader).replicas[0]!;
+      const bases = replica.disk.map((d) => d.baseOffset).filter((o) => o <= replica.state.highWatermark);
+      if (bases.length > 0) cluster.deleteRecords(leader, 0, bases[command.index % bases.length]!);
+      break;
+    }
   }
   cluster.take();
 }
@@ -177,7 +188,7 @@ describe("partition replica against the naive model", () => {
           // The naive high watermark: no replica's durable log ends before the leader's HW.
           const leader = cluster.broker(1).replicas[0]!.state;
           for (const b of cluster.brokers) {
-            expect(diskEnd(b.replicas[0]!.disk)).toBeGreaterThanOrEqual(leader.highWatermark);
+            expect(diskEnd(b.replicas[0]!)).toBeGreaterThanOrEqual(leader.highWatermark);
           }
         }
         heal(cluster);
@@ -233,9 +244,13 @@ describe("partition replica against the naive model", () => {
           }
           heal(cluster);
           expect(cluster.check()).toEqual([]);
-          // Convergence: every replica holds the same log, fully committed.
+          // Convergence: every replica holds the same log above the largest log start (a replica that ran
+          // DeleteRecords as leader keeps its later log start), fully committed.
+          const start = Math.max(...cluster.brokers.map((b) => b.replicas[0]!.diskStart));
           const logs = cluster.brokers.map((b) =>
-            b.replicas[0]!.disk.map((d) => `${d.baseOffset}:${d.label}`).join(" "),
+            b.replicas[0]!.disk.filter((d) => d.baseOffset >= start)
+              .map((d) => `${d.baseOffset}:${d.label}`)
+              .join(" "),
           );
           expect(new Set(logs).size).toBe(1);
           // Idempotence (invariants 11 and 12): the producer's sequences appear once each, in order, with
@@ -244,15 +259,19 @@ describe("partition replica against the naive model", () => {
             .broker(1)
             .replicas[0]!.disk.filter((d) => d.producerId === IdempotentClient.producerId)
             .map((d) => d.baseSequence);
-          expect(sequences).toEqual(sequences.map((_, i) => i));
+          // DeleteRecords may have removed the first ones; what remains is consecutive.
+          const first = sequences[0] ?? 0;
+          expect(sequences).toEqual(sequences.map((_, i) => first + i));
           for (const b of cluster.brokers) {
             const s = b.replicas[0]!.state;
             expect(s.highWatermark).toBe(s.logEndOffset);
           }
           // Every acks=all success is in the final log at its offset.
-          const finalLog = cluster.broker(1).replicas[0]!.disk;
+          const finalReplica = cluster.broker(1).replicas[0]!;
+          const finalLog = finalReplica.disk;
           for (const ack of cluster.acked) {
-            if (ack.acks !== -1) continue;
+            // Deleted on purpose by DeleteRecords below the log start; everything else must be there.
+            if (ack.acks !== -1 || ack.lastOffset < finalReplica.diskStart) continue;
             expect(
               finalLog.some(
                 (d) => d.baseOffset === ack.baseOffset && (ack.duplicate || d.label === ack.label),

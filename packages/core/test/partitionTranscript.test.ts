@@ -11,6 +11,8 @@
  *   tick [ms=N]                     advance logical time on every live broker
  *   crash B | fence B | restart B   process crash; controller fences B; B restarts from its disk
  *   list-offsets B [p=P]            ListOffsets latest as B answers it
+ *   delete-records B [p=P] offset=N B moves its log start to N (DeleteRecords, retention), capped at its HW
+ *   consumer-fetch B [p=P] offset=N what a consumer fetching at N may read from B
  *   status | check                  replica summaries; cross-replica safety checks
  */
 
@@ -89,6 +91,17 @@ function handler(): (c: TranscriptCase) => string {
       case "tick":
         need().tick(int(c.kv.ms, 100));
         return need().take();
+      case "delete-records":
+        need().deleteRecords(target!, p, int(c.kv.offset, 0));
+        return need().take();
+      case "consumer-fetch": {
+        const state = need().broker(target!).replicas[p]!.state;
+        const b = partition.consumerReadBounds(state, {
+          fetchOffset: int(c.kv.offset, 0),
+          currentLeaderEpoch: -1,
+        });
+        return `${producer.errorName(b.errorCode)} read-to=${b.readToOffset} hw=${b.highWatermark} log-start=${b.logStartOffset}`;
+      }
       case "crash":
         need().crash(target!);
         return need().take();

@@ -44,6 +44,24 @@ export function assignEpoch(
   return next.length > epochEntriesMax ? next.slice(next.length - epochEntriesMax) : next;
 }
 
+/**
+ * Drops what lies before a new log start: entries wholly below it go, and the entry covering it now
+ * starts there (Kafka's truncateFromStart), so OffsetForLeaderEpoch never points below the log start.
+ */
+export function truncateEpochsFromStart(
+  entries: readonly EpochEntry[],
+  offset: number,
+): readonly EpochEntry[] {
+  invariant(offset >= 0, "log start must be non-negative");
+  let firstKept = 0;
+  while (firstKept < entries.length - 1 && entries[firstKept + 1]!.startOffset <= offset) firstKept++;
+  const covering = entries[firstKept];
+  if (covering === undefined || covering.startOffset >= offset) return entries;
+  const next = [{ epoch: covering.epoch, startOffset: offset }, ...entries.slice(firstKept + 1)];
+  invariant(next.length <= entries.length, "truncating from the start must not add entries");
+  return next;
+}
+
 /** Removes every entry whose start is at or above `offset`, after the log was truncated there. */
 export function truncateEpochsFromEnd(entries: readonly EpochEntry[], offset: number): readonly EpochEntry[] {
   invariant(offset >= 0, "truncation offset must be non-negative");

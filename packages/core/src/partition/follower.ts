@@ -9,7 +9,12 @@
 
 import { invariant } from "../invariant.ts";
 import { errorCode } from "../producer/kafkaErrors.ts";
-import { expireProducers, recordBatch, truncateProducers } from "../producer/partitionProducers.ts";
+import {
+  emptyPartitionProducers,
+  expireProducers,
+  recordBatch,
+  truncateProducers,
+} from "../producer/partitionProducers.ts";
 import {
   assignEpoch,
   endOffsetForEpoch,
@@ -19,6 +24,7 @@ import {
   undefinedEpochOffset,
 } from "./epochCache.ts";
 import { checkMembership } from "./leader.ts";
+import { advanceLogStart } from "./logStart.ts";
 import type { ReadyBuilder } from "./ready.ts";
 import type { EpochEndOffset, PartitionInput, PartitionState, PendingProduce } from "./types.ts";
 
@@ -158,6 +164,11 @@ export function fetchResponse(
   if (input.leaderId !== state.leaderId || input.readFromOffset !== inFlight.fetchOffset) return state;
   let next: PartitionState = { ...state, fetchInFlight: null };
   if (input.errorCode !== errorCode.NONE) {
+    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.logStartOffset > next.logEndOffset) {
+      // Everything we hold lies below the leader's log start, deleted there: start over at its start.
+      next = truncateFully(next, input.logStartOffset, out);
+      return maybeSendFetch(next, out);
+    }
     if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.leaderEndOffset < next.logEndOffset) {
       // Our log runs past the leader's: cut back to its end (Kafka's handleOutOfRangeError). Everything
       // committed is on the leader, so this never reaches below our high watermark (asserted there).
@@ -210,7 +221,30 @@ export function fetchResponse(
     next = { ...next, nextOffset: expected, epochs, producers };
   }
   next = followHighWatermark(next, out);
+  // Follow the leader's log start (DeleteRecords, retention), never past our own high watermark.
+  if (input.logStartOffset > next.logStartOffset) next = advanceLogStart(next, input.logStartOffset, out);
   return maybeSendFetch(next, out);
+}
+
+function truncateFully(state: PartitionState, offset: number, out: ReadyBuilder): PartitionState {
+  invariant(
+    offset > state.logEndOffset,
+    "full truncation only when the whole log lies below the leader's start",
+  );
+  invariant(state.logEndOffset === state.nextOffset, "full truncation with appends in flight");
+  out.addPersist({ type: "truncateFully", offset });
+  if (state.epochs.length > 0) out.addPersist({ type: "epochCheckpoint", entries: [] });
+  out.addPersist({ type: "highWatermark", offset });
+  return {
+    ...state,
+    logStartOffset: offset,
+    logEndOffset: offset,
+    nextOffset: offset,
+    highWatermark: offset,
+    leaderHighWatermark: Math.max(state.leaderHighWatermark, offset),
+    epochs: [],
+    producers: emptyPartitionProducers(),
+  };
 }
 
 /** The follower's high watermark: the leader's, capped by what is durable here, never lowered. */

@@ -16,11 +16,13 @@
  *   fetchFromFollower {replicaId, incarnation, fetchId, currentLeaderEpoch, fetchOffset, lastFetchedEpoch}
  *   fetchResponse {…fetchResponse message, batches}                (follower side; shell attached the batches)
  *   alterPartitionResponse {errorCode, leaderEpoch, partitionEpoch, isr}   controller's ISR answer
+ *   advanceLogStart {offset}                                       retention / DeleteRecords (capped at the HW)
  *   tick {nowMs}                                                   logical time; the only clock
  *
  * Ready (`PartitionReady`), acted on in this order:
  *   1. persist: `append` (write the request's batch at baseOffset with leaderEpoch), `appendReplica`
- *      (write the fetched batches), `truncate` (drop offsets >= offset), `epochCheckpoint`,
+ *      (write the fetched batches), `truncate` (drop offsets >= offset), `advanceLogStart` (records
+ *      below may go), `truncateFully` (empty the log, restart it at offset), `epochCheckpoint`,
  *      `highWatermark`. In order; appends complete asynchronously and are reported with
  *      `appendCompleted` in offset order.
  *   2. send: envelopes `{to: brokerId | "controller", message}` with `fetch`, `fetchResponse` (the
@@ -33,6 +35,8 @@
  *   - A fetch response is read from the local log when it is sent; the follower's `fetchResponse` input
  *     carries batches that start at readFromOffset and are contiguous (a prefix is fine: size limits).
  *     `appendReplica` writes exactly the batches of the fetch response with that fetchId.
+ *   - `advanceLogStart` offsets are batch boundaries: the shell rounds DeleteRecords down to the base
+ *     offset of the batch holding it (a follower restarting at a mid-batch log start could not fetch).
  *   - A failed append is not an input: crash the replica and restart it from storage with
  *     `initialState(config, recovered, nowMs, incarnation + 1)`; drop leader-epoch entries that start
  *     at or past the recovered log end (as Kafka does) and rebuild producers with `producer.recordBatch`.

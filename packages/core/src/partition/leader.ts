@@ -355,6 +355,8 @@ export function fetchFromFollower(
     (input.incarnation === known.lastIncarnation && input.fetchId <= known.lastFetchId);
   // The follower has already moved past this fetch and ignores any answer to it: drop it silently.
   if (stale) return state;
+  // Below our log start is out of range whatever the epochs say (Kafka checks it first too).
+  if (input.fetchOffset < state.logStartOffset) return reply(errorCode.OFFSET_OUT_OF_RANGE);
   if (input.lastFetchedEpoch >= 0) {
     // KIP-320: check the follower's last epoch against ours before serving; a mismatch means its tail diverged.
     const answer = endOffsetForEpoch(state.epochs, input.lastFetchedEpoch, state.logEndOffset);
@@ -365,9 +367,7 @@ export function fetchFromFollower(
   }
   // Beyond our durable end but within appends still in flight (a new leader finishing its last
   // replicated batches) is not out of range: the records are coming. Only past `nextOffset` is.
-  if (input.fetchOffset < state.logStartOffset || input.fetchOffset > state.nextOffset) {
-    return reply(errorCode.OFFSET_OUT_OF_RANGE);
-  }
+  if (input.fetchOffset > state.nextOffset) return reply(errorCode.OFFSET_OUT_OF_RANGE);
   // Counted as no further than our durable end: under-reporting only holds the high watermark back.
   const fetchOffset = Math.min(input.fetchOffset, state.logEndOffset);
   const previous = state.followers[index]!;

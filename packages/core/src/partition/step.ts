@@ -23,6 +23,7 @@ import {
   leaderTick,
   produce,
 } from "./leader.ts";
+import { advanceLogStart } from "./logStart.ts";
 import { ReadyBuilder } from "./ready.ts";
 import { replicasMax } from "./state.ts";
 import type { PartitionInput, PartitionState, PartitionStepResult } from "./types.ts";
@@ -57,6 +58,8 @@ function route(state: PartitionState, input: PartitionInput, out: ReadyBuilder):
       return followerFetchResponse(state, input, out);
     case "alterPartitionResponse":
       return alterPartitionResponse(state, input, out);
+    case "advanceLogStart":
+      return advanceLogStart(state, input.offset, out);
     case "tick":
       return tick(state, input.nowMs, out);
     default:
@@ -146,6 +149,7 @@ export function checkTransition(before: PartitionState, after: PartitionState): 
   invariant(after.highWatermark >= before.highWatermark, "high watermark decreased");
   invariant(after.nextOffset >= before.highWatermark, "truncated below the high watermark");
   invariant(after.nowMs >= before.nowMs, "time decreased");
+  invariant(after.logStartOffset >= before.logStartOffset, "log start moved back");
   invariant(after.fetchIdNext >= before.fetchIdNext, "fetch ids decreased");
   invariant(after.incarnation === before.incarnation, "incarnation changed within a run");
   if (after.leaderEpoch === before.leaderEpoch && before.partitionEpoch >= 0) {

@@ -282,6 +282,14 @@ export type PartitionInput =
       readonly partitionEpoch: number;
       readonly isr: readonly BrokerId[];
     }
+  | {
+      /**
+       * Move the log start forward (retention or DeleteRecords). Capped at the high watermark: nothing
+       * uncommitted is ever deleted. Followers also follow the leader's log start from fetch responses.
+       */
+      readonly type: "advanceLogStart";
+      readonly offset: number;
+    }
   | { readonly type: "tick"; readonly nowMs: number };
 
 /** A write to local storage. The shell applies these in order. */
@@ -303,6 +311,13 @@ export type PersistOp =
     }
   /** Remove every record at or above `offset`. */
   | { readonly type: "truncate"; readonly offset: number }
+  /** Records below `offset` may be deleted (whole segments or batches below it); the log starts there. */
+  | { readonly type: "advanceLogStart"; readonly offset: number }
+  /**
+   * Remove every record and restart the empty log at `offset`: this follower is behind the leader's log
+   * start, so everything it holds was deleted on the leader (Kafka's truncateFullyAndStartAt).
+   */
+  | { readonly type: "truncateFully"; readonly offset: number }
   /** Replace the leader-epoch checkpoint with these entries. */
   | { readonly type: "epochCheckpoint"; readonly entries: readonly EpochEntry[] }
   /** Record the high watermark (a checkpoint: it may be written lazily; a stale one only lags). */

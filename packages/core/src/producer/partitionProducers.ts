@@ -215,6 +215,19 @@ export function truncateProducers(state: PartitionProducers, offset: number): Pa
   return { entries };
 }
 
+/**
+ * Forgets producers whose newest retained batch lies wholly below a new log start: their records are
+ * gone, as in Kafka's ProducerStateManager.truncateHead.
+ */
+export function truncateProducersHead(state: PartitionProducers, logStartOffset: number): PartitionProducers {
+  invariant(logStartOffset >= 0, "log start must be non-negative");
+  const entries = state.entries.filter((entry) => {
+    const newest = entry.batches[entry.batches.length - 1];
+    return newest === undefined || newest.lastOffset >= logStartOffset;
+  });
+  return entries.length === state.entries.length ? state : { entries };
+}
+
 /** Drops producers whose last append is at least `expirationMs` old (Kafka's `producer.id.expiration.ms`). */
 export function expireProducers(
   state: PartitionProducers,
