@@ -179,7 +179,15 @@ export function fetchResponse(
   }
   if (input.leaderEpoch !== state.leaderEpoch) return next;
   if (input.divergingEpoch !== null) {
-    next = truncateTo(next, truncationOffset(next, input.divergingEpoch), out);
+    const offset = truncationOffset(next, input.divergingEpoch);
+    if (offset < next.logEndOffset && offset <= input.logStartOffset) {
+      // The divergence reaches the leader's log start, below which it no longer knows its epochs (and
+      // where our batches need not align): keep nothing and start over at its log start.
+      invariant(offset >= next.highWatermark, "divergence below the high watermark");
+      next = truncateFully(next, input.logStartOffset, out);
+    } else {
+      next = truncateTo(next, offset, out);
+    }
     return maybeSendFetch(next, out);
   }
   next = { ...next, leaderHighWatermark: input.highWatermark };
@@ -227,9 +235,10 @@ export function fetchResponse(
 }
 
 function truncateFully(state: PartitionState, offset: number, out: ReadyBuilder): PartitionState {
+  // Only records below the leader's log start (deleted there) or past a divergence go: nothing committed.
   invariant(
-    offset > state.logEndOffset,
-    "full truncation only when the whole log lies below the leader's start",
+    offset >= state.highWatermark && offset >= state.logStartOffset,
+    "full truncation goes backwards",
   );
   invariant(state.logEndOffset === state.nextOffset, "full truncation with appends in flight");
   out.addPersist({ type: "truncateFully", offset });
