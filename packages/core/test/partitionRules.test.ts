@@ -320,6 +320,41 @@ describe("high watermark", () => {
     );
   });
 
+  test("a divergence that reaches the leader's log start makes the follower start over there", () => {
+    let s = partition.initialState(
+      { topic: "t", partition: 0, brokerId: 2 },
+      { logStartOffset: 0, logEndOffset: 3, highWatermark: 0, epochs: [{ epoch: 0, startOffset: 0 }] },
+    );
+    s = drive(s, {
+      type: "becomeFollower",
+      leaderId: 1,
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      isr: [1, 2],
+      replicas: [1, 2],
+    }).state;
+    const r = partition.step(s, {
+      type: "fetchResponse",
+      topic: "t",
+      partition: 0,
+      leaderId: 1,
+      incarnation: 0,
+      fetchId: s.fetchInFlight!.fetchId,
+      leaderEpoch: 1,
+      errorCode: 0,
+      highWatermark: 2,
+      logStartOffset: 1,
+      leaderEndOffset: 2,
+      readFromOffset: 3,
+      readToOffset: 3,
+      // The leader deleted below 1 and no longer knows where epoch 0 ended: it answers its log start.
+      divergingEpoch: { epoch: 0, endOffset: 1 },
+      batches: [],
+    });
+    expect(r.ready.persist).toContainEqual({ type: "truncateFully", offset: 1 });
+    expect(r.state).toMatchObject({ logStartOffset: 1, logEndOffset: 1, highWatermark: 1, epochs: [] });
+  });
+
   test("the high watermark never decreases whatever followers report", () => {
     fc.assert(
       fc.property(
