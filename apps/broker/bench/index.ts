@@ -2,7 +2,8 @@
  * `bun run bench` in apps/broker: produce then consume 1,000,000 records of 100 bytes with kcat
  * (librdkafka) at acks=1 and acks=-1 against a broker started as users start it, beside a Redis Streams
  * baseline (XADD pipelined by redis-benchmark, then XRANGE reads) measured in the same run on the same
- * machine. Prints records/s and MB/s for each. `--records N` changes the count.
+ * machine. Prints records/s and MB/s for each, and the CPU seconds the server process itself spent
+ * (steadier than wall time on a shared machine). `--records N` changes the count.
  */
 
 import { readFileSync, writeFileSync } from "node:fs";
@@ -22,14 +23,45 @@ if (ensure.exitCode !== 0) process.exit(1);
 interface Row {
   readonly what: string;
   readonly seconds: number;
+  /** CPU seconds (user + system) the server process spent in the step; null where /proc is absent. */
+  readonly serverCpuSeconds: number | null;
 }
 const rows: Row[] = [];
 const work = tempDir("bench");
 
-function timed(what: string, run: () => void): void {
+/**
+ * CPU seconds used so far by process `pid` (Linux /proc, in clock ticks of 10 ms), or null. On a
+ * shared machine wall time swings with other load; the server's own CPU time is the steadier figure.
+ */
+function cpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** `bun run broker` starts the broker as its only child; that child is the process to account. */
+function onlyChild(pid: number): number | null {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    return children.length === 1 && children[0] !== "" ? Number(children[0]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function timed(what: string, serverPid: number | null, run: () => void): void {
+  const cpuBefore = cpuSeconds(serverPid);
   const started = performance.now();
   run();
-  rows.push({ what, seconds: (performance.now() - started) / 1000 });
+  const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSeconds(serverPid);
+  const serverCpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  rows.push({ what, seconds, serverCpuSeconds });
 }
 
 /** Runs `argv` to completion; stdout goes to the file `output` when given (else it is returned). */
@@ -68,6 +100,7 @@ const inputPath = join(work, "records.txt");
 }
 
 const broker = await startBroker({ dataDir: join(work, "data") });
+const brokerPid = onlyChild(broker.process.pid);
 try {
   for (const acks of ["1", "-1"]) {
     const topic = `bench-acks${acks}`;
@@ -76,7 +109,7 @@ try {
     // The topic is created (by a metadata request, auto-create) before the clock starts, as a
     // throughput test of an existing topic; creation is a metadata round trip, not record throughput.
     mustRun(["kcat", "-L", "-b", broker.bootstrap, "-t", topic, "-q"]);
-    timed(`eddy produce acks=${acks}`, () =>
+    timed(`eddy produce acks=${acks}`, brokerPid, () =>
       mustRun(["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-q", ...producerConf], inputPath),
     );
     // kcat writes every record to a file: reading 100 MB through a pipe into this process would
@@ -95,7 +128,7 @@ try {
       `queued.min.messages=${Math.min(recordCount * 2, 10_000_000)}`,
     ];
     consumerConf.push("-X", "queued.max.messages.kbytes=2097151");
-    timed(`eddy consume (after acks=${acks})`, () =>
+    timed(`eddy consume (after acks=${acks})`, brokerPid, () =>
       mustRun(
         ["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", ...consumerConf],
         undefined,
@@ -130,7 +163,7 @@ try {
     await Bun.sleep(50);
   }
   const value = "x".repeat(recordBytes);
-  timed("redis XADD (pipelined 1000)", () =>
+  timed("redis XADD (pipelined 1000)", redis.pid, () =>
     mustRun([
       "redis-benchmark",
       "-p",
@@ -150,6 +183,7 @@ try {
     ]),
   );
   const client = new Bun.RedisClient(`redis://127.0.0.1:${redisPort}`);
+  const cpuBefore = cpuSeconds(redis.pid);
   const started = performance.now();
   let read = 0;
   let from = "-";
@@ -163,7 +197,10 @@ try {
     const lastId = batch[batch.length - 1]![0];
     from = `(${lastId}`;
   }
-  rows.push({ what: "redis XRANGE (10000 per call)", seconds: (performance.now() - started) / 1000 });
+  const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSeconds(redis.pid);
+  const serverCpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  rows.push({ what: "redis XRANGE (10000 per call)", seconds, serverCpuSeconds });
   client.close();
   if (read !== recordCount) throw new Error(`redis read ${read} entries, expected ${recordCount}`);
 } finally {
@@ -174,11 +211,11 @@ try {
 console.log(
   `\n${recordCount.toLocaleString("en")} records of ${recordBytes} bytes each, this machine, one run:`,
 );
-console.log("what                               seconds     records/s        MB/s");
+console.log("what                               seconds     records/s        MB/s  server CPU s");
 for (const row of rows) {
   const perSecond = recordCount / row.seconds;
   const mbPerSecond = (perSecond * recordBytes) / 1e6;
   console.log(
-    `${row.what.padEnd(34)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)}`,
+    `${row.what.padEnd(34)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)} ${(row.serverCpuSeconds?.toFixed(2) ?? "-").padStart(13)}`,
   );
 }
