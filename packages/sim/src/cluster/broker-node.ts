@@ -6,7 +6,7 @@
  * After each step it reports to the online checker. Bug switches of the known-bug corpus that live on
  * the broker side wrap the core's step here; the core itself is never changed.
  */
-import { partition as core, invariant, producer } from "@eddy/core";
+import { partition as core, invariant, producer, unreachable } from "@eddy/core";
 import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
@@ -32,6 +32,10 @@ const tagHwCheckpoint = 1_000_002;
 export const hwCheckpointIntervalMs = 2_000;
 const kindWake = 0;
 const kindDisk = 1;
+const kindConsumerWait = 2;
+/** Kafka's fetch.max.wait.ms for consumer fetches (shortened for the simulation). */
+export const consumerFetchWaitMs = 200;
+export const parkedFetchesMax = 16;
 
 /** What a peer message carries on the simulated wire: the core message plus the batches it reads. */
 export interface PeerEnvelope {
@@ -135,7 +139,13 @@ export class BrokerNode implements SimNode {
           replicaFetchTimeoutMs: 500,
           alterPartitionRetryMs: 300,
         },
-        { logStartOffset: 0, logEndOffset: log.end, highWatermark: log.hwCheckpoint, epochs, producers },
+        {
+          logStartOffset: log.start,
+          logEndOffset: log.end,
+          highWatermark: log.hwCheckpoint,
+          epochs,
+          producers,
+        },
         this.nowMs,
         this.incarnation,
       );
@@ -153,6 +163,7 @@ export class BrokerNode implements SimNode {
       log.crash();
     }
     this.pending.clear();
+    this.parkedFetches.clear();
     this.fetchPayload = null;
     this.diskFailNext = null;
     this.crashMidWrite = false;
@@ -296,6 +307,14 @@ export class BrokerNode implements SimNode {
         r.log.truncate(offset);
         return;
       }
+      case "advanceLogStart":
+        r.log.advanceStart(op.offset);
+        return;
+      case "truncateFully":
+        w.online.at(w.sim.nowMs).truncation(p, this.brokerId, op.offset, before.highWatermark);
+        w.probes.hit("follower-truncate-fully");
+        r.log.truncateFullyAt(op.offset);
+        return;
       case "epochCheckpoint":
         r.log.epochCheckpoint = op.entries;
         return;
@@ -307,6 +326,8 @@ export class BrokerNode implements SimNode {
         }
         r.log.hwPending = op.offset;
         return;
+      default:
+        unreachable(op, "partition persist op");
     }
   }
 
@@ -415,7 +436,10 @@ export class BrokerNode implements SimNode {
     const hw = Math.min(after.highWatermark, r.log.durableEnd);
     if (after.highWatermark !== before.highWatermark || after.leaderEpoch !== before.leaderEpoch) {
       o.committedAt(p, after.leaderEpoch, hw);
+      // New data (or a leadership change) answers the consumer fetches waiting on this partition.
+      this.releaseFetches(p, false);
     }
+    if (after.role !== before.role) this.releaseFetches(p, false);
     if (hw > r.checkedHw) {
       o.committedPrefix(p, this.brokerId, r.checkedHw, r.log.values(r.checkedHw, hw));
       r.checkedHw = hw;
@@ -447,6 +471,10 @@ export class BrokerNode implements SimNode {
     const kind = tag & 7;
     const r = this.replicas[p];
     if (r === undefined) return;
+    if (kind === kindConsumerWait) {
+      this.releaseFetches(p, true);
+      return;
+    }
     if (kind === kindDisk) {
       if (r.log.inflight.length === 0) return;
       const end = r.log.completeOne();
@@ -673,7 +701,24 @@ export class BrokerNode implements SimNode {
     }
   }
 
-  private consumerFetch(from: number, req: Extract<ClientRequest, { api: "Fetch" }>): void {
+  /** Consumer fetches with nothing to return, held until data arrives or their wait ends. */
+  private readonly parkedFetches = new Map<
+    number,
+    { from: number; req: Extract<ClientRequest, { api: "Fetch" }>; deadlineMs: number }[]
+  >();
+
+  /** Answers parked fetches of `p` (all of them, or only the expired ones). */
+  private releaseFetches(p: number, expiredOnly: boolean): void {
+    const list = this.parkedFetches.get(p);
+    if (list === undefined || list.length === 0) return;
+    const now = this.w.sim.nowMs;
+    const keep = expiredOnly ? list.filter((f) => f.deadlineMs > now) : [];
+    const go = expiredOnly ? list.filter((f) => f.deadlineMs <= now) : list;
+    this.parkedFetches.set(p, keep);
+    for (const f of go) this.consumerFetch(f.from, f.req, false);
+  }
+
+  private consumerFetch(from: number, req: Extract<ClientRequest, { api: "Fetch" }>, mayPark = true): void {
     const w = this.w;
     const r = this.replicas[req.partition];
     if (r === undefined) return;
@@ -685,8 +730,10 @@ export class BrokerNode implements SimNode {
     let error = producer.errorName(bounds.errorCode);
     // Kafka's answer while a new leader has not yet committed an offset of its own epoch: its HW may
     // still lag the old leader's, and exposing it would let the visible HW go backwards.
-    if (error === "NONE" && s.highWatermark < s.leaderEpochStartOffset && !w.bug("hw-regression"))
+    if (error === "NONE" && s.highWatermark < s.leaderEpochStartOffset && !w.bug("hw-regression")) {
       error = "OFFSET_NOT_AVAILABLE";
+      w.probes.hit("offset-not-available");
+    }
     if (error !== "NONE") {
       this.reply(from, {
         api: "Fetch",
@@ -702,6 +749,19 @@ export class BrokerNode implements SimNode {
     const to = Math.min(bounds.readToOffset, req.offset + 50);
     const values = r.log.values(req.offset, Math.min(to, r.log.durableEnd));
     const records = values.map((value, i) => ({ offset: req.offset + i, value }));
+    if (records.length === 0 && mayPark) {
+      // Kafka's fetch.max.wait.ms: an empty answer waits for data instead of inviting a busy poll.
+      let list = this.parkedFetches.get(req.partition);
+      if (list === undefined) {
+        list = [];
+        this.parkedFetches.set(req.partition, list);
+      }
+      if (list.length < parkedFetchesMax) {
+        list.push({ from, req, deadlineMs: w.sim.nowMs + consumerFetchWaitMs });
+        w.sim.timer(this.index, consumerFetchWaitMs, req.partition * 8 + kindConsumerWait);
+        return;
+      }
+    }
     this.reply(from, {
       api: "Fetch",
       corr: req.corr,

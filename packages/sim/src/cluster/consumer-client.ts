@@ -11,12 +11,13 @@ import { assignPartitions } from "./assign.ts";
 import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
 
-export const fetchIntervalMs = 100;
+export const fetchIntervalMs = 250;
 export const commitIntervalMs = 500;
 export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;
 export const recordsPerFetchMax = 50;
-export const fetchTimeoutMs = 300;
+/** Longer than the broker's fetch wait (200 ms) plus a round trip. */
+export const fetchTimeoutMs = 400;
 /** Kafka's retry.backoff.ms for metadata refreshes after a leader change. */
 export const metadataBackoffMs = 100;
 
@@ -402,6 +403,8 @@ export class ConsumerClient implements SimNode {
       pos++;
     }
     this.positions.set(partition, pos);
+    // Long polling: the next fetch goes out as soon as this one is answered.
+    if (this.phase === "stable" && this.positionsKnown && this.assigned.includes(partition)) this.fetchAll();
   }
 
   onCrash(): void {}

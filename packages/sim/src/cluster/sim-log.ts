@@ -33,6 +33,8 @@ export interface EpochEntryData {
 export class SimLog {
   /** Issued batches in offset order; those ending at or below `durableEnd` are durable. */
   batches: StoredBatch[] = [];
+  /** First offset the log holds (records below it were deleted or never copied). */
+  start = 0;
   /** End offset of the issued log. */
   end = 0;
   /** End offset of the completed (durable) log. */
@@ -84,6 +86,26 @@ export class SimLog {
     this.end = Math.min(this.end, offset);
     this.durableEnd = Math.min(this.durableEnd, offset);
     this.inflight = this.inflight.filter((e) => e <= offset);
+  }
+
+  /** Records below `offset` may go; the log starts there (retention, DeleteRecords). */
+  advanceStart(offset: number): void {
+    invariant(
+      offset >= this.start && offset <= this.end,
+      () => `log start ${offset} outside [${this.start}, ${this.end}]`,
+    );
+    while (this.batches.length > 0 && this.batches[0]!.lastOffset < offset) this.batches.shift();
+    this.start = offset;
+  }
+
+  /** Drops every record and restarts the empty log at `offset` (Kafka's truncateFullyAndStartAt). */
+  truncateFullyAt(offset: number): void {
+    invariant(offset >= 0, "negative log start");
+    this.batches = [];
+    this.inflight = [];
+    this.start = offset;
+    this.end = offset;
+    this.durableEnd = offset;
   }
 
   /** A crash: everything not yet durable is gone (a torn tail is cut by recovery the same way). */
