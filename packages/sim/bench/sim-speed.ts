@@ -43,15 +43,16 @@ const rows = [
   measure("kafka cluster, faults off", kafkaCluster, calm),
   measure("kafka cluster, swarm faults", kafkaCluster, {}),
   measure("kafka cluster, swarm faults, 4x load", kafkaCluster, heavy),
+  measure("kafka cluster, swarm faults, CI shape (5 s safety)", kafkaCluster, { safetyMs: 5_000 }),
 ];
 console.log(
   `${seeds} seeds per row, 3 brokers + 3 controllers + 3 producers + 2 consumers, bun ${Bun.version}`,
 );
 console.log(
-  `${"run".padEnd(42)} ${"sim s".padStart(8)} ${"wall s".padStart(7)} ${"events".padStart(9)} ${"acked".padStart(7)} ${"events/s".padStart(9)} ${"sim-s/wall-s".padStart(13)}`,
+  `${"run".padEnd(50)} ${"sim s".padStart(8)} ${"wall s".padStart(7)} ${"events".padStart(9)} ${"acked".padStart(7)} ${"events/s".padStart(9)} ${"sim-s/wall-s".padStart(13)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(42)} ${r.simS.toFixed(0).padStart(8)} ${r.wallS.toFixed(2).padStart(7)} ${String(r.events).padStart(9)} ${String(r.acked).padStart(7)} ${(r.events / r.wallS).toFixed(0).padStart(9)} ${(r.simS / r.wallS).toFixed(0).padStart(13)}`,
+    `${r.name.padEnd(50)} ${r.simS.toFixed(0).padStart(8)} ${r.wallS.toFixed(2).padStart(7)} ${String(r.events).padStart(9)} ${String(r.acked).padStart(7)} ${(r.events / r.wallS).toFixed(0).padStart(9)} ${(r.simS / r.wallS).toFixed(0).padStart(13)}`,
   );
 }
