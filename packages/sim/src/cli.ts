@@ -27,6 +27,7 @@ const { values } = parseArgs({
     "safety-ms": { type: "string" },
     "liveness-ms": { type: "string" },
     workload: { type: "string" },
+    determinism: { type: "string" },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -38,7 +39,7 @@ function fail(message: string): never {
 }
 
 if (values.help) {
-  console.log(`usage: bun run sim [--seeds N] [--from S] [--seed N [--trace FILE]] [--scenario NAME|all]
+  console.log(`usage: bun run sim [--seeds N] [--from S] [--seed N [--trace FILE]] [--scenario NAME|all] [--determinism N]
              [--faults JSON] [--bug ${bugNames.join("|")}] [--model kafka|noop]
              [--safety-ms MS] [--liveness-ms MS] [--workload JSON]
 scenarios: ${scenarioNames.join(", ")}`);
@@ -90,7 +91,31 @@ function report(r: RunResult, label: string): void {
 }
 
 let exitCode = 0;
-if (values.scenario !== undefined) {
+if (values.determinism !== undefined) {
+  // Runs each seed twice and compares trace hashes; on a mismatch, reports the first diverging event.
+  const count = Number(values.determinism);
+  const from = parseSeed(values.from ?? "1");
+  let diverged = 0;
+  for (let i = 0; i < count; i++) {
+    const seed = from + BigInt(i);
+    const a = runOnce(runConfig(seed, base), factory);
+    const b = runOnce(runConfig(seed, base), factory);
+    if (a.hash === b.hash) continue;
+    diverged++;
+    const ta = runOnce(runConfig(seed, { ...base, trace: true }), factory)
+      .trace.text()
+      .split("\n");
+    const tb = runOnce(runConfig(seed, { ...base, trace: true }), factory)
+      .trace.text()
+      .split("\n");
+    const at = ta.findIndex((line, k) => line !== tb[k]);
+    console.log(
+      `seed ${seed}: hashes ${a.hash} != ${b.hash}; first divergence at event ${at}:\n  ${ta[at]}\n  ${tb[at]}`,
+    );
+  }
+  console.log(`determinism: ${count} seeds run twice, ${diverged} diverged (bun ${Bun.version})`);
+  if (diverged > 0) exitCode = 1;
+} else if (values.scenario !== undefined) {
   const names = values.scenario === "all" ? scenarioNames : [values.scenario];
   for (const name of names) {
     const sc = scenarios[name] ?? fail(`unknown scenario ${name}; known: ${scenarioNames.join(", ")}`);

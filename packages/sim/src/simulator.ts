@@ -31,6 +31,8 @@ export interface SimNode {
   onRestart(): void;
   /** Disk faults and torn tails are routed to the node, which owns its storage model. */
   onDiskFault?(e: FaultEvent): void;
+  /** A readable name for a timer tag, for the trace (the teaching view shows it). */
+  timerName?(tag: number): string;
 }
 
 type Ev =
@@ -205,7 +207,15 @@ export class Simulator {
           return;
         }
         const node = this.nodes[n]!;
-        trace.event(this.nowMs, "timer", node.name, String(ev.tag));
+        trace.event(
+          this.nowMs,
+          "timer",
+          node.name,
+          String(ev.tag),
+          trace.recording
+            ? () => ({ tag: ev.tag, name: node.timerName?.(ev.tag) ?? String(ev.tag) })
+            : undefined,
+        );
         node.onTimer(ev.tag);
         return;
       }

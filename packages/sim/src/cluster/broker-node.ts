@@ -492,6 +492,14 @@ export class BrokerNode implements SimNode {
     this.stepReplica(p, null);
   }
 
+  timerName(tag: number): string {
+    if (tag === tagHeartbeat) return "broker-heartbeat";
+    if (tag === tagCoordinator) return "group-coordinator-tick";
+    if (tag === tagHwCheckpoint) return "hw-checkpoint-flush";
+    const kinds = ["replica-wake", "disk-write-done", "consumer-fetch-wait"];
+    return `${kinds[tag & 7] ?? "timer"} p${tag >> 3}`;
+  }
+
   /** Arms the coordinator's timer (called by the coordinator shell). */
   armCoordinatorTimer(delayMs: number): void {
     this.w.sim.timer(this.index, delayMs, tagCoordinator);

@@ -407,6 +407,12 @@ export class ConsumerClient implements SimNode {
     if (this.phase === "stable" && this.positionsKnown && this.assigned.includes(partition)) this.fetchAll();
   }
 
+  timerName(tag: number): string {
+    return (
+      ["", "fetch", "commit", "heartbeat", "churn", "request-timeout", "metadata-timeout"][tag & 7] ?? "timer"
+    );
+  }
+
   onCrash(): void {}
   onRestart(): void {}
 }

@@ -296,6 +296,10 @@ export class ControllerNode implements SimNode {
     }
   }
 
+  timerName(): string {
+    return "raft-tick";
+  }
+
   private leaderNode(): number {
     const leader = this.q?.leaderId ?? null;
     return leader === null ? -1 : this.w.controllers[leader]!;

@@ -249,6 +249,10 @@ export class ProducerClient implements SimNode {
     }
   }
 
+  timerName(tag: number): string {
+    return ["", "next-send", "request-timeout", "metadata-timeout", "retry-backoff"][tag & 7] ?? "timer";
+  }
+
   onCrash(): void {}
   onRestart(): void {}
 }
