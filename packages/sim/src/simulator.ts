@@ -16,6 +16,7 @@ import type { Violations } from "./violation.ts";
 /** One run may not process more events than this; a run that does is live-locked (a liveness bug). */
 export const runEventsMax = 20_000_000;
 export const deferredEventsMax = 1_000_000;
+export const cancelledTimersMax = 1_000_000;
 
 export interface SimNode {
   readonly name: string;
@@ -140,12 +141,23 @@ export class Simulator {
       this.queue.push(this.routeBuf[i]!, { k: 0, from, to, toIncarnation, msg, label });
   }
 
-  /** Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) local clock. */
-  timer(node: number, delayMs: number, tag: number): void {
+  /** Timers cancelled before they fire; they are dropped unseen (no event, no trace line). */
+  private readonly cancelled = new Set<number>();
+
+  /** Cancels a timer armed with `timer` (by the id it returned); a fired or unknown id is ignored. */
+  cancelTimer(id: number): void {
+    if (id >= 0 && this.cancelled.size < cancelledTimersMax) this.cancelled.add(id);
+  }
+
+  /**
+   * Arms a timer on `node` that fires after `delayMs` of the node's (possibly skewed) local clock.
+   * Returns an id for `cancelTimer`.
+   */
+  timer(node: number, delayMs: number, tag: number): number {
     invariant(delayMs >= 0, "Simulator.timer: negative delay");
     const permille = this.timerPermille[node]!;
     const skewed = permille === 1000 ? delayMs : Math.ceil((delayMs * 1000) / permille);
-    this.queue.push(this.nowMs + skewed, { k: 1, node, tag, incarnation: this.incarnation[node]! });
+    return this.queue.push(this.nowMs + skewed, { k: 1, node, tag, incarnation: this.incarnation[node]! });
   }
 
   /** Runs `fn` at `atMs` (workload steps, phase changes, end-of-phase checks). */
@@ -164,6 +176,7 @@ export class Simulator {
       const next = q.peekTimeMs();
       if (next === undefined || next > untilMs) break;
       const e = q.pop()!;
+      if (e.item.k === 1 && this.cancelled.size > 0 && this.cancelled.delete(e.seq)) continue;
       this.nowMs = e.timeMs;
       this.eventCount++;
       invariant(this.eventCount < runEventsMax, "Simulator: event budget exhausted (live-lock?)");

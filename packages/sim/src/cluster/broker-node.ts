@@ -164,6 +164,8 @@ export class BrokerNode implements SimNode {
     }
     this.pending.clear();
     this.parkedFetches.clear();
+    // stepDepth is left alone: a crash inside a step unwinds through that step's own decrement.
+    this.syncCompletions = [];
     this.fetchPayload = null;
     this.diskFailNext = null;
     this.crashMidWrite = false;
@@ -198,8 +200,27 @@ export class BrokerNode implements SimNode {
   private stepReplica(p: number, input: PInput | null): void {
     const r = this.replicas[p]!;
     const now = this.nowMs;
+    this.stepDepth++;
     if (r.state.nowMs < now) this.apply(p, core.step(r.state, { type: "tick", nowMs: now }));
     if (input !== null) this.apply(p, this.stepWithBugs(r.state, input));
+    this.stepDepth--;
+    // Writes that completed at once (a zero disk delay) are reported after the step that issued them,
+    // never inside it, so the outputs of one step are always acted on in their documented order.
+    while (this.stepDepth === 0 && this.syncCompletions.length > 0 && this.w.sim.isUp(this.index)) {
+      const q = this.syncCompletions.shift()!;
+      this.completeDisk(q);
+    }
+  }
+
+  private stepDepth = 0;
+  private syncCompletions: number[] = [];
+
+  private completeDisk(p: number): void {
+    const r = this.replicas[p];
+    if (r === undefined || r.log.inflight.length === 0) return;
+    const end = r.log.completeOne();
+    if (end > r.state.logEndOffset)
+      this.stepReplica(p, { type: "appendCompleted", logEndOffset: Math.min(end, r.state.nextOffset) });
   }
 
   private stepWithBugs(state: PState, input: PInput): core.PartitionStepResult {
@@ -346,7 +367,8 @@ export class BrokerNode implements SimNode {
       return;
     }
     const latency = this.w.sim.streams.disk.int(0, diskLatencyMsMax);
-    this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
+    if (latency === 0) this.syncCompletions.push(p);
+    else this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
   }
 
   /** Producer fields of produce requests in flight, by request id. */
@@ -476,10 +498,7 @@ export class BrokerNode implements SimNode {
       return;
     }
     if (kind === kindDisk) {
-      if (r.log.inflight.length === 0) return;
-      const end = r.log.completeOne();
-      if (end > r.state.logEndOffset)
-        this.stepReplica(p, { type: "appendCompleted", logEndOffset: Math.min(end, r.state.nextOffset) });
+      this.completeDisk(p);
       return;
     }
     if (r.wakeAtMs === Number.POSITIVE_INFINITY) return;

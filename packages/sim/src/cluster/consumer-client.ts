@@ -11,7 +11,7 @@ import { assignPartitions } from "./assign.ts";
 import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
 
-export const fetchIntervalMs = 250;
+export const fetchIntervalMs = 400;
 export const commitIntervalMs = 500;
 export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;

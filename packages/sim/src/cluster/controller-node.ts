@@ -20,8 +20,8 @@ type QState = quorum.QuorumState<Records, ctl.MetadataImage>;
 type QReady = quorum.Ready<Records, ctl.MetadataImage>;
 type QMessage = quorum.Message<Records, ctl.MetadataImage>;
 
-/** One logical Raft tick; election timeouts are 10 to 19 ticks. */
-export const controllerTickMs = 100;
+/** One logical Raft tick; election timeouts are 10 to 19 ticks (1.5 to 2.9 s). */
+export const controllerTickMs = 150;
 export const brokerSessionTimeoutMs = 2_000;
 export const pendingProposalsMax = 1_024;
 /** Compact the Raft log once this many entries sit above the snapshot. */

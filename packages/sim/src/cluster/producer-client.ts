@@ -42,6 +42,8 @@ export class ProducerClient implements SimNode {
   private initCorr = -1;
   private timeoutCorr = -1;
   private awaitingMetadata = false;
+  /** The armed request-timeout timer, cancelled when its answer arrives. */
+  private timeoutTimer = -1;
 
   constructor(
     private readonly w: World,
@@ -171,7 +173,7 @@ export class ProducerClient implements SimNode {
       this.finish("ok", -1);
       return;
     }
-    w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
+    this.timeoutTimer = w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
   }
 
   private retry(_why: string): void {
@@ -194,6 +196,8 @@ export class ProducerClient implements SimNode {
     if (outcome === "ok" && this.spec.idempotent) this.sequences[f.op.partition] = f.sequence + 1;
     this.inflight = undefined;
     this.timeoutCorr = -1;
+    this.w.sim.cancelTimer(this.timeoutTimer);
+    this.timeoutTimer = -1;
   }
 
   onMessage(_from: number, msg: unknown): void {
