@@ -58,6 +58,17 @@ describe("kafkajs admin", () => {
       expect(retention?.configValue).toBe(String(168 * 3_600_000));
       await admin.createPartitions({ topicPartitions: [{ topic: "admin-b", count: 3 }] });
       expect((await admin.fetchTopicMetadata({ topics: ["admin-b"] })).topics[0]!.partitions.length).toBe(3);
+      // DeleteRecords raises the low watermark; the high watermark stays.
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: "admin-b",
+        messages: Array.from({ length: 10 }, (_, i) => ({ value: `d${i}`, partition: 0 })),
+      });
+      await producer.disconnect();
+      await admin.deleteTopicRecords({ topic: "admin-b", partitions: [{ partition: 0, offset: "6" }] });
+      const afterDelete = (await admin.fetchTopicOffsets("admin-b")).find((o) => o.partition === 0)!;
+      expect([afterDelete.low, afterDelete.high]).toEqual(["6", "10"]);
       await admin.deleteTopics({ topics: ["admin-b"] });
       expect(await admin.listTopics()).not.toContain("admin-b");
       await expect(admin.createTopics({ topics: [{ topic: "bad name!" }] })).rejects.toThrow();

@@ -327,10 +327,9 @@ export class PartitionShell {
         return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1 };
       if (target <= this.state.logStartOffset)
         return { errorCode: ErrorCode.NONE, lowWatermark: this.state.logStartOffset };
-      const info = await this.storage.run(this.storage.logs.advanceLogStart(this.tp, target));
-      // The core has no DeleteRecords input yet; the shell raises its log start to what storage now holds.
-      this.state = { ...this.state, logStartOffset: info.logStartOffset };
-      return { errorCode: ErrorCode.NONE, lowWatermark: info.logStartOffset };
+      // The core decides (never past the high watermark) and asks storage to delete below it.
+      await this.step({ type: "advanceLogStart", offset: target });
+      return { errorCode: ErrorCode.NONE, lowWatermark: this.state.logStartOffset };
     });
   }
 
@@ -341,8 +340,9 @@ export class PartitionShell {
       const result = await this.storage.run(
         this.storage.logs.applyRetention(this.tp, { nowMs, offsetLimit: this.state.highWatermark }),
       );
+      // Retention deleted whole segments itself; the core learns the new log start as an input.
       if (result.logStartOffset > this.state.logStartOffset) {
-        this.state = { ...this.state, logStartOffset: result.logStartOffset };
+        await this.step({ type: "advanceLogStart", offset: result.logStartOffset });
       }
       return result.deletedSegmentCount;
     });
@@ -422,6 +422,14 @@ export class PartitionShell {
             break;
           case "epochCheckpoint":
             await this.storage.run(this.storage.logs.writeLeaderEpochs(this.tp, op.entries));
+            break;
+          case "advanceLogStart":
+            if (op.offset > (await this.storage.run(this.storage.logs.info(this.tp))).logStartOffset) {
+              await this.storage.run(this.storage.logs.advanceLogStart(this.tp, op.offset));
+            }
+            break;
+          case "truncateFully":
+            await this.storage.run(this.storage.logs.truncateFullyAndStartAt(this.tp, op.offset));
             break;
           case "highWatermark":
             // A single node recovers its high watermark from its own log end (see open()).
