@@ -416,7 +416,8 @@ export class Cluster {
   ): void {
     const c = this.controller[p]!;
     let errorCode = 0;
-    if (request.leaderEpoch !== c.leaderEpoch || from !== c.leader)
+    if (request.incarnation !== this.broker(from).restarts) errorCode = producer.errorCode.STALE_BROKER_EPOCH;
+    else if (request.leaderEpoch !== c.leaderEpoch || from !== c.leader)
       errorCode = producer.errorCode.FENCED_LEADER_EPOCH;
     else if (request.partitionEpoch !== c.partitionEpoch)
       errorCode = producer.errorCode.INVALID_UPDATE_VERSION;

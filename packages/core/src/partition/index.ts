@@ -40,6 +40,8 @@
  *   - A failed append is not an input: crash the replica and restart it from storage with
  *     `initialState(config, recovered, nowMs, incarnation + 1)`; drop leader-epoch entries that start
  *     at or past the recovered log end (as Kafka does) and rebuild producers with `producer.recordBatch`.
+ *   - The controller refuses AlterPartition from an older incarnation of the broker (STALE_BROKER_EPOCH;
+ *     the shell puts its broker epoch, or anything that grows per restart, in `incarnation`).
  *   - The controller answers AlterPartition and also publishes the committed ISR as metadata
  *     (becomeLeader, same leaderEpoch, newer partitionEpoch). After INVALID_UPDATE_VERSION or
  *     FENCED_LEADER_EPOCH the leader waits for that metadata; it refuses fenced brokers with

@@ -425,6 +425,7 @@ function proposeIsr(
     topic: state.config.topic,
     partition: state.config.partition,
     brokerId: state.config.brokerId,
+    incarnation: state.incarnation,
     leaderEpoch: state.leaderEpoch,
     partitionEpoch: state.partitionEpoch,
     newIsr: proposedIsr,

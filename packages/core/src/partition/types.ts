@@ -220,6 +220,12 @@ export type PeerMessage =
       readonly topic: string;
       readonly partition: number;
       readonly brokerId: BrokerId;
+      /**
+       * The sender's incarnation. The controller must refuse a request from an older incarnation of the
+       * broker (KRaft's brokerEpoch check, STALE_BROKER_EPOCH): after a restart this replica no longer
+       * knows what its previous run proposed, so a late copy must not be applied.
+       */
+      readonly incarnation: number;
       readonly leaderEpoch: number;
       readonly partitionEpoch: number;
       readonly newIsr: readonly BrokerId[];
