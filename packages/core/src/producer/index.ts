@@ -5,7 +5,12 @@
  *   emptyPartitionProducers(): PartitionProducers
  *   checkBatch(state, batch): BatchVerdict            append | duplicate (original offsets) | reject (error code)
  *   recordBatch(state, batch, firstOffset, lastOffset, nowMs, producerIdsMax): PartitionProducers
- *   truncateProducers(state, offset) / expireProducers(state, nowMs, expirationMs)
+ *   truncateProducers(state, offset)          forget batches at or above a truncation point
+ *   truncateProducersHead(state, logStart)    forget producers whose records are all below a new log start
+ *   expireProducers(state, nowMs, expirationMs)   producer.id.expiration.ms
+ *   Bounds: producerBatchesRetainedMax = 5 per producer, producerIdsMax per partition (LRU eviction).
+ *
+ * Kafka error codes by name (`errorCode`, `errorName`) for the few errors the core answers with.
  *
  * InitProducerId allocator, one step entry point:
  *   initialAllocatorState(config?, block?, transactionalIds?, nowMs?): AllocatorState
