@@ -23,6 +23,8 @@ type QMessage = quorum.Message<Records, ctl.MetadataImage>;
 /** One logical Raft tick; election timeouts are 10 to 19 ticks (1.5 to 2.9 s). */
 export const controllerTickMs = 150;
 export const brokerSessionTimeoutMs = 2_000;
+/** How recently a quorum must have acknowledged this leader for it to refuse a request on its own image. */
+export const leaseMs = 2 * 2 * controllerTickMs;
 export const pendingProposalsMax = 1_024;
 /** Compact the Raft log once this many entries sit above the snapshot. */
 export const compactEntriesAt = 1_000;
@@ -92,6 +94,7 @@ export class ControllerNode implements SimNode {
   }
 
   onCrash(): void {
+    this.peerAckMs.clear();
     this.q = null;
     this.c = null;
     this.proposals = [];
@@ -300,6 +303,20 @@ export class ControllerNode implements SimNode {
     return "raft-tick";
   }
 
+  /** Per peer, when this node (as leader) last had an AppendEntries of its current term acknowledged. */
+  private readonly peerAckMs = new Map<number, number>();
+
+  private quorumHeardRecently(): boolean {
+    const q = this.q;
+    if (q === null || q.role !== "leader") return false;
+    const now = this.w.sim.nowMs;
+    let acks = 1;
+    for (const [peer, at] of this.peerAckMs) {
+      if (peer !== this.nodeId && now - at <= leaseMs) acks++;
+    }
+    return acks >= quorum.quorumSize(q.voters);
+  }
+
   private leaderNode(): number {
     const leader = this.q?.leaderId ?? null;
     return leader === null ? -1 : this.w.controllers[leader]!;
@@ -309,6 +326,9 @@ export class ControllerNode implements SimNode {
     if (this.q === null) return;
     if (!isControl(msg)) {
       const m = (msg as { raft: QMessage }).raft;
+      if (m.type === "AppendResponse" && m.success && m.term === this.q.term && this.q.role === "leader") {
+        this.peerAckMs.set(m.from, this.w.sim.nowMs);
+      }
       if (
         this.w.bug("two-leaders-one-epoch") &&
         m.type === "RequestVote" &&
@@ -383,7 +403,12 @@ export class ControllerNode implements SimNode {
           },
           (r, ok) => {
             if (r === null || r.type !== "alterPartition") return;
-            const error = ok ? r.error : "NOT_CONTROLLER";
+            let error = ok ? r.error : "NOT_CONTROLLER";
+            // A refusal decided on this node's image is only as good as its leadership: a deposed
+            // leader that has not noticed yet would refuse from a stale image, and the partition leader
+            // would then wait for metadata that never comes. Refusals need a quorum heard from lately
+            // (a leader lease); without one the answer is NOT_CONTROLLER, which the leader retries.
+            if (error !== "NONE" && !this.quorumHeardRecently()) error = "NOT_CONTROLLER";
             const code = (ErrorCode as Record<string, number>)[error] ?? -1;
             reply(
               {
