@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "liveness-ms": { type: "string" },
     workload: { type: "string" },
     determinism: { type: "string" },
+    "heal-majority": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -41,7 +42,7 @@ function fail(message: string): never {
 if (values.help) {
   console.log(`usage: bun run sim [--seeds N] [--from S] [--seed N [--trace FILE]] [--scenario NAME|all] [--determinism N]
              [--faults JSON] [--bug ${bugNames.join("|")}] [--model kafka|noop]
-             [--safety-ms MS] [--liveness-ms MS] [--workload JSON]
+             [--safety-ms MS] [--liveness-ms MS] [--workload JSON] [--heal-majority]
 scenarios: ${scenarioNames.join(", ")}`);
   process.exit(0);
 }
@@ -54,7 +55,7 @@ for (const b of (values.bug ?? "").split(",").filter((x) => x.length > 0)) {
   if (!isBugName(b)) fail(`unknown bug ${b}; known: ${bugNames.join(", ")}`);
   bugs.push(b);
 }
-const base: Partial<RunConfig> = { bugs };
+const base: Partial<RunConfig> = { bugs, healBrokerMajority: values["heal-majority"] === true };
 if (values["safety-ms"] !== undefined) (base as { safetyMs?: number }).safetyMs = Number(values["safety-ms"]);
 if (values["liveness-ms"] !== undefined)
   (base as { livenessMs?: number }).livenessMs = Number(values["liveness-ms"]);

@@ -31,6 +31,11 @@ export interface RunConfig {
   /** Explicit faults. When absent, swarm testing draws rates and a schedule from the seed. */
   readonly faults?: { readonly rates: FaultRates; readonly schedule: readonly FaultEvent[] } | undefined;
   readonly bugs: readonly BugName[];
+  /**
+   * Heal only a majority of brokers in the liveness phase (in a third of the runs one broker stays
+   * down). Off by default until the core holds no HW on a candidate the controller refused (see README).
+   */
+  readonly healBrokerMajority: boolean;
   readonly workload: WorkloadConfig;
   readonly trace: boolean;
 }
@@ -41,6 +46,7 @@ export function runConfig(seed: bigint, overrides: Partial<RunConfig> = {}): Run
     safetyMs: 10_000,
     livenessMs: 15_000,
     bugs: [],
+    healBrokerMajority: false,
     workload: workloadDefault,
     trace: false,
     ...overrides,
@@ -54,6 +60,7 @@ export function replayLine(config: RunConfig): string {
     parts.push(`--faults '${JSON.stringify(config.faults)}'`);
   }
   if (config.bugs.length > 0) parts.push(`--bug ${config.bugs.join(",")}`);
+  if (config.healBrokerMajority) parts.push("--heal-majority");
   if (config.safetyMs !== 10_000) parts.push(`--safety-ms ${config.safetyMs}`);
   if (config.livenessMs !== 15_000) parts.push(`--liveness-ms ${config.livenessMs}`);
   if (JSON.stringify(config.workload) !== JSON.stringify(workloadDefault)) {

@@ -117,10 +117,13 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
   sim.resolver = model.resolveNode ?? null;
   (world as { sim: Simulator }).sim = sim;
   // Heal a majority: in a third of the runs one controller stays down through the liveness phase
-  // (the quorum keeps a majority); brokers all come back, so every replica can be checked.
+  // (the quorum keeps a majority), and with `healBrokerMajority` in a third one broker too (never
+  // the one hosting the group coordinator); partitions whose whole ISR stays down are exempt.
   const keepDown: string[] = [];
   if (model.controllerNames.length >= 3 && streams.faults.int(0, 2) === 0)
     keepDown.push(streams.faults.pick(model.controllerNames));
+  if (config.healBrokerMajority && model.brokerNames.length >= 3 && streams.faults.int(0, 2) === 0)
+    keepDown.push(streams.faults.pick(model.brokerNames.slice(1)));
   let convergedAtMs = -1;
   const endMs = config.safetyMs + config.livenessMs;
   try {

@@ -85,9 +85,24 @@ export function kafkaCluster(w: World): ClusterModel {
       const active = activeController();
       if (active === undefined) return [{ invariant: 20, message: "no active controller" }];
       const topic = active.image()?.topics.t;
-      if (topic === undefined) return [{ invariant: 20, message: "topic not created" }];
+      if (topic === undefined) {
+        // A replication-factor-3 topic needs 3 live brokers; with one left down it cannot exist yet.
+        if (brokers.filter((b) => w.sim.isUp(b.index)).length < brokerCount) {
+          w.probes.hit("topic-uncreatable-fault-model");
+          return [];
+        }
+        return [{ invariant: 20, message: "topic not created" }];
+      }
+      const up = (b: BrokerNode) => w.sim.isUp(b.index);
+      const offline = new Set<number>();
       for (const meta of topic.partitions) {
         const p = meta.partition;
+        // Every in-sync replica is among the brokers left down: the fault model (a majority healed)
+        // does not promise this partition comes back, so it is exempt (and counted).
+        if (!meta.isr.some((id) => up(brokers[id]!))) {
+          offline.add(p);
+          continue;
+        }
         const leader = meta.leader >= 0 ? brokers[meta.leader] : undefined;
         const ls = leader?.replicaState(p);
         if (
@@ -102,8 +117,12 @@ export function kafkaCluster(w: World): ClusterModel {
           });
           continue;
         }
-        if (meta.isr.length !== brokerCount)
-          gaps.push({ invariant: 22, message: `p=${p} ISR [${meta.isr.join(",")}] not full` });
+        const liveReplicas = meta.replicas.filter((id) => up(brokers[id]!));
+        if (meta.isr.length !== liveReplicas.length || !liveReplicas.every((id) => meta.isr.includes(id)))
+          gaps.push({
+            invariant: 22,
+            message: `p=${p} ISR [${meta.isr.join(",")}] is not every live replica`,
+          });
         if (ls.highWatermark !== ls.logEndOffset)
           gaps.push({
             invariant: 22,
@@ -111,7 +130,7 @@ export function kafkaCluster(w: World): ClusterModel {
           });
         const leaderValues = leader.replicaLog(p)!.values(0, ls.logEndOffset);
         for (const b of brokers) {
-          if (b === leader) continue;
+          if (b === leader || !up(b)) continue;
           const log = b.replicaLog(p)!;
           if (log.end !== ls.logEndOffset || log.values(0, log.end).join() !== leaderValues.join()) {
             gaps.push({
@@ -136,7 +155,9 @@ export function kafkaCluster(w: World): ClusterModel {
         }
       }
       for (const pr of producers)
-        if (!pr.idle) gaps.push({ invariant: 21, message: `${pr.name} still has a send in flight` });
+        if (!pr.idle && !offline.has(pr.inflightPartition))
+          gaps.push({ invariant: 21, message: `${pr.name} still has a send in flight` });
+      if (offline.size > 0 && gaps.length === 0) w.probes.hit("partition-offline-fault-model");
       if (consumers.length > 0) {
         const g = coordinator.groupState(groupId);
         if (g === undefined || g.state !== "Stable" || g.members !== consumers.length) {
@@ -173,6 +194,22 @@ export function kafkaCluster(w: World): ClusterModel {
           }
         }
         const s = best?.replicaState(p);
+        if (best === undefined || !w.sim.isUp(best.index)) {
+          // Offline partition (its ISR stayed down): read the longest log among the live replicas.
+          let longest: BrokerNode | undefined;
+          for (const b of brokers) {
+            if (
+              w.sim.isUp(b.index) &&
+              (longest === undefined || b.replicaLog(p)!.durableEnd > longest.replicaLog(p)!.durableEnd)
+            )
+              longest = b;
+          }
+          out.set(
+            p,
+            longest === undefined ? [] : longest.replicaLog(p)!.values(0, longest.replicaLog(p)!.durableEnd),
+          );
+          continue;
+        }
         out.set(
           p,
           best === undefined || s === undefined

@@ -54,6 +54,11 @@ export class ProducerClient implements SimNode {
     return this.spec.name;
   }
 
+  /** The partition of the send in flight, or -1. */
+  get inflightPartition(): number {
+    return this.inflight?.op.partition ?? -1;
+  }
+
   /** True when this producer has nothing outstanding (the liveness phase waits for it). */
   get idle(): boolean {
     return this.inflight === undefined;
