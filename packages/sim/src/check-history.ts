@@ -7,7 +7,10 @@
 import type { History, PollRecord } from "./history.ts";
 import type { Violations } from "./violation.ts";
 
-/** The committed log of each partition at the end of the run: offset -> value (-1 for a hole). */
+/**
+ * The committed log of each partition at the end of the run: offset -> value (-1 for a hole). A
+ * partition left offline by the fault model (its whole ISR stayed down) has no entry.
+ */
 export type FinalLogs = ReadonlyMap<number, readonly number[]>;
 
 export function checkHistory(h: History, finalLogs: FinalLogs, v: Violations, endMs: number): void {
@@ -23,8 +26,10 @@ export function checkHistory(h: History, finalLogs: FinalLogs, v: Violations, en
 function checkLostWrites(h: History, finalLogs: FinalLogs, v: Violations, endMs: number): void {
   for (const op of h.produces) {
     if (op.outcome !== "ok" || op.acks !== -1) continue;
-    v.checked(1);
     const log = finalLogs.get(op.partition);
+    // A partition without a final log stayed offline (its whole ISR was left down): not checkable.
+    if (log === undefined) continue;
+    v.checked(1);
     const at = log?.[op.offset];
     if (at !== op.value) {
       v.add(

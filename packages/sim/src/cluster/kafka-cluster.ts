@@ -180,7 +180,10 @@ export function kafkaCluster(w: World): ClusterModel {
       const out = new Map<number, number[]>();
       const topic = activeController()?.image()?.topics.t;
       for (let p = 0; p < partitions; p++) {
-        const leaderId = topic?.partitions[p]?.leader ?? -1;
+        const meta = topic?.partitions[p];
+        // Offline by the fault model (its whole ISR was left down): no final log to check against.
+        if (meta !== undefined && !meta.isr.some((id) => w.sim.isUp(brokers[id]!.index))) continue;
+        const leaderId = meta?.leader ?? -1;
         let best: BrokerNode | undefined = leaderId >= 0 ? brokers[leaderId] : undefined;
         if (best?.replicaState(p)?.role !== "leader") {
           best = undefined;
@@ -195,19 +198,8 @@ export function kafkaCluster(w: World): ClusterModel {
         }
         const s = best?.replicaState(p);
         if (best === undefined || !w.sim.isUp(best.index)) {
-          // Offline partition (its ISR stayed down): read the longest log among the live replicas.
-          let longest: BrokerNode | undefined;
-          for (const b of brokers) {
-            if (
-              w.sim.isUp(b.index) &&
-              (longest === undefined || b.replicaLog(p)!.durableEnd > longest.replicaLog(p)!.durableEnd)
-            )
-              longest = b;
-          }
-          out.set(
-            p,
-            longest === undefined ? [] : longest.replicaLog(p)!.values(0, longest.replicaLog(p)!.durableEnd),
-          );
+          // Offline partition (its whole ISR stayed down): the committed log lives on a down broker,
+          // so there is no final log to check against.
           continue;
         }
         out.set(
