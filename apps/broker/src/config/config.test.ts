@@ -90,6 +90,19 @@ describe("precedence flag > env > file > default", () => {
     expect(r.resolved.notices.some((n) => n.includes("KAFKA_SOMETHING_ELSE"))).toBe(true);
   });
 
+  test("the product's container environment works as Kafka's image reads it", () => {
+    const r = parseCli([], {
+      KAFKA_BROKER_ID: "0",
+      KAFKA_ZOOKEEPER_CONNECT: "10.31.154.242:2181",
+      KAFKA_ADVERTISED_LISTENERS: "PLAINTEXT://10.31.154.242:9092",
+      KAFKA_LISTENERS: "PLAINTEXT://0.0.0.0:9092",
+    });
+    expect(r.config.nodeId).toBe(0);
+    expect(r.config.listener).toEqual({ name: "PLAINTEXT", host: "0.0.0.0", port: 9092 });
+    expect(r.config.advertised).toEqual({ name: "PLAINTEXT", host: "10.31.154.242", port: 9092 });
+    expect(r.resolved.notices.some((n) => n.includes("zookeeper.connect"))).toBe(true);
+  });
+
   test("a real server.properties with ZooKeeper keys still loads", () => {
     const r = parseCli(["--config", file], {});
     expect(r.resolved.notices.some((n) => n.includes("zookeeper.connect"))).toBe(true);
