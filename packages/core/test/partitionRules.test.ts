@@ -183,6 +183,54 @@ describe("acks=all and min.insync.replicas", () => {
   });
 });
 
+describe("AlterPartition refusals that leave the outcome open", () => {
+  test("with no newer metadata, the leader proposes again after alterPartitionMetadataWaitMs (seed 305065)", () => {
+    // A deposed controller with an old image refuses our expansion with INVALID_UPDATE_VERSION; the
+    // active controller's metadata already matches ours, so no newer partition epoch will ever come.
+    // Waiting for it without a limit left the ISR short forever; the leader must ask again.
+    const s = drive(leader([1], 1, [1, 2]), fetch(2, 0));
+    expect(s.state.pendingIsrChange?.proposedIsr).toEqual([1, 2]);
+    const refused = drive(s.state, {
+      type: "alterPartitionResponse",
+      errorCode: E.INVALID_UPDATE_VERSION,
+      leaderEpoch: -1,
+      partitionEpoch: -1,
+      isr: [],
+    });
+    expect(refused.state.pendingIsrChange?.awaitingMetadata).toBe(true);
+    const waitMs = refused.state.config.alterPartitionMetadataWaitMs;
+    // Still waiting just before the limit, and the wake-up is armed for it.
+    expect(refused.ready[0]!.wakeAtMs).toBe(waitMs);
+    const early = drive(refused.state, { type: "tick", nowMs: waitMs - 1 }, fetch(2, 0, 2));
+    expect(early.ready.flatMap((r) => r.send).filter((e) => e.to === "controller")).toEqual([]);
+    // After it, the change is dropped and the next fetch of the caught-up follower proposes it again.
+    const later = drive(early.state, { type: "tick", nowMs: waitMs }, fetch(2, 0, 3));
+    const proposals = later.ready.flatMap((r) => r.send).filter((e) => e.to === "controller");
+    expect(proposals.map((e) => e.message)).toMatchObject([{ type: "alterPartition", newIsr: [1, 2] }]);
+    // The member stays an ISR candidate throughout: the high watermark never passes it meanwhile.
+    expect(later.state.isrCandidates).toEqual([2]);
+  });
+
+  test("dropping an awaited change never lets the high watermark pass a member it proposed", () => {
+    const s = drive(leader([1], 1, [1, 2]), fetch(2, 0));
+    const refused = drive(
+      s.state,
+      {
+        type: "alterPartitionResponse",
+        errorCode: E.FENCED_LEADER_EPOCH,
+        leaderEpoch: -1,
+        partitionEpoch: -1,
+        isr: [],
+      },
+      produce(1, -1),
+      { type: "appendCompleted", logEndOffset: 1 },
+      { type: "tick", nowMs: 60_000 },
+    );
+    expect(refused.state.highWatermark).toBe(0);
+    expect(responses(refused.ready.slice(0, 3))).toEqual([]);
+  });
+});
+
 describe("leaders and epochs", () => {
   test("a replica outside the ISR cannot become leader", () => {
     const s = partition.initialState({ topic: "t", partition: 0, brokerId: 1 });

@@ -44,7 +44,8 @@
  *     the shell puts its broker epoch, or anything that grows per restart, in `incarnation`).
  *   - The controller answers AlterPartition and also publishes the committed ISR as metadata
  *     (becomeLeader, same leaderEpoch, newer partitionEpoch). After INVALID_UPDATE_VERSION or
- *     FENCED_LEADER_EPOCH the leader waits for that metadata; it refuses fenced brokers with
+ *     FENCED_LEADER_EPOCH the leader waits for that metadata (at most `alterPartitionMetadataWaitMs`,
+ *     then it proposes again from its current state); it refuses fenced brokers with
  *     INELIGIBLE_REPLICA (KIP-841) and elects leaders only from the ISR.
  *
  * Rules kept (asserted on every step): the high watermark never decreases and never passes the log end;

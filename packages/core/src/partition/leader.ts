@@ -20,6 +20,7 @@ import type {
   FollowerView,
   PartitionInput,
   PartitionState,
+  PendingIsrChange,
   PendingProduce,
 } from "./types.ts";
 
@@ -434,7 +435,7 @@ function proposeIsr(
   const added = proposedIsr.filter((id) => !state.isr.includes(id) && !previous.includes(id));
   return {
     ...state,
-    pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false },
+    pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false, awaitingSinceMs: -1 },
     isrCandidates: [...previous, ...added],
     isrCandidatesEpoch: state.partitionEpoch,
   };
@@ -476,6 +477,11 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
   ) {
     // The request or its answer may have been lost: ask again with the same proposal.
     next = proposeIsr({ ...next, pendingIsrChange: null }, pending.proposedIsr, out);
+  } else if (
+    pending?.awaitingMetadata &&
+    next.nowMs - pending.awaitingSinceMs >= next.config.alterPartitionMetadataWaitMs
+  ) {
+    next = abandonAwaitedChange(next, pending);
   }
   if (canProposeIsr(next)) {
     const lagging = next.followers.filter((f) => next.isr.includes(f.replicaId) && isOutOfSync(next, f));
@@ -488,6 +494,26 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
     if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
   }
   return next;
+}
+
+/**
+ * No metadata settled a change refused with INVALID_UPDATE_VERSION or FENCED_LEADER_EPOCH in time: the
+ * refusal may have come from a deposed controller with an old image, which no metadata will ever
+ * correct. Drop the change and let the caller propose again from the current state (Kafka's leader
+ * likewise re-evaluates its ISR on later ticks). This is safe for the high watermark: every member the
+ * change added was recorded in `isrCandidates` at this partition epoch when it was proposed, so the
+ * maximal ISR still holds them until the partition epoch moves.
+ */
+function abandonAwaitedChange(state: PartitionState, pending: PendingIsrChange): PartitionState {
+  invariant(
+    state.isrCandidatesEpoch === state.partitionEpoch,
+    "a pending change is from this partition epoch",
+  );
+  invariant(
+    pending.proposedIsr.every((id) => state.isr.includes(id) || state.isrCandidates.includes(id)),
+    "every member a pending change adds is an ISR candidate",
+  );
+  return { ...state, pendingIsrChange: null };
 }
 
 export function alterPartitionResponse(
@@ -513,7 +539,11 @@ export function alterPartitionResponse(
       // An earlier copy of this request may have been applied (retries, lost answers): dropping the
       // pending change could let the high watermark pass a member the controller counts in the ISR.
       // Keep it, stop retrying, and wait for metadata (Kafka does the same).
-      return { ...state, pendingIsrChange: { ...pending, awaitingMetadata: true } };
+      if (pending.awaitingMetadata) return state;
+      return {
+        ...state,
+        pendingIsrChange: { ...pending, awaitingMetadata: true, awaitingSinceMs: state.nowMs },
+      };
     }
     // Anything else is transient: retry after the usual delay.
     return { ...state, pendingIsrChange: { ...pending, sentAtMs: state.nowMs } };

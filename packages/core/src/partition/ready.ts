@@ -69,8 +69,11 @@ export function wakeAt(state: PartitionState): number | null {
     }
     if (canPropose && state.alterPartitionBackoffUntilMs > state.nowMs)
       consider(state.alterPartitionBackoffUntilMs);
-    if (state.pendingIsrChange !== null && !state.pendingIsrChange.awaitingMetadata) {
-      consider(state.pendingIsrChange.sentAtMs + config.alterPartitionRetryMs);
+    const pendingChange = state.pendingIsrChange;
+    if (pendingChange !== null && !pendingChange.awaitingMetadata) {
+      consider(pendingChange.sentAtMs + config.alterPartitionRetryMs);
+    } else if (pendingChange !== null) {
+      consider(pendingChange.awaitingSinceMs + config.alterPartitionMetadataWaitMs);
     }
   } else if (state.role === "follower") {
     if (state.fetchInFlight !== null) consider(state.fetchInFlight.sentAtMs + config.replicaFetchTimeoutMs);

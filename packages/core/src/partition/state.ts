@@ -26,6 +26,7 @@ export const partitionConfigDefaults = {
   replicaFetchBackoffMs: 1_000,
   replicaFetchTimeoutMs: 30_000,
   alterPartitionRetryMs: 1_000,
+  alterPartitionMetadataWaitMs: 5_000,
   pendingProducesMax: 4_096,
   producerIdsMax: 10_000,
   producerIdExpirationMs: producerIdExpirationMsDefault,
@@ -65,7 +66,9 @@ export function makeConfig(input: PartitionConfigInput): PartitionConfig {
     "fetch delays must be >= 0",
   );
   invariant(
-    config.replicaFetchTimeoutMs > 0 && config.alterPartitionRetryMs > 0,
+    config.replicaFetchTimeoutMs > 0 &&
+      config.alterPartitionRetryMs > 0 &&
+      config.alterPartitionMetadataWaitMs > 0,
     "timeouts must be positive",
   );
   invariant(

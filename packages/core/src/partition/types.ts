@@ -27,6 +27,12 @@ export interface PartitionConfig {
   readonly replicaFetchTimeoutMs: number;
   /** How long the leader waits for an AlterPartition answer before proposing again. */
   readonly alterPartitionRetryMs: number;
+  /**
+   * How long the leader waits for metadata after INVALID_UPDATE_VERSION or FENCED_LEADER_EPOCH before it
+   * drops the change and proposes again from its current state (the refusal may have come from a deposed
+   * controller with an old image, and then no newer metadata ever comes).
+   */
+  readonly alterPartitionMetadataWaitMs: number;
   /** Bound on produce requests waiting for an append or for replication (acks=1 and acks=all). */
   readonly pendingProducesMax: number;
   /** Bound on producers remembered for idempotence. */
@@ -88,9 +94,12 @@ export interface PendingIsrChange {
   /**
    * The controller refused with an error that leaves open whether an earlier copy of the request was
    * applied (INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH): the change stays pending, holding the high
-   * watermark to the maximal ISR, until metadata tells the truth. No retry meanwhile.
+   * watermark to the maximal ISR, until metadata tells the truth or `alterPartitionMetadataWaitMs`
+   * passes (then the leader proposes again from its current state). No retry meanwhile.
    */
   readonly awaitingMetadata: boolean;
+  /** When the refusal that set `awaitingMetadata` arrived; -1 while not awaiting metadata. */
+  readonly awaitingSinceMs: number;
 }
 
 export interface FollowerFetchInFlight {

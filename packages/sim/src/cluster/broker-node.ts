@@ -138,6 +138,7 @@ export class BrokerNode implements SimNode {
           replicaFetchBackoffMs: 50,
           replicaFetchTimeoutMs: 500,
           alterPartitionRetryMs: 300,
+          alterPartitionMetadataWaitMs: 1_500,
         },
         {
           logStartOffset: log.start,
