@@ -11,6 +11,37 @@ export const offsetEntryBytes = 8;
 /** `.timeindex` entry: timestamp int64 + relative offset int32. */
 export const timeEntryBytes = 12;
 
+/** Index of the last of the first `count` values that is <= `key`, or -1; the column increases. */
+function floorOf(column: Int32Array | Float64Array, count: number, key: number): number {
+  let low = 0;
+  let high = count - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    if (column[mid]! <= key) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found;
+}
+
+/** How many of the first `count` entries remain when those with relative offset >= `relative` go. */
+function countBelow(relativeColumn: Int32Array, count: number, relative: number): number {
+  let n = count;
+  while (n > 0 && relativeColumn[n - 1]! >= relative) n -= 1;
+  return n;
+}
+
+/** A column twice as long holding the same first `count` values. */
+function doubled<T extends Int32Array | Float64Array>(column: T, count: number): T {
+  const next = new (column.constructor as new (length: number) => T)(count * 2);
+  next.set(column);
+  return next;
+}
+
 /** Growable pair of int32 columns: relative offsets and positions, increasing. */
 export class OffsetIndex {
   relative = new Int32Array(16);
@@ -21,12 +52,8 @@ export class OffsetIndex {
 
   append(relative: number, position: number): void {
     if (this.count === this.relative.length) {
-      const r = new Int32Array(this.count * 2);
-      r.set(this.relative);
-      this.relative = r;
-      const p = new Int32Array(this.count * 2);
-      p.set(this.position);
-      this.position = p;
+      this.relative = doubled(this.relative, this.count);
+      this.position = doubled(this.position, this.count);
     }
     this.relative[this.count] = relative;
     this.position[this.count] = position;
@@ -35,27 +62,13 @@ export class OffsetIndex {
 
   /** Index of the last entry whose relative offset is <= `relative`, or -1. */
   floor(relative: number): number {
-    let low = 0;
-    let high = this.count - 1;
-    let found = -1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      if (this.relative[mid]! <= relative) {
-        found = mid;
-        low = mid + 1;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return found;
+    return floorOf(this.relative, this.count, relative);
   }
 
   /** Drops entries whose relative offset is >= `relative` (Kafka truncates the index to an offset). */
   truncateToRelative(relative: number): void {
-    let n = this.count;
-    while (n > 0 && this.relative[n - 1]! >= relative) n -= 1;
-    this.count = n;
-    this.persistedCount = Math.min(this.persistedCount, n);
+    this.count = countBelow(this.relative, this.count, relative);
+    this.persistedCount = Math.min(this.persistedCount, this.count);
   }
 
   encode(from: number, to: number): Uint8Array {
@@ -116,12 +129,8 @@ export class TimeIndex {
     if (timestampMs <= this.lastTimestamp()) return;
     if (this.count > 0 && relative < this.relative[this.count - 1]!) return;
     if (this.count === this.timestamp.length) {
-      const t = new Float64Array(this.count * 2);
-      t.set(this.timestamp);
-      this.timestamp = t;
-      const r = new Int32Array(this.count * 2);
-      r.set(this.relative);
-      this.relative = r;
+      this.timestamp = doubled(this.timestamp, this.count);
+      this.relative = doubled(this.relative, this.count);
     }
     this.timestamp[this.count] = timestampMs;
     this.relative[this.count] = relative;
@@ -130,26 +139,12 @@ export class TimeIndex {
 
   /** Index of the last entry whose timestamp is <= `timestampMs`, or -1. */
   floor(timestampMs: number): number {
-    let low = 0;
-    let high = this.count - 1;
-    let found = -1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      if (this.timestamp[mid]! <= timestampMs) {
-        found = mid;
-        low = mid + 1;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return found;
+    return floorOf(this.timestamp, this.count, timestampMs);
   }
 
   truncateToRelative(relative: number): void {
-    let n = this.count;
-    while (n > 0 && this.relative[n - 1]! >= relative) n -= 1;
-    this.count = n;
-    this.persistedCount = Math.min(this.persistedCount, n);
+    this.count = countBelow(this.relative, this.count, relative);
+    this.persistedCount = Math.min(this.persistedCount, this.count);
   }
 
   encode(from: number, to: number): Uint8Array {
