@@ -94,7 +94,9 @@ export class BrokerNode {
     const storage = await openStorage(config, log);
     const metadata = await MetadataShell.open(storage, {
       nodeId: config.nodeId,
-      seed: config.nodeId,
+      // Each start draws a fresh seed: a restarted controller replaying the same random stream would
+      // draw the topic ids it already handed out. Determinism belongs to the simulator, not the broker.
+      seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
       uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
       log,
     });

@@ -9,7 +9,7 @@
  * metadata image to listeners. Must never let a client hear of a change before it has committed.
  */
 
-import { controller, invariant, prngFromSeed, quorum } from "@eddy/core";
+import { controller, invariant, prngFromSeed, prngJump, quorum } from "@eddy/core";
 import { decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
 import { metadataLogPartition } from "@eddy/storage-memory";
 import { SerialQueue } from "./serial.ts";
@@ -110,7 +110,9 @@ export class MetadataShell {
       hardBytes === null
         ? { term: snapshot.term, votedFor: null, commitIndex: snapshot.index }
         : (JSON.parse(decoder.decode(hardBytes)) as quorum.HardState);
+    // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
+    const controllerStream = prngJump(root);
     const quorumState = quorum.initialState<Records, Image>({
       id: options.nodeId,
       voters: [options.nodeId],
@@ -119,7 +121,7 @@ export class MetadataShell {
       durable: { hardState, snapshot, entries },
     });
     const controllerState = controller.initialState({
-      prng: root,
+      prng: controllerStream,
       config: { uncleanLeaderElectionEnable: options.uncleanLeaderElectionEnable },
       image: snapshot.data,
     });
