@@ -8,9 +8,10 @@
  * order the core prescribes: persist, then send, then respond. A storage failure takes only this
  * partition offline (KAFKA_STORAGE_ERROR), never the broker.
  */
-import { invariant, partition } from "@eddy/core";
+import { invariant, partition, producer } from "@eddy/core";
 import {
   ErrorCode,
+  iterateBatches,
   RecordBatchError,
   readBatchHeader,
   rewriteBaseOffset,
@@ -39,6 +40,12 @@ export interface PartitionShellOptions {
   readonly logConfig?: Partial<LogConfig>;
   readonly log: (line: string) => void;
 }
+
+/** Bytes per read while rebuilding producer state at start-up, and a bound on the reads. */
+const rebuildReadBytes = 8 << 20;
+const rebuildReadsMax = 1_000_000;
+/** The core's default bound on producers remembered per partition. */
+const producerIdsMaxDefault = partition.partitionConfigDefaults.producerIdsMax;
 
 /** Fetch waiters per partition; a long poll beyond this is answered at once instead of parked. */
 const waitersMax = 10_000;
@@ -70,6 +77,7 @@ export class PartitionShell {
     const info = await storage.run(storage.logs.openPartition(tp, options.logConfig));
     const epochs = await storage.run(storage.logs.readLeaderEpochs(tp));
     const nowMs = Date.now();
+    const producers = await PartitionShell.rebuildProducers(tp, storage, info, options, nowMs);
     const state = partition.initialState(
       {
         topic: tp.topic,
@@ -86,10 +94,57 @@ export class PartitionShell {
         // must read Kafka's replication-offset-checkpoint here instead.
         highWatermark: info.logEndOffset,
         epochs: epochs.filter((e) => e.startOffset <= info.logEndOffset),
+        producers,
       },
       nowMs,
     );
     return new PartitionShell(tp, storage, options, state);
+  }
+
+  /**
+   * Rebuilds idempotent-producer state from the log's batch headers, as Kafka does at start-up, so a
+   * producer retrying across a broker restart is still deduplicated and its sequence gaps still
+   * caught. Only segments with records newer than `producer.id.expiration.ms` are read: older
+   * producers would have expired anyway, which bounds the start-up scan.
+   */
+  private static async rebuildProducers(
+    tp: TopicPartition,
+    storage: Storage,
+    info: { logStartOffset: number; logEndOffset: number },
+    options: PartitionShellOptions,
+    nowMs: number,
+  ): Promise<producer.PartitionProducers> {
+    let producers = producer.emptyPartitionProducers();
+    const horizonMs = nowMs - options.producerIdExpirationMs;
+    const segments = await storage.run(storage.logs.segments(tp));
+    const first = segments.find((s) => s.maxTimestampMs >= horizonMs || s.active);
+    if (first === undefined) return producers;
+    let offset = Math.max(first.baseOffset, info.logStartOffset);
+    for (let guard = 0; offset < info.logEndOffset && guard < rebuildReadsMax; guard++) {
+      const read = await storage.run(
+        storage.logs.read(tp, { fetchOffset: offset, maxBytes: rebuildReadBytes }),
+      );
+      if (read.batchCount === 0) break;
+      for (const { header } of iterateBatches(read.records, { verifyCrc: false })) {
+        if (header.producerId < 0n || header.isControl || header.recordsCount === 0) continue;
+        const firstOffset = Number(header.baseOffset);
+        producers = producer.recordBatch(
+          producers,
+          {
+            producerId: Number(header.producerId),
+            producerEpoch: header.producerEpoch,
+            baseSequence: header.baseSequence,
+            recordCount: header.recordsCount,
+          },
+          firstOffset,
+          firstOffset + header.lastOffsetDelta,
+          Number(header.maxTimestamp),
+          producerIdsMaxDefault,
+        );
+      }
+      offset = read.nextOffset;
+    }
+    return producers;
   }
 
   get highWatermark(): number {
