@@ -231,6 +231,81 @@ describe("AlterPartition refusals that leave the outcome open", () => {
   });
 });
 
+describe("a refused ISR candidate that stays down", () => {
+  test("stops holding the high watermark once an ISR change moves the partition epoch (seed 1297)", () => {
+    // ISR [1,2]; broker 3 catches up, is proposed, and the controller refuses it (it went down). Until
+    // the partition epoch moves a late copy of the proposal could still add it, so it holds the high
+    // watermark; with nothing else to move the epoch, acks=all stalled for good.
+    const lagMs = partition.partitionConfigDefaults.replicaLagTimeMaxMs;
+    const s = drive(leader([1, 2], 1), fetch(2, 0), fetch(3, 0));
+    expect(s.state.pendingIsrChange?.proposedIsr).toEqual([1, 2, 3]);
+    const refused = drive(
+      s.state,
+      {
+        type: "alterPartitionResponse",
+        errorCode: E.INELIGIBLE_REPLICA,
+        leaderEpoch: -1,
+        partitionEpoch: -1,
+        isr: [],
+      },
+      produce(1, -1),
+      { type: "appendCompleted", logEndOffset: 1 },
+      fetch(2, 1, 2),
+    );
+    expect(refused.state.highWatermark).toBe(0);
+    // Broker 2 keeps fetching; broker 3 stays silent. Just before the lag time nothing is proposed.
+    const quiet = drive(refused.state, { type: "tick", nowMs: lagMs - 100 }, fetch(2, 1, 3), {
+      type: "tick",
+      nowMs: lagMs,
+    });
+    expect(quiet.ready.flatMap((r) => r.send).filter((e) => e.to === "controller")).toEqual([]);
+    expect(quiet.state.highWatermark).toBe(0);
+    // The wake-up is armed for the moment broker 3 counts as silent.
+    expect(quiet.ready[2]!.wakeAtMs).toBe(lagMs + 1);
+    // After it, the leader proposes an ISR change whose commit kills every older copy. Until it commits,
+    // the high watermark still waits for broker 3.
+    const fencing = drive(quiet.state, { type: "tick", nowMs: lagMs + 1 });
+    const proposals = fencing.ready[0]!.send.filter((e) => e.to === "controller").map((e) => e.message);
+    expect(proposals).toMatchObject([{ type: "alterPartition", partitionEpoch: 1, newIsr: [1] }]);
+    expect(fencing.state.highWatermark).toBe(0);
+    const committed = drive(fencing.state, {
+      type: "alterPartitionResponse",
+      errorCode: E.NONE,
+      leaderEpoch: 1,
+      partitionEpoch: 2,
+      isr: [1],
+    });
+    expect(committed.state.highWatermark).toBe(1);
+    expect(responses(committed.ready).map((r) => r.errorCode)).toEqual([E.NONE]);
+    // Broker 2 is proposed back at its next fetch; broker 3 no longer holds anything.
+    const back = drive(committed.state, fetch(2, 1, 4));
+    expect(back.ready[0]!.send.filter((e) => e.to === "controller").map((e) => e.message)).toMatchObject([
+      { type: "alterPartition", partitionEpoch: 2, newIsr: [1, 2] },
+    ]);
+    expect(partition.maximalIsr(back.state)).toEqual([1, 2]);
+  });
+
+  test("a leader alone in its ISR does not spin while a silent candidate holds the high watermark", () => {
+    const s = drive(leader([1], 1), fetch(3, 0));
+    const refused = drive(
+      s.state,
+      {
+        type: "alterPartitionResponse",
+        errorCode: E.INELIGIBLE_REPLICA,
+        leaderEpoch: -1,
+        partitionEpoch: -1,
+        isr: [],
+      },
+      produce(1, 1),
+      { type: "appendCompleted", logEndOffset: 1 },
+      { type: "tick", nowMs: 100_000 },
+    );
+    expect(refused.state.highWatermark).toBe(0);
+    expect(refused.ready.flatMap((r) => r.send).filter((e) => e.to === "controller")).toEqual([]);
+    expect(refused.ready[3]!.wakeAtMs).toBeNull();
+  });
+});
+
 describe("leaders and epochs", () => {
   test("a replica outside the ISR cannot become leader", () => {
     const s = partition.initialState({ topic: "t", partition: 0, brokerId: 1 });

@@ -490,10 +490,70 @@ export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionS
       next = proposeIsr(next, shrunk, out);
     }
   }
+  if (canProposeIsr(next)) {
+    const fenced = fencingIsr(next);
+    if (fenced !== null) next = proposeIsr(next, fenced, out);
+  }
   for (const follower of next.followers) {
     if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
   }
   return next;
+}
+
+/**
+ * ISR candidates of the current partition epoch that are outside the committed ISR and behind the
+ * leader's log end: each holds the high watermark at its last known position (see `maximalIsr`).
+ */
+function holdingCandidates(state: PartitionState): readonly FollowerView[] {
+  if (state.role !== "leader" || state.isrCandidatesEpoch !== state.partitionEpoch) return [];
+  return state.followers.filter(
+    (f) =>
+      state.isrCandidates.includes(f.replicaId) &&
+      !state.isr.includes(f.replicaId) &&
+      f.logEndOffset < state.logEndOffset,
+  );
+}
+
+/**
+ * A proposal whose only purpose is to move the partition epoch, so the high watermark stops waiting for
+ * a candidate that will not come back. A member proposed for the ISR holds the high watermark until the
+ * partition epoch moves, because a late copy of that proposal could still be applied (the controller
+ * checks epochs only); if the controller refused it (the member is down) and the member stays silent,
+ * nothing else would ever move the epoch and acks=all would stall for good. Committing any ISR change
+ * kills every older copy, so the leader takes one in-sync member out (it is proposed back at its next
+ * fetch, which is at most one fetch round later). The member taken out is the most advanced in-sync one;
+ * records below the high watermark this exposes are on the leader, and the committed ISR shrinks only
+ * the way Kafka's own lag rule shrinks it, so min.insync.replicas still governs acks=all meanwhile.
+ * Returns null when no candidate holds the high watermark, none is silent yet, or no member can be taken
+ * out (a leader alone in its ISR waits for another replica to rejoin, which moves the epoch too).
+ */
+function fencingIsr(state: PartitionState): readonly BrokerId[] | null {
+  const atMs = fenceAtMs(state);
+  if (atMs === null || state.nowMs < atMs) return null;
+  const removed = fenceRemovable(state);
+  invariant(removed !== null, "a fence time implies a member to take out");
+  return state.isr.filter((id) => id !== removed.replicaId);
+}
+
+function fenceRemovable(state: PartitionState): FollowerView | null {
+  let removed: FollowerView | null = null;
+  for (const f of state.followers) {
+    if (!state.isr.includes(f.replicaId) || isOutOfSync(state, f)) continue;
+    if (removed === null || f.logEndOffset > removed.logEndOffset) removed = f;
+  }
+  return removed;
+}
+
+/**
+ * When `fencingIsr` would act (ignoring the AlterPartition backoff), or null if nothing would: no
+ * candidate holds the high watermark, or no in-sync member could be taken out right now.
+ */
+export function fenceAtMs(state: PartitionState): number | null {
+  const holding = holdingCandidates(state);
+  if (holding.length === 0 || fenceRemovable(state) === null) return null;
+  return Math.min(
+    ...holding.map((f) => Math.max(f.lastFetchTimeMs, 0) + state.config.replicaLagTimeMaxMs + 1),
+  );
 }
 
 /**

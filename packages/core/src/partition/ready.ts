@@ -6,6 +6,7 @@
 
 import { invariant } from "../invariant.ts";
 import { errorCode } from "../producer/kafkaErrors.ts";
+import { fenceAtMs } from "./leader.ts";
 import type {
   Envelope,
   PartitionReady,
@@ -67,6 +68,9 @@ export function wakeAt(state: PartitionState): number | null {
         consider(Math.max(outOfSyncAtMs, state.alterPartitionBackoffUntilMs));
       }
     }
+    // An ISR candidate holding the high watermark is fenced out once it has been silent for the lag time.
+    const fenceAt = canPropose ? fenceAtMs(state) : null;
+    if (fenceAt !== null) consider(Math.max(fenceAt, state.alterPartitionBackoffUntilMs));
     if (canPropose && state.alterPartitionBackoffUntilMs > state.nowMs)
       consider(state.alterPartitionBackoffUntilMs);
     const pendingChange = state.pendingIsrChange;

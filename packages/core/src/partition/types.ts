@@ -146,7 +146,8 @@ export interface PartitionState {
    * Every member some AlterPartition sent at `isrCandidatesEpoch` proposed to add. A late copy of such a
    * request (a retry, or one delayed in the network) can still be applied while the controller's
    * partition epoch is unchanged, so until this replica learns a newer partition epoch the high
-   * watermark waits for these members too, even after an answer said "not applied".
+   * watermark waits for these members too, even after an answer said "not applied". A candidate that
+   * stays silent is fenced out by an ISR change that moves the partition epoch (`fencingIsr`).
    */
   readonly isrCandidates: readonly BrokerId[];
   readonly isrCandidatesEpoch: number;
