@@ -20,13 +20,15 @@ async function storageOn(disk: MemoryDisk): Promise<Storage> {
 
 let seedNext = 1;
 // Each open is a new start with its own seed, as the broker draws one per start.
-const open = async (disk: MemoryDisk) =>
-  MetadataShell.open(await storageOn(disk), {
+async function open(disk: MemoryDisk): Promise<MetadataShell> {
+  seedNext += 7919;
+  return MetadataShell.open(await storageOn(disk), {
     nodeId: 1,
-    seed: (seedNext += 7919),
+    seed: seedNext,
     uncleanLeaderElectionEnable: false,
     log: () => {},
   });
+}
 
 describe("metadata shell", () => {
   test("answered topic creations are committed and survive a crash", async () => {
