@@ -10,6 +10,7 @@
  */
 import { invariant, partition, producer } from "@eddy/core";
 import {
+  decodeRecordBatch,
   ErrorCode,
   iterateBatches,
   RecordBatchError,
@@ -26,7 +27,6 @@ export interface ProduceOutcome {
   readonly errorCode: number;
   readonly baseOffset: number;
   readonly logStartOffset: number;
-  readonly logAppendTimeMs: number;
   readonly errorMessage: string | null;
 }
 
@@ -209,7 +209,6 @@ export class PartitionShell {
       errorCode,
       baseOffset: -1,
       logStartOffset: -1,
-      logAppendTimeMs: -1,
       errorMessage,
     });
     if (this.offlineReason !== null) return fail(ErrorCode.KAFKA_STORAGE_ERROR, this.offlineReason);
@@ -267,7 +266,6 @@ export class PartitionShell {
       errorCode: response.errorCode,
       baseOffset: response.errorCode === ErrorCode.NONE ? response.baseOffset : -1,
       logStartOffset: response.logStartOffset,
-      logAppendTimeMs: -1,
       errorMessage: null,
     };
   }
@@ -357,7 +355,6 @@ export class PartitionShell {
     let offset = match.baseOffset;
     let found = match.maxTimestampMs;
     if (read.records.length > 0) {
-      const { decodeRecordBatch } = await import("@eddy/protocol");
       const header = readBatchHeader(read.records, 0);
       const batch = decodeRecordBatch(read.records.subarray(0, header.batchLength + 12));
       for (const record of batch.records) {
@@ -434,8 +431,6 @@ export class PartitionShell {
     if (this.offlineReason !== null) return;
     this.offlineReason = error instanceof Error ? error.message : String(error);
     this.options.log(`partition ${this.tp.topic}-${this.tp.partition} is offline: ${this.offlineReason}`);
-    const now = this.state.nowMs;
-    void now;
     for (const [requestId, resolve] of this.answers) {
       resolve({
         requestId,
@@ -494,18 +489,8 @@ export class PartitionShell {
         }
       } catch (error) {
         if (error instanceof StorageError) {
+          // Going offline answers every waiting produce, this append's included, with KAFKA_STORAGE_ERROR.
           this.goOffline(error);
-          if (op.type === "append" && op.requestId !== null) {
-            this.answers.get(op.requestId)?.({
-              requestId: op.requestId,
-              errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
-              baseOffset: -1,
-              logStartOffset: -1,
-              duplicate: false,
-              acks: 1,
-            });
-            this.answers.delete(op.requestId);
-          }
           break;
         }
         throw error;
