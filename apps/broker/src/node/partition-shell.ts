@@ -331,18 +331,11 @@ export class PartitionShell {
     timestampMs: number,
     currentLeaderEpoch: number,
   ): Promise<{ errorCode: number; offset: number; timestampMs: number; leaderEpoch: number }> {
-    if (timestampMs === -1 || timestampMs === -2) {
+    if (timestampMs < 0) {
+      // Earliest (-2) and latest (-1) are the core's to answer; other negative values (MAX_TIMESTAMP,
+      // -3, arrives with ListOffsets v7, which is not served) get the core's INVALID_REQUEST.
       const answer = partition.listOffsets(this.state, { timestamp: timestampMs, currentLeaderEpoch });
       return { ...answer, timestampMs: -1 };
-    }
-    if (timestampMs === -3) {
-      // MAX_TIMESTAMP (KIP-734): the offset of the record with the largest timestamp.
-      return {
-        errorCode: ErrorCode.NONE,
-        offset: this.state.highWatermark > 0 ? this.state.highWatermark - 1 : -1,
-        timestampMs: -1,
-        leaderEpoch: this.state.leaderEpoch,
-      };
     }
     const check = partition.listOffsets(this.state, { timestamp: -2, currentLeaderEpoch });
     if (check.errorCode !== ErrorCode.NONE) return { ...check, timestampMs: -1 };
