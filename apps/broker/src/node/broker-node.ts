@@ -22,7 +22,7 @@ import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
 import { PartitionShell } from "./partition-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
-import { openStorage, type Storage } from "./storage.ts";
+import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
 
 export interface TopicCreation {
   readonly name: string;
@@ -38,32 +38,16 @@ export interface TopicResult {
   readonly topicId: string | null;
 }
 
-/** Kafka's wire code for each controller error name. */
+/** Kafka's wire code for each controller error name (the names are Kafka's). */
 export function controllerErrorCode(error: controller.ControllerError): number {
-  const code = (ErrorCode as Record<string, number>)[
-    error === "INVALID_TOPIC_EXCEPTION" ? "INVALID_TOPIC_EXCEPTION" : error
-  ];
-  return code ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+  return (ErrorCode as Record<string, number>)[error] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
-/** A topic's own log settings, by Kafka's topic-level names; the broker's settings fill the rest. */
-function topicLogConfig(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
-  const parsed = logConfigFromKafka(configs);
-  if (parsed._tag === "Invalid") return {};
-  const names: Record<string, keyof LogConfig> = {
-    "retention.ms": "retentionMs",
-    "retention.bytes": "retentionBytesMax",
-    "segment.bytes": "segmentBytesMax",
-    "segment.ms": "rollMs",
-    "index.interval.bytes": "indexIntervalBytes",
-    "flush.messages": "flushIntervalMessages",
-    "flush.ms": "flushIntervalMs",
-  };
-  const out: Partial<Record<keyof LogConfig, number>> = {};
-  for (const [kafkaName, field] of Object.entries(names)) {
-    if (configs[kafkaName] !== undefined) out[field] = parsed.config[field];
-  }
-  return out;
+/** A topic's log settings: its Kafka topic-level configs over the broker's; invalid ones keep the broker's. */
+function topicLogConfig(configs: Readonly<Record<string, string>>, config: BrokerConfig): LogConfig {
+  const base = brokerLogConfig(config);
+  const parsed = logConfigFromKafka(configs, base);
+  return parsed._tag === "Valid" ? parsed.config : base;
 }
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -214,7 +198,8 @@ export class BrokerNode {
               replicaLagMsMax: this.config.replicaLagMsMax,
               messageBytesMax: this.config.messageBytesMax,
               producerIdExpirationMs: this.config.producerIdExpirationMs,
-              logConfig: topicLogConfig(topic.configs),
+              // The topic's own settings (retention.ms, segment.bytes, ...) over the broker's.
+              logConfig: topicLogConfig(topic.configs, this.config),
               log: this.log,
             });
           } catch (error) {

@@ -4,7 +4,14 @@
  * Owns the choice of engine (`--storage fs|memory`); it never decides what to write.
  */
 import { layer as fileLayer } from "@eddy/storage-fs";
-import { LogStore, layerMemory, StateStore, type StorageError } from "@eddy/storage-memory";
+import {
+  type LogConfig,
+  LogStore,
+  layerMemory,
+  logConfigMake,
+  StateStore,
+  type StorageError,
+} from "@eddy/storage-memory";
 import { Effect, type Layer, ManagedRuntime } from "effect";
 import type { BrokerConfig } from "../config/broker-config.ts";
 
@@ -17,8 +24,9 @@ export interface Storage {
   close?(): Promise<void>;
 }
 
-function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.Layer<LogStore | StateStore> {
-  const logConfig = {
+/** The broker's log settings, Kafka's defaults filling what the broker does not set. */
+export function brokerLogConfig(config: BrokerConfig): LogConfig {
+  return logConfigMake({
     segmentBytesMax: config.segmentBytesMax,
     rollMs: config.rollMs,
     retentionMs: config.retentionMs,
@@ -26,7 +34,11 @@ function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.L
     indexIntervalBytes: config.indexIntervalBytes,
     flushIntervalMessages: config.flushIntervalMessages,
     flushIntervalMs: config.flushIntervalMs,
-  };
+  });
+}
+
+function engineLayer(config: BrokerConfig, log: (line: string) => void): Layer.Layer<LogStore | StateStore> {
+  const logConfig = brokerLogConfig(config);
   if (config.storageEngine === "memory") return layerMemory({ config: logConfig, logLine: log });
   return fileLayer({ dataDir: config.dataDir, config: logConfig, logLine: log });
 }
