@@ -10,7 +10,7 @@
  */
 
 import { controller, invariant, prngFromSeed, prngJump, quorum } from "@eddy/core";
-import { decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
+import { concatBatches, decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
 import { metadataLogPartition } from "@eddy/storage-memory";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
@@ -181,7 +181,7 @@ export class MetadataShell {
     if (proposal === null || !proposal.accepted) {
       this.log(`metadata: proposal refused (${proposal === null ? "no answer" : proposal.reason})`);
       this.controllerState = controller.step(this.controllerState, { type: "deactivate" }).state;
-      await this.maybeActivate();
+      this.maybeActivate();
       return Promise.resolve(notController(ready.response));
     }
     invariant(this.waiting.size < pendingAnswersMax, "metadata: too many answers waiting");
@@ -236,13 +236,7 @@ export class MetadataShell {
           records: [{ value: encoder.encode(JSON.stringify({ term: entry.term, payload: entry.payload })) }],
         }),
       );
-      const joined = new Uint8Array(batches.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of batches) {
-        joined.set(b, at);
-        at += b.length;
-      }
-      await this.storage.run(logs.append(metadataLogPartition, joined, Date.now()));
+      await this.storage.run(logs.append(metadataLogPartition, concatBatches(batches), Date.now()));
       await this.storage.run(logs.flush(metadataLogPartition));
     }
     // 2. Send: a single node has no peers; cluster mode hands `ready.messages` to the transport here.
@@ -272,16 +266,14 @@ export class MetadataShell {
         }).state;
         await this.publish(previous);
       }
-      this.waiting.get(entry.index)?.answer(this.waiting.get(entry.index)?.term === entry.term);
-      this.waiting.delete(entry.index);
+      const waiter = this.waiting.get(entry.index);
+      if (waiter !== undefined) {
+        this.waiting.delete(entry.index);
+        waiter.answer(waiter.term === entry.term);
+      }
       this.appliedSinceSnapshot++;
     }
-    if (ready.softState.leaderReady && !this.controllerState.active) {
-      this.controllerState = controller.step(this.controllerState, {
-        type: "activate",
-        nowMs: Date.now(),
-      }).state;
-    }
+    this.maybeActivate();
     if (ready.entries.length > 0) {
       const last = ready.entries[ready.entries.length - 1]!;
       return { type: "persisted", index: last.index, term: last.term };
@@ -297,7 +289,8 @@ export class MetadataShell {
     return null;
   }
 
-  private async maybeActivate(): Promise<void> {
+  /** Activates the controller once this node leads and has applied everything committed before its term. */
+  private maybeActivate(): void {
     const soft = quorum.softState(this.quorumState);
     if (soft.leaderReady && !this.controllerState.active) {
       this.controllerState = controller.step(this.controllerState, {
