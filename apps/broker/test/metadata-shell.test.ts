@@ -4,7 +4,14 @@
  * quorum's compaction into a snapshot (the log past the snapshot is replayed on top of it).
  */
 import { describe, expect, test } from "bun:test";
-import { LogStore, layerMemory, MemoryDisk, StateStore, type StorageError } from "@eddy/storage-memory";
+import {
+  LogStore,
+  layerMemory,
+  MemoryDisk,
+  metadataLogPartition,
+  StateStore,
+  type StorageError,
+} from "@eddy/storage-memory";
 import { Effect } from "effect";
 import { MetadataShell } from "../src/node/metadata-shell.ts";
 import type { Storage } from "../src/node/storage.ts";
@@ -62,6 +69,9 @@ describe("metadata shell", () => {
     const snapshot = await storage.run(storage.state.latestMetadataSnapshot());
     expect(snapshot).not.toBeNull();
     expect(snapshot!.endOffset).toBeGreaterThan(1000);
+    // The log the snapshot covers was released.
+    const log = await storage.run(storage.logs.info(metadataLogPartition));
+    expect(log.logStartOffset).toBe(snapshot!.endOffset);
     disk.crash({ _tag: "LoseUnsynced" });
     const again = await open(disk);
     expect(Object.keys(again.image.topics).length).toBe(1100);

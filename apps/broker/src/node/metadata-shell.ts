@@ -284,6 +284,10 @@ export class MetadataShell {
       const term = quorum.termAt(this.quorumState, index) ?? this.quorumState.term;
       const bytes = encoder.encode(JSON.stringify({ index, term, data: this.controllerState.image }));
       await this.storage.run(state.saveMetadataSnapshot({ endOffset: index, epoch: term, bytes }));
+      // The snapshot now holds every entry up to `index`: older snapshots and that part of the log go,
+      // so the metadata on disk stays bounded however long the broker runs.
+      await this.storage.run(state.deleteMetadataSnapshotsBefore(index));
+      await this.storage.run(logs.advanceLogStart(metadataLogPartition, index));
       return { type: "compact", index, data: this.controllerState.image };
     }
     return null;
