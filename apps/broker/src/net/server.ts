@@ -172,20 +172,20 @@ export class Server {
     state.slots.push(slot);
     this.inflightTotal++;
     if (state.slots.length >= this.options.inflightRequestsMax) this.pause(socket);
+    const settle = (): void => {
+      this.inflightTotal--;
+      if (this.inflightTotal === 0) {
+        for (const waiter of this.drainWaiters.splice(0)) waiter();
+      }
+    };
     const finish = (response: ResponseBytes | null): void => {
       slot.done = true;
       slot.response = response;
-      this.inflightTotal--;
-      if (this.inflightTotal === 0) {
-        for (const waiter of this.drainWaiters.splice(0)) waiter();
-      }
+      settle();
       this.releaseSlots(socket);
     };
     const onError = (error: unknown): void => {
-      this.inflightTotal--;
-      if (this.inflightTotal === 0) {
-        for (const waiter of this.drainWaiters.splice(0)) waiter();
-      }
+      settle();
       if (state.closed) return;
       if (error instanceof CloseConnection) this.fail(socket, error.message);
       else this.fail(socket, `internal error: ${(error as Error)?.stack ?? String(error)}`);

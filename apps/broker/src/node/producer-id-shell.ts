@@ -44,7 +44,7 @@ export class ProducerIdShell {
   ) {
     return this.queue.run(async () => {
       const requestId = this.nextRequestId++;
-      let input: producer.AllocatorInput = {
+      const input: producer.AllocatorInput = {
         type: "initProducerId",
         requestId,
         transactionalId,
@@ -52,7 +52,7 @@ export class ProducerIdShell {
         producerId,
         producerEpoch,
       };
-      // The allocator may ask for a block first; then the request is retried with the block in hand.
+      // The allocator may ask for a block first; then the same request is retried with the block in hand.
       for (let round = 0; round < 4; round++) {
         const { state, ready } = producer.allocatorStep(this.state, input);
         this.state = state;
@@ -75,14 +75,6 @@ export class ProducerIdShell {
           if (held !== undefined) return held;
         }
         if (answer !== undefined) return answer;
-        input = {
-          type: "initProducerId",
-          requestId,
-          transactionalId,
-          transactionTimeoutMs,
-          producerId,
-          producerEpoch,
-        };
       }
       invariant(false, "producer ids: allocator gave no answer");
     });
