@@ -54,6 +54,16 @@ function fsyncPath(path: string): Promise<void> {
   });
 }
 
+/** `fsyncPath`, blocking the thread until the directory or file is durable. */
+function fsyncPathNow(path: string): void {
+  const fd = wrap(path, "open for fsync", () => fs.openSync(path, "r"));
+  try {
+    wrap(path, "fsync", () => fs.fsyncSync(fd));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** One file opened read-write. */
 class NodeFileHandle implements FileHandle {
   private closed = false;
@@ -96,6 +106,11 @@ class NodeFileHandle implements FileHandle {
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(new FileFault("EBADF", this.path, "fsync of a closed file"));
     return fdatasync(this.fd, this.path);
+  }
+
+  syncNow(): void {
+    if (this.closed) throw new FileFault("EBADF", this.path, "fsync of a closed file");
+    wrap(this.path, "fdatasync", () => fs.fdatasyncSync(this.fd));
   }
 
   close(): void {
@@ -146,5 +161,19 @@ export const nodeFiles: Files = {
     wrap(path, "rename", () => fs.renameSync(temporary, path));
     await fsyncPath(path.slice(0, path.lastIndexOf("/")) || "/");
   },
+  writeAtomicNow: (path, bytes) => {
+    const temporary = `${path}.tmp`;
+    const handle = nodeFiles.open(temporary, true);
+    try {
+      handle.truncate(0);
+      handle.write(bytes, 0);
+      handle.syncNow();
+    } finally {
+      handle.close();
+    }
+    wrap(path, "rename", () => fs.renameSync(temporary, path));
+    fsyncPathNow(path.slice(0, path.lastIndexOf("/")) || "/");
+  },
   syncDir: (path) => fsyncPath(path),
+  syncDirNow: (path) => fsyncPathNow(path),
 };

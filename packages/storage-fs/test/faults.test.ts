@@ -23,6 +23,10 @@ function fillingDisk(budget: { bytes: number }, syncs: { count: number }): Files
       syncs.count += 1;
       await handle.sync();
     },
+    syncNow: () => {
+      syncs.count += 1;
+      handle.syncNow();
+    },
     write: (bytes, position) => {
       if (!handle.path.endsWith(".log") || bytes.length <= budget.bytes) {
         if (handle.path.endsWith(".log")) budget.bytes -= bytes.length;

@@ -39,6 +39,10 @@ export function killableFiles(): KillableFiles {
         check();
         await handle.sync();
       },
+      syncNow: () => {
+        check();
+        handle.syncNow();
+      },
       close: () => {
         if (born !== generation) return;
         open.delete(handle);

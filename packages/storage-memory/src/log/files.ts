@@ -3,7 +3,9 @@
  * against `Files`; the memory engine plugs in an in-memory disk with fault hooks, the file engine
  * plugs in `node:fs` with kept-open descriptors. It owns only the contract: positional reads and
  * writes are synchronous (a page-cache copy, cheaper than a promise), fsync is asynchronous so
- * that concurrent appends can wait for one shared fsync.
+ * that concurrent appends can wait for one shared fsync. Each asynchronous call also has a `...Now`
+ * twin that completes before it returns: the simulator drives the log synchronously inside one
+ * event (its memory disk makes durability immediate), and tools may block where nothing else waits.
  *
  * Implementations throw `FileFault` for operating errors and nothing else.
  */
@@ -34,6 +36,8 @@ export interface FileHandle {
   truncate(length: number): void;
   /** Makes everything written so far durable. */
   sync(): Promise<void>;
+  /** `sync`, completed before returning (blocks the thread on a real disk). */
+  syncNow(): void;
   close(): void;
 }
 
@@ -52,8 +56,12 @@ export interface Files {
   readAll(path: string): Uint8Array | null;
   /** Replaces a small file atomically and durably: write a temporary file, fsync it, rename, fsync the directory. */
   writeAtomic(path: string, bytes: Uint8Array): Promise<void>;
+  /** `writeAtomic`, completed before returning. */
+  writeAtomicNow(path: string, bytes: Uint8Array): void;
   /** Makes a directory's entries (created, removed, renamed files) durable. */
   syncDir(path: string): Promise<void>;
+  /** `syncDir`, completed before returning. */
+  syncDirNow(path: string): void;
 }
 
 /** Joins path segments with `/`. */

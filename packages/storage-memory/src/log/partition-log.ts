@@ -64,6 +64,25 @@ export interface PartitionLogOptions {
   readonly nowMs: number;
 }
 
+/** One segment's share of a flush round, sized when the round was planned. */
+interface FlushItem {
+  readonly segment: Segment;
+  readonly size: number;
+  readonly indexes: boolean;
+}
+
+/** One flush round: the log end and record count it covers, and the fsyncs it needs. */
+interface FlushPlan {
+  readonly endOffset: number;
+  readonly records: number;
+  readonly work: ReadonlyArray<FlushItem>;
+  readonly dirDirty: boolean;
+}
+
+function offsetFileBytes(offset: number): Uint8Array {
+  return new TextEncoder().encode(`${offset}\n`);
+}
+
 /** Maps an operating error to the port's error; StorageError passes through. */
 export function toStorageError(error: unknown, subject: string): StorageError {
   if (error instanceof StorageError) return error;
@@ -235,10 +254,11 @@ export class PartitionLog implements TailOwner {
   }
 
   private async writeOffsetFile(name: string, offset: number): Promise<void> {
-    await this.options.files.writeAtomic(
-      `${this.options.dir}/${name}`,
-      new TextEncoder().encode(`${offset}\n`),
-    );
+    await this.options.files.writeAtomic(`${this.options.dir}/${name}`, offsetFileBytes(offset));
+  }
+
+  private writeOffsetFileNow(name: string, offset: number): void {
+    this.options.files.writeAtomicNow(`${this.options.dir}/${name}`, offsetFileBytes(offset));
   }
 
   private removeSegmentFiles(base: number): void {
@@ -799,11 +819,33 @@ export class PartitionLog implements TailOwner {
 
   /** See `LogStore.truncateFullyAndStartAt`. */
   async truncateFullyAndStartAt(offset: number, nowMs: number): Promise<LogInfo> {
+    this.checkFullTruncation(offset);
+    await this.writeOffsetFile(logStartFileName, offset);
+    this.restartAt(offset, nowMs);
+    await this.writeOffsetFile(recoveryPointFileName, offset);
+    this.checkInvariants();
+    return this.info();
+  }
+
+  /** `truncateFullyAndStartAt`, completed before returning (the simulator's synchronous drive). */
+  truncateFullyAndStartAtNow(offset: number, nowMs: number): LogInfo {
+    this.checkFullTruncation(offset);
+    this.writeOffsetFileNow(logStartFileName, offset);
+    this.restartAt(offset, nowMs);
+    this.writeOffsetFileNow(recoveryPointFileName, offset);
+    this.checkInvariants();
+    return this.info();
+  }
+
+  private checkFullTruncation(offset: number): void {
     this.guard();
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw storageError("NotFound", this.options.name, `cannot start the log at offset ${offset}`);
     }
-    await this.writeLogStartCheckpoint(offset);
+  }
+
+  /** Drops every segment and starts one empty segment at `offset`; the log-start checkpoint is already written. */
+  private restartAt(offset: number, nowMs: number): void {
     for (const segment of this.segments.splice(0)) this.deleteSegment(segment);
     const fresh = Segment.open(this.options.files, this.options.dir, offset, true, nowMs);
     fresh.preallocateIndexes(this.config.indexBytesMax);
@@ -814,13 +856,24 @@ export class PartitionLog implements TailOwner {
     this.logEnd = offset;
     this.flushed = offset;
     this.recoveryPoint = offset;
-    await this.writeOffsetFile(recoveryPointFileName, offset);
-    this.checkInvariants();
-    return this.info();
   }
 
   /** See `LogStore.advanceLogStart`. */
   async advanceLogStart(offset: number): Promise<LogInfo> {
+    if (!this.logStartMoves(offset)) return this.info();
+    await this.writeOffsetFile(logStartFileName, offset);
+    return this.moveLogStart(offset);
+  }
+
+  /** `advanceLogStart`, completed before returning. */
+  advanceLogStartNow(offset: number): LogInfo {
+    if (!this.logStartMoves(offset)) return this.info();
+    this.writeOffsetFileNow(logStartFileName, offset);
+    return this.moveLogStart(offset);
+  }
+
+  /** Checks a log-start request; false when the log already starts at or past it. */
+  private logStartMoves(offset: number): boolean {
     this.guard();
     if (!Number.isSafeInteger(offset) || offset > this.logEnd) {
       throw storageError(
@@ -829,8 +882,11 @@ export class PartitionLog implements TailOwner {
         `log start ${offset} is beyond the log end ${this.logEnd}`,
       );
     }
-    if (offset <= this.logStart) return this.info();
-    await this.writeLogStartCheckpoint(offset);
+    return offset > this.logStart;
+  }
+
+  /** Moves the log start once its checkpoint is durable, deleting the segments wholly below it. */
+  private moveLogStart(offset: number): LogInfo {
     this.logStart = Math.max(this.logStart, offset);
     while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.logStart) {
       this.deleteSegment(this.segments.shift()!);
@@ -884,10 +940,6 @@ export class PartitionLog implements TailOwner {
     this.dirDirty = true;
   }
 
-  private async writeLogStartCheckpoint(offset: number): Promise<void> {
-    await this.writeOffsetFile(logStartFileName, offset);
-  }
-
   // ---------------------------------------------------------------- flush
 
   /** Whether `flushIntervalMessages` or `flushIntervalMs` asks for a flush now. */
@@ -927,46 +979,103 @@ export class PartitionLog implements TailOwner {
     return Math.min(this.flushed, this.logEnd) < Math.min(target, this.logEnd) || this.dirDirty;
   }
 
+  /**
+   * `flush`, completed before returning: one round of fsyncs covering everything appended so far.
+   * For a caller that owns the log alone (the simulator, tools); it must not overlap an
+   * asynchronous `flush`.
+   */
+  flushNow(): number {
+    this.guard();
+    invariant(this.flushing === null, "flushNow while an asynchronous flush runs");
+    const plan = this.flushPlan();
+    try {
+      if (plan.dirDirty) this.options.files.syncDirNow(this.options.dir);
+      for (const item of plan.work) {
+        if (item.segment.deleted) continue;
+        try {
+          item.segment.log.syncNow();
+          if (item.indexes) {
+            item.segment.offsetIndexFile.syncNow();
+            item.segment.timeIndexFile.syncNow();
+          }
+        } catch (error) {
+          if (item.segment.deleted) continue;
+          throw error;
+        }
+        this.segmentSynced(item);
+      }
+    } catch (error) {
+      this.flushFailed(plan, error);
+    }
+    const point = this.flushDone(plan);
+    if (point !== null) {
+      this.writeOffsetFileNow(recoveryPointFileName, point);
+      this.recoveryPoint = Math.max(this.recoveryPoint, point);
+    }
+    return Math.min(this.flushed, this.logEnd);
+  }
+
   private async flushOnce(): Promise<void> {
-    const endOffset = this.logEnd;
-    const records = this.unflushedRecords;
-    const work: Array<{ segment: Segment; size: number; indexes: boolean }> = [];
+    const plan = this.flushPlan();
+    try {
+      if (plan.dirDirty) await this.options.files.syncDir(this.options.dir);
+      for (const item of plan.work) {
+        if (item.segment.deleted) continue;
+        try {
+          await item.segment.log.sync();
+          if (item.indexes) {
+            await item.segment.offsetIndexFile.sync();
+            await item.segment.timeIndexFile.sync();
+          }
+        } catch (error) {
+          if (item.segment.deleted) continue;
+          throw error;
+        }
+        this.segmentSynced(item);
+      }
+    } catch (error) {
+      this.flushFailed(plan, error);
+    }
+    const point = this.flushDone(plan);
+    if (point !== null) {
+      await this.writeOffsetFile(recoveryPointFileName, point);
+      this.recoveryPoint = Math.max(this.recoveryPoint, point);
+    }
+  }
+
+  /** What one flush round must fsync: taken before any fsync starts, so appends during it wait for the next. */
+  private flushPlan(): FlushPlan {
+    const work: Array<FlushItem> = [];
     for (const segment of this.segments) {
       const active = segment === this.activeSegment();
       const indexes = !active && !segment.indexesSynced;
       if (segment.syncedBytes < segment.sizeBytes || indexes)
         work.push({ segment, size: segment.sizeBytes, indexes });
     }
-    const dirDirty = this.dirDirty;
+    const plan = { endOffset: this.logEnd, records: this.unflushedRecords, work, dirDirty: this.dirDirty };
     this.dirDirty = false;
-    try {
-      if (dirDirty) await this.options.files.syncDir(this.options.dir);
-      for (const { segment, size, indexes } of work) {
-        if (segment.deleted) continue;
-        try {
-          await segment.log.sync();
-          if (indexes) {
-            await segment.offsetIndexFile.sync();
-            await segment.timeIndexFile.sync();
-            segment.indexesSynced = true;
-          }
-        } catch (error) {
-          if (segment.deleted) continue;
-          throw error;
-        }
-        segment.syncedBytes = Math.max(segment.syncedBytes, Math.min(size, segment.sizeBytes));
-      }
-    } catch (error) {
-      this.dirDirty = this.dirDirty || dirDirty;
-      throw toStorageError(error, this.options.name);
-    }
-    this.flushed = Math.max(this.flushed, Math.min(endOffset, this.logEnd));
-    this.unflushedRecords = Math.max(0, this.unflushedRecords - records);
+    return plan;
+  }
+
+  private segmentSynced(item: FlushItem): void {
+    if (item.indexes) item.segment.indexesSynced = true;
+    item.segment.syncedBytes = Math.max(
+      item.segment.syncedBytes,
+      Math.min(item.size, item.segment.sizeBytes),
+    );
+  }
+
+  private flushFailed(plan: FlushPlan, error: unknown): never {
+    this.dirDirty = this.dirDirty || plan.dirDirty;
+    throw toStorageError(error, this.options.name);
+  }
+
+  /** Records a completed round; returns the recovery point to write, or null when it did not move. */
+  private flushDone(plan: FlushPlan): number | null {
+    this.flushed = Math.max(this.flushed, Math.min(plan.endOffset, this.logEnd));
+    this.unflushedRecords = Math.max(0, this.unflushedRecords - plan.records);
     const point = this.durableBase();
-    if (point > this.recoveryPoint) {
-      await this.writeOffsetFile(recoveryPointFileName, point);
-      this.recoveryPoint = Math.max(this.recoveryPoint, point);
-    }
+    return point > this.recoveryPoint ? point : null;
   }
 
   /** Base offset of the first segment not wholly fsynced (the active one when all others are). */
@@ -1009,6 +1118,18 @@ export class PartitionLog implements TailOwner {
   }
 
   async writeLeaderEpochs(entries: ReadonlyArray<LeaderEpochEntry>): Promise<void> {
+    const bytes = this.leaderEpochBytes(entries);
+    await this.options.files.writeAtomic(`${this.options.dir}/${leaderEpochFileName}`, bytes);
+  }
+
+  /** `writeLeaderEpochs`, completed before returning. */
+  writeLeaderEpochsNow(entries: ReadonlyArray<LeaderEpochEntry>): void {
+    const bytes = this.leaderEpochBytes(entries);
+    this.options.files.writeAtomicNow(`${this.options.dir}/${leaderEpochFileName}`, bytes);
+  }
+
+  /** Checks the entries and renders Kafka's checkpoint text. */
+  private leaderEpochBytes(entries: ReadonlyArray<LeaderEpochEntry>): Uint8Array {
     this.guard();
     if (entries.length > leaderEpochEntriesMax) {
       throw storageError(
@@ -1030,10 +1151,7 @@ export class PartitionLog implements TailOwner {
       }
     }
     const text = `0\n${entries.length}\n${entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join("")}`;
-    await this.options.files.writeAtomic(
-      `${this.options.dir}/${leaderEpochFileName}`,
-      new TextEncoder().encode(text),
-    );
+    return new TextEncoder().encode(text);
   }
 
   // ---------------------------------------------------------------- lifecycle

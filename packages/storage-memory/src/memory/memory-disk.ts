@@ -154,6 +154,10 @@ export class MemoryDisk implements Files {
   }
 
   async writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+    this.writeAtomicNow(path, bytes);
+  }
+
+  writeAtomicNow(path: string, bytes: Uint8Array): void {
     const p = normalize(path);
     const parent = p.slice(0, p.lastIndexOf("/")) || "/";
     if (!this.dirs.has(parent)) throw fault("ENOENT", p, "parent directory missing");
@@ -174,6 +178,8 @@ export class MemoryDisk implements Files {
   }
 
   async syncDir(_path: string): Promise<void> {}
+
+  syncDirNow(_path: string): void {}
 
   // ---- simulator controls ----
 
@@ -266,6 +272,15 @@ export class MemoryDisk implements Files {
         throw fault("EBADF", path, "handle closed by a crash, close or removal");
       }
     };
+    const syncNow = () => {
+      check();
+      if (this.faults.failNextSync) {
+        this.faults.failNextSync = false;
+        throw fault("EIO", path, "injected fsync fault");
+      }
+      file.durableLength = file.length;
+      file.lowWater = file.length;
+    };
     return {
       path,
       size: () => {
@@ -306,15 +321,8 @@ export class MemoryDisk implements Files {
         file.setLength(length);
         this.storedBytes += file.materialized - before;
       },
-      sync: async () => {
-        check();
-        if (this.faults.failNextSync) {
-          this.faults.failNextSync = false;
-          throw fault("EIO", path, "injected fsync fault");
-        }
-        file.durableLength = file.length;
-        file.lowWater = file.length;
-      },
+      sync: async () => syncNow(),
+      syncNow,
       close: () => {
         closed = true;
       },
