@@ -30,7 +30,7 @@ export interface SimNode {
   onCrash(): void;
   /** Called when the node restarts after a crash: it must rebuild state from what was durable. */
   onRestart(): void;
-  /** Disk faults and torn tails are routed to the node, which owns its storage model. */
+  /** Disk faults and torn tails are routed to the node, which owns its disk. */
   onDiskFault?(e: FaultEvent): void;
   /** A readable name for a timer tag, for the trace (the teaching view shows it). */
   timerName?(tag: number): string;

@@ -1,18 +1,30 @@
 /**
- * A simulated broker: the core's partition replica machine for every partition it hosts, a storage
- * model per replica, the broker's view of the controller's metadata, and (on the coordinator broker)
+ * A simulated broker: the core's partition replica machine for every partition it hosts, the real log
+ * engine of @eddy/storage-memory per replica over one `MemoryDisk` per broker (which outlives crashes,
+ * as a disk does), the broker's view of the controller's metadata, and (on the coordinator broker)
  * the group coordinator. It turns client requests, peer messages and timers into core inputs and acts
  * on each `ready` in the documented order: persist, then send, then respond, then arm the wake-up.
  * After each step it reports to the online checker. Bug switches of the known-bug corpus that live on
  * the broker side wrap the core's step here; the core itself is never changed.
  */
 import { partition as core, invariant, producer, unreachable } from "@eddy/core";
+import { type AppendResult, MemoryDisk, segmentFileName, toStorageError } from "@eddy/storage-memory";
 import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
 import type { CoordinatorShell } from "./coordinator-shell.ts";
 import type { ClientEnvelope, ClientRequest, ClientResponse } from "./protocol.ts";
-import { SimLog, type StoredBatch } from "./sim-log.ts";
+import {
+  batchSummaries,
+  encodeValues,
+  type ProducerFields,
+  ReplicaStore,
+  readHwCheckpoint,
+  simDataDir,
+  simTopic,
+  sliceBatches,
+  writeHwCheckpoint,
+} from "./replica-store.ts";
 import type { World } from "./world.ts";
 
 type PState = core.PartitionState;
@@ -20,7 +32,8 @@ type PInput = core.PartitionInput;
 
 export const brokerHeartbeatIntervalMs = 400;
 export const produceTimeoutMs = 3_000;
-export const fetchBatchesMax = 50;
+/** Records one consumer fetch returns at most. */
+export const consumerFetchRecordsMax = 50;
 export const diskLatencyMsMax = 3;
 /** A broker whose disk failed stays down this long before it restarts (an operator replacing it). */
 export const diskFailureDowntimeMs = 1_000;
@@ -37,15 +50,15 @@ const kindConsumerWait = 2;
 export const consumerFetchWaitMs = 200;
 export const parkedFetchesMax = 16;
 
-/** What a peer message carries on the simulated wire: the core message plus the batches it reads. */
+/** What a peer message carries on the simulated wire: the core message plus the record batches it reads. */
 export interface PeerEnvelope {
   readonly peer: core.PeerMessage;
-  readonly batches: readonly StoredBatch[];
+  readonly records: Uint8Array;
 }
 
 interface Replica {
   state: PState;
-  readonly log: SimLog;
+  readonly store: ReplicaStore;
   /** Wake-up time the core asked for, or +inf. */
   wakeAtMs: number;
   /** The HW up to which the committed-prefix check has run in this incarnation. */
@@ -64,7 +77,12 @@ export class BrokerNode implements SimNode {
   readonly server = true;
   readonly brokerId: number;
   private replicas: Replica[] = [];
-  private readonly logs: SimLog[] = [];
+  /** The broker's disk: it survives crashes (losing what was not fsynced) and restarts. */
+  readonly disk = new MemoryDisk();
+  /** HWs the core asked to checkpoint since the last checkpoint write (memory only, as in Kafka). */
+  private hwPending: number[] = [];
+  /** HWs in the checkpoint file on the disk. */
+  private hwCheckpointed: number[] = [];
   private requestIdNext = 1;
   /** Latest AlterPartition request id per partition. */
   private readonly alterRequestIds: number[] = [];
@@ -78,11 +96,11 @@ export class BrokerNode implements SimNode {
   private brokerEpoch = -1;
   /** Durable: producer ids handed out never repeat across restarts. */
   private producerIdNext = 0;
-  private diskFailNext: "write" | "flush" | null = null;
-  private crashMidWrite = false;
+  /** A torn-tail fault is armed: the process dies in the middle of its next log write. */
+  private tearNextWrite = false;
   private incarnation = -1;
   /** Payloads of the fetch response being stepped, for the `appendReplica` it asks for. */
-  private fetchPayload: { fetchId: number; batches: readonly StoredBatch[] } | null = null;
+  private fetchPayload: { fetchId: number; records: Uint8Array } | null = null;
 
   constructor(
     private readonly w: World,
@@ -91,7 +109,7 @@ export class BrokerNode implements SimNode {
     readonly coordinator: CoordinatorShell | null,
   ) {
     this.brokerId = brokerId;
-    for (let p = 0; p < w.config.workload.partitions; p++) this.logs.push(new SimLog());
+    this.disk.makeDir(simDataDir);
   }
 
   start(): void {
@@ -112,20 +130,24 @@ export class BrokerNode implements SimNode {
     if (!w.bug("restart-keeps-registration")) this.brokerEpoch = -1;
     this.metadata = [];
     this.metadataOffsetSeen = 0;
-    this.replicas = this.logs.map((log, p) => {
+    const partitions = w.config.workload.partitions;
+    const stores: ReplicaStore[] = [];
+    const opened = this.storage(() => {
+      // Opening recovers each log from what the disk kept: a torn or lost tail is cut here.
+      for (let p = 0; p < partitions; p++)
+        stores.push(ReplicaStore.open(this.disk, p, this.nowMs, () => w.probes.hit("storage-recovery")));
+      this.hwCheckpointed = readHwCheckpoint(this.disk, partitions);
+    });
+    if (!opened) return;
+    this.hwPending = [...this.hwCheckpointed];
+    this.replicas = stores.map((store, p) => {
       // Entries starting at or past the recovered end name epochs with no records left (Kafka drops them).
-      const epochs = log.epochCheckpoint.filter((e) => e.startOffset < log.end);
+      const epochs = store.readEpochs().filter((e) => e.startOffset < store.end);
       // Producer state is rebuilt by replaying the durable batches, as Kafka does without a snapshot.
       let producers = producer.emptyPartitionProducers();
-      for (const b of log.batches) {
+      for (const b of store.scanBatches()) {
         if (b.producerId < 0) continue;
-        const info = {
-          producerId: b.producerId,
-          producerEpoch: b.producerEpoch,
-          baseSequence: b.baseSequence,
-          recordCount: b.values.length,
-        };
-        producers = producer.recordBatch(producers, info, b.baseOffset, b.lastOffset, this.nowMs, 10_000);
+        producers = producer.recordBatch(producers, b, b.baseOffset, b.lastOffset, this.nowMs, 10_000);
       }
       const state = core.initialState(
         {
@@ -141,16 +163,16 @@ export class BrokerNode implements SimNode {
           alterPartitionMetadataWaitMs: 1_500,
         },
         {
-          logStartOffset: log.start,
-          logEndOffset: log.end,
-          highWatermark: log.hwCheckpoint,
+          logStartOffset: store.start,
+          logEndOffset: store.end,
+          highWatermark: this.hwCheckpointed[p]!,
           epochs,
           producers,
         },
         this.nowMs,
         this.incarnation,
       );
-      return { state, log, wakeAtMs: Number.POSITIVE_INFINITY, checkedHw: 0 };
+      return { state, store, wakeAtMs: Number.POSITIVE_INFINITY, checkedHw: 0 };
     });
     this.sendHeartbeat();
     this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
@@ -159,17 +181,17 @@ export class BrokerNode implements SimNode {
   }
 
   onCrash(): void {
-    for (const log of this.logs) {
-      if (log.end > log.durableEnd) this.w.probes.hit("crash-lost-unflushed");
-      log.crash();
-    }
+    for (const r of this.replicas)
+      if (r.store.end > r.store.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+    // Power loss: the disk keeps what was fsynced (after a torn write it has already crashed, and this
+    // second crash finds nothing unsynced).
+    this.disk.crash({ _tag: "LoseUnsynced" });
     this.pending.clear();
     this.parkedFetches.clear();
     // stepDepth is left alone: a crash inside a step unwinds through that step's own decrement.
     this.syncCompletions = [];
     this.fetchPayload = null;
-    this.diskFailNext = null;
-    this.crashMidWrite = false;
+    this.tearNextWrite = false;
     this.coordinator?.crash();
   }
 
@@ -178,10 +200,28 @@ export class BrokerNode implements SimNode {
   }
 
   onDiskFault(e: import("../faults.ts").FaultEvent): void {
-    if (e.kind === "diskFail") this.diskFailNext = e.op;
-    // A torn tail: the process dies in the middle of its next write. Recovery cuts the partially
-    // written batch exactly as it drops the rest of the unflushed suffix (`SimLog.crash`).
-    if (e.kind === "tornTail") this.crashMidWrite = true;
+    // The memory disk's own fault hooks: its next write or fsync fails with EIO.
+    if (e.kind === "diskFail" && e.op === "write") this.disk.faults.failNextWrite = "Io";
+    if (e.kind === "diskFail" && e.op === "flush") this.disk.faults.failNextSync = true;
+    // A torn tail: the process dies in the middle of its next log write. The engine's recovery at the
+    // next open must find and cut the partially written batch.
+    if (e.kind === "tornTail") this.tearNextWrite = true;
+  }
+
+  /**
+   * Runs storage calls; a failing disk (a StorageError) makes the broker fail-stop, as Kafka halts when
+   * its only log directory fails. Anything else thrown is a bug and propagates.
+   */
+  private storage(op: () => void): boolean {
+    try {
+      op();
+      return true;
+    } catch (error) {
+      const failure = toStorageError(error, this.name);
+      this.w.probes.hit(`disk-${failure.reason._tag}`);
+      this.diskFailed();
+      return false;
+    }
   }
 
   /** Fail-stop after a failed write or flush, then come back after a while. */
@@ -218,8 +258,9 @@ export class BrokerNode implements SimNode {
 
   private completeDisk(p: number): void {
     const r = this.replicas[p];
-    if (r === undefined || r.log.inflight.length === 0) return;
-    const end = r.log.completeOne();
+    if (r === undefined || r.store.completionsPending === 0) return;
+    let end = 0;
+    if (!this.storage(() => (end = r.store.complete()))) return;
     if (end > r.state.logEndOffset)
       this.stepReplica(p, { type: "appendCompleted", logEndOffset: Math.min(end, r.state.nextOffset) });
   }
@@ -262,8 +303,11 @@ export class BrokerNode implements SimNode {
     const after = res.state;
     r.state = after;
     const ready = res.ready;
-    // 1. Persist, in order.
-    for (const op of ready.persist) this.persist(p, r, before, op);
+    // 1. Persist, in order; a failing disk stops the broker before the next operation.
+    for (const op of ready.persist) {
+      if (!this.w.sim.isUp(this.index)) return;
+      this.persist(p, r, before, op);
+    }
     if (!this.w.sim.isUp(this.index)) return;
     // 2. Send.
     for (const env of ready.send) this.sendPeer(p, r, env);
@@ -280,42 +324,30 @@ export class BrokerNode implements SimNode {
 
   private persist(p: number, r: Replica, before: PState, op: core.PersistOp): void {
     const w = this.w;
+    const store = r.store;
     switch (op.type) {
       case "append": {
-        if (this.failWrite()) return;
         const pend = op.requestId === null ? undefined : this.pending.get(op.requestId);
         const values = pend?.values ?? [];
         invariant(values.length === op.lastOffset - op.baseOffset + 1, "append without its payload");
         const req = op.requestId === null ? undefined : this.producerFields.get(op.requestId);
-        r.log.append({
-          baseOffset: op.baseOffset,
-          lastOffset: op.lastOffset,
-          leaderEpoch: op.leaderEpoch,
-          producerId: req?.producerId ?? -1,
-          producerEpoch: req?.producerEpoch ?? -1,
-          baseSequence: req?.baseSequence ?? -1,
-          values,
-        });
-        this.scheduleDisk(p);
+        const bytes = encodeValues(values, op.baseOffset, op.leaderEpoch, req ?? noProducer, this.nowMs);
+        this.write(p, store, bytes);
         return;
       }
       case "appendReplica": {
-        if (this.failWrite()) return;
         const payload = this.fetchPayload;
         invariant(
           payload !== null && payload.fetchId === op.fetchId,
           "appendReplica without its fetch payload",
         );
-        const parts = payload.batches.filter(
-          (b) => b.lastOffset >= op.baseOffset && b.baseOffset <= op.lastOffset && b.baseOffset >= r.log.end,
-        );
         // One write for the whole fetch response, completing once, as the core expects.
-        for (let i = 0; i < parts.length; i++) r.log.append(parts[i]!, i === parts.length - 1);
+        const bytes = sliceBatches(payload.records, store.end, op.lastOffset);
+        if (!this.write(p, store, bytes)) return;
         invariant(
-          r.log.end === op.lastOffset + 1,
-          () => `replica append ended at ${r.log.end}, wanted ${op.lastOffset + 1}`,
+          store.end === op.lastOffset + 1,
+          () => `replica append ended at ${store.end}, wanted ${op.lastOffset + 1}`,
         );
-        this.scheduleDisk(p);
         return;
       }
       case "truncate": {
@@ -325,51 +357,55 @@ export class BrokerNode implements SimNode {
           offset = Math.min(offset, before.highWatermark - 1);
         }
         w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);
-        if (offset < r.log.end) w.probes.hit("follower-truncation");
-        r.log.truncate(offset);
+        if (offset < store.end) w.probes.hit("follower-truncation");
+        this.storage(() => store.truncate(offset));
         return;
       }
       case "advanceLogStart":
-        r.log.advanceStart(op.offset);
+        this.storage(() => store.advanceStart(op.offset));
         return;
       case "truncateFully":
         w.online.at(w.sim.nowMs).truncation(p, this.brokerId, op.offset, before.highWatermark);
         w.probes.hit("follower-truncate-fully");
-        r.log.truncateFullyAt(op.offset);
+        this.storage(() => store.truncateFullyAt(op.offset, this.nowMs));
         return;
       case "epochCheckpoint":
-        r.log.epochCheckpoint = op.entries;
+        this.storage(() => store.writeEpochs(op.entries));
         return;
       case "highWatermark":
-        if (this.diskFailNext === "flush") {
-          this.diskFailNext = null;
-          this.diskFailed();
-          return;
-        }
-        r.log.hwPending = op.offset;
+        // Kafka keeps the HW in memory and checkpoints it lazily (`tagHwCheckpoint`).
+        this.hwPending[p] = op.offset;
         return;
       default:
         unreachable(op, "partition persist op");
     }
   }
 
-  private failWrite(): boolean {
-    if (this.diskFailNext !== "write") return false;
-    this.diskFailNext = null;
-    this.diskFailed();
-    return true;
-  }
-
-  private scheduleDisk(p: number): void {
-    if (this.crashMidWrite) {
-      this.crashMidWrite = false;
+  /**
+   * Issues one log write; it completes (is fsynced) after a disk delay. A torn-tail fault kills the
+   * process in the middle of this write instead: the disk keeps a prefix of the batch, cut inside it.
+   */
+  private write(p: number, store: ReplicaStore, bytes: Uint8Array): boolean {
+    let appended: AppendResult | undefined;
+    if (!this.storage(() => (appended = store.append(bytes, this.nowMs)))) return false;
+    if (this.tearNextWrite && appended !== undefined && bytes.length > 1) {
+      this.tearNextWrite = false;
       this.w.probes.hit("torn-tail");
+      const path = `${simDataDir}/${simTopic}-${p}/${segmentFileName(appended.segmentBaseOffset, ".log")}`;
+      const durable = this.disk.fileInfos().find((f) => f.path === path)?.durableBytes ?? 0;
+      const cut = this.w.sim.streams.disk.int(1, bytes.length - 1);
+      this.disk.crash({
+        _tag: "TornTail",
+        keptUnsyncedBytes: Math.max(0, appended.position - durable) + cut,
+      });
       this.diskFailed();
-      return;
+      return false;
     }
+    store.completionsPending++;
     const latency = this.w.sim.streams.disk.int(0, diskLatencyMsMax);
     if (latency === 0) this.syncCompletions.push(p);
     else this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
+    return true;
   }
 
   /** Producer fields of produce requests in flight, by request id. */
@@ -400,11 +436,11 @@ export class BrokerNode implements SimNode {
     }
     const to = w.brokers[env.to];
     invariant(to !== undefined, () => `no broker ${env.to}`);
-    let batches: readonly StoredBatch[] = [];
+    let records: Uint8Array = noRecords;
     if (m.type === "fetchResponse" && m.readToOffset > m.readFromOffset) {
-      batches = r.log.readBatches(m.readFromOffset, m.readToOffset, fetchBatchesMax);
+      records = r.store.read(m.readFromOffset, m.readToOffset);
     }
-    const envelope: PeerEnvelope = { peer: m, batches };
+    const envelope: PeerEnvelope = { peer: m, records };
     w.sim.send(this.index, to, envelope, m.type);
   }
 
@@ -456,7 +492,7 @@ export class BrokerNode implements SimNode {
     if (after.leaderEpoch !== before.leaderEpoch) o.epoch(`leaderEpoch:${p}`, this.name, after.leaderEpoch);
     if (after.highWatermark !== before.highWatermark)
       o.hwMonotonic(p, this.brokerId, before.highWatermark, after.highWatermark);
-    const hw = Math.min(after.highWatermark, r.log.durableEnd);
+    const hw = Math.min(after.highWatermark, r.store.durableEnd);
     if (after.highWatermark !== before.highWatermark || after.leaderEpoch !== before.leaderEpoch) {
       o.committedAt(p, after.leaderEpoch, hw);
       // New data (or a leadership change) answers the consumer fetches waiting on this partition.
@@ -464,7 +500,7 @@ export class BrokerNode implements SimNode {
     }
     if (after.role !== before.role) this.releaseFetches(p, false);
     if (hw > r.checkedHw) {
-      o.committedPrefix(p, this.brokerId, r.checkedHw, r.log.values(r.checkedHw, hw));
+      o.committedPrefix(p, this.brokerId, r.checkedHw, r.store.values(r.checkedHw, hw));
       r.checkedHw = hw;
     } else if (hw < r.checkedHw) {
       r.checkedHw = hw;
@@ -482,7 +518,9 @@ export class BrokerNode implements SimNode {
       return;
     }
     if (tag === tagHwCheckpoint) {
-      for (const log of this.logs) log.hwCheckpoint = Math.min(log.hwPending, log.durableEnd);
+      const hws = this.replicas.map((r, p) => Math.min(this.hwPending[p]!, r.store.durableEnd));
+      if (!this.storage(() => writeHwCheckpoint(this.disk, hws))) return;
+      this.hwCheckpointed = hws;
       this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
       return;
     }
@@ -555,15 +593,9 @@ export class BrokerNode implements SimNode {
     if (m.type === "fetch") {
       this.stepReplica(p, { ...m, type: "fetchFromFollower" });
     } else if (m.type === "fetchResponse") {
-      this.fetchPayload = { fetchId: m.fetchId, batches: env.batches };
-      const batches: core.ReplicatedBatch[] = env.batches.map((b) => ({
-        baseOffset: b.baseOffset,
-        lastOffset: b.lastOffset,
-        leaderEpoch: b.leaderEpoch,
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        baseSequence: b.baseSequence,
-      }));
+      this.fetchPayload = { fetchId: m.fetchId, records: env.records };
+      // The follower reads the batch headers itself (CRC checked), as a Kafka follower does.
+      const batches: core.ReplicatedBatch[] = batchSummaries(env.records);
       this.stepReplica(p, { ...m, type: "fetchResponse", batches });
       this.fetchPayload = null;
     }
@@ -628,7 +660,10 @@ export class BrokerNode implements SimNode {
           // learned as a follower, and exposes that lower HW to consumers.
           r.state = {
             ...s,
-            highWatermark: Math.max(s.logStartOffset, Math.min(s.highWatermark, r.log.hwCheckpoint)),
+            highWatermark: Math.max(
+              s.logStartOffset,
+              Math.min(s.highWatermark, this.hwCheckpointed[meta.partition]!),
+            ),
           };
         }
         this.stepReplica(meta.partition, {
@@ -774,8 +809,8 @@ export class BrokerNode implements SimNode {
       return;
     }
     w.online.at(w.sim.nowMs).exposedHw(req.partition, this.brokerId, s.leaderEpoch, bounds.highWatermark);
-    const to = Math.min(bounds.readToOffset, req.offset + 50);
-    const values = r.log.values(req.offset, Math.min(to, r.log.durableEnd));
+    const to = Math.min(bounds.readToOffset, req.offset + consumerFetchRecordsMax);
+    const values = r.store.values(req.offset, Math.min(to, r.store.durableEnd));
     const records = values.map((value, i) => ({ offset: req.offset + i, value }));
     if (records.length === 0 && mayPark) {
       // Kafka's fetch.max.wait.ms: an empty answer waits for data instead of inviting a busy poll.
@@ -808,14 +843,17 @@ export class BrokerNode implements SimNode {
     return this.replicas[p]?.state;
   }
 
-  replicaLog(p: number): SimLog | undefined {
-    return this.logs[p];
+  replicaLog(p: number): ReplicaStore | undefined {
+    return this.replicas[p]?.store;
   }
 
   get pendingRequests(): number {
     return this.pending.size;
   }
 }
+
+const noRecords = new Uint8Array(0);
+const noProducer: ProducerFields = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
 
 function notCoordinator(req: ClientRequest): ClientResponse {
   switch (req.api) {

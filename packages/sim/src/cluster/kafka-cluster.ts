@@ -105,8 +105,10 @@ export function kafkaCluster(w: World): ClusterModel {
         }
         const leader = meta.leader >= 0 ? brokers[meta.leader] : undefined;
         const ls = leader?.replicaState(p);
+        // A leader that is down is not acting, whatever its last state said (its disk is not readable).
         if (
           leader === undefined ||
+          !up(leader) ||
           ls === undefined ||
           ls.role !== "leader" ||
           ls.leaderEpoch !== meta.leaderEpoch

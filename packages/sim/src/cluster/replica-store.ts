@@ -1,0 +1,272 @@
+/**
+ * One partition replica's storage on a simulated broker: the real segmented log of
+ * @eddy/storage-memory (`PartitionLog`) over the broker's `MemoryDisk`, driven synchronously inside
+ * simulator events through the log's `...Now` methods. The disk's fault hooks are the simulator's disk
+ * faults: a failed write or fsync is the disk's `failNextWrite` / `failNextSync`, a crash is the disk's
+ * `crash` (unsynced bytes lost, or a torn tail kept), and recovery is the engine's own recovery at the
+ * next open. Records carry the workload's values as decimal text, so `bun run dump-log` style tools and
+ * the teaching view can read a simulated log like a real one.
+ *
+ * It owns the mapping between the core's view (offsets, epochs, producer fields) and record-batch
+ * bytes, and the durable end (what the last completed fsync covered). It must never decide anything:
+ * when to write, flush or truncate is the core's call, relayed by the broker node.
+ */
+import { invariant } from "@eddy/core";
+import { decodeRecordBatches, encodeRecordBatch, iterateBatches, readBatchHeaders } from "@eddy/protocol";
+import {
+  type AppendResult,
+  type LeaderEpochEntry,
+  logConfigMake,
+  type MemoryDisk,
+  PartitionLog,
+} from "@eddy/storage-memory";
+
+/** The topic every simulated partition belongs to. */
+export const simTopic = "t";
+/** The broker's data directory on its memory disk. */
+export const simDataDir = "/data";
+/** Bytes of recent batches each replica keeps in memory for reads (the engine's hot tail). */
+export const replicaTailBytesMax = 256 * 1024;
+/** Bytes one read returns at most: a fetch response or one step of a scan. */
+export const replicaReadBytesMax = 16 * 1024;
+/** Reads one scan of a replica's log may take (a run's logs are far smaller than this bound). */
+export const replicaScanReadsMax = 100_000;
+
+/**
+ * Small segments and a dense index, so that a run of a few simulated seconds rolls segments and
+ * writes index entries: the simulated logs exercise the engine the way months of traffic would.
+ */
+export const simLogConfig = logConfigMake({
+  segmentBytesMax: 8 * 1024,
+  indexIntervalBytes: 256,
+  indexBytesMax: 4096,
+});
+
+/** The producer fields of one batch, as the idempotent producer sent them (-1 when not idempotent). */
+export interface ProducerFields {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
+/** One batch's header fields, in numbers, as the core's replication and producer state need them. */
+export interface BatchSummary extends ProducerFields {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly leaderEpoch: number;
+  readonly recordCount: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes the workload's values as one record batch at `baseOffset`, as a producer and leader would. */
+export function encodeValues(
+  values: readonly number[],
+  baseOffset: number,
+  leaderEpoch: number,
+  producer: ProducerFields,
+  timestampMs: number,
+): Uint8Array {
+  return encodeRecordBatch({
+    baseOffset: BigInt(baseOffset),
+    partitionLeaderEpoch: leaderEpoch,
+    baseTimestamp: BigInt(timestampMs),
+    producerId: BigInt(producer.producerId),
+    producerEpoch: producer.producerEpoch,
+    baseSequence: producer.baseSequence,
+    records: values.map((v) => ({ value: encoder.encode(String(v)) })),
+  });
+}
+
+/** The headers of every whole batch in `records` (CRC checked, as a follower checks what it fetched). */
+export function batchSummaries(records: Uint8Array): BatchSummary[] {
+  return readBatchHeaders(records).map((h) => ({
+    baseOffset: Number(h.baseOffset),
+    lastOffset: Number(h.baseOffset) + h.lastOffsetDelta,
+    leaderEpoch: h.partitionLeaderEpoch,
+    recordCount: h.recordsCount,
+    producerId: Number(h.producerId),
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+  }));
+}
+
+/** The byte range of `records` holding the batches that start in [from, to]. */
+export function sliceBatches(records: Uint8Array, from: number, to: number): Uint8Array {
+  let start = -1;
+  let end = -1;
+  for (const slice of iterateBatches(records)) {
+    const base = Number(slice.header.baseOffset);
+    if (base < from || base > to) continue;
+    if (start < 0) start = slice.position;
+    end = slice.position + slice.bytes.length;
+  }
+  return start < 0 ? new Uint8Array(0) : records.subarray(start, end);
+}
+
+export class ReplicaStore {
+  /** First offset held. */
+  start: number;
+  /** End of the written log (some of it may not be durable yet). */
+  end: number;
+  /** End of what the last completed fsync made durable. */
+  durableEnd: number;
+  /** Writes issued whose completion event has not fired yet. */
+  completionsPending = 0;
+
+  private constructor(
+    readonly log: PartitionLog,
+    readonly partition: number,
+  ) {
+    const info = log.info();
+    this.start = info.logStartOffset;
+    this.end = info.logEndOffset;
+    // Whatever recovery found on the disk survived a crash, so it is durable by definition.
+    this.durableEnd = info.logEndOffset;
+  }
+
+  /** Opens (and recovers) partition `partition`'s log on `disk`; throws StorageError when the disk fails. */
+  static open(
+    disk: MemoryDisk,
+    partition: number,
+    nowMs: number,
+    logLine: (line: string) => void,
+  ): ReplicaStore {
+    const log = PartitionLog.open({
+      files: disk,
+      dir: `${simDataDir}/${simTopic}-${partition}`,
+      name: `${simTopic}-${partition}`,
+      config: simLogConfig,
+      tailCacheBytesMax: replicaTailBytesMax,
+      logLine,
+      nowMs,
+    });
+    return new ReplicaStore(log, partition);
+  }
+
+  /** Appends whole batches (one write); durable only after `complete`. */
+  append(records: Uint8Array, nowMs: number): AppendResult {
+    const result = this.log.append(records, nowMs);
+    this.end = result.logEndOffset;
+    return result;
+  }
+
+  /** Completes one issued write: one fsync covering everything appended so far (group commit). */
+  complete(): number {
+    invariant(this.completionsPending > 0, "no write in flight");
+    this.completionsPending--;
+    this.durableEnd = this.log.flushNow();
+    return this.durableEnd;
+  }
+
+  /** Removes every batch at or above `offset`. */
+  truncate(offset: number): void {
+    const info = this.log.truncateTo(offset);
+    this.end = info.logEndOffset;
+    this.durableEnd = Math.min(this.durableEnd, this.end);
+  }
+
+  /** Records below `offset` may go (DeleteRecords); the checkpoint is durable before it returns. */
+  advanceStart(offset: number): void {
+    this.start = this.log.advanceLogStartNow(offset).logStartOffset;
+  }
+
+  /** Drops every record and restarts the empty log at `offset` (Kafka's truncateFullyAndStartAt). */
+  truncateFullyAt(offset: number, nowMs: number): void {
+    const info = this.log.truncateFullyAndStartAtNow(offset, nowMs);
+    this.start = info.logStartOffset;
+    this.end = info.logEndOffset;
+    this.durableEnd = info.logEndOffset;
+    this.completionsPending = 0;
+  }
+
+  readEpochs(): ReadonlyArray<LeaderEpochEntry> {
+    return this.log.readLeaderEpochs();
+  }
+
+  writeEpochs(entries: ReadonlyArray<LeaderEpochEntry>): void {
+    this.log.writeLeaderEpochsNow(entries);
+  }
+
+  /** Whole batches from `from`, ending before `to` and the durable end, at most `replicaReadBytesMax` bytes. */
+  read(from: number, to: number): Uint8Array {
+    const limit = Math.min(to, this.durableEnd);
+    if (from >= limit || from < this.start) return new Uint8Array(0);
+    return this.log.read({
+      fetchOffset: from,
+      maxBytes: replicaReadBytesMax,
+      maxOffsetExclusive: limit,
+      minOneBatch: true,
+    }).records;
+  }
+
+  /** Summaries of every batch held, from the log start (producer state is rebuilt from these). */
+  scanBatches(): BatchSummary[] {
+    const out: BatchSummary[] = [];
+    let next = this.start;
+    for (let reads = 0; next < this.end; reads++) {
+      invariant(reads < replicaScanReadsMax, "replica scan does not end");
+      const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
+      if (result.batchCount === 0) break;
+      out.push(...batchSummaries(result.records));
+      next = result.nextOffset;
+    }
+    return out;
+  }
+
+  /** Values at [from, to), one per offset (-1 for an offset not held), read back through the engine. */
+  values(from: number, to: number): number[] {
+    const out: number[] = [];
+    let next = from;
+    while (next < to && next < this.start) {
+      out.push(-1);
+      next++;
+    }
+    const end = Math.min(to, this.end);
+    for (let reads = 0; next < end; reads++) {
+      invariant(reads < replicaScanReadsMax, "replica read does not end");
+      const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
+      if (result.batchCount === 0) break;
+      for (const batch of decodeRecordBatches(result.records)) {
+        const base = Number(batch.header.baseOffset);
+        for (const record of batch.records) {
+          const offset = base + record.offsetDelta;
+          if (offset < next || offset >= end) continue;
+          while (next < offset) {
+            out.push(-1);
+            next++;
+          }
+          out.push(Number(decoder.decode(record.value ?? new Uint8Array(0))));
+          next++;
+        }
+      }
+      next = Math.max(next, result.nextOffset);
+    }
+    while (out.length < to - from) out.push(-1);
+    return out;
+  }
+}
+
+const hwCheckpointPath = `${simDataDir}/replication-offset-checkpoint`;
+
+/** Writes Kafka's `replication-offset-checkpoint` (version 0, count, `topic partition offset` lines). */
+export function writeHwCheckpoint(disk: MemoryDisk, highWatermarks: readonly number[]): void {
+  const lines = highWatermarks.map((hw, p) => `${simTopic} ${p} ${hw}\n`).join("");
+  disk.writeAtomicNow(hwCheckpointPath, encoder.encode(`0\n${highWatermarks.length}\n${lines}`));
+}
+
+/** Reads the HW checkpoint; a partition it does not name starts from 0. */
+export function readHwCheckpoint(disk: MemoryDisk, partitions: number): number[] {
+  const out = new Array<number>(partitions).fill(0);
+  const bytes = disk.readAll(hwCheckpointPath);
+  if (bytes === null) return out;
+  const lines = decoder.decode(bytes).trim().split("\n");
+  invariant(lines[0] === "0", () => `unknown HW checkpoint version ${lines[0]}`);
+  for (const line of lines.slice(2)) {
+    const [topic, partition, offset] = line.split(" ");
+    const p = Number(partition);
+    if (topic === simTopic && p >= 0 && p < partitions) out[p] = Number(offset);
+  }
+  return out;
+}
