@@ -3,48 +3,40 @@
  * record timestamp is at or after a time, found through the time index. v0 answers with the old
  * array of offsets.
  */
-import { ErrorCode } from "@eddy/protocol";
+import { ErrorCode, type ListOffsetsResponseListOffsetsPartitionResponseInput } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
+import { answerPerPartition } from "./per-partition.ts";
+
+type PartitionAnswer = ListOffsetsResponseListOffsetsPartitionResponseInput;
 
 export const listOffsetsApi = defineApi({
   key: 2,
   name: "ListOffsets",
   versionMin: 0,
   versionMax: 5,
-  handle: async (ctx, request) => ({
-    throttleTimeMs: 0,
-    topics: await Promise.all(
-      request.topics.map(async (topic) => ({
-        name: topic.name,
-        partitions: await Promise.all(
-          topic.partitions.map(async (p) => {
-            const shell = ctx.node.partition(topic.name, p.partitionIndex);
-            if (shell === undefined) {
-              return {
-                partitionIndex: p.partitionIndex,
-                errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-              };
-            }
-            const answer = await shell.listOffset(Number(p.timestamp), p.currentLeaderEpoch);
-            // v0 answers with an array of offsets; v1+ with one offset and its timestamp. The codec
-            // refuses values in fields the version lacks, so each version gets only its own fields.
-            if (ctx.apiVersion === 0) {
-              return {
-                partitionIndex: p.partitionIndex,
-                errorCode: answer.errorCode,
-                oldStyleOffsets: answer.offset >= 0 ? [BigInt(answer.offset)] : [],
-              };
-            }
-            return {
-              partitionIndex: p.partitionIndex,
-              errorCode: answer.errorCode,
-              timestamp: BigInt(answer.timestampMs),
-              offset: BigInt(answer.offset),
-              ...(ctx.apiVersion >= 4 ? { leaderEpoch: answer.leaderEpoch } : {}),
-            };
-          }),
-        ),
-      })),
+  handle: (ctx, request) =>
+    answerPerPartition(
+      ctx,
+      request.topics,
+      async (shell, p): Promise<PartitionAnswer> => {
+        const answer = await shell.listOffset(Number(p.timestamp), p.currentLeaderEpoch);
+        // v0 answers with an array of offsets; v1+ with one offset and its timestamp. The codec
+        // refuses values in fields the version lacks, so each version gets only its own fields.
+        if (ctx.apiVersion === 0) {
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: answer.errorCode,
+            oldStyleOffsets: answer.offset >= 0 ? [BigInt(answer.offset)] : [],
+          };
+        }
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: answer.errorCode,
+          timestamp: BigInt(answer.timestampMs),
+          offset: BigInt(answer.offset),
+          ...(ctx.apiVersion >= 4 ? { leaderEpoch: answer.leaderEpoch } : {}),
+        };
+      },
+      (p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }),
     ),
-  }),
 });

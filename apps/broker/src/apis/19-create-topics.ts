@@ -1,7 +1,9 @@
 /**
  * CreateTopics (key 19): v0-v4. Creates topics through the controller with the placement rule of
  * the core (partition i's first replica on broker i mod n). -1 partitions or replication factor take
- * the broker defaults; `validateOnly` checks without creating. Explicit replica assignments are not
+ * the broker defaults; `validateOnly` checks without creating. Topic configs are checked as Kafka
+ * checks them (`node/topic-configs.ts`): an unknown name, a null or invalid value refuses that topic
+ * with INVALID_CONFIG and a message naming the config. Explicit replica assignments are not
  * supported yet and are refused per topic, not silently ignored.
  */
 import { ErrorCode } from "@eddy/protocol";
@@ -30,33 +32,33 @@ export const createTopicsApi = defineApi({
         });
         continue;
       }
-      const configs: Record<string, string> = {};
-      for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
       wanted.push({
         name: t.name,
         partitions: t.numPartitions === -1 ? node.config.partitionCountDefault : t.numPartitions,
         replicationFactor:
           t.replicationFactor === -1 ? node.config.replicationFactorDefault : t.replicationFactor,
-        configs,
+        configs: t.configs,
       });
     }
     const results = new Map<string, { errorCode: number; errorMessage: string | null }>();
     if (request.validateOnly) {
+      // The same checks as a real creation (names, configs, then what the controller would refuse),
+      // and nothing proposed.
       for (const t of wanted) {
-        const problem = node.topicNameProblem(t.name);
-        const exists = node.image.topics[t.name] !== undefined;
+        const checked = node.checkCreation(t);
+        const errorCode =
+          "problem" in checked
+            ? checked.problem.errorCode
+            : node.image.topics[t.name] !== undefined
+              ? ErrorCode.TOPIC_ALREADY_EXISTS
+              : t.partitions < 1
+                ? ErrorCode.INVALID_PARTITIONS
+                : t.replicationFactor < 1 || t.replicationFactor > node.image.brokers.length
+                  ? ErrorCode.INVALID_REPLICATION_FACTOR
+                  : ErrorCode.NONE;
         results.set(t.name, {
-          errorCode:
-            problem !== null
-              ? ErrorCode.INVALID_TOPIC_EXCEPTION
-              : exists
-                ? ErrorCode.TOPIC_ALREADY_EXISTS
-                : t.partitions < 1
-                  ? ErrorCode.INVALID_PARTITIONS
-                  : t.replicationFactor < 1 || t.replicationFactor > node.image.brokers.length
-                    ? ErrorCode.INVALID_REPLICATION_FACTOR
-                    : ErrorCode.NONE,
-          errorMessage: problem,
+          errorCode,
+          errorMessage: "problem" in checked ? checked.problem.errorMessage : null,
         });
       }
     } else if (wanted.length > 0) {

@@ -4,36 +4,29 @@
  */
 import { ErrorCode } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
+import { answerPerPartition } from "./per-partition.ts";
 
 export const deleteRecordsApi = defineApi({
   key: 21,
   name: "DeleteRecords",
   versionMin: 0,
   versionMax: 1,
-  handle: async (ctx, request) => ({
-    throttleTimeMs: 0,
-    topics: await Promise.all(
-      request.topics.map(async (topic) => ({
-        name: topic.name,
-        partitions: await Promise.all(
-          topic.partitions.map(async (p) => {
-            const shell = ctx.node.partition(topic.name, p.partitionIndex);
-            if (shell === undefined) {
-              return {
-                partitionIndex: p.partitionIndex,
-                lowWatermark: -1n,
-                errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-              };
-            }
-            const r = await shell.deleteRecords(Number(p.offset));
-            return {
-              partitionIndex: p.partitionIndex,
-              lowWatermark: BigInt(r.lowWatermark),
-              errorCode: r.errorCode,
-            };
-          }),
-        ),
-      })),
+  handle: (ctx, request) =>
+    answerPerPartition(
+      ctx,
+      request.topics,
+      async (shell, p) => {
+        const r = await shell.deleteRecords(Number(p.offset));
+        return {
+          partitionIndex: p.partitionIndex,
+          lowWatermark: BigInt(r.lowWatermark),
+          errorCode: r.errorCode,
+        };
+      },
+      (p) => ({
+        partitionIndex: p.partitionIndex,
+        lowWatermark: -1n,
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      }),
     ),
-  }),
 });

@@ -1,9 +1,12 @@
 /**
- * DescribeConfigs (key 32): v0-v3. A topic's effective configuration (its own overrides, else the
- * broker's defaults, with the source of each value) and the broker's own settings, under Kafka's names.
+ * DescribeConfigs (key 32): v0-v3. A topic's effective configuration: every topic config Kafka
+ * knows, its own override as stored or else the value the broker's settings give it, with the
+ * source of each. And the broker's own settings, under Kafka's names.
  */
 import { ErrorCode } from "@eddy/protocol";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { brokerLogConfig } from "../node/storage.ts";
+import { describeConfigType, topicConfigDefinitions } from "../node/topic-configs.ts";
 import { defineApi } from "./api.ts";
 
 const resourceTopic = 2;
@@ -12,36 +15,12 @@ const resourceBroker = 4;
 const sourceTopic = 1;
 const sourceStaticBroker = 4;
 const sourceDefault = 5;
-/** Kafka's ConfigType values (v3). */
-const typeString = 2;
-const typeInt = 3;
-const typeLong = 5;
-const typeBoolean = 1;
+const typeString = describeConfigType.string;
+const typeInt = describeConfigType.int;
+const typeLong = describeConfigType.long;
+const typeBoolean = describeConfigType.boolean;
 
 type Entry = readonly [name: string, value: string, type: number];
-
-function never(value: number): string {
-  return Number.isFinite(value) ? String(value) : "9223372036854775807";
-}
-
-/** Topic-level settings and the broker defaults they fall back to. */
-function topicDefaults(c: BrokerConfig): Entry[] {
-  return [
-    ["cleanup.policy", "delete", typeString],
-    ["compression.type", "producer", typeString],
-    ["flush.messages", never(c.flushIntervalMessages), typeLong],
-    ["flush.ms", never(c.flushIntervalMs), typeLong],
-    ["index.interval.bytes", String(c.indexIntervalBytes), typeInt],
-    ["max.message.bytes", String(c.messageBytesMax), typeInt],
-    ["message.timestamp.type", "CreateTime", typeString],
-    ["min.insync.replicas", String(c.minInsyncReplicas), typeInt],
-    ["retention.bytes", String(c.retentionBytesMax), typeLong],
-    ["retention.ms", String(c.retentionMs), typeLong],
-    ["segment.bytes", String(c.segmentBytesMax), typeInt],
-    ["segment.ms", String(c.rollMs), typeLong],
-    ["unclean.leader.election.enable", String(c.uncleanLeaderElectionEnable), typeBoolean],
-  ];
-}
 
 function brokerEntries(c: BrokerConfig): Entry[] {
   return [
@@ -88,17 +67,18 @@ export const describeConfigsApi = defineApi({
               configs: [],
             };
           }
-          const configs = topicDefaults(node.config).map(([name, value, configType]) => {
-            const override = topic.configs[name];
+          const log = brokerLogConfig(node.config);
+          const configs = topicConfigDefinitions.map((d) => {
+            const override = topic.configs[d.name];
             return {
-              name,
-              value: override ?? value,
+              name: d.name,
+              value: override ?? d.fallback(node.config, log),
               readOnly: false,
               isDefault: ctx.apiVersion === 0 && override === undefined,
               configSource: override === undefined ? sourceDefault : sourceTopic,
               isSensitive: false,
               synonyms: [],
-              configType,
+              configType: describeConfigType[d.kind],
               documentation: null,
             };
           });

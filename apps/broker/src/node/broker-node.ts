@@ -10,25 +10,28 @@
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
-import {
-  type LogConfig,
-  logConfigFromKafka,
-  topicNameProblem as storageTopicNameProblem,
-  type TopicPartition,
-} from "@eddy/storage-memory";
+import { topicNameProblem as storageTopicNameProblem, type TopicPartition } from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
 import { PartitionShell } from "./partition-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
-import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
+import { openStorage, type Storage } from "./storage.ts";
+import { checkTopicConfigs, topicLogConfig, topicMessageBytesMax } from "./topic-configs.ts";
 
 export interface TopicCreation {
   readonly name: string;
   readonly partitions: number;
   readonly replicationFactor: number;
-  readonly configs?: Readonly<Record<string, string>>;
+  /** Topic-level configs as the client sent them (a null value is refused, as Kafka does). */
+  readonly configs?: readonly { readonly name: string; readonly value: string | null }[];
+}
+
+/** Why a topic cannot be created as asked, in Kafka's terms. */
+export interface CreationProblem {
+  readonly errorCode: number;
+  readonly errorMessage: string;
 }
 
 export interface TopicResult {
@@ -41,13 +44,6 @@ export interface TopicResult {
 /** Kafka's wire code for each controller error name (the names are Kafka's). */
 export function controllerErrorCode(error: controller.ControllerError): number {
   return (ErrorCode as Record<string, number>)[error] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-}
-
-/** A topic's log settings: its Kafka topic-level configs over the broker's; invalid ones keep the broker's. */
-function topicLogConfig(configs: Readonly<Record<string, string>>, config: BrokerConfig): LogConfig {
-  const base = brokerLogConfig(config);
-  const parsed = logConfigFromKafka(configs, base);
-  return parsed._tag === "Valid" ? parsed.config : base;
 }
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -89,6 +85,10 @@ export class BrokerNode {
     const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, log);
     metadata.onImage((image, previous) => node.applyImage(image, previous));
     await node.applyImage(metadata.image, controller.emptyImage);
+    // OffsetCommit refuses topics the metadata does not hold, so offsets of such a topic are what a
+    // crash left of a deletion whose purge had not finished.
+    const image = metadata.image;
+    await node.deleteOffsetsOfDeletedTopics((topic) => image.topics[topic] === undefined);
     return node;
   }
 
@@ -111,22 +111,32 @@ export class BrokerNode {
     return this.partitions.get(partitionKey(topic, index));
   }
 
+  /**
+   * What this node refuses before the controller sees a topic: a bad or internal name, or configs
+   * Kafka would refuse (INVALID_CONFIG, naming the config and why). Otherwise the configs as stored.
+   */
+  checkCreation(t: TopicCreation): { problem: CreationProblem } | { configs: Record<string, string> } {
+    const nameProblem =
+      this.topicNameProblem(t.name) ??
+      (t.name.startsWith("__") ? "names starting with __ are internal" : null);
+    if (nameProblem !== null) {
+      return { problem: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem } };
+    }
+    const checked = checkTopicConfigs(t.configs ?? [], this.config);
+    if (checked._tag === "Invalid") {
+      return { problem: { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: checked.problem } };
+    }
+    return { configs: { ...checked.configs } };
+  }
+
   /** CreateTopics through the controller; answers once the topics' records have committed. */
   async createTopics(topics: readonly TopicCreation[]): Promise<TopicResult[]> {
     const results: TopicResult[] = [];
-    const valid: TopicCreation[] = [];
+    const valid: controller.CreatableTopic[] = [];
     for (const t of topics) {
-      const problem =
-        this.topicNameProblem(t.name) ??
-        (t.name.startsWith("__") ? "names starting with __ are internal" : null);
-      if (problem !== null)
-        results.push({
-          name: t.name,
-          errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-          errorMessage: problem,
-          topicId: null,
-        });
-      else valid.push(t);
+      const checked = this.checkCreation(t);
+      if ("problem" in checked) results.push({ name: t.name, ...checked.problem, topicId: null });
+      else valid.push({ ...t, configs: checked.configs });
     }
     if (valid.length > 0) {
       const response = await this.metadata.request({ type: "createTopics", topics: valid });
@@ -164,14 +174,29 @@ export class BrokerNode {
     }));
   }
 
+  /**
+   * Purges the committed offsets of deleted topics from every group. A failure is logged, not thrown:
+   * the metadata change has committed, and the next start purges what is left.
+   */
+  private async deleteOffsetsOfDeletedTopics(gone: (topic: string) => boolean): Promise<void> {
+    try {
+      const deleted = await this.groups.deleteTopicOffsets(gone);
+      if (deleted > 0) this.log(`groups: deleted ${deleted} committed offset(s) of deleted topics`);
+    } catch (error) {
+      this.log(`groups: offsets of deleted topics not purged yet: ${(error as Error).message}`);
+    }
+  }
+
   /** Opens, leads or drops partition replicas to match a newly committed image. */
   private async applyImage(
     image: controller.MetadataImage,
     previous: controller.MetadataImage,
   ): Promise<void> {
+    const deletedTopics = new Set<string>();
     for (const [name, old] of Object.entries(previous.topics)) {
       const now = image.topics[name];
       if (now !== undefined && now.topicId === old.topicId) continue;
+      deletedTopics.add(name);
       for (const p of old.partitions) {
         const key = partitionKey(name, p.partition);
         const shell = this.partitions.get(key);
@@ -182,6 +207,9 @@ export class BrokerNode {
         this.log(`deleted partition ${name}-${p.partition}`);
       }
     }
+    // Kafka's coordinator forgets a deleted topic's offsets, so a topic recreated under the same name
+    // starts with none. This runs before any replica of a recreated topic opens below.
+    if (deletedTopics.size > 0) await this.deleteOffsetsOfDeletedTopics((topic) => deletedTopics.has(topic));
     for (const topic of Object.values(image.topics)) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
@@ -196,10 +224,10 @@ export class BrokerNode {
                 topic.configs["min.insync.replicas"] ?? this.config.minInsyncReplicas,
               ),
               replicaLagMsMax: this.config.replicaLagMsMax,
-              messageBytesMax: this.config.messageBytesMax,
+              messageBytesMax: topicMessageBytesMax(topic.configs, this.config),
               producerIdExpirationMs: this.config.producerIdExpirationMs,
               // The topic's own settings (retention.ms, segment.bytes, ...) over the broker's.
-              logConfig: topicLogConfig(topic.configs, this.config),
+              logConfig: topicLogConfig(topic.configs, this.config, this.log),
               log: this.log,
             });
           } catch (error) {

@@ -341,6 +341,48 @@ export class GroupShell {
     }
   }
 
+  /**
+   * Deletes every group's committed offsets of the topics `gone` names (deleted topics), as Kafka's
+   * coordinator does when topics are deleted: tombstones are made durable first, then the
+   * coordinator replays them (a `load` of durable records), so a restart or a topic recreated under
+   * the same name never sees the old offsets. Resolves with the number of offsets deleted.
+   */
+  deleteTopicOffsets(gone: (topic: string) => boolean): Promise<number> {
+    return this.queue.run(async () => {
+      if (this.broken) await this.rebuild();
+      if (this.broken) throw new Error("groups: state cannot be loaded, offsets of deleted topics kept");
+      const tombstones: group.PersistRecord[] = [];
+      for (const g of this.state.groups.values()) {
+        for (const [topic, partitions] of g.offsets) {
+          if (!gone(topic)) continue;
+          for (const partition of partitions.keys()) {
+            tombstones.push({ kind: "offsetTombstone", groupId: g.groupId, topic, partition });
+          }
+        }
+      }
+      invariant(
+        tombstones.length <= this.state.groups.size * (this.state.options.offsetsPerGroupMax + 1),
+        "groups: more tombstones than offsets held",
+      );
+      if (tombstones.length === 0) return 0;
+      try {
+        await this.store.write(tombstones);
+      } catch (error) {
+        // Some tombstones may be durable: the coordinator must be rebuilt from what storage holds.
+        this.broken = true;
+        this.answerAllWithNull();
+        throw error;
+      }
+      await this.stepAndAct({ type: "load", records: tombstones });
+      invariant(
+        this.broken ||
+          [...this.state.groups.values()].every((g) => [...g.offsets.keys()].every((topic) => !gone(topic))),
+        "groups: offsets of a deleted topic survived the purge",
+      );
+      return tombstones.length;
+    });
+  }
+
   /** Answers every waiting request with `null` and refuses new ones; stored state is untouched. */
   close(): void {
     this.closed = true;

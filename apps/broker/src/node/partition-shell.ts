@@ -34,6 +34,7 @@ export interface PartitionShellOptions {
   readonly nodeId: number;
   readonly minInsyncReplicas: number;
   readonly replicaLagMsMax: number;
+  /** The topic's max.message.bytes (the broker's message.max.bytes when the topic does not set it). */
   readonly messageBytesMax: number;
   readonly producerIdExpirationMs: number;
   /** The topic's own log settings (retention.ms, segment.bytes, ...) over the broker's. */
@@ -214,7 +215,10 @@ export class PartitionShell {
     if (this.offlineReason !== null) return fail(ErrorCode.KAFKA_STORAGE_ERROR, this.offlineReason);
     if (records === null || records.length === 0) return fail(ErrorCode.INVALID_RECORD, "no records");
     if (records.length > this.options.messageBytesMax) {
-      return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${records.length} bytes exceeds message.max.bytes`);
+      return fail(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `batch of ${records.length} bytes exceeds the topic's max.message.bytes (${this.options.messageBytesMax})`,
+      );
     }
     let header: ReturnType<typeof readBatchHeader>;
     try {

@@ -1,0 +1,30 @@
+/**
+ * The response shape several APIs share (ListOffsets, DeleteRecords): topics, each with partitions,
+ * each answered by its replica on this node or, when the node has none, as the caller says an
+ * unknown partition is answered. Partitions are answered concurrently and in request order. Owns
+ * only that walk; what each answer holds is the caller's.
+ */
+import type { PartitionShell } from "../node/partition-shell.ts";
+import type { RequestContext } from "./api.ts";
+
+export async function answerPerPartition<P extends { readonly partitionIndex: number }, A>(
+  ctx: RequestContext,
+  topics: readonly { readonly name: string; readonly partitions: readonly P[] }[],
+  answer: (shell: PartitionShell, partition: P) => Promise<A>,
+  unknown: (partition: P) => A,
+): Promise<{ throttleTimeMs: number; topics: { name: string; partitions: A[] }[] }> {
+  return {
+    throttleTimeMs: 0,
+    topics: await Promise.all(
+      topics.map(async (topic) => ({
+        name: topic.name,
+        partitions: await Promise.all(
+          topic.partitions.map((p) => {
+            const shell = ctx.node.partition(topic.name, p.partitionIndex);
+            return shell === undefined ? unknown(p) : answer(shell, p);
+          }),
+        ),
+      })),
+    ),
+  };
+}
