@@ -88,7 +88,10 @@ export const scenarios: Record<string, Scenario> = {
       { atMs: 8_000, kind: "restart", node: "b1" },
       { atMs: 8_000, kind: "restart", node: "b2" },
     ]),
-    expect: (r) => [...needProbes(r, ["torn-tail", "crash-lost-unflushed"]), ...needAcks(r)],
+    expect: (r) => [
+      ...needProbes(r, ["torn-tail", "crash-lost-unflushed", "storage-recovery"]),
+      ...needAcks(r),
+    ],
   },
 };
 
