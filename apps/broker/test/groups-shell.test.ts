@@ -1,8 +1,8 @@
 /**
  * The group shell over the in-memory disk, where crashes and failed writes can be injected: what it
- * acknowledged survives a crash (offsets, group metadata, deletions), a failed write is never
- * acknowledged and every waiting request (held joins included) is answered `null` instead of left
- * hanging, and the coordinator rebuilt from storage keeps serving.
+ * acknowledged survives a crash (offsets, group metadata, deletions, the purge of a deleted topic's
+ * offsets), a failed write is never acknowledged and every waiting request (held joins included) is
+ * answered `null` instead of left hanging, and the coordinator rebuilt from storage keeps serving.
  */
 import { describe, expect, test } from "bun:test";
 import { group } from "@eddy/core";
@@ -174,6 +174,30 @@ describe("group shell durability", () => {
     expect(described?.groups[0]?.state).toBe("Dead");
     disk.crash({ _tag: "LoseUnsynced" });
     expect(await fetchAll(await open(disk), "g")).toEqual([["t", 0, 3]]);
+  });
+
+  test("a deleted topic's offsets leave every group durably; a failed purge keeps them for the next try", async () => {
+    const disk = new MemoryDisk();
+    const shell = await open(disk);
+    await commit(shell, "g1", "t", [5, 6]);
+    await commit(shell, "g1", "u", [1]);
+    await commit(shell, "g2", "t", [9]);
+    disk.faults.failNextWrite = "Io";
+    await expect(shell.deleteTopicOffsets((topic) => topic === "t")).rejects.toThrow();
+    // Nothing was purged; the coordinator rebuilt from storage still serves every offset.
+    expect(await fetchAll(shell, "g1")).toEqual([
+      ["t", 0, 5],
+      ["t", 1, 6],
+      ["u", 0, 1],
+    ]);
+    expect(await shell.deleteTopicOffsets((topic) => topic === "t")).toBe(3);
+    expect(await fetchAll(shell, "g1")).toEqual([["u", 0, 1]]);
+    expect(await fetchAll(shell, "g2")).toEqual([]);
+    expect(await shell.deleteTopicOffsets((topic) => topic === "t")).toBe(0);
+    disk.crash({ _tag: "LoseUnsynced" });
+    const reopened = await open(disk);
+    expect(await fetchAll(reopened, "g1")).toEqual([["u", 0, 1]]);
+    expect(await fetchAll(reopened, "g2")).toEqual([]);
   });
 
   test("an unreadable metadata shard keeps the coordinator unavailable and the stored bytes untouched", async () => {
