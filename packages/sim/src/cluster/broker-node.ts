@@ -500,7 +500,7 @@ export class BrokerNode implements SimNode {
     }
     if (after.role !== before.role) this.releaseFetches(p, false);
     if (hw > r.checkedHw) {
-      o.committedPrefix(p, this.brokerId, r.checkedHw, r.store.values(r.checkedHw, hw));
+      o.committedPrefix(p, this.brokerId, r.checkedHw, r.store.values(r.checkedHw, hw, false));
       r.checkedHw = hw;
     } else if (hw < r.checkedHw) {
       r.checkedHw = hw;
