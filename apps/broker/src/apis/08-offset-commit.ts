@@ -5,7 +5,7 @@
  * durable. v0 has no generation or member: it is a simple commit (generation -1). The v1 per-partition
  * commit timestamp and the v2-v4 retention time are ignored: offsets carry the coordinator's commit
  * time and expire by `offsets.retention.minutes`, as Kafka 2.1+ does. v6 adds the leader epoch, v7
- * static members.
+ * static members. Offsets of a topic deleted while the commit was in flight are purged again.
  */
 import { ErrorCode } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
@@ -55,6 +55,7 @@ export const offsetCommitApi = defineApi({
         for (const e of entries) errors.set(keyOf(e.topic, e.partition), ErrorCode.NOT_COORDINATOR);
       } else {
         for (const p of answer.partitions) errors.set(keyOf(p.topic, p.partition), p.errorCode);
+        await ctx.node.deleteOffsetsIfTopicsDeleted(new Set(entries.map((e) => e.topic)));
       }
     }
     return {

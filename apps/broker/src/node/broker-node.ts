@@ -187,6 +187,17 @@ export class BrokerNode {
     }
   }
 
+  /**
+   * Called after offsets were committed: a topic deleted while the commit was in flight (the handler
+   * checked the metadata before the purge, the coordinator stored the offsets after it) loses them
+   * again here, so they do not wait for the next start.
+   */
+  async deleteOffsetsIfTopicsDeleted(topics: Iterable<string>): Promise<void> {
+    const gone = new Set<string>();
+    for (const topic of topics) if (this.image.topics[topic] === undefined) gone.add(topic);
+    if (gone.size > 0) await this.deleteOffsetsOfDeletedTopics((topic) => gone.has(topic));
+  }
+
   /** Opens, leads or drops partition replicas to match a newly committed image. */
   private async applyImage(
     image: controller.MetadataImage,
