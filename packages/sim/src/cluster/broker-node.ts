@@ -359,6 +359,9 @@ export class BrokerNode implements SimNode {
         w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);
         if (offset < store.end) w.probes.hit("follower-truncation");
         this.storage(() => store.truncate(offset));
+        // The engine keeps whole batches only: a cut inside a batch drops all of it (Kafka does the same
+        // and still reports the cut as its log end). Counted, so a run shows whether it ever happens.
+        if (store.end < offset) w.probes.hit("truncate-inside-batch");
         return;
       }
       case "advanceLogStart":
