@@ -28,6 +28,26 @@ afterAll(async () => {
 const topicNames = async (): Promise<string[]> =>
   (await client.request(3, 1, { topics: null })).topics.map((t) => t.name ?? "");
 
+/** Creates one topic of one partition with the given configs; resolves with its error code. */
+async function createTopic(name: string, configs: { name: string; value: string }[]): Promise<number> {
+  const response = await client.request(19, 4, {
+    topics: [{ name, numPartitions: 1, replicationFactor: 1, configs }],
+  });
+  return response.topics[0]!.errorCode;
+}
+
+/** Produces one record of `bytes` zero bytes to partition 0; resolves with that partition's answer. */
+async function produce(topic: string, bytes: number) {
+  const records = encodeRecordBatch({ records: [{ value: new Uint8Array(bytes) }] });
+  const response = await client.request(0, 8, {
+    acks: 1,
+    timeoutMs: 5000,
+    transactionalId: null,
+    topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+  });
+  return response.responses[0]!.partitionResponses[0]!;
+}
+
 /** The error type of each topic kafkajs reports in a rejected createTopics. */
 async function kafkajsCreateErrors(run: () => Promise<unknown>): Promise<string[]> {
   try {
@@ -88,42 +108,32 @@ describe("topic configs", () => {
   }, 60_000);
 
   test("each refused topic carries INVALID_CONFIG and a message naming the config and why", async () => {
+    // A value Kafka refuses: its name, the value, and the reason after Kafka's usual prefix.
+    const invalid: [name: string, value: string, reason: string][] = [
+      ["retention.ms", "-2", "Value must be at least -1"],
+      ["segment.bytes", "3000000000", "Not a number of type INT"],
+      ["min.insync.replicas", "0", "Value must be at least 1"],
+      ["max.message.bytes", "1.5", "Not a number of type INT"],
+      [
+        "compression.type",
+        "brotli",
+        "String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer",
+      ],
+      ["unclean.leader.election.enable", "yes", "Expected value to be either true or false"],
+      ["min.cleanable.dirty.ratio", "1.5", "Value must be no more than 1"],
+      ["message.timestamp.type", "LogAppendTime", "LogAppendTime is not supported"],
+      ["remote.storage.enable", "true", "Tiered Storage functionality is disabled"],
+      ["flush.messages", "0", "Value must be at least 1"],
+      ["segment.index.bytes", "8", "Value must be at least 32"],
+    ];
     const cases: [config: { name: string; value: string | null }, message: string][] = [
       [{ name: "x", value: "1" }, "Unknown topic config name: x"],
-      [{ name: "retention.ms", value: null }, "Null value not supported for topic configs: retention.ms"],
-      [
-        { name: "retention.ms", value: "-2" },
-        "Invalid value -2 for configuration retention.ms: Value must be at least -1",
-      ],
-      [
-        { name: "segment.bytes", value: "3000000000" },
-        "Invalid value 3000000000 for configuration segment.bytes: Not a number of type INT",
-      ],
-      [
-        { name: "min.insync.replicas", value: "0" },
-        "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1",
-      ],
-      [
-        { name: "max.message.bytes", value: "1.5" },
-        "Invalid value 1.5 for configuration max.message.bytes: Not a number of type INT",
-      ],
-      [
-        { name: "compression.type", value: "brotli" },
-        "Invalid value brotli for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer",
-      ],
-      [
-        { name: "unclean.leader.election.enable", value: "yes" },
-        "Invalid value yes for configuration unclean.leader.election.enable: Expected value to be either true or false",
-      ],
-      [
-        { name: "min.cleanable.dirty.ratio", value: "1.5" },
-        "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1",
-      ],
-      [{ name: "message.timestamp.type", value: "LogAppendTime" }, "LogAppendTime is not supported"],
-      [{ name: "remote.storage.enable", value: "true" }, "Tiered Storage functionality is disabled"],
-      [{ name: "flush.messages", value: "0" }, "flush.messages: Value must be at least 1"],
-      [{ name: "segment.index.bytes", value: "8" }, "segment.index.bytes: Value must be at least 32"],
       [{ name: "log.retention.ms", value: "1" }, "Unknown topic config name: log.retention.ms"],
+      [{ name: "retention.ms", value: null }, "Null value not supported for topic configs: retention.ms"],
+      ...invalid.map(([name, value, reason]): [{ name: string; value: string }, string] => [
+        { name, value },
+        `Invalid value ${value} for configuration ${name}: ${reason}`,
+      ]),
     ];
     const topics = cases.map(([config], i) => ({
       name: `cfg-raw-${i}`,
@@ -187,21 +197,13 @@ describe("topic configs", () => {
   }, 30_000);
 
   test("DescribeConfigs shows the values a topic really has", async () => {
-    const created = await client.request(19, 4, {
-      topics: [
-        {
-          name: "cfg-described",
-          numPartitions: 1,
-          replicationFactor: 1,
-          configs: [
-            { name: "retention.ms", value: " 60000 " },
-            { name: "unclean.leader.election.enable", value: "TRUE" },
-            { name: "max.message.bytes", value: "2048" },
-          ],
-        },
-      ],
-    });
-    expect(created.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+    expect(
+      await createTopic("cfg-described", [
+        { name: "retention.ms", value: " 60000 " },
+        { name: "unclean.leader.election.enable", value: "TRUE" },
+        { name: "max.message.bytes", value: "2048" },
+      ]),
+    ).toBe(ErrorCode.NONE);
     const described = await client.request(32, 3, {
       resources: [{ resourceType: 2, resourceName: "cfg-described", configurationKeys: null }],
       includeSynonyms: false,
@@ -221,36 +223,14 @@ describe("topic configs", () => {
   }, 30_000);
 
   test("a topic's max.message.bytes refuses a larger batch with MESSAGE_TOO_LARGE and stores nothing", async () => {
-    const created = await client.request(19, 4, {
-      topics: [
-        {
-          name: "cfg-small",
-          numPartitions: 1,
-          replicationFactor: 1,
-          configs: [{ name: "max.message.bytes", value: "512" }],
-        },
-      ],
-    });
-    expect(created.topics[0]!.errorCode).toBe(ErrorCode.NONE);
-    const produce = (bytes: number) =>
-      client.request(0, 8, {
-        acks: 1,
-        timeoutMs: 5000,
-        transactionalId: null,
-        topicData: [
-          {
-            name: "cfg-small",
-            partitionData: [
-              { index: 0, records: encodeRecordBatch({ records: [{ value: new Uint8Array(bytes) }] }) },
-            ],
-          },
-        ],
-      });
+    expect(await createTopic("cfg-small", [{ name: "max.message.bytes", value: "512" }])).toBe(
+      ErrorCode.NONE,
+    );
     // Far below the broker's message.max.bytes (1 MiB), above the topic's.
-    const big = (await produce(1000)).responses[0]!.partitionResponses[0]!;
+    const big = await produce("cfg-small", 1000);
     expect(big.errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     expect(big.errorMessage).toContain("max.message.bytes (512)");
-    const small = (await produce(100)).responses[0]!.partitionResponses[0]!;
+    const small = await produce("cfg-small", 100);
     expect(small.errorCode).toBe(ErrorCode.NONE);
     expect(small.baseOffset).toBe(0n);
     const latest = await client.request(2, 1, {
@@ -259,19 +239,6 @@ describe("topic configs", () => {
     });
     expect(latest.topics[0]!.partitions[0]!.offset).toBe(1n);
     // Another topic keeps the broker's limit.
-    const other = await client.request(0, 7, {
-      acks: 1,
-      timeoutMs: 5000,
-      transactionalId: null,
-      topicData: [
-        {
-          name: "cfg-described",
-          partitionData: [
-            { index: 0, records: encodeRecordBatch({ records: [{ value: new Uint8Array(1000) }] }) },
-          ],
-        },
-      ],
-    });
-    expect(other.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
+    expect((await produce("cfg-described", 1000)).errorCode).toBe(ErrorCode.NONE);
   }, 30_000);
 });
