@@ -1,12 +1,12 @@
 /**
  * DescribeConfigs (key 32): v0-v3. A topic's effective configuration: every topic config Kafka
- * knows, its own override as stored or else the value the broker's settings give it, with the
- * source of each. And the broker's own settings, under Kafka's names.
+ * knows, its own override (as stored, when it is in effect) or else the value the broker's settings
+ * give it, with the source of each. And the broker's own settings, under Kafka's names.
  */
 import { ErrorCode } from "@eddy/protocol";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { brokerLogConfig } from "../node/storage.ts";
-import { describeConfigType, topicConfigDefinitions } from "../node/topic-configs.ts";
+import { describeConfigType, effectiveTopicConfigs, topicConfigDefinitions } from "../node/topic-configs.ts";
 import { defineApi } from "./api.ts";
 
 const resourceTopic = 2;
@@ -68,8 +68,9 @@ export const describeConfigsApi = defineApi({
             };
           }
           const log = brokerLogConfig(node.config);
+          const effective = effectiveTopicConfigs(topic.configs, node.config);
           const configs = topicConfigDefinitions.map((d) => {
-            const override = topic.configs[d.name];
+            const override = effective[d.name];
             return {
               name: d.name,
               value: override ?? d.fallback(node.config, log),

@@ -18,7 +18,12 @@ import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
 import { PartitionShell } from "./partition-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
 import { openStorage, type Storage } from "./storage.ts";
-import { checkTopicConfigs, topicLogConfig, topicMessageBytesMax } from "./topic-configs.ts";
+import {
+  checkTopicConfigs,
+  effectiveTopicConfigs,
+  topicLogConfig,
+  topicMessageBytesMax,
+} from "./topic-configs.ts";
 
 export interface TopicCreation {
   readonly name: string;
@@ -228,17 +233,16 @@ export class BrokerNode {
         let shell = this.partitions.get(key);
         if (shell === undefined) {
           const tp: TopicPartition = { topic: topic.name, partition: p.partition };
+          // The topic's own settings (retention.ms, segment.bytes, ...) over the broker's.
+          const configs = effectiveTopicConfigs(topic.configs, this.config, this.log);
           try {
             shell = await PartitionShell.open(tp, this.storage, {
               nodeId: this.config.nodeId,
-              minInsyncReplicas: Number(
-                topic.configs["min.insync.replicas"] ?? this.config.minInsyncReplicas,
-              ),
+              minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
               replicaLagMsMax: this.config.replicaLagMsMax,
-              messageBytesMax: topicMessageBytesMax(topic.configs, this.config),
+              messageBytesMax: topicMessageBytesMax(configs, this.config),
               producerIdExpirationMs: this.config.producerIdExpirationMs,
-              // The topic's own settings (retention.ms, segment.bytes, ...) over the broker's.
-              logConfig: topicLogConfig(topic.configs, this.config, this.log),
+              logConfig: topicLogConfig(configs, this.config),
               log: this.log,
             });
           } catch (error) {

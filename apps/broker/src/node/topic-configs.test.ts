@@ -1,11 +1,17 @@
 /**
  * The topic-config table against Kafka's rules, without a broker: list and string values, the
  * throttled-replica format, compression levels, the rule between the compaction lags, the spelling
- * values are stored in, and what a topic's configs make of its log and its batch limit.
+ * values are stored in, the configs in effect for a topic stored before they were checked, and
+ * what a topic's configs make of its log and its batch limit.
  */
 import { describe, expect, test } from "bun:test";
 import { parseCli } from "../config/cli.ts";
-import { checkTopicConfigs, topicLogConfig, topicMessageBytesMax } from "./topic-configs.ts";
+import {
+  checkTopicConfigs,
+  effectiveTopicConfigs,
+  topicLogConfig,
+  topicMessageBytesMax,
+} from "./topic-configs.ts";
 
 const cli = parseCli(["--storage", "memory"], {});
 if (cli.kind === "help") throw new Error("unexpected help");
@@ -86,19 +92,21 @@ describe("topic configs", () => {
     ).toEqual({ _tag: "Invalid", problem: "Duplicate topic config name: retention.ms" });
   });
 
-  test("a topic's configs make its log settings and its batch limit", () => {
-    const lines: string[] = [];
-    const log = (line: string) => lines.push(line);
-    const own = topicLogConfig({ "retention.ms": "60000", "retention.bytes": "-7" }, broker, log);
+  test("a topic's effective configs make its log settings and its batch limit", () => {
+    const own = topicLogConfig({ "retention.ms": "60000", "retention.bytes": "-7" }, broker);
     expect([own.retentionMs, own.retentionBytesMax]).toEqual([60000, -1]);
     // Without `delete` in cleanup.policy no segment is deleted by age or size, as in Kafka.
-    const compacted = topicLogConfig({ "cleanup.policy": "compact", "retention.ms": "60000" }, broker, log);
+    const compacted = topicLogConfig({ "cleanup.policy": "compact", "retention.ms": "60000" }, broker);
     expect([compacted.retentionMs, compacted.retentionBytesMax]).toEqual([-1, -1]);
-    // Configs stored before they were checked keep the broker's settings, and the log says so.
-    const stale = topicLogConfig({ "segment.bytes": "12" }, broker, log);
-    expect(stale.segmentBytesMax).toBe(broker.segmentBytesMax);
-    expect(lines.some((l) => l.includes("topic configs ignored"))).toBe(true);
+    // Configs stored before they were checked: the invalid ones give way to the broker's values.
+    const lines: string[] = [];
+    const stored = { "segment.bytes": "12", "retention.ms": "5000", "max.message.bytes": "x", y: "1" };
+    const effective = effectiveTopicConfigs(stored, broker, (line) => lines.push(line));
+    expect(effective).toEqual({ "retention.ms": "5000" });
+    expect(lines.length).toBe(3);
+    expect(lines[0]).toContain("segment.bytes: Value must be at least 61");
+    expect(topicLogConfig(effective, broker).segmentBytesMax).toBe(broker.segmentBytesMax);
+    expect(topicMessageBytesMax(effective, broker)).toBe(broker.messageBytesMax);
     expect(topicMessageBytesMax({ "max.message.bytes": "512" }, broker)).toBe(512);
-    expect(topicMessageBytesMax({}, broker)).toBe(broker.messageBytesMax);
   });
 });

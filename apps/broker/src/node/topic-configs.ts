@@ -7,6 +7,7 @@
  * Owns the table and the checks only. It must never let a value through that the storage engine or
  * the controller would refuse later: a topic whose configs pass here is created exactly as asked.
  */
+import { invariant } from "@eddy/core";
 import { type LogConfig, logConfigFromKafka } from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { brokerLogConfig } from "./storage.ts";
@@ -291,35 +292,42 @@ function deletesOldSegments(configs: Readonly<Record<string, string>>): boolean 
 }
 
 /**
- * A topic's log settings: its configs over the broker's. A topic whose cleanup.policy lacks `delete`
- * keeps every segment, as in Kafka, where retention.ms and retention.bytes delete only under that
- * policy (this broker does not compact, so such a log grows until the policy changes). Configs
- * stored before they were checked and found invalid now keep the broker's settings; `log` says so.
+ * The configs of a stored topic that are in effect: each one that passes today's checks. Topics
+ * created before configs were checked may hold others; those are left out, so the broker's value
+ * applies to them (and DescribeConfigs shows that value), and `log` names them.
  */
-export function topicLogConfig(
+export function effectiveTopicConfigs(
   configs: Readonly<Record<string, string>>,
   broker: BrokerConfig,
-  log: (line: string) => void,
-): LogConfig {
-  const base = brokerLogConfig(broker);
-  let parsed: ReturnType<typeof logConfigFromKafka>;
-  try {
-    parsed = logConfigFromKafka(storageView(configs), base);
-  } catch (error) {
-    // BigInt throws on text that was stored before values were checked.
-    parsed = { _tag: "Invalid", problem: (error as Error).message };
+  log: (line: string) => void = () => {},
+): Record<string, string> {
+  const effective: Record<string, string> = {};
+  for (const [name, value] of Object.entries(configs)) {
+    const checked = checkTopicConfigs([{ name, value }], broker);
+    if (checked._tag === "Valid") Object.assign(effective, checked.configs);
+    else log(`topic config ignored, the broker's value applies: ${checked.problem}`);
   }
-  if (parsed._tag === "Invalid") log(`topic configs ignored, the broker's settings apply: ${parsed.problem}`);
-  const config = parsed._tag === "Valid" ? parsed.config : base;
-  return deletesOldSegments(configs) ? config : { ...config, retentionMs: -1, retentionBytesMax: -1 };
+  return effective;
+}
+
+/**
+ * A topic's log settings: its effective configs over the broker's. A topic whose cleanup.policy
+ * lacks `delete` keeps every segment, as in Kafka, where retention.ms and retention.bytes delete
+ * only under that policy (this broker does not compact, so such a log grows until the policy
+ * changes).
+ */
+export function topicLogConfig(effective: Readonly<Record<string, string>>, broker: BrokerConfig): LogConfig {
+  const parsed = logConfigFromKafka(storageView(effective), brokerLogConfig(broker));
+  invariant(parsed._tag === "Valid", "topic configs: effective configs the log refuses");
+  const config = parsed.config;
+  return deletesOldSegments(effective) ? config : { ...config, retentionMs: -1, retentionBytesMax: -1 };
 }
 
 /** The largest batch a topic accepts: its max.message.bytes, else the broker's message.max.bytes. */
 export function topicMessageBytesMax(
-  configs: Readonly<Record<string, string>>,
+  effective: Readonly<Record<string, string>>,
   broker: BrokerConfig,
 ): number {
-  const own = configs["max.message.bytes"];
-  const value = own === undefined ? Number.NaN : Number(own);
-  return Number.isSafeInteger(value) && value >= 0 ? value : broker.messageBytesMax;
+  const own = effective["max.message.bytes"];
+  return own === undefined ? broker.messageBytesMax : Number(own);
 }
