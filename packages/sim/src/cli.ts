@@ -1,15 +1,19 @@
 /**
- * `bun run sim`: runs a batch of seeds with a progress line and a summary table, or replays one run
- * (`--seed N`, optionally `--faults JSON`, `--bug a,b`), writes its trace as JSON lines (`--trace FILE`)
- * or runs named scenarios (`--scenario NAME|all`). Exit code 1 when any invariant broke.
+ * `bun run sim`: runs a batch of seeds with a progress line and a summary table (over `--workers N`
+ * threads, default one per core), or replays one run (`--seed N`, optionally `--faults JSON`,
+ * `--bug a,b`), writes its trace as JSON lines (`--trace FILE`) or runs named scenarios
+ * (`--scenario NAME|all`). Exit code 1 when any invariant broke, 2 on bad arguments, 3 when a seed
+ * crashed the simulator itself (a throw outside the invariant checkers).
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { addResult, emptySummary, speed, summaryTable } from "./batch.ts";
+import { type SeedOutcome, summaryTable } from "./batch.ts";
+import { runBatchParallel, workersDefault, workersMax } from "./batch-parallel.ts";
+import { BatchCrash } from "./batch-seed.ts";
 import { type BugName, bugNames, isBugName } from "./bugs.ts";
 import type { FaultEvent, FaultRates } from "./faults.ts";
 import { models } from "./models.ts";
-import { type RunResult, runOnce } from "./run.ts";
+import { runOnce } from "./run.ts";
 import { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
 import { scenarioNames, scenarios } from "./scenarios.ts";
 
@@ -17,7 +21,9 @@ const { values } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
     seed: { type: "string" },
-    seeds: { type: "string", default: "200" },
+    seeds: { type: "string" },
+    count: { type: "string" },
+    workers: { type: "string" },
     from: { type: "string", default: "1" },
     trace: { type: "string" },
     scenario: { type: "string" },
@@ -40,7 +46,8 @@ function fail(message: string): never {
 }
 
 if (values.help) {
-  console.log(`usage: bun run sim [--seeds N] [--from S] [--seed N [--trace FILE]] [--scenario NAME|all] [--determinism N]
+  console.log(`usage: bun run sim [--seeds N | --count N] [--from S] [--workers N] [--seed N [--trace FILE]]
+             [--scenario NAME|all] [--determinism N]
              [--faults JSON] [--bug ${bugNames.join("|")}] [--model kafka|noop]
              [--safety-ms MS] [--liveness-ms MS] [--workload JSON] [--heal-majority]
 scenarios: ${scenarioNames.join(", ")}`);
@@ -55,10 +62,19 @@ for (const b of (values.bug ?? "").split(",").filter((x) => x.length > 0)) {
   if (!isBugName(b)) fail(`unknown bug ${b}; known: ${bugNames.join(", ")}`);
   bugs.push(b);
 }
+/** A whole number in [min, max], or exit 2 naming the flag. */
+function parseWhole(flag: string, s: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    fail(`--${flag} needs a whole number ${min}..${max}, got ${s}`);
+  return n;
+}
+
 const base: Partial<RunConfig> = { bugs, healBrokerMajority: values["heal-majority"] === true };
-if (values["safety-ms"] !== undefined) (base as { safetyMs?: number }).safetyMs = Number(values["safety-ms"]);
+if (values["safety-ms"] !== undefined)
+  (base as { safetyMs?: number }).safetyMs = parseWhole("safety-ms", values["safety-ms"], 0);
 if (values["liveness-ms"] !== undefined)
-  (base as { livenessMs?: number }).livenessMs = Number(values["liveness-ms"]);
+  (base as { livenessMs?: number }).livenessMs = parseWhole("liveness-ms", values["liveness-ms"], 0);
 if (values.workload !== undefined) {
   (base as { workload?: WorkloadConfig }).workload = {
     ...workloadDefault,
@@ -79,7 +95,7 @@ function parseSeed(s: string): bigint {
   }
 }
 
-function report(r: RunResult, label: string): void {
+function report(r: SeedOutcome, label: string): void {
   const status = r.violations.length === 0 ? "ok" : `FAILED (${r.violations.length} violations)`;
   console.log(
     `${label}: ${status}  hash=${r.hash} events=${r.events} sim=${(r.simMs / 1000).toFixed(1)}s ` +
@@ -143,29 +159,51 @@ if (values.determinism !== undefined) {
   }
   if (r.violations.length > 0) exitCode = 1;
 } else {
-  const count = Number(values.seeds);
+  if (values.seeds !== undefined && values.count !== undefined && values.seeds !== values.count)
+    fail("--seeds and --count are the same flag; give one");
+  const count = parseWhole("count", values.count ?? values.seeds ?? "200", 1);
+  const workers =
+    values.workers === undefined
+      ? workersDefault(count)
+      : Math.min(parseWhole("workers", values.workers, 1, workersMax), count);
   const from = parseSeed(values.from ?? "1");
-  const s = emptySummary();
   const tty = process.stderr.isTTY === true;
   const barWidth = 30;
   let lastDraw = 0;
-  for (let i = 0; i < count; i++) {
-    const r = runOnce(runConfig(from + BigInt(i), base), factory);
-    addResult(s, r);
-    if (r.violations.length > 0) report(r, `seed ${r.config.seed}`);
-    const now = performance.now();
-    if (now - lastDraw > 100 || i + 1 === count) {
-      lastDraw = now;
-      const done = Math.round(((i + 1) / count) * barWidth);
-      const line = `[${"#".repeat(done)}${".".repeat(barWidth - done)}] ${i + 1}/${count} seeds, ${s.violations} violations, ${speed(s).toFixed(0)} sim-s/wall-s`;
-      if (tty) process.stderr.write(`\r${line}`);
-      else if (i + 1 === count || (i + 1) % Math.max(1, Math.floor(count / 10)) === 0)
-        process.stderr.write(`${line}\n`);
-    }
+  try {
+    const s = await runBatchParallel({
+      fromSeed: from,
+      count,
+      model: values.model ?? "kafka",
+      base,
+      workers,
+      // Failures print in seed order (the order the summary folds them in), whatever thread ran them.
+      onOutcome: (r) => {
+        if (r.violations.length > 0) report(r, `seed ${r.config.seed}`);
+      },
+      // The bar counts finished seeds in finish order, so it moves as soon as any worker is done.
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastDraw <= 100 && p.done !== count) return;
+        lastDraw = now;
+        const filled = Math.round((p.done / count) * barWidth);
+        const rate = p.elapsedMs > 0 ? p.simMs / p.elapsedMs : 0;
+        const line = `[${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${p.done}/${count} seeds, ${p.violations} violations, ${rate.toFixed(0)} sim-s/wall-s (${workers} ${workers === 1 ? "worker" : "workers"})`;
+        if (tty) process.stderr.write(`\r${line}`);
+        else if (p.done === count || p.done % Math.max(1, Math.floor(count / 10)) === 0)
+          process.stderr.write(`${line}\n`);
+      },
+    });
+    if (tty) process.stderr.write("\n");
+    console.log(summaryTable(s));
+    console.log(`bun ${Bun.version}; replay any seed with: bun run sim --seed N`);
+    if (s.violations > 0) exitCode = 1;
+  } catch (e) {
+    if (tty) process.stderr.write("\n");
+    if (!(e instanceof BatchCrash)) throw e;
+    console.error(`sim: ${e.message}`);
+    console.error(`  replay: ${e.replay} (bun ${Bun.version})`);
+    exitCode = 3;
   }
-  if (tty) process.stderr.write("\n");
-  console.log(summaryTable(s));
-  console.log(`bun ${Bun.version}; replay any seed with: bun run sim --seed N`);
-  if (s.violations > 0) exitCode = 1;
 }
 process.exit(exitCode);
