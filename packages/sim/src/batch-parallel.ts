@@ -50,9 +50,13 @@ export interface ParallelBatchOptions {
   readonly onOutcome?: (r: SeedOutcome) => void;
 }
 
-/** The default worker count: one per available core, never more than the seeds. */
+/**
+ * The default worker count: one core is left to the engine's own threads. A single simulating thread
+ * keeps about 1.5-1.8 cores busy (the JavaScript engine's GC and JIT threads run beside it), and each
+ * worker compiles and collects on its own, so on two cores a second worker measured slower, not faster.
+ */
 export function workersDefault(count: number): number {
-  return Math.max(1, Math.min(availableParallelism(), count, workersMax));
+  return Math.max(1, Math.min(availableParallelism() - 1, count, workersMax));
 }
 
 /** Small enough that the last chunks spread over all workers, large enough to amortize messages. */
