@@ -44,7 +44,44 @@ type Draft<P, S> = Mutable<QuorumState<P, S>> & {
   outbox: Message<P, S>[];
   proposal: ProposeResult | null;
   snapshotOut: Snapshot<S> | null;
+  /** True once `progress` is a copy made in this step, which the step may then change in place. */
+  progressOwned: boolean;
 };
+
+/**
+ * The step's working copy of the state, written field by field: one allocation of a fixed shape per
+ * step, instead of object spreads and rest patterns, which copy through a much slower generic path.
+ */
+function draftOf<P, S>(s: QuorumState<P, S>): Draft<P, S> {
+  return {
+    id: s.id,
+    voters: s.voters,
+    config: s.config,
+    role: s.role,
+    term: s.term,
+    votedFor: s.votedFor,
+    leaderId: s.leaderId,
+    snapshot: s.snapshot,
+    entries: s.entries,
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    persistedIndex: s.persistedIndex,
+    unstableFromIndex: s.unstableFromIndex,
+    hardStateEmitted: s.hardStateEmitted,
+    votesGranted: s.votesGranted,
+    votesRejected: s.votesRejected,
+    progress: s.progress,
+    leaderTermStartIndex: s.leaderTermStartIndex,
+    electionElapsedTicks: s.electionElapsedTicks,
+    electionTimeoutTicks: s.electionTimeoutTicks,
+    heartbeatElapsedTicks: s.heartbeatElapsedTicks,
+    prng: s.prng,
+    outbox: [],
+    proposal: null,
+    snapshotOut: null,
+    progressOwned: false,
+  };
+}
 
 /** Bounds one Ready's messages: a broadcast to every peer, a few times over, per input. */
 const messagesPerReadyMax = votersMax * 4;
@@ -163,7 +200,7 @@ export function softState<P, S>(state: QuorumState<P, S>): SoftState {
  * persist, then send, then apply.
  */
 export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepResult<P, S> {
-  const d: Draft<P, S> = { ...state, outbox: [], proposal: null, snapshotOut: null };
+  const d = draftOf(state);
   const termBefore = state.term;
   const commitBefore = state.commitIndex;
   switch (input.type) {
@@ -190,11 +227,12 @@ export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepRe
   }
   invariant(d.term >= termBefore, "quorum: term decreased");
   invariant(d.commitIndex >= commitBefore, "quorum: commit index decreased");
-  return buildReady(d);
+  // The log's shape is checked when the log changed; an untouched log was checked when it was made.
+  return buildReady(d, d.entries !== state.entries || d.snapshot !== state.snapshot);
 }
 
-function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
-  const { outbox, proposal, snapshotOut, ...rest } = d;
+function buildReady<P, S>(d: Draft<P, S>, logChanged: boolean): StepResult<P, S> {
+  const { outbox, proposal, snapshotOut } = d;
   const hardState: HardState = { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex };
   const emitted = d.hardStateEmitted;
   const hardStateChanged =
@@ -209,12 +247,30 @@ function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
   const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : [];
   invariant(outbox.length <= messagesPerReadyMax, () => `quorum: ${outbox.length} messages in one Ready`);
   const state: QuorumState<P, S> = {
-    ...rest,
-    hardStateEmitted: hardStateChanged ? hardState : emitted,
-    unstableFromIndex: last + 1,
+    id: d.id,
+    voters: d.voters,
+    config: d.config,
+    role: d.role,
+    term: d.term,
+    votedFor: d.votedFor,
+    leaderId: d.leaderId,
+    snapshot: d.snapshot,
+    entries: d.entries,
+    commitIndex: d.commitIndex,
     appliedIndex: Math.max(d.appliedIndex, applyTo),
+    persistedIndex: d.persistedIndex,
+    unstableFromIndex: last + 1,
+    hardStateEmitted: hardStateChanged ? hardState : emitted,
+    votesGranted: d.votesGranted,
+    votesRejected: d.votesRejected,
+    progress: d.progress,
+    leaderTermStartIndex: d.leaderTermStartIndex,
+    electionElapsedTicks: d.electionElapsedTicks,
+    electionTimeoutTicks: d.electionTimeoutTicks,
+    heartbeatElapsedTicks: d.heartbeatElapsedTicks,
+    prng: d.prng,
   };
-  assertState(state);
+  assertState(state, logChanged);
   const ready: Ready<P, S> = {
     hardState: hardStateChanged ? hardState : null,
     snapshot: snapshotOut,
@@ -227,9 +283,10 @@ function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
   return { state, ready };
 }
 
-/** Invariants that hold between any two steps. */
-function assertState<P, S>(s: QuorumState<P, S>): void {
-  assertWellFormed(s, s.config.logEntriesMax);
+/** Invariants that hold between any two steps; the log's shape only when `logChanged`. */
+function assertState<P, S>(s: QuorumState<P, S>, logChanged = true): void {
+  if (logChanged) assertWellFormed(s, s.config.logEntriesMax);
+  invariant(s.entries.length <= s.config.logEntriesMax, "quorum: log tail over its limit");
   const last = lastIndex(s);
   invariant(s.snapshot.index <= s.appliedIndex, "quorum: snapshot beyond the applied index");
   invariant(s.appliedIndex <= s.commitIndex, "quorum: applied beyond commit");
@@ -248,7 +305,8 @@ function assertState<P, S>(s: QuorumState<P, S>): void {
   );
   invariant(s.leaderId === null || s.voters.includes(s.leaderId), "quorum: leader is not a voter");
   if (s.role === "leader") {
-    for (const peer of peersOf(s)) {
+    for (const peer of s.voters) {
+      if (peer === s.id) continue;
       const pr = s.progress[peer];
       invariant(pr !== undefined, () => `quorum: leader lacks progress for ${peer}`);
       invariant(pr.matchIndex < pr.nextIndex, "quorum: nextIndex not above matchIndex");
@@ -687,14 +745,19 @@ function onAppendResponse<P, S>(d: Draft<P, S>, m: AppendResponse): void {
 
 function setProgress<P, S>(d: Draft<P, S>, peer: NodeId, pr: Progress): void {
   invariant(pr.matchIndex < pr.nextIndex, "quorum: progress nextIndex must pass matchIndex");
-  d.progress = { ...d.progress, [peer]: pr };
+  // The first change in a step copies the record; later ones change that copy, which no one else holds.
+  if (!d.progressOwned) {
+    d.progress = { ...d.progress };
+    d.progressOwned = true;
+  }
+  (d.progress as Record<number, Progress>)[peer] = pr;
 }
 
 /** Advances commitIndex to the highest index of this term stored on a quorum; true if it moved. */
 function maybeCommit<P, S>(d: Draft<P, S>): boolean {
   invariant(d.role === "leader", "quorum: only a leader commits");
   const matches = [d.persistedIndex];
-  for (const peer of peersOf(d)) matches.push(d.progress[peer]!.matchIndex);
+  for (const peer of d.voters) if (peer !== d.id) matches.push(d.progress[peer]!.matchIndex);
   matches.sort((a, b) => b - a);
   const candidate = matches[quorumSize(d.voters) - 1]!;
   // Raft §5.4.2: count replicas only for entries of the current term.
@@ -708,7 +771,7 @@ function maybeCommit<P, S>(d: Draft<P, S>): boolean {
 type SendMode = "data" | "heartbeat" | "commit";
 
 function broadcastAppend<P, S>(d: Draft<P, S>, mode: SendMode): void {
-  for (const peer of peersOf(d)) sendAppend(d, peer, mode);
+  for (const peer of d.voters) if (peer !== d.id) sendAppend(d, peer, mode);
 }
 
 /**
