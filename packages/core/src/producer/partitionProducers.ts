@@ -235,6 +235,14 @@ export function expireProducers(
   expirationMs: number,
 ): PartitionProducers {
   invariant(expirationMs > 0, "expirationMs must be positive");
-  const entries = state.entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs);
-  return entries.length === state.entries.length ? state : { entries };
+  // Checked first without allocating: on almost every call nothing has expired.
+  let expired = false;
+  for (const entry of state.entries) {
+    if (nowMs - entry.lastAppendMs >= expirationMs) {
+      expired = true;
+      break;
+    }
+  }
+  if (!expired) return state;
+  return { entries: state.entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs) };
 }
