@@ -19,22 +19,36 @@ import type {
 /** Bound on outputs of one step; a step touches at most every pending produce and every follower. */
 export const readyItemsMax = 200_000;
 
+/** The output list of a step that produced nothing of that kind; frozen, so no caller can fill it. */
+const emptyList: readonly never[] = Object.freeze([]);
+
 export class ReadyBuilder {
-  readonly persist: PersistOp[] = [];
-  readonly send: Envelope[] = [];
-  readonly respond: ProduceResponse[] = [];
+  // Most steps produce nothing of some kind (often of any): each list is made on its first item, and
+  // the builder is written without class fields, which cost an initializer call per instance.
+  private persist: PersistOp[] | null;
+  private send: Envelope[] | null;
+  private respond: ProduceResponse[] | null;
+
+  constructor() {
+    this.persist = null;
+    this.send = null;
+    this.respond = null;
+  }
 
   addPersist(op: PersistOp): void {
+    if (this.persist === null) this.persist = [];
     invariant(this.persist.length < readyItemsMax, "too many persist ops in one step");
     this.persist.push(op);
   }
 
   addSend(to: number | "controller", message: PeerMessage): void {
+    if (this.send === null) this.send = [];
     invariant(this.send.length < readyItemsMax, "too many messages in one step");
     this.send.push({ to, message });
   }
 
   addResponse(response: ProduceResponse): void {
+    if (this.respond === null) this.respond = [];
     invariant(this.respond.length < readyItemsMax, "too many responses in one step");
     invariant(
       response.errorCode === errorCode.NONE || response.baseOffset === -1,
@@ -44,7 +58,12 @@ export class ReadyBuilder {
   }
 
   seal(state: PartitionState): PartitionReady {
-    return { persist: this.persist, send: this.send, respond: this.respond, wakeAtMs: wakeAt(state) };
+    return {
+      persist: this.persist ?? emptyList,
+      send: this.send ?? emptyList,
+      respond: this.respond ?? emptyList,
+      wakeAtMs: wakeAt(state),
+    };
   }
 }
 
