@@ -188,10 +188,9 @@ export function fetchResponse(d: PartitionDraft, input: Input<"fetchResponse">, 
   let epochs = d.epochs;
   let producers = d.producers;
   for (const batch of input.batches) {
-    invariant(
-      batch.baseOffset === expected,
-      () => `replicated batch at ${batch.baseOffset}, expected ${expected}`,
-    );
+    // Built only on failure: a lazy message would allocate a closure per batch.
+    if (batch.baseOffset !== expected)
+      invariant(false, `replicated batch at ${batch.baseOffset}, expected ${expected}`);
     invariant(batch.lastOffset >= batch.baseOffset, "replicated batch has no records");
     invariant(batch.lastOffset < input.readToOffset, "replicated batch beyond the leader's read range");
     invariant(batch.leaderEpoch <= input.leaderEpoch, "replicated batch from a future epoch");

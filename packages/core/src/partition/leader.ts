@@ -210,7 +210,8 @@ function replicaEndOffset(state: PartitionState, replicaId: BrokerId): number {
       break;
     }
   }
-  invariant(follower !== undefined, () => `ISR member ${replicaId} is not a tracked follower`);
+  // Built only on failure: a lazy message would allocate a closure per call.
+  if (follower === undefined) invariant(false, `ISR member ${replicaId} is not a tracked follower`);
   return follower.logEndOffset;
 }
 

@@ -80,10 +80,10 @@ function route(d: PartitionDraft, input: PartitionInput, out: ReadyBuilder): voi
 }
 
 function appendCompleted(d: PartitionDraft, logEndOffset: number, out: ReadyBuilder): void {
-  invariant(
-    logEndOffset >= d.logEndOffset && logEndOffset <= d.nextOffset,
-    () => `append completed to ${logEndOffset} outside [${d.logEndOffset}, ${d.nextOffset}]`,
-  );
+  // Messages on hot paths are built only when the check fails: a lazy message would still allocate
+  // a closure on every call.
+  if (!(logEndOffset >= d.logEndOffset && logEndOffset <= d.nextOffset))
+    invariant(false, `append completed to ${logEndOffset} outside [${d.logEndOffset}, ${d.nextOffset}]`);
   if (logEndOffset === d.logEndOffset) return;
   d.logEndOffset = logEndOffset;
   if (d.role === "leader") afterProgress(d, out);
@@ -95,7 +95,7 @@ function appendCompleted(d: PartitionDraft, logEndOffset: number, out: ReadyBuil
 
 function tick(d: PartitionDraft, nowMs: number, out: ReadyBuilder): void {
   invariant(Number.isFinite(nowMs), "tick time must be finite");
-  invariant(nowMs >= d.nowMs, () => `time went backwards: ${nowMs} < ${d.nowMs}`);
+  if (!(nowMs >= d.nowMs)) invariant(false, `time went backwards: ${nowMs} < ${d.nowMs}`);
   d.nowMs = nowMs;
   if (d.role === "leader") {
     leaderExpireProducers(d);

@@ -245,7 +245,10 @@ function buildReady<P, S>(d: Draft<P, S>, logChanged: boolean): StepResult<P, S>
   // snapshot installed in this step already moved it past the snapshot's entries.
   const applyTo = Math.min(d.commitIndex, d.appliedIndex + d.config.committedPerReadyMax);
   const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : [];
-  invariant(outbox.length <= messagesPerReadyMax, () => `quorum: ${outbox.length} messages in one Ready`);
+  // Messages on hot paths are built only when the check fails: a lazy message would still allocate
+  // a closure on every call.
+  if (!(outbox.length <= messagesPerReadyMax))
+    invariant(false, `quorum: ${outbox.length} messages in one Ready`);
   const state: QuorumState<P, S> = {
     id: d.id,
     voters: d.voters,
@@ -308,7 +311,7 @@ function assertState<P, S>(s: QuorumState<P, S>, logChanged = true): void {
     for (const peer of s.voters) {
       if (peer === s.id) continue;
       const pr = s.progress[peer];
-      invariant(pr !== undefined, () => `quorum: leader lacks progress for ${peer}`);
+      if (pr === undefined) invariant(false, `quorum: leader lacks progress for ${peer}`);
       invariant(pr.matchIndex < pr.nextIndex, "quorum: nextIndex not above matchIndex");
       invariant(pr.matchIndex <= last, "quorum: matchIndex beyond the log");
     }
@@ -592,17 +595,19 @@ function acceptAppend<P, S>(d: Draft<P, S>, to: NodeId, matchIndex: number): App
 }
 
 function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
-  invariant(d.role !== "leader", () => `quorum: two leaders in term ${d.term}`);
+  if (d.role === "leader") invariant(false, `quorum: two leaders in term ${d.term}`);
   invariant(m.prevLogTerm <= m.term && m.prevLogIndex >= 0, "quorum: malformed append");
-  m.entries.forEach((e, k) => {
+  for (let k = 0; k < m.entries.length; k++) {
+    const e = m.entries[k]!;
     invariant(e.index === m.prevLogIndex + 1 + k, "quorum: append entries are not contiguous");
     invariant(
       e.term <= m.term && e.term >= (k === 0 ? m.prevLogTerm : m.entries[k - 1]!.term),
       "quorum: append terms",
     );
-  });
+  }
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
-  invariant(d.leaderId === null || d.leaderId === m.from, () => `quorum: two leaders in term ${d.term}`);
+  if (!(d.leaderId === null || d.leaderId === m.from))
+    invariant(false, `quorum: two leaders in term ${d.term}`);
   d.leaderId = m.from;
   d.electionElapsedTicks = 0;
   // Entries at or below the commit index are known to match (Leader Completeness), so a message
