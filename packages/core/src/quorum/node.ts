@@ -40,17 +40,20 @@ import {
 } from "./types.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft<P, S> = Mutable<QuorumState<P, S>> & {
+type Draft<P, S> = Mutable<QuorumState<P, S>>;
+
+/** What one step produces besides the next state; handlers append to it. */
+interface Out<P, S> {
   outbox: Message<P, S>[];
   proposal: ProposeResult | null;
   snapshotOut: Snapshot<S> | null;
-  /** True once `progress` is a copy made in this step, which the step may then change in place. */
+  /** True once the draft's `progress` is a copy made in this step, which the step may change in place. */
   progressOwned: boolean;
-};
+}
 
 /**
- * The step's working copy of the state, written field by field: one allocation of a fixed shape per
- * step, instead of object spreads and rest patterns, which copy through a much slower generic path.
+ * The step's working copy of the state, written field by field in `initialState`'s order: one
+ * allocation of a fixed shape, which becomes the next state itself (its outputs live in `Out`).
  */
 function draftOf<P, S>(s: QuorumState<P, S>): Draft<P, S> {
   return {
@@ -76,10 +79,6 @@ function draftOf<P, S>(s: QuorumState<P, S>): Draft<P, S> {
     electionTimeoutTicks: s.electionTimeoutTicks,
     heartbeatElapsedTicks: s.heartbeatElapsedTicks,
     prng: s.prng,
-    outbox: [],
-    proposal: null,
-    snapshotOut: null,
-    progressOwned: false,
   };
 }
 
@@ -201,23 +200,24 @@ export function softState<P, S>(state: QuorumState<P, S>): SoftState {
  */
 export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepResult<P, S> {
   const d = draftOf(state);
+  const o: Out<P, S> = { outbox: [], proposal: null, snapshotOut: null, progressOwned: false };
   const termBefore = state.term;
   const commitBefore = state.commitIndex;
   switch (input.type) {
     case "tick":
-      onTick(d);
+      onTick(d, o);
       break;
     case "message":
-      onMessage(d, input.message);
+      onMessage(d, o, input.message);
       break;
     case "propose":
-      onPropose(d, input.payload);
+      onPropose(d, o, input.payload);
       break;
     case "persisted":
-      onPersisted(d, input.index, input.term);
+      onPersisted(d, o, input.index, input.term);
       break;
     case "campaign":
-      if (d.role !== "leader") campaign(d);
+      if (d.role !== "leader") campaign(d, o);
       break;
     case "compact":
       onCompact(d, input.index, input.data);
@@ -228,17 +228,17 @@ export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepRe
   invariant(d.term >= termBefore, "quorum: term decreased");
   invariant(d.commitIndex >= commitBefore, "quorum: commit index decreased");
   // The log's shape is checked when the log changed; an untouched log was checked when it was made.
-  return buildReady(d, d.entries !== state.entries || d.snapshot !== state.snapshot);
+  return buildReady(d, o, d.entries !== state.entries || d.snapshot !== state.snapshot);
 }
 
-function buildReady<P, S>(d: Draft<P, S>, logChanged: boolean): StepResult<P, S> {
-  const { outbox, proposal, snapshotOut } = d;
-  const hardState: HardState = { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex };
+function buildReady<P, S>(d: Draft<P, S>, o: Out<P, S>, logChanged: boolean): StepResult<P, S> {
+  const outbox = o.outbox;
   const emitted = d.hardStateEmitted;
   const hardStateChanged =
-    emitted.term !== hardState.term ||
-    emitted.votedFor !== hardState.votedFor ||
-    emitted.commitIndex !== hardState.commitIndex;
+    emitted.term !== d.term || emitted.votedFor !== d.votedFor || emitted.commitIndex !== d.commitIndex;
+  const hardState: HardState | null = hardStateChanged
+    ? { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex }
+    : null;
   const last = lastIndex(d);
   const entries = d.unstableFromIndex <= last ? slice(d, d.unstableFromIndex, last) : [];
   // The applied index follows what the shell is told to apply, so the next Ready starts after it. A
@@ -249,38 +249,19 @@ function buildReady<P, S>(d: Draft<P, S>, logChanged: boolean): StepResult<P, S>
   // a closure on every call.
   if (!(outbox.length <= messagesPerReadyMax))
     invariant(false, `quorum: ${outbox.length} messages in one Ready`);
-  const state: QuorumState<P, S> = {
-    id: d.id,
-    voters: d.voters,
-    config: d.config,
-    role: d.role,
-    term: d.term,
-    votedFor: d.votedFor,
-    leaderId: d.leaderId,
-    snapshot: d.snapshot,
-    entries: d.entries,
-    commitIndex: d.commitIndex,
-    appliedIndex: Math.max(d.appliedIndex, applyTo),
-    persistedIndex: d.persistedIndex,
-    unstableFromIndex: last + 1,
-    hardStateEmitted: hardStateChanged ? hardState : emitted,
-    votesGranted: d.votesGranted,
-    votesRejected: d.votesRejected,
-    progress: d.progress,
-    leaderTermStartIndex: d.leaderTermStartIndex,
-    electionElapsedTicks: d.electionElapsedTicks,
-    electionTimeoutTicks: d.electionTimeoutTicks,
-    heartbeatElapsedTicks: d.heartbeatElapsedTicks,
-    prng: d.prng,
-  };
+  // The draft becomes the next state.
+  if (hardState !== null) d.hardStateEmitted = hardState;
+  d.unstableFromIndex = last + 1;
+  d.appliedIndex = Math.max(d.appliedIndex, applyTo);
+  const state: QuorumState<P, S> = d;
   assertState(state, logChanged);
   const ready: Ready<P, S> = {
-    hardState: hardStateChanged ? hardState : null,
-    snapshot: snapshotOut,
+    hardState,
+    snapshot: o.snapshotOut,
     entries,
     messages: outbox,
     committed,
-    proposal,
+    proposal: o.proposal,
     softState: softState(state),
   };
   return { state, ready };
@@ -322,10 +303,10 @@ function peersOf<P, S>(s: QuorumState<P, S>): NodeId[] {
   return s.voters.filter((v) => v !== s.id);
 }
 
-function send<P, S>(d: Draft<P, S>, message: Message<P, S>): void {
+function send<P, S>(d: Draft<P, S>, o: Out<P, S>, message: Message<P, S>): void {
   invariant(message.from === d.id && message.to !== d.id, "quorum: message addressing");
   invariant(d.voters.includes(message.to), "quorum: message to a non-voter");
-  d.outbox.push(message);
+  o.outbox.push(message);
 }
 
 function resetElectionTimer<P, S>(d: Draft<P, S>): void {
@@ -353,17 +334,17 @@ function becomeFollower<P, S>(d: Draft<P, S>, term: number, leaderId: NodeId | n
 }
 
 /** Starts an election: a pre-vote round first when configured, then the election proper. */
-function campaign<P, S>(d: Draft<P, S>): void {
+function campaign<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   invariant(d.role !== "leader", "quorum: a leader does not campaign");
   // The new leader must append a no-op; a node whose tail is full waits for compaction instead.
   if (d.entries.length >= d.config.logEntriesMax) {
     resetElectionTimer(d);
     return;
   }
-  startElection(d, d.config.preVote);
+  startElection(d, o, d.config.preVote);
 }
 
-function startElection<P, S>(d: Draft<P, S>, preVote: boolean): void {
+function startElection<P, S>(d: Draft<P, S>, o: Out<P, S>, preVote: boolean): void {
   if (preVote) {
     // A pre-candidate keeps its term and vote: it only asks whether it could win at term + 1.
     d.role = "precandidate";
@@ -378,19 +359,19 @@ function startElection<P, S>(d: Draft<P, S>, preVote: boolean): void {
   d.progress = {};
   resetElectionTimer(d);
   if (d.votesGranted.length >= quorumSize(d.voters)) {
-    if (preVote) startElection(d, false);
-    else becomeLeader(d);
+    if (preVote) startElection(d, o, false);
+    else becomeLeader(d, o);
     return;
   }
   const last = lastIndex(d);
   const lastLogTerm = lastTerm(d);
   const term = preVote ? d.term + 1 : d.term;
   for (const peer of peersOf(d)) {
-    send(d, { type: "RequestVote", from: d.id, to: peer, term, preVote, lastLogIndex: last, lastLogTerm });
+    send(d, o, { type: "RequestVote", from: d.id, to: peer, term, preVote, lastLogIndex: last, lastLogTerm });
   }
 }
 
-function becomeLeader<P, S>(d: Draft<P, S>): void {
+function becomeLeader<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   invariant(d.role === "candidate", "quorum: only a candidate becomes leader");
   invariant(d.votesGranted.length >= quorumSize(d.voters), "quorum: leader without a quorum of votes");
   invariant(d.entries.length < d.config.logEntriesMax, "quorum: no room for the leader's no-op");
@@ -408,12 +389,12 @@ function becomeLeader<P, S>(d: Draft<P, S>): void {
   appendEntries(d, [{ index: next, term: d.term, payload: null }]);
   d.leaderTermStartIndex = next;
   maybeCommit(d);
-  broadcastAppend(d, "heartbeat");
+  broadcastAppend(d, o, "heartbeat");
 }
 
 // ---- Inputs ----
 
-function onTick<P, S>(d: Draft<P, S>): void {
+function onTick<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   d.electionElapsedTicks += 1;
   if (d.role === "leader") {
     d.heartbeatElapsedTicks += 1;
@@ -426,11 +407,11 @@ function onTick<P, S>(d: Draft<P, S>): void {
     }
     if (d.heartbeatElapsedTicks >= d.config.heartbeatTicks) {
       d.heartbeatElapsedTicks = 0;
-      broadcastAppend(d, "heartbeat");
+      broadcastAppend(d, o, "heartbeat");
     }
     return;
   }
-  if (d.electionElapsedTicks >= d.electionTimeoutTicks) campaign(d);
+  if (d.electionElapsedTicks >= d.electionTimeoutTicks) campaign(d, o);
 }
 
 /** Check quorum: true when a quorum (self included) was heard from; clears the marks for the next round. */
@@ -446,26 +427,26 @@ function checkQuorumActive<P, S>(d: Draft<P, S>): boolean {
   return active >= quorumSize(d.voters);
 }
 
-function onPropose<P, S>(d: Draft<P, S>, payload: P): void {
+function onPropose<P, S>(d: Draft<P, S>, o: Out<P, S>, payload: P): void {
   if (d.role !== "leader") {
-    d.proposal = { accepted: false, reason: "NOT_LEADER", leaderHint: d.leaderId };
+    o.proposal = { accepted: false, reason: "NOT_LEADER", leaderHint: d.leaderId };
     return;
   }
   if (d.entries.length >= d.config.proposalEntriesMax) {
-    d.proposal = { accepted: false, reason: "LOG_FULL", leaderHint: d.id };
+    o.proposal = { accepted: false, reason: "LOG_FULL", leaderHint: d.id };
     return;
   }
   const index = lastIndex(d) + 1;
   appendEntries(d, [{ index, term: d.term, payload }]);
-  d.proposal = { accepted: true, index, term: d.term };
-  broadcastAppend(d, "data");
+  o.proposal = { accepted: true, index, term: d.term };
+  broadcastAppend(d, o, "data");
 }
 
-function onPersisted<P, S>(d: Draft<P, S>, index: number, term: number): void {
+function onPersisted<P, S>(d: Draft<P, S>, o: Out<P, S>, index: number, term: number): void {
   // An acknowledgement for entries since overwritten (a different term at that index) is stale.
   if (index <= d.persistedIndex || termAt(d, index) !== term) return;
   d.persistedIndex = index;
-  if (d.role === "leader" && maybeCommit(d)) broadcastAppend(d, "commit");
+  if (d.role === "leader" && maybeCommit(d)) broadcastAppend(d, o, "commit");
 }
 
 function onCompact<P, S>(d: Draft<P, S>, index: number, data: S): void {
@@ -478,17 +459,17 @@ function onCompact<P, S>(d: Draft<P, S>, index: number, data: S): void {
   invariant(lastIndex(d) >= index, "quorum: compaction lost the log's end");
 }
 
-function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
+function onMessage<P, S>(d: Draft<P, S>, o: Out<P, S>, m: Message<P, S>): void {
   invariant(m.to === d.id, "quorum: message delivered to the wrong node");
   if (!d.voters.includes(m.from) || m.from === d.id) return;
   if (m.type === "RequestVote" && m.preVote) {
     // A pre-vote request carries a future term but changes nothing here, whatever the answer.
-    onPreVoteRequest(d, m);
+    onPreVoteRequest(d, o, m);
     return;
   }
   if (m.type === "Vote" && m.preVote && m.granted) {
     // A granted pre-vote echoes the term the pre-candidate would run at, one above ours.
-    if (d.role === "precandidate" && m.term === d.term + 1) onVote(d, m);
+    if (d.role === "precandidate" && m.term === d.term + 1) onVote(d, o, m);
     return;
   }
   if (m.term > d.term) {
@@ -498,27 +479,27 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
   } else if (m.term < d.term) {
     // Tell a stale leader or candidate about the newer term so it steps down.
     if (m.type === "AppendEntries" || m.type === "InstallSnapshot") {
-      send(d, rejectAppend(d, m.from, 0, 0));
+      send(d, o, rejectAppend(d, m.from, 0, 0));
     } else if (m.type === "RequestVote") {
-      send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted: false });
+      send(d, o, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted: false });
     }
     return;
   }
   switch (m.type) {
     case "RequestVote":
-      onRequestVote(d, m);
+      onRequestVote(d, o, m);
       break;
     case "Vote":
-      onVote(d, m);
+      onVote(d, o, m);
       break;
     case "AppendEntries":
-      onAppendEntries(d, m);
+      onAppendEntries(d, o, m);
       break;
     case "AppendResponse":
-      onAppendResponse(d, m);
+      onAppendResponse(d, o, m);
       break;
     case "InstallSnapshot":
-      onInstallSnapshot(d, m);
+      onInstallSnapshot(d, o, m);
       break;
     default:
       unreachable(m, "quorum message");
@@ -529,14 +510,21 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
  * Would we vote for this node at `m.term`? Only if that term is ahead of ours, its log is at least as
  * up to date, and no leader has been heard from within the base election timeout.
  */
-function onPreVoteRequest<P, S>(d: Draft<P, S>, m: RequestVote): void {
+function onPreVoteRequest<P, S>(d: Draft<P, S>, o: Out<P, S>, m: RequestVote): void {
   const leaderHeard =
     d.role === "leader" || (d.leaderId !== null && d.electionElapsedTicks < d.config.electionTicks);
   const granted = m.term > d.term && !leaderHeard && isUpToDate(d, m.lastLogIndex, m.lastLogTerm);
-  send(d, { type: "Vote", from: d.id, to: m.from, term: granted ? m.term : d.term, preVote: true, granted });
+  send(d, o, {
+    type: "Vote",
+    from: d.id,
+    to: m.from,
+    term: granted ? m.term : d.term,
+    preVote: true,
+    granted,
+  });
 }
 
-function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
+function onRequestVote<P, S>(d: Draft<P, S>, o: Out<P, S>, m: RequestVote): void {
   invariant(m.term === d.term, "quorum: vote request of another term");
   const canVote = d.votedFor === null || d.votedFor === m.from;
   const granted = d.role === "follower" && canVote && isUpToDate(d, m.lastLogIndex, m.lastLogTerm);
@@ -544,10 +532,10 @@ function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
     d.votedFor = m.from;
     resetElectionTimer(d);
   }
-  send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted });
+  send(d, o, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted });
 }
 
-function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
+function onVote<P, S>(d: Draft<P, S>, o: Out<P, S>, m: Vote): void {
   const expected = d.role === "precandidate" ? true : d.role === "candidate" ? false : null;
   if (expected === null || m.preVote !== expected) return;
   if (d.votesGranted.includes(m.from) || d.votesRejected.includes(m.from)) return;
@@ -558,8 +546,8 @@ function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
     "quorum: more votes than voters",
   );
   if (d.votesGranted.length >= quorumSize(d.voters)) {
-    if (d.role === "precandidate") startElection(d, false);
-    else becomeLeader(d);
+    if (d.role === "precandidate") startElection(d, o, false);
+    else becomeLeader(d, o);
   } else if (d.votesRejected.length >= quorumSize(d.voters)) becomeFollower(d, d.term, null);
 }
 
@@ -594,7 +582,7 @@ function acceptAppend<P, S>(d: Draft<P, S>, to: NodeId, matchIndex: number): App
   };
 }
 
-function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
+function onAppendEntries<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendEntries<P>): void {
   if (d.role === "leader") invariant(false, `quorum: two leaders in term ${d.term}`);
   invariant(m.prevLogTerm <= m.term && m.prevLogIndex >= 0, "quorum: malformed append");
   for (let k = 0; k < m.entries.length; k++) {
@@ -615,23 +603,23 @@ function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   if (m.prevLogIndex < d.commitIndex) {
     const skip = d.commitIndex - m.prevLogIndex;
     if (skip >= m.entries.length) {
-      send(d, acceptAppend(d, m.from, d.commitIndex));
+      send(d, o, acceptAppend(d, m.from, d.commitIndex));
       return;
     }
     const rest = m.entries.slice(skip);
     const prev = rest[0]!.index - 1;
     const prevTerm = termAt(d, prev);
     invariant(prevTerm !== null && prevTerm === m.entries[skip - 1]!.term, "quorum: committed entry differs");
-    handleAppend(d, { ...m, prevLogIndex: prev, prevLogTerm: prevTerm, entries: rest });
+    handleAppend(d, o, { ...m, prevLogIndex: prev, prevLogTerm: prevTerm, entries: rest });
     return;
   }
-  handleAppend(d, m);
+  handleAppend(d, o, m);
 }
 
-function handleAppend<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
+function handleAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendEntries<P>): void {
   const prevTerm = termAt(d, m.prevLogIndex);
   if (prevTerm === null || prevTerm !== m.prevLogTerm) {
-    send(d, rejectAppend(d, m.from, m.prevLogIndex, conflictHint(d, m.prevLogIndex, m.prevLogTerm)));
+    send(d, o, rejectAppend(d, m.from, m.prevLogIndex, conflictHint(d, m.prevLogIndex, m.prevLogTerm)));
     return;
   }
   // Find the first entry we do not already hold; entries past a conflict are replaced.
@@ -658,7 +646,7 @@ function handleAppend<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   const verified = m.prevLogIndex + k + fresh.length;
   const commit = Math.min(m.leaderCommit, verified);
   if (commit > d.commitIndex) d.commitIndex = commit;
-  send(d, acceptAppend(d, m.from, verified));
+  send(d, o, acceptAppend(d, m.from, verified));
 }
 
 /** Etcd's findConflictByTerm: the last index at or before `index` whose term is at most `term`. */
@@ -689,7 +677,7 @@ function appendEntries<P, S>(d: Draft<P, S>, entries: readonly Entry<P>[]): void
   d.unstableFromIndex = Math.min(d.unstableFromIndex, entries[0]!.index);
 }
 
-function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
+function onInstallSnapshot<P, S>(d: Draft<P, S>, o: Out<P, S>, m: InstallSnapshot<S>): void {
   invariant(d.role !== "leader", "quorum: a leader never installs a snapshot");
   invariant(m.snapshot.term <= m.term && m.snapshot.index >= 0, "quorum: malformed snapshot");
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
@@ -697,7 +685,7 @@ function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   d.electionElapsedTicks = 0;
   const snap = m.snapshot;
   if (snap.index <= d.commitIndex) {
-    send(d, acceptAppend(d, m.from, d.commitIndex));
+    send(d, o, acceptAppend(d, m.from, d.commitIndex));
     return;
   }
   if (termAt(d, snap.index) === snap.term) {
@@ -712,19 +700,19 @@ function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   d.snapshot = snap;
   d.commitIndex = snap.index;
   d.appliedIndex = snap.index;
-  d.snapshotOut = snap;
+  o.snapshotOut = snap;
   invariant(lastIndex(d) >= snap.index, "quorum: snapshot install lost the log's end");
-  send(d, acceptAppend(d, m.from, snap.index));
+  send(d, o, acceptAppend(d, m.from, snap.index));
 }
 
-function onAppendResponse<P, S>(d: Draft<P, S>, m: AppendResponse): void {
+function onAppendResponse<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendResponse): void {
   if (d.role !== "leader") return;
   const pr = d.progress[m.from];
   invariant(pr !== undefined, "quorum: response from an unknown peer");
   if (m.success) {
     invariant(m.matchIndex <= lastIndex(d), "quorum: follower matched beyond our log");
     const matchIndex = Math.max(pr.matchIndex, m.matchIndex);
-    setProgress(d, m.from, {
+    setProgress(d, o, m.from, {
       matchIndex,
       nextIndex: Math.max(pr.nextIndex, matchIndex + 1),
       probing: false,
@@ -732,28 +720,28 @@ function onAppendResponse<P, S>(d: Draft<P, S>, m: AppendResponse): void {
       recentActive: true,
     });
     if (matchIndex > pr.matchIndex && maybeCommit(d)) {
-      broadcastAppend(d, "commit");
+      broadcastAppend(d, o, "commit");
       return;
     }
-    sendAppend(d, m.from, "data");
+    sendAppend(d, o, m.from, "data");
     return;
   }
   // A rejection at or below what is already matched is a stale reply from before.
   if (m.rejectedIndex <= pr.matchIndex) {
-    setProgress(d, m.from, { ...pr, recentActive: true });
+    setProgress(d, o, m.from, { ...pr, recentActive: true });
     return;
   }
   const nextIndex = Math.max(pr.matchIndex + 1, Math.min(m.rejectedIndex, m.hintIndex + 1));
-  setProgress(d, m.from, { ...pr, nextIndex, probing: true, probeSent: false, recentActive: true });
-  sendAppend(d, m.from, "data");
+  setProgress(d, o, m.from, { ...pr, nextIndex, probing: true, probeSent: false, recentActive: true });
+  sendAppend(d, o, m.from, "data");
 }
 
-function setProgress<P, S>(d: Draft<P, S>, peer: NodeId, pr: Progress): void {
+function setProgress<P, S>(d: Draft<P, S>, o: Out<P, S>, peer: NodeId, pr: Progress): void {
   invariant(pr.matchIndex < pr.nextIndex, "quorum: progress nextIndex must pass matchIndex");
   // The first change in a step copies the record; later ones change that copy, which no one else holds.
-  if (!d.progressOwned) {
+  if (!o.progressOwned) {
     d.progress = { ...d.progress };
-    d.progressOwned = true;
+    o.progressOwned = true;
   }
   (d.progress as Record<number, Progress>)[peer] = pr;
 }
@@ -775,8 +763,8 @@ function maybeCommit<P, S>(d: Draft<P, S>): boolean {
 
 type SendMode = "data" | "heartbeat" | "commit";
 
-function broadcastAppend<P, S>(d: Draft<P, S>, mode: SendMode): void {
-  for (const peer of d.voters) if (peer !== d.id) sendAppend(d, peer, mode);
+function broadcastAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, mode: SendMode): void {
+  for (const peer of d.voters) if (peer !== d.id) sendAppend(d, o, peer, mode);
 }
 
 /**
@@ -788,16 +776,16 @@ function broadcastAppend<P, S>(d: Draft<P, S>, mode: SendMode): void {
  * - "commit" carries a new commit index: entries if any are due, else an empty append anchored at
  *   the follower's match, which cannot be rejected, so in-flight batches are left alone.
  */
-function sendAppend<P, S>(d: Draft<P, S>, peer: NodeId, mode: SendMode): void {
+function sendAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, peer: NodeId, mode: SendMode): void {
   let pr = d.progress[peer]!;
   if (mode === "heartbeat") {
     pr = pr.probing ? { ...pr, probeSent: false } : { ...pr, nextIndex: pr.matchIndex + 1 };
-    setProgress(d, peer, pr);
+    setProgress(d, o, peer, pr);
   }
   if (pr.probing && pr.probeSent) return;
   if (pr.nextIndex <= d.snapshot.index) {
-    send(d, { type: "InstallSnapshot", from: d.id, to: peer, term: d.term, snapshot: d.snapshot });
-    setProgress(d, peer, { ...pr, probing: true, probeSent: true });
+    send(d, o, { type: "InstallSnapshot", from: d.id, to: peer, term: d.term, snapshot: d.snapshot });
+    setProgress(d, o, peer, { ...pr, probing: true, probeSent: true });
     return;
   }
   const last = lastIndex(d);
@@ -808,20 +796,21 @@ function sendAppend<P, S>(d: Draft<P, S>, peer: NodeId, mode: SendMode): void {
     if (mode === "data") return;
     if (mode === "commit" && !pr.probing) {
       const prevLogTerm = termAt(d, pr.matchIndex);
-      if (prevLogTerm !== null) sendAppendMessage(d, peer, pr.matchIndex, prevLogTerm, []);
+      if (prevLogTerm !== null) sendAppendMessage(d, o, peer, pr.matchIndex, prevLogTerm, []);
       return;
     }
   }
   const prevLogIndex = pr.nextIndex - 1;
   const prevLogTerm = termAt(d, prevLogIndex);
   invariant(prevLogTerm !== null, "quorum: previous entry of an append is unknown");
-  sendAppendMessage(d, peer, prevLogIndex, prevLogTerm, entries);
-  if (pr.probing) setProgress(d, peer, { ...pr, probeSent: true });
-  else if (entries.length > 0) setProgress(d, peer, { ...pr, nextIndex: end + 1 });
+  sendAppendMessage(d, o, peer, prevLogIndex, prevLogTerm, entries);
+  if (pr.probing) setProgress(d, o, peer, { ...pr, probeSent: true });
+  else if (entries.length > 0) setProgress(d, o, peer, { ...pr, nextIndex: end + 1 });
 }
 
 function sendAppendMessage<P, S>(
   d: Draft<P, S>,
+  o: Out<P, S>,
   peer: NodeId,
   prevLogIndex: number,
   prevLogTerm: number,
@@ -829,7 +818,7 @@ function sendAppendMessage<P, S>(
 ): void {
   invariant(entries.length <= d.config.entriesPerAppendMax, "quorum: append batch over its limit");
   invariant(entries.length === 0 || entries[0]!.index === prevLogIndex + 1, "quorum: append batch gap");
-  send(d, {
+  send(d, o, {
     type: "AppendEntries",
     from: d.id,
     to: peer,
