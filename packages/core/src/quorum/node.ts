@@ -740,7 +740,14 @@ function setProgress<P, S>(d: Draft<P, S>, o: Out<P, S>, peer: NodeId, pr: Progr
   invariant(pr.matchIndex < pr.nextIndex, "quorum: progress nextIndex must pass matchIndex");
   // The first change in a step copies the record; later ones change that copy, which no one else holds.
   if (!o.progressOwned) {
-    d.progress = { ...d.progress };
+    // Keyed by peer ids only: copied entry by entry over the voters, which is much cheaper than
+    // spreading an object with integer keys (numeric keys enumerate in ascending order either way).
+    const copy: Record<number, Progress> = {};
+    for (const v of d.voters) {
+      const entry = d.progress[v];
+      if (entry !== undefined) copy[v] = entry;
+    }
+    d.progress = copy;
     o.progressOwned = true;
   }
   (d.progress as Record<number, Progress>)[peer] = pr;
