@@ -44,23 +44,30 @@ function checkLostWrites(h: History, finalLogs: FinalLogs, v: Violations, endMs:
 
 /** 3: a (partition, offset) maps to one value across acks=all acks, polls and the final log. */
 function checkOffsetUniqueness(h: History, finalLogs: FinalLogs, v: Violations, endMs: number): void {
-  const seen = new Map<string, number>();
-  const note = (p: number, offset: number, value: number, what: string, atMs: number) => {
+  // Keyed by partition, then offset (numbers: this runs over every record of the run).
+  const seen = new Map<number, Map<number, number>>();
+  const note = (p: number, offset: number, value: number, what: () => string, atMs: number) => {
     v.checked(3);
-    const key = `${p}:${offset}`;
-    const prior = seen.get(key);
-    if (prior === undefined) seen.set(key, value);
+    let byOffset = seen.get(p);
+    if (byOffset === undefined) {
+      byOffset = new Map();
+      seen.set(p, byOffset);
+    }
+    const prior = byOffset.get(offset);
+    if (prior === undefined) byOffset.set(offset, value);
     else if (prior !== value) {
-      v.add(3, atMs, `p=${p} offset=${offset} holds both ${prior} and ${value} (${what})`);
+      v.add(3, atMs, `p=${p} offset=${offset} holds both ${prior} and ${value} (${what()})`);
     }
   };
+  const finalLog = () => "final log";
+  const ack = () => "ack";
   for (const [p, log] of finalLogs) {
-    for (let o = 0; o < log.length; o++) if (log[o]! >= 0) note(p, o, log[o]!, "final log", endMs);
+    for (let o = 0; o < log.length; o++) if (log[o]! >= 0) note(p, o, log[o]!, finalLog, endMs);
   }
   for (const op of h.produces) {
-    if (op.outcome === "ok" && op.acks === -1) note(op.partition, op.offset, op.value, "ack", op.completeMs);
+    if (op.outcome === "ok" && op.acks === -1) note(op.partition, op.offset, op.value, ack, op.completeMs);
   }
-  for (const r of h.polls) note(r.partition, r.offset, r.value, `poll by ${r.consumer}`, r.atMs);
+  for (const r of h.polls) note(r.partition, r.offset, r.value, () => `poll by ${r.consumer}`, r.atMs);
 }
 
 /** 11: with idempotence, each send appears at most once in the final log, however often it was retried. */

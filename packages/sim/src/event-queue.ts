@@ -15,44 +15,74 @@ export interface Queued<T> {
 }
 
 export class EventQueue<T> {
-  private readonly heap: Queued<T>[] = [];
+  // The heap is held as three parallel arrays (time, sequence, item) rather than one object per
+  // event: a push allocates nothing beyond the item itself.
+  private readonly times: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly items: T[] = [];
   private seqNext = 0;
+  /** Time and sequence number of the event `popItem` returned last. */
+  poppedTimeMs = 0;
+  poppedSeq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.times.length;
   }
 
   /** Schedules `item` at `timeMs`; returns its sequence number. */
   push(timeMs: number, item: T): number {
     invariant(Number.isFinite(timeMs) && timeMs >= 0, "EventQueue.push: bad time");
-    invariant(this.heap.length < queueEventsMax, "EventQueue.push: queue full");
+    const times = this.times;
+    invariant(times.length < queueEventsMax, "EventQueue.push: queue full");
+    const seqs = this.seqs;
+    const items = this.items;
     const seq = this.seqNext++;
-    const heap = this.heap;
-    const node: Queued<T> = { timeMs, seq, item };
-    let i = heap.length;
-    heap.push(node);
+    let i = times.length;
+    times.push(timeMs);
+    seqs.push(seq);
+    items.push(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (p.timeMs < timeMs || (p.timeMs === timeMs && p.seq < seq)) break;
-      heap[i] = p;
+      const pt = times[parent]!;
+      if (pt < timeMs || (pt === timeMs && seqs[parent]! < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent]!;
+      items[i] = items[parent]!;
       i = parent;
     }
-    heap[i] = node;
+    times[i] = timeMs;
+    seqs[i] = seq;
+    items[i] = item;
     return seq;
   }
 
   peekTimeMs(): number | undefined {
-    return this.heap[0]?.timeMs;
+    return this.times.length > 0 ? this.times[0] : undefined;
   }
 
   /** Removes and returns the earliest event, or undefined when empty. */
   pop(): Queued<T> | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop()!;
-    const n = heap.length;
+    if (this.times.length === 0) return undefined;
+    const item = this.popItem();
+    return { timeMs: this.poppedTimeMs, seq: this.poppedSeq, item };
+  }
+
+  /**
+   * Removes the earliest event and returns its item; its time and sequence number are left in
+   * `poppedTimeMs` and `poppedSeq`. The queue must not be empty.
+   */
+  popItem(): T {
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    const n = times.length - 1;
+    invariant(n >= 0, "EventQueue.popItem: empty queue");
+    const top = items[0]!;
+    this.poppedTimeMs = times[0]!;
+    this.poppedSeq = seqs[0]!;
+    const lastTime = times.pop()!;
+    const lastSeq = seqs.pop()!;
+    const lastItem = items.pop()!;
     if (n > 0) {
       let i = 0;
       for (;;) {
@@ -60,19 +90,26 @@ export class EventQueue<T> {
         if (l >= n) break;
         const r = l + 1;
         let c = l;
-        let cn = heap[l]!;
+        let ct = times[l]!;
+        let cs = seqs[l]!;
         if (r < n) {
-          const rn = heap[r]!;
-          if (rn.timeMs < cn.timeMs || (rn.timeMs === cn.timeMs && rn.seq < cn.seq)) {
+          const rt = times[r]!;
+          const rs = seqs[r]!;
+          if (rt < ct || (rt === ct && rs < cs)) {
             c = r;
-            cn = rn;
+            ct = rt;
+            cs = rs;
           }
         }
-        if (last.timeMs < cn.timeMs || (last.timeMs === cn.timeMs && last.seq < cn.seq)) break;
-        heap[i] = cn;
+        if (lastTime < ct || (lastTime === ct && lastSeq < cs)) break;
+        times[i] = ct;
+        seqs[i] = cs;
+        items[i] = items[c]!;
         i = c;
       }
-      heap[i] = last;
+      times[i] = lastTime;
+      seqs[i] = lastSeq;
+      items[i] = lastItem;
     }
     return top;
   }

@@ -66,6 +66,11 @@ export class Simulator {
   private readonly localBaseMs: number[] = [];
   private readonly realBaseMs: number[] = [];
   private readonly routeBuf: number[] = [0, 0];
+  /** Trace ids of strings the hot path would otherwise look up on every event (see `dispatch`). */
+  private recvKindId: number | undefined = undefined;
+  private timerKindId: number | undefined = undefined;
+  private readonly nodeNameIds: (number | undefined)[] = [];
+  private readonly timerTagIds = new Map<number, number>();
 
   constructor(
     nodes: readonly SimNode[],
@@ -175,12 +180,12 @@ export class Simulator {
     for (;;) {
       const next = q.peekTimeMs();
       if (next === undefined || next > untilMs) break;
-      const e = q.pop()!;
-      if (e.item.k === 1 && this.cancelled.size > 0 && this.cancelled.delete(e.seq)) continue;
-      this.nowMs = e.timeMs;
+      const item = q.popItem();
+      if (item.k === 1 && this.cancelled.size > 0 && this.cancelled.delete(q.poppedSeq)) continue;
+      this.nowMs = q.poppedTimeMs;
       this.eventCount++;
       invariant(this.eventCount < runEventsMax, "Simulator: event budget exhausted (live-lock?)");
-      this.dispatch(e.item);
+      this.dispatch(item);
     }
     if (untilMs > this.nowMs) this.nowMs = untilMs;
   }
@@ -199,16 +204,21 @@ export class Simulator {
         // A partition that started while the message was in flight cuts it too.
         if (!this.network.connected(ev.from, to)) return;
         const node = this.nodes[to]!;
-        trace.event(
-          this.nowMs,
-          "recv",
-          node.name,
-          ev.label,
-          trace.recording
-            ? () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg })
-            : undefined,
-          ev.from + 1,
-        );
+        if (trace.recording) {
+          trace.event(
+            this.nowMs,
+            "recv",
+            node.name,
+            ev.label,
+            () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg }),
+            ev.from + 1,
+          );
+        } else {
+          // Interned in `Trace.event`'s order (kind, node, label), so every id is the one it would give.
+          const kindId = this.recvKindId ?? (this.recvKindId = trace.intern("recv"));
+          const nodeId = this.nodeNameIds[to] ?? (this.nodeNameIds[to] = trace.intern(node.name));
+          trace.eventIds(this.nowMs, kindId, nodeId, trace.intern(ev.label), ev.from + 1);
+        }
         node.onMessage(ev.from, ev.msg);
         return;
       }
@@ -220,15 +230,21 @@ export class Simulator {
           return;
         }
         const node = this.nodes[n]!;
-        trace.event(
-          this.nowMs,
-          "timer",
-          node.name,
-          String(ev.tag),
-          trace.recording
-            ? () => ({ tag: ev.tag, name: node.timerName?.(ev.tag) ?? String(ev.tag) })
-            : undefined,
-        );
+        if (trace.recording) {
+          trace.event(this.nowMs, "timer", node.name, String(ev.tag), () => ({
+            tag: ev.tag,
+            name: node.timerName?.(ev.tag) ?? String(ev.tag),
+          }));
+        } else {
+          const kindId = this.timerKindId ?? (this.timerKindId = trace.intern("timer"));
+          const nodeId = this.nodeNameIds[n] ?? (this.nodeNameIds[n] = trace.intern(node.name));
+          let tagId = this.timerTagIds.get(ev.tag);
+          if (tagId === undefined) {
+            tagId = trace.intern(String(ev.tag));
+            this.timerTagIds.set(ev.tag, tagId);
+          }
+          trace.eventIds(this.nowMs, kindId, nodeId, tagId, 0);
+        }
         node.onTimer(ev.tag);
         return;
       }

@@ -38,11 +38,26 @@ export const violationsMax = 100;
 
 export class Violations {
   readonly list: Violation[] = [];
-  /** How many checks ran, per invariant number (for the summary's "invariants checked"). */
-  readonly checks = new Map<number, number>();
+  /**
+   * Check counts by invariant number, counted in an array because checkers call `checked` on every
+   * event; invariant numbers are small (0 to 99). `order` keeps each number's first check.
+   */
+  private readonly counts: number[] = [];
+  private readonly order: number[] = [];
 
   checked(invariant: number, count = 1): void {
-    this.checks.set(invariant, (this.checks.get(invariant) ?? 0) + count);
+    const prior = this.counts[invariant];
+    if (prior === undefined) {
+      this.order.push(invariant);
+      this.counts[invariant] = count;
+    } else this.counts[invariant] = prior + count;
+  }
+
+  /** How many checks ran, per invariant number, in the order of their first check. */
+  get checks(): ReadonlyMap<number, number> {
+    const map = new Map<number, number>();
+    for (const inv of this.order) map.set(inv, this.counts[inv]!);
+    return map;
   }
 
   add(invariant: number, atMs: number, message: string): void {
@@ -56,7 +71,7 @@ export class Violations {
 
   checksTotal(): number {
     let n = 0;
-    for (const v of this.checks.values()) n += v;
+    for (const inv of this.order) n += this.counts[inv]!;
     return n;
   }
 }

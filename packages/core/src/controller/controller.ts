@@ -149,10 +149,11 @@ export function step(state: ControllerState, input: Input): StepResult {
   }
   const now = "nowMs" in input ? input.nowMs : state.nowMs;
   if (!state.active || state.pending.length >= pendingBatchesMax) {
-    return done({ ...state, nowMs: now }, [], notController(input));
+    // A standby changes nothing but its clock (and often not even that: a standby ticks at the same time).
+    return done(now === state.nowMs ? state : { ...state, nowMs: now }, [], notController(input));
   }
   const b: Builder = { base: state.latest, draft: null, records: [], prng: state.prng, config: state.config };
-  const sessions: Record<number, number> = { ...state.sessions };
+  const sessions: Sessions = { base: state.sessions, copy: null };
   let response: Response | null = null;
   switch (input.type) {
     case "tick":
@@ -191,7 +192,14 @@ export function step(state: ControllerState, input: Input): StepResult {
   }
   const pending = b.records.length > 0 ? [...state.pending, b.records] : state.pending;
   const latest = b.draft === null ? state.latest : finishDraft(b.draft);
-  const next: ControllerState = { ...state, latest, prng: b.prng, sessions, pending, nowMs: now };
+  const next: ControllerState = {
+    ...state,
+    latest,
+    prng: b.prng,
+    sessions: sessions.copy ?? state.sessions,
+    pending,
+    nowMs: now,
+  };
   return done(next, b.records, response);
 }
 
@@ -231,6 +239,9 @@ function onCommitted(
 }
 
 function sameRecords(a: readonly MetadataRecord[], b: readonly MetadataRecord[]): boolean {
+  // The very batch this controller proposed (a shell that hands entries through unchanged) is equal
+  // without serialising it; otherwise the records are compared by content.
+  if (a === b) return true;
   return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));
 }
 
@@ -294,12 +305,30 @@ function unfenceBroker(b: Builder, brokerId: BrokerId): void {
   }
 }
 
-function expireSessions(b: Builder, sessions: Record<number, number>, nowMs: number): void {
+/**
+ * The broker sessions as one step changes them: copied on the first change only (most ticks change
+ * none), so an unchanged record is shared with the state the step started from.
+ */
+interface Sessions {
+  readonly base: Readonly<Record<number, number>>;
+  copy: Record<number, number> | null;
+}
+
+function sessionOf(sessions: Sessions, brokerId: BrokerId): number | undefined {
+  return (sessions.copy ?? sessions.base)[brokerId];
+}
+
+function setSession(sessions: Sessions, brokerId: BrokerId, nowMs: number): void {
+  if (sessions.copy === null) sessions.copy = { ...sessions.base };
+  sessions.copy[brokerId] = nowMs;
+}
+
+function expireSessions(b: Builder, sessions: Sessions, nowMs: number): void {
   for (const broker of view(b).brokers) {
     if (broker.fenced) continue;
-    const last = sessions[broker.brokerId];
+    const last = sessionOf(sessions, broker.brokerId);
     if (last === undefined) {
-      sessions[broker.brokerId] = nowMs;
+      setSession(sessions, broker.brokerId, nowMs);
       continue;
     }
     if (nowMs - last > b.config.sessionTimeoutMs) fenceBroker(b, broker.brokerId);
@@ -308,7 +337,7 @@ function expireSessions(b: Builder, sessions: Record<number, number>, nowMs: num
 
 function registerBroker(
   b: Builder,
-  sessions: Record<number, number>,
+  sessions: Sessions,
   brokerId: BrokerId,
   host: string,
   port: number,
@@ -330,13 +359,13 @@ function registerBroker(
   if (prior !== undefined && !prior.fenced) fenceBroker(b, brokerId);
   const brokerEpoch = (prior?.brokerEpoch ?? 0) + 1;
   emit(b, { type: "RegisterBroker", brokerId, brokerEpoch, host, port, rack });
-  sessions[brokerId] = nowMs;
+  setSession(sessions, brokerId, nowMs);
   return { type: "registerBroker", error: "NONE", brokerEpoch };
 }
 
 function brokerHeartbeat(
   b: Builder,
-  sessions: Record<number, number>,
+  sessions: Sessions,
   brokerId: BrokerId,
   brokerEpoch: number,
   wantFence: boolean,
@@ -347,7 +376,7 @@ function brokerHeartbeat(
     return { type: "brokerHeartbeat", error: "BROKER_ID_NOT_REGISTERED", isFenced: true };
   if (broker.brokerEpoch !== brokerEpoch)
     return { type: "brokerHeartbeat", error: "STALE_BROKER_EPOCH", isFenced: true };
-  sessions[brokerId] = nowMs;
+  setSession(sessions, brokerId, nowMs);
   if (broker.fenced && !wantFence) unfenceBroker(b, brokerId);
   else if (!broker.fenced && wantFence) fenceBroker(b, brokerId);
   const after = findBroker(view(b), brokerId);

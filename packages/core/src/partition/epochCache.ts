@@ -104,7 +104,9 @@ export function checkEpochs(entries: readonly EpochEntry[], logEndOffset: number
   invariant(entries.length <= epochEntriesMax, "epoch cache exceeds epochEntriesMax");
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    invariant(entry.startOffset <= logEndOffset, () => `epoch ${entry.epoch} starts beyond the log end`);
+    // The message is built only on failure (a lazy message would allocate a closure per entry).
+    if (!(entry.startOffset <= logEndOffset))
+      invariant(false, `epoch ${entry.epoch} starts beyond the log end`);
     const previous = entries[i - 1];
     if (previous !== undefined) {
       invariant(previous.epoch < entry.epoch, "epochs must rise");

@@ -26,49 +26,46 @@ import {
 import { checkMembership } from "./leader.ts";
 import { advanceLogStart } from "./logStart.ts";
 import type { ReadyBuilder } from "./ready.ts";
+import type { PartitionDraft } from "./state.ts";
 import type { EpochEndOffset, PartitionInput, PartitionState, PendingProduce } from "./types.ts";
 
 type Input<T extends PartitionInput["type"]> = Extract<PartitionInput, { type: T }>;
 
-export function becomeFollower(
-  state: PartitionState,
-  input: Input<"becomeFollower">,
-  out: ReadyBuilder,
-): PartitionState {
-  const self = state.config.brokerId;
+export function becomeFollower(d: PartitionDraft, input: Input<"becomeFollower">, out: ReadyBuilder): void {
+  const self = d.config.brokerId;
   checkMembership(input.replicas, input.isr);
   invariant(input.leaderId >= 0 && input.leaderId !== self, "a follower's leader is another broker");
   invariant(input.leaderEpoch >= 0, "leader epoch must be non-negative");
-  if (input.leaderEpoch < state.leaderEpoch) return state;
-  if (input.leaderEpoch === state.leaderEpoch && state.role !== "none") {
+  if (input.leaderEpoch < d.leaderEpoch) return;
+  if (input.leaderEpoch === d.leaderEpoch && d.role !== "none") {
     // Two leaders must never share an epoch: this replica already saw a different leader for it.
     invariant(
-      state.role === "follower" && state.leaderId === input.leaderId,
-      () => `epoch ${input.leaderEpoch} has leaders ${state.leaderId} and ${input.leaderId}`,
+      d.role === "follower" && d.leaderId === input.leaderId,
+      () => `epoch ${input.leaderEpoch} has leaders ${d.leaderId} and ${input.leaderId}`,
     );
-    if (input.partitionEpoch <= state.partitionEpoch) return state;
-    return { ...state, partitionEpoch: input.partitionEpoch, isr: input.isr, replicas: input.replicas };
+    if (input.partitionEpoch <= d.partitionEpoch) return;
+    d.partitionEpoch = input.partitionEpoch;
+    d.isr = input.isr;
+    d.replicas = input.replicas;
+    return;
   }
   // Produce requests waiting on this replica as leader can no longer be acknowledged by it.
-  failPending(state.pendingProduces, state, out);
-  const next: PartitionState = {
-    ...state,
-    role: "follower",
-    leaderId: input.leaderId,
-    leaderEpoch: input.leaderEpoch,
-    partitionEpoch: input.partitionEpoch,
-    replicas: input.replicas,
-    isr: input.isr,
-    leaderHighWatermark: state.highWatermark,
-    followers: [],
-    pendingProduces: [],
-    pendingIsrChange: null,
-    isrCandidates: [],
-    isrCandidatesEpoch: -1,
-    fetchInFlight: null,
-    fetchBackoffUntilMs: 0,
-  };
-  return maybeSendFetch(next, out);
+  failPending(d.pendingProduces, d, out);
+  d.role = "follower";
+  d.leaderId = input.leaderId;
+  d.leaderEpoch = input.leaderEpoch;
+  d.partitionEpoch = input.partitionEpoch;
+  d.replicas = input.replicas;
+  d.isr = input.isr;
+  d.leaderHighWatermark = d.highWatermark;
+  d.followers = [];
+  d.pendingProduces = [];
+  d.pendingIsrChange = null;
+  d.isrCandidates = [];
+  d.isrCandidatesEpoch = -1;
+  d.fetchInFlight = null;
+  d.fetchBackoffUntilMs = 0;
+  maybeSendFetch(d, out);
 }
 
 function failPending(pending: readonly PendingProduce[], state: PartitionState, out: ReadyBuilder): void {
@@ -85,9 +82,9 @@ function failPending(pending: readonly PendingProduce[], state: PartitionState, 
 }
 
 /** Sends the next fetch when none is outstanding, no backoff holds and no local append is in flight. */
-export function maybeSendFetch(state: PartitionState, out: ReadyBuilder): PartitionState {
-  if (state.role !== "follower" || state.fetchInFlight !== null) return state;
-  if (state.nowMs < state.fetchBackoffUntilMs || state.logEndOffset !== state.nextOffset) return state;
+export function maybeSendFetch(state: PartitionDraft, out: ReadyBuilder): void {
+  if (state.role !== "follower" || state.fetchInFlight !== null) return;
+  if (state.nowMs < state.fetchBackoffUntilMs || state.logEndOffset !== state.nextOffset) return;
   const fetchId = state.fetchIdNext;
   out.addSend(state.leaderId, {
     type: "fetch",
@@ -100,11 +97,8 @@ export function maybeSendFetch(state: PartitionState, out: ReadyBuilder): Partit
     fetchOffset: state.logEndOffset,
     lastFetchedEpoch: latestEpoch(state.epochs),
   });
-  return {
-    ...state,
-    fetchIdNext: fetchId + 1,
-    fetchInFlight: { fetchId, fetchOffset: state.logEndOffset, sentAtMs: state.nowMs },
-  };
+  state.fetchInFlight = { fetchId, fetchOffset: state.logEndOffset, sentAtMs: state.nowMs };
+  state.fetchIdNext = fetchId + 1;
 }
 
 /**
@@ -122,98 +116,100 @@ export function truncationOffset(state: PartitionState, diverging: EpochEndOffse
   return Math.min(local.endOffset, diverging.endOffset, state.logEndOffset);
 }
 
-function truncateTo(state: PartitionState, offset: number, out: ReadyBuilder): PartitionState {
+function truncateTo(d: PartitionDraft, offset: number, out: ReadyBuilder): void {
   // Records below the high watermark are committed: removing one would lose an acknowledged write.
   invariant(
-    offset >= state.highWatermark,
+    offset >= d.highWatermark,
     () =>
-      `broker ${state.config.brokerId} would truncate to ${offset} below its high watermark ${state.highWatermark}`,
+      `broker ${d.config.brokerId} would truncate to ${offset} below its high watermark ${d.highWatermark}`,
   );
-  invariant(state.logEndOffset === state.nextOffset, "truncation with appends in flight");
-  if (offset >= state.logEndOffset) {
+  invariant(d.logEndOffset === d.nextOffset, "truncation with appends in flight");
+  if (offset >= d.logEndOffset) {
     // Nothing to cut from the log, but an epoch this replica started as leader without writing to it
     // sits at the log end and conflicts with the leader's history; like Kafka, drop it, or the next
     // fetch would report the same last epoch and diverge again forever.
-    const epochs = truncateEpochsFromEnd(state.epochs, state.logEndOffset);
-    if (epochs === state.epochs) return state;
+    const epochs = truncateEpochsFromEnd(d.epochs, d.logEndOffset);
+    if (epochs === d.epochs) return;
     out.addPersist({ type: "epochCheckpoint", entries: epochs });
-    return { ...state, epochs };
+    d.epochs = epochs;
+    return;
   }
   out.addPersist({ type: "truncate", offset });
-  const epochs = truncateEpochsFromEnd(state.epochs, offset);
-  if (epochs !== state.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
-  return {
-    ...state,
-    logEndOffset: offset,
-    nextOffset: offset,
-    epochs,
-    producers: truncateProducers(state.producers, offset),
-  };
+  const epochs = truncateEpochsFromEnd(d.epochs, offset);
+  if (epochs !== d.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
+  d.logEndOffset = offset;
+  d.nextOffset = offset;
+  d.epochs = epochs;
+  d.producers = truncateProducers(d.producers, offset);
 }
 
-export function fetchResponse(
-  state: PartitionState,
-  input: Input<"fetchResponse">,
-  out: ReadyBuilder,
-): PartitionState {
-  const inFlight = state.fetchInFlight;
+export function fetchResponse(d: PartitionDraft, input: Input<"fetchResponse">, out: ReadyBuilder): void {
+  const inFlight = d.fetchInFlight;
   // Stale, duplicated or misdirected answers are dropped: only the one outstanding fetch is answered.
-  if (state.role !== "follower" || inFlight === null) return state;
-  if (input.fetchId !== inFlight.fetchId || input.incarnation !== state.incarnation) return state;
+  if (d.role !== "follower" || inFlight === null) return;
+  if (input.fetchId !== inFlight.fetchId || input.incarnation !== d.incarnation) return;
   // A response from before a restart can carry a reused fetch id; it answers a different offset.
-  if (input.leaderId !== state.leaderId || input.readFromOffset !== inFlight.fetchOffset) return state;
-  let next: PartitionState = { ...state, fetchInFlight: null };
+  if (input.leaderId !== d.leaderId || input.readFromOffset !== inFlight.fetchOffset) return;
+  d.fetchInFlight = null;
   if (input.errorCode !== errorCode.NONE) {
-    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.logStartOffset > next.logEndOffset) {
+    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.logStartOffset > d.logEndOffset) {
       // Everything we hold lies below the leader's log start, deleted there: start over at its start.
-      next = truncateFully(next, input.logStartOffset, out);
-      return maybeSendFetch(next, out);
+      truncateFully(d, input.logStartOffset, out);
+      maybeSendFetch(d, out);
+      return;
     }
-    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.leaderEndOffset < next.logEndOffset) {
+    if (input.errorCode === errorCode.OFFSET_OUT_OF_RANGE && input.leaderEndOffset < d.logEndOffset) {
       // Our log runs past the leader's: cut back to its end (Kafka's handleOutOfRangeError). Everything
       // committed is on the leader, so this never reaches below our high watermark (asserted there).
-      next = truncateTo(next, input.leaderEndOffset, out);
-      return maybeSendFetch(next, out);
+      truncateTo(d, input.leaderEndOffset, out);
+      maybeSendFetch(d, out);
+      return;
     }
-    return { ...next, fetchBackoffUntilMs: next.nowMs + next.config.replicaFetchBackoffMs };
+    d.fetchBackoffUntilMs = d.nowMs + d.config.replicaFetchBackoffMs;
+    return;
   }
-  if (input.leaderEpoch !== state.leaderEpoch) return next;
+  if (input.leaderEpoch !== d.leaderEpoch) return;
   if (input.divergingEpoch !== null) {
-    const offset = truncationOffset(next, input.divergingEpoch);
-    if (offset < next.logEndOffset && offset <= input.logStartOffset) {
+    const offset = truncationOffset(d, input.divergingEpoch);
+    if (offset < d.logEndOffset && offset <= input.logStartOffset) {
       // The divergence reaches the leader's log start, below which it no longer knows its epochs (and
       // where our batches need not align): keep nothing and start over at its log start.
-      invariant(offset >= next.highWatermark, "divergence below the high watermark");
-      next = truncateFully(next, input.logStartOffset, out);
+      invariant(offset >= d.highWatermark, "divergence below the high watermark");
+      truncateFully(d, input.logStartOffset, out);
     } else {
-      next = truncateTo(next, offset, out);
+      truncateTo(d, offset, out);
     }
-    return maybeSendFetch(next, out);
+    maybeSendFetch(d, out);
+    return;
   }
-  next = { ...next, leaderHighWatermark: input.highWatermark };
-  let expected = next.logEndOffset;
+  d.leaderHighWatermark = input.highWatermark;
+  let expected = d.logEndOffset;
   invariant(expected === inFlight.fetchOffset, "log moved while a fetch was outstanding");
-  let epochs = next.epochs;
-  let producers = next.producers;
+  let epochs = d.epochs;
+  let producers = d.producers;
   for (const batch of input.batches) {
-    invariant(
-      batch.baseOffset === expected,
-      () => `replicated batch at ${batch.baseOffset}, expected ${expected}`,
-    );
+    // Built only on failure: a lazy message would allocate a closure per batch.
+    if (batch.baseOffset !== expected)
+      invariant(false, `replicated batch at ${batch.baseOffset}, expected ${expected}`);
     invariant(batch.lastOffset >= batch.baseOffset, "replicated batch has no records");
     invariant(batch.lastOffset < input.readToOffset, "replicated batch beyond the leader's read range");
     invariant(batch.leaderEpoch <= input.leaderEpoch, "replicated batch from a future epoch");
     invariant(batch.leaderEpoch >= latestEpoch(epochs), "replicated batch from an older epoch than our tail");
     if (batch.leaderEpoch > latestEpoch(epochs))
       epochs = assignEpoch(epochs, batch.leaderEpoch, batch.baseOffset);
-    const recordCount = batch.lastOffset - batch.baseOffset + 1;
+    const info = {
+      producerId: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      recordCount: batch.lastOffset - batch.baseOffset + 1,
+    };
     producers = recordBatch(
       producers,
-      { ...batch, recordCount },
+      info,
       batch.baseOffset,
       batch.lastOffset,
-      next.nowMs,
-      next.config.producerIdsMax,
+      d.nowMs,
+      d.config.producerIdsMax,
     );
     expected = batch.lastOffset + 1;
   }
@@ -225,53 +221,47 @@ export function fetchResponse(
       baseOffset: first.baseOffset,
       lastOffset: expected - 1,
     });
-    if (epochs !== next.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
-    next = { ...next, nextOffset: expected, epochs, producers };
+    if (epochs !== d.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
+    d.nextOffset = expected;
+    d.epochs = epochs;
+    d.producers = producers;
   }
-  next = followHighWatermark(next, out);
+  followHighWatermark(d, out);
   // Follow the leader's log start (DeleteRecords, retention), never past our own high watermark.
-  if (input.logStartOffset > next.logStartOffset) next = advanceLogStart(next, input.logStartOffset, out);
-  return maybeSendFetch(next, out);
+  if (input.logStartOffset > d.logStartOffset) advanceLogStart(d, input.logStartOffset, out);
+  maybeSendFetch(d, out);
 }
 
-function truncateFully(state: PartitionState, offset: number, out: ReadyBuilder): PartitionState {
+function truncateFully(d: PartitionDraft, offset: number, out: ReadyBuilder): void {
   // Only records below the leader's log start (deleted there) or past a divergence go: nothing committed.
-  invariant(
-    offset >= state.highWatermark && offset >= state.logStartOffset,
-    "full truncation goes backwards",
-  );
-  invariant(state.logEndOffset === state.nextOffset, "full truncation with appends in flight");
+  invariant(offset >= d.highWatermark && offset >= d.logStartOffset, "full truncation goes backwards");
+  invariant(d.logEndOffset === d.nextOffset, "full truncation with appends in flight");
   out.addPersist({ type: "truncateFully", offset });
-  if (state.epochs.length > 0) out.addPersist({ type: "epochCheckpoint", entries: [] });
+  if (d.epochs.length > 0) out.addPersist({ type: "epochCheckpoint", entries: [] });
   out.addPersist({ type: "highWatermark", offset });
-  return {
-    ...state,
-    logStartOffset: offset,
-    logEndOffset: offset,
-    nextOffset: offset,
-    highWatermark: offset,
-    leaderHighWatermark: Math.max(state.leaderHighWatermark, offset),
-    epochs: [],
-    producers: emptyPartitionProducers(),
-  };
+  d.logStartOffset = offset;
+  d.logEndOffset = offset;
+  d.nextOffset = offset;
+  d.highWatermark = offset;
+  d.leaderHighWatermark = Math.max(d.leaderHighWatermark, offset);
+  d.epochs = [];
+  d.producers = emptyPartitionProducers();
 }
 
 /** The follower's high watermark: the leader's, capped by what is durable here, never lowered. */
-export function followHighWatermark(state: PartitionState, out: ReadyBuilder): PartitionState {
-  const candidate = Math.min(state.leaderHighWatermark, state.logEndOffset);
-  if (candidate <= state.highWatermark) return state;
+export function followHighWatermark(d: PartitionDraft, out: ReadyBuilder): void {
+  const candidate = Math.min(d.leaderHighWatermark, d.logEndOffset);
+  if (candidate <= d.highWatermark) return;
   out.addPersist({ type: "highWatermark", offset: candidate });
-  return { ...state, highWatermark: candidate };
+  d.highWatermark = candidate;
 }
 
-export function followerTick(state: PartitionState, out: ReadyBuilder): PartitionState {
-  let next = state;
-  const inFlight = next.fetchInFlight;
-  if (inFlight !== null && next.nowMs - inFlight.sentAtMs >= next.config.replicaFetchTimeoutMs) {
+export function followerTick(d: PartitionDraft, out: ReadyBuilder): void {
+  const inFlight = d.fetchInFlight;
+  if (inFlight !== null && d.nowMs - inFlight.sentAtMs >= d.config.replicaFetchTimeoutMs) {
     // The fetch or its answer was lost; a later answer to it carries an old fetch id and is ignored.
-    next = { ...next, fetchInFlight: null };
+    d.fetchInFlight = null;
   }
-  const producers = expireProducers(next.producers, next.nowMs, next.config.producerIdExpirationMs);
-  if (producers !== next.producers) next = { ...next, producers };
-  return maybeSendFetch(next, out);
+  d.producers = expireProducers(d.producers, d.nowMs, d.config.producerIdExpirationMs);
+  maybeSendFetch(d, out);
 }

@@ -13,7 +13,7 @@ import { errorCode } from "../producer/kafkaErrors.ts";
 import { checkBatch, expireProducers, recordBatch } from "../producer/partitionProducers.ts";
 import { assignEpoch, endOffsetForEpoch, undefinedEpochOffset } from "./epochCache.ts";
 import type { ReadyBuilder } from "./ready.ts";
-import { replicasMax } from "./state.ts";
+import { type PartitionDraft, replicasMax } from "./state.ts";
 import type {
   BrokerId,
   EpochEndOffset,
@@ -51,65 +51,57 @@ function freshFollower(state: PartitionState, replicaId: BrokerId, isr: readonly
   };
 }
 
-export function becomeLeader(
-  state: PartitionState,
-  input: Input<"becomeLeader">,
-  out: ReadyBuilder,
-): PartitionState {
-  const self = state.config.brokerId;
+export function becomeLeader(d: PartitionDraft, input: Input<"becomeLeader">, out: ReadyBuilder): void {
+  const self = d.config.brokerId;
   checkMembership(input.replicas, input.isr);
   invariant(input.leaderEpoch >= 0 && input.partitionEpoch >= 0, "epochs must be non-negative");
-  if (input.leaderEpoch < state.leaderEpoch) return state;
+  if (input.leaderEpoch < d.leaderEpoch) return;
   // The controller elects only from the ISR: a leader outside it could lack committed records.
   invariant(
     input.isr.includes(self),
     () => `broker ${self} became leader outside the ISR ${input.isr.join(",")}`,
   );
-  if (input.leaderEpoch === state.leaderEpoch && state.role === "leader") {
-    if (input.partitionEpoch <= state.partitionEpoch) return state;
+  if (input.leaderEpoch === d.leaderEpoch && d.role === "leader") {
+    if (input.partitionEpoch <= d.partitionEpoch) return;
     // Same leader epoch, newer partition epoch: the controller changed the ISR or the replica set.
     const followers = input.replicas
       .filter((id) => id !== self)
-      .map((id) => state.followers.find((f) => f.replicaId === id) ?? freshFollower(state, id, input.isr));
-    const next: PartitionState = {
-      ...state,
-      partitionEpoch: input.partitionEpoch,
-      isr: input.isr,
-      replicas: input.replicas,
-      followers,
-      pendingIsrChange: null,
-    };
-    return afterProgress(next, out);
+      .map((id) => d.followers.find((f) => f.replicaId === id) ?? freshFollower(d, id, input.isr));
+    d.partitionEpoch = input.partitionEpoch;
+    d.isr = input.isr;
+    d.replicas = input.replicas;
+    d.followers = followers;
+    d.pendingIsrChange = null;
+    afterProgress(d, out);
+    return;
   }
   // Two leaders must never share an epoch: this replica followed someone else in this very epoch.
   invariant(
-    input.leaderEpoch > state.leaderEpoch || state.role === "none",
-    () => `broker ${self} told to lead epoch ${input.leaderEpoch} that it followed ${state.leaderId} in`,
+    input.leaderEpoch > d.leaderEpoch || d.role === "none",
+    () => `broker ${self} told to lead epoch ${input.leaderEpoch} that it followed ${d.leaderId} in`,
   );
-  const epochs = assignEpoch(state.epochs, input.leaderEpoch, state.nextOffset);
-  if (epochs !== state.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
+  const epochs = assignEpoch(d.epochs, input.leaderEpoch, d.nextOffset);
+  if (epochs !== d.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
   const latest = epochs[epochs.length - 1]!;
   invariant(latest.epoch === input.leaderEpoch, "the leader's own epoch must be its latest cached epoch");
-  const next: PartitionState = {
-    ...state,
-    role: "leader",
-    leaderId: self,
-    leaderEpoch: input.leaderEpoch,
-    partitionEpoch: input.partitionEpoch,
-    replicas: input.replicas,
-    isr: input.isr,
-    epochs,
-    leaderEpochStartOffset: latest.startOffset,
-    followers: input.replicas.filter((id) => id !== self).map((id) => freshFollower(state, id, input.isr)),
-    pendingIsrChange: null,
-    // Requests of an older leader epoch are refused by the controller: nothing of them can still apply.
-    isrCandidates: [],
-    isrCandidatesEpoch: -1,
-    alterPartitionBackoffUntilMs: 0,
-    fetchInFlight: null,
-    fetchBackoffUntilMs: 0,
-  };
-  return afterProgress(next, out);
+  const followers = input.replicas.filter((id) => id !== self).map((id) => freshFollower(d, id, input.isr));
+  d.role = "leader";
+  d.leaderId = self;
+  d.leaderEpoch = input.leaderEpoch;
+  d.partitionEpoch = input.partitionEpoch;
+  d.replicas = input.replicas;
+  d.isr = input.isr;
+  d.epochs = epochs;
+  d.leaderEpochStartOffset = latest.startOffset;
+  d.followers = followers;
+  d.pendingIsrChange = null;
+  // Requests of an older leader epoch are refused by the controller: nothing of them can still apply.
+  d.isrCandidates = [];
+  d.isrCandidatesEpoch = -1;
+  d.alterPartitionBackoffUntilMs = 0;
+  d.fetchInFlight = null;
+  d.fetchBackoffUntilMs = 0;
+  afterProgress(d, out);
 }
 
 function respondError(
@@ -129,57 +121,46 @@ function respondError(
   });
 }
 
-export function produce(state: PartitionState, input: Input<"produce">, out: ReadyBuilder): PartitionState {
+export function produce(d: PartitionDraft, input: Input<"produce">, out: ReadyBuilder): void {
   const { acks, batch, requestId } = input;
-  if (state.role !== "leader") {
-    respondError(out, state, requestId, acks, errorCode.NOT_LEADER_OR_FOLLOWER);
-    return state;
+  if (d.role !== "leader") {
+    respondError(out, d, requestId, acks, errorCode.NOT_LEADER_OR_FOLLOWER);
+    return;
   }
   if (acks !== 0 && acks !== 1 && acks !== -1) {
-    respondError(out, state, requestId, acks, errorCode.INVALID_REQUIRED_ACKS);
-    return state;
+    respondError(out, d, requestId, acks, errorCode.INVALID_REQUIRED_ACKS);
+    return;
   }
   if (!Number.isInteger(batch.recordCount) || batch.recordCount < 1 || !(input.timeoutMs >= 0)) {
-    respondError(out, state, requestId, acks, errorCode.INVALID_REQUEST);
-    return state;
+    respondError(out, d, requestId, acks, errorCode.INVALID_REQUEST);
+    return;
   }
   // Kafka checks min.insync.replicas against the committed ISR before it appends anything.
-  if (acks === -1 && state.isr.length < state.config.minInsyncReplicas) {
-    respondError(out, state, requestId, acks, errorCode.NOT_ENOUGH_REPLICAS);
-    return state;
+  if (acks === -1 && d.isr.length < d.config.minInsyncReplicas) {
+    respondError(out, d, requestId, acks, errorCode.NOT_ENOUGH_REPLICAS);
+    return;
   }
-  if (acks !== 0 && state.pendingProduces.length >= state.config.pendingProducesMax) {
+  if (acks !== 0 && d.pendingProduces.length >= d.config.pendingProducesMax) {
     // Refused before any state changes, so a retry (even an idempotent one) is safe.
-    respondError(out, state, requestId, acks, errorCode.REQUEST_TIMED_OUT);
-    return state;
+    respondError(out, d, requestId, acks, errorCode.REQUEST_TIMED_OUT);
+    return;
   }
-  const verdict = checkBatch(state.producers, batch);
+  const verdict = checkBatch(d.producers, batch);
   if (verdict.kind === "reject") {
-    respondError(out, state, requestId, acks, verdict.errorCode);
-    return state;
+    respondError(out, d, requestId, acks, verdict.errorCode);
+    return;
   }
-  let next = state;
   let baseOffset: number;
   let lastOffset: number;
   if (verdict.kind === "duplicate") {
     baseOffset = verdict.firstOffset;
     lastOffset = verdict.lastOffset;
   } else {
-    baseOffset = state.nextOffset;
+    baseOffset = d.nextOffset;
     lastOffset = baseOffset + batch.recordCount - 1;
-    out.addPersist({ type: "append", requestId, baseOffset, lastOffset, leaderEpoch: state.leaderEpoch });
-    next = {
-      ...state,
-      nextOffset: lastOffset + 1,
-      producers: recordBatch(
-        state.producers,
-        batch,
-        baseOffset,
-        lastOffset,
-        state.nowMs,
-        state.config.producerIdsMax,
-      ),
-    };
+    out.addPersist({ type: "append", requestId, baseOffset, lastOffset, leaderEpoch: d.leaderEpoch });
+    d.nextOffset = lastOffset + 1;
+    d.producers = recordBatch(d.producers, batch, baseOffset, lastOffset, d.nowMs, d.config.producerIdsMax);
   }
   const duplicate = verdict.kind === "duplicate";
   if (acks === 0) {
@@ -187,11 +168,11 @@ export function produce(state: PartitionState, input: Input<"produce">, out: Rea
       requestId,
       errorCode: 0,
       baseOffset,
-      logStartOffset: next.logStartOffset,
+      logStartOffset: d.logStartOffset,
       duplicate,
       acks,
     });
-    return next;
+    return;
   }
   const pending: PendingProduce = {
     requestId,
@@ -199,14 +180,11 @@ export function produce(state: PartitionState, input: Input<"produce">, out: Rea
     baseOffset,
     lastOffset,
     duplicate,
-    deadlineMs: state.nowMs + input.timeoutMs,
+    deadlineMs: d.nowMs + input.timeoutMs,
   };
-  next = { ...next, pendingProduces: [...next.pendingProduces, pending] };
-  invariant(
-    next.pendingProduces.length <= state.config.pendingProducesMax,
-    "pending produces exceed their bound",
-  );
-  return completePending(next, out);
+  d.pendingProduces = [...d.pendingProduces, pending];
+  invariant(d.pendingProduces.length <= d.config.pendingProducesMax, "pending produces exceed their bound");
+  completePending(d, out);
 }
 
 /**
@@ -225,25 +203,32 @@ export function maximalIsr(state: PartitionState): readonly BrokerId[] {
 
 function replicaEndOffset(state: PartitionState, replicaId: BrokerId): number {
   if (replicaId === state.config.brokerId) return state.logEndOffset;
-  const follower = state.followers.find((f) => f.replicaId === replicaId);
-  invariant(follower !== undefined, () => `ISR member ${replicaId} is not a tracked follower`);
+  let follower: FollowerView | undefined;
+  for (const f of state.followers) {
+    if (f.replicaId === replicaId) {
+      follower = f;
+      break;
+    }
+  }
+  // Built only on failure: a lazy message would allocate a closure per call.
+  if (follower === undefined) invariant(false, `ISR member ${replicaId} is not a tracked follower`);
   return follower.logEndOffset;
 }
 
 /** Raises the high watermark to the smallest log end offset across the maximal ISR, never lowering it. */
-function advanceHighWatermark(state: PartitionState, out: ReadyBuilder): PartitionState {
-  invariant(state.role === "leader", "only a leader computes the high watermark");
-  let candidate = state.logEndOffset;
-  for (const id of maximalIsr(state)) candidate = Math.min(candidate, replicaEndOffset(state, id));
-  if (candidate <= state.highWatermark) return state;
-  invariant(candidate <= state.logEndOffset, "the high watermark cannot pass the leader's log end");
+function advanceHighWatermark(d: PartitionDraft, out: ReadyBuilder): void {
+  invariant(d.role === "leader", "only a leader computes the high watermark");
+  let candidate = d.logEndOffset;
+  for (const id of maximalIsr(d)) candidate = Math.min(candidate, replicaEndOffset(d, id));
+  if (candidate <= d.highWatermark) return;
+  invariant(candidate <= d.logEndOffset, "the high watermark cannot pass the leader's log end");
   out.addPersist({ type: "highWatermark", offset: candidate });
-  return { ...state, highWatermark: candidate };
+  d.highWatermark = candidate;
 }
 
 /** Answers every pending produce whose condition now holds; the rest keep waiting, in order. */
-export function completePending(state: PartitionState, out: ReadyBuilder): PartitionState {
-  if (state.pendingProduces.length === 0) return state;
+export function completePending(state: PartitionDraft, out: ReadyBuilder): void {
+  if (state.pendingProduces.length === 0) return;
   const waiting: PendingProduce[] = [];
   for (const pending of state.pendingProduces) {
     const reached =
@@ -273,21 +258,20 @@ export function completePending(state: PartitionState, out: ReadyBuilder): Parti
       acks: pending.acks,
     });
   }
-  return waiting.length === state.pendingProduces.length ? state : { ...state, pendingProduces: waiting };
+  if (waiting.length !== state.pendingProduces.length) state.pendingProduces = waiting;
 }
 
 /** After anything that may move the log end, the ISR or a follower: HW, produces, parked fetches. */
-export function afterProgress(state: PartitionState, out: ReadyBuilder): PartitionState {
-  let next = advanceHighWatermark(state, out);
-  next = completePending(next, out);
-  next = releaseParkedFetches(next, out);
+export function afterProgress(d: PartitionDraft, out: ReadyBuilder): void {
+  advanceHighWatermark(d, out);
+  completePending(d, out);
+  releaseParkedFetches(d, out);
   // A follower that caught up while another ISR change was in flight, and whose fetch is now parked,
   // would otherwise wait for its next fetch to be considered. Only a follower fetching right now is
   // considered: a stale position of a replica that has since died must not bring it back.
-  for (const follower of next.followers) {
-    if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
+  for (const follower of d.followers) {
+    if (follower.parkedFetch !== null) maybeExpandIsr(d, follower, out);
   }
-  return next;
 }
 
 function sendFetchResponse(
@@ -322,103 +306,138 @@ function hasNews(state: PartitionState, follower: FollowerView, fetchOffset: num
   return fetchOffset < state.logEndOffset || follower.highWatermarkSent < state.highWatermark;
 }
 
-function releaseParkedFetches(state: PartitionState, out: ReadyBuilder): PartitionState {
-  let changed = false;
-  const followers = state.followers.map((follower) => {
+function releaseParkedFetches(d: PartitionDraft, out: ReadyBuilder): void {
+  // The follower list is copied only when a parked fetch is answered (most calls answer none).
+  let followers: FollowerView[] | null = null;
+  const current = d.followers;
+  for (let i = 0; i < current.length; i++) {
+    const follower = current[i]!;
     const parked = follower.parkedFetch;
-    const expired = parked !== null && parked.deadlineMs <= state.nowMs;
-    if (parked === null || !(expired || hasNews(state, follower, parked.fetchOffset))) return follower;
-    changed = true;
-    sendFetchResponse(state, out, follower.replicaId, parked, parked.fetchOffset, errorCode.NONE, null);
-    return { ...follower, parkedFetch: null, highWatermarkSent: state.highWatermark };
-  });
-  return changed ? { ...state, followers } : state;
+    if (parked === null) continue;
+    const expired = parked.deadlineMs <= d.nowMs;
+    if (!(expired || hasNews(d, follower, parked.fetchOffset))) continue;
+    sendFetchResponse(d, out, follower.replicaId, parked, parked.fetchOffset, errorCode.NONE, null);
+    if (followers === null) followers = current.slice();
+    followers[i] = { ...follower, parkedFetch: null, highWatermarkSent: d.highWatermark };
+  }
+  if (followers !== null) d.followers = followers;
+}
+
+function replyToFetch(
+  d: PartitionDraft,
+  input: Input<"fetchFromFollower">,
+  out: ReadyBuilder,
+  code: number,
+  diverging: EpochEndOffset | null = null,
+): void {
+  sendFetchResponse(d, out, input.replicaId, input, input.fetchOffset, code, diverging);
 }
 
 /** A follower (or anyone) fetching from this replica as leader. */
 export function fetchFromFollower(
-  state: PartitionState,
+  d: PartitionDraft,
   input: Input<"fetchFromFollower">,
   out: ReadyBuilder,
-): PartitionState {
-  const reply = (code: number, diverging: EpochEndOffset | null = null): PartitionState => {
-    sendFetchResponse(state, out, input.replicaId, input, input.fetchOffset, code, diverging);
-    return state;
-  };
-  if (state.role !== "leader") return reply(errorCode.NOT_LEADER_OR_FOLLOWER);
-  if (input.currentLeaderEpoch < state.leaderEpoch) return reply(errorCode.FENCED_LEADER_EPOCH);
-  if (input.currentLeaderEpoch > state.leaderEpoch) return reply(errorCode.UNKNOWN_LEADER_EPOCH);
-  const index = state.followers.findIndex((f) => f.replicaId === input.replicaId);
-  if (index < 0) return reply(errorCode.NOT_LEADER_OR_FOLLOWER);
-  const known = state.followers[index]!;
+): void {
+  if (d.role !== "leader") {
+    replyToFetch(d, input, out, errorCode.NOT_LEADER_OR_FOLLOWER);
+    return;
+  }
+  if (input.currentLeaderEpoch < d.leaderEpoch) {
+    replyToFetch(d, input, out, errorCode.FENCED_LEADER_EPOCH);
+    return;
+  }
+  if (input.currentLeaderEpoch > d.leaderEpoch) {
+    replyToFetch(d, input, out, errorCode.UNKNOWN_LEADER_EPOCH);
+    return;
+  }
+  let index = -1;
+  for (let i = 0; i < d.followers.length; i++) {
+    if (d.followers[i]!.replicaId === input.replicaId) {
+      index = i;
+      break;
+    }
+  }
+  if (index < 0) {
+    replyToFetch(d, input, out, errorCode.NOT_LEADER_OR_FOLLOWER);
+    return;
+  }
+  const known = d.followers[index]!;
   const stale =
     input.incarnation < known.lastIncarnation ||
     (input.incarnation === known.lastIncarnation && input.fetchId <= known.lastFetchId);
   // The follower has already moved past this fetch and ignores any answer to it: drop it silently.
-  if (stale) return state;
+  if (stale) return;
   // Below our log start is out of range whatever the epochs say (Kafka checks it first too).
-  if (input.fetchOffset < state.logStartOffset) return reply(errorCode.OFFSET_OUT_OF_RANGE);
+  if (input.fetchOffset < d.logStartOffset) {
+    replyToFetch(d, input, out, errorCode.OFFSET_OUT_OF_RANGE);
+    return;
+  }
   if (input.lastFetchedEpoch >= 0) {
     // KIP-320: check the follower's last epoch against ours before serving; a mismatch means its tail diverged.
-    const answer = endOffsetForEpoch(state.epochs, input.lastFetchedEpoch, state.logEndOffset);
-    if (answer.endOffset === undefinedEpochOffset) return reply(errorCode.OFFSET_OUT_OF_RANGE);
+    const answer = endOffsetForEpoch(d.epochs, input.lastFetchedEpoch, d.logEndOffset);
+    if (answer.endOffset === undefinedEpochOffset) {
+      replyToFetch(d, input, out, errorCode.OFFSET_OUT_OF_RANGE);
+      return;
+    }
     if (answer.epoch < input.lastFetchedEpoch || answer.endOffset < input.fetchOffset) {
-      return reply(errorCode.NONE, answer);
+      replyToFetch(d, input, out, errorCode.NONE, answer);
+      return;
     }
   }
   // Beyond our durable end but within appends still in flight (a new leader finishing its last
   // replicated batches) is not out of range: the records are coming. Only past `nextOffset` is.
-  if (input.fetchOffset > state.nextOffset) return reply(errorCode.OFFSET_OUT_OF_RANGE);
+  if (input.fetchOffset > d.nextOffset) {
+    replyToFetch(d, input, out, errorCode.OFFSET_OUT_OF_RANGE);
+    return;
+  }
   // Counted as no further than our durable end: under-reporting only holds the high watermark back.
-  const fetchOffset = Math.min(input.fetchOffset, state.logEndOffset);
-  const previous = state.followers[index]!;
+  const fetchOffset = Math.min(input.fetchOffset, d.logEndOffset);
+  const previous = known;
   // Kafka's ReplicaState.updateFetchState: caught up now if at our end, or at our end as of its last fetch.
   let lastCaughtUpTimeMs = previous.lastCaughtUpTimeMs;
-  if (fetchOffset >= state.logEndOffset) lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, state.nowMs);
+  if (fetchOffset >= d.logEndOffset) lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, d.nowMs);
   else if (fetchOffset >= previous.lastFetchLeaderLogEndOffset) {
     lastCaughtUpTimeMs = Math.max(lastCaughtUpTimeMs, previous.lastFetchTimeMs);
   }
   const updated: FollowerView = {
-    ...previous,
+    replicaId: previous.replicaId,
     logEndOffset: fetchOffset,
     lastCaughtUpTimeMs,
-    lastFetchLeaderLogEndOffset: state.logEndOffset,
-    lastFetchTimeMs: state.nowMs,
+    lastFetchLeaderLogEndOffset: d.logEndOffset,
+    lastFetchTimeMs: d.nowMs,
+    highWatermarkSent: previous.highWatermarkSent,
     // A newer fetch replaces a parked one; the follower ignores any answer to the old fetch id.
     parkedFetch: null,
     lastIncarnation: input.incarnation,
     lastFetchId: input.fetchId,
   };
-  let next: PartitionState = {
-    ...state,
-    followers: state.followers.map((f, i) => (i === index ? updated : f)),
-  };
-  next = maybeExpandIsr(next, updated, out);
-  next = afterProgress(next, out);
-  const follower = next.followers[index]!;
-  if (hasNews(next, follower, input.fetchOffset) || next.config.replicaFetchWaitMaxMs === 0) {
-    sendFetchResponse(next, out, input.replicaId, input, input.fetchOffset, errorCode.NONE, null);
-    return withFollower(next, index, { ...follower, highWatermarkSent: next.highWatermark });
+  setFollower(d, index, updated);
+  maybeExpandIsr(d, updated, out);
+  afterProgress(d, out);
+  const follower = d.followers[index]!;
+  if (hasNews(d, follower, input.fetchOffset) || d.config.replicaFetchWaitMaxMs === 0) {
+    sendFetchResponse(d, out, input.replicaId, input, input.fetchOffset, errorCode.NONE, null);
+    setFollower(d, index, { ...follower, highWatermarkSent: d.highWatermark });
+    return;
   }
   const parkedFetch = {
     incarnation: input.incarnation,
     fetchId: input.fetchId,
     fetchOffset: input.fetchOffset,
-    deadlineMs: next.nowMs + next.config.replicaFetchWaitMaxMs,
+    deadlineMs: d.nowMs + d.config.replicaFetchWaitMaxMs,
   };
-  return withFollower(next, index, { ...follower, parkedFetch });
+  setFollower(d, index, { ...follower, parkedFetch });
 }
 
-function withFollower(state: PartitionState, index: number, follower: FollowerView): PartitionState {
-  invariant(state.followers[index]?.replicaId === follower.replicaId, "follower index mismatch");
-  return { ...state, followers: state.followers.map((f, i) => (i === index ? follower : f)) };
+function setFollower(d: PartitionDraft, index: number, follower: FollowerView): void {
+  invariant(d.followers[index]?.replicaId === follower.replicaId, "follower index mismatch");
+  const followers = d.followers.slice();
+  followers[index] = follower;
+  d.followers = followers;
 }
 
-function proposeIsr(
-  state: PartitionState,
-  proposedIsr: readonly BrokerId[],
-  out: ReadyBuilder,
-): PartitionState {
+function proposeIsr(state: PartitionDraft, proposedIsr: readonly BrokerId[], out: ReadyBuilder): void {
   invariant(proposedIsr.includes(state.config.brokerId), "the leader never proposes an ISR without itself");
   checkMembership(state.replicas, proposedIsr);
   out.addSend("controller", {
@@ -433,12 +452,14 @@ function proposeIsr(
   });
   const previous = state.isrCandidatesEpoch === state.partitionEpoch ? state.isrCandidates : [];
   const added = proposedIsr.filter((id) => !state.isr.includes(id) && !previous.includes(id));
-  return {
-    ...state,
-    pendingIsrChange: { proposedIsr, sentAtMs: state.nowMs, awaitingMetadata: false, awaitingSinceMs: -1 },
-    isrCandidates: [...previous, ...added],
-    isrCandidatesEpoch: state.partitionEpoch,
+  state.pendingIsrChange = {
+    proposedIsr,
+    sentAtMs: state.nowMs,
+    awaitingMetadata: false,
+    awaitingSinceMs: -1,
   };
+  state.isrCandidates = [...previous, ...added];
+  state.isrCandidatesEpoch = state.partitionEpoch;
 }
 
 function canProposeIsr(state: PartitionState): boolean {
@@ -446,11 +467,10 @@ function canProposeIsr(state: PartitionState): boolean {
 }
 
 /** Kafka's isFollowerInSync: at or past the HW and past the start of this leader's epoch. */
-function maybeExpandIsr(state: PartitionState, follower: FollowerView, out: ReadyBuilder): PartitionState {
-  if (!canProposeIsr(state) || state.isr.includes(follower.replicaId)) return state;
-  if (follower.logEndOffset < state.highWatermark || follower.logEndOffset < state.leaderEpochStartOffset)
-    return state;
-  return proposeIsr(state, [...state.isr, follower.replicaId], out);
+function maybeExpandIsr(d: PartitionDraft, follower: FollowerView, out: ReadyBuilder): void {
+  if (!canProposeIsr(d) || d.isr.includes(follower.replicaId)) return;
+  if (follower.logEndOffset < d.highWatermark || follower.logEndOffset < d.leaderEpochStartOffset) return;
+  proposeIsr(d, [...d.isr, follower.replicaId], out);
 }
 
 function isOutOfSync(state: PartitionState, follower: FollowerView): boolean {
@@ -458,59 +478,62 @@ function isOutOfSync(state: PartitionState, follower: FollowerView): boolean {
   return state.nowMs - follower.lastCaughtUpTimeMs > state.config.replicaLagTimeMaxMs;
 }
 
-export function leaderTick(state: PartitionState, out: ReadyBuilder): PartitionState {
-  let next = state;
+export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
+  const nowMs = d.nowMs;
   // Produce requests past their timeout: one last check happened in completePending, so they failed.
-  const expired = next.pendingProduces.filter((p) => p.deadlineMs <= next.nowMs);
-  if (expired.length > 0) {
-    for (const pending of expired) {
-      respondError(out, next, pending.requestId, pending.acks, errorCode.REQUEST_TIMED_OUT);
+  let expired = 0;
+  for (const pending of d.pendingProduces) if (pending.deadlineMs <= nowMs) expired++;
+  if (expired > 0) {
+    for (const pending of d.pendingProduces) {
+      if (pending.deadlineMs <= nowMs)
+        respondError(out, d, pending.requestId, pending.acks, errorCode.REQUEST_TIMED_OUT);
     }
-    next = { ...next, pendingProduces: next.pendingProduces.filter((p) => p.deadlineMs > next.nowMs) };
+    d.pendingProduces = d.pendingProduces.filter((p) => p.deadlineMs > nowMs);
   }
-  next = releaseParkedFetches(next, out);
-  const pending = next.pendingIsrChange;
+  releaseParkedFetches(d, out);
+  const pending = d.pendingIsrChange;
   if (
     pending !== null &&
     !pending.awaitingMetadata &&
-    next.nowMs - pending.sentAtMs >= next.config.alterPartitionRetryMs
+    d.nowMs - pending.sentAtMs >= d.config.alterPartitionRetryMs
   ) {
     // The request or its answer may have been lost: ask again with the same proposal.
-    next = proposeIsr({ ...next, pendingIsrChange: null }, pending.proposedIsr, out);
+    d.pendingIsrChange = null;
+    proposeIsr(d, pending.proposedIsr, out);
   } else if (
     pending?.awaitingMetadata &&
-    next.nowMs - pending.awaitingSinceMs >= next.config.alterPartitionMetadataWaitMs
+    d.nowMs - pending.awaitingSinceMs >= d.config.alterPartitionMetadataWaitMs
   ) {
-    next = abandonAwaitedChange(next, pending);
+    abandonAwaitedChange(d, pending);
   }
-  if (canProposeIsr(next)) {
-    const lagging = next.followers.filter((f) => next.isr.includes(f.replicaId) && isOutOfSync(next, f));
-    if (lagging.length > 0) {
-      const shrunk = next.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
-      next = proposeIsr(next, shrunk, out);
-    }
+  if (canProposeIsr(d) && anyLagging(d)) {
+    const lagging = d.followers.filter((f) => d.isr.includes(f.replicaId) && isOutOfSync(d, f));
+    const shrunk = d.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
+    proposeIsr(d, shrunk, out);
   }
-  if (canProposeIsr(next)) {
-    const fenced = fencingIsr(next);
-    if (fenced !== null) next = proposeIsr(next, fenced, out);
+  if (canProposeIsr(d)) {
+    const fenced = fencingIsr(d);
+    if (fenced !== null) proposeIsr(d, fenced, out);
   }
-  for (const follower of next.followers) {
-    if (follower.parkedFetch !== null) next = maybeExpandIsr(next, follower, out);
+  for (const follower of d.followers) {
+    if (follower.parkedFetch !== null) maybeExpandIsr(d, follower, out);
   }
-  return next;
+}
+
+function anyLagging(state: PartitionState): boolean {
+  for (const f of state.followers) if (state.isr.includes(f.replicaId) && isOutOfSync(state, f)) return true;
+  return false;
 }
 
 /**
- * ISR candidates of the current partition epoch that are outside the committed ISR and behind the
- * leader's log end: each holds the high watermark at its last known position (see `maximalIsr`).
+ * Whether `f` is an ISR candidate of the current partition epoch that is outside the committed ISR and
+ * behind the leader's log end: it holds the high watermark at its last known position (see `maximalIsr`).
  */
-function holdingCandidates(state: PartitionState): readonly FollowerView[] {
-  if (state.role !== "leader" || state.isrCandidatesEpoch !== state.partitionEpoch) return [];
-  return state.followers.filter(
-    (f) =>
-      state.isrCandidates.includes(f.replicaId) &&
-      !state.isr.includes(f.replicaId) &&
-      f.logEndOffset < state.logEndOffset,
+function holdsHighWatermark(state: PartitionState, f: FollowerView): boolean {
+  return (
+    state.isrCandidates.includes(f.replicaId) &&
+    !state.isr.includes(f.replicaId) &&
+    f.logEndOffset < state.logEndOffset
   );
 }
 
@@ -549,11 +572,16 @@ function fenceRemovable(state: PartitionState): FollowerView | null {
  * candidate holds the high watermark, or no in-sync member could be taken out right now.
  */
 export function fenceAtMs(state: PartitionState): number | null {
-  const holding = holdingCandidates(state);
-  if (holding.length === 0 || fenceRemovable(state) === null) return null;
-  return Math.min(
-    ...holding.map((f) => Math.max(f.lastFetchTimeMs, 0) + state.config.replicaLagTimeMaxMs + 1),
-  );
+  if (state.role !== "leader" || state.isrCandidatesEpoch !== state.partitionEpoch) return null;
+  let atMs = Number.POSITIVE_INFINITY;
+  let holding = false;
+  for (const f of state.followers) {
+    if (!holdsHighWatermark(state, f)) continue;
+    holding = true;
+    atMs = Math.min(atMs, Math.max(f.lastFetchTimeMs, 0) + state.config.replicaLagTimeMaxMs + 1);
+  }
+  if (!holding || fenceRemovable(state) === null) return null;
+  return atMs;
 }
 
 /**
@@ -564,7 +592,7 @@ export function fenceAtMs(state: PartitionState): number | null {
  * change added was recorded in `isrCandidates` at this partition epoch when it was proposed, so the
  * maximal ISR still holds them until the partition epoch moves.
  */
-function abandonAwaitedChange(state: PartitionState, pending: PendingIsrChange): PartitionState {
+function abandonAwaitedChange(state: PartitionDraft, pending: PendingIsrChange): void {
   invariant(
     state.isrCandidatesEpoch === state.partitionEpoch,
     "a pending change is from this partition epoch",
@@ -573,24 +601,25 @@ function abandonAwaitedChange(state: PartitionState, pending: PendingIsrChange):
     pending.proposedIsr.every((id) => state.isr.includes(id) || state.isrCandidates.includes(id)),
     "every member a pending change adds is an ISR candidate",
   );
-  return { ...state, pendingIsrChange: null };
+  state.pendingIsrChange = null;
 }
 
 export function alterPartitionResponse(
-  state: PartitionState,
+  d: PartitionDraft,
   input: Input<"alterPartitionResponse">,
   out: ReadyBuilder,
-): PartitionState {
-  const pending = state.pendingIsrChange;
-  if (state.role !== "leader" || pending === null) return state;
+): void {
+  const pending = d.pendingIsrChange;
+  if (d.role !== "leader" || pending === null) return;
   if (input.errorCode !== errorCode.NONE) {
     if (
       input.errorCode === errorCode.OPERATION_NOT_ATTEMPTED ||
       input.errorCode === errorCode.INELIGIBLE_REPLICA
     ) {
       // The controller says the request was not applied: back to the committed ISR, propose later.
-      const backoff = state.nowMs + state.config.alterPartitionRetryMs;
-      return { ...state, pendingIsrChange: null, alterPartitionBackoffUntilMs: backoff };
+      d.pendingIsrChange = null;
+      d.alterPartitionBackoffUntilMs = d.nowMs + d.config.alterPartitionRetryMs;
+      return;
     }
     if (
       input.errorCode === errorCode.INVALID_UPDATE_VERSION ||
@@ -599,30 +628,25 @@ export function alterPartitionResponse(
       // An earlier copy of this request may have been applied (retries, lost answers): dropping the
       // pending change could let the high watermark pass a member the controller counts in the ISR.
       // Keep it, stop retrying, and wait for metadata (Kafka does the same).
-      if (pending.awaitingMetadata) return state;
-      return {
-        ...state,
-        pendingIsrChange: { ...pending, awaitingMetadata: true, awaitingSinceMs: state.nowMs },
-      };
+      if (pending.awaitingMetadata) return;
+      d.pendingIsrChange = { ...pending, awaitingMetadata: true, awaitingSinceMs: d.nowMs };
+      return;
     }
     // Anything else is transient: retry after the usual delay.
-    return { ...state, pendingIsrChange: { ...pending, sentAtMs: state.nowMs } };
+    d.pendingIsrChange = { ...pending, sentAtMs: d.nowMs };
+    return;
   }
   // A success for another epoch, or one older than what metadata already told us, changes nothing.
-  if (input.leaderEpoch !== state.leaderEpoch || input.partitionEpoch <= state.partitionEpoch) return state;
-  checkMembership(state.replicas, input.isr);
-  invariant(input.isr.includes(state.config.brokerId), "the controller removed the leader from its own ISR");
+  if (input.leaderEpoch !== d.leaderEpoch || input.partitionEpoch <= d.partitionEpoch) return;
+  checkMembership(d.replicas, input.isr);
+  invariant(input.isr.includes(d.config.brokerId), "the controller removed the leader from its own ISR");
   // The answer is the ISR the controller committed at this partition epoch: it replaces the pending change.
-  const next: PartitionState = {
-    ...state,
-    isr: input.isr,
-    partitionEpoch: input.partitionEpoch,
-    pendingIsrChange: null,
-  };
-  return afterProgress(next, out);
+  d.isr = input.isr;
+  d.partitionEpoch = input.partitionEpoch;
+  d.pendingIsrChange = null;
+  afterProgress(d, out);
 }
 
-export function leaderExpireProducers(state: PartitionState): PartitionState {
-  const producers = expireProducers(state.producers, state.nowMs, state.config.producerIdExpirationMs);
-  return producers === state.producers ? state : { ...state, producers };
+export function leaderExpireProducers(d: PartitionDraft): void {
+  d.producers = expireProducers(d.producers, d.nowMs, d.config.producerIdExpirationMs);
 }

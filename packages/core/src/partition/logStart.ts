@@ -9,22 +9,18 @@ import { invariant } from "../invariant.ts";
 import { truncateProducersHead } from "../producer/partitionProducers.ts";
 import { truncateEpochsFromStart } from "./epochCache.ts";
 import type { ReadyBuilder } from "./ready.ts";
-import type { PartitionState } from "./types.ts";
+import type { PartitionDraft } from "./state.ts";
 
-export function advanceLogStart(state: PartitionState, offset: number, out: ReadyBuilder): PartitionState {
+export function advanceLogStart(d: PartitionDraft, offset: number, out: ReadyBuilder): void {
   invariant(Number.isSafeInteger(offset), "log start must be an integer");
-  const target = Math.min(offset, state.highWatermark);
-  if (target <= state.logStartOffset) return state;
-  invariant(target <= state.logEndOffset, "log start cannot pass the log end");
+  const target = Math.min(offset, d.highWatermark);
+  if (target <= d.logStartOffset) return;
+  invariant(target <= d.logEndOffset, "log start cannot pass the log end");
   out.addPersist({ type: "advanceLogStart", offset: target });
-  const epochs = truncateEpochsFromStart(state.epochs, target);
-  if (epochs !== state.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
-  const next: PartitionState = {
-    ...state,
-    logStartOffset: target,
-    epochs,
-    producers: truncateProducersHead(state.producers, target),
-  };
-  invariant(next.logStartOffset <= next.highWatermark, "log start passed the high watermark");
-  return next;
+  const epochs = truncateEpochsFromStart(d.epochs, target);
+  if (epochs !== d.epochs) out.addPersist({ type: "epochCheckpoint", entries: epochs });
+  d.producers = truncateProducersHead(d.producers, target);
+  d.logStartOffset = target;
+  d.epochs = epochs;
+  invariant(d.logStartOffset <= d.highWatermark, "log start passed the high watermark");
 }

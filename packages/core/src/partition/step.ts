@@ -25,67 +25,85 @@ import {
 } from "./leader.ts";
 import { advanceLogStart } from "./logStart.ts";
 import { ReadyBuilder } from "./ready.ts";
-import { replicasMax } from "./state.ts";
+import { draftOf, type PartitionDraft, replicasMax, sameFieldsButClock } from "./state.ts";
 import type { PartitionInput, PartitionState, PartitionStepResult } from "./types.ts";
 
 export function step(state: PartitionState, input: PartitionInput): PartitionStepResult {
   const out = new ReadyBuilder();
-  let current = state;
-  if (current.epochCheckpointPending) {
-    out.addPersist({ type: "epochCheckpoint", entries: current.epochs });
-    current = { ...current, epochCheckpointPending: false };
+  // One copy per step: the rules below change this draft in place and it becomes the next state.
+  const next = draftOf(state);
+  if (next.epochCheckpointPending) {
+    out.addPersist({ type: "epochCheckpoint", entries: next.epochs });
+    next.epochCheckpointPending = false;
   }
-  const next = route(current, input, out);
-  checkState(next);
+  route(next, input, out);
+  // Invariants are checked where state changes: a step that only moved the clock (most ticks) leaves
+  // every field `checkState` reads as it found them, so only the transition is checked then.
+  const clockOnly = sameFieldsButClock(next, state);
+  if (!clockOnly) checkState(next);
   checkTransition(state, next);
   invariant(!next.epochCheckpointPending, "a recovered epoch cache was not written back");
-  return { state: next, ready: out.seal(next) };
+  // A step that changed nothing hands back the state it was given, so callers may compare by identity.
+  const result = clockOnly && next.nowMs === state.nowMs ? state : next;
+  return { state: result, ready: out.seal(result) };
 }
 
-function route(state: PartitionState, input: PartitionInput, out: ReadyBuilder): PartitionState {
+function route(d: PartitionDraft, input: PartitionInput, out: ReadyBuilder): void {
   switch (input.type) {
     case "becomeLeader":
-      return becomeLeader(state, input, out);
+      becomeLeader(d, input, out);
+      return;
     case "becomeFollower":
-      return becomeFollower(state, input, out);
+      becomeFollower(d, input, out);
+      return;
     case "produce":
-      return produce(state, input, out);
+      produce(d, input, out);
+      return;
     case "appendCompleted":
-      return appendCompleted(state, input.logEndOffset, out);
+      appendCompleted(d, input.logEndOffset, out);
+      return;
     case "fetchFromFollower":
-      return fetchFromFollower(state, input, out);
+      fetchFromFollower(d, input, out);
+      return;
     case "fetchResponse":
-      return followerFetchResponse(state, input, out);
+      followerFetchResponse(d, input, out);
+      return;
     case "alterPartitionResponse":
-      return alterPartitionResponse(state, input, out);
+      alterPartitionResponse(d, input, out);
+      return;
     case "advanceLogStart":
-      return advanceLogStart(state, input.offset, out);
+      advanceLogStart(d, input.offset, out);
+      return;
     case "tick":
-      return tick(state, input.nowMs, out);
+      tick(d, input.nowMs, out);
+      return;
     default:
-      return unreachable(input, "partition input");
+      unreachable(input, "partition input");
   }
 }
 
-function appendCompleted(state: PartitionState, logEndOffset: number, out: ReadyBuilder): PartitionState {
-  invariant(
-    logEndOffset >= state.logEndOffset && logEndOffset <= state.nextOffset,
-    () => `append completed to ${logEndOffset} outside [${state.logEndOffset}, ${state.nextOffset}]`,
-  );
-  if (logEndOffset === state.logEndOffset) return state;
-  const next: PartitionState = { ...state, logEndOffset };
-  if (next.role === "leader") return afterProgress(next, out);
-  if (next.role === "follower") return maybeSendFetch(followHighWatermark(next, out), out);
-  return next;
+function appendCompleted(d: PartitionDraft, logEndOffset: number, out: ReadyBuilder): void {
+  // Messages on hot paths are built only when the check fails: a lazy message would still allocate
+  // a closure on every call.
+  if (!(logEndOffset >= d.logEndOffset && logEndOffset <= d.nextOffset))
+    invariant(false, `append completed to ${logEndOffset} outside [${d.logEndOffset}, ${d.nextOffset}]`);
+  if (logEndOffset === d.logEndOffset) return;
+  d.logEndOffset = logEndOffset;
+  if (d.role === "leader") afterProgress(d, out);
+  else if (d.role === "follower") {
+    followHighWatermark(d, out);
+    maybeSendFetch(d, out);
+  }
 }
 
-function tick(state: PartitionState, nowMs: number, out: ReadyBuilder): PartitionState {
+function tick(d: PartitionDraft, nowMs: number, out: ReadyBuilder): void {
   invariant(Number.isFinite(nowMs), "tick time must be finite");
-  invariant(nowMs >= state.nowMs, () => `time went backwards: ${nowMs} < ${state.nowMs}`);
-  const next: PartitionState = { ...state, nowMs };
-  if (next.role === "leader") return leaderTick(leaderExpireProducers(next), out);
-  if (next.role === "follower") return followerTick(next, out);
-  return next;
+  if (!(nowMs >= d.nowMs)) invariant(false, `time went backwards: ${nowMs} < ${d.nowMs}`);
+  d.nowMs = nowMs;
+  if (d.role === "leader") {
+    leaderExpireProducers(d);
+    leaderTick(d, out);
+  } else if (d.role === "follower") followerTick(d, out);
 }
 
 /** Invariants of a single state; each guards a rule whose violation loses or exposes data. */
@@ -116,12 +134,11 @@ export function checkState(state: PartitionState): void {
     invariant(latest !== undefined && latest.epoch === state.leaderEpoch, "a leader caches its own epoch");
     invariant(state.followers.length === state.replicas.length - 1, "a leader tracks every other replica");
     invariant(state.fetchInFlight === null, "a leader does not fetch");
-    invariant(
-      state.isrCandidates.length <= replicasMax &&
-        (state.isrCandidatesEpoch !== state.partitionEpoch ||
-          state.isrCandidates.every((id) => state.replicas.includes(id))),
-      "ISR candidates must be replicas",
-    );
+    invariant(state.isrCandidates.length <= replicasMax, "ISR candidates must be replicas");
+    if (state.isrCandidatesEpoch === state.partitionEpoch) {
+      for (const id of state.isrCandidates)
+        invariant(state.replicas.includes(id), "ISR candidates must be replicas");
+    }
     for (const pending of state.pendingProduces) {
       invariant(pending.lastOffset < state.nextOffset, "a pending produce points past the assigned log");
       invariant(pending.baseOffset <= pending.lastOffset, "a pending produce covers no offsets");

@@ -112,9 +112,9 @@ export function checkBatch(state: PartitionProducers, batch: BatchProducerInfo):
   if (entry === undefined) return { kind: "append" };
   const lastSeq = lastSequenceOf(batch.baseSequence, batch.recordCount);
   if (batch.producerEpoch === entry.producerEpoch) {
-    const original = entry.batches.find((b) => b.firstSeq === batch.baseSequence && b.lastSeq === lastSeq);
-    if (original !== undefined) {
-      return { kind: "duplicate", firstOffset: original.firstOffset, lastOffset: original.lastOffset };
+    for (const original of entry.batches) {
+      if (original.firstSeq === batch.baseSequence && original.lastSeq === lastSeq)
+        return { kind: "duplicate", firstOffset: original.firstOffset, lastOffset: original.lastOffset };
     }
   }
   if (batch.producerEpoch < entry.producerEpoch) {
@@ -172,7 +172,9 @@ export function recordBatch(
       "producer batches must have rising offsets",
     );
   }
-  const batches = [...kept, record].slice(-producerBatchesRetainedMax);
+  // The newest `producerBatchesRetainedMax` of the kept batches and this one (one copy, not three).
+  const batches = kept.slice(Math.max(0, kept.length + 1 - producerBatchesRetainedMax));
+  batches.push(record);
   const entry: ProducerEntry = {
     producerId: batch.producerId,
     // The log is authoritative on a follower; on the leader checkBatch already refused a lower epoch.
@@ -180,10 +182,9 @@ export function recordBatch(
     batches,
     lastAppendMs: Math.max(nowMs, previous?.lastAppendMs ?? 0),
   };
-  const next =
-    index >= 0
-      ? [...entries.slice(0, index), entry, ...entries.slice(index + 1)]
-      : [...entries.slice(0, -(index + 1)), entry, ...entries.slice(-(index + 1))];
+  const next = entries.slice();
+  if (index >= 0) next[index] = entry;
+  else next.splice(-(index + 1), 0, entry);
   invariant(next.length <= producerIdsMax, "producer map exceeded producerIdsMax");
   invariant(entry.batches.length <= producerBatchesRetainedMax, "too many retained batches");
   return { entries: next };
@@ -235,6 +236,14 @@ export function expireProducers(
   expirationMs: number,
 ): PartitionProducers {
   invariant(expirationMs > 0, "expirationMs must be positive");
-  const entries = state.entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs);
-  return entries.length === state.entries.length ? state : { entries };
+  // Checked first without allocating: on almost every call nothing has expired.
+  let expired = false;
+  for (const entry of state.entries) {
+    if (nowMs - entry.lastAppendMs >= expirationMs) {
+      expired = true;
+      break;
+    }
+  }
+  if (!expired) return state;
+  return { entries: state.entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs) };
 }

@@ -25,7 +25,8 @@ export function termAt<P, S>(log: LogView<P, S>, index: number): number | null {
   if (index === log.snapshot.index) return log.snapshot.term;
   if (index < log.snapshot.index || index > lastIndex(log)) return null;
   const entry = log.entries[index - log.snapshot.index - 1];
-  invariant(entry !== undefined && entry.index === index, () => `log: entry ${index} misplaced`);
+  // Built only on failure: a lazy message would allocate a closure on every lookup.
+  if (!(entry !== undefined && entry.index === index)) invariant(false, `log: entry ${index} misplaced`);
   return entry.term;
 }
 
@@ -47,15 +48,14 @@ export function isUpToDate<P, S>(log: LogView<P, S>, index: number, term: number
 
 /** Checks the tail is contiguous, above the snapshot, and has non-decreasing terms. */
 export function assertWellFormed<P, S>(log: LogView<P, S>, entriesMax: number): void {
-  invariant(
-    log.entries.length <= entriesMax,
-    () => `log: ${log.entries.length} entries exceed ${entriesMax}`,
-  );
+  // Messages are built only on failure: a lazy message would allocate a closure per entry.
+  if (!(log.entries.length <= entriesMax))
+    invariant(false, `log: ${log.entries.length} entries exceed ${entriesMax}`);
   let prevTerm = log.snapshot.term;
   let expected = log.snapshot.index + 1;
   for (const entry of log.entries) {
-    invariant(entry.index === expected, () => `log: expected index ${expected}, found ${entry.index}`);
-    invariant(entry.term >= prevTerm, () => `log: term decreases at ${entry.index}`);
+    if (entry.index !== expected) invariant(false, `log: expected index ${expected}, found ${entry.index}`);
+    if (!(entry.term >= prevTerm)) invariant(false, `log: term decreases at ${entry.index}`);
     prevTerm = entry.term;
     expected++;
   }

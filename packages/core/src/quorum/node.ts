@@ -40,11 +40,47 @@ import {
 } from "./types.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft<P, S> = Mutable<QuorumState<P, S>> & {
+type Draft<P, S> = Mutable<QuorumState<P, S>>;
+
+/** What one step produces besides the next state; handlers append to it. */
+interface Out<P, S> {
   outbox: Message<P, S>[];
   proposal: ProposeResult | null;
   snapshotOut: Snapshot<S> | null;
-};
+  /** True once the draft's `progress` is a copy made in this step, which the step may change in place. */
+  progressOwned: boolean;
+}
+
+/**
+ * The step's working copy of the state, written field by field in `initialState`'s order: one
+ * allocation of a fixed shape, which becomes the next state itself (its outputs live in `Out`).
+ */
+function draftOf<P, S>(s: QuorumState<P, S>): Draft<P, S> {
+  return {
+    id: s.id,
+    voters: s.voters,
+    config: s.config,
+    role: s.role,
+    term: s.term,
+    votedFor: s.votedFor,
+    leaderId: s.leaderId,
+    snapshot: s.snapshot,
+    entries: s.entries,
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    persistedIndex: s.persistedIndex,
+    unstableFromIndex: s.unstableFromIndex,
+    hardStateEmitted: s.hardStateEmitted,
+    votesGranted: s.votesGranted,
+    votesRejected: s.votesRejected,
+    progress: s.progress,
+    leaderTermStartIndex: s.leaderTermStartIndex,
+    electionElapsedTicks: s.electionElapsedTicks,
+    electionTimeoutTicks: s.electionTimeoutTicks,
+    heartbeatElapsedTicks: s.heartbeatElapsedTicks,
+    prng: s.prng,
+  };
+}
 
 /** Bounds one Ready's messages: a broadcast to every peer, a few times over, per input. */
 const messagesPerReadyMax = votersMax * 4;
@@ -163,24 +199,25 @@ export function softState<P, S>(state: QuorumState<P, S>): SoftState {
  * persist, then send, then apply.
  */
 export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepResult<P, S> {
-  const d: Draft<P, S> = { ...state, outbox: [], proposal: null, snapshotOut: null };
+  const d = draftOf(state);
+  const o: Out<P, S> = { outbox: [], proposal: null, snapshotOut: null, progressOwned: false };
   const termBefore = state.term;
   const commitBefore = state.commitIndex;
   switch (input.type) {
     case "tick":
-      onTick(d);
+      onTick(d, o);
       break;
     case "message":
-      onMessage(d, input.message);
+      onMessage(d, o, input.message);
       break;
     case "propose":
-      onPropose(d, input.payload);
+      onPropose(d, o, input.payload);
       break;
     case "persisted":
-      onPersisted(d, input.index, input.term);
+      onPersisted(d, o, input.index, input.term);
       break;
     case "campaign":
-      if (d.role !== "leader") campaign(d);
+      if (d.role !== "leader") campaign(d, o);
       break;
     case "compact":
       onCompact(d, input.index, input.data);
@@ -190,46 +227,50 @@ export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepRe
   }
   invariant(d.term >= termBefore, "quorum: term decreased");
   invariant(d.commitIndex >= commitBefore, "quorum: commit index decreased");
-  return buildReady(d);
+  // The log's shape is checked when the log changed; an untouched log was checked when it was made.
+  return buildReady(d, o, d.entries !== state.entries || d.snapshot !== state.snapshot);
 }
 
-function buildReady<P, S>(d: Draft<P, S>): StepResult<P, S> {
-  const { outbox, proposal, snapshotOut, ...rest } = d;
-  const hardState: HardState = { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex };
+function buildReady<P, S>(d: Draft<P, S>, o: Out<P, S>, logChanged: boolean): StepResult<P, S> {
+  const outbox = o.outbox;
   const emitted = d.hardStateEmitted;
   const hardStateChanged =
-    emitted.term !== hardState.term ||
-    emitted.votedFor !== hardState.votedFor ||
-    emitted.commitIndex !== hardState.commitIndex;
+    emitted.term !== d.term || emitted.votedFor !== d.votedFor || emitted.commitIndex !== d.commitIndex;
+  const hardState: HardState | null = hardStateChanged
+    ? { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex }
+    : null;
   const last = lastIndex(d);
   const entries = d.unstableFromIndex <= last ? slice(d, d.unstableFromIndex, last) : [];
   // The applied index follows what the shell is told to apply, so the next Ready starts after it. A
   // snapshot installed in this step already moved it past the snapshot's entries.
   const applyTo = Math.min(d.commitIndex, d.appliedIndex + d.config.committedPerReadyMax);
   const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : [];
-  invariant(outbox.length <= messagesPerReadyMax, () => `quorum: ${outbox.length} messages in one Ready`);
-  const state: QuorumState<P, S> = {
-    ...rest,
-    hardStateEmitted: hardStateChanged ? hardState : emitted,
-    unstableFromIndex: last + 1,
-    appliedIndex: Math.max(d.appliedIndex, applyTo),
-  };
-  assertState(state);
+  // Messages on hot paths are built only when the check fails: a lazy message would still allocate
+  // a closure on every call.
+  if (!(outbox.length <= messagesPerReadyMax))
+    invariant(false, `quorum: ${outbox.length} messages in one Ready`);
+  // The draft becomes the next state.
+  if (hardState !== null) d.hardStateEmitted = hardState;
+  d.unstableFromIndex = last + 1;
+  d.appliedIndex = Math.max(d.appliedIndex, applyTo);
+  const state: QuorumState<P, S> = d;
+  assertState(state, logChanged);
   const ready: Ready<P, S> = {
-    hardState: hardStateChanged ? hardState : null,
-    snapshot: snapshotOut,
+    hardState,
+    snapshot: o.snapshotOut,
     entries,
     messages: outbox,
     committed,
-    proposal,
+    proposal: o.proposal,
     softState: softState(state),
   };
   return { state, ready };
 }
 
-/** Invariants that hold between any two steps. */
-function assertState<P, S>(s: QuorumState<P, S>): void {
-  assertWellFormed(s, s.config.logEntriesMax);
+/** Invariants that hold between any two steps; the log's shape only when `logChanged`. */
+function assertState<P, S>(s: QuorumState<P, S>, logChanged = true): void {
+  if (logChanged) assertWellFormed(s, s.config.logEntriesMax);
+  invariant(s.entries.length <= s.config.logEntriesMax, "quorum: log tail over its limit");
   const last = lastIndex(s);
   invariant(s.snapshot.index <= s.appliedIndex, "quorum: snapshot beyond the applied index");
   invariant(s.appliedIndex <= s.commitIndex, "quorum: applied beyond commit");
@@ -248,9 +289,10 @@ function assertState<P, S>(s: QuorumState<P, S>): void {
   );
   invariant(s.leaderId === null || s.voters.includes(s.leaderId), "quorum: leader is not a voter");
   if (s.role === "leader") {
-    for (const peer of peersOf(s)) {
+    for (const peer of s.voters) {
+      if (peer === s.id) continue;
       const pr = s.progress[peer];
-      invariant(pr !== undefined, () => `quorum: leader lacks progress for ${peer}`);
+      if (pr === undefined) invariant(false, `quorum: leader lacks progress for ${peer}`);
       invariant(pr.matchIndex < pr.nextIndex, "quorum: nextIndex not above matchIndex");
       invariant(pr.matchIndex <= last, "quorum: matchIndex beyond the log");
     }
@@ -261,10 +303,10 @@ function peersOf<P, S>(s: QuorumState<P, S>): NodeId[] {
   return s.voters.filter((v) => v !== s.id);
 }
 
-function send<P, S>(d: Draft<P, S>, message: Message<P, S>): void {
+function send<P, S>(d: Draft<P, S>, o: Out<P, S>, message: Message<P, S>): void {
   invariant(message.from === d.id && message.to !== d.id, "quorum: message addressing");
   invariant(d.voters.includes(message.to), "quorum: message to a non-voter");
-  d.outbox.push(message);
+  o.outbox.push(message);
 }
 
 function resetElectionTimer<P, S>(d: Draft<P, S>): void {
@@ -292,17 +334,17 @@ function becomeFollower<P, S>(d: Draft<P, S>, term: number, leaderId: NodeId | n
 }
 
 /** Starts an election: a pre-vote round first when configured, then the election proper. */
-function campaign<P, S>(d: Draft<P, S>): void {
+function campaign<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   invariant(d.role !== "leader", "quorum: a leader does not campaign");
   // The new leader must append a no-op; a node whose tail is full waits for compaction instead.
   if (d.entries.length >= d.config.logEntriesMax) {
     resetElectionTimer(d);
     return;
   }
-  startElection(d, d.config.preVote);
+  startElection(d, o, d.config.preVote);
 }
 
-function startElection<P, S>(d: Draft<P, S>, preVote: boolean): void {
+function startElection<P, S>(d: Draft<P, S>, o: Out<P, S>, preVote: boolean): void {
   if (preVote) {
     // A pre-candidate keeps its term and vote: it only asks whether it could win at term + 1.
     d.role = "precandidate";
@@ -317,19 +359,19 @@ function startElection<P, S>(d: Draft<P, S>, preVote: boolean): void {
   d.progress = {};
   resetElectionTimer(d);
   if (d.votesGranted.length >= quorumSize(d.voters)) {
-    if (preVote) startElection(d, false);
-    else becomeLeader(d);
+    if (preVote) startElection(d, o, false);
+    else becomeLeader(d, o);
     return;
   }
   const last = lastIndex(d);
   const lastLogTerm = lastTerm(d);
   const term = preVote ? d.term + 1 : d.term;
   for (const peer of peersOf(d)) {
-    send(d, { type: "RequestVote", from: d.id, to: peer, term, preVote, lastLogIndex: last, lastLogTerm });
+    send(d, o, { type: "RequestVote", from: d.id, to: peer, term, preVote, lastLogIndex: last, lastLogTerm });
   }
 }
 
-function becomeLeader<P, S>(d: Draft<P, S>): void {
+function becomeLeader<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   invariant(d.role === "candidate", "quorum: only a candidate becomes leader");
   invariant(d.votesGranted.length >= quorumSize(d.voters), "quorum: leader without a quorum of votes");
   invariant(d.entries.length < d.config.logEntriesMax, "quorum: no room for the leader's no-op");
@@ -347,12 +389,12 @@ function becomeLeader<P, S>(d: Draft<P, S>): void {
   appendEntries(d, [{ index: next, term: d.term, payload: null }]);
   d.leaderTermStartIndex = next;
   maybeCommit(d);
-  broadcastAppend(d, "heartbeat");
+  broadcastAppend(d, o, "heartbeat");
 }
 
 // ---- Inputs ----
 
-function onTick<P, S>(d: Draft<P, S>): void {
+function onTick<P, S>(d: Draft<P, S>, o: Out<P, S>): void {
   d.electionElapsedTicks += 1;
   if (d.role === "leader") {
     d.heartbeatElapsedTicks += 1;
@@ -365,11 +407,11 @@ function onTick<P, S>(d: Draft<P, S>): void {
     }
     if (d.heartbeatElapsedTicks >= d.config.heartbeatTicks) {
       d.heartbeatElapsedTicks = 0;
-      broadcastAppend(d, "heartbeat");
+      broadcastAppend(d, o, "heartbeat");
     }
     return;
   }
-  if (d.electionElapsedTicks >= d.electionTimeoutTicks) campaign(d);
+  if (d.electionElapsedTicks >= d.electionTimeoutTicks) campaign(d, o);
 }
 
 /** Check quorum: true when a quorum (self included) was heard from; clears the marks for the next round. */
@@ -385,26 +427,26 @@ function checkQuorumActive<P, S>(d: Draft<P, S>): boolean {
   return active >= quorumSize(d.voters);
 }
 
-function onPropose<P, S>(d: Draft<P, S>, payload: P): void {
+function onPropose<P, S>(d: Draft<P, S>, o: Out<P, S>, payload: P): void {
   if (d.role !== "leader") {
-    d.proposal = { accepted: false, reason: "NOT_LEADER", leaderHint: d.leaderId };
+    o.proposal = { accepted: false, reason: "NOT_LEADER", leaderHint: d.leaderId };
     return;
   }
   if (d.entries.length >= d.config.proposalEntriesMax) {
-    d.proposal = { accepted: false, reason: "LOG_FULL", leaderHint: d.id };
+    o.proposal = { accepted: false, reason: "LOG_FULL", leaderHint: d.id };
     return;
   }
   const index = lastIndex(d) + 1;
   appendEntries(d, [{ index, term: d.term, payload }]);
-  d.proposal = { accepted: true, index, term: d.term };
-  broadcastAppend(d, "data");
+  o.proposal = { accepted: true, index, term: d.term };
+  broadcastAppend(d, o, "data");
 }
 
-function onPersisted<P, S>(d: Draft<P, S>, index: number, term: number): void {
+function onPersisted<P, S>(d: Draft<P, S>, o: Out<P, S>, index: number, term: number): void {
   // An acknowledgement for entries since overwritten (a different term at that index) is stale.
   if (index <= d.persistedIndex || termAt(d, index) !== term) return;
   d.persistedIndex = index;
-  if (d.role === "leader" && maybeCommit(d)) broadcastAppend(d, "commit");
+  if (d.role === "leader" && maybeCommit(d)) broadcastAppend(d, o, "commit");
 }
 
 function onCompact<P, S>(d: Draft<P, S>, index: number, data: S): void {
@@ -417,17 +459,17 @@ function onCompact<P, S>(d: Draft<P, S>, index: number, data: S): void {
   invariant(lastIndex(d) >= index, "quorum: compaction lost the log's end");
 }
 
-function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
+function onMessage<P, S>(d: Draft<P, S>, o: Out<P, S>, m: Message<P, S>): void {
   invariant(m.to === d.id, "quorum: message delivered to the wrong node");
   if (!d.voters.includes(m.from) || m.from === d.id) return;
   if (m.type === "RequestVote" && m.preVote) {
     // A pre-vote request carries a future term but changes nothing here, whatever the answer.
-    onPreVoteRequest(d, m);
+    onPreVoteRequest(d, o, m);
     return;
   }
   if (m.type === "Vote" && m.preVote && m.granted) {
     // A granted pre-vote echoes the term the pre-candidate would run at, one above ours.
-    if (d.role === "precandidate" && m.term === d.term + 1) onVote(d, m);
+    if (d.role === "precandidate" && m.term === d.term + 1) onVote(d, o, m);
     return;
   }
   if (m.term > d.term) {
@@ -437,27 +479,27 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
   } else if (m.term < d.term) {
     // Tell a stale leader or candidate about the newer term so it steps down.
     if (m.type === "AppendEntries" || m.type === "InstallSnapshot") {
-      send(d, rejectAppend(d, m.from, 0, 0));
+      send(d, o, rejectAppend(d, m.from, 0, 0));
     } else if (m.type === "RequestVote") {
-      send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted: false });
+      send(d, o, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted: false });
     }
     return;
   }
   switch (m.type) {
     case "RequestVote":
-      onRequestVote(d, m);
+      onRequestVote(d, o, m);
       break;
     case "Vote":
-      onVote(d, m);
+      onVote(d, o, m);
       break;
     case "AppendEntries":
-      onAppendEntries(d, m);
+      onAppendEntries(d, o, m);
       break;
     case "AppendResponse":
-      onAppendResponse(d, m);
+      onAppendResponse(d, o, m);
       break;
     case "InstallSnapshot":
-      onInstallSnapshot(d, m);
+      onInstallSnapshot(d, o, m);
       break;
     default:
       unreachable(m, "quorum message");
@@ -468,14 +510,21 @@ function onMessage<P, S>(d: Draft<P, S>, m: Message<P, S>): void {
  * Would we vote for this node at `m.term`? Only if that term is ahead of ours, its log is at least as
  * up to date, and no leader has been heard from within the base election timeout.
  */
-function onPreVoteRequest<P, S>(d: Draft<P, S>, m: RequestVote): void {
+function onPreVoteRequest<P, S>(d: Draft<P, S>, o: Out<P, S>, m: RequestVote): void {
   const leaderHeard =
     d.role === "leader" || (d.leaderId !== null && d.electionElapsedTicks < d.config.electionTicks);
   const granted = m.term > d.term && !leaderHeard && isUpToDate(d, m.lastLogIndex, m.lastLogTerm);
-  send(d, { type: "Vote", from: d.id, to: m.from, term: granted ? m.term : d.term, preVote: true, granted });
+  send(d, o, {
+    type: "Vote",
+    from: d.id,
+    to: m.from,
+    term: granted ? m.term : d.term,
+    preVote: true,
+    granted,
+  });
 }
 
-function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
+function onRequestVote<P, S>(d: Draft<P, S>, o: Out<P, S>, m: RequestVote): void {
   invariant(m.term === d.term, "quorum: vote request of another term");
   const canVote = d.votedFor === null || d.votedFor === m.from;
   const granted = d.role === "follower" && canVote && isUpToDate(d, m.lastLogIndex, m.lastLogTerm);
@@ -483,10 +532,10 @@ function onRequestVote<P, S>(d: Draft<P, S>, m: RequestVote): void {
     d.votedFor = m.from;
     resetElectionTimer(d);
   }
-  send(d, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted });
+  send(d, o, { type: "Vote", from: d.id, to: m.from, term: d.term, preVote: false, granted });
 }
 
-function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
+function onVote<P, S>(d: Draft<P, S>, o: Out<P, S>, m: Vote): void {
   const expected = d.role === "precandidate" ? true : d.role === "candidate" ? false : null;
   if (expected === null || m.preVote !== expected) return;
   if (d.votesGranted.includes(m.from) || d.votesRejected.includes(m.from)) return;
@@ -497,8 +546,8 @@ function onVote<P, S>(d: Draft<P, S>, m: Vote): void {
     "quorum: more votes than voters",
   );
   if (d.votesGranted.length >= quorumSize(d.voters)) {
-    if (d.role === "precandidate") startElection(d, false);
-    else becomeLeader(d);
+    if (d.role === "precandidate") startElection(d, o, false);
+    else becomeLeader(d, o);
   } else if (d.votesRejected.length >= quorumSize(d.voters)) becomeFollower(d, d.term, null);
 }
 
@@ -533,18 +582,20 @@ function acceptAppend<P, S>(d: Draft<P, S>, to: NodeId, matchIndex: number): App
   };
 }
 
-function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
-  invariant(d.role !== "leader", () => `quorum: two leaders in term ${d.term}`);
+function onAppendEntries<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendEntries<P>): void {
+  if (d.role === "leader") invariant(false, `quorum: two leaders in term ${d.term}`);
   invariant(m.prevLogTerm <= m.term && m.prevLogIndex >= 0, "quorum: malformed append");
-  m.entries.forEach((e, k) => {
+  for (let k = 0; k < m.entries.length; k++) {
+    const e = m.entries[k]!;
     invariant(e.index === m.prevLogIndex + 1 + k, "quorum: append entries are not contiguous");
     invariant(
       e.term <= m.term && e.term >= (k === 0 ? m.prevLogTerm : m.entries[k - 1]!.term),
       "quorum: append terms",
     );
-  });
+  }
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
-  invariant(d.leaderId === null || d.leaderId === m.from, () => `quorum: two leaders in term ${d.term}`);
+  if (!(d.leaderId === null || d.leaderId === m.from))
+    invariant(false, `quorum: two leaders in term ${d.term}`);
   d.leaderId = m.from;
   d.electionElapsedTicks = 0;
   // Entries at or below the commit index are known to match (Leader Completeness), so a message
@@ -552,23 +603,23 @@ function onAppendEntries<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   if (m.prevLogIndex < d.commitIndex) {
     const skip = d.commitIndex - m.prevLogIndex;
     if (skip >= m.entries.length) {
-      send(d, acceptAppend(d, m.from, d.commitIndex));
+      send(d, o, acceptAppend(d, m.from, d.commitIndex));
       return;
     }
     const rest = m.entries.slice(skip);
     const prev = rest[0]!.index - 1;
     const prevTerm = termAt(d, prev);
     invariant(prevTerm !== null && prevTerm === m.entries[skip - 1]!.term, "quorum: committed entry differs");
-    handleAppend(d, { ...m, prevLogIndex: prev, prevLogTerm: prevTerm, entries: rest });
+    handleAppend(d, o, { ...m, prevLogIndex: prev, prevLogTerm: prevTerm, entries: rest });
     return;
   }
-  handleAppend(d, m);
+  handleAppend(d, o, m);
 }
 
-function handleAppend<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
+function handleAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendEntries<P>): void {
   const prevTerm = termAt(d, m.prevLogIndex);
   if (prevTerm === null || prevTerm !== m.prevLogTerm) {
-    send(d, rejectAppend(d, m.from, m.prevLogIndex, conflictHint(d, m.prevLogIndex, m.prevLogTerm)));
+    send(d, o, rejectAppend(d, m.from, m.prevLogIndex, conflictHint(d, m.prevLogIndex, m.prevLogTerm)));
     return;
   }
   // Find the first entry we do not already hold; entries past a conflict are replaced.
@@ -595,7 +646,7 @@ function handleAppend<P, S>(d: Draft<P, S>, m: AppendEntries<P>): void {
   const verified = m.prevLogIndex + k + fresh.length;
   const commit = Math.min(m.leaderCommit, verified);
   if (commit > d.commitIndex) d.commitIndex = commit;
-  send(d, acceptAppend(d, m.from, verified));
+  send(d, o, acceptAppend(d, m.from, verified));
 }
 
 /** Etcd's findConflictByTerm: the last index at or before `index` whose term is at most `term`. */
@@ -626,7 +677,7 @@ function appendEntries<P, S>(d: Draft<P, S>, entries: readonly Entry<P>[]): void
   d.unstableFromIndex = Math.min(d.unstableFromIndex, entries[0]!.index);
 }
 
-function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
+function onInstallSnapshot<P, S>(d: Draft<P, S>, o: Out<P, S>, m: InstallSnapshot<S>): void {
   invariant(d.role !== "leader", "quorum: a leader never installs a snapshot");
   invariant(m.snapshot.term <= m.term && m.snapshot.index >= 0, "quorum: malformed snapshot");
   if (d.role === "candidate" || d.role === "precandidate") becomeFollower(d, d.term, m.from);
@@ -634,7 +685,7 @@ function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   d.electionElapsedTicks = 0;
   const snap = m.snapshot;
   if (snap.index <= d.commitIndex) {
-    send(d, acceptAppend(d, m.from, d.commitIndex));
+    send(d, o, acceptAppend(d, m.from, d.commitIndex));
     return;
   }
   if (termAt(d, snap.index) === snap.term) {
@@ -649,19 +700,19 @@ function onInstallSnapshot<P, S>(d: Draft<P, S>, m: InstallSnapshot<S>): void {
   d.snapshot = snap;
   d.commitIndex = snap.index;
   d.appliedIndex = snap.index;
-  d.snapshotOut = snap;
+  o.snapshotOut = snap;
   invariant(lastIndex(d) >= snap.index, "quorum: snapshot install lost the log's end");
-  send(d, acceptAppend(d, m.from, snap.index));
+  send(d, o, acceptAppend(d, m.from, snap.index));
 }
 
-function onAppendResponse<P, S>(d: Draft<P, S>, m: AppendResponse): void {
+function onAppendResponse<P, S>(d: Draft<P, S>, o: Out<P, S>, m: AppendResponse): void {
   if (d.role !== "leader") return;
   const pr = d.progress[m.from];
   invariant(pr !== undefined, "quorum: response from an unknown peer");
   if (m.success) {
     invariant(m.matchIndex <= lastIndex(d), "quorum: follower matched beyond our log");
     const matchIndex = Math.max(pr.matchIndex, m.matchIndex);
-    setProgress(d, m.from, {
+    setProgress(d, o, m.from, {
       matchIndex,
       nextIndex: Math.max(pr.nextIndex, matchIndex + 1),
       probing: false,
@@ -669,32 +720,44 @@ function onAppendResponse<P, S>(d: Draft<P, S>, m: AppendResponse): void {
       recentActive: true,
     });
     if (matchIndex > pr.matchIndex && maybeCommit(d)) {
-      broadcastAppend(d, "commit");
+      broadcastAppend(d, o, "commit");
       return;
     }
-    sendAppend(d, m.from, "data");
+    sendAppend(d, o, m.from, "data");
     return;
   }
   // A rejection at or below what is already matched is a stale reply from before.
   if (m.rejectedIndex <= pr.matchIndex) {
-    setProgress(d, m.from, { ...pr, recentActive: true });
+    setProgress(d, o, m.from, { ...pr, recentActive: true });
     return;
   }
   const nextIndex = Math.max(pr.matchIndex + 1, Math.min(m.rejectedIndex, m.hintIndex + 1));
-  setProgress(d, m.from, { ...pr, nextIndex, probing: true, probeSent: false, recentActive: true });
-  sendAppend(d, m.from, "data");
+  setProgress(d, o, m.from, { ...pr, nextIndex, probing: true, probeSent: false, recentActive: true });
+  sendAppend(d, o, m.from, "data");
 }
 
-function setProgress<P, S>(d: Draft<P, S>, peer: NodeId, pr: Progress): void {
+function setProgress<P, S>(d: Draft<P, S>, o: Out<P, S>, peer: NodeId, pr: Progress): void {
   invariant(pr.matchIndex < pr.nextIndex, "quorum: progress nextIndex must pass matchIndex");
-  d.progress = { ...d.progress, [peer]: pr };
+  // The first change in a step copies the record; later ones change that copy, which no one else holds.
+  if (!o.progressOwned) {
+    // Keyed by peer ids only: copied entry by entry over the voters, which is much cheaper than
+    // spreading an object with integer keys (numeric keys enumerate in ascending order either way).
+    const copy: Record<number, Progress> = {};
+    for (const v of d.voters) {
+      const entry = d.progress[v];
+      if (entry !== undefined) copy[v] = entry;
+    }
+    d.progress = copy;
+    o.progressOwned = true;
+  }
+  (d.progress as Record<number, Progress>)[peer] = pr;
 }
 
 /** Advances commitIndex to the highest index of this term stored on a quorum; true if it moved. */
 function maybeCommit<P, S>(d: Draft<P, S>): boolean {
   invariant(d.role === "leader", "quorum: only a leader commits");
   const matches = [d.persistedIndex];
-  for (const peer of peersOf(d)) matches.push(d.progress[peer]!.matchIndex);
+  for (const peer of d.voters) if (peer !== d.id) matches.push(d.progress[peer]!.matchIndex);
   matches.sort((a, b) => b - a);
   const candidate = matches[quorumSize(d.voters) - 1]!;
   // Raft §5.4.2: count replicas only for entries of the current term.
@@ -707,8 +770,8 @@ function maybeCommit<P, S>(d: Draft<P, S>): boolean {
 
 type SendMode = "data" | "heartbeat" | "commit";
 
-function broadcastAppend<P, S>(d: Draft<P, S>, mode: SendMode): void {
-  for (const peer of peersOf(d)) sendAppend(d, peer, mode);
+function broadcastAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, mode: SendMode): void {
+  for (const peer of d.voters) if (peer !== d.id) sendAppend(d, o, peer, mode);
 }
 
 /**
@@ -720,16 +783,16 @@ function broadcastAppend<P, S>(d: Draft<P, S>, mode: SendMode): void {
  * - "commit" carries a new commit index: entries if any are due, else an empty append anchored at
  *   the follower's match, which cannot be rejected, so in-flight batches are left alone.
  */
-function sendAppend<P, S>(d: Draft<P, S>, peer: NodeId, mode: SendMode): void {
+function sendAppend<P, S>(d: Draft<P, S>, o: Out<P, S>, peer: NodeId, mode: SendMode): void {
   let pr = d.progress[peer]!;
   if (mode === "heartbeat") {
     pr = pr.probing ? { ...pr, probeSent: false } : { ...pr, nextIndex: pr.matchIndex + 1 };
-    setProgress(d, peer, pr);
+    setProgress(d, o, peer, pr);
   }
   if (pr.probing && pr.probeSent) return;
   if (pr.nextIndex <= d.snapshot.index) {
-    send(d, { type: "InstallSnapshot", from: d.id, to: peer, term: d.term, snapshot: d.snapshot });
-    setProgress(d, peer, { ...pr, probing: true, probeSent: true });
+    send(d, o, { type: "InstallSnapshot", from: d.id, to: peer, term: d.term, snapshot: d.snapshot });
+    setProgress(d, o, peer, { ...pr, probing: true, probeSent: true });
     return;
   }
   const last = lastIndex(d);
@@ -740,20 +803,21 @@ function sendAppend<P, S>(d: Draft<P, S>, peer: NodeId, mode: SendMode): void {
     if (mode === "data") return;
     if (mode === "commit" && !pr.probing) {
       const prevLogTerm = termAt(d, pr.matchIndex);
-      if (prevLogTerm !== null) sendAppendMessage(d, peer, pr.matchIndex, prevLogTerm, []);
+      if (prevLogTerm !== null) sendAppendMessage(d, o, peer, pr.matchIndex, prevLogTerm, []);
       return;
     }
   }
   const prevLogIndex = pr.nextIndex - 1;
   const prevLogTerm = termAt(d, prevLogIndex);
   invariant(prevLogTerm !== null, "quorum: previous entry of an append is unknown");
-  sendAppendMessage(d, peer, prevLogIndex, prevLogTerm, entries);
-  if (pr.probing) setProgress(d, peer, { ...pr, probeSent: true });
-  else if (entries.length > 0) setProgress(d, peer, { ...pr, nextIndex: end + 1 });
+  sendAppendMessage(d, o, peer, prevLogIndex, prevLogTerm, entries);
+  if (pr.probing) setProgress(d, o, peer, { ...pr, probeSent: true });
+  else if (entries.length > 0) setProgress(d, o, peer, { ...pr, nextIndex: end + 1 });
 }
 
 function sendAppendMessage<P, S>(
   d: Draft<P, S>,
+  o: Out<P, S>,
   peer: NodeId,
   prevLogIndex: number,
   prevLogTerm: number,
@@ -761,7 +825,7 @@ function sendAppendMessage<P, S>(
 ): void {
   invariant(entries.length <= d.config.entriesPerAppendMax, "quorum: append batch over its limit");
   invariant(entries.length === 0 || entries[0]!.index === prevLogIndex + 1, "quorum: append batch gap");
-  send(d, {
+  send(d, o, {
     type: "AppendEntries",
     from: d.id,
     to: peer,

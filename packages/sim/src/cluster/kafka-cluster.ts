@@ -134,13 +134,13 @@ export function kafkaCluster(w: World): ClusterModel {
           });
         logChecks.push(() => {
           // Decoded lazily: while a replica's end differs, the logs differ without reading them.
-          let leaderValues: string | undefined;
+          let leaderValues: number[] | undefined;
           for (const b of brokers) {
             if (b === leader || !up(b)) continue;
             const log = b.replicaLog(p)!;
             if (log.end === ls.logEndOffset)
-              leaderValues ??= leader.replicaLog(p)!.values(0, ls.logEndOffset, false).join();
-            if (log.end !== ls.logEndOffset || log.values(0, log.end, false).join() !== leaderValues) {
+              leaderValues ??= leader.replicaLog(p)!.values(0, ls.logEndOffset, false);
+            if (log.end !== ls.logEndOffset || !sameValues(log.values(0, log.end, false), leaderValues!)) {
               gaps.push({
                 invariant: 22,
                 message: `p=${p} replica ${b.name} log (end ${log.end}) differs from leader ${leader.name} (end ${ls.logEndOffset})`,
@@ -223,4 +223,11 @@ export function kafkaCluster(w: World): ClusterModel {
     },
   };
   return model;
+}
+
+/** Whether two logs hold the same values (as their comma-joined text would compare, without building it). */
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
