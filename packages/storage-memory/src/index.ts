@@ -12,6 +12,7 @@ export {
   batchHeaderBytes,
   batchMake,
   checkBatch,
+  headerFields,
   logOverheadBytes,
 } from "./batch/batch-header.ts";
 export { attempt, attemptAsync, type EngineOptions, makeLogStore, makeStateStore } from "./log/engine.ts";

@@ -12,9 +12,11 @@
  * when to write, flush or truncate is the core's call, relayed by the broker node.
  */
 import { invariant } from "@eddy/core";
-import { decodeRecordBatches, encodeRecordBatch, iterateBatches, readBatchHeaders } from "@eddy/protocol";
+import { decodeRecordBatch, encodeRecordBatch } from "@eddy/protocol";
 import {
   type AppendResult,
+  type BatchHeader,
+  checkBatch,
   type LeaderEpochEntry,
   logConfigMake,
   type MemoryDisk,
@@ -29,6 +31,10 @@ export const simDataDir = "/data";
 export const replicaTailBytesMax = 256 * 1024;
 /** Bytes one read returns at most: a fetch response or one step of a scan. */
 export const replicaReadBytesMax = 16 * 1024;
+/** Batches one read returns at most (a read is at most `replicaReadBytesMax` bytes of 61-byte headers and more). */
+export const batchesPerReadMax = replicaReadBytesMax;
+/** Decoded batches a replica remembers for the checkers; the memory is cleared when full. */
+export const decodedBatchesMax = 4096;
 /** Reads one scan of a replica's log may take (a run's logs are far smaller than this bound). */
 export const replicaScanReadsMax = 100_000;
 
@@ -91,17 +97,33 @@ function valueOf(bytes: Uint8Array | null): number {
   return n;
 }
 
+/** Walks the whole batches of `records` with storage's header check; a bad batch is a bug here. */
+function walkBatches(records: Uint8Array, checkCrc: boolean, visit: (header: BatchHeader) => void): void {
+  let position = 0;
+  for (let n = 0; position < records.length; n++) {
+    invariant(n < batchesPerReadMax, "too many batches in one read");
+    const check = checkBatch(records, position, records.length, checkCrc);
+    invariant(check._tag === "Batch", () => `bad batch at byte ${position}: ${JSON.stringify(check)}`);
+    visit(check.header);
+    position += check.header.sizeBytes;
+  }
+}
+
 /** The headers of every whole batch in `records` (CRC checked, as a follower checks what it fetched). */
 export function batchSummaries(records: Uint8Array): BatchSummary[] {
-  return readBatchHeaders(records).map((h) => ({
-    baseOffset: Number(h.baseOffset),
-    lastOffset: Number(h.baseOffset) + h.lastOffsetDelta,
-    leaderEpoch: h.partitionLeaderEpoch,
-    recordCount: h.recordsCount,
-    producerId: Number(h.producerId),
-    producerEpoch: h.producerEpoch,
-    baseSequence: h.baseSequence,
-  }));
+  const out: BatchSummary[] = [];
+  walkBatches(records, true, (h) =>
+    out.push({
+      baseOffset: h.baseOffset,
+      lastOffset: h.lastOffset,
+      leaderEpoch: h.partitionLeaderEpoch,
+      recordCount: h.recordCount,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+    }),
+  );
+  return out;
 }
 
 /** The byte range of `records` holding the batches that start in [from, to]. */
@@ -109,12 +131,11 @@ export function sliceBatches(records: Uint8Array, from: number, to: number): Uin
   let start = -1;
   let end = -1;
   // Only called on bytes whose CRCs `batchSummaries` has just checked.
-  for (const slice of iterateBatches(records, { verifyCrc: false })) {
-    const base = Number(slice.header.baseOffset);
-    if (base < from || base > to) continue;
-    if (start < 0) start = slice.position;
-    end = slice.position + slice.bytes.length;
-  }
+  walkBatches(records, false, (h) => {
+    if (h.baseOffset < from || h.baseOffset > to) return;
+    if (start < 0) start = h.position;
+    end = h.position + h.sizeBytes;
+  });
   return start < 0 ? new Uint8Array(0) : records.subarray(start, end);
 }
 
@@ -127,6 +148,7 @@ export class ReplicaStore {
   durableEnd: number;
   /** Writes issued whose completion event has not fired yet. */
   completionsPending = 0;
+  private readonly decoded = new Map<number, { readonly crc: number; readonly values: readonly number[] }>();
 
   private constructor(
     readonly log: PartitionLog,
@@ -245,23 +267,40 @@ export class ReplicaStore {
       invariant(reads < replicaScanReadsMax, "replica read does not end");
       const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
       if (result.batchCount === 0) break;
-      for (const batch of decodeRecordBatches(result.records, { verifyCrc })) {
-        const base = Number(batch.header.baseOffset);
-        for (const record of batch.records) {
-          const offset = base + record.offsetDelta;
-          if (offset < next || offset >= end) continue;
+      walkBatches(result.records, verifyCrc, (h) => {
+        const values = this.decode(result.records, h);
+        for (let offset = Math.max(next, h.baseOffset); offset <= h.lastOffset && offset < end; offset++) {
           while (next < offset) {
             out.push(-1);
             next++;
           }
-          out.push(valueOf(record.value));
+          out.push(values[offset - h.baseOffset] ?? -1);
           next++;
         }
-      }
+      });
       next = Math.max(next, result.nextOffset);
     }
     while (out.length < to - from) out.push(-1);
     return out;
+  }
+
+  /**
+   * Decoded values of one batch, by offset delta. The checkers read the same batches again and again,
+   * so decodes are remembered by (base offset, stored CRC): a batch rewritten at that offset with other
+   * records has another CRC and is decoded afresh. The bytes are still read through the engine each time.
+   */
+  private decode(records: Uint8Array, h: BatchHeader): readonly number[] {
+    const hit = this.decoded.get(h.baseOffset);
+    if (hit !== undefined && hit.crc === h.crc && hit.values.length === h.lastOffset - h.baseOffset + 1)
+      return hit.values;
+    const batch = decodeRecordBatch(records.subarray(h.position, h.position + h.sizeBytes), {
+      verifyCrc: false,
+    });
+    const values = new Array<number>(h.lastOffset - h.baseOffset + 1).fill(-1);
+    for (const record of batch.records) values[record.offsetDelta] = valueOf(record.value);
+    if (this.decoded.size >= decodedBatchesMax) this.decoded.clear();
+    this.decoded.set(h.baseOffset, { crc: h.crc, values });
+    return values;
   }
 }
 

@@ -30,6 +30,8 @@ export interface BatchHeader {
   readonly baseTimestampMs: number;
   readonly maxTimestampMs: number;
   readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
   readonly recordCount: number;
 }
 
@@ -81,22 +83,30 @@ export function checkBatch(bytes: Uint8Array, position: number, end: number, che
       return { _tag: "Invalid", detail: `CRC ${hex(actual)} does not match stored ${hex(crc)}` };
     }
   }
+  return { _tag: "Batch", header: headerFields(view, position, sizeBytes) };
+}
+
+/**
+ * The header fields of the batch that `view` starts at (its frame already checked); `position` is
+ * where the batch lies in its file or buffer.
+ */
+export function headerFields(view: DataView, position: number, sizeBytes: number): BatchHeader {
+  const baseOffset = int64(view, 0);
   return {
-    _tag: "Batch",
-    header: {
-      position,
-      baseOffset,
-      lastOffset: baseOffset + lastOffsetDelta,
-      sizeBytes,
-      partitionLeaderEpoch: view.getInt32(12),
-      magic,
-      crc,
-      attributes: view.getInt16(21),
-      baseTimestampMs: int64(view, 27),
-      maxTimestampMs: int64(view, 35),
-      producerId: int64(view, 43),
-      recordCount: view.getInt32(57),
-    },
+    position,
+    baseOffset,
+    lastOffset: baseOffset + view.getInt32(23),
+    sizeBytes,
+    partitionLeaderEpoch: view.getInt32(12),
+    magic: view.getInt8(16),
+    crc: view.getUint32(17),
+    attributes: view.getInt16(21),
+    baseTimestampMs: int64(view, 27),
+    maxTimestampMs: int64(view, 35),
+    producerId: int64(view, 43),
+    producerEpoch: view.getInt16(51),
+    baseSequence: view.getInt32(53),
+    recordCount: view.getInt32(57),
   };
 }
 

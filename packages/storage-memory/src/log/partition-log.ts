@@ -11,7 +11,13 @@
  * error found in stored data takes this partition offline until it is reopened.
  */
 import { invariant } from "@eddy/core";
-import { type BatchHeader, batchHeaderBytes, checkBatch, logOverheadBytes } from "../batch/batch-header.ts";
+import {
+  type BatchHeader,
+  batchHeaderBytes,
+  checkBatch,
+  headerFields,
+  logOverheadBytes,
+} from "../batch/batch-header.ts";
 import type { LogConfig } from "../port/log-config.ts";
 import type {
   AppendResult,
@@ -668,20 +674,7 @@ export class PartitionLog implements TailOwner {
         `invalid batch header (length ${batchLength}, magic ${view.getInt8(16)})`,
       );
     }
-    return {
-      position,
-      baseOffset,
-      lastOffset: baseOffset + view.getInt32(23),
-      sizeBytes: logOverheadBytes + batchLength,
-      partitionLeaderEpoch: view.getInt32(12),
-      magic: 2,
-      crc: view.getUint32(17),
-      attributes: view.getInt16(21),
-      baseTimestampMs: view.getInt32(27) * 4294967296 + view.getUint32(31),
-      maxTimestampMs: view.getInt32(35) * 4294967296 + view.getUint32(39),
-      producerId: view.getInt32(43) * 4294967296 + view.getUint32(47),
-      recordCount: view.getInt32(57),
-    };
+    return headerFields(view, position, logOverheadBytes + batchLength);
   }
 
   private corrupt(segment: Segment, position: number, detail: string): never {
