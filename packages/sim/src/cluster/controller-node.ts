@@ -129,7 +129,9 @@ export class ControllerNode implements SimNode {
     }
     if (ready.entries.length > 0) {
       const first = ready.entries[0]!.index;
-      d.entries = d.entries.filter((e) => e.index < first);
+      // Entries usually extend the durable tail; only a conflicting suffix is cut (then rewritten).
+      const tail = d.entries[d.entries.length - 1];
+      if (tail !== undefined && tail.index >= first) d.entries = d.entries.filter((e) => e.index < first);
       for (const e of ready.entries) d.entries.push(e);
     }
     // 2. Send.
