@@ -215,8 +215,8 @@ export class Simulator {
           );
         } else {
           // Interned in `Trace.event`'s order (kind, node, label), so every id is the one it would give.
-          const kindId = this.recvKindId ?? (this.recvKindId = trace.intern("recv"));
-          const nodeId = this.nodeNameIds[to] ?? (this.nodeNameIds[to] = trace.intern(node.name));
+          const kindId = this.recvKind();
+          const nodeId = this.nodeNameId(to);
           trace.eventIds(this.nowMs, kindId, nodeId, trace.intern(ev.label), ev.from + 1);
         }
         node.onMessage(ev.from, ev.msg);
@@ -236,8 +236,8 @@ export class Simulator {
             name: node.timerName?.(ev.tag) ?? String(ev.tag),
           }));
         } else {
-          const kindId = this.timerKindId ?? (this.timerKindId = trace.intern("timer"));
-          const nodeId = this.nodeNameIds[n] ?? (this.nodeNameIds[n] = trace.intern(node.name));
+          const kindId = this.timerKind();
+          const nodeId = this.nodeNameId(n);
           let tagId = this.timerTagIds.get(ev.tag);
           if (tagId === undefined) {
             tagId = trace.intern(String(ev.tag));
@@ -257,6 +257,25 @@ export class Simulator {
         ev.fn();
         return;
     }
+  }
+
+  private recvKind(): number {
+    if (this.recvKindId === undefined) this.recvKindId = this.trace.intern("recv");
+    return this.recvKindId;
+  }
+
+  private timerKind(): number {
+    if (this.timerKindId === undefined) this.timerKindId = this.trace.intern("timer");
+    return this.timerKindId;
+  }
+
+  private nodeNameId(node: number): number {
+    let id = this.nodeNameIds[node];
+    if (id === undefined) {
+      id = this.trace.intern(this.nodes[node]!.name);
+      this.nodeNameIds[node] = id;
+    }
+    return id;
   }
 
   private defer(node: number, ev: Ev): void {
