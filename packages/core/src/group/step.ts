@@ -76,9 +76,6 @@ export function step(state: CoordinatorState, input: Input): StepResult {
   }
   invariant(ctx.nowMs === state.nowMs, "step: a handler left the clock moved");
   let nextTickAtMs: number | null = overdue ? state.nowMs : null;
-  const consider = (atMs: number) => {
-    nextTickAtMs = nextTickAtMs === null ? atMs : Math.min(nextTickAtMs, atMs);
-  };
   const checked = everyGroup ? [...state.groups.keys()] : [...touched];
   for (const groupId of checked) {
     const group = state.groups.get(groupId);
@@ -87,12 +84,17 @@ export function step(state: CoordinatorState, input: Input): StepResult {
     // the step that last changed it (and checked it) did. Every group still counts for the next tick.
     if (!everyGroup || changedByTick.has(groupId)) checkGroup(state, group);
     const event = nextTimerEvent(group);
-    if (event !== null) consider(Math.max(event.atMs, state.nowMs));
-    if (group.offsetCount > 0 || group.state === "Empty") consider(state.nextOffsetExpiryCheckMs);
+    if (event !== null) nextTickAtMs = earlier(nextTickAtMs, Math.max(event.atMs, state.nowMs));
+    if (group.offsetCount > 0 || group.state === "Empty")
+      nextTickAtMs = earlier(nextTickAtMs, state.nextOffsetExpiryCheckMs);
   }
   invariant(state.groups.size <= state.options.groupsMax, "step: more groups than groupsMax");
   invariant(ctx.respond.length <= respondMax(state), "step: too many responses in one step");
   return { state, ready: { persist: ctx.persist, respond: ctx.respond, nextTickAtMs } };
+}
+
+function earlier(current: number | null, atMs: number): number {
+  return current === null ? atMs : Math.min(current, atMs);
 }
 
 /**

@@ -488,7 +488,7 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
       if (pending.deadlineMs <= nowMs)
         respondError(out, d, pending.requestId, pending.acks, errorCode.REQUEST_TIMED_OUT);
     }
-    d.pendingProduces = d.pendingProduces.filter((p) => p.deadlineMs > nowMs);
+    d.pendingProduces = unexpired(d.pendingProduces, nowMs);
   }
   releaseParkedFetches(d, out);
   const pending = d.pendingIsrChange;
@@ -506,11 +506,7 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
   ) {
     abandonAwaitedChange(d, pending);
   }
-  if (canProposeIsr(d) && anyLagging(d)) {
-    const lagging = d.followers.filter((f) => d.isr.includes(f.replicaId) && isOutOfSync(d, f));
-    const shrunk = d.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
-    proposeIsr(d, shrunk, out);
-  }
+  if (canProposeIsr(d) && anyLagging(d)) proposeIsr(d, shrunkIsr(d), out);
   if (canProposeIsr(d)) {
     const fenced = fencingIsr(d);
     if (fenced !== null) proposeIsr(d, fenced, out);
@@ -518,6 +514,18 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
   for (const follower of d.followers) {
     if (follower.parkedFetch !== null) maybeExpandIsr(d, follower, out);
   }
+}
+
+// The callbacks below live in their own functions: a closure inside `leaderTick` over its variables
+// would make every tick allocate a scope for them.
+function unexpired(pending: readonly PendingProduce[], nowMs: number): PendingProduce[] {
+  return pending.filter((p) => p.deadlineMs > nowMs);
+}
+
+/** The ISR without its out-of-sync followers. */
+function shrunkIsr(state: PartitionState): BrokerId[] {
+  const lagging = state.followers.filter((f) => state.isr.includes(f.replicaId) && isOutOfSync(state, f));
+  return state.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
 }
 
 function anyLagging(state: PartitionState): boolean {
