@@ -412,29 +412,37 @@ export function fetchFromFollower(
     lastIncarnation: input.incarnation,
     lastFetchId: input.fetchId,
   };
-  setFollower(d, index, updated);
+  const followers = setFollower(d, index, updated);
   maybeExpandIsr(d, updated, out);
   afterProgress(d, out);
   const follower = d.followers[index]!;
+  let final: FollowerView;
   if (hasNews(d, follower, input.fetchOffset) || d.config.replicaFetchWaitMaxMs === 0) {
     sendFetchResponse(d, out, input.replicaId, input, input.fetchOffset, errorCode.NONE, null);
-    setFollower(d, index, { ...follower, highWatermarkSent: d.highWatermark });
-    return;
+    final = { ...follower, highWatermarkSent: d.highWatermark };
+  } else {
+    const parkedFetch = {
+      incarnation: input.incarnation,
+      fetchId: input.fetchId,
+      fetchOffset: input.fetchOffset,
+      deadlineMs: d.nowMs + d.config.replicaFetchWaitMaxMs,
+    };
+    final = { ...follower, parkedFetch };
   }
-  const parkedFetch = {
-    incarnation: input.incarnation,
-    fetchId: input.fetchId,
-    fetchOffset: input.fetchOffset,
-    deadlineMs: d.nowMs + d.config.replicaFetchWaitMaxMs,
-  };
-  setFollower(d, index, { ...follower, parkedFetch });
+  // The list made above is this step's own while the draft still holds it: set the entry in place.
+  if (d.followers === followers) {
+    invariant(followers[index]?.replicaId === final.replicaId, "follower index mismatch");
+    followers[index] = final;
+  } else setFollower(d, index, final);
 }
 
-function setFollower(d: PartitionDraft, index: number, follower: FollowerView): void {
+/** Replaces follower `index` in a fresh copy of the list, which it returns. */
+function setFollower(d: PartitionDraft, index: number, follower: FollowerView): FollowerView[] {
   invariant(d.followers[index]?.replicaId === follower.replicaId, "follower index mismatch");
   const followers = d.followers.slice();
   followers[index] = follower;
   d.followers = followers;
+  return followers;
 }
 
 function proposeIsr(state: PartitionDraft, proposedIsr: readonly BrokerId[], out: ReadyBuilder): void {
