@@ -75,16 +75,28 @@ export function prngJump(s: PrngState): PrngState {
   let b = 0;
   let c = 0;
   let d = 0;
-  let state = s;
+  // The generator is advanced in local variables (the same steps as `prngNextU32`), so the 128 steps
+  // of a jump allocate nothing.
+  let [s0, s1, s2, s3] = s;
   for (const word of JUMP) {
     for (let bit = 0; bit < 32; bit++) {
       if ((word >>> bit) & 1) {
-        a ^= state[0];
-        b ^= state[1];
-        c ^= state[2];
-        d ^= state[3];
+        a ^= s0;
+        b ^= s1;
+        c ^= s2;
+        d ^= s3;
       }
-      state = prngNextU32(state)[1];
+      const t = (s1 << 9) >>> 0;
+      let n2 = (s2 ^ s0) >>> 0;
+      let n3 = (s3 ^ s1) >>> 0;
+      const n1 = (s1 ^ n2) >>> 0;
+      const n0 = (s0 ^ n3) >>> 0;
+      n2 = (n2 ^ t) >>> 0;
+      n3 = rotl(n3, 11);
+      s0 = n0;
+      s1 = n1;
+      s2 = n2;
+      s3 = n3;
     }
   }
   return [a >>> 0, b >>> 0, c >>> 0, d >>> 0];

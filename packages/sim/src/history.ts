@@ -52,8 +52,15 @@ export class History {
 
   invokeProduce(op: Omit<ProduceOp, "id" | "outcome" | "offset" | "completeMs" | "attempts">): ProduceOp {
     invariant(this.produces.length < historyOpsMax, "History: too many produces");
+    // Written out field by field (the spread's order): one fixed-shape allocation per send.
     const full: ProduceOp = {
-      ...op,
+      producer: op.producer,
+      partition: op.partition,
+      value: op.value,
+      key: op.key,
+      acks: op.acks,
+      idempotent: op.idempotent,
+      invokeMs: op.invokeMs,
       id: this.produces.length,
       outcome: "pending",
       offset: -1,

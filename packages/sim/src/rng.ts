@@ -19,6 +19,8 @@ export class Rng {
   private s1: number;
   private s2: number;
   private s3: number;
+  private limitSpan = 0;
+  private limit = 0;
 
   constructor(state: PrngState) {
     [this.s0, this.s1, this.s2, this.s3] = state;
@@ -51,7 +53,13 @@ export class Rng {
     invariant(Number.isInteger(min) && Number.isInteger(max) && min <= max, "Rng.int: bad range");
     const span = max - min + 1;
     invariant(span <= 0x1_0000_0000, "Rng.int: range wider than 2^32");
-    const limit = 0x1_0000_0000 - (0x1_0000_0000 % span);
+    // A stream draws from one or two ranges over and over: the rejection limit is kept for the last
+    // span rather than recomputed (a floating-point remainder) on every draw.
+    if (span !== this.limitSpan) {
+      this.limitSpan = span;
+      this.limit = 0x1_0000_0000 - (0x1_0000_0000 % span);
+    }
+    const limit = this.limit;
     for (let attempt = 0; attempt < 64; attempt++) {
       const u = this.nextU32();
       if (u < limit) return min + (u % span);

@@ -204,19 +204,11 @@ export class Simulator {
         // A partition that started while the message was in flight cuts it too.
         if (!this.network.connected(ev.from, to)) return;
         const node = this.nodes[to]!;
-        if (trace.recording) {
-          trace.event(
-            this.nowMs,
-            "recv",
-            node.name,
-            ev.label,
-            () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg }),
-            ev.from + 1,
-          );
-        } else {
+        if (trace.recording) this.recordRecv(ev, node);
+        else {
           // Interned in `Trace.event`'s order (kind, node, label), so every id is the one it would give.
-          const kindId = this.recvKindId ?? (this.recvKindId = trace.intern("recv"));
-          const nodeId = this.nodeNameIds[to] ?? (this.nodeNameIds[to] = trace.intern(node.name));
+          const kindId = this.recvKind();
+          const nodeId = this.nodeNameId(to);
           trace.eventIds(this.nowMs, kindId, nodeId, trace.intern(ev.label), ev.from + 1);
         }
         node.onMessage(ev.from, ev.msg);
@@ -230,14 +222,10 @@ export class Simulator {
           return;
         }
         const node = this.nodes[n]!;
-        if (trace.recording) {
-          trace.event(this.nowMs, "timer", node.name, String(ev.tag), () => ({
-            tag: ev.tag,
-            name: node.timerName?.(ev.tag) ?? String(ev.tag),
-          }));
-        } else {
-          const kindId = this.timerKindId ?? (this.timerKindId = trace.intern("timer"));
-          const nodeId = this.nodeNameIds[n] ?? (this.nodeNameIds[n] = trace.intern(node.name));
+        if (trace.recording) this.recordTimer(ev.tag, node);
+        else {
+          const kindId = this.timerKind();
+          const nodeId = this.nodeNameId(n);
           let tagId = this.timerTagIds.get(ev.tag);
           if (tagId === undefined) {
             tagId = trace.intern(String(ev.tag));
@@ -249,7 +237,7 @@ export class Simulator {
         return;
       }
       case 2:
-        trace.event(this.nowMs, "fault", faultTarget(ev.fault), ev.fault.kind, () => ev.fault);
+        this.traceFault(ev.fault);
         this.applyFault(ev.fault);
         return;
       case 3:
@@ -257,6 +245,49 @@ export class Simulator {
         ev.fn();
         return;
     }
+  }
+
+  // The trace calls that build a detail closure live outside `dispatch`: a closure over its variables
+  // would make every call of `dispatch` allocate a scope for them, recording or not.
+  private recordRecv(ev: Extract<Ev, { k: 0 }>, node: SimNode): void {
+    this.trace.event(
+      this.nowMs,
+      "recv",
+      node.name,
+      ev.label,
+      () => ({ from: this.nodes[ev.from]!.name, type: ev.label, msg: ev.msg }),
+      ev.from + 1,
+    );
+  }
+
+  private recordTimer(tag: number, node: SimNode): void {
+    this.trace.event(this.nowMs, "timer", node.name, String(tag), () => ({
+      tag,
+      name: node.timerName?.(tag) ?? String(tag),
+    }));
+  }
+
+  private traceFault(fault: FaultEvent): void {
+    this.trace.event(this.nowMs, "fault", faultTarget(fault), fault.kind, () => fault);
+  }
+
+  private recvKind(): number {
+    if (this.recvKindId === undefined) this.recvKindId = this.trace.intern("recv");
+    return this.recvKindId;
+  }
+
+  private timerKind(): number {
+    if (this.timerKindId === undefined) this.timerKindId = this.trace.intern("timer");
+    return this.timerKindId;
+  }
+
+  private nodeNameId(node: number): number {
+    let id = this.nodeNameIds[node];
+    if (id === undefined) {
+      id = this.trace.intern(this.nodes[node]!.name);
+      this.nodeNameIds[node] = id;
+    }
+    return id;
   }
 
   private defer(node: number, ev: Ev): void {

@@ -28,6 +28,8 @@ export function step(state: CoordinatorState, input: Input): StepResult {
   const ctx: Context = { state, nowMs: state.nowMs, persist: [], respond: [], answered: new Set() };
   const touched = new Set<string>();
   let everyGroup = false;
+  // On a tick, the groups whose timers fired or whose offsets were expired: only they changed.
+  const changedByTick = new Set<string>();
   let overdue = false;
   switch (input.type) {
     case "joinGroup":
@@ -66,7 +68,7 @@ export function step(state: CoordinatorState, input: Input): StepResult {
       for (const groupId of load(ctx, input.records)) touched.add(groupId);
       break;
     case "tick":
-      overdue = tick(ctx, input.nowMs);
+      overdue = tick(ctx, input.nowMs, changedByTick);
       everyGroup = true;
       break;
     default:
@@ -74,37 +76,51 @@ export function step(state: CoordinatorState, input: Input): StepResult {
   }
   invariant(ctx.nowMs === state.nowMs, "step: a handler left the clock moved");
   let nextTickAtMs: number | null = overdue ? state.nowMs : null;
-  const consider = (atMs: number) => {
-    nextTickAtMs = nextTickAtMs === null ? atMs : Math.min(nextTickAtMs, atMs);
-  };
   const checked = everyGroup ? [...state.groups.keys()] : [...touched];
   for (const groupId of checked) {
     const group = state.groups.get(groupId);
     if (group === undefined) continue;
-    checkGroup(state, group);
+    // Invariants are asserted where a group changed; a tick that fired nothing in a group left it as
+    // the step that last changed it (and checked it) did. Every group still counts for the next tick.
+    if (!everyGroup || changedByTick.has(groupId)) checkGroup(state, group);
     const event = nextTimerEvent(group);
-    if (event !== null) consider(Math.max(event.atMs, state.nowMs));
-    if (group.offsetCount > 0 || group.state === "Empty") consider(state.nextOffsetExpiryCheckMs);
+    if (event !== null) nextTickAtMs = earlier(nextTickAtMs, Math.max(event.atMs, state.nowMs));
+    if (group.offsetCount > 0 || group.state === "Empty")
+      nextTickAtMs = earlier(nextTickAtMs, state.nextOffsetExpiryCheckMs);
   }
   invariant(state.groups.size <= state.options.groupsMax, "step: more groups than groupsMax");
   invariant(ctx.respond.length <= respondMax(state), "step: too many responses in one step");
   return { state, ready: { persist: ctx.persist, respond: ctx.respond, nextTickAtMs } };
 }
 
-/** Advances logical time: every group's due timers in deadline order, then the periodic offset expiry. */
-function tick(ctx: Context, nowMs: number): boolean {
+function earlier(current: number | null, atMs: number): number {
+  return current === null ? atMs : Math.min(current, atMs);
+}
+
+/**
+ * Advances logical time: every group's due timers in deadline order, then the periodic offset expiry.
+ * Adds to `changed` every group it may have changed.
+ */
+function tick(ctx: Context, nowMs: number, changed: Set<string>): boolean {
   const state = ctx.state;
   invariant(Number.isSafeInteger(nowMs), "tick: nowMs must be an integer");
-  invariant(nowMs >= state.nowMs, () => `tick: time went backwards (${nowMs} < ${state.nowMs})`);
+  if (!(nowMs >= state.nowMs)) invariant(false, `tick: time went backwards (${nowMs} < ${state.nowMs})`);
   let overdue = false;
   for (const group of [...state.groups.values()]) {
     ctx.nowMs = state.nowMs;
+    // A group with nothing due is left alone (`advanceTimers` would return at once).
+    const due = nextTimerEvent(group);
+    if (due === null || due.atMs > nowMs) continue;
+    changed.add(group.groupId);
     if (advanceTimers(ctx, group, nowMs)) overdue = true;
   }
   ctx.nowMs = nowMs;
   state.nowMs = nowMs;
   if (nowMs >= state.nextOffsetExpiryCheckMs) {
-    for (const group of [...state.groups.values()]) expireOffsets(ctx, group);
+    for (const group of [...state.groups.values()]) {
+      changed.add(group.groupId);
+      expireOffsets(ctx, group);
+    }
     state.nextOffsetExpiryCheckMs = nowMs + state.options.offsetsRetentionCheckIntervalMs;
   }
   invariant(state.nextOffsetExpiryCheckMs > nowMs, "tick: next expiry check must be in the future");

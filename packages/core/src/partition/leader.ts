@@ -412,29 +412,37 @@ export function fetchFromFollower(
     lastIncarnation: input.incarnation,
     lastFetchId: input.fetchId,
   };
-  setFollower(d, index, updated);
+  const followers = setFollower(d, index, updated);
   maybeExpandIsr(d, updated, out);
   afterProgress(d, out);
   const follower = d.followers[index]!;
+  let final: FollowerView;
   if (hasNews(d, follower, input.fetchOffset) || d.config.replicaFetchWaitMaxMs === 0) {
     sendFetchResponse(d, out, input.replicaId, input, input.fetchOffset, errorCode.NONE, null);
-    setFollower(d, index, { ...follower, highWatermarkSent: d.highWatermark });
-    return;
+    final = { ...follower, highWatermarkSent: d.highWatermark };
+  } else {
+    const parkedFetch = {
+      incarnation: input.incarnation,
+      fetchId: input.fetchId,
+      fetchOffset: input.fetchOffset,
+      deadlineMs: d.nowMs + d.config.replicaFetchWaitMaxMs,
+    };
+    final = { ...follower, parkedFetch };
   }
-  const parkedFetch = {
-    incarnation: input.incarnation,
-    fetchId: input.fetchId,
-    fetchOffset: input.fetchOffset,
-    deadlineMs: d.nowMs + d.config.replicaFetchWaitMaxMs,
-  };
-  setFollower(d, index, { ...follower, parkedFetch });
+  // The list made above is this step's own while the draft still holds it: set the entry in place.
+  if (d.followers === followers) {
+    invariant(followers[index]?.replicaId === final.replicaId, "follower index mismatch");
+    followers[index] = final;
+  } else setFollower(d, index, final);
 }
 
-function setFollower(d: PartitionDraft, index: number, follower: FollowerView): void {
+/** Replaces follower `index` in a fresh copy of the list, which it returns. */
+function setFollower(d: PartitionDraft, index: number, follower: FollowerView): FollowerView[] {
   invariant(d.followers[index]?.replicaId === follower.replicaId, "follower index mismatch");
   const followers = d.followers.slice();
   followers[index] = follower;
   d.followers = followers;
+  return followers;
 }
 
 function proposeIsr(state: PartitionDraft, proposedIsr: readonly BrokerId[], out: ReadyBuilder): void {
@@ -488,7 +496,7 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
       if (pending.deadlineMs <= nowMs)
         respondError(out, d, pending.requestId, pending.acks, errorCode.REQUEST_TIMED_OUT);
     }
-    d.pendingProduces = d.pendingProduces.filter((p) => p.deadlineMs > nowMs);
+    d.pendingProduces = unexpired(d.pendingProduces, nowMs);
   }
   releaseParkedFetches(d, out);
   const pending = d.pendingIsrChange;
@@ -506,11 +514,7 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
   ) {
     abandonAwaitedChange(d, pending);
   }
-  if (canProposeIsr(d) && anyLagging(d)) {
-    const lagging = d.followers.filter((f) => d.isr.includes(f.replicaId) && isOutOfSync(d, f));
-    const shrunk = d.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
-    proposeIsr(d, shrunk, out);
-  }
+  if (canProposeIsr(d) && anyLagging(d)) proposeIsr(d, shrunkIsr(d), out);
   if (canProposeIsr(d)) {
     const fenced = fencingIsr(d);
     if (fenced !== null) proposeIsr(d, fenced, out);
@@ -518,6 +522,18 @@ export function leaderTick(d: PartitionDraft, out: ReadyBuilder): void {
   for (const follower of d.followers) {
     if (follower.parkedFetch !== null) maybeExpandIsr(d, follower, out);
   }
+}
+
+// The callbacks below live in their own functions: a closure inside `leaderTick` over its variables
+// would make every tick allocate a scope for them.
+function unexpired(pending: readonly PendingProduce[], nowMs: number): PendingProduce[] {
+  return pending.filter((p) => p.deadlineMs > nowMs);
+}
+
+/** The ISR without its out-of-sync followers. */
+function shrunkIsr(state: PartitionState): BrokerId[] {
+  const lagging = state.followers.filter((f) => state.isr.includes(f.replicaId) && isOutOfSync(state, f));
+  return state.isr.filter((id) => !lagging.some((f) => f.replicaId === id));
 }
 
 function anyLagging(state: PartitionState): boolean {

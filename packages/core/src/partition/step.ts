@@ -40,7 +40,7 @@ export function step(state: PartitionState, input: PartitionInput): PartitionSte
   // Invariants are checked where state changes: a step that only moved the clock (most ticks) leaves
   // every field `checkState` reads as it found them, so only the transition is checked then.
   const clockOnly = sameFieldsButClock(next, state);
-  if (!clockOnly) checkState(next);
+  if (!clockOnly) checkChangedState(state, next);
   checkTransition(state, next);
   invariant(!next.epochCheckpointPending, "a recovered epoch cache was not written back");
   // A step that changed nothing hands back the state it was given, so callers may compare by identity.
@@ -108,12 +108,26 @@ function tick(d: PartitionDraft, nowMs: number, out: ReadyBuilder): void {
 
 /** Invariants of a single state; each guards a rule whose violation loses or exposes data. */
 export function checkState(state: PartitionState): void {
+  checkEpochs(state.epochs, state.nextOffset);
+  checkStateButEpochs(state);
+}
+
+/**
+ * `checkState` after a step from `before`: the epoch cache is walked only when the step replaced it or
+ * cut the log end below where it was (an unchanged cache within a log that did not shrink keeps its shape).
+ */
+function checkChangedState(before: PartitionState, after: PartitionState): void {
+  if (after.epochs !== before.epochs || after.nextOffset < before.nextOffset)
+    checkEpochs(after.epochs, after.nextOffset);
+  checkStateButEpochs(after);
+}
+
+function checkStateButEpochs(state: PartitionState): void {
   const config = state.config;
   invariant(state.logStartOffset >= 0, "log start offset must be non-negative");
   invariant(state.logStartOffset <= state.highWatermark, "high watermark below the log start");
   invariant(state.highWatermark <= state.logEndOffset, "high watermark beyond the durable log end");
   invariant(state.logEndOffset <= state.nextOffset, "durable log end beyond the assigned end");
-  checkEpochs(state.epochs, state.nextOffset);
   const latest = state.epochs[state.epochs.length - 1];
   invariant(
     latest === undefined || latest.epoch <= state.leaderEpoch,

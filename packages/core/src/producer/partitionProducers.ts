@@ -245,5 +245,15 @@ export function expireProducers(
     }
   }
   if (!expired) return state;
-  return { entries: state.entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs) };
+  return { entries: liveEntries(state.entries, nowMs, expirationMs) };
+}
+
+// Its own function: a callback inside `expireProducers` (called on every tick) would make each call
+// allocate a scope for the variables it closes over.
+function liveEntries(
+  entries: readonly ProducerEntry[],
+  nowMs: number,
+  expirationMs: number,
+): ProducerEntry[] {
+  return entries.filter((entry) => nowMs - entry.lastAppendMs < expirationMs);
 }

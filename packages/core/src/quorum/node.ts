@@ -44,7 +44,8 @@ type Draft<P, S> = Mutable<QuorumState<P, S>>;
 
 /** What one step produces besides the next state; handlers append to it. */
 interface Out<P, S> {
-  outbox: Message<P, S>[];
+  /** Made on the first message (many steps send none). */
+  outbox: Message<P, S>[] | null;
   proposal: ProposeResult | null;
   snapshotOut: Snapshot<S> | null;
   /** True once the draft's `progress` is a copy made in this step, which the step may change in place. */
@@ -81,6 +82,9 @@ function draftOf<P, S>(s: QuorumState<P, S>): Draft<P, S> {
     prng: s.prng,
   };
 }
+
+/** The Ready lists of a step that has nothing of that kind; frozen, so no caller can fill them. */
+const noneOf: readonly never[] = Object.freeze([]);
 
 /** Bounds one Ready's messages: a broadcast to every peer, a few times over, per input. */
 const messagesPerReadyMax = votersMax * 4;
@@ -200,7 +204,7 @@ export function softState<P, S>(state: QuorumState<P, S>): SoftState {
  */
 export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepResult<P, S> {
   const d = draftOf(state);
-  const o: Out<P, S> = { outbox: [], proposal: null, snapshotOut: null, progressOwned: false };
+  const o: Out<P, S> = { outbox: null, proposal: null, snapshotOut: null, progressOwned: false };
   const termBefore = state.term;
   const commitBefore = state.commitIndex;
   switch (input.type) {
@@ -232,7 +236,7 @@ export function step<P, S>(state: QuorumState<P, S>, input: Input<P, S>): StepRe
 }
 
 function buildReady<P, S>(d: Draft<P, S>, o: Out<P, S>, logChanged: boolean): StepResult<P, S> {
-  const outbox = o.outbox;
+  const outbox: readonly Message<P, S>[] = o.outbox ?? noneOf;
   const emitted = d.hardStateEmitted;
   const hardStateChanged =
     emitted.term !== d.term || emitted.votedFor !== d.votedFor || emitted.commitIndex !== d.commitIndex;
@@ -240,11 +244,11 @@ function buildReady<P, S>(d: Draft<P, S>, o: Out<P, S>, logChanged: boolean): St
     ? { term: d.term, votedFor: d.votedFor, commitIndex: d.commitIndex }
     : null;
   const last = lastIndex(d);
-  const entries = d.unstableFromIndex <= last ? slice(d, d.unstableFromIndex, last) : [];
+  const entries = d.unstableFromIndex <= last ? slice(d, d.unstableFromIndex, last) : noneOf;
   // The applied index follows what the shell is told to apply, so the next Ready starts after it. A
   // snapshot installed in this step already moved it past the snapshot's entries.
   const applyTo = Math.min(d.commitIndex, d.appliedIndex + d.config.committedPerReadyMax);
-  const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : [];
+  const committed = applyTo > d.appliedIndex ? slice(d, d.appliedIndex + 1, applyTo) : noneOf;
   // Messages on hot paths are built only when the check fails: a lazy message would still allocate
   // a closure on every call.
   if (!(outbox.length <= messagesPerReadyMax))
@@ -306,6 +310,7 @@ function peersOf<P, S>(s: QuorumState<P, S>): NodeId[] {
 function send<P, S>(d: Draft<P, S>, o: Out<P, S>, message: Message<P, S>): void {
   invariant(message.from === d.id && message.to !== d.id, "quorum: message addressing");
   invariant(d.voters.includes(message.to), "quorum: message to a non-voter");
+  if (o.outbox === null) o.outbox = [];
   o.outbox.push(message);
 }
 

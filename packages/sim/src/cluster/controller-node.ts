@@ -125,17 +125,19 @@ export class ControllerNode implements SimNode {
     }
     if (ready.snapshot !== null) {
       d.snapshot = ready.snapshot;
-      d.entries = d.entries.filter((e) => e.index > ready.snapshot!.index);
+      d.entries = entriesAfter(d.entries, ready.snapshot.index);
     }
     if (ready.entries.length > 0) {
       const first = ready.entries[0]!.index;
-      d.entries = d.entries.filter((e) => e.index < first);
+      // Entries usually extend the durable tail; only a conflicting suffix is cut (then rewritten).
+      const tail = d.entries[d.entries.length - 1];
+      if (tail !== undefined && tail.index >= first) d.entries = entriesBefore(d.entries, first);
       for (const e of ready.entries) d.entries.push(e);
     }
     // 2. Send.
     for (const m of ready.messages) {
       const to = w.controllers[m.to];
-      invariant(to !== undefined, () => `no controller ${m.to}`);
+      if (to === undefined) invariant(false, `no controller ${m.to}`);
       w.sim.send(this.index, to, { raft: m }, m.type);
     }
     // 3. Apply.
@@ -146,11 +148,8 @@ export class ControllerNode implements SimNode {
     const soft = ready.softState;
     // Proposals of an earlier term (or of a node no longer leading) may never commit at their index:
     // fail them, as Kafka answers NOT_CONTROLLER, so answers waiting behind them are not stuck.
-    if (this.proposals.length > 0 && (soft.role !== "leader" || this.proposals[0]!.term < soft.term)) {
-      const stale = this.proposals.filter((p) => soft.role !== "leader" || p.term < soft.term);
-      this.proposals = this.proposals.filter((p) => soft.role === "leader" && p.term >= soft.term);
-      for (const p of stale) p.answer(false);
-    }
+    if (this.proposals.length > 0 && (soft.role !== "leader" || this.proposals[0]!.term < soft.term))
+      this.failStaleProposals(soft);
     if (soft.role === "leader") {
       w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
       if (soft.term > this.leaderTermSeen) {
@@ -167,6 +166,14 @@ export class ControllerNode implements SimNode {
       const last = ready.entries[ready.entries.length - 1]!;
       this.stepQuorum({ type: "persisted", index: last.index, term: last.term });
     }
+  }
+
+  // The callbacks of `actQuorum`'s rare paths live in their own functions: a closure there over its
+  // variables would make every call (one per Raft step) allocate a scope for them.
+  private failStaleProposals(soft: quorum.SoftState): void {
+    const stale = this.proposals.filter((p) => soft.role !== "leader" || p.term < soft.term);
+    this.proposals = this.proposals.filter((p) => soft.role === "leader" && p.term >= soft.term);
+    for (const p of stale) p.answer(false);
   }
 
   private applyCommitted(e: quorum.Entry<Records>): void {
@@ -343,6 +350,14 @@ export class ControllerNode implements SimNode {
       this.stepQuorum({ type: "message", message: m });
       return;
     }
+    this.onControl(from, msg);
+  }
+
+  /**
+   * A broker's control request. Kept apart from `onMessage` because its answer callbacks close over
+   * `from`: inside `onMessage` every Raft message would allocate a scope for them too.
+   */
+  private onControl(from: number, msg: ControlMessage): void {
     const w = this.w;
     const reply = (m: ControlMessage, label: string) => w.sim.send(this.index, from, m, label);
     if (this.c === null || !this.c.active) {
@@ -468,4 +483,12 @@ export class ControllerNode implements SimNode {
   image(): ctl.MetadataImage | undefined {
     return this.c?.image;
   }
+}
+
+function entriesAfter(entries: quorum.Entry<Records>[], index: number): quorum.Entry<Records>[] {
+  return entries.filter((e) => e.index > index);
+}
+
+function entriesBefore(entries: quorum.Entry<Records>[], index: number): quorum.Entry<Records>[] {
+  return entries.filter((e) => e.index < index);
 }

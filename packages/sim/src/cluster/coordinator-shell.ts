@@ -14,6 +14,25 @@ import type { World } from "./world.ts";
 export const coordinatorRecordsMax = 500_000;
 export const sessionTimeoutMs = 3_000;
 
+/**
+ * The subscription every simulated consumer sends (the one topic, no user data), encoded once: the
+ * bytes are the same for every JoinGroup and nothing writes to them.
+ */
+let subscriptionEncoded: Uint8Array | null = null;
+
+function subscriptionBytes(): Uint8Array {
+  if (subscriptionEncoded === null) {
+    subscriptionEncoded = group.assignors.encodeSubscription({
+      topics: [topicName],
+      userData: null,
+      ownedPartitions: [],
+      generationId: -1,
+      rackId: null,
+    });
+  }
+  return subscriptionEncoded;
+}
+
 interface Pending {
   readonly client: number;
   readonly req: ClientRequest;
@@ -108,18 +127,7 @@ export class CoordinatorShell {
           memberId: req.memberId,
           groupInstanceId: null,
           protocolType: "consumer",
-          protocols: [
-            {
-              name: req.protocol,
-              metadata: group.assignors.encodeSubscription({
-                topics: [topicName],
-                userData: null,
-                ownedPartitions: [],
-                generationId: -1,
-                rackId: null,
-              }),
-            },
-          ],
+          protocols: [{ name: req.protocol, metadata: subscriptionBytes() }],
           sessionTimeoutMs,
           rebalanceTimeoutMs: sessionTimeoutMs,
           apiVersion: 5,

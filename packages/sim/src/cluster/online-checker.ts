@@ -15,7 +15,7 @@ export class OnlineChecker {
   readonly committed: number[][] = [];
   private readonly partitionLeaders = new Map<string, number>();
   private readonly quorumLeaders = new Map<number, number>();
-  private readonly epochSeen = new Map<string, number>();
+  private readonly epochSeen = new Map<string, Map<string, number>>();
   private readonly groupOwners = new Map<string, string>();
   private readonly groupCommitted = new Map<string, number>();
   private readonly generationSeen = new Map<string, number>();
@@ -51,10 +51,15 @@ export class OnlineChecker {
   /** 8: an epoch a node persisted (leader epoch, quorum term, generation) never goes down on it. */
   epoch(what: string, node: string, epoch: number): void {
     this.v.checked(8);
-    const key = `${what}:${node}`;
-    const prior = this.epochSeen.get(key) ?? -1;
+    // Keyed by kind, then node: no key string built per call (the controllers report on every commit).
+    let byNode = this.epochSeen.get(what);
+    if (byNode === undefined) {
+      byNode = new Map();
+      this.epochSeen.set(what, byNode);
+    }
+    const prior = byNode.get(node) ?? -1;
     if (epoch < prior) this.v.add(8, this.nowMs, `${what} on ${node} went back from ${prior} to ${epoch}`);
-    else this.epochSeen.set(key, epoch);
+    else byNode.set(node, epoch);
   }
 
   /**
