@@ -86,7 +86,7 @@ export function encodeValues(
 }
 
 /** Parses a value written by `encodeValues` (non-negative decimal text); -1 for anything else. */
-function valueOf(bytes: Uint8Array | null): number {
+function parseValue(bytes: Uint8Array | null): number {
   if (bytes === null || bytes.length === 0 || bytes.length > 15) return -1;
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -297,7 +297,7 @@ export class ReplicaStore {
       verifyCrc: false,
     });
     const values = new Array<number>(h.lastOffset - h.baseOffset + 1).fill(-1);
-    for (const record of batch.records) values[record.offsetDelta] = valueOf(record.value);
+    for (const record of batch.records) values[record.offsetDelta] = parseValue(record.value);
     if (this.decoded.size >= decodedBatchesMax) this.decoded.clear();
     this.decoded.set(h.baseOffset, { crc: h.crc, values });
     return values;
