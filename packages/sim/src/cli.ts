@@ -5,7 +5,8 @@
  * (`--scenario NAME|all`). Exit code 1 when any invariant broke, 2 on bad arguments, 3 when a seed
  * crashed the simulator itself (a throw outside the invariant checkers).
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type SeedOutcome, summaryTable } from "./batch.ts";
 import { runBatchParallel, workersDefault, workersMax } from "./batch-parallel.ts";
@@ -20,7 +21,7 @@ import { models } from "./models.ts";
  */
 const batchSeedsDefault = 1_000;
 
-import { runOnce } from "./run.ts";
+import { type NodeDisk, runOnce } from "./run.ts";
 import { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
 import { scenarioNames, scenarios } from "./scenarios.ts";
 
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     workers: { type: "string" },
     from: { type: "string", default: "1" },
     trace: { type: "string" },
+    disks: { type: "string" },
     scenario: { type: "string" },
     faults: { type: "string" },
     bug: { type: "string" },
@@ -47,13 +49,30 @@ const { values } = parseArgs({
   strict: true,
 });
 
+/**
+ * Copies every broker's memory disk, as the run left it, under `dir/<node>/`, so the real tools
+ * (`bun run dump-log`) can show the segments, indexes and checkpoints a simulated run wrote.
+ */
+function writeDisks(dir: string, disks: readonly NodeDisk[]): number {
+  let files = 0;
+  for (const { node, disk } of disks) {
+    for (const info of disk.fileInfos()) {
+      const target = join(dir, node, info.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, disk.readAll(info.path) ?? new Uint8Array(0));
+      files++;
+    }
+  }
+  return files;
+}
+
 function fail(message: string): never {
   console.error(`sim: ${message}`);
   process.exit(2);
 }
 
 if (values.help) {
-  console.log(`usage: bun run sim [--seeds N | --count N] [--from S] [--workers N] [--seed N [--trace FILE]]
+  console.log(`usage: bun run sim [--seeds N | --count N] [--from S] [--workers N] [--seed N [--trace FILE] [--disks DIR]]
              [--scenario NAME|all] [--determinism N]
              [--faults JSON] [--bug ${bugNames.join("|")}] [--model kafka|noop]
              [--safety-ms MS] [--liveness-ms MS] [--workload JSON] [--heal-majority]
@@ -163,6 +182,10 @@ if (values.determinism !== undefined) {
   if (values.trace !== undefined) {
     writeFileSync(values.trace, r.trace.text());
     console.log(`trace: ${values.trace} (${r.trace.count} events)`);
+  }
+  if (values.disks !== undefined) {
+    const files = writeDisks(values.disks, r.disks);
+    console.log(`disks: ${values.disks} (${files} files; read a segment with bun run dump-log)`);
   }
   if (r.violations.length > 0) exitCode = 1;
 } else {

@@ -6,6 +6,7 @@
  * seed never takes down a batch. This module owns phases and classification, not the cluster model.
  */
 import { InvariantError } from "@eddy/core";
+import type { MemoryDisk } from "@eddy/storage-memory";
 import { checkHistory, type FinalLogs } from "./check-history.ts";
 import { OnlineChecker } from "./cluster/online-checker.ts";
 import type { World } from "./cluster/world.ts";
@@ -28,6 +29,12 @@ export interface LivenessGap {
   readonly message: string;
 }
 
+/** One node's memory disk at the end of a run, for tools that show what the run wrote. */
+export interface NodeDisk {
+  readonly node: string;
+  readonly disk: MemoryDisk;
+}
+
 /** The cluster under test, built by a model factory from the shared world. */
 export interface ClusterModel {
   readonly nodes: SimNode[];
@@ -41,6 +48,8 @@ export interface ClusterModel {
   resolveNode?(alias: string): string | undefined;
   /** Called when the liveness phase starts, after the network healed and crashed nodes restarted. */
   onLiveness?(): void;
+  /** The nodes' disks (brokers), as they are when asked. */
+  disks?(): readonly NodeDisk[];
   /** Unmet liveness conditions right now; empty once the cluster has converged. */
   /**
    * Unmet liveness conditions. Checks that read whole logs may be left out while cheaper ones already
@@ -70,6 +79,8 @@ export interface RunResult {
   readonly polls: number;
   readonly trace: Trace;
   readonly probes: Probes;
+  /** The brokers' disks as the run left them (unsynced bytes included). */
+  readonly disks: readonly NodeDisk[];
 }
 
 export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
@@ -179,5 +190,6 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     polls: history.polls.length,
     trace,
     probes,
+    disks: model.disks?.() ?? [],
   };
 }

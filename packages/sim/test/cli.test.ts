@@ -47,3 +47,27 @@ test("a batch ends with the summary table and its speed", () => {
     expect(r.out).toContain(`| ${row}`);
   }
 }, 60_000);
+
+test("--disks writes each broker's disk as Kafka lays it out, and the real dump-log reads its segments", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-disks-"));
+  const r = run(["--seed", "3", "--disks", dir]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain(`disks: ${dir}`);
+  for (const broker of ["b0", "b1", "b2"]) {
+    const checkpoint = readFileSync(join(dir, broker, "data", "replication-offset-checkpoint"), "utf8");
+    expect(checkpoint.startsWith("0\n")).toBe(true);
+    const epochs = readFileSync(join(dir, broker, "data", "t-0", "leader-epoch-checkpoint"), "utf8");
+    expect(epochs.startsWith("0\n")).toBe(true);
+  }
+  const dumpLog = join(import.meta.dir, "..", "..", "storage-fs", "src", "dump-log.ts");
+  const segment = join(dir, "b0", "data", "t-0", "00000000000000000000.log");
+  const dump = Bun.spawnSync(["bun", dumpLog, segment], { stdout: "pipe", stderr: "pipe" });
+  expect(dump.exitCode).toBe(0);
+  const batches = dump.stdout
+    .toString()
+    .split("\n")
+    .filter((line) => line.startsWith("baseOffset:"));
+  expect(batches.length).toBeGreaterThan(10);
+  expect(batches[0]).toContain("baseOffset: 0 ");
+  for (const line of batches) expect(line).toContain("isvalid: true");
+}, 60_000);

@@ -80,6 +80,7 @@ export function kafkaCluster(w: World): ClusterModel {
     onLiveness() {
       for (const k of consumers) k.rejoin();
     },
+    disks: () => brokers.map((b) => ({ node: b.name, disk: b.disk })),
     livenessGaps(complete = true): LivenessGap[] {
       const gaps: LivenessGap[] = [];
       // Comparing replica logs decodes them whole; it runs last, and only when it can decide the answer.
