@@ -97,14 +97,17 @@ function parseValue(bytes: Uint8Array | null): number {
   return n;
 }
 
-/** Walks the whole batches of `records` with storage's header check; a bad batch is a bug here. */
-function walkBatches(records: Uint8Array, checkCrc: boolean, visit: (header: BatchHeader) => void): void {
+/**
+ * Walks the whole batches of `records` with storage's header check, until `visit` returns false; a bad
+ * batch is a bug here.
+ */
+function walkBatches(records: Uint8Array, checkCrc: boolean, visit: (header: BatchHeader) => boolean): void {
   let position = 0;
   for (let n = 0; position < records.length; n++) {
     invariant(n < batchesPerReadMax, "too many batches in one read");
     const check = checkBatch(records, position, records.length, checkCrc);
     invariant(check._tag === "Batch", () => `bad batch at byte ${position}: ${JSON.stringify(check)}`);
-    visit(check.header);
+    if (!visit(check.header)) return;
     position += check.header.sizeBytes;
   }
 }
@@ -112,7 +115,7 @@ function walkBatches(records: Uint8Array, checkCrc: boolean, visit: (header: Bat
 /** The headers of every whole batch in `records` (CRC checked, as a follower checks what it fetched). */
 export function batchSummaries(records: Uint8Array): BatchSummary[] {
   const out: BatchSummary[] = [];
-  walkBatches(records, true, (h) =>
+  walkBatches(records, true, (h) => {
     out.push({
       baseOffset: h.baseOffset,
       lastOffset: h.lastOffset,
@@ -121,8 +124,9 @@ export function batchSummaries(records: Uint8Array): BatchSummary[] {
       producerId: h.producerId,
       producerEpoch: h.producerEpoch,
       baseSequence: h.baseSequence,
-    }),
-  );
+    });
+    return true;
+  });
   return out;
 }
 
@@ -132,9 +136,11 @@ export function sliceBatches(records: Uint8Array, from: number, to: number): Uin
   let end = -1;
   // Only called on bytes whose CRCs `batchSummaries` has just checked.
   walkBatches(records, false, (h) => {
-    if (h.baseOffset < from || h.baseOffset > to) return;
+    if (h.baseOffset > to) return false;
+    if (h.baseOffset < from) return true;
     if (start < 0) start = h.position;
     end = h.position + h.sizeBytes;
+    return true;
   });
   return start < 0 ? new Uint8Array(0) : records.subarray(start, end);
 }
@@ -267,7 +273,9 @@ export class ReplicaStore {
       invariant(reads < replicaScanReadsMax, "replica read does not end");
       const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
       if (result.batchCount === 0) break;
+      // A read returns up to `replicaReadBytesMax` of batches; those at or past `end` are not looked at.
       walkBatches(result.records, verifyCrc, (h) => {
+        if (h.baseOffset >= end) return false;
         const values = this.decode(result.records, h);
         for (let offset = Math.max(next, h.baseOffset); offset <= h.lastOffset && offset < end; offset++) {
           while (next < offset) {
@@ -277,6 +285,7 @@ export class ReplicaStore {
           out.push(values[offset - h.baseOffset] ?? -1);
           next++;
         }
+        return true;
       });
       next = Math.max(next, result.nextOffset);
     }
