@@ -51,9 +51,16 @@ export const consumerFetchWaitMs = 200;
 export const parkedFetchesMax = 16;
 
 /** What a peer message carries on the simulated wire: the core message plus the record batches it reads. */
-export interface PeerEnvelope {
-  readonly peer: core.PeerMessage;
-  readonly records: Uint8Array;
+export class PeerEnvelope {
+  constructor(
+    readonly peer: core.PeerMessage,
+    readonly records: Uint8Array,
+  ) {}
+
+  /** In a recorded trace the batches show as their headers (offsets, epochs, producer), not as bytes. */
+  toJSON(): unknown {
+    return { peer: this.peer, batches: batchSummaries(this.records) };
+  }
 }
 
 interface Replica {
@@ -443,7 +450,7 @@ export class BrokerNode implements SimNode {
     if (m.type === "fetchResponse" && m.readToOffset > m.readFromOffset) {
       records = r.store.read(m.readFromOffset, m.readToOffset);
     }
-    const envelope: PeerEnvelope = { peer: m, records };
+    const envelope = new PeerEnvelope(m, records);
     w.sim.send(this.index, to, envelope, m.type);
   }
 
