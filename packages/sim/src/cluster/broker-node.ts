@@ -216,8 +216,9 @@ export class BrokerNode implements SimNode {
   }
 
   /**
-   * Runs storage calls; a failing disk (a StorageError) makes the broker fail-stop, as Kafka halts when
-   * its only log directory fails. Anything else thrown is a bug and propagates.
+   * Runs storage calls; a failing disk (an Io or NoSpace StorageError) makes the broker fail-stop, as
+   * Kafka halts when its only log directory fails. A NotFound or Corrupt answer is not a disk fault the
+   * simulator injects, so it is a bug in the shell or the engine and propagates, like anything else.
    */
   private storage(op: () => void): boolean {
     try {
@@ -225,6 +226,7 @@ export class BrokerNode implements SimNode {
       return true;
     } catch (error) {
       const failure = toStorageError(error, this.name);
+      if (failure.reason._tag !== "Io" && failure.reason._tag !== "NoSpace") throw failure;
       this.w.probes.hit(`disk-${failure.reason._tag}`);
       this.diskFailed();
       return false;
