@@ -29,6 +29,16 @@ export const bugNames = [
    * state it recovered (a stale HW checkpoint, a lost unflushed tail).
    */
   "restart-keeps-registration",
+  /**
+   * The active controller answers broker heartbeats with its latest image, uncommitted proposals
+   * included, so brokers act on metadata the quorum may never commit.
+   */
+  "broker-applies-uncommitted-metadata",
+  /**
+   * A controller installing a leader's snapshot keeps its stored entries after the snapshot's index
+   * even when its entry there has another term: a stale suffix of a deposed leader stays on its disk.
+   */
+  "snapshot-keeps-stale-log",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

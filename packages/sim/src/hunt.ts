@@ -22,6 +22,8 @@ export const bugInvariants: Record<BugName, readonly number[]> = {
   "ack-all-as-leader-only": [6, 1],
   "double-assignment": [15],
   "restart-keeps-registration": [6, 5, 1, 2],
+  "broker-applies-uncommitted-metadata": [18],
+  "snapshot-keeps-stale-log": [19],
 };
 
 export interface HuntResult {

@@ -26,6 +26,8 @@ export const invariantNames: Record<number, string> = {
   15: "group-exclusivity-fencing",
   16: "committed-offsets-sane",
   17: "at-least-once-no-phantoms",
+  18: "metadata-safety",
+  19: "snapshot-log-start-consistency",
   20: "liveness-leaders",
   21: "liveness-progress",
   22: "liveness-convergence",

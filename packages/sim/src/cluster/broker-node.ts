@@ -13,6 +13,7 @@ import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
 import type { CoordinatorShell } from "./coordinator-shell.ts";
+import { metadataHash } from "./online-checker.ts";
 import type { ClientEnvelope, ClientRequest, ClientResponse } from "./protocol.ts";
 import {
   batchSummaries,
@@ -622,6 +623,9 @@ export class BrokerNode implements SimNode {
         if (m.metadataOffset < this.metadataOffsetSeen) return;
         this.metadataOffsetSeen = m.metadataOffset;
         this.controllerHint = m.controller;
+        this.w.online
+          .at(this.w.sim.nowMs)
+          .metadataAppliedByBroker(this.name, this.incarnation, m.metadataOffset, metadataHash(m.partitions));
         this.applyMetadata(m.partitions);
         return;
       case "registered":

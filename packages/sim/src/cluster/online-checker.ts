@@ -2,13 +2,57 @@
  * Online invariants, checked as events happen (Appendix A "E" checks): committed-prefix agreement,
  * one leader per epoch (partitions and the controller quorum), leader completeness, monotonic and
  * quorum-backed high watermarks, no truncation below a replica's high watermark, monotonic epochs,
- * group exclusivity and sane committed offsets. The shells call in after each step with what they
- * saw; this module only compares against its registries and reports. It never changes a node.
+ * group exclusivity, sane committed offsets, metadata safety (brokers apply only committed metadata
+ * images, in order) and snapshot/log-start consistency of the controllers' Raft logs. The shells
+ * call in after each step with what they saw; this module only compares against its registries and
+ * reports. It never changes a node.
  */
 import type { Violations } from "../violation.ts";
 
 /** Offsets tracked per partition in the committed registry; runs produce far fewer. */
 export const committedOffsetsMax = 1_000_000;
+/** Metadata offsets tracked in the committed-image registry; runs commit a few hundred at most. */
+export const metadataOffsetsMax = 1_000_000;
+
+/** The part of a partition's metadata a broker acts on (the core's PartitionState and the sim's PartitionMeta). */
+export interface PartitionMetaView {
+  readonly partition: number;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly isr: readonly number[];
+  readonly replicas: readonly number[];
+}
+
+/**
+ * A 32-bit hash of the partition metadata of an image, in partition order: what the metadata registry
+ * compares instead of whole images (a few dozen multiplications per call, no allocation).
+ */
+export function metadataHash(partitions: readonly PartitionMetaView[]): number {
+  let h = mix32(0x811c9dc5, partitions.length);
+  for (const p of partitions) {
+    h = mix32(h, p.partition);
+    h = mix32(h, p.leader);
+    h = mix32(h, p.leaderEpoch);
+    h = mix32(h, p.partitionEpoch);
+    h = mix32(h, p.isr.length);
+    for (const b of p.isr) h = mix32(h, b);
+    h = mix32(h, p.replicas.length);
+    for (const b of p.replicas) h = mix32(h, b);
+  }
+  return h >>> 0;
+}
+
+function mix32(h: number, x: number): number {
+  const m = Math.imul(h ^ x, 0x01000193);
+  return m ^ (m >>> 15);
+}
+
+/** One Raft log as a snapshot plus the tail after it (the quorum's in-memory state or the shell's store). */
+export interface RaftLogView {
+  readonly snapshot: { readonly index: number; readonly term: number };
+  readonly entries: readonly { readonly index: number; readonly term: number }[];
+}
 
 export class OnlineChecker {
   /** partition -> offset -> value, for every offset some replica had below its high watermark. */
@@ -276,4 +320,139 @@ export class OnlineChecker {
     }
     this.groupCommitted.set(key, Math.max(prior, offset));
   }
+
+  /** Metadata offset -> hash of the image the quorum committed there. */
+  private readonly metadataImages = new Map<number, number>();
+  /** Broker -> the incarnation and metadata offset it last applied. */
+  private readonly metadataApplied = new Map<string, { incarnation: number; offset: number }>();
+
+  /**
+   * 18: a controller applied the committed metadata log up to `offset` (a committed batch or a
+   * snapshot), giving partition metadata that hashes to `hash`. The first controller to get there
+   * registers the image; every other must reach the same one (the committed prefix is one history).
+   */
+  metadataCommitted(controller: string, offset: number, hash: number): void {
+    this.v.checked(18);
+    const prior = this.metadataImages.get(offset);
+    if (prior === undefined) {
+      if (this.metadataImages.size < metadataOffsetsMax) this.metadataImages.set(offset, hash);
+    } else if (prior !== hash) {
+      this.v.add(
+        18,
+        this.nowMs,
+        `controller ${controller} applied metadata offset ${offset} as image ${hex(hash)}, another controller as ${hex(prior)}`,
+      );
+    }
+  }
+
+  /**
+   * 18: a broker (in its `incarnation`) acts on the metadata image of `offset`, whose partitions hash
+   * to `hash`. The image must be the one the quorum committed at that offset, and within one
+   * incarnation the offsets a broker applies never go back.
+   */
+  metadataAppliedByBroker(broker: string, incarnation: number, offset: number, hash: number): void {
+    this.v.checked(18);
+    const committed = this.metadataImages.get(offset);
+    if (committed === undefined) {
+      // A full registry stops registering; offsets past it cannot be judged.
+      if (this.metadataImages.size < metadataOffsetsMax)
+        this.v.add(18, this.nowMs, `broker ${broker} applied metadata offset ${offset}, never committed`);
+    } else if (committed !== hash) {
+      this.v.add(
+        18,
+        this.nowMs,
+        `broker ${broker} applied image ${hex(hash)} at metadata offset ${offset}, committed ${hex(committed)}`,
+      );
+    }
+    const prior = this.metadataApplied.get(broker);
+    if (prior !== undefined && prior.incarnation === incarnation && offset < prior.offset) {
+      this.v.add(
+        18,
+        this.nowMs,
+        `broker ${broker} applied metadata offset ${offset} after ${prior.offset} in one incarnation`,
+      );
+      return;
+    }
+    if (prior === undefined) this.metadataApplied.set(broker, { incarnation, offset });
+    else {
+      prior.incarnation = incarnation;
+      prior.offset = offset;
+    }
+  }
+
+  /**
+   * 19: a controller's Raft log after a step, in memory (`core`) and as its shell stored it
+   * (`stored`). Kafka's SnapshotAtLogStart, in Raft indices (the log start is the first index held,
+   * a snapshot at index S ends at S + 1): the log never starts past the snapshot's end (no gap), and
+   * once it starts past index 1 it starts exactly there. A snapshot holds committed entries only, the
+   * store ends where the node believes its log ends (nothing stale kept, nothing lost), and a leader
+   * never loads a snapshot (Kafka's LeaderNeverLoadSnapshot): `loadedSnapshot` says this step
+   * restored the state machine from one, `role` is the node's role after the step.
+   */
+  controllerLog(
+    controller: string,
+    role: string,
+    loadedSnapshot: boolean,
+    commitIndex: number,
+    core: RaftLogView,
+    stored: RaftLogView,
+  ): void {
+    this.v.checked(19);
+    if (loadedSnapshot && role === "leader") {
+      this.v.add(19, this.nowMs, `controller ${controller} loaded a snapshot as leader`);
+      return;
+    }
+    if (!this.logStartConsistent(controller, "log", core)) return;
+    if (!this.logStartConsistent(controller, "stored log", stored)) return;
+    if (core.snapshot.index > commitIndex) {
+      this.v.add(
+        19,
+        this.nowMs,
+        `controller ${controller}: snapshot at ${core.snapshot.index} beyond the commit index ${commitIndex}`,
+      );
+      return;
+    }
+    const coreLast = core.entries[core.entries.length - 1] ?? core.snapshot;
+    const storedLast = stored.entries[stored.entries.length - 1] ?? stored.snapshot;
+    if (stored.snapshot.index !== core.snapshot.index || storedLast.index !== coreLast.index) {
+      this.v.add(
+        19,
+        this.nowMs,
+        `controller ${controller}: stored snapshot ${stored.snapshot.index} and log end ${storedLast.index}, ` +
+          `the node's are ${core.snapshot.index} and ${coreLast.index}`,
+      );
+    } else if (storedLast.term !== coreLast.term) {
+      this.v.add(
+        19,
+        this.nowMs,
+        `controller ${controller}: stored log ends at ${storedLast.index} in term ${storedLast.term}, the node's in term ${coreLast.term}`,
+      );
+    }
+  }
+
+  private logStartConsistent(controller: string, what: string, log: RaftLogView): boolean {
+    const start = log.entries[0]?.index ?? log.snapshot.index + 1;
+    const snapshotEnd = log.snapshot.index + 1;
+    if (start > snapshotEnd) {
+      this.v.add(
+        19,
+        this.nowMs,
+        `controller ${controller}: ${what} starts at ${start}, past the snapshot ending at ${snapshotEnd}`,
+      );
+      return false;
+    }
+    if (start > 1 && start !== snapshotEnd) {
+      this.v.add(
+        19,
+        this.nowMs,
+        `controller ${controller}: ${what} starts at ${start}, no snapshot there (snapshot ends at ${snapshotEnd})`,
+      );
+      return false;
+    }
+    return true;
+  }
+}
+
+function hex(hash: number): string {
+  return hash.toString(16).padStart(8, "0");
 }
