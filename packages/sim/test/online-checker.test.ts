@@ -1,0 +1,116 @@
+/**
+ * The online checkers of invariants 18 (metadata safety) and 19 (snapshot/log-start consistency),
+ * driven directly with the reports the shells make: each rule passes on a correct report and fails
+ * with its invariant number on a wrong one.
+ */
+import { describe, expect, test } from "bun:test";
+import { metadataHash, OnlineChecker, type RaftLogView } from "../src/cluster/online-checker.ts";
+import { Violations } from "../src/violation.ts";
+
+const part = (isr: number[]) => ({
+  partition: 0,
+  leader: isr[0]!,
+  leaderEpoch: 3,
+  partitionEpoch: 5,
+  isr,
+  replicas: [0, 1, 2],
+});
+
+function checker(): { v: Violations; o: OnlineChecker } {
+  const v = new Violations();
+  return { v, o: new OnlineChecker(v) };
+}
+
+const log = (snapshotIndex: number, first: number, last: number, term = 2): RaftLogView => ({
+  snapshot: { index: snapshotIndex, term: 1 },
+  entries: Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => ({ index: first + k, term })),
+});
+
+describe("18 metadata safety", () => {
+  test("the hash follows the content, not the object", () => {
+    expect(metadataHash([part([0, 1])])).toBe(metadataHash([part([0, 1])]));
+    expect(metadataHash([part([0, 1])])).not.toBe(metadataHash([part([0, 1, 2])]));
+    expect(metadataHash([part([0, 1])])).not.toBe(metadataHash([part([1, 0])]));
+    expect(metadataHash([])).not.toBe(metadataHash([part([0])]));
+  });
+
+  test("brokers may apply committed images in order; restarts start over", () => {
+    const { v, o } = checker();
+    const h5 = metadataHash([part([0, 1])]);
+    const h7 = metadataHash([part([0])]);
+    o.metadataCommitted("c0", 5, h5);
+    o.metadataCommitted("c1", 5, h5);
+    o.metadataCommitted("c0", 7, h7);
+    o.metadataAppliedByBroker("b0", 0, 5, h5);
+    o.metadataAppliedByBroker("b0", 0, 7, h7);
+    o.metadataAppliedByBroker("b0", 1, 5, h5);
+    expect(v.list).toEqual([]);
+    expect(v.checks.get(18)).toBe(6);
+  });
+
+  test("controllers disagreeing on a committed offset", () => {
+    const { v, o } = checker();
+    o.metadataCommitted("c0", 5, 1);
+    o.metadataCommitted("c1", 5, 2);
+    expect(v.list.map((x) => x.invariant)).toEqual([18]);
+  });
+
+  test("a broker applying an uncommitted offset, another image, or an older offset", () => {
+    const { v, o } = checker();
+    o.metadataCommitted("c0", 5, 1);
+    o.metadataCommitted("c0", 7, 2);
+    o.metadataAppliedByBroker("b0", 0, 6, 1);
+    o.metadataAppliedByBroker("b1", 0, 5, 9);
+    o.metadataAppliedByBroker("b2", 0, 7, 2);
+    o.metadataAppliedByBroker("b2", 0, 5, 1);
+    expect(v.list.map((x) => x.message)).toEqual([
+      "broker b0 applied metadata offset 6, never committed",
+      "broker b1 applied image 00000009 at metadata offset 5, committed 00000001",
+      "broker b2 applied metadata offset 5 after 7 in one incarnation",
+    ]);
+  });
+});
+
+describe("19 snapshot/log-start consistency", () => {
+  test("a log starting right after its snapshot, or at index 1, is consistent", () => {
+    const { v, o } = checker();
+    o.controllerLog("c0", "leader", false, 20, log(8, 9, 20), log(8, 9, 20));
+    o.controllerLog("c0", "follower", true, 8, log(8, 9, 8), log(8, 9, 8));
+    o.controllerLog("c1", "follower", false, 3, log(0, 1, 5), log(0, 1, 5));
+    // Kafka allows a snapshot inside a log that still starts at its beginning.
+    o.controllerLog("c2", "follower", false, 6, log(4, 1, 6), log(4, 1, 6));
+    expect(v.list).toEqual([]);
+  });
+
+  test("each broken rule is reported as 19", () => {
+    const cases: [string, () => void][] = [];
+    const { v, o } = checker();
+    cases.push(["leader loads", () => o.controllerLog("c0", "leader", true, 8, log(8, 9, 8), log(8, 9, 8))]);
+    cases.push(["gap", () => o.controllerLog("c0", "follower", false, 20, log(8, 11, 20), log(8, 11, 20))]);
+    cases.push([
+      "no snapshot at start",
+      () => o.controllerLog("c0", "follower", false, 20, log(8, 5, 20), log(8, 5, 20)),
+    ]);
+    cases.push([
+      "stored gap",
+      () => o.controllerLog("c0", "follower", false, 20, log(8, 9, 20), log(8, 10, 20)),
+    ]);
+    cases.push([
+      "uncommitted snapshot",
+      () => o.controllerLog("c0", "follower", false, 7, log(8, 9, 20), log(8, 9, 20)),
+    ]);
+    cases.push([
+      "stale stored suffix",
+      () => o.controllerLog("c0", "follower", false, 8, log(8, 9, 8), log(8, 9, 9)),
+    ]);
+    cases.push([
+      "stored end in another term",
+      () => o.controllerLog("c0", "follower", false, 8, log(8, 9, 12, 3), log(8, 9, 12, 2)),
+    ]);
+    for (const [name, run] of cases) {
+      const before = v.list.length;
+      run();
+      expect({ name, found: v.list.slice(before).map((x) => x.invariant) }).toEqual({ name, found: [19] });
+    }
+  });
+});
