@@ -97,6 +97,8 @@ export class ControllerNode implements SimNode {
     this.proposals = [];
     this.creatingTopic = false;
     this.appliedIndex = d.snapshot.index;
+    // The image loaded from the stored snapshot must be the one committed at its offset (18).
+    this.reportCommittedImage();
     this.checkLog(this.q.role, d.snapshot.index > 0);
     w.sim.timer(this.index, controllerTickMs, 0);
     // Bootstrap: on the cluster's very first start node 0 campaigns at once (etcd's MsgHup), so runs
