@@ -78,6 +78,20 @@ export const scenarios: Record<string, Scenario> = {
     ]),
     expect: (r) => [...needProbes(r, ["controller-failover"]), ...needAcks(r)],
   },
+  "controller-snapshot-install": {
+    description:
+      "A follower controller is cut off from the start while a broker crash and restart commit metadata; the leader compacts its log past it and, once healed, sends it a snapshot to load (checked by 18 and 19).",
+    config: faults([
+      { atMs: 0, kind: "isolate", node: "c2" },
+      { atMs: 3_000, kind: "crash", node: "leader:0" },
+      { atMs: 4_500, kind: "restart", node: "last-crashed" },
+      { atMs: 7_000, kind: "heal" },
+    ]),
+    expect: (r) => [
+      ...needProbes(r, ["controller-compacted", "controller-snapshot-installed"]),
+      ...needAcks(r),
+    ],
+  },
   "crash-unflushed": {
     description:
       "A follower, then a leader, dies in the middle of a write (torn tail): the unflushed suffix is lost, recovery cuts it and the replica catches up from the leader.",

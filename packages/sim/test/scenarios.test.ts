@@ -15,6 +15,7 @@ describe("scenarios", () => {
     "follower-truncation",
     "consumer-rebalance",
     "controller-partitioned",
+    "controller-snapshot-install",
     "crash-unflushed",
   ]);
   for (const name of scenarioNames) {
