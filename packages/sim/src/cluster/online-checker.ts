@@ -8,21 +8,18 @@
  * reports. It never changes a node.
  */
 import type { Violations } from "../violation.ts";
+import type { PartitionMeta } from "./control.ts";
 
 /** Offsets tracked per partition in the committed registry; runs produce far fewer. */
 export const committedOffsetsMax = 1_000_000;
 /** Metadata offsets tracked in the committed-image registry; runs commit a few hundred at most. */
 export const metadataOffsetsMax = 1_000_000;
 
-/** The part of a partition's metadata a broker acts on (the core's PartitionState and the sim's PartitionMeta). */
-export interface PartitionMetaView {
-  readonly partition: number;
-  readonly leader: number;
-  readonly leaderEpoch: number;
-  readonly partitionEpoch: number;
-  readonly isr: readonly number[];
-  readonly replicas: readonly number[];
-}
+/**
+ * The part of a partition's metadata a broker acts on: the sim's `PartitionMeta`, which the core's
+ * richer states also satisfy structurally.
+ */
+export type PartitionMetaView = PartitionMeta;
 
 /**
  * A 32-bit hash of the partition metadata of an image, in partition order: what the metadata registry
