@@ -49,6 +49,13 @@ export class MetadataShell {
   private readonly waiting = new Map<number, { term: number; answer: (committed: boolean) => void }>();
   private readonly listeners: ImageListener[] = [];
   private appliedSinceSnapshot = 0;
+  /**
+   * The last Raft index whose entry (or snapshot) the controller machine holds. A snapshot is taken
+   * here and not at the quorum's applied index, which counts a Ready's committed entries as applied
+   * before the shell has applied them (the simulator caught its controller shell snapshotting an image
+   * that lacked entries it claimed).
+   */
+  private lastAppliedIndex: number;
   private brokerEpoch = -1;
 
   private constructor(
@@ -60,6 +67,8 @@ export class MetadataShell {
   ) {
     this.quorumState = quorumState;
     this.controllerState = controllerState;
+    // The controller starts from the snapshot the quorum was opened on.
+    this.lastAppliedIndex = quorumState.appliedIndex;
   }
 
   /** The image at the last committed offset: the only metadata the broker acts on. */
@@ -251,6 +260,7 @@ export class MetadataShell {
         type: "restore",
         image: ready.snapshot.data,
       }).state;
+      this.lastAppliedIndex = ready.snapshot.index;
       await this.publish(previous);
     }
     if (ready.softState.role !== "leader" && this.controllerState.active) {
@@ -266,6 +276,7 @@ export class MetadataShell {
         }).state;
         await this.publish(previous);
       }
+      this.lastAppliedIndex = entry.index;
       const waiter = this.waiting.get(entry.index);
       if (waiter !== undefined) {
         this.waiting.delete(entry.index);
@@ -280,7 +291,7 @@ export class MetadataShell {
     }
     if (this.appliedSinceSnapshot >= compactEveryEntries && ready.committed.length > 0) {
       this.appliedSinceSnapshot = 0;
-      const index = this.quorumState.appliedIndex;
+      const index = this.lastAppliedIndex;
       const term = quorum.termAt(this.quorumState, index) ?? this.quorumState.term;
       const bytes = encoder.encode(JSON.stringify({ index, term, data: this.controllerState.image }));
       await this.storage.run(state.saveMetadataSnapshot({ endOffset: index, epoch: term, bytes }));
