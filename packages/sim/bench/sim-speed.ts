@@ -3,10 +3,11 @@
  * load, beside two baselines measured in the same run: the bare event loop with no-op nodes (same
  * node count, periodic pings) and the same cluster with faults off. No timed assertions: figures only.
  *
- * Before any row, the cluster runs `SIM_BENCH_WARMUP` seeds with faults off and as many with swarm
+ * Before any row, the cluster runs `SIM_BENCH_WARMUP` (40) seeds with faults off and as many with swarm
  * faults, untimed, so the rows measure the simulator rather than the JIT compiling it: a batch of CI
- * seeds runs in a long-lived process, and a single warm-up run leaves the first cluster row mostly
- * measuring compilation. `SIM_BENCH_WARMUP=0` gives the old figures (one warm-up run per row only).
+ * seeds runs in a long-lived process, and the optimizing tiers take a few hundred runs' worth of calls
+ * to settle (a 5-seed warm-up left the rows 10-30 % low). Each row then runs `SIM_BENCH_SEEDS` (100)
+ * seeds. `SIM_BENCH_WARMUP=0` gives the old figures (one warm-up run per row only).
  */
 import { kafkaCluster } from "../src/cluster/kafka-cluster.ts";
 import { noopCluster } from "../src/cluster/noop-cluster.ts";
@@ -14,7 +15,7 @@ import { faultRatesNone } from "../src/faults.ts";
 import { type ClusterFactory, runOnce } from "../src/run.ts";
 import { type RunConfig, runConfig, workloadDefault } from "../src/run-config.ts";
 
-const seeds = Number(process.env.SIM_BENCH_SEEDS ?? 40);
+const seeds = Number(process.env.SIM_BENCH_SEEDS ?? 100);
 
 interface Row {
   name: string;
@@ -43,7 +44,7 @@ function measure(name: string, factory: ClusterFactory, base: Partial<RunConfig>
 
 const calm = { faults: { rates: faultRatesNone, schedule: [] } };
 const heavy = { workload: { ...workloadDefault, produceIntervalMs: 50 } };
-const warmupSeeds = Number(process.env.SIM_BENCH_WARMUP ?? 5);
+const warmupSeeds = Number(process.env.SIM_BENCH_WARMUP ?? 40);
 const warmupStart = performance.now();
 for (let s = 1; s <= warmupSeeds; s++) {
   runOnce(runConfig(BigInt(900_000 + s), calm), kafkaCluster);
