@@ -1,9 +1,10 @@
 // Request and response framing around the generated bodies: headers, dispatch by api key, size prefixes.
 //
-// Owns the header-version rules (request header v2 for flexible request versions, v1 otherwise, v0 only for
-// ControlledShutdown v0; response header v1 for flexible versions, v0 otherwise and ALWAYS v0 for ApiVersions)
-// and the glue a broker needs: read a frame's header, dispatch on its api key, decode the body, and write a
-// response with the right header. Must never do I/O: frames come in and go out as bytes.
+// Owns the glue a broker needs: read a frame's header, dispatch on its api key, decode the body, and write a
+// response with the right header. The header-version rules themselves (request header v2 for flexible request
+// versions, v1 otherwise, v0 only for ControlledShutdown v0; response header v1 for flexible versions, v0
+// otherwise and ALWAYS v0 for ApiVersions) live in the generated api table; this file only applies them to
+// versions outside an api's range. Must never do I/O: frames come in and go out as bytes.
 
 import {
   type AnyApiCodec,
@@ -21,8 +22,6 @@ import { DecodeError, EncodeError, withMessage } from "./errors.ts";
 import { Reader } from "./reader.ts";
 import type { Writer } from "./writer.ts";
 
-const apiVersionsKey = 18;
-const controlledShutdownKey = 7;
 const frameSizeBytes = 4;
 
 /**
@@ -33,14 +32,13 @@ const frameSizeBytes = 4;
 export function requestHeaderVersion(apiKey: number, apiVersion: number): number {
   const api = apiByKey(apiKey);
   if (api === undefined) return 1;
-  if (apiKey === controlledShutdownKey && apiVersion === 0) return 0;
   return api.requestHeaderVersion(clampVersion(api, apiVersion));
 }
 
 /** Response header version for an api key and version (always 0 for ApiVersions). */
 export function responseHeaderVersion(apiKey: number, apiVersion: number): number {
   const api = apiByKey(apiKey);
-  if (api === undefined || apiKey === apiVersionsKey) return 0;
+  if (api === undefined) return 0;
   return api.responseHeaderVersion(clampVersion(api, apiVersion));
 }
 
