@@ -1,95 +1,19 @@
 /**
- * A data-driven transcript runner in the style of etcd raft's testdata (cockroachdb/datadriven), and the
- * group coordinator's command interpreter for it.
- *
- * File format: a command line (`name arg key=value ...`), a `----` line, then the expected output up to a
- * blank line. Lines starting with `#` between blocks are comments. Run with `REWRITE=1` to regenerate the
- * expected outputs (then review the diff: the output is the specification).
+ * The group coordinator's command interpreter for the transcripts of testdata/group/*.txt, which
+ * `transcript.ts` parses and runs (`UPDATE_TRANSCRIPTS=1` rewrites the expected outputs; then review the
+ * diff: the output is the specification).
  *
  * The interpreter names member ids by alias (`m1`, `m2`, ... in order of first appearance) so transcripts
  * do not depend on the exact generated ids, and decodes ConsumerProtocol assignments for readability.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { group } from "../src/index.ts";
-
-export interface TranscriptBlock {
-  readonly line: number;
-  readonly command: string;
-  readonly name: string;
-  readonly args: readonly string[];
-  readonly expected: string;
-}
-
-export function parseTranscript(text: string): { blocks: TranscriptBlock[]; prefix: string[] } {
-  const lines = text.split("\n");
-  const blocks: TranscriptBlock[] = [];
-  const prefix: string[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const raw = lines[i]!;
-    if (raw.trim() === "" || raw.startsWith("#")) {
-      if (blocks.length === 0) prefix.push(raw);
-      i++;
-      continue;
-    }
-    const command = raw.trim();
-    if (lines[i + 1] !== "----") throw new Error(`line ${i + 1}: expected ---- after "${command}"`);
-    const expected: string[] = [];
-    let j = i + 2;
-    while (j < lines.length && lines[j] !== "") expected.push(lines[j++]!);
-    const [name, ...args] = command.split(/\s+/);
-    blocks.push({ line: i + 1, command, name: name!, args, expected: expected.join("\n") });
-    i = j;
-  }
-  return { blocks, prefix };
-}
-
-/**
- * Runs every block through `run`, returning mismatches. With `rewrite`, writes the actual outputs back
- * into the file (comments between blocks are kept only before the first block and above each block).
- */
-export function runTranscriptFile(
-  path: string,
-  run: (block: TranscriptBlock) => string,
-  rewrite: boolean,
-): { line: number; command: string; expected: string; actual: string }[] {
-  const text = readFileSync(path, "utf8");
-  const lines = text.split("\n");
-  const { blocks } = parseTranscript(text);
-  const mismatches: { line: number; command: string; expected: string; actual: string }[] = [];
-  const out: string[] = [];
-  let cursor = 0;
-  for (const block of blocks) {
-    // Keep everything between the previous block's end and this command (comments, blank lines).
-    while (cursor < block.line - 1) out.push(lines[cursor++]!);
-    const actual = run(block).trimEnd();
-    if (actual !== block.expected)
-      mismatches.push({ line: block.line, command: block.command, expected: block.expected, actual });
-    out.push(block.command, "----");
-    if (actual !== "") out.push(actual);
-    cursor = block.line + 1 + (block.expected === "" ? 0 : block.expected.split("\n").length);
-  }
-  while (cursor < lines.length) out.push(lines[cursor++]!);
-  if (rewrite) writeFileSync(path, out.join("\n"));
-  return mismatches;
-}
+import type { TranscriptCase } from "./transcript.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // The group coordinator interpreter
 // ---------------------------------------------------------------------------------------------------
 
 type Kv = Map<string, string>;
-
-function kv(args: readonly string[]): { positional: string[]; named: Kv } {
-  const positional: string[] = [];
-  const named: Kv = new Map();
-  for (const arg of args) {
-    const eq = arg.indexOf("=");
-    if (eq > 0) named.set(arg.slice(0, eq), arg.slice(eq + 1));
-    else positional.push(arg);
-  }
-  return { positional, named };
-}
 
 function num(named: Kv, key: string, fallback: number): number {
   const value = named.get(key);
@@ -169,12 +93,13 @@ export class GroupTranscript {
     });
   }
 
-  run(block: TranscriptBlock): string {
-    const { positional, named } = kv(block.args);
+  run(c: TranscriptCase): string {
+    const positional = c.args;
+    const named: Kv = new Map(Object.entries(c.kv));
     const requestId = this.nextRequestId;
     const instance = named.get("instance") ?? null;
     let input: group.Input;
-    switch (block.name) {
+    switch (c.command) {
       case "init": {
         this.state = group.initialState({
           seed: num(named, "seed", 1),
@@ -332,10 +257,10 @@ export class GroupTranscript {
       case "state":
         return this.describeState(positional);
       default:
-        throw new Error(`line ${block.line}: unknown command ${block.name}`);
+        throw new Error(`${c.file}:${c.line}: unknown command ${c.command}`);
     }
     if (input.type !== "tick") {
-      this.requestNames.set(requestId, `${block.name}`);
+      this.requestNames.set(requestId, c.command);
       this.nextRequestId++;
     }
     const result = group.step(this.state, input);
