@@ -5,100 +5,22 @@
  * partitions that do not exist, LeaveGroup v0-v2 versus v3 batches), and that committed offsets and
  * group membership survive a restart of the broker on the same data directory.
  *
- * Method: a small client over a raw socket encodes requests with the project's codec, one socket per
- * member so a held JoinGroup does not block the others.
+ * Method: `RawClient` encodes requests with the project's codec, one socket per member so a held
+ * JoinGroup does not block the others.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import {
-  type ApiKey,
-  decodeResponse,
-  ErrorCode,
-  encodeRequestFrame,
-  type RequestInputByKey,
-  type ResponseByKey,
-  Writer,
-} from "@eddy/protocol";
+import { ErrorCode, encodeSubscriptionBytes } from "@eddy/protocol";
 import { removeDir, startBroker, tempDir } from "./harness.ts";
+import { RawClient } from "./raw-client.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 
-/** One connection; requests are pipelined and answered by correlation id. */
-class WireClient {
-  private buffer = new Uint8Array(0);
-  private nextCorrelationId = 1;
-  private readonly pending = new Map<number, (payload: Uint8Array) => void>();
+/** JoinGroup metadata of the "consumer" protocol: a v0 subscription to one topic. */
+const subscription = (topic: string): Uint8Array =>
+  encodeSubscriptionBytes({ topics: [topic], userData: null }, 0);
 
-  private constructor(private readonly socket: Bun.Socket<undefined>) {}
-
-  static async connect(port: number): Promise<WireClient> {
-    const holder: { client: WireClient | null } = { client: null };
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data(_socket, chunk) {
-          holder.client?.receive(chunk);
-        },
-      },
-    });
-    holder.client = new WireClient(socket);
-    return holder.client;
-  }
-
-  private receive(chunk: Uint8Array): void {
-    const joined = new Uint8Array(this.buffer.length + chunk.length);
-    joined.set(this.buffer, 0);
-    joined.set(chunk, this.buffer.length);
-    this.buffer = joined;
-    while (this.buffer.length >= 4) {
-      const size = new DataView(this.buffer.buffer, this.buffer.byteOffset).getInt32(0);
-      if (this.buffer.length < 4 + size) break;
-      const payload = this.buffer.slice(4, 4 + size);
-      this.buffer = this.buffer.slice(4 + size);
-      const correlationId = new DataView(payload.buffer).getInt32(0);
-      this.pending.get(correlationId)?.(payload);
-      this.pending.delete(correlationId);
-    }
-  }
-
-  request<K extends ApiKey>(
-    key: K,
-    version: number,
-    body: RequestInputByKey[K],
-    timeoutMs = 20_000,
-  ): Promise<ResponseByKey[K]> {
-    const correlationId = this.nextCorrelationId++;
-    const answer = new Promise<ResponseByKey[K]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to api ${key} v${version}`)), timeoutMs);
-      this.pending.set(correlationId, (payload) => {
-        clearTimeout(timer);
-        resolve(decodeResponse(payload, key, version).body);
-      });
-    });
-    this.socket.write(encodeRequestFrame(new Writer(), key, version, correlationId, "wire-test", body));
-    return answer;
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-}
-
-const subscription = (topic: string): Uint8Array => {
-  // ConsumerProtocolSubscription v0: version, topics, user data (null).
-  const name = new TextEncoder().encode(topic);
-  const bytes = new Uint8Array(2 + 4 + 2 + name.length + 4);
-  const view = new DataView(bytes.buffer);
-  view.setInt16(0, 0);
-  view.setInt32(2, 1);
-  view.setInt16(6, name.length);
-  bytes.set(name, 8);
-  view.setInt32(8 + name.length, -1);
-  return bytes;
-};
-
-async function createTopic(client: WireClient, name: string, partitions: number): Promise<void> {
+async function createTopic(client: RawClient, name: string, partitions: number): Promise<void> {
   const created = await client.request(19, 3, {
     topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
     timeoutMs: 10_000,
@@ -113,7 +35,7 @@ describe("group APIs at the wire", () => {
   test("FindCoordinator v0-v2 name this node; JoinGroup asks for a member id only from v4", async () => {
     const broker = await startBroker({ args: ["--storage", "memory", ...fastGroups] });
     dirs.push(broker.dataDir);
-    const client = await WireClient.connect(broker.port);
+    const client = await RawClient.connect(broker.port);
     try {
       for (const version of [0, 1, 2]) {
         const found = await client.request(10, version, { key: "g", keyType: 0 });
@@ -136,13 +58,13 @@ describe("group APIs at the wire", () => {
       expect(v3.errorCode).toBe(ErrorCode.NONE);
       expect(v3.generationId).toBe(1);
       expect(v3.leader).toBe(v3.memberId);
-      expect(v3.memberId).toStartWith("wire-test-");
+      expect(v3.memberId).toStartWith("raw-test-");
       expect(v3.protocolName).toBe("range");
       expect(v3.members.map((m) => m.memberId)).toEqual([v3.memberId]);
       // v4: the first join only hands out the id; the second, with it, joins.
       const first = await join("new-client", 4, "");
       expect(first.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
-      expect(first.memberId).toStartWith("wire-test-");
+      expect(first.memberId).toStartWith("raw-test-");
       const second = await join("new-client", 4, first.memberId);
       expect(second.errorCode).toBe(ErrorCode.NONE);
       expect(second.memberId).toBe(first.memberId);
@@ -214,10 +136,10 @@ describe("group APIs at the wire", () => {
   test("a held JoinGroup is answered when the next member joins; each member gets its own assignment", async () => {
     const broker = await startBroker({ args: ["--storage", "memory", ...fastGroups] });
     dirs.push(broker.dataDir);
-    const a = await WireClient.connect(broker.port);
-    const b = await WireClient.connect(broker.port);
+    const a = await RawClient.connect(broker.port);
+    const b = await RawClient.connect(broker.port);
     try {
-      const join = (client: WireClient, memberId: string) =>
+      const join = (client: RawClient, memberId: string) =>
         client.request(11, 2, {
           groupId: "pair",
           sessionTimeoutMs: 10_000,
@@ -281,7 +203,7 @@ describe("group APIs at the wire", () => {
   test("OffsetCommit v0-v7 and OffsetFetch v0-v5: simple commits, unknown partitions, -1 when nothing is committed", async () => {
     const broker = await startBroker({ args: ["--storage", "memory"] });
     dirs.push(broker.dataDir);
-    const client = await WireClient.connect(broker.port);
+    const client = await RawClient.connect(broker.port);
     try {
       await createTopic(client, "orders", 2);
       const commit = (version: number, offset: bigint, partitions = [0, 1, 5]) =>
@@ -401,7 +323,7 @@ describe("group APIs at the wire", () => {
     const dataDir = tempDir("groups-restart");
     dirs.push(dataDir);
     let broker = await startBroker({ dataDir, args: fastGroups });
-    let client = await WireClient.connect(broker.port);
+    let client = await RawClient.connect(broker.port);
     let memberId = "";
     try {
       await createTopic(client, "events", 3);
@@ -447,7 +369,7 @@ describe("group APIs at the wire", () => {
       expect(await broker.stop("SIGTERM")).toBe(0);
     }
     broker = await startBroker({ dataDir, args: fastGroups });
-    client = await WireClient.connect(broker.port);
+    client = await RawClient.connect(broker.port);
     try {
       expect(broker.output()).toContain("groups: loaded 1 group(s) with 3 committed offset(s)");
       const fetched = await client.request(9, 5, { groupId: "durable", topics: null });
