@@ -179,31 +179,39 @@ export class MetadataShell {
 
   /** Sends a request to the controller and resolves with its answer once its records committed. */
   request(input: controller.Input): Promise<controller.Response | null> {
-    return this.queue.run(() => this.stepController(input)).then((wait) => wait);
+    return this.queue.run(() => this.stepController(input)).then((stepped) => stepped.answer);
   }
 
-  private async stepController(input: controller.Input): Promise<Promise<controller.Response | null>> {
+  /**
+   * Steps the controller and proposes its records. The answer comes wrapped: an async function that
+   * returned the bare promise would resolve only with it, holding the queue until the entry commits,
+   * while the commit itself needs later steps of that queue (a quorum with peers).
+   */
+  private async stepController(
+    input: controller.Input,
+  ): Promise<{ readonly answer: Promise<controller.Response | null> }> {
     const { state, ready } = controller.step(this.controllerState, input);
     this.controllerState = state;
-    if (ready.records.length === 0) return Promise.resolve(ready.response);
+    if (ready.records.length === 0) return { answer: Promise.resolve(ready.response) };
     const proposal = await this.stepQuorum({ type: "propose", payload: ready.records });
     if (proposal === null || !proposal.accepted) {
       this.log(`metadata: proposal refused (${proposal === null ? "no answer" : proposal.reason})`);
       this.controllerState = controller.step(this.controllerState, { type: "deactivate" }).state;
       this.maybeActivate();
-      return Promise.resolve(notController(ready.response));
+      return { answer: Promise.resolve(notController(ready.response)) };
     }
     invariant(this.waiting.size < pendingAnswersMax, "metadata: too many answers waiting");
     // A one-voter quorum commits and applies the entry inside stepQuorum, before anyone could wait.
     if (this.quorumState.appliedIndex >= proposal.index) {
-      return Promise.resolve(ready.response);
+      return { answer: Promise.resolve(ready.response) };
     }
-    return new Promise((resolve) =>
+    const answer = new Promise<controller.Response | null>((resolve) =>
       this.waiting.set(proposal.index, {
         term: proposal.term,
         answer: (committed) => resolve(committed ? ready.response : notController(ready.response)),
       }),
     );
+    return { answer };
   }
 
   private async stepQuorum(input: quorum.Input<Records, Image>): Promise<quorum.ProposeResult | null> {
