@@ -166,11 +166,12 @@ function frameAt(view: DataView, position: number): number {
 
 /**
  * Checks the header fields that bound later work: a known compression codec, and a record count that is
- * not negative and (uncompressed) fits the bytes present at one byte per record field at least.
+ * not negative and (uncompressed) fits the bytes present at one byte per record field at least. Returns
+ * the codec.
  */
-function checkBatchSemantics(view: DataView, position: number, total: number): void {
+function checkBatchSemantics(view: DataView, position: number, total: number): CompressionName {
   const attributes = view.getInt16(position + BatchField.attributes);
-  compressionOf(attributes, position);
+  const compression = compressionOf(attributes, position);
   const recordsCount = view.getInt32(position + BatchField.recordsCount);
   if (recordsCount < 0) {
     throw new RecordBatchError(
@@ -180,13 +181,14 @@ function checkBatchSemantics(view: DataView, position: number, total: number): v
     );
   }
   const recordsBytes = total - batchHeaderBytes;
-  if ((attributes & BatchAttribute.compressionMask) === 0 && recordsCount > recordsBytes / recordBytesMin) {
+  if (compression === "none" && recordsCount > recordsBytes / recordBytesMin) {
     throw new RecordBatchError(
       "BadLength",
       `${recordsCount} records cannot fit in ${recordsBytes} bytes`,
       position + BatchField.recordsCount,
     );
   }
+  return compression;
 }
 
 /**
@@ -200,9 +202,8 @@ export function readBatchHeader(bytes: Uint8Array, position = 0): RecordBatchHea
 
 /** readBatchHeader for a batch whose frame (`total` bytes at `position`) was already checked. */
 function headerAt(view: DataView, position: number, total: number): RecordBatchHeader {
-  checkBatchSemantics(view, position, total);
+  const compression = checkBatchSemantics(view, position, total);
   const attributes = view.getInt16(position + BatchField.attributes);
-  const compression = compressionOf(attributes, position);
   return {
     baseOffset: view.getBigInt64(position + BatchField.baseOffset),
     batchLength: total - batchLengthPrefixBytes,
