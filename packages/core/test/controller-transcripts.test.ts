@@ -15,20 +15,8 @@
  *   partitions TOPIC | brokers | check       the committed image; agreement across controllers
  * Rewrite the expected outputs with `UPDATE_TRANSCRIPTS=1 bun test`.
  */
-import { test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { ControllerCluster, describePartition, describeResponse } from "./controller-cluster.ts";
-import { runTranscript, type TranscriptCase } from "./transcript.ts";
-
-const dir = join(import.meta.dir, "..", "testdata", "controller");
-
-function int(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${value}`);
-  return n;
-}
+import { int, type TranscriptCase, transcriptTests } from "./transcript.ts";
 
 function handler(): (c: TranscriptCase) => string {
   let cluster: ControllerCluster | null = null;
@@ -139,8 +127,4 @@ function handler(): (c: TranscriptCase) => string {
   };
 }
 
-for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith(".txt"))
-  .sort()) {
-  test(`controller transcript ${file}`, () => runTranscript(join(dir, file), handler()));
-}
+transcriptTests("controller", handler);

@@ -16,21 +16,9 @@
  *   status | check                  replica summaries; cross-replica safety checks
  */
 
-import { test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { partition, producer } from "../src/index.ts";
 import { Cluster } from "./partitionCluster.ts";
-import { runTranscript, type TranscriptCase } from "./transcript.ts";
-
-const dir = join(import.meta.dir, "..", "testdata", "partition");
-
-function int(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${value}`);
-  return n;
-}
+import { int, type TranscriptCase, transcriptTests } from "./transcript.ts";
 
 function acksOf(value: string | undefined): number {
   if (value === "all" || value === "-1") return -1;
@@ -131,10 +119,4 @@ function handler(): (c: TranscriptCase) => string {
   };
 }
 
-for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith(".txt"))
-  .sort()) {
-  test(`partition transcript ${file}`, () => {
-    runTranscript(join(dir, file), handler());
-  });
-}
+transcriptTests("partition", handler);

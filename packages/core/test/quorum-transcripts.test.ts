@@ -12,21 +12,9 @@
  *   status | log N                                       summaries; `check` runs log matching
  * Rewrite the expected outputs with `UPDATE_TRANSCRIPTS=1 bun test`.
  */
-import { test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import * as quorum from "../src/quorum/index.ts";
 import { Cluster, type Msg } from "./quorum-cluster.ts";
-import { runTranscript, type TranscriptCase } from "./transcript.ts";
-
-const dir = join(import.meta.dir, "..", "testdata", "quorum");
-
-function int(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${value}`);
-  return n;
-}
+import { int, type TranscriptCase, transcriptTests } from "./transcript.ts";
 
 function handler(): (c: TranscriptCase) => string {
   let cluster: Cluster | null = null;
@@ -124,8 +112,4 @@ function handler(): (c: TranscriptCase) => string {
   };
 }
 
-for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith(".txt"))
-  .sort()) {
-  test(`quorum transcript ${file}`, () => runTranscript(join(dir, file), handler()));
-}
+transcriptTests("quorum", handler);

@@ -22,8 +22,9 @@
  * its output text. It must never touch files other than the transcript it was given.
  */
 
-import { expect } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** Bound on cases in one file and lines in one output, so a runaway handler fails loudly. */
 export const transcriptCasesMax = 10_000;
@@ -141,4 +142,25 @@ export function runTranscript(path: string, handler: (c: TranscriptCase) => stri
   });
   rewritten.push(...lines.slice(cursor));
   writeFileSync(path, rewritten.join("\n"));
+}
+
+/**
+ * Declares one test per `testdata/<machine>/*.txt`, in name order, each run through a fresh handler (a
+ * transcript starts from nothing). Call it at the top level of a test file.
+ */
+export function transcriptTests(machine: string, handlerFor: () => (c: TranscriptCase) => string): void {
+  const dir = join(import.meta.dir, "..", "testdata", machine);
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()) {
+    test(`${machine} transcript ${file}`, () => runTranscript(join(dir, file), handlerFor()));
+  }
+}
+
+/** A numeric transcript argument (`count=3`, a positional broker id), or `fallback` when absent. */
+export function int(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${value}`);
+  return n;
 }
