@@ -6,30 +6,16 @@
  */
 import { describe, expect, test } from "bun:test";
 import { group } from "@eddy/core";
-import { LogStore, layerMemory, MemoryDisk, StateStore, type StorageError } from "@eddy/storage-memory";
-import { Effect } from "effect";
+import { MemoryDisk } from "@eddy/storage-memory";
 import type { BrokerConfig } from "../src/config/broker-config.ts";
 import { parseCli } from "../src/config/cli.ts";
 import { GroupShell, metadataShardCount } from "../src/node/group-shell.ts";
-import type { Storage } from "../src/node/storage.ts";
+import { storageOn } from "./memory-storage.ts";
 
 function brokerConfig(): BrokerConfig {
   const cli = parseCli(["--storage", "memory"], {});
   if (cli.kind === "help") throw new Error("unexpected help");
   return cli.config;
-}
-
-async function storageOn(disk: MemoryDisk): Promise<Storage> {
-  const services = await Effect.runPromise(
-    Effect.gen(function* () {
-      return { logs: yield* LogStore, state: yield* StateStore };
-    }).pipe(Effect.provide(layerMemory({ disk }))),
-  );
-  return {
-    ...services,
-    run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
-    close: async () => {},
-  };
 }
 
 const lines: string[] = [];

@@ -4,26 +4,9 @@
  * quorum's compaction into a snapshot (the log past the snapshot is replayed on top of it).
  */
 import { describe, expect, test } from "bun:test";
-import {
-  LogStore,
-  layerMemory,
-  MemoryDisk,
-  metadataLogPartition,
-  StateStore,
-  type StorageError,
-} from "@eddy/storage-memory";
-import { Effect } from "effect";
+import { MemoryDisk, metadataLogPartition } from "@eddy/storage-memory";
 import { MetadataShell } from "../src/node/metadata-shell.ts";
-import type { Storage } from "../src/node/storage.ts";
-
-async function storageOn(disk: MemoryDisk): Promise<Storage> {
-  const services = await Effect.runPromise(
-    Effect.gen(function* () {
-      return { logs: yield* LogStore, state: yield* StateStore };
-    }).pipe(Effect.provide(layerMemory({ disk }))),
-  );
-  return { ...services, run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect) };
-}
+import { storageOn } from "./memory-storage.ts";
 
 let seedNext = 1;
 // Each open is a new start with its own seed, as the broker draws one per start.

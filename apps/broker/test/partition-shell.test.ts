@@ -5,19 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { decodeRecordBatches, ErrorCode, encodeRecordBatch } from "@eddy/protocol";
-import { LogStore, layerMemory, MemoryDisk, StateStore, type StorageError } from "@eddy/storage-memory";
-import { Effect } from "effect";
+import { MemoryDisk } from "@eddy/storage-memory";
 import { PartitionShell } from "../src/node/partition-shell.ts";
-import type { Storage } from "../src/node/storage.ts";
-
-async function storageOn(disk: MemoryDisk): Promise<Storage> {
-  const services = await Effect.runPromise(
-    Effect.gen(function* () {
-      return { logs: yield* LogStore, state: yield* StateStore };
-    }).pipe(Effect.provide(layerMemory({ disk }))),
-  );
-  return { ...services, run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect) };
-}
+import { storageOn } from "./memory-storage.ts";
 
 const tp = { topic: "t", partition: 0 };
 const lines: string[] = [];
