@@ -7,7 +7,6 @@ export {
   type BatchCheck,
   type BatchHeader,
   type BatchMakeOptions,
-  batchBytesMax,
   batchCrcValid,
   batchHeaderBytes,
   batchMake,
@@ -16,7 +15,7 @@ export {
   logOverheadBytes,
 } from "./batch/batch-header.ts";
 export { attempt, attemptAsync, type EngineOptions, makeLogStore, makeStateStore } from "./log/engine.ts";
-export { FileFault, type FileHandle, type Files, pathJoin } from "./log/files.ts";
+export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentBaseFromName, segmentFileName } from "./log/segment.ts";

@@ -13,8 +13,6 @@ import { crc32c } from "@node-rs/crc32";
 export const batchHeaderBytes = 61;
 /** Bytes before the length-counted part: baseOffset and batchLength (Kafka's LOG_OVERHEAD). */
 export const logOverheadBytes = 12;
-/** The largest batch storage accepts; Kafka's `message.max.bytes` cannot exceed int32 either. */
-export const batchBytesMax = 2 ** 31 - 1;
 
 /** The header fields of one stored batch. */
 export interface BatchHeader {

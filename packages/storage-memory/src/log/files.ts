@@ -63,8 +63,3 @@ export interface Files {
   /** `syncDir`, completed before returning. */
   syncDirNow(path: string): void;
 }
-
-/** Joins path segments with `/`. */
-export function pathJoin(...parts: ReadonlyArray<string>): string {
-  return parts.join("/").replace(/\/{2,}/g, "/");
-}

@@ -28,13 +28,6 @@ function floorOf(column: Int32Array | Float64Array, count: number, key: number):
   return found;
 }
 
-/** How many of the first `count` entries remain when those with relative offset >= `relative` go. */
-function countBelow(relativeColumn: Int32Array, count: number, relative: number): number {
-  let n = count;
-  while (n > 0 && relativeColumn[n - 1]! >= relative) n -= 1;
-  return n;
-}
-
 /** A column twice as long holding the same first `count` values. */
 function doubled<T extends Int32Array | Float64Array>(column: T, count: number): T {
   const next = new (column.constructor as new (length: number) => T)(count * 2);
@@ -63,12 +56,6 @@ export class OffsetIndex {
   /** Index of the last entry whose relative offset is <= `relative`, or -1. */
   floor(relative: number): number {
     return floorOf(this.relative, this.count, relative);
-  }
-
-  /** Drops entries whose relative offset is >= `relative` (Kafka truncates the index to an offset). */
-  truncateToRelative(relative: number): void {
-    this.count = countBelow(this.relative, this.count, relative);
-    this.persistedCount = Math.min(this.persistedCount, this.count);
   }
 
   encode(from: number, to: number): Uint8Array {
@@ -140,11 +127,6 @@ export class TimeIndex {
   /** Index of the last entry whose timestamp is <= `timestampMs`, or -1. */
   floor(timestampMs: number): number {
     return floorOf(this.timestamp, this.count, timestampMs);
-  }
-
-  truncateToRelative(relative: number): void {
-    this.count = countBelow(this.relative, this.count, relative);
-    this.persistedCount = Math.min(this.persistedCount, this.count);
   }
 
   encode(from: number, to: number): Uint8Array {

@@ -1073,8 +1073,8 @@ export class PartitionLog implements TailOwner {
 
   /** Base offset of the first segment not wholly fsynced (the active one when all others are). */
   private durableBase(): number {
-    for (const segment of this.segments) {
-      if (segment === this.activeSegment()) return segment.baseOffset;
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      const segment = this.segments[i]!;
       if (segment.syncedBytes < segment.sizeBytes || !segment.indexesSynced) return segment.baseOffset;
     }
     return this.activeSegment().baseOffset;

@@ -161,7 +161,7 @@ export class MemoryDisk implements Files {
     const p = normalize(path);
     const parent = p.slice(0, p.lastIndexOf("/")) || "/";
     if (!this.dirs.has(parent)) throw fault("ENOENT", p, "parent directory missing");
-    this.takeWriteFault(p, 0);
+    this.takeWriteFault(p);
     const old = this.files.get(p)?.materialized ?? 0;
     if (this.storedBytes - old + bytes.length > this.faults.capacityBytes) {
       throw fault("ENOSPC", p, "memory disk capacity reached");
@@ -257,7 +257,7 @@ export class MemoryDisk implements Files {
     return this.storedBytes;
   }
 
-  private takeWriteFault(path: string, _position: number): void {
+  private takeWriteFault(path: string): void {
     const failure = this.faults.failNextWrite;
     if (failure === null) return;
     this.faults.failNextWrite = null;
@@ -289,7 +289,7 @@ export class MemoryDisk implements Files {
       },
       write: (bytes, position) => {
         check();
-        this.takeWriteFault(path, position);
+        this.takeWriteFault(path);
         const end = position + bytes.length;
         if (end > memoryFileBytesMax) throw fault("EFBIG", path, `write to ${end} past the file limit`);
         const growth = Math.max(0, end - file.materialized);
