@@ -14,13 +14,8 @@ import { invariant } from "../src/invariant.ts";
 type PartitionState = partition.PartitionState;
 type PartitionInput = partition.PartitionInput;
 
-export interface DiskBatch {
-  readonly baseOffset: number;
-  readonly lastOffset: number;
-  readonly leaderEpoch: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly baseSequence: number;
+/** A batch on a replica's disk: the metadata the core replicates, with a label for the bytes. */
+export interface DiskBatch extends partition.ReplicatedBatch {
   readonly label: string;
 }
 
