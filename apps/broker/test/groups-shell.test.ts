@@ -115,6 +115,7 @@ describe("group shell durability", () => {
     ]);
     expect(await fetchAll(reopened, "doomed")).toEqual([]);
     const described = await reopened.request({ type: "describeGroups", groupIds: [...memberIds.keys()] });
+    expect(described?.groups.map((g) => g.groupId)).toEqual([...memberIds.keys()]);
     for (const g of described?.groups ?? []) {
       expect(g.state).toBe("Stable");
       expect(g.members.map((m) => m.memberId)).toEqual([memberIds.get(g.groupId) ?? "?"]);
