@@ -18,7 +18,6 @@ export interface TaggedField {
 const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 // Short ASCII strings are decoded by hand: cheaper than a TextDecoder call for topic names and client ids.
 const asciiFastPathBytesMax = 64;
-const varlongBytesMax = 10;
 const stringBytesMax = 0x7fff;
 
 function truncated(needed: number, remaining: number): DecodeError {
@@ -59,11 +58,6 @@ export class Reader {
   readInt8(): number {
     this.need(1);
     return this.view.getInt8(this.offset++);
-  }
-
-  readUint8(): number {
-    this.need(1);
-    return this.bytes[this.offset++]!;
   }
 
   readBool(): boolean {
@@ -149,28 +143,6 @@ export class Reader {
     this.offset = o;
     // The fifth byte holds bits 28-31; `>>> 0` keeps the result unsigned.
     return (value | (b << 28)) >>> 0;
-  }
-
-  /** Zigzag-encoded signed varint of at most 32 bits (record fields). */
-  readVarint(): number {
-    const u = this.readUVarint();
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  }
-
-  /** Zigzag-encoded signed varlong of at most 64 bits (record fields). */
-  readVarlong(): bigint {
-    let value = 0n;
-    let shift = 0n;
-    for (let i = 0; i < varlongBytesMax; i++) {
-      this.need(1);
-      const b = this.bytes[this.offset++]!;
-      if (i === varlongBytesMax - 1 && b > 0x01)
-        throw new DecodeError("varint-too-long", "varlong exceeds 64 bits");
-      value |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return (value >> 1n) ^ -(value & 1n);
-      shift += 7n;
-    }
-    throw new DecodeError("varint-too-long", "varlong longer than 10 bytes");
   }
 
   /** `byteCount` raw bytes as a subarray of the input (no copy). */

@@ -112,11 +112,6 @@ export class Writer {
     this.view.setInt8(this.offset++, v);
   }
 
-  writeUint8(v: number): void {
-    this.ensure(1);
-    this.bytes[this.offset++] = v;
-  }
-
   writeBool(v: boolean): void {
     this.ensure(1);
     this.bytes[this.offset++] = v ? 1 : 0;
@@ -182,22 +177,6 @@ export class Writer {
     }
     bytes[o++] = u;
     this.offset = o;
-  }
-
-  /** Zigzag-encoded signed 32-bit varint. */
-  writeVarint(v: number): void {
-    this.writeUVarint(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-
-  /** Zigzag-encoded signed 64-bit varlong. */
-  writeVarlong(v: bigint): void {
-    let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
-    this.ensure(10);
-    while (u >= 0x80n) {
-      this.bytes[this.offset++] = Number(u & 0x7fn) | 0x80;
-      u >>= 7n;
-    }
-    this.bytes[this.offset++] = Number(u);
   }
 
   /** Copies `v` into the buffer, or references it when it is at least `zeroCopyBytesMin` long. */
