@@ -11,7 +11,7 @@
  * and `.timeindex` entry (timestamp -> offset), flagging entries that point past the log.
  */
 import * as fs from "node:fs";
-import { checkBatch, offsetEntryBytes, timeEntryBytes } from "@eddy/storage-memory";
+import { batchCrcValid, checkBatch, offsetEntryBytes, timeEntryBytes } from "@eddy/storage-memory";
 
 export interface DumpOptions {
   /** Also print the `.index` and `.timeindex` beside the `.log` (default true). */
@@ -55,7 +55,6 @@ export function dumpSegment(logPath: string, options: DumpOptions = {}): Readonl
       break;
     }
     const h = check.header;
-    const crcValid = checkBatch(bytes, position, bytes.length, true)._tag === "Batch";
     const attributes = h.attributes;
     lines.push(
       [
@@ -73,7 +72,7 @@ export function dumpSegment(logPath: string, options: DumpOptions = {}): Readonl
         `isControl: ${(attributes & 0x20) !== 0}`,
         `compresscodec: ${codecs[attributes & 0x7] ?? `unknown(${attributes & 0x7})`}`,
         `crc: ${h.crc}`,
-        `isvalid: ${crcValid}`,
+        `isvalid: ${batchCrcValid(bytes, position, h.sizeBytes)}`,
       ].join(" "),
     );
     batches += 1;
