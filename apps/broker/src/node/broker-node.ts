@@ -86,7 +86,7 @@ export class BrokerNode {
       log,
     });
     const groups = await GroupShell.open(storage, config, log);
-    const producerIds = await ProducerIdShell.open(storage, config);
+    const producerIds = await ProducerIdShell.open(storage);
     const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, log);
     metadata.onImage((image, previous) => node.applyImage(image, previous));
     await node.applyImage(metadata.image, controller.emptyImage);

@@ -41,7 +41,7 @@ export type GroupAnswer<T extends GroupRequest["type"]> = Extract<group.Response
 type GroupMetadataRecord = Extract<group.PersistRecord, { kind: "groupMetadata" }>;
 
 /** Requests waiting for an answer (held joins and syncs included); more get NOT_COORDINATOR. */
-export const waitingAnswersMax = 100_000;
+const waitingAnswersMax = 100_000;
 /** How far behind the wall clock a request may be handled before the shell ticks first. */
 const requestClockLagMsMax = 250;
 /** Steps queued behind the one running. */
@@ -103,7 +103,7 @@ function fromStored(stored: StoredGroup): GroupMetadataRecord {
 }
 
 /** The shard of a group id (FNV-1a over UTF-16 code units: stable across restarts and platforms). */
-export function metadataShardOf(groupId: string): number {
+function metadataShardOf(groupId: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < groupId.length; i++) {
     hash ^= groupId.charCodeAt(i);

@@ -7,7 +7,6 @@
  */
 import { invariant, producer } from "@eddy/core";
 import type { TopicPartition } from "@eddy/storage-memory";
-import type { BrokerConfig } from "../config/broker-config.ts";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
@@ -29,7 +28,7 @@ export class ProducerIdShell {
     this.state = producer.initialAllocatorState();
   }
 
-  static async open(storage: Storage, _config: BrokerConfig): Promise<ProducerIdShell> {
+  static async open(storage: Storage): Promise<ProducerIdShell> {
     const stored = await storage.run(storage.state.loadProducerState(cursorKey));
     const cursor = stored === null ? 0 : stored.offset;
     return new ProducerIdShell(storage, cursor);

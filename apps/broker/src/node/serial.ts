@@ -12,10 +12,6 @@ export class SerialQueue {
     private readonly lengthMax: number,
   ) {}
 
-  get pending(): number {
-    return this.length;
-  }
-
   run<A>(task: () => Promise<A> | A): Promise<A> {
     if (this.length >= this.lengthMax) {
       return Promise.reject(new Error(`${this.name}: more than ${this.lengthMax} queued tasks`));

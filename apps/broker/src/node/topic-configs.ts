@@ -185,10 +185,6 @@ const definitionsByName: ReadonlyMap<string, TopicConfigDefinition> = new Map(
   topicConfigDefinitions.map((d) => [d.name, d]),
 );
 
-export function topicConfigDefinition(name: string): TopicConfigDefinition | undefined {
-  return definitionsByName.get(name);
-}
-
 const kindName: Readonly<Record<Kind, string>> = {
   boolean: "BOOLEAN",
   string: "STRING",
