@@ -3,7 +3,8 @@
  * (librdkafka) and kafka-python for /usr/bin/python3 from Debian, kafkajs and @platformatic/kafka from
  * npm (dev dependencies, so `bun install` brings them). As root with apt-get it installs what is
  * missing; otherwise it fails and names the command to run. It never lets a client test skip.
- * `--with redis` also requires redis-server, which the broker benchmark uses as its baseline.
+ * The argument `redis` also requires redis-server, which the broker benchmark (its caller with that
+ * argument) uses as its baseline.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
