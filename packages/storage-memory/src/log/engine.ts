@@ -176,43 +176,31 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
       return log;
     };
 
-    const sync = <A>(tp: TopicPartition, f: (log: PartitionLog) => A): Effect.Effect<A, StorageError> =>
+    /** Runs `body` after `beforeOperation` with the clock's time, then hands on the log lines it produced. */
+    const timed = <A>(
+      body: (nowMs: number) => Effect.Effect<A, StorageError>,
+    ): Effect.Effect<A, StorageError> =>
       Effect.flatMap(before, () =>
-        Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
-          Effect.ensuring(
-            attempt(nameOf(tp), () => f(existing(tp, nowMs))),
-            drainLog,
-          ),
-        ),
+        Effect.flatMap(Clock.currentTimeMillis, (nowMs) => Effect.ensuring(body(nowMs), drainLog)),
       );
+    const sync = <A>(tp: TopicPartition, f: (log: PartitionLog) => A) =>
+      timed((nowMs) => attempt(nameOf(tp), () => f(existing(tp, nowMs))));
     const async = <A>(tp: TopicPartition, f: (log: PartitionLog, nowMs: number) => Promise<A>) =>
-      Effect.flatMap(before, () =>
-        Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
-          Effect.ensuring(
-            attemptAsync(nameOf(tp), () => f(existing(tp, nowMs), nowMs)),
-            drainLog,
-          ),
-        ),
-      );
+      timed((nowMs) => attemptAsync(nameOf(tp), () => f(existing(tp, nowMs), nowMs)));
 
     const store: LogStoreShape = {
       openPartition: (tp, config) =>
-        Effect.flatMap(before, () =>
-          Effect.flatMap(Clock.currentTimeMillis, (nowMs) =>
-            Effect.ensuring(
-              attempt(nameOf(tp), () => {
-                const merged: LogConfig = { ...base, ...config };
-                const problem = logConfigProblem(merged);
-                if (problem !== null) throw storageError("Io", nameOf(tp), `invalid log config: ${problem}`);
-                const open = logs.get(nameOf(tp));
-                const log = open ?? openLog(tp, merged, nowMs);
-                log.config = merged;
-                if (log.offline !== null) throw log.offline;
-                return log.info();
-              }),
-              drainLog,
-            ),
-          ),
+        timed((nowMs) =>
+          attempt(nameOf(tp), () => {
+            const merged: LogConfig = { ...base, ...config };
+            const problem = logConfigProblem(merged);
+            if (problem !== null) throw storageError("Io", nameOf(tp), `invalid log config: ${problem}`);
+            const open = logs.get(nameOf(tp));
+            const log = open ?? openLog(tp, merged, nowMs);
+            log.config = merged;
+            if (log.offline !== null) throw log.offline;
+            return log.info();
+          }),
         ),
       deletePartition: (tp) =>
         Effect.flatMap(before, () =>
@@ -227,16 +215,13 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
         ),
       partitions: () =>
         Effect.flatMap(before, () =>
-          attempt(dataDir, () => {
-            const found = new Map<string, TopicPartition>();
-            for (const name of files.list(dataDir)) {
-              const tp = partitionFromDirName(name);
-              if (tp !== null) found.set(name, tp);
-            }
-            return [...found.values()].sort((a, b) =>
-              a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-            );
-          }),
+          attempt(dataDir, () =>
+            files
+              .list(dataDir)
+              .map(partitionFromDirName)
+              .filter((tp): tp is TopicPartition => tp !== null)
+              .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
+          ),
         ),
       info: (tp) => sync(tp, (log) => log.info()),
       append: (tp, batches, nowMs) =>
