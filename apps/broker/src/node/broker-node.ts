@@ -15,7 +15,7 @@ import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
-import { PartitionShell } from "./partition-shell.ts";
+import { PartitionShell, type PartitionShellOptions } from "./partition-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
 import { openStorage, type Storage } from "./storage.ts";
 import {
@@ -227,24 +227,17 @@ export class BrokerNode {
     // starts with none. This runs before any replica of a recreated topic opens below.
     if (deletedTopics.size > 0) await this.deleteOffsetsOfDeletedTopics((topic) => deletedTopics.has(topic));
     for (const topic of Object.values(image.topics)) {
+      // Worked out once per topic, when its first replica here opens (it logs the configs it ignores).
+      let options: PartitionShellOptions | undefined;
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
         const key = partitionKey(topic.name, p.partition);
         let shell = this.partitions.get(key);
         if (shell === undefined) {
           const tp: TopicPartition = { topic: topic.name, partition: p.partition };
-          // The topic's own settings (retention.ms, segment.bytes, ...) over the broker's.
-          const configs = effectiveTopicConfigs(topic.configs, this.config, this.log);
+          options ??= this.partitionOptions(topic.configs);
           try {
-            shell = await PartitionShell.open(tp, this.storage, {
-              nodeId: this.config.nodeId,
-              minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
-              replicaLagMsMax: this.config.replicaLagMsMax,
-              messageBytesMax: topicMessageBytesMax(configs, this.config),
-              producerIdExpirationMs: this.config.producerIdExpirationMs,
-              logConfig: topicLogConfig(configs, this.config),
-              log: this.log,
-            });
+            shell = await PartitionShell.open(tp, this.storage, options);
           } catch (error) {
             // A corrupt or unreadable partition stays offline; the rest of the broker keeps serving.
             this.log(
@@ -257,6 +250,20 @@ export class BrokerNode {
         await shell.applyLeadership(p);
       }
     }
+  }
+
+  /** A topic's partition settings: its own (retention.ms, segment.bytes, ...) over the broker's. */
+  private partitionOptions(stored: Readonly<Record<string, string>>): PartitionShellOptions {
+    const configs = effectiveTopicConfigs(stored, this.config, this.log);
+    return {
+      nodeId: this.config.nodeId,
+      minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
+      replicaLagMsMax: this.config.replicaLagMsMax,
+      messageBytesMax: topicMessageBytesMax(configs, this.config),
+      producerIdExpirationMs: this.config.producerIdExpirationMs,
+      logConfig: topicLogConfig(configs, this.config),
+      log: this.log,
+    };
   }
 
   private async tick(): Promise<void> {
