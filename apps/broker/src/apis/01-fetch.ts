@@ -5,6 +5,7 @@
  * available. Sessions (KIP-227) are declined: every fetch is answered as a full, sessionless one.
  */
 import { ErrorCode } from "@eddy/protocol";
+import type { PartitionShell } from "../node/partition-shell.ts";
 import { defineApi } from "./api.ts";
 
 /** The longest long poll this broker honours, whatever the client asks. */
@@ -28,7 +29,10 @@ export const fetchApi = defineApi({
     const readAll = async () => {
       let budget = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
       let total = 0;
+      let failed = false;
       const responses = [];
+      // Each replica read, with the offset its high watermark must pass before a new read can add bytes.
+      const parked: { shell: PartitionShell; offset: number }[] = [];
       for (const topic of request.topics) {
         const partitions = [];
         for (const p of topic.partitions) {
@@ -51,6 +55,8 @@ export const fetchApi = defineApi({
           const read = await shell.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
           total += read.records.length;
           budget -= read.records.length;
+          failed ||= read.errorCode !== ErrorCode.NONE;
+          parked.push({ shell, offset: Math.max(fetchOffset, read.highWatermark) });
           partitions.push({
             partitionIndex: p.partition,
             errorCode: read.errorCode,
@@ -64,25 +70,23 @@ export const fetchApi = defineApi({
         }
         responses.push({ topic: topic.topic, partitions });
       }
-      return { responses, total };
+      return { responses, total, failed, parked };
     };
     let result = await readAll();
-    // Long poll: park until a partition's high watermark moves past its fetch offset or time runs out.
-    for (let round = 0; round < 1000 && result.total < Math.max(request.minBytes, 1); round++) {
+    // Long poll: park until a partition's high watermark moves past what the last read saw, or time
+    // runs out. A read that failed is answered at once, as in Kafka: waiting cannot mend it.
+    for (
+      let round = 0;
+      round < 1000 && !result.failed && result.total < Math.max(request.minBytes, 1);
+      round++
+    ) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      const waits = [];
-      for (const topic of request.topics) {
-        for (const p of topic.partitions) {
-          const shell = node.partition(topic.topic, p.partition);
-          if (shell !== undefined) waits.push(shell.waitForData(Number(p.fetchOffset), remaining));
-        }
-      }
-      if (waits.length === 0) {
+      if (result.parked.length === 0) {
         await Bun.sleep(remaining);
         break;
       }
-      await Promise.race(waits);
+      await Promise.race(result.parked.map((p) => p.shell.waitForData(p.offset, remaining)));
       result = await readAll();
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };
