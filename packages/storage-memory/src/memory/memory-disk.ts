@@ -11,9 +11,10 @@
  * are treated as durable at once, a simplification: file creation is never lost.
  *
  * Faults (`faults`, set by the simulator between steps):
- * - `failNextWrite`: the next write fails with that reason; a partial prefix may land for NoSpace.
+ * - `failNextWrite`: the next write fails with that reason before storing anything.
  * - `failNextSync`: the next fsync fails with EIO and makes nothing durable.
- * - `capacityBytes`: total stored bytes; a write past it stores what fits and fails with ENOSPC.
+ * - `capacityBytes`: total stored bytes; a write past it stores what fits (a partial prefix the log
+ *   cuts back) and fails with ENOSPC.
  * - `latencyMs`: added by the memory layer before every storage operation (through Effect's Clock).
  */
 import { FileFault, type FileHandle, type Files } from "../log/files.ts";
