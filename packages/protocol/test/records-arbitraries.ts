@@ -1,10 +1,17 @@
 /**
  * fast-check generators shared by the record-batch tests: records with null and empty keys and values,
- * headers, and batch inputs for every codec. Kept small so that a property run stays fast.
+ * headers, and batch inputs for every codec. Kept small so that a property run stays fast. Also the
+ * helper those tests use to name the RecordBatchError a call throws.
  */
 
 import fc from "fast-check";
-import type { CompressionName, KafkaRecordInput, RecordBatchInput, RecordHeader } from "../src/index.ts";
+import {
+  type CompressionName,
+  type KafkaRecordInput,
+  RecordBatchError,
+  type RecordBatchInput,
+  type RecordHeader,
+} from "../src/index.ts";
 
 export const codecs: readonly CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -46,4 +53,15 @@ export function expectedRecord(input: KafkaRecordInput, index: number) {
     value: input.value ?? null,
     headers: (input.headers ?? []).map((h) => ({ key: h.key, value: h.value })),
   };
+}
+
+/** The reason of the RecordBatchError `run` throws, or "no error"; any other exception propagates. */
+export function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RecordBatchError) return error.reason;
+    throw error;
+  }
+  return "no error";
 }

@@ -9,24 +9,8 @@ import * as zlib from "node:zlib";
 import fc from "fast-check";
 import * as lz4 from "lz4-napi";
 import * as snappy from "snappy";
-import {
-  compressRecords,
-  decodeRecordBatch,
-  decompressRecords,
-  encodeRecordBatch,
-  RecordBatchError,
-} from "../src/index.ts";
-import { codecs } from "./records-arbitraries.ts";
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RecordBatchError) return error.reason;
-    throw error;
-  }
-  return "no error";
-}
+import { compressRecords, decodeRecordBatch, decompressRecords, encodeRecordBatch } from "../src/index.ts";
+import { codecs, reasonOf } from "./records-arbitraries.ts";
 
 const hex = (text: string) => Uint8Array.from(text.match(/../g)!.map((h) => Number.parseInt(h, 16)));
 const ascii = (text: string) => new TextEncoder().encode(text);

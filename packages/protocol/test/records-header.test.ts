@@ -29,17 +29,7 @@ import {
   stampLogAppendTime,
   verifyBatchCrc,
 } from "../src/index.ts";
-import { batchInputArb, codecs } from "./records-arbitraries.ts";
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RecordBatchError) return error.reason;
-    throw error;
-  }
-  return "no error";
-}
+import { batchInputArb, codecs, reasonOf } from "./records-arbitraries.ts";
 
 const value = (text: string) => new TextEncoder().encode(text);
 

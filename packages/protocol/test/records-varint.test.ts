@@ -8,7 +8,6 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
   ByteCursor,
-  RecordBatchError,
   varintSize,
   varlongSize,
   varlongValueMax,
@@ -16,6 +15,7 @@ import {
   writeVarint,
   writeVarlong,
 } from "../src/index.ts";
+import { reasonOf } from "./records-arbitraries.ts";
 
 function encodeVarint(value: number): Uint8Array {
   const out = new Uint8Array(varintSize(value));
@@ -27,16 +27,6 @@ function encodeVarlong(value: number): Uint8Array {
   const out = new Uint8Array(varlongSize(value));
   expect(writeVarlong(out, 0, value)).toBe(out.length);
   return out;
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RecordBatchError) return error.reason;
-    throw error;
-  }
-  return "no error";
 }
 
 describe("varints", () => {
