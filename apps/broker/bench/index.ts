@@ -54,10 +54,10 @@ function onlyChild(pid: number): number | null {
   }
 }
 
-function timed(what: string, serverPid: number | null, run: () => void): void {
+async function timed(what: string, serverPid: number | null, run: () => unknown): Promise<void> {
   const cpuBefore = cpuSeconds(serverPid);
   const started = performance.now();
-  run();
+  await run();
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds(serverPid);
   const serverCpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
@@ -109,7 +109,7 @@ try {
     // The topic is created (by a metadata request, auto-create) before the clock starts, as a
     // throughput test of an existing topic; creation is a metadata round trip, not record throughput.
     mustRun(["kcat", "-L", "-b", broker.bootstrap, "-t", topic, "-q"]);
-    timed(`eddy produce acks=${acks}`, brokerPid, () =>
+    await timed(`eddy produce acks=${acks}`, brokerPid, () =>
       mustRun(["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-q", ...producerConf], inputPath),
     );
     // kcat writes every record to a file: reading 100 MB through a pipe into this process would
@@ -128,7 +128,7 @@ try {
       `queued.min.messages=${Math.min(recordCount * 2, 10_000_000)}`,
     ];
     consumerConf.push("-X", "queued.max.messages.kbytes=2097151");
-    timed(`eddy consume (after acks=${acks})`, brokerPid, () =>
+    await timed(`eddy consume (after acks=${acks})`, brokerPid, () =>
       mustRun(
         ["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", ...consumerConf],
         undefined,
@@ -163,7 +163,7 @@ try {
     await Bun.sleep(50);
   }
   const value = "x".repeat(recordBytes);
-  timed("redis XADD (pipelined 1000)", redis.pid, () =>
+  await timed("redis XADD (pipelined 1000)", redis.pid, () =>
     mustRun([
       "redis-benchmark",
       "-p",
@@ -183,24 +183,20 @@ try {
     ]),
   );
   const client = new Bun.RedisClient(`redis://127.0.0.1:${redisPort}`);
-  const cpuBefore = cpuSeconds(redis.pid);
-  const started = performance.now();
   let read = 0;
-  let from = "-";
-  for (let guard = 0; guard < recordCount; guard++) {
-    const batch = (await client.send("XRANGE", ["bench", from, "+", "COUNT", "10000"])) as [
-      string,
-      string[],
-    ][];
-    if (batch.length === 0) break;
-    read += batch.length;
-    const lastId = batch[batch.length - 1]![0];
-    from = `(${lastId}`;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = cpuSeconds(redis.pid);
-  const serverCpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
-  rows.push({ what: "redis XRANGE (10000 per call)", seconds, serverCpuSeconds });
+  await timed("redis XRANGE (10000 per call)", redis.pid, async () => {
+    let from = "-";
+    for (let guard = 0; guard < recordCount; guard++) {
+      const batch = (await client.send("XRANGE", ["bench", from, "+", "COUNT", "10000"])) as [
+        string,
+        string[],
+      ][];
+      if (batch.length === 0) break;
+      read += batch.length;
+      const lastId = batch[batch.length - 1]![0];
+      from = `(${lastId}`;
+    }
+  });
   client.close();
   if (read !== recordCount) throw new Error(`redis read ${read} entries, expected ${recordCount}`);
 } finally {
