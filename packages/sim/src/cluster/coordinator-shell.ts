@@ -105,7 +105,6 @@ export class CoordinatorShell {
       this.tickArmedAtMs = next;
       this.broker!.armCoordinatorTimer(Math.max(0, next - this.broker!.nowMs));
     }
-    for (const g of this.state.groups.values()) this.w.online.groupGeneration(g.groupId, g.generationId);
   }
 
   onRequest(from: number, req: ClientRequest): void {

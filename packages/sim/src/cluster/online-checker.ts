@@ -16,16 +16,11 @@ export const committedOffsetsMax = 1_000_000;
 export const metadataOffsetsMax = 1_000_000;
 
 /**
- * The part of a partition's metadata a broker acts on: the sim's `PartitionMeta`, which the core's
- * richer states also satisfy structurally.
- */
-export type PartitionMetaView = PartitionMeta;
-
-/**
  * A 32-bit hash of the partition metadata of an image, in partition order: what the metadata registry
- * compares instead of whole images (a few dozen multiplications per call, no allocation).
+ * compares instead of whole images (a few dozen multiplications per call, no allocation). The core's
+ * richer partition states satisfy `PartitionMeta` structurally, so controllers hash their own images.
  */
-export function metadataHash(partitions: readonly PartitionMetaView[]): number {
+export function metadataHash(partitions: readonly PartitionMeta[]): number {
   let h = mix32(0x811c9dc5, partitions.length);
   for (const p of partitions) {
     h = mix32(h, p.partition);
@@ -59,7 +54,6 @@ export class OnlineChecker {
   private readonly epochSeen = new Map<string, Map<string, number>>();
   private readonly groupOwners = new Map<string, string>();
   private readonly groupCommitted = new Map<string, number>();
-  private readonly generationSeen = new Map<string, number>();
   private nowMs = 0;
 
   constructor(private readonly v: Violations) {}
@@ -239,12 +233,6 @@ export class OnlineChecker {
     byEpoch.set(epoch, Math.max(hw, byEpoch.get(epoch) ?? 0));
   }
 
-  /** 6: a client saw a partition's high watermark go backwards (across leaders). */
-  hwRegressed(client: string, partition: number, before: number, after: number): void {
-    this.v.checked(6);
-    this.v.add(6, this.nowMs, `${client} saw p=${partition} HW go back from ${before} to ${after}`);
-  }
-
   /** 7: follower truncation never removes offsets below the replica's own high watermark. */
   truncation(partition: number, broker: number, offset: number, highWatermark: number): void {
     this.v.checked(7);
@@ -272,11 +260,6 @@ export class OnlineChecker {
         );
       }
     }
-  }
-
-  /** The coordinator's current generation for a group, as its state shows after a step. */
-  groupGeneration(group: string, generation: number): void {
-    this.generationSeen.set(group, Math.max(generation, this.generationSeen.get(group) ?? -1));
   }
 
   /**
