@@ -127,14 +127,11 @@ export function runBatch(
   count: number,
   factory: ClusterFactory,
   base: Partial<RunConfig>,
-  onResult?: (r: RunResult, done: number) => void,
 ): BatchSummary {
   const start = performance.now();
   const s = emptySummary();
   for (let i = 0; i < count; i++) {
-    const r = runOnce(runConfig(fromSeed + BigInt(i), base), factory);
-    addResult(s, r);
-    onResult?.(r, i + 1);
+    addResult(s, runOnce(runConfig(fromSeed + BigInt(i), base), factory));
   }
   s.wallMs = performance.now() - start;
   return s;

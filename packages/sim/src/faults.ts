@@ -21,7 +21,7 @@ export type FaultEvent =
   /** Symmetric partition: `nodes` on one side, everybody else on the other. */
   | { readonly atMs: number; readonly kind: "partition"; readonly nodes: readonly string[] }
   | { readonly atMs: number; readonly kind: "oneWay"; readonly from: string; readonly to: string }
-  /** Cuts one node off from every other server (its clients too unless they are brokers' peers). */
+  /** Cuts every link into and out of one node, its clients' connections included. */
   | { readonly atMs: number; readonly kind: "isolate"; readonly node: string }
   | { readonly atMs: number; readonly kind: "heal" }
   | {
@@ -50,8 +50,6 @@ export type FaultEvent =
   | { readonly atMs: number; readonly kind: "tornTail"; readonly node: string }
   /** The node's timers run fast or slow: a timer of d ms fires after d * permille / 1000 ms. */
   | { readonly atMs: number; readonly kind: "clockSkew"; readonly node: string; readonly permille: number };
-
-export type FaultKind = FaultEvent["kind"];
 
 /** Per-run rates: network per-message rates plus how many of each scheduled fault to draw. */
 export interface FaultRates {
@@ -186,19 +184,4 @@ export function sortSchedule(events: readonly FaultEvent[]): FaultEvent[] {
     .map((e, i) => ({ e, i }))
     .sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i)
     .map((x) => x.e);
-}
-
-/** Names mentioned by an event, for validation against the cluster's node table. */
-export function eventNodes(e: FaultEvent): string[] {
-  switch (e.kind) {
-    case "heal":
-      return [];
-    case "partition":
-      return [...e.nodes];
-    case "oneWay":
-    case "clog":
-      return [e.from, e.to];
-    default:
-      return [e.node];
-  }
 }

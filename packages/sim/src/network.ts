@@ -22,16 +22,6 @@ export interface NetworkRates {
   readonly longTailMs: number;
 }
 
-export const networkRatesCalm: NetworkRates = {
-  dropPerMillion: 0,
-  duplicatePerMillion: 0,
-  reorderPerMillion: 0,
-  delayMinMs: 1,
-  delayMaxMs: 3,
-  longTailPerMillion: 0,
-  longTailMs: 0,
-};
-
 export class Network {
   private readonly blocked: Uint8Array;
   private readonly clogUntilMs: Float64Array;
@@ -45,13 +35,10 @@ export class Network {
   private readonly stream: Uint8Array;
   /** Per-message faults apply only while this is true; the liveness phase switches them off. */
   faultsEnabled = true;
-  sentCount = 0;
-  droppedCount = 0;
-  duplicatedCount = 0;
 
   constructor(
     readonly nodeCount: number,
-    private rates: NetworkRates,
+    private readonly rates: NetworkRates,
     private readonly rng: Rng,
   ) {
     invariant(nodeCount > 0 && nodeCount <= networkNodesMax, "Network: bad node count");
@@ -85,24 +72,15 @@ export class Network {
       from >= 0 && from < this.nodeCount && to >= 0 && to < this.nodeCount,
       "Network.route: bad node",
     );
-    this.sentCount++;
     const pair = from * this.nodeCount + to;
-    if (this.blocked[pair] !== 0) {
-      this.droppedCount++;
-      return 0;
-    }
+    if (this.blocked[pair] !== 0) return 0;
     const rates = this.rates;
     const faulty = this.faultsEnabled;
-    if (faulty && rates.dropPerMillion > 0 && this.rng.chance(rates.dropPerMillion)) {
-      this.droppedCount++;
-      return 0;
-    }
+    if (faulty && rates.dropPerMillion > 0 && this.rng.chance(rates.dropPerMillion)) return 0;
     let copies = 1;
     const stream = this.stream[pair] === 1;
-    if (faulty && !stream && rates.duplicatePerMillion > 0 && this.rng.chance(rates.duplicatePerMillion)) {
+    if (faulty && !stream && rates.duplicatePerMillion > 0 && this.rng.chance(rates.duplicatePerMillion))
       copies = 2;
-      this.duplicatedCount++;
-    }
     for (let i = 0; i < copies; i++) out[i] = this.arrival(from, to, pair, nowMs, faulty);
     return copies;
   }
@@ -152,10 +130,10 @@ export class Network {
     }
   }
 
-  /** Cuts every link into and out of `node`, except the ones to nodes in `keep` (its clients). */
-  isolate(node: number, keep: readonly number[] = []): void {
+  /** Cuts every link into and out of `node`. */
+  isolate(node: number): void {
     for (let b = 0; b < this.nodeCount; b++) {
-      if (b === node || keep.includes(b)) continue;
+      if (b === node) continue;
       this.blocked[node * this.nodeCount + b] = 1;
       this.blocked[b * this.nodeCount + node] = 1;
     }
@@ -180,9 +158,5 @@ export class Network {
     this.blocked.fill(0);
     this.clogUntilMs.fill(0);
     this.slowUntilMs.fill(0);
-  }
-
-  setRates(rates: NetworkRates): void {
-    this.rates = rates;
   }
 }

@@ -67,10 +67,6 @@ export class Violations {
     this.list.push({ invariant, name: invariantNames[invariant] ?? `inv-${invariant}`, atMs, message });
   }
 
-  get ok(): boolean {
-    return this.list.length === 0;
-  }
-
   checksTotal(): number {
     let n = 0;
     for (const inv of this.order) n += this.counts[inv]!;

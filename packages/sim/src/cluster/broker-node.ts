@@ -862,10 +862,6 @@ export class BrokerNode implements SimNode {
   replicaLog(p: number): ReplicaStore | undefined {
     return this.replicas[p]?.store;
   }
-
-  get pendingRequests(): number {
-    return this.pending.size;
-  }
 }
 
 const noRecords = new Uint8Array(0);

@@ -67,10 +67,6 @@ export class ConsumerClient implements SimNode {
     return this.positions.get(p);
   }
 
-  get currentGeneration(): number {
-    return this.generation;
-  }
-
   /** The liveness phase: a member that left for churn comes back now. */
   rejoin(): void {
     if (this.phase === "left") this.phase = "out";

@@ -95,7 +95,7 @@ export class ProducerClient implements SimNode {
       if (this.w.workloadOn) this.w.sim.timer(this.index, this.nextGapMs(), timerSend);
     } else if (tag === timerTimeout) {
       const f = this.inflight;
-      if (f !== undefined && f.corr === corr) this.retry("timeout");
+      if (f !== undefined && f.corr === corr) this.retry();
     } else if (tag === timerRetry) {
       const f = this.inflight;
       if (f !== undefined && f.corr === corr) this.attempt();
@@ -181,7 +181,7 @@ export class ProducerClient implements SimNode {
     this.timeoutTimer = w.sim.timer(this.index, requestTimeoutMs, timerTimeout + 8 * f.corr);
   }
 
-  private retry(_why: string): void {
+  private retry(): void {
     const f = this.inflight;
     invariant(f !== undefined, "retry without a send in flight");
     if (!this.spec.idempotent && f.op.attempts >= produceAttemptsMax) {
@@ -249,8 +249,8 @@ export class ProducerClient implements SimNode {
           this.producerId = -1;
           this.sequences.length = 0;
           f.sequence = 0;
-          this.retry(r.error);
-        } else this.retry(r.error);
+          this.retry();
+        } else this.retry();
         return;
       }
       default:
