@@ -14,9 +14,9 @@ import { type PrngState, prngNextU32 } from "../prng.ts";
 import {
   changeForLostBroker,
   changeForOfflinePartition,
-  electLeader,
   partitionChange,
   sameMembers,
+  uncleanAllowed,
 } from "./election.ts";
 import {
   applyBatch,
@@ -299,7 +299,7 @@ function unfenceBroker(b: Builder, brokerId: BrokerId): void {
   for (const topic of Object.values(view(b).topics)) {
     for (const p of topic.partitions) {
       if (p.leader !== noLeader || !p.replicas.includes(brokerId)) continue;
-      const change = changeForOfflinePartition(view(b), topic, p, b.config);
+      const change = changeForOfflinePartition(view(b), topic, p, uncleanAllowed(topic, b.config));
       if (change !== null) emit(b, change);
     }
   }
@@ -574,10 +574,9 @@ function electLeaders(
     }
     if (p.leader !== noLeader) return result("ELECTION_NOT_NEEDED");
     // An explicit unclean election request allows it for this partition whatever the config says.
-    const election = electLeader(view(b), p, true, null);
-    if (election.leader === noLeader) return result("ELIGIBLE_LEADERS_NOT_AVAILABLE");
-    const isr = election.unclean ? [election.leader] : p.isr;
-    emit(b, partitionChange(topic, p, election.leader, isr, election.unclean));
+    const change = changeForOfflinePartition(view(b), topic, p, true);
+    if (change === null) return result("ELIGIBLE_LEADERS_NOT_AVAILABLE");
+    emit(b, change);
     return result("NONE");
   });
 }

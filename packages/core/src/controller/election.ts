@@ -75,15 +75,19 @@ export function changeForLostBroker(
   return partitionChange(topic, p, leader, isr, unclean);
 }
 
-/** The change that brings an offline partition back once a replica is live again, or null. */
+/**
+ * The change that brings an offline partition back once a replica can lead it, or null (it has a
+ * leader, or no replica may lead). `allowUnclean`: the topic's setting, or true for an explicit
+ * unclean ElectLeaders.
+ */
 export function changeForOfflinePartition(
   image: MetadataImage,
   topic: TopicImage,
   p: PartitionState,
-  config: ControllerConfig,
+  allowUnclean: boolean,
 ): MetadataRecord | null {
   if (p.leader !== noLeader) return null;
-  const election = electLeader(image, p, uncleanAllowed(topic, config), null);
+  const election = electLeader(image, p, allowUnclean, null);
   if (election.leader === noLeader) return null;
   const isr = election.unclean ? [election.leader] : p.isr;
   return partitionChange(topic, p, election.leader, isr, election.unclean);
