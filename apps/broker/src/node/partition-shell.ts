@@ -246,25 +246,31 @@ export class PartitionShell {
     }
     const requestId = this.nextRequestId++;
     const answer = new Promise<partition.ProduceResponse>((resolve) => this.answers.set(requestId, resolve));
-    await this.queue.run(() =>
-      this.step(
-        {
-          type: "produce",
-          requestId,
-          acks,
-          timeoutMs,
-          batch: {
-            recordCount: header.recordsCount,
-            sizeBytes: records.length,
-            maxTimestamp: Number(header.maxTimestamp),
-            producerId: Number(header.producerId),
-            producerEpoch: header.producerEpoch,
-            baseSequence: header.baseSequence,
+    try {
+      await this.queue.run(() =>
+        this.step(
+          {
+            type: "produce",
+            requestId,
+            acks,
+            timeoutMs,
+            batch: {
+              recordCount: header.recordsCount,
+              sizeBytes: records.length,
+              maxTimestamp: Number(header.maxTimestamp),
+              producerId: Number(header.producerId),
+              producerEpoch: header.producerEpoch,
+              baseSequence: header.baseSequence,
+            },
           },
-        },
-        new Map([[requestId, records]]),
-      ),
-    );
+          new Map([[requestId, records]]),
+        ),
+      );
+    } catch (error) {
+      // A full queue or a failed step never answers this request; its waiter must not stay behind.
+      this.answers.delete(requestId);
+      throw error;
+    }
     const response = await answer;
     return {
       errorCode: response.errorCode,
