@@ -89,3 +89,27 @@ export function kcat(args: string[], input?: string, timeoutMs = 30_000): string
   }
   return out;
 }
+
+/**
+ * Polls `probe` until it returns something other than `null` or `false` and resolves with that; a
+ * probe that throws (a client mid-rebalance) is tried again. Fails after `timeoutMs`, naming `what`
+ * and the last error.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | false> | T | null | false,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== null && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last === null ? "" : `: ${String(last)}`}`);
+}

@@ -13,7 +13,7 @@ import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Subprocess, spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
-import { removeDir, repoRoot, startBroker, tempDir } from "./harness.ts";
+import { removeDir, repoRoot, startBroker, tempDir, until } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -54,19 +54,6 @@ function runScript(dir: string, name: string): Script {
 /** The `num` of every message the consumer printed (it prints each JSON value as a Python dict). */
 const printedNums = (output: string): number[] =>
   [...output.matchAll(/'num': (\d+)/g)].map((m) => Number(m[1]));
-
-async function until(
-  what: string,
-  probe: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await Bun.sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("examples/kafka-python", () => {
   test("producer.py and consumer.py run unchanged; a second consumer resumes after the committed offset", async () => {

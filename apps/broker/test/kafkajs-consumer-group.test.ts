@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AssignerProtocol, type Consumer, Kafka, logLevel } from "kafkajs";
-import { type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { type RunningBroker, removeDir, startBroker, until } from "./harness.ts";
 
 let broker: RunningBroker;
 let kafka: Kafka;
@@ -23,25 +23,6 @@ afterAll(async () => {
 const topic = "jobs";
 const groupId = "workers";
 const partitionCount = 6;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null> | T | null,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== null) return value;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last === null ? "" : `: ${String(last)}`}`);
-}
 
 interface Member {
   readonly name: string;
