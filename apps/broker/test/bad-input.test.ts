@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ErrorCode, encodeRecordBatch } from "@eddy/protocol";
-import { kcat, type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { kcat, kcatReadAll, type RunningBroker, removeDir, startBroker } from "./harness.ts";
 import { RawClient } from "./raw-client.ts";
 
 let broker: RunningBroker;
@@ -20,10 +20,7 @@ afterAll(async () => {
   removeDir(broker.dataDir);
 });
 
-const stored = (): string[] =>
-  kcat(["-C", "-b", broker.bootstrap, "-t", "keep", "-o", "beginning", "-e", "-q"])
-    .split("\n")
-    .filter((l) => l !== "");
+const stored = (): string[] => kcatReadAll(broker.bootstrap, "keep");
 
 function produceBody(records: Uint8Array, acks = 1) {
   return {

@@ -90,6 +90,13 @@ export function kcat(args: string[], input?: string, timeoutMs = 30_000): string
   return out;
 }
 
+/** Every record of `topic` from the beginning, one line each as kcat prints it with `format` (default: the value). */
+export function kcatReadAll(bootstrap: string, topic: string, format = "%s\n"): string[] {
+  return kcat(["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", format])
+    .split("\n")
+    .filter((line) => line.length > 0);
+}
+
 /**
  * Polls `probe` until it returns something other than `null` or `false` and resolves with that; a
  * probe that throws (a client mid-rebalance) is tried again. Fails after `timeoutMs`, naming `what`

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { kcat, type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { kcatReadAll, type RunningBroker, removeDir, startBroker } from "./harness.ts";
 
 let broker: RunningBroker;
 let kafka: Kafka;
@@ -18,11 +18,8 @@ afterAll(async () => {
   removeDir(broker.dataDir);
 });
 
-function readAll(topic: string): string[] {
-  return kcat(["-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p:%o:%s\n"])
-    .split("\n")
-    .filter((l) => l.length > 0);
-}
+/** Every record of `topic` as `partition:offset:value`. */
+const readAll = (topic: string): string[] => kcatReadAll(broker.bootstrap, topic, "%p:%o:%s\n");
 
 describe("kafkajs admin", () => {
   test("create, list, describe, fetch offsets, delete topics", async () => {

@@ -3,7 +3,7 @@
  * every key on one partition in order, and a consumer reading from the beginning gets everything.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { kcat, type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { kcat, kcatReadAll, type RunningBroker, removeDir, startBroker } from "./harness.ts";
 
 let broker: RunningBroker;
 beforeAll(async () => {
@@ -27,31 +27,15 @@ describe("kcat", () => {
     const listing = kcat(["-L", "-b", broker.bootstrap, "-t", "keyed"]);
     expect(listing).toContain('topic "keyed" with 3 partitions');
 
-    const out = kcat([
-      "-C",
-      "-b",
-      broker.bootstrap,
-      "-t",
-      "keyed",
-      "-o",
-      "beginning",
-      "-e",
-      "-q",
-      "-f",
-      "%k\t%s\t%p\t%o\n",
-    ]);
-    const rows = out
-      .split("\n")
-      .filter((l) => l.length > 0)
-      .map((l) => {
-        const [key, value, partition, offset] = l.split("\t");
-        return {
-          key: key!,
-          index: Number(value!.slice("value-".length)),
-          partition: Number(partition),
-          offset: Number(offset),
-        };
-      });
+    const rows = kcatReadAll(broker.bootstrap, "keyed", "%k\t%s\t%p\t%o\n").map((l) => {
+      const [key, value, partition, offset] = l.split("\t");
+      return {
+        key: key!,
+        index: Number(value!.slice("value-".length)),
+        partition: Number(partition),
+        offset: Number(offset),
+      };
+    });
     expect(rows.length).toBe(300);
     const partitionOfKey = new Map<string, number>();
     const lastIndexOfKey = new Map<string, number>();

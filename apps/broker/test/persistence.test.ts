@@ -5,15 +5,13 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { kcat, removeDir, startBroker, tempDir } from "./harness.ts";
+import { kcat, kcatReadAll, removeDir, startBroker, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 
-const readAll = (bootstrap: string, topic: string): string[] =>
-  kcat(["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p:%o:%s\n"])
-    .split("\n")
-    .filter((l) => l.length > 0);
+/** Every record of `topic` as `partition:offset:value`. */
+const readAll = (bootstrap: string, topic: string): string[] => kcatReadAll(bootstrap, topic, "%p:%o:%s\n");
 
 describe("persistence", () => {
   test("topics and records survive a clean restart", async () => {
