@@ -6,7 +6,9 @@
  * with INVALID_CONFIG and a message naming the config. Explicit replica assignments are not
  * supported yet and are refused per topic, not silently ignored.
  */
+import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
+import { controllerErrorCode } from "../node/broker-node.ts";
 import { defineApi } from "./api.ts";
 
 export const createTopicsApi = defineApi({
@@ -44,22 +46,22 @@ export const createTopicsApi = defineApi({
     if (request.validateOnly) {
       // The same checks as a real creation (names, configs, then what the controller would refuse),
       // and nothing proposed.
+      const image = node.image;
+      const liveBrokers = controller.liveBrokerIds(image);
       for (const t of wanted) {
         const checked = node.checkCreation(t);
+        if ("problem" in checked) {
+          results.set(t.name, checked.problem);
+          continue;
+        }
+        const placement = controller.placeReplicas(liveBrokers, t.partitions, t.replicationFactor);
         const errorCode =
-          "problem" in checked
-            ? checked.problem.errorCode
-            : node.image.topics[t.name] !== undefined
-              ? ErrorCode.TOPIC_ALREADY_EXISTS
-              : t.partitions < 1
-                ? ErrorCode.INVALID_PARTITIONS
-                : t.replicationFactor < 1 || t.replicationFactor > node.image.brokers.length
-                  ? ErrorCode.INVALID_REPLICATION_FACTOR
-                  : ErrorCode.NONE;
-        results.set(t.name, {
-          errorCode,
-          errorMessage: "problem" in checked ? checked.problem.errorMessage : null,
-        });
+          image.topics[t.name] !== undefined
+            ? ErrorCode.TOPIC_ALREADY_EXISTS
+            : placement.ok
+              ? ErrorCode.NONE
+              : controllerErrorCode(placement.error);
+        results.set(t.name, { errorCode, errorMessage: null });
       }
     } else if (wanted.length > 0) {
       for (const r of await node.createTopics(wanted)) results.set(r.name, r);
