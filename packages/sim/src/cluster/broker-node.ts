@@ -73,11 +73,12 @@ interface Replica {
   checkedHw: number;
 }
 
+/** A produce request the core is working on: whom to answer, and the batch's values and producer fields. */
 interface PendingClient {
   readonly client: number;
   readonly corr: number;
-  readonly partition: number;
   readonly values: readonly number[];
+  readonly producer: ProducerFields;
 }
 
 export class BrokerNode implements SimNode {
@@ -340,8 +341,8 @@ export class BrokerNode implements SimNode {
         const pend = op.requestId === null ? undefined : this.pending.get(op.requestId);
         const values = pend?.values ?? [];
         invariant(values.length === op.lastOffset - op.baseOffset + 1, "append without its payload");
-        const req = op.requestId === null ? undefined : this.producerFields.get(op.requestId);
-        const bytes = encodeValues(values, op.baseOffset, op.leaderEpoch, req ?? noProducer, this.nowMs);
+        const producerFields = pend?.producer ?? noProducer;
+        const bytes = encodeValues(values, op.baseOffset, op.leaderEpoch, producerFields, this.nowMs);
         this.write(p, store, bytes);
         return;
       }
@@ -421,12 +422,6 @@ export class BrokerNode implements SimNode {
     return true;
   }
 
-  /** Producer fields of produce requests in flight, by request id. */
-  private readonly producerFields = new Map<
-    number,
-    { producerId: number; producerEpoch: number; baseSequence: number }
-  >();
-
   private sendPeer(p: number, r: Replica, env: core.Envelope): void {
     const w = this.w;
     const m = env.message;
@@ -461,7 +456,6 @@ export class BrokerNode implements SimNode {
     const w = this.w;
     const pend = this.pending.get(resp.requestId);
     this.pending.delete(resp.requestId);
-    this.producerFields.delete(resp.requestId);
     if (pend === undefined) return;
     if (resp.acks === -1 && resp.errorCode === 0) {
       w.online
@@ -744,13 +738,12 @@ export class BrokerNode implements SimNode {
         this.pending.set(requestId, {
           client: from,
           corr: req.corr,
-          partition: p,
           values: req.records.map((x) => x.value),
-        });
-        this.producerFields.set(requestId, {
-          producerId: req.producerId,
-          producerEpoch: req.producerEpoch,
-          baseSequence: req.baseSequence,
+          producer: {
+            producerId: req.producerId,
+            producerEpoch: req.producerEpoch,
+            baseSequence: req.baseSequence,
+          },
         });
         this.stepReplica(p, {
           type: "produce",
