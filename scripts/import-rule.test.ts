@@ -72,4 +72,12 @@ describe("import rule", () => {
     );
     expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", 'import "node:zlib";')).toEqual([]);
   });
+
+  test("tests, benchmarks and build scripts may do I/O; the package's source may not", () => {
+    for (const dir of ["test", "bench", "scripts"]) {
+      expect(checkSource("packages/core", `packages/core/${dir}/x.ts`, 'import "node:fs";')).toEqual([]);
+    }
+    expect(checkSource("packages/core", "packages/core/src/x.test.ts", "Date.now();")).toEqual([]);
+    expect(checkSource("packages/core", "packages/core/src/x.ts", 'import "node:fs";').length).toBe(1);
+  });
 });
