@@ -106,8 +106,9 @@ export class RequestHandler implements FrameHandler {
  * One writer for every response: it grows to the largest response once instead of doubling for each,
  * and each frame is copied out exactly once. Safe because encoding is synchronous.
  */
-const sharedWriter = new Writer(1 << 20);
-/** A writer that grew past this is replaced, so one huge fetch does not pin its memory forever. */
+const sharedWriterBytes = 1 << 20;
+let sharedWriter = new Writer(sharedWriterBytes);
+/** A writer that grew past this is replaced, so one huge response does not pin its memory forever. */
 const sharedWriterBytesMax = 64 << 20;
 
 function encode(key: ApiKey, version: number, correlationId: number, body: unknown): ResponseBytes {
@@ -118,8 +119,8 @@ function encode(key: ApiKey, version: number, correlationId: number, body: unkno
     // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
     return encodeResponseFrameParts(own, fetchKey, version, correlationId, body as any);
   }
-  const writer = sharedWriter.bytes.length > sharedWriterBytesMax ? new Writer(1 << 20) : sharedWriter;
-  writer.reset();
+  if (sharedWriter.bytes.length > sharedWriterBytesMax) sharedWriter = new Writer(sharedWriterBytes);
+  sharedWriter.reset();
   // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
-  return encodeResponseFrame(writer, key, version, correlationId, body as any).slice();
+  return encodeResponseFrame(sharedWriter, key, version, correlationId, body as any).slice();
 }
