@@ -88,15 +88,12 @@ export function propertyName(fieldName: string): string {
   return fieldName[0]!.toLowerCase() + fieldName.slice(1);
 }
 
-function kebab(name: string): string {
-  return name
+/** The kebab-case file name (without `.ts`) of a message's generated module. */
+export function moduleName(messageName: string): string {
+  return messageName
     .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
     .replace(/([A-Z])([A-Z][a-z])/g, "$1-$2")
     .toLowerCase();
-}
-
-export function moduleName(messageName: string): string {
-  return kebab(messageName);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -900,7 +897,7 @@ function apiTable(pairs: readonly ApiPair[]): string {
           ? "1"
           : `version >= ${rqFlex.lo} ? 2 : 1`;
     const resHeader = p.key === 18 || isEmpty(rsFlex) ? "0" : `version >= ${rsFlex.lo} ? 1 : 0`;
-    const lc = p.name[0]!.toLowerCase() + p.name.slice(1);
+    const lc = propertyName(p.name);
     const dep = p.request.deprecatedVersions;
     entries.push(
       [
@@ -931,7 +928,7 @@ function apiTable(pairs: readonly ApiPair[]): string {
     resMap.push(`  ${p.key}: ${rs};`);
     resInMap.push(`  ${p.key}: ${rs}Input;`);
   }
-  const lcs = pairs.map((p) => `${p.name[0]!.toLowerCase()}${p.name.slice(1)}Api`);
+  const lcs = pairs.map((p) => `${propertyName(p.name)}Api`);
   return [
     banner,
     "// The api table: one entry per api key with its versions, header versions and body codecs.",
