@@ -4,14 +4,13 @@
  * the log rules live in @eddy/storage-memory's shared log, which the memory engine runs too.
  */
 import {
+  engineLayer,
   type Files,
   type LogConfig,
-  LogStore,
-  makeLogStore,
-  makeStateStore,
-  StateStore,
+  type LogStore,
+  type StateStore,
 } from "@eddy/storage-memory";
-import { Layer } from "effect";
+import type { Layer } from "effect";
 import { nodeFiles } from "./node-files.ts";
 
 /** Options of the file engine. */
@@ -32,16 +31,12 @@ export interface FileEngineOptions {
 
 /** Both storage services on disk. Closing the layer's scope flushes and closes every partition. */
 export function layer(options: FileEngineOptions): Layer.Layer<LogStore | StateStore> {
-  const engine = {
+  return engineLayer({
     files: options.files ?? nodeFiles,
     dataDir: options.dataDir.replace(/\/+$/, "") || "/",
     config: options.config,
     tailCacheBytesMax: options.tailCacheBytesMax,
     tailCacheBytesTotalMax: options.tailCacheBytesTotalMax,
     logLine: options.logLine,
-  };
-  return Layer.merge(
-    Layer.effect(LogStore, makeLogStore(engine)),
-    Layer.effect(StateStore, makeStateStore(engine)),
-  );
+  });
 }

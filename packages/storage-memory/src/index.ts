@@ -14,7 +14,7 @@ export {
   headerFields,
   logOverheadBytes,
 } from "./batch/batch-header.ts";
-export { attempt, attemptAsync, type EngineOptions, makeLogStore, makeStateStore } from "./log/engine.ts";
+export { attempt, attemptAsync, type EngineOptions, engineLayer } from "./log/engine.ts";
 export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";

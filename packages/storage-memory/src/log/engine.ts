@@ -5,19 +5,19 @@
  * layer's scope ends. It must never hold wall-clock time: times come from Effect's Clock or from
  * the caller's `nowMs`.
  */
-import { Clock, Effect, type Scope } from "effect";
+import { Clock, Effect, Layer, type Scope } from "effect";
 import { type LogConfig, logConfigDefault, logConfigProblem } from "../port/log-config.ts";
 import {
-  type LogStore,
+  LogStore,
   partitionDirName,
   partitionFromDirName,
   type TopicPartition,
   topicNameProblem,
 } from "../port/log-store.ts";
-import type {
-  CommittedOffset,
-  MetadataSnapshot,
-  ProducerStateSnapshot,
+import {
+  type CommittedOffset,
+  type MetadataSnapshot,
+  type ProducerStateSnapshot,
   StateStore,
 } from "../port/state-store.ts";
 import { StorageError, storageError } from "../port/storage-error.ts";
@@ -426,4 +426,12 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
     };
     return store;
   });
+}
+
+/** Both storage services over `options.files`; closing the layer's scope flushes and closes every partition. */
+export function engineLayer(options: EngineOptions): Layer.Layer<LogStore | StateStore> {
+  return Layer.merge(
+    Layer.effect(LogStore, makeLogStore(options)),
+    Layer.effect(StateStore, makeStateStore(options)),
+  );
 }

@@ -4,11 +4,11 @@
  * exercises the same recovery code the broker runs. The disk outlives the layer: a simulated crash
  * is `disk.crash(mode)` followed by building the layer again over the same disk.
  */
-import { Effect, Layer } from "effect";
-import { type EngineOptions, makeLogStore, makeStateStore } from "../log/engine.ts";
+import { Effect, type Layer } from "effect";
+import { type EngineOptions, engineLayer } from "../log/engine.ts";
 import type { LogConfig } from "../port/log-config.ts";
-import { LogStore } from "../port/log-store.ts";
-import { StateStore } from "../port/state-store.ts";
+import type { LogStore } from "../port/log-store.ts";
+import type { StateStore } from "../port/state-store.ts";
 import { MemoryDisk } from "./memory-disk.ts";
 
 /** Options of the memory engine. */
@@ -38,10 +38,5 @@ function engineOptions(disk: MemoryDisk, options: MemoryEngineOptions): EngineOp
 
 /** Both storage services in memory. Set faults through `disk.faults` and `disk.crash(...)`. */
 export function layerMemory(options: MemoryEngineOptions = {}): Layer.Layer<LogStore | StateStore> {
-  const disk = options.disk ?? new MemoryDisk();
-  const engine = engineOptions(disk, options);
-  return Layer.merge(
-    Layer.effect(LogStore, makeLogStore(engine)),
-    Layer.effect(StateStore, makeStateStore(engine)),
-  );
+  return engineLayer(engineOptions(options.disk ?? new MemoryDisk(), options));
 }
