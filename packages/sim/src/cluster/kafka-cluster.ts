@@ -207,18 +207,10 @@ export function kafkaCluster(w: World): ClusterModel {
               best = b;
           }
         }
-        const s = best?.replicaState(p);
-        if (best === undefined || !w.sim.isUp(best.index)) {
-          // Offline partition (its whole ISR stayed down): the committed log lives on a down broker,
-          // so there is no final log to check against.
-          continue;
-        }
-        out.set(
-          p,
-          best === undefined || s === undefined
-            ? []
-            : best.replicaLog(p)!.values(0, Math.min(s.highWatermark, best.replicaLog(p)!.durableEnd), false),
-        );
+        // The committed log lives on a down broker: no final log to check against.
+        if (best === undefined || !w.sim.isUp(best.index)) continue;
+        const log = best.replicaLog(p)!;
+        out.set(p, log.values(0, Math.min(best.replicaState(p)!.highWatermark, log.durableEnd), false));
       }
       return out;
     },
