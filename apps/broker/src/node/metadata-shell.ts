@@ -24,8 +24,9 @@ type QuorumReady = quorum.Ready<Records, Image>;
 export const metadataTickMs = 100;
 /** Applied entries kept in memory before a snapshot compacts them. */
 const compactEveryEntries = 1024;
-/** Bytes of the metadata log read per call at start-up. */
+/** Bytes of the metadata log read per call at start-up, and a bound on those reads. */
 const readChunkBytes = 1 << 20;
+const readChunksMax = 10_000_000;
 const pendingAnswersMax = 10_000;
 
 const encoder = new TextEncoder();
@@ -101,7 +102,7 @@ export class MetadataShell {
     const entries: quorum.Entry<Records>[] = [];
     const info = await storage.run(logs.info(metadataLogPartition));
     let offset = Math.max(info.logStartOffset, snapshot.index);
-    for (let guard = 0; offset < info.logEndOffset && guard < 10_000_000; guard++) {
+    for (let guard = 0; offset < info.logEndOffset && guard < readChunksMax; guard++) {
       const read = await storage.run(
         logs.read(metadataLogPartition, { fetchOffset: offset, maxBytes: readChunkBytes }),
       );
