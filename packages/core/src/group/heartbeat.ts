@@ -35,7 +35,6 @@ function heartbeatError(ctx: Context, input: HeartbeatInput): ErrorCodeValue {
     case "Stable":
       return ErrorCode.NONE;
     case "Empty":
-    case "Dead":
       invariant(false, () => `heartbeat: member in a ${group.state} group`);
   }
 }

@@ -169,7 +169,6 @@ function joinKnownMember(ctx: Context, group: Group, input: JoinGroupInput): voi
       }
       return;
     case "Empty":
-    case "Dead":
       invariant(false, () => `joinKnownMember: member in a ${group.state} group`);
   }
 }
@@ -287,7 +286,6 @@ function replaceStaticMember(ctx: Context, group: Group, oldMemberId: string, in
     case "PreparingRebalance":
       return;
     case "Empty":
-    case "Dead":
       invariant(false, () => `replaceStaticMember: member in a ${group.state} group`);
   }
 }

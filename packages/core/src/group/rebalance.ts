@@ -10,17 +10,16 @@ import { invariant } from "../invariant.ts";
 import { type Context, joinError, noBytes, persistGroup, respond, syncError } from "./context.ts";
 import { ErrorCode, type ErrorCodeValue } from "./errors.ts";
 import { groupRebalanceTimeoutMs, membersAwaitingJoinCount } from "./state.ts";
-import type { CoordinatorOptions, Group, GroupStateName, Member } from "./types.ts";
+import type { CoordinatorOptions, Group, HeldGroupStateName, Member } from "./types.ts";
 
-const validTransitions: Record<GroupStateName, readonly GroupStateName[]> = {
-  Empty: ["PreparingRebalance", "Dead"],
-  PreparingRebalance: ["CompletingRebalance", "Empty", "Dead"],
-  CompletingRebalance: ["PreparingRebalance", "Stable", "Dead"],
-  Stable: ["PreparingRebalance", "Dead"],
-  Dead: [],
+const validTransitions: Record<HeldGroupStateName, readonly HeldGroupStateName[]> = {
+  Empty: ["PreparingRebalance"],
+  PreparingRebalance: ["CompletingRebalance", "Empty"],
+  CompletingRebalance: ["PreparingRebalance", "Stable"],
+  Stable: ["PreparingRebalance"],
 };
 
-export function transition(ctx: Context, group: Group, next: GroupStateName): void {
+export function transition(ctx: Context, group: Group, next: HeldGroupStateName): void {
   invariant(
     validTransitions[group.state].includes(next),
     () => `group ${group.groupId}: illegal transition ${group.state} -> ${next}`,
@@ -132,7 +131,6 @@ export function removeMember(ctx: Context, group: Group, memberId: string): void
       tryCompleteJoin(ctx, group);
       break;
     case "Empty":
-    case "Dead":
       invariant(false, () => `removeMember: group ${group.groupId} had a member while ${group.state}`);
   }
 }
@@ -147,7 +145,7 @@ export function maybePrepareRebalance(ctx: Context, group: Group): void {
 }
 
 export function prepareRebalance(ctx: Context, group: Group): void {
-  invariant(group.state !== "PreparingRebalance" && group.state !== "Dead", "prepareRebalance: bad state");
+  invariant(group.state !== "PreparingRebalance", "prepareRebalance: bad state");
   const options = ctx.state.options;
   if (group.state === "CompletingRebalance") {
     // The assignment of this generation will never be settled: everyone waiting for it rejoins instead.

@@ -126,7 +126,6 @@ export function membersAwaitingJoinCount(group: Group): number {
 export function checkGroup(state: CoordinatorState, group: Group): void {
   const options = state.options;
   invariant(state.groups.get(group.groupId) === group, () => `group ${group.groupId}: not registered`);
-  invariant(group.state !== "Dead", () => `group ${group.groupId}: a Dead group stays registered`);
   invariant(group.generationId >= 0, () => `group ${group.groupId}: negative generation`);
   invariant(
     group.members.size + group.pendingMembers.size <= options.membersPerGroupMax,

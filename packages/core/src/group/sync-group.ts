@@ -79,7 +79,6 @@ export function syncGroup(ctx: Context, input: SyncGroupInput): void {
       });
       return;
     case "Empty":
-    case "Dead":
       invariant(false, () => `syncGroup: member in a ${group.state} group`);
   }
 }

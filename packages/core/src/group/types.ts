@@ -13,6 +13,8 @@ import type { ErrorCodeValue } from "./errors.ts";
  * group the coordinator does not hold.
  */
 export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+/** The states of a group the coordinator holds: all but `Dead`. */
+export type HeldGroupStateName = Exclude<GroupStateName, "Dead">;
 
 /** Chosen by the shell; unique among the requests the coordinator still holds (delayed joins and syncs). */
 export type RequestId = number;
@@ -94,7 +96,7 @@ export interface CommittedOffset {
 
 export interface Group {
   readonly groupId: string;
-  state: GroupStateName;
+  state: HeldGroupStateName;
   /** When the group entered `state`; the retention clock of an Empty group starts here. */
   stateSinceMs: number;
   /** Null for a simple group that only stores offsets (created by a generation -1 commit). */
