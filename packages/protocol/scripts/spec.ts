@@ -16,21 +16,7 @@ export interface VersionRange {
 
 export const noVersions: VersionRange = { lo: 1, hi: 0 };
 
-export type PrimitiveType =
-  | "int8"
-  | "int16"
-  | "int32"
-  | "int64"
-  | "uint16"
-  | "uint32"
-  | "float64"
-  | "bool"
-  | "string"
-  | "bytes"
-  | "records"
-  | "uuid";
-
-export const primitiveTypes: ReadonlySet<string> = new Set<PrimitiveType>([
+const primitiveTypeNames = [
   "int8",
   "int16",
   "int32",
@@ -43,7 +29,11 @@ export const primitiveTypes: ReadonlySet<string> = new Set<PrimitiveType>([
   "bytes",
   "records",
   "uuid",
-]);
+] as const;
+
+export type PrimitiveType = (typeof primitiveTypeNames)[number];
+
+export const primitiveTypes: ReadonlySet<string> = new Set<PrimitiveType>(primitiveTypeNames);
 
 export type FieldType =
   | { readonly kind: "primitive"; readonly name: PrimitiveType }
