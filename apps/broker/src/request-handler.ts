@@ -5,7 +5,7 @@
  * API, version and field; they never reach a handler and never touch stored data.
  */
 import {
-  type ApiKey,
+  ApiKey,
   DecodeError,
   decodeRequestBody,
   ErrorCode,
@@ -20,8 +20,6 @@ import { apiByKey, apiRegistry } from "./apis/registry.ts";
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
 import type { BrokerNode } from "./node/broker-node.ts";
 
-const apiVersionsKey = 18;
-const fetchKey = 1;
 /**
  * Record sets at least this long leave in a fetch response as the stored buffers themselves: the
  * socket takes them without a copy into the response. Smaller ones are cheaper copied than sent
@@ -56,9 +54,9 @@ export class RequestHandler implements FrameHandler {
       );
     }
     if (version < api.versionMin || version > api.versionMax) {
-      if (key === apiVersionsKey) {
+      if (key === ApiKey.ApiVersions) {
         // KIP-511: answer with the v0 layout so any client can read the error and our ranges.
-        return encode(apiVersionsKey, 0, correlationId, {
+        return encode(ApiKey.ApiVersions, 0, correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
           apiKeys: apiRegistry.map((a) => ({
             apiKey: a.key,
@@ -112,12 +110,12 @@ let sharedWriter = new Writer(sharedWriterBytes);
 const sharedWriterBytesMax = 64 << 20;
 
 function encode(key: ApiKey, version: number, correlationId: number, body: unknown): ResponseBytes {
-  if (key === fetchKey) {
+  if (key === ApiKey.Fetch) {
     // A writer of its own, because its parts are sent after this returns (the socket may take them
     // later); the records are referenced, and stored batches never change once appended.
     const own = new Writer(fetchWriterBytes, { zeroCopyBytesMin: fetchZeroCopyBytesMin });
     // biome-ignore lint/suspicious/noExplicitAny: the body type is tied to `key` by the registry.
-    return encodeResponseFrameParts(own, fetchKey, version, correlationId, body as any);
+    return encodeResponseFrameParts(own, ApiKey.Fetch, version, correlationId, body as any);
   }
   if (sharedWriter.bytes.length > sharedWriterBytesMax) sharedWriter = new Writer(sharedWriterBytes);
   sharedWriter.reset();
