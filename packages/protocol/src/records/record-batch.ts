@@ -28,6 +28,7 @@ import {
   decompressRecords,
 } from "./compression.ts";
 import {
+  checkInputRange,
   decodeRecords,
   type KafkaRecord,
   type KafkaRecordInput,
@@ -140,12 +141,6 @@ export interface RecordBatchInput {
   readonly baseSequence?: number;
 }
 
-function checkRange(value: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RecordBatchError("InvalidInput", `${what} ${value} is outside [${min}, ${max}]`);
-  }
-}
-
 const int64Min = -(2n ** 63n);
 const int64Max = 2n ** 63n - 1n;
 
@@ -169,10 +164,10 @@ export function encodeRecordBatch(input: RecordBatchInput): Uint8Array {
   const baseSequence = input.baseSequence ?? -1;
   const baseOffset = input.baseOffset ?? 0n;
   const producerId = input.producerId ?? -1n;
-  checkRange(partitionLeaderEpoch, -0x80000000, 0x7fffffff, "partitionLeaderEpoch");
-  checkRange(lastOffsetDelta, -0x80000000, 0x7fffffff, "lastOffsetDelta");
-  checkRange(producerEpoch, -0x8000, 0x7fff, "producerEpoch");
-  checkRange(baseSequence, -0x80000000, 0x7fffffff, "baseSequence");
+  checkInputRange(partitionLeaderEpoch, -0x80000000, 0x7fffffff, "partitionLeaderEpoch");
+  checkInputRange(lastOffsetDelta, -0x80000000, 0x7fffffff, "lastOffsetDelta");
+  checkInputRange(producerEpoch, -0x8000, 0x7fff, "producerEpoch");
+  checkInputRange(baseSequence, -0x80000000, 0x7fffffff, "baseSequence");
   checkInt64(baseOffset, "baseOffset");
   checkInt64(baseTimestamp, "baseTimestamp");
   checkInt64(maxTimestamp, "maxTimestamp");

@@ -162,9 +162,10 @@ function invalid(message: string): RecordBatchError {
   return new RecordBatchError("InvalidInput", message);
 }
 
-function checkInt32(value: number, what: string): void {
-  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-    throw invalid(`${what} ${value} is not an int32`);
+/** Throws InvalidInput unless `value` is an integer in [min, max]; the encoders' one range check. */
+export function checkInputRange(value: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${what} ${value} is outside [${min}, ${max}]`);
   }
 }
 
@@ -184,18 +185,10 @@ function nullableSize(value: Uint8Array | null | undefined): number {
 function sizeRecord(input: KafkaRecordInput, index: number): SizedRecord {
   const offsetDelta = input.offsetDelta ?? index;
   const timestampDelta = input.timestampDelta ?? 0;
-  checkInt32(offsetDelta, "offsetDelta");
-  if (
-    !Number.isInteger(timestampDelta) ||
-    timestampDelta < varlongValueMin ||
-    timestampDelta > varlongValueMax
-  ) {
-    throw invalid(`timestampDelta ${timestampDelta} is outside [${varlongValueMin}, ${varlongValueMax}]`);
-  }
+  checkInputRange(offsetDelta, -0x80000000, 0x7fffffff, "offsetDelta");
+  checkInputRange(timestampDelta, varlongValueMin, varlongValueMax, "timestampDelta");
   const attributes = input.attributes ?? 0;
-  if (!Number.isInteger(attributes) || attributes < -128 || attributes > 127) {
-    throw invalid(`record attributes ${attributes} is not an int8`);
-  }
+  checkInputRange(attributes, -128, 127, "record attributes");
   const headers = input.headers ?? emptyHeaders;
   const headerKeys: Uint8Array[] = [];
   let bodyBytes =
