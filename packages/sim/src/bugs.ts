@@ -9,7 +9,7 @@ export const bugNames = [
   "unclean-election",
   /** The leader acknowledges acks=all produces while the ISR is below min.insync.replicas. */
   "ack-below-min-isr",
-  /** A follower truncates to the leader's log start instead of its epoch end offset. */
+  /** A follower truncates to its high watermark minus one when the leader's epoch end offset is higher. */
   "truncate-below-hw",
   /** A new leader exposes a high watermark below the old one. */
   "hw-regression",

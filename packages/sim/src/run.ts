@@ -50,10 +50,10 @@ export interface ClusterModel {
   onLiveness?(): void;
   /** The nodes' disks (brokers), as they are when asked. */
   disks?(): readonly NodeDisk[];
-  /** Unmet liveness conditions right now; empty once the cluster has converged. */
   /**
-   * Unmet liveness conditions. Checks that read whole logs may be left out while cheaper ones already
-   * fail (`complete` false, the periodic check); the final report asks for every gap.
+   * Unmet liveness conditions right now; empty once the cluster has converged. Checks that read whole
+   * logs may be left out while cheaper ones already fail (`complete` false, the periodic check); the
+   * final report asks for every gap.
    */
   livenessGaps(complete?: boolean): LivenessGap[];
   /** The committed log of every partition, read after convergence (Jepsen's final polls). */

@@ -1,7 +1,7 @@
 /**
  * The step-by-step trace of one run and its rolling hash. Every delivered event is folded into a
- * 32-bit CRC chain (Bun's native crc32 with the previous value as seed) over a compact text form, so
- * two runs of one seed can be compared cheaply (the determinism meta-invariant). When a sink is
+ * 32-bit FNV-1a style mix of its time, kind, node and label (the strings interned to numbers), so two
+ * runs of one seed can be compared cheaply (the determinism meta-invariant). When a sink is
  * attached, each event is also written as one JSON line with a fixed key order, which the teaching
  * view reads. This module never decides anything about the run; it only records.
  */

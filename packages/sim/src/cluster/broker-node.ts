@@ -364,7 +364,7 @@ export class BrokerNode implements SimNode {
       case "truncate": {
         let offset = op.offset;
         if (w.bug("truncate-below-hw") && before.highWatermark > 0) {
-          // Historical bug: truncate to the local HW checkpoint minus one instead of the epoch end offset.
+          // Historical bug: truncate to the replica's HW minus one instead of the epoch end offset.
           offset = Math.min(offset, before.highWatermark - 1);
         }
         w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);

@@ -5,7 +5,9 @@
  * applies committed batches to the controller machine, (de)activates the controller as leadership
  * changes, proposes the controller's record batches as one entry each and answers brokers only once
  * that entry has committed. Brokers hear the committed image in heartbeat answers. Bug switches that
- * live on the controller side (unclean election, a vote that is not made durable) wrap it here.
+ * live on the controller side (unclean election, a voter that forgets whom it voted for in a term,
+ * heartbeat answers with uncommitted metadata, a stale log suffix kept under an installed snapshot)
+ * wrap it here.
  */
 import { controller as ctl, invariant, quorum } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
