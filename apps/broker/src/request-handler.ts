@@ -15,6 +15,7 @@ import {
   readRequestHeader,
   Writer,
 } from "@eddy/protocol";
+import { servedApiVersions } from "./apis/18-api-versions.ts";
 import type { RequestContext } from "./apis/api.ts";
 import { apiByKey, apiRegistry } from "./apis/registry.ts";
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
@@ -58,11 +59,7 @@ export class RequestHandler implements FrameHandler {
         // KIP-511: answer with the v0 layout so any client can read the error and our ranges.
         return encode(ApiKey.ApiVersions, 0, correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: apiRegistry.map((a) => ({
-            apiKey: a.key,
-            minVersion: a.versionMin,
-            maxVersion: a.versionMax,
-          })),
+          apiKeys: servedApiVersions(apiRegistry),
         });
       }
       throw new CloseConnection(

@@ -5,7 +5,14 @@
  * (that path lives in the request handler, which must answer before the body can be decoded).
  */
 import { ErrorCode } from "@eddy/protocol";
-import { defineApi } from "./api.ts";
+import { type AnyApiDefinition, defineApi } from "./api.ts";
+
+/** The served range of each API, as ApiVersions lists them (also in the KIP-511 answer). */
+export function servedApiVersions(
+  apis: readonly AnyApiDefinition[],
+): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return apis.map((api) => ({ apiKey: api.key, minVersion: api.versionMin, maxVersion: api.versionMax }));
+}
 
 export const apiVersionsApi = defineApi({
   key: 18,
@@ -14,11 +21,7 @@ export const apiVersionsApi = defineApi({
   versionMax: 3,
   handle: (ctx) => ({
     errorCode: ErrorCode.NONE,
-    apiKeys: ctx.apis.map((api) => ({
-      apiKey: api.key,
-      minVersion: api.versionMin,
-      maxVersion: api.versionMax,
-    })),
+    apiKeys: servedApiVersions(ctx.apis),
     throttleTimeMs: 0,
   }),
 });
