@@ -33,7 +33,7 @@ const primitiveTypeNames = [
 
 export type PrimitiveType = (typeof primitiveTypeNames)[number];
 
-export const primitiveTypes: ReadonlySet<string> = new Set<PrimitiveType>(primitiveTypeNames);
+const primitiveTypes: ReadonlySet<string> = new Set<PrimitiveType>(primitiveTypeNames);
 
 export type FieldType =
   | { readonly kind: "primitive"; readonly name: PrimitiveType }
@@ -125,10 +125,6 @@ export function intersect(a: VersionRange, b: VersionRange): VersionRange {
   const lo = Math.max(a.lo, b.lo);
   const hi = Math.min(a.hi, b.hi);
   return lo > hi ? noVersions : { lo, hi };
-}
-
-export function contains(r: VersionRange, v: number): boolean {
-  return v >= r.lo && v <= r.hi;
 }
 
 function parseType(raw: string, where: string): FieldType {
