@@ -58,6 +58,14 @@ interface ConnectionState {
 
 type BrokerSocket = Socket<ConnectionState>;
 
+/**
+ * Outbound parts below this size are joined into one write; larger ones (a fetch's referenced record
+ * sets) go out as they are, without a copy.
+ */
+const writeJoinPartBytesMax = 16_384;
+/** The most bytes one joined write carries. */
+const writeJoinBytesMax = 262_144;
+
 export class Server {
   private listener: TCPSocketListener<ConnectionState> | null = null;
   private readonly connections = new Set<BrokerSocket>();
@@ -229,11 +237,11 @@ export class Server {
       // Small responses are joined so one write carries many, rather than a syscall for each; large
       // ones go out as they are, without a copy.
       let head = state.outbound[0]!;
-      if (state.outbound.length > 1 && head.length < 16_384 && state.outbound[1]!.length < 16_384) {
+      if (state.outbound.length > 1) {
         let joinedSize = 0;
         let count = 0;
         for (const part of state.outbound) {
-          if (part.length >= 16_384 || joinedSize + part.length > 262_144) break;
+          if (part.length >= writeJoinPartBytesMax || joinedSize + part.length > writeJoinBytesMax) break;
           joinedSize += part.length;
           count++;
         }
