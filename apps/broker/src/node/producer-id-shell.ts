@@ -6,6 +6,7 @@
  * in cluster mode the controller's AllocateProducerIds replaces it.
  */
 import { invariant, producer } from "@eddy/core";
+import { ErrorCode } from "@eddy/protocol";
 import type { TopicPartition } from "@eddy/storage-memory";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
@@ -40,42 +41,44 @@ export class ProducerIdShell {
     transactionTimeoutMs: number,
     producerId: number,
     producerEpoch: number,
-  ) {
+  ): Promise<producer.InitProducerIdResponse> {
     return this.queue.run(async () => {
-      const requestId = this.nextRequestId++;
       const input: producer.AllocatorInput = {
         type: "initProducerId",
-        requestId,
+        requestId: this.nextRequestId++,
         transactionalId,
         transactionTimeoutMs,
         producerId,
         producerEpoch,
       };
-      // The allocator may ask for a block first; then the same request is retried with the block in hand.
-      for (let round = 0; round < 4; round++) {
-        const { state, ready } = producer.allocatorStep(this.state, input);
-        this.state = state;
-        const answer = ready.respond.find((r) => r.requestId === requestId);
-        if (ready.send.length > 0) {
-          const first = this.cursor;
-          this.cursor += blockSize;
-          await this.storage.run(
-            this.storage.state.saveProducerState(cursorKey, {
-              offset: this.cursor,
-              bytes: new Uint8Array(0),
-            }),
-          );
-          const after = producer.allocatorStep(this.state, {
-            type: "producerIdBlock",
-            block: { firstProducerId: first, size: blockSize },
-          });
-          this.state = after.state;
-          const held = after.ready.respond.find((r) => r.requestId === requestId);
-          if (held !== undefined) return held;
-        }
-        if (answer !== undefined) return answer;
-      }
-      invariant(false, "producer ids: allocator gave no answer");
+      const answer = await this.step(input);
+      // With no id in hand (the first request after a start) the allocator answers
+      // COORDINATOR_LOAD_IN_PROGRESS and asks for a block, which `step` has just reserved; the same
+      // request then gets an id from it rather than sending the client round a retry.
+      if (answer.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return answer;
+      return this.step(input);
     });
+  }
+
+  /** One allocator step; a block it asks for is reserved durably and handed to it before answering. */
+  private async step(
+    input: Extract<producer.AllocatorInput, { type: "initProducerId" }>,
+  ): Promise<producer.InitProducerIdResponse> {
+    const { state, ready } = producer.allocatorStep(this.state, input);
+    this.state = state;
+    const answer = ready.respond.find((r) => r.requestId === input.requestId);
+    invariant(answer !== undefined, "producer ids: allocator gave no answer");
+    if (ready.send.length > 0) {
+      const first = this.cursor;
+      this.cursor += blockSize;
+      await this.storage.run(
+        this.storage.state.saveProducerState(cursorKey, { offset: this.cursor, bytes: new Uint8Array(0) }),
+      );
+      this.state = producer.allocatorStep(this.state, {
+        type: "producerIdBlock",
+        block: { firstProducerId: first, size: blockSize },
+      }).state;
+    }
+    return answer;
   }
 }
