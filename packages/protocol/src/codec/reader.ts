@@ -50,9 +50,7 @@ export class Reader {
 
   /** Throws unless `byteCount` more bytes are available. */
   need(byteCount: number): void {
-    if (this.end - this.offset < byteCount) {
-      throw new DecodeError("truncated", `need ${byteCount} bytes, ${this.end - this.offset} remain`);
-    }
+    if (this.end - this.offset < byteCount) throw truncated(byteCount, this.end - this.offset);
   }
 
   readInt8(): number {
