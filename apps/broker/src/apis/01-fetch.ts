@@ -12,6 +12,8 @@ import { defineApi } from "./api.ts";
 const fetchWaitMsMax = 30_000;
 /** Partitions in one fetch; more is refused as an invalid request. */
 const fetchPartitionsMax = 10_000;
+/** Reads in one long poll; each follows a wake-up from one of its partitions, so this rarely ends the wait. */
+const fetchPollRoundsMax = 1000;
 
 export const fetchApi = defineApi({
   key: 1,
@@ -77,7 +79,7 @@ export const fetchApi = defineApi({
     // runs out. A read that failed is answered at once, as in Kafka: waiting cannot mend it.
     for (
       let round = 0;
-      round < 1000 && !result.failed && result.total < Math.max(request.minBytes, 1);
+      round < fetchPollRoundsMax && !result.failed && result.total < Math.max(request.minBytes, 1);
       round++
     ) {
       const remaining = deadline - Date.now();
