@@ -55,6 +55,17 @@ function asBytes(buffer: Uint8Array): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+/** Copies `parts` (of `total` bytes together) into one new array, in order. */
+function joinParts(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 // ---- snappy -------------------------------------------------------------------------------------
 
 function isXerial(data: Uint8Array): boolean {
@@ -116,14 +127,7 @@ function decompressSnappy(data: Uint8Array, limit: number, position: number): Ui
     total += block.length;
     pos += blockBytes;
   }
-  if (blocks.length === 1) return blocks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const block of blocks) {
-    out.set(block, at);
-    at += block.length;
-  }
-  return out;
+  return blocks.length === 1 ? blocks[0]! : joinParts(blocks, total);
 }
 
 function compressSnappy(data: Uint8Array): Uint8Array {
@@ -253,14 +257,7 @@ function decompressLz4Blocks(data: Uint8Array, layout: Lz4Layout, position: numb
     parts.push(out);
     total += out.length;
   }
-  if (parts.length === 1 && !layout.blocks[0]!.isRaw) return parts[0]!;
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
+  return parts.length === 1 && !layout.blocks[0]!.isRaw ? parts[0]! : joinParts(parts, total);
 }
 
 function decompressLz4(data: Uint8Array, limit: number, position: number): Uint8Array {
