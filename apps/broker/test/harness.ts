@@ -30,6 +30,43 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Appends what `stream` carries, decoded as UTF-8, through `add` as it arrives. */
+async function pump(stream: ReadableStream<Uint8Array>, add: (text: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+}
+
+export interface CollectedProcess {
+  readonly process: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything it printed on stdout so far. */
+  output(): string;
+  /** Everything it printed on stderr so far. */
+  errors(): string;
+}
+
+/** Starts a command (a client script, a kcat consumer) and collects its output as it arrives. */
+export function spawnCollecting(
+  cmd: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): CollectedProcess {
+  const child = spawn(cmd, {
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let err = "";
+  void pump(child.stdout, (text) => {
+    out += text;
+  });
+  void pump(child.stderr, (text) => {
+    err += text;
+  });
+  return { process: child, output: () => out, errors: () => err };
+}
+
 export async function startBroker(
   options: { args?: string[]; dataDir?: string; env?: Record<string, string>; startMsMax?: number } = {},
 ): Promise<RunningBroker> {
@@ -43,12 +80,11 @@ export async function startBroker(
     env: { ...process.env, ...options.env },
   });
   let text = "";
-  const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  const add = (chunk: string): void => {
+    text += chunk;
   };
-  void pump(child.stdout);
-  void pump(child.stderr);
+  void pump(child.stdout, add);
+  void pump(child.stderr, add);
   const deadline = Date.now() + (options.startMsMax ?? 20_000);
   let port = 0;
   while (Date.now() < deadline) {

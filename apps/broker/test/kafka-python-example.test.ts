@@ -11,9 +11,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Subprocess, spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
-import { removeDir, repoRoot, startBroker, tempDir, until } from "./harness.ts";
+import {
+  type CollectedProcess,
+  removeDir,
+  repoRoot,
+  spawnCollecting,
+  startBroker,
+  tempDir,
+  until,
+} from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -21,34 +28,12 @@ afterAll(() => dirs.forEach(removeDir));
 const exampleDir = join(repoRoot, "examples/kafka-python");
 const messageCount = 100;
 
-interface Script {
-  readonly process: Subprocess<"ignore", "pipe", "pipe">;
-  output(): string;
-  errors(): string;
-}
-
-function runScript(dir: string, name: string): Script {
-  const child = spawn(["/usr/bin/python3", name], {
+function runScript(dir: string, name: string): CollectedProcess {
+  return spawnCollecting(["/usr/bin/python3", name], {
     cwd: dir,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
     // Unbuffered so every printed line reaches the test before the consumer is killed.
     env: { ...process.env, PYTHONUNBUFFERED: "1", PYTHONIOENCODING: "utf-8" },
   });
-  let out = "";
-  let err = "";
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-  };
-  void pump(child.stdout, (t) => {
-    out += t;
-  });
-  void pump(child.stderr, (t) => {
-    err += t;
-  });
-  return { process: child, output: () => out, errors: () => err };
 }
 
 /** The `num` of every message the consumer printed (it prints each JSON value as a Python dict). */
@@ -71,7 +56,7 @@ describe("examples/kafka-python", () => {
     });
     const admin = kafka.admin();
     await admin.connect();
-    const running: Script[] = [];
+    const running: CollectedProcess[] = [];
     try {
       const consumer = runScript(dir, "consumer.py");
       running.push(consumer);

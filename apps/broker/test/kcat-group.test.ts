@@ -6,8 +6,7 @@
  * partitions between them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawn } from "bun";
-import { kcat, removeDir, startBroker, tempDir } from "./harness.ts";
+import { kcat, removeDir, spawnCollecting, startBroker, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -74,32 +73,22 @@ describe("kcat -G (balanced consumer group)", () => {
     const values = Array.from({ length: 40 }, (_, i) => `v${i}`);
     // Produced first: a consumer only learns of a topic created later at its next metadata refresh.
     produce(broker.bootstrap, "split", values);
-    const members = ["A", "B"].map((name) => {
-      const child = spawn(
-        [
-          "kcat",
-          "-b",
-          broker.bootstrap,
-          "-G",
-          "pair",
-          "-X",
-          "auto.offset.reset=earliest",
-          "-u",
-          "-f",
-          `${name} %p %s\\n`,
-          "split",
-        ],
-        { stdout: "pipe", stderr: "pipe" },
-      );
-      const member = { name, child, out: "", err: "" };
-      void (async () => {
-        for await (const chunk of child.stdout) member.out += new TextDecoder().decode(chunk);
-      })();
-      void (async () => {
-        for await (const chunk of child.stderr) member.err += new TextDecoder().decode(chunk);
-      })();
-      return member;
-    });
+    const members = ["A", "B"].map((name) => ({
+      name,
+      ...spawnCollecting([
+        "kcat",
+        "-b",
+        broker.bootstrap,
+        "-G",
+        "pair",
+        "-X",
+        "auto.offset.reset=earliest",
+        "-u",
+        "-f",
+        `${name} %p %s\\n`,
+        "split",
+      ]),
+    }));
     /** The partitions of a member's latest assignment, from kcat's rebalance log line. */
     const assigned = (err: string): number[] => {
       const lines = err.split("\n").filter((l) => l.includes("assigned:"));
@@ -109,9 +98,15 @@ describe("kcat -G (balanced consumer group)", () => {
     try {
       // Started together, both join within the initial rebalance delay: one generation holds them both.
       const deadline = Date.now() + 60_000;
-      const read = () => members.flatMap((m) => m.out.split("\n").filter((l) => l.length > 0));
+      const read = () =>
+        members.flatMap((m) =>
+          m
+            .output()
+            .split("\n")
+            .filter((l) => l.length > 0),
+        );
       while (read().length < values.length && Date.now() < deadline) await Bun.sleep(200);
-      const [a, b] = members.map((m) => assigned(m.err));
+      const [a, b] = members.map((m) => assigned(m.errors()));
       expect(a!.length).toBeGreaterThan(0);
       expect(b!.length).toBeGreaterThan(0);
       expect([...a!, ...b!].sort()).toEqual([0, 1, 2, 3]);
@@ -126,8 +121,8 @@ describe("kcat -G (balanced consumer group)", () => {
           .sort(),
       ).toEqual([...values].sort());
     } finally {
-      for (const m of members) m.child.kill("SIGTERM");
-      await Promise.all(members.map((m) => m.child.exited));
+      for (const m of members) m.process.kill("SIGTERM");
+      await Promise.all(members.map((m) => m.process.exited));
       expect(await broker.stop()).toBe(0);
     }
   }, 120_000);
