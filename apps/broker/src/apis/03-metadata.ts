@@ -4,6 +4,7 @@
  * `auto.create.topics.enable` is on and the request allows it (always for v0-v3, which have no flag),
  * with `num.partitions` partitions, as kafka-python's producer expects.
  */
+import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
 
@@ -70,9 +71,7 @@ export const metadataApi = defineApi({
             leaderEpoch: p.leaderEpoch,
             replicaNodes: [...p.replicas],
             isrNodes: [...p.isr],
-            offlineReplicas: p.replicas.filter(
-              (r) => !image.brokers.some((b) => b.brokerId === r && !b.fenced),
-            ),
+            offlineReplicas: p.replicas.filter((r) => !controller.isLive(image, r)),
           })),
           topicAuthorizedOperations: -2147483648,
         };
