@@ -8,17 +8,14 @@ export {
   type BatchHeader,
   type BatchMakeOptions,
   batchCrcValid,
-  batchHeaderBytes,
   batchMake,
   checkBatch,
-  headerFields,
-  logOverheadBytes,
 } from "./batch/batch-header.ts";
-export { attempt, attemptAsync, type EngineOptions, engineLayer } from "./log/engine.ts";
+export { type EngineOptions, engineLayer } from "./log/engine.ts";
 export { FileFault, type FileHandle, type Files } from "./log/files.ts";
-export { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./log/offset-index.ts";
+export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
-export { type ScanProblem, scanBatches, segmentBaseFromName, segmentFileName } from "./log/segment.ts";
+export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
 export { layerMemory, type MemoryEngineOptions, memoryDataDir } from "./memory/layer-memory.ts";
 export { type CrashMode, MemoryDisk, type MemoryFaults, type MemoryFileInfo } from "./memory/memory-disk.ts";
 export {

@@ -68,7 +68,7 @@ function isExpected(error: unknown): boolean {
 }
 
 /** Runs synchronous storage code: StorageError and FileFault fail the Effect, anything else is a defect. */
-export function attempt<A>(subject: string, f: () => A): Effect.Effect<A, StorageError> {
+function attempt<A>(subject: string, f: () => A): Effect.Effect<A, StorageError> {
   return Effect.suspend(() => {
     try {
       return Effect.succeed(f());
@@ -80,7 +80,7 @@ export function attempt<A>(subject: string, f: () => A): Effect.Effect<A, Storag
 }
 
 /** Runs asynchronous storage code with the same error rules as `attempt`. */
-export function attemptAsync<A>(subject: string, f: () => Promise<A>): Effect.Effect<A, StorageError> {
+function attemptAsync<A>(subject: string, f: () => Promise<A>): Effect.Effect<A, StorageError> {
   return Effect.flatMap(
     Effect.promise(() =>
       (async () => f())().then(
