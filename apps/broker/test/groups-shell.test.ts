@@ -91,6 +91,28 @@ async function formGroup(shell: GroupShell, groupId: string): Promise<string> {
   return memberId;
 }
 
+/** A new member's JoinGroup v3, which the initial rebalance delay holds. */
+function joinNew(shell: GroupShell, groupId: string) {
+  return shell.request({
+    type: "joinGroup",
+    groupId,
+    memberId: "",
+    groupInstanceId: null,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+    sessionTimeoutMs: 30_000,
+    rebalanceTimeoutMs: 30_000,
+    apiVersion: 3,
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+  });
+}
+
+/** Fails unless `answer` is still unanswered a moment later: the request is held. */
+async function expectHeld(answer: Promise<unknown>): Promise<void> {
+  expect(await Promise.race([answer.then(() => "answered"), Bun.sleep(10).then(() => "held")])).toBe("held");
+}
+
 describe("group shell durability", () => {
   test("acknowledged offsets, groups and deletions survive a crash", async () => {
     const disk = new MemoryDisk();
@@ -136,20 +158,8 @@ describe("group shell durability", () => {
     const disk = new MemoryDisk();
     const shell = await open(disk);
     expect((await commit(shell, "g", "t", [1]))?.partitions[0]?.errorCode).toBe(0);
-    // A join held by the initial rebalance delay.
-    const held = shell.request({
-      type: "joinGroup",
-      groupId: "waiting",
-      memberId: "",
-      groupInstanceId: null,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 30_000,
-      apiVersion: 3,
-      clientId: "c",
-      clientHost: "/127.0.0.1",
-    });
+    const held = joinNew(shell, "waiting");
+    await expectHeld(held);
     disk.faults.failNextWrite = "Io";
     expect(await commit(shell, "g", "t", [2])).toBeNull();
     expect(await held).toBeNull();
@@ -205,20 +215,8 @@ describe("group shell durability", () => {
 
   test("close answers waiting requests and refuses new ones", async () => {
     const shell = await open(new MemoryDisk());
-    const held = shell.request({
-      type: "joinGroup",
-      groupId: "closing",
-      memberId: "",
-      groupInstanceId: null,
-      protocolType: "consumer",
-      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 30_000,
-      apiVersion: 3,
-      clientId: "c",
-      clientHost: "/127.0.0.1",
-    });
-    await Bun.sleep(10);
+    const held = joinNew(shell, "closing");
+    await expectHeld(held);
     shell.close();
     expect(await held).toBeNull();
     expect(await commit(shell, "g", "t", [1])).toBeNull();
