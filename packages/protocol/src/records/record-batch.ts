@@ -8,6 +8,7 @@
 import {
   BatchAttribute,
   BatchField,
+  type BatchScanOptions,
   batchHeaderBytes,
   batchLengthPrefixBytes,
   CompressionCodec,
@@ -43,16 +44,10 @@ export interface RecordBatch {
   readonly records: readonly KafkaRecord[];
 }
 
-export interface DecodeBatchOptions {
-  /** Check the CRC32C before reading records (default true). */
-  readonly verifyCrc?: boolean;
+/** The scan options (`partialTrailing` applies to `decodeRecordBatches` only), plus a decompression ceiling. */
+export interface DecodeBatchOptions extends BatchScanOptions {
   /** Ceiling on the decompressed records section, in bytes (default 128 MiB). */
   readonly decompressedBytesMax?: number;
-  /**
-   * For `decodeRecordBatches`: what to do with an incomplete last batch, "error" (default) or "stop"
-   * (a fetch response may end in a partial batch, which consumers skip).
-   */
-  readonly partialTrailing?: "error" | "stop";
 }
 
 /**
