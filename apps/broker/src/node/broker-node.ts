@@ -51,6 +51,9 @@ export function controllerErrorCode(error: controller.ControllerError): number {
   return (ErrorCode as Record<string, number>)[error] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
+/** How often the node heartbeats its controller (Kafka's broker.heartbeat.interval.ms default). */
+const heartbeatIntervalMs = 2_000;
+
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class BrokerNode {
@@ -271,7 +274,7 @@ export class BrokerNode {
     const nowMs = Date.now();
     try {
       await this.metadata.tick(nowMs);
-      if (nowMs - this.lastHeartbeatMs >= 2_000) {
+      if (nowMs - this.lastHeartbeatMs >= heartbeatIntervalMs) {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);
       }
