@@ -55,12 +55,21 @@ describe("kcat", () => {
     }
   }, 60_000);
 
-  test("consume from an offset and by timestamp", () => {
+  test("consume from an offset and by timestamp", async () => {
     const before = Date.now();
-    kcat(["-P", "-b", broker.bootstrap, "-t", "timed", "-p", "0"], "a\nb\nc\n");
+    kcat(["-P", "-b", broker.bootstrap, "-t", "timed", "-p", "0"], "a\nb\n");
+    // A clear gap in time, so that "c" is the first record at or after `between`.
+    await Bun.sleep(20);
+    const between = Date.now();
+    await Bun.sleep(20);
+    kcat(["-P", "-b", broker.bootstrap, "-t", "timed", "-p", "0"], "c\n");
     const fromTwo = kcat(["-C", "-b", broker.bootstrap, "-t", "timed", "-p", "0", "-o", "2", "-e", "-q"]);
     expect(fromTwo.trim()).toBe("c");
-    const byTime = kcat(["-Q", "-b", broker.bootstrap, "-t", `timed:0:${before - 1000}`]);
-    expect(byTime).toContain("offset 0");
+    const offsetAt = (timestampMs: number) =>
+      kcat(["-Q", "-b", broker.bootstrap, "-t", `timed:0:${timestampMs}`]).trim();
+    expect(offsetAt(before - 1000)).toBe("timed [0] offset 0");
+    expect(offsetAt(between)).toBe("timed [0] offset 2");
+    // No record that late: Kafka answers -1.
+    expect(offsetAt(Date.now() + 60_000)).toBe("timed [0] offset -1");
   }, 60_000);
 });
