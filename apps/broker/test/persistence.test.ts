@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { kcat, kcatReadAll, removeDir, startBroker, tempDir } from "./harness.ts";
+import { kcat, kcatReadAll, removeDir, startBroker, tempDir, until } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -63,7 +63,7 @@ describe("persistence", () => {
         }
       }
     })();
-    while (acked.length < 2000) await Bun.sleep(10);
+    await until("2,000 acknowledged records", () => acked.length >= 2000);
     broker.process.kill("SIGKILL");
     await broker.process.exited;
     stop = true;
