@@ -94,7 +94,8 @@ export class PartitionShell {
         // A single node is the whole ISR, so everything in its own log is committed. Cluster mode
         // must read Kafka's replication-offset-checkpoint here instead.
         highWatermark: info.logEndOffset,
-        epochs: epochs.filter((e) => e.startOffset <= info.logEndOffset),
+        // As read: the core drops the entries at or past the log end and writes the cache back.
+        epochs,
         producers,
       },
       nowMs,
