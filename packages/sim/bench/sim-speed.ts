@@ -7,7 +7,8 @@
  * faults, untimed, so the rows measure the simulator rather than the JIT compiling it: a batch of CI
  * seeds runs in a long-lived process, and the optimizing tiers take a few hundred runs' worth of calls
  * to settle (a 5-seed warm-up left the rows 10-30 % low). Each row then runs `SIM_BENCH_SEEDS` (100)
- * seeds. `SIM_BENCH_WARMUP=0` gives the old figures (one warm-up run per row only).
+ * seeds. `SIM_BENCH_WARMUP=5 SIM_BENCH_SEEDS=40` runs the previous defaults; `SIM_BENCH_WARMUP=0`
+ * leaves one warm-up run per row only.
  */
 import { kafkaCluster } from "../src/cluster/kafka-cluster.ts";
 import { noopCluster } from "../src/cluster/noop-cluster.ts";
