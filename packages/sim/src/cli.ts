@@ -14,16 +14,15 @@ import { BatchCrash } from "./batch-seed.ts";
 import { type BugName, bugNames, isBugName } from "./bugs.ts";
 import type { FaultEvent, FaultRates } from "./faults.ts";
 import { models } from "./models.ts";
+import { type NodeDisk, runOnce } from "./run.ts";
+import { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
+import { scenarioNames, scenarios } from "./scenarios.ts";
 
 /**
  * Seeds in a default batch: about ten seconds of work. A batch much smaller than this mostly measures
  * the JIT warming up (the first ~200 seeds run at about half the speed of the rest).
  */
 const batchSeedsDefault = 1_000;
-
-import { type NodeDisk, runOnce } from "./run.ts";
-import { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
-import { scenarioNames, scenarios } from "./scenarios.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
