@@ -8,6 +8,7 @@
 import { invariant } from "@eddy/core";
 import type { SimNode } from "../simulator.ts";
 import { assignPartitions } from "./assign.ts";
+import { consumerFetchRecordsMax } from "./broker-node.ts";
 import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
 
@@ -15,7 +16,6 @@ export const fetchIntervalMs = 400;
 export const commitIntervalMs = 500;
 export const heartbeatIntervalMs = 800;
 export const groupRequestTimeoutMs = 1_500;
-export const recordsPerFetchMax = 50;
 /** Longer than the broker's fetch wait (200 ms) plus a round trip. */
 export const fetchTimeoutMs = 400;
 /** Kafka's retry.backoff.ms for metadata refreshes after a leader change. */
@@ -372,7 +372,7 @@ export class ConsumerClient implements SimNode {
     const w = this.w;
     const partition = r.partition;
     if (!this.fetching.has(partition)) return;
-    invariant(r.records.length <= recordsPerFetchMax, "fetch answer too large");
+    invariant(r.records.length <= consumerFetchRecordsMax, "fetch answer too large");
     this.fetching.delete(partition);
     if (r.error !== "NONE") {
       if (
