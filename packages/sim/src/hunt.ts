@@ -8,7 +8,7 @@ import fc from "fast-check";
 import type { BugName } from "./bugs.ts";
 import { configFor, type PropertyInput, propertyInputArb } from "./property.ts";
 import { type ClusterFactory, runOnce } from "./run.ts";
-import { type RunConfig, replayLine } from "./run-config.ts";
+import { type RunConfig, replayLine, runConfig } from "./run-config.ts";
 
 /** Which invariants each bug is expected to break (any of them counts as found). */
 export const bugInvariants: Record<BugName, readonly number[]> = {
@@ -59,7 +59,9 @@ export function hunt(bug: BugName, factory: ClusterFactory, options: Partial<Hun
   const o = { ...huntDefaults, ...options };
   const base: Partial<RunConfig> = { ...o.base, bugs: [bug] };
   const expected = bugInvariants[bug];
-  const safetyMs = base.safetyMs ?? 4_000;
+  // The schedule is drawn inside the safety phase the runs will have (the run config's default when
+  // the caller's base names none).
+  const safetyMs = runConfig(0n, base).safetyMs;
   const details = { invariant: -1, message: "" };
   const predicate = (input: PropertyInput): boolean => {
     const r = runOnce(configFor(input, base), factory);
