@@ -156,10 +156,7 @@ export class ReplicaStore {
   completionsPending = 0;
   private readonly decoded = new Map<number, { readonly crc: number; readonly values: readonly number[] }>();
 
-  private constructor(
-    readonly log: PartitionLog,
-    readonly partition: number,
-  ) {
+  private constructor(readonly log: PartitionLog) {
     const info = log.info();
     this.start = info.logStartOffset;
     this.end = info.logEndOffset;
@@ -183,7 +180,7 @@ export class ReplicaStore {
       logLine,
       nowMs,
     });
-    return new ReplicaStore(log, partition);
+    return new ReplicaStore(log);
   }
 
   /** Appends whole batches (one write); durable only after `complete`. */
