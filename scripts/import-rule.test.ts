@@ -81,3 +81,29 @@ describe("import rule", () => {
     expect(checkSource("packages/core", "packages/core/src/x.ts", 'import "node:fs";').length).toBe(1);
   });
 });
+
+describe("import rule for the shared node", () => {
+  test("node reading the wall clock, setting its own timers or importing I/O fails", () => {
+    const src = [
+      "export const a = Date.now();",
+      'import { readFileSync } from "node:fs";',
+      "setTimeout(() => {}, 1);",
+      "export const b = Bun.nanoseconds();",
+    ].join("\n");
+    const rules = checkSource("packages/node", "packages/node/src/x.ts", src).map((v) => v.line);
+    expect(rules.sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  test("node may import the core and storage, and sim and broker may import node", () => {
+    expect(
+      checkSource(
+        "packages/node",
+        "packages/node/src/x.ts",
+        'import "@eddy/core";\nimport "@eddy/storage-memory";',
+      ),
+    ).toEqual([]);
+    expect(checkSource("packages/node", "packages/node/src/x.ts", 'import "@eddy/sim";').length).toBe(1);
+    expect(checkSource("packages/sim", "packages/sim/src/x.ts", 'import "@eddy/node";')).toEqual([]);
+    expect(checkSource("apps/broker", "apps/broker/src/x.ts", 'import "@eddy/node";')).toEqual([]);
+  });
+});

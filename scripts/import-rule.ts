@@ -19,8 +19,16 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   "packages/core": ["@eddy/protocol"],
   "packages/storage-memory": ["@eddy/protocol", "@eddy/core"],
   "packages/storage-fs": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
-  "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
-  "apps/broker": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory", "@eddy/storage-fs", "@eddy/sim"],
+  "packages/node": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
+  "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory", "@eddy/node"],
+  "apps/broker": [
+    "@eddy/protocol",
+    "@eddy/core",
+    "@eddy/storage-memory",
+    "@eddy/storage-fs",
+    "@eddy/node",
+    "@eddy/sim",
+  ],
 };
 
 /** Modules that perform I/O or reach the outside world. */
@@ -40,6 +48,26 @@ const coreForbidden: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bPromise\b/, "core uses Promise"],
   [/\bawait\b/, "core awaits"],
   [/\bprocess\./, "core touches the process"],
+];
+
+/**
+ * What the node may not contain outside tests: it is handed a monotonic clock and timers by its
+ * environment (real time in the broker, virtual time in the simulator), so it never reads ambient
+ * time, draws ambient randomness, sets timers of its own or touches the process.
+ */
+const nodeForbidden: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bDate\.now\s*\(/, "node reads the wall clock (Date.now); use its environment's clock"],
+  [/\bnew Date\s*\(/, "node reads the wall clock (new Date); use its environment's clock"],
+  [/\bperformance\.now\s*\(/, "node reads the clock (performance.now); use its environment's clock"],
+  [/\bprocess\.hrtime\b/, "node reads the clock (process.hrtime); use its environment's clock"],
+  [/\bMath\.random\s*\(/, "node draws ambient randomness (Math.random)"],
+  [/\bcrypto\./, "node draws ambient randomness (crypto)"],
+  [
+    /\b(setTimeout|setInterval|setImmediate)\s*\(/,
+    "node sets a timer of its own; use its environment's timers",
+  ],
+  [/\bprocess\./, "node touches the process"],
+  [/\bBun\./, "node uses Bun's runtime"],
 ];
 
 /** Blanks out comments and string contents (keeping line breaks) so code checks see only code. */
@@ -124,13 +152,22 @@ export function checkSource(pkg: string, path: string, source: string): Violatio
         });
       }
     }
-    if (pkg === "packages/core" || pkg === "packages/protocol") {
+    if (pkg === "packages/core" || pkg === "packages/protocol" || pkg === "packages/node") {
       if (!isTestFile(path) && ioModules.test(spec)) {
         violations.push({ file: path, line, rule: `${pkg} may not import the I/O module ${spec}` });
       }
     }
     if (pkg === "packages/core" && !isTestFile(path) && /^effect(\/|$)|^@effect\//.test(spec)) {
       violations.push({ file: path, line, rule: "core may not use Effect: it is plain functions" });
+    }
+  }
+  if (pkg === "packages/node" && !isTestFile(path)) {
+    const code = stripCommentsAndStrings(source, false);
+    for (const [pattern, rule] of nodeForbidden) {
+      const global = new RegExp(pattern.source, "g");
+      for (const match of code.matchAll(global)) {
+        violations.push({ file: path, line: lineOf(code, match.index ?? 0), rule });
+      }
     }
   }
   if (pkg === "packages/core" && !isTestFile(path)) {

@@ -1,0 +1,8 @@
+/**
+ * @eddy/node: everything a node does around the pure core, written once against the environment it
+ * is handed (a monotonic clock, timers, a transport to peers, replies to clients, storage). The
+ * broker's runtime binds it to real time, sockets and files; the simulator binds the same code to its
+ * virtual clock, network and memory disk. It must never import Bun, `node:` modules or read the wall
+ * clock: everything outside arrives through the environment.
+ */
+export {};
