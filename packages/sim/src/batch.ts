@@ -8,6 +8,7 @@
 import type { ClusterFactory, RunResult } from "./run.ts";
 import { runOnce } from "./run.ts";
 import { type RunConfig, runConfig } from "./run-config.ts";
+import { wyhash } from "./wyhash.ts";
 
 /** The failing runs a summary keeps in full (their replay lines); the rest are only counted. */
 export const failedKeptMax = 20;
@@ -114,7 +115,7 @@ export function addResult(s: BatchSummary, r: SeedOutcome): void {
     s.failing++;
     if (s.failed.length < failedKeptMax) s.failed.push(r);
   }
-  s.batchHash = Bun.hash.wyhash(`${r.config.seed}:${r.hash}`, s.batchHash);
+  s.batchHash = wyhash(`${r.config.seed}:${r.hash}`, s.batchHash);
 }
 
 export function batchHashHex(s: BatchSummary): string {

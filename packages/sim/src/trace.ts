@@ -5,6 +5,8 @@
  * attached, each event is also written as one JSON line with a fixed key order, which the teaching
  * view reads. This module never decides anything about the run; it only records.
  */
+import { crc32Text } from "./crc32.ts";
+
 export const traceLinesMax = 5_000_000;
 export const internedStringsMax = 100_000;
 
@@ -85,7 +87,7 @@ export class Trace {
     let id = this.interned.get(s);
     if (id === undefined) {
       // The id mixes in a hash of the text, so equal traces with different first-seen orders still differ.
-      id = Bun.hash.crc32(s) ^ this.interned.size;
+      id = crc32Text(s) ^ this.interned.size;
       if (this.interned.size < internedStringsMax) this.interned.set(s, id);
     }
     return id;
