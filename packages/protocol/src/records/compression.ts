@@ -366,13 +366,23 @@ function zstdContentSize(view: DataView, at: number, bytes: number): number {
   }
 }
 
+/**
+ * Bun's one-shot zstd decoder when the runtime is Bun, else none. Looked up through `globalThis` so
+ * the codec also loads under Deno and Node, which decode with node:zlib alone.
+ */
+const bunZstdDecompressSync: ((data: Uint8Array) => Uint8Array) | undefined = (
+  globalThis as { Bun?: { zstdDecompressSync?: (data: Uint8Array) => Uint8Array } }
+).Bun?.zstdDecompressSync;
+
 function decompressZstd(data: Uint8Array, limit: number, position: number): Uint8Array {
   const bound = zstdOutputBound(data, position);
   try {
     // Within the bound the one-shot decoder is safe and strict; past it, the streaming one caps output.
+    // Without Bun the streaming one serves both cases: the bound walk above already refused a
+    // truncated frame, which is what the one-shot decoder's strictness is for.
     const out =
-      bound <= limit
-        ? Bun.zstdDecompressSync(data)
+      bound <= limit && bunZstdDecompressSync !== undefined
+        ? bunZstdDecompressSync(data)
         : zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, limit) });
     return asBytes(out);
   } catch (error) {
