@@ -5,6 +5,7 @@
  * layer's scope ends. It must never hold wall-clock time: times come from Effect's Clock or from
  * the caller's `nowMs`.
  */
+import { createHash } from "node:crypto";
 import { Clock, Effect, Layer, type Scope } from "effect";
 import { type LogConfig, logConfigDefault, logConfigProblem } from "../port/log-config.ts";
 import {
@@ -267,7 +268,8 @@ const groupFileHexMax = 200;
 function groupFileName(groupId: string): string {
   const hex = Buffer.from(groupId, "utf8").toString("hex");
   if (hex.length <= groupFileHexMax) return `g-${hex}.json`;
-  return `h-${new Bun.CryptoHasher("sha256").update(groupId).digest("hex")}.json`;
+  // node:crypto rather than Bun's hasher: the same digest, and the engine also loads under Deno and Node.
+  return `h-${createHash("sha256").update(groupId).digest("hex")}.json`;
 }
 
 function pad(n: number, width: number): string {
