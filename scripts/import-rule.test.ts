@@ -82,6 +82,32 @@ describe("import rule", () => {
   });
 });
 
+describe("portability below the apps", () => {
+  test("Bun's API or a bun import in product code below the apps fails", () => {
+    const src = 'export const h = Bun.hash.crc32("x");\nimport { Database } from "bun:sqlite";\n';
+    for (const pkg of ["packages/storage-memory", "packages/sim"]) {
+      const lines = checkSource(pkg, `${pkg}/src/x.ts`, src).map((v) => v.line);
+      expect(lines.sort()).toEqual([1, 2]);
+    }
+    // Core and protocol already refuse bun imports as I/O modules: one violation per line, not two.
+    expect(
+      checkSource("packages/core", "packages/core/src/x.ts", src)
+        .map((v) => v.line)
+        .sort(),
+    ).toEqual([1, 2]);
+  });
+
+  test("the sim's Bun-only entry points, tests, scripts and runtime detection through globalThis pass", () => {
+    const src = "export const v = Bun.version;";
+    expect(checkSource("packages/sim", "packages/sim/src/cli.ts", src)).toEqual([]);
+    expect(checkSource("packages/sim", "packages/sim/src/batch-parallel.ts", src)).toEqual([]);
+    expect(checkSource("packages/sim", "packages/sim/test/x.test.ts", src)).toEqual([]);
+    expect(checkSource("packages/sim", "packages/sim/scripts/x.ts", src)).toEqual([]);
+    const detect = "const z = (globalThis as { Bun?: { v?: string } }).Bun?.v;";
+    expect(checkSource("packages/protocol", "packages/protocol/src/x.ts", detect)).toEqual([]);
+  });
+});
+
 describe("import rule for the shared node", () => {
   test("node reading the wall clock, setting its own timers or importing I/O fails", () => {
     const src = [

@@ -2,7 +2,9 @@
  * The architecture's import rule, checked by reading source files. Imports point down the list
  * protocol -> core -> storage-memory -> storage-fs -> sim -> broker and never up; sim never touches
  * the file engine; core never reaches I/O, clocks, randomness, timers, Promises or Effect, and the
- * protocol codec does no I/O. `bun scripts/import-rule.ts` prints violations and exits non-zero.
+ * protocol codec does no I/O; below the apps no product code uses Bun's API (it also runs under Deno),
+ * except the simulator's command line and worker-thread batch. `bun scripts/import-rule.ts` prints
+ * violations and exits non-zero.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
@@ -70,6 +72,24 @@ const nodeForbidden: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bBun\./, "node uses Bun's runtime"],
 ];
 
+/**
+ * Packages below the apps must also run under Deno and Node (scripts/deno-portability.test.ts shows it):
+ * outside tests they use no Bun API. The node has its own, stricter list above.
+ */
+const portablePackages: readonly string[] = [
+  "packages/protocol",
+  "packages/core",
+  "packages/storage-memory",
+  "packages/sim",
+];
+
+/** The simulator's Bun-only entry points: its command line and the batch over Bun worker threads. */
+const bunOnlyFiles: readonly string[] = [
+  "packages/sim/src/cli.ts",
+  "packages/sim/src/batch-parallel.ts",
+  "packages/sim/src/batch-worker.ts",
+];
+
 /** Blanks out comments and string contents (keeping line breaks) so code checks see only code. */
 export function stripCommentsAndStrings(source: string, keepStrings: boolean): string {
   let out = "";
@@ -125,6 +145,13 @@ function isTestFile(path: string): boolean {
   );
 }
 
+/** Whether the portability rule applies: product code of a package below the apps, not a Bun-only entry. */
+function mustBePortable(pkg: string, path: string): boolean {
+  return (
+    portablePackages.includes(pkg) && !isTestFile(path) && !bunOnlyFiles.includes(path.split(sep).join("/"))
+  );
+}
+
 /** Checks one source file of package `pkg` (a key of `allowedImports`); `path` is for messages. */
 export function checkSource(pkg: string, path: string, source: string): Violation[] {
   const violations: Violation[] = [];
@@ -157,6 +184,15 @@ export function checkSource(pkg: string, path: string, source: string): Violatio
         violations.push({ file: path, line, rule: `${pkg} may not import the I/O module ${spec}` });
       }
     }
+    // Core and protocol refuse bun imports above as I/O modules; one violation per import is enough.
+    const ioRuleApplied = pkg === "packages/core" || pkg === "packages/protocol";
+    if (mustBePortable(pkg, path) && !ioRuleApplied && /^bun(:|$)/.test(spec)) {
+      violations.push({
+        file: path,
+        line,
+        rule: `${pkg} may not import ${spec}: it must also run under Deno`,
+      });
+    }
     if (pkg === "packages/core" && !isTestFile(path) && /^effect(\/|$)|^@effect\//.test(spec)) {
       violations.push({ file: path, line, rule: "core may not use Effect: it is plain functions" });
     }
@@ -168,6 +204,16 @@ export function checkSource(pkg: string, path: string, source: string): Violatio
       for (const match of code.matchAll(global)) {
         violations.push({ file: path, line: lineOf(code, match.index ?? 0), rule });
       }
+    }
+  }
+  if (mustBePortable(pkg, path)) {
+    const code = stripCommentsAndStrings(source, false);
+    for (const match of code.matchAll(/\bBun\./g)) {
+      violations.push({
+        file: path,
+        line: lineOf(code, match.index ?? 0),
+        rule: `${pkg} uses Bun's runtime (Bun.): it must also run under Deno`,
+      });
     }
   }
   if (pkg === "packages/core" && !isTestFile(path)) {
