@@ -70,11 +70,19 @@ async function runJson(command: readonly string[]): Promise<Ran> {
  * Deno through the package's own launcher (node_modules/.bin/deno, a CommonJS script that starts the
  * binary of the matching @deno/<platform> package); Bun runs the launcher, so no Node is needed.
  */
-function underDeno(script: string, args: readonly string[]): Promise<Ran> {
-  if (!existsSync(denoBin)) {
-    throw new Error(`Deno is not installed: ${denoBin} is missing. Install it with: ${denoInstallLine}`);
+async function underDeno(script: string, args: readonly string[]): Promise<Ran> {
+  requireDeno();
+  try {
+    return await runJson([process.execPath, denoBin, ...denoRunFlags, script, ...args]);
+  } catch (error) {
+    // The launcher is there but its platform package may not be (optional dependencies skipped).
+    throw new Error(`${String(error)}\nIf the Deno binary is missing, install it with: ${denoInstallLine}`);
   }
-  return runJson([process.execPath, denoBin, ...denoRunFlags, script, ...args]);
+}
+
+/** Fails, naming the install line, when the npm package's launcher is absent: never a silent skip. */
+function requireDeno(): void {
+  if (!existsSync(denoBin)) throw new Error(`${denoBin} is missing. Install Deno with: ${denoInstallLine}`);
 }
 
 function underBun(script: string, args: readonly string[]): Promise<Ran> {
@@ -88,11 +96,12 @@ function deterministic(result: Record<string, unknown>): Record<string, unknown>
 }
 
 test("the Deno binary from the npm package is installed", () => {
-  // Checked on its own too, so a missing binary is named plainly rather than inside a spawn error.
-  if (!existsSync(denoBin)) throw new Error(`${denoBin} is missing. Install Deno with: ${denoInstallLine}`);
+  // Checked on its own too, so a missing binary is named plainly as the first failure.
+  requireDeno();
 });
 
 test(`the simulator: ${simSeeds} seeds give the same batch hash under Deno as under Bun`, async () => {
+  requireDeno(); // before Bun's run, so a missing Deno fails at once
   const bun = await underBun(simScript, [String(simSeeds)]);
   const deno = await underDeno(simScript, [String(simSeeds)]);
   console.log(
@@ -109,6 +118,7 @@ test(`the simulator: ${simSeeds} seeds give the same batch hash under Deno as un
 }, 180_000);
 
 test("the protocol round trip gives the same hashes under Deno as under Bun", async () => {
+  requireDeno();
   const bun = await underBun(roundTripScript, []);
   const deno = await underDeno(roundTripScript, []);
   console.log(
