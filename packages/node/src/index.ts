@@ -5,4 +5,21 @@
  * virtual clock, network and memory disk. It must never import Bun, `node:` modules or read the wall
  * clock: everything outside arrives through the environment.
  */
-export {};
+export {
+  formatHwCheckpoint,
+  HwCheckpoint,
+  HwCheckpointError,
+  hwCheckpointFileName,
+  parseHwCheckpoint,
+} from "./replica/hw-checkpoint.ts";
+export {
+  type Leadership,
+  type ListOffsetAnswer,
+  PartitionReplica,
+  type ProduceOutcome,
+  type ReadAnswer,
+  type ReplicaOptions,
+  replicaWaitersMax,
+} from "./replica/partition-replica.ts";
+export { recoverEpochs, recoverProducers, scanBatchHeaders } from "./replica/recovery.ts";
+export type { ReplicaEnv, ReplicaHooks, StepFn } from "./replica/replica-env.ts";

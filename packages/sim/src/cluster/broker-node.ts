@@ -1,14 +1,17 @@
 /**
- * A simulated broker: the core's partition replica machine for every partition it hosts, the real log
- * engine of @eddy/storage-memory per replica over one `MemoryDisk` per broker (which outlives crashes,
- * as a disk does), the broker's view of the controller's metadata, and (on the coordinator broker)
- * the group coordinator. It turns client requests, peer messages and timers into core inputs and acts
- * on each `ready` in the documented order: persist, then send, then respond, then arm the wake-up.
- * After each step it reports to the online checker. Bug switches of the known-bug corpus that live on
- * the broker side wrap the core's step here; the core itself is never changed.
+ * A simulated broker: the shared node's `PartitionReplica` (the broker's own replica code) for every
+ * partition it hosts, each over the real log engine of @eddy/storage-memory on one `MemoryDisk` per
+ * broker (which outlives crashes, as a disk does), the broker's view of the controller's metadata,
+ * and (on the coordinator broker) the group coordinator. It binds the replicas' environment to the
+ * simulator: the node's skewed local clock, simulator timers, the simulated network and disk latency,
+ * with appends completing only once fsynced (`flush.messages=1`, because a simulated crash is a power
+ * loss). The online checkers observe each step, and the broker-side switches of the known-bug corpus
+ * wrap the core's step, both through the replica's hooks; it never steps the core itself.
  */
-import { partition as core, invariant, producer, unreachable } from "@eddy/core";
-import { type AppendResult, MemoryDisk, segmentFileName, toStorageError } from "@eddy/storage-memory";
+import { type partition as core, invariant, producer } from "@eddy/core";
+import { HwCheckpoint, PartitionReplica, type ReplicaEnv, type ReplicaHooks } from "@eddy/node";
+import { ErrorCode } from "@eddy/protocol";
+import { MemoryDisk, segmentFileName, toStorageError } from "@eddy/storage-memory";
 import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
@@ -18,13 +21,10 @@ import type { ClientEnvelope, ClientRequest, ClientResponse } from "./protocol.t
 import {
   batchSummaries,
   encodeValues,
-  type ProducerFields,
   ReplicaStore,
-  readHwCheckpoint,
+  replicaReadBytesMax,
   simDataDir,
   simTopic,
-  sliceBatches,
-  writeHwCheckpoint,
 } from "./replica-store.ts";
 import type { World } from "./world.ts";
 
@@ -64,38 +64,24 @@ export class PeerEnvelope {
   }
 }
 
-interface Replica {
-  state: PState;
-  readonly store: ReplicaStore;
-  /** Wake-up time the core asked for, or +inf. */
-  wakeAtMs: number;
-  /** The HW up to which the committed-prefix check has run in this incarnation. */
-  checkedHw: number;
-}
+/** Bytes one consumer fetch reads at most (the simulated consumer's fetch.max.bytes). */
+const consumerFetchBytesMax = replicaReadBytesMax;
 
-/** A produce request the core is working on: whom to answer, and the batch's values and producer fields. */
-interface PendingClient {
-  readonly client: number;
-  readonly corr: number;
-  readonly values: readonly number[];
-  readonly producer: ProducerFields;
-}
+const noProducer = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
 
 export class BrokerNode implements SimNode {
   index = -1;
   readonly server = true;
   readonly brokerId: number;
-  private replicas: Replica[] = [];
+  private replicas: PartitionReplica[] = [];
+  /** Read-only views of the replicas' logs for the checkers and the final reads. */
+  private views: ReplicaStore[] = [];
+  /** The HW up to which the committed-prefix check has run in this incarnation, per partition. */
+  private checkedHw: number[] = [];
   /** The broker's disk: it survives crashes (losing what was not fsynced) and restarts. */
   readonly disk = new MemoryDisk();
-  /** HWs the core asked to checkpoint since the last checkpoint write (memory only, as in Kafka). */
-  private hwPending: number[] = [];
-  /** HWs in the checkpoint file on the disk. */
-  private hwCheckpointed: number[] = [];
-  private requestIdNext = 1;
-  /** Latest AlterPartition request id per partition. */
-  private readonly alterRequestIds: number[] = [];
-  private readonly pending = new Map<number, PendingClient>();
+  /** The node's replication-offset-checkpoint (Kafka's lazily written high watermarks). */
+  private hw: HwCheckpoint | null = null;
   private metadata: PartitionMeta[] = [];
   private controllerHint = -1;
   /** Highest metadata offset applied by this incarnation. */
@@ -108,8 +94,8 @@ export class BrokerNode implements SimNode {
   /** A torn-tail fault is armed: the process dies in the middle of its next log write. */
   private tearNextWrite = false;
   private incarnation = -1;
-  /** Payloads of the fetch response being stepped, for the `appendReplica` it asks for. */
-  private fetchPayload: { fetchId: number; records: Uint8Array } | null = null;
+  private readonly env: ReplicaEnv;
+  private readonly hooks: ReplicaHooks;
 
   constructor(
     private readonly w: World,
@@ -119,13 +105,15 @@ export class BrokerNode implements SimNode {
   ) {
     this.brokerId = brokerId;
     this.disk.makeDir(simDataDir);
+    this.env = this.makeEnv();
+    this.hooks = this.makeHooks();
   }
 
   start(): void {
     this.boot();
   }
 
-  /** This broker's local (possibly skewed) clock: the only time its core machines see. */
+  /** This broker's local (possibly skewed) clock: the only time its replicas see. */
   get nowMs(): number {
     return this.w.sim.localNowMs(this.index);
   }
@@ -140,49 +128,46 @@ export class BrokerNode implements SimNode {
     this.metadata = [];
     this.metadataOffsetSeen = 0;
     const partitions = w.config.workload.partitions;
-    const stores: ReplicaStore[] = [];
+    const replicas: PartitionReplica[] = [];
     const opened = this.storage(() => {
-      // Opening recovers each log from what the disk kept: a torn or lost tail is cut here.
-      for (let p = 0; p < partitions; p++)
-        stores.push(ReplicaStore.open(this.disk, p, this.nowMs, () => w.probes.hit("storage-recovery")));
-      this.hwCheckpointed = readHwCheckpoint(this.disk, partitions);
+      const hw = HwCheckpoint.open(this.disk, simDataDir);
+      this.hw = hw;
+      for (let p = 0; p < partitions; p++) {
+        // Opening recovers each log from what the disk kept: a torn or lost tail is cut here, and the
+        // replica rebuilds its epoch cache and producer state from the batches that survived.
+        const log = ReplicaStore.openLog(this.disk, p, this.nowMs, () => w.probes.hit("storage-recovery"));
+        replicas.push(
+          PartitionReplica.open(
+            log,
+            {
+              topic: simTopic,
+              partition: p,
+              brokerId: this.brokerId,
+              incarnation: this.incarnation,
+              core: {
+                minInsyncReplicas: w.config.workload.minInsyncReplicas,
+                replicaLagTimeMaxMs: 1_000,
+                replicaFetchWaitMaxMs: 500,
+                replicaFetchBackoffMs: 50,
+                replicaFetchTimeoutMs: 500,
+                alterPartitionRetryMs: 300,
+                alterPartitionMetadataWaitMs: 1_500,
+              },
+              messageBytesMax: 1 << 20,
+              replicaFetchBytesMax: replicaReadBytesMax,
+              durableAppends: true,
+              checkpointedHighWatermark: hw.stored(simTopic, p),
+            },
+            this.env,
+            this.hooks,
+          ),
+        );
+      }
     });
     if (!opened) return;
-    this.hwPending = [...this.hwCheckpointed];
-    this.replicas = stores.map((store, p) => {
-      // Entries starting at or past the recovered end name epochs with no records left (Kafka drops them).
-      const epochs = store.readEpochs().filter((e) => e.startOffset < store.end);
-      // Producer state is rebuilt by replaying the durable batches, as Kafka does without a snapshot.
-      let producers = producer.emptyPartitionProducers();
-      for (const b of store.scanBatches()) {
-        if (b.producerId < 0) continue;
-        producers = producer.recordBatch(producers, b, b.baseOffset, b.lastOffset, this.nowMs, 10_000);
-      }
-      const state = core.initialState(
-        {
-          topic: "t",
-          partition: p,
-          brokerId: this.brokerId,
-          minInsyncReplicas: w.config.workload.minInsyncReplicas,
-          replicaLagTimeMaxMs: 1_000,
-          replicaFetchWaitMaxMs: 500,
-          replicaFetchBackoffMs: 50,
-          replicaFetchTimeoutMs: 500,
-          alterPartitionRetryMs: 300,
-          alterPartitionMetadataWaitMs: 1_500,
-        },
-        {
-          logStartOffset: store.start,
-          logEndOffset: store.end,
-          highWatermark: this.hwCheckpointed[p]!,
-          epochs,
-          producers,
-        },
-        this.nowMs,
-        this.incarnation,
-      );
-      return { state, store, wakeAtMs: Number.POSITIVE_INFINITY, checkedHw: 0 };
-    });
+    this.replicas = replicas;
+    this.views = replicas.map((r) => new ReplicaStore(r.log));
+    this.checkedHw = replicas.map(() => 0);
     this.sendHeartbeat();
     this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
     this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
@@ -190,16 +175,13 @@ export class BrokerNode implements SimNode {
   }
 
   onCrash(): void {
-    for (const r of this.replicas)
-      if (r.store.end > r.store.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+    for (const view of this.views) if (view.end > view.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+    // The replicas stop at once (a crash may come from inside one of their steps: a failed disk).
+    for (const r of this.replicas) r.close();
     // Power loss: the disk keeps what was fsynced (after a torn write it has already crashed, and this
     // second crash finds nothing unsynced).
     this.disk.crash({ _tag: "LoseUnsynced" });
-    this.pending.clear();
     this.parkedFetches.clear();
-    // stepDepth is left alone: a crash inside a step unwinds through that step's own decrement.
-    this.syncCompletions = [];
-    this.fetchPayload = null;
     this.tearNextWrite = false;
     this.coordinator?.crash();
   }
@@ -218,21 +200,25 @@ export class BrokerNode implements SimNode {
   }
 
   /**
-   * Runs storage calls; a failing disk (an Io or NoSpace StorageError) makes the broker fail-stop, as
-   * Kafka halts when its only log directory fails. A NotFound or Corrupt answer is not a disk fault the
-   * simulator injects, so it is a bug in the shell or the engine and propagates, like anything else.
+   * Runs storage calls outside the replicas (opening, the HW checkpoint); a failing disk (an Io or
+   * NoSpace StorageError) makes the broker fail-stop, as Kafka halts when its only log directory fails.
+   * A NotFound or Corrupt answer is not a disk fault the simulator injects, so it is a bug in the node
+   * or the engine and propagates, like anything else.
    */
   private storage(op: () => void): boolean {
     try {
       op();
       return true;
     } catch (error) {
-      const failure = toStorageError(error, this.name);
-      if (failure.reason._tag !== "Io" && failure.reason._tag !== "NoSpace") throw failure;
-      this.w.probes.hit(`disk-${failure.reason._tag}`);
-      this.diskFailed();
+      this.storageFailed(toStorageError(error, this.name));
       return false;
     }
+  }
+
+  private storageFailed(failure: import("@eddy/storage-memory").StorageError): void {
+    if (failure.reason._tag !== "Io" && failure.reason._tag !== "NoSpace") throw failure;
+    this.w.probes.hit(`disk-${failure.reason._tag}`);
+    this.diskFailed();
   }
 
   /** Fail-stop after a failed write or flush, then come back after a while. */
@@ -245,38 +231,115 @@ export class BrokerNode implements SimNode {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Stepping the core
+  // The replicas' environment and hooks
   // ------------------------------------------------------------------------------------------------
 
-  /** Steps replica `p` with `input` (after a tick to the current time) and acts on the outputs. */
-  private stepReplica(p: number, input: PInput | null): void {
-    const r = this.replicas[p]!;
-    const now = this.nowMs;
-    this.stepDepth++;
-    if (r.state.nowMs < now) this.apply(p, core.step(r.state, { type: "tick", nowMs: now }));
-    if (input !== null) this.apply(p, this.stepWithBugs(r.state, input));
-    this.stepDepth--;
-    // Writes that completed at once (a zero disk delay) are reported after the step that issued them,
-    // never inside it, so the outputs of one step are always acted on in their documented order.
-    while (this.stepDepth === 0 && this.syncCompletions.length > 0 && this.w.sim.isUp(this.index)) {
-      const q = this.syncCompletions.shift()!;
-      this.completeDisk(q);
-    }
+  private makeEnv(): ReplicaEnv {
+    const w = this.w;
+    return {
+      nowMs: () => this.nowMs,
+      wakeAfter: (r, delayMs) => {
+        w.sim.timer(this.index, delayMs, r.partitionIndex * 8 + kindWake);
+      },
+      // An fsync completes after a drawn disk latency, as an event of its own.
+      flush: (r) => {
+        w.sim.timer(this.index, w.sim.streams.disk.int(0, diskLatencyMsMax), r.partitionIndex * 8 + kindDisk);
+      },
+      sendPeer: (_r, to, message, records) => {
+        const node = w.brokers[to];
+        invariant(node !== undefined, () => `no broker ${to}`);
+        w.sim.send(this.index, node, new PeerEnvelope(message, records), message.type);
+      },
+      sendAlterPartition: (r, requestId, m) => {
+        const ctl: ControlMessage = {
+          ctl: "alterPartition",
+          requestId,
+          brokerId: this.brokerId,
+          brokerEpoch: this.brokerEpoch,
+          partition: r.partitionIndex,
+          leaderEpoch: m.leaderEpoch,
+          partitionEpoch: m.partitionEpoch,
+          newIsr: m.newIsr,
+        };
+        w.sim.send(this.index, this.controllerTarget(), ctl, "AlterPartition");
+      },
+      recordHighWatermark: (r, offset) => this.hw?.record(simTopic, r.partitionIndex, offset),
+      storageFailed: (_r, failure) => this.storageFailed(failure),
+      log: () => {},
+    };
   }
 
-  private stepDepth = 0;
-  private syncCompletions: number[] = [];
-
-  private completeDisk(p: number): void {
-    const r = this.replicas[p];
-    if (r === undefined || r.store.completionsPending === 0) return;
-    let end = 0;
-    if (!this.storage(() => (end = r.store.complete()))) return;
-    if (end > r.state.logEndOffset)
-      this.stepReplica(p, { type: "appendCompleted", logEndOffset: Math.min(end, r.state.nextOffset) });
+  private makeHooks(): ReplicaHooks {
+    const w = this.w;
+    return {
+      step: (r, state, input, next) => this.stepWithBugs(r, state, input, next),
+      truncateOffset: (_r, offset, before) => {
+        // Historical bug: truncate to the replica's HW minus one instead of the epoch end offset.
+        if (w.bug("truncate-below-hw") && before.highWatermark > 0)
+          return Math.min(offset, before.highWatermark - 1);
+        return offset;
+      },
+      truncating: (r, offset, full, before) => {
+        w.online.at(w.sim.nowMs).truncation(r.partitionIndex, this.brokerId, offset, before.highWatermark);
+        if (full) w.probes.hit("follower-truncate-fully");
+        else if (offset < r.log.info().logEndOffset) w.probes.hit("follower-truncation");
+      },
+      appended: (r, appended, bytes) => this.maybeTear(r, appended, bytes),
+      stepped: (r, before, after) => this.observe(r.partitionIndex, before, after),
+      produceAnswered: (r, resp) => {
+        const after = r.coreState;
+        if (resp.acks === -1 && resp.errorCode === 0) {
+          w.online
+            .at(w.sim.nowMs)
+            .ackAll(
+              r.partitionIndex,
+              resp.baseOffset,
+              after.isr.length,
+              w.config.workload.minInsyncReplicas,
+              after.highWatermark,
+            );
+        }
+        if (resp.duplicate) w.probes.hit("idempotent-duplicate-answered");
+        if (resp.errorCode !== 0) w.probes.hit(`produce-${producer.errorName(resp.errorCode)}`);
+      },
+      consumerRead: (r, highWatermark) => {
+        w.online
+          .at(w.sim.nowMs)
+          .exposedHw(r.partitionIndex, this.brokerId, r.coreState.leaderEpoch, highWatermark);
+      },
+      exposeHwBelowEpochStart: () => w.bug("hw-regression"),
+    };
   }
 
-  private stepWithBugs(state: PState, input: PInput): core.PartitionStepResult {
+  /**
+   * A torn-tail fault kills the process in the middle of this write: the disk keeps a prefix of the
+   * batch, cut inside it. Returns false when it did.
+   */
+  private maybeTear(
+    r: PartitionReplica,
+    appended: import("@eddy/storage-memory").AppendResult,
+    bytes: Uint8Array,
+  ): boolean {
+    if (!this.tearNextWrite || bytes.length <= 1) return true;
+    this.tearNextWrite = false;
+    this.w.probes.hit("torn-tail");
+    const path = `${simDataDir}/${simTopic}-${r.partitionIndex}/${segmentFileName(appended.segmentBaseOffset, ".log")}`;
+    const durable = this.disk.fileInfos().find((f) => f.path === path)?.durableBytes ?? 0;
+    const cut = this.w.sim.streams.disk.int(1, bytes.length - 1);
+    this.disk.crash({
+      _tag: "TornTail",
+      keptUnsyncedBytes: Math.max(0, appended.position - durable) + cut,
+    });
+    this.diskFailed();
+    return false;
+  }
+
+  private stepWithBugs(
+    r: PartitionReplica,
+    state: PState,
+    input: PInput,
+    next: (s: PState, i: PInput) => core.PartitionStepResult,
+  ): core.PartitionStepResult {
     const w = this.w;
     if (input.type === "produce") {
       if (
@@ -286,12 +349,12 @@ export class BrokerNode implements SimNode {
       ) {
         // Historical bug: the min.insync.replicas check is skipped; the leader acks with a shrunken ISR.
         const lax = { ...state, config: { ...state.config, minInsyncReplicas: 1 } };
-        const res = core.step(lax, input);
+        const res = next(lax, input);
         return { state: { ...res.state, config: state.config }, ready: res.ready };
       }
       if (w.bug("ack-all-as-leader-only") && input.acks === -1) {
         // Historical bug: acks=all answered as soon as the leader has the write (acks=1 semantics).
-        const res = core.step(state, { ...input, acks: 1 });
+        const res = next(state, { ...input, acks: 1 });
         return {
           state: res.state,
           ready: { ...res.ready, respond: res.ready.respond.map((x) => ({ ...x, acks: -1 })) },
@@ -299,188 +362,26 @@ export class BrokerNode implements SimNode {
       }
       if (w.bug("idempotence-no-dedup") && input.batch.producerId >= 0) {
         // Historical bug: the leader does not look at the producer state, so a retry is appended again.
-        return core.step(state, {
+        return next(state, {
           ...input,
           batch: { ...input.batch, producerId: -1, producerEpoch: -1, baseSequence: -1 },
         });
       }
     }
-    return core.step(state, input);
-  }
-
-  private apply(p: number, res: core.PartitionStepResult): void {
-    const r = this.replicas[p]!;
-    const before = r.state;
-    const after = res.state;
-    r.state = after;
-    const ready = res.ready;
-    // 1. Persist, in order; a failing disk stops the broker before the next operation.
-    for (const op of ready.persist) {
-      if (!this.w.sim.isUp(this.index)) return;
-      this.persist(p, r, before, op);
+    if (input.type === "becomeLeader" && w.bug("hw-regression") && state.role !== "leader") {
+      // Historical bug: a new leader starts from its (lazily written) HW checkpoint, not the HW it
+      // learned as a follower, and exposes that lower HW to consumers.
+      const stored = this.hw?.stored(simTopic, r.partitionIndex) ?? 0;
+      return next(
+        { ...state, highWatermark: Math.max(state.logStartOffset, Math.min(state.highWatermark, stored)) },
+        input,
+      );
     }
-    if (!this.w.sim.isUp(this.index)) return;
-    // 2. Send.
-    for (const env of ready.send) this.sendPeer(p, r, env);
-    // 3. Respond.
-    for (const resp of ready.respond) this.respondProduce(p, after, resp);
-    // 4. Wake-up.
-    const wake = ready.wakeAtMs;
-    if (wake !== null && wake < r.wakeAtMs) {
-      r.wakeAtMs = wake;
-      this.w.sim.timer(this.index, Math.max(0, wake - this.nowMs), p * 8 + kindWake);
-    }
-    this.observe(p, r, before, after);
-  }
-
-  private persist(p: number, r: Replica, before: PState, op: core.PersistOp): void {
-    const w = this.w;
-    const store = r.store;
-    switch (op.type) {
-      case "append": {
-        const pend = op.requestId === null ? undefined : this.pending.get(op.requestId);
-        const values = pend?.values ?? [];
-        invariant(values.length === op.lastOffset - op.baseOffset + 1, "append without its payload");
-        const producerFields = pend?.producer ?? noProducer;
-        const bytes = encodeValues(values, op.baseOffset, op.leaderEpoch, producerFields, this.nowMs);
-        this.write(p, store, bytes);
-        return;
-      }
-      case "appendReplica": {
-        const payload = this.fetchPayload;
-        invariant(
-          payload !== null && payload.fetchId === op.fetchId,
-          "appendReplica without its fetch payload",
-        );
-        // One write for the whole fetch response, completing once, as the core expects.
-        const bytes = sliceBatches(payload.records, store.end, op.lastOffset);
-        if (!this.write(p, store, bytes)) return;
-        invariant(
-          store.end === op.lastOffset + 1,
-          () => `replica append ended at ${store.end}, wanted ${op.lastOffset + 1}`,
-        );
-        return;
-      }
-      case "truncate": {
-        let offset = op.offset;
-        if (w.bug("truncate-below-hw") && before.highWatermark > 0) {
-          // Historical bug: truncate to the replica's HW minus one instead of the epoch end offset.
-          offset = Math.min(offset, before.highWatermark - 1);
-        }
-        w.online.at(w.sim.nowMs).truncation(p, this.brokerId, offset, before.highWatermark);
-        if (offset < store.end) w.probes.hit("follower-truncation");
-        this.storage(() => store.truncate(offset));
-        // The engine keeps whole batches only: a cut inside a batch drops all of it (Kafka does the same
-        // and still reports the cut as its log end). Counted, so a run shows whether it ever happens.
-        if (store.end < offset) w.probes.hit("truncate-inside-batch");
-        return;
-      }
-      case "advanceLogStart":
-        this.storage(() => store.advanceStart(op.offset));
-        return;
-      case "truncateFully":
-        w.online.at(w.sim.nowMs).truncation(p, this.brokerId, op.offset, before.highWatermark);
-        w.probes.hit("follower-truncate-fully");
-        this.storage(() => store.truncateFullyAt(op.offset, this.nowMs));
-        return;
-      case "epochCheckpoint":
-        this.storage(() => store.writeEpochs(op.entries));
-        return;
-      case "highWatermark":
-        // Kafka keeps the HW in memory and checkpoints it lazily (`tagHwCheckpoint`).
-        this.hwPending[p] = op.offset;
-        return;
-      default:
-        unreachable(op, "partition persist op");
-    }
-  }
-
-  /**
-   * Issues one log write; it completes (is fsynced) after a disk delay. A torn-tail fault kills the
-   * process in the middle of this write instead: the disk keeps a prefix of the batch, cut inside it.
-   */
-  private write(p: number, store: ReplicaStore, bytes: Uint8Array): boolean {
-    let appended: AppendResult | undefined;
-    if (!this.storage(() => (appended = store.append(bytes, this.nowMs)))) return false;
-    if (this.tearNextWrite && appended !== undefined && bytes.length > 1) {
-      this.tearNextWrite = false;
-      this.w.probes.hit("torn-tail");
-      const path = `${simDataDir}/${simTopic}-${p}/${segmentFileName(appended.segmentBaseOffset, ".log")}`;
-      const durable = this.disk.fileInfos().find((f) => f.path === path)?.durableBytes ?? 0;
-      const cut = this.w.sim.streams.disk.int(1, bytes.length - 1);
-      this.disk.crash({
-        _tag: "TornTail",
-        keptUnsyncedBytes: Math.max(0, appended.position - durable) + cut,
-      });
-      this.diskFailed();
-      return false;
-    }
-    store.completionsPending++;
-    const latency = this.w.sim.streams.disk.int(0, diskLatencyMsMax);
-    if (latency === 0) this.syncCompletions.push(p);
-    else this.w.sim.timer(this.index, latency, p * 8 + kindDisk);
-    return true;
-  }
-
-  private sendPeer(p: number, r: Replica, env: core.Envelope): void {
-    const w = this.w;
-    const m = env.message;
-    if (env.to === "controller") {
-      invariant(m.type === "alterPartition", "only AlterPartition goes to the controller");
-      const requestId = this.requestIdNext++;
-      this.alterRequestIds[p] = requestId;
-      const ctl: ControlMessage = {
-        ctl: "alterPartition",
-        requestId,
-        brokerId: this.brokerId,
-        brokerEpoch: this.brokerEpoch,
-        partition: p,
-        leaderEpoch: m.leaderEpoch,
-        partitionEpoch: m.partitionEpoch,
-        newIsr: m.newIsr,
-      };
-      w.sim.send(this.index, this.controllerTarget(), ctl, "AlterPartition");
-      return;
-    }
-    const to = w.brokers[env.to];
-    invariant(to !== undefined, () => `no broker ${env.to}`);
-    let records: Uint8Array = noRecords;
-    if (m.type === "fetchResponse" && m.readToOffset > m.readFromOffset) {
-      records = r.store.read(m.readFromOffset, m.readToOffset);
-    }
-    const envelope = new PeerEnvelope(m, records);
-    w.sim.send(this.index, to, envelope, m.type);
-  }
-
-  private respondProduce(p: number, after: PState, resp: core.ProduceResponse): void {
-    const w = this.w;
-    const pend = this.pending.get(resp.requestId);
-    this.pending.delete(resp.requestId);
-    if (pend === undefined) return;
-    if (resp.acks === -1 && resp.errorCode === 0) {
-      w.online
-        .at(w.sim.nowMs)
-        .ackAll(
-          p,
-          resp.baseOffset,
-          after.isr.length,
-          w.config.workload.minInsyncReplicas,
-          after.highWatermark,
-        );
-    }
-    if (resp.duplicate) w.probes.hit("idempotent-duplicate-answered");
-    if (resp.errorCode !== 0) w.probes.hit(`produce-${producer.errorName(resp.errorCode)}`);
-    if (resp.acks === 0) return;
-    this.reply(pend.client, {
-      api: "Produce",
-      corr: pend.corr,
-      error: producer.errorName(resp.errorCode),
-      baseOffset: resp.baseOffset,
-    });
+    return next(state, input);
   }
 
   /** Online checks after each step of replica `p`. */
-  private observe(p: number, r: Replica, before: PState, after: PState): void {
+  private observe(p: number, before: PState, after: PState): void {
     const o = this.w.online.at(this.w.sim.nowMs);
     const probes = this.w.probes;
     if (after.role === "leader" && before.role !== "leader" && after.leaderEpoch > 0)
@@ -499,18 +400,18 @@ export class BrokerNode implements SimNode {
     if (after.leaderEpoch !== before.leaderEpoch) o.epoch(`leaderEpoch:${p}`, this.name, after.leaderEpoch);
     if (after.highWatermark !== before.highWatermark)
       o.hwMonotonic(p, this.brokerId, before.highWatermark, after.highWatermark);
-    const hw = Math.min(after.highWatermark, r.store.durableEnd);
-    if (after.highWatermark !== before.highWatermark || after.leaderEpoch !== before.leaderEpoch) {
+    const view = this.views[p];
+    // The first steps run while the replicas are opened, before the views exist.
+    if (view === undefined) return;
+    const hw = Math.min(after.highWatermark, view.durableEnd);
+    if (after.highWatermark !== before.highWatermark || after.leaderEpoch !== before.leaderEpoch)
       o.committedAt(p, after.leaderEpoch, hw);
-      // New data (or a leadership change) answers the consumer fetches waiting on this partition.
-      this.releaseFetches(p, false);
-    }
-    if (after.role !== before.role) this.releaseFetches(p, false);
-    if (hw > r.checkedHw) {
-      o.committedPrefix(p, this.brokerId, r.checkedHw, r.store.values(r.checkedHw, hw, false));
-      r.checkedHw = hw;
-    } else if (hw < r.checkedHw) {
-      r.checkedHw = hw;
+    const checked = this.checkedHw[p]!;
+    if (hw > checked) {
+      o.committedPrefix(p, this.brokerId, checked, view.values(checked, hw, false));
+      this.checkedHw[p] = hw;
+    } else if (hw < checked) {
+      this.checkedHw[p] = hw;
     }
   }
 
@@ -525,9 +426,8 @@ export class BrokerNode implements SimNode {
       return;
     }
     if (tag === tagHwCheckpoint) {
-      const hws = this.replicas.map((r, p) => Math.min(this.hwPending[p]!, r.store.durableEnd));
-      if (!this.storage(() => writeHwCheckpoint(this.disk, hws))) return;
-      this.hwCheckpointed = hws;
+      const hw = this.hw;
+      if (hw !== null && !this.storage(() => hw.write())) return;
       this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
       return;
     }
@@ -539,22 +439,9 @@ export class BrokerNode implements SimNode {
     const kind = tag & 7;
     const r = this.replicas[p];
     if (r === undefined) return;
-    if (kind === kindConsumerWait) {
-      this.releaseFetches(p, true);
-      return;
-    }
-    if (kind === kindDisk) {
-      this.completeDisk(p);
-      return;
-    }
-    if (r.wakeAtMs === Number.POSITIVE_INFINITY) return;
-    if (this.nowMs < r.wakeAtMs) {
-      // Fired early (a skewed clock rounds): wait for the rest.
-      this.w.sim.timer(this.index, r.wakeAtMs - this.nowMs, p * 8 + kindWake);
-      return;
-    }
-    r.wakeAtMs = Number.POSITIVE_INFINITY;
-    this.stepReplica(p, null);
+    if (kind === kindConsumerWait) this.releaseFetches(p, true);
+    else if (kind === kindDisk) r.completeFlushNow();
+    else r.onWakeTimer();
   }
 
   timerName(tag: number): string {
@@ -595,17 +482,10 @@ export class BrokerNode implements SimNode {
     }
     const env = msg as PeerEnvelope;
     const m = env.peer;
-    const p = m.partition;
-    if (this.replicas[p] === undefined) return;
-    if (m.type === "fetch") {
-      this.stepReplica(p, { ...m, type: "fetchFromFollower" });
-    } else if (m.type === "fetchResponse") {
-      this.fetchPayload = { fetchId: m.fetchId, records: env.records };
-      // The follower reads the batch headers itself (CRC checked), as a Kafka follower does.
-      const batches: core.ReplicatedBatch[] = batchSummaries(env.records);
-      this.stepReplica(p, { ...m, type: "fetchResponse", batches });
-      this.fetchPayload = null;
-    }
+    const r = this.replicas[m.partition];
+    if (r === undefined) return;
+    if (m.type === "fetch") r.onFetchFromFollower(m);
+    else if (m.type === "fetchResponse") r.onFetchResponse(m, env.records);
   }
 
   private onControl(from: number, m: ControlMessage): void {
@@ -635,11 +515,8 @@ export class BrokerNode implements SimNode {
         }
         return;
       case "alterPartitionResponse":
-        if (this.replicas[m.partition] === undefined) return;
         // Only the answer to the latest request counts; Kafka drops a timed-out request's connection.
-        if (this.alterRequestIds[m.partition] !== m.requestId) return;
-        this.stepReplica(m.partition, {
-          type: "alterPartitionResponse",
+        this.replicas[m.partition]?.onAlterPartitionResponse(m.requestId, {
           errorCode: m.errorCode,
           leaderEpoch: m.leaderEpoch,
           partitionEpoch: m.partitionEpoch,
@@ -651,49 +528,10 @@ export class BrokerNode implements SimNode {
     }
   }
 
-  /** Applies a committed metadata image: leadership and ISR changes become core inputs. */
+  /** Applies a committed metadata image: leadership and ISR changes reach the replicas. */
   private applyMetadata(parts: readonly PartitionMeta[]): void {
     this.metadata = [...parts];
-    for (const meta of parts) {
-      const r = this.replicas[meta.partition];
-      if (r === undefined || meta.leader < 0) continue;
-      const s = r.state;
-      const newer =
-        s.role === "none" ||
-        meta.leaderEpoch > s.leaderEpoch ||
-        (meta.leaderEpoch === s.leaderEpoch && meta.partitionEpoch > s.partitionEpoch);
-      if (!newer) continue;
-      if (meta.leaderEpoch < s.leaderEpoch) continue;
-      if (meta.leader === this.brokerId) {
-        if (this.w.bug("hw-regression") && s.role !== "leader") {
-          // Historical bug: a new leader starts from its (lazily written) HW checkpoint, not the HW it
-          // learned as a follower, and exposes that lower HW to consumers.
-          r.state = {
-            ...s,
-            highWatermark: Math.max(
-              s.logStartOffset,
-              Math.min(s.highWatermark, this.hwCheckpointed[meta.partition]!),
-            ),
-          };
-        }
-        this.stepReplica(meta.partition, {
-          type: "becomeLeader",
-          leaderEpoch: meta.leaderEpoch,
-          partitionEpoch: meta.partitionEpoch,
-          isr: meta.isr,
-          replicas: meta.replicas,
-        });
-      } else {
-        this.stepReplica(meta.partition, {
-          type: "becomeFollower",
-          leaderId: meta.leader,
-          leaderEpoch: meta.leaderEpoch,
-          partitionEpoch: meta.partitionEpoch,
-          isr: meta.isr,
-          replicas: meta.replicas,
-        });
-      }
-    }
+    for (const meta of parts) this.replicas[meta.partition]?.applyLeadership(meta);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -732,32 +570,29 @@ export class BrokerNode implements SimNode {
         return;
       }
       case "Produce": {
-        const p = req.partition;
-        if (this.replicas[p] === undefined) return;
-        const requestId = this.requestIdNext++;
-        this.pending.set(requestId, {
-          client: from,
-          corr: req.corr,
-          values: req.records.map((x) => x.value),
-          producer: {
-            producerId: req.producerId,
-            producerEpoch: req.producerEpoch,
-            baseSequence: req.baseSequence,
-          },
-        });
-        this.stepReplica(p, {
-          type: "produce",
-          requestId,
-          acks: req.acks,
-          timeoutMs: produceTimeoutMs,
-          batch: {
-            recordCount: req.records.length,
-            sizeBytes: 16 * req.records.length,
-            maxTimestamp: this.nowMs,
-            producerId: req.producerId,
-            producerEpoch: req.producerEpoch,
-            baseSequence: req.baseSequence,
-          },
+        const r = this.replicas[req.partition];
+        if (r === undefined) return;
+        // The client's batch, as a producer encodes it: offsets from 0, the leader assigns the rest.
+        const producerFields = {
+          producerId: req.producerId,
+          producerEpoch: req.producerEpoch,
+          baseSequence: req.baseSequence,
+        };
+        const batch = encodeValues(
+          req.records.map((x) => x.value),
+          0,
+          -1,
+          req.producerId < 0 ? noProducer : producerFields,
+          this.nowMs,
+        );
+        r.produce(batch, req.acks, produceTimeoutMs, (outcome) => {
+          if (req.acks === 0) return;
+          this.reply(from, {
+            api: "Produce",
+            corr: req.corr,
+            error: producer.errorName(outcome.errorCode),
+            baseOffset: outcome.baseOffset,
+          });
         });
         return;
       }
@@ -793,33 +628,22 @@ export class BrokerNode implements SimNode {
   private consumerFetch(from: number, req: Extract<ClientRequest, { api: "Fetch" }>, mayPark = true): void {
     const w = this.w;
     const r = this.replicas[req.partition];
-    if (r === undefined) return;
-    const s = r.state;
-    const bounds = core.consumerReadBounds(s, {
-      fetchOffset: req.offset,
-      currentLeaderEpoch: req.leaderEpoch,
-    });
-    let error = producer.errorName(bounds.errorCode);
-    // Kafka's answer while a new leader has not yet committed an offset of its own epoch: its HW may
-    // still lag the old leader's, and exposing it would let the visible HW go backwards.
-    if (error === "NONE" && s.highWatermark < s.leaderEpochStartOffset && !w.bug("hw-regression")) {
-      error = "OFFSET_NOT_AVAILABLE";
-      w.probes.hit("offset-not-available");
-    }
-    if (error !== "NONE") {
+    const view = this.views[req.partition];
+    if (r === undefined || view === undefined) return;
+    const answer = r.read(req.offset, consumerFetchBytesMax, req.leaderEpoch);
+    if (answer.errorCode !== ErrorCode.NONE) {
+      if (answer.errorCode === ErrorCode.OFFSET_NOT_AVAILABLE) w.probes.hit("offset-not-available");
       this.reply(from, {
         api: "Fetch",
         corr: req.corr,
         partition: req.partition,
-        error,
+        error: producer.errorName(answer.errorCode),
         highWatermark: -1,
         records: [],
       });
       return;
     }
-    w.online.at(w.sim.nowMs).exposedHw(req.partition, this.brokerId, s.leaderEpoch, bounds.highWatermark);
-    const to = Math.min(bounds.readToOffset, req.offset + consumerFetchRecordsMax);
-    const values = r.store.values(req.offset, Math.min(to, r.store.durableEnd));
+    const values = view.valuesOf(answer.records, req.offset, consumerFetchRecordsMax);
     const records = values.map((value, i) => ({ offset: req.offset + i, value }));
     if (records.length === 0 && mayPark) {
       // Kafka's fetch.max.wait.ms: an empty answer waits for data instead of inviting a busy poll.
@@ -829,6 +653,18 @@ export class BrokerNode implements SimNode {
         this.parkedFetches.set(req.partition, list);
       }
       if (list.length < parkedFetchesMax) {
+        // The replica wakes the parked fetches of this partition when its HW, epoch or role moves.
+        if (list.length === 0 && r.waitForChange(() => this.releaseFetches(req.partition, false)) === null) {
+          this.reply(from, {
+            api: "Fetch",
+            corr: req.corr,
+            partition: req.partition,
+            error: "NONE",
+            highWatermark: answer.highWatermark,
+            records,
+          });
+          return;
+        }
         list.push({ from, req, deadlineMs: w.sim.nowMs + consumerFetchWaitMs });
         w.sim.timer(this.index, consumerFetchWaitMs, req.partition * 8 + kindConsumerWait);
         return;
@@ -839,7 +675,7 @@ export class BrokerNode implements SimNode {
       corr: req.corr,
       partition: req.partition,
       error: "NONE",
-      highWatermark: bounds.highWatermark,
+      highWatermark: answer.highWatermark,
       records,
     });
   }
@@ -849,16 +685,13 @@ export class BrokerNode implements SimNode {
   // ------------------------------------------------------------------------------------------------
 
   replicaState(p: number): PState | undefined {
-    return this.replicas[p]?.state;
+    return this.replicas[p]?.coreState;
   }
 
   replicaLog(p: number): ReplicaStore | undefined {
-    return this.replicas[p]?.store;
+    return this.views[p];
   }
 }
-
-const noRecords = new Uint8Array(0);
-const noProducer: ProducerFields = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
 
 function notCoordinator(req: ClientRequest): ClientResponse {
   switch (req.api) {

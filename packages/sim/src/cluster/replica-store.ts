@@ -7,17 +7,15 @@
  * next open. Records carry the workload's values as decimal text, so `bun run dump-log` style tools and
  * the teaching view can read a simulated log like a real one.
  *
- * It owns the mapping between the core's view (offsets, epochs, producer fields) and record-batch
- * bytes, and the durable end (what the last completed fsync covered). It must never decide anything:
- * when to write, flush or truncate is the core's call, relayed by the broker node.
+ * It owns the mapping between the workload's values and record-batch bytes, and the read-only view of
+ * a replica's log the checkers use. It must never write a log: the shared node's `PartitionReplica`
+ * drives every write, flush and truncation the core asks for.
  */
 import { invariant } from "@eddy/core";
 import { decodeRecordBatch, encodeRecordBatch } from "@eddy/protocol";
 import {
-  type AppendResult,
   type BatchHeader,
   checkBatch,
-  type LeaderEpochEntry,
   logConfigMake,
   type MemoryDisk,
   PartitionLog,
@@ -64,7 +62,6 @@ export interface BatchSummary extends ProducerFields {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Encodes the workload's values as one record batch at `baseOffset`, as a producer and leader would. */
 export function encodeValues(
@@ -130,48 +127,24 @@ export function batchSummaries(records: Uint8Array): BatchSummary[] {
   return out;
 }
 
-/** The byte range of `records` holding the batches that start in [from, to]. */
-export function sliceBatches(records: Uint8Array, from: number, to: number): Uint8Array {
-  let start = -1;
-  let end = -1;
-  // Only called on bytes whose CRCs `batchSummaries` has just checked.
-  walkBatches(records, false, (h) => {
-    if (h.baseOffset > to) return false;
-    if (h.baseOffset < from) return true;
-    if (start < 0) start = h.position;
-    end = h.position + h.sizeBytes;
-    return true;
-  });
-  return start < 0 ? new Uint8Array(0) : records.subarray(start, end);
-}
-
+/**
+ * A read-only view of one replica's log for the simulator's checkers and its consumer answers: the
+ * workload's values by offset, read back through the engine. It must never write: the shared node's
+ * replica owns the log.
+ */
 export class ReplicaStore {
-  /** First offset held. */
-  start: number;
-  /** End of the written log (some of it may not be durable yet). */
-  end: number;
-  /** End of what the last completed fsync made durable. */
-  durableEnd: number;
-  /** Writes issued whose completion event has not fired yet. */
-  completionsPending = 0;
   private readonly decoded = new Map<number, { readonly crc: number; readonly values: readonly number[] }>();
 
-  private constructor(readonly log: PartitionLog) {
-    const info = log.info();
-    this.start = info.logStartOffset;
-    this.end = info.logEndOffset;
-    // Whatever recovery found on the disk survived a crash, so it is durable by definition.
-    this.durableEnd = info.logEndOffset;
-  }
+  constructor(readonly log: PartitionLog) {}
 
   /** Opens (and recovers) partition `partition`'s log on `disk`; throws StorageError when the disk fails. */
-  static open(
+  static openLog(
     disk: MemoryDisk,
     partition: number,
     nowMs: number,
     logLine: (line: string) => void,
-  ): ReplicaStore {
-    const log = PartitionLog.open({
+  ): PartitionLog {
+    return PartitionLog.open({
       files: disk,
       dir: `${simDataDir}/${simTopic}-${partition}`,
       name: `${simTopic}-${partition}`,
@@ -180,70 +153,29 @@ export class ReplicaStore {
       logLine,
       nowMs,
     });
-    return new ReplicaStore(log);
   }
 
-  /** Appends whole batches (one write); durable only after `complete`. */
-  append(records: Uint8Array, nowMs: number): AppendResult {
-    const result = this.log.append(records, nowMs);
-    this.end = result.logEndOffset;
-    return result;
+  /** First offset held. */
+  get start(): number {
+    return this.log.info().logStartOffset;
   }
 
-  /** Completes one issued write: one fsync covering everything appended so far (group commit). */
-  complete(): number {
-    invariant(this.completionsPending > 0, "no write in flight");
-    this.completionsPending--;
-    this.durableEnd = this.log.flushNow();
-    return this.durableEnd;
+  /** End of the written log (some of it may not be durable yet). */
+  get end(): number {
+    return this.log.info().logEndOffset;
   }
 
-  /** Removes every batch at or above `offset`. */
-  truncate(offset: number): void {
-    const info = this.log.truncateTo(offset);
-    this.end = info.logEndOffset;
-    this.durableEnd = Math.min(this.durableEnd, this.end);
+  /** End of what the last completed fsync made durable. */
+  get durableEnd(): number {
+    return this.log.info().flushedOffset;
   }
 
-  /** Records below `offset` may go (DeleteRecords); the checkpoint is durable before it returns. */
-  advanceStart(offset: number): void {
-    this.start = this.log.advanceLogStartNow(offset).logStartOffset;
-  }
-
-  /** Drops every record and restarts the empty log at `offset` (Kafka's truncateFullyAndStartAt). */
-  truncateFullyAt(offset: number, nowMs: number): void {
-    const info = this.log.truncateFullyAndStartAtNow(offset, nowMs);
-    this.start = info.logStartOffset;
-    this.end = info.logEndOffset;
-    this.durableEnd = info.logEndOffset;
-    this.completionsPending = 0;
-  }
-
-  readEpochs(): ReadonlyArray<LeaderEpochEntry> {
-    return this.log.readLeaderEpochs();
-  }
-
-  writeEpochs(entries: ReadonlyArray<LeaderEpochEntry>): void {
-    this.log.writeLeaderEpochsNow(entries);
-  }
-
-  /** Whole batches from `from`, ending before `to` and the durable end, at most `replicaReadBytesMax` bytes. */
-  read(from: number, to: number): Uint8Array {
-    const limit = Math.min(to, this.durableEnd);
-    if (from >= limit || from < this.start) return new Uint8Array(0);
-    return this.log.read({
-      fetchOffset: from,
-      maxBytes: replicaReadBytesMax,
-      maxOffsetExclusive: limit,
-      minOneBatch: true,
-    }).records;
-  }
-
-  /** Summaries of every batch held, from the log start (producer state is rebuilt from these). */
+  /** Summaries of every batch held, from the log start. */
   scanBatches(): BatchSummary[] {
     const out: BatchSummary[] = [];
     let next = this.start;
-    for (let reads = 0; next < this.end; reads++) {
+    const end = this.end;
+    for (let reads = 0; next < end; reads++) {
       invariant(reads < replicaScanReadsMax, "replica scan does not end");
       const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
       if (result.batchCount === 0) break;
@@ -261,7 +193,8 @@ export class ReplicaStore {
   values(from: number, to: number, verifyCrc = true): number[] {
     const out: number[] = [];
     let next = from;
-    while (next < to && next < this.start) {
+    const start = this.start;
+    while (next < to && next < start) {
       out.push(-1);
       next++;
     }
@@ -270,24 +203,39 @@ export class ReplicaStore {
       invariant(reads < replicaScanReadsMax, "replica read does not end");
       const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
       if (result.batchCount === 0) break;
-      // A read returns up to `replicaReadBytesMax` of batches; those at or past `end` are not looked at.
-      walkBatches(result.records, verifyCrc, (h) => {
-        if (h.baseOffset >= end) return false;
-        const values = this.decode(result.records, h);
-        for (let offset = Math.max(next, h.baseOffset); offset <= h.lastOffset && offset < end; offset++) {
-          while (next < offset) {
-            out.push(-1);
-            next++;
-          }
-          out.push(values[offset - h.baseOffset] ?? -1);
-          next++;
-        }
-        return true;
-      });
+      next = this.collect(result.records, next, end, verifyCrc, out);
       next = Math.max(next, result.nextOffset);
     }
     while (out.length < to - from) out.push(-1);
     return out;
+  }
+
+  /**
+   * The values of `records` (whole batches, as a consumer fetch returns them) at offsets from `from`,
+   * at most `countMax`, one per offset (-1 for an offset not held).
+   */
+  valuesOf(records: Uint8Array, from: number, countMax: number): number[] {
+    const out: number[] = [];
+    this.collect(records, from, from + countMax, true, out);
+    return out;
+  }
+
+  /** Pushes the values of the batches of `records` at offsets [next, end) onto `out`; returns the next offset. */
+  private collect(records: Uint8Array, next: number, end: number, verifyCrc: boolean, out: number[]): number {
+    walkBatches(records, verifyCrc, (h) => {
+      if (h.baseOffset >= end) return false;
+      const values = this.decode(records, h);
+      for (let offset = Math.max(next, h.baseOffset); offset <= h.lastOffset && offset < end; offset++) {
+        while (next < offset) {
+          out.push(-1);
+          next++;
+        }
+        out.push(values[offset - h.baseOffset] ?? -1);
+        next++;
+      }
+      return true;
+    });
+    return next;
   }
 
   /**
@@ -308,27 +256,4 @@ export class ReplicaStore {
     this.decoded.set(h.baseOffset, { crc: h.crc, values });
     return values;
   }
-}
-
-const hwCheckpointPath = `${simDataDir}/replication-offset-checkpoint`;
-
-/** Writes Kafka's `replication-offset-checkpoint` (version 0, count, `topic partition offset` lines). */
-export function writeHwCheckpoint(disk: MemoryDisk, highWatermarks: readonly number[]): void {
-  const lines = highWatermarks.map((hw, p) => `${simTopic} ${p} ${hw}\n`).join("");
-  disk.writeAtomicNow(hwCheckpointPath, encoder.encode(`0\n${highWatermarks.length}\n${lines}`));
-}
-
-/** Reads the HW checkpoint; a partition it does not name starts from 0. */
-export function readHwCheckpoint(disk: MemoryDisk, partitions: number): number[] {
-  const out = new Array<number>(partitions).fill(0);
-  const bytes = disk.readAll(hwCheckpointPath);
-  if (bytes === null) return out;
-  const lines = decoder.decode(bytes).trim().split("\n");
-  invariant(lines[0] === "0", () => `unknown HW checkpoint version ${lines[0]}`);
-  for (const line of lines.slice(2)) {
-    const [topic, partition, offset] = line.split(" ");
-    const p = Number(partition);
-    if (topic === simTopic && p >= 0 && p < partitions) out[p] = Number(offset);
-  }
-  return out;
 }

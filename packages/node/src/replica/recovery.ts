@@ -1,0 +1,116 @@
+/**
+ * What a replica rebuilds from its log when it opens, as Kafka's log loading does: the leader-epoch
+ * cache (from the checkpoint, completed from the batch headers where the checkpoint is missing or
+ * behind) and the idempotent producers' state (replayed from the batch headers of the segments that
+ * may still hold live producers, timed by each batch's own timestamp). It only reads the log; it must
+ * never write it, and never read a clock: the caller passes `nowMs`.
+ */
+import { invariant, partition, producer } from "@eddy/core";
+import { type BatchHeader, checkBatch, type LeaderEpochEntry, type PartitionLog } from "@eddy/storage-memory";
+
+/** Bytes per read while scanning batch headers at start-up. */
+export const recoveryReadBytes = 1 << 20;
+/** Reads one start-up scan may take; a log beyond this many megabytes of batches is cut short with an error. */
+export const recoveryReadsMax = 10_000_000;
+/** Batches in one read (a read is at most `recoveryReadBytes` of 61-byte headers and more). */
+const batchesPerReadMax = recoveryReadBytes;
+
+/**
+ * Calls `visit` with the header of every batch from the one holding `fromOffset` to the log end, in
+ * offset order. The engine recovered the log before, so a bad batch here is a bug.
+ */
+export function scanBatchHeaders(
+  log: PartitionLog,
+  fromOffset: number,
+  visit: (h: BatchHeader) => void,
+): void {
+  const info = log.info();
+  let next = Math.max(fromOffset, info.logStartOffset);
+  for (let reads = 0; next < info.logEndOffset; reads++) {
+    invariant(reads < recoveryReadsMax, "recovery scan does not end");
+    const result = log.read({ fetchOffset: next, maxBytes: recoveryReadBytes, minOneBatch: true });
+    if (result.batchCount === 0) break;
+    const records = result.records;
+    let position = 0;
+    for (let n = 0; position < records.length; n++) {
+      invariant(n < batchesPerReadMax, "too many batches in one read");
+      const check = checkBatch(records, position, records.length, false);
+      invariant(check._tag === "Batch", () => `recovered log holds a bad batch at ${next}: ${check._tag}`);
+      visit(check.header);
+      position += check.header.sizeBytes;
+    }
+    invariant(result.nextOffset > next, "recovery scan made no progress");
+    next = result.nextOffset;
+  }
+}
+
+/**
+ * The leader-epoch cache of a recovered log: the checkpoint as read, completed from the batch headers
+ * after its last entry. Kafka assigns each recovered batch's partitionLeaderEpoch to the cache while it
+ * loads segments, so a checkpoint that is missing (lost with a torn write) or behind (an epoch began
+ * and the process died before the checkpoint was replaced) never leaves records of an epoch the cache
+ * does not know. Without that, a follower would fetch with last fetched epoch -1, the leader would skip
+ * the divergence check and a stale record could stay below the high watermark. Entries at or past the
+ * log end are the core's to drop (`initialState`), so they are passed through unchanged.
+ */
+export function recoverEpochs(
+  log: PartitionLog,
+  checkpoint: readonly LeaderEpochEntry[],
+): LeaderEpochEntry[] {
+  const info = log.info();
+  const entries = checkpoint.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+  // Entries the log no longer holds records for say nothing about the headers below them.
+  const kept = entries.filter((e) => e.startOffset < info.logEndOffset);
+  const last = kept[kept.length - 1];
+  if (info.logEndOffset <= info.logStartOffset) return entries;
+  let latestEpoch = last?.epoch ?? -1;
+  const scanFrom = last?.startOffset ?? info.logStartOffset;
+  const added: LeaderEpochEntry[] = [];
+  scanBatchHeaders(log, scanFrom, (h) => {
+    const epoch = h.partitionLeaderEpoch;
+    if (epoch <= latestEpoch || epoch < 0) return;
+    latestEpoch = epoch;
+    added.push({ epoch, startOffset: h.baseOffset });
+  });
+  if (added.length === 0) return entries;
+  // The added entries start after every kept one; the dropped ones (at or past the end) are gone anyway.
+  const out = [...kept, ...added];
+  invariant(out.length <= partition.epochEntriesMax, "recovered epoch cache exceeds its bound");
+  return out;
+}
+
+/**
+ * Idempotent-producer state rebuilt from the batch headers, as Kafka does without a snapshot. Only
+ * segments with records newer than `producerIdExpirationMs` before `nowMs` are read (older producers
+ * would have expired anyway, which bounds the scan), and each batch is recorded at its own max
+ * timestamp, so a producer idle since before a restart still expires on time after it.
+ */
+export function recoverProducers(
+  log: PartitionLog,
+  nowMs: number,
+  producerIdExpirationMs: number,
+  producerIdsMax: number,
+): producer.PartitionProducers {
+  let producers = producer.emptyPartitionProducers();
+  const horizonMs = nowMs - producerIdExpirationMs;
+  const first = log.segmentInfos().find((s) => s.maxTimestampMs >= horizonMs || s.active);
+  if (first === undefined) return producers;
+  scanBatchHeaders(log, first.baseOffset, (h) => {
+    // Control batches (bit 5) carry transaction markers, not producer sequences.
+    if (h.producerId < 0 || (h.attributes & 0x20) !== 0 || h.recordCount === 0) return;
+    producers = producer.recordBatch(
+      producers,
+      {
+        producerId: h.producerId,
+        producerEpoch: h.producerEpoch,
+        baseSequence: h.baseSequence,
+        recordCount: h.recordCount,
+      },
+      h.baseOffset,
+      h.lastOffset,
+      Math.max(0, h.maxTimestampMs),
+      producerIdsMax,
+    );
+  });
+  return producers;
+}
