@@ -2,7 +2,14 @@
  * The broker's `Storage` over a `MemoryDisk`, for tests that drive a node shell in process and inject
  * crashes and failed writes through the disk. Opening it again on the same disk is a restart.
  */
-import { LogStore, layerMemory, type MemoryDisk, StateStore, type StorageError } from "@eddy/storage-memory";
+import {
+  LogStore,
+  layerMemory,
+  type MemoryDisk,
+  memoryDataDir,
+  StateStore,
+  type StorageError,
+} from "@eddy/storage-memory";
 import { Effect } from "effect";
 import type { Storage } from "../src/node/storage.ts";
 
@@ -12,5 +19,9 @@ export async function storageOn(disk: MemoryDisk): Promise<Storage> {
       return { logs: yield* LogStore, state: yield* StateStore };
     }).pipe(Effect.provide(layerMemory({ disk }))),
   );
-  return { ...services, run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect) };
+  return {
+    ...services,
+    dataDir: memoryDataDir,
+    run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
+  };
 }

@@ -16,6 +16,12 @@ export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
+export {
+  metadataDirPath,
+  metadataSnapshotPath,
+  producerStatePath,
+  quorumStatePath,
+} from "./log/state-files.ts";
 export { layerMemory, type MemoryEngineOptions, memoryDataDir } from "./memory/layer-memory.ts";
 export { type CrashMode, MemoryDisk, type MemoryFaults, type MemoryFileInfo } from "./memory/memory-disk.ts";
 export {
@@ -58,3 +64,4 @@ export {
   StorageErrorReason,
   storageError,
 } from "./port/storage-error.ts";
+export { decodeStoredJson, decodeStoredValue, parseStoredJson } from "./port/stored-json.ts";

@@ -12,7 +12,9 @@
  *    `__group_metadata-<shard>` (the same trick as `__producer_ids-0`). A shard is rewritten whole,
  *    atomically, when one of its groups changes; user topics cannot start with `__`, so the name
  *    never collides with a topic.
- * At start-up both are read back and replayed through a `load` input.
+ * At start-up both are read back, decoded with their schemas (`group-metadata-schema.ts`, and the
+ * state store's own for offsets), and replayed through a `load` input; a stored value that does not
+ * decode stops the start with an error naming its file and field, and nothing stored is rewritten.
  *
  * Owns: request ids, the answers waiting for them (held JoinGroup/SyncGroup requests resolve in a
  * later step), the one-step-at-a-time queue, and the clock fed to the core. Must never answer a
@@ -22,8 +24,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { group, invariant } from "@eddy/core";
-import type { CommittedOffset, TopicPartition } from "@eddy/storage-memory";
+import {
+  type CommittedOffset,
+  decodeStoredJson,
+  producerStatePath,
+  storageError,
+  type TopicPartition,
+} from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { groupMetadataFormatVersion, type StoredGroup, StoredGroupShard } from "./group-metadata-schema.ts";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
@@ -49,32 +58,8 @@ const queuedStepsMax = 100_000;
 /** Shards of the group-metadata documents; a change rewrites one shard. */
 export const metadataShardCount = 8;
 const metadataTopic = "__group_metadata";
-const metadataFormatVersion = 1;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-interface StoredMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs: number;
-  /** Base64. */
-  readonly subscription: string;
-  /** Base64. */
-  readonly assignment: string;
-}
-
-interface StoredGroup extends Omit<GroupMetadataRecord, "members"> {
-  readonly members: readonly StoredMember[];
-}
-
-interface StoredShard {
-  readonly version: number;
-  readonly groups: readonly StoredGroup[];
-}
 
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64"));
@@ -91,7 +76,6 @@ function toStored(record: GroupMetadataRecord): StoredGroup {
 }
 
 function fromStored(stored: StoredGroup): GroupMetadataRecord {
-  invariant(stored.kind === "groupMetadata", "group metadata: wrong record kind in a shard");
   return {
     ...stored,
     members: stored.members.map((m) => ({
@@ -135,18 +119,19 @@ class GroupStore {
       const snapshot = await this.storage.run(state.loadProducerState(shardPartition(shard)));
       const groups = new Map<string, GroupMetadataRecord>();
       if (snapshot !== null) {
-        let parsed: StoredShard;
-        try {
-          parsed = JSON.parse(decoder.decode(snapshot.bytes)) as StoredShard;
-        } catch (error) {
-          throw new Error(`group metadata shard ${shard} is unreadable: ${(error as Error).message}`);
-        }
-        if (parsed.version !== metadataFormatVersion || !Array.isArray(parsed.groups)) {
-          throw new Error(`group metadata shard ${shard} has an unknown format`);
-        }
-        for (const stored of parsed.groups) {
+        const path = producerStatePath(this.storage.dataDir, shardPartition(shard), snapshot.offset);
+        const source = `group metadata shard ${shard} ${path}`;
+        const parsed = decodeStoredJson(StoredGroupShard, source, snapshot.bytes);
+        for (const [i, stored] of parsed.groups.entries()) {
+          const home = metadataShardOf(stored.groupId);
+          if (home !== shard) {
+            throw storageError(
+              "Corrupt",
+              source,
+              `field groups[${i}].groupId: expected a group of shard ${shard}, got ${JSON.stringify(stored.groupId)} (shard ${home})`,
+            );
+          }
           const record = fromStored(stored);
-          invariant(metadataShardOf(record.groupId) === shard, "group metadata: group in the wrong shard");
           groups.set(record.groupId, record);
           records.push(record);
         }
@@ -236,8 +221,8 @@ class GroupStore {
 
   private async writeShard(shard: number): Promise<void> {
     const groups = this.shards[shard]!;
-    const document: StoredShard = {
-      version: metadataFormatVersion,
+    const document: StoredGroupShard = {
+      version: groupMetadataFormatVersion,
       groups: [...groups.values()].map(toStored),
     };
     const version = this.shardVersions[shard]! + 1;
@@ -259,6 +244,8 @@ export class GroupShell {
   private tickQueued = false;
   /** Set when a write or a step failed: the state must be rebuilt from storage before the next step. */
   private broken = false;
+  /** Why the last rebuild failed (a stored value that does not decode, a failed read), or null. */
+  private loadError: Error | null = null;
   private closed = false;
 
   private constructor(
@@ -291,6 +278,10 @@ export class GroupShell {
       group.initialState({ ...options, seed: 0 }, Date.now()),
     );
     await shell.rebuild();
+    // At start-up a group state that cannot be loaded stops the broker: serving without it would
+    // answer clients as if their groups and offsets did not exist. (Later, after a failed write, the
+    // shell keeps retrying the load and answers NOT_COORDINATOR meanwhile.)
+    if (shell.loadError !== null) throw shell.loadError;
     const groups = shell.state.groups;
     let offsets = 0;
     for (const g of groups.values()) offsets += g.offsetCount;
@@ -462,9 +453,11 @@ export class GroupShell {
       const fresh = group.initialState({ ...this.options, seed }, Math.max(Date.now(), this.state.nowMs));
       this.state = group.step(fresh, { type: "load", records }).state;
       this.broken = false;
+      this.loadError = null;
     } catch (error) {
       this.log(`groups: cannot load group state: ${(error as Error).message}`);
       this.broken = true;
+      this.loadError = error instanceof Error ? error : new Error(String(error));
     }
   }
 }

@@ -11,7 +11,18 @@
 
 import { controller, invariant, prngFromSeed, prngJump, quorum } from "@eddy/core";
 import { concatBatches, decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
-import { metadataLogPartition } from "@eddy/storage-memory";
+import {
+  decodeStoredJson,
+  type MetadataSnapshot,
+  metadataDirPath,
+  metadataLogPartition,
+  metadataSnapshotPath,
+  quorumStatePath,
+  storageError,
+} from "@eddy/storage-memory";
+import { StoredMetadataSnapshot } from "./metadata-image-schema.ts";
+import { StoredMetadataLogEntry } from "./metadata-record-schema.ts";
+import { StoredQuorumState } from "./quorum-state-schema.ts";
 import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
@@ -30,12 +41,6 @@ const readChunksMax = 10_000_000;
 const pendingAnswersMax = 10_000;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-interface StoredEntry {
-  readonly term: number;
-  readonly payload: Records | null;
-}
 
 export type ImageListener = (image: Image, previous: Image) => void | Promise<void>;
 
@@ -95,10 +100,12 @@ export class MetadataShell {
     await storage.run(logs.openPartition(metadataLogPartition));
     const hardBytes = await storage.run(state.loadQuorumState());
     const snapshotStored = await storage.run(state.latestMetadataSnapshot());
+    // Everything read back is decoded with a schema: a file that does not decode stops the start with
+    // an error naming it and the field, and nothing is written, so the stored state stays as it was.
     const snapshot: quorum.Snapshot<Image> =
       snapshotStored === null
         ? { index: 0, term: 0, data: controller.emptyImage }
-        : (JSON.parse(decoder.decode(snapshotStored.bytes)) as quorum.Snapshot<Image>);
+        : decodeSnapshot(storage.dataDir, snapshotStored);
     const entries: quorum.Entry<Records>[] = [];
     const info = await storage.run(logs.info(metadataLogPartition));
     let offset = Math.max(info.logStartOffset, snapshot.index);
@@ -111,7 +118,15 @@ export class MetadataShell {
         const index = Number(batch.header.baseOffset) + 1;
         const value = batch.records[0]?.value;
         invariant(value !== null && value !== undefined, "metadata log: entry without a value");
-        const stored = JSON.parse(decoder.decode(value)) as StoredEntry;
+        const source = `metadata log record at offset ${index - 1} in ${metadataDirPath(storage.dataDir)}`;
+        const stored = decodeStoredJson(StoredMetadataLogEntry, source, value);
+        if (stored.term !== batch.header.partitionLeaderEpoch) {
+          throw storageError(
+            "Corrupt",
+            source,
+            `field term: expected ${batch.header.partitionLeaderEpoch} (the batch's leader epoch), got ${stored.term}`,
+          );
+        }
         if (index > snapshot.index) entries.push({ index, term: stored.term, payload: stored.payload });
       }
       offset = read.nextOffset;
@@ -119,7 +134,7 @@ export class MetadataShell {
     const hardState: quorum.HardState =
       hardBytes === null
         ? { term: snapshot.term, votedFor: null, commitIndex: snapshot.index }
-        : (JSON.parse(decoder.decode(hardBytes)) as quorum.HardState);
+        : decodeStoredJson(StoredQuorumState, `quorum state ${quorumStatePath(storage.dataDir)}`, hardBytes);
     // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
     const controllerStream = prngJump(root);
@@ -329,6 +344,20 @@ export class MetadataShell {
     if (image === previous) return;
     for (const listener of this.listeners) await listener(image, previous);
   }
+}
+
+/** Decodes a stored snapshot; its index and term must be the ones its file is named for. */
+function decodeSnapshot(dataDir: string, stored: MetadataSnapshot): quorum.Snapshot<Image> {
+  const source = `metadata snapshot ${metadataSnapshotPath(dataDir, stored.endOffset, stored.epoch)}`;
+  const snapshot = decodeStoredJson(StoredMetadataSnapshot, source, stored.bytes);
+  if (snapshot.index !== stored.endOffset || snapshot.term !== stored.epoch) {
+    throw storageError(
+      "Corrupt",
+      source,
+      `fields index and term: expected ${stored.endOffset} and ${stored.epoch} (the file's name), got ${snapshot.index} and ${snapshot.term}`,
+    );
+  }
+  return snapshot;
 }
 
 function notController(response: controller.Response | null): controller.Response | null {

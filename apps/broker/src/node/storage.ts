@@ -9,6 +9,7 @@ import {
   LogStore,
   layerMemory,
   logConfigMake,
+  memoryDataDir,
   StateStore,
   type StorageError,
 } from "@eddy/storage-memory";
@@ -16,6 +17,11 @@ import { Effect, type Layer, ManagedRuntime } from "effect";
 import type { BrokerConfig } from "../config/broker-config.ts";
 
 export interface Storage {
+  /**
+   * The folder the engine keeps its files in (`memoryDataDir` on a memory disk). Shells name the
+   * file a stored value came from under it when that value does not decode.
+   */
+  readonly dataDir: string;
   readonly logs: LogStore["Service"];
   readonly state: StateStore["Service"];
   /** Runs a storage Effect; a failure rejects with the `StorageError` itself. */
@@ -56,6 +62,8 @@ export async function openStorage(config: BrokerConfig, log: (line: string) => v
   );
   return {
     ...services,
+    // The file engine drops trailing slashes from the folder it is given; named files must match.
+    dataDir: config.storageEngine === "memory" ? memoryDataDir : config.dataDir.replace(/\/+$/, "") || "/",
     run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
     close: () => runtime.dispose(),
   };

@@ -22,8 +22,16 @@ import {
   StateStore,
 } from "../port/state-store.ts";
 import { StorageError, storageError } from "../port/storage-error.ts";
+import { decodeStoredJson } from "../port/stored-json.ts";
 import { FileFault, type Files } from "./files.ts";
+import { StoredGroupOffsets } from "./group-offsets-schema.ts";
 import { PartitionLog, toStorageError } from "./partition-log.ts";
+import {
+  metadataDirPath,
+  metadataSnapshotFileName,
+  producerStateFileName,
+  quorumStatePath,
+} from "./state-files.ts";
 import { TailBudget } from "./tail-budget.ts";
 
 /** Open partitions per store; a broker with more is misconfigured. */
@@ -256,7 +264,6 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
 // ------------------------------------------------------------------ state store
 
 const stateDirName = "eddy-state";
-const metadataDirName = "__cluster_metadata-0";
 
 /** Group ids whose hex form is longer than this are stored under a hash (file names stop at 255 bytes). */
 const groupFileHexMax = 200;
@@ -272,37 +279,35 @@ function groupFileName(groupId: string): string {
   return `h-${createHash("sha256").update(groupId).digest("hex")}.json`;
 }
 
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, "0");
-}
-
 /** Builds a `StateStore` keeping Kafka's file names where Kafka has them. */
 export function makeStateStore(options: EngineOptions): Effect.Effect<StateStoreShape> {
   return Effect.sync(() => {
     const { files, dataDir } = options;
     const before = options.beforeOperation ?? Effect.void;
     const groupsDir = `${dataDir}/${stateDirName}/groups`;
-    const metadataDir = `${dataDir}/${metadataDirName}`;
+    const metadataDir = metadataDirPath(dataDir);
     const encoder = new TextEncoder();
-    const decoder = new TextDecoder();
 
     const run = <A>(subject: string, f: () => A) => Effect.flatMap(before, () => attempt(subject, f));
     const runAsync = <A>(subject: string, f: () => Promise<A>) =>
       Effect.flatMap(before, () => attemptAsync(subject, f));
 
+    // A group file that does not decode fails the read naming the file and the field; the file is
+    // left as it is, and a commit to that group fails too rather than overwrite what it holds.
     const readGroup = (groupId: string): Array<CommittedOffset> => {
-      const bytes = files.readAll(`${groupsDir}/${groupFileName(groupId)}`);
+      const path = `${groupsDir}/${groupFileName(groupId)}`;
+      const bytes = files.readAll(path);
       if (bytes === null) return [];
-      try {
-        const parsed = JSON.parse(decoder.decode(bytes)) as {
-          groupId: string;
-          offsets: Array<CommittedOffset>;
-        };
-        if (parsed.groupId !== groupId || !Array.isArray(parsed.offsets)) throw new Error("wrong shape");
-        return parsed.offsets;
-      } catch (error) {
-        throw storageError("Corrupt", `group ${groupId}`, `offsets file unreadable: ${String(error)}`);
+      const source = `committed offsets ${path}`;
+      const stored = decodeStoredJson(StoredGroupOffsets, source, bytes);
+      if (stored.groupId !== groupId) {
+        throw storageError(
+          "Corrupt",
+          source,
+          `field groupId: expected ${JSON.stringify(groupId)} (the group the file is named for), got ${JSON.stringify(stored.groupId)}`,
+        );
       }
+      return [...stored.offsets];
     };
     const writeGroup = async (groupId: string, offsets: ReadonlyArray<CommittedOffset>) => {
       files.makeDir(groupsDir);
@@ -361,13 +366,10 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
             .filter((name) => /^[gh]-[0-9a-f]+\.json$/.test(name))
             .map((name) => {
               if (name.startsWith("g-")) return Buffer.from(name.slice(2, -5), "hex").toString("utf8");
-              const bytes = files.readAll(`${groupsDir}/${name}`);
-              const parsed =
-                bytes === null ? null : (JSON.parse(decoder.decode(bytes)) as { groupId?: unknown });
-              if (typeof parsed?.groupId !== "string") {
-                throw storageError("Corrupt", "groups", `${name} does not name its group`);
-              }
-              return parsed.groupId;
+              const path = `${groupsDir}/${name}`;
+              const bytes = files.readAll(path);
+              if (bytes === null) throw storageError("NotFound", "groups", `${path} vanished`);
+              return decodeStoredJson(StoredGroupOffsets, `committed offsets ${path}`, bytes).groupId;
             })
             .sort(),
         ),
@@ -375,14 +377,14 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
         runAsync("quorum-state", async () => {
           checkPayload("quorum-state", bytes);
           files.makeDir(metadataDir);
-          await files.writeAtomic(`${metadataDir}/quorum-state`, bytes);
+          await files.writeAtomic(quorumStatePath(dataDir), bytes);
         }),
-      loadQuorumState: () => run("quorum-state", () => files.readAll(`${metadataDir}/quorum-state`)),
+      loadQuorumState: () => run("quorum-state", () => files.readAll(quorumStatePath(dataDir))),
       saveMetadataSnapshot: (snapshot: MetadataSnapshot) =>
         runAsync("metadata snapshot", async () => {
           checkPayload("metadata snapshot", snapshot.bytes);
           files.makeDir(metadataDir);
-          const name = `${pad(snapshot.endOffset, 20)}-${pad(snapshot.epoch, 10)}.checkpoint`;
+          const name = metadataSnapshotFileName(snapshot.endOffset, snapshot.epoch);
           await files.writeAtomic(`${metadataDir}/${name}`, snapshot.bytes);
         }),
       latestMetadataSnapshot: () =>
@@ -405,7 +407,7 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
           checkPayload("producer state", snapshot.bytes);
           const dir = `${dataDir}/${nameOf(tp)}`;
           files.makeDir(dir);
-          await files.writeAtomic(`${dir}/${pad(snapshot.offset, 20)}.snapshot`, snapshot.bytes);
+          await files.writeAtomic(`${dir}/${producerStateFileName(snapshot.offset)}`, snapshot.bytes);
           for (const name of files.list(dir)) {
             const m = producerName.exec(name);
             if (m !== null && Number(m[1]) !== snapshot.offset) files.remove(`${dir}/${name}`);

@@ -1,0 +1,59 @@
+/**
+ * The schema of one metadata log record as the metadata shell appends it to `__cluster_metadata-0`:
+ * the Raft term of the entry and its payload, the controller's metadata records (null for the empty
+ * entry a new leader appends). Owns the shape only, field for field the core's
+ * `controller.MetadataRecord`; the shell decodes every record it reads back through it and must
+ * never replay a record this schema did not check.
+ */
+import { Schema } from "effect";
+import {
+  StoredInt,
+  StoredNonNegativeInt,
+  StoredPartitionState,
+  StoredTopicConfigs,
+} from "./metadata-image-schema.ts";
+
+const brokerEpochFields = { brokerId: StoredNonNegativeInt, brokerEpoch: StoredInt };
+
+export const StoredMetadataRecord = Schema.Union([
+  Schema.Struct({
+    type: Schema.Literal("RegisterBroker"),
+    ...brokerEpochFields,
+    host: Schema.String,
+    port: StoredNonNegativeInt,
+    rack: Schema.NullOr(Schema.String),
+  }),
+  Schema.Struct({ type: Schema.Literal("FenceBroker"), ...brokerEpochFields }),
+  Schema.Struct({ type: Schema.Literal("UnfenceBroker"), ...brokerEpochFields }),
+  Schema.Struct({
+    type: Schema.Literal("CreateTopic"),
+    name: Schema.String,
+    topicId: Schema.String,
+    configs: StoredTopicConfigs,
+    partitions: Schema.Array(StoredPartitionState),
+  }),
+  Schema.Struct({ type: Schema.Literal("DeleteTopic"), name: Schema.String, topicId: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("CreatePartitions"),
+    name: Schema.String,
+    topicId: Schema.String,
+    partitions: Schema.Array(StoredPartitionState),
+  }),
+  Schema.Struct({
+    type: Schema.Literal("PartitionChange"),
+    topic: Schema.String,
+    topicId: Schema.String,
+    partition: StoredNonNegativeInt,
+    leader: StoredInt,
+    leaderEpoch: StoredInt,
+    isr: Schema.Array(StoredNonNegativeInt),
+    partitionEpoch: StoredInt,
+    unclean: Schema.Boolean,
+  }),
+]);
+
+/** One log entry's value: `{ term, payload }`. */
+export const StoredMetadataLogEntry = Schema.Struct({
+  term: StoredNonNegativeInt,
+  payload: Schema.NullOr(Schema.Array(StoredMetadataRecord)),
+});
