@@ -16,6 +16,7 @@ export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
+export { TailBudget } from "./log/tail-budget.ts";
 export {
   metadataDirPath,
   metadataSnapshotPath,
