@@ -205,7 +205,7 @@ describe("group shell durability", () => {
     await storage.run(storage.state.saveProducerState(shard, { offset: 1, bytes: garbage }));
     // Serving without the stored groups would answer clients as if their groups did not exist.
     await expect(GroupShell.open(storage, config, log)).rejects.toThrow(
-      "group metadata shard 3 /data/__group_metadata-3/00000000000000000001.snapshot: not valid JSON",
+      "group metadata shard /data/__group_metadata-3/00000000000000000001.snapshot: not valid JSON",
     );
     const stored = await storage.run(storage.state.loadProducerState(shard));
     expect(stored?.offset).toBe(1);

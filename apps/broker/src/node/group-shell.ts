@@ -100,6 +100,15 @@ function metadataShardOf(groupId: string): number {
 
 const shardPartition = (shard: number): TopicPartition => ({ topic: metadataTopic, partition: shard });
 
+/**
+ * Every durable group record, decoded, in the order `load` replays them; reads only, so a refused
+ * start leaves the stored state as it was. The broker runs it before any shell opens
+ * (`stored-state-check.ts`).
+ */
+export function readGroupRecords(storage: Storage): Promise<group.PersistRecord[]> {
+  return new GroupStore(storage).readAll();
+}
+
 /** The durable side: reads every record back and writes a step's records. */
 class GroupStore {
   /** shard -> groupId -> latest metadata record, mirroring what is on disk. */
@@ -120,7 +129,7 @@ class GroupStore {
       const groups = new Map<string, GroupMetadataRecord>();
       if (snapshot !== null) {
         const path = producerStatePath(this.storage.dataDir, shardPartition(shard), snapshot.offset);
-        const source = `group metadata shard ${shard} ${path}`;
+        const source = `group metadata shard ${path}`;
         const parsed = decodeStoredJson(StoredGroupShard, source, snapshot.bytes);
         for (const [i, stored] of parsed.groups.entries()) {
           const home = metadataShardOf(stored.groupId);

@@ -50,7 +50,10 @@ export const StoredMetadataRecord = Schema.Union([
     partitionEpoch: StoredInt,
     unclean: Schema.Boolean,
   }),
-]);
+]).annotate({
+  expected:
+    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions or PartitionChange",
+});
 
 /** One log entry's value: `{ term, payload }`. */
 export const StoredMetadataLogEntry = Schema.Struct({

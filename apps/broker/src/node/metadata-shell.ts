@@ -96,45 +96,8 @@ export class MetadataShell {
       log: (line: string) => void;
     },
   ): Promise<MetadataShell> {
-    const { logs, state } = storage;
-    await storage.run(logs.openPartition(metadataLogPartition));
-    const hardBytes = await storage.run(state.loadQuorumState());
-    const snapshotStored = await storage.run(state.latestMetadataSnapshot());
-    // Everything read back is decoded with a schema: a file that does not decode stops the start with
-    // an error naming it and the field, and nothing is written, so the stored state stays as it was.
-    const snapshot: quorum.Snapshot<Image> =
-      snapshotStored === null
-        ? { index: 0, term: 0, data: controller.emptyImage }
-        : decodeSnapshot(storage.dataDir, snapshotStored);
-    const entries: quorum.Entry<Records>[] = [];
-    const info = await storage.run(logs.info(metadataLogPartition));
-    let offset = Math.max(info.logStartOffset, snapshot.index);
-    for (let guard = 0; offset < info.logEndOffset && guard < readChunksMax; guard++) {
-      const read = await storage.run(
-        logs.read(metadataLogPartition, { fetchOffset: offset, maxBytes: readChunkBytes }),
-      );
-      if (read.batchCount === 0) break;
-      for (const batch of decodeRecordBatches(read.records)) {
-        const index = Number(batch.header.baseOffset) + 1;
-        const value = batch.records[0]?.value;
-        invariant(value !== null && value !== undefined, "metadata log: entry without a value");
-        const source = `metadata log record at offset ${index - 1} in ${metadataDirPath(storage.dataDir)}`;
-        const stored = decodeStoredJson(StoredMetadataLogEntry, source, value);
-        if (stored.term !== batch.header.partitionLeaderEpoch) {
-          throw storageError(
-            "Corrupt",
-            source,
-            `field term: expected ${batch.header.partitionLeaderEpoch} (the batch's leader epoch), got ${stored.term}`,
-          );
-        }
-        if (index > snapshot.index) entries.push({ index, term: stored.term, payload: stored.payload });
-      }
-      offset = read.nextOffset;
-    }
-    const hardState: quorum.HardState =
-      hardBytes === null
-        ? { term: snapshot.term, votedFor: null, commitIndex: snapshot.index }
-        : decodeStoredJson(StoredQuorumState, `quorum state ${quorumStatePath(storage.dataDir)}`, hardBytes);
+    const durable = await readMetadataDurable(storage);
+    const { snapshot, entries } = durable;
     // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
     const controllerStream = prngJump(root);
@@ -143,7 +106,7 @@ export class MetadataShell {
       voters: [options.nodeId],
       prng: root,
       emptySnapshotData: controller.emptyImage,
-      durable: { hardState, snapshot, entries },
+      durable,
     });
     const controllerState = controller.initialState({
       prng: controllerStream,
@@ -344,6 +307,54 @@ export class MetadataShell {
     if (image === previous) return;
     for (const listener of this.listeners) await listener(image, previous);
   }
+}
+
+/**
+ * Reads back what the quorum made durable (hard state, latest snapshot, the log entries after it),
+ * decoding each with its schema. It writes nothing, so a start refused here leaves the stored state as
+ * it was; the broker also runs it before any shell opens (`stored-state-check.ts`).
+ */
+export async function readMetadataDurable(storage: Storage): Promise<quorum.DurableState<Records, Image>> {
+  const { logs, state } = storage;
+  await storage.run(logs.openPartition(metadataLogPartition));
+  const hardBytes = await storage.run(state.loadQuorumState());
+  const snapshotStored = await storage.run(state.latestMetadataSnapshot());
+  const snapshot: quorum.Snapshot<Image> =
+    snapshotStored === null
+      ? { index: 0, term: 0, data: controller.emptyImage }
+      : decodeSnapshot(storage.dataDir, snapshotStored);
+  const entries: quorum.Entry<Records>[] = [];
+  const info = await storage.run(logs.info(metadataLogPartition));
+  let offset = Math.max(info.logStartOffset, snapshot.index);
+  for (let guard = 0; offset < info.logEndOffset && guard < readChunksMax; guard++) {
+    const read = await storage.run(
+      logs.read(metadataLogPartition, { fetchOffset: offset, maxBytes: readChunkBytes }),
+    );
+    if (read.batchCount === 0) break;
+    for (const batch of decodeRecordBatches(read.records)) {
+      const index = Number(batch.header.baseOffset) + 1;
+      const source = `metadata log record at offset ${index - 1} in ${metadataDirPath(storage.dataDir)}`;
+      const value = batch.records[0]?.value;
+      if (value === null || value === undefined)
+        throw storageError("Corrupt", source, "the record has no value");
+      const stored = decodeStoredJson(StoredMetadataLogEntry, source, value);
+      // The shell writes each entry's term as its batch's leader epoch too; a mismatch means one was altered.
+      if (stored.term !== batch.header.partitionLeaderEpoch) {
+        throw storageError(
+          "Corrupt",
+          source,
+          `field term: expected ${batch.header.partitionLeaderEpoch} (the batch's leader epoch), got ${stored.term}`,
+        );
+      }
+      if (index > snapshot.index) entries.push({ index, term: stored.term, payload: stored.payload });
+    }
+    offset = read.nextOffset;
+  }
+  const hardState: quorum.HardState =
+    hardBytes === null
+      ? { term: snapshot.term, votedFor: null, commitIndex: snapshot.index }
+      : decodeStoredJson(StoredQuorumState, `quorum state ${quorumStatePath(storage.dataDir)}`, hardBytes);
+  return { hardState, snapshot, entries };
 }
 
 /** Decodes a stored snapshot; its index and term must be the ones its file is named for. */

@@ -27,6 +27,12 @@ const blockSize = 1000;
 
 const encoder = new TextEncoder();
 
+/** The stored cursor (0 when none was stored); reads only, so a refused start leaves the file as it was. */
+export async function readProducerIdCursor(storage: Storage): Promise<number> {
+  const stored = await storage.run(storage.state.loadProducerState(cursorKey));
+  return stored === null ? 0 : decodeProducerIdCursor(storage.dataDir, stored);
+}
+
 /** The cursor a stored snapshot holds; throws a `Corrupt` error naming the file when it is wrong. */
 export function decodeProducerIdCursor(dataDir: string, stored: ProducerStateSnapshot): number {
   const source = `producer id block ${producerStatePath(dataDir, cursorKey, stored.offset)}`;
@@ -61,9 +67,7 @@ export class ProducerIdShell {
   }
 
   static async open(storage: Storage): Promise<ProducerIdShell> {
-    const stored = await storage.run(storage.state.loadProducerState(cursorKey));
-    const cursor = stored === null ? 0 : decodeProducerIdCursor(storage.dataDir, stored);
-    return new ProducerIdShell(storage, cursor);
+    return new ProducerIdShell(storage, await readProducerIdCursor(storage));
   }
 
   /** Answers InitProducerId for an idempotent producer (transactional ids are not served yet). */

@@ -1,6 +1,8 @@
 /**
  * Binds the storage port to the broker: builds the chosen engine's Layer once, takes the `LogStore`
  * and `StateStore` services out of it, and runs their Effects as Promises for the imperative shell.
+ * Before handing the storage out it checks that every stored value the shells will read decodes
+ * (`stored-state-check.ts`), so a corrupt file stops the start before anything is written.
  * Owns the choice of engine (`--storage fs|memory`); it never decides what to write.
  */
 import { layer as fileLayer } from "@eddy/storage-fs";
@@ -15,6 +17,7 @@ import {
 } from "@eddy/storage-memory";
 import { Effect, type Layer, ManagedRuntime } from "effect";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { checkStoredState } from "./stored-state-check.ts";
 
 export interface Storage {
   /**
@@ -60,11 +63,19 @@ export async function openStorage(config: BrokerConfig, log: (line: string) => v
       return { logs, state };
     }),
   );
-  return {
+  const storage: Storage = {
     ...services,
     // The file engine drops trailing slashes from the folder it is given; named files must match.
     dataDir: config.storageEngine === "memory" ? memoryDataDir : config.dataDir.replace(/\/+$/, "") || "/",
     run: <A>(effect: Effect.Effect<A, StorageError>) => Effect.runPromise(effect),
     close: () => runtime.dispose(),
   };
+  // A data directory holding a value that does not decode is refused here, before any shell writes.
+  try {
+    await checkStoredState(storage);
+  } catch (error) {
+    await runtime.dispose();
+    throw error;
+  }
+  return storage;
 }

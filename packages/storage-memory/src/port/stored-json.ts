@@ -27,13 +27,17 @@ const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1();
 /** Effect's message for a key the schema does not have, reworded so an operator sees why it matters. */
 const excessKeyMessage = "Expected no excess property";
 
-/** `data.topics.orders.partitions[0].leader`, or `(the whole value)` for an empty path. */
+/**
+ * `data.topics.orders.partitions[0].leader`, or `(the whole value)` for an empty path. Keys that are
+ * not plain names are quoted (`configs["retention.ms"]`), except that a first key may hold dots, so
+ * a properties file's fields read as themselves (`node.id`).
+ */
 export function fieldPathText(path: ReadonlyArray<PropertyKey>): string {
   let text = "";
   for (const key of path) {
     if (typeof key === "number") text += `[${key}]`;
-    else if (typeof key === "string" && /^[A-Za-z_$][\w$.-]*$/.test(key))
-      text += text === "" ? key : `.${key}`;
+    else if (typeof key === "string" && text === "" && /^[A-Za-z_$][\w$.-]*$/.test(key)) text = key;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$-]*$/.test(key)) text += `.${key}`;
     else text += `[${JSON.stringify(String(key))}]`;
   }
   return text === "" ? "(the whole value)" : text;
