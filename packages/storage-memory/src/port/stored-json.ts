@@ -43,7 +43,7 @@ export function fieldPathText(path: ReadonlyArray<PropertyKey>): string {
   return text === "" ? "(the whole value)" : text;
 }
 
-/** The value at `path` inside `input`, or `missing` when the path leaves the input. */
+/** The value at `path` inside `input`; `found` is false when the path leaves the input (a missing key). */
 function valueAt(
   input: unknown,
   path: ReadonlyArray<PropertyKey>,
