@@ -12,6 +12,7 @@ export {
   hwCheckpointFileName,
   parseHwCheckpoint,
 } from "./replica/hw-checkpoint.ts";
+export { LogDir, type LogDirOptions, openPartitionsMax } from "./replica/log-dir.ts";
 export {
   type Leadership,
   type ListOffsetAnswer,

@@ -128,6 +128,33 @@ describe("recovery", () => {
     expect(retry.outcome?.duplicate).toBe(true);
     expect(retry.outcome?.baseOffset).toBe(0);
     expect(again.logEndOffset).toBe(2);
+    // A gap in the sequence is still refused after the restart; the next batch in sequence goes on.
+    const gap = produce(
+      again,
+      batchOf(["z"], { producerId: 7, producerEpoch: 0, baseSequence: 9, timestampMs: 1_000 }),
+    );
+    expect(gap.outcome?.errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    const next = produce(
+      again,
+      batchOf(["f"], { producerId: 7, producerEpoch: 0, baseSequence: 2, timestampMs: 1_000 }),
+    );
+    expect(next.outcome?.baseOffset).toBe(2);
+  });
+
+  test("a full disk answers KAFKA_STORAGE_ERROR and damages nothing already stored", () => {
+    const env = new TestEnv();
+    const r = openReplica(env);
+    leadAlone(r);
+    expect(produce(r, batchOf(["kept"])).outcome?.errorCode).toBe(ErrorCode.NONE);
+    r.log.flushNow();
+    env.disk.faults.failNextWrite = "NoSpace";
+    expect(produce(r, batchOf(["lost"])).outcome?.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    expect(env.failures[0]).toContain("NoSpace");
+    env.disk.crash({ _tag: "LoseUnsynced" });
+    const again = openReplica(new TestEnvOver(env));
+    leadAlone(again, 1);
+    expect(again.logEndOffset).toBe(1);
+    expect(produce(again, batchOf(["after"])).outcome?.baseOffset).toBe(1);
   });
 
   test("producer state is rebuilt at each batch's own time: one idle past expiry before a restart is gone", () => {

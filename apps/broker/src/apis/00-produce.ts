@@ -4,6 +4,7 @@
  * offsets by rewriting the batch header in place, appends it and answers per `acks`. With acks=0
  * the client expects no response at all, so none is sent.
  */
+import type { ProduceOutcome } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
 
@@ -20,7 +21,7 @@ export const produceApi = defineApi({
         name: topic.name,
         partitionResponses: await Promise.all(
           topic.partitionData.map(async (p) => {
-            const shell = ctx.node.partition(topic.name, p.index);
+            const replica = ctx.node.partition(topic.name, p.index);
             const outcome = !valid
               ? {
                   errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
@@ -28,14 +29,16 @@ export const produceApi = defineApi({
                   logStartOffset: -1,
                   errorMessage: null,
                 }
-              : shell === undefined
+              : replica === undefined
                 ? {
                     errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                     baseOffset: -1,
                     logStartOffset: -1,
                     errorMessage: null,
                   }
-                : await shell.produce(p.records, acks, request.timeoutMs);
+                : await new Promise<ProduceOutcome>((resolve) =>
+                    replica.produce(p.records, acks, request.timeoutMs, resolve),
+                  );
             return {
               index: p.index,
               errorCode: outcome.errorCode,

@@ -4,8 +4,9 @@
  * (the first batch may exceed them, KIP-74), and long-polls up to `maxWaitMs` until `minBytes` are
  * available. Sessions (KIP-227) are declined: every fetch is answered as a full, sessionless one.
  */
+
+import type { PartitionReplica } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
-import type { PartitionShell } from "../node/partition-shell.ts";
 import { defineApi } from "./api.ts";
 
 /** The longest long poll this broker honours, whatever the client asks. */
@@ -14,6 +15,41 @@ const fetchWaitMsMax = 30_000;
 const fetchPartitionsMax = 10_000;
 /** Reads in one long poll; each follows a wake-up from one of its partitions, so this rarely ends the wait. */
 const fetchPollRoundsMax = 1000;
+
+/**
+ * Resolves when any parked partition's high watermark passes the offset its last read saw (or its
+ * leadership or log start moves), or after `waitMs`. Every waiter is removed when it resolves.
+ */
+function waitForAny(
+  parked: readonly { replica: PartitionReplica; offset: number }[],
+  waitMs: number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const cancels: (() => void)[] = [];
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const cancel of cancels) cancel();
+      resolve();
+    };
+    const timer = setTimeout(finish, waitMs);
+    for (const p of parked) {
+      if (p.replica.highWatermark > p.offset) {
+        finish();
+        return;
+      }
+      const cancel = p.replica.waitForChange(finish);
+      // Too many polls wait on this partition already: answer now rather than hold memory.
+      if (cancel === null) {
+        finish();
+        return;
+      }
+      cancels.push(cancel);
+    }
+  });
+}
 
 export const fetchApi = defineApi({
   key: 1,
@@ -34,13 +70,13 @@ export const fetchApi = defineApi({
       let failed = false;
       const responses = [];
       // Each replica read, with the offset its high watermark must pass before a new read can add bytes.
-      const parked: { shell: PartitionShell; offset: number }[] = [];
+      const parked: { replica: PartitionReplica; offset: number }[] = [];
       for (const topic of request.topics) {
         const partitions = [];
         for (const p of topic.partitions) {
-          const shell = node.partition(topic.topic, p.partition);
+          const replica = node.partition(topic.topic, p.partition);
           const fetchOffset = Number(p.fetchOffset);
-          if (shell === undefined) {
+          if (replica === undefined) {
             partitions.push({
               partitionIndex: p.partition,
               errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -54,11 +90,11 @@ export const fetchApi = defineApi({
           }
           // Only the first partition with data may exceed the budget, as in Kafka.
           const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
-          const read = await shell.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
+          const read = replica.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
           total += read.records.length;
           budget -= read.records.length;
           failed ||= read.errorCode !== ErrorCode.NONE;
-          parked.push({ shell, offset: Math.max(fetchOffset, read.highWatermark) });
+          parked.push({ replica, offset: Math.max(fetchOffset, read.highWatermark) });
           partitions.push({
             partitionIndex: p.partition,
             errorCode: read.errorCode,
@@ -88,7 +124,7 @@ export const fetchApi = defineApi({
         await Bun.sleep(remaining);
         break;
       }
-      await Promise.race(result.parked.map((p) => p.shell.waitForData(p.offset, remaining)));
+      await waitForAny(result.parked, remaining);
       result = await readAll();
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };

@@ -18,8 +18,8 @@ export const listOffsetsApi = defineApi({
     answerPerPartition(
       ctx,
       request.topics,
-      async (shell, p): Promise<PartitionAnswer> => {
-        const answer = await shell.listOffset(Number(p.timestamp), p.currentLeaderEpoch);
+      (replica, p): PartitionAnswer => {
+        const answer = replica.listOffset(Number(p.timestamp), p.currentLeaderEpoch);
         // v0 answers with an array of offsets; v1+ with one offset and its timestamp. The codec
         // refuses values in fields the version lacks, so each version gets only its own fields.
         if (ctx.apiVersion === 0) {

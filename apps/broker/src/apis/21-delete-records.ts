@@ -15,8 +15,8 @@ export const deleteRecordsApi = defineApi({
     answerPerPartition(
       ctx,
       request.topics,
-      async (shell, p) => {
-        const r = await shell.deleteRecords(Number(p.offset));
+      (replica, p) => {
+        const r = replica.deleteRecords(Number(p.offset));
         return {
           partitionIndex: p.partitionIndex,
           lowWatermark: BigInt(r.lowWatermark),

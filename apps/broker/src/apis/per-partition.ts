@@ -4,13 +4,13 @@
  * unknown partition is answered. Partitions are answered concurrently and in request order. Owns
  * only that walk; what each answer holds is the caller's.
  */
-import type { PartitionShell } from "../node/partition-shell.ts";
+import type { PartitionReplica } from "@eddy/node";
 import type { RequestContext } from "./api.ts";
 
 export async function answerPerPartition<P extends { readonly partitionIndex: number }, A>(
   ctx: RequestContext,
   topics: readonly { readonly name: string; readonly partitions: readonly P[] }[],
-  answer: (shell: PartitionShell, partition: P) => Promise<A>,
+  answer: (replica: PartitionReplica, partition: P) => A | Promise<A>,
   unknown: (partition: P) => A,
 ): Promise<{ throttleTimeMs: number; topics: { name: string; partitions: A[] }[] }> {
   return {
@@ -20,8 +20,8 @@ export async function answerPerPartition<P extends { readonly partitionIndex: nu
         name: topic.name,
         partitions: await Promise.all(
           topic.partitions.map((p) => {
-            const shell = ctx.node.partition(topic.name, p.partitionIndex);
-            return shell === undefined ? unknown(p) : answer(shell, p);
+            const replica = ctx.node.partition(topic.name, p.partitionIndex);
+            return replica === undefined ? unknown(p) : answer(replica, p);
           }),
         ),
       })),

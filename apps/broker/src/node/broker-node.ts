@@ -4,20 +4,31 @@
  * talks to. A single node is a cluster of one and its own controller; cluster mode adds peers and a
  * transport, not a different node.
  *
- * Owns: the life cycle of partition shells as committed metadata changes, the node's clock ticks,
+ * Owns: the life cycle of partition replicas (the shared node's) as committed metadata changes, the node's clock ticks,
  * retention runs, and the mapping of controller answers to Kafka error codes. Must never act on
  * metadata that has not committed.
  */
 import { controller } from "@eddy/core";
+import {
+  type HwCheckpoint,
+  type LogDir,
+  PartitionReplica,
+  type ReplicaEnv,
+  type ReplicaOptions,
+} from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
-import { topicNameProblem as storageTopicNameProblem, type TopicPartition } from "@eddy/storage-memory";
+import {
+  type LogConfig,
+  topicNameProblem as storageTopicNameProblem,
+  type TopicPartition,
+} from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
-import { PartitionShell, type PartitionShellOptions } from "./partition-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
-import { openStorage, type Storage } from "./storage.ts";
+import { brokerReplicaEnv, openLogDir } from "./replica-runtime.ts";
+import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
 import {
   checkTopicConfigs,
   effectiveTopicConfigs,
@@ -53,16 +64,27 @@ export function controllerErrorCode(error: controller.ControllerError): number {
 
 /** How often the node heartbeats its controller (Kafka's broker.heartbeat.interval.ms default). */
 const heartbeatIntervalMs = 2_000;
+/** How often high watermarks reach `replication-offset-checkpoint` (Kafka's replica.high.watermark.checkpoint.interval.ms default). */
+const hwCheckpointIntervalMs = 5_000;
+/** Bytes of batches one fetch response to a follower carries (Kafka's replica.fetch.max.bytes default). */
+const replicaFetchBytesMax = 1024 * 1024;
+
+/** A topic's replica settings, worked out once when its first replica here opens. */
+type TopicReplicaSettings = Pick<ReplicaOptions, "core" | "messageBytesMax"> & {
+  readonly logConfig: Partial<LogConfig>;
+};
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class BrokerNode {
   readonly controllerId: number;
-  private readonly partitions = new Map<string, PartitionShell>();
+  private readonly partitions = new Map<string, PartitionReplica>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRetentionMs = 0;
   private lastHeartbeatMs = 0;
+  private lastHwCheckpointMs = 0;
   private closed = false;
+  private readonly replicaEnv: ReplicaEnv;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -71,15 +93,19 @@ export class BrokerNode {
     readonly metadata: MetadataShell,
     readonly groups: GroupShell,
     readonly producerIds: ProducerIdShell,
+    private readonly logs: LogDir,
+    private readonly hw: HwCheckpoint,
     readonly log: (line: string) => void,
   ) {
     this.controllerId = config.nodeId;
+    this.replicaEnv = brokerReplicaEnv(hw, log);
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
     const clusterId =
       config.storageEngine === "fs" ? ensureMetaProperties(config.dataDir, config.nodeId) : newClusterId();
     const storage = await openStorage(config, log);
+    const { logs, hw } = openLogDir(config, brokerLogConfig(config), log);
     const metadata = await MetadataShell.open(storage, {
       nodeId: config.nodeId,
       // Each start draws a fresh seed: a restarted controller replaying the same random stream would
@@ -90,7 +116,7 @@ export class BrokerNode {
     });
     const groups = await GroupShell.open(storage, config, log);
     const producerIds = await ProducerIdShell.open(storage);
-    const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, log);
+    const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, logs, hw, log);
     metadata.onImage((image, previous) => node.applyImage(image, previous));
     await node.applyImage(metadata.image, controller.emptyImage);
     // OffsetCommit refuses topics the metadata does not hold, so offsets of such a topic are what a
@@ -115,7 +141,7 @@ export class BrokerNode {
     return storageTopicNameProblem(name);
   }
 
-  partition(topic: string, index: number): PartitionShell | undefined {
+  partition(topic: string, index: number): PartitionReplica | undefined {
     return this.partitions.get(partitionKey(topic, index));
   }
 
@@ -218,11 +244,12 @@ export class BrokerNode {
       deletedTopics.add(name);
       for (const p of old.partitions) {
         const key = partitionKey(name, p.partition);
-        const shell = this.partitions.get(key);
-        if (shell === undefined) continue;
+        const replica = this.partitions.get(key);
+        if (replica === undefined) continue;
         this.partitions.delete(key);
-        shell.wakeFetchers();
-        await this.storage.run(this.storage.logs.deletePartition({ topic: name, partition: p.partition }));
+        replica.close(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        this.logs.delete({ topic: name, partition: p.partition });
+        this.hw.forget(name, p.partition);
         this.log(`deleted partition ${name}-${p.partition}`);
       }
     }
@@ -231,16 +258,16 @@ export class BrokerNode {
     if (deletedTopics.size > 0) await this.deleteOffsetsOfDeletedTopics((topic) => deletedTopics.has(topic));
     for (const topic of Object.values(image.topics)) {
       // Worked out once per topic, when its first replica here opens (it logs the configs it ignores).
-      let options: PartitionShellOptions | undefined;
+      let settings: TopicReplicaSettings | undefined;
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
         const key = partitionKey(topic.name, p.partition);
-        let shell = this.partitions.get(key);
-        if (shell === undefined) {
+        let replica = this.partitions.get(key);
+        if (replica === undefined) {
           const tp: TopicPartition = { topic: topic.name, partition: p.partition };
-          options ??= this.partitionOptions(topic.configs);
+          settings ??= this.topicSettings(topic.configs);
           try {
-            shell = await PartitionShell.open(tp, this.storage, options);
+            replica = this.openReplica(tp, settings);
           } catch (error) {
             // A corrupt or unreadable partition stays offline; the rest of the broker keeps serving.
             this.log(
@@ -248,25 +275,50 @@ export class BrokerNode {
             );
             continue;
           }
-          this.partitions.set(key, shell);
+          this.partitions.set(key, replica);
         }
-        await shell.applyLeadership(p);
+        replica.applyLeadership(p);
       }
     }
   }
 
-  /** A topic's partition settings: its own (retention.ms, segment.bytes, ...) over the broker's. */
-  private partitionOptions(stored: Readonly<Record<string, string>>): PartitionShellOptions {
+  /** A topic's replica settings: its own (retention.ms, segment.bytes, ...) over the broker's. */
+  private topicSettings(stored: Readonly<Record<string, string>>): TopicReplicaSettings {
     const configs = effectiveTopicConfigs(stored, this.config, this.log);
     return {
-      nodeId: this.config.nodeId,
-      minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
-      replicaLagMsMax: this.config.replicaLagMsMax,
+      core: {
+        minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
+        replicaLagTimeMaxMs: this.config.replicaLagMsMax,
+        producerIdExpirationMs: this.config.producerIdExpirationMs,
+      },
       messageBytesMax: topicMessageBytesMax(configs, this.config),
-      producerIdExpirationMs: this.config.producerIdExpirationMs,
       logConfig: topicLogConfig(configs, this.config),
-      log: this.log,
     };
+  }
+
+  /**
+   * Opens a partition's log (recovering it) and the shared node's replica over it. With
+   * `flush.messages=1` appends are acknowledged only once fsynced (group committed); otherwise, as in
+   * Kafka, once in the page cache.
+   */
+  private openReplica(tp: TopicPartition, settings: TopicReplicaSettings): PartitionReplica {
+    const nowMs = Date.now();
+    const log = this.logs.open(tp, settings.logConfig, nowMs);
+    return PartitionReplica.open(
+      log,
+      {
+        topic: tp.topic,
+        partition: tp.partition,
+        brokerId: this.config.nodeId,
+        incarnation: 0,
+        core: settings.core,
+        messageBytesMax: settings.messageBytesMax,
+        replicaFetchBytesMax,
+        durableAppends: log.config.flushIntervalMessages === 1,
+        checkpointedHighWatermark: this.hw.stored(tp.topic, tp.partition),
+      },
+      this.replicaEnv,
+    );
   }
 
   private async tick(): Promise<void> {
@@ -278,14 +330,18 @@ export class BrokerNode {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);
       }
-      for (const shell of this.partitions.values()) await shell.tick(nowMs);
+      // Replicas wake at the times their core asks for; the node only checkpoints and applies retention.
       await this.groups.tick(nowMs);
+      if (nowMs - this.lastHwCheckpointMs >= hwCheckpointIntervalMs) {
+        this.lastHwCheckpointMs = nowMs;
+        this.hw.write();
+      }
       if (nowMs - this.lastRetentionMs >= this.config.retentionCheckIntervalMs) {
         this.lastRetentionMs = nowMs;
-        for (const shell of this.partitions.values()) {
-          const deleted = await shell.applyRetention(nowMs);
+        for (const replica of this.partitions.values()) {
+          const deleted = replica.applyRetention();
           if (deleted > 0)
-            this.log(`retention deleted ${deleted} segment(s) of ${shell.tp.topic}-${shell.tp.partition}`);
+            this.log(`retention deleted ${deleted} segment(s) of ${replica.topic}-${replica.partitionIndex}`);
         }
       }
     } catch (error) {
@@ -297,11 +353,14 @@ export class BrokerNode {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
-    for (const shell of this.partitions.values()) {
-      shell.wakeFetchers();
-      await shell
-        .flush()
-        .catch((error) => this.log(`flush of ${shell.tp.topic}-${shell.tp.partition} failed: ${error}`));
+    for (const replica of this.partitions.values()) replica.close();
+    // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does.
+    for (const log of this.logs.openLogs())
+      await log.close().catch((error: unknown) => this.log(`closing a partition log failed: ${error}`));
+    try {
+      this.hw.write();
+    } catch (error) {
+      this.log(`writing the high-watermark checkpoint failed: ${(error as Error).message}`);
     }
     await this.storage.close?.().catch((error) => this.log(`closing storage failed: ${error}`));
   }

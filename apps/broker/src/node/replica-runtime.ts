@@ -1,0 +1,60 @@
+/**
+ * Binds the shared node's replicas to the real world: the wall clock (the replica never lets it go
+ * backwards), `setTimeout` wake-ups, fsyncs on the thread pool through the log's group commit, and the
+ * node's `replication-offset-checkpoint`. It owns nothing the replicas decide; a single node has no
+ * peers yet, so replication messages are refused loudly (the cluster adds a transport here).
+ */
+import { HwCheckpoint, LogDir, type PartitionReplica, type ReplicaEnv } from "@eddy/node";
+import { nodeFiles } from "@eddy/storage-fs";
+import { type LogConfig, MemoryDisk } from "@eddy/storage-memory";
+import type { BrokerConfig } from "../config/broker-config.ts";
+
+/** Bytes of recent batches each partition serves from memory (the engine's defaults). */
+const tailCacheBytesMax = 256 * 1024 * 1024;
+const tailCacheBytesTotalMax = 256 * 1024 * 1024;
+
+/** The node's log directory and high-watermark checkpoint over the chosen storage (`--storage fs|memory`). */
+export function openLogDir(
+  config: BrokerConfig,
+  defaults: LogConfig,
+  log: (line: string) => void,
+): { logs: LogDir; hw: HwCheckpoint } {
+  const files = config.storageEngine === "memory" ? new MemoryDisk() : nodeFiles;
+  const dataDir = config.storageEngine === "memory" ? "/data" : config.dataDir.replace(/\/+$/, "") || "/";
+  const logs = new LogDir({
+    files,
+    dataDir,
+    defaults,
+    tailCacheBytesMax,
+    tailCacheBytesTotalMax,
+    logLine: log,
+  });
+  // A malformed checkpoint throws HwCheckpointError naming the file and line: the broker refuses to
+  // start rather than guess a high watermark.
+  const hw = HwCheckpoint.open(files, dataDir);
+  return { logs, hw };
+}
+
+/** The environment every replica of this broker shares. */
+export function brokerReplicaEnv(hw: HwCheckpoint, log: (line: string) => void): ReplicaEnv {
+  return {
+    nowMs: () => Date.now(),
+    wakeAfter: (replica: PartitionReplica, delayMs: number) => {
+      // An unref'd timer: a stopped broker does not wait for a replica's next wake-up to exit.
+      setTimeout(() => replica.onWakeTimer(), Math.max(0, delayMs)).unref();
+    },
+    // The log's own flush is asynchronous and shares one fsync among the appends waiting for it.
+    flush: (replica) => replica.completeFlushAsync(),
+    sendPeer: (replica, to, message) => {
+      log(`${replica.topic}-${replica.partitionIndex}: no transport to broker ${to} for ${message.type}`);
+    },
+    sendAlterPartition: (replica) => {
+      log(`${replica.topic}-${replica.partitionIndex}: no controller transport for AlterPartition`);
+    },
+    recordHighWatermark: (replica, offset) => hw.record(replica.topic, replica.partitionIndex, offset),
+    storageFailed: (replica, error) => {
+      log(`partition ${replica.topic}-${replica.partitionIndex} is offline: ${error.message}`);
+    },
+    log,
+  };
+}
