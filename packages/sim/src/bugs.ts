@@ -39,6 +39,17 @@ export const bugNames = [
    * even when its entry there has another term: a stale suffix of a deposed leader stays on its disk.
    */
   "snapshot-keeps-stale-log",
+  /**
+   * A Raft leader commits an entry of an earlier term once a quorum stores it (Figure 8 of the Raft
+   * paper): a later leader that never had the entry can still be elected and overwrite it.
+   */
+  "raft-commit-earlier-term",
+  /**
+   * A Raft voter grants its vote to any candidate whose log is at least as long as its own, ignoring
+   * the last term (the election restriction): a stale controller with a longer log wins while another
+   * controller is down, and lacks entries the quorum committed.
+   */
+  "vote-on-log-length",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

@@ -92,6 +92,28 @@ export const scenarios: Record<string, Scenario> = {
       ...needAcks(r),
     ],
   },
+  "controller-conflicting-suffixes": {
+    description:
+      "Figure 8 of the Raft paper in three controllers (seed 2 draws one entry per append): c0 is isolated while leading term 1 and fences the brokers on its own; c2 wins term 2 and is isolated the millisecond it wins, so its term-2 entry reaches nobody; c0 and c1 are healed, c0 wins term 3 and replicates its term-1 entry to c1 before its own, so an earlier term's entry sits on a quorum uncommitted; finally c2 rejoins and its conflicting suffix is cut. With --bug raft-commit-earlier-term, #24 names the unsafe commit.",
+    config: {
+      seed: 2n,
+      ...faults([
+        { atMs: 1_000, kind: "isolate", node: "c0" },
+        { atMs: 3_155, kind: "isolate", node: "c2" },
+        { atMs: 6_500, kind: "heal" },
+        { atMs: 6_500, kind: "isolate", node: "c2" },
+        { atMs: 9_500, kind: "heal" },
+      ]),
+    },
+    expect: (r) => [
+      ...(r.probes.get("controller-failover") >= 2
+        ? []
+        : [`only ${r.probes.get("controller-failover")} controller failovers (two wanted: terms 2 and 3)`]),
+      // No acknowledged-write floor: with no controller reachable by the brokers for most of the
+      // safety phase, few writes get through, and the quorum is what this scenario is about.
+      ...needProbes(r, ["controller-log-truncated", "raft-earlier-term-entry-on-quorum"]),
+    ],
+  },
   "crash-unflushed": {
     description:
       "A follower, then a leader, dies in the middle of a write (torn tail): the unflushed suffix is lost, recovery cuts it and the replica catches up from the leader.",

@@ -32,6 +32,7 @@ export const invariantNames: Record<number, string> = {
   21: "liveness-progress",
   22: "liveness-convergence",
   23: "liveness-group-stable",
+  24: "raft-committed-entries-stable",
   99: "crash",
 };
 

@@ -1,5 +1,6 @@
 /**
- * The online checkers of invariants 18 (metadata safety) and 19 (snapshot/log-start consistency),
+ * The online checkers of invariants 18 (metadata safety), 19 (snapshot/log-start consistency) and
+ * 24 (committed Raft entries never change),
  * driven directly with the reports the shells make: each rule passes on a correct report and fails
  * with its invariant number on a wrong one.
  */
@@ -112,5 +113,49 @@ describe("19 snapshot/log-start consistency", () => {
       run();
       expect({ name, found: v.list.slice(before).map((x) => x.invariant) }).toEqual({ name, found: [19] });
     }
+  });
+});
+
+/** A log with no snapshot whose entries have the given terms, index 1 first. */
+const terms = (...ts: number[]): RaftLogView => ({
+  snapshot: { index: 0, term: 0 },
+  entries: ts.map((term, k) => ({ index: k + 1, term })),
+});
+
+describe("24 committed Raft entries never change", () => {
+  test("a correct history: commits agree, leaders hold them, no lacking controller can win", () => {
+    const { v, o } = checker();
+    o.raftLog("c0", "leader", 1, 2, terms(1, 1), 3);
+    o.raftLog("c1", "follower", 1, 2, terms(1, 1), 3);
+    // c2 lags: it lacks index 2, but both others' logs are more up to date than its own.
+    o.raftLog("c2", "follower", 1, 1, terms(1), 3);
+    // c1 leads term 2 holding everything committed in term 1.
+    o.raftLog("c0", "follower", 2, 2, terms(1, 1, 2), 3);
+    o.raftLog("c1", "leader", 2, 3, terms(1, 1, 2), 3);
+    // A deposed leader of term 1 that has not noticed lacks what term 2 committed: exempt.
+    o.raftLog("c2", "leader", 1, 1, terms(1), 3);
+    expect(v.list).toEqual([]);
+  });
+
+  test("Figure 8: an earlier term's entry committed while a controller lacking it could still win", () => {
+    const { v, o } = checker();
+    o.raftLog("c2", "follower", 2, 1, terms(1, 2), 3);
+    o.raftLog("c1", "follower", 3, 1, terms(1), 3);
+    // c0 leads term 3 and counts c1's copy of its term-1 entry at index 2.
+    o.raftLog("c1", "follower", 3, 1, terms(1, 1), 3);
+    o.raftLog("c0", "leader", 3, 2, terms(1, 1, 3), 3);
+    expect(v.list.map((x) => x.invariant)).toEqual([24]);
+    expect(v.list[0]!.message).toContain("controller c2 lacks it");
+  });
+
+  test("an index committed in two terms, and a leader without a committed entry", () => {
+    const { v, o } = checker();
+    o.raftLog("c0", "leader", 1, 2, terms(1, 1), 3);
+    o.raftLog("c1", "follower", 2, 2, terms(1, 2), 3);
+    o.raftLog("c2", "leader", 3, 0, terms(1), 3);
+    expect(v.list.map((x) => x.message)).toEqual([
+      "controller c1 committed Raft index 2 in term 2, committed before in term 1",
+      "controller c2 leads term 3 without committed Raft index 2 (term 1): its log ends at 1",
+    ]);
   });
 });

@@ -16,6 +16,7 @@ describe("scenarios", () => {
     "consumer-rebalance",
     "controller-partitioned",
     "controller-snapshot-install",
+    "controller-conflicting-suffixes",
     "crash-unflushed",
   ]);
   for (const name of scenarioNames) {

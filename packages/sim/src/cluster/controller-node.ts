@@ -6,11 +6,13 @@
  * changes, proposes the controller's record batches as one entry each and answers brokers only once
  * that entry has committed. Brokers hear the committed image in heartbeat answers. Bug switches that
  * live on the controller side (unclean election, a voter that forgets whom it voted for in a term,
- * heartbeat answers with uncommitted metadata, a stale log suffix kept under an installed snapshot)
+ * heartbeat answers with uncommitted metadata, a stale log suffix kept under an installed snapshot, a
+ * leader committing an earlier term's entry by counting replicas, a voter comparing log lengths only)
  * wrap it here.
  */
-import { controller as ctl, invariant, quorum } from "@eddy/core";
+import { controller as ctl, invariant, prngFromSeed, quorum } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
+import { Rng } from "../rng.ts";
 import type { SimNode } from "../simulator.ts";
 import { topicName } from "./assign.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
@@ -35,6 +37,33 @@ export const pendingProposalsMax = 1_024;
  * send one to a lagging controller or load one, and invariant 19 would check nothing.
  */
 export const compactEntriesAt = 8;
+
+/** The quorum's batching limits of one run (see `quorumLimitsFor`). */
+export interface QuorumLimits {
+  readonly entriesPerAppendMax: number;
+  readonly inflightEntriesMax: number;
+  readonly committedPerReadyMax: number;
+}
+
+/** Mixed into the run seed for the batching-limit draw, so it takes nothing from the run's streams. */
+const quorumLimitsSalt = 0x5eed_ba7c_4e5a_11e5n;
+
+/**
+ * The quorum's batching limits for one run, drawn from the run seed. At the core's defaults (64
+ * entries per append, 256 in flight, 256 committed per Ready) every append a run makes carries the
+ * whole missing suffix, so a new leader's no-op always travels with the older entries before it and
+ * shapes such as Figure 8 of the Raft paper (an older entry on a majority, the new term's entry not
+ * yet) never occur. One entry per append or per Ready makes them occur. The draw uses its own
+ * generator seeded from the run seed, so every other draw of the run is unchanged.
+ */
+export function quorumLimitsFor(seed: bigint): QuorumLimits {
+  const rng = new Rng(prngFromSeed(BigInt.asUintN(64, seed ^ quorumLimitsSalt)));
+  return {
+    entriesPerAppendMax: rng.pick([1, 2, 64]),
+    inflightEntriesMax: rng.pick([1, 4, 256]),
+    committedPerReadyMax: rng.pick([1, 256]),
+  };
+}
 
 interface Durable {
   hardState: quorum.HardState;
@@ -85,7 +114,7 @@ export class ControllerNode implements SimNode {
       voters: w.controllers.map((_, i) => i),
       prng: w.sim.streams.core.state(),
       // Each node draws its own election timeouts: advance the shared core stream past this node's draw.
-      config: { electionTicks: 10, heartbeatTicks: 2, checkQuorum: true },
+      config: { electionTicks: 10, heartbeatTicks: 2, checkQuorum: true, ...quorumLimitsFor(w.config.seed) },
       emptySnapshotData: ctl.emptyImage,
       durable: { hardState: d.hardState, snapshot: d.snapshot, entries: [...d.entries] },
     });
@@ -129,6 +158,24 @@ export class ControllerNode implements SimNode {
     const res = quorum.step(this.q, input);
     this.q = res.state;
     this.actQuorum(res.ready);
+    if (this.q?.role === "leader") this.afterLeaderStep(this.q);
+  }
+
+  /**
+   * Coverage of Figure 8 of the Raft paper, and its known bug. When the highest index stored on a
+   * quorum is past the commit index but belongs to an earlier term, the core must not commit it by
+   * counting (§5.4.2): the probe shows runs reach that shape (it needs one entry per append, see
+   * `quorumLimitsFor`). The known bug commits it anyway; the core hands the newly committed entries
+   * out with its next Ready, and stepping it with an acknowledgement it has already seen (index 0,
+   * which it ignores) makes that happen at once.
+   */
+  private afterLeaderStep(q: QState): void {
+    const stored = quorumStoredIndex(q);
+    if (stored <= q.commitIndex || quorum.termAt(q, stored) === q.term) return;
+    this.w.probes.hit("raft-earlier-term-entry-on-quorum");
+    if (!this.w.bug("raft-commit-earlier-term")) return;
+    this.q = { ...q, commitIndex: stored };
+    this.stepQuorum({ type: "persisted", index: 0, term: 0 });
   }
 
   private actQuorum(ready: QReady): void {
@@ -156,7 +203,10 @@ export class ControllerNode implements SimNode {
       const first = ready.entries[0]!.index;
       // Entries usually extend the durable tail; only a conflicting suffix is cut (then rewritten).
       const tail = d.entries[d.entries.length - 1];
-      if (tail !== undefined && tail.index >= first) d.entries = entriesBefore(d.entries, first);
+      if (tail !== undefined && tail.index >= first) {
+        d.entries = entriesBefore(d.entries, first);
+        w.probes.hit("controller-log-truncated");
+      }
       for (const e of ready.entries) d.entries.push(e);
     }
     // 2. Send.
@@ -203,7 +253,10 @@ export class ControllerNode implements SimNode {
   private checkLog(role: quorum.Role, loaded: boolean): void {
     const q = this.q;
     if (q === null) return;
-    this.w.online.at(this.w.sim.nowMs).controllerLog(this.name, role, loaded, q.commitIndex, q, this.durable);
+    const o = this.w.online.at(this.w.sim.nowMs);
+    o.controllerLog(this.name, role, loaded, q.commitIndex, q, this.durable);
+    // 24: the role and term are the node's own (a deposed leader reports itself leader until it learns).
+    o.raftLog(this.name, q.role, q.term, q.commitIndex, q, q.voters.length);
   }
 
   /** 18: registers (or compares) the committed image this node's controller machine now holds. */
@@ -407,6 +460,13 @@ export class ControllerNode implements SimNode {
         // candidates of one term can both win a majority.
         this.q = { ...this.q, votedFor: null };
       }
+      if (this.w.bug("vote-on-log-length") && m.type === "RequestVote") {
+        // Historical bug (the election restriction ignored): the voter compares log lengths only. The
+        // request is handed to the core as if the candidate's last term were the voter's own, so the
+        // core's (last term, last index) rule reduces to "at least as long".
+        this.stepQuorum({ type: "message", message: { ...m, lastLogTerm: quorum.lastTerm(this.q) } });
+        return;
+      }
       this.stepQuorum({ type: "message", message: m });
       return;
     }
@@ -548,6 +608,14 @@ export class ControllerNode implements SimNode {
 }
 
 const noPartitions: readonly ctl.PartitionState[] = [];
+
+/** The highest Raft index a quorum of a leader's voters stores (the leader counts its persisted entries). */
+function quorumStoredIndex(q: QState): number {
+  const matches = [q.persistedIndex];
+  for (const peer of q.voters) if (peer !== q.id) matches.push(q.progress[peer]?.matchIndex ?? 0);
+  matches.sort((a, b) => b - a);
+  return matches[quorum.quorumSize(q.voters) - 1]!;
+}
 
 function entriesAfter(entries: quorum.Entry<Records>[], index: number): quorum.Entry<Records>[] {
   return entries.filter((e) => e.index > index);

@@ -3,7 +3,8 @@
  * one leader per epoch (partitions and the controller quorum), leader completeness, monotonic and
  * quorum-backed high watermarks, no truncation below a replica's high watermark, monotonic epochs,
  * group exclusivity, sane committed offsets, metadata safety (brokers apply only committed metadata
- * images, in order) and snapshot/log-start consistency of the controllers' Raft logs. The shells
+ * images, in order), snapshot/log-start consistency of the controllers' Raft logs and stability of
+ * their committed Raft entries. The shells
  * call in after each step with what they saw; this module only compares against its registries and
  * reports. It never changes a node.
  */
@@ -44,6 +45,36 @@ function mix32(h: number, x: number): number {
 export interface RaftLogView {
   readonly snapshot: { readonly index: number; readonly term: number };
   readonly entries: readonly { readonly index: number; readonly term: number }[];
+}
+
+/** Raft indices tracked in the committed-entry registry (24); runs commit a few hundred at most. */
+export const raftCommittedIndicesMax = 1_000_000;
+/** Controllers whose last log the checker keeps for 24's election what-if; the quorum has 3. */
+export const raftLogsMax = 9;
+
+/** A committed Raft entry as the registry (24) keeps it. */
+interface RaftCommitted {
+  /** The entry's own term. */
+  readonly term: number;
+  /** The lowest term in which a controller knew the entry committed (a leader then must hold it). */
+  commitTerm: number;
+}
+
+/** The term of the entry at `index` in `log`, or null when the log does not hold it (compacted or beyond). */
+function raftTermAt(log: RaftLogView, index: number): number | null {
+  if (index === log.snapshot.index) return log.snapshot.term;
+  const first = log.snapshot.index + 1;
+  const e = log.entries[index - first];
+  return index >= first && e !== undefined && e.index === index ? e.term : null;
+}
+
+function raftLast(log: RaftLogView): { readonly index: number; readonly term: number } {
+  return log.entries[log.entries.length - 1] ?? log.snapshot;
+}
+
+/** Whether `log` holds the committed entry (index, term); a snapshot past it holds it (only committed entries are snapshotted). */
+function raftHolds(log: RaftLogView, index: number, term: number): boolean {
+  return index < log.snapshot.index || raftTermAt(log, index) === term;
 }
 
 export class OnlineChecker {
@@ -407,6 +438,142 @@ export class OnlineChecker {
         this.nowMs,
         `controller ${controller}: stored log ends at ${storedLast.index} in term ${storedLast.term}, the node's in term ${coreLast.term}`,
       );
+    }
+  }
+
+  /** Raft index -> the committed entry there (24). */
+  private readonly raftCommitted = new Map<number, RaftCommitted>();
+  /** The highest index in `raftCommitted`, or 0. */
+  private raftCommittedMaxIndex = 0;
+  /** Commit term -> the highest index known committed in it (24's leader completeness). */
+  private readonly raftCommittedByTerm = new Map<number, number>();
+  /** Controller -> the commit index it last reported, so each step registers only what is new. */
+  private readonly raftCommitReported = new Map<string, number>();
+  /** Controller -> its Raft log as of its last step (a crashed controller's durable log is the same). */
+  private readonly raftLogs = new Map<string, RaftLogView>();
+
+  /**
+   * 24: committed Raft entries never change. A controller reports its log, role, term and commit
+   * index after each step. Three rules, each a form of Raft's Leader Completeness:
+   * - agreement: an index committed on any controller has one entry term, on every controller and at
+   *   every later time (the registry keeps the first term seen);
+   * - a leader of term T holds every entry known committed in a term below T (a deposed leader that
+   *   has not noticed yet is exempt for entries committed after it was deposed);
+   * - no controller lacking the newest committed entry could win an election on the logs as they
+   *   are: it would need a quorum of voters whose logs are no more up to date than its own (Raft
+   *   §5.4.1's vote rule), and in a correct quorum every voter holding the entry refuses it. This is
+   *   what names an unsafe commit (Figure 8 of the Raft paper) at the moment it happens, before a
+   *   later leader overwrites the entry.
+   */
+  raftLog(
+    controller: string,
+    role: string,
+    term: number,
+    commitIndex: number,
+    log: RaftLogView,
+    voters: number,
+  ): void {
+    this.v.checked(24);
+    const prior = this.raftLogs.get(controller);
+    if (prior === undefined && this.raftLogs.size >= raftLogsMax) return;
+    this.raftLogs.set(controller, log);
+    const reportedIndex = this.raftCommitReported.get(controller) ?? 0;
+    const newestBefore = this.raftCommittedMaxIndex;
+    if (commitIndex > reportedIndex) {
+      this.raftCommitReported.set(controller, commitIndex);
+      // Entries compacted into the snapshot before this controller reported them cannot be compared.
+      const from = Math.max(reportedIndex + 1, log.snapshot.index + 1);
+      for (let index = from; index <= commitIndex; index++) {
+        const t = raftTermAt(log, index);
+        if (t === null) continue;
+        if (!this.registerRaftCommitted(controller, index, t, term)) return;
+      }
+    }
+    if (role === "leader" && !this.leaderHoldsCommitted(controller, term, log)) return;
+    // Logs change far less often than controllers step (ticks, heartbeats): the what-if runs only
+    // when the newest commit moved or this controller's log did.
+    const logChanged =
+      prior !== undefined && (prior.entries !== log.entries || prior.snapshot !== log.snapshot);
+    if (this.raftCommittedMaxIndex > newestBefore || logChanged) this.checkCommittedDurable(voters);
+  }
+
+  private registerRaftCommitted(
+    controller: string,
+    index: number,
+    term: number,
+    reporterTerm: number,
+  ): boolean {
+    const known = this.raftCommitted.get(index);
+    if (known === undefined) {
+      if (this.raftCommitted.size >= raftCommittedIndicesMax) return true;
+      this.raftCommitted.set(index, { term, commitTerm: reporterTerm });
+      if (index > this.raftCommittedMaxIndex) this.raftCommittedMaxIndex = index;
+      const top = this.raftCommittedByTerm.get(reporterTerm) ?? 0;
+      if (index > top) this.raftCommittedByTerm.set(reporterTerm, index);
+      return true;
+    }
+    if (known.term !== term) {
+      this.v.add(
+        24,
+        this.nowMs,
+        `controller ${controller} committed Raft index ${index} in term ${term}, committed before in term ${known.term}`,
+      );
+      return false;
+    }
+    if (reporterTerm < known.commitTerm) {
+      known.commitTerm = reporterTerm;
+      const top = this.raftCommittedByTerm.get(reporterTerm) ?? 0;
+      if (index > top) this.raftCommittedByTerm.set(reporterTerm, index);
+    }
+    return true;
+  }
+
+  /** 24: a leader of `term` holds the newest entry committed in any term below it (so, by Log Matching, all of them). */
+  private leaderHoldsCommitted(controller: string, term: number, log: RaftLogView): boolean {
+    let index = 0;
+    for (const [commitTerm, top] of this.raftCommittedByTerm)
+      if (commitTerm < term && top > index) index = top;
+    if (index === 0) return true;
+    const entry = this.raftCommitted.get(index)!;
+    if (raftHolds(log, index, entry.term)) return true;
+    const has = raftTermAt(log, index);
+    this.v.add(
+      24,
+      this.nowMs,
+      `controller ${controller} leads term ${term} without committed Raft index ${index} (term ${entry.term}): ` +
+        (has === null ? `its log ends at ${raftLast(log).index}` : `it holds term ${has} there`),
+    );
+    return false;
+  }
+
+  /**
+   * 24: no controller lacking the newest committed entry could collect a quorum of votes, counting
+   * itself and every controller whose log it is at least as up to date as.
+   */
+  private checkCommittedDurable(voters: number): void {
+    const index = this.raftCommittedMaxIndex;
+    if (index === 0 || this.raftLogs.size < voters) return;
+    const entry = this.raftCommitted.get(index)!;
+    const quorum = Math.floor(voters / 2) + 1;
+    for (const [name, log] of this.raftLogs) {
+      if (raftHolds(log, index, entry.term)) continue;
+      const last = raftLast(log);
+      const granting: string[] = [name];
+      for (const [other, otherLog] of this.raftLogs) {
+        if (other === name) continue;
+        const theirs = raftLast(otherLog);
+        if (last.term > theirs.term || (last.term === theirs.term && last.index >= theirs.index))
+          granting.push(other);
+      }
+      if (granting.length >= quorum) {
+        this.v.add(
+          24,
+          this.nowMs,
+          `committed Raft index ${index} (term ${entry.term}) can be lost: controller ${name} lacks it and ` +
+            `its log (last term ${last.term}, index ${last.index}) would win the votes of ${granting.join(", ")}`,
+        );
+        return;
+      }
     }
   }
 
