@@ -68,10 +68,25 @@ export function spawnCollecting(
 }
 
 export async function startBroker(
-  options: { args?: string[]; dataDir?: string; env?: Record<string, string>; startMsMax?: number } = {},
+  options: {
+    args?: string[];
+    dataDir?: string;
+    env?: Record<string, string>;
+    startMsMax?: number;
+    /**
+     * A module Bun loads before the broker (a test fixture that changes the process's world, such as
+     * its wall clock). The broker then runs as `bun --preload P apps/broker/src/main.ts`, which is
+     * what the `broker` script runs, plus the preload.
+     */
+    preload?: string;
+  } = {},
 ): Promise<RunningBroker> {
   const dataDir = options.dataDir ?? tempDir("data");
-  const args = ["run", "broker", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
+  const entry =
+    options.preload === undefined
+      ? ["run", "broker"]
+      : ["--preload", options.preload, "apps/broker/src/main.ts"];
+  const args = [...entry, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
   const child = spawn(["bun", ...args], {
     cwd: repoRoot,
     stdin: "ignore",

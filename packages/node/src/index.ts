@@ -5,6 +5,7 @@
  * virtual clock, network and memory disk. It must never import Bun, `node:` modules or read the wall
  * clock: everything outside arrives through the environment.
  */
+export { monotonicClock } from "./clock.ts";
 export {
   formatHwCheckpoint,
   HwCheckpoint,

@@ -12,6 +12,7 @@ import { controller } from "@eddy/core";
 import {
   type HwCheckpoint,
   type LogDir,
+  monotonicClock,
   PartitionReplica,
   type ReplicaEnv,
   type ReplicaOptions,
@@ -85,6 +86,8 @@ export class BrokerNode {
   private lastHwCheckpointMs = 0;
   private closed = false;
   private readonly replicaEnv: ReplicaEnv;
+  /** The wall clock, made monotonic: one set back slows the node's timers down instead of breaking them. */
+  readonly clock = monotonicClock(Date.now);
 
   private constructor(
     readonly config: BrokerConfig,
@@ -98,7 +101,7 @@ export class BrokerNode {
     readonly log: (line: string) => void,
   ) {
     this.controllerId = config.nodeId;
-    this.replicaEnv = brokerReplicaEnv(hw, log);
+    this.replicaEnv = brokerReplicaEnv(this.clock, hw, log);
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
@@ -128,8 +131,8 @@ export class BrokerNode {
 
   /** Registers with the controller at the advertised address and starts the clock. */
   async start(advertisedHost: string, advertisedPort: number): Promise<void> {
-    await this.metadata.registerSelf(advertisedHost, advertisedPort, Date.now());
-    this.lastHeartbeatMs = Date.now();
+    await this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock());
+    this.lastHeartbeatMs = this.clock();
     this.timer = setInterval(() => void this.tick(), metadataTickMs);
   }
 
@@ -302,7 +305,7 @@ export class BrokerNode {
    * Kafka, once in the page cache.
    */
   private openReplica(tp: TopicPartition, settings: TopicReplicaSettings): PartitionReplica {
-    const nowMs = Date.now();
+    const nowMs = this.clock();
     const log = this.logs.open(tp, settings.logConfig, nowMs);
     return PartitionReplica.open(
       log,
@@ -323,7 +326,7 @@ export class BrokerNode {
 
   private async tick(): Promise<void> {
     if (this.closed) return;
-    const nowMs = Date.now();
+    const nowMs = this.clock();
     try {
       await this.metadata.tick(nowMs);
       if (nowMs - this.lastHeartbeatMs >= heartbeatIntervalMs) {

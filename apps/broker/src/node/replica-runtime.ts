@@ -1,6 +1,6 @@
 /**
- * Binds the shared node's replicas to the real world: the wall clock (the replica never lets it go
- * backwards), `setTimeout` wake-ups, fsyncs on the thread pool through the log's group commit, and the
+ * Binds the shared node's replicas to the real world: the node's clock (the wall clock made
+ * monotonic), `setTimeout` wake-ups, fsyncs on the thread pool through the log's group commit, and the
  * node's `replication-offset-checkpoint`. It owns nothing the replicas decide; a single node has no
  * peers yet, so replication messages are refused loudly (the cluster adds a transport here).
  */
@@ -36,9 +36,13 @@ export function openLogDir(
 }
 
 /** The environment every replica of this broker shares. */
-export function brokerReplicaEnv(hw: HwCheckpoint, log: (line: string) => void): ReplicaEnv {
+export function brokerReplicaEnv(
+  clock: () => number,
+  hw: HwCheckpoint,
+  log: (line: string) => void,
+): ReplicaEnv {
   return {
-    nowMs: () => Date.now(),
+    nowMs: clock,
     wakeAfter: (replica: PartitionReplica, delayMs: number) => {
       // An unref'd timer: a stopped broker does not wait for a replica's next wake-up to exit.
       setTimeout(() => replica.onWakeTimer(), Math.max(0, delayMs)).unref();
