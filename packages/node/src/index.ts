@@ -7,6 +7,13 @@
  */
 export { monotonicClock } from "./clock.ts";
 export {
+  ProducerIdAllocator,
+  type ProducerIdAllocatorOptions,
+  type ProducerIdRequest,
+  producerIdWaitersMaxDefault,
+} from "./producer-ids/producer-id-allocator.ts";
+export type { ProducerIdEnv } from "./producer-ids/producer-id-env.ts";
+export {
   formatHwCheckpoint,
   HwCheckpoint,
   HwCheckpointError,
