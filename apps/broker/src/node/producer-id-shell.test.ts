@@ -3,7 +3,8 @@
  * (not COORDINATOR_LOAD_IN_PROGRESS while the first block is reserved), ids run on without a repeat
  * across block boundaries, and a restart never hands out an id reserved before it. The stored cursor
  * is decoded with its schema: a cursor written before it was JSON (no bytes, the file name alone) still
- * reads, and one that does not decode stops the shell from opening, naming the file, unchanged.
+ * reads, and one that does not decode stops the shell from opening, naming the file, unchanged. A
+ * failed reservation is answered with a retriable error, and the retry reserves the next block.
  */
 import { describe, expect, test } from "bun:test";
 import { ErrorCode } from "@eddy/protocol";
@@ -32,6 +33,16 @@ describe("producer-id shell", () => {
     const [afterRestart] = await idsFrom(await ProducerIdShell.open(await storageOn(disk)), 1);
     // Blocks of 1000 are reserved before use: 0-2999 were reserved, so none of them comes back.
     expect(afterRestart).toBe(3000);
+  });
+
+  test("a failed reservation answers COORDINATOR_LOAD_IN_PROGRESS, and the retry gets an id past it", async () => {
+    const disk = new MemoryDisk();
+    const shell = await ProducerIdShell.open(await storageOn(disk), undefined, () => {});
+    disk.faults.failNextWrite = "Io";
+    const failed = await shell.initProducerId(null, 60_000, -1, -1);
+    expect(failed.errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    // The failed write may have reserved 0-999 or not: the cursor moved first, so they are skipped.
+    expect(await idsFrom(shell, 1)).toEqual([1000]);
   });
 
   test("a cursor stored without bytes (before it was JSON) is read from the file name", async () => {

@@ -1,15 +1,17 @@
 /**
- * InitProducerId on a single node: the core's producer-id allocator, fed with blocks of ids that
- * this shell reserves durably before handing them out, so an id is never given twice, even across
- * crashes (a reused id would let an old producer's sequence numbers collide with a new one's).
+ * InitProducerId on a single node: binds the shared node's producer-id allocator (`@eddy/node`) to
+ * this broker's state store. The allocator steps the core and decides when a block is needed; this
+ * shell only reserves the blocks it asks for, durably, before handing them over, so an id is never
+ * given twice, even across crashes (a reused id would let an old producer's sequence numbers collide
+ * with a new one's). It must never step the core's allocator itself.
  * The reservation cursor lives in the state store under the pseudo-partition `__producer_ids-0`, as
  * the snapshot's offset and, since the cursor is decoded with a schema, as JSON inside it too (files
  * written before hold no bytes and the offset alone). A cursor that does not decode stops the start
  * with an error naming the file, and is never rewritten. In cluster mode the controller's
- * AllocateProducerIds replaces it.
+ * AllocateProducerIds answers the allocator's block requests instead.
  */
-import { invariant, producer } from "@eddy/core";
-import { ErrorCode } from "@eddy/protocol";
+import { invariant, type producer } from "@eddy/core";
+import { monotonicClock, ProducerIdAllocator } from "@eddy/node";
 import {
   decodeStoredJson,
   type ProducerStateSnapshot,
@@ -18,7 +20,6 @@ import {
   type TopicPartition,
 } from "@eddy/storage-memory";
 import { producerIdBlockFormatVersion, StoredProducerIdBlock } from "./producer-id-block-schema.ts";
-import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
 const cursorKey: TopicPartition = { topic: "__producer_ids", partition: 0 };
@@ -53,21 +54,40 @@ export function decodeProducerIdCursor(dataDir: string, stored: ProducerStateSna
 }
 
 export class ProducerIdShell {
-  private state: producer.AllocatorState;
-  private readonly queue = new SerialQueue("producer-ids", 10_000);
-  private nextRequestId = 1;
+  private readonly allocator: ProducerIdAllocator;
+  /** The first id not yet reserved; advanced before each write, so a failed write never repeats ids. */
   private cursor: number;
 
   private constructor(
     private readonly storage: Storage,
     cursor: number,
+    clock: () => number,
+    private readonly log: (line: string) => void,
   ) {
     this.cursor = cursor;
-    this.state = producer.initialAllocatorState();
+    this.allocator = new ProducerIdAllocator({
+      nowMs: clock,
+      // Answered after the state-store write, which awaits: never inside the call that asked.
+      requestBlock: (allocator) => void this.reserveBlock(allocator),
+      persistTransactionalIds: () => {
+        // The InitProducerId handler refuses transactional ids until transactions are served (they
+        // would need a durable, synchronous home first), so no entry can reach this point.
+        invariant(false, "producer ids: transactional ids are not served by this broker");
+      },
+      log: this.log,
+    });
   }
 
-  static async open(storage: Storage): Promise<ProducerIdShell> {
-    return new ProducerIdShell(storage, await readProducerIdCursor(storage));
+  /**
+   * Opens the shell over the stored cursor. The clock (the node's, monotonic) only ages transactional
+   * ids; `log` reports failed reservations.
+   */
+  static async open(
+    storage: Storage,
+    clock: () => number = monotonicClock(Date.now),
+    log: (line: string) => void = (line) => console.error(line),
+  ): Promise<ProducerIdShell> {
+    return new ProducerIdShell(storage, await readProducerIdCursor(storage), clock, log);
   }
 
   /** Answers InitProducerId for an idempotent producer (transactional ids are not served yet). */
@@ -77,50 +97,33 @@ export class ProducerIdShell {
     producerId: number,
     producerEpoch: number,
   ): Promise<producer.InitProducerIdResponse> {
-    return this.queue.run(async () => {
-      const input: producer.AllocatorInput = {
-        type: "initProducerId",
-        requestId: this.nextRequestId++,
-        transactionalId,
-        transactionTimeoutMs,
-        producerId,
-        producerEpoch,
-      };
-      const answer = await this.step(input);
-      // With no id in hand (the first request after a start) the allocator answers
-      // COORDINATOR_LOAD_IN_PROGRESS and asks for a block, which `step` has just reserved; the same
-      // request then gets an id from it rather than sending the client round a retry.
-      if (answer.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return answer;
-      return this.step(input);
-    });
+    return new Promise((resolve) =>
+      this.allocator.initProducerId(
+        { transactionalId, transactionTimeoutMs, producerId, producerEpoch },
+        resolve,
+      ),
+    );
   }
 
-  /** One allocator step; a block it asks for is reserved durably and handed to it before answering. */
-  private async step(
-    input: Extract<producer.AllocatorInput, { type: "initProducerId" }>,
-  ): Promise<producer.InitProducerIdResponse> {
-    const { state, ready } = producer.allocatorStep(this.state, input);
-    this.state = state;
-    const answer = ready.respond.find((r) => r.requestId === input.requestId);
-    invariant(answer !== undefined, "producer ids: allocator gave no answer");
-    if (ready.send.length > 0) {
-      const first = this.cursor;
-      this.cursor += blockSize;
-      const block: StoredProducerIdBlock = {
-        version: producerIdBlockFormatVersion,
-        nextProducerId: this.cursor,
-      };
+  /** Reserves the next block in the state store, then hands it to the allocator (or says it failed). */
+  private async reserveBlock(allocator: ProducerIdAllocator): Promise<void> {
+    const first = this.cursor;
+    this.cursor += blockSize;
+    const block: StoredProducerIdBlock = {
+      version: producerIdBlockFormatVersion,
+      nextProducerId: this.cursor,
+    };
+    try {
       await this.storage.run(
         this.storage.state.saveProducerState(cursorKey, {
           offset: this.cursor,
           bytes: encoder.encode(JSON.stringify(block)),
         }),
       );
-      this.state = producer.allocatorStep(this.state, {
-        type: "producerIdBlock",
-        block: { firstProducerId: first, size: blockSize },
-      }).state;
+    } catch (error) {
+      allocator.onBlockFailed(error instanceof Error ? error.message : String(error));
+      return;
     }
-    return answer;
+    allocator.onBlock({ firstProducerId: first, size: blockSize });
   }
 }
