@@ -7,6 +7,21 @@
  */
 export { monotonicClock } from "./clock.ts";
 export {
+  GroupCoordinator,
+  type GroupCoreOptions,
+  groupQueuedMax,
+  groupWaitersMax,
+  groupWakeDelayMsMax,
+} from "./groups/group-coordinator.ts";
+export type {
+  GroupAnswer,
+  GroupEnv,
+  GroupHooks,
+  GroupReply,
+  GroupRequest,
+  GroupStepFn,
+} from "./groups/group-env.ts";
+export {
   ProducerIdAllocator,
   type ProducerIdAllocatorOptions,
   type ProducerIdRequest,
