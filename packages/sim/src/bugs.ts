@@ -50,6 +50,16 @@ export const bugNames = [
    * controller is down, and lacks entries the quorum committed.
    */
   "vote-on-log-length",
+  /**
+   * The controller applies an AlterPartition without checking its partition epoch, so a stale request
+   * (a retry or a delayed copy) undoes a later ISR change: a follower dropped for lagging comes back.
+   */
+  "alter-partition-stale-epoch",
+  /**
+   * The controller puts a broker it has just unfenced straight back into the ISR of every partition it
+   * replicates, though its log may end far below the high watermark.
+   */
+  "unfenced-broker-rejoins-isr",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

@@ -33,6 +33,8 @@ export const invariantNames: Record<number, string> = {
   22: "liveness-convergence",
   23: "liveness-group-stable",
   24: "raft-committed-entries-stable",
+  25: "isr-holds-committed-prefix",
+  26: "producer-ids-unique",
   99: "crash",
 };
 

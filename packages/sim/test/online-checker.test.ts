@@ -1,11 +1,16 @@
 /**
- * The online checkers of invariants 18 (metadata safety), 19 (snapshot/log-start consistency) and
- * 24 (committed Raft entries never change),
+ * The online checkers of invariants 18 (metadata safety), 19 (snapshot/log-start consistency), 24
+ * (committed Raft entries never change) and 25 (every ISR member holds the committed prefix),
  * driven directly with the reports the shells make: each rule passes on a correct report and fails
  * with its invariant number on a wrong one.
  */
 import { describe, expect, test } from "bun:test";
-import { metadataHash, OnlineChecker, type RaftLogView } from "../src/cluster/online-checker.ts";
+import {
+  metadataHash,
+  OnlineChecker,
+  type RaftLogView,
+  type ReplicaLogView,
+} from "../src/cluster/online-checker.ts";
 import { Violations } from "../src/violation.ts";
 
 const part = (isr: number[]) => ({
@@ -157,5 +162,45 @@ describe("24 committed Raft entries never change", () => {
       "controller c1 committed Raft index 2 in term 2, committed before in term 1",
       "controller c2 leads term 3 without committed Raft index 2 (term 1): its log ends at 1",
     ]);
+  });
+});
+
+/** A partition log holding `values` from offset 0. */
+const replicaLog = (values: number[]): ReplicaLogView => ({
+  start: 0,
+  end: values.length,
+  values: (from, to) => values.slice(from, to),
+});
+
+describe("25 every ISR member holds the committed prefix", () => {
+  test("a member that holds the committed records, or more, may join; a down one is not judged", () => {
+    const { v, o } = checker();
+    o.committedPrefix(0, 1, 0, [10, 11, 12]);
+    o.isrMemberAdded("c0", 7, 0, 2, replicaLog([10, 11, 12]));
+    o.isrMemberAdded("c0", 8, 0, 0, replicaLog([10, 11, 12, 13]));
+    o.isrMemberAdded("c0", 9, 0, 0, undefined);
+    expect(v.list).toEqual([]);
+    expect(v.checks.get(25)).toBe(2);
+  });
+
+  test("a member short of the committed length, or holding other records, breaks it", () => {
+    const { v, o } = checker();
+    o.committedPrefix(0, 1, 0, [10, 11, 12]);
+    o.isrMemberAdded("c0", 7, 0, 2, replicaLog([10]));
+    o.isrMemberAdded("c0", 8, 0, 0, replicaLog([10, 99, 12]));
+    expect(v.list.map((x) => x.message)).toEqual([
+      "p=0: broker 2 joined the ISR with log end 1, below the committed 3",
+      "p=0: broker 0 joined the ISR holding 99 at offset 1, committed 11",
+    ]);
+  });
+
+  test("an entry is judged once, by the first controller to apply it", () => {
+    const { v, o } = checker();
+    o.committedPrefix(0, 1, 0, [10, 11, 12]);
+    o.isrMemberAdded("c0", 7, 0, 2, replicaLog([10, 11, 12]));
+    // c1 applies the same entry later, when the member may legitimately be behind a newer HW.
+    o.committedPrefix(0, 1, 3, [13]);
+    o.isrMemberAdded("c1", 7, 0, 2, replicaLog([10, 11, 12]));
+    expect(v.list).toEqual([]);
   });
 });

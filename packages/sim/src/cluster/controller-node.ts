@@ -7,7 +7,8 @@
  * that entry has committed. Brokers hear the committed image in heartbeat answers. Bug switches that
  * live on the controller side (unclean election, a voter that forgets whom it voted for in a term,
  * heartbeat answers with uncommitted metadata, a stale log suffix kept under an installed snapshot, a
- * leader committing an earlier term's entry by counting replicas, a voter comparing log lengths only)
+ * leader committing an earlier term's entry by counting replicas, a voter comparing log lengths only,
+ * an AlterPartition applied without its partition epoch check, an unfenced broker put back into ISRs)
  * wrap it here.
  */
 import { controller as ctl, invariant, prngFromSeed, quorum } from "@eddy/core";
@@ -288,7 +289,10 @@ export class ControllerNode implements SimNode {
       this.stepController({ type: "committed", offset: e.index, records: e.payload });
       this.reportCommittedImage();
       const after = this.c?.image.topics[topicName];
-      if (before !== undefined && after !== undefined) this.checkElections(before, after);
+      if (before !== undefined && after !== undefined) {
+        this.checkElections(before, after);
+        this.checkIsrGains(before, after, e.index);
+      }
     }
     // Answer the proposals this entry settles.
     while (this.proposals.length > 0 && this.proposals[0]!.index <= e.index) {
@@ -306,6 +310,20 @@ export class ControllerNode implements SimNode {
       if (pb === undefined || pa.leader === pb.leader || pa.leader < 0) continue;
       o.uncleanElection(pa.partition, pa.leaderEpoch, pa.leader, pb.isr);
       this.w.probes.hit("controller-elected-partition-leader");
+    }
+  }
+
+  /** 25: every broker a committed metadata entry adds to an ISR holds the partition's committed prefix. */
+  private checkIsrGains(before: ctl.TopicImage, after: ctl.TopicImage, metadataIndex: number): void {
+    for (const pa of after.partitions) {
+      const pb = before.partitions[pa.partition];
+      if (pb === undefined || pa.isr === pb.isr) continue;
+      for (const b of pa.isr) {
+        if (pb.isr.includes(b)) continue;
+        this.w.online
+          .at(this.w.sim.nowMs)
+          .isrMemberAdded(this.name, metadataIndex, pa.partition, b, this.w.brokerLog?.(b, pa.partition));
+      }
     }
   }
 
@@ -504,6 +522,7 @@ export class ControllerNode implements SimNode {
           );
           return;
         }
+        const wasLive = ctl.isLive(this.c.latest, msg.brokerId);
         this.stepController(
           {
             type: "brokerHeartbeat",
@@ -522,6 +541,8 @@ export class ControllerNode implements SimNode {
             this.sendImage(from, r.isFenced, msg.brokerEpoch);
           },
         );
+        if (w.bug("unfenced-broker-rejoins-isr") && !wasLive && this.c?.active === true)
+          this.rejoinIsrs(msg.brokerId);
         return;
       }
       case "alterPartition":
@@ -533,7 +554,10 @@ export class ControllerNode implements SimNode {
             topic: topicName,
             partition: msg.partition,
             leaderEpoch: msg.leaderEpoch,
-            partitionEpoch: msg.partitionEpoch,
+            partitionEpoch: this.w.bug("alter-partition-stale-epoch")
+              ? (this.c.latest.topics[topicName]?.partitions[msg.partition]?.partitionEpoch ??
+                msg.partitionEpoch)
+              : msg.partitionEpoch,
             isr: msg.newIsr,
           },
           (r, ok) => {
@@ -562,6 +586,35 @@ export class ControllerNode implements SimNode {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Known bug: a broker the controller has just unfenced (back after a crash or a lost session) is put
+   * straight back into the ISR of every partition it replicates, as if its leader had asked, whatever
+   * its log holds. The controller knows nothing of follower logs; only the leader may judge that a
+   * follower caught up.
+   */
+  private rejoinIsrs(brokerId: number): void {
+    const image = this.c?.latest;
+    const parts = image?.topics[topicName]?.partitions ?? noPartitions;
+    for (const p of parts) {
+      const latest = this.c?.latest;
+      const now = latest?.topics[topicName]?.partitions[p.partition];
+      if (latest === undefined || now === undefined) return;
+      if (!now.replicas.includes(brokerId) || now.isr.includes(brokerId) || now.leader < 0) continue;
+      const leader = ctl.findBroker(latest, now.leader);
+      if (leader === undefined) continue;
+      this.stepController({
+        type: "alterPartition",
+        brokerId: now.leader,
+        brokerEpoch: leader.brokerEpoch,
+        topic: topicName,
+        partition: now.partition,
+        leaderEpoch: now.leaderEpoch,
+        partitionEpoch: now.partitionEpoch,
+        isr: [...now.isr, brokerId],
+      });
     }
   }
 

@@ -56,6 +56,10 @@ export function kafkaCluster(w: World): ClusterModel {
     pausableClientNames: consumers.map((k) => k.name),
     start() {
       w.brokers = brokers.map((b) => b.index);
+      w.brokerLog = (id, p) => {
+        const b = brokers[id];
+        return b !== undefined && w.sim.isUp(b.index) ? b.replicaLog(p) : undefined;
+      };
       w.controllers = controllers.map((c) => c.index);
       protocol = protocolPick();
       for (const c of controllers) c.start();

@@ -4,7 +4,7 @@
  * quorum-backed high watermarks, no truncation below a replica's high watermark, monotonic epochs,
  * group exclusivity, sane committed offsets, metadata safety (brokers apply only committed metadata
  * images, in order), snapshot/log-start consistency of the controllers' Raft logs and stability of
- * their committed Raft entries. The shells
+ * their committed Raft entries, and producer ids handed out once across brokers and restarts. The shells
  * call in after each step with what they saw; this module only compares against its registries and
  * reports. It never changes a node.
  */
@@ -15,6 +15,8 @@ import type { PartitionMeta } from "./control.ts";
 export const committedOffsetsMax = 1_000_000;
 /** Metadata offsets tracked in the committed-image registry; runs commit a few hundred at most. */
 export const metadataOffsetsMax = 1_000_000;
+/** Producer ids tracked by the handed-out registry (26); a run hands out a few hundred at most. */
+export const producerIdsTrackedMax = 1_000_000;
 
 /**
  * A 32-bit hash of the partition metadata of an image, in partition order: what the metadata registry
@@ -45,6 +47,13 @@ function mix32(h: number, x: number): number {
 export interface RaftLogView {
   readonly snapshot: { readonly index: number; readonly term: number };
   readonly entries: readonly { readonly index: number; readonly term: number }[];
+}
+
+/** What checker 25 reads of a broker's partition log: its offsets and the values it holds. */
+export interface ReplicaLogView {
+  readonly start: number;
+  readonly end: number;
+  values(from: number, to: number, verifyCrc?: boolean): number[];
 }
 
 /** Raft indices tracked in the committed-entry registry (24); runs commit a few hundred at most. */
@@ -276,6 +285,56 @@ export class OnlineChecker {
     }
   }
 
+  /** The highest metadata offset whose ISR additions 25 checked: each entry is judged once, at its first apply. */
+  private isrCheckedOffset = 0;
+  /** The controller that applied `isrCheckedOffset` first (an entry may add several members). */
+  private isrCheckedBy = "";
+
+  /**
+   * 25: a broker that a committed metadata entry (at `metadataOffset`) adds to the ISR of `partition`
+   * must hold every committed record of it: its log reaches the committed length (the highest high
+   * watermark any replica had, which the leader's HW cannot pass once it proposes the member) and
+   * matches the committed registry below it. Only the first controller to apply an entry reports it
+   * (later ones apply it after the HW legitimately moved on); a broker that is down (`log` undefined)
+   * cannot be read and is skipped.
+   */
+  isrMemberAdded(
+    controller: string,
+    metadataOffset: number,
+    partition: number,
+    broker: number,
+    log: ReplicaLogView | undefined,
+  ): void {
+    if (metadataOffset < this.isrCheckedOffset) return;
+    if (metadataOffset === this.isrCheckedOffset && controller !== this.isrCheckedBy) return;
+    this.isrCheckedOffset = metadataOffset;
+    this.isrCheckedBy = controller;
+    if (log === undefined) return;
+    this.v.checked(25);
+    const reg = this.committed[partition] ?? [];
+    const need = reg.length;
+    if (log.end < need) {
+      this.v.add(
+        25,
+        this.nowMs,
+        `p=${partition}: broker ${broker} joined the ISR with log end ${log.end}, below the committed ${need}`,
+      );
+      return;
+    }
+    const from = Math.min(log.start, need);
+    const held = log.values(from, need, false);
+    for (let i = 0; i < held.length; i++) {
+      if (held[i] !== reg[from + i]) {
+        this.v.add(
+          25,
+          this.nowMs,
+          `p=${partition}: broker ${broker} joined the ISR holding ${held[i]} at offset ${from + i}, committed ${reg[from + i]}`,
+        );
+        return;
+      }
+    }
+  }
+
   /** 15: within one generation, each partition has at most one owner. */
   assignment(member: string, group: string, generation: number, partitions: readonly number[]): void {
     for (const p of partitions) {
@@ -389,6 +448,31 @@ export class OnlineChecker {
       prior.incarnation = incarnation;
       prior.offset = offset;
     }
+  }
+
+  /** Producer id -> the highest epoch handed out with it and who handed it out (26). */
+  private readonly producerIdsGranted = new Map<number, { epoch: number; by: string }>();
+
+  /**
+   * 26: a producer id is never handed out twice, by any broker in any incarnation: an InitProducerId
+   * answer must name a new id, or (a transactional id's bump) a known id with a higher epoch. A
+   * repeated id lets two producers' sequence numbers collide, so the leaders' deduplication drops or
+   * misorders one producer's writes as the other's.
+   */
+  producerIdGranted(broker: number, incarnation: number, producerId: number, producerEpoch: number): void {
+    this.v.checked(26);
+    const by = `broker ${broker} (incarnation ${incarnation})`;
+    const prior = this.producerIdsGranted.get(producerId);
+    if (prior !== undefined && producerEpoch <= prior.epoch) {
+      this.v.add(
+        26,
+        this.nowMs,
+        `producer id ${producerId} epoch ${producerEpoch} from ${by} was handed out before by ${prior.by} with epoch ${prior.epoch}`,
+      );
+      return;
+    }
+    if (prior === undefined && this.producerIdsGranted.size >= producerIdsTrackedMax) return;
+    this.producerIdsGranted.set(producerId, { epoch: producerEpoch, by });
   }
 
   /**

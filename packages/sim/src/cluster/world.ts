@@ -8,7 +8,7 @@ import type { Probes } from "../probes.ts";
 import type { RunConfig } from "../run-config.ts";
 import type { Simulator } from "../simulator.ts";
 import type { Violations } from "../violation.ts";
-import type { OnlineChecker } from "./online-checker.ts";
+import type { OnlineChecker, ReplicaLogView } from "./online-checker.ts";
 
 export interface World {
   readonly sim: Simulator;
@@ -24,4 +24,9 @@ export interface World {
   /** Monotonic counter for produced values, so every value in a run is unique. */
   valueNext: number;
   bug(name: import("../bugs.ts").BugName): boolean;
+  /**
+   * A live broker's log of one partition, for checkers on the controller side (25); undefined while
+   * the broker is down or for a model without brokers. Set by the cluster model.
+   */
+  brokerLog?: (brokerId: number, partition: number) => ReplicaLogView | undefined;
 }
