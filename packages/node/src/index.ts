@@ -6,6 +6,23 @@
  * clock: everything outside arrives through the environment.
  */
 export { monotonicClock } from "./clock.ts";
+export type {
+  ControllerEnv,
+  ControllerHooks,
+  ControllerStore,
+  MetadataImage,
+  MetadataRecords,
+  QuorumEntry,
+  QuorumMessage,
+  QuorumSnapshot,
+  QuorumState,
+} from "./controller/controller-env.ts";
+export {
+  type ControllerAnswer,
+  MetadataController,
+  type MetadataControllerOptions,
+  pendingProposalsMax,
+} from "./controller/metadata-controller.ts";
 export {
   GroupCoordinator,
   type GroupCoreOptions,

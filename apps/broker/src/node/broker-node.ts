@@ -86,8 +86,6 @@ export class BrokerNode {
   private lastHwCheckpointMs = 0;
   private closed = false;
   private readonly replicaEnv: ReplicaEnv;
-  /** The wall clock, made monotonic: one set back slows the node's timers down instead of breaking them. */
-  readonly clock = monotonicClock(Date.now);
 
   private constructor(
     readonly config: BrokerConfig,
@@ -98,6 +96,8 @@ export class BrokerNode {
     readonly producerIds: ProducerIdShell,
     private readonly logs: LogDir,
     private readonly hw: HwCheckpoint,
+    /** The wall clock, made monotonic: one set back slows the node's timers down instead of breaking them. */
+    readonly clock: () => number,
     readonly log: (line: string) => void,
   ) {
     this.controllerId = config.nodeId;
@@ -109,7 +109,9 @@ export class BrokerNode {
       config.storageEngine === "fs" ? ensureMetaProperties(config.dataDir, config.nodeId) : newClusterId();
     const storage = await openStorage(config, log);
     const { logs, hw } = openLogDir(config, brokerLogConfig(config), log);
+    const clock = monotonicClock(Date.now);
     const metadata = await MetadataShell.open(storage, {
+      clock,
       nodeId: config.nodeId,
       // Each start draws a fresh seed: a restarted controller replaying the same random stream would
       // draw the topic ids it already handed out. Determinism belongs to the simulator, not the broker.
@@ -119,7 +121,18 @@ export class BrokerNode {
     });
     const groups = await GroupShell.open(storage, config, log);
     const producerIds = await ProducerIdShell.open(storage);
-    const node = new BrokerNode(config, clusterId, storage, metadata, groups, producerIds, logs, hw, log);
+    const node = new BrokerNode(
+      config,
+      clusterId,
+      storage,
+      metadata,
+      groups,
+      producerIds,
+      logs,
+      hw,
+      clock,
+      log,
+    );
     metadata.onImage((image, previous) => node.applyImage(image, previous));
     await node.applyImage(metadata.image, controller.emptyImage);
     // OffsetCommit refuses topics the metadata does not hold, so offsets of such a topic are what a
@@ -328,7 +341,7 @@ export class BrokerNode {
     if (this.closed) return;
     const nowMs = this.clock();
     try {
-      await this.metadata.tick(nowMs);
+      this.metadata.tick();
       if (nowMs - this.lastHeartbeatMs >= heartbeatIntervalMs) {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);

@@ -1,15 +1,25 @@
 /**
- * The controller side of a node: the core's Raft quorum and metadata controller, driven the way
- * their doc comments prescribe (persist, then send, then apply), with the metadata log stored as the
- * partition `__cluster_metadata-0` and the quorum's hard state in the state store. A single node is a
- * quorum of one; cluster mode adds voters and a transport for `messages`, not a rewrite.
+ * The controller side of a broker: the shared node's `MetadataController` (the core's Raft quorum
+ * with the metadata controller on top, the same driver the simulator runs) bound to this broker's
+ * storage. The metadata log is the partition `__cluster_metadata-0` (one batch per Raft entry, at
+ * offset index - 1, the entry's term as the batch's leader epoch), the quorum's hard state and
+ * snapshots live in the state store, each decoded with its schema when read back. A single node is a
+ * quorum of one; cluster mode adds voters and a transport for the quorum's messages, not a rewrite.
  *
- * Owns: turning controller requests (create/delete topics, partitions, broker registration and
- * heartbeats) into quorum proposals, answering them once committed, and publishing every committed
- * metadata image to listeners. Must never let a client hear of a change before it has committed.
+ * Owns: the store binding (writes chained in order, each `sync` answered once all before it are
+ * durable), reading the durable state back at start, publishing committed images to the node's
+ * listeners in order, and answering requests once their records committed and those listeners ran.
+ * Must never let a client hear of a change before it has committed.
  */
 
-import { controller, invariant, prngFromSeed, prngJump, quorum } from "@eddy/core";
+import { controller, prngFromSeed, prngJump, type quorum } from "@eddy/core";
+import {
+  type ControllerStore,
+  MetadataController,
+  type MetadataImage,
+  type QuorumEntry,
+  type QuorumSnapshot,
+} from "@eddy/node";
 import { concatBatches, decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
 import {
   decodeStoredJson,
@@ -23,63 +33,158 @@ import {
 import { StoredMetadataSnapshot } from "./metadata-image-schema.ts";
 import { StoredMetadataLogEntry } from "./metadata-record-schema.ts";
 import { StoredQuorumState } from "./quorum-state-schema.ts";
-import { SerialQueue } from "./serial.ts";
 import type { Storage } from "./storage.ts";
 
 type Records = readonly controller.MetadataRecord[];
-type Image = controller.MetadataImage;
-type QuorumState = quorum.QuorumState<Records, Image>;
-type QuorumReady = quorum.Ready<Records, Image>;
+type Image = MetadataImage;
 
 /** How often the quorum ticks; with electionTicks 10 a lost single-node leader re-elects in ~1-2 s. */
 export const metadataTickMs = 100;
-/** Applied entries kept in memory before a snapshot compacts them. */
+/** Applied entries above the last snapshot before a new snapshot compacts them. */
 const compactEveryEntries = 1024;
 /** Bytes of the metadata log read per call at start-up, and a bound on those reads. */
 const readChunkBytes = 1 << 20;
 const readChunksMax = 10_000_000;
-const pendingAnswersMax = 10_000;
 
 const encoder = new TextEncoder();
 
 export type ImageListener = (image: Image, previous: Image) => void | Promise<void>;
 
+/**
+ * The Raft log's store over the broker's storage services. Writes are chained, so they reach the disk
+ * in the order the controller asked; after a failure the rest are skipped and every `sync` reports it.
+ */
+class MetadataStore implements ControllerStore {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: () => number,
+  ) {}
+
+  private then(op: () => Promise<unknown>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== null) return;
+      try {
+        await op();
+      } catch (error) {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+      }
+    });
+  }
+
+  saveHardState(hardState: quorum.HardState): void {
+    const { storage } = this;
+    this.then(() => storage.run(storage.state.saveQuorumState(encoder.encode(JSON.stringify(hardState)))));
+  }
+
+  installSnapshot(snapshot: QuorumSnapshot, keepEntriesAfter: boolean): void {
+    const { storage } = this;
+    this.then(async () => {
+      await this.saveSnapshot(snapshot);
+      // The log's offsets are Raft index - 1: entries after the snapshot start at offset `index`.
+      if (keepEntriesAfter)
+        await storage.run(storage.logs.advanceLogStart(metadataLogPartition, snapshot.index));
+      else await storage.run(storage.logs.truncateFullyAndStartAt(metadataLogPartition, snapshot.index));
+    });
+  }
+
+  truncateFrom(index: number): void {
+    const { storage } = this;
+    this.then(() => storage.run(storage.logs.truncateTo(metadataLogPartition, index - 1)));
+  }
+
+  appendEntries(entries: readonly QuorumEntry[]): void {
+    const { storage } = this;
+    const batches = entries.map((entry) =>
+      encodeRecordBatch({
+        baseOffset: BigInt(entry.index - 1),
+        partitionLeaderEpoch: entry.term,
+        records: [{ value: encoder.encode(JSON.stringify({ term: entry.term, payload: entry.payload })) }],
+      }),
+    );
+    this.then(async () => {
+      await storage.run(storage.logs.append(metadataLogPartition, concatBatches(batches), this.clock()));
+      await storage.run(storage.logs.flush(metadataLogPartition));
+    });
+  }
+
+  compact(snapshot: QuorumSnapshot): void {
+    const { storage } = this;
+    this.then(async () => {
+      await this.saveSnapshot(snapshot);
+      // The snapshot now holds every entry up to its index: older snapshots and that part of the log
+      // go, so the metadata on disk stays bounded however long the broker runs.
+      await storage.run(storage.state.deleteMetadataSnapshotsBefore(snapshot.index));
+      await storage.run(storage.logs.advanceLogStart(metadataLogPartition, snapshot.index));
+    });
+  }
+
+  private saveSnapshot(snapshot: QuorumSnapshot): Promise<void> {
+    const { storage } = this;
+    const bytes = encoder.encode(JSON.stringify(snapshot));
+    return storage.run(
+      storage.state.saveMetadataSnapshot({ endOffset: snapshot.index, epoch: snapshot.term, bytes }),
+    );
+  }
+
+  sync(done: (error: Error | null) => void): void {
+    this.chain.then(() => done(this.failure));
+  }
+}
+
 export class MetadataShell {
-  private quorumState: QuorumState;
-  private controllerState: controller.ControllerState;
-  private readonly queue = new SerialQueue("metadata", 100_000);
-  /**
-   * Answers waiting for their proposal to commit, by Raft index. The term is kept too: in a cluster a
-   * new leader may replace the entry at that index, and then the proposal failed.
-   */
-  private readonly waiting = new Map<number, { term: number; answer: (committed: boolean) => void }>();
   private readonly listeners: ImageListener[] = [];
-  private appliedSinceSnapshot = 0;
-  /**
-   * The last Raft index whose entry (or snapshot) the controller machine holds. A snapshot is taken
-   * here and not at the quorum's applied index, which counts a Ready's committed entries as applied
-   * before the shell has applied them (the simulator caught its controller shell snapshotting an image
-   * that lacked entries it claimed).
-   */
-  private lastAppliedIndex: number;
+  /** Listener calls, in commit order; answers wait for the calls of the images they depend on. */
+  private published: Promise<void> = Promise.resolve();
   private brokerEpoch = -1;
+  private readonly controller: MetadataController;
 
   private constructor(
-    private readonly storage: Storage,
-    private readonly nodeId: number,
-    private readonly log: (line: string) => void,
-    quorumState: QuorumState,
-    controllerState: controller.ControllerState,
+    storage: Storage,
+    options: {
+      nodeId: number;
+      seed: number;
+      uncleanLeaderElectionEnable: boolean;
+      log: (line: string) => void;
+      clock: () => number;
+    },
+    durable: quorum.DurableState<Records, Image>,
   ) {
-    this.quorumState = quorumState;
-    this.controllerState = controllerState;
-    // The controller starts from the snapshot the quorum was opened on.
-    this.lastAppliedIndex = quorumState.appliedIndex;
+    const log = options.log;
+    // The quorum's election jitter and the controller's topic ids draw from separate streams.
+    const root = prngFromSeed(options.seed);
+    this.controller = MetadataController.open(
+      {
+        nodeId: options.nodeId,
+        voters: [options.nodeId],
+        quorumPrng: root,
+        controllerPrng: prngJump(root),
+        controllerConfig: { uncleanLeaderElectionEnable: options.uncleanLeaderElectionEnable },
+        durable,
+        compactEntriesAt: compactEveryEntries,
+      },
+      {
+        nowMs: options.clock,
+        // A single node has no peers; cluster mode hands the quorum's messages to the transport here.
+        send: (message) => log(`metadata: no transport for ${message.type} to voter ${message.to}`),
+        store: new MetadataStore(storage, options.clock),
+        imageCommitted: (image, previous) => {
+          this.published = this.published.then(async () => {
+            for (const listener of this.listeners) await listener(image, previous);
+          });
+        },
+        storeFailed: (error) =>
+          log(`metadata: the metadata store failed, the controller stopped: ${error.message}`),
+        log,
+      },
+    );
   }
 
   /** The image at the last committed offset: the only metadata the broker acts on. */
   get image(): Image {
-    return this.controllerState.image;
+    return this.controller.image;
   }
 
   onImage(listener: ImageListener): void {
@@ -94,29 +199,21 @@ export class MetadataShell {
       seed: number;
       uncleanLeaderElectionEnable: boolean;
       log: (line: string) => void;
+      /** The node's clock (monotonic); the wall clock when not given. */
+      clock?: () => number;
     },
   ): Promise<MetadataShell> {
     const durable = await readMetadataDurable(storage);
-    const { snapshot, entries } = durable;
-    // The quorum's election jitter and the controller's topic ids draw from separate streams.
-    const root = prngFromSeed(options.seed);
-    const controllerStream = prngJump(root);
-    const quorumState = quorum.initialState<Records, Image>({
-      id: options.nodeId,
-      voters: [options.nodeId],
-      prng: root,
-      emptySnapshotData: controller.emptyImage,
-      durable,
-    });
-    const controllerState = controller.initialState({
-      prng: controllerStream,
-      config: { uncleanLeaderElectionEnable: options.uncleanLeaderElectionEnable },
-      image: snapshot.data,
-    });
-    const shell = new MetadataShell(storage, options.nodeId, options.log, quorumState, controllerState);
-    await shell.queue.run(() => shell.stepQuorum({ type: "campaign" }));
-    if (entries.length > 0)
-      options.log(`metadata: recovered ${entries.length} log entries after snapshot ${snapshot.index}`);
+    const shell = new MetadataShell(storage, { ...options, clock: options.clock ?? Date.now }, durable);
+    // A quorum of one elects itself at every start; the committed entries after the snapshot are
+    // re-applied on the way, so the image is complete once this settles.
+    shell.controller.campaign();
+    await new Promise<void>((resolve) => shell.controller.barrier(resolve));
+    await shell.published;
+    if (durable.entries.length > 0)
+      options.log(
+        `metadata: recovered ${durable.entries.length} log entries after snapshot ${durable.snapshot.index}`,
+      );
     return shell;
   }
 
@@ -125,12 +222,12 @@ export class MetadataShell {
     const registered = await this.request({
       type: "registerBroker",
       nowMs,
-      brokerId: this.nodeId,
+      brokerId: this.controller.quorumState.id,
       host,
       port,
       rack: null,
     });
-    invariant(registered?.type === "registerBroker", "metadata: registerBroker answer");
+    if (registered?.type !== "registerBroker") throw new Error("broker registration got no answer");
     if (registered.error !== "NONE") throw new Error(`broker registration failed: ${registered.error}`);
     this.brokerEpoch = registered.brokerEpoch;
     await this.heartbeat(nowMs);
@@ -142,170 +239,28 @@ export class MetadataShell {
     await this.request({
       type: "brokerHeartbeat",
       nowMs,
-      brokerId: this.nodeId,
+      brokerId: this.controller.quorumState.id,
       brokerEpoch: this.brokerEpoch,
       wantFence: false,
     });
   }
 
   /** Advances logical time for the quorum and the controller. */
-  tick(nowMs: number): Promise<void> {
-    return this.queue.run(async () => {
-      await this.stepQuorum({ type: "tick" });
-      await this.stepController({ type: "tick", nowMs });
-    });
-  }
-
-  /** Sends a request to the controller and resolves with its answer once its records committed. */
-  request(input: controller.Input): Promise<controller.Response | null> {
-    return this.queue.run(() => this.stepController(input)).then((stepped) => stepped.answer);
+  tick(): void {
+    this.controller.tick();
   }
 
   /**
-   * Steps the controller and proposes its records. The answer comes wrapped: an async function that
-   * returned the bare promise would resolve only with it, holding the queue until the entry commits,
-   * while the commit itself needs later steps of that queue (a quorum with peers).
+   * Sends a request to the controller and resolves with its answer once its records committed and
+   * the node's listeners saw the image they made (so a client told "created" finds the partitions).
    */
-  private async stepController(
-    input: controller.Input,
-  ): Promise<{ readonly answer: Promise<controller.Response | null> }> {
-    const { state, ready } = controller.step(this.controllerState, input);
-    this.controllerState = state;
-    if (ready.records.length === 0) return { answer: Promise.resolve(ready.response) };
-    const proposal = await this.stepQuorum({ type: "propose", payload: ready.records });
-    if (proposal === null || !proposal.accepted) {
-      this.log(`metadata: proposal refused (${proposal === null ? "no answer" : proposal.reason})`);
-      this.controllerState = controller.step(this.controllerState, { type: "deactivate" }).state;
-      this.maybeActivate();
-      return { answer: Promise.resolve(notController(ready.response)) };
-    }
-    invariant(this.waiting.size < pendingAnswersMax, "metadata: too many answers waiting");
-    // A one-voter quorum commits and applies the entry inside stepQuorum, before anyone could wait.
-    if (this.quorumState.appliedIndex >= proposal.index) {
-      return { answer: Promise.resolve(ready.response) };
-    }
-    const answer = new Promise<controller.Response | null>((resolve) =>
-      this.waiting.set(proposal.index, {
-        term: proposal.term,
-        answer: (committed) => resolve(committed ? ready.response : notController(ready.response)),
+  request(input: controller.Input): Promise<controller.Response | null> {
+    return new Promise((resolve) =>
+      this.controller.request(input, (response, committed) => {
+        const answer = committed ? response : notController(response);
+        void this.published.then(() => resolve(answer));
       }),
     );
-    return { answer };
-  }
-
-  private async stepQuorum(input: quorum.Input<Records, Image>): Promise<quorum.ProposeResult | null> {
-    let result = quorum.step(this.quorumState, input);
-    this.quorumState = result.state;
-    const proposal = result.ready.proposal;
-    // Each Ready may lead to another (persisted -> commit); the loop is bounded by the log's size.
-    for (let round = 0; round < 10_000; round++) {
-      const more = await this.handleReady(result.ready);
-      if (more === null) return proposal;
-      result = quorum.step(this.quorumState, more);
-      this.quorumState = result.state;
-    }
-    invariant(false, "metadata: quorum did not settle");
-  }
-
-  /** Acts on one Ready in the prescribed order; returns the `persisted` input to feed back, if any. */
-  private async handleReady(ready: QuorumReady): Promise<quorum.Input<Records, Image> | null> {
-    const { logs, state } = this.storage;
-    // 1. Persist: hard state, snapshot, entries.
-    if (ready.hardState !== null) {
-      await this.storage.run(state.saveQuorumState(encoder.encode(JSON.stringify(ready.hardState))));
-    }
-    if (ready.snapshot !== null) {
-      const bytes = encoder.encode(JSON.stringify(ready.snapshot));
-      await this.storage.run(
-        state.saveMetadataSnapshot({ endOffset: ready.snapshot.index, epoch: ready.snapshot.term, bytes }),
-      );
-    }
-    if (ready.entries.length > 0) {
-      const first = ready.entries[0]!;
-      const info = await this.storage.run(logs.info(metadataLogPartition));
-      if (info.logEndOffset > first.index - 1)
-        await this.storage.run(logs.truncateTo(metadataLogPartition, first.index - 1));
-      const batches = ready.entries.map((entry) =>
-        encodeRecordBatch({
-          baseOffset: BigInt(entry.index - 1),
-          partitionLeaderEpoch: entry.term,
-          records: [{ value: encoder.encode(JSON.stringify({ term: entry.term, payload: entry.payload })) }],
-        }),
-      );
-      await this.storage.run(logs.append(metadataLogPartition, concatBatches(batches), Date.now()));
-      await this.storage.run(logs.flush(metadataLogPartition));
-    }
-    // 2. Send: a single node has no peers; cluster mode hands `ready.messages` to the transport here.
-    invariant(
-      ready.messages.length === 0 || this.quorumState.voters.length > 1,
-      "metadata: messages without peers",
-    );
-    // 3. Apply.
-    if (ready.snapshot !== null) {
-      const previous = this.controllerState.image;
-      this.controllerState = controller.step(this.controllerState, {
-        type: "restore",
-        image: ready.snapshot.data,
-      }).state;
-      this.lastAppliedIndex = ready.snapshot.index;
-      await this.publish(previous);
-    }
-    if (ready.softState.role !== "leader" && this.controllerState.active) {
-      this.controllerState = controller.step(this.controllerState, { type: "deactivate" }).state;
-    }
-    for (const entry of ready.committed) {
-      if (entry.payload !== null) {
-        const previous = this.controllerState.image;
-        this.controllerState = controller.step(this.controllerState, {
-          type: "committed",
-          offset: entry.index,
-          records: entry.payload,
-        }).state;
-        await this.publish(previous);
-      }
-      this.lastAppliedIndex = entry.index;
-      const waiter = this.waiting.get(entry.index);
-      if (waiter !== undefined) {
-        this.waiting.delete(entry.index);
-        waiter.answer(waiter.term === entry.term);
-      }
-      this.appliedSinceSnapshot++;
-    }
-    this.maybeActivate();
-    if (ready.entries.length > 0) {
-      const last = ready.entries[ready.entries.length - 1]!;
-      return { type: "persisted", index: last.index, term: last.term };
-    }
-    if (this.appliedSinceSnapshot >= compactEveryEntries && ready.committed.length > 0) {
-      this.appliedSinceSnapshot = 0;
-      const index = this.lastAppliedIndex;
-      const term = quorum.termAt(this.quorumState, index) ?? this.quorumState.term;
-      const bytes = encoder.encode(JSON.stringify({ index, term, data: this.controllerState.image }));
-      await this.storage.run(state.saveMetadataSnapshot({ endOffset: index, epoch: term, bytes }));
-      // The snapshot now holds every entry up to `index`: older snapshots and that part of the log go,
-      // so the metadata on disk stays bounded however long the broker runs.
-      await this.storage.run(state.deleteMetadataSnapshotsBefore(index));
-      await this.storage.run(logs.advanceLogStart(metadataLogPartition, index));
-      return { type: "compact", index, data: this.controllerState.image };
-    }
-    return null;
-  }
-
-  /** Activates the controller once this node leads and has applied everything committed before its term. */
-  private maybeActivate(): void {
-    const soft = quorum.softState(this.quorumState);
-    if (soft.leaderReady && !this.controllerState.active) {
-      this.controllerState = controller.step(this.controllerState, {
-        type: "activate",
-        nowMs: Date.now(),
-      }).state;
-    }
-  }
-
-  private async publish(previous: Image): Promise<void> {
-    const image = this.controllerState.image;
-    if (image === previous) return;
-    for (const listener of this.listeners) await listener(image, previous);
   }
 }
 
