@@ -16,13 +16,13 @@ export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
-export { TailBudget } from "./log/tail-budget.ts";
 export {
   metadataDirPath,
   metadataSnapshotPath,
   producerStatePath,
   quorumStatePath,
 } from "./log/state-files.ts";
+export { TailBudget } from "./log/tail-budget.ts";
 export { layerMemory, type MemoryEngineOptions, memoryDataDir } from "./memory/layer-memory.ts";
 export { type CrashMode, MemoryDisk, type MemoryFaults, type MemoryFileInfo } from "./memory/memory-disk.ts";
 export {

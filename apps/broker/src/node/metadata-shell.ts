@@ -63,7 +63,7 @@ class MetadataStore implements ControllerStore {
     private readonly clock: () => number,
   ) {}
 
-  private then(op: () => Promise<unknown>): void {
+  private enqueue(op: () => Promise<unknown>): void {
     this.chain = this.chain.then(async () => {
       if (this.failure !== null) return;
       try {
@@ -76,12 +76,12 @@ class MetadataStore implements ControllerStore {
 
   saveHardState(hardState: quorum.HardState): void {
     const { storage } = this;
-    this.then(() => storage.run(storage.state.saveQuorumState(encoder.encode(JSON.stringify(hardState)))));
+    this.enqueue(() => storage.run(storage.state.saveQuorumState(encoder.encode(JSON.stringify(hardState)))));
   }
 
   installSnapshot(snapshot: QuorumSnapshot, keepEntriesAfter: boolean): void {
     const { storage } = this;
-    this.then(async () => {
+    this.enqueue(async () => {
       await this.saveSnapshot(snapshot);
       // The log's offsets are Raft index - 1: entries after the snapshot start at offset `index`.
       if (keepEntriesAfter)
@@ -92,7 +92,7 @@ class MetadataStore implements ControllerStore {
 
   truncateFrom(index: number): void {
     const { storage } = this;
-    this.then(() => storage.run(storage.logs.truncateTo(metadataLogPartition, index - 1)));
+    this.enqueue(() => storage.run(storage.logs.truncateTo(metadataLogPartition, index - 1)));
   }
 
   appendEntries(entries: readonly QuorumEntry[]): void {
@@ -104,7 +104,7 @@ class MetadataStore implements ControllerStore {
         records: [{ value: encoder.encode(JSON.stringify({ term: entry.term, payload: entry.payload })) }],
       }),
     );
-    this.then(async () => {
+    this.enqueue(async () => {
       await storage.run(storage.logs.append(metadataLogPartition, concatBatches(batches), this.clock()));
       await storage.run(storage.logs.flush(metadataLogPartition));
     });
@@ -112,7 +112,7 @@ class MetadataStore implements ControllerStore {
 
   compact(snapshot: QuorumSnapshot): void {
     const { storage } = this;
-    this.then(async () => {
+    this.enqueue(async () => {
       await this.saveSnapshot(snapshot);
       // The snapshot now holds every entry up to its index: older snapshots and that part of the log
       // go, so the metadata on disk stays bounded however long the broker runs.
