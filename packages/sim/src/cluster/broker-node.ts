@@ -9,7 +9,14 @@
  * wrap the core's step, both through the replica's hooks; it never steps the core itself.
  */
 import { type partition as core, invariant, producer } from "@eddy/core";
-import { HwCheckpoint, PartitionReplica, type ReplicaEnv, type ReplicaHooks } from "@eddy/node";
+import {
+  HwCheckpoint,
+  PartitionReplica,
+  ProducerIdAllocator,
+  type ProducerIdEnv,
+  type ReplicaEnv,
+  type ReplicaHooks,
+} from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { MemoryDisk, segmentFileName, toStorageError } from "@eddy/storage-memory";
 import type { SimNode } from "../simulator.ts";
@@ -17,6 +24,7 @@ import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
 import type { CoordinatorShell } from "./coordinator-shell.ts";
 import { metadataHash } from "./online-checker.ts";
+import { SimProducerIdBlocks } from "./producer-id-blocks.ts";
 import type { ClientEnvelope, ClientRequest, ClientResponse } from "./protocol.ts";
 import {
   batchSummaries,
@@ -42,6 +50,8 @@ export const diskFailureDowntimeMs = 1_000;
 const tagHeartbeat = 1_000_000;
 const tagCoordinator = 1_000_001;
 const tagHwCheckpoint = 1_000_002;
+/** A producer-id block asked for by the allocator is written to the disk (after its latency). */
+const tagProducerIdBlock = 1_000_003;
 /** How often HW checkpoints reach the disk (Kafka's default is 5 s). */
 export const hwCheckpointIntervalMs = 2_000;
 const kindWake = 0;
@@ -89,13 +99,15 @@ export class BrokerNode implements SimNode {
   private controllerRound = 0;
   /** The epoch the controller gave this incarnation's registration; -1 until registered. */
   private brokerEpoch = -1;
-  /** Durable: producer ids handed out never repeat across restarts. */
-  private producerIdNext = 0;
+  /** The shared node's producer-id allocator of this incarnation, and the disk cursor feeding it. */
+  private producerIds: ProducerIdAllocator | null = null;
+  private producerIdBlocks: SimProducerIdBlocks | null = null;
   /** A torn-tail fault is armed: the process dies in the middle of its next log write. */
   private tearNextWrite = false;
   private incarnation = -1;
   private readonly env: ReplicaEnv;
   private readonly hooks: ReplicaHooks;
+  private readonly producerIdEnv: ProducerIdEnv;
 
   constructor(
     private readonly w: World,
@@ -107,6 +119,7 @@ export class BrokerNode implements SimNode {
     this.disk.makeDir(simDataDir);
     this.env = this.makeEnv();
     this.hooks = this.makeHooks();
+    this.producerIdEnv = this.makeProducerIdEnv();
   }
 
   start(): void {
@@ -132,6 +145,7 @@ export class BrokerNode implements SimNode {
     const opened = this.storage(() => {
       const hw = HwCheckpoint.open(this.disk, simDataDir);
       this.hw = hw;
+      this.producerIdBlocks = SimProducerIdBlocks.open(this.disk, this.brokerId);
       for (let p = 0; p < partitions; p++) {
         // Opening recovers each log from what the disk kept: a torn or lost tail is cut here, and the
         // replica rebuilds its epoch cache and producer state from the batches that survived.
@@ -165,6 +179,7 @@ export class BrokerNode implements SimNode {
       }
     });
     if (!opened) return;
+    this.producerIds = new ProducerIdAllocator(this.producerIdEnv);
     this.replicas = replicas;
     this.views = replicas.map((r) => new ReplicaStore(r.log));
     this.checkedHw = replicas.map(() => 0);
@@ -178,6 +193,8 @@ export class BrokerNode implements SimNode {
     for (const view of this.views) if (view.end > view.durableEnd) this.w.probes.hit("crash-lost-unflushed");
     // The replicas stop at once (a crash may come from inside one of their steps: a failed disk).
     for (const r of this.replicas) r.close();
+    this.producerIds?.close();
+    this.producerIds = null;
     // Power loss: the disk keeps what was fsynced (after a torn write it has already crashed, and this
     // second crash finds nothing unsynced).
     this.disk.crash({ _tag: "LoseUnsynced" });
@@ -435,6 +452,10 @@ export class BrokerNode implements SimNode {
       this.coordinator?.onTimer();
       return;
     }
+    if (tag === tagProducerIdBlock) {
+      this.reserveProducerIdBlock();
+      return;
+    }
     const p = tag >> 3;
     const kind = tag & 7;
     const r = this.replicas[p];
@@ -448,6 +469,7 @@ export class BrokerNode implements SimNode {
     if (tag === tagHeartbeat) return "broker-heartbeat";
     if (tag === tagCoordinator) return "group-coordinator-tick";
     if (tag === tagHwCheckpoint) return "hw-checkpoint-flush";
+    if (tag === tagProducerIdBlock) return "producer-id-block-written";
     const kinds = ["replica-wake", "disk-write-done", "consumer-fetch-wait"];
     return `${kinds[tag & 7] ?? "timer"} p${tag >> 3}`;
   }
@@ -542,6 +564,73 @@ export class BrokerNode implements SimNode {
     this.w.sim.send(this.index, client, { client: true, response }, `${response.api}Response`);
   }
 
+  /**
+   * InitProducerId through the shared node's allocator: answered at once from the current block, or
+   * once the block it waits for is on the disk (the first request after a start). Every id handed out
+   * is registered with the online checker (26).
+   */
+  private initProducerId(from: number, corr: number): void {
+    const w = this.w;
+    const ids = this.producerIds;
+    if (ids === null) return;
+    const incarnation = this.incarnation;
+    let waited = false;
+    const request = {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+      producerId: -1,
+      producerEpoch: -1,
+    };
+    ids.initProducerId(request, (answer) => {
+      if (waited) w.probes.hit("producer-id-waited-for-block");
+      if (answer.errorCode === ErrorCode.NONE)
+        w.online
+          .at(w.sim.nowMs)
+          .producerIdGranted(this.brokerId, incarnation, answer.producerId, answer.producerEpoch);
+      this.reply(from, {
+        api: "InitProducerId",
+        corr,
+        error: producer.errorName(answer.errorCode),
+        producerId: answer.producerId,
+        producerEpoch: answer.producerEpoch,
+      });
+    });
+    waited = true;
+  }
+
+  /** The allocator's environment: blocks are reserved on this broker's disk after a drawn latency. */
+  private makeProducerIdEnv(): ProducerIdEnv {
+    const w = this.w;
+    return {
+      nowMs: () => this.nowMs,
+      requestBlock: () => {
+        w.sim.timer(this.index, w.sim.streams.disk.int(0, diskLatencyMsMax), tagProducerIdBlock);
+      },
+      persistTransactionalIds: () => {
+        // The simulated producers are idempotent only, so no transactional id reaches the allocator.
+        invariant(false, "producer ids: the simulator has no transactional producers");
+      },
+      log: () => {},
+    };
+  }
+
+  /**
+   * Writes the block the allocator asked for and hands it over. A failing write is a disk failure
+   * like the others: the broker fail-stops, and its allocator with it.
+   */
+  private reserveProducerIdBlock(): void {
+    const blocks = this.producerIdBlocks;
+    const ids = this.producerIds;
+    if (blocks === null || ids === null) return;
+    // One slot: the write runs inside `storage`, which turns a failing disk into a fail-stop.
+    const reserved: producer.ProducerIdBlock[] = [];
+    if (!this.storage(() => reserved.push(blocks.reserveNow()))) return;
+    const block = reserved[0];
+    invariant(block !== undefined, "producer ids: no block after a successful write");
+    this.w.probes.hit("producer-id-block-reserved");
+    ids.onBlock(block);
+  }
+
   private onClient(from: number, req: ClientRequest): void {
     const w = this.w;
     switch (req.api) {
@@ -557,18 +646,9 @@ export class BrokerNode implements SimNode {
           })),
         });
         return;
-      case "InitProducerId": {
-        // Producer ids are unique per broker and never reused: broker id in the high part.
-        const producerId = this.brokerId * 1_000_000 + this.producerIdNext++;
-        this.reply(from, {
-          api: "InitProducerId",
-          corr: req.corr,
-          error: "NONE",
-          producerId,
-          producerEpoch: 0,
-        });
+      case "InitProducerId":
+        this.initProducerId(from, req.corr);
         return;
-      }
       case "Produce": {
         const r = this.replicas[req.partition];
         if (r === undefined) return;
