@@ -69,8 +69,11 @@ export interface ControllerHooks {
     ready: quorum.Ready<MetadataRecords, MetadataImage>,
     loadedSnapshot: boolean,
   ) => void;
-  /** Called once per committed image, with the entry's offset (0 for a restored snapshot). */
-  readonly committedImage?: (image: MetadataImage, previous: MetadataImage) => void;
+  /**
+   * Called once per committed entry applied (and per snapshot restored, with `restored` set), with the
+   * image before it: the image's offset is the entry's Raft index.
+   */
+  readonly committedImage?: (image: MetadataImage, previous: MetadataImage, restored: boolean) => void;
   /** Called when the node compacts its log into a snapshot, or truncates a conflicting suffix. */
   readonly compacted?: () => void;
   readonly logTruncated?: () => void;

@@ -335,7 +335,7 @@ export class MetadataController {
       const previous = this.c.image;
       this.c = controller.step(this.c, { type: "restore", image: ready.snapshot.data }).state;
       this.appliedIndex = ready.snapshot.index;
-      this.published(previous);
+      this.published(previous, true);
     }
     for (const e of ready.committed) this.applyCommitted(e);
     const soft = ready.softState;
@@ -365,7 +365,7 @@ export class MetadataController {
     if (e.payload !== null) {
       const previous = this.c.image;
       this.c = controller.step(this.c, { type: "committed", offset: e.index, records: e.payload }).state;
-      this.published(previous);
+      this.published(previous, false);
     }
     this.appliedIndex = e.index;
     // Answer the proposals this entry settles.
@@ -376,9 +376,9 @@ export class MetadataController {
     }
   }
 
-  private published(previous: MetadataImage): void {
+  private published(previous: MetadataImage, restored: boolean): void {
     const image = this.c.image;
-    this.hooks.committedImage?.(image, previous);
+    this.hooks.committedImage?.(image, previous, restored);
     if (image !== previous) this.env.imageCommitted(image, previous);
   }
 

@@ -1,17 +1,18 @@
 /**
- * A simulated controller: the core's Raft node (quorum) over the metadata log, with the core's
- * controller machine applied on top, exactly as KRaft stacks them. The shell persists what the
- * quorum's Ready asks (synchronously: the durable store survives crashes), sends its messages,
- * applies committed batches to the controller machine, (de)activates the controller as leadership
- * changes, proposes the controller's record batches as one entry each and answers brokers only once
- * that entry has committed. Brokers hear the committed image in heartbeat answers. Bug switches that
- * live on the controller side (unclean election, a voter that forgets whom it voted for in a term,
- * heartbeat answers with uncommitted metadata, a stale log suffix kept under an installed snapshot, a
- * leader committing an earlier term's entry by counting replicas, a voter comparing log lengths only,
- * an AlterPartition applied without its partition epoch check, an unfenced broker put back into ISRs)
- * wrap it here.
+ * A simulated controller: the shared node's `MetadataController` (the broker's own controller code:
+ * the core's Raft quorum over the metadata log with the core's controller on top, as KRaft stacks
+ * them) bound to the simulator: a durable record that survives crashes as its store (writes complete
+ * at once), the simulated network for Raft messages, and the node's skewed local clock. It maps the
+ * simulated brokers' heartbeats and AlterPartition requests to controller requests, answers them once
+ * committed, and hands brokers the committed image in heartbeat answers. The online checks (18, 19,
+ * 24, 25) and the controller-side bug switches (unclean election, a voter that forgets whom it voted
+ * for in a term, heartbeat answers with uncommitted metadata, a stale log suffix kept under an
+ * installed snapshot, a leader committing an earlier term's entry by counting replicas, a voter
+ * comparing log lengths only, an AlterPartition applied without its partition epoch check, an
+ * unfenced broker put back into ISRs) attach as hooks or wrap requests here; it never steps the core.
  */
 import { controller as ctl, invariant, prngFromSeed, quorum } from "@eddy/core";
+import { type ControllerHooks, type ControllerStore, MetadataController } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { Rng } from "../rng.ts";
 import type { SimNode } from "../simulator.ts";
@@ -23,7 +24,6 @@ import type { World } from "./world.ts";
 
 type Records = readonly ctl.MetadataRecord[];
 type QState = quorum.QuorumState<Records, ctl.MetadataImage>;
-type QReady = quorum.Ready<Records, ctl.MetadataImage>;
 type QMessage = quorum.Message<Records, ctl.MetadataImage>;
 
 /** One logical Raft tick; election timeouts are 10 to 19 ticks (1.5 to 2.9 s). */
@@ -31,7 +31,6 @@ export const controllerTickMs = 150;
 export const brokerSessionTimeoutMs = 2_000;
 /** How recently a quorum must have acknowledged this leader for it to refuse a request on its own image. */
 export const leaseMs = 2 * 2 * controllerTickMs;
-export const pendingProposalsMax = 1_024;
 /**
  * Compact the Raft log once this many applied entries sit above the snapshot. Low on purpose: a run
  * commits only 8 to 40 metadata entries, so at Kafka-like sizes no run would ever take a snapshot,
@@ -72,36 +71,31 @@ interface Durable {
   entries: quorum.Entry<Records>[];
 }
 
-interface PendingProposal {
-  readonly index: number;
-  readonly term: number;
-  readonly answer: (committed: boolean) => void;
-}
-
 export class ControllerNode implements SimNode {
   index = -1;
   readonly server = true;
-  private q: QState | null = null;
-  private c: ctl.ControllerState | null = null;
+  private driver: MetadataController | null = null;
   private readonly durable: Durable = {
     hardState: { term: 0, votedFor: null, commitIndex: 0 },
     snapshot: { index: 0, term: 0, data: ctl.emptyImage },
     entries: [],
   };
-  private proposals: PendingProposal[] = [];
   private creatingTopic = false;
   private leaderTermSeen = 0;
-  /** The last Raft index applied to the controller machine (a committed entry or a snapshot). */
-  private appliedIndex = 0;
   /** The partitions array last hashed for the metadata registry, and its hash (images share arrays). */
   private hashedPartitions: readonly ctl.PartitionState[] | null = null;
   private hashedPartitionsHash = 0;
+  private readonly store: ControllerStore;
+  private readonly hooks: ControllerHooks;
 
   constructor(
     private readonly w: World,
     readonly name: string,
     readonly nodeId: number,
-  ) {}
+  ) {
+    this.store = this.makeStore();
+    this.hooks = this.makeHooks();
+  }
 
   start(): void {
     this.boot();
@@ -110,40 +104,58 @@ export class ControllerNode implements SimNode {
   private boot(): void {
     const w = this.w;
     const d = this.durable;
-    this.q = quorum.initialState<Records, ctl.MetadataImage>({
-      id: this.nodeId,
-      voters: w.controllers.map((_, i) => i),
-      prng: w.sim.streams.core.state(),
-      // Each node draws its own election timeouts: advance the shared core stream past this node's draw.
-      config: { electionTicks: 10, heartbeatTicks: 2, checkQuorum: true, ...quorumLimitsFor(w.config.seed) },
-      emptySnapshotData: ctl.emptyImage,
-      durable: { hardState: d.hardState, snapshot: d.snapshot, entries: [...d.entries] },
-    });
+    // Each node draws its own election timeouts and topic ids: the shared core stream is advanced
+    // past each draw.
+    const quorumPrng = w.sim.streams.core.state();
     w.sim.streams.core.nextU32();
-    this.c = ctl.initialState({
-      prng: w.sim.streams.core.state(),
-      config: { sessionTimeoutMs: brokerSessionTimeoutMs, uncleanLeaderElectionEnable: false },
-      image: d.snapshot.data,
-    });
+    const controllerPrng = w.sim.streams.core.state();
     w.sim.streams.core.nextU32();
-    this.proposals = [];
     this.creatingTopic = false;
-    this.appliedIndex = d.snapshot.index;
+    const driver = MetadataController.open(
+      {
+        nodeId: this.nodeId,
+        voters: w.controllers.map((_, i) => i),
+        quorumPrng,
+        controllerPrng,
+        quorumConfig: {
+          electionTicks: 10,
+          heartbeatTicks: 2,
+          checkQuorum: true,
+          ...quorumLimitsFor(w.config.seed),
+        },
+        controllerConfig: { sessionTimeoutMs: brokerSessionTimeoutMs, uncleanLeaderElectionEnable: false },
+        durable: { hardState: d.hardState, snapshot: d.snapshot, entries: [...d.entries] },
+        compactEntriesAt,
+      },
+      {
+        nowMs: () => w.sim.localNowMs(this.index),
+        send: (m) => {
+          const to = w.controllers[m.to];
+          if (to === undefined) invariant(false, `no controller ${m.to}`);
+          w.sim.send(this.index, to, { raft: m }, m.type);
+        },
+        store: this.store,
+        imageCommitted: () => {},
+        storeFailed: (error) => {
+          // The simulated store never fails: a failure is a bug in the driver or this binding.
+          throw error;
+        },
+        log: () => {},
+      },
+      this.hooks,
+    );
+    this.driver = driver;
     // The image loaded from the stored snapshot must be the one committed at its offset (18).
-    this.reportCommittedImage();
-    this.checkLog(this.q.role, d.snapshot.index > 0);
+    this.reportCommittedImage(driver.image);
+    this.checkLog(driver.quorumState.role, d.snapshot.index > 0);
     w.sim.timer(this.index, controllerTickMs, 0);
     // Bootstrap: on the cluster's very first start node 0 campaigns at once (etcd's MsgHup), so runs
     // spend their simulated time on the workload rather than on the first election timeout.
-    if (this.nodeId === 0 && d.hardState.term === 0 && w.sim.nowMs === 0)
-      this.stepQuorum({ type: "campaign" });
+    if (this.nodeId === 0 && d.hardState.term === 0 && w.sim.nowMs === 0) driver.campaign();
   }
 
   onCrash(): void {
-    this.peerAckMs.clear();
-    this.q = null;
-    this.c = null;
-    this.proposals = [];
+    this.driver = null;
   }
 
   onRestart(): void {
@@ -151,109 +163,120 @@ export class ControllerNode implements SimNode {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Quorum
+  // The driver's store and hooks
   // ------------------------------------------------------------------------------------------------
 
-  private stepQuorum(input: quorum.Input<Records, ctl.MetadataImage>): void {
-    if (this.q === null) return;
-    const res = quorum.step(this.q, input);
-    this.q = res.state;
-    this.actQuorum(res.ready);
-    if (this.q?.role === "leader") this.afterLeaderStep(this.q);
+  /** The durable record as the driver's store: writes are durable at once and survive crashes. */
+  private makeStore(): ControllerStore {
+    const w = this.w;
+    const d = this.durable;
+    return {
+      saveHardState: (hardState) => {
+        d.hardState = hardState;
+        w.online.at(w.sim.nowMs).epoch("quorumTerm", this.name, hardState.term);
+      },
+      installSnapshot: (snapshot, keepEntriesAfter) => {
+        d.snapshot = snapshot;
+        // The known bug keeps another leader's stale suffix under the snapshot.
+        d.entries =
+          keepEntriesAfter || w.bug("snapshot-keeps-stale-log")
+            ? entriesAfter(d.entries, snapshot.index)
+            : [];
+        w.probes.hit("controller-snapshot-installed");
+      },
+      truncateFrom: (index) => {
+        d.entries = entriesBefore(d.entries, index);
+      },
+      appendEntries: (entries) => {
+        for (const e of entries) d.entries.push(e);
+      },
+      compact: (snapshot) => {
+        d.snapshot = snapshot;
+        d.entries = entriesAfter(d.entries, snapshot.index);
+      },
+      sync: (done) => done(null),
+    };
+  }
+
+  private makeHooks(): ControllerHooks {
+    const w = this.w;
+    return {
+      quorumMessage: (q, m) => {
+        let state = q;
+        let message = m;
+        if (
+          w.bug("two-leaders-one-epoch") &&
+          m.type === "RequestVote" &&
+          q.role === "follower" &&
+          q.votedFor !== null &&
+          m.term === q.term
+        ) {
+          // Historical bug: the voter does not check whom it already voted for in this term, so two
+          // candidates of one term can both win a majority.
+          state = { ...q, votedFor: null };
+        }
+        if (w.bug("vote-on-log-length") && m.type === "RequestVote") {
+          // Historical bug (the election restriction ignored): the voter compares log lengths only. The
+          // request is handed to the core as if the candidate's last term were the voter's own, so the
+          // core's (last term, last index) rule reduces to "at least as long".
+          message = { ...m, lastLogTerm: quorum.lastTerm(state) };
+        }
+        return { state, message };
+      },
+      afterLeaderStep: (q) => this.earlierTermOnQuorum(q),
+      controllerState: (state) =>
+        // Historical bug: the controller elects an out-of-sync replica when the ISR has no live member.
+        w.bug("unclean-election") && !state.config.uncleanLeaderElectionEnable
+          ? { ...state, config: { ...state.config, uncleanLeaderElectionEnable: true } }
+          : state,
+      afterReady: (ready, loaded) => {
+        const soft = ready.softState;
+        if (soft.role === "leader") {
+          w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
+          if (soft.term > this.leaderTermSeen) {
+            this.leaderTermSeen = soft.term;
+            if (soft.term > 1) w.probes.hit("controller-failover");
+          }
+        }
+        this.checkLog(soft.role, loaded);
+      },
+      committedImage: (image, previous, restored) => {
+        this.reportCommittedImage(image);
+        if (restored) return;
+        const before = previous.topics[topicName];
+        const after = image.topics[topicName];
+        if (before !== undefined && after !== undefined) {
+          this.checkElections(before, after);
+          this.checkIsrGains(before, after, image.offset);
+        }
+      },
+      compacted: () => w.probes.hit("controller-compacted"),
+      logTruncated: () => w.probes.hit("controller-log-truncated"),
+      deactivated: () => {
+        this.creatingTopic = false;
+      },
+    };
   }
 
   /**
    * Coverage of Figure 8 of the Raft paper, and its known bug. When the highest index stored on a
    * quorum is past the commit index but belongs to an earlier term, the core must not commit it by
    * counting (§5.4.2): the probe shows runs reach that shape (it needs one entry per append, see
-   * `quorumLimitsFor`). The known bug commits it anyway; the core hands the newly committed entries
-   * out with its next Ready, and stepping it with an acknowledgement it has already seen (index 0,
-   * which it ignores) makes that happen at once.
+   * `quorumLimitsFor`). The known bug commits it anyway (the driver then re-steps the core, which hands
+   * the newly committed entries out at once).
    */
-  private afterLeaderStep(q: QState): void {
+  private earlierTermOnQuorum(q: QState): QState | null {
     const stored = quorumStoredIndex(q);
-    if (stored <= q.commitIndex || quorum.termAt(q, stored) === q.term) return;
+    if (stored <= q.commitIndex || quorum.termAt(q, stored) === q.term) return null;
     this.w.probes.hit("raft-earlier-term-entry-on-quorum");
-    if (!this.w.bug("raft-commit-earlier-term")) return;
-    this.q = { ...q, commitIndex: stored };
-    this.stepQuorum({ type: "persisted", index: 0, term: 0 });
+    if (!this.w.bug("raft-commit-earlier-term")) return null;
+    return { ...q, commitIndex: stored };
   }
 
-  private actQuorum(ready: QReady): void {
-    const w = this.w;
-    const d = this.durable;
-    // 1. Persist: hard state, snapshot, entries; then acknowledge.
-    if (ready.hardState !== null) {
-      d.hardState = ready.hardState;
-      w.online.at(w.sim.nowMs).epoch("quorumTerm", this.name, ready.hardState.term);
-    }
-    if (ready.snapshot !== null) {
-      const snap = ready.snapshot;
-      // The stored entries after the snapshot survive only if the stored entry at its index has the
-      // snapshot's term; otherwise they are another leader's stale suffix and the whole log goes (the
-      // core's `persistReady` rule; the known bug keeps them).
-      const at = d.entries.find((e) => e.index === snap.index);
-      d.snapshot = snap;
-      d.entries =
-        (at !== undefined && at.term === snap.term) || this.w.bug("snapshot-keeps-stale-log")
-          ? entriesAfter(d.entries, snap.index)
-          : [];
-      w.probes.hit("controller-snapshot-installed");
-    }
-    if (ready.entries.length > 0) {
-      const first = ready.entries[0]!.index;
-      // Entries usually extend the durable tail; only a conflicting suffix is cut (then rewritten).
-      const tail = d.entries[d.entries.length - 1];
-      if (tail !== undefined && tail.index >= first) {
-        d.entries = entriesBefore(d.entries, first);
-        w.probes.hit("controller-log-truncated");
-      }
-      for (const e of ready.entries) d.entries.push(e);
-    }
-    // 2. Send.
-    for (const m of ready.messages) {
-      const to = w.controllers[m.to];
-      if (to === undefined) invariant(false, `no controller ${m.to}`);
-      w.sim.send(this.index, to, { raft: m }, m.type);
-    }
-    // 3. Apply.
-    if (ready.snapshot !== null && this.c !== null) {
-      // A leader deposed by the snapshot's sender stops acting as the controller before loading it.
-      if (this.c.active) this.deactivate();
-      this.stepController({ type: "restore", image: ready.snapshot.data });
-      this.appliedIndex = ready.snapshot.index;
-      this.reportCommittedImage();
-    }
-    for (const e of ready.committed) this.applyCommitted(e);
-    // Leadership changes.
-    const soft = ready.softState;
-    // Proposals of an earlier term (or of a node no longer leading) may never commit at their index:
-    // fail them, as Kafka answers NOT_CONTROLLER, so answers waiting behind them are not stuck.
-    if (this.proposals.length > 0 && (soft.role !== "leader" || this.proposals[0]!.term < soft.term))
-      this.failStaleProposals(soft);
-    if (soft.role === "leader") {
-      w.online.at(w.sim.nowMs).quorumLeader(soft.term, this.nodeId);
-      if (soft.term > this.leaderTermSeen) {
-        this.leaderTermSeen = soft.term;
-        if (soft.term > 1) w.probes.hit("controller-failover");
-      }
-    }
-    if (this.c !== null) {
-      if (soft.role === "leader" && soft.leaderReady && !this.c.active)
-        this.stepController({ type: "activate", nowMs: w.sim.localNowMs(this.index) });
-      else if (soft.role !== "leader" && this.c.active) this.deactivate();
-    }
-    this.checkLog(soft.role, ready.snapshot !== null);
-    if (ready.entries.length > 0 && this.q !== null) {
-      const last = ready.entries[ready.entries.length - 1]!;
-      this.stepQuorum({ type: "persisted", index: last.index, term: last.term });
-    }
-  }
-
-  /** 19: the Raft log in memory and in the store after a step; `loaded` says a snapshot was loaded. */
+  /** 19 and 24: the Raft log in memory and in the store after a step; `loaded` says a snapshot was loaded. */
   private checkLog(role: quorum.Role, loaded: boolean): void {
-    const q = this.q;
-    if (q === null) return;
+    const q = this.driver?.quorumState;
+    if (q === undefined) return;
     const o = this.w.online.at(this.w.sim.nowMs);
     o.controllerLog(this.name, role, loaded, q.commitIndex, q, this.durable);
     // 24: the role and term are the node's own (a deposed leader reports itself leader until it learns).
@@ -261,46 +284,13 @@ export class ControllerNode implements SimNode {
   }
 
   /** 18: registers (or compares) the committed image this node's controller machine now holds. */
-  private reportCommittedImage(): void {
-    const c = this.c;
-    if (c === null) return;
-    const parts = c.image.topics[topicName]?.partitions ?? noPartitions;
+  private reportCommittedImage(image: ctl.MetadataImage): void {
+    const parts = image.topics[topicName]?.partitions ?? noPartitions;
     if (parts !== this.hashedPartitions) {
       this.hashedPartitions = parts;
       this.hashedPartitionsHash = metadataHash(parts);
     }
-    this.w.online
-      .at(this.w.sim.nowMs)
-      .metadataCommitted(this.name, c.image.offset, this.hashedPartitionsHash);
-  }
-
-  // The callbacks of `actQuorum`'s rare paths live in their own functions: a closure there over its
-  // variables would make every call (one per Raft step) allocate a scope for them.
-  private failStaleProposals(soft: quorum.SoftState): void {
-    const stale = this.proposals.filter((p) => soft.role !== "leader" || p.term < soft.term);
-    this.proposals = this.proposals.filter((p) => soft.role === "leader" && p.term >= soft.term);
-    for (const p of stale) p.answer(false);
-  }
-
-  private applyCommitted(e: quorum.Entry<Records>): void {
-    if (this.c === null) return;
-    if (e.payload !== null) {
-      const before = this.c.image.topics[topicName];
-      this.stepController({ type: "committed", offset: e.index, records: e.payload });
-      this.reportCommittedImage();
-      const after = this.c?.image.topics[topicName];
-      if (before !== undefined && after !== undefined) {
-        this.checkElections(before, after);
-        this.checkIsrGains(before, after, e.index);
-      }
-    }
-    // Answer the proposals this entry settles.
-    while (this.proposals.length > 0 && this.proposals[0]!.index <= e.index) {
-      const p = this.proposals.shift()!;
-      p.answer(p.index === e.index && p.term === e.term);
-    }
-    this.appliedIndex = e.index;
-    this.maybeCompact();
+    this.w.online.at(this.w.sim.nowMs).metadataCommitted(this.name, image.offset, this.hashedPartitionsHash);
   }
 
   private checkElections(before: ctl.TopicImage, after: ctl.TopicImage): void {
@@ -327,89 +317,6 @@ export class ControllerNode implements SimNode {
     }
   }
 
-  /**
-   * Snapshots the controller machine's image at the last entry the shell applied to it. Not at the
-   * quorum's applied index: a Ready hands out several committed entries at once and the quorum counts
-   * them all as applied before the shell has applied the rest, so a snapshot there would claim
-   * entries its image lacks.
-   */
-  private maybeCompact(): void {
-    const q = this.q;
-    if (q === null || this.c === null) return;
-    const index = this.appliedIndex;
-    if (index - q.snapshot.index < compactEntriesAt) return;
-    const term = quorum.termAt(q, index);
-    invariant(term !== null, "controller shell: applied entry unknown to the quorum");
-    this.durable.snapshot = { index, term, data: this.c.image };
-    this.durable.entries = entriesAfter(this.durable.entries, index);
-    this.w.probes.hit("controller-compacted");
-    this.stepQuorum({ type: "compact", index, data: this.c.image });
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Controller machine
-  // ------------------------------------------------------------------------------------------------
-
-  private stepController(
-    input: ctl.Input,
-    answer?: (r: ctl.Response | null, committed: boolean) => void,
-  ): void {
-    if (this.c === null) return;
-    let state = this.c;
-    if (this.w.bug("unclean-election") && !state.config.uncleanLeaderElectionEnable) {
-      // Historical bug: the controller elects an out-of-sync replica when the ISR has no live member.
-      state = { ...state, config: { ...state.config, uncleanLeaderElectionEnable: true } };
-    }
-    const res = ctl.step(state, input);
-    this.c = res.state;
-    const ready = res.ready;
-    if (ready.records.length === 0) {
-      const last = this.proposals[this.proposals.length - 1];
-      if (last === undefined || answer === undefined) answer?.(ready.response, true);
-      else {
-        // Kafka's rule for answers with no records: they may depend on uncommitted proposals (an
-        // INVALID_UPDATE_VERSION against a pending ISR change), so they wait for the latest proposal
-        // to commit and become NOT_CONTROLLER if it never does.
-        const prior = last.answer;
-        this.proposals[this.proposals.length - 1] = {
-          ...last,
-          answer: (ok) => {
-            prior(ok);
-            answer(ready.response, ok);
-          },
-        };
-      }
-      return;
-    }
-    if (this.q === null) return;
-    const prop = quorum.step(this.q, { type: "propose", payload: ready.records });
-    this.q = prop.state;
-    const result = prop.ready.proposal;
-    if (result?.accepted) {
-      invariant(this.proposals.length < pendingProposalsMax, "too many proposals in flight");
-      this.proposals.push({
-        index: result.index,
-        term: result.term,
-        answer: (ok) => answer?.(ready.response, ok),
-      });
-      this.actQuorum(prop.ready);
-    } else {
-      this.actQuorum(prop.ready);
-      this.deactivate();
-      answer?.(ready.response, false);
-    }
-  }
-
-  private deactivate(): void {
-    if (this.c === null) return;
-    const res = ctl.step(this.c, { type: "deactivate" });
-    this.c = res.state;
-    const failed = this.proposals;
-    this.proposals = [];
-    for (const p of failed) p.answer(false);
-    this.creatingTopic = false;
-  }
-
   // ------------------------------------------------------------------------------------------------
   // Events
   // ------------------------------------------------------------------------------------------------
@@ -417,14 +324,15 @@ export class ControllerNode implements SimNode {
   onTimer(): void {
     const w = this.w;
     w.sim.timer(this.index, controllerTickMs, 0);
-    this.stepQuorum({ type: "tick" });
-    if (this.c === null) return;
-    this.stepController({ type: "tick", nowMs: w.sim.localNowMs(this.index) });
-    if (this.c?.active && this.c.latest.topics[topicName] === undefined && !this.creatingTopic) {
-      const live = ctl.liveBrokerIds(this.c.latest).length;
+    const driver = this.driver;
+    if (driver === null) return;
+    driver.tick();
+    const c = driver.controllerState;
+    if (driver.isActive && c.latest.topics[topicName] === undefined && !this.creatingTopic) {
+      const live = ctl.liveBrokerIds(c.latest).length;
       if (live >= 3) {
         this.creatingTopic = true;
-        this.stepController(
+        driver.request(
           {
             type: "createTopics",
             topics: [{ name: topicName, partitions: w.config.workload.partitions, replicationFactor: 3 }],
@@ -441,51 +349,15 @@ export class ControllerNode implements SimNode {
     return "raft-tick";
   }
 
-  /** Per peer, when this node (as leader) last had an AppendEntries of its current term acknowledged. */
-  private readonly peerAckMs = new Map<number, number>();
-
-  private quorumHeardRecently(): boolean {
-    const q = this.q;
-    if (q === null || q.role !== "leader") return false;
-    const now = this.w.sim.nowMs;
-    let acks = 1;
-    for (const [peer, at] of this.peerAckMs) {
-      if (peer !== this.nodeId && now - at <= leaseMs) acks++;
-    }
-    return acks >= quorum.quorumSize(q.voters);
-  }
-
   private leaderNode(): number {
-    const leader = this.q?.leaderId ?? null;
+    const leader = this.driver?.leaderId ?? null;
     return leader === null ? -1 : this.w.controllers[leader]!;
   }
 
   onMessage(from: number, msg: unknown): void {
-    if (this.q === null) return;
+    if (this.driver === null) return;
     if (!isControl(msg)) {
-      const m = (msg as { raft: QMessage }).raft;
-      if (m.type === "AppendResponse" && m.success && m.term === this.q.term && this.q.role === "leader") {
-        this.peerAckMs.set(m.from, this.w.sim.nowMs);
-      }
-      if (
-        this.w.bug("two-leaders-one-epoch") &&
-        m.type === "RequestVote" &&
-        this.q.role === "follower" &&
-        this.q.votedFor !== null &&
-        m.term === this.q.term
-      ) {
-        // Historical bug: the voter does not check whom it already voted for in this term, so two
-        // candidates of one term can both win a majority.
-        this.q = { ...this.q, votedFor: null };
-      }
-      if (this.w.bug("vote-on-log-length") && m.type === "RequestVote") {
-        // Historical bug (the election restriction ignored): the voter compares log lengths only. The
-        // request is handed to the core as if the candidate's last term were the voter's own, so the
-        // core's (last term, last index) rule reduces to "at least as long".
-        this.stepQuorum({ type: "message", message: { ...m, lastLogTerm: quorum.lastTerm(this.q) } });
-        return;
-      }
-      this.stepQuorum({ type: "message", message: m });
+      this.driver.onMessage((msg as { raft: QMessage }).raft);
       return;
     }
     this.onControl(from, msg);
@@ -498,7 +370,8 @@ export class ControllerNode implements SimNode {
   private onControl(from: number, msg: ControlMessage): void {
     const w = this.w;
     const reply = (m: ControlMessage, label: string) => w.sim.send(this.index, from, m, label);
-    if (this.c === null || !this.c.active) {
+    const driver = this.driver;
+    if (driver === null || !driver.isActive) {
       if (msg.ctl === "heartbeat" || msg.ctl === "alterPartition")
         reply({ ctl: "notController", leader: this.leaderNode() }, "NotController");
       return;
@@ -506,7 +379,7 @@ export class ControllerNode implements SimNode {
     switch (msg.ctl) {
       case "heartbeat": {
         if (msg.brokerEpoch < 0) {
-          this.stepController(
+          driver.request(
             {
               type: "registerBroker",
               nowMs: w.sim.localNowMs(this.index),
@@ -522,8 +395,8 @@ export class ControllerNode implements SimNode {
           );
           return;
         }
-        const wasLive = ctl.isLive(this.c.latest, msg.brokerId);
-        this.stepController(
+        const wasLive = ctl.isLive(driver.latestImage, msg.brokerId);
+        driver.request(
           {
             type: "brokerHeartbeat",
             nowMs: w.sim.localNowMs(this.index),
@@ -541,12 +414,12 @@ export class ControllerNode implements SimNode {
             this.sendImage(from, r.isFenced, msg.brokerEpoch);
           },
         );
-        if (w.bug("unfenced-broker-rejoins-isr") && !wasLive && this.c?.active === true)
+        if (w.bug("unfenced-broker-rejoins-isr") && !wasLive && driver.isActive)
           this.rejoinIsrs(msg.brokerId);
         return;
       }
       case "alterPartition":
-        this.stepController(
+        driver.request(
           {
             type: "alterPartition",
             brokerId: msg.brokerId,
@@ -555,7 +428,7 @@ export class ControllerNode implements SimNode {
             partition: msg.partition,
             leaderEpoch: msg.leaderEpoch,
             partitionEpoch: this.w.bug("alter-partition-stale-epoch")
-              ? (this.c.latest.topics[topicName]?.partitions[msg.partition]?.partitionEpoch ??
+              ? (driver.latestImage.topics[topicName]?.partitions[msg.partition]?.partitionEpoch ??
                 msg.partitionEpoch)
               : msg.partitionEpoch,
             isr: msg.newIsr,
@@ -567,7 +440,7 @@ export class ControllerNode implements SimNode {
             // leader that has not noticed yet would refuse from a stale image, and the partition leader
             // would then wait for metadata that never comes. Refusals need a quorum heard from lately
             // (a leader lease); without one the answer is NOT_CONTROLLER, which the leader retries.
-            if (error !== "NONE" && !this.quorumHeardRecently()) error = "NOT_CONTROLLER";
+            if (error !== "NONE" && !driver.quorumHeardWithin(leaseMs)) error = "NOT_CONTROLLER";
             const code = (ErrorCode as Record<string, number>)[error] ?? -1;
             reply(
               {
@@ -596,32 +469,36 @@ export class ControllerNode implements SimNode {
    * follower caught up.
    */
   private rejoinIsrs(brokerId: number): void {
-    const image = this.c?.latest;
-    const parts = image?.topics[topicName]?.partitions ?? noPartitions;
+    const driver = this.driver;
+    if (driver === null) return;
+    const parts = driver.latestImage.topics[topicName]?.partitions ?? noPartitions;
     for (const p of parts) {
-      const latest = this.c?.latest;
+      const latest = driver.latestImage;
       const now = latest?.topics[topicName]?.partitions[p.partition];
-      if (latest === undefined || now === undefined) return;
+      if (now === undefined) return;
       if (!now.replicas.includes(brokerId) || now.isr.includes(brokerId) || now.leader < 0) continue;
       const leader = ctl.findBroker(latest, now.leader);
       if (leader === undefined) continue;
-      this.stepController({
-        type: "alterPartition",
-        brokerId: now.leader,
-        brokerEpoch: leader.brokerEpoch,
-        topic: topicName,
-        partition: now.partition,
-        leaderEpoch: now.leaderEpoch,
-        partitionEpoch: now.partitionEpoch,
-        isr: [...now.isr, brokerId],
-      });
+      driver.request(
+        {
+          type: "alterPartition",
+          brokerId: now.leader,
+          brokerEpoch: leader.brokerEpoch,
+          topic: topicName,
+          partition: now.partition,
+          leaderEpoch: now.leaderEpoch,
+          partitionEpoch: now.partitionEpoch,
+          isr: [...now.isr, brokerId],
+        },
+        () => {},
+      );
     }
   }
 
   private sendImage(to: number, fenced: boolean, brokerEpoch: number): void {
-    const c = this.c!;
+    const driver = this.driver!;
     // Known bug: the answer carries the image with this controller's uncommitted proposals in it.
-    const image = this.w.bug("broker-applies-uncommitted-metadata") ? c.latest : c.image;
+    const image = this.w.bug("broker-applies-uncommitted-metadata") ? driver.latestImage : driver.image;
     const topic = image.topics[topicName];
     const partitions: PartitionMeta[] = (topic?.partitions ?? []).map((p) => ({
       partition: p.partition,
@@ -639,7 +516,7 @@ export class ControllerNode implements SimNode {
         brokerEpoch,
         fenced,
         controller: this.index,
-        term: this.q?.term ?? -1,
+        term: driver.quorumState.term,
         metadataOffset: image.offset,
         partitions,
       },
@@ -652,11 +529,11 @@ export class ControllerNode implements SimNode {
   // ------------------------------------------------------------------------------------------------
 
   get isActive(): boolean {
-    return this.c?.active === true;
+    return this.driver?.isActive === true;
   }
 
   image(): ctl.MetadataImage | undefined {
-    return this.c?.image;
+    return this.driver?.image;
   }
 }
 
