@@ -66,8 +66,10 @@ export class GroupCoordinator {
   private inFlight: InFlight | null = null;
   /** The time the core asked to be woken at, or +inf. */
   private wakeAtMs = Number.POSITIVE_INFINITY;
-  /** A wake-up came while a write was in flight; the tick runs once the queue drains. */
+  /** A wake-up came; its tick runs before the next queued work (at once unless a write is in flight). */
   private tickWanted = false;
+  /** The earliest time armed when the wake-ups that wanted the pending tick came, or +inf. */
+  private tickDueAtMs = Number.POSITIVE_INFINITY;
   /** The state was thrown away (a failed write or core step) and must be rebuilt before any step. */
   private broken = false;
   private reloading = false;
@@ -165,15 +167,16 @@ export class GroupCoordinator {
     this.drive(null);
   }
 
-  /** The environment's wake-up: advances the core's timers (sessions, rebalances, offset expiry). */
+  /**
+   * The environment's wake-up: advances the core's timers (sessions, rebalances, offset expiry). Any
+   * call ticks once the clock has moved, and the tick re-arms at the core's next time (which may be
+   * later than the time armed: a heartbeat moved a session deadline on). A call before the armed time
+   * with the clock unmoved (a clock set back) waits for the rest; one at or after it ticks even at an
+   * unmoved clock, so a timer the core reports due now is never left waiting for the clock to move.
+   */
   onWakeTimer(): void {
-    if (this.closed || this.wakeAtMs === Number.POSITIVE_INFINITY) return;
-    const now = this.nowMs();
-    if (now < this.wakeAtMs) {
-      // Early (a clock set back, a long delay split): wait for the rest.
-      this.env.wakeAfter(this, Math.min(this.wakeAtMs - now, groupWakeDelayMsMax));
-      return;
-    }
+    if (this.closed) return;
+    this.tickDueAtMs = Math.min(this.tickDueAtMs, this.wakeAtMs);
     this.wakeAtMs = Number.POSITIVE_INFINITY;
     this.tickWanted = true;
     this.drive(null);
@@ -322,7 +325,7 @@ export class GroupCoordinator {
         }
         if (this.tickWanted) {
           this.tickWanted = false;
-          this.tickToNow();
+          this.wakeTick();
           continue;
         }
         const work = this.dequeue();
@@ -353,6 +356,15 @@ export class GroupCoordinator {
     invariant(!this.waiting.has(requestId), "groups: a request id is in use twice");
     this.waiting.set(requestId, work.reply);
     this.stepAndAct(input);
+  }
+
+  /** The tick of a wake-up (see `onWakeTimer`). */
+  private wakeTick(): void {
+    const dueAtMs = this.tickDueAtMs;
+    this.tickDueAtMs = Number.POSITIVE_INFINITY;
+    const now = this.nowMs();
+    if (now > this.state.nowMs || dueAtMs <= now) this.stepAndAct({ type: "tick", nowMs: now });
+    else if (dueAtMs < Number.POSITIVE_INFINITY) this.armWake(dueAtMs);
   }
 
   private tickToNow(): void {
@@ -395,7 +407,16 @@ export class GroupCoordinator {
   private armWake(atMs: number | null): void {
     if (atMs === null || atMs >= this.wakeAtMs) return;
     this.wakeAtMs = atMs;
-    this.env.wakeAfter(this, Math.min(Math.max(0, atMs - this.state.nowMs), groupWakeDelayMsMax));
+    this.env.wakeAfter(this, this.delayUntil(atMs));
+  }
+
+  /**
+   * The delay until the core's time `atMs` by the environment's clock, which is the clock its timers
+   * run on: when that clock is behind the core's (set back), the wait is longer than the core's own
+   * distance to `atMs`, and a shorter one would only fire early and be re-armed.
+   */
+  private delayUntil(atMs: number): number {
+    return Math.min(Math.max(0, atMs - this.env.nowMs()), groupWakeDelayMsMax);
   }
 
   private durable(records: readonly group.PersistRecord[]): void {
@@ -476,6 +497,7 @@ export class GroupCoordinator {
     this.broken = true;
     this.wakeAtMs = Number.POSITIVE_INFINITY;
     this.tickWanted = false;
+    this.tickDueAtMs = Number.POSITIVE_INFINITY;
     this.answerWaitingNull();
     this.startReload();
   }

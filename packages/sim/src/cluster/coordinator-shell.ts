@@ -1,11 +1,17 @@
 /**
- * The group coordinator as hosted by one broker: the core's classic group machine, its durable
- * records (Kafka's __consumer_offsets, modelled as a list that survives crashes) and the mapping
- * between simulated client requests and core inputs. Responses go out only after the step's records
- * are durable (they are, synchronously). A crash discards the machine; a restart rebuilds it with
- * `load`. The `stale-generation-commit` bug switch rewrites stale commits to the current generation.
+ * The simulator's binding of the shared node's group coordinator (`GroupCoordinator` of @eddy/node,
+ * the only code that steps the core's group machine) on the broker that hosts it. It owns the
+ * coordinator's environment here (the broker's skewed clock, its timers, the durable records, which
+ * model Kafka's __consumer_offsets as a list that survives crashes and are durable as soon as they are
+ * written, and a seed from the run's stream), the mapping between simulated client requests and the
+ * core's inputs and answers, and the simulator's hooks: the online checker watches every durable group
+ * generation and every accepted commit, and the `stale-generation-commit` bug switch wraps the core's
+ * step to store stale commits unfenced. A crash discards the coordinator; a restart opens a new one
+ * on the records. It must never step the core itself nor decide anything the driver decides.
  */
+
 import { group, invariant } from "@eddy/core";
+import { GroupCoordinator, type GroupEnv, type GroupHooks, type GroupRequest } from "@eddy/node";
 import { topicName } from "./assign.ts";
 import type { BrokerNode } from "./broker-node.ts";
 import type { ClientRequest, ClientResponse } from "./protocol.ts";
@@ -13,6 +19,9 @@ import type { World } from "./world.ts";
 
 export const coordinatorRecordsMax = 500_000;
 export const sessionTimeoutMs = 3_000;
+
+/** The core's settings in the simulator: short sessions and delays, so rebalances fit a short run. */
+const coreOptions = { sessionTimeoutMsMin: 500, initialRebalanceDelayMs: 100 };
 
 /**
  * The subscription every simulated consumer sends (the one topic, no user data), encoded once: the
@@ -33,235 +42,103 @@ function subscriptionBytes(): Uint8Array {
   return subscriptionEncoded;
 }
 
-interface Pending {
-  readonly client: number;
-  readonly req: ClientRequest;
-}
-
 export class CoordinatorShell {
-  private state: group.CoordinatorState | null = null;
+  private coordinator: GroupCoordinator | null = null;
+  /** The durable records: what every coordinator this broker opens loads; a crash keeps them. */
   private readonly records: group.PersistRecord[] = [];
   private broker: BrokerNode | null = null;
-  private requestIdNext = 1;
-  private readonly pending = new Map<number, Pending>();
-  private tickArmedAtMs = Number.POSITIVE_INFINITY;
+  private readonly env: GroupEnv;
+  private readonly hooks: GroupHooks;
 
-  constructor(private readonly w: World) {}
+  constructor(private readonly w: World) {
+    this.env = this.makeEnv();
+    this.hooks = this.makeHooks();
+  }
 
   boot(broker: BrokerNode): void {
     this.broker = broker;
-    this.pending.clear();
-    this.tickArmedAtMs = Number.POSITIVE_INFINITY;
-    const seed = this.w.sim.streams.core.nextU32();
-    this.state = group.initialState(
-      { seed, sessionTimeoutMsMin: 500, initialRebalanceDelayMs: 100 },
-      broker.nowMs,
-    );
-    this.step({ type: "load", records: [...this.records] });
+    this.coordinator = GroupCoordinator.open(this.env, coreOptions, this.records, this.hooks);
   }
 
   crash(): void {
-    this.state = null;
-    this.pending.clear();
+    // Waiting requests are dropped unanswered (their answers are `null`, which sends nothing): the
+    // clients time out and rediscover the coordinator, as after a real crash.
+    this.coordinator?.close();
+    this.coordinator = null;
   }
 
   /** Stable with every member synced, for the liveness phase. */
   groupState(groupId: string): { state: string; generation: number; members: number } | undefined {
-    const g = this.state?.groups.get(groupId);
+    const g = this.coordinator?.coreState.groups.get(groupId);
     if (g === undefined) return undefined;
     return { state: g.state, generation: g.generationId, members: g.members.size };
   }
 
   committedOffset(groupId: string, partition: number): number {
-    return this.state?.groups.get(groupId)?.offsets.get(topicName)?.get(partition)?.offset ?? -1;
+    return (
+      this.coordinator?.coreState.groups.get(groupId)?.offsets.get(topicName)?.get(partition)?.offset ?? -1
+    );
   }
 
   onTimer(): void {
-    this.tickArmedAtMs = Number.POSITIVE_INFINITY;
-    this.step(null);
-  }
-
-  private step(input: group.Input | null): void {
-    if (this.state === null) return;
-    const now = this.broker!.nowMs;
-    if (this.state.nowMs < now) this.act(group.step(this.state, { type: "tick", nowMs: now }));
-    if (input !== null) this.act(group.step(this.state, input));
-  }
-
-  private act(res: group.StepResult): void {
-    this.state = res.state;
-    const ready = res.ready;
-    for (const r of ready.persist) {
-      invariant(this.records.length < coordinatorRecordsMax, "coordinator records exceed their bound");
-      this.records.push(r);
-      // 8: the generation a coordinator makes durable never goes back (a generation handed out in a
-      // JoinGroup answer but never persisted may be handed out again after a failover, as in Kafka).
-      if (r.kind === "groupMetadata")
-        this.w.online.at(this.w.sim.nowMs).epoch("groupGeneration", r.groupId, r.generationId);
-    }
-    for (const resp of ready.respond) this.respond(resp);
-    const next = ready.nextTickAtMs;
-    if (next !== null && next < this.tickArmedAtMs) {
-      this.tickArmedAtMs = next;
-      this.broker!.armCoordinatorTimer(Math.max(0, next - this.broker!.nowMs));
-    }
+    this.coordinator?.onWakeTimer();
   }
 
   onRequest(from: number, req: ClientRequest): void {
-    if (this.state === null) return;
-    const requestId = this.requestIdNext++;
-    this.pending.set(requestId, { client: from, req });
-    const input = this.toInput(requestId, req);
+    const coordinator = this.coordinator;
+    if (coordinator === null) return;
+    const input = toInput(req);
     if (input === null) return;
-    this.step(input);
-  }
-
-  private toInput(requestId: number, req: ClientRequest): group.Input | null {
-    switch (req.api) {
-      case "JoinGroup":
-        return {
-          type: "joinGroup",
-          requestId,
-          groupId: req.group,
-          memberId: req.memberId,
-          groupInstanceId: null,
-          protocolType: "consumer",
-          protocols: [{ name: req.protocol, metadata: subscriptionBytes() }],
-          sessionTimeoutMs,
-          rebalanceTimeoutMs: sessionTimeoutMs,
-          apiVersion: 5,
-          clientId: "sim",
-          clientHost: "sim",
-        };
-      case "SyncGroup":
-        return {
-          type: "syncGroup",
-          requestId,
-          groupId: req.group,
-          generationId: req.generation,
-          memberId: req.memberId,
-          groupInstanceId: null,
-          protocolType: null,
-          protocolName: null,
-          assignments: req.assignments.map((a) => ({
-            memberId: a.memberId,
-            assignment: group.assignors.encodeAssignment({
-              assignedPartitions: [{ topic: topicName, partitions: a.partitions }],
-              userData: null,
-            }),
-          })),
-        };
-      case "Heartbeat":
-        return {
-          type: "heartbeat",
-          requestId,
-          groupId: req.group,
-          generationId: req.generation,
-          memberId: req.memberId,
-          groupInstanceId: null,
-        };
-      case "LeaveGroup":
-        return {
-          type: "leaveGroup",
-          requestId,
-          groupId: req.group,
-          members: [{ memberId: req.memberId, groupInstanceId: null }],
-        };
-      case "OffsetCommit": {
-        const g = this.state!.groups.get(req.group);
-        const current = g?.generationId ?? -1;
-        const fenced = g === undefined || !g.members.has(req.memberId) || req.generation !== current;
-        if (this.w.bug("stale-generation-commit") && fenced && g !== undefined) {
-          // Historical bug: the coordinator stores commits without fencing stale members and
-          // generations. Emulated beside the core: the commit goes straight into the group's offsets.
-          this.acceptUnfenced(requestId, req, g);
-          return null;
-        }
-        return {
-          type: "offsetCommit",
-          requestId,
-          groupId: req.group,
-          generationId: req.generation,
-          memberId: req.memberId,
-          groupInstanceId: null,
-          apiVersion: 8,
-          offsets: req.offsets.map((o) => ({
-            topic: topicName,
-            partition: o.partition,
-            offset: o.offset,
-            leaderEpoch: -1,
-            metadata: null,
-          })),
-        };
-      }
-      case "OffsetFetch":
-        return {
-          type: "offsetFetch",
-          requestId,
-          groupId: req.group,
-          partitions: req.partitions.map((p) => ({ topic: topicName, partition: p })),
-        };
-      default:
-        this.pending.delete(requestId);
-        return null;
-    }
-  }
-
-  private acceptUnfenced(
-    requestId: number,
-    req: Extract<ClientRequest, { api: "OffsetCommit" }>,
-    g: group.Group,
-  ): void {
-    const w = this.w;
-    const now = this.broker!.nowMs;
-    let byPartition = g.offsets.get(topicName);
-    if (byPartition === undefined) {
-      byPartition = new Map();
-      g.offsets.set(topicName, byPartition);
-    }
-    for (const o of req.offsets) {
-      if (!byPartition.has(o.partition)) g.offsetCount++;
-      byPartition.set(o.partition, {
-        offset: o.offset,
-        leaderEpoch: -1,
-        metadata: "",
-        commitTimestampMs: now,
-      });
-      this.records.push({
-        kind: "offsetCommit",
-        groupId: req.group,
-        topic: topicName,
-        partition: o.partition,
-        offset: o.offset,
-        leaderEpoch: -1,
-        metadata: "",
-        commitTimestampMs: now,
-        generationId: req.generation,
-      });
-      w.online
-        .at(w.sim.nowMs)
-        .commitAccepted(req.group, o.partition, o.offset, req.generation, g.generationId);
-    }
-    this.respond({
-      kind: "offsetCommit",
-      requestId,
-      partitions: req.offsets.map((o) => ({ topic: topicName, partition: o.partition, errorCode: 0 })),
+    coordinator.request(input, (answer) => {
+      if (answer !== null) this.respond(from, req, answer);
     });
   }
 
-  private respond(
-    resp:
-      | group.Response
-      | {
-          kind: "offsetCommit";
-          requestId: number;
-          partitions: { topic: string; partition: number; errorCode: number }[];
-        },
-  ): void {
-    const pend = this.pending.get(resp.requestId);
-    if (pend === undefined) return;
-    this.pending.delete(resp.requestId);
-    const { client, req } = pend;
+  private makeEnv(): GroupEnv {
+    const w = this.w;
+    return {
+      nowMs: () => this.broker!.nowMs,
+      wakeAfter: (_c, delayMs) => this.broker!.armCoordinatorTimer(delayMs),
+      persist: (_c, _batchId, records) => {
+        invariant(
+          this.records.length + records.length <= coordinatorRecordsMax,
+          "coordinator records exceed their bound",
+        );
+        for (const r of records) this.records.push(r);
+        return true;
+      },
+      reload: () =>
+        invariant(false, "coordinator: the simulator's records are durable on write, never reloaded"),
+      seed: () => w.sim.streams.core.nextU32(),
+      coreFailed: (_c, _input, error) => {
+        // A broken core invariant ends the run, which reports it.
+        throw error;
+      },
+      log: () => {},
+    };
+  }
+
+  private makeHooks(): GroupHooks {
+    const w = this.w;
+    return {
+      // 8: the generation a coordinator makes durable never goes back (a generation handed out in a
+      // JoinGroup answer but never persisted may be handed out again after a failover, as in Kafka).
+      persisted: (_c, r) => {
+        if (r.kind === "groupMetadata")
+          w.online.at(w.sim.nowMs).epoch("groupGeneration", r.groupId, r.generationId);
+      },
+      step: (_c, state, input, next) => {
+        if (input.type !== "offsetCommit" || !w.bug("stale-generation-commit")) return next(state, input);
+        const g = state.groups.get(input.groupId);
+        const fenced =
+          g !== undefined && (!g.members.has(input.memberId) || input.generationId !== g.generationId);
+        if (!fenced) return next(state, input);
+        return acceptUnfenced(state, g, input);
+      },
+    };
+  }
+
+  private respond(client: number, req: ClientRequest, resp: group.Response): void {
     const w = this.w;
     let out: ClientResponse | null = null;
     switch (resp.kind) {
@@ -298,7 +175,7 @@ export class CoordinatorShell {
         break;
       case "offsetCommit": {
         invariant(req.api === "OffsetCommit", "commit answer for another request");
-        const current = this.state?.groups.get(req.group)?.generationId ?? -1;
+        const current = this.coordinator?.coreState.groups.get(req.group)?.generationId ?? -1;
         let error = "NONE";
         for (const p of resp.partitions) {
           if (p.errorCode !== 0) {
@@ -325,4 +202,121 @@ export class CoordinatorShell {
     }
     if (out !== null) this.broker!.reply(client, out);
   }
+}
+
+/** The core input of a simulated client request, or null for one the coordinator does not serve. */
+function toInput(req: ClientRequest): GroupRequest | null {
+  switch (req.api) {
+    case "JoinGroup":
+      return {
+        type: "joinGroup",
+        groupId: req.group,
+        memberId: req.memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocols: [{ name: req.protocol, metadata: subscriptionBytes() }],
+        sessionTimeoutMs,
+        rebalanceTimeoutMs: sessionTimeoutMs,
+        apiVersion: 5,
+        clientId: "sim",
+        clientHost: "sim",
+      };
+    case "SyncGroup":
+      return {
+        type: "syncGroup",
+        groupId: req.group,
+        generationId: req.generation,
+        memberId: req.memberId,
+        groupInstanceId: null,
+        protocolType: null,
+        protocolName: null,
+        assignments: req.assignments.map((a) => ({
+          memberId: a.memberId,
+          assignment: group.assignors.encodeAssignment({
+            assignedPartitions: [{ topic: topicName, partitions: a.partitions }],
+            userData: null,
+          }),
+        })),
+      };
+    case "Heartbeat":
+      return {
+        type: "heartbeat",
+        groupId: req.group,
+        generationId: req.generation,
+        memberId: req.memberId,
+        groupInstanceId: null,
+      };
+    case "LeaveGroup":
+      return {
+        type: "leaveGroup",
+        groupId: req.group,
+        members: [{ memberId: req.memberId, groupInstanceId: null }],
+      };
+    case "OffsetCommit":
+      return {
+        type: "offsetCommit",
+        groupId: req.group,
+        generationId: req.generation,
+        memberId: req.memberId,
+        groupInstanceId: null,
+        apiVersion: 8,
+        offsets: req.offsets.map((o) => ({
+          topic: topicName,
+          partition: o.partition,
+          offset: o.offset,
+          leaderEpoch: -1,
+          metadata: null,
+        })),
+      };
+    case "OffsetFetch":
+      return {
+        type: "offsetFetch",
+        groupId: req.group,
+        partitions: req.partitions.map((p) => ({ topic: topicName, partition: p })),
+      };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The `stale-generation-commit` bug switch, in the core's place: the historical coordinator stored a
+ * commit from a stale member or generation without fencing it. The commit goes straight into the
+ * group's offsets, with its record, and is answered as accepted; the online checker (16) sees it.
+ */
+function acceptUnfenced(
+  state: group.CoordinatorState,
+  g: group.Group,
+  input: Extract<group.Input, { type: "offsetCommit" }>,
+): group.StepResult {
+  const now = state.nowMs;
+  let byPartition = g.offsets.get(topicName);
+  if (byPartition === undefined) {
+    byPartition = new Map();
+    g.offsets.set(topicName, byPartition);
+  }
+  const persist: group.PersistRecord[] = [];
+  for (const o of input.offsets) {
+    if (!byPartition.has(o.partition)) g.offsetCount++;
+    byPartition.set(o.partition, { offset: o.offset, leaderEpoch: -1, metadata: "", commitTimestampMs: now });
+    persist.push({
+      kind: "offsetCommit",
+      groupId: input.groupId,
+      topic: topicName,
+      partition: o.partition,
+      offset: o.offset,
+      leaderEpoch: -1,
+      metadata: "",
+      commitTimestampMs: now,
+      generationId: input.generationId,
+    });
+  }
+  const respond: group.Response[] = [
+    {
+      kind: "offsetCommit",
+      requestId: input.requestId,
+      partitions: input.offsets.map((o) => ({ topic: topicName, partition: o.partition, errorCode: 0 })),
+    },
+  ];
+  return { state, ready: { persist, respond, nextTickAtMs: null } };
 }
