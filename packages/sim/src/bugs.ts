@@ -60,6 +60,12 @@ export const bugNames = [
    * replicates, though its log may end far below the high watermark.
    */
   "unfenced-broker-rejoins-isr",
+  /**
+   * After a rebalance a consumer keeps reading the partitions it lost instead of revoking them (an
+   * incremental-cooperative consumer skipping the revocation), so the previous generation's owner and
+   * the new one read one partition at once.
+   */
+  "rebalance-keeps-lost-partitions",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

@@ -29,6 +29,7 @@ export const bugInvariants: Record<BugName, readonly number[]> = {
   "vote-on-log-length": [24],
   "alter-partition-stale-epoch": [25],
   "unfenced-broker-rejoins-isr": [25],
+  "rebalance-keeps-lost-partitions": [27],
 };
 
 /**

@@ -35,6 +35,7 @@ export const invariantNames: Record<number, string> = {
   24: "raft-committed-entries-stable",
   25: "isr-holds-committed-prefix",
   26: "producer-ids-unique",
+  27: "one-owner-across-generations",
   99: "crash",
 };
 

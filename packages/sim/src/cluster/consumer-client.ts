@@ -9,6 +9,7 @@ import { invariant } from "@eddy/core";
 import type { SimNode } from "../simulator.ts";
 import { assignPartitions } from "./assign.ts";
 import { consumerFetchRecordsMax } from "./broker-node.ts";
+import { sessionTimeoutMs } from "./coordinator-shell.ts";
 import type { ClientRequest, ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
 
@@ -27,6 +28,8 @@ const timerHeartbeat = 3;
 const timerChurn = 4;
 const timerTimeout = 5;
 const timerMetadata = 6;
+/** Group requests (heartbeats, joins, syncs) whose send time is remembered until answered. */
+const groupRequestsTrackedMax = 64;
 
 type Phase = "out" | "joining" | "syncing" | "stable" | "left";
 
@@ -41,6 +44,10 @@ export class ConsumerClient implements SimNode {
   private memberId = "";
   private generation = -1;
   private assigned: number[] = [];
+  /** Partition -> the generation whose assignment gave it to this member (27). */
+  private readonly assignedGeneration = new Map<number, number>();
+  /** Correlation id -> send time of a heartbeat, join or sync, so an answer renews the session (27). */
+  private readonly groupSentMs = new Map<number, number>();
   private readonly positions = new Map<number, number>();
   private readonly fetching = new Map<number, number>();
   private assignmentEpoch = 0;
@@ -99,6 +106,7 @@ export class ConsumerClient implements SimNode {
     }
     this.phase = "joining";
     this.pendingCorr = this.corrNext++;
+    this.trackGroupRequest(this.pendingCorr);
     this.send(this.coordinator, {
       api: "JoinGroup",
       corr: this.pendingCorr,
@@ -109,9 +117,25 @@ export class ConsumerClient implements SimNode {
     this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout + 8 * this.pendingCorr);
   }
 
+  private trackGroupRequest(corr: number): void {
+    this.groupSentMs.set(corr, this.w.sim.nowMs);
+    if (this.groupSentMs.size > groupRequestsTrackedMax)
+      this.groupSentMs.delete(this.groupSentMs.keys().next().value!);
+  }
+
+  /** A group request was answered without error: the coordinator heard it, the session runs on (27). */
+  private groupAnswered(corr: number): void {
+    const sentAtMs = this.groupSentMs.get(corr);
+    if (sentAtMs === undefined) return;
+    this.groupSentMs.delete(corr);
+    this.w.online.at(this.w.sim.nowMs).groupSessionAck(this.group, this.name, sentAtMs, sessionTimeoutMs);
+  }
+
   private revoke(): void {
+    this.w.online.at(this.w.sim.nowMs).groupOwnershipEnds(this.group, this.name);
     if (this.assigned.length > 0) this.assignmentEpoch++;
     this.assigned = [];
+    this.assignedGeneration.clear();
     this.positions.clear();
     this.fetching.clear();
     this.positionsKnown = false;
@@ -126,9 +150,11 @@ export class ConsumerClient implements SimNode {
       case timerHeartbeat:
         if (this.phase === "out") this.join();
         else if (this.phase === "stable" && this.coordinator >= 0) {
+          const corr = this.corrNext++;
+          this.trackGroupRequest(corr);
           this.send(this.coordinator, {
             api: "Heartbeat",
-            corr: this.corrNext++,
+            corr,
             group: this.group,
             memberId: this.memberId,
             generation: this.generation,
@@ -280,6 +306,7 @@ export class ConsumerClient implements SimNode {
           this.phase = "out";
           return;
         }
+        this.groupAnswered(r.corr);
         this.memberId = r.memberId;
         this.generation = r.generation;
         const assignments =
@@ -293,6 +320,7 @@ export class ConsumerClient implements SimNode {
             : [];
         this.phase = "syncing";
         this.pendingCorr = this.corrNext++;
+        this.trackGroupRequest(this.pendingCorr);
         this.send(this.coordinator, {
           api: "SyncGroup",
           corr: this.pendingCorr,
@@ -310,10 +338,27 @@ export class ConsumerClient implements SimNode {
           this.phase = "out";
           return;
         }
-        this.revoke();
-        this.assignmentEpoch++;
-        this.assigned = [...r.partitions];
-        w.online.assignment(this.name, this.group, this.generation, this.assigned);
+        this.groupAnswered(r.corr);
+        {
+          // Known bug: the partitions this member lost in the rebalance are kept (and read on, under
+          // the generation that gave them) instead of revoked, as an incremental-cooperative consumer
+          // that skips revoking lost partitions would.
+          const lost = w.bug("rebalance-keeps-lost-partitions")
+            ? this.assigned
+                .filter((p) => !r.partitions.includes(p))
+                .map((p) => [p, this.assignedGeneration.get(p) ?? this.generation] as const)
+            : [];
+          this.revoke();
+          this.assignmentEpoch++;
+          this.assigned = [...r.partitions];
+          for (const p of r.partitions) this.assignedGeneration.set(p, this.generation);
+          for (const [p, g] of lost) {
+            this.assigned.push(p);
+            this.assignedGeneration.set(p, g);
+          }
+        }
+        w.online.assignment(this.name, this.group, this.generation, r.partitions);
+        w.online.groupAssigned(this.group, this.name, this.generation, r.partitions);
         this.phase = "stable";
         this.fetchPositions();
         return;
@@ -327,6 +372,8 @@ export class ConsumerClient implements SimNode {
         this.positionsKnown = true;
         return;
       case "Heartbeat":
+        if (r.error === "NONE") this.groupAnswered(r.corr);
+        else this.groupSentMs.delete(r.corr);
         if (
           this.phase === "stable" &&
           (r.error === "REBALANCE_IN_PROGRESS" ||
@@ -336,7 +383,9 @@ export class ConsumerClient implements SimNode {
           // Kafka commits before giving the partitions up, so the next owner starts where we stopped.
           this.commit();
           if (r.error === "UNKNOWN_MEMBER_ID") this.memberId = "";
-          this.revoke();
+          // The generation is over for this member whether or not it gives its partitions up (27).
+          w.online.at(w.sim.nowMs).groupOwnershipEnds(this.group, this.name);
+          if (!w.bug("rebalance-keeps-lost-partitions")) this.revoke();
           this.join();
         } else if (r.error === "NOT_COORDINATOR" || r.error === "COORDINATOR_NOT_AVAILABLE") {
           this.coordinator = -1;
@@ -385,6 +434,10 @@ export class ConsumerClient implements SimNode {
     }
     let pos = this.positions.get(partition);
     if (pos === undefined) return;
+    if (r.records.length > 0 && r.records[0]!.offset === pos) {
+      const generation = this.assignedGeneration.get(partition) ?? this.generation;
+      w.online.at(w.sim.nowMs).groupRead(this.group, this.name, generation, partition);
+    }
     for (const rec of r.records) {
       if (rec.offset !== pos) break;
       w.history.poll({

@@ -56,6 +56,17 @@ export interface ReplicaLogView {
   values(from: number, to: number, verifyCrc?: boolean): number[];
 }
 
+/** Ownerships (member, generation) 27 keeps per partition; a group has a handful of members. */
+export const groupOwnershipsPerPartitionMax = 64;
+
+/** One member's ownership of one partition from one generation's assignment (27). */
+interface GroupOwnership {
+  readonly member: string;
+  readonly generation: number;
+  /** When the member learned its generation was over, or revoked; +Infinity while it owns. */
+  endMs: number;
+}
+
 /** Raft indices tracked in the committed-entry registry (24); runs commit a few hundred at most. */
 export const raftCommittedIndicesMax = 1_000_000;
 /** Controllers whose last log the checker keeps for 24's election what-if; the quorum has 3. */
@@ -332,6 +343,84 @@ export class OnlineChecker {
         );
         return;
       }
+    }
+  }
+
+  /** group:partition -> the ownerships of it not known to be over. */
+  private readonly groupOwnerships = new Map<string, GroupOwnership[]>();
+  /** group:member -> when its session runs out, as far as it can know (see `groupSessionAck`). */
+  private readonly groupSessionEndMs = new Map<string, number>();
+
+  /**
+   * 27: the coordinator answered `member`'s group request sent at `sentAtMs` without error, so the
+   * coordinator heard it no earlier than that: its session runs at least until `sentAtMs` plus the
+   * session timeout. Later than that the member may already be evicted, and reading as a zombie is
+   * then allowed (Kafka fences such a member only when it commits).
+   */
+  groupSessionAck(group: string, member: string, sentAtMs: number, sessionTimeoutMs: number): void {
+    const key = `${group}:${member}`;
+    const end = sentAtMs + sessionTimeoutMs;
+    if (end > (this.groupSessionEndMs.get(key) ?? 0)) this.groupSessionEndMs.set(key, end);
+  }
+
+  /** 27: the member learned its generation is over (a rebalance, a fencing error) or gave its partitions up. */
+  groupOwnershipEnds(group: string, member: string): void {
+    for (const [key, list] of this.groupOwnerships) {
+      if (!key.startsWith(`${group}:`)) continue;
+      for (const o of list) if (o.member === member && o.endMs > this.nowMs) o.endMs = this.nowMs;
+    }
+  }
+
+  /** Whether ownership `o` still holds now: not given up and its member's session not run out. */
+  private owning(group: string, o: GroupOwnership): boolean {
+    return o.endMs > this.nowMs && (this.groupSessionEndMs.get(`${group}:${o.member}`) ?? 0) > this.nowMs;
+  }
+
+  /**
+   * 27: one owner per partition across generations. `member` was assigned `partitions` in
+   * `generation`; a member of an older generation may still own one of them only until it learns its
+   * generation is over or its session runs out, so one that still owns it now is a second owner.
+   */
+  groupAssigned(group: string, member: string, generation: number, partitions: readonly number[]): void {
+    for (const p of partitions) {
+      this.v.checked(27);
+      const key = `${group}:${p}`;
+      const prior = (this.groupOwnerships.get(key) ?? []).filter((o) => this.owning(group, o));
+      const other = prior.find((o) => o.member !== member && o.generation < generation);
+      if (other !== undefined) {
+        this.v.add(
+          27,
+          this.nowMs,
+          `group ${group}: p=${p} assigned to ${member} in generation ${generation} while ${other.member} ` +
+            `still owns it from generation ${other.generation}`,
+        );
+      }
+      const kept = prior.filter((o) => o.member !== member);
+      if (kept.length < groupOwnershipsPerPartitionMax) kept.push({ member, generation, endMs: Infinity });
+      this.groupOwnerships.set(key, kept);
+    }
+  }
+
+  /**
+   * 27: `member` read records of `partition` under its assignment of `generation`. Reading is fine
+   * while it owns the partition, and as a zombie whose session ran out; reading after it learned its
+   * generation was over, while another member owns the partition from a newer one, is two owners.
+   */
+  groupRead(group: string, member: string, generation: number, partition: number): void {
+    this.v.checked(27);
+    const list = this.groupOwnerships.get(`${group}:${partition}`);
+    if (list === undefined) return;
+    const own = list.find((o) => o.member === member && o.generation === generation);
+    if (own !== undefined && this.owning(group, own)) return;
+    if ((this.groupSessionEndMs.get(`${group}:${member}`) ?? 0) <= this.nowMs) return;
+    const other = list.find((o) => o.member !== member && o.generation > generation && this.owning(group, o));
+    if (other !== undefined) {
+      this.v.add(
+        27,
+        this.nowMs,
+        `group ${group}: ${member} read p=${partition} under generation ${generation} after it ended, ` +
+          `while ${other.member} owns it from generation ${other.generation}`,
+      );
     }
   }
 
