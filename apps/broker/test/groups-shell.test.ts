@@ -22,8 +22,11 @@ const lines: string[] = [];
 const log = (line: string) => lines.push(line);
 const config = brokerConfig();
 
+/** The clock every shell here runs on, set by hand: the tests move it past rebalance delays. */
+let clockMs = Date.now();
+
 async function open(disk: MemoryDisk): Promise<GroupShell> {
-  return GroupShell.open(await storageOn(disk), config, log);
+  return GroupShell.open(await storageOn(disk), config, log, () => clockMs);
 }
 
 function commit(shell: GroupShell, groupId: string, topic: string, offsets: readonly number[]) {
@@ -52,9 +55,6 @@ async function fetchAll(shell: GroupShell, groupId: string): Promise<[string, nu
     .sort();
 }
 
-/** The latest time ticked into a shell; each formGroup moves it past another initial delay. */
-let clockMs = 0;
-
 /** A static member joins with JoinGroup v5 and syncs its own assignment: generation 1, Stable. */
 async function formGroup(shell: GroupShell, groupId: string): Promise<string> {
   const joined = shell.request({
@@ -72,8 +72,8 @@ async function formGroup(shell: GroupShell, groupId: string): Promise<string> {
     clientHost: "/127.0.0.1",
   });
   // The initial rebalance delay holds the join until the clock passes it.
-  clockMs = Math.max(clockMs, Date.now()) + config.groupInitialRebalanceDelayMs + 1;
-  await shell.tick(clockMs);
+  clockMs += config.groupInitialRebalanceDelayMs + 1;
+  shell.wakeNow();
   const join = await joined;
   expect(join?.errorCode).toBe(group.ErrorCode.NONE);
   const memberId = join?.memberId ?? "";
@@ -204,7 +204,7 @@ describe("group shell durability", () => {
     const garbage = new TextEncoder().encode("{not json");
     await storage.run(storage.state.saveProducerState(shard, { offset: 1, bytes: garbage }));
     // Serving without the stored groups would answer clients as if their groups did not exist.
-    await expect(GroupShell.open(storage, config, log)).rejects.toThrow(
+    await expect(GroupShell.open(storage, config, log, () => clockMs)).rejects.toThrow(
       "group metadata shard /data/__group_metadata-3/00000000000000000001.snapshot: not valid JSON",
     );
     const stored = await storage.run(storage.state.loadProducerState(shard));

@@ -346,8 +346,8 @@ export class BrokerNode {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);
       }
-      // Replicas wake at the times their core asks for; the node only checkpoints and applies retention.
-      await this.groups.tick(nowMs);
+      // Replicas and the group coordinator wake at the times their core asks for; the node only
+      // checkpoints and applies retention.
       if (nowMs - this.lastHwCheckpointMs >= hwCheckpointIntervalMs) {
         this.lastHwCheckpointMs = nowMs;
         this.hw.write();

@@ -9,7 +9,7 @@
  * must never write, repair or skip a value: the first that does not decode fails the whole check with
  * the error naming its file and field.
  */
-import { readGroupRecords } from "./group-shell.ts";
+import { readGroupRecords } from "./group-store.ts";
 import { readMetadataDurable } from "./metadata-shell.ts";
 import { readProducerIdCursor } from "./producer-id-shell.ts";
 import type { Storage } from "./storage.ts";
