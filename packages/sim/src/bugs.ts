@@ -66,6 +66,11 @@ export const bugNames = [
    * the new one read one partition at once.
    */
   "rebalance-keeps-lost-partitions",
+  /**
+   * A diverged follower truncates to its own high watermark, as before KIP-101, instead of to the
+   * leader's epoch end offset: its HW lags the leader's, so an ISR member drops committed records.
+   */
+  "truncate-to-own-hw",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

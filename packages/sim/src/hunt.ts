@@ -30,6 +30,7 @@ export const bugInvariants: Record<BugName, readonly number[]> = {
   "alter-partition-stale-epoch": [25],
   "unfenced-broker-rejoins-isr": [25],
   "rebalance-keeps-lost-partitions": [27],
+  "truncate-to-own-hw": [28, 25, 2],
 };
 
 /**

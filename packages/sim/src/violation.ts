@@ -36,6 +36,7 @@ export const invariantNames: Record<number, string> = {
   25: "isr-holds-committed-prefix",
   26: "producer-ids-unique",
   27: "one-owner-across-generations",
+  28: "isr-member-no-truncation-below-hw",
   99: "crash",
 };
 

@@ -237,3 +237,27 @@ describe("27 one owner per partition across generations", () => {
     ]);
   });
 });
+
+describe("28 an ISR member never truncates below the high watermark", () => {
+  test("truncating at or above the committed length, or out of the ISR below it, is fine", () => {
+    const { v, o } = checker();
+    o.committedPrefix(0, 1, 0, [10, 11, 12]);
+    o.isrMemberTruncation(0, 2, 3, true);
+    o.isrMemberTruncation(0, 2, 5, true);
+    // Out of the ISR a replica may hold stale records below the committed length and drop them.
+    o.isrMemberTruncation(0, 0, 1, false);
+    expect(v.list).toEqual([]);
+    expect(v.checks.get(28)).toBe(2);
+  });
+
+  test("an ISR member truncating to its own lagging HW, below the leader's, breaks it", () => {
+    const { v, o } = checker();
+    o.committedPrefix(0, 1, 0, [10, 11, 12]);
+    // Its own HW says 2 (7 passes), the leader's committed HW is 3.
+    o.truncation(0, 2, 2, 2);
+    o.isrMemberTruncation(0, 2, 2, true);
+    expect(v.list.map((x) => x.message)).toEqual([
+      "p=0 broker 2 in the ISR truncated to 2, below the committed 3",
+    ]);
+  });
+});

@@ -294,10 +294,17 @@ export class BrokerNode implements SimNode {
         // Historical bug: truncate to the replica's HW minus one instead of the epoch end offset.
         if (w.bug("truncate-below-hw") && before.highWatermark > 0)
           return Math.min(offset, before.highWatermark - 1);
+        // Historical bug (before KIP-101): a diverged follower truncates to its own high watermark,
+        // which lags the leader's, instead of to the leader's epoch end offset.
+        if (w.bug("truncate-to-own-hw")) return Math.min(offset, before.highWatermark);
         return offset;
       },
       truncating: (r, offset, full, before) => {
-        w.online.at(w.sim.nowMs).truncation(r.partitionIndex, this.brokerId, offset, before.highWatermark);
+        const o = w.online.at(w.sim.nowMs);
+        o.truncation(r.partitionIndex, this.brokerId, offset, before.highWatermark);
+        // A full truncation restarts the log at the leader's log start: nothing below it exists anywhere.
+        if (!full)
+          o.isrMemberTruncation(r.partitionIndex, this.brokerId, offset, before.isr.includes(this.brokerId));
         if (full) w.probes.hit("follower-truncate-fully");
         else if (offset < r.log.info().logEndOffset) w.probes.hit("follower-truncation");
       },

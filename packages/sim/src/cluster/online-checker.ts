@@ -424,6 +424,26 @@ export class OnlineChecker {
     }
   }
 
+  /**
+   * 28: a replica in the ISR (as its controller metadata last said) never truncates below the
+   * partition's committed length: the leader's high watermark, the highest any replica had, not the
+   * replica's own, which lags it. Every ISR member holds the committed records, and truncation by
+   * leader epoch only cuts a divergent suffix above them; a replica out of the ISR may hold stale
+   * records below it and drop them.
+   */
+  isrMemberTruncation(partition: number, broker: number, offset: number, inIsr: boolean): void {
+    if (!inIsr) return;
+    this.v.checked(28);
+    const committed = this.committedLength(partition);
+    if (offset < committed) {
+      this.v.add(
+        28,
+        this.nowMs,
+        `p=${partition} broker ${broker} in the ISR truncated to ${offset}, below the committed ${committed}`,
+      );
+    }
+  }
+
   /** 15: within one generation, each partition has at most one owner. */
   assignment(member: string, group: string, generation: number, partitions: readonly number[]): void {
     for (const p of partitions) {
