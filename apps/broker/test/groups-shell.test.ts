@@ -3,6 +3,7 @@
  * acknowledged survives a crash (offsets, group metadata, deletions, the purge of a deleted topic's
  * offsets), a failed write is never acknowledged and every waiting request (held joins included) is
  * answered `null` instead of left hanging, and the coordinator rebuilt from storage keeps serving.
+ * On the wall clock, the coordinator's own wake-ups (the node no longer ticks it) run its timers.
  */
 import { describe, expect, test } from "bun:test";
 import { group } from "@eddy/core";
@@ -112,6 +113,59 @@ function joinNew(shell: GroupShell, groupId: string) {
 async function expectHeld(answer: Promise<unknown>): Promise<void> {
   expect(await Promise.race([answer.then(() => "answered"), Bun.sleep(10).then(() => "held")])).toBe("held");
 }
+
+describe("group shell timers", () => {
+  test("on the wall clock, with no node tick, the coordinator's own wake-ups end the initial delay and expire a silent member", async () => {
+    const cli = parseCli(
+      [
+        "--storage",
+        "memory",
+        "--override",
+        "group.initial.rebalance.delay.ms=50",
+        "--override",
+        "group.min.session.timeout.ms=100",
+      ],
+      {},
+    );
+    if (cli.kind === "help") throw new Error("unexpected help");
+    const shell = await GroupShell.open(await storageOn(new MemoryDisk()), cli.config, log);
+    const startedMs = Date.now();
+    const join = await shell.request({
+      type: "joinGroup",
+      groupId: "timed",
+      memberId: "",
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+      sessionTimeoutMs: 300,
+      rebalanceTimeoutMs: 300,
+      apiVersion: 3,
+      clientId: "c",
+      clientHost: "/127.0.0.1",
+    });
+    // Answered by the wake-up the core asked for when the delay ends, not by a periodic tick.
+    expect(join?.errorCode).toBe(group.ErrorCode.NONE);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(45);
+    const memberId = join?.memberId ?? "";
+    const sync = await shell.request({
+      type: "syncGroup",
+      groupId: "timed",
+      generationId: join?.generationId ?? -1,
+      memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [{ memberId, assignment: new Uint8Array([1]) }],
+    });
+    expect(sync?.errorCode).toBe(group.ErrorCode.NONE);
+    // No heartbeat: the member is dropped at its session deadline by the next wake-up.
+    await Bun.sleep(600);
+    const described = await shell.request({ type: "describeGroups", groupIds: ["timed"] });
+    expect(described?.groups[0]?.state).toBe("Empty");
+    expect(described?.groups[0]?.members).toEqual([]);
+    shell.close();
+  });
+});
 
 describe("group shell durability", () => {
   test("acknowledged offsets, groups and deletions survive a crash", async () => {
