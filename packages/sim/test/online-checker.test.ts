@@ -206,31 +206,42 @@ describe("25 every ISR member holds the committed prefix", () => {
 });
 
 describe("27 one owner per partition across generations", () => {
+  // The coordinator's clock runs with the simulated time in these tests unless a test says otherwise.
   test("a member that learned its generation ended, or whose session ran out, hands over cleanly", () => {
     const { v, o } = checker();
-    o.at(0).groupSessionAck("g", "k0", 0, 3_000);
-    o.at(0).groupAssigned("g", "k0", 1, [0, 1]);
-    o.at(100).groupRead("g", "k0", 1, 0);
+    o.at(0).groupSessionAck("g", "k0", 3_000);
+    o.at(0).groupAssigned("g", "k0", 1, [0, 1], 0);
+    o.at(100).groupRead("g", "k0", 1, 0, 100);
     // k0 learns of the rebalance and gives up its partitions; k1 gets p=0 in generation 2.
     o.at(200).groupOwnershipEnds("g", "k0");
-    o.at(300).groupSessionAck("g", "k1", 250, 3_000);
-    o.at(300).groupAssigned("g", "k1", 2, [0]);
-    o.at(400).groupRead("g", "k1", 2, 0);
+    o.at(300).groupSessionAck("g", "k1", 3_250);
+    o.at(300).groupAssigned("g", "k1", 2, [0], 300);
+    o.at(400).groupRead("g", "k1", 2, 0, 400);
     // k0 still owns p=1 but its session ran out (a zombie): k1 may take it, and k0's late read is allowed.
-    o.at(3_500).groupSessionAck("g", "k1", 3_400, 3_000);
-    o.at(3_500).groupAssigned("g", "k1", 3, [1]);
-    o.at(3_600).groupRead("g", "k0", 1, 1);
+    o.at(3_500).groupSessionAck("g", "k1", 6_400);
+    o.at(3_500).groupAssigned("g", "k1", 3, [1], 3_500);
+    o.at(3_600).groupRead("g", "k0", 1, 1, 3_600);
+    expect(v.list).toEqual([]);
+  });
+
+  test("sessions run on the coordinator's clock: a fast one evicts a member early", () => {
+    const { v, o } = checker();
+    o.at(0).groupSessionAck("g", "k0", 3_000);
+    o.at(0).groupAssigned("g", "k0", 1, [0], 0);
+    // 1,800 ms later the coordinator's clock, running 1.7 times fast, reads 3,060: k0's session is over.
+    o.at(1_800).groupSessionAck("g", "k1", 6_000);
+    o.at(1_800).groupAssigned("g", "k1", 2, [0], 3_060);
     expect(v.list).toEqual([]);
   });
 
   test("a newer generation's owner while the old one still owns it, and a read after the generation ended", () => {
     const { v, o } = checker();
-    o.at(0).groupSessionAck("g", "k0", 0, 3_000);
-    o.at(0).groupAssigned("g", "k0", 1, [0, 1]);
-    o.at(500).groupSessionAck("g", "k1", 500, 3_000);
-    o.at(500).groupAssigned("g", "k1", 2, [0]);
+    o.at(0).groupSessionAck("g", "k0", 3_000);
+    o.at(0).groupAssigned("g", "k0", 1, [0, 1], 0);
+    o.at(500).groupSessionAck("g", "k1", 3_500);
+    o.at(500).groupAssigned("g", "k1", 2, [0], 500);
     o.at(600).groupOwnershipEnds("g", "k0");
-    o.at(700).groupRead("g", "k0", 1, 0);
+    o.at(700).groupRead("g", "k0", 1, 0, 700);
     expect(v.list.map((x) => x.message)).toEqual([
       "group g: p=0 assigned to k1 in generation 2 while k0 still owns it from generation 1",
       "group g: k0 read p=0 under generation 1 after it ended, while k1 owns it from generation 2",

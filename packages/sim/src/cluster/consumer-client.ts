@@ -46,7 +46,10 @@ export class ConsumerClient implements SimNode {
   private assigned: number[] = [];
   /** Partition -> the generation whose assignment gave it to this member (27). */
   private readonly assignedGeneration = new Map<number, number>();
-  /** Correlation id -> send time of a heartbeat, join or sync, so an answer renews the session (27). */
+  /**
+   * Correlation id -> the coordinator's clock when a heartbeat, join or sync was sent, so its answer
+   * renews the session (27). Sessions run on the coordinator's clock, which a skew fault may speed up.
+   */
   private readonly groupSentMs = new Map<number, number>();
   private readonly positions = new Map<number, number>();
   private readonly fetching = new Map<number, number>();
@@ -117,8 +120,16 @@ export class ConsumerClient implements SimNode {
     this.w.sim.timer(this.index, groupRequestTimeoutMs, timerTimeout + 8 * this.pendingCorr);
   }
 
+  /**
+   * The coordinator's local clock now. Broker 0 hosts the group coordinator in this model, so that is
+   * its clock even while this member does not know the coordinator.
+   */
+  private coordinatorNowMs(): number {
+    return this.w.sim.localNowMs(this.coordinator >= 0 ? this.coordinator : this.w.brokers[0]!);
+  }
+
   private trackGroupRequest(corr: number): void {
-    this.groupSentMs.set(corr, this.w.sim.nowMs);
+    this.groupSentMs.set(corr, this.coordinatorNowMs());
     if (this.groupSentMs.size > groupRequestsTrackedMax)
       this.groupSentMs.delete(this.groupSentMs.keys().next().value!);
   }
@@ -128,7 +139,7 @@ export class ConsumerClient implements SimNode {
     const sentAtMs = this.groupSentMs.get(corr);
     if (sentAtMs === undefined) return;
     this.groupSentMs.delete(corr);
-    this.w.online.at(this.w.sim.nowMs).groupSessionAck(this.group, this.name, sentAtMs, sessionTimeoutMs);
+    this.w.online.at(this.w.sim.nowMs).groupSessionAck(this.group, this.name, sentAtMs + sessionTimeoutMs);
   }
 
   private revoke(): void {
@@ -358,7 +369,9 @@ export class ConsumerClient implements SimNode {
           }
         }
         w.online.assignment(this.name, this.group, this.generation, r.partitions);
-        w.online.groupAssigned(this.group, this.name, this.generation, r.partitions);
+        w.online
+          .at(w.sim.nowMs)
+          .groupAssigned(this.group, this.name, this.generation, r.partitions, this.coordinatorNowMs());
         this.phase = "stable";
         this.fetchPositions();
         return;
@@ -436,7 +449,9 @@ export class ConsumerClient implements SimNode {
     if (pos === undefined) return;
     if (r.records.length > 0 && r.records[0]!.offset === pos) {
       const generation = this.assignedGeneration.get(partition) ?? this.generation;
-      w.online.at(w.sim.nowMs).groupRead(this.group, this.name, generation, partition);
+      w.online
+        .at(w.sim.nowMs)
+        .groupRead(this.group, this.name, generation, partition, this.coordinatorNowMs());
     }
     for (const rec of r.records) {
       if (rec.offset !== pos) break;

@@ -300,14 +300,16 @@ export class OnlineChecker {
   private isrCheckedOffset = 0;
   /** The controller that applied `isrCheckedOffset` first (an entry may add several members). */
   private isrCheckedBy = "";
+  /** When `isrCheckedOffset` was judged. */
+  private isrCheckedAtMs = -1;
 
   /**
    * 25: a broker that a committed metadata entry (at `metadataOffset`) adds to the ISR of `partition`
    * must hold every committed record of it: its log reaches the committed length (the highest high
    * watermark any replica had, which the leader's HW cannot pass once it proposes the member) and
-   * matches the committed registry below it. Only the first controller to apply an entry reports it
-   * (later ones apply it after the HW legitimately moved on); a broker that is down (`log` undefined)
-   * cannot be read and is skipped.
+   * matches the committed registry below it. Only the first application of an entry is judged (other
+   * controllers, or one replaying its log after a restart, apply it after the HW legitimately moved
+   * on); a broker that is down (`log` undefined) cannot be read and is skipped.
    */
   isrMemberAdded(
     controller: string,
@@ -317,9 +319,16 @@ export class OnlineChecker {
     log: ReplicaLogView | undefined,
   ): void {
     if (metadataOffset < this.isrCheckedOffset) return;
-    if (metadataOffset === this.isrCheckedOffset && controller !== this.isrCheckedBy) return;
+    // Several members of one entry arrive together, from one controller at one time; the same entry
+    // again (another controller, or this one replaying its log after a restart) is not judged again.
+    if (
+      metadataOffset === this.isrCheckedOffset &&
+      (controller !== this.isrCheckedBy || this.nowMs !== this.isrCheckedAtMs)
+    )
+      return;
     this.isrCheckedOffset = metadataOffset;
     this.isrCheckedBy = controller;
+    this.isrCheckedAtMs = this.nowMs;
     if (log === undefined) return;
     this.v.checked(25);
     const reg = this.committed[partition] ?? [];
@@ -348,19 +357,19 @@ export class OnlineChecker {
 
   /** group:partition -> the ownerships of it not known to be over. */
   private readonly groupOwnerships = new Map<string, GroupOwnership[]>();
-  /** group:member -> when its session runs out, as far as it can know (see `groupSessionAck`). */
+  /** group:member -> the coordinator's clock by which its session has surely not run out yet. */
   private readonly groupSessionEndMs = new Map<string, number>();
 
   /**
-   * 27: the coordinator answered `member`'s group request sent at `sentAtMs` without error, so the
-   * coordinator heard it no earlier than that: its session runs at least until `sentAtMs` plus the
-   * session timeout. Later than that the member may already be evicted, and reading as a zombie is
-   * then allowed (Kafka fences such a member only when it commits).
+   * 27: the coordinator answered a group request of `member` without error, so it heard the request
+   * no earlier than it was sent, and the session runs at least until `sessionEndMs` on the
+   * coordinator's clock (its clock when the request was sent, plus the session timeout; sessions run
+   * on the coordinator's clock, which a skew fault may speed up). Past that the member may already be
+   * evicted, and reading as a zombie is then allowed (Kafka fences such a member only when it commits).
    */
-  groupSessionAck(group: string, member: string, sentAtMs: number, sessionTimeoutMs: number): void {
+  groupSessionAck(group: string, member: string, sessionEndMs: number): void {
     const key = `${group}:${member}`;
-    const end = sentAtMs + sessionTimeoutMs;
-    if (end > (this.groupSessionEndMs.get(key) ?? 0)) this.groupSessionEndMs.set(key, end);
+    if (sessionEndMs > (this.groupSessionEndMs.get(key) ?? 0)) this.groupSessionEndMs.set(key, sessionEndMs);
   }
 
   /** 27: the member learned its generation is over (a rebalance, a fencing error) or gave its partitions up. */
@@ -371,21 +380,34 @@ export class OnlineChecker {
     }
   }
 
+  private sessionLive(group: string, member: string, coordinatorNowMs: number): boolean {
+    return (this.groupSessionEndMs.get(`${group}:${member}`) ?? 0) > coordinatorNowMs;
+  }
+
   /** Whether ownership `o` still holds now: not given up and its member's session not run out. */
-  private owning(group: string, o: GroupOwnership): boolean {
-    return o.endMs > this.nowMs && (this.groupSessionEndMs.get(`${group}:${o.member}`) ?? 0) > this.nowMs;
+  private owning(group: string, o: GroupOwnership, coordinatorNowMs: number): boolean {
+    return o.endMs > this.nowMs && this.sessionLive(group, o.member, coordinatorNowMs);
   }
 
   /**
    * 27: one owner per partition across generations. `member` was assigned `partitions` in
    * `generation`; a member of an older generation may still own one of them only until it learns its
-   * generation is over or its session runs out, so one that still owns it now is a second owner.
+   * generation is over or its session runs out (`coordinatorNowMs`: the coordinator's clock now), so
+   * one that still owns it now is a second owner.
    */
-  groupAssigned(group: string, member: string, generation: number, partitions: readonly number[]): void {
+  groupAssigned(
+    group: string,
+    member: string,
+    generation: number,
+    partitions: readonly number[],
+    coordinatorNowMs: number,
+  ): void {
     for (const p of partitions) {
       this.v.checked(27);
       const key = `${group}:${p}`;
-      const prior = (this.groupOwnerships.get(key) ?? []).filter((o) => this.owning(group, o));
+      const prior = (this.groupOwnerships.get(key) ?? []).filter((o) =>
+        this.owning(group, o, coordinatorNowMs),
+      );
       const other = prior.find((o) => o.member !== member && o.generation < generation);
       if (other !== undefined) {
         this.v.add(
@@ -406,14 +428,22 @@ export class OnlineChecker {
    * while it owns the partition, and as a zombie whose session ran out; reading after it learned its
    * generation was over, while another member owns the partition from a newer one, is two owners.
    */
-  groupRead(group: string, member: string, generation: number, partition: number): void {
+  groupRead(
+    group: string,
+    member: string,
+    generation: number,
+    partition: number,
+    coordinatorNowMs: number,
+  ): void {
     this.v.checked(27);
     const list = this.groupOwnerships.get(`${group}:${partition}`);
     if (list === undefined) return;
     const own = list.find((o) => o.member === member && o.generation === generation);
-    if (own !== undefined && this.owning(group, own)) return;
-    if ((this.groupSessionEndMs.get(`${group}:${member}`) ?? 0) <= this.nowMs) return;
-    const other = list.find((o) => o.member !== member && o.generation > generation && this.owning(group, o));
+    if (own !== undefined && this.owning(group, own, coordinatorNowMs)) return;
+    if (!this.sessionLive(group, member, coordinatorNowMs)) return;
+    const other = list.find(
+      (o) => o.member !== member && o.generation > generation && this.owning(group, o, coordinatorNowMs),
+    );
     if (other !== undefined) {
       this.v.add(
         27,
