@@ -1,6 +1,6 @@
 /**
  * The architecture's import rule, checked by reading source files. Imports point down the list
- * protocol -> core -> storage-memory -> storage-fs -> sim -> broker and never up; sim never touches
+ * protocol -> core -> storage -> storage-memory | storage-fs -> node -> sim -> broker and never up; sim never touches
  * the file engine; core never reaches I/O, clocks, randomness, timers, Promises or Effect, and the
  * protocol codec does no I/O; below the apps no product code uses Bun's API (it also runs under Deno),
  * except the simulator's command line and worker-thread batch. `bun scripts/import-rule.ts` prints
@@ -19,13 +19,16 @@ export interface Violation {
 export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   "packages/protocol": [],
   "packages/core": ["@eddy/protocol"],
-  "packages/storage-memory": ["@eddy/protocol", "@eddy/core"],
-  "packages/storage-fs": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
-  "packages/node": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory"],
-  "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage-memory", "@eddy/node"],
+  "packages/storage": ["@eddy/protocol", "@eddy/core"],
+  "packages/storage-memory": ["@eddy/protocol", "@eddy/core", "@eddy/storage"],
+  "packages/storage-fs": ["@eddy/protocol", "@eddy/core", "@eddy/storage"],
+  // The node's tests run it over the memory disk; its product code sees only the storage port.
+  "packages/node": ["@eddy/protocol", "@eddy/core", "@eddy/storage", "@eddy/storage-memory"],
+  "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage", "@eddy/storage-memory", "@eddy/node"],
   "apps/broker": [
     "@eddy/protocol",
     "@eddy/core",
+    "@eddy/storage",
     "@eddy/storage-memory",
     "@eddy/storage-fs",
     "@eddy/node",
@@ -79,6 +82,7 @@ const nodeForbidden: ReadonlyArray<readonly [RegExp, string]> = [
 const portablePackages: readonly string[] = [
   "packages/protocol",
   "packages/core",
+  "packages/storage",
   "packages/storage-memory",
   "packages/sim",
 ];

@@ -2,14 +2,8 @@
  * The broker's `Storage` over a `MemoryDisk`, for tests that drive a node shell in process and inject
  * crashes and failed writes through the disk. Opening it again on the same disk is a restart.
  */
-import {
-  LogStore,
-  layerMemory,
-  type MemoryDisk,
-  memoryDataDir,
-  StateStore,
-  type StorageError,
-} from "@eddy/storage-memory";
+import { LogStore, StateStore, type StorageError } from "@eddy/storage";
+import { layerMemory, type MemoryDisk, memoryDataDir } from "@eddy/storage-memory";
 import { Effect } from "effect";
 import type { Storage } from "../src/node/storage.ts";
 

@@ -4,7 +4,8 @@
  * quorum's compaction into a snapshot (the log past the snapshot is replayed on top of it).
  */
 import { describe, expect, test } from "bun:test";
-import { MemoryDisk, metadataLogPartition } from "@eddy/storage-memory";
+import { metadataLogPartition } from "@eddy/storage";
+import { MemoryDisk } from "@eddy/storage-memory";
 import { MetadataShell } from "../src/node/metadata-shell.ts";
 import { storageOn } from "./memory-storage.ts";
 

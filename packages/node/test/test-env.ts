@@ -4,7 +4,8 @@
  * binding of `ReplicaEnv`, beside the broker's (real time, sockets, files) and the simulator's.
  */
 import { encodeRecordBatch } from "@eddy/protocol";
-import { PartitionLog as Log, logConfigMake, MemoryDisk, type PartitionLog } from "@eddy/storage-memory";
+import { PartitionLog as Log, logConfigMake, type PartitionLog } from "@eddy/storage";
+import { MemoryDisk } from "@eddy/storage-memory";
 import { HwCheckpoint } from "../src/replica/hw-checkpoint.ts";
 import {
   PartitionReplica,

@@ -3,13 +3,7 @@
  * (`<dataDir>/<topic>-<partition>/<20-digit base>.log|.index|.timeindex`). It owns only the wiring;
  * the log rules live in @eddy/storage-memory's shared log, which the memory engine runs too.
  */
-import {
-  engineLayer,
-  type Files,
-  type LogConfig,
-  type LogStore,
-  type StateStore,
-} from "@eddy/storage-memory";
+import { engineLayer, type Files, type LogConfig, type LogStore, type StateStore } from "@eddy/storage";
 import type { Layer } from "effect";
 import { nodeFiles } from "./node-files.ts";
 

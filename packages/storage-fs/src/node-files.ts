@@ -5,7 +5,7 @@
  * event loop keeps serving while a group commit waits. It must never interpret what it stores.
  */
 import * as fs from "node:fs";
-import { FileFault, type FileHandle, type Files } from "@eddy/storage-memory";
+import { FileFault, type FileHandle, type Files } from "@eddy/storage";
 
 /** Attempts for a short write or read before giving up (each attempt must make progress). */
 const partialIoAttemptsMax = 1024;

@@ -3,7 +3,7 @@
 import { test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { conformanceCases } from "@eddy/storage-memory/conformance";
+import { conformanceCases } from "@eddy/storage/conformance";
 import { layer } from "../src/index.ts";
 import { killableFiles } from "./killable-files.ts";
 

@@ -1,6 +1,6 @@
 // A `Files` over node:fs whose open handles can all be killed at once, like a process killed with
 // SIGKILL: no flush, no index trim, no checkpoint; later calls on old handles fail with EBADF.
-import { FileFault, type FileHandle, type Files } from "@eddy/storage-memory";
+import { FileFault, type FileHandle, type Files } from "@eddy/storage";
 import { nodeFiles } from "../src/index.ts";
 
 export interface KillableFiles {

@@ -1,14 +1,8 @@
 // Kafka property names map to the log config with Kafka's precedence and defaults.
 import { expect, test } from "bun:test";
+import { batchMake, LogStore, logConfigDefault, logConfigFromKafka } from "@eddy/storage";
 import { Effect, ManagedRuntime } from "effect";
-import {
-  batchMake,
-  LogStore,
-  layerMemory,
-  logConfigDefault,
-  logConfigFromKafka,
-  MemoryDisk,
-} from "../src/index.ts";
+import { layerMemory, MemoryDisk } from "../src/index.ts";
 
 test("defaults are Kafka's", () => {
   expect(logConfigDefault.segmentBytesMax).toBe(1073741824);

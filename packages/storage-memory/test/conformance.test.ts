@@ -2,7 +2,7 @@
 // of fresh data from memory) and off (every read through the index and a file read), with
 // simulated power losses among the commands.
 import { test } from "bun:test";
-import { conformanceCases } from "../src/conformance/index.ts";
+import { conformanceCases } from "@eddy/storage/conformance";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 
 for (const tailCacheBytesMax of [8 * 1024 * 1024, 0, 300]) {

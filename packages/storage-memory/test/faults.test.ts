@@ -1,9 +1,10 @@
 // Crash and fault behaviour of the memory engine: what the simulator relies on.
 import { expect, test } from "bun:test";
+import { batchMake, LogStore } from "@eddy/storage";
 import { Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect";
 import { TestClock } from "effect/testing";
 import fc from "fast-check";
-import { batchMake, type CrashMode, LogStore, layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";
+import { type CrashMode, layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";
 
 const tp = { topic: "sim", partition: 0 };
 

@@ -2,8 +2,9 @@
 // `writeLeaderEpochsNow`) do exactly what the asynchronous calls do: the same files, the same bytes,
 // the same durable prefix, the same state after a crash. The simulator relies on this.
 import { expect, test } from "bun:test";
+import { batchMake, logConfigMake, PartitionLog, StorageError } from "@eddy/storage";
 import fc from "fast-check";
-import { batchMake, logConfigMake, MemoryDisk, PartitionLog, StorageError } from "../src/index.ts";
+import { MemoryDisk } from "../src/index.ts";
 
 const config = logConfigMake({ segmentBytesMax: 400, indexIntervalBytes: 64, indexBytesMax: 256 });
 

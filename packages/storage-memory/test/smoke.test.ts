@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
+import { batchMake, LogStore, StateStore } from "@eddy/storage";
 import { Effect } from "effect";
-import { batchMake, LogStore, layerMemory, MemoryDisk, StateStore } from "../src/index.ts";
+import { layerMemory, MemoryDisk } from "../src/index.ts";
 
 const tp = { topic: "t", partition: 0 };
 

@@ -4,8 +4,9 @@
  * or a missing field fails the read and any commit to that group, and its bytes stay unchanged.
  */
 import { describe, expect, test } from "bun:test";
+import { decodeStoredJson, StateStore } from "@eddy/storage";
 import { Effect, Schema } from "effect";
-import { decodeStoredJson, layerMemory, MemoryDisk, memoryDataDir, StateStore } from "../src/index.ts";
+import { layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";
 
 const encoder = new TextEncoder();
 

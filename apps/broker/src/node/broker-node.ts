@@ -22,7 +22,7 @@ import {
   type LogConfig,
   topicNameProblem as storageTopicNameProblem,
   type TopicPartition,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";

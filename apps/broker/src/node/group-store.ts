@@ -20,7 +20,7 @@ import {
   producerStatePath,
   storageError,
   type TopicPartition,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 import { groupMetadataFormatVersion, type StoredGroup, StoredGroupShard } from "./group-metadata-schema.ts";
 import type { Storage } from "./storage.ts";
 

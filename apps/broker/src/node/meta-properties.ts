@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeStoredValue, storageError } from "@eddy/storage-memory";
+import { decodeStoredValue, storageError } from "@eddy/storage";
 import { PropertiesSyntaxError, parseProperties } from "../config/properties.ts";
 import { MetaProperties } from "./meta-properties-schema.ts";
 

@@ -29,7 +29,7 @@ import {
   metadataSnapshotPath,
   quorumStatePath,
   storageError,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 import { StoredMetadataSnapshot } from "./metadata-image-schema.ts";
 import { StoredMetadataLogEntry } from "./metadata-record-schema.ts";
 import { StoredQuorumState } from "./quorum-state-schema.ts";

@@ -18,7 +18,7 @@ import {
   producerStatePath,
   storageError,
   type TopicPartition,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 import { producerIdBlockFormatVersion, StoredProducerIdBlock } from "./producer-id-block-schema.ts";
 import type { Storage } from "./storage.ts";
 

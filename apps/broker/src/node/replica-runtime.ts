@@ -5,8 +5,9 @@
  * peers yet, so replication messages are refused loudly (the cluster adds a transport here).
  */
 import { HwCheckpoint, LogDir, type PartitionReplica, type ReplicaEnv } from "@eddy/node";
+import type { LogConfig } from "@eddy/storage";
 import { nodeFiles } from "@eddy/storage-fs";
-import { type LogConfig, MemoryDisk } from "@eddy/storage-memory";
+import { MemoryDisk } from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 
 /** Bytes of recent batches each partition serves from memory (the engine's defaults). */

@@ -5,16 +5,10 @@
  * (`stored-state-check.ts`), so a corrupt file stops the start before anything is written.
  * Owns the choice of engine (`--storage fs|memory`); it never decides what to write.
  */
+
+import { type LogConfig, LogStore, logConfigMake, StateStore, type StorageError } from "@eddy/storage";
 import { layer as fileLayer } from "@eddy/storage-fs";
-import {
-  type LogConfig,
-  LogStore,
-  layerMemory,
-  logConfigMake,
-  memoryDataDir,
-  StateStore,
-  type StorageError,
-} from "@eddy/storage-memory";
+import { layerMemory, memoryDataDir } from "@eddy/storage-memory";
 import { Effect, type Layer, ManagedRuntime } from "effect";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { checkStoredState } from "./stored-state-check.ts";

@@ -8,7 +8,7 @@
  * the controller would refuse later: a topic whose configs pass here is created exactly as asked.
  */
 import { invariant } from "@eddy/core";
-import { type LogConfig, logConfigFromKafka } from "@eddy/storage-memory";
+import { type LogConfig, logConfigFromKafka } from "@eddy/storage";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { brokerLogConfig } from "./storage.ts";
 

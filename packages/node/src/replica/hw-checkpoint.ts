@@ -7,7 +7,7 @@
  * it must never decide when to write (the node's timer does) and never read a clock.
  */
 import { invariant } from "@eddy/core";
-import type { Files } from "@eddy/storage-memory";
+import type { Files } from "@eddy/storage";
 
 export const hwCheckpointFileName = "replication-offset-checkpoint";
 /** Partitions one checkpoint may name (a node with more is misconfigured). */

@@ -17,7 +17,7 @@ import {
   TailBudget,
   type TopicPartition,
   topicNameProblem,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 
 /** Partitions one node holds open; a node with more is misconfigured. */
 export const openPartitionsMax = 1 << 20;

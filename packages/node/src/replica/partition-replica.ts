@@ -29,7 +29,7 @@ import {
   type PartitionLog,
   StorageError,
   toStorageError,
-} from "@eddy/storage-memory";
+} from "@eddy/storage";
 import { recoverEpochs, recoverProducers } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 

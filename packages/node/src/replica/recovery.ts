@@ -6,7 +6,7 @@
  * never write it, and never read a clock: the caller passes `nowMs`.
  */
 import { invariant, partition, producer } from "@eddy/core";
-import { type BatchHeader, checkBatch, type LeaderEpochEntry, type PartitionLog } from "@eddy/storage-memory";
+import { type BatchHeader, checkBatch, type LeaderEpochEntry, type PartitionLog } from "@eddy/storage";
 
 /** Bytes per read while scanning batch headers at start-up. */
 export const recoveryReadBytes = 1 << 20;

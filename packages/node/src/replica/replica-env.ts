@@ -6,7 +6,7 @@
  * checkers observe every step, and its known-bug switches wrap the core's step. The broker passes none.
  */
 import type { partition } from "@eddy/core";
-import type { AppendResult, StorageError } from "@eddy/storage-memory";
+import type { AppendResult, StorageError } from "@eddy/storage";
 import type { PartitionReplica } from "./partition-replica.ts";
 
 type PState = partition.PartitionState;

@@ -18,7 +18,8 @@ import {
   type ReplicaHooks,
 } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
-import { MemoryDisk, segmentFileName, toStorageError } from "@eddy/storage-memory";
+import { segmentFileName, toStorageError } from "@eddy/storage";
+import { MemoryDisk } from "@eddy/storage-memory";
 import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
@@ -232,7 +233,7 @@ export class BrokerNode implements SimNode {
     }
   }
 
-  private storageFailed(failure: import("@eddy/storage-memory").StorageError): void {
+  private storageFailed(failure: import("@eddy/storage").StorageError): void {
     if (failure.reason._tag !== "Io" && failure.reason._tag !== "NoSpace") throw failure;
     this.w.probes.hit(`disk-${failure.reason._tag}`);
     this.diskFailed();
@@ -341,7 +342,7 @@ export class BrokerNode implements SimNode {
    */
   private maybeTear(
     r: PartitionReplica,
-    appended: import("@eddy/storage-memory").AppendResult,
+    appended: import("@eddy/storage").AppendResult,
     bytes: Uint8Array,
   ): boolean {
     if (!this.tearNextWrite || bytes.length <= 1) return true;

@@ -12,7 +12,7 @@
  * brokers. Kafka instead has the controller hand out blocks that are unique across the cluster.
  */
 import { invariant, type producer } from "@eddy/core";
-import type { Files } from "@eddy/storage-memory";
+import type { Files } from "@eddy/storage";
 import { simDataDir } from "./replica-store.ts";
 
 /** Ids per block, as Kafka's controller hands them out. */

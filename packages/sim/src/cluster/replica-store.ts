@@ -13,13 +13,8 @@
  */
 import { invariant } from "@eddy/core";
 import { decodeRecordBatch, encodeRecordBatch } from "@eddy/protocol";
-import {
-  type BatchHeader,
-  checkBatch,
-  logConfigMake,
-  type MemoryDisk,
-  PartitionLog,
-} from "@eddy/storage-memory";
+import { type BatchHeader, checkBatch, logConfigMake, PartitionLog } from "@eddy/storage";
+import type { MemoryDisk } from "@eddy/storage-memory";
 
 /** The topic every simulated partition belongs to. */
 export const simTopic = "t";

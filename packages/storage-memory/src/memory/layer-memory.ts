@@ -4,11 +4,10 @@
  * exercises the same recovery code the broker runs. The disk outlives the layer: a simulated crash
  * is `disk.crash(mode)` followed by building the layer again over the same disk.
  */
+
+import type { LogConfig, LogStore, StateStore } from "@eddy/storage";
+import { type EngineOptions, engineLayer } from "@eddy/storage";
 import { Effect, type Layer } from "effect";
-import { type EngineOptions, engineLayer } from "../log/engine.ts";
-import type { LogConfig } from "../port/log-config.ts";
-import type { LogStore } from "../port/log-store.ts";
-import type { StateStore } from "../port/state-store.ts";
 import { MemoryDisk } from "./memory-disk.ts";
 
 /** Options of the memory engine. */

@@ -17,7 +17,7 @@
  *   cuts back) and fails with ENOSPC.
  * - `latencyMs`: added by the memory layer before every storage operation (through Effect's Clock).
  */
-import { FileFault, type FileHandle, type Files } from "../log/files.ts";
+import { FileFault, type FileHandle, type Files } from "@eddy/storage";
 
 /** Faults the simulator sets; plain data. */
 export interface MemoryFaults {

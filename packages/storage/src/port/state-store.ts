@@ -73,4 +73,4 @@ export class StateStore extends Context.Service<
       tp: TopicPartition,
     ) => Effect.Effect<ProducerStateSnapshot | null, StorageError>;
   }
->()("@eddy/storage-memory/StateStore") {}
+>()("@eddy/storage/StateStore") {}

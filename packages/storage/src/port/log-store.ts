@@ -168,7 +168,7 @@ export class LogStore extends Context.Service<
       entries: ReadonlyArray<LeaderEpochEntry>,
     ) => Effect.Effect<void, StorageError>;
   }
->()("@eddy/storage-memory/LogStore") {}
+>()("@eddy/storage/LogStore") {}
 
 /** The partition that holds the controller's metadata log, as in KRaft. */
 export const metadataLogPartition: TopicPartition = { topic: "__cluster_metadata", partition: 0 };

@@ -1,10 +1,7 @@
 import { expect, test } from "bun:test";
+import { batchMake, logConfigDefault, PartitionLog, TailBudget, type TailEntry } from "@eddy/storage";
 import fc from "fast-check";
-import { batchMake } from "../batch/batch-header.ts";
-import { MemoryDisk } from "../memory/memory-disk.ts";
-import { logConfigDefault } from "../port/log-config.ts";
-import { PartitionLog } from "./partition-log.ts";
-import { TailBudget, type TailEntry } from "./tail-budget.ts";
+import { MemoryDisk } from "../src/memory/memory-disk.ts";
 
 function openLog(disk: MemoryDisk, name: string, budget: TailBudget, tailCacheBytesMax = 1 << 20) {
   return PartitionLog.open({
