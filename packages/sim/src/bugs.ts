@@ -71,6 +71,12 @@ export const bugNames = [
    * leader's epoch end offset: its HW lags the leader's, so an ISR member drops committed records.
    */
   "truncate-to-own-hw",
+  /**
+   * The coordinator completes a rebalance without waiting for members that have not rejoined yet (a
+   * rebalance timeout far below the session timeout): their partitions go to others while the old
+   * owners, not yet told, still read them.
+   */
+  "rebalance-before-owners-rejoin",
 ] as const;
 
 export type BugName = (typeof bugNames)[number];

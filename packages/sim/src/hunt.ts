@@ -31,6 +31,7 @@ export const bugInvariants: Record<BugName, readonly number[]> = {
   "unfenced-broker-rejoins-isr": [25],
   "rebalance-keeps-lost-partitions": [27],
   "truncate-to-own-hw": [28, 25, 2],
+  "rebalance-before-owners-rejoin": [27],
 };
 
 /**

@@ -5,9 +5,11 @@
  * model Kafka's __consumer_offsets as a list that survives crashes and are durable as soon as they are
  * written, and a seed from the run's stream), the mapping between simulated client requests and the
  * core's inputs and answers, and the simulator's hooks: the online checker watches every durable group
- * generation and every accepted commit, and the `stale-generation-commit` bug switch wraps the core's
- * step to store stale commits unfenced. A crash discards the coordinator; a restart opens a new one
- * on the records. It must never step the core itself nor decide anything the driver decides.
+ * generation and every accepted commit, and the `stale-generation-commit` and
+ * `rebalance-before-owners-rejoin` bug switches wrap the core's step (stale commits stored unfenced;
+ * a rebalance timeout far below the session timeout). A crash discards the coordinator; a restart
+ * opens a new one on the records. It must never step the core itself nor decide anything the driver
+ * decides.
  */
 
 import { group, invariant } from "@eddy/core";
@@ -19,6 +21,9 @@ import type { World } from "./world.ts";
 
 export const coordinatorRecordsMax = 500_000;
 export const sessionTimeoutMs = 3_000;
+
+/** The rebalance timeout under the `rebalance-before-owners-rejoin` bug: well below a heartbeat interval. */
+const rebalanceTimeoutMsBuggy = 100;
 
 /** The core's settings in the simulator: short sessions and delays, so rebalances fit a short run. */
 const coreOptions = { sessionTimeoutMsMin: 500, initialRebalanceDelayMs: 100 };
@@ -128,6 +133,12 @@ export class CoordinatorShell {
           w.online.at(w.sim.nowMs).epoch("groupGeneration", r.groupId, r.generationId);
       },
       step: (_c, state, input, next) => {
+        // Known bug: the coordinator gives members a rebalance timeout far below the session timeout,
+        // so it completes a rebalance without the members that have not rejoined yet (their next
+        // heartbeat, up to 800 ms away, would have told them) and hands their partitions to others
+        // while they still own them.
+        if (input.type === "joinGroup" && w.bug("rebalance-before-owners-rejoin"))
+          return next(state, { ...input, rebalanceTimeoutMs: rebalanceTimeoutMsBuggy });
         if (input.type !== "offsetCommit" || !w.bug("stale-generation-commit")) return next(state, input);
         const g = state.groups.get(input.groupId);
         const fenced =
