@@ -50,6 +50,17 @@ const encoder = new TextEncoder();
 
 export type ImageListener = (image: Image, previous: Image) => void | Promise<void>;
 
+/** What the metadata shell is opened with. */
+export interface MetadataShellOptions {
+  readonly nodeId: number;
+  /** Seeds the quorum's election jitter and the controller's topic ids (fresh at every start). */
+  readonly seed: number;
+  readonly uncleanLeaderElectionEnable: boolean;
+  readonly log: (line: string) => void;
+  /** The node's clock (monotonic); the wall clock when not given. */
+  readonly clock?: () => number;
+}
+
 /**
  * The Raft log's store over the broker's storage services. Writes are chained, so they reach the disk
  * in the order the controller asked; after a failure the rest are skipped and every `sync` reports it.
@@ -143,16 +154,11 @@ export class MetadataShell {
 
   private constructor(
     storage: Storage,
-    options: {
-      nodeId: number;
-      seed: number;
-      uncleanLeaderElectionEnable: boolean;
-      log: (line: string) => void;
-      clock: () => number;
-    },
+    options: MetadataShellOptions,
     durable: quorum.DurableState<Records, Image>,
   ) {
     const log = options.log;
+    const clock = options.clock ?? Date.now;
     // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
     this.controller = MetadataController.open(
@@ -166,10 +172,10 @@ export class MetadataShell {
         compactEntriesAt: compactEveryEntries,
       },
       {
-        nowMs: options.clock,
+        nowMs: clock,
         // A single node has no peers; cluster mode hands the quorum's messages to the transport here.
         send: (message) => log(`metadata: no transport for ${message.type} to voter ${message.to}`),
-        store: new MetadataStore(storage, options.clock),
+        store: new MetadataStore(storage, clock),
         imageCommitted: (image, previous) => {
           this.published = this.published.then(async () => {
             for (const listener of this.listeners) await listener(image, previous);
@@ -192,19 +198,9 @@ export class MetadataShell {
   }
 
   /** Restores the quorum and controller from storage (or starts them empty) and elects this node. */
-  static async open(
-    storage: Storage,
-    options: {
-      nodeId: number;
-      seed: number;
-      uncleanLeaderElectionEnable: boolean;
-      log: (line: string) => void;
-      /** The node's clock (monotonic); the wall clock when not given. */
-      clock?: () => number;
-    },
-  ): Promise<MetadataShell> {
+  static async open(storage: Storage, options: MetadataShellOptions): Promise<MetadataShell> {
     const durable = await readMetadataDurable(storage);
-    const shell = new MetadataShell(storage, { ...options, clock: options.clock ?? Date.now }, durable);
+    const shell = new MetadataShell(storage, options, durable);
     // A quorum of one elects itself at every start; the committed entries after the snapshot are
     // re-applied on the way, so the image is complete once this settles.
     shell.controller.campaign();

@@ -740,19 +740,11 @@ export class BrokerNode implements SimNode {
         list = [];
         this.parkedFetches.set(req.partition, list);
       }
-      if (list.length < parkedFetchesMax) {
-        // The replica wakes the parked fetches of this partition when its HW, epoch or role moves.
-        if (list.length === 0 && r.waitForChange(() => this.releaseFetches(req.partition, false)) === null) {
-          this.reply(from, {
-            api: "Fetch",
-            corr: req.corr,
-            partition: req.partition,
-            error: "NONE",
-            highWatermark: answer.highWatermark,
-            records,
-          });
-          return;
-        }
+      // The replica wakes the parked fetches of this partition when its HW, epoch or role moves; when
+      // it cannot take another waiter, the fetch is answered empty at once.
+      const watched =
+        list.length > 0 || r.waitForChange(() => this.releaseFetches(req.partition, false)) !== null;
+      if (list.length < parkedFetchesMax && watched) {
         list.push({ from, req, deadlineMs: w.sim.nowMs + consumerFetchWaitMs });
         w.sim.timer(this.index, consumerFetchWaitMs, req.partition * 8 + kindConsumerWait);
         return;
