@@ -305,7 +305,13 @@ export class BrokerNode implements SimNode {
         o.truncation(r.partitionIndex, this.brokerId, offset, before.highWatermark);
         // A full truncation restarts the log at the leader's log start: nothing below it exists anywhere.
         if (!full)
-          o.isrMemberTruncation(r.partitionIndex, this.brokerId, offset, before.isr.includes(this.brokerId));
+          o.isrMemberTruncation(
+            r.partitionIndex,
+            this.brokerId,
+            offset,
+            // Membership as committed, not as this replica last heard: a shrink reaches it later.
+            (w.committedIsr?.(r.partitionIndex) ?? before.isr).includes(this.brokerId),
+          );
         if (full) w.probes.hit("follower-truncate-fully");
         else if (offset < r.log.info().logEndOffset) w.probes.hit("follower-truncation");
       },

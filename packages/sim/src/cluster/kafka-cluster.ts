@@ -60,6 +60,15 @@ export function kafkaCluster(w: World): ClusterModel {
         const b = brokers[id];
         return b !== undefined && w.sim.isUp(b.index) ? b.replicaLog(p) : undefined;
       };
+      w.committedIsr = (p) => {
+        let newest: ReturnType<ControllerNode["image"]>;
+        for (const c of controllers) {
+          if (!w.sim.isUp(c.index)) continue;
+          const image = c.image();
+          if (image !== undefined && (newest === undefined || image.offset > newest.offset)) newest = image;
+        }
+        return newest?.topics.t?.partitions[p]?.isr;
+      };
       w.controllers = controllers.map((c) => c.index);
       protocol = protocolPick();
       for (const c of controllers) c.start();

@@ -29,4 +29,10 @@ export interface World {
    * the broker is down or for a model without brokers. Set by the cluster model.
    */
   brokerLog?: (brokerId: number, partition: number) => ReplicaLogView | undefined;
+  /**
+   * The ISR of a partition in the newest committed metadata any live controller has applied (28: a
+   * replica's own view of the ISR may be stale, since it hears of a shrink only in a later heartbeat
+   * answer). Undefined before the topic exists or for a model without controllers.
+   */
+  committedIsr?: (partition: number) => readonly number[] | undefined;
 }
