@@ -1,11 +1,14 @@
 /**
  * `bun run broker`: parses the command line, prints the start-up banner, runs the broker until SIGINT
- * or SIGTERM, then shuts down cleanly (stop accepting, finish in-flight requests, flush, exit 0).
- * Configuration problems print one clear message and exit 2, never a stack trace.
+ * or SIGTERM, then shuts down cleanly (stop accepting, finish in-flight requests, flush, exit 0). The
+ * broker's life is a scoped Effect (`lifetime.ts`): its clean stop is the scope's release. Configuration
+ * problems print one clear message and exit 2, a refused start (a `StartError`, handled by tag) exits
+ * 1 naming why; never a stack trace.
  */
-import { Broker } from "./broker.ts";
+import { Effect } from "effect";
 import { parseCli, usage } from "./config/cli.ts";
 import { ConfigError } from "./config/resolve.ts";
+import { brokerResource, untilStopSignal } from "./lifetime.ts";
 import { eddyVersion } from "./version.ts";
 
 async function main(): Promise<number> {
@@ -26,32 +29,33 @@ async function main(): Promise<number> {
   for (const notice of cli.resolved.notices) console.error(`eddy: note: ${notice}`);
   const { config } = cli;
   const log = (line: string): void => console.error(`[${new Date().toISOString()}] ${line}`);
-  let broker: Broker;
-  try {
-    broker = await Broker.start(config, log);
-  } catch (error) {
-    console.error(`eddy: cannot start: ${(error as Error).message}`);
-    return 1;
-  }
-  console.log(
-    [
-      `Eddy ${eddyVersion} broker (Kafka protocol) node ${config.nodeId}`,
-      `  listening   ${config.listener.host}:${broker.port}`,
-      `  advertised  ${config.advertised.host}:${broker.advertisedPort}`,
-      `  data dir    ${config.storageEngine === "memory" ? "(none: memory storage)" : config.dataDir}`,
-      `  storage     ${config.storageEngine}`,
-      `  version     ${eddyVersion}, Bun ${Bun.version}`,
-      "ready",
-    ].join("\n"),
+  // The broker's life is one scope: the stop that releases it runs however the program ends.
+  const lifetime = Effect.gen(function* () {
+    const broker = yield* brokerResource(config, log);
+    console.log(
+      [
+        `Eddy ${eddyVersion} broker (Kafka protocol) node ${config.nodeId}`,
+        `  listening   ${config.listener.host}:${broker.port}`,
+        `  advertised  ${config.advertised.host}:${broker.advertisedPort}`,
+        `  data dir    ${config.storageEngine === "memory" ? "(none: memory storage)" : config.dataDir}`,
+        `  storage     ${config.storageEngine}`,
+        `  version     ${eddyVersion}, Bun ${Bun.version}`,
+        "ready",
+      ].join("\n"),
+    );
+    const signal = yield* untilStopSignal();
+    log(`${signal}: shutting down`);
+    return 0;
+  }).pipe(
+    Effect.scoped,
+    Effect.catchTag("StartError", (error) =>
+      Effect.sync(() => {
+        console.error(`eddy: cannot start: ${error.message}`);
+        return 1;
+      }),
+    ),
   );
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-  log(`${signal}: shutting down`);
-  await broker.stop();
-  log("stopped cleanly");
-  return 0;
+  return Effect.runPromise(lifetime);
 }
 
 process.exitCode = await main();
