@@ -3,18 +3,30 @@
  * Kafka itself applies between related keys (log.retention.ms > .minutes > .hours, log.dirs > log.dir,
  * node.id > broker.id) so the rest of the shell reads one plain object with units in its names.
  */
+import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
 
-export interface Listener {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-}
+export type { Listener, ProcessRole, QuorumVoter } from "./cluster-settings.ts";
 
 export interface BrokerConfig {
   readonly nodeId: number;
+  /** The listener the server binds for clients (the first of `listeners` that is not a controller listener). */
   readonly listener: Listener;
+  /** Where clients are told to connect: the advertised listener of the same name as `listener`. */
   readonly advertised: Listener;
+  /**
+   * The KRaft cluster settings, validated with Kafka's rules and exposed here, but not yet acted on:
+   * the node is still a cluster of one that serves `listener` only (issue 12 builds the cluster).
+   */
+  readonly processRoles: readonly ProcessRole[];
+  /** Empty when `controller.quorum.voters` is unset: the node is a cluster of one, as before. */
+  readonly quorumVoters: readonly QuorumVoter[];
+  readonly listeners: readonly Listener[];
+  readonly advertisedListeners: readonly Listener[];
+  readonly controllerListenerNames: readonly string[];
+  readonly offsetsTopicReplicationFactor: number;
+  readonly brokerSessionTimeoutMs: number;
+  readonly brokerHeartbeatIntervalMs: number;
   readonly dataDir: string;
   readonly storageEngine: "fs" | "memory";
   readonly partitionCountDefault: number;
@@ -45,18 +57,6 @@ export interface BrokerConfig {
   readonly producerIdExpirationMs: number;
 }
 
-/** Parses `NAME://host:port` (host may be empty or a bracketed IPv6 address). */
-export function parseListener(text: string, key: string): Listener {
-  const first = text.split(",")[0]?.trim() ?? "";
-  const match = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
-  if (match === null) throw new ConfigError(`${key} must look like PLAINTEXT://host:port, got "${text}"`);
-  const port = Number(match[3]);
-  if (port < 0 || port > 65_535) throw new ConfigError(`${key} port must be 0..65535, got ${port}`);
-  const rawHost = match[2] ?? "";
-  const host = rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost;
-  return { name: match[1] ?? "PLAINTEXT", host: host === "" ? "0.0.0.0" : host, port };
-}
-
 function must(value: number | null, name: string): number {
   if (value === null) throw new ConfigError(`${name} has no value`);
   return value;
@@ -68,12 +68,23 @@ export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
   const brokerId = configInt(config, "broker.id");
   const nodeId =
     nodeIdText?.source === "default" && brokerId !== null && brokerId >= 0 ? brokerId : int("node.id");
-  const listener = parseListener(
-    configText(config, "listeners") ?? "PLAINTEXT://127.0.0.1:9092",
-    "listeners",
-  );
-  const advertisedText = configText(config, "advertised.listeners");
-  let advertised = advertisedText === null ? listener : parseListener(advertisedText, "advertised.listeners");
+  const cluster = toClusterSettings({
+    nodeId,
+    processRoles: configText(config, "process.roles") ?? "",
+    quorumVoters: configText(config, "controller.quorum.voters"),
+    listeners: configText(config, "listeners") ?? "PLAINTEXT://127.0.0.1:9092",
+    advertisedListeners: configText(config, "advertised.listeners"),
+    controllerListenerNames: configText(config, "controller.listener.names"),
+    securityProtocolMap: configText(config, "listener.security.protocol.map"),
+  });
+  const listener = cluster.clientListener;
+  // Unset advertised.listeners leaves the very listener object, which tells Broker.start to advertise
+  // the port the OS picked for --port 0.
+  let advertised =
+    configText(config, "advertised.listeners") === null
+      ? listener
+      : (cluster.advertisedListeners.find((l) => l.name === listener.name) ??
+        cluster.advertisedListeners[0]!);
   // Clients cannot connect to a wildcard address, so advertise loopback when listening everywhere.
   if (advertised.host === "0.0.0.0" || advertised.host === "::")
     advertised = { ...advertised, host: "127.0.0.1" };
@@ -93,10 +104,20 @@ export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
   if (sessionMin > sessionMax) {
     throw new ConfigError("group.min.session.timeout.ms must not exceed group.max.session.timeout.ms");
   }
+  const heartbeatIntervalMs = int("broker.heartbeat.interval.ms");
+  const sessionTimeoutMs = int("broker.session.timeout.ms");
   return {
     nodeId,
     listener,
     advertised,
+    processRoles: cluster.processRoles,
+    quorumVoters: cluster.quorumVoters,
+    listeners: cluster.listeners,
+    advertisedListeners: cluster.advertisedListeners,
+    controllerListenerNames: cluster.controllerListenerNames,
+    offsetsTopicReplicationFactor: int("offsets.topic.replication.factor"),
+    brokerSessionTimeoutMs: sessionTimeoutMs,
+    brokerHeartbeatIntervalMs: heartbeatIntervalMs,
     dataDir,
     storageEngine: configText(config, "eddy.storage.engine") === "memory" ? "memory" : "fs",
     partitionCountDefault: int("num.partitions"),

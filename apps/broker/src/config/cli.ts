@@ -30,12 +30,33 @@ export interface CliResult {
   readonly resolved: ResolvedConfig;
 }
 
-function listenerWith(base: string, host: string | undefined, port: string | undefined): string {
-  const match = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(base.split(",")[0]?.trim() ?? "");
+/**
+ * Applies `--host`/`--port` to the client listener (the first that is not a controller listener) of a
+ * `listeners` list and keeps the others as they are, so `--port 0` beside a CONTROLLER listener edits
+ * only the listener clients use. Entries it cannot read are kept unchanged for validation to name.
+ */
+export function listenersWith(
+  base: string,
+  controllerNames: readonly string[],
+  host: string | undefined,
+  port: string | undefined,
+): string {
+  const entries = base
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  const pattern = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/;
+  let at = entries.findIndex((e) => {
+    const name = pattern.exec(e)?.[1]?.toUpperCase();
+    return name !== undefined && !controllerNames.includes(name);
+  });
+  if (at < 0) at = 0;
+  const match = pattern.exec(entries[at] ?? "");
   const name = match?.[1] ?? "PLAINTEXT";
   const h = host ?? match?.[2] ?? "127.0.0.1";
   const bracketed = h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
-  return `${name}://${bracketed}:${port ?? match?.[3] ?? "9092"}`;
+  entries[at] = `${name}://${bracketed}:${port ?? match?.[3] ?? "9092"}`;
+  return entries.join(",");
 }
 
 /** Parses argv (without the runtime and script) and the environment into a broker configuration. */
@@ -111,7 +132,10 @@ export function parseCli(
   if (host !== undefined || port !== undefined) {
     // The shortcuts edit the listener that the other sources chose, so --port alone keeps the host.
     const base = resolved.entries.get("listeners")?.text ?? "PLAINTEXT://127.0.0.1:9092";
-    const listeners = listenerWith(base, host, port);
+    const controllerNames = (resolved.entries.get("controller.listener.names")?.text ?? "")
+      .split(",")
+      .map((n) => n.trim().toUpperCase());
+    const listeners = listenersWith(base, controllerNames, host, port);
     resolved = resolveConfig({ ...sources, flags: [...flags, ["listeners", listeners, "--host/--port"]] });
   }
   return { kind: v.help === true ? "help" : "run", config: toBrokerConfig(resolved), resolved };
