@@ -254,15 +254,14 @@ describe("group shell durability", () => {
   test("an unreadable metadata shard stops the shell from opening, naming the file, and leaves the stored bytes untouched", async () => {
     const disk = new MemoryDisk();
     const storage = await storageOn(disk);
-    const shard = { topic: "__group_metadata", partition: 3 };
     const garbage = new TextEncoder().encode("{not json");
-    await storage.run(storage.state.saveProducerState(shard, { offset: 1, bytes: garbage }));
+    await storage.run(storage.state.saveGroupMetadataShard(3, { version: 1, bytes: garbage }));
     // Serving without the stored groups would answer clients as if their groups did not exist.
     await expect(GroupShell.open(storage, config, log, () => clockMs)).rejects.toThrow(
       "group metadata shard /data/__group_metadata-3/00000000000000000001.snapshot: not valid JSON",
     );
-    const stored = await storage.run(storage.state.loadProducerState(shard));
-    expect(stored?.offset).toBe(1);
+    const stored = await storage.run(storage.state.loadGroupMetadataShard(3));
+    expect(stored?.version).toBe(1);
     expect(new TextDecoder().decode(stored?.bytes)).toBe("{not json");
     expect(await storage.run(storage.state.groups())).toEqual([]);
   });

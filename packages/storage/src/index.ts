@@ -20,8 +20,10 @@ export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
 export {
+  groupMetadataShardPath,
   metadataDirPath,
   metadataSnapshotPath,
+  producerIdCursorPath,
   producerStatePath,
   quorumStatePath,
 } from "./log/state-files.ts";
@@ -53,9 +55,11 @@ export {
 } from "./port/log-store.ts";
 export {
   type CommittedOffset,
+  groupMetadataShardsMax,
   type MetadataSnapshot,
   type ProducerStateSnapshot,
   StateStore,
+  type VersionedDocument,
 } from "./port/state-store.ts";
 export {
   Corrupt,

@@ -1,6 +1,6 @@
 /**
- * The schema of one shard of group metadata as the group shell persists it (the producer-state
- * snapshot of the pseudo-partition `__group_metadata-<shard>`): a format version and, per group, its
+ * The schema of one shard of group metadata as the group shell persists it (the state store's
+ * group-metadata shard, `__group_metadata-<shard>/`): a format version and, per group, its
  * generation, protocol, leader and members with their subscriptions and assignments in base64.
  * Owns the shape only, field for field the core's `groupMetadata` persist record; the shell decodes
  * every shard through it and must never replay a group this schema did not check.

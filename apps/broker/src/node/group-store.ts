@@ -4,8 +4,8 @@
  *    group in the file engine); offset tombstones delete single partitions, a group tombstone the
  *    whole group.
  *  - group metadata (generation, protocol, leader, members with subscriptions and assignments): one
- *    JSON document per shard of groups, kept as the producer-state snapshot of the pseudo-partition
- *    `__group_metadata-<shard>` (the same trick as `__producer_ids-0`). A shard is rewritten whole,
+ *    JSON document per shard of groups, kept by the state store's group-metadata shards
+ *    (`saveGroupMetadataShard`, in `__group_metadata-<shard>/`). A shard is rewritten whole,
  *    atomically, when one of its groups changes; user topics cannot start with `__`, so the name
  *    never collides with a topic.
  * Reading decodes every stored value with its schema (`group-metadata-schema.ts`, and the state
@@ -17,7 +17,7 @@ import { type group, invariant } from "@eddy/core";
 import {
   type CommittedOffset,
   decodeStoredJson,
-  producerStatePath,
+  groupMetadataShardPath,
   storageError,
   type TopicPartition,
 } from "@eddy/storage";
@@ -28,7 +28,6 @@ type GroupMetadataRecord = Extract<group.PersistRecord, { kind: "groupMetadata" 
 
 /** Shards of the group-metadata documents; a change rewrites one shard. */
 export const metadataShardCount = 8;
-const metadataTopic = "__group_metadata";
 
 const encoder = new TextEncoder();
 
@@ -69,8 +68,6 @@ function metadataShardOf(groupId: string): number {
   return shard;
 }
 
-const shardPartition = (shard: number): TopicPartition => ({ topic: metadataTopic, partition: shard });
-
 /**
  * Every durable group record, decoded, in the order `load` replays them; reads only, so a refused
  * start leaves the stored state as it was. The broker runs it before any shell opens
@@ -96,10 +93,10 @@ export class GroupStore {
     this.shards.length = 0;
     this.shardVersions.length = 0;
     for (let shard = 0; shard < metadataShardCount; shard++) {
-      const snapshot = await this.storage.run(state.loadProducerState(shardPartition(shard)));
+      const snapshot = await this.storage.run(state.loadGroupMetadataShard(shard));
       const groups = new Map<string, GroupMetadataRecord>();
       if (snapshot !== null) {
-        const path = producerStatePath(this.storage.dataDir, shardPartition(shard), snapshot.offset);
+        const path = groupMetadataShardPath(this.storage.dataDir, shard, snapshot.version);
         const source = `group metadata shard ${path}`;
         const parsed = decodeStoredJson(StoredGroupShard, source, snapshot.bytes);
         for (const [i, stored] of parsed.groups.entries()) {
@@ -117,7 +114,7 @@ export class GroupStore {
         }
       }
       this.shards.push(groups);
-      this.shardVersions.push(snapshot?.offset ?? 0);
+      this.shardVersions.push(snapshot?.version ?? 0);
     }
     for (const groupId of await this.storage.run(state.groups())) {
       for (const o of await this.storage.run(state.groupOffsets(groupId))) {
@@ -207,8 +204,8 @@ export class GroupStore {
     };
     const version = this.shardVersions[shard]! + 1;
     await this.storage.run(
-      this.storage.state.saveProducerState(shardPartition(shard), {
-        offset: version,
+      this.storage.state.saveGroupMetadataShard(shard, {
+        version,
         bytes: encoder.encode(JSON.stringify(document)),
       }),
     );

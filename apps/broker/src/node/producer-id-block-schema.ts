@@ -1,7 +1,7 @@
 /**
- * The schema of the producer-id reservation cursor as the producer-id shell persists it (the
- * producer-state snapshot of the pseudo-partition `__producer_ids-0`, whose file name carries the
- * same number as its offset): the first producer id not yet reserved. Owns the shape only; the shell
+ * The schema of the producer-id reservation cursor as the producer-id shell persists it (the state
+ * store's producer-id cursor, whose file name carries the same number as its version): the first
+ * producer id not yet reserved. Owns the shape only; the shell
  * decodes the file through it and must never hand out ids from a cursor this schema did not check,
  * since a cursor read too low would give a producer id twice.
  */

@@ -12,8 +12,6 @@ import { MemoryDisk, memoryDataDir } from "@eddy/storage-memory";
 import { storageOn } from "../../test/memory-storage.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
 
-const cursorKey = { topic: "__producer_ids", partition: 0 };
-
 async function idsFrom(shell: ProducerIdShell, count: number): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -48,7 +46,7 @@ describe("producer-id shell", () => {
   test("a cursor stored without bytes (before it was JSON) is read from the file name", async () => {
     const disk = new MemoryDisk();
     const storage = await storageOn(disk);
-    await storage.run(storage.state.saveProducerState(cursorKey, { offset: 3000, bytes: new Uint8Array(0) }));
+    await storage.run(storage.state.saveProducerIdCursor({ version: 3000, bytes: new Uint8Array(0) }));
     expect(await idsFrom(await ProducerIdShell.open(storage), 1)).toEqual([3000]);
   });
 
@@ -70,12 +68,12 @@ describe("producer-id shell", () => {
       const disk = new MemoryDisk();
       const storage = await storageOn(disk);
       const bytes = new TextEncoder().encode(text);
-      await storage.run(storage.state.saveProducerState(cursorKey, { offset: 3000, bytes }));
+      await storage.run(storage.state.saveProducerIdCursor({ version: 3000, bytes }));
       await expect(ProducerIdShell.open(storage)).rejects.toThrow(
         `Corrupt: producer id block ${memoryDataDir}/__producer_ids-0/00000000000000003000.snapshot: ${detail}`,
       );
-      const stored = await storage.run(storage.state.loadProducerState(cursorKey));
-      expect(stored?.offset).toBe(3000);
+      const stored = await storage.run(storage.state.loadProducerIdCursor());
+      expect(stored?.version).toBe(3000);
       expect(new TextDecoder().decode(stored?.bytes)).toBe(text);
     });
   }

@@ -4,25 +4,18 @@
  * shell only reserves the blocks it asks for, durably, before handing them over, so an id is never
  * given twice, even across crashes (a reused id would let an old producer's sequence numbers collide
  * with a new one's). It must never step the core's allocator itself.
- * The reservation cursor lives in the state store under the pseudo-partition `__producer_ids-0`, as
- * the snapshot's offset and, since the cursor is decoded with a schema, as JSON inside it too (files
+ * The reservation cursor is the state store's producer-id cursor (`saveProducerIdCursor`, in
+ * `__producer_ids-0/`), as the document's version and, decoded with a schema, as JSON inside it (files
  * written before hold no bytes and the offset alone). A cursor that does not decode stops the start
  * with an error naming the file, and is never rewritten. In cluster mode the controller's
  * AllocateProducerIds answers the allocator's block requests instead.
  */
 import { invariant, type producer } from "@eddy/core";
 import { monotonicClock, ProducerIdAllocator } from "@eddy/node";
-import {
-  decodeStoredJson,
-  type ProducerStateSnapshot,
-  producerStatePath,
-  storageError,
-  type TopicPartition,
-} from "@eddy/storage";
+import { decodeStoredJson, producerIdCursorPath, storageError, type VersionedDocument } from "@eddy/storage";
 import { producerIdBlockFormatVersion, StoredProducerIdBlock } from "./producer-id-block-schema.ts";
 import type { Storage } from "./storage.ts";
 
-const cursorKey: TopicPartition = { topic: "__producer_ids", partition: 0 };
 /** Ids reserved per durable write; Kafka's controller hands out blocks of 1000 too. */
 const blockSize = 1000;
 
@@ -30,24 +23,24 @@ const encoder = new TextEncoder();
 
 /** The stored cursor (0 when none was stored); reads only, so a refused start leaves the file as it was. */
 export async function readProducerIdCursor(storage: Storage): Promise<number> {
-  const stored = await storage.run(storage.state.loadProducerState(cursorKey));
+  const stored = await storage.run(storage.state.loadProducerIdCursor());
   return stored === null ? 0 : decodeProducerIdCursor(storage.dataDir, stored);
 }
 
 /** The cursor a stored snapshot holds; throws a `Corrupt` error naming the file when it is wrong. */
-export function decodeProducerIdCursor(dataDir: string, stored: ProducerStateSnapshot): number {
-  const source = `producer id block ${producerStatePath(dataDir, cursorKey, stored.offset)}`;
-  if (!Number.isSafeInteger(stored.offset)) {
-    throw storageError("Corrupt", source, `file name: expected a safe integer cursor, got ${stored.offset}`);
+export function decodeProducerIdCursor(dataDir: string, stored: VersionedDocument): number {
+  const source = `producer id block ${producerIdCursorPath(dataDir, stored.version)}`;
+  if (!Number.isSafeInteger(stored.version)) {
+    throw storageError("Corrupt", source, `file name: expected a safe integer cursor, got ${stored.version}`);
   }
   // Written before the cursor was stored as JSON too: the file name is the whole record.
-  if (stored.bytes.length === 0) return stored.offset;
+  if (stored.bytes.length === 0) return stored.version;
   const block = decodeStoredJson(StoredProducerIdBlock, source, stored.bytes);
-  if (block.nextProducerId !== stored.offset) {
+  if (block.nextProducerId !== stored.version) {
     throw storageError(
       "Corrupt",
       source,
-      `field nextProducerId: expected ${stored.offset} (the file's name), got ${block.nextProducerId}`,
+      `field nextProducerId: expected ${stored.version} (the file's name), got ${block.nextProducerId}`,
     );
   }
   return block.nextProducerId;
@@ -115,8 +108,8 @@ export class ProducerIdShell {
     };
     try {
       await this.storage.run(
-        this.storage.state.saveProducerState(cursorKey, {
-          offset: this.cursor,
+        this.storage.state.saveProducerIdCursor({
+          version: this.cursor,
           bytes: encoder.encode(JSON.stringify(block)),
         }),
       );

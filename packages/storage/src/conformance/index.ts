@@ -391,6 +391,15 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
           yield* state.deleteMetadataSnapshotsBefore(15);
           yield* state.saveProducerState(tp, { offset: 4, bytes: new Uint8Array([4]) });
           yield* state.saveProducerState(tp, { offset: 8, bytes: new Uint8Array([8]) });
+          yield* state.saveGroupMetadataShard(3, { version: 1, bytes: new Uint8Array([31]) });
+          yield* state.saveGroupMetadataShard(3, { version: 2, bytes: new Uint8Array([32]) });
+          yield* state.saveGroupMetadataShard(5, { version: 7, bytes: new Uint8Array([57]) });
+          yield* state.saveProducerIdCursor({ version: 1000, bytes: new Uint8Array([1]) });
+          yield* state.saveProducerIdCursor({ version: 2000, bytes: new Uint8Array([2]) });
+          const outside = yield* Effect.flip(
+            state.saveGroupMetadataShard(-1, { version: 1, bytes: new Uint8Array([0]) }),
+          );
+          same(outside.reason._tag, "NotFound", "a group metadata shard outside the range is refused");
           yield* LogStore.use((logs) =>
             Effect.gen(function* () {
               yield* logs.openPartition(tp);
@@ -426,6 +435,10 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
             quorum: yield* state.loadQuorumState(),
             snapshot: yield* state.latestMetadataSnapshot(),
             producer: yield* state.loadProducerState(tp),
+            shard3: yield* state.loadGroupMetadataShard(3),
+            shard5: yield* state.loadGroupMetadataShard(5),
+            shard0: yield* state.loadGroupMetadataShard(0),
+            cursor: yield* state.loadProducerIdCursor(),
             epochs: yield* LogStore.use((logs) => logs.readLeaderEpochs(tp)),
           };
         }),
@@ -445,6 +458,12 @@ export async function runStateChecks(storage: ConformanceStorage): Promise<void>
     same(seen.quorum, new Uint8Array([1, 2, 3]), "quorum state");
     same(seen.snapshot, { endOffset: 20, epoch: 2, bytes: new Uint8Array([20]) }, "latest snapshot");
     same(seen.producer, { offset: 8, bytes: new Uint8Array([8]) }, "producer state");
+    // Each kind of document is kept apart and at its latest version: the shards, the cursor and a
+    // partition's producer state never read one another.
+    same(seen.shard3, { version: 2, bytes: new Uint8Array([32]) }, "group metadata shard 3");
+    same(seen.shard5, { version: 7, bytes: new Uint8Array([57]) }, "group metadata shard 5");
+    same(seen.shard0, null, "a group metadata shard never saved");
+    same(seen.cursor, { version: 2000, bytes: new Uint8Array([2]) }, "producer-id cursor");
   } finally {
     await second.dispose();
   }

@@ -17,6 +17,7 @@ import {
 } from "../port/log-store.ts";
 import {
   type CommittedOffset,
+  groupMetadataShardsMax,
   type MetadataSnapshot,
   type ProducerStateSnapshot,
   StateStore,
@@ -27,8 +28,10 @@ import { FileFault, type Files } from "./files.ts";
 import { StoredGroupOffsets } from "./group-offsets-schema.ts";
 import { PartitionLog, toStorageError } from "./partition-log.ts";
 import {
+  groupMetadataTopic,
   metadataDirPath,
   metadataSnapshotFileName,
+  producerIdCursorPartition,
   producerStateFileName,
   quorumStatePath,
 } from "./state-files.ts";
@@ -334,6 +337,36 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
         .sort((a, b) => a.endOffset - b.endOffset || a.epoch - b.epoch);
     const producerName = /^(\d{20})\.snapshot$/;
 
+    /**
+     * Replaces the one `<20-digit version>.snapshot` document of folder `folder` (write, fsync, rename;
+     * then the other versions go): group metadata shards, the producer-id cursor and producer state
+     * are each such a document.
+     */
+    const saveVersioned = async (folder: string, what: string, version: number, bytes: Uint8Array) => {
+      checkPayload(what, bytes);
+      const dir = `${dataDir}/${folder}`;
+      files.makeDir(dir);
+      await files.writeAtomic(`${dir}/${producerStateFileName(version)}`, bytes);
+      for (const name of files.list(dir)) {
+        const m = producerName.exec(name);
+        if (m !== null && Number(m[1]) !== version) files.remove(`${dir}/${name}`);
+      }
+    };
+    /** The latest version of folder `folder`'s document, or null. */
+    const loadVersioned = (folder: string): { offset: number; bytes: Uint8Array } | null => {
+      const dir = `${dataDir}/${folder}`;
+      const latest = files
+        .list(dir)
+        .map((name) => producerName.exec(name))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ name: m[0], offset: Number(m[1]) }))
+        .sort((a, b) => a.offset - b.offset)
+        .at(-1);
+      if (latest === undefined) return null;
+      const bytes = files.readAll(`${dir}/${latest.name}`);
+      return bytes === null ? null : { offset: latest.offset, bytes };
+    };
+
     const store: StateStoreShape = {
       commitGroupOffsets: (groupId, offsets) =>
         runAsync(`group ${groupId}`, async () => {
@@ -402,31 +435,45 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
           }
           await files.syncDir(metadataDir);
         }),
+      saveGroupMetadataShard: (shard, document) =>
+        runAsync(`group metadata shard ${shard}`, async () => {
+          if (!Number.isInteger(shard) || shard < 0 || shard >= groupMetadataShardsMax)
+            throw storageError(
+              "NotFound",
+              "group metadata",
+              `shard ${shard} is not in 0..${groupMetadataShardsMax - 1}`,
+            );
+          await saveVersioned(
+            `${groupMetadataTopic}-${shard}`,
+            "group metadata",
+            document.version,
+            document.bytes,
+          );
+        }),
+      loadGroupMetadataShard: (shard) =>
+        run(`group metadata shard ${shard}`, () => {
+          const latest = loadVersioned(`${groupMetadataTopic}-${shard}`);
+          return latest === null ? null : { version: latest.offset, bytes: latest.bytes };
+        }),
+      saveProducerIdCursor: (cursor) =>
+        runAsync("producer-id cursor", () =>
+          saveVersioned(
+            nameOf(producerIdCursorPartition),
+            "producer-id cursor",
+            cursor.version,
+            cursor.bytes,
+          ),
+        ),
+      loadProducerIdCursor: () =>
+        run("producer-id cursor", () => {
+          const latest = loadVersioned(nameOf(producerIdCursorPartition));
+          return latest === null ? null : { version: latest.offset, bytes: latest.bytes };
+        }),
       saveProducerState: (tp, snapshot: ProducerStateSnapshot) =>
-        runAsync(`${nameOf(tp)} producer state`, async () => {
-          checkPayload("producer state", snapshot.bytes);
-          const dir = `${dataDir}/${nameOf(tp)}`;
-          files.makeDir(dir);
-          await files.writeAtomic(`${dir}/${producerStateFileName(snapshot.offset)}`, snapshot.bytes);
-          for (const name of files.list(dir)) {
-            const m = producerName.exec(name);
-            if (m !== null && Number(m[1]) !== snapshot.offset) files.remove(`${dir}/${name}`);
-          }
-        }),
-      loadProducerState: (tp) =>
-        run(`${nameOf(tp)} producer state`, () => {
-          const dir = `${dataDir}/${nameOf(tp)}`;
-          const latest = files
-            .list(dir)
-            .map((name) => producerName.exec(name))
-            .filter((m): m is RegExpExecArray => m !== null)
-            .map((m) => ({ name: m[0], offset: Number(m[1]) }))
-            .sort((a, b) => a.offset - b.offset)
-            .at(-1);
-          if (latest === undefined) return null;
-          const bytes = files.readAll(`${dir}/${latest.name}`);
-          return bytes === null ? null : { offset: latest.offset, bytes };
-        }),
+        runAsync(`${nameOf(tp)} producer state`, () =>
+          saveVersioned(nameOf(tp), "producer state", snapshot.offset, snapshot.bytes),
+        ),
+      loadProducerState: (tp) => run(`${nameOf(tp)} producer state`, () => loadVersioned(nameOf(tp))),
     };
     return store;
   });

@@ -1,7 +1,8 @@
 /**
  * The durable-state port: small state that must survive a crash but is not a partition log.
- * It owns the contract for committed group offsets, the quorum state (the controller's vote and
- * epoch), metadata snapshots and producer-state snapshots. The controller's metadata log itself is
+ * It owns the contract for committed group offsets, group metadata (in shards), the quorum state
+ * (the controller's vote and epoch), metadata snapshots, a node's producer-id block cursor and
+ * partitions' producer-state snapshots; each method says which of them it stores. The controller's metadata log itself is
  * a partition log (`__cluster_metadata-0`, see `metadataLogPartition`), as in KRaft.
  *
  * Every write is durable when its Effect succeeds (write, fsync, rename), and atomic: a crash
@@ -35,6 +36,15 @@ export interface ProducerStateSnapshot {
   readonly bytes: Uint8Array;
 }
 
+/** A small document replaced whole, with the version (or cursor) it was written at. */
+export interface VersionedDocument {
+  readonly version: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Shards the group metadata is kept in (a change rewrites one shard); shard ids are 0..this-1. */
+export const groupMetadataShardsMax = 1024;
+
 /** The durable-state service. Every method fails only with `StorageError`. */
 export class StateStore extends Context.Service<
   StateStore,
@@ -63,6 +73,20 @@ export class StateStore extends Context.Service<
     readonly latestMetadataSnapshot: () => Effect.Effect<MetadataSnapshot | null, StorageError>;
     /** Deletes snapshots whose end offset is below `endOffset`. */
     readonly deleteMetadataSnapshotsBefore: (endOffset: number) => Effect.Effect<void, StorageError>;
+    /** Replaces one shard of the group metadata (members, generations, assignments) with `document`. */
+    readonly saveGroupMetadataShard: (
+      shard: number,
+      document: VersionedDocument,
+    ) => Effect.Effect<void, StorageError>;
+    /** Returns one shard of the group metadata at its latest version, or null when none was saved. */
+    readonly loadGroupMetadataShard: (shard: number) => Effect.Effect<VersionedDocument | null, StorageError>;
+    /**
+     * Replaces the node's producer-id block cursor: ids below `version` may have been handed out, so
+     * a restart never hands them out again.
+     */
+    readonly saveProducerIdCursor: (cursor: VersionedDocument) => Effect.Effect<void, StorageError>;
+    /** Returns the producer-id block cursor, or null when none was saved. */
+    readonly loadProducerIdCursor: () => Effect.Effect<VersionedDocument | null, StorageError>;
     /** Replaces the partition's producer-state snapshot. */
     readonly saveProducerState: (
       tp: TopicPartition,
