@@ -9,12 +9,14 @@
  */
 
 import * as zlib from "node:zlib";
+import { crc32c as portableCrc32c } from "@aws-crypto/crc32c";
 import {
   ApiKey,
   assignOffsets,
   type CompressionName,
   concatBatches,
   crc32c,
+  crc32cImplementation,
   decodeRecordBatches,
   decodeRequest,
   encodeRecordBatch,
@@ -71,10 +73,17 @@ let sink = 0;
 const buffer = new Uint8Array(mib).map((_, i) => (i * 2654435761) >>> 24);
 console.log("CRC32C on 1 MiB");
 row(
-  "crc32c (@node-rs/crc32, used by batches)",
+  `crc32c (${crc32cImplementation === "native" ? "@node-rs/crc32" : "@aws-crypto/crc32c"}, used by batches)`,
   gbps(
     mib,
     opsPerSecond(() => (sink ^= crc32c(buffer))),
+  ),
+);
+row(
+  "portable crc32c (@aws-crypto/crc32c, browsers only)",
+  gbps(
+    mib,
+    opsPerSecond(() => (sink ^= portableCrc32c(buffer))),
   ),
 );
 row(

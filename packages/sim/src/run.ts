@@ -82,8 +82,34 @@ export interface RunResult {
   readonly disks: readonly NodeDisk[];
 }
 
-export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
-  const wallStart = performance.now();
+/**
+ * A run that is set up and started but not yet run: the state `runOnce` and the stepped run
+ * (`stepped-run.ts`) share, so both go through the very same setup, draws and phases.
+ */
+export interface OpenRun {
+  readonly config: RunConfig;
+  readonly model: ClusterModel;
+  readonly sim: Simulator;
+  readonly world: World;
+  readonly trace: Trace;
+  readonly history: History;
+  readonly violations: Violations;
+  readonly probes: Probes;
+  readonly rates: FaultRates;
+  readonly schedule: readonly FaultEvent[];
+  readonly wallStartMs: number;
+  /** Virtual time at which the liveness phase found the cluster converged; -1 until then. */
+  convergedAtMs: number;
+  /** Set once a thrown Error became violation #99; the run does nothing more after it. */
+  crashed: boolean;
+}
+
+/**
+ * Builds the world, the model and the simulator, draws the fault schedule and starts the cluster:
+ * everything of a run before its first event. A throw while starting becomes violation #99.
+ */
+export function openRun(config: RunConfig, factory: ClusterFactory): OpenRun {
+  const wallStartMs = performance.now();
   const streams = splitStreams(config.seed);
   const violations = new Violations();
   const trace = new Trace(config.trace);
@@ -138,9 +164,22 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
     keepDown.push(streams.faults.pick(model.controllerNames));
   if (config.healBrokerMajority && model.brokerNames.length >= 3 && streams.faults.int(0, 2) === 0)
     keepDown.push(streams.faults.pick(model.brokerNames.slice(1)));
-  let convergedAtMs = -1;
-  const endMs = config.safetyMs + config.livenessMs;
-  try {
+  const run: OpenRun = {
+    config,
+    model,
+    sim,
+    world,
+    trace,
+    history,
+    violations,
+    probes,
+    rates,
+    schedule,
+    wallStartMs,
+    convergedAtMs: -1,
+    crashed: false,
+  };
+  guardRun(run, () => {
     model.start();
     sim.schedule(schedule.filter((e) => e.atMs < config.safetyMs));
     sim.at(config.safetyMs, "liveness", () => {
@@ -148,49 +187,82 @@ export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
       sim.healEverything(keepDown.map((name) => sim.resolveIndex(name)));
       model.onLiveness?.();
     });
-    sim.runUntil(config.safetyMs);
-    for (let t = config.safetyMs + livenessCheckIntervalMs; t <= endMs; t += livenessCheckIntervalMs) {
-      sim.runUntil(t);
-      if (model.livenessGaps(false).length === 0) {
-        convergedAtMs = t;
-        break;
-      }
-    }
-    if (convergedAtMs < 0) {
-      for (const gap of model.livenessGaps(true))
-        violations.add(
-          gap.invariant,
-          sim.nowMs,
-          `not converged after ${config.livenessMs}ms: ${gap.message}`,
-        );
-    }
-    for (const inv of [20, 21, 22, 23]) violations.checked(inv);
-    checkHistory(history, model.finalLogs(), violations, sim.nowMs);
+  });
+  return run;
+}
+
+/**
+ * Runs `body`, turning any Error it throws into violation #99 (a core `invariant()`, a storage error
+ * the shell re-throws, or a bug in the simulator itself) and marking the run crashed.
+ */
+export function guardRun(run: OpenRun, body: () => void): void {
+  if (run.crashed) return;
+  try {
+    body();
   } catch (e) {
-    // Every Error counts: a core `invariant()` (InvariantError), a storage error the shell re-throws,
-    // or a bug in the simulator itself.
     if (!(e instanceof Error)) throw e;
-    violations.add(99, sim.nowMs, `${e.name}: ${e.message}`);
-    if (process.env.SIM_DEBUG) console.error(e);
+    run.crashed = true;
+    run.violations.add(99, run.sim.nowMs, `${e.name}: ${e.message}`);
+    // Read through globalThis: a browser has no process (the teaching studio runs this loop there).
+    if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SIM_DEBUG)
+      console.error(e);
   }
+}
+
+/** One liveness check at the current virtual time; records convergence. Returns whether converged. */
+export function checkConverged(run: OpenRun): boolean {
+  if (run.model.livenessGaps(false).length > 0) return false;
+  run.convergedAtMs = run.sim.nowMs;
+  return true;
+}
+
+/** The end-of-run checks: unmet liveness conditions, then the history checkers. */
+export function finalChecks(run: OpenRun): void {
+  const { config, model, sim, violations } = run;
+  if (run.convergedAtMs < 0) {
+    for (const gap of model.livenessGaps(true))
+      violations.add(gap.invariant, sim.nowMs, `not converged after ${config.livenessMs}ms: ${gap.message}`);
+  }
+  for (const inv of [20, 21, 22, 23]) violations.checked(inv);
+  checkHistory(run.history, model.finalLogs(), violations, sim.nowMs);
+}
+
+/** Writes the trace's end line and gathers the run's figures. */
+export function closeRun(run: OpenRun): RunResult {
+  const { config, sim, trace, violations, history, model } = run;
   trace.event(sim.nowMs, "end", "sim", `${violations.list.length}`);
   return {
     config,
-    rates,
-    schedule,
+    rates: run.rates,
+    schedule: run.schedule,
     hash: trace.hashHex(),
     events: sim.eventCount,
     simMs: sim.nowMs,
-    wallMs: performance.now() - wallStart,
+    wallMs: performance.now() - run.wallStartMs,
     violations: violations.list,
     checks: violations.checksTotal(),
     checksByInvariant: violations.checks,
-    convergedAtMs,
+    convergedAtMs: run.convergedAtMs,
     produces: history.produces.length,
     acked: history.produces.filter((p) => p.outcome === "ok").length,
     polls: history.polls.length,
     trace,
-    probes,
+    probes: run.probes,
     disks: model.disks?.() ?? [],
   };
+}
+
+export function runOnce(config: RunConfig, factory: ClusterFactory): RunResult {
+  const run = openRun(config, factory);
+  const sim = run.sim;
+  const endMs = config.safetyMs + config.livenessMs;
+  guardRun(run, () => {
+    sim.runUntil(config.safetyMs);
+    for (let t = config.safetyMs + livenessCheckIntervalMs; t <= endMs; t += livenessCheckIntervalMs) {
+      sim.runUntil(t);
+      if (checkConverged(run)) break;
+    }
+    finalChecks(run);
+  });
+  return closeRun(run);
 }

@@ -190,6 +190,26 @@ export class Simulator {
     if (untilMs > this.nowMs) this.nowMs = untilMs;
   }
 
+  /**
+   * Processes the next event if its time is at most `untilMs` (a cancelled timer is dropped on the
+   * way, as in `runUntil`); returns whether one was processed. Teaching tools step with this; the
+   * same events in the same order as `runUntil`, one at a time.
+   */
+  runNext(untilMs: number): boolean {
+    const q = this.queue;
+    for (;;) {
+      const next = q.peekTimeMs();
+      if (next === undefined || next > untilMs) return false;
+      const item = q.popItem();
+      if (item.k === 1 && this.cancelled.size > 0 && this.cancelled.delete(q.poppedSeq)) continue;
+      this.nowMs = q.poppedTimeMs;
+      this.eventCount++;
+      invariant(this.eventCount < runEventsMax, "Simulator: event budget exhausted (live-lock?)");
+      this.dispatch(item);
+      return true;
+    }
+  }
+
   private dispatch(ev: Ev): void {
     const trace = this.trace;
     switch (ev.k) {

@@ -3,14 +3,38 @@
  * runtime's zlib, snappy from `snappy` (napi) in the xerial framing Kafka's Java client writes, and lz4
  * from `lz4-napi` in the LZ4 frame format Kafka uses. All paths are synchronous. Owns only the framing
  * around those libraries and the bound on decompressed size; it must never hand-roll a codec, and never
- * let a compressed payload make us allocate more than the caller's limit.
+ * let a compressed payload make us allocate more than the caller's limit. The libraries are looked up
+ * at load time from the runtime (`runtime-modules.ts`) rather than imported, so the codec also bundles
+ * for a browser, where every compressed codec throws an error naming the missing module (the
+ * simulator's records are uncompressed).
  */
 
-import * as zlib from "node:zlib";
-import * as lz4 from "lz4-napi";
-import * as snappy from "snappy";
+import type * as Zlib from "node:zlib";
+import type * as Lz4 from "lz4-napi";
+import type * as Snappy from "snappy";
+import { builtinModule, nodePackage, unavailableInRuntime } from "../runtime-modules.ts";
 import type { CompressionName } from "./batch-header.ts";
 import { RecordBatchError } from "./record-batch-error.ts";
+
+const zlibModule = builtinModule<typeof Zlib>("node:zlib");
+const lz4Module = nodePackage<typeof Lz4>("lz4-napi", import.meta.url);
+const snappyModule = nodePackage<typeof Snappy>("snappy", import.meta.url);
+
+// Each codec asks for its module when it runs, so a runtime without one fails only that codec.
+function zlib(): typeof Zlib {
+  if (zlibModule === undefined) throw unavailableInRuntime("node:zlib (gzip, zstd)");
+  return zlibModule;
+}
+
+function lz4(): typeof Lz4 {
+  if (lz4Module === undefined) throw unavailableInRuntime("lz4-napi (lz4)");
+  return lz4Module;
+}
+
+function snappy(): typeof Snappy {
+  if (snappyModule === undefined) throw unavailableInRuntime("snappy");
+  return snappyModule;
+}
 
 /** Default ceiling on the decompressed records of one batch: well above Kafka's 1 MiB message default. */
 export const decompressedBytesMaxDefault = 128 * 1024 * 1024;
@@ -97,7 +121,7 @@ function snappyBlock(data: Uint8Array, budget: number, position: number): Uint8A
     throw compressionError("snappy", `preamble claims ${declared} bytes from ${data.length}`, position);
   }
   try {
-    return asBytes(snappy.uncompressSync(data, { asBuffer: true }) as Buffer);
+    return asBytes(snappy().uncompressSync(data, { asBuffer: true }) as Buffer);
   } catch (error) {
     throw compressionError("snappy", error, position);
   }
@@ -134,7 +158,7 @@ function compressSnappy(data: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = xerialHeaderBytes;
   for (let start = 0; start < data.length; start += snappyXerialBlockBytes) {
-    const block = snappy.compressSync(
+    const block = snappy().compressSync(
       data.subarray(start, Math.min(data.length, start + snappyXerialBlockBytes)),
     );
     parts.push(block);
@@ -235,6 +259,8 @@ function lz4Layout(data: Uint8Array, position: number): Lz4Layout {
  * without checksums; for them this is several times faster than the library's frame decoder.
  */
 function decompressLz4Blocks(data: Uint8Array, layout: Lz4Layout, position: number): Uint8Array {
+  // Checked before the loop: its Buffer use below exists only where the library does.
+  if (lz4Module === undefined) throw compressionError("lz4", unavailableInRuntime("lz4-napi"), position);
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const block of layout.blocks) {
@@ -250,7 +276,7 @@ function decompressLz4Blocks(data: Uint8Array, layout: Lz4Layout, position: numb
     input.set(body, 4);
     let out: Uint8Array;
     try {
-      out = asBytes(lz4.uncompressSync(input));
+      out = asBytes(lz4().uncompressSync(input));
     } catch (error) {
       throw compressionError("lz4", error, position + block.start);
     }
@@ -266,7 +292,7 @@ function decompressLz4(data: Uint8Array, limit: number, position: number): Uint8
   if (!layout.needsLibraryFrameDecoder) return decompressLz4Blocks(data, layout, position);
   let out: Uint8Array;
   try {
-    out = asBytes(lz4.decompressFrameSync(asBuffer(data)));
+    out = asBytes(lz4().decompressFrameSync(asBuffer(data)));
   } catch (error) {
     throw compressionError("lz4", error, position);
   }
@@ -383,7 +409,7 @@ function decompressZstd(data: Uint8Array, limit: number, position: number): Uint
     const out =
       bound <= limit && bunZstdDecompressSync !== undefined
         ? bunZstdDecompressSync(data)
-        : zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, limit) });
+        : zlib().zstdDecompressSync(data, { maxOutputLength: Math.max(1, limit) });
     return asBytes(out);
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
@@ -397,7 +423,7 @@ function decompressZstd(data: Uint8Array, limit: number, position: number): Uint
 
 function decompressGzip(data: Uint8Array, limit: number, position: number): Uint8Array {
   try {
-    return asBytes(zlib.gunzipSync(data, { maxOutputLength: Math.max(1, limit) }));
+    return asBytes(zlib().gunzipSync(data, { maxOutputLength: Math.max(1, limit) }));
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
       throw tooLarge("gzip", limit + 1, limit, position);
@@ -442,19 +468,19 @@ export function compressRecords(
     case "none":
       return data;
     case "gzip":
-      return asBytes(zlib.gzipSync(data, options.level === undefined ? {} : { level: options.level }));
+      return asBytes(zlib().gzipSync(data, options.level === undefined ? {} : { level: options.level }));
     case "zstd":
       return asBytes(
-        zlib.zstdCompressSync(
+        zlib().zstdCompressSync(
           data,
           options.level === undefined
             ? {}
-            : { params: { [zlib.constants.ZSTD_c_compressionLevel]: options.level } },
+            : { params: { [zlib().constants.ZSTD_c_compressionLevel]: options.level } },
         ),
       );
     case "snappy":
       return compressSnappy(data);
     case "lz4":
-      return asBytes(lz4.compressFrameSync(asBuffer(data)));
+      return asBytes(lz4().compressFrameSync(asBuffer(data)));
   }
 }

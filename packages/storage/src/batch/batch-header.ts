@@ -7,7 +7,7 @@
  * lastOffsetDelta int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43,
  * producerEpoch int16 @51, baseSequence int32 @53, recordCount int32 @57, records @61.
  */
-import { crc32c } from "@node-rs/crc32";
+import { crc32c } from "@eddy/protocol";
 
 /** Bytes of the fixed batch header. */
 export const batchHeaderBytes = 61;

@@ -734,8 +734,7 @@ export class PartitionLog implements TailOwner {
       const at = position - this.chunkStart;
       return this.lookupBuffer.slice(at, at + length);
     }
-    const raw = Buffer.allocUnsafeSlow(length);
-    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, length);
+    const bytes = allocUnzeroed(length);
     const got = segment.log.read(bytes, position);
     return bytes.subarray(0, got);
   }
@@ -1179,4 +1178,16 @@ export class PartitionLog implements TailOwner {
     for (const segment of this.segments) segment.deleted = true;
     this.options.files.remove(this.options.dir);
   }
+}
+
+/**
+ * Bun's and Node's `Buffer.allocUnsafeSlow` skips zeroing memory the read overwrites anyway; where the
+ * runtime has no Buffer (a browser) a zeroed array holds the same bytes after the read.
+ */
+const bufferApi = (globalThis as { Buffer?: { allocUnsafeSlow(size: number): Uint8Array } }).Buffer;
+
+function allocUnzeroed(length: number): Uint8Array {
+  if (bufferApi === undefined) return new Uint8Array(length);
+  const raw = bufferApi.allocUnsafeSlow(length);
+  return new Uint8Array(raw.buffer, raw.byteOffset, length);
 }
