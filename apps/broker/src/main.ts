@@ -3,11 +3,12 @@
  * or SIGTERM, then shuts down cleanly (stop accepting, finish in-flight requests, flush, exit 0). The
  * broker's life is a scoped Effect (`lifetime.ts`): its clean stop is the scope's release. Configuration
  * problems print one clear message and exit 2, a refused start (a `StartError`, handled by tag) exits
- * 1 naming why; never a stack trace.
+ * 1 naming why; never a stack trace. `--format` formats the data directory instead (`format-command.ts`).
  */
 import { Effect } from "effect";
 import { parseCli, usage } from "./config/cli.ts";
 import { ConfigError } from "./config/resolve.ts";
+import { formatCommand } from "./format-command.ts";
 import { brokerResource, untilStopSignal } from "./lifetime.ts";
 import { eddyVersion } from "./version.ts";
 
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
   }
   for (const notice of cli.resolved.notices) console.error(`eddy: note: ${notice}`);
   const { config } = cli;
+  if (cli.kind === "format") return formatCommand(config, cli.ignoreFormatted);
   const log = (line: string): void => console.error(`[${new Date().toISOString()}] ${line}`);
   // The broker's life is one scope: the stop that releases it runs however the program ends.
   const lifetime = Effect.gen(function* () {

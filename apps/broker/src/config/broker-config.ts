@@ -27,6 +27,11 @@ export interface BrokerConfig {
   readonly offsetsTopicReplicationFactor: number;
   readonly brokerSessionTimeoutMs: number;
   readonly brokerHeartbeatIntervalMs: number;
+  /**
+   * `--cluster-id`: the cluster this node's data directory must belong to (checked against
+   * `meta.properties` at start), or null to take the one the directory holds.
+   */
+  readonly clusterIdExpected: string | null;
   readonly dataDir: string;
   readonly storageEngine: "fs" | "memory";
   readonly partitionCountDefault: number;
@@ -62,7 +67,10 @@ function must(value: number | null, name: string): number {
   return value;
 }
 
-export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
+export function toBrokerConfig(
+  config: ResolvedConfig,
+  clusterIdExpected: string | null = null,
+): BrokerConfig {
   const int = (name: string): number => must(configInt(config, name), name);
   const nodeIdText = config.entries.get("node.id");
   const brokerId = configInt(config, "broker.id");
@@ -118,6 +126,7 @@ export function toBrokerConfig(config: ResolvedConfig): BrokerConfig {
     offsetsTopicReplicationFactor: int("offsets.topic.replication.factor"),
     brokerSessionTimeoutMs: sessionTimeoutMs,
     brokerHeartbeatIntervalMs: heartbeatIntervalMs,
+    clusterIdExpected,
     dataDir,
     storageEngine: configText(config, "eddy.storage.engine") === "memory" ? "memory" : "fs",
     partitionCountDefault: int("num.partitions"),

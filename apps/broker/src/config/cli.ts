@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { clusterIdProblem, newClusterId } from "../node/meta-properties.ts";
 import { type BrokerConfig, toBrokerConfig } from "./broker-config.ts";
 import { parseProperties } from "./properties.ts";
 import { ConfigError, type RawSources, type ResolvedConfig, resolveConfig } from "./resolve.ts";
@@ -18,6 +19,10 @@ Options (Kafka property names in brackets; precedence: flag > KAFKA_* env > --co
   --data-dir DIR         data directory                   [log.dirs]          default ./data
   --storage fs|memory    storage engine                   [eddy.storage.engine] default fs
   --node-id N            this node's id                   [node.id]           default 1
+  --cluster-id ID        the cluster this node belongs to; a data directory of another cluster is refused
+  --format               write meta.properties for --cluster-id and --node-id into the data directory
+                         and exit (Kafka's kafka-storage format); refused if it is already formatted
+  --ignore-formatted     with --format: accept a directory already formatted with the same ids
   --config FILE          read a Kafka server.properties file
   --override KEY=VALUE   set any broker property (repeatable)
   -h, --help             show this help
@@ -25,7 +30,10 @@ Options (Kafka property names in brackets; precedence: flag > KAFKA_* env > --co
 Environment: KAFKA_LOG_DIRS=/x sets log.dirs (_ is a dot, __ an underscore, ___ a dash).`;
 
 export interface CliResult {
-  readonly kind: "run" | "help";
+  /** `format` writes meta.properties and exits (`--format`); `run` starts the broker. */
+  readonly kind: "run" | "help" | "format";
+  /** `--ignore-formatted`, for `format`. */
+  readonly ignoreFormatted: boolean;
   readonly config: BrokerConfig;
   readonly resolved: ResolvedConfig;
 }
@@ -76,6 +84,9 @@ export function parseCli(
         "data-dir": { type: "string" },
         storage: { type: "string" },
         "node-id": { type: "string" },
+        "cluster-id": { type: "string" },
+        format: { type: "boolean" },
+        "ignore-formatted": { type: "boolean" },
         config: { type: "string" },
         override: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
@@ -138,5 +149,25 @@ export function parseCli(
     const listeners = listenersWith(base, controllerNames, host, port);
     resolved = resolveConfig({ ...sources, flags: [...flags, ["listeners", listeners, "--host/--port"]] });
   }
-  return { kind: v.help === true ? "help" : "run", config: toBrokerConfig(resolved), resolved };
+  const clusterId = flag("cluster-id") ?? null;
+  const clusterIdText = clusterId === null ? null : clusterIdProblem(clusterId);
+  if (clusterIdText !== null) throw new ConfigError(`--cluster-id: ${clusterIdText}`);
+  const format = v.format === true;
+  if (format && clusterId === null) {
+    throw new ConfigError(
+      `--format needs --cluster-id, the same on every node of the cluster; for a new cluster, e.g. --cluster-id ${newClusterId()}`,
+    );
+  }
+  if (v["ignore-formatted"] === true && !format)
+    throw new ConfigError("--ignore-formatted goes with --format");
+  const config = toBrokerConfig(resolved, clusterId);
+  if (format && config.storageEngine !== "fs") {
+    throw new ConfigError("--format needs --storage fs: memory storage keeps nothing to format");
+  }
+  return {
+    kind: v.help === true ? "help" : format ? "format" : "run",
+    ignoreFormatted: v["ignore-formatted"] === true,
+    config,
+    resolved,
+  };
 }

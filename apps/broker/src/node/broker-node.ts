@@ -105,8 +105,16 @@ export class BrokerNode {
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
+    // First, before anything is written: a data directory of another node or cluster is refused here.
     const clusterId =
-      config.storageEngine === "fs" ? ensureMetaProperties(config.dataDir, config.nodeId) : newClusterId();
+      config.storageEngine === "fs"
+        ? ensureMetaProperties({
+            dataDir: config.dataDir,
+            nodeId: config.nodeId,
+            clusterIdExpected: config.clusterIdExpected,
+            clusterMember: config.quorumVoters.length > 0,
+          })
+        : (config.clusterIdExpected ?? newClusterId());
     const storage = await openStorage(config, log);
     const { logs, hw } = openLogDir(config, brokerLogConfig(config), log);
     const clock = monotonicClock(Date.now);
