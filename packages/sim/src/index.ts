@@ -7,6 +7,14 @@
 export { addResult, type BatchSummary, emptySummary, runBatch, speed, summaryTable } from "./batch.ts";
 export { type BugName, bugNames, isBugName } from "./bugs.ts";
 export { checkHistory, type FinalLogs } from "./check-history.ts";
+export type {
+  BrokerView,
+  ClusterView,
+  ConsumerView,
+  ControllerView,
+  PartitionView,
+  ReplicaView,
+} from "./cluster/cluster-view.ts";
 export { kafkaCluster } from "./cluster/kafka-cluster.ts";
 export { noopCluster } from "./cluster/noop-cluster.ts";
 export { EventQueue } from "./event-queue.ts";
@@ -30,5 +38,6 @@ export { type ClusterFactory, type ClusterModel, type LivenessGap, type RunResul
 export { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
 export { type Scenario, scenarioNames, scenarios } from "./scenarios.ts";
 export { type SimNode, Simulator } from "./simulator.ts";
+export { eventsPerStepMax, type RunPhase, SteppedRun } from "./stepped-run.ts";
 export { Trace, type TraceEvent } from "./trace.ts";
 export { invariantNames, type Violation, Violations } from "./violation.ts";

@@ -7,6 +7,7 @@
  */
 import type { MemoryDisk } from "@eddy/storage-memory";
 import { checkHistory, type FinalLogs } from "./check-history.ts";
+import type { ClusterView } from "./cluster/cluster-view.ts";
 import { OnlineChecker } from "./cluster/online-checker.ts";
 import type { World } from "./cluster/world.ts";
 import { drawFaultRates, drawSchedule, type FaultEvent, type FaultRates, sortSchedule } from "./faults.ts";
@@ -57,6 +58,8 @@ export interface ClusterModel {
   livenessGaps(complete?: boolean): LivenessGap[];
   /** The committed log of every partition, read after convergence (Jepsen's final polls). */
   finalLogs(): FinalLogs;
+  /** A read-only picture of the cluster now, for teaching views; models without one leave it out. */
+  view?(): ClusterView;
 }
 
 export type ClusterFactory = (world: World) => ClusterModel;

@@ -97,6 +97,13 @@ export class Trace {
     return (this.hash >>> 0).toString(16).padStart(8, "0");
   }
 
+  /** The last `count` recorded lines (JSON), oldest first; empty when not recording. */
+  tail(count: number): string[] {
+    const lines = this.lines;
+    if (lines === undefined || count <= 0) return [];
+    return lines.slice(Math.max(0, lines.length - count));
+  }
+
   /** The JSON-lines text of the recorded trace, ending with a summary line. */
   text(): string {
     const body = this.lines ?? [];

@@ -535,6 +535,12 @@ export class ControllerNode implements SimNode {
   image(): ctl.MetadataImage | undefined {
     return this.driver?.image;
   }
+
+  /** The Raft node's role, term and commit index, for teaching views; undefined before the first boot. */
+  quorumView(): { readonly role: string; readonly term: number; readonly commitIndex: number } | undefined {
+    const q = this.driver?.quorumState;
+    return q === undefined ? undefined : { role: q.role, term: q.term, commitIndex: q.commitIndex };
+  }
 }
 
 const noPartitions: readonly ctl.PartitionState[] = [];

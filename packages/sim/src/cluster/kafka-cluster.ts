@@ -9,6 +9,7 @@ import type { FinalLogs } from "../check-history.ts";
 import type { ClusterModel, LivenessGap } from "../run.ts";
 import type { SimNode } from "../simulator.ts";
 import { BrokerNode } from "./broker-node.ts";
+import type { ClusterView, PartitionView } from "./cluster-view.ts";
 import { ConsumerClient } from "./consumer-client.ts";
 import { ControllerNode } from "./controller-node.ts";
 import { CoordinatorShell } from "./coordinator-shell.ts";
@@ -199,6 +200,55 @@ export function kafkaCluster(w: World): ClusterModel {
       }
       if (complete || gaps.length === 0) for (const check of logChecks) check();
       return gaps;
+    },
+    view(): ClusterView {
+      const up = (index: number) => w.sim.isUp(index);
+      let newest: ReturnType<ControllerNode["image"]>;
+      for (const c of controllers) {
+        if (!up(c.index)) continue;
+        const image = c.image();
+        if (image !== undefined && (newest === undefined || image.offset > newest.offset)) newest = image;
+      }
+      const metas = newest?.topics.t?.partitions;
+      const partitionViews: PartitionView[] = [];
+      for (let p = 0; p < partitions; p++) {
+        const meta = metas?.[p];
+        partitionViews.push({
+          partition: p,
+          leader: meta?.leader ?? -1,
+          leaderEpoch: meta?.leaderEpoch ?? -1,
+          isr: meta?.isr ?? [],
+          replicas: brokers.map((b) => {
+            const s = up(b.index) ? b.replicaState(p) : undefined;
+            return {
+              broker: b.name,
+              up: up(b.index),
+              role: s?.role ?? (up(b.index) ? "none" : "down"),
+              leaderEpoch: s?.leaderEpoch ?? -1,
+              logStartOffset: s?.logStartOffset ?? 0,
+              logEndOffset: s?.logEndOffset ?? 0,
+              highWatermark: s?.highWatermark ?? 0,
+              isr: s?.isr ?? [],
+            };
+          }),
+        });
+      }
+      return {
+        brokers: brokers.map((b, i) => ({ name: b.name, id: i, up: up(b.index), coordinator: i === 0 })),
+        controllers: controllers.map((c) => {
+          const q = up(c.index) ? c.quorumView() : undefined;
+          return {
+            name: c.name,
+            up: up(c.index),
+            role: q?.role ?? (up(c.index) ? "booting" : "down"),
+            term: q?.term ?? 0,
+            commitIndex: q?.commitIndex ?? 0,
+            active: up(c.index) && c.isActive,
+          };
+        }),
+        partitions: partitionViews,
+        consumers: consumers.map((k) => ({ name: k.name, stable: k.stable, assigned: k.assignedPartitions })),
+      };
     },
     finalLogs(): FinalLogs {
       const out = new Map<number, number[]>();
