@@ -56,6 +56,17 @@ describe("import rule", () => {
     expect(checkSource("apps/broker", "apps/broker/src/x.ts", 'import "@eddy/core";')).toEqual([]);
   });
 
+  test("the perf tool imports only the protocol; its tests may start a broker with the broker's harness", () => {
+    expect(checkSource("apps/perf", "apps/perf/src/x.ts", 'import "@eddy/protocol";')).toEqual([]);
+    for (const spec of ["@eddy/core", "@eddy/node", "@eddy/broker"]) {
+      expect(checkSource("apps/perf", "apps/perf/src/x.ts", `import "${spec}";`).length).toBe(1);
+    }
+    expect(
+      checkSource("apps/perf", "apps/perf/test/x.test.ts", 'import "@eddy/broker/test/harness.ts";'),
+    ).toEqual([]);
+    expect(checkSource("apps/perf", "apps/perf/test/x.test.ts", 'import "@eddy/node";').length).toBe(1);
+  });
+
   test("relative imports may not escape the package", () => {
     const v = checkSource(
       "packages/core",

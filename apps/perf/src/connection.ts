@@ -1,0 +1,216 @@
+/**
+ * One Kafka connection over a Bun TCP socket, speaking `@eddy/protocol`'s codec: requests are framed
+ * and pipelined, responses are matched to requests in order (Kafka answers each connection in order),
+ * and writes the socket cannot take yet wait in an outbox until it drains. Owns the socket, the frame
+ * reader, the queue of unanswered requests and the request timeout. Must never hold more unanswered
+ * requests than `pendingRequestsMax`, nor queue writes without a caller waiting on `drained()`: the
+ * callers (producer and consumer loops) bound what they send by awaiting those.
+ */
+import {
+  type ApiKey,
+  decodeResponse,
+  encodeRequestFrame,
+  FrameReader,
+  type RequestInputByKey,
+  type ResponseByKey,
+  Writer,
+} from "@eddy/protocol";
+
+/** More unanswered requests than this on one connection is a bug in a caller's bound. */
+export const pendingRequestsMax = 10_000;
+const clientId = "eddy-perf";
+const fetchApiKey = 1;
+
+interface PendingRequest {
+  readonly correlationId: number;
+  readonly apiKey: ApiKey;
+  readonly apiVersion: number;
+  readonly sentMs: number;
+  readonly resolve: (body: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class ConnectionError extends Error {}
+
+export class KafkaConnection {
+  private readonly frames = new FrameReader();
+  /** Unanswered requests, oldest first; `pendingHead` skips answered ones without shifting the array. */
+  private pending: PendingRequest[] = [];
+  private pendingHead = 0;
+  private readonly outbox: Uint8Array[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private correlationId = 0;
+  private failure: Error | null = null;
+  private readonly writer = new Writer(64 * 1024);
+  private readonly timeoutTimer: ReturnType<typeof setInterval>;
+
+  private constructor(
+    private readonly socket: Bun.Socket<undefined>,
+    readonly address: string,
+    private readonly timeoutMs: number,
+  ) {
+    // One timer per connection checks the oldest request, instead of a timer per request.
+    this.timeoutTimer = setInterval(() => this.checkTimeout(), Math.min(1000, timeoutMs));
+  }
+
+  static async open(host: string, port: number, timeoutMs: number): Promise<KafkaConnection> {
+    let connection: KafkaConnection | null = null;
+    const address = `${host}:${port}`;
+    let socket: Bun.Socket<undefined>;
+    try {
+      socket = await Bun.connect({
+        hostname: host,
+        port,
+        socket: {
+          data: (_s, chunk) => connection?.onData(chunk),
+          drain: () => connection?.onDrain(),
+          close: () => connection?.fail(new ConnectionError(`connection to ${address} closed`)),
+          error: (_s, error) => connection?.fail(new ConnectionError(`${address}: ${error.message}`)),
+        },
+      });
+    } catch (error) {
+      throw new ConnectionError(`cannot connect to ${address}: ${(error as Error).message}`);
+    }
+    socket.setNoDelay(true);
+    connection = new KafkaConnection(socket, address, timeoutMs);
+    return connection;
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  /** Bytes handed to this connection that the socket has not taken yet. */
+  get outboxBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.outbox) bytes += chunk.length;
+    return bytes;
+  }
+
+  /** Sends a request and resolves with its decoded response, or rejects when the connection fails. */
+  request<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInputByKey[K],
+    onSent?: (sentMs: number) => void,
+  ): Promise<ResponseByKey[K]> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.inFlight >= pendingRequestsMax) {
+      return Promise.reject(new Error(`bug: more than ${pendingRequestsMax} requests in flight`));
+    }
+    return new Promise((resolve, reject) => {
+      const correlationId = this.send(apiKey, apiVersion, body);
+      const sentMs = performance.now();
+      onSent?.(sentMs);
+      this.pending.push({
+        correlationId,
+        apiKey,
+        apiVersion,
+        sentMs,
+        resolve: resolve as (body: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  /** Sends a request that gets no response (Produce with acks=0). */
+  sendOneWay<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInputByKey[K]): void {
+    if (this.failure !== null) throw this.failure;
+    this.send(apiKey, apiVersion, body);
+  }
+
+  /** Resolves once the socket has taken every byte handed to it (at once when the outbox is empty). */
+  drained(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.outbox.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  close(): void {
+    clearInterval(this.timeoutTimer);
+    if (this.failure === null) this.failure = new ConnectionError(`connection to ${this.address} closed`);
+    this.socket.end();
+  }
+
+  private send<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInputByKey[K]): number {
+    this.correlationId = (this.correlationId + 1) & 0x7fffffff;
+    this.writer.reset();
+    const frame = encodeRequestFrame(this.writer, apiKey, apiVersion, this.correlationId, clientId, body);
+    if (this.outbox.length > 0) {
+      // The writer is reused for the next request, so whatever waits in the outbox is a copy.
+      this.outbox.push(frame.slice());
+    } else {
+      const written = this.socket.write(frame);
+      if (written < frame.length) this.outbox.push(frame.slice(Math.max(0, written)));
+    }
+    return this.correlationId;
+  }
+
+  private onDrain(): void {
+    while (this.outbox.length > 0) {
+      const chunk = this.outbox[0]!;
+      const written = this.socket.write(chunk);
+      if (written < chunk.length) {
+        this.outbox[0] = chunk.subarray(Math.max(0, written));
+        return;
+      }
+      this.outbox.shift();
+    }
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    let frames: Uint8Array[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (error) {
+      this.fail(new ConnectionError(`${this.address} sent a bad frame: ${(error as Error).message}`));
+      return;
+    }
+    for (const frame of frames) {
+      const request = this.pending[this.pendingHead];
+      if (request === undefined) {
+        this.fail(new ConnectionError(`${this.address} sent a response to no request`));
+        return;
+      }
+      this.pending[this.pendingHead] = undefined as unknown as PendingRequest;
+      this.pendingHead++;
+      if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+        this.pending = this.pending.slice(this.pendingHead);
+        this.pendingHead = 0;
+      }
+      try {
+        // A fetch response's records are views into the frame, and the frame may be a view into a chunk
+        // the runtime reuses after this callback; the consumer reads them later, so they get a copy.
+        const payload = request.apiKey === fetchApiKey ? frame.slice() : frame;
+        const decoded = decodeResponse(payload, request.apiKey, request.apiVersion);
+        if (decoded.correlationId !== request.correlationId) {
+          throw new Error(`correlation id ${decoded.correlationId}, expected ${request.correlationId}`);
+        }
+        request.resolve(decoded.body);
+      } catch (error) {
+        this.fail(new ConnectionError(`${this.address} sent a bad response: ${(error as Error).message}`));
+        return;
+      }
+    }
+  }
+
+  private checkTimeout(): void {
+    const oldest = this.pending[this.pendingHead];
+    if (oldest !== undefined && performance.now() - oldest.sentMs > this.timeoutMs) {
+      this.fail(new ConnectionError(`${this.address} did not answer a request within ${this.timeoutMs} ms`));
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null && this.pending.length === this.pendingHead) return;
+    this.failure ??= error;
+    clearInterval(this.timeoutTimer);
+    for (let i = this.pendingHead; i < this.pending.length; i++) this.pending[i]!.reject(this.failure);
+    this.pending = [];
+    this.pendingHead = 0;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+    this.socket.end();
+  }
+}

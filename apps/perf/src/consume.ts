@@ -1,0 +1,218 @@
+/**
+ * `bun run perf consume`: reads `--records` records of a topic, the way `kafka-consumer-perf-test`
+ * does, and measures each record's end-to-end latency from its produce timestamp (CreateTime) to the
+ * moment its fetch response is decoded. Owns the fetch loop (one fetch in flight per leader, every
+ * assigned partition of that leader in it), offsets and the stop condition. Must never count a record
+ * twice or past `--records`, nor wait longer than `--timeout-ms` without a record.
+ */
+import { ApiKey, decodeRecordBatch, ErrorCode, errorCodeName, iterateBatches } from "@eddy/protocol";
+import type { ConsumeOptions } from "./cli.ts";
+import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
+import type { KafkaConnection } from "./connection.ts";
+import { GroupMember } from "./group-member.ts";
+import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
+
+/** Bytes one partition may contribute to one fetch response (Kafka's max.partition.fetch.bytes). */
+const partitionFetchBytesMax = 1024 * 1024;
+const earliestTimestamp = -2n;
+const latestTimestamp = -1n;
+
+interface PartitionCursor {
+  readonly partition: number;
+  readonly connection: KafkaConnection;
+  nextOffset: bigint;
+}
+
+export async function runConsume(
+  options: ConsumeOptions,
+  print: (line: string) => void,
+): Promise<FinalFigures> {
+  const cluster = await Cluster.connect(options.bootstrapHost, options.bootstrapPort, options.timeoutMs);
+  let member: GroupMember | null = null;
+  try {
+    const leaders = await cluster.partitionLeaders(options.topic, null);
+    const joinStartMs = performance.now();
+    let assigned: readonly PartitionLeader[] = leaders;
+    let committed = new Map<number, bigint>();
+    if (options.group !== null) {
+      member = await GroupMember.join(
+        cluster.bootstrap,
+        options.group,
+        options.topic,
+        leaders.length,
+        options.timeoutMs,
+      );
+      const mine = new Set(member.partitions);
+      assigned = leaders.filter((l) => mine.has(l.partition));
+      committed = await member.committedOffsets(options.topic);
+    }
+    const rebalanceMs = performance.now() - joinStartMs;
+    if (assigned.length === 0)
+      throw new PerfError(`group ${options.group} assigned this consumer no partition`);
+    const cursors = await startOffsets(options, assigned, committed);
+    const figures = await consumeFrom(options, cursors, print, rebalanceMs);
+    if (member !== null) {
+      const next = new Map(cursors.map((c) => [c.partition, c.nextOffset]));
+      const problem = await member.commitAndLeave(options.topic, next);
+      member = null;
+      if (problem !== null) print(`warning: ${problem}`);
+    }
+    return figures;
+  } finally {
+    member?.close();
+    cluster.close();
+  }
+}
+
+/** Committed offsets where the group has them, else the log's start (or end with --from-latest). */
+async function startOffsets(
+  options: ConsumeOptions,
+  assigned: readonly PartitionLeader[],
+  committed: ReadonlyMap<number, bigint>,
+): Promise<PartitionCursor[]> {
+  const cursors: PartitionCursor[] = [];
+  for (const leader of assigned) {
+    let offset = committed.get(leader.partition) ?? -1n;
+    if (offset < 0n) {
+      const listed = await leader.connection.request(ApiKey.ListOffsets, ApiVersion.listOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [
+          {
+            name: options.topic,
+            partitions: [
+              {
+                partitionIndex: leader.partition,
+                currentLeaderEpoch: -1,
+                timestamp: options.fromLatest ? latestTimestamp : earliestTimestamp,
+              },
+            ],
+          },
+        ],
+      });
+      const p = listed.topics[0]?.partitions[0];
+      if (p === undefined || p.errorCode !== ErrorCode.NONE) {
+        throw new PerfError(
+          `cannot list offsets of ${options.topic}-${leader.partition}: ${errorCodeName(p?.errorCode ?? -1)}`,
+        );
+      }
+      offset = p.offset;
+    }
+    cursors.push({ partition: leader.partition, connection: leader.connection, nextOffset: offset });
+  }
+  return cursors;
+}
+
+async function consumeFrom(
+  options: ConsumeOptions,
+  cursors: readonly PartitionCursor[],
+  print: (line: string) => void,
+  rebalanceMs: number,
+): Promise<FinalFigures> {
+  const stats = new RunStats();
+  const cpuStart = process.cpuUsage();
+  const startMs = performance.now();
+  let lastRecordMs = startMs;
+  let fetches = 0;
+  const progress = setInterval(
+    () => print(stats.takeProgressLine("consumed", "end-to-end latency")),
+    options.reportingIntervalMs,
+  );
+  const byConnection = new Map<KafkaConnection, PartitionCursor[]>();
+  for (const c of cursors) byConnection.set(c.connection, [...(byConnection.get(c.connection) ?? []), c]);
+  const done = (): boolean => stats.recordsCount >= options.recordsCount;
+  const timedOut = (): boolean => performance.now() - lastRecordMs > options.timeoutMs;
+
+  /** One leader's loop: fetch, count, advance; one fetch in flight at a time. */
+  const fetchLoop = async (connection: KafkaConnection, mine: PartitionCursor[]): Promise<void> => {
+    while (!done() && !timedOut()) {
+      const response = await connection.request(ApiKey.Fetch, ApiVersion.fetch, {
+        replicaId: -1,
+        maxWaitMs: Math.min(options.fetchWaitMsMax, options.timeoutMs),
+        minBytes: 1,
+        maxBytes: options.fetchBytesMax,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: options.topic,
+            partitions: mine.map((c) => ({
+              partition: c.partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: c.nextOffset,
+              logStartOffset: -1n,
+              partitionMaxBytes: partitionFetchBytesMax,
+            })),
+          },
+        ],
+      });
+      fetches++;
+      if (response.errorCode !== ErrorCode.NONE) {
+        throw new PerfError(`fetch from ${connection.address}: ${errorCodeName(response.errorCode)}`);
+      }
+      // One wall-clock reading per response: every record in it was delivered at the same moment.
+      const deliveredMs = performance.timeOrigin + performance.now();
+      for (const topic of response.responses) {
+        for (const p of topic.partitions) {
+          const cursor = mine.find((c) => c.partition === p.partitionIndex);
+          if (cursor === undefined) continue;
+          if (p.errorCode !== ErrorCode.NONE) {
+            throw new PerfError(
+              `fetch of ${options.topic}-${p.partitionIndex}: ${errorCodeName(p.errorCode)}`,
+            );
+          }
+          if (p.records === null || p.records.length === 0) continue;
+          countRecords(p.records, cursor, deliveredMs);
+        }
+      }
+    }
+  };
+
+  /** Counts the records of one partition's fetched bytes at or after its cursor, up to --records. */
+  const countRecords = (records: Uint8Array, cursor: PartitionCursor, deliveredMs: number): void => {
+    for (const slice of iterateBatches(records, { partialTrailing: "stop" })) {
+      const header = slice.header;
+      const batchEnd = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+      if (batchEnd <= cursor.nextOffset) continue;
+      if (header.isControl) {
+        cursor.nextOffset = batchEnd;
+        continue;
+      }
+      const batch = decodeRecordBatch(slice.bytes, { verifyCrc: false });
+      const baseTimestampMs = Number(header.baseTimestamp);
+      const firstDelta = Number(cursor.nextOffset - header.baseOffset);
+      for (const record of batch.records) {
+        if (record.offsetDelta < firstDelta) continue;
+        if (done()) return;
+        const latencyMs = deliveredMs - (baseTimestampMs + record.timestampDelta);
+        stats.recordLatency(latencyMs * 1000);
+        stats.countDone(1, (record.key?.length ?? 0) + (record.value?.length ?? 0));
+        cursor.nextOffset = header.baseOffset + BigInt(record.offsetDelta) + 1n;
+      }
+      lastRecordMs = performance.now();
+      cursor.nextOffset = batchEnd;
+    }
+  };
+
+  try {
+    await Promise.all([...byConnection].map(([connection, mine]) => fetchLoop(connection, mine)));
+  } finally {
+    clearInterval(progress);
+  }
+  const seconds = (performance.now() - startMs) / 1000;
+  if (!done()) {
+    print(
+      `warning: only ${stats.recordsCount} of ${options.recordsCount} records arrived; none for ${options.timeoutMs} ms`,
+    );
+  }
+  return finalFigures(
+    "consume",
+    stats,
+    seconds,
+    cpuStart,
+    "end-to-end",
+    done() ? 0 : options.recordsCount - stats.recordsCount,
+    { fetches, rebalanceMs: Math.round(rebalanceMs) },
+  );
+}
