@@ -1,0 +1,172 @@
+/**
+ * `bun run bench` in apps/perf: the perf tool's own figures against a broker started as users start it,
+ * each beside a baseline measured in the same run on the same broker:
+ *   - produce 1,000,000 records of 100 bytes at acks=1 and acks=-1 with the perf tool, beside kcat
+ *     (librdkafka) producing the same number of 100-byte records;
+ *   - consume them back with the perf tool, beside kcat consuming them;
+ *   - produce at half the perf tool's peak rate (issue 15's latency condition) at acks=1 and acks=-1,
+ *     with a consumer reading at the same time for end-to-end latency; the peak run is the baseline.
+ * Prints records/s, latency percentiles and the perf tool's CPU seconds per million records.
+ * `--records N` changes the count.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeDir, repoRoot, spawnCollecting, startBroker, tempDir } from "@eddy/broker/test/harness.ts";
+import { spawnSync } from "bun";
+import type { FinalFigures } from "../src/report.ts";
+
+const recordsArg = process.argv.indexOf("--records");
+const recordsCount = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 1_000_000;
+const recordBytes = 100;
+const work = tempDir("perf-bench");
+
+function perfArgs(args: string[]): string[] {
+  return ["bun", "apps/perf/src/main.ts", ...args, "--output", "json", "--reporting-interval", "3600000"];
+}
+
+function lastJson(out: string): FinalFigures {
+  const lines = out.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]!) as FinalFigures;
+}
+
+function perf(args: string[]): FinalFigures {
+  const result = spawnSync(perfArgs(args), { cwd: repoRoot, timeout: 300_000 });
+  if (result.exitCode !== 0) {
+    throw new Error(`perf ${args.join(" ")} exited ${result.exitCode}: ${result.stderr.toString()}`);
+  }
+  return lastJson(result.stdout.toString());
+}
+
+/** Runs kcat and returns its wall seconds; a failure stops the benchmark. */
+function kcatSeconds(args: string[], input?: string, output?: string): number {
+  const started = performance.now();
+  const result = spawnSync(["kcat", ...args], {
+    stdin: input === undefined ? "ignore" : Bun.file(input),
+    stdout: output === undefined ? "ignore" : Bun.file(output),
+  });
+  if (result.exitCode !== 0) throw new Error(`kcat ${args.join(" ")}: ${result.stderr.toString()}`);
+  return (performance.now() - started) / 1000;
+}
+
+const rows: string[] = [];
+const rate = (records: number, seconds: number): string => `${(records / seconds / 1e6).toFixed(2)} M/s`;
+const latency = (f: FinalFigures): string =>
+  f.latencyMsP50 === null
+    ? "no latency"
+    : `p50 ${f.latencyMsP50.toFixed(2)} p99 ${f.latencyMsP99!.toFixed(2)} p99.9 ${f.latencyMsP999!.toFixed(2)} max ${f.latencyMsMax!.toFixed(2)} ms`;
+const cpu = (f: FinalFigures): string => `tool CPU ${f.cpuSecondsPerMillionRecords.toFixed(3)} s/M records`;
+
+// kcat -P sends each line as one record of exactly `recordBytes` bytes.
+const inputPath = join(work, "records.txt");
+writeFileSync(inputPath, `${"x".repeat(recordBytes)}\n`.repeat(recordsCount));
+
+const broker = await startBroker({ dataDir: join(work, "data") });
+try {
+  const bootstrap = ["--bootstrap-server", broker.bootstrap];
+  for (const acks of ["1", "-1"]) {
+    const name = acks === "1" ? "1" : "all";
+    const kcatTopic = `kcat-acks${name}`;
+    const perfTopic = `perf-acks${name}`;
+    // Topics exist before the clock starts: creation is a metadata round trip, not throughput.
+    spawnSync(["kcat", "-L", "-b", broker.bootstrap, "-t", kcatTopic, "-q"]);
+    const kcatConf = ["-X", `acks=${acks}`, "-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
+    kcatConf.push("-X", "batch.size=1000000", "-X", "queue.buffering.max.messages=2000000");
+    const kcatProduce = kcatSeconds(
+      ["-P", "-b", broker.bootstrap, "-t", kcatTopic, "-q", ...kcatConf],
+      inputPath,
+    );
+    perf(["produce", "--topic", perfTopic, "--records", "1", "--acks", acks, ...bootstrap]);
+    const produced = perf([
+      "produce",
+      "--topic",
+      perfTopic,
+      "--records",
+      String(recordsCount),
+      "--record-size",
+      String(recordBytes),
+      "--acks",
+      acks,
+      "--batch-size",
+      "1000000",
+      ...bootstrap,
+    ]);
+    rows.push(
+      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}); ` +
+        `kcat ${rate(recordsCount, kcatProduce)}`,
+    );
+    const kcatConsume = kcatSeconds(
+      [
+        "-C",
+        "-b",
+        broker.bootstrap,
+        "-t",
+        kcatTopic,
+        "-o",
+        "beginning",
+        "-e",
+        "-q",
+        "-X",
+        "fetch.wait.max.ms=10",
+      ],
+      undefined,
+      join(work, "consumed.txt"),
+    );
+    const consumed = perf([
+      "consume",
+      "--topic",
+      perfTopic,
+      "--records",
+      String(recordsCount + 1),
+      "--fetch-max-wait-ms",
+      "10",
+      ...bootstrap,
+    ]);
+    rows.push(
+      `consume (after acks=${acks}): perf ${rate(consumed.records, consumed.seconds)} (${cpu(consumed)}); ` +
+        `kcat ${rate(recordsCount, kcatConsume)}`,
+    );
+
+    // Issue 15's latency condition: half of the peak produce rate, a consumer reading at the same time.
+    const halfRate = Math.max(1000, Math.floor(produced.recordsPerSecond / 2));
+    const halfRecords = Math.min(recordsCount, halfRate * 5);
+    const halfTopic = `perf-half-acks${name}`;
+    perf(["produce", "--topic", halfTopic, "--records", "1", "--acks", acks, ...bootstrap]);
+    const consumer = spawnCollecting(
+      perfArgs([
+        "consume",
+        "--topic",
+        halfTopic,
+        "--records",
+        String(halfRecords),
+        "--from-latest",
+        ...bootstrap,
+      ]),
+      { cwd: repoRoot },
+    );
+    // The consumer must be at the log's end before the producer starts: its first fetch marks that.
+    await Bun.sleep(1000);
+    const half = perf([
+      "produce",
+      "--topic",
+      halfTopic,
+      "--records",
+      String(halfRecords),
+      "--throughput",
+      String(halfRate),
+      "--acks",
+      acks,
+      ...bootstrap,
+    ]);
+    if ((await consumer.process.exited) !== 0) throw new Error(`consumer failed: ${consumer.errors()}`);
+    const e2e = lastJson(consumer.output());
+    rows.push(
+      `produce acks=${acks} at half of peak (${halfRate} records/s, batch 16384, linger 0): ` +
+        `request latency ${latency(half)}; consume end-to-end ${latency(e2e)} (peak above is the baseline)`,
+    );
+  }
+} finally {
+  await broker.stop();
+  removeDir(work);
+}
+console.log(`perf tool, ${recordsCount} records of ${recordBytes} bytes, one partition:`);
+for (const row of rows) console.log(`  ${row}`);
