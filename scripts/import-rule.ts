@@ -36,6 +36,15 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   ],
   // The perf tool is a Kafka client: it speaks the wire codec and knows nothing of the broker's insides.
   "apps/perf": ["@eddy/protocol"],
+  // The teaching studio runs the simulator in a browser page; like the broker, an app may import the packages.
+  "apps/studio": [
+    "@eddy/protocol",
+    "@eddy/core",
+    "@eddy/storage",
+    "@eddy/storage-memory",
+    "@eddy/node",
+    "@eddy/sim",
+  ],
 };
 
 /**

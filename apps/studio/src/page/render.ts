@@ -1,0 +1,112 @@
+/**
+ * Draws one snapshot of the run as text and tables: the status line (seed, virtual time, step,
+ * trace events, phase, hash), servers with liveness and roles, each partition's replicas (log end,
+ * high watermark, leader epoch, ISR), the consumers and the last trace events. Owns the wording and
+ * layout; it must never ask the worker for anything or keep state between snapshots.
+ */
+import type { ClusterView, PartitionView } from "@eddy/sim";
+import type { Snapshot } from "../worker-messages.ts";
+import { el, table } from "./dom.ts";
+
+export interface Regions {
+  readonly status: HTMLElement;
+  readonly servers: HTMLElement;
+  readonly partitions: HTMLElement;
+  readonly consumers: HTMLElement;
+  readonly trace: HTMLElement;
+}
+
+function liveness(up: boolean): HTMLElement {
+  return el("span", { class: up ? "up" : "down" }, [up ? "up" : "down"]);
+}
+
+function statusItem(label: string, value: string, id: string): HTMLElement {
+  return el("div", {}, [el("dt", {}, [label]), el("dd", { id, "data-testid": id }, [value])]);
+}
+
+function phaseText(s: Snapshot): string {
+  if (s.phase !== "ended") return s.phase === "safety" ? "safety (faults on)" : "liveness (healed)";
+  return s.convergedAtMs >= 0 ? `ended, converged at ${s.convergedAtMs} ms` : "ended, not converged";
+}
+
+export function renderStatus(region: HTMLElement, s: Snapshot): void {
+  const speed = s.stepWallMs > 0 ? `${Math.round(s.nowMs / s.stepWallMs)} sim-s per wall-s` : "-";
+  region.replaceChildren(
+    statusItem("Seed", s.seed, "seed"),
+    statusItem("Virtual time", `${s.nowMs} ms`, "virtual-time"),
+    statusItem("Step", String(s.step), "step-count"),
+    statusItem("Trace events", String(s.traceEvents), "trace-count"),
+    statusItem("Phase", phaseText(s), "phase"),
+    statusItem("Trace hash", s.hash, "hash"),
+    statusItem("Violations", String(s.violations.length), "violation-count"),
+    statusItem("Worker speed", speed, "speed-figure"),
+  );
+}
+
+function renderServers(region: HTMLElement, view: ClusterView): void {
+  region.replaceChildren(
+    el("div", { class: "grid" }, [
+      table(
+        "Brokers",
+        ["broker", "liveness", "hosts"],
+        view.brokers.map((b) => [b.name, liveness(b.up), b.coordinator ? "group coordinator" : ""]),
+      ),
+      table(
+        "Controllers (Raft quorum)",
+        ["controller", "liveness", "role", "term", "commit index"],
+        view.controllers.map((c) => [
+          c.name,
+          liveness(c.up),
+          el("span", { class: c.active ? "leader" : "" }, [c.active ? `${c.role}, active` : c.role]),
+          c.term,
+          c.commitIndex,
+        ]),
+      ),
+    ]),
+  );
+}
+
+function partitionTable(p: PartitionView): HTMLElement {
+  const leader = p.leader >= 0 ? `b${p.leader}` : "none yet";
+  const caption = `Partition ${p.partition}: leader ${leader}, leader epoch ${p.leaderEpoch}, ISR [${p.isr.map((b) => `b${b}`).join(", ")}]`;
+  const section = table(
+    caption,
+    ["replica", "liveness", "role", "leader epoch", "log start", "log end", "high watermark", "ISR it knows"],
+    p.replicas.map((r) => [
+      r.broker,
+      liveness(r.up),
+      el("span", { class: r.role === "leader" ? "leader" : "", "data-role": r.role }, [r.role]),
+      r.leaderEpoch,
+      r.logStartOffset,
+      r.logEndOffset,
+      r.highWatermark,
+      `[${r.isr.map((b) => `b${b}`).join(", ")}]`,
+    ]),
+  );
+  section.setAttribute("data-partition", String(p.partition));
+  return section;
+}
+
+export function render(regions: Regions, s: Snapshot): void {
+  renderStatus(regions.status, s);
+  const view = s.view;
+  if (view !== null) {
+    renderServers(regions.servers, view);
+    regions.partitions.replaceChildren(...view.partitions.map(partitionTable));
+    regions.consumers.replaceChildren(
+      table(
+        "Members",
+        ["consumer", "state", "assigned partitions"],
+        view.consumers.map((k) => [k.name, k.stable ? "stable" : "joining", k.assigned.join(", ") || "none"]),
+      ),
+    );
+  }
+  const items = s.tail.map((t) =>
+    el("li", {}, [`#${t.i}  ${t.tMs} ms  ${t.kind.padEnd(5)} ${t.node.padEnd(4)} ${t.summary}`]),
+  );
+  const violations = s.violations.map((v) => el("p", { class: "violation" }, [`Violation ${v}`]));
+  regions.trace.replaceChildren(
+    ...violations,
+    el("ol", { class: "trace", "aria-label": "last trace events, oldest first" }, items),
+  );
+}

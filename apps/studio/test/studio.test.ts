@@ -1,0 +1,191 @@
+/**
+ * The studio in real headless Chromium (Debian's chromium, driven by playwright-core): started as a
+ * user would (`bun run studio -- --port 0`), it shows a run that steps forward on key and button
+ * presses, a broker leading a partition, and the same state each time a `?seed=N&step=K` link opens,
+ * served or from the static build opened as a folder. Writes screenshots to apps/studio/screenshots/.
+ * If chromium is missing it installs it with apt-get as root, or fails naming the command.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+const chromiumPath = "/usr/bin/chromium";
+const installLine = "apt-get install -y chromium";
+const root = resolve(import.meta.dir, "../../..");
+const screenshotsDir = resolve(import.meta.dir, "../screenshots");
+const serverStartMsMax = 30_000;
+/** A link to a moment after the topic exists (seed 1 has leaders from step 410 on). */
+const linkSeed = "1";
+const linkStep = 900;
+
+function ensureChromium(): void {
+  if (existsSync(chromiumPath)) return;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env });
+  }
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`studio test: ${chromiumPath} is missing; install it as root with: ${installLine}`);
+  }
+}
+
+let server: Subprocess<"ignore", "pipe", "inherit"> | undefined;
+let baseUrl = "";
+let context: BrowserContext | undefined;
+let userDataDir = "";
+let buildDir = "";
+const pageErrors: string[] = [];
+
+/** Reads the server's stdout until it prints its address (bounded by time and by bytes). */
+async function readAddress(proc: Subprocess<"ignore", "pipe", "inherit">): Promise<string> {
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + serverStartMsMax;
+  while (Date.now() < deadline && text.length < 64_000) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value);
+    const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(text);
+    if (match !== null) {
+      reader.releaseLock();
+      return match[0];
+    }
+  }
+  throw new Error(`studio did not print its address; it printed:\n${text}`);
+}
+
+beforeAll(async () => {
+  ensureChromium();
+  mkdirSync(screenshotsDir, { recursive: true });
+  server = Bun.spawn(["bun", "run", "studio", "--", "--port", "0"], {
+    cwd: root,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  baseUrl = await readAddress(server);
+  buildDir = mkdtempSync(join(tmpdir(), "eddy-studio-build-"));
+  const built = spawnSync("bun", ["run", "studio", "--", "--build", buildDir], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(built.status).toBe(0);
+  userDataDir = mkdtempSync(join(tmpdir(), "eddy-studio-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1200, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  server?.kill();
+  await server?.exited;
+  if (userDataDir !== "") rmSync(userDataDir, { recursive: true, force: true });
+  if (buildDir !== "") rmSync(buildDir, { recursive: true, force: true });
+});
+
+async function openPage(url: string): Promise<Page> {
+  const page = await context!.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"][data-busy="false"]', { timeout: 30_000 });
+  return page;
+}
+
+async function text(page: Page, testId: string): Promise<string> {
+  return (await page.textContent(`[data-testid="${testId}"]`)) ?? "";
+}
+
+/** Everything the page shows about the run, without the wall-clock speed figure. */
+async function shownState(page: Page): Promise<string> {
+  return await page.evaluate(() => {
+    document.querySelector('[data-testid="speed-figure"]')?.replaceChildren();
+    const parts = ["status", "servers", "partitions", "consumers", "trace"].map(
+      (id) => document.getElementById(id)?.textContent ?? "",
+    );
+    return parts.join("\n");
+  });
+}
+
+async function waitIdleAtStep(page: Page, step: number): Promise<void> {
+  await page.waitForSelector(`body[data-busy="false"][data-step="${step}"]`, { timeout: 30_000 });
+}
+
+test("stepping moves virtual time and the trace forward, and a broker leads a partition", async () => {
+  const page = await openPage(`${baseUrl}?seed=${linkSeed}&step=400`);
+  const timeBeforeMs = Number.parseInt(await text(page, "virtual-time"), 10);
+  const eventsBefore = Number(await text(page, "trace-count"));
+  // Twenty steps by keyboard and twenty by the button, as a learner would.
+  await page.focus("body");
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press("n");
+    await waitIdleAtStep(page, 401 + i);
+  }
+  for (let i = 0; i < 20; i++) {
+    await page.click("#step");
+    await waitIdleAtStep(page, 421 + i);
+  }
+  const timeAfterMs = Number.parseInt(await text(page, "virtual-time"), 10);
+  const eventsAfter = Number(await text(page, "trace-count"));
+  expect(eventsAfter).toBeGreaterThanOrEqual(eventsBefore + 40);
+  expect(timeAfterMs).toBeGreaterThan(timeBeforeMs);
+  expect(await page.locator('[data-role="leader"]').count()).toBeGreaterThan(0);
+  expect(new URL(page.url()).search).toBe(`?seed=${linkSeed}&step=440`);
+  await page.screenshot({ path: join(screenshotsDir, "studio-seed-1-step-440.png"), fullPage: true });
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 120_000);
+
+test("a ?seed=N&step=K link shows the same moment every time, served or opened from a folder", async () => {
+  const link = `?seed=${linkSeed}&step=${linkStep}`;
+  const first = await openPage(`${baseUrl}${link}`);
+  const firstState = await shownState(first);
+  await first.close();
+  const second = await openPage(`${baseUrl}${link}`);
+  // The screenshot first: reading the state blanks the (wall-clock) speed figure.
+  await second.screenshot({
+    path: join(screenshotsDir, `studio-seed-${linkSeed}-step-${linkStep}.png`),
+    fullPage: true,
+  });
+  expect(await text(second, "step-count")).toBe(String(linkStep));
+  expect(await shownState(second)).toBe(firstState);
+  await second.close();
+  const fromFolder = await openPage(`file://${join(buildDir, "index.html")}${link}`);
+  expect(await shownState(fromFolder)).toBe(firstState);
+  await fromFolder.close();
+  expect(pageErrors).toEqual([]);
+}, 120_000);
+
+test("playing runs the seed to its end in the page", async () => {
+  const page = await openPage(`${baseUrl}?seed=${linkSeed}`);
+  await page.selectOption("#speed", "500");
+  const startMs = performance.now();
+  await page.click("#play");
+  await page.waitForSelector('[data-testid="phase"]:has-text("ended")', { timeout: 60_000 });
+  const wallMs = performance.now() - startMs;
+  const simMs = Number.parseInt(await text(page, "virtual-time"), 10);
+  console.log(
+    `studio: seed ${linkSeed} played to its end in ${Math.round(wallMs)} ms wall (${simMs} ms simulated, ${await text(page, "step-count")} steps; worker ${await text(page, "speed-figure")})`,
+  );
+  expect(await text(page, "violation-count")).toBe("0");
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 120_000);
