@@ -48,6 +48,19 @@ function kcatSeconds(args: string[], input?: string, output?: string): number {
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * kcat's consumer as the broker's benchmark runs it: a short fetch wait so reaching the end is not an
+ * idle 500 ms, and a prefetch queue that holds the whole run, because librdkafka otherwise pauses at
+ * queued.min.messages and resumes only on its once-a-second timer (apps/broker/bench/index.ts).
+ */
+const kcatConsumerConf = [
+  "-X",
+  "fetch.wait.max.ms=10",
+  "-X",
+  `queued.min.messages=${Math.min(recordsCount * 2, 10_000_000)}`,
+  "-X",
+  "queued.max.messages.kbytes=2097151",
+];
 const rows: string[] = [];
 const rate = (records: number, seconds: number): string => `${(records / seconds / 1e6).toFixed(2)} M/s`;
 const latency = (f: FinalFigures): string =>
@@ -95,19 +108,7 @@ try {
         `kcat ${rate(recordsCount, kcatProduce)}`,
     );
     const kcatConsume = kcatSeconds(
-      [
-        "-C",
-        "-b",
-        broker.bootstrap,
-        "-t",
-        kcatTopic,
-        "-o",
-        "beginning",
-        "-e",
-        "-q",
-        "-X",
-        "fetch.wait.max.ms=10",
-      ],
+      ["-C", "-b", broker.bootstrap, "-t", kcatTopic, "-o", "beginning", "-e", "-q", ...kcatConsumerConf],
       undefined,
       join(work, "consumed.txt"),
     );

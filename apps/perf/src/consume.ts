@@ -5,11 +5,12 @@
  * assigned partition of that leader in it), offsets and the stop condition. Must never count a record
  * twice or past `--records`, nor wait longer than `--timeout-ms` without a record.
  */
-import { ApiKey, decodeRecordBatch, ErrorCode, errorCodeName, iterateBatches } from "@eddy/protocol";
+import { ApiKey, ErrorCode, errorCodeName, iterateBatches } from "@eddy/protocol";
 import type { ConsumeOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
 import type { KafkaConnection } from "./connection.ts";
 import { GroupMember } from "./group-member.ts";
+import { walkRecords } from "./record-walk.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
 
 /** Bytes one partition may contribute to one fetch response (Kafka's max.partition.fetch.bytes). */
@@ -179,16 +180,18 @@ async function consumeFrom(
         cursor.nextOffset = batchEnd;
         continue;
       }
-      const batch = decodeRecordBatch(slice.bytes, { verifyCrc: false });
       const baseTimestampMs = Number(header.baseTimestamp);
       const firstDelta = Number(cursor.nextOffset - header.baseOffset);
-      for (const record of batch.records) {
-        if (record.offsetDelta < firstDelta) continue;
-        if (done()) return;
-        const latencyMs = deliveredMs - (baseTimestampMs + record.timestampDelta);
-        stats.recordLatency(latencyMs * 1000);
-        stats.countDone(1, (record.key?.length ?? 0) + (record.value?.length ?? 0));
-        cursor.nextOffset = header.baseOffset + BigInt(record.offsetDelta) + 1n;
+      const wanted = options.recordsCount - stats.recordsCount;
+      const counted = walkRecords(slice.bytes, header, firstDelta, wanted, (run) => {
+        const latencyMs = deliveredMs - (baseTimestampMs + run.timestampDelta);
+        stats.recordLatency(latencyMs * 1000, run.count);
+        stats.countDone(run.count, run.bytes);
+        cursor.nextOffset = header.baseOffset + BigInt(run.lastOffsetDelta) + 1n;
+      });
+      if (done()) {
+        if (counted > 0) lastRecordMs = performance.now();
+        return;
       }
       lastRecordMs = performance.now();
       cursor.nextOffset = batchEnd;

@@ -7,7 +7,8 @@
  * in-flight bound. Must never have more than `--max-in-flight` unacknowledged requests per broker, nor
  * (with acks=0) hand the socket a request before it took the previous one.
  */
-import { ApiKey, encodeRecordBatch, errorCodeName, type KafkaRecordInput } from "@eddy/protocol";
+import { ApiKey, errorCodeName } from "@eddy/protocol";
+import { buildBatch, type TimestampRun } from "./batch-builder.ts";
 import type { ProduceOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader } from "./cluster.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
@@ -78,9 +79,6 @@ async function produceTo(
       ? options.recordsCount
       : Math.min(options.recordsCount, Math.floor(((nowMs - startMs) * rate) / 1000) + 1);
 
-  // One record input per distinct timestamp delta, shared by every record with that delta, so a batch
-  // is an array of references rather than an object per record.
-  const recordInputs: KafkaRecordInput[] = [];
   let handed = 0;
   let partitionCursor = 0;
   try {
@@ -102,42 +100,39 @@ async function produceTo(
 
       // Fill the batch: take what the throttle allows, and wait (at most linger-ms once the batch has a
       // record) for more until it is full or the run's records are all in.
-      const records: KafkaRecordInput[] = [];
+      const runs: TimestampRun[] = [];
+      let batchCount = 0;
       let batchOpenedMs = -1;
       let baseTimestampMs = 0;
-      /** Records of this batch with the time each became part of it (ms), for record latency. */
       while (true) {
         const nowMs = performance.now();
-        const take = Math.min(recordsPerBatch - records.length, dueCount(nowMs) - handed - records.length);
+        const take = Math.min(recordsPerBatch - batchCount, dueCount(nowMs) - handed - batchCount);
         if (take > 0) {
           const wallMs = Date.now();
-          if (records.length === 0) {
+          if (batchCount === 0) {
             batchOpenedMs = nowMs;
             baseTimestampMs = wallMs;
           }
           const delta = wallMs - baseTimestampMs;
-          let input = recordInputs[delta];
-          if (input === undefined) {
-            input = { value: payload, timestampDelta: delta };
-            // Deltas stay within linger-ms (at most 60,000) unless the wall clock jumps; only those are
-            // cached, so the cache is bounded.
-            if (delta >= 0 && delta <= 60_000) recordInputs[delta] = input;
-          }
-          for (let i = 0; i < take; i++) records.push(input);
+          const last = runs[runs.length - 1];
+          // Records taken in the same millisecond share a run; a run per take bounds runs by the batch size.
+          if (last !== undefined && last.timestampDelta === delta) last.count += take;
+          else runs.push({ timestampDelta: delta, count: take });
+          batchCount += take;
         }
-        const full = records.length === recordsPerBatch || handed + records.length === options.recordsCount;
+        const full = batchCount === recordsPerBatch || handed + batchCount === options.recordsCount;
         if (full) break;
         const lingerEndMs = batchOpenedMs + options.lingerMs;
-        if (records.length > 0 && nowMs >= lingerEndMs) break;
-        const nextDueMs = dueMs(handed + records.length);
-        const untilMs = records.length === 0 ? nextDueMs : Math.min(nextDueMs, lingerEndMs);
+        if (batchCount > 0 && nowMs >= lingerEndMs) break;
+        const nextDueMs = dueMs(handed + batchCount);
+        const untilMs = batchCount === 0 ? nextDueMs : Math.min(nextDueMs, lingerEndMs);
         // At least a millisecond: shorter sleeps under a throttle spin the CPU for one record at a time.
         await Bun.sleep(Math.max(1, untilMs - performance.now()));
       }
 
-      const count = records.length;
+      const count = batchCount;
       handed += count;
-      const batch = encodeRecordBatch({ records, baseTimestamp: BigInt(baseTimestampMs) });
+      const batch = buildBatch(payload, baseTimestampMs, runs);
       const body = {
         transactionalId: null,
         acks: options.acks,

@@ -1,0 +1,79 @@
+/**
+ * Builds the producer's record batches straight into bytes: every record of a perf run has no key, no
+ * headers and the same value, so only its offset and timestamp deltas differ, and a batch is written in
+ * one pass without a record object or a size pass per record. Owns that one batch shape (v2, no
+ * compression, no producer id), laid out with `@eddy/protocol`'s field positions, varints and CRC32C;
+ * `test/batch-builder.test.ts` checks it gives the very bytes `encodeRecordBatch` gives. Must never
+ * write past the batch it sized: the size is computed from the same deltas before any byte is written.
+ */
+import {
+  BatchField,
+  batchHeaderBytes,
+  batchLengthPrefixBytes,
+  computeBatchCrc,
+  recordBatchMagic,
+  varintSize,
+  varlongSize,
+  writeVarint,
+  writeVarlong,
+} from "@eddy/protocol";
+
+/** Records of one timestamp delta: `count` of them, appended in offset order. */
+export interface TimestampRun {
+  readonly timestampDelta: number;
+  count: number;
+}
+
+/** One v2 batch of `runs` (records numbered from offset delta 0), each record's value being `value`. */
+export function buildBatch(
+  value: Uint8Array,
+  baseTimestampMs: number,
+  runs: readonly TimestampRun[],
+): Uint8Array {
+  const valueLengthBytes = varintSize(value.length);
+  let recordsCount = 0;
+  let recordsBytes = 0;
+  let maxTimestampDelta = 0;
+  for (const run of runs) {
+    const fixedBytes = 1 + varlongSize(run.timestampDelta) + 1 + valueLengthBytes + value.length + 1;
+    for (let i = 0; i < run.count; i++) {
+      const bodyBytes = fixedBytes + varintSize(recordsCount + i);
+      recordsBytes += varintSize(bodyBytes) + bodyBytes;
+    }
+    recordsCount += run.count;
+    if (run.timestampDelta > maxTimestampDelta) maxTimestampDelta = run.timestampDelta;
+  }
+  const out = new Uint8Array(batchHeaderBytes + recordsBytes);
+  const view = new DataView(out.buffer);
+  view.setBigInt64(BatchField.baseOffset, 0n);
+  view.setInt32(BatchField.batchLength, out.length - batchLengthPrefixBytes);
+  view.setInt32(BatchField.partitionLeaderEpoch, -1);
+  view.setInt8(BatchField.magic, recordBatchMagic);
+  view.setInt16(BatchField.attributes, 0);
+  view.setInt32(BatchField.lastOffsetDelta, Math.max(0, recordsCount - 1));
+  view.setBigInt64(BatchField.baseTimestamp, BigInt(baseTimestampMs));
+  view.setBigInt64(BatchField.maxTimestamp, BigInt(baseTimestampMs + maxTimestampDelta));
+  view.setBigInt64(BatchField.producerId, -1n);
+  view.setInt16(BatchField.producerEpoch, -1);
+  view.setInt32(BatchField.baseSequence, -1);
+  view.setInt32(BatchField.recordsCount, recordsCount);
+  let pos = batchHeaderBytes;
+  let offsetDelta = 0;
+  for (const run of runs) {
+    const fixedBytes = 1 + varlongSize(run.timestampDelta) + 1 + valueLengthBytes + value.length + 1;
+    for (let i = 0; i < run.count; i++, offsetDelta++) {
+      pos = writeVarint(out, pos, fixedBytes + varintSize(offsetDelta));
+      out[pos++] = 0; // attributes
+      pos = writeVarlong(out, pos, run.timestampDelta);
+      pos = writeVarint(out, pos, offsetDelta);
+      out[pos++] = 1; // key length -1 (null), zigzag encoded
+      pos = writeVarint(out, pos, value.length);
+      out.set(value, pos);
+      pos += value.length;
+      out[pos++] = 0; // no headers
+    }
+  }
+  if (pos !== out.length) throw new Error(`bug: batch sized ${out.length} bytes, wrote ${pos}`);
+  view.setUint32(BatchField.crc, computeBatchCrc(out));
+  return out;
+}

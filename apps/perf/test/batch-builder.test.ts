@@ -1,0 +1,27 @@
+import { expect, test } from "bun:test";
+import { decodeRecordBatch, encodeRecordBatch, type KafkaRecordInput } from "@eddy/protocol";
+import { buildBatch, type TimestampRun } from "../src/batch-builder.ts";
+
+test("the built batch is byte for byte what the protocol's encoder gives", () => {
+  for (const valueBytes of [0, 1, 63, 64, 100, 200, 20_000]) {
+    const value = new Uint8Array(valueBytes).map((_, i) => 65 + (i % 26));
+    for (const runs of [
+      [],
+      [{ timestampDelta: 0, count: 1 }],
+      [{ timestampDelta: 0, count: 70 }],
+      [
+        { timestampDelta: 0, count: 3 },
+        { timestampDelta: 5, count: 60 },
+        { timestampDelta: 70_000, count: 100 },
+      ],
+    ] as TimestampRun[][]) {
+      const records: KafkaRecordInput[] = runs.flatMap((run) =>
+        Array.from({ length: run.count }, () => ({ value, timestampDelta: run.timestampDelta })),
+      );
+      const expected = encodeRecordBatch({ records, baseTimestamp: 1_700_000_000_000n });
+      const built = buildBatch(value, 1_700_000_000_000, runs);
+      expect(Buffer.from(built).equals(Buffer.from(expected))).toBe(true);
+      expect(decodeRecordBatch(built).records.length).toBe(records.length);
+    }
+  }
+});
