@@ -5,7 +5,8 @@
  * layer's scope ends. It must never hold wall-clock time: times come from Effect's Clock or from
  * the caller's `nowMs`.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { Clock, Effect, Layer, type Scope } from "effect";
 import { type LogConfig, logConfigDefault, logConfigProblem } from "../port/log-config.ts";
 import {
@@ -276,10 +277,12 @@ const groupFileHexMax = 200;
  * also stored inside the file, so listing reads those few files).
  */
 function groupFileName(groupId: string): string {
-  const hex = Buffer.from(groupId, "utf8").toString("hex");
+  const utf8 = new TextEncoder().encode(groupId);
+  const hex = bytesToHex(utf8);
   if (hex.length <= groupFileHexMax) return `g-${hex}.json`;
-  // node:crypto rather than Bun's hasher: the same digest, and the engine also loads under Deno and Node.
-  return `h-${createHash("sha256").update(groupId).digest("hex")}.json`;
+  // A pure-JS SHA-256 (@noble/hashes) rather than Bun's hasher or node:crypto: the same digest, and
+  // the engine also loads under Deno and Node and in a browser (the teaching studio).
+  return `h-${bytesToHex(sha256(utf8))}.json`;
 }
 
 /** Builds a `StateStore` keeping Kafka's file names where Kafka has them. */
@@ -398,7 +401,7 @@ export function makeStateStore(options: EngineOptions): Effect.Effect<StateStore
             .list(groupsDir)
             .filter((name) => /^[gh]-[0-9a-f]+\.json$/.test(name))
             .map((name) => {
-              if (name.startsWith("g-")) return Buffer.from(name.slice(2, -5), "hex").toString("utf8");
+              if (name.startsWith("g-")) return new TextDecoder().decode(hexToBytes(name.slice(2, -5)));
               const path = `${groupsDir}/${name}`;
               const bytes = files.readAll(path);
               if (bytes === null) throw storageError("NotFound", "groups", `${path} vanished`);
