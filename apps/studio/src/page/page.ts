@@ -55,6 +55,8 @@ let busy = false;
 let playing = false;
 let queuedSteps = 0;
 let last: Snapshot | null = null;
+/** Snapshots drawn since the page loaded: while playing, the page's frames. */
+let renders = 0;
 
 function send(request: Request): void {
   busy = true;
@@ -95,6 +97,8 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
   }
   last = reply.snapshot;
   render(regions, last);
+  renders++;
+  document.body.dataset.renders = String(renders);
   history.replaceState(null, "", `?seed=${last.seed}&step=${last.step}`);
   if (document.activeElement !== seedInput) seedInput.value = last.seed;
   document.body.dataset.step = String(last.step);
