@@ -1,8 +1,10 @@
 /**
  * `bun run bench` in apps/perf: the perf tool's own figures against a broker started as users start it,
  * each beside a baseline measured in the same run on the same broker:
- *   - produce 1,000,000 records of 100 bytes at acks=1 and acks=-1 with the perf tool, beside kcat
- *     (librdkafka) producing the same number of 100-byte records;
+ *   - produce 1,000,000 records of 100 bytes at acks=1 and acks=-1 with the perf tool (Kafka's
+ *     defaults: batch.size 16384, linger.ms 0, 5 requests in flight), beside kcat (librdkafka, with the
+ *     broker benchmark's settings: linger.ms 5, batches of up to 10,000 records) producing the same
+ *     number of 100-byte records;
  *   - consume them back with the perf tool, beside kcat consuming them;
  *   - produce at half the perf tool's peak rate (issue 15's latency condition) at acks=1 and acks=-1,
  *     with a consumer reading at the same time for end-to-end latency; the peak run is the baseline.
@@ -99,8 +101,6 @@ try {
       String(recordBytes),
       "--acks",
       acks,
-      "--batch-size",
-      "1000000",
       ...bootstrap,
     ]);
     rows.push(
@@ -161,7 +161,7 @@ try {
     if ((await consumer.process.exited) !== 0) throw new Error(`consumer failed: ${consumer.errors()}`);
     const e2e = lastJson(consumer.output());
     rows.push(
-      `produce acks=${acks} at half of peak (${halfRate} records/s, batch 16384, linger 0): ` +
+      `produce acks=${acks} at half of peak (${halfRate} records/s): ` +
         `request latency ${latency(half)}; consume end-to-end ${latency(e2e)} (peak above is the baseline)`,
     );
   }

@@ -77,3 +77,48 @@ export function buildBatch(
   view.setUint32(BatchField.crc, computeBatchCrc(out));
   return out;
 }
+
+/** Sets a built batch's timestamps (they lie inside the CRC's range, so the CRC is computed again). */
+function restamp(batch: Uint8Array, baseTimestampMs: number, maxTimestampDelta: number): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  view.setBigInt64(BatchField.baseTimestamp, BigInt(baseTimestampMs));
+  view.setBigInt64(BatchField.maxTimestamp, BigInt(baseTimestampMs + maxTimestampDelta));
+  view.setUint32(BatchField.crc, computeBatchCrc(batch));
+}
+
+function sameRuns(a: readonly TimestampRun[], b: readonly TimestampRun[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.timestampDelta !== b[i]!.timestampDelta || a[i]!.count !== b[i]!.count) return false;
+  }
+  return true;
+}
+
+/**
+ * Builds batches for one value, remembering the last one: an unthrottled run sends batch after batch
+ * of the same shape (one run of timestamp delta 0, a full batch), whose bytes differ only in the
+ * timestamps, so the next is the same bytes with new timestamps and CRC instead of a record-by-record
+ * write. A batch returned by `build` is valid until the next call: the producer hands it to the
+ * connection, whose request encoder copies it at once. It keeps one batch and its runs, never more.
+ */
+export class BatchBuilder {
+  private last: Uint8Array | null = null;
+  private lastRuns: TimestampRun[] = [];
+
+  constructor(private readonly value: Uint8Array) {}
+
+  build(baseTimestampMs: number, runs: readonly TimestampRun[]): Uint8Array {
+    if (this.last !== null && sameRuns(runs, this.lastRuns)) {
+      const batch = this.last;
+      let maxTimestampDelta = 0;
+      for (const run of runs)
+        if (run.timestampDelta > maxTimestampDelta) maxTimestampDelta = run.timestampDelta;
+      restamp(batch, baseTimestampMs, maxTimestampDelta);
+      return batch;
+    }
+    const batch = buildBatch(this.value, baseTimestampMs, runs);
+    this.last = batch;
+    this.lastRuns = runs.map((r) => ({ timestampDelta: r.timestampDelta, count: r.count }));
+    return batch;
+  }
+}

@@ -8,7 +8,7 @@
  * (with acks=0) hand the socket a request before it took the previous one.
  */
 import { ApiKey, errorCodeName } from "@eddy/protocol";
-import { buildBatch, type TimestampRun } from "./batch-builder.ts";
+import { BatchBuilder, type TimestampRun } from "./batch-builder.ts";
 import type { ProduceOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader } from "./cluster.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
@@ -50,7 +50,7 @@ async function produceTo(
   leaders: readonly PartitionLeader[],
   print: (line: string) => void,
 ): Promise<FinalFigures> {
-  const payload = payloadOf(options.recordBytes);
+  const batches = new BatchBuilder(payloadOf(options.recordBytes));
   const recordsPerBatch = recordsPerBatchOf(options.batchBytes, options.recordBytes);
   const stats = new RunStats();
   const errorMessages: string[] = [];
@@ -132,7 +132,7 @@ async function produceTo(
 
       const count = batchCount;
       handed += count;
-      const batch = buildBatch(payload, baseTimestampMs, runs);
+      const batch = batches.build(baseTimestampMs, runs);
       const body = {
         transactionalId: null,
         acks: options.acks,

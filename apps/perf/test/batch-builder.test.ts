@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { decodeRecordBatch, encodeRecordBatch, type KafkaRecordInput } from "@eddy/protocol";
-import { buildBatch, type TimestampRun } from "../src/batch-builder.ts";
+import { BatchBuilder, buildBatch, type TimestampRun } from "../src/batch-builder.ts";
 
 test("the built batch is byte for byte what the protocol's encoder gives", () => {
   for (const valueBytes of [0, 1, 63, 64, 100, 200, 20_000]) {
@@ -23,5 +23,30 @@ test("the built batch is byte for byte what the protocol's encoder gives", () =>
       expect(Buffer.from(built).equals(Buffer.from(expected))).toBe(true);
       expect(decodeRecordBatch(built).records.length).toBe(records.length);
     }
+  }
+});
+
+test("a batch of the last one's shape is its bytes with new timestamps and a valid CRC", () => {
+  const value = new Uint8Array(100).fill(66);
+  const builder = new BatchBuilder(value);
+  const shapes: TimestampRun[][] = [
+    [{ timestampDelta: 0, count: 148 }],
+    [{ timestampDelta: 0, count: 148 }],
+    [
+      { timestampDelta: 0, count: 100 },
+      { timestampDelta: 1, count: 48 },
+    ],
+    [
+      { timestampDelta: 0, count: 100 },
+      { timestampDelta: 1, count: 48 },
+    ],
+    [{ timestampDelta: 0, count: 148 }],
+  ];
+  let base = 1_700_000_000_000;
+  for (const runs of shapes) {
+    base += 7;
+    const built = builder.build(base, runs);
+    expect(Buffer.from(built).equals(Buffer.from(buildBatch(value, base, runs)))).toBe(true);
+    expect(decodeRecordBatch(built, { verifyCrc: true }).header.baseTimestamp).toBe(BigInt(base));
   }
 });
