@@ -23,4 +23,5 @@ export * from "./records/crc32c.ts";
 export * from "./records/record.ts";
 export * from "./records/record-batch.ts";
 export * from "./records/record-batch-error.ts";
+export * from "./records/stored-batch.ts";
 export * from "./records/varint.ts";

@@ -18,7 +18,8 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { batchMake, LogStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { LogStore } from "@eddy/storage";
 import { Effect, ManagedRuntime } from "effect";
 import { layer } from "../src/index.ts";
 

@@ -11,7 +11,8 @@
  * and `.timeindex` entry (timestamp -> offset), flagging entries that point past the log.
  */
 import * as fs from "node:fs";
-import { batchCrcValid, checkBatch, offsetEntryBytes, timeEntryBytes } from "@eddy/storage";
+import { batchCrcValid, checkBatch } from "@eddy/protocol";
+import { offsetEntryBytes, timeEntryBytes } from "@eddy/storage";
 
 export interface DumpOptions {
   /** Also print the `.index` and `.timeindex` beside the `.log` (default true). */

@@ -1,6 +1,7 @@
 // Disk-full and group-commit behaviour of the file engine, through a `Files` wrapper over node:fs.
 import { afterEach, expect, test } from "bun:test";
-import { batchMake, FileFault, type FileHandle, type Files, LogStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { FileFault, type FileHandle, type Files, LogStore } from "@eddy/storage";
 import { Effect } from "effect";
 import { nodeFiles } from "../src/index.ts";
 import { makeBatches, readAll, removeDir, runtime, tempDir, tp } from "./helpers.ts";

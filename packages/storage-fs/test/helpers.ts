@@ -1,7 +1,8 @@
 // Shared helpers for the file-engine tests: temp directories, batches and a runtime per "process".
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { batchMake, type LogConfig, LogStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { type LogConfig, LogStore } from "@eddy/storage";
 import { Effect, ManagedRuntime } from "effect";
 import { type FileEngineOptions, layer } from "../src/index.ts";
 

@@ -2,7 +2,8 @@
 // are read back by a fresh open (recovery), as their asynchronous calls are.
 import { afterEach, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import { batchMake, logConfigMake, PartitionLog } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { logConfigMake, PartitionLog } from "@eddy/storage";
 import { nodeFiles } from "../src/index.ts";
 import { removeDir, tempDir } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
 // and check that exactly the whole batches before the damage remain and the log accepts appends.
 import { afterEach, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import { batchMake, LogStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { LogStore } from "@eddy/storage";
 import { Effect } from "effect";
 import { makeBatches, readAll, removeDir, runtime, segmentPath, tempDir, tp, writeLog } from "./helpers.ts";
 

@@ -1,6 +1,7 @@
 // Kafka property names map to the log config with Kafka's precedence and defaults.
 import { expect, test } from "bun:test";
-import { batchMake, LogStore, logConfigDefault, logConfigFromKafka } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { LogStore, logConfigDefault, logConfigFromKafka } from "@eddy/storage";
 import { Effect, ManagedRuntime } from "effect";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 

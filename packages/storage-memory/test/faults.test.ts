@@ -1,6 +1,7 @@
 // Crash and fault behaviour of the memory engine: what the simulator relies on.
 import { expect, test } from "bun:test";
-import { batchMake, LogStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { LogStore } from "@eddy/storage";
 import { Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect";
 import { TestClock } from "effect/testing";
 import fc from "fast-check";

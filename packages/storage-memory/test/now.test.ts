@@ -2,7 +2,8 @@
 // `writeLeaderEpochsNow`) do exactly what the asynchronous calls do: the same files, the same bytes,
 // the same durable prefix, the same state after a crash. The simulator relies on this.
 import { expect, test } from "bun:test";
-import { batchMake, logConfigMake, PartitionLog, StorageError } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { logConfigMake, PartitionLog, StorageError } from "@eddy/storage";
 import fc from "fast-check";
 import { MemoryDisk } from "../src/index.ts";
 

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { batchMake, LogStore, StateStore } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { LogStore, StateStore } from "@eddy/storage";
 import { Effect } from "effect";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 

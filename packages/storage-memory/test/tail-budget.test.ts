@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { batchMake, logConfigDefault, PartitionLog, TailBudget, type TailEntry } from "@eddy/storage";
+import { batchMake } from "@eddy/protocol";
+import { logConfigDefault, PartitionLog, TailBudget, type TailEntry } from "@eddy/storage";
 import fc from "fast-check";
 import { MemoryDisk } from "../src/memory/memory-disk.ts";
 

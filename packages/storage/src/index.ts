@@ -6,14 +6,6 @@
  * fast-check). It binds no disk of its own: @eddy/storage-memory is the in-memory disk with faults,
  * @eddy/storage-fs the file system.
  */
-export {
-  type BatchCheck,
-  type BatchHeader,
-  type BatchMakeOptions,
-  batchCrcValid,
-  batchMake,
-  checkBatch,
-} from "./batch/batch-header.ts";
 export { type EngineOptions, engineLayer } from "./log/engine.ts";
 export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";

@@ -14,22 +14,17 @@
  */
 import { invariant, partition } from "@eddy/core";
 import {
+  checkBatch,
   decodeRecordBatch,
   ErrorCode,
   RecordBatchError,
   readBatchHeader,
   rewriteBaseOffset,
   rewritePartitionLeaderEpoch,
+  type StoredBatchHeader,
   verifyBatchCrc,
 } from "@eddy/protocol";
-import {
-  type BatchHeader,
-  checkBatch,
-  FileFault,
-  type PartitionLog,
-  StorageError,
-  toStorageError,
-} from "@eddy/storage";
+import { FileFault, type PartitionLog, StorageError, toStorageError } from "@eddy/storage";
 import { recoverEpochs, recoverProducers } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 
@@ -803,7 +798,7 @@ export class PartitionReplica {
 function walkBatches(
   records: Uint8Array,
   checkCrc: boolean,
-  visit: (header: BatchHeader) => boolean,
+  visit: (header: StoredBatchHeader) => boolean,
 ): string | null {
   let position = 0;
   for (let n = 0; position < records.length; n++) {

@@ -6,7 +6,8 @@
  * never write it, and never read a clock: the caller passes `nowMs`.
  */
 import { invariant, partition, producer } from "@eddy/core";
-import { type BatchHeader, checkBatch, type LeaderEpochEntry, type PartitionLog } from "@eddy/storage";
+import { checkBatch, type StoredBatchHeader } from "@eddy/protocol";
+import type { LeaderEpochEntry, PartitionLog } from "@eddy/storage";
 
 /** Bytes per read while scanning batch headers at start-up. */
 export const recoveryReadBytes = 1 << 20;
@@ -22,7 +23,7 @@ const batchesPerReadMax = recoveryReadBytes;
 export function scanBatchHeaders(
   log: PartitionLog,
   fromOffset: number,
-  visit: (h: BatchHeader) => void,
+  visit: (h: StoredBatchHeader) => void,
 ): void {
   const info = log.info();
   let next = Math.max(fromOffset, info.logStartOffset);

@@ -12,8 +12,8 @@
  * drives every write, flush and truncation the core asks for.
  */
 import { invariant } from "@eddy/core";
-import { decodeRecordBatch, encodeRecordBatch } from "@eddy/protocol";
-import { type BatchHeader, checkBatch, logConfigMake, PartitionLog } from "@eddy/storage";
+import { checkBatch, decodeRecordBatch, encodeRecordBatch, type StoredBatchHeader } from "@eddy/protocol";
+import { logConfigMake, PartitionLog } from "@eddy/storage";
 import type { MemoryDisk } from "@eddy/storage-memory";
 
 /** The topic every simulated partition belongs to. */
@@ -93,7 +93,11 @@ function parseValue(bytes: Uint8Array | null): number {
  * Walks the whole batches of `records` with storage's header check, until `visit` returns false; a bad
  * batch is a bug here.
  */
-function walkBatches(records: Uint8Array, checkCrc: boolean, visit: (header: BatchHeader) => boolean): void {
+function walkBatches(
+  records: Uint8Array,
+  checkCrc: boolean,
+  visit: (header: StoredBatchHeader) => boolean,
+): void {
   let position = 0;
   for (let n = 0; position < records.length; n++) {
     invariant(n < batchesPerReadMax, "too many batches in one read");
@@ -238,7 +242,7 @@ export class ReplicaStore {
    * so decodes are remembered by (base offset, stored CRC): a batch rewritten at that offset with other
    * records has another CRC and is decoded afresh. The bytes are still read through the engine each time.
    */
-  private decode(records: Uint8Array, h: BatchHeader): readonly number[] {
+  private decode(records: Uint8Array, h: StoredBatchHeader): readonly number[] {
     const hit = this.decoded.get(h.baseOffset);
     if (hit !== undefined && hit.crc === h.crc && hit.values.length === h.lastOffset - h.baseOffset + 1)
       return hit.values;

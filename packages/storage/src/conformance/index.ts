@@ -5,9 +5,10 @@
  * checks; it must never import a test runner, so each engine's test file wraps the cases in
  * `test(...)`. Failures throw with the seed, the counterexample and what differed.
  */
+
+import { batchMake } from "@eddy/protocol";
 import { Effect, Exit, type Layer, ManagedRuntime } from "effect";
 import fc from "fast-check";
-import { batchMake } from "../batch/batch-header.ts";
 import { type LogConfig, logConfigDefault } from "../port/log-config.ts";
 import { LogStore, type TopicPartition } from "../port/log-store.ts";
 import { StateStore } from "../port/state-store.ts";

@@ -12,12 +12,12 @@
  */
 import { invariant } from "@eddy/core";
 import {
-  type BatchHeader,
   batchHeaderBytes,
+  batchLengthPrefixBytes,
   checkBatch,
   headerFields,
-  logOverheadBytes,
-} from "../batch/batch-header.ts";
+  type StoredBatchHeader,
+} from "@eddy/protocol";
 import type { LogConfig } from "../port/log-config.ts";
 import type {
   AppendResult,
@@ -397,8 +397,8 @@ export class PartitionLog implements TailOwner {
     };
   }
 
-  private parseAppend(bytes: Uint8Array): ReadonlyArray<BatchHeader> {
-    const headers: Array<BatchHeader> = [];
+  private parseAppend(bytes: Uint8Array): ReadonlyArray<StoredBatchHeader> {
+    const headers: Array<StoredBatchHeader> = [];
     let position = 0;
     let expected = this.logEnd;
     while (position < bytes.length) {
@@ -622,8 +622,8 @@ export class PartitionLog implements TailOwner {
   private scanFor(
     segment: Segment,
     from: number,
-    wanted: (header: BatchHeader) => boolean,
-  ): BatchHeader | null {
+    wanted: (header: StoredBatchHeader) => boolean,
+  ): StoredBatchHeader | null {
     const buffer = this.lookupBuffer;
     this.chunkSegment = segment;
     this.chunkStart = 0;
@@ -656,7 +656,7 @@ export class PartitionLog implements TailOwner {
     at: number,
     available: number,
     position: number,
-  ): BatchHeader {
+  ): StoredBatchHeader {
     if (available - at < batchHeaderBytes) {
       this.corrupt(segment, position, `a batch header runs past the end of the segment`);
     }
@@ -664,7 +664,7 @@ export class PartitionLog implements TailOwner {
     const batchLength = view.getInt32(8);
     const baseOffset = view.getInt32(0) * 4294967296 + view.getUint32(4);
     if (
-      batchLength < batchHeaderBytes - logOverheadBytes ||
+      batchLength < batchHeaderBytes - batchLengthPrefixBytes ||
       view.getInt8(16) !== 2 ||
       baseOffset < segment.baseOffset
     ) {
@@ -674,7 +674,7 @@ export class PartitionLog implements TailOwner {
         `invalid batch header (length ${batchLength}, magic ${view.getInt8(16)})`,
       );
     }
-    return headerFields(view, position, logOverheadBytes + batchLength);
+    return headerFields(view, position, batchLengthPrefixBytes + batchLength);
   }
 
   private corrupt(segment: Segment, position: number, detail: string): never {

@@ -4,7 +4,7 @@
  * used by recovery and index rebuilds; it must never decide when to roll or delete (the partition
  * log does). Positions are int32 as in Kafka, so a segment stays below 2 GiB.
  */
-import { type BatchHeader, checkBatch, logOverheadBytes } from "../batch/batch-header.ts";
+import { batchLengthPrefixBytes, checkBatch, type StoredBatchHeader } from "@eddy/protocol";
 import type { FileHandle, Files } from "./files.ts";
 import { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./offset-index.ts";
 
@@ -42,9 +42,9 @@ export function scanBatches(
   from: number,
   end: number,
   checkCrc: boolean,
-  visit: (header: BatchHeader) => void,
+  visit: (header: StoredBatchHeader) => void,
 ): { readonly validEnd: number; readonly problem: ScanProblem | null } {
-  let buffer = new Uint8Array(Math.min(scanChunkBytes, Math.max(end - from, logOverheadBytes)));
+  let buffer = new Uint8Array(Math.min(scanChunkBytes, Math.max(end - from, batchLengthPrefixBytes)));
   let bufferStart = 0;
   let bufferEnd = 0;
   let position = from;
@@ -55,12 +55,12 @@ export function scanBatches(
     bufferStart = at;
     bufferEnd = at + got;
   };
-  const loopMax = Math.ceil((end - from) / logOverheadBytes) + 1;
+  const loopMax = Math.ceil((end - from) / batchLengthPrefixBytes) + 1;
   for (let loop = 0; loop < loopMax; loop++) {
     if (position >= end) return { validEnd: position, problem: null };
-    if (position + logOverheadBytes > bufferEnd) fill(position, logOverheadBytes);
+    if (position + batchLengthPrefixBytes > bufferEnd) fill(position, batchLengthPrefixBytes);
     const view = new DataView(buffer.buffer, position - bufferStart);
-    const size = logOverheadBytes + Math.max(0, view.getInt32(8));
+    const size = batchLengthPrefixBytes + Math.max(0, view.getInt32(8));
     if (position + size > bufferEnd && bufferEnd < end) fill(position, Math.min(size, end - position));
     const check = checkBatch(buffer, position - bufferStart, bufferEnd - bufferStart, checkCrc);
     if (check._tag === "End") return { validEnd: position, problem: null };
@@ -113,7 +113,7 @@ export class Segment {
   }
 
   /** Records one batch just written at `header.position`, updating the index mirrors as Kafka does. */
-  noteBatch(header: BatchHeader, indexIntervalBytes: number): void {
+  noteBatch(header: StoredBatchHeader, indexIntervalBytes: number): void {
     if (header.maxTimestampMs > this.maxTimestampMs) {
       this.maxTimestampMs = header.maxTimestampMs;
       this.offsetOfMaxTimestamp = header.lastOffset;
