@@ -11,7 +11,7 @@
  * Prints records/s, latency percentiles and the perf tool's CPU seconds per million records.
  * `--records N` changes the count.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, repoRoot, spawnCollecting, startBroker, tempDir } from "@eddy/broker/test/harness.ts";
 import { spawnSync } from "bun";
@@ -63,6 +63,31 @@ const kcatConsumerConf = [
   "-X",
   "queued.max.messages.kbytes=2097151",
 ];
+/**
+ * CPU seconds used so far by process `pid` (Linux /proc, in 10 ms clock ticks), or null. Beside the
+ * tool's own CPU it shows which side of the socket is the limit.
+ */
+function cpuSecondsOf(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** `bun run broker` starts the broker as its only child; that child is the process to account. */
+function onlyChild(pid: number): number | null {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    return children.length === 1 && children[0] !== "" ? Number(children[0]) : null;
+  } catch {
+    return null;
+  }
+}
+
 const rows: string[] = [];
 const rate = (records: number, seconds: number): string => `${(records / seconds / 1e6).toFixed(2)} M/s`;
 const latency = (f: FinalFigures): string =>
@@ -76,6 +101,18 @@ const inputPath = join(work, "records.txt");
 writeFileSync(inputPath, `${"x".repeat(recordBytes)}\n`.repeat(recordsCount));
 
 const broker = await startBroker({ dataDir: join(work, "data") });
+const brokerPid = onlyChild(broker.process.pid);
+/** The broker's CPU seconds per million records over `run`, as text. */
+function brokerCpu<T extends { records: number }>(run: () => T): [T, string] {
+  const before = cpuSecondsOf(brokerPid);
+  const result = run();
+  const after = cpuSecondsOf(brokerPid);
+  const text =
+    before === null || after === null
+      ? "broker CPU n/a"
+      : `broker CPU ${((after - before) / (result.records / 1e6)).toFixed(3)} s/M records`;
+  return [result, text];
+}
 try {
   const bootstrap = ["--bootstrap-server", broker.bootstrap];
   for (const acks of ["1", "-1"]) {
@@ -91,20 +128,22 @@ try {
       inputPath,
     );
     perf(["produce", "--topic", perfTopic, "--records", "1", "--acks", acks, ...bootstrap]);
-    const produced = perf([
-      "produce",
-      "--topic",
-      perfTopic,
-      "--records",
-      String(recordsCount),
-      "--record-size",
-      String(recordBytes),
-      "--acks",
-      acks,
-      ...bootstrap,
-    ]);
+    const [produced, producedBrokerCpu] = brokerCpu(() =>
+      perf([
+        "produce",
+        "--topic",
+        perfTopic,
+        "--records",
+        String(recordsCount),
+        "--record-size",
+        String(recordBytes),
+        "--acks",
+        acks,
+        ...bootstrap,
+      ]),
+    );
     rows.push(
-      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}); ` +
+      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}, ${producedBrokerCpu}); ` +
         `kcat ${rate(recordsCount, kcatProduce)}`,
     );
     const kcatConsume = kcatSeconds(
@@ -112,18 +151,20 @@ try {
       undefined,
       join(work, "consumed.txt"),
     );
-    const consumed = perf([
-      "consume",
-      "--topic",
-      perfTopic,
-      "--records",
-      String(recordsCount + 1),
-      "--fetch-max-wait-ms",
-      "10",
-      ...bootstrap,
-    ]);
+    const [consumed, consumedBrokerCpu] = brokerCpu(() =>
+      perf([
+        "consume",
+        "--topic",
+        perfTopic,
+        "--records",
+        String(recordsCount + 1),
+        "--fetch-max-wait-ms",
+        "10",
+        ...bootstrap,
+      ]),
+    );
     rows.push(
-      `consume (after acks=${acks}): perf ${rate(consumed.records, consumed.seconds)} (${cpu(consumed)}); ` +
+      `consume (after acks=${acks}): perf ${rate(consumed.records, consumed.seconds)} (${cpu(consumed)}, ${consumedBrokerCpu}); ` +
         `kcat ${rate(recordsCount, kcatConsume)}`,
     );
 
