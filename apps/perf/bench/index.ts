@@ -94,6 +94,8 @@ const latency = (f: FinalFigures): string =>
   f.latencyMsP50 === null
     ? "no latency"
     : `p50 ${f.latencyMsP50.toFixed(2)} p99 ${f.latencyMsP99!.toFixed(2)} p99.9 ${f.latencyMsP999!.toFixed(2)} max ${f.latencyMsMax!.toFixed(2)} ms`;
+const lag = (f: FinalFigures): string =>
+  `tool loop lag p99 ${f.extra.loopLagMsP99} max ${f.extra.loopLagMsMax} ms`;
 const cpu = (f: FinalFigures): string => `tool CPU ${f.cpuSecondsPerMillionRecords.toFixed(3)} s/M records`;
 
 // kcat -P sends each line as one record of exactly `recordBytes` bytes.
@@ -203,7 +205,8 @@ try {
     const e2e = lastJson(consumer.output());
     rows.push(
       `produce acks=${acks} at half of peak (${halfRate} records/s): ` +
-        `request latency ${latency(half)}; consume end-to-end ${latency(e2e)} (peak above is the baseline)`,
+        `request latency ${latency(half)} (${lag(half)}); consume end-to-end ${latency(e2e)} (${lag(e2e)}) ` +
+        "(peak above is the baseline)",
     );
   }
 } finally {

@@ -81,13 +81,6 @@ export class KafkaConnection {
     return this.pending.length - this.pendingHead;
   }
 
-  /** Bytes handed to this connection that the socket has not taken yet. */
-  get outboxBytes(): number {
-    let bytes = 0;
-    for (const chunk of this.outbox) bytes += chunk.length;
-    return bytes;
-  }
-
   /** Sends a request and resolves with its decoded response, or rejects when the connection fails. */
   request<K extends ApiKey>(
     apiKey: K,

@@ -10,6 +10,7 @@ import type { ConsumeOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
 import type { KafkaConnection } from "./connection.ts";
 import { GroupMember } from "./group-member.ts";
+import { LoopLag } from "./loop-lag.ts";
 import { walkRecords } from "./record-walk.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
 
@@ -112,6 +113,7 @@ async function consumeFrom(
 ): Promise<FinalFigures> {
   const stats = new RunStats();
   const cpuStart = process.cpuUsage();
+  const loopLag = new LoopLag();
   const startMs = performance.now();
   let lastRecordMs = startMs;
   let fetches = 0;
@@ -126,6 +128,8 @@ async function consumeFrom(
 
   /** One leader's loop: fetch, count, advance; one fetch in flight at a time. */
   const fetchLoop = async (connection: KafkaConnection, mine: PartitionCursor[]): Promise<void> => {
+    // A map, so a response of many partitions finds each cursor in constant time.
+    const cursorOf = new Map(mine.map((c) => [c.partition, c]));
     while (!done() && !timedOut()) {
       const response = await connection.request(ApiKey.Fetch, ApiVersion.fetch, {
         replicaId: -1,
@@ -156,7 +160,7 @@ async function consumeFrom(
       const deliveredMs = performance.timeOrigin + performance.now();
       for (const topic of response.responses) {
         for (const p of topic.partitions) {
-          const cursor = mine.find((c) => c.partition === p.partitionIndex);
+          const cursor = cursorOf.get(p.partitionIndex);
           if (cursor === undefined) continue;
           if (p.errorCode !== ErrorCode.NONE) {
             throw new PerfError(
@@ -202,6 +206,7 @@ async function consumeFrom(
     await Promise.all([...byConnection].map(([connection, mine]) => fetchLoop(connection, mine)));
   } finally {
     clearInterval(progress);
+    loopLag.stop();
   }
   const seconds = (performance.now() - startMs) / 1000;
   if (!done()) {
@@ -216,6 +221,6 @@ async function consumeFrom(
     cpuStart,
     "end-to-end",
     done() ? 0 : options.recordsCount - stats.recordsCount,
-    { fetches, rebalanceMs: Math.round(rebalanceMs) },
+    { fetches, rebalanceMs: Math.round(rebalanceMs), ...loopLag.stop() },
   );
 }

@@ -11,6 +11,7 @@ import { ApiKey, errorCodeName } from "@eddy/protocol";
 import { BatchBuilder, type TimestampRun } from "./batch-builder.ts";
 import type { ProduceOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader } from "./cluster.ts";
+import { LoopLag } from "./loop-lag.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
 
 /** Bytes a 100-byte-ish record adds around its value (length, attributes, deltas, key, headers). */
@@ -65,6 +66,7 @@ async function produceTo(
   };
 
   const cpuStart = process.cpuUsage();
+  const loopLag = new LoopLag();
   const startMs = performance.now();
   const progress = setInterval(
     () => print(stats.takeProgressLine("sent", "latency")),
@@ -187,11 +189,13 @@ async function produceTo(
     if (failure !== null) throw failure;
   } finally {
     clearInterval(progress);
+    loopLag.stop();
   }
   const seconds = (performance.now() - startMs) / 1000;
   for (const message of errorMessages) print(`error: ${message}`);
   return finalFigures("produce", stats, seconds, cpuStart, "request", errorsCount, {
     acks: options.acks,
     recordsPerBatch,
+    ...loopLag.stop(),
   });
 }
