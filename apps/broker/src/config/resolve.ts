@@ -1,10 +1,12 @@
 /**
  * Resolves the broker's configuration from its four sources, in Kafka's property names:
  * command-line flags (shortcuts and `--override`) > `KAFKA_*` environment variables > the `--config`
- * file > defaults. Owns validation and typed conversion; it never reads files or the environment
+ * file > defaults. Owns resolution and typed conversion, with each key's text decoded by its effect
+ * Schema (`property-schema.ts`); it never reads files or the environment
  * itself (the caller passes them in), so every rule here is testable without I/O.
  */
 import { acceptedIgnoredNames, type ConfigDefinition, definitionsByName } from "./definitions.ts";
+import { propertyProblem } from "./property-schema.ts";
 
 export type ConfigSource = "flag" | "env" | "file" | "default";
 
@@ -46,28 +48,9 @@ export function envNameToProperty(envName: string): string | null {
     .replace(/_{1,3}/g, (run) => (run.length === 3 ? "-" : run.length === 2 ? "_" : "."));
 }
 
-/** Checks `text` against the key's type and range; returns an error phrase or null. */
+/** Checks `text` against the key's schema (type and range); returns an error phrase or null. */
 export function validateText(def: ConfigDefinition, text: string): string | null {
-  switch (def.type) {
-    case "int":
-    case "long": {
-      if (!/^-?\d+$/.test(text.trim())) return `expected an integer, got "${text}"`;
-      const value = BigInt(text.trim());
-      if (def.min !== undefined && value < BigInt(def.min)) return `must be at least ${def.min}, got ${text}`;
-      const max = def.max !== undefined ? BigInt(def.max) : 9223372036854775807n;
-      if (value > max) return `must be at most ${max}, got ${text}`;
-      return null;
-    }
-    case "boolean":
-      return /^(true|false)$/i.test(text.trim()) ? null : `expected true or false, got "${text}"`;
-    case "enum":
-      return def.values?.includes(text.trim())
-        ? null
-        : `expected one of ${def.values?.join(", ")}, got "${text}"`;
-    case "string":
-    case "list":
-      return null;
-  }
+  return propertyProblem(def, text);
 }
 
 /** Commonly known Kafka environment variables that are not broker properties (launcher settings). */
