@@ -6,104 +6,44 @@
  * If chromium is missing it installs it with apt-get as root, or fails naming the command.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import {
+  type Browser,
+  buildStatic,
+  launchBrowser,
+  type StudioServer,
+  startStudio,
+} from "./browser-harness.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const installLine = "apt-get install -y chromium";
-const root = resolve(import.meta.dir, "../../..");
 const screenshotsDir = resolve(import.meta.dir, "../screenshots");
-const serverStartMsMax = 30_000;
 /** A link to a moment after the topic exists (seed 1 has leaders from step 410 on). */
 const linkSeed = "1";
 const linkStep = 900;
 
-function ensureChromium(): void {
-  if (existsSync(chromiumPath)) return;
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot) {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env });
-  }
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`studio test: ${chromiumPath} is missing; install it as root with: ${installLine}`);
-  }
-}
-
-let server: Subprocess<"ignore", "pipe", "inherit"> | undefined;
+let server: StudioServer | undefined;
+let browser: Browser | undefined;
 let baseUrl = "";
-let context: BrowserContext | undefined;
-let userDataDir = "";
 let buildDir = "";
 const pageErrors: string[] = [];
 
-/** Reads the server's stdout until it prints its address (bounded by time and by bytes). */
-async function readAddress(proc: Subprocess<"ignore", "pipe", "inherit">): Promise<string> {
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  const deadline = Date.now() + serverStartMsMax;
-  while (Date.now() < deadline && text.length < 64_000) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value);
-    const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(text);
-    if (match !== null) {
-      reader.releaseLock();
-      return match[0];
-    }
-  }
-  throw new Error(`studio did not print its address; it printed:\n${text}`);
-}
-
 beforeAll(async () => {
-  ensureChromium();
   mkdirSync(screenshotsDir, { recursive: true });
-  server = Bun.spawn(["bun", "run", "studio", "--", "--port", "0"], {
-    cwd: root,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  baseUrl = await readAddress(server);
-  buildDir = mkdtempSync(join(tmpdir(), "eddy-studio-build-"));
-  const built = spawnSync("bun", ["run", "studio", "--", "--build", buildDir], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  expect(built.status).toBe(0);
-  userDataDir = mkdtempSync(join(tmpdir(), "eddy-studio-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1200, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchBrowser();
+  server = await startStudio();
+  baseUrl = server.url;
+  buildDir = buildStatic();
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  server?.kill();
-  await server?.exited;
-  if (userDataDir !== "") rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
+  await server?.stop();
   if (buildDir !== "") rmSync(buildDir, { recursive: true, force: true });
 });
 
 async function openPage(url: string): Promise<Page> {
-  const page = await context!.newPage();
+  const page = await browser!.context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"][data-busy="false"]', { timeout: 30_000 });

@@ -55,6 +55,9 @@ let busy = false;
 let playing = false;
 let queuedSteps = 0;
 let last: Snapshot | null = null;
+/** The newest snapshot not drawn yet; drawn at the next animation frame. */
+let undrawn: Snapshot | null = null;
+let frameScheduled = false;
 /** Snapshots drawn since the page loaded: while playing, the page's frames. */
 let renders = 0;
 
@@ -64,24 +67,44 @@ function send(request: Request): void {
   worker.postMessage(request);
 }
 
+function scheduleFrame(): void {
+  if (frameScheduled) return;
+  frameScheduled = true;
+  requestAnimationFrame(frame);
+}
+
+/**
+ * One animation frame: while playing, the next request goes out first, so the worker steps while
+ * the page draws the snapshot it already has (one request a frame, at most one in flight).
+ */
+function frame(): void {
+  frameScheduled = false;
+  if (playing && !busy) send({ type: "step", count: Number(speedSelect.value) });
+  if (undrawn !== null) {
+    show(undrawn);
+    undrawn = null;
+  }
+  if (playing) scheduleFrame();
+}
+
+function show(snapshot: Snapshot): void {
+  last = snapshot;
+  render(regions, snapshot);
+  renders++;
+  history.replaceState(null, "", `?seed=${snapshot.seed}&step=${snapshot.step}`);
+  if (document.activeElement !== seedInput) seedInput.value = snapshot.seed;
+  document.body.dataset.renders = String(renders);
+  document.body.dataset.step = String(snapshot.step);
+  document.body.dataset.ready = "true";
+  if (snapshot.phase === "ended") setPlaying(false);
+}
+
 function setPlaying(on: boolean): void {
   playing = on && last?.phase !== "ended";
   playButton.disabled = playing;
   pauseButton.disabled = !playing;
   document.body.dataset.playing = String(playing);
-  if (playing && !busy) send({ type: "step", count: Number(speedSelect.value) });
-}
-
-function next(): void {
-  if (queuedSteps > 0) {
-    const count = queuedSteps;
-    queuedSteps = 0;
-    send({ type: "step", count });
-  } else if (playing) {
-    requestAnimationFrame(() => {
-      if (playing && !busy) send({ type: "step", count: Number(speedSelect.value) });
-    });
-  }
+  if (playing) scheduleFrame();
 }
 
 worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -95,16 +118,13 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
     setPlaying(false);
     return;
   }
-  last = reply.snapshot;
-  render(regions, last);
-  renders++;
-  document.body.dataset.renders = String(renders);
-  history.replaceState(null, "", `?seed=${last.seed}&step=${last.step}`);
-  if (document.activeElement !== seedInput) seedInput.value = last.seed;
-  document.body.dataset.step = String(last.step);
-  document.body.dataset.ready = "true";
-  if (last.phase === "ended") setPlaying(false);
-  next();
+  undrawn = reply.snapshot;
+  if (queuedSteps > 0) {
+    const count = queuedSteps;
+    queuedSteps = 0;
+    send({ type: "step", count });
+  }
+  scheduleFrame();
 };
 
 function stepOnce(): void {
