@@ -36,6 +36,8 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   ],
   // The perf tool is a Kafka client: it speaks the wire codec and knows nothing of the broker's insides.
   "apps/perf": ["@eddy/protocol"],
+  // The operators' CLI is a Kafka client too: the wire codec only.
+  "apps/cli": ["@eddy/protocol"],
   // The teaching studio runs the simulator in a browser page; like the broker, an app may import the packages.
   "apps/studio": [
     "@eddy/protocol",
@@ -49,10 +51,11 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Workspace packages a package's tests and benchmarks (not its product code) may also import: the perf
- * tool's tests start a real broker with the broker's own test harness.
+ * tool's and the CLI's tests start a real broker with the broker's own test harness.
  */
 export const testOnlyImports: Readonly<Record<string, readonly string[]>> = {
   "apps/perf": ["@eddy/broker"],
+  "apps/cli": ["@eddy/broker"],
 };
 
 /** Modules that perform I/O or reach the outside world. */

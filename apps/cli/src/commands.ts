@@ -1,0 +1,101 @@
+/**
+ * What each command asks the broker and prints: text for people (tables), or with `--output json`
+ * one JSON document on stdout that scripts parse. Owns the shape of that output (the README documents
+ * it). Must never print errors: they are thrown to main, which owns stderr and exit codes.
+ */
+import type { Admin } from "./admin.ts";
+import type { Command } from "./args.ts";
+import { orDash, table } from "./table.ts";
+
+export async function runCommand(
+  admin: Admin,
+  command: Exclude<Command, { kind: "help" }>,
+  output: "text" | "json",
+): Promise<string> {
+  const json = (value: unknown): string => JSON.stringify(value, null, 2);
+  switch (command.kind) {
+    case "topics list": {
+      const topics = await admin.listTopics();
+      if (output === "json") return json(topics);
+      return table(
+        ["TOPIC", "PARTITIONS", "REPLICATION-FACTOR"],
+        topics.map((t) => [t.name, String(t.partitions), String(t.replicationFactor)]),
+      );
+    }
+    case "topics create": {
+      const created = await admin.createTopic(
+        command.topic,
+        command.partitions,
+        command.replicationFactor,
+        command.configs,
+      );
+      const result = { topic: command.topic, created: true, ...created, configs: command.configs };
+      if (output === "json") return json(result);
+      return `Created topic ${command.topic} (partitions ${created.partitions}, replication factor ${created.replicationFactor}).`;
+    }
+    case "topics describe": {
+      const topic = await admin.describeTopic(command.topic);
+      if (output === "json") return json(topic);
+      const replicationFactor = Math.max(0, ...topic.partitions.map((p) => p.replicas.length));
+      const heading = `Topic: ${topic.name}  PartitionCount: ${topic.partitions.length}  ReplicationFactor: ${replicationFactor}`;
+      const rows = topic.partitions.map((p) => [
+        String(p.partition),
+        String(p.leader),
+        p.replicas.join(","),
+        p.isr.join(","),
+        orDash(p.logStartOffset),
+        orDash(p.logEndOffset),
+        orDash(p.error),
+      ]);
+      return `${heading}\n${table(["PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET", "ERROR"], rows)}`;
+    }
+    case "topics delete": {
+      await admin.deleteTopic(command.topic);
+      if (output === "json") return json({ topic: command.topic, deleted: true });
+      return `Deleted topic ${command.topic}.`;
+    }
+    case "groups list": {
+      const groups = await admin.listGroups();
+      if (output === "json") return json(groups);
+      return table(
+        ["GROUP", "STATE", "PROTOCOL-TYPE"],
+        groups.map((g) => [g.groupId, g.state, orDash(g.protocolType)]),
+      );
+    }
+    case "groups describe": {
+      const group = await admin.describeGroup(command.group);
+      if (output === "json") return json(group);
+      const c = group.coordinator;
+      const heading =
+        `Group: ${group.groupId}  State: ${group.state}  Protocol: ${orDash(group.protocol)}  ` +
+        `Members: ${group.members.length}  Coordinator: ${c.nodeId} (${c.host}:${c.port})`;
+      const totalLag = group.offsets.reduce((sum, o) => sum + (o.lag ?? 0), 0);
+      const offsets = table(
+        ["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"],
+        group.offsets.map((o) => [
+          o.topic,
+          String(o.partition),
+          orDash(o.committedOffset),
+          orDash(o.logEndOffset),
+          orDash(o.lag),
+          orDash(o.memberId),
+          orDash(o.clientHost),
+          orDash(o.clientId),
+        ]),
+      );
+      const members =
+        group.members.length === 0
+          ? "No active members."
+          : table(
+              ["CONSUMER-ID", "HOST", "CLIENT-ID", "ASSIGNMENT"],
+              group.members.map((m) => [
+                m.memberId,
+                m.clientHost,
+                m.clientId,
+                m.assignment.map((a) => `${a.topic}(${a.partitions.join(",")})`).join(" ") || "-",
+              ]),
+            );
+      return `${heading}\n\n${offsets}\nTotal lag: ${totalLag}\n\n${members}`;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bun
+/**
+ * `eddy` (or `bun run eddy -- ...` from the repository): the operators' command line entry. Parses
+ * the arguments, connects, runs one command and prints its result on stdout. Owns the exit codes
+ * scripts rely on: 0 done, 1 the broker refused or could not be reached (one line on stderr saying
+ * what to do), 2 bad usage (the message and the usage text on stderr). Must never print a stack trace
+ * for a problem a user can fix.
+ */
+import { Admin, KafkaError } from "./admin.ts";
+import { type Parsed, parseCliArgs, UsageError, usage } from "./args.ts";
+import { runCommand } from "./commands.ts";
+import { ConnectionError } from "./connection.ts";
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`eddy: ${error.message}\n\n${usage}`);
+    return 2;
+  }
+  const { options, command } = parsed;
+  if (command.kind === "help") {
+    console.log(usage);
+    return 0;
+  }
+  let admin: Admin | null = null;
+  try {
+    admin = await Admin.connect(options.host, options.port, options.timeoutMs);
+    console.log(await runCommand(admin, command, options.output));
+    return 0;
+  } catch (error) {
+    if (error instanceof ConnectionError) {
+      console.error(
+        `eddy: ${error.message}; is a broker running there? Start one with 'bun run broker' or name another with -b HOST:PORT`,
+      );
+      return 1;
+    }
+    if (error instanceof KafkaError) {
+      console.error(`eddy: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    admin?.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+process.exit();

@@ -1,0 +1,389 @@
+/**
+ * `bun run eddy` against a real broker started as users start it: every command in text and in
+ * `--output json` (parsed back), an unknown topic and an unreachable broker exiting 1 with a line
+ * saying what to do, bad usage exiting 2 with the usage, and `groups describe` showing the lag of
+ * groups whose offsets kafkajs and kcat committed: lag = log end - committed, as the test computes it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  kcat,
+  type RunningBroker,
+  removeDir,
+  repoRoot,
+  startBroker,
+  until,
+} from "@eddy/broker/test/harness.ts";
+import { spawn } from "bun";
+import { Kafka, logLevel } from "kafkajs";
+import type { GroupDescription, GroupSummary, TopicDescription, TopicSummary } from "../src/admin.ts";
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `bun run eddy ARGS` as a user would, without blocking this process (a kafkajs consumer may be running). */
+async function eddy(args: string[]): Promise<Run> {
+  const child = spawn(["bun", "run", "--silent", "eddy", ...args], {
+    cwd: repoRoot,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { code, out, err };
+}
+
+let broker: RunningBroker;
+/** `bun run eddy -b <the test broker> ARGS`. */
+const at = (...args: string[]): Promise<Run> => eddy(["-b", broker.bootstrap, ...args]);
+/** The same with `--output json`, expecting success, parsed. */
+async function atJson<T>(...args: string[]): Promise<T> {
+  const run = await at(...args, "--output", "json");
+  expect(run.err).toBe("");
+  expect(run.code).toBe(0);
+  return JSON.parse(run.out) as T;
+}
+
+/** Produces `count` records to one partition with kcat. */
+function produceTo(topic: string, partition: number, count: number): void {
+  const lines = Array.from({ length: count }, (_, i) => `p${partition}-v${i}`).join("\n");
+  kcat(["-P", "-b", broker.bootstrap, "-t", topic, "-p", String(partition)], `${lines}\n`);
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ args: ["--override", "group.initial.rebalance.delay.ms=0"] });
+});
+afterAll(async () => {
+  expect(await broker.stop()).toBe(0);
+  removeDir(broker.dataDir);
+});
+
+describe("eddy topics", () => {
+  test("create, list, describe with log offsets, delete: text and json", async () => {
+    const created = await at("topics", "create", "orders", "--partitions", "3", "--replication-factor", "1");
+    expect(created).toEqual({
+      code: 0,
+      out: "Created topic orders (partitions 3, replication factor 1).\n",
+      err: "",
+    });
+    const createdJson = await atJson<{ topic: string; partitions: number; configs: unknown[] }>(
+      "topics",
+      "create",
+      "audit",
+      "--partitions",
+      "2",
+      "--replication-factor",
+      "1",
+      "--config",
+      "retention.ms=3600000",
+      "--config",
+      "cleanup.policy=delete",
+    );
+    expect(createdJson).toMatchObject({ topic: "audit", created: true, partitions: 2, replicationFactor: 1 });
+    expect(createdJson.configs).toEqual([
+      { name: "retention.ms", value: "3600000" },
+      { name: "cleanup.policy", value: "delete" },
+    ]);
+    // Without N and R the broker's defaults apply, and the answer says what they were.
+    expect((await at("topics", "create", "defaults")).out).toBe(
+      "Created topic defaults (partitions 1, replication factor 1).\n",
+    );
+
+    const listed = await at("topics", "list");
+    expect(listed.code).toBe(0);
+    expect(listed.out.split("\n")[0]).toMatch(/^TOPIC\s+PARTITIONS\s+REPLICATION-FACTOR$/);
+    expect(listed.out).toMatch(/\norders\s+3\s+1\n/);
+    expect(listed.out).toMatch(/\naudit\s+2\s+1\n/);
+    const listedJson = await atJson<TopicSummary[]>("topics", "list");
+    expect(listedJson.filter((t) => ["audit", "defaults", "orders"].includes(t.name))).toEqual([
+      { name: "audit", partitions: 2, replicationFactor: 1, internal: false },
+      { name: "defaults", partitions: 1, replicationFactor: 1, internal: false },
+      { name: "orders", partitions: 3, replicationFactor: 1, internal: false },
+    ]);
+
+    const counts = [5, 0, 12];
+    counts.forEach((count, partition) => {
+      if (count > 0) produceTo("orders", partition, count);
+    });
+    const described = await atJson<TopicDescription>("topics", "describe", "orders");
+    expect(described.name).toBe("orders");
+    expect(described.partitions).toEqual(
+      counts.map((count, partition) => ({
+        partition,
+        leader: 1,
+        leaderEpoch: expect.any(Number),
+        replicas: [1],
+        isr: [1],
+        offlineReplicas: [],
+        logStartOffset: 0,
+        logEndOffset: count,
+        error: null,
+      })),
+    );
+    const describedText = await at("topics", "describe", "orders");
+    expect(describedText.code).toBe(0);
+    const lines = describedText.out.trim().split("\n");
+    expect(lines[0]).toBe("Topic: orders  PartitionCount: 3  ReplicationFactor: 1");
+    expect(lines[1]).toMatch(
+      /^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+LOG-START-OFFSET\s+LOG-END-OFFSET\s+ERROR$/,
+    );
+    expect(lines.slice(2).map((l) => l.split(/\s+/))).toEqual([
+      ["0", "1", "1", "1", "0", "5", "-"],
+      ["1", "1", "1", "1", "0", "0", "-"],
+      ["2", "1", "1", "1", "0", "12", "-"],
+    ]);
+
+    expect(await at("topics", "delete", "defaults")).toEqual({
+      code: 0,
+      out: "Deleted topic defaults.\n",
+      err: "",
+    });
+    expect(await atJson("topics", "delete", "audit")).toEqual({ topic: "audit", deleted: true });
+    const after = await atJson<TopicSummary[]>("topics", "list");
+    expect(after.map((t) => t.name)).toContain("orders");
+    expect(after.map((t) => t.name)).not.toContain("audit");
+    expect(after.map((t) => t.name)).not.toContain("defaults");
+  }, 60_000);
+
+  test("an unknown topic, a duplicate or a refused config exits 1 with one line saying what to do", async () => {
+    for (const args of [
+      ["topics", "describe", "no-such-topic"],
+      ["topics", "delete", "no-such-topic"],
+    ]) {
+      const run = await at(...args);
+      expect(run.code).toBe(1);
+      expect(run.out).toBe("");
+      expect(run.err).toBe(
+        "eddy: topic 'no-such-topic' does not exist; 'eddy topics list' shows the topics\n",
+      );
+    }
+    expect((await at("topics", "create", "twice")).code).toBe(0);
+    const twice = await at("topics", "create", "twice");
+    expect(twice.code).toBe(1);
+    expect(twice.err).toBe("eddy: topic 'twice' already exists; 'eddy topics describe twice' shows it\n");
+    const refused = await at("topics", "create", "bad-config", "--config", "retention.ms=-5");
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe(
+      "eddy: cannot create topic 'bad-config': INVALID_CONFIG: Invalid value -5 for configuration retention.ms: Value must be at least -1\n",
+    );
+  }, 60_000);
+});
+
+describe("eddy groups", () => {
+  test("a kafkajs group: state, member, assignment, committed offsets and lag per partition", async () => {
+    const topic = "payments";
+    const groupId = "billing";
+    const produced = [10, 7, 4];
+    const consumed = [3, 7, 0];
+    expect((await at("topics", "create", topic, "--partitions", "3", "--replication-factor", "1")).code).toBe(
+      0,
+    );
+    for (const [partition, count] of produced.entries()) produceTo(topic, partition, count);
+
+    const kafka = new Kafka({
+      clientId: "cli-test",
+      brokers: [broker.bootstrap],
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 200,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // Each partition's first `consumed[p]` records are processed and committed; the rest are left.
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const offset = Number(message.offset);
+        if (offset < consumed[partition]!) {
+          await consumer.commitOffsets([{ topic, partition, offset: String(offset + 1) }]);
+        }
+      },
+    });
+    try {
+      const expectedOffsets = produced
+        .map((end, partition) => ({ partition, end, committed: consumed[partition]! }))
+        .filter((p) => p.committed > 0);
+      const stable = await until("the kafkajs member's commits and a stable group", async () => {
+        const g = await atJson<GroupDescription>("groups", "describe", groupId);
+        const done = expectedOffsets.every(
+          (p) => g.offsets.find((o) => o.partition === p.partition)?.committedOffset === p.committed,
+        );
+        return done && g.state === "Stable" && g.members.length === 1 ? g : null;
+      });
+      expect(stable.groupId).toBe(groupId);
+      expect(stable.protocolType).toBe("consumer");
+      expect(stable.members[0]!.clientId).toBe("cli-test");
+      expect(stable.members[0]!.assignment).toEqual([{ topic, partitions: [0, 1, 2] }]);
+      const memberId = stable.members[0]!.memberId;
+      // Every assigned partition is listed; one never committed has no offset and no lag.
+      expect(stable.offsets).toEqual(
+        produced.map((end, partition) => {
+          const committed = consumed[partition]! > 0 ? consumed[partition]! : null;
+          return {
+            topic,
+            partition,
+            committedOffset: committed,
+            logEndOffset: end,
+            lag: committed === null ? null : end - committed,
+            memberId,
+            clientId: "cli-test",
+            clientHost: expect.any(String),
+          };
+        }),
+      );
+
+      const text = await at("groups", "describe", groupId);
+      expect(text.code).toBe(0);
+      expect(text.out).toContain(`Group: ${groupId}  State: Stable  Protocol: `);
+      expect(text.out).toMatch(
+        /TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\s+CONSUMER-ID\s+HOST\s+CLIENT-ID/,
+      );
+      expect(text.out).toMatch(new RegExp(`\\n${topic}\\s+0\\s+3\\s+10\\s+7\\s+${memberId}\\s`));
+      expect(text.out).toMatch(new RegExp(`\\n${topic}\\s+1\\s+7\\s+7\\s+0\\s+${memberId}\\s`));
+      expect(text.out).toMatch(new RegExp(`\\n${topic}\\s+2\\s+-\\s+4\\s+-\\s+${memberId}\\s`));
+      expect(text.out).toContain("Total lag: 7\n");
+      expect(text.out).toContain(`${topic}(0,1,2)`);
+
+      const listed = await atJson<GroupSummary[]>("groups", "list");
+      expect(listed).toContainEqual({ groupId, protocolType: "consumer", state: "Stable" });
+    } finally {
+      await consumer.disconnect();
+    }
+    // Once the member has left the group is Empty and keeps its offsets and lag.
+    const empty = await until("the group to be empty", async () => {
+      const g = await atJson<GroupDescription>("groups", "describe", groupId);
+      return g.state === "Empty" ? g : null;
+    });
+    expect(empty.members).toEqual([]);
+    expect(empty.offsets.map((o) => [o.partition, o.committedOffset, o.logEndOffset, o.lag])).toEqual([
+      [0, 3, 10, 7],
+      [1, 7, 7, 0],
+    ]);
+    const listedText = await at("groups", "list");
+    expect(listedText.code).toBe(0);
+    expect(listedText.out).toMatch(new RegExp(`\\n${groupId}\\s+Empty\\s+consumer\\n`));
+  }, 90_000);
+
+  test("a kcat group that read some records: lag is what is left of each partition", async () => {
+    const topic = "clicks";
+    const produced = [6, 9];
+    expect((await at("topics", "create", topic, "--partitions", "2")).code).toBe(0);
+    for (const [partition, count] of produced.entries()) produceTo(topic, partition, count);
+    // kcat's balanced consumer reads 5 records and commits what it read when it closes.
+    const read = kcat(
+      [
+        "-b",
+        broker.bootstrap,
+        "-G",
+        "kcat-readers",
+        "-X",
+        "auto.offset.reset=earliest",
+        "-c",
+        "5",
+        "-q",
+        "-f",
+        "%p %o\\n",
+        topic,
+      ],
+      undefined,
+      60_000,
+    )
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => line.split(" ").map(Number) as [number, number]);
+    expect(read).toHaveLength(5);
+    const next = new Map<number, number>();
+    for (const [partition, offset] of read)
+      next.set(partition, Math.max(next.get(partition) ?? 0, offset + 1));
+    const expected = [...next]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, committed]) => ({
+        partition,
+        committed,
+        end: produced[partition]!,
+        lag: produced[partition]! - committed,
+      }));
+    const group = await atJson<GroupDescription>("groups", "describe", "kcat-readers");
+    expect(group.state).toBe("Empty");
+    expect(
+      group.offsets.map((o) => ({
+        partition: o.partition,
+        committed: o.committedOffset,
+        end: o.logEndOffset,
+        lag: o.lag,
+      })),
+    ).toEqual(expected);
+    const totalLag = expected.reduce((sum, p) => sum + p.lag, 0);
+    // Each partition was read from its start, so the committed offsets add up to the records read.
+    expect(expected.reduce((sum, p) => sum + p.committed, 0)).toBe(5);
+    expect((await at("groups", "describe", "kcat-readers")).out).toContain(`Total lag: ${totalLag}\n`);
+  }, 90_000);
+
+  test("an unknown group exits 1", async () => {
+    const run = await at("groups", "describe", "nobody");
+    expect(run.code).toBe(1);
+    expect(run.err).toBe("eddy: group 'nobody' does not exist; 'eddy groups list' shows the groups\n");
+  });
+});
+
+describe("eddy exit codes", () => {
+  test("no broker at the address: exit 1 with what to do", async () => {
+    // A port nothing listens on: the broker's own, once it is stopped, would race other tests; port 1 is refused.
+    const run = await eddy(["-b", "127.0.0.1:1", "topics", "list", "--output", "json"]);
+    expect(run.code).toBe(1);
+    expect(run.out).toBe("");
+    expect(run.err).toMatch(
+      /^eddy: cannot connect to 127\.0\.0\.1:1 .*is a broker running there\? .*-b HOST:PORT\n$/,
+    );
+  });
+
+  const badUsage: [string[], string][] = [
+    [[], "eddy: no command given"],
+    [["topic", "list"], "eddy: unknown command 'topic'"],
+    [["topics"], "eddy: 'topics' needs a subcommand"],
+    [["topics", "lst"], "eddy: unknown command 'topics lst'"],
+    [["topics", "describe"], "eddy: 'topics describe' needs NAME"],
+    [["topics", "list", "extra"], "eddy: 'topics list' takes no argument, got 'extra'"],
+    [["groups", "describe", "a", "b"], "eddy: 'groups describe' takes one GROUP, got 2: a b"],
+    [
+      ["topics", "create", "t", "--partitions", "0"],
+      "eddy: --partitions must be a positive integer, not '0'",
+    ],
+    [
+      ["topics", "create", "t", "--config", "retention.ms"],
+      "eddy: --config must be KEY=VALUE, not 'retention.ms'",
+    ],
+    [
+      ["topics", "describe", "t", "--partitions", "2"],
+      "eddy: --partitions is an option of 'topics create', not of 'topics describe'",
+    ],
+    [["topics", "list", "--output", "xml"], "eddy: --output must be text or json, not 'xml'"],
+    [["-b", "localhost", "topics", "list"], "eddy: --bootstrap-server must be HOST:PORT, not 'localhost'"],
+    [["topics", "list", "--frobnicate"], "eddy: Unknown option '--frobnicate'"],
+  ];
+  for (const [args, message] of badUsage) {
+    test(`bad usage exits 2: eddy ${args.join(" ")}`, async () => {
+      const run = await eddy(args);
+      expect(run.code).toBe(2);
+      expect(run.out).toBe("");
+      expect(run.err.startsWith(message)).toBe(true);
+      expect(run.err).toContain("\n\nUsage: eddy [options] <command>");
+    });
+  }
+
+  test("--help prints the usage and exits 0", async () => {
+    const run = await eddy(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.out).toStartWith("Usage: eddy [options] <command>");
+  });
+});
