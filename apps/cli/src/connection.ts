@@ -1,8 +1,8 @@
 /**
  * One Kafka connection over a Bun TCP socket, speaking `@eddy/protocol`'s codec, in the way of
- * apps/perf's connection (framed requests, responses matched in order, one timer for timeouts) cut
- * down to what an admin tool needs: a few requests at a time, no outbox back-pressure beyond the
- * socket's own. Owns the socket, the frame reader and the queue of unanswered requests. Must never
+ * apps/perf's connection (framed requests, responses matched in order, bytes the socket cannot take
+ * yet written when it drains, one timer for timeouts) cut down to what an admin tool needs: a few
+ * requests at a time. Owns the socket, the frame reader and the queue of unanswered requests. Must never
  * leave a caller waiting forever: a silent broker fails every request after `timeoutMs`.
  */
 import {
@@ -32,6 +32,7 @@ export class ConnectionError extends Error {}
 export class KafkaConnection {
   private readonly frames = new FrameReader();
   private pending: PendingRequest[] = [];
+  private readonly outbox: Uint8Array[] = [];
   private correlationId = 0;
   private failure: Error | null = null;
   private readonly timeoutTimer: ReturnType<typeof setInterval>;
@@ -54,6 +55,7 @@ export class KafkaConnection {
         port,
         socket: {
           data: (_s, chunk) => connection?.onData(chunk),
+          drain: () => connection?.onDrain(),
           close: () =>
             connection?.fail(new ConnectionError(`the broker at ${address} closed the connection`)),
           error: (_s, error) => connection?.fail(new ConnectionError(`${address}: ${error.message}`)),
@@ -86,9 +88,12 @@ export class KafkaConnection {
         resolve: resolve as (body: unknown) => void,
         reject,
       });
-      // Admin requests are small; a partial write is finished when the socket drains.
-      const written = this.socket.write(frame);
-      if (written < frame.length) this.writeRest(frame.slice(Math.max(0, written)));
+      if (this.outbox.length > 0) {
+        this.outbox.push(frame);
+      } else {
+        const written = this.socket.write(frame);
+        if (written < frame.length) this.outbox.push(frame.subarray(Math.max(0, written)));
+      }
     });
   }
 
@@ -98,13 +103,17 @@ export class KafkaConnection {
     this.socket.end();
   }
 
-  private writeRest(rest: Uint8Array): void {
-    const retry = (): void => {
-      if (this.failure !== null) return;
-      const written = this.socket.write(rest);
-      if (written < rest.length) this.writeRest(rest.slice(Math.max(0, written)));
-    };
-    setTimeout(retry, 1);
+  /** Writes what waits in the outbox, as far as the socket takes it. */
+  private onDrain(): void {
+    while (this.outbox.length > 0) {
+      const chunk = this.outbox[0]!;
+      const written = this.socket.write(chunk);
+      if (written < chunk.length) {
+        this.outbox[0] = chunk.subarray(Math.max(0, written));
+        return;
+      }
+      this.outbox.shift();
+    }
   }
 
   private onData(chunk: Uint8Array): void {
