@@ -285,4 +285,25 @@ describe("failures and time", () => {
     expect(read.highWatermark).toBe(1);
     expect(read.records.length).toBeGreaterThan(0);
   });
+
+  test("a parked read wakes inside the produce call that moves the high watermark, acks 1 and -1 alike", () => {
+    // One replica: the append completes and the high watermark moves in the step the produce starts,
+    // so the broker's parked fetch can answer in the same turn as the acknowledgement, with no timer.
+    for (const acks of [1, -1]) {
+      const env = new TestEnv();
+      const r = openReplica(env);
+      leadAlone(r);
+      let answered = false;
+      const seen: { highWatermark: number; answered: boolean }[] = [];
+      r.waitForChange(() => seen.push({ highWatermark: r.highWatermark, answered }));
+      r.produce(batchOf(["a"]), acks, 5_000, (outcome) => {
+        expect(outcome.errorCode).toBe(ErrorCode.NONE);
+        answered = true;
+      });
+      // Woken once, before produce returned and with no timer fired, the record already readable; the
+      // acknowledgement went first (the core's order: respond, then wake the readers).
+      expect(seen).toEqual([{ highWatermark: 1, answered: true }]);
+      expect(r.read(0, 1 << 20, -1).records.length).toBeGreaterThan(0);
+    }
+  });
 });
