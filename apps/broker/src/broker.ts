@@ -7,6 +7,7 @@ import type { BrokerConfig } from "./config/broker-config.ts";
 import { Server } from "./net/server.ts";
 import { BrokerNode } from "./node/broker-node.ts";
 import { RequestHandler } from "./request-handler.ts";
+import { withSasl } from "./security/sasl-gate.ts";
 
 /** How long a clean shutdown waits for in-flight requests (long polls end sooner: they are woken). */
 const shutdownDrainMsMax = 10_000;
@@ -34,7 +35,8 @@ export class Broker {
         outboundBytesMax: 64 * 1024 * 1024,
         log,
       },
-      new RequestHandler(node, log),
+      // On a SASL_PLAINTEXT listener a connection reaches the request handler only once authenticated.
+      withSasl(new RequestHandler(node, log), config.sasl),
     );
     server.start();
     // With --port 0 the OS picks the port; clients must be told the one actually bound.

@@ -17,12 +17,14 @@ import { leaveGroupApi } from "./13-leave-group.ts";
 import { syncGroupApi } from "./14-sync-group.ts";
 import { describeGroupsApi } from "./15-describe-groups.ts";
 import { listGroupsApi } from "./16-list-groups.ts";
+import { saslHandshakeApi } from "./17-sasl-handshake.ts";
 import { apiVersionsApi } from "./18-api-versions.ts";
 import { createTopicsApi } from "./19-create-topics.ts";
 import { deleteTopicsApi } from "./20-delete-topics.ts";
 import { deleteRecordsApi } from "./21-delete-records.ts";
 import { initProducerIdApi } from "./22-init-producer-id.ts";
 import { describeConfigsApi } from "./32-describe-configs.ts";
+import { saslAuthenticateApi } from "./36-sasl-authenticate.ts";
 import { createPartitionsApi } from "./37-create-partitions.ts";
 import { deleteGroupsApi } from "./42-delete-groups.ts";
 import type { AnyApiDefinition } from "./api.ts";
@@ -49,6 +51,8 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   initProducerIdApi,
   describeConfigsApi,
   createPartitionsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
 ].sort((a, b) => a.key - b.key);
 
 export const apiByKey: ReadonlyMap<number, AnyApiDefinition> = new Map(

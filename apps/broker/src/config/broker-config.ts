@@ -5,8 +5,10 @@
  */
 import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
+import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
 
 export type { Listener, ProcessRole, QuorumVoter } from "./cluster-settings.ts";
+export type { ListenerSasl, SaslMechanism } from "./sasl-settings.ts";
 
 export interface BrokerConfig {
   readonly nodeId: number;
@@ -14,6 +16,11 @@ export interface BrokerConfig {
   readonly listener: Listener;
   /** Where clients are told to connect: the advertised listener of the same name as `listener`. */
   readonly advertised: Listener;
+  /**
+   * The SASL settings of `listener` when it is a SASL_PLAINTEXT listener (clients must authenticate
+   * before anything else is served), null on a PLAINTEXT listener.
+   */
+  readonly sasl: ListenerSasl | null;
   /**
    * The KRaft cluster settings, validated with Kafka's rules and exposed here, but not yet acted on:
    * the node is still a cluster of one that serves `listener` only (issue 12 builds the cluster).
@@ -86,6 +93,15 @@ export function toBrokerConfig(
     securityProtocolMap: configText(config, "listener.security.protocol.map"),
   });
   const listener = cluster.clientListener;
+  // Every SASL listener is checked, bound or not, so a config that names one is whole.
+  const saslTexts = {
+    enabledMechanisms: configText(config, "sasl.enabled.mechanisms"),
+    property: (name: string) => configText(config, name),
+  };
+  const saslListeners = new Map<string, ListenerSasl>();
+  for (const [name, protocol] of cluster.securityProtocols) {
+    if (protocol === "SASL_PLAINTEXT") saslListeners.set(name, toListenerSasl(name, saslTexts));
+  }
   // Unset advertised.listeners leaves the very listener object, which tells Broker.start to advertise
   // the port the OS picked for --port 0.
   let advertised =
@@ -118,6 +134,7 @@ export function toBrokerConfig(
     nodeId,
     listener,
     advertised,
+    sasl: saslListeners.get(listener.name) ?? null,
     processRoles: cluster.processRoles,
     quorumVoters: cluster.quorumVoters,
     listeners: cluster.listeners,

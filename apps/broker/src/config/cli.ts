@@ -125,7 +125,12 @@ export function parseCli(
   for (const item of (v.override as string[] | undefined) ?? []) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new ConfigError(`--override expects KEY=VALUE, got "${item}"`);
-    flags.push([item.slice(0, eq).trim(), item.slice(eq + 1), `--override ${item}`]);
+    const key = item.slice(0, eq).trim();
+    // Messages name the flag; a secret's value never appears in them.
+    const origin = /sasl|jaas|password|secret/i.test(key)
+      ? `--override ${key}=(hidden)`
+      : `--override ${item}`;
+    flags.push([key, item.slice(eq + 1), origin]);
   }
   const port = flag("port");
   if (port !== undefined && !/^\d+$/.test(port))

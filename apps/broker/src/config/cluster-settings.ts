@@ -7,7 +7,8 @@
  * (a controller must be a voter and have a controller listener; a broker-only node must not be a voter
  * and must not listen on a controller listener; advertised names are a subset of the listeners; ...).
  * It never opens a socket or acts on the settings: the broker only validates and exposes them until the
- * cluster is built (issue 12). Every problem is a `ConfigError` naming the property.
+ * cluster is built (issue 12), except the client listener's security protocol (PLAINTEXT or
+ * SASL_PLAINTEXT, whose SASL settings `sasl-settings.ts` reads). Every problem is a `ConfigError` naming the property.
  *
  * One rule is Eddy's own: with no `controller.quorum.voters` the node is the cluster of one it has
  * always been (its own controller, no controller listener needed), so `bun run broker` with no flags
@@ -42,6 +43,8 @@ export interface ClusterSettings {
   readonly controllerListenerNames: readonly string[];
   /** The listener clients use: the first one that is not a controller listener (the first of all if none). */
   readonly clientListener: Listener;
+  /** The security protocol of each listener (`PLAINTEXT` or `SASL_PLAINTEXT`), by listener name. */
+  readonly securityProtocols: ReadonlyMap<string, string>;
 }
 
 /** Bounds every list read here: a config with more entries than this is a mistake, not a cluster. */
@@ -262,11 +265,19 @@ export function toClusterSettings(texts: ClusterSettingsTexts): ClusterSettings 
         `listeners: no security protocol defined for listener ${l.name} (add it to listener.security.protocol.map)`,
       );
     }
-    // Eddy has no TLS or SASL: serving plaintext on a listener a client believes secure would be a lie.
-    if (protocol !== "PLAINTEXT") {
-      throw new ConfigError(`listeners: listener ${l.name} uses ${protocol}; Eddy serves PLAINTEXT only`);
+    // Eddy has no TLS: serving plaintext on a listener a client believes encrypted would be a lie.
+    if (protocol !== "PLAINTEXT" && protocol !== "SASL_PLAINTEXT") {
+      throw new ConfigError(
+        `listeners: listener ${l.name} uses ${protocol}; Eddy serves PLAINTEXT and SASL_PLAINTEXT (TLS is not built yet)`,
+      );
+    }
+    if (protocol === "SASL_PLAINTEXT" && controllerListenerNames.includes(l.name)) {
+      throw new ConfigError(
+        `listeners: controller listener ${l.name} uses SASL_PLAINTEXT; Eddy serves SASL on client listeners only`,
+      );
     }
   }
+  const securityProtocols = new Map(listeners.map((l) => [l.name, protocols.get(l.name)!]));
 
   const advertisedAll =
     texts.advertisedListeners === null
@@ -302,5 +313,6 @@ export function toClusterSettings(texts: ClusterSettingsTexts): ClusterSettings 
     advertisedListeners,
     controllerListenerNames,
     clientListener,
+    securityProtocols,
   };
 }

@@ -268,7 +268,13 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     name: "listener.security.protocol.map",
     type: "list",
     defaultText: null,
-    doc: "Security protocol of each listener name, as NAME:PROTOCOL; Eddy serves PLAINTEXT only.",
+    doc: "Security protocol of each listener name, as NAME:PROTOCOL; Eddy serves PLAINTEXT and SASL_PLAINTEXT.",
+  },
+  {
+    name: "sasl.enabled.mechanisms",
+    type: "list",
+    defaultText: null,
+    doc: "SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (Kafka's default, GSSAPI, is not served).",
   },
   {
     name: "offsets.topic.replication.factor",
@@ -324,3 +330,17 @@ export const acceptedIgnoredNames: ReadonlySet<string> = new Set([
 export const definitionsByName: ReadonlyMap<string, ConfigDefinition> = new Map(
   configDefinitions.map((d) => [d.name, d]),
 );
+
+/**
+ * Listener-prefixed SASL keys, read by `sasl-settings.ts`: `listener.name.<l>.sasl.enabled.mechanisms`
+ * and `listener.name.<l>.<mechanism>.sasl.jaas.config` (the listener name in lower case, as Kafka).
+ */
+export const listenerSaslPropertyPattern =
+  /^listener\.name\.[a-z0-9_]+\.(?:sasl\.enabled\.mechanisms|(?:plain|scram-sha-256|scram-sha-512)\.sasl\.jaas\.config)$/;
+
+/** The definition of a key: one of the table, or a listener-prefixed SASL key (a string). */
+export function definitionFor(name: string): ConfigDefinition | undefined {
+  const def = definitionsByName.get(name);
+  if (def !== undefined || !listenerSaslPropertyPattern.test(name)) return def;
+  return { name, type: "string", defaultText: null, doc: "A listener's SASL setting." };
+}

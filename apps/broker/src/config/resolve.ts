@@ -5,7 +5,12 @@
  * Schema (`property-schema.ts`); it never reads files or the environment
  * itself (the caller passes them in), so every rule here is testable without I/O.
  */
-import { acceptedIgnoredNames, type ConfigDefinition, definitionsByName } from "./definitions.ts";
+import {
+  acceptedIgnoredNames,
+  type ConfigDefinition,
+  definitionFor,
+  definitionsByName,
+} from "./definitions.ts";
 import { propertyProblem } from "./property-schema.ts";
 
 export type ConfigSource = "flag" | "env" | "file" | "default";
@@ -71,7 +76,7 @@ export function resolveConfig(sources: RawSources): ResolvedConfig {
   const problems: string[] = [];
 
   const accept = (name: string, text: string, source: ConfigSource, origin: string): void => {
-    const def = definitionsByName.get(name);
+    const def = definitionFor(name);
     if (def === undefined) {
       if (acceptedIgnoredNames.has(name)) {
         notices.push(`${origin}: ${name} is accepted but has no effect in Eddy`);
@@ -100,7 +105,7 @@ export function resolveConfig(sources: RawSources): ResolvedConfig {
     const text = sources.env[envName];
     const name = envNameToProperty(envName);
     if (name === null || text === undefined || launcherEnvNames.has(envName)) continue;
-    if (!definitionsByName.has(name) && !acceptedIgnoredNames.has(name)) {
+    if (definitionFor(name) === undefined && !acceptedIgnoredNames.has(name)) {
       // Environment variables are shared with other tools, so an unknown one is a notice, not a failure.
       notices.push(`${envName}: no broker property "${name}"; ignored`);
       continue;

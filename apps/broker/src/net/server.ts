@@ -22,9 +22,19 @@ export interface FrameHandler {
   handle(frame: Uint8Array, connection: ConnectionInfo): ResponseBytes | null | Promise<ResponseBytes | null>;
 }
 
-/** Thrown by a handler to drop the connection without a response (the peer sent something unanswerable). */
+/**
+ * Thrown by a handler to drop the connection (the peer sent something unanswerable). With a
+ * `lastResponse`, that response is sent in its turn first and nothing after it (a refused SASL
+ * exchange answers its error, then the connection closes).
+ */
 export class CloseConnection extends Error {
   override readonly name = "CloseConnection";
+  constructor(
+    message: string,
+    readonly lastResponse: ResponseBytes | null = null,
+  ) {
+    super(message);
+  }
 }
 
 export interface ServerOptions {
@@ -54,6 +64,8 @@ interface ConnectionState {
   outboundBytes: number;
   paused: boolean;
   closed: boolean;
+  /** Why the connection ends once its last response is written; no further frame is read. */
+  closing: string | null;
 }
 
 type BrokerSocket = Socket<ConnectionState>;
@@ -103,6 +115,7 @@ export class Server {
             outboundBytes: 0,
             paused: false,
             closed: false,
+            closing: null,
           };
           socket.setNoDelay(true);
           self.connections.add(socket);
@@ -169,8 +182,8 @@ export class Server {
       throw error;
     }
     for (const frame of frames) {
+      if (state.closed || state.closing !== null) return;
       this.dispatch(socket, frame);
-      if (state.closed) return;
     }
   }
 
@@ -193,6 +206,11 @@ export class Server {
       this.releaseSlots(socket);
     };
     const onError = (error: unknown): void => {
+      if (error instanceof CloseConnection && error.lastResponse !== null && !state.closed) {
+        state.closing = error.message;
+        finish(error.lastResponse);
+        return;
+      }
       settle();
       if (state.closed) return;
       if (error instanceof CloseConnection) this.fail(socket, error.message);
@@ -265,8 +283,23 @@ export class Server {
       }
       state.outbound.shift();
     }
+    if (state.closing !== null) {
+      if (state.outbound.length === 0 && state.slots.length === 0) this.finishClosing(socket);
+      return;
+    }
     if (state.outboundBytes > this.options.outboundBytesMax) this.pause(socket);
     else if (state.slots.length < this.options.inflightRequestsMax) this.resume(socket);
+  }
+
+  /** Ends a connection whose last response is written. */
+  private finishClosing(socket: BrokerSocket): void {
+    const state = socket.data;
+    this.options.log(
+      `closing connection ${state.info.id} from ${state.info.remoteAddress}: ${state.closing}`,
+    );
+    state.closed = true;
+    this.connections.delete(socket);
+    socket.end();
   }
 
   private pause(socket: BrokerSocket): void {
