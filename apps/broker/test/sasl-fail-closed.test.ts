@@ -15,7 +15,7 @@ import {
   encodeRequestFrame,
   Writer,
 } from "@eddy/protocol";
-import { kcat, type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { kcat, type RunningBroker, removeDir, startBroker, until } from "./harness.ts";
 import { RawClient } from "./raw-client.ts";
 import { kcatSasl, ScramClient, saslBrokerArgs } from "./sasl-fixture.ts";
 
@@ -127,6 +127,21 @@ describe("before authentication", () => {
     await expectClosed(client);
   });
 
+  test("a frame above sasl.server.max.receive.size (512 KiB) closes the connection unread", async () => {
+    const client = await RawClient.connect(broker.port);
+    const big = new Uint8Array(4 + 600_000);
+    new DataView(big.buffer).setInt32(0, 600_000);
+    client.writeRaw(big);
+    await expectClosed(client);
+    await until("the broker's close line", () =>
+      broker
+        .output()
+        .includes(
+          "frame of 600000 bytes exceeds the limit of 524288 (sasl.server.max.receive.size before SASL authentication is 524288)",
+        ),
+    );
+  });
+
   for (const mechanism of ["FOO", "GSSAPI", "OAUTHBEARER", "plain", ""]) {
     test(`mechanism "${mechanism}": UNSUPPORTED_SASL_MECHANISM with the enabled list, closed`, async () => {
       const client = await RawClient.connect(broker.port);
@@ -146,6 +161,23 @@ describe("PLAIN with SaslAuthenticate", () => {
     expect(answer.errorCode).toBe(ErrorCode.NONE);
     const metadata = await client.request(ApiKey.Metadata, 4, metadataFor("raw-plain-ok"));
     expect(metadata.topics[0]!.name).toBe("raw-plain-ok");
+    // Authenticated, frames may be as large as socket.request.max.bytes again.
+    const large = {
+      ...produceTo("raw-plain-ok"),
+      topicData: [
+        {
+          name: "raw-plain-ok",
+          partitionData: [
+            {
+              index: 0,
+              records: encodeRecordBatch({ records: [{ value: new Uint8Array(600_000).fill(65) }] }),
+            },
+          ],
+        },
+      ],
+    };
+    const produced = await client.request(ApiKey.Produce, 7, large);
+    expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
     // A second exchange after success is not one: Kafka's ILLEGAL_SASL_STATE.
     expect((await authenticate(client, enc.encode("\0alice\0alice-secret"))).errorCode).toBe(
       ErrorCode.ILLEGAL_SASL_STATE,

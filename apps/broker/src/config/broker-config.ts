@@ -21,6 +21,8 @@ export interface BrokerConfig {
    * before anything else is served), null on a PLAINTEXT listener.
    */
   readonly sasl: ListenerSasl | null;
+  /** `sasl.server.max.receive.size`: the largest frame a SASL listener reads before authentication. */
+  readonly saslReceiveBytesMax: number;
   /**
    * The KRaft cluster settings, validated with Kafka's rules and exposed here, but not yet acted on:
    * the node is still a cluster of one that serves `listener` only (issue 12 builds the cluster).
@@ -135,6 +137,7 @@ export function toBrokerConfig(
     listener,
     advertised,
     sasl: saslListeners.get(listener.name) ?? null,
+    saslReceiveBytesMax: int("sasl.server.max.receive.size"),
     processRoles: cluster.processRoles,
     quorumVoters: cluster.quorumVoters,
     listeners: cluster.listeners,

@@ -277,6 +277,14 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (Kafka's default, GSSAPI, is not served).",
   },
   {
+    name: "sasl.server.max.receive.size",
+    type: "int",
+    defaultText: "524288",
+    min: 1,
+    max: i32Max,
+    doc: "The largest frame a SASL listener reads before the connection has authenticated.",
+  },
+  {
     name: "offsets.topic.replication.factor",
     type: "int",
     defaultText: "3",

@@ -40,6 +40,8 @@ describe("SASL settings", () => {
     const { config } = parseCli(saslArgs(), {});
     expect(config.listener).toEqual({ name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 9093 });
     expect(config.sasl?.mechanisms).toEqual(["PLAIN"]);
+    // Kafka's sasl.server.max.receive.size: the frame limit before authentication.
+    expect(config.saslReceiveBytesMax).toBe(524_288);
     expect([...config.sasl!.users.get("PLAIN")!]).toEqual([
       ["alice", "alice-secret"],
       ["bob", "bob-secret"],

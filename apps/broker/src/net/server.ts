@@ -20,6 +20,12 @@ export interface ConnectionInfo {
 
 export interface FrameHandler {
   handle(frame: Uint8Array, connection: ConnectionInfo): ResponseBytes | null | Promise<ResponseBytes | null>;
+  /**
+   * A smaller frame limit for this connection than `socket.request.max.bytes` (a SASL listener's
+   * `sasl.server.max.receive.size` before authentication), with the reason a refusal names; null
+   * for the server's own limit.
+   */
+  frameLimitOf?(connection: ConnectionInfo): { readonly bytes: number; readonly setting: string } | null;
 }
 
 /**
@@ -171,12 +177,18 @@ export class Server {
     const state = socket.data;
     if (state === undefined || state.closed) return;
     let frames: Uint8Array[];
+    const ownLimit = this.handler.frameLimitOf?.(state.info) ?? null;
+    const limit = ownLimit?.bytes ?? this.options.frameBytesMax;
+    if (state.reader.frameBytesMax !== limit) state.reader.setFrameBytesMax(limit);
     try {
       // The reader hands out whole frames as views of the read; only frames spanning reads are copied, once.
       frames = state.reader.push(chunk);
     } catch (error) {
       if (error instanceof FrameError) {
-        this.fail(socket, `${error.message} (socket.request.max.bytes is ${this.options.frameBytesMax})`);
+        this.fail(
+          socket,
+          `${error.message} (${ownLimit?.setting ?? "socket.request.max.bytes"} is ${limit})`,
+        );
         return;
       }
       throw error;

@@ -5,7 +5,8 @@
  * Before authentication a connection may send ApiVersions, one SaslHandshake (v0-1) and then:
  * after Handshake v1, SaslAuthenticate requests (v0-2) carrying the mechanism's tokens; after
  * Handshake v0 (kafka-python), the tokens themselves as raw size-prefixed frames with raw answers.
- * Anything else closes the connection with nothing served (the server logs why). Every failure fails closed: an unknown or
+ * Anything else closes the connection with nothing served (the server logs why), and no frame above
+ * `sasl.server.max.receive.size` (Kafka's 512 KiB) is read before authentication. Every failure fails closed: an unknown or
  * disabled mechanism answers UNSUPPORTED_SASL_MECHANISM, a refused token SASL_AUTHENTICATION_FAILED
  * (on the raw path, no answer), and the connection closes. Log lines name the reason, never a token.
  *
@@ -98,10 +99,24 @@ function failureMessage(mechanism: string): string {
 export class SaslGate implements FrameHandler {
   private readonly phases = new WeakMap<ConnectionInfo, Phase>();
 
+  private readonly preAuthFrameLimit: { readonly bytes: number; readonly setting: string };
+
   constructor(
     private readonly inner: FrameHandler,
     private readonly authenticator: SaslAuthenticator,
-  ) {}
+    /** `sasl.server.max.receive.size`: the largest frame read before authentication. */
+    preAuthFrameBytesMax: number,
+  ) {
+    this.preAuthFrameLimit = {
+      bytes: preAuthFrameBytesMax,
+      setting: "sasl.server.max.receive.size before SASL authentication",
+    };
+  }
+
+  /** Until a connection has authenticated, its frames are bounded by `sasl.server.max.receive.size`. */
+  frameLimitOf(connection: ConnectionInfo): { readonly bytes: number; readonly setting: string } | null {
+    return this.phases.get(connection)?.kind === "authenticated" ? null : this.preAuthFrameLimit;
+  }
 
   /** The principal a connection authenticated as, or null (for tests and, later, ACLs). */
   principalOf(connection: ConnectionInfo): string | null {
@@ -235,6 +250,10 @@ function printable(text: string): string {
 }
 
 /** Wraps a handler with the SASL gate when the listener is a SASL listener. */
-export function withSasl(inner: FrameHandler, sasl: ListenerSasl | null): FrameHandler {
-  return sasl === null ? inner : new SaslGate(inner, new SaslAuthenticator(sasl));
+export function withSasl(
+  inner: FrameHandler,
+  sasl: ListenerSasl | null,
+  preAuthFrameBytesMax: number,
+): FrameHandler {
+  return sasl === null ? inner : new SaslGate(inner, new SaslAuthenticator(sasl), preAuthFrameBytesMax);
 }

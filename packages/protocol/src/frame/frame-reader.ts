@@ -39,13 +39,20 @@ export interface FrameReaderOptions {
   readonly frameBytesMax?: number;
 }
 
+function checkedLimit(frameBytesMax: number): number {
+  if (!Number.isInteger(frameBytesMax) || frameBytesMax < 0 || frameBytesMax > 0x7fffffff) {
+    throw new RangeError(`frameBytesMax ${frameBytesMax} must be an integer in [0, 2^31 - 1]`);
+  }
+  return frameBytesMax;
+}
+
 /**
  * Incremental frame reader. Feed chunks in arrival order with `push`; it returns the frames they
  * complete, in order. Frames may be views into pushed chunks: a caller that reuses chunk memory after
  * `push` returns must copy the frames it keeps.
  */
 export class FrameReader {
-  readonly frameBytesMax: number;
+  private limit: number;
   /** Bytes of the incomplete frame (size prefix first), oldest chunk first. */
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -54,11 +61,20 @@ export class FrameReader {
   private failure: FrameError | undefined;
 
   constructor(options: FrameReaderOptions = {}) {
-    const frameBytesMax = options.frameBytesMax ?? frameBytesMaxDefault;
-    if (!Number.isInteger(frameBytesMax) || frameBytesMax < 0 || frameBytesMax > 0x7fffffff) {
-      throw new RangeError(`frameBytesMax ${frameBytesMax} must be an integer in [0, 2^31 - 1]`);
-    }
-    this.frameBytesMax = frameBytesMax;
+    this.limit = checkedLimit(options.frameBytesMax ?? frameBytesMaxDefault);
+  }
+
+  /** The largest frame body accepted; frames whose size prefix says more fail the reader. */
+  get frameBytesMax(): number {
+    return this.limit;
+  }
+
+  /**
+   * Changes the limit for frames whose size prefix is read from now on (a SASL listener raises it
+   * once a connection has authenticated, as Kafka's `sasl.server.max.receive.size` gives way).
+   */
+  setFrameBytesMax(frameBytesMax: number): void {
+    this.limit = checkedLimit(frameBytesMax);
   }
 
   /** Bytes received but not yet returned as frames. */
@@ -105,14 +121,15 @@ export class FrameReader {
   }
 
   private checkSize(size: number): number {
+    const frameBytesMax = this.limit;
     if (size < 0) {
       this.failure = new FrameError("NegativeSize", `frame size ${size} is negative`, size);
       throw this.failure;
     }
-    if (size > this.frameBytesMax) {
+    if (size > frameBytesMax) {
       this.failure = new FrameError(
         "TooLarge",
-        `frame of ${size} bytes exceeds the limit of ${this.frameBytesMax}`,
+        `frame of ${size} bytes exceeds the limit of ${frameBytesMax}`,
         size,
       );
       throw this.failure;
