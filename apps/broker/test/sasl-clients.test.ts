@@ -217,3 +217,77 @@ describe("kafkajs over SASL_PLAINTEXT", () => {
     }, 60_000);
   }
 });
+
+describe("a mechanism Eddy serves but this listener has not enabled", () => {
+  let plainOnly: RunningBroker;
+  beforeAll(async () => {
+    plainOnly = await startBroker({
+      args: [
+        "--override",
+        "listeners=SASL_PLAINTEXT://127.0.0.1:9092",
+        "--override",
+        "sasl.enabled.mechanisms=PLAIN",
+        "--override",
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_bob="bob-secret";',
+      ],
+    });
+  });
+  afterAll(async () => {
+    expect(await plainOnly.stop()).toBe(0);
+    removeDir(plainOnly.dataDir);
+  });
+
+  test("kcat, kafka-python and kafkajs asking for SCRAM-SHA-256 are refused", async () => {
+    const { username, password } = users["SCRAM-SHA-256"];
+    const r = kcatRun(
+      [
+        "-P",
+        "-b",
+        plainOnly.bootstrap,
+        "-t",
+        "disabled-kcat",
+        ...kcatSasl("SCRAM-SHA-256", username, password),
+      ],
+      "x\n",
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("Unsupported SASL mechanism");
+    const py = spawnSync(
+      [
+        "/usr/bin/python3",
+        "-c",
+        python,
+        plainOnly.bootstrap,
+        "SCRAM-SHA-256",
+        username,
+        password,
+        "disabled-py",
+      ],
+      { timeout: 60_000 },
+    );
+    expect(py.exitCode).toBe(3);
+    expect(py.stdout.toString()).toStartWith("FAILED");
+    const kafka = new Kafka({
+      clientId: "eddy-sasl",
+      brokers: [plainOnly.bootstrap],
+      sasl: kafkajsSasl("SCRAM-SHA-256", username, password),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer();
+    const error = await producer.connect().then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(error?.message).toContain("The broker does not support the requested SASL mechanism");
+    await producer.disconnect();
+    await until("the broker's close line", () =>
+      plainOnly.output().includes('SASL mechanism "SCRAM-SHA-256" is not enabled (enabled: PLAIN)'),
+    );
+    // The PLAIN user of the same name still gets in.
+    kcat(
+      ["-P", "-b", plainOnly.bootstrap, "-t", "disabled-ok", ...kcatSasl("PLAIN", username, password)],
+      "ok\n",
+    );
+  }, 90_000);
+});
