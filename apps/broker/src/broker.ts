@@ -36,7 +36,12 @@ export class Broker {
         log,
       },
       // On a SASL_PLAINTEXT listener a connection reaches the request handler only once authenticated.
-      withSasl(new RequestHandler(node, log), config.sasl, config.saslReceiveBytesMax),
+      withSasl(
+        new RequestHandler(node, log),
+        config.sasl,
+        config.saslReceiveBytesMax,
+        config.failedAuthenticationDelayMs,
+      ),
     );
     server.start();
     // With --port 0 the OS picks the port; clients must be told the one actually bound.

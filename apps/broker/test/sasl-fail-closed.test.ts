@@ -224,6 +224,16 @@ describe("PLAIN with SaslAuthenticate", () => {
   }
 });
 
+test("a failed authentication is answered and closed after connection.failed.authentication.delay.ms (100)", async () => {
+  const client = await RawClient.connect(broker.port);
+  expect((await handshake(client, "PLAIN")).errorCode).toBe(ErrorCode.NONE);
+  const started = performance.now();
+  const answer = await authenticate(client, enc.encode("\0alice\0guess"));
+  expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+  expect(answer.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+  await expectClosed(client);
+});
+
 describe("SCRAM-SHA-256 with SaslAuthenticate", () => {
   test("a correct exchange authenticates and the server signature checks out", async () => {
     const scram = new ScramClient("SCRAM-SHA-256", "bob", "bob-secret");

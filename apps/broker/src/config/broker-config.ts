@@ -23,6 +23,8 @@ export interface BrokerConfig {
   readonly sasl: ListenerSasl | null;
   /** `sasl.server.max.receive.size`: the largest frame a SASL listener reads before authentication. */
   readonly saslReceiveBytesMax: number;
+  /** `connection.failed.authentication.delay.ms`: a failed authentication is answered and closed this late. */
+  readonly failedAuthenticationDelayMs: number;
   /**
    * The KRaft cluster settings, validated with Kafka's rules and exposed here, but not yet acted on:
    * the node is still a cluster of one that serves `listener` only (issue 12 builds the cluster).
@@ -138,6 +140,7 @@ export function toBrokerConfig(
     advertised,
     sasl: saslListeners.get(listener.name) ?? null,
     saslReceiveBytesMax: int("sasl.server.max.receive.size"),
+    failedAuthenticationDelayMs: int("connection.failed.authentication.delay.ms"),
     processRoles: cluster.processRoles,
     quorumVoters: cluster.quorumVoters,
     listeners: cluster.listeners,

@@ -285,6 +285,14 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "The largest frame a SASL listener reads before the connection has authenticated.",
   },
   {
+    name: "connection.failed.authentication.delay.ms",
+    type: "int",
+    defaultText: "100",
+    min: 0,
+    max: i32Max,
+    doc: "How long a failed authentication waits before its answer and the close (slows password guessing).",
+  },
+  {
     name: "offsets.topic.replication.factor",
     type: "int",
     defaultText: "3",

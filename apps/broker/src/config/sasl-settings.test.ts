@@ -42,6 +42,7 @@ describe("SASL settings", () => {
     expect(config.sasl?.mechanisms).toEqual(["PLAIN"]);
     // Kafka's sasl.server.max.receive.size: the frame limit before authentication.
     expect(config.saslReceiveBytesMax).toBe(524_288);
+    expect(config.failedAuthenticationDelayMs).toBe(100);
     expect([...config.sasl!.users.get("PLAIN")!]).toEqual([
       ["alice", "alice-secret"],
       ["bob", "bob-secret"],

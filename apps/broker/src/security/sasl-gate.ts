@@ -87,7 +87,9 @@ type Phase =
   | { readonly kind: "tokens"; readonly mechanism: string; readonly exchange: SaslExchange }
   /** After SaslHandshake v0: the next frames are raw tokens. */
   | { readonly kind: "raw"; readonly mechanism: string; readonly exchange: SaslExchange }
-  | { readonly kind: "authenticated"; readonly principal: string };
+  | { readonly kind: "authenticated"; readonly principal: string }
+  /** Authentication failed; the connection closes after `connection.failed.authentication.delay.ms`. */
+  | { readonly kind: "failed" };
 
 /** The message Kafka sends with SASL_AUTHENTICATION_FAILED, per mechanism (the same for any cause). */
 function failureMessage(mechanism: string): string {
@@ -106,6 +108,8 @@ export class SaslGate implements FrameHandler {
     private readonly authenticator: SaslAuthenticator,
     /** `sasl.server.max.receive.size`: the largest frame read before authentication. */
     preAuthFrameBytesMax: number,
+    /** `connection.failed.authentication.delay.ms`: how long a failed authentication waits for its answer and close. */
+    private readonly failureDelayMs: number,
   ) {
     this.preAuthFrameLimit = {
       bytes: preAuthFrameBytesMax,
@@ -130,6 +134,8 @@ export class SaslGate implements FrameHandler {
   ): ResponseBytes | null | Promise<ResponseBytes | null> {
     const phase = this.phases.get(connection) ?? { kind: "start" };
     if (phase.kind === "authenticated") return this.inner.handle(frame, connection);
+    // Frames after a failed authentication, while its delayed close runs, are read and dropped.
+    if (phase.kind === "failed") return null;
     if (phase.kind === "raw") return this.rawToken(frame, connection, phase);
 
     const reader = new Reader(frame);
@@ -152,10 +158,13 @@ export class SaslGate implements FrameHandler {
       }
       const exchange = this.authenticator.begin(mechanism);
       if (exchange === null) {
-        return this.refuse(
-          header,
-          { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: [...this.authenticator.mechanisms] },
+        return this.failed(
+          connection,
           `SASL mechanism ${printable(mechanism)} is not enabled (enabled: ${this.authenticator.mechanisms.join(", ")})`,
+          answer(header, {
+            errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+            mechanisms: [...this.authenticator.mechanisms],
+          }),
         );
       }
       this.phases.set(connection, { kind: version === 0 ? "raw" : "tokens", mechanism, exchange });
@@ -172,10 +181,13 @@ export class SaslGate implements FrameHandler {
       }
       const step = phase.exchange.step(token);
       if (step.kind === "refused") {
-        return this.refuse(
-          header,
-          { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: failureMessage(phase.mechanism) },
+        return this.failed(
+          connection,
           `${phase.mechanism} authentication failed: ${step.reason}`,
+          answer(header, {
+            errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
+            errorMessage: failureMessage(phase.mechanism),
+          }),
         );
       }
       if (step.kind === "done")
@@ -199,10 +211,14 @@ export class SaslGate implements FrameHandler {
     frame: Uint8Array,
     connection: ConnectionInfo,
     phase: Phase & { kind: "raw" },
-  ): ResponseBytes {
+  ): ResponseBytes | Promise<never> {
     const step = phase.exchange.step(frame);
     if (step.kind === "refused") {
-      throw new CloseConnection(`${phase.mechanism} authentication failed (raw SASL tokens): ${step.reason}`);
+      return this.failed(
+        connection,
+        `${phase.mechanism} authentication failed (raw SASL tokens): ${step.reason}`,
+        null,
+      );
     }
     if (step.kind === "done")
       this.phases.set(connection, { kind: "authenticated", principal: step.principal });
@@ -226,7 +242,19 @@ export class SaslGate implements FrameHandler {
     }
   }
 
-  /** Answers, then closes: every refusal ends the connection. */
+  /**
+   * A failed authentication, as Kafka's: the connection reads no further request, and after
+   * `connection.failed.authentication.delay.ms` (which slows password guessing) it is answered (on
+   * the raw path, not) and closed.
+   */
+  private failed(connection: ConnectionInfo, why: string, response: Uint8Array | null): Promise<never> {
+    this.phases.set(connection, { kind: "failed" });
+    const close = new CloseConnection(why, response);
+    if (this.failureDelayMs <= 0) return Promise.reject(close);
+    return new Promise((_, reject) => setTimeout(() => reject(close), this.failureDelayMs));
+  }
+
+  /** Answers, then closes at once: a request out of order in the exchange. */
   // biome-ignore lint/suspicious/noExplicitAny: the body's type follows the header's key.
   private refuse(header: RequestHeader, body: any, why: string): never {
     throw new CloseConnection(why, answer(header, body));
@@ -254,6 +282,9 @@ export function withSasl(
   inner: FrameHandler,
   sasl: ListenerSasl | null,
   preAuthFrameBytesMax: number,
+  failureDelayMs: number,
 ): FrameHandler {
-  return sasl === null ? inner : new SaslGate(inner, new SaslAuthenticator(sasl), preAuthFrameBytesMax);
+  return sasl === null
+    ? inner
+    : new SaslGate(inner, new SaslAuthenticator(sasl), preAuthFrameBytesMax, failureDelayMs);
 }
