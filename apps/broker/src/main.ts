@@ -39,6 +39,10 @@ async function main(): Promise<number> {
         `Eddy ${eddyVersion} broker (Kafka protocol) node ${config.nodeId}`,
         `  listening   ${config.listener.host}:${broker.port}`,
         `  advertised  ${config.advertised.host}:${broker.advertisedPort}`,
+        // Only a SASL listener adds a line: without SASL settings the banner is as it always was.
+        ...(config.sasl === null
+          ? []
+          : [`  security    SASL_PLAINTEXT (${config.sasl.mechanisms.join(", ")})`]),
         `  data dir    ${config.storageEngine === "memory" ? "(none: memory storage)" : config.dataDir}`,
         `  storage     ${config.storageEngine}`,
         `  version     ${eddyVersion}, Bun ${Bun.version}`,

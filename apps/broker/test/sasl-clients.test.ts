@@ -92,6 +92,7 @@ describe("kcat over SASL_PLAINTEXT", () => {
   test("the broker's log never holds a password", () => {
     // What the broker printed from its banner on (\`bun run\` itself echoes the command line first).
     const log = broker.output().slice(broker.output().indexOf("Eddy "));
+    expect(log).toContain("  security    SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)\n");
     expect(log).toContain("authentication failed");
     for (const { password } of Object.values(users)) expect(log).not.toContain(password);
     expect(log).not.toContain("whatever");
