@@ -79,6 +79,32 @@ describe("kcat over SASL_PLAINTEXT", () => {
     }, 60_000);
   }
 
+  test("a SCRAM password that is not ASCII: its UTF-8 bytes, not normalised (as Kafka)", () => {
+    const sasl = kcatSasl("SCRAM-SHA-256", "dave", "pässwörd-ü");
+    kcat(["-P", "-b", broker.bootstrap, "-t", "kcat-utf8", ...sasl], "ü\n");
+    const read = kcat([
+      "-C",
+      "-b",
+      broker.bootstrap,
+      "-t",
+      "kcat-utf8",
+      "-o",
+      "beginning",
+      "-e",
+      "-q",
+      ...sasl,
+    ]);
+    expect(read).toBe("ü\n");
+    // The NFD form of the same text is other bytes, so another password.
+    const nfd = kcatRun([
+      "-L",
+      "-b",
+      broker.bootstrap,
+      ...kcatSasl("SCRAM-SHA-256", "dave", "pässwörd-ü".normalize("NFD")),
+    ]);
+    expect(nfd.code).not.toBe(0);
+  }, 60_000);
+
   test("without SASL a client gets nothing: the connection closes before Metadata is served", async () => {
     // Metadata for a topic would auto-create it if it were served.
     const r = kcatRun(["-L", "-b", broker.bootstrap, "-t", "kcat-nosasl", "-m", "3"]);

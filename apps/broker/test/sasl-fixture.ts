@@ -22,7 +22,7 @@ export const saslBrokerArgs: string[] = [
   "--override",
   'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
   "--override",
-  'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_bob="bob-secret";',
+  'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_bob="bob-secret" user_dave="pässwörd-ü";',
   "--override",
   'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_carol="carol-secret";',
 ];

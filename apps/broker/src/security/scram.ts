@@ -38,20 +38,18 @@ function hash(mechanism: ScramMechanism, data: Uint8Array): Uint8Array {
   return createHash(hashName(mechanism)).update(data).digest();
 }
 
-/** Salts and hashes a password into the credential the server keeps (PBKDF2 with the mechanism's HMAC). */
+/**
+ * Salts and hashes a password into the credential the server keeps (PBKDF2 with the mechanism's
+ * HMAC). The password's UTF-8 bytes as they are, without SASLprep: Kafka's `ScramFormatter` and its
+ * clients (librdkafka, kafka-python) do not normalise either.
+ */
 export function scramCredential(
   mechanism: ScramMechanism,
   password: string,
   iterations: number = scramIterationsDefault,
   salt: Uint8Array = randomBytes(32),
 ): ScramCredential {
-  const salted = pbkdf2Sync(
-    password.normalize("NFKC"),
-    salt,
-    iterations,
-    hashBytes(mechanism),
-    hashName(mechanism),
-  );
+  const salted = pbkdf2Sync(password, salt, iterations, hashBytes(mechanism), hashName(mechanism));
   const clientKey = hmac(mechanism, salted, "Client Key");
   return {
     salt,
