@@ -99,3 +99,34 @@ test("partitions sharing a small budget read back exactly what was appended, and
     { numRuns: 200 },
   );
 });
+
+test("the tail's memory stays within its budget when appends are views into larger request buffers", () => {
+  // A produce request hands the log its batches as views into the request frame (the frame's header
+  // and other partitions' batches around them); the budget must bound the buffers the tail keeps
+  // reachable, not only the batch bytes it counts.
+  const disk = new MemoryDisk();
+  const budget = new TailBudget(64 * 1024);
+  const log = openLog(disk, "t-0", budget, 1 << 20);
+  let next = 0;
+  let lastTwo: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < 200; i++) {
+    const one = batchMake({ baseOffset: next, recordCount: 1, body: new Uint8Array(1000).fill(i % 251) });
+    const two = batchMake({ baseOffset: next + 1, recordCount: 1, body: new Uint8Array(1000).fill(7) });
+    // A frame of 1.9 times the batches, them in the middle: [header][one][two][rest].
+    const frame = new Uint8Array(Math.floor((one.length + two.length) * 1.9));
+    frame.set(one, 100);
+    frame.set(two, 100 + one.length);
+    log.append(frame.subarray(100, 100 + one.length + two.length), 0);
+    next += 2;
+    lastTwo = two;
+  }
+  // 400 KB appended through 760 KB of frames, against a 64 KiB budget.
+  expect(budget.bytes).toBeLessThanOrEqual(budget.bytesMax);
+  expect(budget.retainedBufferBytes()).toBeLessThanOrEqual(budget.bytesMax);
+  expect(budget.retainedBufferBytes()).toBe(budget.bytes);
+  // The cached batch reads back as appended.
+  const read = log.read({ fetchOffset: next - 1, maxBytes: 1 });
+  expect(read.batchCount).toBe(1);
+  expect(read.records).toEqual(lastTwo);
+  log.deleteAll();
+});

@@ -53,6 +53,8 @@ export interface BrokerConfig {
   readonly uncleanLeaderElectionEnable: boolean;
   readonly replicaLagMsMax: number;
   readonly segmentBytesMax: number;
+  /** `eddy.log.tail.cache.bytes`: the bytes of recent batches kept in memory, across all partitions. */
+  readonly tailCacheBytesMax: number;
   readonly rollMs: number;
   /** -1 keeps data forever, as in Kafka. */
   readonly retentionMs: number;
@@ -160,6 +162,7 @@ export function toBrokerConfig(
     uncleanLeaderElectionEnable: configBool(config, "unclean.leader.election.enable"),
     replicaLagMsMax: int("replica.lag.time.max.ms"),
     segmentBytesMax: int("log.segment.bytes"),
+    tailCacheBytesMax: int("eddy.log.tail.cache.bytes"),
     rollMs,
     retentionMs: retentionMs < 0 ? -1 : retentionMs,
     retentionBytesMax: int("log.retention.bytes"),

@@ -96,6 +96,13 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     max: i32Max,
     doc: "Segment size.",
   },
+  {
+    name: "eddy.log.tail.cache.bytes",
+    type: "long",
+    defaultText: "67108864",
+    min: 0,
+    doc: "Bytes of recent batches all partitions together serve from memory (0: read everything from the log files).",
+  },
   { name: "log.roll.ms", type: "long", defaultText: null, min: 1, doc: "Roll a segment after this long." },
   {
     name: "log.roll.hours",

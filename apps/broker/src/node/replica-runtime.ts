@@ -10,10 +10,6 @@ import { nodeFiles } from "@eddy/storage-fs";
 import { MemoryDisk } from "@eddy/storage-memory";
 import type { BrokerConfig } from "../config/broker-config.ts";
 
-/** Bytes of recent batches each partition serves from memory (the engine's defaults). */
-const tailCacheBytesMax = 256 * 1024 * 1024;
-const tailCacheBytesTotalMax = 256 * 1024 * 1024;
-
 /** The node's log directory and high-watermark checkpoint over the chosen storage (`--storage fs|memory`). */
 export function openLogDir(
   config: BrokerConfig,
@@ -26,8 +22,10 @@ export function openLogDir(
     files,
     dataDir,
     defaults,
-    tailCacheBytesMax,
-    tailCacheBytesTotalMax,
+    // `eddy.log.tail.cache.bytes` bounds the hot tails of all partitions together; one partition may
+    // use all of it.
+    tailCacheBytesMax: config.tailCacheBytesMax,
+    tailCacheBytesTotalMax: config.tailCacheBytesMax,
     logLine: log,
   });
   // A malformed checkpoint throws HwCheckpointError naming the file and line: the broker refuses to

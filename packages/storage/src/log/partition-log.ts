@@ -365,9 +365,6 @@ export class PartitionLog implements TailOwner {
       }
       throw toStorageError(error, this.options.name);
     }
-    // The hot tail keeps the appended bytes by reference; a small view into a much larger buffer
-    // (a whole request frame) is copied so the tail does not pin the frame.
-    const kept = bytes.buffer.byteLength > 2 * bytes.byteLength ? bytes.slice() : bytes;
     for (const h of headers) {
       const placed = { ...h, position: position + h.position };
       active.noteBatch(placed, this.config.indexIntervalBytes);
@@ -375,7 +372,7 @@ export class PartitionLog implements TailOwner {
         baseOffset: h.baseOffset,
         lastOffset: h.lastOffset,
         segmentBase: active.baseOffset,
-        bytes: headers.length === 1 ? kept : kept.subarray(h.position, h.position + h.sizeBytes),
+        bytes: tailBytesOf(bytes, h.position, h.sizeBytes),
         owner: this,
         live: true,
       });
@@ -1190,4 +1187,16 @@ function allocUnzeroed(length: number): Uint8Array {
   if (bufferApi === undefined) return new Uint8Array(length);
   const raw = bufferApi.allocUnsafeSlow(length);
   return new Uint8Array(raw.buffer, raw.byteOffset, length);
+}
+
+/**
+ * The bytes the hot tail keeps for one batch: the caller's buffer by reference only when the batch is
+ * that whole buffer, else a copy. A view would pin the rest of its buffer (the request frame, the
+ * other batches of the append) while the budget counts only the batch, so the tail's memory would
+ * exceed its byte bound by whatever the views share; with copies the bound is what the tail holds.
+ */
+function tailBytesOf(bytes: Uint8Array, position: number, length: number): Uint8Array {
+  const batch = bytes.subarray(position, position + length);
+  const ownsBuffer = batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength;
+  return ownsBuffer ? batch : batch.slice();
 }

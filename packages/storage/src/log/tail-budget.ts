@@ -42,6 +42,23 @@ export class TailBudget {
     return this.liveBytes;
   }
 
+  /**
+   * Bytes of the buffers the live entries keep reachable (each distinct ArrayBuffer once): what the
+   * cache really costs in memory, which must stay within `bytesMax` as `bytes` does. It walks every
+   * entry, so it is for tests and diagnostics, not for the append path.
+   */
+  retainedBufferBytes(): number {
+    const seen = new Set<ArrayBufferLike>();
+    let total = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (!entry.live || seen.has(entry.bytes.buffer)) continue;
+      seen.add(entry.bytes.buffer);
+      total += entry.bytes.buffer.byteLength;
+    }
+    return total;
+  }
+
   /** Counts a newly cached entry, then evicts the oldest entries anywhere until the total fits. */
   add(entry: TailEntry): void {
     invariant(entry.live, "tail budget: a new entry is live");
