@@ -33,7 +33,7 @@ import type {
 import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
-import type { TailBudget, TailEntry, TailOwner } from "./tail-budget.ts";
+import { type TailBudget, type TailEntry, type TailOwner, tailEntryDrop } from "./tail-budget.ts";
 
 /** Batches in one append; a produce request of a thousand partitions holds far fewer per partition. */
 export const appendBatchesMax = 1 << 20;
@@ -492,7 +492,7 @@ export class PartitionLog implements TailOwner {
     const oldest = this.tail[this.tailStart]!;
     this.tailBytes -= oldest.bytes.length;
     this.tailStart += 1;
-    this.options.tailBudget?.release(oldest);
+    this.tailRelease(oldest);
   }
 
   /** See `TailOwner.evictOldest`: the shared budget evicts in append order, so it is always our oldest. */
@@ -504,19 +504,23 @@ export class PartitionLog implements TailOwner {
     this.tailShift();
   }
 
+  /** Uncounts a dropped batch and lets go of its bytes (a dropped entry may stay queued a while). */
+  private tailRelease(entry: TailEntry): void {
+    const budget = this.options.tailBudget;
+    if (budget !== undefined) budget.release(entry);
+    else tailEntryDrop(entry);
+  }
+
   private tailDropFrom(offset: number): void {
     while (this.tail.length > this.tailStart && this.tail[this.tail.length - 1]!.lastOffset >= offset) {
       const dropped = this.tail.pop()!;
       this.tailBytes -= dropped.bytes.length;
-      this.options.tailBudget?.release(dropped);
+      this.tailRelease(dropped);
     }
   }
 
   private tailClear(): void {
-    const budget = this.options.tailBudget;
-    if (budget !== undefined) {
-      for (let k = this.tailStart; k < this.tail.length; k++) budget.release(this.tail[k]!);
-    }
+    for (let k = this.tailStart; k < this.tail.length; k++) this.tailRelease(this.tail[k]!);
     this.tail = [];
     this.tailStart = 0;
     this.tailBytes = 0;

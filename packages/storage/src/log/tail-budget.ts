@@ -11,7 +11,8 @@ export interface TailEntry {
   readonly baseOffset: number;
   readonly lastOffset: number;
   readonly segmentBase: number;
-  readonly bytes: Uint8Array;
+  /** The batch; emptied when the entry is dropped, so a dropped entry still queued pins nothing. */
+  bytes: Uint8Array;
   /** The partition holding it, told to drop it when the budget evicts it. */
   readonly owner: TailOwner;
   /** False once the partition dropped it (evicted, truncated, cleared or closed). */
@@ -43,16 +44,16 @@ export class TailBudget {
   }
 
   /**
-   * Bytes of the buffers the live entries keep reachable (each distinct ArrayBuffer once): what the
-   * cache really costs in memory, which must stay within `bytesMax` as `bytes` does. It walks every
-   * entry, so it is for tests and diagnostics, not for the append path.
+   * Bytes of the buffers the queued entries keep reachable, live or dropped (each distinct
+   * ArrayBuffer once): what the cache really costs in memory, which must stay within `bytesMax` as
+   * `bytes` does. It walks every entry, so it is for tests and diagnostics, not for the append path.
    */
   retainedBufferBytes(): number {
     const seen = new Set<ArrayBufferLike>();
     let total = 0;
     for (let i = this.head; i < this.queue.length; i++) {
       const entry = this.queue[i]!;
-      if (!entry.live || seen.has(entry.bytes.buffer)) continue;
+      if (seen.has(entry.bytes.buffer)) continue;
       seen.add(entry.bytes.buffer);
       total += entry.bytes.buffer.byteLength;
     }
@@ -82,8 +83,8 @@ export class TailBudget {
   /** Uncounts an entry its partition dropped; it leaves the queue when eviction reaches it. */
   release(entry: TailEntry): void {
     if (!entry.live) return;
-    entry.live = false;
     this.liveBytes -= entry.bytes.length;
+    tailEntryDrop(entry);
     this.deadCount += 1;
     invariant(this.liveBytes >= 0, "tail budget bytes stay non-negative");
     this.compact();
@@ -102,4 +103,16 @@ export class TailBudget {
       this.deadCount = 0;
     }
   }
+}
+
+const noBytes = new Uint8Array(0);
+
+/**
+ * Marks an entry dropped and lets go of its bytes. Dropped entries wait in the budget's queue (and in
+ * their partition's array) until eviction or compaction passes them; holding their bytes there kept
+ * up to as much again as the budget reachable, so the memory was about twice the bound.
+ */
+export function tailEntryDrop(entry: TailEntry): void {
+  entry.live = false;
+  entry.bytes = noBytes;
 }
