@@ -45,6 +45,7 @@ export {
   producerIdWaitersMaxDefault,
 } from "./producer-ids/producer-id-allocator.ts";
 export type { ProducerIdEnv } from "./producer-ids/producer-id-env.ts";
+export { batchesPerWalkMax, sliceBatches, walkBatches } from "./replica/batch-walk.ts";
 export {
   formatHwCheckpoint,
   HwCheckpoint,

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { ErrorCode } from "@eddy/protocol";
 import { recoverEpochs } from "../src/replica/recovery.ts";
-import { batchOf, leadAlone, openLog, openReplica, produce, TestEnv } from "./test-env.ts";
+import { batchOf, leadAlone, openReplica, produce, TestEnv } from "./test-env.ts";
 
 describe("append completion", () => {
   test("by default an append completes from the page cache: acks=1 and acks=all answer at once", () => {
@@ -202,10 +202,11 @@ describe("recovery", () => {
     env.runFlushes();
     produce(r, batchOf(["c", "d", "e"]));
     env.disk.crash({ _tag: "TornTail", keptUnsyncedBytes: 20 });
-    const lines: string[] = [];
-    const again = openReplica(new TestEnvOver(env), { durableAppends: true });
+    const restarted = new TestEnvOver(env);
+    const again = openReplica(restarted, { durableAppends: true });
     expect(again.logEndOffset).toBe(2);
-    openLog(env.disk, 0, lines);
+    // The engine's recovery said what it cut.
+    expect(restarted.lines.length).toBeGreaterThan(0);
     expect(again.coreState.epochs).toEqual([{ epoch: 0, startOffset: 0 }]);
   });
 });

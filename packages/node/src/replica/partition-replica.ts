@@ -14,17 +14,16 @@
  */
 import { invariant, partition } from "@eddy/core";
 import {
-  checkBatch,
   decodeRecordBatch,
   ErrorCode,
   RecordBatchError,
   readBatchHeader,
   rewriteBaseOffset,
   rewritePartitionLeaderEpoch,
-  type StoredBatchHeader,
   verifyBatchCrc,
 } from "@eddy/protocol";
 import { FileFault, type PartitionLog, StorageError, toStorageError } from "@eddy/storage";
+import { sliceBatches, walkBatches } from "./batch-walk.ts";
 import { recoverEpochs, recoverProducers } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 
@@ -34,8 +33,6 @@ type PResult = partition.PartitionStepResult;
 
 /** Consumer long-polls waiting on one replica; beyond this a poll is answered at once instead of parked. */
 export const replicaWaitersMax = 10_000;
-/** Batches one fetch response may carry (a response is at most `replicaFetchBytesMax` bytes). */
-const fetchBatchesMax = 1 << 20;
 /** Steps run for one call (an input and the completions it causes); more is a loop, a bug. */
 const stepsPerCallMax = 1_000;
 
@@ -789,38 +786,4 @@ export class PartitionReplica {
   private name(): string {
     return `${this.options.topic}-${this.options.partition}`;
   }
-}
-
-/**
- * Walks the whole batches of `records` with storage's header check until `visit` returns false;
- * returns what is wrong with the bytes, or null when every batch is whole (and, with `checkCrc`, intact).
- */
-function walkBatches(
-  records: Uint8Array,
-  checkCrc: boolean,
-  visit: (header: StoredBatchHeader) => boolean,
-): string | null {
-  let position = 0;
-  for (let n = 0; position < records.length; n++) {
-    if (n >= fetchBatchesMax) return "too many batches";
-    const check = checkBatch(records, position, records.length, checkCrc);
-    if (check._tag !== "Batch") return `bad batch at byte ${position}: ${check._tag}`;
-    if (!visit(check.header)) return null;
-    position += check.header.sizeBytes;
-  }
-  return null;
-}
-
-/** The byte range of `records` holding the batches that start in [from, to] (already CRC checked). */
-function sliceBatches(records: Uint8Array, from: number, to: number): Uint8Array {
-  let start = -1;
-  let end = -1;
-  walkBatches(records, false, (h) => {
-    if (h.baseOffset > to) return false;
-    if (h.baseOffset < from) return true;
-    if (start < 0) start = h.position;
-    end = h.position + h.sizeBytes;
-    return true;
-  });
-  return start < 0 ? empty : records.subarray(start, end);
 }

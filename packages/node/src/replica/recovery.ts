@@ -6,15 +6,14 @@
  * never write it, and never read a clock: the caller passes `nowMs`.
  */
 import { invariant, partition, producer } from "@eddy/core";
-import { checkBatch, type StoredBatchHeader } from "@eddy/protocol";
+import type { StoredBatchHeader } from "@eddy/protocol";
 import type { LeaderEpochEntry, PartitionLog } from "@eddy/storage";
+import { walkBatches } from "./batch-walk.ts";
 
 /** Bytes per read while scanning batch headers at start-up. */
 export const recoveryReadBytes = 1 << 20;
 /** Reads one start-up scan may take; a log beyond this many megabytes of batches is cut short with an error. */
 export const recoveryReadsMax = 10_000_000;
-/** Batches in one read (a read is at most `recoveryReadBytes` of 61-byte headers and more). */
-const batchesPerReadMax = recoveryReadBytes;
 
 /**
  * Calls `visit` with the header of every batch from the one holding `fromOffset` to the log end, in
@@ -31,15 +30,11 @@ export function scanBatchHeaders(
     invariant(reads < recoveryReadsMax, "recovery scan does not end");
     const result = log.read({ fetchOffset: next, maxBytes: recoveryReadBytes, minOneBatch: true });
     if (result.batchCount === 0) break;
-    const records = result.records;
-    let position = 0;
-    for (let n = 0; position < records.length; n++) {
-      invariant(n < batchesPerReadMax, "too many batches in one read");
-      const check = checkBatch(records, position, records.length, false);
-      invariant(check._tag === "Batch", () => `recovered log holds a bad batch at ${next}: ${check._tag}`);
-      visit(check.header);
-      position += check.header.sizeBytes;
-    }
+    const problem = walkBatches(result.records, false, (h) => {
+      visit(h);
+      return true;
+    });
+    invariant(problem === null, () => `recovered log holds a bad batch at ${next}: ${problem}`);
     invariant(result.nextOffset > next, "recovery scan made no progress");
     next = result.nextOffset;
   }

@@ -12,7 +12,8 @@
  * drives every write, flush and truncation the core asks for.
  */
 import { invariant } from "@eddy/core";
-import { checkBatch, decodeRecordBatch, encodeRecordBatch, type StoredBatchHeader } from "@eddy/protocol";
+import { walkBatches } from "@eddy/node";
+import { decodeRecordBatch, encodeRecordBatch, type StoredBatchHeader } from "@eddy/protocol";
 import { logConfigMake, PartitionLog } from "@eddy/storage";
 import type { MemoryDisk } from "@eddy/storage-memory";
 
@@ -24,8 +25,6 @@ export const simDataDir = "/data";
 export const replicaTailBytesMax = 256 * 1024;
 /** Bytes one read returns at most: a fetch response or one step of a scan. */
 export const replicaReadBytesMax = 16 * 1024;
-/** Batches one read returns at most (a read is at most `replicaReadBytesMax` bytes of 61-byte headers and more). */
-export const batchesPerReadMax = replicaReadBytesMax;
 /** Decoded batches a replica remembers for the checkers; the memory is cleared when full. */
 export const decodedBatchesMax = 4096;
 /** Reads one scan of a replica's log may take (a run's logs are far smaller than this bound). */
@@ -89,29 +88,20 @@ function parseValue(bytes: Uint8Array | null): number {
   return n;
 }
 
-/**
- * Walks the whole batches of `records` with storage's header check, until `visit` returns false; a bad
- * batch is a bug here.
- */
-function walkBatches(
+/** Walks the batches of bytes the engine or this module checked; a bad batch is a bug here. */
+function walkChecked(
   records: Uint8Array,
   checkCrc: boolean,
   visit: (header: StoredBatchHeader) => boolean,
 ): void {
-  let position = 0;
-  for (let n = 0; position < records.length; n++) {
-    invariant(n < batchesPerReadMax, "too many batches in one read");
-    const check = checkBatch(records, position, records.length, checkCrc);
-    invariant(check._tag === "Batch", () => `bad batch at byte ${position}: ${JSON.stringify(check)}`);
-    if (!visit(check.header)) return;
-    position += check.header.sizeBytes;
-  }
+  const problem = walkBatches(records, checkCrc, visit);
+  invariant(problem === null, () => `replica log: ${problem}`);
 }
 
 /** The headers of every whole batch in `records` (CRC checked, as a follower checks what it fetched). */
 export function batchSummaries(records: Uint8Array): BatchSummary[] {
   const out: BatchSummary[] = [];
-  walkBatches(records, true, (h) => {
+  walkChecked(records, true, (h) => {
     out.push({
       baseOffset: h.baseOffset,
       lastOffset: h.lastOffset,
@@ -169,21 +159,6 @@ export class ReplicaStore {
     return this.log.info().flushedOffset;
   }
 
-  /** Summaries of every batch held, from the log start. */
-  scanBatches(): BatchSummary[] {
-    const out: BatchSummary[] = [];
-    let next = this.start;
-    const end = this.end;
-    for (let reads = 0; next < end; reads++) {
-      invariant(reads < replicaScanReadsMax, "replica scan does not end");
-      const result = this.log.read({ fetchOffset: next, maxBytes: replicaReadBytesMax, minOneBatch: true });
-      if (result.batchCount === 0) break;
-      out.push(...batchSummaries(result.records));
-      next = result.nextOffset;
-    }
-    return out;
-  }
-
   /**
    * Values at [from, to), one per offset (-1 for an offset not held), read back through the engine.
    * Consumers check CRCs as Kafka's do; the checkers, which only observe, may skip it (`verifyCrc`),
@@ -221,7 +196,7 @@ export class ReplicaStore {
 
   /** Pushes the values of the batches of `records` at offsets [next, end) onto `out`; returns the next offset. */
   private collect(records: Uint8Array, next: number, end: number, verifyCrc: boolean, out: number[]): number {
-    walkBatches(records, verifyCrc, (h) => {
+    walkChecked(records, verifyCrc, (h) => {
       if (h.baseOffset >= end) return false;
       const values = this.decode(records, h);
       for (let offset = Math.max(next, h.baseOffset); offset <= h.lastOffset && offset < end; offset++) {
