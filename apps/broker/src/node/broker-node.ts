@@ -127,8 +127,8 @@ export class BrokerNode {
       uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
       log,
     });
-    const groups = await GroupShell.open(storage, config, log);
-    const producerIds = await ProducerIdShell.open(storage);
+    const groups = await GroupShell.open(storage, config, log, clock);
+    const producerIds = await ProducerIdShell.open(storage, clock, log);
     const node = new BrokerNode(
       config,
       clusterId,
