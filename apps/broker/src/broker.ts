@@ -16,41 +16,65 @@ export class Broker {
   private constructor(
     private readonly node: BrokerNode,
     private readonly server: Server,
-    readonly advertisedPort: number,
+    /** The client listener's name: `port` and `advertisedPort` are its. */
+    private readonly clientListenerName: string,
   ) {}
 
+  /** The client listener's bound port. */
   get port(): number {
-    return this.server.port;
+    return this.server.portOf(this.clientListenerName);
+  }
+
+  /** Where clients of the client listener are told to connect (the port the OS picked for --port 0). */
+  get advertisedPort(): number {
+    return this.server.endpointOf(this.clientListenerName).advertisedPort;
+  }
+
+  /** The bound port of any listener by name (`CONTROLLER`, `SSL`, ...); throws for a name not in `listeners`. */
+  portOf(listenerName: string): number {
+    return this.server.portOf(listenerName.toUpperCase());
   }
 
   static async start(config: BrokerConfig, log: (line: string) => void): Promise<Broker> {
     const node = await BrokerNode.open(config, log);
-    const server = new Server(
-      {
-        host: config.listener.host,
-        port: config.listener.port,
-        frameBytesMax: config.requestBytesMax,
-        connectionsMax: config.connectionsMax,
-        inflightRequestsMax: config.inflightRequestsMax,
-        outboundBytesMax: 64 * 1024 * 1024,
-        log,
-      },
-      // On a SASL_PLAINTEXT listener a connection reaches the request handler only once authenticated.
-      withSasl(
-        new RequestHandler(node, log),
-        config.sasl,
-        config.saslReceiveBytesMax,
-        config.failedAuthenticationDelayMs,
-      ),
-    );
-    server.start();
-    // With --port 0 the OS picks the port; clients must be told the one actually bound.
-    const advertisedPort =
-      config.advertised.port === 0 || config.advertised === config.listener
-        ? server.port
-        : config.advertised.port;
-    await node.start(config.advertised.host, advertisedPort);
-    return new Broker(node, server, advertisedPort);
+    const requests = new RequestHandler(node, log);
+    const server = new Server({
+      // Every listener of `listeners` is bound, controller listeners too (served by the same handler
+      // until the cluster gives them their own requests).
+      listeners: config.servedListeners.map((l) => ({
+        name: l.name,
+        host: l.host,
+        port: l.port,
+        advertisedHost: l.advertisedHost,
+        advertisedPort: l.advertisedPort,
+        // On a SASL_PLAINTEXT listener a connection reaches the request handler only once authenticated.
+        handler: withSasl(requests, l.sasl, config.saslReceiveBytesMax, config.failedAuthenticationDelayMs),
+      })),
+      frameBytesMax: config.requestBytesMax,
+      connectionsMax: config.connectionsMax,
+      inflightRequestsMax: config.inflightRequestsMax,
+      outboundBytesMax: 64 * 1024 * 1024,
+      log,
+    });
+    try {
+      server.start();
+    } catch (error) {
+      // A listener that cannot bind stops the start; the node opened for it closes (flushing nothing new).
+      await node.close();
+      throw error;
+    }
+    // A broker with one listener says nothing more than its banner; with several, each is named.
+    if (config.servedListeners.length > 1) {
+      for (const l of config.servedListeners) {
+        const endpoint = server.endpointOf(l.name);
+        log(
+          `listener ${l.name} (${l.securityProtocol}${l.controller ? ", controller" : ""}) bound on ${l.host}:${server.portOf(l.name)}, advertised as ${endpoint.advertisedHost}:${endpoint.advertisedPort}`,
+        );
+      }
+    }
+    const client = server.endpointOf(config.listener.name);
+    await node.start(client.advertisedHost, client.advertisedPort);
+    return new Broker(node, server, config.listener.name);
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,9 @@
  * Metadata (key 3): v0-v8. Brokers, the controller, and each topic's partitions with leader, leader
  * epoch, replicas and ISR from the committed metadata image. Unknown topics are created when
  * `auto.create.topics.enable` is on and the request allows it (always for v0-v3, which have no flag),
- * with `num.partitions` partitions, as kafka-python's producer expects.
+ * with `num.partitions` partitions, as kafka-python's producer expects. This broker's own address is
+ * the one advertised for the listener the client connected on (Kafka's rule), so a client that came
+ * in on an SSL listener is sent back to the SSL port.
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
@@ -38,9 +40,14 @@ export const metadataApi = defineApi({
     }
     const image = node.image;
     const names = wantsAll ? Object.keys(image.topics).sort() : requested;
+    const own = ctx.connection.listener;
     const brokers = image.brokers
       .filter((b) => !b.fenced)
-      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack }));
+      .map((b) =>
+        b.brokerId === node.config.nodeId
+          ? { nodeId: b.brokerId, host: own.advertisedHost, port: own.advertisedPort, rack: b.rack }
+          : { nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack },
+      );
     return {
       throttleTimeMs: 0,
       brokers,

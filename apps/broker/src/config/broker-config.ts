@@ -10,9 +10,31 @@ import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
 export type { Listener, ProcessRole, QuorumVoter } from "./cluster-settings.ts";
 export type { ListenerSasl, SaslMechanism } from "./sasl-settings.ts";
 
+/** One listener the server binds, with everything its connections need. */
+export interface ServedListener {
+  /** The listener name, upper case, and the address bound. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** From `listener.security.protocol.map` (Kafka's default map, controller listeners PLAINTEXT). */
+  readonly securityProtocol: string;
+  /** Named in `controller.listener.names`; served by the same request handler for now. */
+  readonly controller: boolean;
+  /**
+   * Where clients of this listener are told to connect: its `advertised.listeners` entry, or its own
+   * address when it has none (a wildcard host becomes 127.0.0.1). Port 0 means the port bound.
+   */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+  /** The SASL settings of a SASL_PLAINTEXT listener, null otherwise. */
+  readonly sasl: ListenerSasl | null;
+}
+
 export interface BrokerConfig {
   readonly nodeId: number;
-  /** The listener the server binds for clients (the first of `listeners` that is not a controller listener). */
+  /** Every listener of `listeners`, in order, controller listeners included: the server binds them all. */
+  readonly servedListeners: readonly ServedListener[];
+  /** The client listener: the first of `listeners` that is not a controller listener (`--host`/`--port` edit it). */
   readonly listener: Listener;
   /** Where clients are told to connect: the advertised listener of the same name as `listener`. */
   readonly advertised: Listener;
@@ -26,8 +48,8 @@ export interface BrokerConfig {
   /** `connection.failed.authentication.delay.ms`: a failed authentication is answered and closed this late. */
   readonly failedAuthenticationDelayMs: number;
   /**
-   * The KRaft cluster settings, validated with Kafka's rules and exposed here, but not yet acted on:
-   * the node is still a cluster of one that serves `listener` only (issue 12 builds the cluster).
+   * The KRaft cluster settings, validated with Kafka's rules and exposed here; apart from binding
+   * every listener, not yet acted on: the node is still a cluster of one (issue 12 builds the cluster).
    */
   readonly processRoles: readonly ProcessRole[];
   /** Empty when `controller.quorum.voters` is unset: the node is a cluster of one, as before. */
@@ -108,16 +130,33 @@ export function toBrokerConfig(
   for (const [name, protocol] of cluster.securityProtocols) {
     if (protocol === "SASL_PLAINTEXT") saslListeners.set(name, toListenerSasl(name, saslTexts));
   }
-  // Unset advertised.listeners leaves the very listener object, which tells Broker.start to advertise
-  // the port the OS picked for --port 0.
+  // Unset advertised.listeners leaves the listener's own address; its port 0 (--port 0) then means
+  // the port the OS picked, which the server advertises once bound.
   let advertised =
     configText(config, "advertised.listeners") === null
       ? listener
       : (cluster.advertisedListeners.find((l) => l.name === listener.name) ??
         cluster.advertisedListeners[0]!);
   // Clients cannot connect to a wildcard address, so advertise loopback when listening everywhere.
-  if (advertised.host === "0.0.0.0" || advertised.host === "::")
-    advertised = { ...advertised, host: "127.0.0.1" };
+  const connectable = (host: string): string => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+  if (connectable(advertised.host) !== advertised.host)
+    advertised = { ...advertised, host: connectable(advertised.host) };
+  const advertisedByName = new Map(cluster.advertisedListeners.map((l) => [l.name, l]));
+  const servedListeners = cluster.listeners.map((l): ServedListener => {
+    // The client listener keeps the address it always advertised; another listener its own entry, or
+    // its own address when advertised.listeners leaves it out (controller listeners always).
+    const own = l === listener ? advertised : (advertisedByName.get(l.name) ?? l);
+    return {
+      name: l.name,
+      host: l.host,
+      port: l.port,
+      securityProtocol: cluster.securityProtocols.get(l.name)!,
+      controller: cluster.controllerListenerNames.includes(l.name),
+      advertisedHost: connectable(own.host),
+      advertisedPort: own.port,
+      sasl: saslListeners.get(l.name) ?? null,
+    };
+  });
   const dataDir = (configText(config, "log.dirs") ?? configText(config, "log.dir") ?? "./data")
     .split(",")[0]!
     .trim();
@@ -138,6 +177,7 @@ export function toBrokerConfig(
   const sessionTimeoutMs = int("broker.session.timeout.ms");
   return {
     nodeId,
+    servedListeners,
     listener,
     advertised,
     sasl: saslListeners.get(listener.name) ?? null,

@@ -6,9 +6,10 @@
  * Owns parsing these texts and the cross-key rules Kafka's `KafkaConfig.validateValues` applies to them
  * (a controller must be a voter and have a controller listener; a broker-only node must not be a voter
  * and must not listen on a controller listener; advertised names are a subset of the listeners; ...).
- * It never opens a socket or acts on the settings: the broker only validates and exposes them until the
- * cluster is built (issue 12), except the client listener's security protocol (PLAINTEXT or
- * SASL_PLAINTEXT, whose SASL settings `sasl-settings.ts` reads). Every problem is a `ConfigError` naming the property.
+ * It never opens a socket: the broker binds every listener with its security protocol (PLAINTEXT or
+ * SASL_PLAINTEXT, whose SASL settings `sasl-settings.ts` reads) and otherwise only validates and
+ * exposes these settings until the cluster is built (issue 12). Every problem is a `ConfigError`
+ * naming the property.
  *
  * One rule is Eddy's own: with no `controller.quorum.voters` the node is the cluster of one it has
  * always been (its own controller, no controller listener needed), so `bun run broker` with no flags
@@ -41,7 +42,10 @@ export interface ClusterSettings {
   /** `advertised.listeners`, or `listeners` when unset, without the controller listeners (as Kafka). */
   readonly advertisedListeners: readonly Listener[];
   readonly controllerListenerNames: readonly string[];
-  /** The listener clients use: the first one that is not a controller listener (the first of all if none). */
+  /**
+   * The client listener: the first one that is not a controller listener (the first of all if none);
+   * `--host`/`--port` edit it and the node registers its advertised address.
+   */
   readonly clientListener: Listener;
   /** The security protocol of each listener (`PLAINTEXT` or `SASL_PLAINTEXT`), by listener name. */
   readonly securityProtocols: ReadonlyMap<string, string>;

@@ -1,8 +1,10 @@
 /**
- * The TCP listener and per-connection request pipeline. Owns framing, in-order responses for
- * pipelined requests, backpressure and connection limits. It knows nothing of Kafka's APIs: each
- * complete frame goes to the `FrameHandler`, which answers with response bytes, with `null` for a
- * request that gets no response (Produce with acks=0), or by throwing `CloseConnection`.
+ * The TCP listeners and per-connection request pipeline. Owns binding every configured listener
+ * (each with its own `FrameHandler`), framing, in-order responses for pipelined requests,
+ * backpressure and connection limits (shared by all listeners, as Kafka's `max.connections`). It
+ * knows nothing of Kafka's APIs: each complete frame goes to its listener's `FrameHandler`, which
+ * answers with response bytes, with `null` for a request that gets no response (Produce with
+ * acks=0), or by throwing `CloseConnection`.
  *
  * Must never let one client's bad bytes or slow reading affect another client: errors close only
  * that connection, and a connection whose responses pile up stops being read until they drain.
@@ -13,9 +15,19 @@ import type { Socket, TCPSocketListener } from "bun";
 /** What a handler returns: whole response frames, size prefix included, as one or more byte ranges. */
 export type ResponseBytes = Uint8Array | readonly Uint8Array[];
 
+/** The listener a connection arrived on, as the request handler needs it (Metadata's addresses). */
+export interface ListenerEndpoint {
+  /** The listener name, upper case (`PLAINTEXT`, `CONTROLLER`). */
+  readonly name: string;
+  /** Where clients of this listener are told to connect (a bound port replaces a configured 0). */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+}
+
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  readonly listener: ListenerEndpoint;
 }
 
 export interface FrameHandler {
@@ -43,9 +55,23 @@ export class CloseConnection extends Error {
   }
 }
 
-export interface ServerOptions {
+/** One listener to bind: its address, where it is advertised, and the handler of its connections. */
+export interface ServerListener {
+  readonly name: string;
   readonly host: string;
+  /** 0 lets the OS pick; `portOf` then tells the bound one. */
   readonly port: number;
+  readonly advertisedHost: string;
+  /** 0 advertises the bound port. */
+  readonly advertisedPort: number;
+  readonly handler: FrameHandler;
+}
+
+/** Bounds `listeners`: more than this is a configuration mistake, not a broker. */
+export const serverListenersMax = 64;
+
+export interface ServerOptions {
+  readonly listeners: readonly ServerListener[];
   readonly frameBytesMax: number;
   readonly connectionsMax: number;
   readonly inflightRequestsMax: number;
@@ -61,6 +87,8 @@ interface Slot {
 
 interface ConnectionState {
   readonly info: ConnectionInfo;
+  /** The handler of the listener this connection arrived on. */
+  readonly handler: FrameHandler;
   /** Splits the byte stream into request frames. */
   readonly reader: FrameReader;
   /** Requests in arrival order; responses leave from the head only, so pipelined replies stay ordered. */
@@ -84,28 +112,61 @@ const writeJoinPartBytesMax = 16_384;
 /** The most bytes one joined write carries. */
 const writeJoinBytesMax = 262_144;
 
+/** A listener once bound: its socket and the endpoint its connections carry. */
+interface BoundListener {
+  readonly socket: TCPSocketListener<ConnectionState>;
+  readonly endpoint: ListenerEndpoint;
+  readonly handler: FrameHandler;
+}
+
 export class Server {
-  private listener: TCPSocketListener<ConnectionState> | null = null;
+  private readonly bound = new Map<string, BoundListener>();
   private readonly connections = new Set<BrokerSocket>();
   private nextConnectionId = 1;
   private inflightTotal = 0;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(
-    private readonly options: ServerOptions,
-    private readonly handler: FrameHandler,
-  ) {}
-
-  /** The bound port; differs from the configured one when that was 0. */
-  get port(): number {
-    return this.listener?.port ?? this.options.port;
+  constructor(private readonly options: ServerOptions) {
+    if (options.listeners.length === 0 || options.listeners.length > serverListenersMax) {
+      throw new Error(`a server binds 1 to ${serverListenersMax} listeners, not ${options.listeners.length}`);
+    }
   }
 
+  /** The bound port of a listener by name; differs from the configured one when that was 0. */
+  portOf(name: string): number {
+    const bound = this.bound.get(name);
+    if (bound === undefined) throw new Error(`no bound listener named ${name}`);
+    return bound.socket.port;
+  }
+
+  /** The endpoint (advertised address) of a bound listener by name. */
+  endpointOf(name: string): ListenerEndpoint {
+    const bound = this.bound.get(name);
+    if (bound === undefined) throw new Error(`no bound listener named ${name}`);
+    return bound.endpoint;
+  }
+
+  /**
+   * Binds every listener, in order. If one cannot bind (its port is taken), the ones already bound
+   * are released before the error is thrown, so a failed start holds no port.
+   */
   start(): void {
+    try {
+      for (const listener of this.options.listeners) this.bind(listener);
+    } catch (error) {
+      for (const bound of this.bound.values()) bound.socket.stop(true);
+      this.bound.clear();
+      throw error;
+    }
+  }
+
+  private bind(listener: ServerListener): void {
     const self = this;
-    this.listener = Bun.listen<ConnectionState>({
-      hostname: this.options.host,
-      port: this.options.port,
+    // Filled in once bound: a configured port 0 is advertised as the port the OS picked.
+    let endpoint: ListenerEndpoint | null = null;
+    const socket = Bun.listen<ConnectionState>({
+      hostname: listener.host,
+      port: listener.port,
       socket: {
         open(socket) {
           if (self.connections.size >= self.options.connectionsMax) {
@@ -114,7 +175,8 @@ export class Server {
             return;
           }
           socket.data = {
-            info: { id: self.nextConnectionId++, remoteAddress: socket.remoteAddress },
+            info: { id: self.nextConnectionId++, remoteAddress: socket.remoteAddress, listener: endpoint! },
+            handler: listener.handler,
             reader: new FrameReader({ frameBytesMax: self.options.frameBytesMax }),
             slots: [],
             outbound: [],
@@ -141,11 +203,17 @@ export class Server {
         },
       },
     });
+    endpoint = {
+      name: listener.name,
+      advertisedHost: listener.advertisedHost,
+      advertisedPort: listener.advertisedPort === 0 ? socket.port : listener.advertisedPort,
+    };
+    this.bound.set(listener.name, { socket, endpoint, handler: listener.handler });
   }
 
   /** Stops accepting, waits (bounded) for in-flight requests to be answered, then closes every connection. */
   async stop(drainMsMax: number): Promise<void> {
-    this.listener?.stop(false);
+    for (const bound of this.bound.values()) bound.socket.stop(false);
     if (this.inflightTotal > 0) {
       await Promise.race([
         new Promise<void>((resolve) => this.drainWaiters.push(resolve)),
@@ -153,8 +221,8 @@ export class Server {
       ]);
     }
     for (const socket of this.connections) socket.end();
-    this.listener?.stop(true);
-    this.listener = null;
+    for (const bound of this.bound.values()) bound.socket.stop(true);
+    this.bound.clear();
   }
 
   private onClose(socket: BrokerSocket): void {
@@ -177,7 +245,7 @@ export class Server {
     const state = socket.data;
     if (state === undefined || state.closed) return;
     let frames: Uint8Array[];
-    const ownLimit = this.handler.frameLimitOf?.(state.info) ?? null;
+    const ownLimit = state.handler.frameLimitOf?.(state.info) ?? null;
     const limit = ownLimit?.bytes ?? this.options.frameBytesMax;
     if (state.reader.frameBytesMax !== limit) state.reader.setFrameBytesMax(limit);
     try {
@@ -230,7 +298,7 @@ export class Server {
     };
     let result: ReturnType<FrameHandler["handle"]>;
     try {
-      result = this.handler.handle(frame, state.info);
+      result = state.handler.handle(frame, state.info);
     } catch (error) {
       onError(error);
       return;
