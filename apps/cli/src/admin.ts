@@ -17,6 +17,12 @@ export const ApiVersion = {
   listGroups: 2,
   createTopics: 4,
   deleteTopics: 3,
+  offsetCommit: 7,
+  deleteGroups: 1,
+  produce: 8,
+  fetch: 11,
+  createPartitions: 1,
+  describeConfigs: 3,
 } as const;
 
 /** The broker refused or could not answer; `message` is the one line a user sees. */
@@ -93,7 +99,7 @@ export interface GroupDescription {
 const latestTimestamp = -1n;
 const earliestTimestamp = -2n;
 
-function codeText(code: number, message?: string | null): string {
+export function codeText(code: number, message?: string | null): string {
   return message ? `${errorCodeName(code)}: ${message}` : errorCodeName(code);
 }
 
@@ -106,8 +112,30 @@ export class Admin {
     private readonly timeoutMs: number,
   ) {}
 
-  static async connect(host: string, port: number, timeoutMs: number): Promise<Admin> {
-    return new Admin(await KafkaConnection.open(host, port, timeoutMs), timeoutMs);
+  /** Connects to the first of `addresses` that answers, in order, as Kafka clients use bootstrap.servers. */
+  static async connect(
+    addresses: readonly { host: string; port: number }[],
+    timeoutMs: number,
+  ): Promise<Admin> {
+    let last: Error | null = null;
+    for (const { host, port } of addresses) {
+      try {
+        return new Admin(await KafkaConnection.open(host, port, timeoutMs), timeoutMs);
+      } catch (error) {
+        last = error as Error;
+      }
+    }
+    throw last ?? new KafkaError("no bootstrap server given");
+  }
+
+  /** How long a request may take, for requests that carry their own timeout. */
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** The connection every cluster-wide request goes to. */
+  get bootstrapConnection(): KafkaConnection {
+    return this.bootstrap;
   }
 
   close(): void {
@@ -227,7 +255,8 @@ export class Admin {
     return [...groups.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
   }
 
-  async describeGroup(groupId: string): Promise<GroupDescription> {
+  /** The group's coordinator and a connection to it (FindCoordinator on the bootstrap broker). */
+  async coordinator(groupId: string): Promise<{ coordinator: BrokerInfo; connection: KafkaConnection }> {
     const found = await this.bootstrap.request(ApiKey.FindCoordinator, ApiVersion.findCoordinator, {
       key: groupId,
       keyType: 0,
@@ -240,7 +269,11 @@ export class Admin {
     const coordinator: BrokerInfo = { nodeId: found.nodeId, host: found.host, port: found.port };
     await this.metadata([]);
     this.brokers.set(coordinator.nodeId, coordinator);
-    const connection = await this.connectionTo(coordinator.nodeId);
+    return { coordinator, connection: await this.connectionTo(coordinator.nodeId) };
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const { coordinator, connection } = await this.coordinator(groupId);
     const described = await connection.request(ApiKey.DescribeGroups, ApiVersion.describeGroups, {
       groups: [groupId],
       includeAuthorizedOperations: false,
@@ -326,7 +359,7 @@ export class Admin {
   }
 
   /** The log end offset (high watermark) of each partition that still exists, by `topic\0partition`. */
-  private async endOffsets(
+  async endOffsets(
     partitions: readonly { topic: string; partition: number }[],
   ): Promise<Map<string, number>> {
     const ends = new Map<string, number>();
@@ -346,7 +379,7 @@ export class Admin {
   }
 
   /** Log start and end offsets by `topic\0partition`, asked of each partition's leader with ListOffsets. */
-  private async logOffsets(
+  async logOffsets(
     partitions: readonly { topic: string; partition: number; leader: number }[],
   ): Promise<Map<string, { start: number | null; end: number | null; error: string | null }>> {
     const result = new Map<string, { start: number | null; end: number | null; error: string | null }>();
@@ -397,7 +430,49 @@ export class Admin {
     return result;
   }
 
-  private async metadata(topics: readonly string[] | null) {
+  /**
+   * The offset of the first record at or after `timestampMs` in each partition (ListOffsets by time),
+   * by `topic\0partition`; null where the partition has no such record.
+   */
+  async offsetsForTime(
+    partitions: readonly { topic: string; partition: number; leader: number }[],
+    timestampMs: number,
+  ): Promise<Map<string, number | null>> {
+    const result = new Map<string, number | null>();
+    const byLeader = new Map<number, { topic: string; partition: number }[]>();
+    for (const p of partitions) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p]);
+    for (const [leader, list] of byLeader) {
+      if (leader < 0) throw new KafkaError("a partition has no leader; try again in a moment");
+      const connection = await this.connectionTo(leader);
+      const topics = new Map<string, number[]>();
+      for (const p of list) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
+      const response = await connection.request(ApiKey.ListOffsets, ApiVersion.listOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [...topics].map(([name, indexes]) => ({
+          name,
+          partitions: indexes.map((partitionIndex) => ({
+            partitionIndex,
+            currentLeaderEpoch: -1,
+            timestamp: BigInt(timestampMs),
+          })),
+        })),
+      });
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode !== ErrorCode.NONE) {
+            throw new KafkaError(
+              `cannot look up offsets by time in ${t.name}-${p.partitionIndex}: ${errorCodeName(p.errorCode)}`,
+            );
+          }
+          result.set(`${t.name}\0${p.partitionIndex}`, p.offset < 0n ? null : Number(p.offset));
+        }
+      }
+    }
+    return result;
+  }
+
+  async metadata(topics: readonly string[] | null) {
     const response = await this.bootstrap.request(ApiKey.Metadata, ApiVersion.metadata, {
       topics: topics === null ? null : topics.map((name) => ({ name })),
       allowAutoTopicCreation: false,
@@ -409,7 +484,7 @@ export class Admin {
     return response;
   }
 
-  private async connectionTo(nodeId: number): Promise<KafkaConnection> {
+  async connectionTo(nodeId: number): Promise<KafkaConnection> {
     const existing = this.connections.get(nodeId);
     if (existing !== undefined) return existing;
     const broker = this.brokers.get(nodeId);
@@ -421,7 +496,7 @@ export class Admin {
   }
 }
 
-function unknownTopic(name: string): KafkaError {
+export function unknownTopic(name: string): KafkaError {
   return new KafkaError(`topic '${name}' does not exist; 'eddy topics list' shows the topics`);
 }
 

@@ -1,8 +1,9 @@
 /**
  * The CLI's command line, parsed by `node:util`'s parseArgs (the parser `bun run broker` and
- * `bun run perf` use). Owns the usage text and turning argv into one checked `Command` or a
- * `UsageError` whose message the caller prints with the usage. Must never do I/O: a bad argument is
- * refused before any connection is made.
+ * `bun run perf` use). Owns the usage text, the table of commands with the arguments and options each
+ * takes, and turning argv into one checked `Command` or a `UsageError` whose message the caller prints
+ * with the usage. Must never do I/O: a bad argument is refused before any file is read or any
+ * connection is made (the `--command-config` file is read by `settings.ts`).
  */
 import { parseArgs } from "node:util";
 
@@ -17,9 +18,14 @@ Commands:
   topics delete NAME                       delete a topic and its data
   groups list                              every consumer group with its state
   groups describe GROUP                    state, members, assignments, committed offsets and lag
+  groups reset-offsets GROUP (--topic T[:P,P...] ... | --all-topics)
+         (--to-earliest | --to-latest | --to-datetime ISO | --to-offset N | --shift-by N)
+         [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
+                                           the group must have no active members to execute
 
 Options:
-  -b, --bootstrap-server HOST:PORT         broker to connect to            default 127.0.0.1:9092
+  -b, --bootstrap-server HOST:PORT[,...]   brokers to try in order          default 127.0.0.1:9092
+      --command-config FILE                connection settings (bootstrap.servers=, request.timeout.ms=)
   -o, --output text|json                   human tables or one JSON document  default text
       --timeout-ms MS                      give up on a silent broker after MS  default 30000
   -h, --help                               show this help
@@ -29,11 +35,33 @@ Exit codes: 0 done, 1 the broker refused or could not be reached (the message sa
 
 export class UsageError extends Error {}
 
-export interface GlobalOptions {
+export interface Address {
   readonly host: string;
   readonly port: number;
+}
+
+/** The options every command takes, as given; `settings.ts` fills in the config file and defaults. */
+export interface GlobalOptions {
+  /** Null: not given with -b. */
+  readonly bootstrap: readonly Address[] | null;
+  readonly commandConfig: string | null;
   readonly output: "text" | "json";
-  readonly timeoutMs: number;
+  /** Null: not given with --timeout-ms. */
+  readonly timeoutMs: number | null;
+}
+
+/** Where `groups reset-offsets` moves each partition's committed offset. */
+export type ResetSpec =
+  | { readonly to: "earliest" }
+  | { readonly to: "latest" }
+  | { readonly to: "datetime"; readonly timestampMs: number }
+  | { readonly to: "offset"; readonly offset: number }
+  | { readonly to: "shift"; readonly by: number };
+
+/** A topic named by `--topic T` (every partition: null) or `--topic T:0,2`. */
+export interface TopicPartitions {
+  readonly topic: string;
+  readonly partitions: readonly number[] | null;
 }
 
 export type Command =
@@ -50,7 +78,17 @@ export type Command =
   | { readonly kind: "topics describe"; readonly topic: string }
   | { readonly kind: "topics delete"; readonly topic: string }
   | { readonly kind: "groups list" }
-  | { readonly kind: "groups describe"; readonly group: string };
+  | { readonly kind: "groups describe"; readonly group: string }
+  | {
+      readonly kind: "groups reset-offsets";
+      readonly group: string;
+      /** Null: --all-topics, the topics the group has committed offsets for. */
+      readonly topics: readonly TopicPartitions[] | null;
+      readonly spec: ResetSpec;
+      readonly execute: boolean;
+    };
+
+export type Kind = Command["kind"];
 
 export interface Parsed {
   readonly options: GlobalOptions;
@@ -59,25 +97,57 @@ export interface Parsed {
 
 const options = {
   "bootstrap-server": { type: "string", short: "b" },
+  "command-config": { type: "string" },
   output: { type: "string", short: "o" },
   "timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
   partitions: { type: "string" },
   "replication-factor": { type: "string" },
   config: { type: "string", multiple: true },
+  topic: { type: "string", multiple: true },
+  "all-topics": { type: "boolean" },
+  "to-earliest": { type: "boolean" },
+  "to-latest": { type: "boolean" },
+  "to-datetime": { type: "string" },
+  "to-offset": { type: "string" },
+  "shift-by": { type: "string" },
+  "dry-run": { type: "boolean" },
+  execute: { type: "boolean" },
 } as const;
 
-/** Options only `topics create` takes. */
-const createOnly = ["partitions", "replication-factor", "config"] as const;
+type OptionName = keyof typeof options;
+const globalOptions: readonly OptionName[] = [
+  "bootstrap-server",
+  "command-config",
+  "output",
+  "timeout-ms",
+  "help",
+];
 
-/** The commands that take one NAME argument, and what it names. */
-const named: Record<string, string> = {
-  "topics create": "NAME",
-  "topics describe": "NAME",
-  "topics delete": "NAME",
-  "groups describe": "GROUP",
+/** Each command: the one positional argument it needs (if any) and the options it takes. */
+const commands: Record<Exclude<Kind, "help">, { arg: string | null; options: readonly OptionName[] }> = {
+  "topics list": { arg: null, options: [] },
+  "topics create": { arg: "NAME", options: ["partitions", "replication-factor", "config"] },
+  "topics describe": { arg: "NAME", options: [] },
+  "topics delete": { arg: "NAME", options: [] },
+  "groups list": { arg: null, options: [] },
+  "groups describe": { arg: "GROUP", options: [] },
+  "groups reset-offsets": {
+    arg: "GROUP",
+    options: [
+      "topic",
+      "all-topics",
+      "to-earliest",
+      "to-latest",
+      "to-datetime",
+      "to-offset",
+      "shift-by",
+      "dry-run",
+      "execute",
+    ],
+  },
 };
-const bare = new Set(["topics list", "groups list"]);
+const commandGroups = new Set(Object.keys(commands).map((k) => k.split(" ")[0]!));
 
 function positiveInt(flag: string, text: string): number {
   if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 31 - 1) {
@@ -86,14 +156,97 @@ function positiveInt(flag: string, text: string): number {
   return Number(text);
 }
 
-function bootstrap(text: string): { host: string; port: number } {
-  const match = /^(.+):([0-9]{1,5})$/.exec(text);
-  const port = match === null ? Number.NaN : Number(match[2]);
-  if (match === null || port < 1 || port > 65535) {
-    throw new UsageError(`--bootstrap-server must be HOST:PORT, not '${text}'`);
+/** An integer within ±2^53 (offsets and shifts), optionally refusing negatives. */
+function integer(flag: string, text: string, negativeOk: boolean): number {
+  const pattern = negativeOk ? /^-?[0-9]{1,16}$/ : /^[0-9]{1,16}$/;
+  if (!pattern.test(text) || !Number.isSafeInteger(Number(text))) {
+    const what = negativeOk ? "an integer" : "a non-negative integer";
+    throw new UsageError(`--${flag} must be ${what}, not '${text}'`);
   }
-  // [::1]:9092 names an IPv6 host.
-  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+  return Number(text);
+}
+
+/** A list of HOST:PORT, comma-separated, as Kafka's bootstrap.servers; `what` names the source. */
+export function parseBootstrap(text: string, what: string): Address[] {
+  return text.split(",").map((one) => {
+    const match = /^(.+):([0-9]{1,5})$/.exec(one.trim());
+    const port = match === null ? Number.NaN : Number(match[2]);
+    if (match === null || port < 1 || port > 65535) {
+      throw new UsageError(`${what} must be HOST:PORT[,HOST:PORT...], not '${text}'`);
+    }
+    // [::1]:9092 names an IPv6 host.
+    return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+  });
+}
+
+/** An ISO 8601 date-time (as Kafka's --to-datetime takes it), or epoch milliseconds. */
+export function parseDateTime(flag: string, text: string): number {
+  if (/^[0-9]{1,15}$/.test(text)) return Number(text);
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(
+      `--${flag} must be an ISO date-time such as 2026-12-07T10:00:00Z, or epoch milliseconds, not '${text}'`,
+    );
+  }
+  return ms;
+}
+
+function topicPartitions(text: string): TopicPartitions {
+  const at = text.lastIndexOf(":");
+  if (at < 0) {
+    if (text.length === 0) throw new UsageError("--topic needs a topic name");
+    return { topic: text, partitions: null };
+  }
+  const topic = text.slice(0, at);
+  const list = text.slice(at + 1).split(",");
+  if (topic.length === 0 || list.some((p) => !/^[0-9]{1,9}$/.test(p))) {
+    throw new UsageError(`--topic must be TOPIC or TOPIC:PARTITION,PARTITION..., not '${text}'`);
+  }
+  return { topic, partitions: [...new Set(list.map(Number))].sort((a, b) => a - b) };
+}
+
+function resetSpec(v: Values): ResetSpec {
+  const given: ResetSpec[] = [];
+  if (v["to-earliest"] === true) given.push({ to: "earliest" });
+  if (v["to-latest"] === true) given.push({ to: "latest" });
+  if (v["to-datetime"] !== undefined)
+    given.push({ to: "datetime", timestampMs: parseDateTime("to-datetime", v["to-datetime"]) });
+  if (v["to-offset"] !== undefined)
+    given.push({ to: "offset", offset: integer("to-offset", v["to-offset"], false) });
+  if (v["shift-by"] !== undefined) given.push({ to: "shift", by: integer("shift-by", v["shift-by"], true) });
+  if (given.length !== 1) {
+    throw new UsageError(
+      `'groups reset-offsets' needs exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset, --shift-by (got ${given.length})`,
+    );
+  }
+  return given[0]!;
+}
+
+type Values = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>
+>["values"];
+
+/** Options whose value may be a negative number. */
+const negativeValueOptions = new Set(["--shift-by"]);
+
+/**
+ * `--shift-by -3` as Kafka's tool takes it: parseArgs reads a value starting with a dash as a
+ * possible option and refuses it, so a negative number after such an option is joined to it
+ * (`--shift-by=-3`) before parsing.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (negativeValueOptions.has(arg) && next !== undefined && /^-[0-9]+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 export function parseCliArgs(argv: readonly string[]): Parsed {
@@ -101,66 +254,85 @@ export function parseCliArgs(argv: readonly string[]): Parsed {
     typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>
   >;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const v = parsed.values;
-  const { host, port } = bootstrap(v["bootstrap-server"] ?? "127.0.0.1:9092");
+  const bootstrap =
+    v["bootstrap-server"] === undefined ? null : parseBootstrap(v["bootstrap-server"], "--bootstrap-server");
   const output = v.output ?? "text";
   if (output !== "text" && output !== "json") {
     throw new UsageError(`--output must be text or json, not '${output}'`);
   }
-  const timeoutMs = v["timeout-ms"] === undefined ? 30_000 : positiveInt("timeout-ms", v["timeout-ms"]);
-  const global: GlobalOptions = { host, port, output, timeoutMs };
+  const timeoutMs = v["timeout-ms"] === undefined ? null : positiveInt("timeout-ms", v["timeout-ms"]);
+  const global: GlobalOptions = { bootstrap, commandConfig: v["command-config"] ?? null, output, timeoutMs };
   if (v.help === true) return { options: global, command: { kind: "help" } };
 
   const [group, action, ...rest] = parsed.positionals;
   if (group === undefined) throw new UsageError("no command given");
-  if (group !== "topics" && group !== "groups") throw new UsageError(`unknown command '${group}'`);
+  if (!commandGroups.has(group)) throw new UsageError(`unknown command '${group}'`);
   if (action === undefined) throw new UsageError(`'${group}' needs a subcommand`);
-  const kind = `${group} ${action}`;
-  if (!bare.has(kind) && named[kind] === undefined) throw new UsageError(`unknown command '${kind}'`);
-  const argName = named[kind];
-  if (argName === undefined && rest.length > 0)
+  const kind = `${group} ${action}` as Exclude<Kind, "help">;
+  const spec = commands[kind];
+  if (spec === undefined) throw new UsageError(`unknown command '${kind}'`);
+  if (spec.arg === null && rest.length > 0)
     throw new UsageError(`'${kind}' takes no argument, got '${rest[0]}'`);
-  if (argName !== undefined && rest.length === 0) throw new UsageError(`'${kind}' needs ${argName}`);
+  if (spec.arg !== null && rest.length === 0) throw new UsageError(`'${kind}' needs ${spec.arg}`);
   if (rest.length > 1)
-    throw new UsageError(`'${kind}' takes one ${argName}, got ${rest.length}: ${rest.join(" ")}`);
-  const name = rest[0] ?? "";
-  if (kind !== "topics create") {
-    for (const flag of createOnly) {
-      if (v[flag] !== undefined)
-        throw new UsageError(`--${flag} is an option of 'topics create', not of '${kind}'`);
-    }
+    throw new UsageError(`'${kind}' takes one ${spec.arg}, got ${rest.length}: ${rest.join(" ")}`);
+  for (const flag of Object.keys(v) as OptionName[]) {
+    if (globalOptions.includes(flag) || spec.options.includes(flag)) continue;
+    const owners = Object.entries(commands)
+      .filter(([, s]) => s.options.includes(flag))
+      .map(([k]) => `'${k}'`);
+    throw new UsageError(`--${flag} is an option of ${owners.join(" and ")}, not of '${kind}'`);
   }
+  const name = rest[0] ?? "";
+  return { options: global, command: buildCommand(kind, name, v) };
+}
+
+function buildCommand(kind: Exclude<Kind, "help">, name: string, v: Values): Command {
   switch (kind) {
     case "topics list":
     case "groups list":
-      return { options: global, command: { kind } };
+      return { kind };
     case "topics describe":
     case "topics delete":
-      return { options: global, command: { kind, topic: name } };
+      return { kind, topic: name };
     case "groups describe":
-      return { options: global, command: { kind, group: name } };
-    default: {
+      return { kind, group: name };
+    case "groups reset-offsets": {
+      const topics = (v.topic ?? []).map(topicPartitions);
+      if (topics.length > 0 === (v["all-topics"] === true)) {
+        throw new UsageError("'groups reset-offsets' needs --topic T[:P,...] (repeatable) or --all-topics");
+      }
+      if (v["dry-run"] === true && v.execute === true) {
+        throw new UsageError("--dry-run and --execute cannot go together");
+      }
+      return {
+        kind,
+        group: name,
+        topics: v["all-topics"] === true ? null : topics,
+        spec: resetSpec(v),
+        execute: v.execute === true,
+      };
+    }
+    case "topics create": {
       const configs = (v.config ?? []).map((pair) => {
         const at = pair.indexOf("=");
         if (at <= 0) throw new UsageError(`--config must be KEY=VALUE, not '${pair}'`);
         return { name: pair.slice(0, at), value: pair.slice(at + 1) };
       });
       return {
-        options: global,
-        command: {
-          kind: "topics create",
-          topic: name,
-          partitions: v.partitions === undefined ? -1 : positiveInt("partitions", v.partitions),
-          replicationFactor:
-            v["replication-factor"] === undefined
-              ? -1
-              : positiveInt("replication-factor", v["replication-factor"]),
-          configs,
-        },
+        kind,
+        topic: name,
+        partitions: v.partitions === undefined ? -1 : positiveInt("partitions", v.partitions),
+        replicationFactor:
+          v["replication-factor"] === undefined
+            ? -1
+            : positiveInt("replication-factor", v["replication-factor"]),
+        configs,
       };
     }
   }

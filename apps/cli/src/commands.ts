@@ -5,6 +5,7 @@
  */
 import type { Admin } from "./admin.ts";
 import type { Command } from "./args.ts";
+import { resetOffsets } from "./reset-offsets.ts";
 import { orDash, table } from "./table.ts";
 
 export async function runCommand(
@@ -96,6 +97,25 @@ export async function runCommand(
               ]),
             );
       return `${heading}\n\n${offsets}\nTotal lag: ${totalLag}\n\n${members}`;
+    }
+    case "groups reset-offsets": {
+      const plan = await resetOffsets(admin, command.group, command.topics, command.spec, command.execute);
+      if (output === "json") return json(plan);
+      const rows = table(
+        ["TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET", "LOG-START-OFFSET", "LOG-END-OFFSET"],
+        plan.partitions.map((p) => [
+          p.topic,
+          String(p.partition),
+          orDash(p.currentOffset),
+          String(p.newOffset),
+          String(p.logStartOffset),
+          String(p.logEndOffset),
+        ]),
+      );
+      const footer = plan.executed
+        ? `Committed the new offsets of ${plan.partitions.length} partition(s) for group ${plan.groupId}.`
+        : `Dry run: nothing committed. Add --execute to commit these offsets (group ${plan.groupId} is ${plan.state}).`;
+      return `${rows}\n${footer}`;
     }
   }
 }

@@ -10,6 +10,7 @@ import { Admin, KafkaError } from "./admin.ts";
 import { type Parsed, parseCliArgs, UsageError, usage } from "./args.ts";
 import { runCommand } from "./commands.ts";
 import { ConnectionError } from "./connection.ts";
+import { resolveSettings, type Settings } from "./settings.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed: Parsed;
@@ -20,15 +21,23 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`eddy: ${error.message}\n\n${usage}`);
     return 2;
   }
-  const { options, command } = parsed;
+  const { command } = parsed;
   if (command.kind === "help") {
     console.log(usage);
     return 0;
   }
+  let settings: Settings;
+  try {
+    settings = resolveSettings(parsed.options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`eddy: ${error.message}`);
+    return 2;
+  }
   let admin: Admin | null = null;
   try {
-    admin = await Admin.connect(options.host, options.port, options.timeoutMs);
-    console.log(await runCommand(admin, command, options.output));
+    admin = await Admin.connect(settings.bootstrap, settings.timeoutMs);
+    console.log(await runCommand(admin, command, settings.output));
     return 0;
   } catch (error) {
     if (error instanceof ConnectionError) {

@@ -5,39 +5,19 @@
  * groups whose offsets kafkajs and kcat committed: lag = log end - committed, as the test computes it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   kcat,
   type RunningBroker,
   removeDir,
-  repoRoot,
   startBroker,
+  tempDir,
   until,
 } from "@eddy/broker/test/harness.ts";
-import { spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import type { GroupDescription, GroupSummary, TopicDescription, TopicSummary } from "../src/admin.ts";
-
-interface Run {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-/** Runs `bun run eddy ARGS` as a user would, without blocking this process (a kafkajs consumer may be running). */
-async function eddy(args: string[]): Promise<Run> {
-  const child = spawn(["bun", "run", "--silent", "eddy", ...args], {
-    cwd: repoRoot,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, out, err };
-}
+import { eddy, type Run } from "./run.ts";
 
 let broker: RunningBroker;
 /** `bun run eddy -b <the test broker> ARGS`. */
@@ -347,6 +327,33 @@ describe("eddy exit codes", () => {
     );
   });
 
+  test("--command-config: bootstrap.servers tried in order, -b wins over the file, an unknown key exits 2", async () => {
+    const dir = tempDir("cli-config");
+    const file = join(dir, "client.properties");
+    // The first server refuses connections; the second is the test broker.
+    writeFileSync(
+      file,
+      `# connection settings\nbootstrap.servers=127.0.0.1:1,${broker.bootstrap}\nrequest.timeout.ms=5000\n`,
+    );
+    const listed = await eddy(["topics", "list", "--command-config", file, "--output", "json"]);
+    expect(listed.err).toBe("");
+    expect(listed.code).toBe(0);
+    expect(Array.isArray(JSON.parse(listed.out))).toBe(true);
+    const flagWins = await eddy(["-b", "127.0.0.1:1", "topics", "list", "--command-config", file]);
+    expect(flagWins.code).toBe(1);
+    expect(flagWins.err).toStartWith("eddy: cannot connect to 127.0.0.1:1 ");
+    writeFileSync(file, "bootstrap.server=127.0.0.1:9092\n");
+    const typo = await eddy(["topics", "list", "--command-config", file]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe(
+      `eddy: ${file}:1: unknown setting 'bootstrap.server' (eddy reads bootstrap.servers, request.timeout.ms)\n`,
+    );
+    const missing = await eddy(["topics", "list", "--command-config", join(dir, "nope")]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toStartWith(`eddy: cannot read --command-config ${join(dir, "nope")}: `);
+    removeDir(dir);
+  });
+
   const badUsage: [string[], string][] = [
     [[], "eddy: no command given"],
     [["topic", "list"], "eddy: unknown command 'topic'"],
@@ -368,7 +375,10 @@ describe("eddy exit codes", () => {
       "eddy: --partitions is an option of 'topics create', not of 'topics describe'",
     ],
     [["topics", "list", "--output", "xml"], "eddy: --output must be text or json, not 'xml'"],
-    [["-b", "localhost", "topics", "list"], "eddy: --bootstrap-server must be HOST:PORT, not 'localhost'"],
+    [
+      ["-b", "localhost", "topics", "list"],
+      "eddy: --bootstrap-server must be HOST:PORT[,HOST:PORT...], not 'localhost'",
+    ],
     [["topics", "list", "--frobnicate"], "eddy: Unknown option '--frobnicate'"],
   ];
   for (const [args, message] of badUsage) {
