@@ -22,6 +22,7 @@ Commands:
          (--to-earliest | --to-latest | --to-datetime ISO | --to-offset N | --shift-by N)
          [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
                                            the group must have no active members to execute
+  groups delete GROUP                      delete an empty group and its committed offsets
 
 Options:
   -b, --bootstrap-server HOST:PORT[,...]   brokers to try in order          default 127.0.0.1:9092
@@ -86,7 +87,8 @@ export type Command =
       readonly topics: readonly TopicPartitions[] | null;
       readonly spec: ResetSpec;
       readonly execute: boolean;
-    };
+    }
+  | { readonly kind: "groups delete"; readonly group: string };
 
 export type Kind = Command["kind"];
 
@@ -132,6 +134,7 @@ const commands: Record<Exclude<Kind, "help">, { arg: string | null; options: rea
   "topics delete": { arg: "NAME", options: [] },
   "groups list": { arg: null, options: [] },
   "groups describe": { arg: "GROUP", options: [] },
+  "groups delete": { arg: "GROUP", options: [] },
   "groups reset-offsets": {
     arg: "GROUP",
     options: [
@@ -301,6 +304,7 @@ function buildCommand(kind: Exclude<Kind, "help">, name: string, v: Values): Com
     case "topics delete":
       return { kind, topic: name };
     case "groups describe":
+    case "groups delete":
       return { kind, group: name };
     case "groups reset-offsets": {
       const topics = (v.topic ?? []).map(topicPartitions);

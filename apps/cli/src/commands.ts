@@ -5,6 +5,7 @@
  */
 import type { Admin } from "./admin.ts";
 import type { Command } from "./args.ts";
+import { deleteGroup } from "./group-delete.ts";
 import { resetOffsets } from "./reset-offsets.ts";
 import { orDash, table } from "./table.ts";
 
@@ -97,6 +98,11 @@ export async function runCommand(
               ]),
             );
       return `${heading}\n\n${offsets}\nTotal lag: ${totalLag}\n\n${members}`;
+    }
+    case "groups delete": {
+      await deleteGroup(admin, command.group);
+      if (output === "json") return json({ groupId: command.group, deleted: true });
+      return `Deleted group ${command.group}.`;
     }
     case "groups reset-offsets": {
       const plan = await resetOffsets(admin, command.group, command.topics, command.spec, command.execute);

@@ -250,6 +250,44 @@ describe("eddy groups reset-offsets", () => {
     expect(badPartition.err).toContain(`topic '${topic}' has no partition 4 (it has 1)`);
   }, 60_000);
 
+  test("groups delete: refused while the group has members, then deletes it and its offsets", async () => {
+    const topic = "doomed";
+    const groupId = "doomed-readers";
+    expect((await at("topics", "create", topic, "--partitions", "1")).code).toBe(0);
+    kcat(["-P", "-b", broker.bootstrap, "-t", topic], "a\nb\n");
+    const member = await startConsumer(groupId, topic);
+    try {
+      await until("the consumer to read both records", () => member.seen.length >= 2);
+      const refused = await at("groups", "delete", groupId);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toBe(
+        `eddy: cannot delete group '${groupId}': it has active members (NON_EMPTY_GROUP); stop its consumers first, 'eddy groups describe ${groupId}' shows them\n`,
+      );
+    } finally {
+      await member.consumer.disconnect();
+    }
+    await until("the group to be empty", async () => {
+      return (await atJson<GroupDescription>("groups", "describe", groupId)).state === "Empty";
+    });
+    expect(await at("groups", "delete", groupId)).toEqual({
+      code: 0,
+      out: `Deleted group ${groupId}.\n`,
+      err: "",
+    });
+    const gone = `eddy: group '${groupId}' does not exist; 'eddy groups list' shows the groups\n`;
+    expect(await at("groups", "describe", groupId)).toEqual({ code: 1, out: "", err: gone });
+    expect(await at("groups", "delete", groupId)).toEqual({ code: 1, out: "", err: gone });
+    // JSON: a group with only committed offsets (never a member) is deleted too.
+    expect(
+      (await at("groups", "reset-offsets", "offsets-only", "--topic", topic, "--to-latest", "--execute"))
+        .code,
+    ).toBe(0);
+    expect(await atJson("groups", "delete", "offsets-only")).toEqual({
+      groupId: "offsets-only",
+      deleted: true,
+    });
+  }, 60_000);
+
   test("bad usage exits 2", async () => {
     for (const [args, message] of [
       [
