@@ -18,6 +18,7 @@ import {
 import { servedApiVersions } from "./apis/18-api-versions.ts";
 import type { RequestContext } from "./apis/api.ts";
 import { apiByKey, apiRegistry } from "./apis/registry.ts";
+import { isInternalFrame } from "./cluster/internal-message.ts";
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
 import type { BrokerNode } from "./node/broker-node.ts";
 
@@ -40,6 +41,11 @@ export class RequestHandler implements FrameHandler {
     frame: Uint8Array,
     connection: ConnectionInfo,
   ): ResponseBytes | null | Promise<ResponseBytes | null> {
+    // Eddy's internal one-way messages between the nodes of a cluster: no response is written.
+    if (isInternalFrame(frame)) {
+      this.node.onInternalFrame(frame);
+      return null;
+    }
     const reader = new Reader(frame);
     let header: ReturnType<typeof readRequestHeader>;
     try {

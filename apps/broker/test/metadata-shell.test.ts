@@ -25,7 +25,12 @@ describe("metadata shell", () => {
   test("answered topic creations are committed and survive a crash", async () => {
     const disk = new MemoryDisk();
     const shell = await open(disk);
-    await shell.registerSelf("127.0.0.1", 9092, 1000);
+    await shell.registerSelf(
+      "127.0.0.1",
+      9092,
+      () => 1000,
+      () => false,
+    );
     const answer = await shell.request({
       type: "createTopics",
       topics: [{ name: "t", partitions: 3, replicationFactor: 1 }],
@@ -42,7 +47,12 @@ describe("metadata shell", () => {
   test("a log longer than the compaction threshold is snapshotted and restored", async () => {
     const disk = new MemoryDisk();
     const shell = await open(disk);
-    await shell.registerSelf("127.0.0.1", 9092, 1000);
+    await shell.registerSelf(
+      "127.0.0.1",
+      9092,
+      () => 1000,
+      () => false,
+    );
     for (let i = 0; i < 1100; i++) {
       await shell.request({
         type: "createTopics",

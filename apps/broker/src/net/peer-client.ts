@@ -109,6 +109,13 @@ const correlationIdMax = 0x7fff_ffff;
 const requestTimeoutMsMax = 86_400_000;
 /** Bytes of unwritten request frames held while the socket is full; beyond this the connection is too slow to keep. */
 const outboundBytesMax = 64 * 1024 * 1024;
+/** One-way frames held while a connection opens; more are dropped (their senders resend). */
+const postsQueuedMax = 1_024;
+
+/** The api key of a size-prefixed request frame. */
+function frameApiKey(frame: Uint8Array): number {
+  return frame.length >= 6 ? (((frame[4]! << 8) | frame[5]!) << 16) >> 16 : -1;
+}
 
 export class PeerClient {
   private stateValue: PeerConnectionState = "idle";
@@ -125,6 +132,8 @@ export class PeerClient {
   private reader: FrameReader | null = null;
   private outbound: Uint8Array[] = [];
   private outboundBytes = 0;
+  /** One-way frames waiting for the connection to open (bounded by `postsQueuedMax`). */
+  private posts: Uint8Array[] = [];
   /** Responses that arrived for requests no longer pending (timed out); counted for tests and logs. */
   lateResponses = 0;
   /** The backoff chosen at the last failure, in ms (0 before any). */
@@ -227,6 +236,34 @@ export class PeerClient {
     });
   }
 
+  /**
+   * Sends one frame (size prefix included) that gets no response: Eddy's internal one-way messages
+   * (the quorum, replication, controller answers). Returns false when it is dropped instead: the link
+   * is cut, the peer is inside its backoff, the client is closed, or too many frames already wait for
+   * the connection. Senders of such messages already tolerate loss (they resend on their own timers),
+   * so a drop is never waited for.
+   */
+  post(frame: Uint8Array): boolean {
+    if (this.stateValue === "closed") return false;
+    const faults = this.options.faults;
+    if (faults?.isCut === true) return false;
+    if (faults?.dropWhen?.({ apiKey: frameApiKey(frame), correlationId: -1 }) === true) return true;
+    if (this.stateValue === "connected") {
+      if (faults !== undefined && faults.delayMs > 0) {
+        const socket = this.socket;
+        setTimeout(() => {
+          if (socket === this.socket) this.write(frame);
+        }, faults.delayMs);
+      } else this.write(frame);
+      return true;
+    }
+    if (this.stateValue === "backoff" && performance.now() < this.retryAtMs) return false;
+    if (this.posts.length >= postsQueuedMax) return false;
+    this.posts.push(frame);
+    if (this.stateValue !== "connecting") this.connect();
+    return true;
+  }
+
   /** Fails every pending request with `Closed` and closes the connection; the client stays closed. */
   close(): void {
     if (this.stateValue === "closed") return;
@@ -285,6 +322,9 @@ export class PeerClient {
     this.stateValue = "connected";
     this.failuresInRow = 0;
     for (const entry of this.pending.values()) if (!entry.sent) this.send(entry);
+    const posts = this.posts;
+    this.posts = [];
+    for (const frame of posts) this.write(frame);
   }
 
   private connectFailed(attempt: number, why: string): void {
@@ -295,6 +335,7 @@ export class PeerClient {
     this.enterBackoff(`cannot connect: ${why}`);
     // Requests waiting for this connection were never sent: the peer is down, say so now.
     this.failAll((entry) => !entry.sent, "PeerDown", this.lastFailure);
+    this.posts = [];
   }
 
   /** An established connection ended: requests in flight may or may not have been applied. */
@@ -428,6 +469,7 @@ export class PeerClient {
     this.reader = null;
     this.outbound = [];
     this.outboundBytes = 0;
+    this.posts = [];
     socket?.terminate();
   }
 

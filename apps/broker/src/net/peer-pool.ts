@@ -63,6 +63,11 @@ export class PeerPool {
     return client.request(apiKey, apiVersion, body, timeoutMs);
   }
 
+  /** Sends a one-way frame to one peer (see `PeerClient.post`); false when it was dropped. */
+  post(nodeId: number, frame: Uint8Array): boolean {
+    return this.clients.get(nodeId)?.post(frame) ?? false;
+  }
+
   /** Closes every client; their pending requests fail with `Closed`. */
   close(): void {
     for (const client of this.clients.values()) client.close();

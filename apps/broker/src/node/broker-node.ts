@@ -23,12 +23,14 @@ import {
   topicNameProblem as storageTopicNameProblem,
   type TopicPartition,
 } from "@eddy/storage";
+import { ClusterLink } from "../cluster/cluster-link.ts";
+import { controllerForwarder, serveForwardedRequest } from "../cluster/controller-forwarding.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupShell } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
-import { brokerReplicaEnv, openLogDir } from "./replica-runtime.ts";
+import { brokerReplicaEnv, openLogDir, type ReplicaPeers } from "./replica-runtime.ts";
 import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
 import {
   checkTopicConfigs,
@@ -63,12 +65,14 @@ export function controllerErrorCode(error: controller.ControllerError): number {
   return (ErrorCode as Record<string, number>)[error] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
-/** How often the node heartbeats its controller (Kafka's broker.heartbeat.interval.ms default). */
-const heartbeatIntervalMs = 2_000;
 /** How often high watermarks reach `replication-offset-checkpoint` (Kafka's replica.high.watermark.checkpoint.interval.ms default). */
 const hwCheckpointIntervalMs = 5_000;
 /** Bytes of batches one fetch response to a follower carries (Kafka's replica.fetch.max.bytes default). */
 const replicaFetchBytesMax = 1024 * 1024;
+/** A follower's fetch unanswered this long is sent again (the leader parks one for at most 500 ms). */
+const replicaFetchTimeoutMs = 3_000;
+/** A follower waits this long after a failed fetch before the next. */
+const replicaFetchBackoffMs = 200;
 
 /** A topic's replica settings, worked out once when its first replica here opens. */
 type TopicReplicaSettings = Pick<ReplicaOptions, "core" | "messageBytesMax"> & {
@@ -86,6 +90,11 @@ export class BrokerNode {
   private lastHwCheckpointMs = 0;
   private closed = false;
   private readonly replicaEnv: ReplicaEnv;
+  /**
+   * This process's incarnation: a follower's fetches carry it and the leader echoes it, so an answer
+   * to a fetch of an earlier run of this node is recognised as stale. Drawn at each start.
+   */
+  private readonly incarnation = crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fff_ffff;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -99,9 +108,72 @@ export class BrokerNode {
     /** The wall clock, made monotonic: one set back slows the node's timers down instead of breaking them. */
     readonly clock: () => number,
     readonly log: (line: string) => void,
+    /** The link to the other nodes of the cluster; null for a cluster of one. */
+    readonly cluster: ClusterLink | null,
   ) {
     this.controllerId = config.nodeId;
-    this.replicaEnv = brokerReplicaEnv(this.clock, hw, log);
+    this.replicaEnv = brokerReplicaEnv(
+      this.clock,
+      hw,
+      log,
+      cluster === null ? null : this.replicaPeers(cluster),
+    );
+  }
+
+  /** Replication messages go to the other brokers, AlterPartition to the active controller. */
+  private replicaPeers(cluster: ClusterLink): ReplicaPeers {
+    const from = this.config.nodeId;
+    return {
+      sendPeer: (_replica, to, message, records) =>
+        cluster.send(to, { kind: "replica", from, message }, records),
+      sendAlterPartition: (replica, requestId, m) => {
+        void this.metadata
+          .request({
+            type: "alterPartition",
+            brokerId: from,
+            brokerEpoch: this.metadata.brokerEpochValue,
+            topic: m.topic,
+            partition: m.partition,
+            leaderEpoch: m.leaderEpoch,
+            partitionEpoch: m.partitionEpoch,
+            isr: m.newIsr,
+          })
+          .then((answer) => {
+            if (answer?.type !== "alterPartition") return;
+            replica.onAlterPartitionResponse(requestId, {
+              errorCode: controllerErrorCode(answer.error),
+              leaderEpoch: answer.partition?.leaderEpoch ?? -1,
+              partitionEpoch: answer.partition?.partitionEpoch ?? -1,
+              isr: answer.partition?.isr ?? [],
+            });
+          });
+      },
+    };
+  }
+
+  /** A frame of Eddy's internal api (the quorum, replication, forwarded controller requests). */
+  onInternalFrame(frame: Uint8Array): void {
+    if (this.cluster === null) {
+      this.log(
+        "cluster: refused an internal message: this node is a cluster of one (no controller.quorum.voters)",
+      );
+      return;
+    }
+    this.cluster.onFrame(frame);
+  }
+
+  private attachCluster(cluster: ClusterLink): void {
+    cluster.attach({
+      quorum: (m) => this.metadata.onQuorumMessage(m.message),
+      replica: (m, records) => {
+        const replica = this.partitions.get(partitionKey(m.message.topic, m.message.partition));
+        if (replica === undefined) return;
+        if (m.message.type === "fetch") replica.onFetchFromFollower(m.message);
+        else if (m.message.type === "fetchResponse") replica.onFetchResponse(m.message, records);
+      },
+      controllerRequest: (m) => serveForwardedRequest(this.metadata, cluster, this.clock, m, this.log),
+    });
+    this.metadata.setForwarder(controllerForwarder(this.metadata, cluster, () => this.closed));
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
@@ -118,7 +190,16 @@ export class BrokerNode {
     const storage = await openStorage(config, log);
     const { logs, hw } = openLogDir(config, brokerLogConfig(config), log);
     const clock = monotonicClock(Date.now);
+    const voters = config.quorumVoters;
+    const cluster = voters.length > 0 ? new ClusterLink(config.nodeId, voters, log) : null;
     const metadata = await MetadataShell.open(storage, {
+      ...(cluster === null
+        ? {}
+        : {
+            voters: voters.map((v) => v.nodeId),
+            send: (message) => cluster.send(message.to, { kind: "quorum", from: config.nodeId, message }),
+          }),
+      sessionTimeoutMs: config.brokerSessionTimeoutMs,
       clock,
       nodeId: config.nodeId,
       // Each start draws a fresh seed: a restarted controller replaying the same random stream would
@@ -140,7 +221,9 @@ export class BrokerNode {
       hw,
       clock,
       log,
+      cluster,
     );
+    if (cluster !== null) node.attachCluster(cluster);
     metadata.onImage((image, previous) => node.applyImage(image, previous));
     await node.applyImage(metadata.image, controller.emptyImage);
     // OffsetCommit refuses topics the metadata does not hold, so offsets of such a topic are what a
@@ -152,9 +235,13 @@ export class BrokerNode {
 
   /** Registers with the controller at the advertised address and starts the clock. */
   async start(advertisedHost: string, advertisedPort: number): Promise<void> {
-    await this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock());
-    this.lastHeartbeatMs = this.clock();
+    // The quorum ticks from here on: in a cluster the controller may be elected only now.
     this.timer = setInterval(() => void this.tick(), metadataTickMs);
+    const register = () =>
+      this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock, () => this.closed);
+    this.metadata.reregister = () => void register();
+    await register();
+    this.lastHeartbeatMs = this.clock();
   }
 
   get image(): controller.MetadataImage {
@@ -314,6 +401,10 @@ export class BrokerNode {
         minInsyncReplicas: Number(configs["min.insync.replicas"] ?? this.config.minInsyncReplicas),
         replicaLagTimeMaxMs: this.config.replicaLagMsMax,
         producerIdExpirationMs: this.config.producerIdExpirationMs,
+        // A follower's fetch is a one-way message that a peer going away drops: ask again soon
+        // rather than after Kafka's 30 s request timeout, so a failover is not held up by it.
+        replicaFetchTimeoutMs: replicaFetchTimeoutMs,
+        replicaFetchBackoffMs: replicaFetchBackoffMs,
       },
       messageBytesMax: topicMessageBytesMax(configs, this.config),
       logConfig: topicLogConfig(configs, this.config),
@@ -334,7 +425,7 @@ export class BrokerNode {
         topic: tp.topic,
         partition: tp.partition,
         brokerId: this.config.nodeId,
-        incarnation: 0,
+        incarnation: this.incarnation,
         core: settings.core,
         messageBytesMax: settings.messageBytesMax,
         replicaFetchBytesMax,
@@ -350,7 +441,7 @@ export class BrokerNode {
     const nowMs = this.clock();
     try {
       this.metadata.tick();
-      if (nowMs - this.lastHeartbeatMs >= heartbeatIntervalMs) {
+      if (nowMs - this.lastHeartbeatMs >= this.config.brokerHeartbeatIntervalMs) {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);
       }
@@ -377,6 +468,7 @@ export class BrokerNode {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    this.cluster?.close();
     for (const replica of this.partitions.values()) replica.close();
     // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does.
     for (const log of this.logs.openLogs())

@@ -18,6 +18,7 @@ import {
   MetadataController,
   type MetadataImage,
   type QuorumEntry,
+  type QuorumMessage,
   type QuorumSnapshot,
 } from "@eddy/node";
 import { concatBatches, decodeRecordBatches, encodeRecordBatch } from "@eddy/protocol";
@@ -59,6 +60,12 @@ export interface MetadataShellOptions {
   readonly log: (line: string) => void;
   /** The node's clock (monotonic); the wall clock when not given. */
   readonly clock?: () => number;
+  /** Every voter's id, this node's included; a cluster of one when not given. */
+  readonly voters?: readonly number[];
+  /** Sends a Raft message to another voter (cluster mode); a single node has no one to send to. */
+  readonly send?: (message: QuorumMessage) => void;
+  /** Kafka's broker.session.timeout.ms: a broker silent this long is fenced by the active controller. */
+  readonly sessionTimeoutMs?: number;
 }
 
 /**
@@ -150,6 +157,8 @@ export class MetadataShell {
   /** Listener calls, in commit order; answers wait for the calls of the images they depend on. */
   private published: Promise<void> = Promise.resolve();
   private brokerEpoch = -1;
+  private forwarder: ControllerForwarder | null = null;
+  private readonly log: (line: string) => void;
   private readonly controller: MetadataController;
 
   private constructor(
@@ -158,23 +167,28 @@ export class MetadataShell {
     durable: quorum.DurableState<Records, Image>,
   ) {
     const log = options.log;
+    this.log = log;
     const clock = options.clock ?? Date.now;
     // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
+    const send = options.send;
     this.controller = MetadataController.open(
       {
         nodeId: options.nodeId,
-        voters: [options.nodeId],
+        voters: options.voters ?? [options.nodeId],
         quorumPrng: root,
         controllerPrng: prngJump(root),
-        controllerConfig: { uncleanLeaderElectionEnable: options.uncleanLeaderElectionEnable },
+        controllerConfig: {
+          uncleanLeaderElectionEnable: options.uncleanLeaderElectionEnable,
+          ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
+        },
         durable,
         compactEntriesAt: compactEveryEntries,
       },
       {
         nowMs: clock,
-        // A single node has no peers; cluster mode hands the quorum's messages to the transport here.
-        send: (message) => log(`metadata: no transport for ${message.type} to voter ${message.to}`),
+        // A single node has no peers; cluster mode hands the quorum's messages to its transport.
+        send: send ?? ((message) => log(`metadata: no transport for ${message.type} to voter ${message.to}`)),
         store: new MetadataStore(storage, clock),
         imageCommitted: (image, previous) => {
           this.published = this.published.then(async () => {
@@ -202,8 +216,9 @@ export class MetadataShell {
     const durable = await readMetadataDurable(storage);
     const shell = new MetadataShell(storage, options, durable);
     // A quorum of one elects itself at every start; the committed entries after the snapshot are
-    // re-applied on the way, so the image is complete once this settles.
-    shell.controller.campaign();
+    // re-applied on the way, so the image is complete once this settles. A voter of a larger quorum
+    // waits for its election timeout like any Raft node (its peers may already have a leader).
+    if ((options.voters ?? [options.nodeId]).length === 1) shell.controller.campaign();
     await new Promise<void>((resolve) => shell.controller.barrier(resolve));
     await shell.published;
     if (durable.entries.length > 0)
@@ -213,33 +228,122 @@ export class MetadataShell {
     return shell;
   }
 
-  /** Registers this broker with its own controller and unfences it; resolves once committed. */
-  async registerSelf(host: string, port: number, nowMs: number): Promise<void> {
-    const registered = await this.request({
-      type: "registerBroker",
-      nowMs,
-      brokerId: this.controller.quorumState.id,
-      host,
-      port,
-      rack: null,
-    });
-    if (registered?.type !== "registerBroker") throw new Error("broker registration got no answer");
-    if (registered.error !== "NONE") throw new Error(`broker registration failed: ${registered.error}`);
-    this.brokerEpoch = registered.brokerEpoch;
-    await this.heartbeat(nowMs);
+  /** This node's controller is the active one (it leads the quorum and has applied its term's start). */
+  get isActive(): boolean {
+    return this.controller.isActive;
   }
 
-  /** The broker's heartbeat to its controller; the single node keeps its own session alive. */
+  /** The quorum's leader as this voter knows it, null while there is none. */
+  get leaderId(): number | null {
+    return this.controller.leaderId;
+  }
+
+  /** The quorum's role and term, for logs and tests. */
+  get quorumRole(): { readonly role: string; readonly term: number } {
+    const q = this.controller.quorumState;
+    return { role: q.role, term: q.term };
+  }
+
+  /** A Raft message from another voter. */
+  onQuorumMessage(message: QuorumMessage): void {
+    this.controller.onMessage(message);
+  }
+
+  /**
+   * Whether a quorum acknowledged this leader within `leaseMs`: a refusal decided on this node's
+   * image is only trusted then (see `MetadataController.quorumHeardWithin`).
+   */
+  quorumHeardWithin(leaseMs: number): boolean {
+    return this.controller.quorumHeardWithin(leaseMs);
+  }
+
+  /**
+   * A request to this node's own controller, answered with whether its records committed. The
+   * cluster's forwarding uses it on the active controller for requests other nodes sent.
+   */
+  requestLocal(
+    input: controller.Input,
+  ): Promise<{ response: controller.Response | null; committed: boolean }> {
+    return new Promise((resolve) =>
+      this.controller.request(input, (response, committed) => resolve({ response, committed })),
+    );
+  }
+
+  /**
+   * Hands requests to the active controller wherever it is (cluster mode): the forwarder answers
+   * from this node's own controller when it is the active one, and sends them to the active
+   * controller otherwise. Without one, this node is a cluster of one and its own controller.
+   */
+  setForwarder(forwarder: ControllerForwarder): void {
+    this.forwarder = forwarder;
+  }
+
+  /** The epoch of this broker's registration, -1 until registered (AlterPartition carries it). */
+  get brokerEpochValue(): number {
+    return this.brokerEpoch;
+  }
+
+  /**
+   * Registers this broker with the controller and unfences it; resolves once committed. In a
+   * cluster the controller may not be elected yet, or be unreachable: it keeps asking, as a Kafka
+   * broker does, until `closed` says the node is stopping.
+   */
+  async registerSelf(host: string, port: number, clock: () => number, closed: () => boolean): Promise<void> {
+    const brokerId = this.controller.quorumState.id;
+    let lastLoggedMs = clock();
+    for (let attempt = 1; !closed(); attempt++) {
+      const registered = await this.request({
+        type: "registerBroker",
+        nowMs: clock(),
+        brokerId,
+        host,
+        port,
+        rack: null,
+      });
+      if (registered?.type === "registerBroker" && registered.error === "NONE") {
+        this.brokerEpoch = registered.brokerEpoch;
+        await this.heartbeat(clock());
+        return;
+      }
+      if (this.forwarder === null) {
+        if (registered?.type !== "registerBroker") throw new Error("broker registration got no answer");
+        throw new Error(`broker registration failed: ${registered.error}`);
+      }
+      if (clock() - lastLoggedMs >= registrationLogIntervalMs) {
+        lastLoggedMs = clock();
+        const why = registered?.type === "registerBroker" ? registered.error : "no answer";
+        this.log(`metadata: not registered with the controller yet (attempt ${attempt}: ${why})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, registrationRetryMs));
+    }
+  }
+
+  /**
+   * The broker's heartbeat to its controller (the single node keeps its own session alive). A
+   * controller that no longer knows this registration (fenced while cut off, or a new controller
+   * that lost it) makes the broker register again with a new epoch, as KRaft's brokers do.
+   */
   async heartbeat(nowMs: number): Promise<void> {
     if (this.brokerEpoch < 0) return;
-    await this.request({
+    const answer = await this.request({
       type: "brokerHeartbeat",
       nowMs,
       brokerId: this.controller.quorumState.id,
       brokerEpoch: this.brokerEpoch,
       wantFence: false,
     });
+    if (
+      answer?.type === "brokerHeartbeat" &&
+      (answer.error === "STALE_BROKER_EPOCH" || answer.error === "BROKER_ID_NOT_REGISTERED")
+    ) {
+      this.log(`metadata: the controller answered ${answer.error}; registering again`);
+      this.brokerEpoch = -1;
+      this.reregister?.();
+    }
   }
+
+  /** Called when the controller asks this broker to register again (set by the node). */
+  reregister: (() => void) | null = null;
 
   /** Advances logical time for the quorum and the controller. */
   tick(): void {
@@ -249,8 +353,15 @@ export class MetadataShell {
   /**
    * Sends a request to the controller and resolves with its answer once its records committed and
    * the node's listeners saw the image they made (so a client told "created" finds the partitions).
+   * In a cluster it goes to the active controller through the forwarder.
    */
   request(input: controller.Input): Promise<controller.Response | null> {
+    if (this.forwarder !== null) return this.forwarder(input);
+    return this.requestHere(input);
+  }
+
+  /** A request to this node's own controller, answered as `request` answers (NOT_CONTROLLER when not committed). */
+  requestHere(input: controller.Input): Promise<controller.Response | null> {
     return new Promise((resolve) =>
       this.controller.request(input, (response, committed) => {
         const answer = committed ? response : notController(response);
@@ -258,7 +369,19 @@ export class MetadataShell {
       }),
     );
   }
+
+  /** Resolves once every image committed so far has reached the node's listeners. */
+  settled(): Promise<void> {
+    return this.published;
+  }
 }
+
+/** Sends a controller request to the active controller and resolves with its answer (null: none came). */
+export type ControllerForwarder = (input: controller.Input) => Promise<controller.Response | null>;
+
+/** How often an unregistered broker asks the controller again, and how often it says so in the log. */
+const registrationRetryMs = 250;
+const registrationLogIntervalMs = 5_000;
 
 /**
  * Reads back what the quorum made durable (hard state, latest snapshot, the log entries after it),
@@ -322,7 +445,7 @@ function decodeSnapshot(dataDir: string, stored: MetadataSnapshot): quorum.Snaps
   return snapshot;
 }
 
-function notController(response: controller.Response | null): controller.Response | null {
+export function notController(response: controller.Response | null): controller.Response | null {
   if (response === null) return null;
   switch (response.type) {
     case "createTopics":

@@ -2,7 +2,7 @@
  * Binds the shared node's replicas to the real world: the node's clock (the wall clock made
  * monotonic), `setTimeout` wake-ups, fsyncs on the thread pool through the log's group commit, and the
  * node's `replication-offset-checkpoint`. It owns nothing the replicas decide; a single node has no
- * peers yet, so replication messages are refused loudly (the cluster adds a transport here).
+ * peers, so replication messages are refused loudly; a cluster's node hands its own (`ReplicaPeers`).
  */
 import { HwCheckpoint, LogDir, type PartitionReplica, type ReplicaEnv } from "@eddy/node";
 import type { LogConfig } from "@eddy/storage";
@@ -34,11 +34,15 @@ export function openLogDir(
   return { logs, hw };
 }
 
-/** The environment every replica of this broker shares. */
+/** Where a replica's messages go in a cluster: the other brokers, and the active controller. */
+export type ReplicaPeers = Pick<ReplicaEnv, "sendPeer" | "sendAlterPartition">;
+
+/** The environment every replica of this broker shares; `peers` is null for a cluster of one. */
 export function brokerReplicaEnv(
   clock: () => number,
   hw: HwCheckpoint,
   log: (line: string) => void,
+  peers: ReplicaPeers | null,
 ): ReplicaEnv {
   return {
     nowMs: clock,
@@ -48,12 +52,14 @@ export function brokerReplicaEnv(
     },
     // The log's own flush is asynchronous and shares one fsync among the appends waiting for it.
     flush: (replica) => replica.completeFlushAsync(),
-    sendPeer: (replica, to, message) => {
-      log(`${replica.topic}-${replica.partitionIndex}: no transport to broker ${to} for ${message.type}`);
-    },
-    sendAlterPartition: (replica) => {
-      log(`${replica.topic}-${replica.partitionIndex}: no controller transport for AlterPartition`);
-    },
+    ...(peers ?? {
+      sendPeer: (replica, to, message) => {
+        log(`${replica.topic}-${replica.partitionIndex}: no transport to broker ${to} for ${message.type}`);
+      },
+      sendAlterPartition: (replica) => {
+        log(`${replica.topic}-${replica.partitionIndex}: no controller transport for AlterPartition`);
+      },
+    }),
     recordHighWatermark: (replica, offset) => hw.record(replica.topic, replica.partitionIndex, offset),
     storageFailed: (replica, error) => {
       log(`partition ${replica.topic}-${replica.partitionIndex} is offline: ${error.message}`);

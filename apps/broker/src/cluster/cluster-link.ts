@@ -1,0 +1,181 @@
+/**
+ * A node's link to the other nodes of its cluster: one outbound connection per voter (at its
+ * `controller.quorum.voters` address) carrying Eddy's internal one-way messages, the dispatch of the
+ * messages that arrive, and the forwarding of controller requests to the active controller with
+ * their answers matched by request id.
+ *
+ * Owns: the peer table, request ids and the bounded table of forwarded requests waiting for an
+ * answer (each with a timeout). Must never block a caller on a peer: a peer that is down or cut off
+ * drops the message at once (the quorum and the replicas resend on their own timers), and a forwarded
+ * request that gets no answer resolves with null when its time is up.
+ */
+import type { controller } from "@eddy/core";
+import type { QuorumVoter } from "../config/cluster-settings.ts";
+import { peerClientDefaults } from "../net/peer-client.ts";
+import type { PeerFaults } from "../net/peer-faults.ts";
+import { PeerPool } from "../net/peer-pool.ts";
+import { decodeInternalFrame, encodeInternalFrame, type InternalMessage } from "./internal-message.ts";
+
+/** Forwarded controller requests waiting for their answer; more are refused at once (null). */
+export const forwardedRequestsMax = 10_000;
+
+/** What the link hands the node: every message that arrives, by kind. */
+export interface ClusterLinkHandlers {
+  quorum(message: Extract<InternalMessage, { kind: "quorum" }>): void;
+  replica(message: Extract<InternalMessage, { kind: "replica" }>, records: Uint8Array): void;
+  controllerRequest(message: Extract<InternalMessage, { kind: "controllerRequest" }>): void;
+}
+
+export interface ForwardedAnswer {
+  readonly response: controller.Response | null;
+  readonly committed: boolean;
+  /** The active controller as the answering node knows it, -1 when it knows none. */
+  readonly leaderId: number;
+}
+
+interface Waiting {
+  readonly resolve: (answer: ForwardedAnswer | null) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+export class ClusterLink {
+  private readonly pool: PeerPool;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextRequestId = 1;
+  private handlers: ClusterLinkHandlers | null = null;
+  private closed = false;
+  /** Messages dropped because their peer was down, counted for the log line that reports them. */
+  private droppedCount = 0;
+  private droppedLoggedMs = 0;
+
+  constructor(
+    readonly nodeId: number,
+    voters: readonly QuorumVoter[],
+    private readonly log: (line: string) => void,
+    faultsFor?: (nodeId: number) => PeerFaults | undefined,
+  ) {
+    this.pool = new PeerPool({
+      ...peerClientDefaults,
+      clientId: `eddy-node-${nodeId}`,
+      // Peers on this machine or a LAN answer fast; a node that went away is retried often, so a
+      // restarted peer is reached again within a second.
+      connectTimeoutMs: 2_000,
+      reconnectBackoffMs: 50,
+      reconnectBackoffMsMax: 500,
+      log,
+      ...(faultsFor === undefined ? {} : { faultsFor }),
+    });
+    this.pool.setPeers(
+      voters
+        .filter((v) => v.nodeId !== nodeId)
+        .map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port })),
+    );
+  }
+
+  /** Sets who receives what arrives; messages before this are dropped. */
+  attach(handlers: ClusterLinkHandlers): void {
+    this.handlers = handlers;
+  }
+
+  /** Sends a message to node `to` (this node's own are delivered here, after the current work). */
+  send(to: number, message: InternalMessage, records?: Uint8Array): void {
+    if (this.closed) return;
+    if (to === this.nodeId) {
+      queueMicrotask(() => this.dispatch(message, records ?? new Uint8Array(0)));
+      return;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = encodeInternalFrame(this.nodeId, message, records);
+    } catch (error) {
+      this.log(`cluster: not sent to node ${to}: ${(error as Error).message}`);
+      return;
+    }
+    if (!this.pool.post(to, frame)) this.dropped(to, message.kind);
+  }
+
+  /** A frame of Eddy's internal api arrived on a listener; a malformed one is refused with a log line. */
+  onFrame(frame: Uint8Array): void {
+    let decoded: ReturnType<typeof decodeInternalFrame>;
+    try {
+      decoded = decodeInternalFrame(frame);
+    } catch (error) {
+      this.log(`cluster: refused a frame: ${(error as Error).message}`);
+      return;
+    }
+    this.dispatch(decoded.message, decoded.records);
+  }
+
+  /**
+   * Sends a controller request to node `to` (the active controller as this node knows it) and
+   * resolves with its answer, or with null when none came within `timeoutMs` or it could not be sent.
+   */
+  forward(to: number, input: controller.Input, timeoutMs: number): Promise<ForwardedAnswer | null> {
+    if (this.closed || this.waiting.size >= forwardedRequestsMax) return Promise.resolve(null);
+    const requestId = this.nextRequestId;
+    this.nextRequestId = requestId >= 0x7fff_ffff ? 1 : requestId + 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(requestId);
+        resolve(null);
+      }, timeoutMs);
+      this.waiting.set(requestId, { resolve, timer });
+      this.send(to, { kind: "controllerRequest", from: this.nodeId, requestId, input });
+    });
+  }
+
+  /** Answers a forwarded request (called on the controller that received it). */
+  answer(to: number, requestId: number, answer: ForwardedAnswer): void {
+    this.send(to, { kind: "controllerAnswer", from: this.nodeId, requestId, ...answer });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pool.close();
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.resolve(null);
+    }
+    this.waiting.clear();
+  }
+
+  private dispatch(message: InternalMessage, records: Uint8Array): void {
+    const handlers = this.handlers;
+    if (handlers === null || this.closed) return;
+    try {
+      switch (message.kind) {
+        case "quorum":
+          handlers.quorum(message);
+          return;
+        case "replica":
+          handlers.replica(message, records);
+          return;
+        case "controllerRequest":
+          handlers.controllerRequest(message);
+          return;
+        case "controllerAnswer": {
+          const w = this.waiting.get(message.requestId);
+          if (w === undefined) return;
+          this.waiting.delete(message.requestId);
+          clearTimeout(w.timer);
+          w.resolve({ response: message.response, committed: message.committed, leaderId: message.leaderId });
+          return;
+        }
+      }
+    } catch (error) {
+      // A message the core refused (an invariant it breaks) is dropped; the node goes on.
+      this.log(
+        `cluster: a ${message.kind} message from node ${message.from} was refused: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private dropped(to: number, kind: string): void {
+    this.droppedCount++;
+    const nowMs = performance.now();
+    if (nowMs - this.droppedLoggedMs < 5_000) return;
+    this.droppedLoggedMs = nowMs;
+    this.log(`cluster: node ${to} unreachable; ${this.droppedCount} message(s) dropped (last: ${kind})`);
+    this.droppedCount = 0;
+  }
+}
