@@ -3,6 +3,7 @@
  * Owns start-up order (storage, metadata, listener, registration) and shutdown order (stop
  * accepting, finish in-flight requests, flush, close). Must never leave data unflushed on a clean stop.
  */
+import { AdminListener } from "./admin/admin-listener.ts";
 import type { BrokerConfig } from "./config/broker-config.ts";
 import { Server } from "./net/server.ts";
 import { BrokerNode } from "./node/broker-node.ts";
@@ -18,7 +19,14 @@ export class Broker {
     private readonly server: Server,
     /** The client listener's name: `port` and `advertisedPort` are its. */
     private readonly clientListenerName: string,
+    /** `/metrics`, `/healthz`, `/readyz`, the admin API and console; null with `admin.port` 0. */
+    private readonly admin: AdminListener | null,
   ) {}
+
+  /** The admin listener's bound port, 0 when it is off. */
+  get adminPort(): number {
+    return this.admin?.port ?? 0;
+  }
 
   /** The client listener's bound port. */
   get port(): number {
@@ -36,7 +44,12 @@ export class Broker {
   }
 
   static async start(config: BrokerConfig, log: (line: string) => void): Promise<Broker> {
-    const node = await BrokerNode.open(config, log);
+    // Up first, so /readyz answers 503 "starting" while the node loads.
+    const admin = AdminListener.start(config, log);
+    const node = await BrokerNode.open(config, log).catch(async (error: unknown) => {
+      await admin?.stop();
+      throw error;
+    });
     const requests = new RequestHandler(node, log);
     const server = new Server({
       // Every listener of `listeners` is bound, controller listeners too (served by the same handler
@@ -61,6 +74,7 @@ export class Broker {
     } catch (error) {
       // A listener that cannot bind stops the start; the node opened for it closes (flushing nothing new).
       await node.close();
+      await admin?.stop();
       throw error;
     }
     // A broker with one listener says nothing more than its banner; with several, each is named.
@@ -74,14 +88,17 @@ export class Broker {
     }
     const client = server.endpointOf(config.listener.name);
     await node.start(client.advertisedHost, client.advertisedPort);
-    return new Broker(node, server, config.listener.name);
+    admin?.serving({ node, connectionCount: () => server.connectionCount });
+    return new Broker(node, server, config.listener.name, admin);
   }
 
   async stop(): Promise<void> {
+    this.admin?.stopping();
     // Held JoinGroup/SyncGroup requests would wait out a whole rebalance: answer them now with
     // NOT_COORDINATOR (clients retry elsewhere) so in-flight requests can drain promptly.
     this.node.groups.close();
     await this.server.stop(shutdownDrainMsMax);
     await this.node.close();
+    await this.admin?.stop();
   }
 }

@@ -45,6 +45,10 @@ async function main(): Promise<number> {
           : [`  security    SASL_PLAINTEXT (${config.sasl.mechanisms.join(", ")})`]),
         `  data dir    ${config.storageEngine === "memory" ? "(none: memory storage)" : config.dataDir}`,
         `  storage     ${config.storageEngine}`,
+        // The admin listener (metrics, health, console) is named only when it is on.
+        ...(broker.adminPort === 0
+          ? []
+          : [`  admin       http://${config.listener.host}:${broker.adminPort}/`]),
         `  version     ${eddyVersion}, Bun ${Bun.version}`,
         "ready",
       ].join("\n"),

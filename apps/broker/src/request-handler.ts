@@ -15,6 +15,7 @@ import {
   readRequestHeader,
   Writer,
 } from "@eddy/protocol";
+import { meterRequest } from "./admin/broker-metrics.ts";
 import { servedApiVersions } from "./apis/18-api-versions.ts";
 import type { RequestContext } from "./apis/api.ts";
 import { apiByKey, apiRegistry } from "./apis/registry.ts";
@@ -46,6 +47,7 @@ export class RequestHandler implements FrameHandler {
       this.node.onInternalFrame(frame);
       return null;
     }
+    const startedMs = performance.now();
     const reader = new Reader(frame);
     let header: ReturnType<typeof readRequestHeader>;
     try {
@@ -91,8 +93,12 @@ export class RequestHandler implements FrameHandler {
       apis: apiRegistry,
     };
     const result = api.handle(ctx, request.body);
-    const finish = (body: unknown): ResponseBytes | null =>
-      body === null ? null : encode(key as ApiKey, version, correlationId, body);
+    const finish = (body: unknown): ResponseBytes | null => {
+      const response = body === null ? null : encode(key as ApiKey, version, correlationId, body);
+      // The one metrics call per request (admin/broker-metrics.ts): count, latency, fetched bytes.
+      meterRequest(this.node, key, api.name, startedMs, body);
+      return response;
+    };
     if (result instanceof Promise) {
       return result.then(finish, (error: unknown) => {
         this.log(`${api.name} v${version} failed: ${(error as Error)?.stack ?? String(error)}`);

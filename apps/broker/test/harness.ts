@@ -86,7 +86,9 @@ export async function startBroker(
     options.preload === undefined
       ? ["run", "broker"]
       : ["--preload", options.preload, "apps/broker/src/main.ts"];
-  const args = [...entry, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
+  // The admin listener is off unless a test asks for it (`--admin-port N` in `args`, the last flag
+  // wins): its default, 9644, would collide between brokers that run side by side.
+  const args = [...entry, "--port", "0", "--data-dir", dataDir, "--admin-port", "0", ...(options.args ?? [])];
   const child = spawn(["bun", ...args], {
     cwd: repoRoot,
     stdin: "ignore",

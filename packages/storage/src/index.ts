@@ -6,10 +6,20 @@
  * fast-check). It binds no disk of its own: @eddy/storage-memory is the in-memory disk with faults,
  * @eddy/storage-fs the file system.
  */
+export {
+  cleanShutdownFileName,
+  takeCleanShutdownMarker,
+  writeCleanShutdownMarker,
+} from "./log/clean-shutdown.ts";
 export { type EngineOptions, engineLayer } from "./log/engine.ts";
 export { FileFault, type FileHandle, type Files } from "./log/files.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
-export { PartitionLog, type PartitionLogOptions, toStorageError } from "./log/partition-log.ts";
+export {
+  PartitionLog,
+  type PartitionLogOptions,
+  type RecoveryStats,
+  toStorageError,
+} from "./log/partition-log.ts";
 export { type ScanProblem, scanBatches, segmentFileName } from "./log/segment.ts";
 export {
   groupMetadataShardPath,

@@ -6,6 +6,7 @@
  */
 import type { ProduceOutcome } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
+import { meterProduce } from "../admin/broker-metrics.ts";
 import { defineApi } from "./api.ts";
 
 export const produceApi = defineApi({
@@ -39,6 +40,7 @@ export const produceApi = defineApi({
                 : await new Promise<ProduceOutcome>((resolve) =>
                     replica.produce(p.records, acks, request.timeoutMs, resolve),
                   );
+            meterProduce(ctx.node, topic.name, p.records, outcome);
             return {
               index: p.index,
               errorCode: outcome.errorCode,

@@ -95,6 +95,8 @@ export interface BrokerConfig {
   readonly groupSessionTimeoutMsMax: number;
   readonly groupMembersMax: number;
   readonly producerIdExpirationMs: number;
+  /** `admin.port`: the admin HTTP listener's port (metrics, health, the admin API); 0 when it is off. */
+  readonly adminPort: number;
 }
 
 function must(value: number | null, name: string): number {
@@ -220,5 +222,6 @@ export function toBrokerConfig(
     groupSessionTimeoutMsMax: sessionMax,
     groupMembersMax: int("group.max.size"),
     producerIdExpirationMs: int("producer.id.expiration.ms"),
+    adminPort: int("admin.port"),
   };
 }

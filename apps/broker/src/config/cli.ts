@@ -19,6 +19,7 @@ Options (Kafka property names in brackets; precedence: flag > KAFKA_* env > --co
   --data-dir DIR         data directory                   [log.dirs]          default ./data
   --storage fs|memory    storage engine                   [eddy.storage.engine] default fs
   --node-id N            this node's id                   [node.id]           default 1
+  --admin-port PORT      admin HTTP port (metrics, health) [admin.port]       default 9644, 0: off
   --cluster-id ID        the cluster this node belongs to; a data directory of another cluster is refused
   --format               write meta.properties for --cluster-id and --node-id into the data directory
                          and exit (Kafka's kafka-storage format); refused if it is already formatted
@@ -84,6 +85,7 @@ export function parseCli(
         "data-dir": { type: "string" },
         storage: { type: "string" },
         "node-id": { type: "string" },
+        "admin-port": { type: "string" },
         "cluster-id": { type: "string" },
         format: { type: "boolean" },
         "ignore-formatted": { type: "boolean" },
@@ -142,6 +144,8 @@ export function parseCli(
   if (dataDir !== undefined) flags.push(["log.dirs", dataDir, "--data-dir"]);
   if (storage !== undefined) flags.push(["eddy.storage.engine", storage, "--storage"]);
   if (nodeId !== undefined) flags.push(["node.id", nodeId, "--node-id"]);
+  const adminPort = flag("admin-port");
+  if (adminPort !== undefined) flags.push(["admin.port", adminPort, "--admin-port"]);
 
   const sources: RawSources = { flags, env, file, filePath };
   let resolved = resolveConfig(sources);

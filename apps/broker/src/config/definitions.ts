@@ -198,6 +198,14 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Open connections limit.",
   },
   {
+    name: "admin.port",
+    type: "int",
+    defaultText: "9644",
+    min: 0,
+    max: 65_535,
+    doc: "Port of the admin HTTP listener (/metrics, /healthz, /readyz, /api/v1, the console) on the client listener's host; 0 turns it off (Redpanda's 9644).",
+  },
+  {
     name: "queued.max.requests",
     type: "int",
     defaultText: "500",

@@ -132,6 +132,11 @@ export class Server {
     }
   }
 
+  /** Open connections over every listener (the admin listener's connection-count gauge). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   /** The bound port of a listener by name; differs from the configured one when that was 0. */
   portOf(name: string): number {
     const bound = this.bound.get(name);

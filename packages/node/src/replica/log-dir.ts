@@ -2,8 +2,14 @@
  * A node's log directory: the partition logs it holds, opened over the `Files` it is handed (node:fs
  * in the broker, a MemoryDisk in the simulator and in `--storage memory`), in Kafka's layout
  * (`<dataDir>/<topic>-<partition>/`), with one tail-cache budget shared by all of them. It owns
- * opening (recovery), per-topic log settings, the bound on open partitions and deletion; it must never
- * decide what to write (the replicas do) nor read a clock (the caller passes `nowMs`).
+ * opening (recovery), per-topic log settings, the bound on open partitions, deletion and Kafka's
+ * clean-shutdown marker (taken at start, written by `closeAll` once every log closed cleanly); it must
+ * never decide what to write (the replicas do) nor read a clock (the caller passes `nowMs`).
+ *
+ * The marker covers only the logs opened here. The broker opens every partition of its metadata
+ * before it serves, and a partition that fails to open keeps the marker from being written, so a log
+ * left by a crash cannot be trusted later unless it was opened (and recovered) in between. The
+ * storage engine's own logs in the same folder (the metadata log, group shards) never consult it.
  */
 import { invariant } from "@eddy/core";
 import {
@@ -16,7 +22,9 @@ import {
   storageError,
   TailBudget,
   type TopicPartition,
+  takeCleanShutdownMarker,
   topicNameProblem,
+  writeCleanShutdownMarker,
 } from "@eddy/storage";
 
 /** Partitions one node holds open; a node with more is misconfigured. */
@@ -38,6 +46,15 @@ export class LogDir {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly tailBudget: TailBudget;
   readonly defaults: LogConfig;
+  /**
+   * Folders found at start after a clean shutdown and not opened since: their first open trusts the
+   * clean close. Empty after an unclean stop; it only shrinks.
+   */
+  private readonly cleanAtStart: Set<string>;
+  /** Opens that failed in this run; any keeps `closeAll` from writing the marker. */
+  private openFailures = 0;
+  /** Whether the previous stop of this directory was clean (the marker was found at start). */
+  readonly startedClean: boolean;
 
   constructor(private readonly options: LogDirOptions) {
     this.defaults = { ...logConfigDefault, ...options.defaults };
@@ -45,6 +62,8 @@ export class LogDir {
     invariant(problem === null, () => `log settings: ${problem}`);
     this.tailBudget = new TailBudget(options.tailCacheBytesTotalMax);
     options.files.makeDir(options.dataDir);
+    this.startedClean = takeCleanShutdownMarker(options.files, options.dataDir);
+    this.cleanAtStart = new Set(this.startedClean ? options.files.list(options.dataDir) : []);
   }
 
   get files(): Files {
@@ -75,16 +94,23 @@ export class LogDir {
     }
     if (this.logs.size >= openPartitionsMax)
       throw storageError("Io", name, `more than ${openPartitionsMax} open partitions`);
-    const log = PartitionLog.open({
-      files: this.options.files,
-      dir: `${this.options.dataDir}/${name}`,
-      name,
-      config: merged,
-      tailCacheBytesMax: this.options.tailCacheBytesMax,
-      tailBudget: this.tailBudget,
-      logLine: this.options.logLine,
-      nowMs,
-    });
+    let log: PartitionLog;
+    try {
+      log = PartitionLog.open({
+        files: this.options.files,
+        dir: `${this.options.dataDir}/${name}`,
+        name,
+        config: merged,
+        tailCacheBytesMax: this.options.tailCacheBytesMax,
+        tailBudget: this.tailBudget,
+        logLine: this.options.logLine,
+        nowMs,
+        cleanShutdown: this.cleanAtStart.delete(name),
+      });
+    } catch (error) {
+      this.openFailures += 1;
+      throw error;
+    }
     this.logs.set(name, log);
     return log;
   }
@@ -101,5 +127,30 @@ export class LogDir {
   /** The open logs, for a clean shutdown (flush, then trim the active indexes). */
   openLogs(): PartitionLog[] {
     return [...this.logs.values()];
+  }
+
+  /**
+   * Clean shutdown: closes every log (flush, write and fsync the active indexes), then, when all of
+   * them closed cleanly and none failed to open in this run, writes the clean-shutdown marker last,
+   * as Kafka's `LogManager.shutdown` does. Returns whether the marker was written.
+   */
+  async closeAll(): Promise<boolean> {
+    let clean = this.openFailures === 0;
+    for (const [name, log] of this.logs) {
+      const closed = await log.close().catch((error: unknown) => {
+        this.options.logLine(`closing partition log ${name} failed: ${String(error)}`);
+        return false;
+      });
+      clean = clean && closed;
+    }
+    this.logs.clear();
+    if (!clean) return false;
+    try {
+      writeCleanShutdownMarker(this.options.files, this.options.dataDir);
+      return true;
+    } catch (error) {
+      this.options.logLine(`writing the clean-shutdown marker failed: ${String(error)}`);
+      return false;
+    }
   }
 }

@@ -68,6 +68,23 @@ export interface PartitionLogOptions {
   readonly logLine: (line: string) => void;
   /** Creation time for new segments (rolls by time fall back to it when batches carry no timestamp). */
   readonly nowMs: number;
+  /**
+   * The log directory's previous stop was clean (Kafka's `.kafka_cleanshutdown` marker was found) and
+   * this log has not been opened since: its close flushed every segment and wrote the active
+   * segment's indexes, so recovery trusts them and reads only the active segment's index tail.
+   */
+  readonly cleanShutdown?: boolean | undefined;
+}
+
+/**
+ * What the last open read to recover, for tests and benchmarks: segments scanned from their first
+ * byte (each a full read of its `.log`), segments opened from their index files alone, and bytes
+ * read from the active segment's index tail after a clean shutdown.
+ */
+export interface RecoveryStats {
+  readonly segmentsScanned: number;
+  readonly segmentsLoaded: number;
+  readonly tailBytesScanned: number;
 }
 
 /** One segment's share of a flush round, sized when the round was planned. */
@@ -123,6 +140,10 @@ export class PartitionLog implements TailOwner {
   /** Set when stored data is found corrupt; every later call fails with it. */
   offline: StorageError | null = null;
   closed = false;
+  /** Whether `close` flushed everything and made the active indexes durable. */
+  private closedCleanly = false;
+  /** What `open` read to recover this log. */
+  recoveryStats: RecoveryStats = { segmentsScanned: 0, segmentsLoaded: 0, tailBytesScanned: 0 };
 
   private constructor(
     private readonly options: PartitionLogOptions,
@@ -172,6 +193,12 @@ export class PartitionLog implements TailOwner {
       this.dirDirty = true;
     }
     this.recoveryPoint = this.readOffsetFile(recoveryPointFileName) ?? 0;
+    // After a clean shutdown every segment was flushed by the close, as if the recovery point were
+    // the log end (Kafka's rule); after a crash only segments below the checkpointed point are.
+    const clean = this.options.cleanShutdown === true;
+    let segmentsScanned = 0;
+    let segmentsLoaded = 0;
+    let tailBytesScanned = 0;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
@@ -182,12 +209,16 @@ export class PartitionLog implements TailOwner {
       this.segments.push(segment);
       if (last) break;
       const nextBase = bases[i + 1]!;
-      if (base < this.recoveryPoint) {
+      if (base < this.recoveryPoint || clean) {
         // Below the recovery point the segment was fsynced: trust its indexes, rebuild damaged ones,
         // and treat any bad batch found on the way as corruption of durable data.
         const problem = indexesPresent ? segment.loadIndexes(nextBase) : "index files missing";
-        if (problem === null) continue;
+        if (problem === null) {
+          segmentsLoaded += 1;
+          continue;
+        }
         this.options.logLine(`${this.options.name}: rebuilding indexes of segment ${base}: ${problem}`);
+        segmentsScanned += 1;
         const scan = segment.rebuild(this.config.indexIntervalBytes, true);
         // Rolls keep segments contiguous (only a gap wider than int32 offsets breaks that), so a
         // fsynced segment that ends short of the next one has lost data.
@@ -210,6 +241,7 @@ export class PartitionLog implements TailOwner {
       // At or above the recovery point the segment may hold unsynced bytes: scan it batch by batch.
       // Segments are contiguous (a roll starts the next one at the log end), so one that ends short
       // of the next base lost its tail in the crash, and nothing after it can be trusted either.
+      segmentsScanned += 1;
       const scan = segment.rebuild(this.config.indexIntervalBytes, true);
       if (scan.problem === null && segment.nextOffset === nextBase) {
         segment.finishIndexes();
@@ -229,7 +261,20 @@ export class PartitionLog implements TailOwner {
       break;
     }
     const active = this.activeSegment();
-    if (bases.length > 0) {
+    // The active segment is trusted after a clean close only if it is the last one found on disk (a
+    // crash's truncation above made an older one active) and its index tail checks out.
+    const resumed =
+      clean && bases.length > 0 && active.baseOffset === bases[bases.length - 1]
+        ? active.resumeAfterCleanClose(this.config.indexIntervalBytes)
+        : "not a clean shutdown";
+    if (resumed === null) {
+      segmentsLoaded += 1;
+      tailBytesScanned += active.tailBytesScanned;
+    } else if (clean && bases.length > 0) {
+      this.options.logLine(`${this.options.name}: scanning active segment ${active.baseOffset}: ${resumed}`);
+    }
+    if (bases.length > 0 && resumed !== null) {
+      segmentsScanned += 1;
       const scan = active.rebuild(this.config.indexIntervalBytes, true);
       if (scan.problem !== null) {
         this.options.logLine(
@@ -238,8 +283,9 @@ export class PartitionLog implements TailOwner {
         );
         active.log.truncate(scan.validEnd);
       }
-      active.preallocateIndexes(this.config.indexBytesMax);
     }
+    if (bases.length > 0) active.preallocateIndexes(this.config.indexBytesMax);
+    this.recoveryStats = { segmentsScanned, segmentsLoaded, tailBytesScanned };
     active.syncedBytes = 0;
     active.indexesSynced = false;
     this.logEnd = active.nextOffset;
@@ -1150,20 +1196,26 @@ export class PartitionLog implements TailOwner {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Clean close, as Kafka's shutdown: flush everything (which advances the recovery point), write
-   * and trim the active segment's indexes, then close every file.
+   * Clean close, as Kafka's shutdown: flush everything (which advances the recovery point), write,
+   * trim and fsync the active segment's indexes, then close every file. Returns whether all of that
+   * succeeded: only then may the log directory's clean-shutdown marker cover this log.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(): Promise<boolean> {
+    if (this.closed) return this.closedCleanly;
     if (this.offline === null) {
       try {
         await this.flush();
         this.activeSegment().persistIndexes(true);
+        // The trimmed indexes must be durable before a clean-shutdown marker says they can be trusted.
+        await this.activeSegment().offsetIndexFile.sync();
+        await this.activeSegment().timeIndexFile.sync();
+        this.closedCleanly = true;
       } catch {
         // A failing disk at shutdown only costs a longer recovery at the next start.
       }
     }
     this.closeHandles();
+    return this.closedCleanly;
   }
 
   private closeHandles(): void {

@@ -4,7 +4,13 @@
  * used by recovery and index rebuilds; it must never decide when to roll or delete (the partition
  * log does). Positions are int32 as in Kafka, so a segment stays below 2 GiB.
  */
-import { batchLengthPrefixBytes, checkBatch, type StoredBatchHeader } from "@eddy/protocol";
+import {
+  batchHeaderBytes,
+  batchLengthPrefixBytes,
+  checkBatch,
+  headerFields,
+  type StoredBatchHeader,
+} from "@eddy/protocol";
 import type { FileHandle, Files } from "./files.ts";
 import { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./offset-index.ts";
 
@@ -91,6 +97,8 @@ export class Segment {
   /** Whether the index files were written and fsynced after the segment became inactive. */
   indexesSynced = false;
   deleted = false;
+  /** Bytes of `.log` the last `resumeAfterCleanClose` read (the tail after the last index entry). */
+  tailBytesScanned = 0;
 
   constructor(
     readonly baseOffset: number,
@@ -180,6 +188,83 @@ export class Segment {
     this.syncedBytes = this.sizeBytes;
     this.indexesSynced = true;
     return null;
+  }
+
+  /**
+   * Opens the active segment after a clean shutdown without scanning it, as Kafka's log loading does
+   * when it finds the clean-shutdown marker: the index files the clean close wrote and trimmed are
+   * trusted, and only the batches from the last offset-index entry to the end of the `.log` are read
+   * (with CRC32C) to find the log end, the largest timestamp and the bytes since that entry. The batch
+   * at the last entry must be the one the entry names, else the index does not describe this log.
+   * Returns a sentence saying why the segment must be scanned instead, or null when it was opened;
+   * the caller then rebuilds from the start, so a wrong answer here costs a scan, never data.
+   */
+  resumeAfterCleanClose(indexIntervalBytes: number): string | null {
+    const size = this.log.size();
+    const offsetBytes = readWhole(this.offsetIndexFile);
+    const timeBytes = readWhole(this.timeIndexFile);
+    if (offsetBytes.length % offsetEntryBytes !== 0)
+      return `.index size ${offsetBytes.length} is not whole entries`;
+    if (timeBytes.length % timeEntryBytes !== 0)
+      return `.timeindex size ${timeBytes.length} is not whole entries`;
+    const index = OffsetIndex.decode(offsetBytes, size, relativeOffsetMax);
+    if (typeof index === "string") return `.index: ${index}`;
+    const time = TimeIndex.decode(timeBytes, relativeOffsetMax);
+    if (typeof time === "string") return `.timeindex: ${time}`;
+    const from = index.count === 0 ? 0 : index.position[index.count - 1]!;
+    const entryLastOffset = index.count === 0 ? -1 : this.baseOffset + index.relative[index.count - 1]!;
+    this.index = index;
+    this.time = time;
+    this.sizeBytes = from;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceIndexEntry = 0;
+    this.maxTimestampMs = time.lastTimestamp();
+    this.offsetOfMaxTimestamp = time.count === 0 ? -1 : this.baseOffset + time.relative[time.count - 1]!;
+    this.firstBatchTimestampMs = from === 0 ? -1 : this.firstBatchMaxTimestamp();
+    let problem: string | null = null;
+    const scan = scanBatches(this.log, from, size, true, (header) => {
+      if (problem !== null) return;
+      if (header.position === from && from > 0) {
+        // The entry's own batch: it was counted when the entry was made, so it only moves the end.
+        if (header.lastOffset !== entryLastOffset) {
+          problem = `the last .index entry names offset ${entryLastOffset} but the batch at position ${from} ends at ${header.lastOffset}`;
+          return;
+        }
+        if (header.maxTimestampMs > this.maxTimestampMs) {
+          this.maxTimestampMs = header.maxTimestampMs;
+          this.offsetOfMaxTimestamp = header.lastOffset;
+        }
+        this.bytesSinceIndexEntry = header.sizeBytes;
+        this.sizeBytes = header.position + header.sizeBytes;
+        this.nextOffset = header.lastOffset + 1;
+        return;
+      }
+      if (header.baseOffset < this.nextOffset || header.lastOffset - this.baseOffset > relativeOffsetMax) {
+        problem = `batch offsets ${header.baseOffset}..${header.lastOffset} out of order`;
+        return;
+      }
+      this.noteBatch(header, indexIntervalBytes);
+    });
+    this.tailBytesScanned = size - from;
+    if (problem !== null) return problem;
+    if (scan.problem !== null)
+      return `${scan.problem.kind} at position ${scan.problem.position}: ${scan.problem.detail}`;
+    if (scan.validEnd !== size) return `the batches end at ${scan.validEnd} of ${size} bytes`;
+    if (from > 0 && this.nextOffset <= entryLastOffset)
+      return `no batch at the last .index entry's position ${from}`;
+    const relativeEnd = this.nextOffset - this.baseOffset;
+    if (time.count > 0 && time.relative[time.count - 1]! >= relativeEnd) {
+      return `the last .timeindex entry lies past the log end ${this.nextOffset}`;
+    }
+    return null;
+  }
+
+  /** The max timestamp of the batch at position 0, from its header alone (one small read). */
+  private firstBatchMaxTimestamp(): number {
+    const head = new Uint8Array(batchHeaderBytes);
+    if (this.log.read(head, 0) < batchHeaderBytes) return -1;
+    const view = new DataView(head.buffer);
+    return headerFields(view, 0, batchLengthPrefixBytes + view.getInt32(8)).maxTimestampMs;
   }
 
   /**
