@@ -12,15 +12,35 @@ export type {
   ClusterView,
   ConsumerView,
   ControllerView,
+  GroupView,
   PartitionView,
+  ProducerView,
   ReplicaView,
 } from "./cluster/cluster-view.ts";
-export { kafkaCluster } from "./cluster/kafka-cluster.ts";
+export {
+  type KafkaClusterOptions,
+  kafkaCluster,
+  kafkaClusterDefaults,
+  kafkaClusterWith,
+  spareConsumersMax,
+} from "./cluster/kafka-cluster.ts";
 export { noopCluster } from "./cluster/noop-cluster.ts";
 export { EventQueue } from "./event-queue.ts";
 export { drawFaultRates, drawSchedule, type FaultEvent, type FaultRates, faultRatesNone } from "./faults.ts";
 export { History } from "./history.ts";
 export { bugInvariants, type HuntOptions, type HuntResult, hunt } from "./hunt.ts";
+export {
+  formatInput,
+  formatTimeline,
+  type LearnerInput,
+  type LearnerInputKind,
+  learnerDurationMsMax,
+  learnerInputsMax,
+  learnerKeyMax,
+  parseInput,
+  parseTimeline,
+  type TimedInput,
+} from "./learner-input.ts";
 export { models } from "./models.ts";
 export { Network, type NetworkRates } from "./network.ts";
 export { Probes } from "./probes.ts";
@@ -34,10 +54,17 @@ export {
   simulationPredicate,
 } from "./property.ts";
 export { Rng, type StreamName, splitStreams, streamNames } from "./rng.ts";
-export { type ClusterFactory, type ClusterModel, type LivenessGap, type RunResult, runOnce } from "./run.ts";
+export {
+  type ClientInput,
+  type ClusterFactory,
+  type ClusterModel,
+  type LivenessGap,
+  type RunResult,
+  runOnce,
+} from "./run.ts";
 export { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
 export { type Scenario, scenarioNames, scenarios } from "./scenarios.ts";
 export { type SimNode, Simulator } from "./simulator.ts";
-export { eventsPerStepMax, type RunPhase, SteppedRun } from "./stepped-run.ts";
+export { eventsPerStepMax, type RunPhase, replayTo, SteppedRun } from "./stepped-run.ts";
 export { Trace, type TraceEvent } from "./trace.ts";
 export { invariantNames, type Violation, Violations } from "./violation.ts";

@@ -12,6 +12,7 @@ import { OnlineChecker } from "./cluster/online-checker.ts";
 import type { World } from "./cluster/world.ts";
 import { drawFaultRates, drawSchedule, type FaultEvent, type FaultRates, sortSchedule } from "./faults.ts";
 import { History } from "./history.ts";
+import type { LearnerInput } from "./learner-input.ts";
 import { Network } from "./network.ts";
 import { Probes } from "./probes.ts";
 import { splitStreams } from "./rng.ts";
@@ -60,7 +61,19 @@ export interface ClusterModel {
   finalLogs(): FinalLogs;
   /** A read-only picture of the cluster now, for teaching views; models without one leave it out. */
   view?(): ClusterView;
+  /**
+   * A learner's client input (learner-apply.ts: produce a keyed record, add or remove a consumer).
+   * With `dryRun` it only answers whether the model can take the input now (a refusal in words, or
+   * undefined) and changes nothing; without, it applies it. Models without such clients leave it out.
+   */
+  learnerInput?(input: ClientInput, dryRun: boolean): string | undefined;
 }
+
+/** The learner inputs a cluster model applies itself, because they drive its clients. */
+export type ClientInput = Extract<
+  LearnerInput,
+  { readonly kind: "produce" | "addConsumer" | "removeConsumer" }
+>;
 
 export type ClusterFactory = (world: World) => ClusterModel;
 

@@ -2,10 +2,15 @@
  * One run driven a step at a time, for teaching tools (the studio) and for replaying one exact
  * moment: the same setup, events, phases and liveness checks as `runOnce`, in the same order, so a
  * stepped run that reaches its end has `runOnce`'s trace hash (test/stepped-run.test.ts). A step is
- * the simulator's work up to the next trace event (or the run's end). This module owns the pacing
- * only; it must never change what a run does, read the wall clock or draw randomness.
+ * the simulator's work up to the next trace event (or the run's end). Between two steps a learner may
+ * apply inputs (learner-input.ts); each is recorded with the step it was applied at, so `replayTo`
+ * rebuilds any moment from (config, inputs, step). This module owns the pacing and that record only;
+ * it must never change what a run without inputs does, read the wall clock or draw randomness.
  */
 import type { ClusterView } from "./cluster/cluster-view.ts";
+import type { History } from "./history.ts";
+import { applyInput, resolveInput } from "./learner-apply.ts";
+import { type LearnerInput, learnerInputsMax, type TimedInput } from "./learner-input.ts";
 import {
   type ClusterFactory,
   checkConverged,
@@ -34,6 +39,8 @@ export class SteppedRun {
   /** The next virtual time at which the liveness phase checks convergence, as `runOnce` does. */
   private nextCheckMs: number;
   private result: RunResult | undefined = undefined;
+  private stepsTaken = 0;
+  private readonly applied: TimedInput[] = [];
 
   constructor(config: RunConfig, factory: ClusterFactory) {
     this.run = openRun(config, factory);
@@ -49,6 +56,34 @@ export class SteppedRun {
   /** Virtual time of the last processed event (or liveness check). */
   get nowMs(): number {
     return this.run.sim.nowMs;
+  }
+
+  /**
+   * Steps taken so far: every `step()` call that did work, the one that ended the run included, so
+   * replaying this many steps reaches the same moment, ended or not.
+   */
+  get stepCount(): number {
+    return this.stepsTaken;
+  }
+
+  /** The inputs applied so far, each with the step it was applied at, in the order applied. */
+  get inputs(): readonly TimedInput[] {
+    return this.applied;
+  }
+
+  /** What the clients did so far (sends, acknowledgements, polls, commits), for teaching views. */
+  get history(): History {
+    return this.run.history;
+  }
+
+  /**
+   * The values in a live broker's log of one partition, offset by offset from the log start, for
+   * teaching views that show what a failover lost; undefined while the broker is down or before the
+   * topic exists. Reading never changes the run.
+   */
+  replicaValues(brokerId: number, partition: number): readonly number[] | undefined {
+    const log = this.run.world.brokerLog?.(brokerId, partition);
+    return log?.values(log.start, log.end, false);
   }
 
   /** Trace events so far (the `i` of the next trace line). */
@@ -88,9 +123,31 @@ export class SteppedRun {
     return this.run.trace.tail(count);
   }
 
+  /**
+   * Applies a learner input now, after `stepCount` steps: a role alias in it ("leader:0") is resolved
+   * to the node it names now, and the resolved input is recorded. Returns the recorded input, or a
+   * refusal in words (nothing changes then: an alias naming nobody, no spare consumer, the run over).
+   */
+  apply(input: LearnerInput): TimedInput | string {
+    if (this.result !== undefined) return "the run has ended";
+    if (this.applied.length >= learnerInputsMax) return `at most ${learnerInputsMax} inputs per run`;
+    const resolved = resolveInput(this.run, input);
+    if (typeof resolved === "string") return resolved;
+    let refusal: string | undefined;
+    guardRun(this.run, () => {
+      refusal = applyInput(this.run, resolved);
+    });
+    if (refusal !== undefined) return refusal;
+    const timed: TimedInput = { step: this.stepsTaken, input: resolved };
+    this.applied.push(timed);
+    if (this.run.crashed) this.finish();
+    return timed;
+  }
+
   /** Advances to the next trace event; returns false once the run has ended. */
   step(): boolean {
     if (this.result !== undefined) return false;
+    this.stepsTaken++;
     const run = this.run;
     const sim = run.sim;
     const traceBefore = run.trace.count;
@@ -131,4 +188,27 @@ export class SteppedRun {
     guardRun(this.run, () => finalChecks(this.run));
     this.result = closeRun(this.run);
   }
+}
+
+/**
+ * Rebuilds the moment after `step` steps of a run with `inputs` (each applied when the run has taken
+ * its step count, before the next step): the same config, inputs and step always give the same run.
+ * Inputs after `step` are left out. An input the run refuses is skipped, as it was when first given.
+ */
+export function replayTo(
+  config: RunConfig,
+  factory: ClusterFactory,
+  inputs: readonly TimedInput[],
+  step: number,
+): SteppedRun {
+  const run = new SteppedRun(config, factory);
+  let next = 0;
+  for (;;) {
+    while (next < inputs.length && inputs[next]!.step <= run.stepCount) {
+      if (inputs[next]!.step === run.stepCount) run.apply(inputs[next]!.input);
+      next++;
+    }
+    if (run.stepCount >= step || !run.step()) break;
+  }
+  return run;
 }

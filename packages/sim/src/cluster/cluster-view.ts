@@ -42,6 +42,8 @@ export interface PartitionView {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly isr: readonly number[];
+  /** The broker ids placement gave the partition, preferred leader first; [] before the topic. */
+  readonly assignment: readonly number[];
   readonly replicas: readonly ReplicaView[];
 }
 
@@ -49,11 +51,42 @@ export interface ConsumerView {
   readonly name: string;
   readonly stable: boolean;
   readonly assigned: readonly number[];
+  /** The member's group phase ("out", "joining", "syncing", "stable", "left", "removed"). */
+  readonly phase: string;
+  /** The generation the member last joined, or -1. */
+  readonly generation: number;
+  /** Each assigned partition's position (the next offset it will read), in `assigned`'s order. */
+  readonly positions: readonly number[];
+}
+
+export interface ProducerView {
+  readonly name: string;
+  /** 0, 1 or -1 (all). */
+  readonly acks: number;
+  readonly idempotent: boolean;
+  /** Keyed producers pick the partition as key mod partitions; the others pick one at random. */
+  readonly keyed: boolean;
+  /** The partition of the send in flight, or -1. */
+  readonly inflightPartition: number;
+  /** Records a learner queued on it and not yet sent. */
+  readonly learnerQueued: number;
+}
+
+export interface GroupView {
+  /** The coordinator's state of the group ("Empty", "PreparingRebalance", "Stable"...), or "missing". */
+  readonly state: string;
+  readonly generation: number;
+  readonly members: number;
+  /** The committed offset of each partition (-1 when none), by partition. */
+  readonly committed: readonly number[];
 }
 
 export interface ClusterView {
   readonly brokers: readonly BrokerView[];
   readonly controllers: readonly ControllerView[];
   readonly partitions: readonly PartitionView[];
+  /** The group's members now (spares a learner has not added, and removed members, left out). */
   readonly consumers: readonly ConsumerView[];
+  readonly producers: readonly ProducerView[];
+  readonly group: GroupView;
 }

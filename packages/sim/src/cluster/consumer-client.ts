@@ -31,7 +31,13 @@ const timerMetadata = 6;
 /** Group requests (heartbeats, joins, syncs) whose send time is remembered until answered. */
 const groupRequestsTrackedMax = 64;
 
-type Phase = "out" | "joining" | "syncing" | "stable" | "left";
+/** "removed": a learner removed this member (learner inputs); it never acts again. */
+type Phase = "out" | "joining" | "syncing" | "stable" | "left" | "removed";
+
+export interface ConsumerOptions {
+  /** Leave and rejoin at random while the workload runs (on in every run but a teaching lesson's). */
+  readonly churn: boolean;
+}
 
 export class ConsumerClient implements SimNode {
   index = -1;
@@ -56,13 +62,53 @@ export class ConsumerClient implements SimNode {
   private assignmentEpoch = 0;
   private pendingCorr = -1;
   private positionsKnown = false;
+  private started = false;
 
   constructor(
     private readonly w: World,
     readonly name: string,
     readonly group: string,
     private readonly protocolOf: () => "range" | "roundrobin",
+    private readonly options: ConsumerOptions = { churn: true },
   ) {}
+
+  /** Started and not removed: a member the liveness phase waits for. */
+  get active(): boolean {
+    return this.started && this.phase !== "removed";
+  }
+
+  /** Started at some point (a spare consumer waits until a learner adds it). */
+  get wasStarted(): boolean {
+    return this.started;
+  }
+
+  /** The group phase, in Kafka's words for the teaching view. */
+  get phaseName(): string {
+    return this.phase;
+  }
+
+  get generationId(): number {
+    return this.generation;
+  }
+
+  /**
+   * A learner removed this member: it commits, leaves the group (LeaveGroup) and never acts again;
+   * its timers lapse without re-arming.
+   */
+  remove(): void {
+    if (this.phase === "stable") this.commit();
+    if (this.coordinator >= 0 && this.memberId !== "")
+      this.send(this.coordinator, {
+        api: "LeaveGroup",
+        corr: this.corrNext++,
+        group: this.group,
+        memberId: this.memberId,
+      });
+    this.revoke();
+    this.memberId = "";
+    this.generation = -1;
+    this.phase = "removed";
+  }
 
   /** Stable with positions at the partitions' ends (used by the liveness phase). */
   get stable(): boolean {
@@ -83,11 +129,13 @@ export class ConsumerClient implements SimNode {
   }
 
   start(): void {
+    this.started = true;
     this.sendMetadata();
     this.w.sim.timer(this.index, this.w.sim.streams.workload.int(10, 200), timerHeartbeat);
     this.w.sim.timer(this.index, fetchIntervalMs, timerFetch);
     this.w.sim.timer(this.index, commitIntervalMs, timerCommit);
-    this.w.sim.timer(this.index, this.w.sim.streams.workload.int(1_000, 8_000), timerChurn);
+    if (this.options.churn)
+      this.w.sim.timer(this.index, this.w.sim.streams.workload.int(1_000, 8_000), timerChurn);
   }
 
   private send(to: number, request: ClientRequest): void {
@@ -153,6 +201,7 @@ export class ConsumerClient implements SimNode {
   }
 
   onTimer(timerTag: number): void {
+    if (this.phase === "removed") return;
     const w = this.w;
     // Timeout timers carry the correlation id they guard, so a stale one never aborts a newer request.
     const tag = timerTag & 7;
@@ -286,6 +335,7 @@ export class ConsumerClient implements SimNode {
   }
 
   onMessage(_from: number, msg: unknown): void {
+    if (this.phase === "removed") return;
     const r = (msg as ResponseEnvelope).response as ClientResponse;
     const w = this.w;
     switch (r.api) {
@@ -478,5 +528,19 @@ export class ConsumerClient implements SimNode {
   }
 
   onCrash(): void {}
-  onRestart(): void {}
+
+  /**
+   * Only a learner crashes a consumer (the fault schedule never does): restarted, it is a new process
+   * that joins as a new member, since its old timers died with the crash.
+   */
+  onRestart(): void {
+    if (!this.started || this.phase === "removed") return;
+    this.revoke();
+    this.memberId = "";
+    this.generation = -1;
+    this.coordinator = -1;
+    this.pendingCorr = -1;
+    this.phase = "out";
+    this.start();
+  }
 }

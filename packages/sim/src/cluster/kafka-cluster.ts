@@ -6,7 +6,7 @@
  */
 import { invariant } from "@eddy/core";
 import type { FinalLogs } from "../check-history.ts";
-import type { ClusterModel, LivenessGap } from "../run.ts";
+import type { ClientInput, ClusterFactory, ClusterModel, LivenessGap } from "../run.ts";
 import type { SimNode } from "../simulator.ts";
 import { BrokerNode } from "./broker-node.ts";
 import type { ClusterView, PartitionView } from "./cluster-view.ts";
@@ -28,7 +28,34 @@ const producerSpecs: readonly Omit<ProducerSpec, "name">[] = [
   { acks: -1, idempotent: true, keyed: false },
 ];
 
-export function kafkaCluster(w: World): ClusterModel {
+/** Spare consumers a model may hold for learners to add, at most. */
+export const spareConsumersMax = 4;
+
+/** What a teaching run may change about the model; `kafkaCluster` is every simulation run's. */
+export interface KafkaClusterOptions {
+  /** Consumers built but not started, which a learner's `addConsumer` input starts, in order. */
+  readonly spareConsumers: number;
+  /** Whether the workload's consumers leave and rejoin at random. */
+  readonly consumerChurn: boolean;
+}
+
+export const kafkaClusterDefaults: KafkaClusterOptions = { spareConsumers: 0, consumerChurn: true };
+
+/** The model of every simulation run: no spare consumers, churn on. */
+export const kafkaCluster: ClusterFactory = (w) => kafkaModel(w, kafkaClusterDefaults);
+
+/** The model with teaching options (the studio's lessons); the defaults give `kafkaCluster`. */
+export function kafkaClusterWith(options: KafkaClusterOptions): ClusterFactory {
+  invariant(
+    Number.isInteger(options.spareConsumers) &&
+      options.spareConsumers >= 0 &&
+      options.spareConsumers <= spareConsumersMax,
+    "kafkaClusterWith: bad spare consumer count",
+  );
+  return (w) => kafkaModel(w, options);
+}
+
+function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
   const brokerNames = Array.from({ length: brokerCount }, (_, i) => `b${i}`);
   const controllerNames = Array.from({ length: controllerCount }, (_, i) => `c${i}`);
   const coordinator = new CoordinatorShell(w);
@@ -42,10 +69,20 @@ export function kafkaCluster(w: World): ClusterModel {
   const consumers: ConsumerClient[] = [];
   const protocolPick = () => (w.sim.streams.workload.int(0, 1) === 0 ? "range" : "roundrobin");
   let protocol: "range" | "roundrobin" = "range";
+  const consumerOptions = { churn: options.consumerChurn };
   for (let i = 0; i < w.config.workload.consumers; i++) {
-    consumers.push(new ConsumerClient(w, `k${i}`, groupId, () => protocol));
+    consumers.push(new ConsumerClient(w, `k${i}`, groupId, () => protocol, consumerOptions));
   }
-  const nodes: SimNode[] = [...brokers, ...controllers, ...producers, ...consumers];
+  const spares: ConsumerClient[] = [];
+  for (let i = 0; i < options.spareConsumers; i++) {
+    const name = `k${w.config.workload.consumers + i}`;
+    spares.push(new ConsumerClient(w, name, groupId, () => protocol, consumerOptions));
+  }
+  // Spares sit last in the node table, so a model without them numbers every node as before.
+  const nodes: SimNode[] = [...brokers, ...controllers, ...producers, ...consumers, ...spares];
+  const allConsumers = [...consumers, ...spares];
+  /** The group's members now: started and not removed (every consumer, in a run without a learner). */
+  const members = () => allConsumers.filter((k) => k.active);
   const partitions = w.config.workload.partitions;
 
   const activeController = () => controllers.find((c) => c.isActive && w.sim.isUp(c.index));
@@ -92,11 +129,33 @@ export function kafkaCluster(w: World): ClusterModel {
       return undefined;
     },
     onLiveness() {
-      for (const k of consumers) k.rejoin();
+      for (const k of members()) k.rejoin();
+    },
+    learnerInput(input: ClientInput, dryRun: boolean): string | undefined {
+      switch (input.kind) {
+        case "produce": {
+          const p = producers.find((x) => x.name === input.producer);
+          if (p === undefined) return `no producer ${input.producer}`;
+          return p.queueLearnerRecord(input.key, dryRun);
+        }
+        case "addConsumer": {
+          const spare = spares.find((k) => !k.wasStarted);
+          if (spare === undefined) return "no spare consumer left to add";
+          if (!dryRun) spare.start();
+          return undefined;
+        }
+        case "removeConsumer": {
+          const k = allConsumers.find((x) => x.name === input.consumer);
+          if (k === undefined || !k.active) return `no active consumer ${input.consumer}`;
+          if (!dryRun) k.remove();
+          return undefined;
+        }
+      }
     },
     disks: () => brokers.map((b) => ({ node: b.name, disk: b.disk })),
     livenessGaps(complete = true): LivenessGap[] {
       const gaps: LivenessGap[] = [];
+      const consumers = members();
       // Comparing replica logs decodes them whole; it runs last, and only when it can decide the answer.
       const logChecks: (() => void)[] = [];
       const active = activeController();
@@ -218,6 +277,7 @@ export function kafkaCluster(w: World): ClusterModel {
           leader: meta?.leader ?? -1,
           leaderEpoch: meta?.leaderEpoch ?? -1,
           isr: meta?.isr ?? [],
+          assignment: meta?.replicas ?? [],
           replicas: brokers.map((b) => {
             const s = up(b.index) ? b.replicaState(p) : undefined;
             return {
@@ -247,7 +307,31 @@ export function kafkaCluster(w: World): ClusterModel {
           };
         }),
         partitions: partitionViews,
-        consumers: consumers.map((k) => ({ name: k.name, stable: k.stable, assigned: k.assignedPartitions })),
+        consumers: members().map((k) => ({
+          name: k.name,
+          stable: k.stable,
+          assigned: k.assignedPartitions,
+          phase: k.phaseName,
+          generation: k.generationId,
+          positions: k.assignedPartitions.map((p) => k.position(p) ?? -1),
+        })),
+        producers: producers.map((p) => ({
+          name: p.name,
+          acks: p.spec.acks,
+          idempotent: p.spec.idempotent,
+          keyed: p.spec.keyed,
+          inflightPartition: p.inflightPartition,
+          learnerQueued: p.learnerQueued,
+        })),
+        group: (() => {
+          const g = coordinator.groupState(groupId);
+          return {
+            state: g?.state ?? "missing",
+            generation: g?.generation ?? -1,
+            members: g?.members ?? 0,
+            committed: Array.from({ length: partitions }, (_, p) => coordinator.committedOffset(groupId, p)),
+          };
+        })(),
       };
     },
     finalLogs(): FinalLogs {

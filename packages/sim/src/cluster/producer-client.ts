@@ -20,6 +20,8 @@ const timerRetry = 4;
 /** Kafka's retry.backoff.ms: a retry waits this long, so an error never turns into a busy loop. */
 export const retryBackoffMs = 100;
 export const metadataRetryMs = 200;
+/** Records a learner may queue on one producer at most (learner inputs); more are refused. */
+export const learnerRecordsQueuedMax = 16;
 
 export interface ProducerSpec {
   readonly name: string;
@@ -44,6 +46,8 @@ export class ProducerClient implements SimNode {
   private awaitingMetadata = false;
   /** The armed request-timeout timer, cancelled when its answer arrives. */
   private timeoutTimer = -1;
+  /** Keys of records a learner asked for, sent in order before any drawn send (empty unless asked). */
+  private readonly learnerKeys: number[] = [];
 
   constructor(
     private readonly w: World,
@@ -104,10 +108,31 @@ export class ProducerClient implements SimNode {
     }
   }
 
+  /** Records a learner queued and not yet sent. */
+  get learnerQueued(): number {
+    return this.learnerKeys.length;
+  }
+
+  /**
+   * A learner's record with this key (learner inputs): sent at once when nothing is in flight, else
+   * right after the send in flight completes. Returns a refusal when the queue is full.
+   */
+  queueLearnerRecord(key: number, dryRun: boolean): string | undefined {
+    if (this.learnerKeys.length >= learnerRecordsQueuedMax)
+      return `${this.name} already has ${learnerRecordsQueuedMax} records queued`;
+    if (dryRun) return undefined;
+    this.learnerKeys.push(key);
+    if (this.inflight === undefined) this.startSend();
+    return undefined;
+  }
+
   private startSend(): void {
     const w = this.w;
     const partitions = w.config.workload.partitions;
-    const key = this.spec.keyed ? w.sim.streams.workload.int(0, 15) : null;
+    // A learner's record goes first and draws nothing: its key is given, its partition is key mod n.
+    const learnerKey = this.learnerKeys.shift();
+    const key =
+      learnerKey !== undefined ? learnerKey : this.spec.keyed ? w.sim.streams.workload.int(0, 15) : null;
     const partition = key === null ? w.sim.streams.workload.int(0, partitions - 1) : key % partitions;
     const op = w.history.invokeProduce({
       producer: this.spec.name,
@@ -203,6 +228,7 @@ export class ProducerClient implements SimNode {
     this.timeoutCorr = -1;
     this.w.sim.cancelTimer(this.timeoutTimer);
     this.timeoutTimer = -1;
+    if (this.learnerKeys.length > 0) this.startSend();
   }
 
   onMessage(_from: number, msg: unknown): void {
