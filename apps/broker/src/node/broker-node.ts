@@ -470,9 +470,9 @@ export class BrokerNode {
     if (this.timer !== null) clearInterval(this.timer);
     this.cluster?.close();
     for (const replica of this.partitions.values()) replica.close();
-    // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does.
-    for (const log of this.logs.openLogs())
-      await log.close().catch((error: unknown) => this.log(`closing a partition log failed: ${error}`));
+    // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does, and writes
+    // the clean-shutdown marker last when all closed cleanly (the next start then scans no segment).
+    await this.logs.closeAll();
     try {
       this.hw.write();
     } catch (error) {
