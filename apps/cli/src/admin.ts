@@ -23,6 +23,10 @@ export const ApiVersion = {
   fetch: 11,
   createPartitions: 1,
   describeConfigs: 3,
+  joinGroup: 5,
+  syncGroup: 3,
+  heartbeat: 3,
+  leaveGroup: 3,
 } as const;
 
 /** The broker refused or could not answer; `message` is the one line a user sees. */

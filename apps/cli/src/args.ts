@@ -6,6 +6,7 @@
  * connection is made (the `--command-config` file is read by `settings.ts`).
  */
 import { parseArgs } from "node:util";
+import { type ConsumedRecord, compileFormat, FormatError } from "./format.ts";
 
 export const usage = `Usage: eddy [options] <command>   (from the repository: bun run eddy -- ...)
 
@@ -23,6 +24,17 @@ Commands:
          [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
                                            the group must have no active members to execute
   groups delete GROUP                      delete an empty group and its committed offsets
+  produce TOPIC [--key-separator S] [--header K=V ...] [--acks 0|1|all] [--partition P]
+                                           one record per stdin line (KEY S VALUE with a separator);
+                                           keyed records go where Kafka's murmur2 puts them
+  consume TOPIC [--from-beginning | --offset N | --timestamp ISO] [--partition P ...]
+         [--group GROUP] [--max-messages N] [-e] [-f FORMAT]
+                                           print records, one a line (the value, FORMAT, or JSON with
+                                           -o json); -e stops at the end of every partition; a group
+                                           starts at its committed offsets and commits what it printed
+                                           FORMAT as kcat's -f: %t topic %p partition %o offset %k key
+                                           %s value %K %S their lengths %T timestamp ms %h headers
+                                           %% percent, \\n \\t \\r escapes; default '%s\\n'
 
 Options:
   -b, --bootstrap-server HOST:PORT[,...]   brokers to try in order          default 127.0.0.1:9092
@@ -88,7 +100,33 @@ export type Command =
       readonly spec: ResetSpec;
       readonly execute: boolean;
     }
-  | { readonly kind: "groups delete"; readonly group: string };
+  | { readonly kind: "groups delete"; readonly group: string }
+  | {
+      readonly kind: "produce";
+      readonly topic: string;
+      readonly keySeparator: string | null;
+      readonly headers: readonly { readonly key: string; readonly value: string }[];
+      readonly acks: number;
+      readonly partition: number | null;
+    }
+  | {
+      readonly kind: "consume";
+      readonly topic: string;
+      readonly partitions: readonly number[] | null;
+      readonly start: StartAt;
+      readonly group: string | null;
+      readonly messagesMax: number | null;
+      readonly exitAtEnd: boolean;
+      /** Null: the default, the value or with --output json a JSON object. */
+      readonly render: ((record: ConsumedRecord) => string) | null;
+    };
+
+/** Where `consume` starts when no group offset says; a negative offset counts back from the end. */
+export type StartAt =
+  | { readonly from: "beginning" }
+  | { readonly from: "end" }
+  | { readonly from: "offset"; readonly offset: number }
+  | { readonly from: "timestamp"; readonly timestampMs: number };
 
 export type Kind = Command["kind"];
 
@@ -115,6 +153,17 @@ const options = {
   "shift-by": { type: "string" },
   "dry-run": { type: "boolean" },
   execute: { type: "boolean" },
+  "key-separator": { type: "string" },
+  header: { type: "string", multiple: true },
+  acks: { type: "string" },
+  partition: { type: "string", multiple: true },
+  "from-beginning": { type: "boolean" },
+  offset: { type: "string" },
+  timestamp: { type: "string" },
+  group: { type: "string" },
+  "max-messages": { type: "string" },
+  "exit-at-end": { type: "boolean", short: "e" },
+  format: { type: "string", short: "f" },
 } as const;
 
 type OptionName = keyof typeof options;
@@ -135,6 +184,20 @@ const commands: Record<Exclude<Kind, "help">, { arg: string | null; options: rea
   "groups list": { arg: null, options: [] },
   "groups describe": { arg: "GROUP", options: [] },
   "groups delete": { arg: "GROUP", options: [] },
+  produce: { arg: "TOPIC", options: ["key-separator", "header", "acks", "partition"] },
+  consume: {
+    arg: "TOPIC",
+    options: [
+      "from-beginning",
+      "offset",
+      "timestamp",
+      "partition",
+      "group",
+      "max-messages",
+      "exit-at-end",
+      "format",
+    ],
+  },
   "groups reset-offsets": {
     arg: "GROUP",
     options: [
@@ -151,6 +214,8 @@ const commands: Record<Exclude<Kind, "help">, { arg: string | null; options: rea
   },
 };
 const commandGroups = new Set(Object.keys(commands).map((k) => k.split(" ")[0]!));
+/** Commands of one word, with no subcommand. */
+const single = new Set(Object.keys(commands).filter((k) => !k.includes(" ")));
 
 function positiveInt(flag: string, text: string): number {
   if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 31 - 1) {
@@ -230,7 +295,7 @@ type Values = ReturnType<
 >["values"];
 
 /** Options whose value may be a negative number. */
-const negativeValueOptions = new Set(["--shift-by"]);
+const negativeValueOptions = new Set(["--shift-by", "--offset"]);
 
 /**
  * `--shift-by -3` as Kafka's tool takes it: parseArgs reads a value starting with a dash as a
@@ -272,11 +337,14 @@ export function parseCliArgs(argv: readonly string[]): Parsed {
   const global: GlobalOptions = { bootstrap, commandConfig: v["command-config"] ?? null, output, timeoutMs };
   if (v.help === true) return { options: global, command: { kind: "help" } };
 
-  const [group, action, ...rest] = parsed.positionals;
+  const [group, ...afterGroup] = parsed.positionals;
   if (group === undefined) throw new UsageError("no command given");
   if (!commandGroups.has(group)) throw new UsageError(`unknown command '${group}'`);
+  const isSingle = single.has(group);
+  const action = isSingle ? null : afterGroup[0];
+  const rest = isSingle ? afterGroup : afterGroup.slice(1);
   if (action === undefined) throw new UsageError(`'${group}' needs a subcommand`);
-  const kind = `${group} ${action}` as Exclude<Kind, "help">;
+  const kind = (action === null ? group : `${group} ${action}`) as Exclude<Kind, "help">;
   const spec = commands[kind];
   if (spec === undefined) throw new UsageError(`unknown command '${kind}'`);
   if (spec.arg === null && rest.length > 0)
@@ -320,6 +388,70 @@ function buildCommand(kind: Exclude<Kind, "help">, name: string, v: Values): Com
         topics: v["all-topics"] === true ? null : topics,
         spec: resetSpec(v),
         execute: v.execute === true,
+      };
+    }
+    case "produce": {
+      const acks = v.acks ?? "all";
+      if (!["0", "1", "-1", "all"].includes(acks))
+        throw new UsageError(`--acks must be 0, 1 or all, not '${acks}'`);
+      const partitions = v.partition ?? [];
+      if (partitions.length > 1) throw new UsageError("'produce' takes one --partition");
+      if (v["key-separator"] === "") throw new UsageError("--key-separator must not be empty");
+      return {
+        kind,
+        topic: name,
+        keySeparator: v["key-separator"] ?? null,
+        headers: (v.header ?? []).map((pair) => {
+          const at = pair.indexOf("=");
+          if (at <= 0) throw new UsageError(`--header must be KEY=VALUE, not '${pair}'`);
+          return { key: pair.slice(0, at), value: pair.slice(at + 1) };
+        }),
+        acks: acks === "all" ? -1 : Number(acks),
+        partition: partitions.length === 0 ? null : integer("partition", partitions[0]!, false),
+      };
+    }
+    case "consume": {
+      const starts = [v["from-beginning"] === true, v.offset !== undefined, v.timestamp !== undefined];
+      if (starts.filter(Boolean).length > 1) {
+        throw new UsageError("give at most one of --from-beginning, --offset, --timestamp");
+      }
+      if (
+        v.group !== undefined &&
+        (v.partition !== undefined || v.offset !== undefined || v.timestamp !== undefined)
+      ) {
+        throw new UsageError(
+          "--group takes the partitions the group assigns and starts at its committed offsets; it cannot go with --partition, --offset or --timestamp (use 'eddy groups reset-offsets' to move the group)",
+        );
+      }
+      const start: StartAt =
+        v["from-beginning"] === true
+          ? { from: "beginning" }
+          : v.offset !== undefined
+            ? { from: "offset", offset: integer("offset", v.offset, true) }
+            : v.timestamp !== undefined
+              ? { from: "timestamp", timestampMs: parseDateTime("timestamp", v.timestamp) }
+              : { from: "end" };
+      let render: ((record: ConsumedRecord) => string) | null = null;
+      if (v.format !== undefined) {
+        try {
+          render = compileFormat(v.format);
+        } catch (error) {
+          if (error instanceof FormatError) throw new UsageError(`-f: ${error.message}`);
+          throw error;
+        }
+      }
+      return {
+        kind,
+        topic: name,
+        partitions:
+          v.partition === undefined
+            ? null
+            : [...new Set(v.partition.map((p) => integer("partition", p, false)))].sort((a, b) => a - b),
+        start,
+        group: v.group ?? null,
+        messagesMax: v["max-messages"] === undefined ? null : positiveInt("max-messages", v["max-messages"]),
+        exitAtEnd: v["exit-at-end"] === true,
+        render,
       };
     }
     case "topics create": {

@@ -5,15 +5,38 @@
  */
 import type { Admin } from "./admin.ts";
 import type { Command } from "./args.ts";
+import { consume } from "./consume.ts";
+import type { ConsumedRecord } from "./format.ts";
 import { deleteGroup } from "./group-delete.ts";
+import { produce } from "./produce.ts";
 import { resetOffsets } from "./reset-offsets.ts";
 import { orDash, table } from "./table.ts";
+
+/** What a command leaves to print: its result on stdout, or (for `consume`, which printed its records as it went) a note on stderr. */
+export type CommandOutput = string | { readonly note: string };
+
+const textDecoder = new TextDecoder();
+const textOf = (bytes: Uint8Array | null): string | null =>
+  bytes === null ? null : textDecoder.decode(bytes);
+
+/** `consume --output json`: one JSON object a line, key, value and headers as UTF-8 text. */
+function jsonRecord(r: ConsumedRecord): string {
+  return `${JSON.stringify({
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestampMs,
+    key: textOf(r.key),
+    value: textOf(r.value),
+    headers: r.headers.map((h) => ({ key: h.key, value: textOf(h.value) })),
+  })}\n`;
+}
 
 export async function runCommand(
   admin: Admin,
   command: Exclude<Command, { kind: "help" }>,
   output: "text" | "json",
-): Promise<string> {
+): Promise<CommandOutput> {
   const json = (value: unknown): string => JSON.stringify(value, null, 2);
   switch (command.kind) {
     case "topics list": {
@@ -98,6 +121,26 @@ export async function runCommand(
               ]),
             );
       return `${heading}\n\n${offsets}\nTotal lag: ${totalLag}\n\n${members}`;
+    }
+    case "produce": {
+      const result = await produce(admin, command, Bun.stdin.stream());
+      if (output === "json") return json(result);
+      const where = result.partitions
+        .map((p) =>
+          p.firstOffset === null
+            ? `partition ${p.partition}: ${p.records}`
+            : `partition ${p.partition}: offsets ${p.firstOffset}-${p.lastOffset}`,
+        )
+        .join(", ");
+      const acks = result.acks === 0 ? " (acks 0: sent, not acknowledged)" : "";
+      return `Produced ${result.records} record(s) to ${result.topic}${where === "" ? "" : ` (${where})`}${acks}.`;
+    }
+    case "consume": {
+      const render =
+        command.render ??
+        (output === "json" ? jsonRecord : (r: ConsumedRecord) => `${textOf(r.value) ?? ""}\n`);
+      const { records } = await consume(admin, { ...command, render });
+      return { note: `Processed a total of ${records} messages` };
     }
     case "groups delete": {
       await deleteGroup(admin, command.group);

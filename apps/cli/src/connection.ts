@@ -88,13 +88,30 @@ export class KafkaConnection {
         resolve: resolve as (body: unknown) => void,
         reject,
       });
-      if (this.outbox.length > 0) {
-        this.outbox.push(frame);
-      } else {
-        const written = this.socket.write(frame);
-        if (written < frame.length) this.outbox.push(frame.subarray(Math.max(0, written)));
-      }
+      this.write(frame);
     });
+  }
+
+  /** Writes a frame after whatever waits in the outbox. */
+  private write(frame: Uint8Array): void {
+    if (this.outbox.length > 0) {
+      this.outbox.push(frame);
+    } else {
+      const written = this.socket.write(frame);
+      if (written < frame.length) this.outbox.push(frame.subarray(Math.max(0, written)));
+    }
+  }
+
+  /**
+   * Sends a request the broker does not answer (Produce with acks 0). Nothing waits for it; a later
+   * answered request on this connection is answered only after the broker has read this one, which
+   * is how a caller learns it went through.
+   */
+  send<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInputByKey[K]): void {
+    if (this.failure !== null) throw this.failure;
+    this.correlationId = (this.correlationId + 1) & 0x7fffffff;
+    const writer = new Writer(1024);
+    this.write(encodeRequestFrame(writer, apiKey, apiVersion, this.correlationId, clientId, body));
   }
 
   close(): void {

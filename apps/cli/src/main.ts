@@ -37,7 +37,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let admin: Admin | null = null;
   try {
     admin = await Admin.connect(settings.bootstrap, settings.timeoutMs);
-    console.log(await runCommand(admin, command, settings.output));
+    const result = await runCommand(admin, command, settings.output);
+    if (typeof result === "string") console.log(result);
+    else console.error(result.note);
     return 0;
   } catch (error) {
     if (error instanceof ConnectionError) {
