@@ -36,8 +36,8 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   ],
   // The perf tool is a Kafka client: it speaks the wire codec and knows nothing of the broker's insides.
   "apps/perf": ["@eddy/protocol"],
-  // The operators' CLI is a Kafka client too: the wire codec only.
-  "apps/cli": ["@eddy/protocol"],
+  // The operators' CLI is a Kafka client too (the wire codec), and runs storage-fs's dump-log on local files.
+  "apps/cli": ["@eddy/protocol", "@eddy/storage-fs"],
   // The teaching studio runs the simulator in a browser page; like the broker, an app may import the packages.
   "apps/studio": [
     "@eddy/protocol",
