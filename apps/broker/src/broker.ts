@@ -60,8 +60,9 @@ export class Broker {
         port: l.port,
         advertisedHost: l.advertisedHost,
         advertisedPort: l.advertisedPort,
-        // On a SASL_PLAINTEXT listener a connection reaches the request handler only once authenticated.
+        // On a SASL listener a connection reaches the request handler only once authenticated.
         handler: withSasl(requests, l.sasl, config.saslReceiveBytesMax, config.failedAuthenticationDelayMs),
+        tls: l.tls,
       })),
       frameBytesMax: config.requestBytesMax,
       connectionsMax: config.connectionsMax,
@@ -77,12 +78,18 @@ export class Broker {
       await admin?.stop();
       throw error;
     }
-    // A broker with one listener says nothing more than its banner; with several, each is named.
-    if (config.servedListeners.length > 1) {
+    // A broker with one plaintext listener says nothing more than its banner; otherwise each is named.
+    if (
+      config.servedListeners.length > 1 ||
+      config.servedListeners.some((l) => l.securityProtocol !== "PLAINTEXT")
+    ) {
       for (const l of config.servedListeners) {
         const endpoint = server.endpointOf(l.name);
         log(
-          `listener ${l.name} (${l.securityProtocol}${l.controller ? ", controller" : ""}) bound on ${l.host}:${server.portOf(l.name)}, advertised as ${endpoint.advertisedHost}:${endpoint.advertisedPort}`,
+          `listener ${l.name} (${l.securityProtocol}${l.controller ? ", controller" : ""}) bound on ${l.host}:${server.portOf(l.name)}, advertised as ${endpoint.advertisedHost}:${endpoint.advertisedPort}` +
+            (l.tls === null
+              ? ""
+              : `; TLS certificate ${l.tls.certificateSubject} (valid to ${l.tls.certificateValidTo}), ssl.client.auth=${l.tls.clientAuth}`),
         );
       }
     }

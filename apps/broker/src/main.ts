@@ -42,7 +42,9 @@ async function main(): Promise<number> {
         // Only a SASL listener adds a line: without SASL settings the banner is as it always was.
         ...(config.sasl === null
           ? []
-          : [`  security    SASL_PLAINTEXT (${config.sasl.mechanisms.join(", ")})`]),
+          : [
+              `  security    ${config.servedListeners.find((l) => l.name === config.listener.name)?.securityProtocol} (${config.sasl.mechanisms.join(", ")})`,
+            ]),
         `  data dir    ${config.storageEngine === "memory" ? "(none: memory storage)" : config.dataDir}`,
         `  storage     ${config.storageEngine}`,
         // The admin listener (metrics, health, console) is named only when it is on.

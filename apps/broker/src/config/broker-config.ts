@@ -6,9 +6,11 @@
 import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
 import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
+import { type ListenerTls, toListenerTls } from "./ssl-settings.ts";
 
 export type { Listener, ProcessRole, QuorumVoter } from "./cluster-settings.ts";
 export type { ListenerSasl, SaslMechanism } from "./sasl-settings.ts";
+export type { ListenerTls, SslClientAuth } from "./ssl-settings.ts";
 
 /** One listener the server binds, with everything its connections need. */
 export interface ServedListener {
@@ -26,8 +28,10 @@ export interface ServedListener {
    */
   readonly advertisedHost: string;
   readonly advertisedPort: number;
-  /** The SASL settings of a SASL_PLAINTEXT listener, null otherwise. */
+  /** The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener, null otherwise. */
   readonly sasl: ListenerSasl | null;
+  /** The TLS settings (key store, trust store, client auth) of an SSL or SASL_SSL listener, null otherwise. */
+  readonly tls: ListenerTls | null;
 }
 
 export interface BrokerConfig {
@@ -39,8 +43,8 @@ export interface BrokerConfig {
   /** Where clients are told to connect: the advertised listener of the same name as `listener`. */
   readonly advertised: Listener;
   /**
-   * The SASL settings of `listener` when it is a SASL_PLAINTEXT listener (clients must authenticate
-   * before anything else is served), null on a PLAINTEXT listener.
+   * The SASL settings of `listener` when it is a SASL_PLAINTEXT or SASL_SSL listener (clients must
+   * authenticate before anything else is served), null otherwise.
    */
   readonly sasl: ListenerSasl | null;
   /** `sasl.server.max.receive.size`: the largest frame a SASL listener reads before authentication. */
@@ -129,8 +133,12 @@ export function toBrokerConfig(
     property: (name: string) => configText(config, name),
   };
   const saslListeners = new Map<string, ListenerSasl>();
+  const tlsListeners = new Map<string, ListenerTls>();
+  const sslTexts = { property: (name: string) => configText(config, name), nowMs: Date.now() };
   for (const [name, protocol] of cluster.securityProtocols) {
-    if (protocol === "SASL_PLAINTEXT") saslListeners.set(name, toListenerSasl(name, saslTexts));
+    if (protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL")
+      saslListeners.set(name, toListenerSasl(name, saslTexts));
+    if (protocol === "SSL" || protocol === "SASL_SSL") tlsListeners.set(name, toListenerTls(name, sslTexts));
   }
   // Unset advertised.listeners leaves the listener's own address; its port 0 (--port 0) then means
   // the port the OS picked, which the server advertises once bound.
@@ -157,6 +165,7 @@ export function toBrokerConfig(
       advertisedHost: connectable(own.host),
       advertisedPort: own.port,
       sasl: saslListeners.get(l.name) ?? null,
+      tls: tlsListeners.get(l.name) ?? null,
     };
   });
   const dataDir = (configText(config, "log.dirs") ?? configText(config, "log.dir") ?? "./data")

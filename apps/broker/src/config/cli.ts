@@ -128,10 +128,11 @@ export function parseCli(
     const eq = item.indexOf("=");
     if (eq <= 0) throw new ConfigError(`--override expects KEY=VALUE, got "${item}"`);
     const key = item.slice(0, eq).trim();
-    // Messages name the flag; a secret's value never appears in them.
-    const origin = /sasl|jaas|password|secret/i.test(key)
-      ? `--override ${key}=(hidden)`
-      : `--override ${item}`;
+    // Messages name the flag; a secret's value (a password, an inline private key) never appears in them.
+    const origin =
+      /sasl|jaas|password|secret|ssl\.keystore\.key/i.test(key) || /PRIVATE KEY/.test(item)
+        ? `--override ${key}=(hidden)`
+        : `--override ${item}`;
     flags.push([key, item.slice(eq + 1), origin]);
   }
   const port = flag("port");

@@ -289,9 +289,9 @@ describe("KRaft cluster settings", () => {
       /no security protocol defined for listener INTERNAL/,
     ],
     [
-      "a TLS listener",
+      "a TLS listener without a PEM key store",
       ["--override", "listeners=SSL://:9093"],
-      /listener SSL uses SSL; Eddy serves PLAINTEXT and SASL_PLAINTEXT \(TLS is not built yet\)/,
+      /listener SSL: ssl.keystore.type=JKS; Eddy reads PEM key stores only/,
     ],
     [
       "a malformed protocol map",

@@ -6,8 +6,9 @@
  * Owns parsing these texts and the cross-key rules Kafka's `KafkaConfig.validateValues` applies to them
  * (a controller must be a voter and have a controller listener; a broker-only node must not be a voter
  * and must not listen on a controller listener; advertised names are a subset of the listeners; ...).
- * It never opens a socket: the broker binds every listener with its security protocol (PLAINTEXT or
- * SASL_PLAINTEXT, whose SASL settings `sasl-settings.ts` reads) and otherwise only validates and
+ * It never opens a socket: the broker binds every listener with its security protocol (PLAINTEXT,
+ * SSL, SASL_PLAINTEXT or SASL_SSL, whose SASL and TLS settings `sasl-settings.ts` and
+ * `ssl-settings.ts` read) and otherwise only validates and
  * exposes these settings until the cluster is built (issue 12). Every problem is a `ConfigError`
  * naming the property.
  *
@@ -47,7 +48,7 @@ export interface ClusterSettings {
    * `--host`/`--port` edit it and the node registers its advertised address.
    */
   readonly clientListener: Listener;
-  /** The security protocol of each listener (`PLAINTEXT` or `SASL_PLAINTEXT`), by listener name. */
+  /** The security protocol of each listener (`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT`, `SASL_SSL`), by listener name. */
   readonly securityProtocols: ReadonlyMap<string, string>;
 }
 
@@ -269,15 +270,12 @@ export function toClusterSettings(texts: ClusterSettingsTexts): ClusterSettings 
         `listeners: no security protocol defined for listener ${l.name} (add it to listener.security.protocol.map)`,
       );
     }
-    // Eddy has no TLS: serving plaintext on a listener a client believes encrypted would be a lie.
-    if (protocol !== "PLAINTEXT" && protocol !== "SASL_PLAINTEXT") {
+    if (
+      (protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL") &&
+      controllerListenerNames.includes(l.name)
+    ) {
       throw new ConfigError(
-        `listeners: listener ${l.name} uses ${protocol}; Eddy serves PLAINTEXT and SASL_PLAINTEXT (TLS is not built yet)`,
-      );
-    }
-    if (protocol === "SASL_PLAINTEXT" && controllerListenerNames.includes(l.name)) {
-      throw new ConfigError(
-        `listeners: controller listener ${l.name} uses SASL_PLAINTEXT; Eddy serves SASL on client listeners only`,
+        `listeners: controller listener ${l.name} uses ${protocol}; Eddy serves SASL on client listeners only`,
       );
     }
   }

@@ -283,7 +283,7 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     name: "listener.security.protocol.map",
     type: "list",
     defaultText: null,
-    doc: "Security protocol of each listener name, as NAME:PROTOCOL; Eddy serves PLAINTEXT and SASL_PLAINTEXT.",
+    doc: "Security protocol of each listener name, as NAME:PROTOCOL (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).",
   },
   {
     name: "sasl.enabled.mechanisms",
@@ -306,6 +306,72 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     min: 0,
     max: i32Max,
     doc: "How long a failed authentication waits before its answer and the close (slows password guessing).",
+  },
+  {
+    name: "ssl.keystore.type",
+    type: "string",
+    defaultText: "JKS",
+    doc: "Format of the key store of SSL and SASL_SSL listeners; Eddy reads PEM only (Kafka's default is JKS).",
+  },
+  {
+    name: "ssl.keystore.location",
+    type: "string",
+    defaultText: null,
+    doc: "A PEM file holding the listener's private key and its certificate chain.",
+  },
+  {
+    name: "ssl.keystore.password",
+    type: "string",
+    defaultText: null,
+    doc: "Not supported with PEM key stores, as in Kafka (use ssl.key.password for an encrypted key).",
+  },
+  {
+    name: "ssl.keystore.certificate.chain",
+    type: "string",
+    defaultText: null,
+    doc: "The listener's certificate chain as inline PEM (with ssl.keystore.key).",
+  },
+  {
+    name: "ssl.keystore.key",
+    type: "string",
+    defaultText: null,
+    doc: "The listener's private key as inline PEM (with ssl.keystore.certificate.chain).",
+  },
+  {
+    name: "ssl.key.password",
+    type: "string",
+    defaultText: null,
+    doc: "The password of an encrypted private key in the key store.",
+  },
+  {
+    name: "ssl.truststore.type",
+    type: "string",
+    defaultText: "JKS",
+    doc: "Format of the trust store for client certificates; Eddy reads PEM only.",
+  },
+  {
+    name: "ssl.truststore.location",
+    type: "string",
+    defaultText: null,
+    doc: "A PEM file of the CA certificates that client certificates must chain to.",
+  },
+  {
+    name: "ssl.truststore.password",
+    type: "string",
+    defaultText: null,
+    doc: "Not supported with PEM trust stores.",
+  },
+  {
+    name: "ssl.truststore.certificates",
+    type: "string",
+    defaultText: null,
+    doc: "The trusted CA certificates as inline PEM.",
+  },
+  {
+    name: "ssl.client.auth",
+    type: "string",
+    defaultText: "none",
+    doc: "Client certificates on SSL listeners: none, requested (verified when sent) or required.",
   },
   {
     name: "offsets.topic.replication.factor",
@@ -369,9 +435,20 @@ export const definitionsByName: ReadonlyMap<string, ConfigDefinition> = new Map(
 export const listenerSaslPropertyPattern =
   /^listener\.name\.[a-z0-9_]+\.(?:sasl\.enabled\.mechanisms|(?:plain|scram-sha-256|scram-sha-512)\.sasl\.jaas\.config)$/;
 
-/** The definition of a key: one of the table, or a listener-prefixed SASL key (a string). */
+/**
+ * Listener-prefixed SSL keys, read by `ssl-settings.ts`: `listener.name.<l>.ssl.<key>` for each
+ * `ssl.*` key above (the listener name in lower case, as Kafka); each overrides its unprefixed key.
+ */
+export const listenerSslPropertyPattern =
+  /^listener\.name\.[a-z0-9_]+\.ssl\.(?:keystore\.(?:type|location|password|certificate\.chain|key)|key\.password|truststore\.(?:type|location|password|certificates)|client\.auth)$/;
+
+/** The definition of a key: one of the table, or a listener-prefixed SASL or SSL key (a string). */
 export function definitionFor(name: string): ConfigDefinition | undefined {
   const def = definitionsByName.get(name);
-  if (def !== undefined || !listenerSaslPropertyPattern.test(name)) return def;
-  return { name, type: "string", defaultText: null, doc: "A listener's SASL setting." };
+  if (def !== undefined) return def;
+  if (listenerSaslPropertyPattern.test(name))
+    return { name, type: "string", defaultText: null, doc: "A listener's SASL setting." };
+  if (listenerSslPropertyPattern.test(name))
+    return { name, type: "string", defaultText: null, doc: "A listener's SSL setting." };
+  return undefined;
 }

@@ -6,11 +6,16 @@
  * answers with response bytes, with `null` for a request that gets no response (Produce with
  * acks=0), or by throwing `CloseConnection`.
  *
+ * On an SSL or SASL_SSL listener nothing of a connection is read as a request until its TLS handshake
+ * has finished and been admitted (`tls-listener.ts`); a refused handshake closes the connection.
+ *
  * Must never let one client's bad bytes or slow reading affect another client: errors close only
  * that connection, and a connection whose responses pile up stops being read until they drain.
  */
 import { FrameError, FrameReader } from "@eddy/protocol";
 import type { Socket, TCPSocketListener } from "bun";
+import type { ListenerTls } from "../config/ssl-settings.ts";
+import { bunTlsOptions, tlsVerdict } from "./tls-listener.ts";
 
 /** What a handler returns: whole response frames, size prefix included, as one or more byte ranges. */
 export type ResponseBytes = Uint8Array | readonly Uint8Array[];
@@ -24,10 +29,22 @@ export interface ListenerEndpoint {
   readonly advertisedPort: number;
 }
 
+/** What TLS established on a connection. */
+export interface TlsSession {
+  /**
+   * Null until the handshake is admitted, then the client certificate's principal
+   * (`User:CN=client,O=Eddy`) or `User:ANONYMOUS` without one; a SASL_SSL connection's SASL
+   * principal is the SASL gate's (`SaslGate.principalOf`).
+   */
+  peerPrincipal: string | null;
+}
+
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly listener: ListenerEndpoint;
+  /** Null on a plaintext listener. */
+  readonly tls: TlsSession | null;
 }
 
 export interface FrameHandler {
@@ -65,6 +82,8 @@ export interface ServerListener {
   /** 0 advertises the bound port. */
   readonly advertisedPort: number;
   readonly handler: FrameHandler;
+  /** The key store, trust store and client auth of an SSL or SASL_SSL listener; null for plaintext. */
+  readonly tls: ListenerTls | null;
 }
 
 /** Bounds `listeners`: more than this is a configuration mistake, not a broker. */
@@ -169,9 +188,11 @@ export class Server {
     const self = this;
     // Filled in once bound: a configured port 0 is advertised as the port the OS picked.
     let endpoint: ListenerEndpoint | null = null;
+    const tls = listener.tls;
     const socket = Bun.listen<ConnectionState>({
       hostname: listener.host,
       port: listener.port,
+      ...(tls === null ? {} : { tls: bunTlsOptions(tls) }),
       socket: {
         open(socket) {
           if (self.connections.size >= self.options.connectionsMax) {
@@ -180,7 +201,12 @@ export class Server {
             return;
           }
           socket.data = {
-            info: { id: self.nextConnectionId++, remoteAddress: socket.remoteAddress, listener: endpoint! },
+            info: {
+              id: self.nextConnectionId++,
+              remoteAddress: socket.remoteAddress,
+              listener: endpoint!,
+              tls: tls === null ? null : { peerPrincipal: null },
+            },
             handler: listener.handler,
             reader: new FrameReader({ frameBytesMax: self.options.frameBytesMax }),
             slots: [],
@@ -192,6 +218,27 @@ export class Server {
           };
           socket.setNoDelay(true);
           self.connections.add(socket);
+        },
+        // With this handler Bun calls `open` before the handshake and this once it has finished.
+        handshake(socket, success, authorizationError) {
+          const state = socket.data;
+          if (tls === null || state === undefined || state.closed || state.info.tls === null) return;
+          const peer = socket.getPeerCertificate() as { raw?: Uint8Array } | null | undefined;
+          const verdict = tlsVerdict(tls, {
+            success,
+            authorizationError,
+            peerCertificate: peer?.raw instanceof Uint8Array && peer.raw.length > 0 ? peer.raw : null,
+          });
+          if (verdict.kind === "refuse") {
+            self.fail(socket, `${listener.name}: ${verdict.reason}; nothing served`);
+            return;
+          }
+          state.info.tls.peerPrincipal = verdict.principal;
+          if (tls.clientAuth !== "none") {
+            self.options.log(
+              `connection ${state.info.id} on ${listener.name}: TLS client ${verdict.principal}`,
+            );
+          }
         },
         data(socket, chunk) {
           self.onData(socket, chunk);
@@ -249,6 +296,14 @@ export class Server {
   private onData(socket: BrokerSocket, chunk: Uint8Array): void {
     const state = socket.data;
     if (state === undefined || state.closed) return;
+    // TLS delivers no application bytes before its handshake; if it ever did, they are not served.
+    if (state.info.tls !== null && state.info.tls.peerPrincipal === null) {
+      this.fail(
+        socket,
+        `${state.info.listener.name}: bytes before the TLS handshake was admitted; nothing served`,
+      );
+      return;
+    }
     let frames: Uint8Array[];
     const ownLimit = state.handler.frameLimitOf?.(state.info) ?? null;
     const limit = ownLimit?.bytes ?? this.options.frameBytesMax;
