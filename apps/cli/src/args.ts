@@ -16,6 +16,7 @@ Commands:
                                            create a topic (N and R default to the broker's
                                            num.partitions and default.replication.factor)
   topics describe NAME                     each partition's leader, replicas, ISR, log start and end offsets
+  topics alter NAME --partitions N         grow a topic to N partitions (Kafka cannot remove any)
   topics delete NAME                       delete a topic and its data
   groups list                              every consumer group with its state
   groups describe GROUP                    state, members, assignments, committed offsets and lag
@@ -24,6 +25,9 @@ Commands:
          [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
                                            the group must have no active members to execute
   groups delete GROUP                      delete an empty group and its committed offsets
+  cluster                                  the cluster id, the active controller and every broker
+  dump-log FILE... [--no-index]            print segment files of this machine (.log with its
+                                           .index and .timeindex) as kafka-dump-log.sh does
   produce TOPIC [--key-separator S] [--header K=V ...] [--acks 0|1|all] [--partition P]
                                            one record per stdin line (KEY S VALUE with a separator);
                                            keyed records go where Kafka's murmur2 puts them
@@ -90,6 +94,9 @@ export type Command =
     }
   | { readonly kind: "topics describe"; readonly topic: string }
   | { readonly kind: "topics delete"; readonly topic: string }
+  | { readonly kind: "topics alter"; readonly topic: string; readonly partitions: number }
+  | { readonly kind: "cluster" }
+  | { readonly kind: "dump-log"; readonly files: readonly string[]; readonly indexes: boolean }
   | { readonly kind: "groups list" }
   | { readonly kind: "groups describe"; readonly group: string }
   | {
@@ -164,6 +171,7 @@ const options = {
   "max-messages": { type: "string" },
   "exit-at-end": { type: "boolean", short: "e" },
   format: { type: "string", short: "f" },
+  "no-index": { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof options;
@@ -175,12 +183,21 @@ const globalOptions: readonly OptionName[] = [
   "help",
 ];
 
-/** Each command: the one positional argument it needs (if any) and the options it takes. */
-const commands: Record<Exclude<Kind, "help">, { arg: string | null; options: readonly OptionName[] }> = {
+/**
+ * Each command: the positional argument it needs (if any; `many`: one or more of them) and the
+ * options it takes.
+ */
+const commands: Record<
+  Exclude<Kind, "help">,
+  { arg: string | null; many?: boolean; options: readonly OptionName[] }
+> = {
   "topics list": { arg: null, options: [] },
   "topics create": { arg: "NAME", options: ["partitions", "replication-factor", "config"] },
   "topics describe": { arg: "NAME", options: [] },
   "topics delete": { arg: "NAME", options: [] },
+  "topics alter": { arg: "NAME", options: ["partitions"] },
+  cluster: { arg: null, options: [] },
+  "dump-log": { arg: "FILE", many: true, options: ["no-index"] },
   "groups list": { arg: null, options: [] },
   "groups describe": { arg: "GROUP", options: [] },
   "groups delete": { arg: "GROUP", options: [] },
@@ -359,15 +376,22 @@ export function parseCliArgs(argv: readonly string[]): Parsed {
       .map(([k]) => `'${k}'`);
     throw new UsageError(`--${flag} is an option of ${owners.join(" and ")}, not of '${kind}'`);
   }
+  if (kind === "dump-log") {
+    return { options: global, command: { kind, files: rest, indexes: v["no-index"] !== true } };
+  }
   const name = rest[0] ?? "";
   return { options: global, command: buildCommand(kind, name, v) };
 }
 
-function buildCommand(kind: Exclude<Kind, "help">, name: string, v: Values): Command {
+function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v: Values): Command {
   switch (kind) {
     case "topics list":
     case "groups list":
+    case "cluster":
       return { kind };
+    case "topics alter":
+      if (v.partitions === undefined) throw new UsageError("'topics alter' needs --partitions N");
+      return { kind, topic: name, partitions: positiveInt("partitions", v.partitions) };
     case "topics describe":
     case "topics delete":
       return { kind, topic: name };

@@ -5,6 +5,7 @@
  */
 import type { Admin } from "./admin.ts";
 import type { Command } from "./args.ts";
+import { alterPartitions, describeCluster } from "./cluster.ts";
 import { consume } from "./consume.ts";
 import type { ConsumedRecord } from "./format.ts";
 import { deleteGroup } from "./group-delete.ts";
@@ -34,7 +35,7 @@ function jsonRecord(r: ConsumedRecord): string {
 
 export async function runCommand(
   admin: Admin,
-  command: Exclude<Command, { kind: "help" }>,
+  command: Exclude<Command, { kind: "help" | "dump-log" }>,
   output: "text" | "json",
 ): Promise<CommandOutput> {
   const json = (value: unknown): string => JSON.stringify(value, null, 2);
@@ -73,6 +74,27 @@ export async function runCommand(
         orDash(p.error),
       ]);
       return `${heading}\n${table(["PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET", "ERROR"], rows)}`;
+    }
+    case "topics alter": {
+      const before = await alterPartitions(admin, command.topic, command.partitions);
+      if (output === "json")
+        return json({ topic: command.topic, partitionsBefore: before, partitions: command.partitions });
+      return `Altered topic ${command.topic}: ${before} -> ${command.partitions} partitions.`;
+    }
+    case "cluster": {
+      const cluster = await describeCluster(admin);
+      if (output === "json") return json(cluster);
+      const rows = table(
+        ["BROKER", "HOST", "PORT", "RACK", "CONTROLLER"],
+        cluster.brokers.map((b) => [
+          String(b.nodeId),
+          b.host,
+          String(b.port),
+          orDash(b.rack),
+          b.nodeId === cluster.controllerId ? "yes" : "-",
+        ]),
+      );
+      return `Cluster ID: ${orDash(cluster.clusterId)}  Controller: ${cluster.controllerId < 0 ? "-" : cluster.controllerId}  Brokers: ${cluster.brokers.length}\n${rows}`;
     }
     case "topics delete": {
       await admin.deleteTopic(command.topic);

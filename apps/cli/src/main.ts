@@ -10,6 +10,7 @@ import { Admin, KafkaError } from "./admin.ts";
 import { type Parsed, parseCliArgs, UsageError, usage } from "./args.ts";
 import { runCommand } from "./commands.ts";
 import { ConnectionError } from "./connection.ts";
+import { dumpLogs } from "./dump-log.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -25,6 +26,22 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command.kind === "help") {
     console.log(usage);
     return 0;
+  }
+  if (command.kind === "dump-log") {
+    // Local files: no broker, no connection settings.
+    try {
+      const dumped = dumpLogs(command.files, command.indexes);
+      console.log(
+        parsed.options.output === "json"
+          ? JSON.stringify(dumped, null, 2)
+          : dumped.map((d) => d.lines.join("\n")).join("\n\n"),
+      );
+      return 0;
+    } catch (error) {
+      if (!(error instanceof KafkaError)) throw error;
+      console.error(`eddy: ${error.message}`);
+      return 1;
+    }
   }
   let settings: Settings;
   try {

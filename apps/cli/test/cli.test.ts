@@ -17,6 +17,7 @@ import {
 } from "@eddy/broker/test/harness.ts";
 import { Kafka, logLevel } from "kafkajs";
 import type { GroupDescription, GroupSummary, TopicDescription, TopicSummary } from "../src/admin.ts";
+import type { ClusterDescription } from "../src/cluster.ts";
 import { eddy, type Run } from "./run.ts";
 
 let broker: RunningBroker;
@@ -153,6 +154,81 @@ describe("eddy topics", () => {
       "eddy: cannot create topic 'bad-config': INVALID_CONFIG: Invalid value -5 for configuration retention.ms: Value must be at least -1\n",
     );
   }, 60_000);
+});
+
+describe("eddy cluster, topics alter, dump-log", () => {
+  test("cluster: the cluster id, the controller and the broker, in text and json", async () => {
+    const cluster = await atJson<ClusterDescription>("cluster");
+    expect(cluster.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(cluster.controllerId).toBe(1);
+    expect(cluster.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port: broker.port, rack: null }]);
+    const text = await at("cluster");
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(
+      `Cluster ID: ${cluster.clusterId}  Controller: 1  Brokers: 1\n` +
+        "BROKER  HOST       PORT   RACK  CONTROLLER\n" +
+        `1       127.0.0.1  ${String(broker.port).padEnd(5)}  -     yes\n`,
+    );
+  });
+
+  test("topics alter grows a topic; shrinking and an unknown topic exit 1", async () => {
+    expect((await at("topics", "create", "growing", "--partitions", "2")).code).toBe(0);
+    expect(await at("topics", "alter", "growing", "--partitions", "4")).toEqual({
+      code: 0,
+      out: "Altered topic growing: 2 -> 4 partitions.\n",
+      err: "",
+    });
+    expect(await atJson("topics", "alter", "growing", "--partitions", "5")).toEqual({
+      topic: "growing",
+      partitionsBefore: 4,
+      partitions: 5,
+    });
+    const described = await atJson<TopicDescription>("topics", "describe", "growing");
+    expect(described.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);
+    // A new partition takes records at once.
+    produceTo("growing", 4, 3);
+    expect(
+      (await atJson<TopicDescription>("topics", "describe", "growing")).partitions[4]!.logEndOffset,
+    ).toBe(3);
+    const shrink = await at("topics", "alter", "growing", "--partitions", "3");
+    expect(shrink.code).toBe(1);
+    expect(shrink.err).toBe(
+      "eddy: topic 'growing' has 5 partition(s); --partitions must be more (Kafka cannot remove partitions)\n",
+    );
+    const unknown = await at("topics", "alter", "no-such-topic", "--partitions", "3");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(
+      "eddy: topic 'no-such-topic' does not exist; 'eddy topics list' shows the topics\n",
+    );
+    const missing = await at("topics", "alter", "growing");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toStartWith("eddy: 'topics alter' needs --partitions N\n");
+  });
+
+  test("dump-log prints a segment the broker wrote, in text and json; a bad file exits 1", async () => {
+    expect((await at("topics", "create", "dumped", "--partitions", "1")).code).toBe(0);
+    produceTo("dumped", 0, 4);
+    const segment = join(broker.dataDir, "dumped-0", "00000000000000000000.log");
+    // No -b: dump-log reads local files and needs no broker.
+    const text = await eddy(["dump-log", segment]);
+    expect(text.code).toBe(0);
+    expect(text.out).toStartWith(
+      `Dumping ${segment}\nLog starting offset: 0\nbaseOffset: 0 lastOffset: 3 count: 4 `,
+    );
+    expect(text.out).toContain("isvalid: true");
+    expect(text.out).toContain("Batches: 1 records: 4");
+    expect(text.out).toContain(".timeindex");
+    const json = await eddy(["dump-log", segment, "--no-index", "-o", "json"]);
+    const dumped = JSON.parse(json.out) as { file: string; lines: string[] }[];
+    expect(dumped).toHaveLength(1);
+    expect(dumped[0]!.file).toBe(segment);
+    expect(dumped[0]!.lines.some((l) => l.includes(".index"))).toBe(false);
+    const bad = await eddy(["dump-log", join(broker.dataDir, "meta.properties")]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("is not a segment file");
+    expect(bad.err).toContain("give a segment's .log, .index or .timeindex");
+    expect((await eddy(["dump-log"])).code).toBe(2);
+  });
 });
 
 describe("eddy groups", () => {
@@ -372,7 +448,7 @@ describe("eddy exit codes", () => {
     ],
     [
       ["topics", "describe", "t", "--partitions", "2"],
-      "eddy: --partitions is an option of 'topics create', not of 'topics describe'",
+      "eddy: --partitions is an option of 'topics create' and 'topics alter', not of 'topics describe'",
     ],
     [["topics", "list", "--output", "xml"], "eddy: --output must be text or json, not 'xml'"],
     [
