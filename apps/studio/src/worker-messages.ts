@@ -3,7 +3,7 @@
  * The page asks; the worker answers every request with one `Snapshot`. Owns the shapes only; it
  * must never hold behaviour, so both sides can import it without pulling in the other.
  */
-import type { ClusterView, RunPhase } from "@eddy/sim";
+import type { ClusterView, LearnerInput, RunPhase } from "@eddy/sim";
 
 /** Trace lines a snapshot carries at most (the view's "last N events"). */
 export const traceTailLinesMax = 30;
@@ -14,9 +14,67 @@ export const stepsPerRequestMax = 5_000;
 /** Steps a link may ask to open at (`?step=K`); a whole run is a few thousand. */
 export const openStepMax = 1_000_000;
 
+/** Client rows a snapshot carries at most (the client view's "last N requests"). */
+export const clientRowsShownMax = 25;
+
 export type Request =
-  | { readonly type: "open"; readonly seed: string; readonly step: number }
-  | { readonly type: "step"; readonly count: number };
+  /** Opens a lesson's run (or "free") at `step`, replaying the learner's `inputs` (a timeline's text). */
+  | {
+      readonly type: "open";
+      readonly seed: string;
+      readonly lesson: string;
+      readonly inputs: string;
+      readonly step: number;
+    }
+  | { readonly type: "step"; readonly count: number }
+  /** Replays the same run and timeline to `step` (before or after the one shown). */
+  | { readonly type: "rewind"; readonly step: number }
+  /** Applies an input now; the learner's inputs after this step are dropped (a fork). */
+  | { readonly type: "input"; readonly input: LearnerInput };
+
+/** One request a client sent that reached a broker, and what came of it. */
+export interface ClientRow {
+  readonly tMs: number;
+  readonly client: string;
+  readonly api: string;
+  readonly broker: string;
+  /** -1 for requests about no one partition. */
+  readonly partition: number;
+  /** 1 for the first send of a record, 2 and up for its retries. */
+  readonly attempt: number;
+  /** The Kafka error code of the answer ("NONE", "NOT_LEADER_OR_FOLLOWER"...), or why none came. */
+  readonly answer: string;
+}
+
+/** One entry of the learner's timeline as the page lists it. */
+export interface TimelineEntry {
+  readonly step: number;
+  /** The input's text form ("crash.b1"). */
+  readonly text: string;
+  /** Whether it lies after the step shown (a rewind keeps it until a new input forks the run). */
+  readonly ahead: boolean;
+}
+
+/** One check of a lesson and the step at which it first held (-1: not yet). */
+export interface CheckResult {
+  readonly text: string;
+  readonly passedAtStep: number;
+}
+
+/** A scripted input of the lesson and whether the run has reached it. */
+export interface ScriptEntry {
+  readonly atMs: number;
+  readonly text: string;
+  readonly applied: boolean;
+}
+
+export interface ProducerTally {
+  readonly name: string;
+  readonly sends: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly retries: number;
+}
 
 export interface TraceLine {
   readonly i: number;
@@ -28,6 +86,25 @@ export interface TraceLine {
 
 export interface Snapshot {
   readonly seed: string;
+  readonly lesson: string;
+  readonly lessonTitle: string;
+  readonly narration: readonly string[];
+  /** Every lesson's id and title, and the known bugs' names, for the page's selects. */
+  readonly lessons: readonly { readonly id: string; readonly title: string }[];
+  readonly bugs: readonly string[];
+  /** The learner's timeline in the link's text form ("120~crash.b1_300~heal"). */
+  readonly inputsText: string;
+  readonly timeline: readonly TimelineEntry[];
+  readonly script: readonly ScriptEntry[];
+  readonly checks: readonly CheckResult[];
+  readonly clientRows: readonly ClientRow[];
+  /** Answers by error code over the whole run, most frequent first. */
+  readonly errorCounts: readonly (readonly [string, number])[];
+  readonly producerTallies: readonly ProducerTally[];
+  readonly clientRetries: number;
+  readonly clientTimeouts: number;
+  /** Why the last input was refused, or "" (an alias naming nobody, no spare consumer...). */
+  readonly refusal: string;
   /** Steps taken since the run opened: the `step` of a link to this moment. */
   readonly step: number;
   readonly nowMs: number;

@@ -1,14 +1,18 @@
 /**
  * The studio in real headless Chromium (Debian's chromium, driven by playwright-core): started as a
  * user would (`bun run studio -- --port 0`), it shows a run that steps forward on key and button
- * presses, a broker leading a partition, and the same state each time a `?seed=N&step=K` link opens,
- * served or from the static build opened as a folder. Writes screenshots to apps/studio/screenshots/.
- * If chromium is missing it installs it with apt-get as root, or fails naming the command.
+ * presses, a broker leading a partition, and the same page each time a link opens (seed, lesson,
+ * inputs and step), served or from the static build opened as a folder. Every lesson plays to its end
+ * with all its checks seen; killing the leader and going back restores the exact earlier page; a
+ * known bug switched on from the controls is caught by its invariant and shown. Writes screenshots to
+ * apps/studio/screenshots/. If chromium is missing it installs it with apt-get as root, or fails
+ * naming the command.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
+import { regionIds } from "../src/page/render.ts";
 import {
   type Browser,
   buildStatic,
@@ -56,13 +60,11 @@ async function text(page: Page, testId: string): Promise<string> {
 
 /** Everything the page shows about the run, without the wall-clock speed figure. */
 async function shownState(page: Page): Promise<string> {
-  return await page.evaluate(() => {
+  return await page.evaluate((ids) => {
     document.querySelector('[data-testid="speed-figure"]')?.replaceChildren();
-    const parts = ["status", "servers", "partitions", "consumers", "trace"].map(
-      (id) => document.getElementById(id)?.textContent ?? "",
-    );
+    const parts = ids.map((id) => `${id}: ${document.getElementById(id)?.textContent ?? ""}`);
     return parts.join("\n");
-  });
+  }, regionIds);
 }
 
 async function waitIdleAtStep(page: Page, step: number): Promise<void> {
@@ -88,7 +90,7 @@ test("stepping moves virtual time and the trace forward, and a broker leads a pa
   expect(eventsAfter).toBeGreaterThanOrEqual(eventsBefore + 40);
   expect(timeAfterMs).toBeGreaterThan(timeBeforeMs);
   expect(await page.locator('[data-role="leader"]').count()).toBeGreaterThan(0);
-  expect(new URL(page.url()).search).toBe(`?seed=${linkSeed}&step=440`);
+  expect(new URL(page.url()).search).toBe(`?lesson=free&seed=${linkSeed}&step=440`);
   await page.screenshot({ path: join(screenshotsDir, "studio-seed-1-step-440.png"), fullPage: true });
   expect(pageErrors).toEqual([]);
   await page.close();
@@ -142,6 +144,105 @@ test("playing runs a seed to its end in the page, and the next one too", async (
     );
     expect(await text(page, "violation-count")).toBe("0");
   }
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 120_000);
+
+/**
+ * Lessons the test plays to their end (free play has no checks), each with the check whose moment its
+ * screenshot shows: the one that shows the concept best (the ISR shrunk, the acks=1 writes lost...).
+ */
+const lessonShots = {
+  keys: 3,
+  replication: 2,
+  failover: 3,
+  rebalancing: 2,
+  placement: 2,
+  "known-bug": 1,
+} as const;
+const lessonIds = Object.keys(lessonShots) as (keyof typeof lessonShots)[];
+
+for (const lesson of lessonIds) {
+  test(`lesson ${lesson} plays to its end with every check seen`, async () => {
+    const page = await openPage(`${baseUrl}?lesson=${lesson}`);
+    expect(await text(page, "lesson-id")).toBe(lesson);
+    const total = Number(await page.getAttribute('[data-testid="checks"]', "data-total"));
+    expect(total).toBeGreaterThan(0);
+    await playToEnd(page);
+    await page.waitForSelector('body[data-busy="false"]');
+    const passed = Number(await page.getAttribute('[data-testid="checks"]', "data-passed"));
+    const open = await page.locator(".checks li.open").allTextContents();
+    expect(open).toEqual([]);
+    expect(passed).toBe(total);
+    if (lesson === "known-bug") {
+      expect(await page.locator('[data-testid="violation"]').first().textContent()).toContain("#15");
+    } else {
+      expect(await text(page, "violation-count")).toBe("0");
+    }
+    // The screenshot shows the lesson at the moment its telling check was first seen.
+    const seen = (await page.locator(".checks li").allTextContents())[lessonShots[lesson]]!;
+    const shotStep = Number(/step (\d+)/.exec(seen)![1]);
+    await page.fill("#rewind-step", String(shotStep));
+    await page.click("#rewind");
+    await waitIdleAtStep(page, shotStep);
+    await page.screenshot({ path: join(screenshotsDir, `lesson-${lesson}.png`), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
+}
+
+/** The leader of partition 0 as the page shows it ("b1"), from its table's caption. */
+async function leaderOfPartition0(page: Page): Promise<string> {
+  const caption = (await page.textContent('[data-partition="0"] caption')) ?? "";
+  return /leader (b\d)/.exec(caption)![1]!;
+}
+
+test("killing the leader and going back to that step restores the exact earlier page; the link reopens the kill", async () => {
+  const page = await openPage(`${baseUrl}?seed=${linkSeed}&step=${linkStep}`);
+  const before = await shownState(page);
+  const leader = await leaderOfPartition0(page);
+  await page.selectOption("#node-select", leader);
+  await page.click("#input-crash");
+  await page.waitForSelector('body[data-busy="false"]');
+  await page.waitForSelector(`#timeline li:has-text("crash.${leader}")`);
+  expect(new URL(page.url()).searchParams.get("inputs")).toBe(`${linkStep}~crash.${leader}`);
+  for (let i = 0; i < 30; i++) {
+    await page.click("#step");
+    await waitIdleAtStep(page, linkStep + 1 + i);
+  }
+  const killed = await shownState(page);
+  expect(killed).not.toBe(before);
+  expect(killed).toContain(`${leader}down`);
+  // A shared link of this moment (seed, lesson, inputs, step) reopens the same page.
+  const shared = await openPage(page.url());
+  expect(await shownState(shared)).toBe(killed);
+  await shared.close();
+  await page.fill("#rewind-step", String(linkStep));
+  await page.click("#rewind");
+  await waitIdleAtStep(page, linkStep);
+  expect(await shownState(page)).toBe(before);
+  expect(new URL(page.url()).searchParams.get("inputs")).toBeNull();
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 120_000);
+
+test("a known bug switched on from the controls is caught by its invariant and shown", async () => {
+  const page = await openPage(`${baseUrl}?lesson=rebalancing&step=600`);
+  await page.selectOption("#bug-select", "double-assignment");
+  await page.click("#input-bug");
+  await page.waitForSelector('#timeline li:has-text("bug.double-assignment")');
+  await page.waitForSelector('body[data-busy="false"]');
+  await page.click("#input-add-consumer");
+  await page.waitForSelector('#timeline li:has-text("addConsumer")');
+  await page.waitForSelector('body[data-busy="false"]');
+  await page.selectOption("#speed", "25");
+  await page.click("#play");
+  await page.waitForSelector('[data-testid="violation"]', { timeout: 60_000 });
+  await page.click("#pause");
+  await page.waitForSelector('body[data-busy="false"]');
+  expect(await page.locator('[data-testid="violation"]').first().textContent()).toContain("#15");
+  expect(Number(await text(page, "violation-count"))).toBeGreaterThan(0);
+  await page.screenshot({ path: join(screenshotsDir, "known-bug-from-controls.png"), fullPage: true });
   expect(pageErrors).toEqual([]);
   await page.close();
 }, 120_000);

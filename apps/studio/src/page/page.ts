@@ -1,17 +1,22 @@
 /**
- * The studio page: reads the seed and step from the address (`?seed=N&step=K`), starts the simulation
- * worker, wires play, pause, one step, speed and the seed field (buttons and keys), and renders each
- * snapshot the worker sends. The address is kept at the shown moment, so copying it shares that
- * exact step. Owns the pacing of requests (one outstanding at a time); it must never run the
- * simulator itself, so the page stays responsive however slow a step is.
+ * The studio page: reads the moment from the address (`?lesson=L&seed=N&step=K&inputs=T`), starts the
+ * simulation worker, wires playback (play, pause, one step, back one step, speed), the timeline
+ * (rewind to any step), the lesson and seed fields and the input controls (buttons and keys), and
+ * renders each snapshot the worker sends. The address is kept at the shown moment, so copying it
+ * shares that exact step with its inputs. Owns the pacing of requests (one outstanding at a time);
+ * it must never run the simulator itself, so the page stays responsive however slow a step is.
  */
 import type { Reply, Request, Snapshot } from "../worker-messages.ts";
 import { openStepMax } from "../worker-messages.ts";
-import { type Regions, render } from "./render.ts";
+import { fillSelect, inputButtons } from "./controls.ts";
+import { type Regions, regionIds, render } from "./render.ts";
 
 /** Step presses waiting while the worker is busy; more are dropped rather than queued without end. */
 const queuedStepsMax = 1_000;
+/** Characters of the inputs parameter read from an address at most (the worker parses it). */
+const inputsCharsMax = 8_000;
 const seedPattern = /^[0-9]{1,19}$/;
+const lessonPattern = /^[a-z-]{1,32}$/;
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -27,28 +32,41 @@ function startWorker(): Worker {
   return new Worker(url);
 }
 
-function readAddress(): { seed: string; step: number } {
+interface Moment {
+  readonly lesson: string;
+  readonly seed: string;
+  readonly step: number;
+  readonly inputs: string;
+}
+
+function readAddress(): Moment {
   const params = new URLSearchParams(location.search);
-  const seedParam = params.get("seed") ?? "1";
+  const lesson = params.get("lesson") ?? "free";
+  const seedParam = params.get("seed") ?? "";
   const stepParam = Number(params.get("step") ?? "0");
   return {
-    seed: seedPattern.test(seedParam) ? seedParam : "1",
+    lesson: lessonPattern.test(lesson) ? lesson : "free",
+    seed: seedPattern.test(seedParam) ? seedParam : "",
     step: Number.isInteger(stepParam) && stepParam >= 0 ? Math.min(stepParam, openStepMax) : 0,
+    inputs: (params.get("inputs") ?? "").slice(0, inputsCharsMax),
   };
 }
 
-const regions: Regions = {
-  status: byId("status"),
-  servers: byId("servers"),
-  partitions: byId("partitions"),
-  consumers: byId("consumers"),
-  trace: byId("trace"),
-};
+function addressOf(s: Snapshot): string {
+  const params = new URLSearchParams({ lesson: s.lesson, seed: s.seed, step: String(s.step) });
+  if (s.inputsText !== "") params.set("inputs", s.inputsText);
+  return `?${params.toString()}`;
+}
+
+const regions = Object.fromEntries(regionIds.map((id) => [id, byId(id)])) as unknown as Regions;
 const seedInput = byId<HTMLInputElement>("seed-input");
+const lessonSelect = byId<HTMLSelectElement>("lesson-select");
 const playButton = byId<HTMLButtonElement>("play");
 const pauseButton = byId<HTMLButtonElement>("pause");
-const stepButton = byId<HTMLButtonElement>("step");
 const speedSelect = byId<HTMLSelectElement>("speed");
+const rewindRange = byId<HTMLInputElement>("rewind-range");
+const rewindStep = byId<HTMLInputElement>("rewind-step");
+const refusal = byId("refusal");
 
 const worker = startWorker();
 let busy = false;
@@ -60,6 +78,8 @@ let undrawn: Snapshot | null = null;
 let frameScheduled = false;
 /** Snapshots drawn since the page loaded: while playing, the page's frames. */
 let renders = 0;
+/** The furthest step this page has shown of this run, the timeline's end. */
+let furthestStep = 0;
 
 function send(request: Request): void {
   busy = true;
@@ -91,8 +111,23 @@ function show(snapshot: Snapshot): void {
   last = snapshot;
   render(regions, snapshot);
   renders++;
-  history.replaceState(null, "", `?seed=${snapshot.seed}&step=${snapshot.step}`);
+  history.replaceState(null, "", addressOf(snapshot));
   if (document.activeElement !== seedInput) seedInput.value = snapshot.seed;
+  fillSelect(
+    "lesson-select",
+    snapshot.lessons.map((l) => [l.id, l.title]),
+    snapshot.lesson,
+  );
+  fillSelect(
+    "bug-select",
+    snapshot.bugs.map((b) => [b, b]),
+    byId<HTMLSelectElement>("bug-select").value || (snapshot.bugs[0] ?? ""),
+  );
+  furthestStep = Math.max(furthestStep, snapshot.step);
+  rewindRange.max = String(furthestStep);
+  if (document.activeElement !== rewindRange) rewindRange.value = String(snapshot.step);
+  if (document.activeElement !== rewindStep) rewindStep.value = String(snapshot.step);
+  refusal.textContent = snapshot.refusal;
   document.body.dataset.renders = String(renders);
   document.body.dataset.step = String(snapshot.step);
   document.body.dataset.ready = "true";
@@ -112,9 +147,7 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
   document.body.dataset.busy = "false";
   const reply = event.data;
   if (reply.type === "error") {
-    regions.trace.prepend(
-      Object.assign(document.createElement("p"), { className: "violation", textContent: reply.message }),
-    );
+    refusal.textContent = reply.message;
     setPlaying(false);
     return;
   }
@@ -133,30 +166,57 @@ function stepOnce(): void {
   else send({ type: "step", count: 1 });
 }
 
-function open(seed: string, step: number): void {
+/** Rewinds (or moves forward) to `step` by replay; ignored while the worker is busy. */
+function goTo(step: number): void {
+  if (!Number.isInteger(step) || step < 0 || busy) return;
   setPlaying(false);
-  queuedSteps = 0;
-  document.body.dataset.ready = "false";
-  send({ type: "open", seed, step });
+  send({ type: "rewind", step: Math.min(step, openStepMax) });
 }
 
-byId<HTMLFormElement>("seed-form").addEventListener("submit", (event) => {
+function open(moment: Moment): void {
+  setPlaying(false);
+  queuedSteps = 0;
+  furthestStep = moment.step;
+  document.body.dataset.ready = "false";
+  send({ type: "open", lesson: moment.lesson, seed: moment.seed, inputs: moment.inputs, step: moment.step });
+}
+
+byId<HTMLFormElement>("lesson-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const seed = seedInput.value.trim();
-  if (seedPattern.test(seed)) open(seed, 0);
+  open({ lesson: lessonSelect.value, seed: seedPattern.test(seed) ? seed : "", step: 0, inputs: "" });
 });
+// Choosing a lesson opens it at its own seed.
+lessonSelect.addEventListener("change", () =>
+  open({ lesson: lessonSelect.value, seed: "", step: 0, inputs: "" }),
+);
+byId<HTMLFormElement>("rewind-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  goTo(Number(rewindStep.value));
+});
+rewindRange.addEventListener("change", () => goTo(Number(rewindRange.value)));
 playButton.addEventListener("click", () => setPlaying(true));
 pauseButton.addEventListener("click", () => setPlaying(false));
-stepButton.addEventListener("click", stepOnce);
+byId("step").addEventListener("click", stepOnce);
+byId("back").addEventListener("click", () => goTo((last?.step ?? 0) - 1));
+for (const [id, make] of Object.entries(inputButtons)) {
+  byId(id).addEventListener("click", () => {
+    const input = make();
+    if (input === undefined || busy) return;
+    setPlaying(false);
+    send({ type: "input", input });
+  });
+}
 document.addEventListener("keydown", (event) => {
   const target = event.target as HTMLElement | null;
   if (target !== null && (target.tagName === "INPUT" || target.tagName === "SELECT")) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "n") stepOnce();
+  else if (event.key === "b") goTo((last?.step ?? 0) - 1);
   else if (event.key === "p") setPlaying(!playing);
 });
 
 const start = readAddress();
 seedInput.value = start.seed;
 pauseButton.disabled = true;
-open(start.seed, start.step);
+open(start);

@@ -1,19 +1,43 @@
 /**
- * Draws one snapshot of the run as text and tables: the status line (seed, virtual time, step,
- * trace events, phase, hash), servers with liveness and roles, each partition's replicas (log end,
- * high watermark, leader epoch, ISR), the consumers and the last trace events. Owns the wording and
- * layout; it must never ask the worker for anything or keep state between snapshots.
+ * Draws one snapshot of the run as text and tables: the status line (lesson, seed, virtual time,
+ * step, trace events, phase, hash), the violations, servers with liveness and roles, each
+ * partition's placement and replicas (log end, high watermark, leader epoch, ISR), the group and its
+ * members, the clients' side, the lesson, the learner's inputs and the last trace events. Owns the
+ * wording and layout; it must never ask the worker for anything or keep state between snapshots.
  */
 import type { ClusterView, PartitionView } from "@eddy/sim";
 import type { Snapshot } from "../worker-messages.ts";
 import { el, table } from "./dom.ts";
+import { renderClients } from "./render-clients.ts";
+import { renderLesson, renderTimeline } from "./render-lesson.ts";
 
 export interface Regions {
   readonly status: HTMLElement;
+  readonly violations: HTMLElement;
   readonly servers: HTMLElement;
   readonly partitions: HTMLElement;
   readonly consumers: HTMLElement;
+  readonly clients: HTMLElement;
+  readonly lesson: HTMLElement;
+  readonly timeline: HTMLElement;
   readonly trace: HTMLElement;
+}
+
+/** The ids of the regions, in the order the page shows them (the browser test reads them all). */
+export const regionIds = [
+  "lesson",
+  "status",
+  "violations",
+  "servers",
+  "partitions",
+  "consumers",
+  "clients",
+  "timeline",
+  "trace",
+] as const;
+
+function brokerList(ids: readonly number[]): string {
+  return `[${ids.map((b) => `b${b}`).join(", ")}]`;
 }
 
 function liveness(up: boolean): HTMLElement {
@@ -32,6 +56,7 @@ function phaseText(s: Snapshot): string {
 export function renderStatus(region: HTMLElement, s: Snapshot): void {
   const speed = s.stepWallMs > 0 ? `${Math.round(s.nowMs / s.stepWallMs)} sim-s per wall-s` : "-";
   region.replaceChildren(
+    statusItem("Lesson", s.lesson, "lesson-id"),
     statusItem("Seed", s.seed, "seed"),
     statusItem("Virtual time", `${s.nowMs} ms`, "virtual-time"),
     statusItem("Step", String(s.step), "step-count"),
@@ -68,7 +93,7 @@ function renderServers(region: HTMLElement, view: ClusterView): void {
 
 function partitionTable(p: PartitionView): HTMLElement {
   const leader = p.leader >= 0 ? `b${p.leader}` : "none yet";
-  const caption = `Partition ${p.partition}: leader ${leader}, leader epoch ${p.leaderEpoch}, ISR [${p.isr.map((b) => `b${b}`).join(", ")}]`;
+  const caption = `Partition ${p.partition}: leader ${leader}, leader epoch ${p.leaderEpoch}, ISR ${brokerList(p.isr)}, replicas placed ${brokerList(p.assignment)}`;
   const section = table(
     caption,
     ["replica", "liveness", "role", "leader epoch", "log start", "log end", "high watermark", "ISR it knows"],
@@ -80,33 +105,62 @@ function partitionTable(p: PartitionView): HTMLElement {
       r.logStartOffset,
       r.logEndOffset,
       r.highWatermark,
-      `[${r.isr.map((b) => `b${b}`).join(", ")}]`,
+      brokerList(r.isr),
     ]),
   );
   section.setAttribute("data-partition", String(p.partition));
   return section;
 }
 
+function renderGroup(region: HTMLElement, view: ClusterView): void {
+  const g = view.group;
+  const hw = (p: number) => {
+    const part = view.partitions[p];
+    const leader = part?.replicas.find((r) => r.role === "leader");
+    return leader?.highWatermark ?? -1;
+  };
+  region.replaceChildren(
+    el("p", { "data-testid": "group-state" }, [
+      `Coordinator state ${g.state}, generation ${g.generation}, ${g.members} member${g.members === 1 ? "" : "s"}. Committed offsets and lag (high watermark minus committed): ${
+        g.committed
+          .map((c, p) => `p${p} ${c < 0 ? "none" : `${c}, lag ${Math.max(0, hw(p) - c)}`}`)
+          .join("; ") || "none"
+      }.`,
+    ]),
+    table(
+      "Members",
+      ["consumer", "phase", "generation", "assigned partitions", "positions"],
+      view.consumers.map((k) => [
+        k.name,
+        k.stable ? "stable" : k.phase,
+        k.generation,
+        k.assigned.join(", ") || "none (idle)",
+        k.positions.map((pos, i) => `p${k.assigned[i]} at ${pos}`).join(", ") || "-",
+      ]),
+    ),
+  );
+}
+
 export function render(regions: Regions, s: Snapshot): void {
   renderStatus(regions.status, s);
+  renderLesson(regions.lesson, s);
+  renderTimeline(regions.timeline, s);
+  regions.violations.replaceChildren(
+    ...s.violations.map((v) =>
+      el("p", { class: "violation", "data-testid": "violation" }, [`Violation ${v}`]),
+    ),
+  );
   const view = s.view;
   if (view !== null) {
     renderServers(regions.servers, view);
     regions.partitions.replaceChildren(...view.partitions.map(partitionTable));
-    regions.consumers.replaceChildren(
-      table(
-        "Members",
-        ["consumer", "state", "assigned partitions"],
-        view.consumers.map((k) => [k.name, k.stable ? "stable" : "joining", k.assigned.join(", ") || "none"]),
-      ),
-    );
+    renderGroup(regions.consumers, view);
+    renderClients(regions.clients, s, view);
   }
   const items = s.tail.map((t) =>
     el("li", {}, [`#${t.i}  ${t.tMs} ms  ${t.kind.padEnd(5)} ${t.node.padEnd(4)} ${t.summary}`]),
   );
-  const violations = s.violations.map((v) => el("p", { class: "violation" }, [`Violation ${v}`]));
   regions.trace.replaceChildren(
-    ...violations,
     el("ol", { class: "trace", "aria-label": "last trace events, oldest first" }, items),
   );
 }

@@ -1,12 +1,14 @@
 /**
- * The studio's Web Worker: it owns the one simulated run (the simulator's kafka cluster model through
- * `SteppedRun`, the same code as `bun run sim`) and answers each request from the page with a
- * snapshot. It must never touch the DOM, read the wall clock except to report its own speed, or step
- * without being asked: the page decides the pace, so a link's step count is exact.
+ * The studio's Web Worker: it owns the one session (a lesson's run through the simulator's
+ * `SteppedRun`, the same code as `bun run sim`, with the learner's timeline of inputs) and answers
+ * each request from the page with a snapshot. It must never touch the DOM, read the wall clock except
+ * to report its own speed, or step without being asked: the page decides the pace, so a link's step
+ * count is exact.
  */
-import { kafkaCluster, runConfig, SteppedRun } from "@eddy/sim";
+import { bugNames, formatInput } from "@eddy/sim";
+import { lessonById, lessons } from "../lessons/index.ts";
 import {
-  openStepMax,
+  clientRowsShownMax,
   type Reply,
   type Request,
   type Snapshot,
@@ -15,54 +17,72 @@ import {
   traceSummaryCharsMax,
   traceTailLinesMax,
 } from "../worker-messages.ts";
+import { Session } from "./session.ts";
 import { summarizeTraceLine } from "./trace-summary.ts";
 
-interface Session {
-  readonly seed: string;
-  readonly run: SteppedRun;
-  step: number;
-  stepWallMs: number;
-}
-
+const seedPattern = /^[0-9]{1,19}$/;
 let session: Session | null = null;
 
-function open(seedText: string, step: number): Session {
-  const seed = BigInt(seedText);
-  const run = new SteppedRun(runConfig(seed, { trace: true }), kafkaCluster);
-  const opened: Session = { seed: seed.toString(), run, step: 0, stepWallMs: 0 };
-  advance(opened, Math.min(Math.max(0, Math.floor(step)), openStepMax));
-  return opened;
-}
-
-function advance(s: Session, count: number): void {
-  const startMs = performance.now();
-  s.step += s.run.steps(count);
-  s.stepWallMs += performance.now() - startMs;
-}
-
-function snapshot(s: Session): Snapshot {
-  const tail: TraceLine[] = s.run
+export function snapshot(s: Session): Snapshot {
+  const run = s.run;
+  const tail: TraceLine[] = run
     .traceTail(traceTailLinesMax)
     .map((line) => summarizeTraceLine(line, traceSummaryCharsMax));
+  const tallies = new Map<string, { sends: number; acked: number; failed: number; retries: number }>();
+  for (const op of run.history.produces) {
+    const t = tallies.get(op.producer) ?? { sends: 0, acked: 0, failed: 0, retries: 0 };
+    t.sends++;
+    if (op.outcome === "ok") t.acked++;
+    else if (op.outcome === "fail") t.failed++;
+    t.retries += Math.max(0, op.attempts - 1);
+    tallies.set(op.producer, t);
+  }
   return {
-    seed: s.seed,
+    seed: s.seed.toString(),
+    lesson: s.lesson.id,
+    lessonTitle: s.lesson.title,
+    narration: s.lesson.narration,
+    lessons: lessons.map((l) => ({ id: l.id, title: l.title })),
+    bugs: bugNames,
+    inputsText: s.inputsText,
+    timeline: s.inputs.map((t) => ({ step: t.step, text: formatInput(t.input), ahead: t.step > s.step })),
+    script: s.lesson.script.map((e, i) => ({
+      atMs: e.atMs,
+      text: `${formatInput(e.input)}: ${e.say}`,
+      applied: i < s.scriptApplied,
+    })),
+    checks: s.checkResults(),
+    clientRows: s.clientLog.rows.slice(-clientRowsShownMax),
+    errorCounts: [...s.clientLog.errorCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    producerTallies: [...tallies].map(([name, t]) => ({ name, ...t })),
+    clientRetries: s.clientLog.retries,
+    clientTimeouts: s.clientLog.timeouts,
+    refusal: s.refusal,
     step: s.step,
-    nowMs: s.run.nowMs,
-    traceEvents: s.run.traceEvents,
-    phase: s.run.phase,
-    hash: s.run.hashHex,
-    convergedAtMs: s.run.convergedAtMs,
-    violations: s.run.violations.map((v) => `#${v.invariant} at ${v.atMs} ms: ${v.message}`),
-    view: s.run.view() ?? null,
+    nowMs: run.nowMs,
+    traceEvents: run.traceEvents,
+    phase: run.phase,
+    hash: run.hashHex,
+    convergedAtMs: run.convergedAtMs,
+    violations: run.violations.map((v) => `#${v.invariant} at ${v.atMs} ms: ${v.message}`),
+    view: run.view() ?? null,
     tail,
     stepWallMs: s.stepWallMs,
   };
 }
 
 function handle(request: Request): Reply {
-  if (request.type === "open") session = open(request.seed, request.step);
-  else if (session !== null)
-    advance(session, Math.min(Math.max(0, Math.floor(request.count)), stepsPerRequestMax));
+  if (request.type === "open") {
+    const lesson = lessonById(request.lesson) ?? lessons[0]!;
+    // No seed in the link: the lesson's own.
+    const seed = seedPattern.test(request.seed) ? request.seed : lesson.seed;
+    session = Session.open(lesson, seed, request.inputs, request.step);
+  } else if (session !== null) {
+    if (request.type === "step")
+      session.advance(Math.min(Math.max(0, Math.floor(request.count)), stepsPerRequestMax));
+    else if (request.type === "rewind") session = session.rewind(request.step);
+    else session.input(request.input);
+  }
   if (session === null) return { type: "error", message: "no run is open yet" };
   return { type: "snapshot", snapshot: snapshot(session) };
 }

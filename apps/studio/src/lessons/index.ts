@@ -1,0 +1,25 @@
+/**
+ * The guided lessons, in teaching order, and free play. Owns the list; it must never hold a lesson.
+ */
+import { failover } from "./failover.ts";
+import { freePlay } from "./free-play.ts";
+import { keys } from "./keys.ts";
+import { knownBug } from "./known-bug.ts";
+import type { Lesson } from "./lesson.ts";
+import { placement } from "./placement.ts";
+import { rebalancing } from "./rebalancing.ts";
+import { replication } from "./replication.ts";
+
+export const lessons: readonly Lesson[] = [
+  freePlay,
+  keys,
+  replication,
+  failover,
+  rebalancing,
+  placement,
+  knownBug,
+];
+
+export function lessonById(id: string): Lesson | undefined {
+  return lessons.find((l) => l.id === id);
+}
