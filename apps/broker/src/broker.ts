@@ -101,6 +101,8 @@ export class Broker {
 
   async stop(): Promise<void> {
     this.admin?.stopping();
+    // A cluster's node hands its leaderships over first (Kafka's controlled shutdown).
+    await this.node.controlledShutdown();
     // Held JoinGroup/SyncGroup requests would wait out a whole rebalance: answer them now with
     // NOT_COORDINATOR (clients retry elsewhere) so in-flight requests can drain promptly.
     this.node.groups.close();

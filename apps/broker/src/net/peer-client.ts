@@ -109,6 +109,8 @@ const correlationIdMax = 0x7fff_ffff;
 const requestTimeoutMsMax = 86_400_000;
 /** Bytes of unwritten request frames held while the socket is full; beyond this the connection is too slow to keep. */
 const outboundBytesMax = 64 * 1024 * 1024;
+/** A peer that stays unreachable is reported at most this often. */
+const failureLogIntervalMs = 10_000;
 /** One-way frames held while a connection opens; more are dropped (their senders resend). */
 const postsQueuedMax = 1_024;
 
@@ -124,6 +126,7 @@ export class PeerClient {
   private attempt = 0;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private failuresInRow = 0;
+  private failureLoggedMs = 0;
   private retryAtMs = 0;
   private lastFailure = "";
   private nextCorrelationId = 0;
@@ -366,9 +369,15 @@ export class PeerClient {
     this.reconnectDelayMsValue = backoffMs;
     this.lastFailure = why;
     this.stateValue = "backoff";
-    this.options.log?.(
-      `peer ${this.peer.nodeId} (${this.peer.host}:${this.peer.port}): ${why}; retry after ${Math.round(backoffMs)} ms`,
-    );
+    // A peer that stays down would log every attempt: say it on the first failure in a row and then
+    // once per `failureLogIntervalMs`, with how many attempts failed since.
+    const nowMs = performance.now();
+    if (this.failuresInRow === 1 || nowMs - this.failureLoggedMs >= failureLogIntervalMs) {
+      this.failureLoggedMs = nowMs;
+      this.options.log?.(
+        `peer ${this.peer.nodeId} (${this.peer.host}:${this.peer.port}): ${why}; ${this.failuresInRow} failure(s) in a row; retry after ${Math.round(backoffMs)} ms`,
+      );
+    }
   }
 
   private send(entry: Pending): void {

@@ -73,6 +73,8 @@ const replicaFetchBytesMax = 1024 * 1024;
 const replicaFetchTimeoutMs = 3_000;
 /** A follower waits this long after a failed fetch before the next. */
 const replicaFetchBackoffMs = 200;
+/** The longest a controlled shutdown waits for the controller before the node stops anyway. */
+const controlledShutdownMsMax = 5_000;
 
 /** A topic's replica settings, worked out once when its first replica here opens. */
 type TopicReplicaSettings = Pick<ReplicaOptions, "core" | "messageBytesMax"> & {
@@ -82,19 +84,22 @@ type TopicReplicaSettings = Pick<ReplicaOptions, "core" | "messageBytesMax"> & {
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class BrokerNode {
-  readonly controllerId: number;
   private readonly partitions = new Map<string, PartitionReplica>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRetentionMs = 0;
   private lastHeartbeatMs = 0;
   private lastHwCheckpointMs = 0;
   private closed = false;
+  /** Set by a controlled shutdown: the node no longer heartbeats (that would unfence it again). */
+  private shuttingDown = false;
   private readonly replicaEnv: ReplicaEnv;
   /**
-   * This process's incarnation: a follower's fetches carry it and the leader echoes it, so an answer
-   * to a fetch of an earlier run of this node is recognised as stale. Drawn at each start.
+   * This run's incarnation, which must grow with every restart: a leader ignores fetches from an
+   * older incarnation of a follower, and a follower answers to its own. In a cluster it is the broker
+   * epoch the controller gave this run's registration (Kafka's broker epoch grows the same way); a
+   * cluster of one has no followers and keeps 0.
    */
-  private readonly incarnation = crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fff_ffff;
+  private incarnation = 0;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -111,7 +116,6 @@ export class BrokerNode {
     /** The link to the other nodes of the cluster; null for a cluster of one. */
     readonly cluster: ClusterLink | null,
   ) {
-    this.controllerId = config.nodeId;
     this.replicaEnv = brokerReplicaEnv(
       this.clock,
       hw,
@@ -223,9 +227,10 @@ export class BrokerNode {
       log,
       cluster,
     );
-    if (cluster !== null) node.attachCluster(cluster);
-    metadata.onImage((image, previous) => node.applyImage(image, previous));
-    await node.applyImage(metadata.image, controller.emptyImage);
+    if (cluster === null) await node.followImages();
+    // A cluster's node opens its replicas once registered (`start`): their incarnation is the broker
+    // epoch the registration gets.
+    else node.attachCluster(cluster);
     // OffsetCommit refuses topics the metadata does not hold, so offsets of such a topic are what a
     // crash left of a deletion whose purge had not finished.
     const image = metadata.image;
@@ -242,6 +247,21 @@ export class BrokerNode {
     this.metadata.reregister = () => void register();
     await register();
     this.lastHeartbeatMs = this.clock();
+    if (this.cluster !== null) {
+      this.incarnation = this.metadata.brokerEpochValue;
+      await this.followImages();
+    }
+  }
+
+  /** Opens, leads or follows this node's partitions as committed images arrive, starting with the current one. */
+  private async followImages(): Promise<void> {
+    this.metadata.onImage((image, previous) => this.applyImage(image, previous));
+    await this.applyImage(this.metadata.image, controller.emptyImage);
+  }
+
+  /** The active controller as this node knows it (the quorum's leader), -1 while there is none. */
+  get controllerId(): number {
+    return this.metadata.leaderId ?? -1;
   }
 
   get image(): controller.MetadataImage {
@@ -441,7 +461,7 @@ export class BrokerNode {
     const nowMs = this.clock();
     try {
       this.metadata.tick();
-      if (nowMs - this.lastHeartbeatMs >= this.config.brokerHeartbeatIntervalMs) {
+      if (!this.shuttingDown && nowMs - this.lastHeartbeatMs >= this.config.brokerHeartbeatIntervalMs) {
         this.lastHeartbeatMs = nowMs;
         await this.metadata.heartbeat(nowMs);
       }
@@ -462,6 +482,35 @@ export class BrokerNode {
     } catch (error) {
       this.log(`tick failed: ${(error as Error).stack ?? String(error)}`);
     }
+  }
+
+  /**
+   * Kafka's controlled shutdown, before a clean stop of a cluster's node: the broker asks the
+   * controller to fence it (a heartbeat that wants to be fenced), which moves its leaderships to
+   * other ISR members and takes it out of the ISRs first, so clients see NOT_LEADER_OR_FOLLOWER and
+   * move on at once instead of waiting for its session to time out. Bounded: a controller that does
+   * not answer leaves the session timeout to do it.
+   */
+  async controlledShutdown(): Promise<void> {
+    if (this.cluster === null || this.closed || this.metadata.brokerEpochValue < 0) return;
+    this.shuttingDown = true;
+    const startedMs = this.clock();
+    const answer = await Promise.race([
+      this.metadata.request({
+        type: "brokerHeartbeat",
+        nowMs: this.clock(),
+        brokerId: this.config.nodeId,
+        brokerEpoch: this.metadata.brokerEpochValue,
+        wantFence: true,
+      }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), controlledShutdownMsMax)),
+    ]);
+    const led = [...this.partitions.values()].filter((r) => r.coreState.role === "leader").length;
+    this.log(
+      answer?.type === "brokerHeartbeat" && answer.error === "NONE"
+        ? `controlled shutdown: fenced in ${this.clock() - startedMs} ms; ${led} partition(s) still led here`
+        : `controlled shutdown: the controller did not answer (${answer?.type === "brokerHeartbeat" ? answer.error : "no answer"}); its session timeout will move the leaderships`,
+    );
   }
 
   /** Stops the clock and flushes every partition. */

@@ -1,0 +1,159 @@
+/**
+ * Real clusters for tests: N broker processes started exactly as `bun run cluster` starts them
+ * (`src/cluster/local-cluster.ts`), on free ports, in a temporary folder, with helpers to kill a node
+ * with SIGKILL or SIGTERM, start it again, and read the cluster's metadata through kcat.
+ */
+import {
+  type LocalClusterSpec,
+  layoutCluster,
+  type NodeProcess,
+  startNode,
+} from "../src/cluster/local-cluster.ts";
+import { kcat, removeDir, tempDir } from "./harness.ts";
+
+/** Ports the OS says are free now (each bound to port 0 and released). */
+export function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () =>
+    Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }),
+  );
+  const ports = listeners.map((l) => l.port);
+  for (const l of listeners) l.stop(true);
+  return ports;
+}
+
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isrs: readonly number[];
+}
+
+export interface ClusterMetadata {
+  readonly controllerid: number;
+  readonly brokers: readonly { id: number; name: string }[];
+  readonly topics: readonly { topic: string; error?: string }[];
+}
+
+export class TestCluster {
+  private readonly running = new Map<number, NodeProcess>();
+  private readonly logs = new Map<number, string[]>();
+
+  private constructor(
+    readonly spec: LocalClusterSpec,
+    readonly dir: string,
+  ) {}
+
+  /** Starts `nodes` brokers (each a controller voter too) and waits until every one printed `ready`. */
+  static async start(
+    options: { nodes?: number; properties?: Record<string, string> } = {},
+  ): Promise<TestCluster> {
+    const count = options.nodes ?? 3;
+    const dir = tempDir("cluster");
+    const ports = freePorts(2 * count);
+    const spec = layoutCluster({
+      ports: ports.slice(0, count),
+      controllerPorts: ports.slice(count),
+      dataDir: dir,
+      properties: {
+        // Failover in seconds rather than Kafka's 9 s, so the tests run several rounds.
+        "broker.session.timeout.ms": "3000",
+        "broker.heartbeat.interval.ms": "500",
+        ...options.properties,
+      },
+    });
+    const cluster = new TestCluster(spec, dir);
+    for (const node of spec.nodes) void cluster.startNode(node.nodeId).catch(() => {});
+    try {
+      await Promise.all([...cluster.running.values()].map((r) => r.ready));
+    } catch (error) {
+      const outputs = spec.nodes.map((n) => `--- node ${n.nodeId}\n${cluster.output(n.nodeId)}`).join("\n");
+      await cluster.close();
+      throw new Error(`${(error as Error).message}\n${outputs}`);
+    }
+    return cluster;
+  }
+
+  /** Every node's client address, for a client's bootstrap list. */
+  get bootstrap(): string {
+    return this.spec.nodes.map((n) => `${n.host}:${n.port}`).join(",");
+  }
+
+  /** The client addresses of the nodes that are running. */
+  bootstrapOf(nodeIds: readonly number[]): string {
+    return this.spec.nodes
+      .filter((n) => nodeIds.includes(n.nodeId))
+      .map((n) => `${n.host}:${n.port}`)
+      .join(",");
+  }
+
+  get liveNodeIds(): number[] {
+    return [...this.running.keys()].sort((a, b) => a - b);
+  }
+
+  /** Starts node `nodeId` (again); resolves once it printed `ready`. */
+  startNode(nodeId: number): Promise<void> {
+    const node = this.spec.nodes.find((n) => n.nodeId === nodeId);
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    if (this.running.has(nodeId)) throw new Error(`node ${nodeId} is already running`);
+    const lines = this.logs.get(nodeId) ?? [];
+    this.logs.set(nodeId, lines);
+    const started = startNode(this.spec, node, {
+      onLine: (line) => {
+        // The last lines are enough to explain a failure; the rest would only fill memory.
+        lines.push(line);
+        if (lines.length > 2_000) lines.splice(0, 1_000);
+      },
+    });
+    this.running.set(nodeId, started);
+    return started.ready;
+  }
+
+  /** Stops a node with `signal` (SIGKILL: no clean shutdown at all) and resolves with its exit code. */
+  async stopNode(nodeId: number, signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<number> {
+    const r = this.running.get(nodeId);
+    if (r === undefined) throw new Error(`node ${nodeId} is not running`);
+    this.running.delete(nodeId);
+    r.process.kill(signal);
+    return r.exited;
+  }
+
+  /** What node `nodeId` printed lately. */
+  output(nodeId: number): string {
+    return (this.logs.get(nodeId) ?? []).join("\n");
+  }
+
+  /** The cluster's metadata as kcat reads it from the running nodes. */
+  metadata(topic?: string): ClusterMetadata {
+    const args = ["-L", "-J", "-b", this.bootstrapOf(this.liveNodeIds), "-m", "5"];
+    if (topic !== undefined) args.push("-t", topic);
+    return JSON.parse(kcat(args)) as ClusterMetadata;
+  }
+
+  /** A topic's partitions from a listing of all topics (asking for it by name may create it). */
+  partitions(topic: string): PartitionInfo[] {
+    const t = this.metadata().topics.find((x) => x.topic === topic) as
+      | {
+          partitions?: {
+            partition: number;
+            leader: number;
+            replicas: { id: number }[];
+            isrs: { id: number }[];
+          }[];
+        }
+      | undefined;
+    // kcat -J lists replicas and ISR members as objects with an id.
+    return (t?.partitions ?? [])
+      .map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        replicas: p.replicas.map((r) => r.id),
+        isrs: p.isrs.map((r) => r.id),
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.liveNodeIds.map((id) => this.stopNode(id, "SIGKILL")));
+    removeDir(this.dir);
+  }
+}
