@@ -152,8 +152,8 @@ export interface RawExchange {
 }
 
 /**
- * Connects (over TLS when `tls` is given), sends `bytes` once connected, and collects what comes
- * back for at most `waitMs`.
+ * Connects (over TLS when `tls` is given), sends `bytes` once connected (after the client's side of
+ * the handshake), and collects what comes back for at most `waitMs`.
  */
 export async function rawExchange(
   port: number,
@@ -182,6 +182,10 @@ export async function rawExchange(
             },
           }),
       socket: {
+        // Bun calls this after the TLS handshake; a write before it would not be sent.
+        open(s) {
+          s.write(bytes);
+        },
         data(_s, chunk) {
           chunks.push(new Uint8Array(chunk));
         },
@@ -201,7 +205,6 @@ export async function rawExchange(
         },
       },
     });
-    socket.write(bytes);
     await Promise.race([done, Bun.sleep(waitMs)]);
     socket.end();
   } catch (e) {
