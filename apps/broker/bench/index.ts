@@ -1,15 +1,18 @@
 /**
  * `bun run bench` in apps/broker: produce then consume 1,000,000 records of 100 bytes with kcat
- * (librdkafka) at acks=1 and acks=-1 against a broker started as users start it, beside a Redis Streams
- * baseline (XADD pipelined by redis-benchmark, then XRANGE reads) measured in the same run on the same
- * machine. Prints records/s and MB/s for each, and the CPU seconds the server process itself spent
- * (steadier than wall time on a shared machine). `--records N` changes the count.
+ * (librdkafka) at acks=1 and acks=-1 against a broker started as users start it, over its PLAINTEXT
+ * listener and over a SASL_SSL listener of the same broker (SCRAM-SHA-256, TLS with a certificate
+ * made for the run by /usr/bin/openssl), beside a Redis Streams baseline (XADD pipelined by
+ * redis-benchmark, then XRANGE reads) measured in the same run on the same machine. Prints records/s
+ * and MB/s for each, and the CPU seconds the server process itself spent (steadier than wall time on
+ * a shared machine). `--records N` changes the count.
  */
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
 import { removeDir, startBroker, tempDir } from "../test/harness.ts";
+import { listenerPort, makeCertificates, overrides } from "../test/tls-fixture.ts";
 
 const recordCountArg = process.argv.indexOf("--records");
 const recordCount = recordCountArg > 0 ? Number(process.argv[recordCountArg + 1]) : 1_000_000;
@@ -99,51 +102,83 @@ const inputPath = join(work, "records.txt");
   writeFileSync(inputPath, `${parts.join("\n")}\n`);
 }
 
-const broker = await startBroker({ dataDir: join(work, "data") });
+// One broker with two listeners: the client PLAINTEXT one and a SASL_SSL one, so both routes are
+// measured against the same process, data directory and machine state.
+const certs = makeCertificates(tempDir("bench-tls"));
+const scram = { username: "bench", password: "bench-secret" };
+const broker = await startBroker({
+  dataDir: join(work, "data"),
+  args: overrides([
+    "listeners=PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+    "ssl.keystore.type=PEM",
+    `ssl.keystore.location=${certs.serverKeystore}`,
+    "sasl.enabled.mechanisms=SCRAM-SHA-256",
+    `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_${scram.username}="${scram.password}";`,
+  ]),
+});
 const brokerPid = onlyChild(broker.process.pid);
+/** Each route: a row prefix, the bootstrap address, and the kcat settings that reach it. */
+const routes = [
+  { label: "eddy", bootstrap: broker.bootstrap, conf: [] as string[] },
+  {
+    label: "eddy SASL_SSL",
+    bootstrap: `127.0.0.1:${listenerPort(broker, "SASL_SSL")}`,
+    conf: [
+      ["security.protocol=sasl_ssl", `ssl.ca.location=${certs.caPem}`, "sasl.mechanisms=SCRAM-SHA-256"],
+      [`sasl.username=${scram.username}`, `sasl.password=${scram.password}`],
+    ]
+      .flat()
+      .flatMap((setting) => ["-X", setting]),
+  },
+];
 try {
-  for (const acks of ["1", "-1"]) {
-    const topic = `bench-acks${acks}`;
-    const producerConf = ["-X", `acks=${acks}`, "-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
-    producerConf.push("-X", "batch.size=1000000", "-X", "queue.buffering.max.messages=2000000");
-    // The topic is created (by a metadata request, auto-create) before the clock starts, as a
-    // throughput test of an existing topic; creation is a metadata round trip, not record throughput.
-    mustRun(["kcat", "-L", "-b", broker.bootstrap, "-t", topic, "-q"]);
-    await timed(`eddy produce acks=${acks}`, brokerPid, () =>
-      mustRun(["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-q", ...producerConf], inputPath),
-    );
-    // kcat writes every record to a file: reading 100 MB through a pipe into this process would
-    // time this harness rather than the broker (it tripled the consume time when measured). kcat
-    // learns it reached the end (-e) only from a fetch at the high watermark, which long-polls
-    // fetch.wait.max.ms (500 ms by default, as in Kafka) before the empty answer; that idle wait
-    // after the last record is not throughput, so the consumer asks for a short one. And when the
-    // broker outpaces kcat's output thread, librdkafka stops fetching at queued.min.messages and
-    // resumes only on its once-a-second timer (seen as 0.7-0.9 s idle gaps in its fetch debug log);
-    // a prefetch queue that holds the whole run keeps it fetching.
-    const consumedPath = join(work, `consumed-${acks}.txt`);
-    const consumerConf = [
-      "-X",
-      "fetch.wait.max.ms=10",
-      "-X",
-      `queued.min.messages=${Math.min(recordCount * 2, 10_000_000)}`,
-    ];
-    consumerConf.push("-X", "queued.max.messages.kbytes=2097151");
-    await timed(`eddy consume (after acks=${acks})`, brokerPid, () =>
-      mustRun(
-        ["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", ...consumerConf],
-        undefined,
-        consumedPath,
-      ),
-    );
-    const lines = countLines(consumedPath);
-    // One partition, so kcat prints the records in produce order: the output must be the input.
-    const same = readFileSync(consumedPath).equals(readFileSync(inputPath));
-    removeDir(consumedPath);
-    if (lines !== recordCount) throw new Error(`consumed ${lines} records, expected ${recordCount}`);
-    if (!same) throw new Error(`consumed records differ from the produced ones (acks=${acks})`);
-  }
+  for (const route of routes)
+    for (const acks of ["1", "-1"]) {
+      const topic = `bench-${route.conf.length === 0 ? "plain" : "sasl-ssl"}-acks${acks}`;
+      const bootstrap = route.bootstrap;
+      const producerConf = ["-X", `acks=${acks}`, "-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
+      producerConf.push("-X", "batch.size=1000000", "-X", "queue.buffering.max.messages=2000000");
+      producerConf.push(...route.conf);
+      // The topic is created (by a metadata request, auto-create) before the clock starts, as a
+      // throughput test of an existing topic; creation is a metadata round trip, not record throughput.
+      mustRun(["kcat", "-L", "-b", bootstrap, "-t", topic, "-q", ...route.conf]);
+      await timed(`${route.label} produce acks=${acks}`, brokerPid, () =>
+        mustRun(["kcat", "-P", "-b", bootstrap, "-t", topic, "-q", ...producerConf], inputPath),
+      );
+      // kcat writes every record to a file: reading 100 MB through a pipe into this process would
+      // time this harness rather than the broker (it tripled the consume time when measured). kcat
+      // learns it reached the end (-e) only from a fetch at the high watermark, which long-polls
+      // fetch.wait.max.ms (500 ms by default, as in Kafka) before the empty answer; that idle wait
+      // after the last record is not throughput, so the consumer asks for a short one. And when the
+      // broker outpaces kcat's output thread, librdkafka stops fetching at queued.min.messages and
+      // resumes only on its once-a-second timer (seen as 0.7-0.9 s idle gaps in its fetch debug log);
+      // a prefetch queue that holds the whole run keeps it fetching.
+      const consumedPath = join(work, `consumed-${acks}.txt`);
+      const consumerConf = [
+        "-X",
+        "fetch.wait.max.ms=10",
+        "-X",
+        `queued.min.messages=${Math.min(recordCount * 2, 10_000_000)}`,
+      ];
+      consumerConf.push("-X", "queued.max.messages.kbytes=2097151", ...route.conf);
+      await timed(`${route.label} consume (after acks=${acks})`, brokerPid, () =>
+        mustRun(
+          ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", ...consumerConf],
+          undefined,
+          consumedPath,
+        ),
+      );
+      const lines = countLines(consumedPath);
+      // One partition, so kcat prints the records in produce order: the output must be the input.
+      const same = readFileSync(consumedPath).equals(readFileSync(inputPath));
+      removeDir(consumedPath);
+      if (lines !== recordCount) throw new Error(`consumed ${lines} records, expected ${recordCount}`);
+      if (!same)
+        throw new Error(`consumed records differ from the produced ones (${route.label}, acks=${acks})`);
+    }
 } finally {
   await broker.stop();
+  removeDir(certs.dir);
 }
 
 // Redis Streams baseline on the same machine, in the same run.
@@ -207,11 +242,11 @@ try {
 console.log(
   `\n${recordCount.toLocaleString("en")} records of ${recordBytes} bytes each, this machine, one run:`,
 );
-console.log("what                               seconds     records/s        MB/s  server CPU s");
+console.log("what                                        seconds     records/s        MB/s  server CPU s");
 for (const row of rows) {
   const perSecond = recordCount / row.seconds;
   const mbPerSecond = (perSecond * recordBytes) / 1e6;
   console.log(
-    `${row.what.padEnd(34)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)} ${(row.serverCpuSeconds?.toFixed(2) ?? "-").padStart(13)}`,
+    `${row.what.padEnd(43)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)} ${(row.serverCpuSeconds?.toFixed(2) ?? "-").padStart(13)}`,
   );
 }
