@@ -23,6 +23,8 @@ export const ApiVersion = {
   fetch: 11,
   createPartitions: 1,
   describeConfigs: 3,
+  apiVersions: 2,
+  incrementalAlterConfigs: 0,
   joinGroup: 5,
   syncGroup: 3,
   heartbeat: 3,

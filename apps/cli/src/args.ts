@@ -6,6 +6,7 @@
  * connection is made (the `--command-config` file is read by `settings.ts`).
  */
 import { parseArgs } from "node:util";
+import type { EntityType } from "./configs.ts";
 import { type ConsumedRecord, compileFormat, FormatError } from "./format.ts";
 
 export const usage = `Usage: eddy [options] <command>   (from the repository: bun run eddy -- ...)
@@ -25,6 +26,13 @@ Commands:
          [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
                                            the group must have no active members to execute
   groups delete GROUP                      delete an empty group and its committed offsets
+  configs describe --entity-type topics|brokers [--entity-name NAME]
+                                           every config of a topic or broker (all brokers when no
+                                           name), its value and its source
+  configs alter --entity-type topics|brokers --entity-name NAME
+         [--add-config K=V,K=V...] [--delete-config K,K...]
+                                           set and delete configs (IncrementalAlterConfigs; Eddy's
+                                           broker does not serve it yet, and says so)
   cluster                                  the cluster id, the active controller and every broker
   dump-log FILE... [--no-index]            print segment files of this machine (.log with its
                                            .index and .timeindex) as kafka-dump-log.sh does
@@ -96,6 +104,14 @@ export type Command =
   | { readonly kind: "topics delete"; readonly topic: string }
   | { readonly kind: "topics alter"; readonly topic: string; readonly partitions: number }
   | { readonly kind: "cluster" }
+  | { readonly kind: "configs describe"; readonly entityType: EntityType; readonly entityName: string | null }
+  | {
+      readonly kind: "configs alter";
+      readonly entityType: EntityType;
+      readonly entityName: string;
+      readonly set: readonly { readonly name: string; readonly value: string }[];
+      readonly remove: readonly string[];
+    }
   | { readonly kind: "dump-log"; readonly files: readonly string[]; readonly indexes: boolean }
   | { readonly kind: "groups list" }
   | { readonly kind: "groups describe"; readonly group: string }
@@ -172,6 +188,10 @@ const options = {
   "exit-at-end": { type: "boolean", short: "e" },
   format: { type: "string", short: "f" },
   "no-index": { type: "boolean" },
+  "entity-type": { type: "string" },
+  "entity-name": { type: "string" },
+  "add-config": { type: "string", multiple: true },
+  "delete-config": { type: "string", multiple: true },
 } as const;
 
 type OptionName = keyof typeof options;
@@ -197,6 +217,8 @@ const commands: Record<
   "topics delete": { arg: "NAME", options: [] },
   "topics alter": { arg: "NAME", options: ["partitions"] },
   cluster: { arg: null, options: [] },
+  "configs describe": { arg: null, options: ["entity-type", "entity-name"] },
+  "configs alter": { arg: null, options: ["entity-type", "entity-name", "add-config", "delete-config"] },
   "dump-log": { arg: "FILE", many: true, options: ["no-index"] },
   "groups list": { arg: null, options: [] },
   "groups describe": { arg: "GROUP", options: [] },
@@ -274,6 +296,28 @@ export function parseDateTime(flag: string, text: string): number {
     );
   }
   return ms;
+}
+
+/**
+ * Splits `a=1,b=[x,y]` at the commas outside brackets, as kafka-configs.sh reads --add-config (a
+ * list value is written in brackets).
+ */
+function splitConfigList(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const c of text) {
+    if (c === "[") depth++;
+    if (c === "]") depth = Math.max(0, depth - 1);
+    if (c === "," && depth === 0) {
+      parts.push(current);
+      current = "";
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
 function topicPartitions(text: string): TopicPartitions {
@@ -389,6 +433,32 @@ function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v:
     case "groups list":
     case "cluster":
       return { kind };
+    case "configs describe":
+    case "configs alter": {
+      const entityType = v["entity-type"];
+      if (entityType !== "topics" && entityType !== "brokers") {
+        throw new UsageError(
+          `'${kind}' needs --entity-type topics or brokers${entityType === undefined ? "" : `, not '${entityType}'`}`,
+        );
+      }
+      const entityName = v["entity-name"] ?? null;
+      if (entityName === null && (entityType === "topics" || kind === "configs alter")) {
+        throw new UsageError(`'${kind}' of ${entityType} needs --entity-name`);
+      }
+      if (kind === "configs describe") return { kind, entityType, entityName };
+      const set = (v["add-config"] ?? []).flatMap(splitConfigList).map((pair) => {
+        const at = pair.indexOf("=");
+        if (at <= 0) throw new UsageError(`--add-config takes KEY=VALUE,KEY=VALUE..., not '${pair}'`);
+        return { name: pair.slice(0, at), value: pair.slice(at + 1).replace(/^\[(.*)\]$/, "$1") };
+      });
+      const remove = (v["delete-config"] ?? []).flatMap(splitConfigList);
+      if (set.length + remove.length === 0) {
+        throw new UsageError("'configs alter' needs --add-config or --delete-config");
+      }
+      const both = set.filter((c) => remove.includes(c.name)).map((c) => c.name);
+      if (both.length > 0) throw new UsageError(`${both.join(", ")} both added and deleted`);
+      return { kind, entityType, entityName: entityName!, set, remove };
+    }
     case "topics alter":
       if (v.partitions === undefined) throw new UsageError("'topics alter' needs --partitions N");
       return { kind, topic: name, partitions: positiveInt("partitions", v.partitions) };

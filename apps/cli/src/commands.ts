@@ -6,6 +6,7 @@
 import type { Admin } from "./admin.ts";
 import type { Command } from "./args.ts";
 import { alterPartitions, describeCluster } from "./cluster.ts";
+import { alterConfigs, describeConfigs } from "./configs.ts";
 import { consume } from "./consume.ts";
 import type { ConsumedRecord } from "./format.ts";
 import { deleteGroup } from "./group-delete.ts";
@@ -95,6 +96,38 @@ export async function runCommand(
         ]),
       );
       return `Cluster ID: ${orDash(cluster.clusterId)}  Controller: ${cluster.controllerId < 0 ? "-" : cluster.controllerId}  Brokers: ${cluster.brokers.length}\n${rows}`;
+    }
+    case "configs describe": {
+      const entities = await describeConfigs(admin, command.entityType, command.entityName);
+      if (output === "json") return json(entities);
+      return entities
+        .map((e) => {
+          const what = e.entityType === "topics" ? `topic '${e.entityName}'` : `broker ${e.entityName}`;
+          const rows = table(
+            ["NAME", "VALUE", "SOURCE", "READ-ONLY"],
+            e.configs.map((c) => [
+              c.name,
+              c.sensitive && c.value === null ? "(sensitive)" : orDash(c.value),
+              c.source,
+              c.readOnly ? "yes" : "no",
+            ]),
+          );
+          return `Configs for ${what}:\n${rows}`;
+        })
+        .join("\n\n");
+    }
+    case "configs alter": {
+      await alterConfigs(admin, command.entityType, command.entityName, command.set, command.remove);
+      if (output === "json") {
+        return json({
+          entityType: command.entityType,
+          entityName: command.entityName,
+          set: command.set,
+          deleted: command.remove,
+          altered: true,
+        });
+      }
+      return `Altered the configs of ${command.entityType} '${command.entityName}'.`;
     }
     case "topics delete": {
       await admin.deleteTopic(command.topic);

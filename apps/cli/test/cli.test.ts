@@ -18,6 +18,7 @@ import {
 import { Kafka, logLevel } from "kafkajs";
 import type { GroupDescription, GroupSummary, TopicDescription, TopicSummary } from "../src/admin.ts";
 import type { ClusterDescription } from "../src/cluster.ts";
+import type { EntityConfigs } from "../src/configs.ts";
 import { eddy, type Run } from "./run.ts";
 
 let broker: RunningBroker;
@@ -228,6 +229,129 @@ describe("eddy cluster, topics alter, dump-log", () => {
     expect(bad.err).toContain("is not a segment file");
     expect(bad.err).toContain("give a segment's .log, .index or .timeindex");
     expect((await eddy(["dump-log"])).code).toBe(2);
+  });
+});
+
+describe("eddy configs", () => {
+  test("describe a topic's configs (its own and the defaults) and a broker's; alter is refused by a broker without API 44", async () => {
+    expect((await at("topics", "create", "configured", "--config", "retention.ms=3600000")).code).toBe(0);
+    const [topic] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+    );
+    expect(topic!.entityType).toBe("topics");
+    expect(topic!.entityName).toBe("configured");
+    const byName = new Map(topic!.configs.map((c) => [c.name, c]));
+    expect(byName.get("retention.ms")).toEqual({
+      name: "retention.ms",
+      value: "3600000",
+      source: "DYNAMIC_TOPIC_CONFIG",
+      readOnly: false,
+      sensitive: false,
+    });
+    expect(byName.get("cleanup.policy")).toMatchObject({ value: "delete", source: "DEFAULT_CONFIG" });
+    const text = await at("configs", "describe", "--entity-type", "topics", "--entity-name", "configured");
+    expect(text.code).toBe(0);
+    expect(text.out).toStartWith("Configs for topic 'configured':\nNAME ");
+    expect(text.out).toMatch(/\nretention\.ms\s+3600000\s+DYNAMIC_TOPIC_CONFIG\s+no\n/);
+
+    const brokers = await atJson<EntityConfigs[]>("configs", "describe", "--entity-type", "brokers");
+    expect(brokers.map((b) => b.entityName)).toEqual(["1"]);
+    expect(brokers[0]!.configs.find((c) => c.name === "node.id")).toMatchObject({
+      value: "1",
+      source: "STATIC_BROKER_CONFIG",
+      readOnly: true,
+    });
+    const one = await at("configs", "describe", "--entity-type", "brokers", "--entity-name", "1");
+    expect(one.out).toStartWith("Configs for broker 1:\n");
+    const noBroker = await at("configs", "describe", "--entity-type", "brokers", "--entity-name", "7");
+    expect(noBroker.code).toBe(1);
+    expect(noBroker.err).toBe("eddy: broker 7 is not in the cluster; 'eddy cluster' lists the brokers\n");
+    const noTopic = await at(
+      "configs",
+      "describe",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "no-such-topic",
+    );
+    expect(noTopic.code).toBe(1);
+    expect(noTopic.err).toBe(
+      "eddy: topic 'no-such-topic' does not exist; 'eddy topics list' shows the topics\n",
+    );
+
+    // Eddy's broker does not list IncrementalAlterConfigs in ApiVersions; the CLI asks before sending.
+    const alter = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+      "--add-config",
+      "retention.ms=1000,cleanup.policy=[delete,compact]",
+    );
+    expect(alter.code).toBe(1);
+    expect(alter.out).toBe("");
+    expect(alter.err).toBe(
+      `eddy: the broker at ${broker.bootstrap} does not serve IncrementalAlterConfigs (API 44), so configs cannot be altered there; ` +
+        "a topic's configs can be given when it is created: 'eddy topics create NAME --config KEY=VALUE'\n",
+    );
+    // The topic is unchanged.
+    const [after] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+    );
+    expect(after!.configs.find((c) => c.name === "retention.ms")!.value).toBe("3600000");
+  });
+
+  test("configs bad usage exits 2", async () => {
+    for (const [args, message] of [
+      [["configs", "describe"], "eddy: 'configs describe' needs --entity-type topics or brokers\n"],
+      [
+        ["configs", "describe", "--entity-type", "groups"],
+        "eddy: 'configs describe' needs --entity-type topics or brokers, not 'groups'\n",
+      ],
+      [
+        ["configs", "describe", "--entity-type", "topics"],
+        "eddy: 'configs describe' of topics needs --entity-name\n",
+      ],
+      [
+        ["configs", "alter", "--entity-type", "topics", "--entity-name", "t"],
+        "eddy: 'configs alter' needs --add-config or --delete-config\n",
+      ],
+      [
+        ["configs", "alter", "--entity-type", "topics", "--entity-name", "t", "--add-config", "novalue"],
+        "eddy: --add-config takes KEY=VALUE,KEY=VALUE..., not 'novalue'\n",
+      ],
+      [
+        [
+          "configs",
+          "alter",
+          "--entity-type",
+          "topics",
+          "--entity-name",
+          "t",
+          "--add-config",
+          "a=1",
+          "--delete-config",
+          "a",
+        ],
+        "eddy: a both added and deleted\n",
+      ],
+    ] as [string[], string][]) {
+      const run = await eddy(args);
+      expect(run.code).toBe(2);
+      expect(run.err).toStartWith(`${message}\nUsage: eddy`);
+    }
   });
 });
 
