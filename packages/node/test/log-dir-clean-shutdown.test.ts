@@ -7,6 +7,7 @@ import { batchMake } from "@eddy/protocol";
 import { cleanShutdownFileName, FileFault, type Files, type TopicPartition } from "@eddy/storage";
 import { MemoryDisk } from "@eddy/storage-memory";
 import { LogDir } from "../src/replica/log-dir.ts";
+import { recoverEpochs } from "../src/replica/recovery.ts";
 
 const dataDir = "/data";
 const marker = `${dataDir}/${cleanShutdownFileName}`;
@@ -55,6 +56,7 @@ test("closeAll writes the marker; the next start takes it and scans no segment",
     segmentsScanned: 0,
     segmentsLoaded: 4,
     tailBytesScanned: expect.any(Number),
+    scannedFromOffset: 200,
   });
   expect(second.open({ topic: "orders", partition: 1 }, {}, 0).recoveryStats.segmentsScanned).toBe(0);
   // A crash now: the marker is gone, so the next start scans the unflushed active segment.
@@ -96,4 +98,44 @@ test("a log whose close fails to flush keeps closeAll from writing the marker", 
   const log = again.open(orders, {}, 0);
   expect(log.recoveryStats.segmentsScanned).toBe(1);
   expect(log.info().logEndOffset).toBe(15);
+});
+
+test("the epoch cache is completed only from the batches recovery scanned", async () => {
+  // Twelve batches of epoch 0 (the first 2 KiB segment), then eight of epoch 3 that the checkpoint
+  // (deliberately) never learns of; a flush after the roll makes the recovery point offset 60.
+  const write = async (disk: MemoryDisk): Promise<LogDir> => {
+    const dir = logDir(disk);
+    const log = dir.open(orders, {}, 0);
+    for (let i = 0; i < 20; i++) {
+      const baseOffset = log.info().logEndOffset;
+      const partitionLeaderEpoch = i < 12 ? 0 : 3;
+      const body = new Uint8Array(100);
+      log.append(
+        batchMake({ baseOffset, recordCount: 5, baseTimestampMs: 1_000, partitionLeaderEpoch, body }),
+        0,
+      );
+      if (i === 12) await log.flush();
+    }
+    log.writeLeaderEpochsNow([{ epoch: 0, startOffset: 0 }]);
+    return dir;
+  };
+
+  // After a clean stop the checkpoint is trusted as Kafka trusts it: nothing is read.
+  const cleanDisk = new MemoryDisk();
+  expect(await (await write(cleanDisk)).closeAll()).toBe(true);
+  const clean = logDir(cleanDisk).open(orders, {}, 0);
+  expect(clean.recoveryStats.scannedFromOffset).toBe(100);
+  expect(recoverEpochs(clean, clean.readLeaderEpochs())).toEqual([{ epoch: 0, startOffset: 0 }]);
+
+  // After a crash the segments past the recovery point are scanned and their epochs assigned.
+  const crashDisk = new MemoryDisk();
+  await write(crashDisk);
+  crashDisk.crash({ _tag: "KeepUnsynced" });
+  const crashed = logDir(crashDisk).open(orders, {}, 0);
+  expect(crashed.recoveryStats.scannedFromOffset).toBe(60);
+  expect(crashed.recoveryStats.segmentsLoaded).toBe(1);
+  expect(recoverEpochs(crashed, crashed.readLeaderEpochs())).toEqual([
+    { epoch: 0, startOffset: 0 },
+    { epoch: 3, startOffset: 60 },
+  ]);
 });

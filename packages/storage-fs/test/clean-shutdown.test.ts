@@ -38,8 +38,10 @@ function open(
   dataDir: string,
   cleanShutdown: boolean,
   lines: Array<string> = [],
+  flushOnRoll = false,
 ): PartitionLog {
   return PartitionLog.open({
+    flushOnRoll,
     files,
     dir: `${dataDir}/orders-0`,
     name: "orders-0",
@@ -192,5 +194,34 @@ test("a marker with the active segment's index removed rebuilds it by a scan and
   // An append after recovery continues at the log end.
   after.append(batchMake({ baseOffset: 200, recordCount: 1, baseTimestampMs: 5 }), 0);
   expect(after.info().logEndOffset).toBe(201);
+  await after.close();
+});
+
+test("with flushOnRoll the recovery point follows the rolls, so a kill rescans only the active segment", async () => {
+  const dir = fresh();
+  const disk = killableFiles();
+  const lines: Array<string> = [];
+  const log = open(disk.files, dir, false, lines, true);
+  for (const batch of batches) log.append(batch, 0);
+  const segments = log.segmentInfos();
+  const active = segments.at(-1)!;
+  const checkpoint = `${dir}/orders-0/recovery-point-offset-checkpoint`;
+  // The last roll's background fsync completes on the thread pool.
+  for (
+    let i = 0;
+    i < 200 &&
+    !(fs.existsSync(checkpoint) && Number(fs.readFileSync(checkpoint, "utf8")) === active.baseOffset);
+    i++
+  ) {
+    await Bun.sleep(5);
+  }
+  expect(Number(fs.readFileSync(checkpoint, "utf8"))).toBe(active.baseOffset);
+  disk.kill();
+  const after = open(nodeFiles, dir, false);
+  expect(after.recoveryStats.segmentsScanned).toBe(1);
+  expect(after.recoveryStats.scannedFromOffset).toBe(active.baseOffset);
+  expect(after.recoveryStats.segmentsLoaded).toBe(segments.length - 1);
+  expect(readBack(after)).toEqual(batches);
+  expect(lines).toEqual([]);
   await after.close();
 });

@@ -106,6 +106,7 @@ export class LogDir {
         logLine: this.options.logLine,
         nowMs,
         cleanShutdown: this.cleanAtStart.delete(name),
+        flushOnRoll: true,
       });
     } catch (error) {
       this.openFailures += 1;

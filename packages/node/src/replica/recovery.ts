@@ -48,6 +48,12 @@ export function scanBatchHeaders(
  * does not know. Without that, a follower would fetch with last fetched epoch -1, the leader would skip
  * the divergence check and a stale record could stay below the high watermark. Entries at or past the
  * log end are the core's to drop (`initialState`), so they are passed through unchanged.
+ *
+ * Like Kafka's, the completion reads only the batches the engine's recovery scanned (those at and
+ * after `recoveryStats.scannedFromOffset`: none after a clean shutdown, the unflushed tail after a
+ * crash). Below that offset every batch was fsynced, and the checkpoint is written durably (a
+ * synchronous atomic replace) before any batch of its epoch is appended, so it already knew their
+ * epochs. A log without any checkpoint entry below its end proves nothing and is read whole.
  */
 export function recoverEpochs(
   log: PartitionLog,
@@ -60,7 +66,10 @@ export function recoverEpochs(
   const last = kept[kept.length - 1];
   if (info.logEndOffset <= info.logStartOffset) return entries;
   let latestEpoch = last?.epoch ?? -1;
-  const scanFrom = last?.startOffset ?? info.logStartOffset;
+  const scanFrom =
+    last === undefined
+      ? info.logStartOffset
+      : Math.max(last.startOffset, log.recoveryStats.scannedFromOffset);
   const added: LeaderEpochEntry[] = [];
   scanBatchHeaders(log, scanFrom, (h) => {
     const epoch = h.partitionLeaderEpoch;

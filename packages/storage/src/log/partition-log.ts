@@ -74,6 +74,13 @@ export interface PartitionLogOptions {
    * segment's indexes, so recovery trusts them and reads only the active segment's index tail.
    */
   readonly cleanShutdown?: boolean | undefined;
+  /**
+   * Fsync a segment in the background when it rolls, as Kafka's `roll` schedules
+   * `flushUptoOffsetExclusive`, so the recovery point follows the rolls and a crash rescans only the
+   * active segment (and a roll whose fsync had not finished). Off for a caller that drives the log
+   * synchronously (the simulator), which must not have an asynchronous flush running.
+   */
+  readonly flushOnRoll?: boolean | undefined;
 }
 
 /**
@@ -85,6 +92,12 @@ export interface RecoveryStats {
   readonly segmentsScanned: number;
   readonly segmentsLoaded: number;
   readonly tailBytesScanned: number;
+  /**
+   * The base offset of the first segment scanned in full (the log end when none was). Below it every
+   * batch was fsynced before the stop, so what was made durable before those batches (the leader-epoch
+   * checkpoint, written before any batch of its epoch) still describes them.
+   */
+  readonly scannedFromOffset: number;
 }
 
 /** One segment's share of a flush round, sized when the round was planned. */
@@ -143,7 +156,12 @@ export class PartitionLog implements TailOwner {
   /** Whether `close` flushed everything and made the active indexes durable. */
   private closedCleanly = false;
   /** What `open` read to recover this log. */
-  recoveryStats: RecoveryStats = { segmentsScanned: 0, segmentsLoaded: 0, tailBytesScanned: 0 };
+  recoveryStats: RecoveryStats = {
+    segmentsScanned: 0,
+    segmentsLoaded: 0,
+    tailBytesScanned: 0,
+    scannedFromOffset: 0,
+  };
 
   private constructor(
     private readonly options: PartitionLogOptions,
@@ -199,6 +217,11 @@ export class PartitionLog implements TailOwner {
     let segmentsScanned = 0;
     let segmentsLoaded = 0;
     let tailBytesScanned = 0;
+    let scannedFromOffset = -1;
+    const scanning = (base: number) => {
+      segmentsScanned += 1;
+      if (scannedFromOffset < 0) scannedFromOffset = base;
+    };
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
@@ -218,7 +241,7 @@ export class PartitionLog implements TailOwner {
           continue;
         }
         this.options.logLine(`${this.options.name}: rebuilding indexes of segment ${base}: ${problem}`);
-        segmentsScanned += 1;
+        scanning(base);
         const scan = segment.rebuild(this.config.indexIntervalBytes, true);
         // Rolls keep segments contiguous (only a gap wider than int32 offsets breaks that), so a
         // fsynced segment that ends short of the next one has lost data.
@@ -241,7 +264,7 @@ export class PartitionLog implements TailOwner {
       // At or above the recovery point the segment may hold unsynced bytes: scan it batch by batch.
       // Segments are contiguous (a roll starts the next one at the log end), so one that ends short
       // of the next base lost its tail in the crash, and nothing after it can be trusted either.
-      segmentsScanned += 1;
+      scanning(base);
       const scan = segment.rebuild(this.config.indexIntervalBytes, true);
       if (scan.problem === null && segment.nextOffset === nextBase) {
         segment.finishIndexes();
@@ -274,7 +297,7 @@ export class PartitionLog implements TailOwner {
       this.options.logLine(`${this.options.name}: scanning active segment ${active.baseOffset}: ${resumed}`);
     }
     if (bases.length > 0 && resumed !== null) {
-      segmentsScanned += 1;
+      scanning(active.baseOffset);
       const scan = active.rebuild(this.config.indexIntervalBytes, true);
       if (scan.problem !== null) {
         this.options.logLine(
@@ -285,7 +308,13 @@ export class PartitionLog implements TailOwner {
       }
     }
     if (bases.length > 0) active.preallocateIndexes(this.config.indexBytesMax);
-    this.recoveryStats = { segmentsScanned, segmentsLoaded, tailBytesScanned };
+    const scannedFrom = scannedFromOffset < 0 ? active.nextOffset : scannedFromOffset;
+    this.recoveryStats = {
+      segmentsScanned,
+      segmentsLoaded,
+      tailBytesScanned,
+      scannedFromOffset: scannedFrom,
+    };
     active.syncedBytes = 0;
     active.indexesSynced = false;
     this.logEnd = active.nextOffset;
@@ -501,6 +530,15 @@ export class PartitionLog implements TailOwner {
     this.segments.push(fresh);
     this.dirDirty = true;
     invariant(fresh.sizeBytes === 0, "a new segment is empty");
+    if (this.options.flushOnRoll === true) {
+      // The flush plans its round now (the rolled segment, its indexes, the folder) and runs on the
+      // thread pool; a failure costs only a longer recovery after a crash, so it is logged, not thrown.
+      this.flush().catch((error: unknown) =>
+        this.options.logLine(
+          `${this.options.name}: flushing the rolled segment ${old.baseOffset} failed: ${String(error)}`,
+        ),
+      );
+    }
     return fresh;
   }
 
