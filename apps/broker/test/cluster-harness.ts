@@ -7,9 +7,10 @@ import {
   type LocalClusterSpec,
   layoutCluster,
   type NodeProcess,
+  type PeerAddress,
   startNode,
 } from "../src/cluster/local-cluster.ts";
-import { kcat, removeDir, tempDir } from "./harness.ts";
+import { kcat, kcatReadAll, removeDir, tempDir } from "./harness.ts";
 
 /** Ports the OS says are free now (each bound to port 0 and released). */
 export function freePorts(count: number): number[] {
@@ -45,12 +46,32 @@ export class TestCluster {
 
   /** Starts `nodes` brokers (each a controller voter too) and waits until every one printed `ready`. */
   static async start(
-    options: { nodes?: number; properties?: Record<string, string> } = {},
+    options: {
+      nodes?: number;
+      properties?: Record<string, string>;
+      /**
+       * Where node `from` dials node `to`'s controller listener (at `targetPort`) instead of dialling
+       * it directly: the port of a proxy the test started, so it can cut the link. Called once per
+       * ordered pair of nodes before any node starts; undefined keeps that pair direct.
+       */
+      peerPort?: (from: number, to: number, targetPort: number) => number | undefined;
+    } = {},
   ): Promise<TestCluster> {
     const count = options.nodes ?? 3;
     const dir = tempDir("cluster");
     const ports = freePorts(2 * count);
+    const peerAddresses: PeerAddress[] = [];
+    if (options.peerPort !== undefined) {
+      for (let from = 1; from <= count; from++) {
+        for (let to = 1; to <= count; to++) {
+          if (from === to) continue;
+          const port = options.peerPort(from, to, ports[count + to - 1]!);
+          if (port !== undefined) peerAddresses.push({ from, to, host: "127.0.0.1", port });
+        }
+      }
+    }
     const spec = layoutCluster({
+      peerAddresses,
       ports: ports.slice(0, count),
       controllerPorts: ports.slice(count),
       dataDir: dir,
@@ -122,6 +143,13 @@ export class TestCluster {
     return (this.logs.get(nodeId) ?? []).join("\n");
   }
 
+  /** The last `chars` characters each node printed, for a failing test's report. */
+  outputs(chars = 3_000): string {
+    return this.spec.nodes
+      .map((n) => `--- node ${n.nodeId}\n${this.output(n.nodeId).slice(-chars)}`)
+      .join("\n");
+  }
+
   /** The cluster's metadata as kcat reads it from the running nodes. */
   metadata(topic?: string): ClusterMetadata {
     const args = ["-L", "-J", "-b", this.bootstrapOf(this.liveNodeIds), "-m", "5"];
@@ -156,4 +184,65 @@ export class TestCluster {
     await Promise.all(this.liveNodeIds.map((id) => this.stopNode(id, "SIGKILL")));
     removeDir(this.dir);
   }
+}
+
+/** A record a producer saw acknowledged: its partition, its value and, when the client told it, its offset. */
+export interface AckedRecord {
+  readonly partition: number;
+  readonly value: string;
+  readonly offset?: number;
+}
+
+/** A record as kcat reads it back. */
+export interface StoredRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly value: string;
+}
+
+/** Every record of `topic` read back by kcat from the beginning of each partition. */
+export function readBack(bootstrap: string, topic: string): StoredRecord[] {
+  return kcatReadAll(bootstrap, topic, "%p %o %s\n").map((line) => {
+    const [partition, offset, value] = line.split(" ");
+    return { partition: Number(partition), offset: Number(offset), value: value ?? "" };
+  });
+}
+
+/**
+ * What is wrong with `stored` given what was acknowledged: an acknowledged value that is missing, one
+ * not at the offset its acknowledgement named, or acknowledged values of a partition that are not in
+ * the order they were acknowledged (a retried record may be stored twice; its first copy counts).
+ * Empty when every acknowledged record is there, in order.
+ */
+export function ackProblems(stored: readonly StoredRecord[], acked: readonly AckedRecord[]): string[] {
+  const problems: string[] = [];
+  const partitions = [...new Set(acked.map((r) => r.partition))].sort((a, b) => a - b);
+  for (const partition of partitions) {
+    const firstAt = new Map<string, number>();
+    const atOffset = new Map<number, string>();
+    for (const r of stored) {
+      if (r.partition !== partition) continue;
+      if (!firstAt.has(r.value)) firstAt.set(r.value, r.offset);
+      atOffset.set(r.offset, r.value);
+    }
+    let previous = -1;
+    for (const r of acked) {
+      if (r.partition !== partition) continue;
+      const offset = firstAt.get(r.value);
+      if (offset === undefined) {
+        problems.push(`partition ${partition}: acknowledged ${r.value} is missing`);
+        continue;
+      }
+      if (r.offset !== undefined && atOffset.get(r.offset) !== r.value) {
+        problems.push(
+          `partition ${partition}: ${r.value} was acknowledged at offset ${r.offset}, which holds ${atOffset.get(r.offset)}`,
+        );
+      }
+      if (offset <= previous)
+        problems.push(`partition ${partition}: ${r.value} at ${offset} is out of order`);
+      previous = offset;
+    }
+  }
+  // The first few are enough to explain a failure.
+  return problems.slice(0, 20);
 }

@@ -32,6 +32,20 @@ export interface LocalClusterSpec {
   readonly nodes: readonly LocalNodeSpec[];
   /** Extra broker properties every node gets (`min.insync.replicas=2`, ...). */
   readonly properties: Readonly<Record<string, string>>;
+  /**
+   * Where a node dials a peer's controller listener when that is not the peer's own address: a
+   * test's TCP proxy between two nodes, so it can cut the link. Absent: every node dials its peers
+   * directly. The node's own voter entry always names its own listener.
+   */
+  readonly peerAddresses?: readonly PeerAddress[];
+}
+
+/** Node `from` reaches node `to`'s controller listener at `host:port` (a proxy in the split test). */
+export interface PeerAddress {
+  readonly from: number;
+  readonly to: number;
+  readonly host: string;
+  readonly port: number;
 }
 
 /** Lays a cluster out: node i (from 1) on `ports[i-1]`, its controller on `controllerPorts[i-1]`, data in `dataDir/node-i`. */
@@ -44,6 +58,7 @@ export function layoutCluster(options: {
   readonly host?: string;
   readonly clusterId?: string;
   readonly properties?: Readonly<Record<string, string>>;
+  readonly peerAddresses?: readonly PeerAddress[];
 }): LocalClusterSpec {
   const { ports, controllerPorts } = options;
   if (ports.length < 1 || ports.length > localNodesMax) {
@@ -69,12 +84,21 @@ export function layoutCluster(options: {
     clusterId: options.clusterId ?? stored ?? newClusterId(),
     nodes,
     properties: options.properties ?? {},
+    ...(options.peerAddresses === undefined ? {} : { peerAddresses: options.peerAddresses }),
   };
 }
 
 /** The broker properties of one node of the cluster. */
 export function nodeProperties(spec: LocalClusterSpec, node: LocalNodeSpec): Record<string, string> {
-  const voters = spec.nodes.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(",");
+  // Each node has its own view of the voters' addresses: its peers may be reached through proxies.
+  const voters = spec.nodes
+    .map((n) => {
+      const via = spec.peerAddresses?.find((a) => a.from === node.nodeId && a.to === n.nodeId);
+      return via === undefined || n.nodeId === node.nodeId
+        ? `${n.nodeId}@${n.host}:${n.controllerPort}`
+        : `${n.nodeId}@${via.host}:${via.port}`;
+    })
+    .join(",");
   return {
     "node.id": String(node.nodeId),
     "process.roles": "broker,controller",
