@@ -105,7 +105,13 @@ export async function consume(admin: Admin, options: ConsumeOptions): Promise<{ 
         if (member.rebalancing) {
           await commit();
           await member.rejoin();
+          // A partition this member keeps goes on from where it is, even if the commit above was
+          // refused (a rebalance already completing): what this run printed is not printed again.
+          const before = positions;
           positions = await startPositions(member.partitions);
+          for (const [partition, at] of before) {
+            if (positions.has(partition) && at > positions.get(partition)!) positions.set(partition, at);
+          }
           ends.clear();
         } else if (Date.now() - lastCommitMs >= commitIntervalMs) {
           await commit();

@@ -6,7 +6,15 @@
  * a group that resumes where it committed, acks 0, and the errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { kcat, type RunningBroker, removeDir, startBroker } from "@eddy/broker/test/harness.ts";
+import {
+  kcat,
+  type RunningBroker,
+  removeDir,
+  repoRoot,
+  startBroker,
+  until,
+} from "@eddy/broker/test/harness.ts";
+import { spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import type { GroupDescription } from "../src/admin.ts";
 import { partitionForKey } from "../src/partitioner.ts";
@@ -274,6 +282,75 @@ describe("eddy consume", () => {
     kcat(["-P", "-b", broker.bootstrap, "-t", topic, "-p", "1"], "w2\n");
     const third = await at(["consume", topic, "--group", "readers", "-e"]);
     expect(third.out).toBe("w2\n");
+  }, 60_000);
+
+  test("two --group consumers share the partitions, run until SIGINT, then commit and leave", async () => {
+    const shared = "shared";
+    expect((await at(["topics", "create", shared, "--partitions", "4"])).code).toBe(0);
+    const start = (): { child: ReturnType<typeof spawn>; out: () => string } => {
+      const child = spawn(
+        [
+          "bun",
+          "run",
+          "--silent",
+          "eddy",
+          "-b",
+          broker.bootstrap,
+          "consume",
+          shared,
+          "--group",
+          "pair",
+          "--from-beginning",
+          "-f",
+          "%p %s\\n",
+        ],
+        {
+          cwd: repoRoot,
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      let text = "";
+      void (async () => {
+        for await (const chunk of child.stdout as ReadableStream<Uint8Array>)
+          text += new TextDecoder().decode(chunk);
+      })();
+      return { child, out: () => text };
+    };
+    const first = start();
+    const second = start();
+    const members = await until("both consumers to be in the group", async () => {
+      const g = JSON.parse((await at(["groups", "describe", "pair", "-o", "json"])).out) as GroupDescription;
+      return g.state === "Stable" && g.members.length === 2 ? g.members : null;
+    });
+    // Round robin over 4 partitions: two each.
+    expect(members.map((m) => m.assignment[0]!.partitions.length)).toEqual([2, 2]);
+    // One record per partition per line, each partition by --partition.
+    for (let p = 0; p < 4; p++) {
+      expect((await at(["produce", shared, "--partition", String(p)], `r${p}a\nr${p}b\n`)).code).toBe(0);
+    }
+    await until("every record printed", () => lines(first.out()).length + lines(second.out()).length >= 8);
+    first.child.kill("SIGINT");
+    second.child.kill("SIGINT");
+    expect(await first.child.exited).toBe(0);
+    expect(await second.child.exited).toBe(0);
+    const printed = [...lines(first.out()), ...lines(second.out())].sort();
+    expect(printed).toEqual(["0 r0a", "0 r0b", "1 r1a", "1 r1b", "2 r2a", "2 r2b", "3 r3a", "3 r3b"]);
+    // Each consumer printed only its own partitions.
+    const partitionsOf = (text: string) => new Set(lines(text).map((l) => l.split(" ")[0]));
+    const mine = partitionsOf(first.out());
+    for (const p of partitionsOf(second.out())) expect(mine.has(p)).toBe(false);
+    const group = JSON.parse(
+      (await at(["groups", "describe", "pair", "-o", "json"])).out,
+    ) as GroupDescription;
+    expect(group.state).toBe("Empty");
+    expect(group.offsets.map((o) => [o.partition, o.committedOffset])).toEqual([
+      [0, 2],
+      [1, 2],
+      [2, 2],
+      [3, 2],
+    ]);
   }, 60_000);
 
   test("errors: an unknown topic exits 1, bad usage exits 2", async () => {
