@@ -70,7 +70,8 @@ export const metadataApi = defineApi({
           errorCode: ErrorCode.NONE,
           name,
           topicId: topic.topicId,
-          isInternal: false,
+          // Kafka marks its group topic internal; clients leave it out of what they consume by pattern.
+          isInternal: name === "__consumer_offsets",
           partitions: topic.partitions.map((p) => ({
             errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
             partitionIndex: p.partition,

@@ -1,8 +1,9 @@
 /**
  * FindCoordinator (key 10): v0-v2. A single node coordinates every group (and would every
- * transactional id), so the answer is this node's advertised address from the committed metadata.
- * Until the node's registration has committed the answer is COORDINATOR_NOT_AVAILABLE, which
- * clients retry. v1 adds the key type and an error message.
+ * transactional id); in a cluster a group's coordinator is the leader of its `__consumer_offsets`
+ * partition (`BrokerNode.coordinatorOf`). The answer is that broker's registered address from the
+ * committed metadata; while there is none the answer is COORDINATOR_NOT_AVAILABLE, which clients
+ * retry. v1 adds the key type and an error message.
  */
 import { ErrorCode } from "@eddy/protocol";
 import { defineApi } from "./api.ts";
@@ -27,12 +28,13 @@ export const findCoordinatorApi = defineApi({
         port: -1,
       };
     }
-    const self = ctx.node.image.brokers.find((b) => b.brokerId === ctx.node.config.nodeId && !b.fenced);
-    if (self === undefined) {
+    const coordinator = ctx.node.coordinatorOf(request.key);
+    if (coordinator === null) {
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        errorMessage: "this node has not registered yet",
+        errorMessage:
+          "no coordinator yet (this node has not registered, or the group's partition has no leader)",
         nodeId: -1,
         host: "",
         port: -1,
@@ -42,9 +44,9 @@ export const findCoordinatorApi = defineApi({
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      nodeId: self.brokerId,
-      host: self.host,
-      port: self.port,
+      nodeId: coordinator.brokerId,
+      host: coordinator.host,
+      port: coordinator.port,
     };
   },
 });

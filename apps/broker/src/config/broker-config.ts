@@ -62,6 +62,8 @@ export interface BrokerConfig {
   readonly advertisedListeners: readonly Listener[];
   readonly controllerListenerNames: readonly string[];
   readonly offsetsTopicReplicationFactor: number;
+  /** `offsets.topic.num.partitions`: a cluster keeps group metadata and offsets in this many partitions. */
+  readonly offsetsTopicPartitions: number;
   readonly brokerSessionTimeoutMs: number;
   readonly brokerHeartbeatIntervalMs: number;
   /**
@@ -200,6 +202,7 @@ export function toBrokerConfig(
     advertisedListeners: cluster.advertisedListeners,
     controllerListenerNames: cluster.controllerListenerNames,
     offsetsTopicReplicationFactor: int("offsets.topic.replication.factor"),
+    offsetsTopicPartitions: int("offsets.topic.num.partitions"),
     brokerSessionTimeoutMs: sessionTimeoutMs,
     brokerHeartbeatIntervalMs: heartbeatIntervalMs,
     clusterIdExpected,

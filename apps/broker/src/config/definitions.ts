@@ -382,6 +382,14 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Replication factor of the offsets topic.",
   },
   {
+    name: "offsets.topic.num.partitions",
+    type: "int",
+    defaultText: "50",
+    min: 1,
+    max: 1_000,
+    doc: "Partitions of the offsets topic (__consumer_offsets) in a cluster; a group's coordinator leads one.",
+  },
+  {
     name: "broker.session.timeout.ms",
     type: "int",
     defaultText: "9000",
@@ -411,7 +419,6 @@ export const acceptedIgnoredNames: ReadonlySet<string> = new Set([
   "num.recovery.threads.per.data.dir",
   "socket.send.buffer.bytes",
   "socket.receive.buffer.bytes",
-  "offsets.topic.num.partitions",
   "transaction.state.log.replication.factor",
   "transaction.state.log.min.isr",
   "log.cleaner.enable",

@@ -26,11 +26,13 @@ import {
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { controllerForwarder, serveForwardedRequest } from "../cluster/controller-forwarding.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
-import { GroupShell } from "./group-shell.ts";
+import { GroupShell, groupCoreOptions } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
+import { offsetsTopicName } from "./offsets-topic-codec.ts";
 import { ProducerIdShell } from "./producer-id-shell.ts";
 import { brokerReplicaEnv, openLogDir, type ReplicaPeers } from "./replica-runtime.ts";
+import { type GroupService, ReplicatedGroups } from "./replicated-groups.ts";
 import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
 import {
   checkTopicConfigs,
@@ -106,7 +108,8 @@ export class BrokerNode {
     readonly clusterId: string,
     readonly storage: Storage,
     readonly metadata: MetadataShell,
-    readonly groups: GroupShell,
+    /** A single node's group shell, or (in a cluster) the coordinators of the offsets partitions led here. */
+    readonly groups: GroupService,
     readonly producerIds: ProducerIdShell,
     private readonly logs: LogDir,
     private readonly hw: HwCheckpoint,
@@ -212,9 +215,24 @@ export class BrokerNode {
       uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
       log,
     });
-    const groups = await GroupShell.open(storage, config, log, clock);
+    // A cluster keeps groups in the replicated __consumer_offsets topic; the host is the node itself,
+    // whose replicas hold those partitions (bound just below, once the node exists).
+    let node: BrokerNode | null = null;
+    const groups: GroupService =
+      cluster === null
+        ? await GroupShell.open(storage, config, log, clock)
+        : new ReplicatedGroups(
+            {
+              nodeId: config.nodeId,
+              clock,
+              log,
+              partition: (topic, index) => node?.partition(topic, index),
+            },
+            groupCoreOptions(config),
+            config.offsetsTopicPartitions,
+          );
     const producerIds = await ProducerIdShell.open(storage, clock, log);
-    const node = new BrokerNode(
+    node = new BrokerNode(
       config,
       clusterId,
       storage,
@@ -411,6 +429,62 @@ export class BrokerNode {
         replica.applyLeadership(p);
       }
     }
+    if (this.groups instanceof ReplicatedGroups) this.groups.applyImage(image);
+  }
+
+  /**
+   * The coordinator of a group: this node in a cluster of one; in a cluster, the leader of the
+   * group's `__consumer_offsets` partition (created, as Kafka does, when a group is first looked
+   * up). Null while there is none yet (the client retries on COORDINATOR_NOT_AVAILABLE).
+   */
+  coordinatorOf(groupId: string): controller.BrokerRegistration | null {
+    const image = this.image;
+    if (!(this.groups instanceof ReplicatedGroups)) {
+      return image.brokers.find((b) => b.brokerId === this.config.nodeId && !b.fenced) ?? null;
+    }
+    const topic = image.topics[offsetsTopicName];
+    if (topic === undefined) {
+      this.createOffsetsTopic();
+      return null;
+    }
+    const leader = topic.partitions[this.groups.partitionOf(groupId)]?.leader ?? -1;
+    return image.brokers.find((b) => b.brokerId === leader && !b.fenced) ?? null;
+  }
+
+  private offsetsTopicCreating = false;
+
+  /** Creates `__consumer_offsets` with Kafka's settings, its replication factor capped by the live brokers. */
+  private createOffsetsTopic(): void {
+    if (this.offsetsTopicCreating) return;
+    this.offsetsTopicCreating = true;
+    const live = this.image.brokers.filter((b) => !b.fenced).length;
+    const replicationFactor = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, live));
+    void this.metadata
+      .request({
+        type: "createTopics",
+        topics: [
+          {
+            name: offsetsTopicName,
+            partitions: this.config.offsetsTopicPartitions,
+            replicationFactor,
+            // Kafka compacts this topic; Eddy has no compaction yet, so nothing may expire by time
+            // either: a group's records stay until they are superseded and the topic is compacted.
+            configs: { "retention.ms": "-1" },
+          },
+        ],
+      })
+      .then((answer) => {
+        const error = answer?.type === "createTopics" ? answer.topics[0]?.error : "no answer";
+        if (error !== "NONE" && error !== "TOPIC_ALREADY_EXISTS")
+          this.log(`groups: creating ${offsetsTopicName} failed: ${error}; the next lookup tries again`);
+        else
+          this.log(
+            `groups: ${offsetsTopicName} created with ${this.config.offsetsTopicPartitions} partitions, replication factor ${replicationFactor}`,
+          );
+      })
+      .finally(() => {
+        this.offsetsTopicCreating = false;
+      });
   }
 
   /** A topic's replica settings: its own (retention.ms, segment.bytes, ...) over the broker's. */

@@ -14,13 +14,30 @@
  */
 import { randomBytes } from "node:crypto";
 import type { group } from "@eddy/core";
-import { type GroupAnswer, GroupCoordinator, type GroupEnv, type GroupRequest } from "@eddy/node";
+import {
+  type GroupAnswer,
+  GroupCoordinator,
+  type GroupCoreOptions,
+  type GroupEnv,
+  type GroupRequest,
+} from "@eddy/node";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupStore } from "./group-store.ts";
 import type { Storage } from "./storage.ts";
 
 export type { GroupAnswer, GroupRequest } from "@eddy/node";
 export { metadataShardCount } from "./group-store.ts";
+
+/** The group coordinator's settings from the broker's (Kafka's group.* and offsets.* properties). */
+export function groupCoreOptions(config: BrokerConfig): GroupCoreOptions {
+  return {
+    membersPerGroupMax: config.groupMembersMax,
+    sessionTimeoutMsMin: config.groupSessionTimeoutMsMin,
+    sessionTimeoutMsMax: config.groupSessionTimeoutMsMax,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+    offsetsRetentionMs: config.offsetsRetentionMs,
+  };
+}
 
 export class GroupShell {
   private constructor(private readonly coordinator: GroupCoordinator) {}
@@ -35,13 +52,7 @@ export class GroupShell {
     log: (line: string) => void,
     clockMs: () => number = Date.now,
   ): Promise<GroupShell> {
-    const options = {
-      membersPerGroupMax: config.groupMembersMax,
-      sessionTimeoutMsMin: config.groupSessionTimeoutMsMin,
-      sessionTimeoutMsMax: config.groupSessionTimeoutMsMax,
-      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
-      offsetsRetentionMs: config.offsetsRetentionMs,
-    };
+    const options = groupCoreOptions(config);
     const store = new GroupStore(storage);
     let coordinator: GroupCoordinator;
     try {

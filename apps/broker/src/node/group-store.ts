@@ -34,7 +34,8 @@ const encoder = new TextEncoder();
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64"));
 
-function toStored(record: GroupMetadataRecord): StoredGroup {
+/** A group-metadata record as stored: its members' bytes in base64. */
+export function toStored(record: GroupMetadataRecord): StoredGroup {
   return {
     ...record,
     members: record.members.map((m) => ({
@@ -45,7 +46,8 @@ function toStored(record: GroupMetadataRecord): StoredGroup {
   };
 }
 
-function fromStored(stored: StoredGroup): GroupMetadataRecord {
+/** The record a stored group-metadata document holds. */
+export function fromStored(stored: StoredGroup): GroupMetadataRecord {
   return {
     ...stored,
     members: stored.members.map((m) => ({
