@@ -22,10 +22,13 @@ const principalCharsMax = 1_024;
  */
 export function certificatePrincipal(der: Uint8Array): string {
   const subject = new X509Certificate(der).subject;
+  // Node writes the members of a multi-valued RDN as "CN=a + UID=b"; RFC 2253 joins them with a bare
+  // "+" (a "+" inside a value is escaped as "\+", so the spaced one is always the separator).
   const joined = subject
     .split("\n")
     .filter((part) => part !== "")
     .reverse()
+    .map((rdn) => rdn.replace(/(?<!\\) \+ /g, "+"))
     .join(",");
   let name = "";
   for (const c of joined) {
