@@ -58,8 +58,8 @@ export async function routeAdmin(request: Request, context: AdminRoutesContext):
     }
     return routeApi(request, url, source.node);
   }
-  const page = serveConsole(path);
-  if (page !== null) return readOnly ? page : methodNotAllowed("GET");
+  const page = readOnly ? serveConsole(path) : null;
+  if (page !== null) return await page;
   return Response.json({ error: `no such path: ${path}` }, { status: 404 });
 }
 
