@@ -215,3 +215,12 @@ try {
 }
 console.log(`perf tool, ${recordsCount} records of ${recordBytes} bytes, one partition:`);
 for (const row of rows) console.log(`  ${row}`);
+
+// Issue 15's restart, durable-acks and 1 MiB-record figures, each with its own broker (bench/footprint.ts).
+if (
+  Bun.spawnSync(["bun", `${import.meta.dir}/footprint.ts`, ...process.argv.slice(2)], {
+    stdout: "inherit",
+    stderr: "inherit",
+  }).exitCode !== 0
+)
+  process.exit(1);
