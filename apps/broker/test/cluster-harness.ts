@@ -86,6 +86,11 @@ export class TestCluster {
     for (const node of spec.nodes) void cluster.startNode(node.nodeId).catch(() => {});
     try {
       await Promise.all([...cluster.running.values()].map((r) => r.ready));
+      // `ready` means a node serves; the cluster is formed once Metadata lists every node unfenced
+      // and names an active controller among them. Before that, Metadata may name a controller it
+      // does not list (the quorum's leader is known before its broker registration is committed),
+      // and kafkajs's admin then fails at once with "Broker N not found in the cached metadata".
+      await waitFormed(cluster, count);
     } catch (error) {
       const outputs = spec.nodes.map((n) => `--- node ${n.nodeId}\n${cluster.output(n.nodeId)}`).join("\n");
       await cluster.close();
@@ -184,6 +189,26 @@ export class TestCluster {
     await Promise.all(this.liveNodeIds.map((id) => this.stopNode(id, "SIGKILL")));
     removeDir(this.dir);
   }
+}
+
+/** How long a started cluster may take to list every node in its metadata. */
+const formedMsMax = 30_000;
+
+async function waitFormed(cluster: TestCluster, count: number): Promise<void> {
+  const deadline = Date.now() + formedMsMax;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const m = cluster.metadata();
+      const ids = m.brokers.map((b) => b.id);
+      if (ids.length === count && ids.includes(m.controllerid)) return;
+      last = `brokers ${ids.join(",")}, controller ${m.controllerid}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`the cluster did not list all ${count} nodes and its controller: ${last}`);
 }
 
 /** A record a producer saw acknowledged: its partition, its value and, when the client told it, its offset. */
