@@ -170,7 +170,7 @@ describe("eddy cluster, topics alter, dump-log", () => {
         "BROKER  HOST       PORT   RACK  CONTROLLER\n" +
         `1       127.0.0.1  ${String(broker.port).padEnd(5)}  -     yes\n`,
     );
-  });
+  }, 60_000);
 
   test("topics alter grows a topic; shrinking and an unknown topic exit 1", async () => {
     expect((await at("topics", "create", "growing", "--partitions", "2")).code).toBe(0);
@@ -204,7 +204,7 @@ describe("eddy cluster, topics alter, dump-log", () => {
     const missing = await at("topics", "alter", "growing");
     expect(missing.code).toBe(2);
     expect(missing.err).toStartWith("eddy: 'topics alter' needs --partitions N\n");
-  });
+  }, 60_000);
 
   test("dump-log prints a segment the broker wrote, in text and json; a bad file exits 1", async () => {
     expect((await at("topics", "create", "dumped", "--partitions", "1")).code).toBe(0);
@@ -229,7 +229,7 @@ describe("eddy cluster, topics alter, dump-log", () => {
     expect(bad.err).toContain("is not a segment file");
     expect(bad.err).toContain("give a segment's .log, .index or .timeindex");
     expect((await eddy(["dump-log"])).code).toBe(2);
-  });
+  }, 60_000);
 });
 
 describe("eddy configs", () => {
@@ -311,7 +311,7 @@ describe("eddy configs", () => {
       "configured",
     );
     expect(after!.configs.find((c) => c.name === "retention.ms")!.value).toBe("3600000");
-  });
+  }, 60_000);
 
   test("configs bad usage exits 2", async () => {
     for (const [args, message] of [
@@ -352,7 +352,7 @@ describe("eddy configs", () => {
       expect(run.code).toBe(2);
       expect(run.err).toStartWith(`${message}\nUsage: eddy`);
     }
-  });
+  }, 60_000);
 });
 
 describe("eddy groups", () => {
@@ -513,7 +513,7 @@ describe("eddy groups", () => {
     const run = await at("groups", "describe", "nobody");
     expect(run.code).toBe(1);
     expect(run.err).toBe("eddy: group 'nobody' does not exist; 'eddy groups list' shows the groups\n");
-  });
+  }, 60_000);
 });
 
 describe("eddy exit codes", () => {
@@ -525,7 +525,7 @@ describe("eddy exit codes", () => {
     expect(run.err).toMatch(
       /^eddy: cannot connect to 127\.0\.0\.1:1 .*is a broker running there\? .*-b HOST:PORT\n$/,
     );
-  });
+  }, 60_000);
 
   test("--command-config: bootstrap.servers tried in order, -b wins over the file, an unknown key exits 2", async () => {
     const dir = tempDir("cli-config");
@@ -552,7 +552,7 @@ describe("eddy exit codes", () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toStartWith(`eddy: cannot read --command-config ${join(dir, "nope")}: `);
     removeDir(dir);
-  });
+  }, 60_000);
 
   const badUsage: [string[], string][] = [
     [[], "eddy: no command given"],
@@ -588,12 +588,12 @@ describe("eddy exit codes", () => {
       expect(run.out).toBe("");
       expect(run.err.startsWith(message)).toBe(true);
       expect(run.err).toContain("\n\nUsage: eddy [options] <command>");
-    });
+    }, 30_000);
   }
 
   test("--help prints the usage and exits 0", async () => {
     const run = await eddy(["--help"]);
     expect(run.code).toBe(0);
     expect(run.out).toStartWith("Usage: eddy [options] <command>");
-  });
+  }, 60_000);
 });

@@ -317,5 +317,5 @@ describe("eddy groups reset-offsets", () => {
       expect(run.code).toBe(2);
       expect(run.err).toContain(message);
     }
-  });
+  }, 60_000);
 });

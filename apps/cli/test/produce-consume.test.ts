@@ -154,7 +154,7 @@ describe("eddy produce", () => {
     const noPartition = await at(["produce", "strict", "--partition", "5"], "a\n");
     expect(noPartition.code).toBe(1);
     expect(noPartition.err).toContain("topic 'strict' has no partition 5 (it has 1)");
-  });
+  }, 60_000);
 });
 
 describe("eddy consume", () => {
@@ -373,5 +373,5 @@ describe("eddy consume", () => {
       expect(run.code).toBe(2);
       expect(run.err).toStartWith(message);
     }
-  });
+  }, 60_000);
 });
