@@ -140,7 +140,8 @@ describe("/metrics", () => {
         expect(sampleValue(families, "kafka_controller_kafkacontroller_offlinepartitionscount")).toBe(0);
         expect(sampleValue(families, "kafka_server_replicamanager_underreplicatedpartitions")).toBe(0);
         expect(sampleValue(families, "kafka_server_replicamanager_leadercount")).toBeGreaterThanOrEqual(1);
-        expect(sampleValue(families, "kafka_server_replicamanager_isrshrinks_total")).toBeNull();
+        expect(sampleValue(families, "kafka_server_replicamanager_isrshrinks_total")).toBe(0);
+        expect(sampleValue(families, "kafka_server_replicamanager_isrexpands_total")).toBe(0);
         expect(sampleValue(families, "kafka_server_kafkaserver_brokerstate")).toBe(3);
         expect(
           sampleValue(families, "kafka_server_socket_server_metrics_connection_count"),

@@ -57,7 +57,11 @@ export class BrokerMetrics {
   /** Cached handles by API key, so a request never joins label strings. */
   private readonly byApiKey: ({ count: Series; time: HistogramSeries } | undefined)[] = [];
 
-  constructor(private readonly nodeId: number) {}
+  constructor(private readonly nodeId: number) {
+    // Counters without labels are written from the start, at 0, so a rate over them is defined at once.
+    this.isrShrinks.inc([], 0);
+    this.isrExpands.inc([], 0);
+  }
 
   requestDone(apiKey: number, apiName: string, startedMs: number): void {
     let handles = this.byApiKey[apiKey];
