@@ -1,7 +1,7 @@
 /**
  * `bun run bench` for the studio: the static build's size per file, the time from opening a link to
  * the first drawn view in headless chromium, and frames drawn per second while playing at a few
- * speeds (issue 13 asks for at least 50 with 6 partitions; this model has 2). Owns measuring only;
+ * speeds, for free play (2 partitions) and a 6-partition lesson (issue 13 asks for at least 50 there). Owns measuring only;
  * it must never assert, so a slow shared machine prints slow figures instead of failing.
  */
 import type { Page } from "playwright-core";
@@ -47,29 +47,39 @@ try {
     `${Math.round(firstViewMs[Math.floor(firstViewRuns / 2)]!)} ms`,
   );
 
-  console.log(`frames drawn per second while playing seed 1 from step 400, over ${playWindowMs / 1000} s`);
-  for (const speed of playSpeeds) {
-    const page: Page = await browser.context.newPage();
-    await page.goto(`${server.url}?seed=1&step=400`);
-    await page.waitForSelector('body[data-ready="true"][data-busy="false"]', { timeout: 30_000 });
-    await page.selectOption("#speed", String(speed));
-    const rendersBefore = Number(await page.getAttribute("body", "data-renders"));
-    const stepBefore = Number(await page.getAttribute("body", "data-step"));
-    const startMs = performance.now();
-    await page.click("#play");
-    // The window ends early when the run does (the page stops playing by itself then).
-    await page
-      .waitForSelector('body[data-playing="false"]', { timeout: playWindowMs })
-      .catch(() => undefined);
-    const wallMs = performance.now() - startMs;
-    if (await page.isEnabled("#pause")) await page.click("#pause");
-    const frames = Number(await page.getAttribute("body", "data-renders")) - rendersBefore;
-    const steps = Number(await page.getAttribute("body", "data-step")) - stepBefore;
-    row(
-      `${speed} step${speed === 1 ? "" : "s"} per frame`,
-      `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s`,
+  // Free play of seed 1 (2 partitions), and the placement lesson: 3 brokers, 3 controllers and 6
+  // partitions, issue 13's figure, with the lesson's checks asked after every step.
+  const scenarios = [
+    { name: "seed 1 (2 partitions)", link: "?seed=1&step=400" },
+    { name: "the placement lesson (6 partitions)", link: "?lesson=placement&step=300" },
+  ] as const;
+  for (const scenario of scenarios) {
+    console.log(
+      `frames drawn per second while playing ${scenario.name} from ${scenario.link}, over ${playWindowMs / 1000} s`,
     );
-    await page.close();
+    for (const speed of playSpeeds) {
+      const page: Page = await browser.context.newPage();
+      await page.goto(`${server.url}${scenario.link}`);
+      await page.waitForSelector('body[data-ready="true"][data-busy="false"]', { timeout: 30_000 });
+      await page.selectOption("#speed", String(speed));
+      const rendersBefore = Number(await page.getAttribute("body", "data-renders"));
+      const stepBefore = Number(await page.getAttribute("body", "data-step"));
+      const startMs = performance.now();
+      await page.click("#play");
+      // The window ends early when the run does (the page stops playing by itself then).
+      await page
+        .waitForSelector('body[data-playing="false"]', { timeout: playWindowMs })
+        .catch(() => undefined);
+      const wallMs = performance.now() - startMs;
+      if (await page.isEnabled("#pause")) await page.click("#pause");
+      const frames = Number(await page.getAttribute("body", "data-renders")) - rendersBefore;
+      const steps = Number(await page.getAttribute("body", "data-step")) - stepBefore;
+      row(
+        `${speed} step${speed === 1 ? "" : "s"} per frame`,
+        `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s`,
+      );
+      await page.close();
+    }
   }
 } finally {
   await browser.close();

@@ -68,6 +68,27 @@ export interface ScriptEntry {
   readonly applied: boolean;
 }
 
+/** One segment of a partition on one broker's disk. */
+export interface SegmentView {
+  readonly baseOffset: number;
+  readonly logBytes: number;
+  /** Bytes of the `.log` flushed to the disk (survive a crash). */
+  readonly durableBytes: number;
+  /** The segment appended to now; its indexes are still in memory, not in its files. */
+  readonly active: boolean;
+  /** The `.index` entries on disk: a batch's absolute last offset and its byte position in the `.log`. */
+  readonly index: readonly { readonly offset: number; readonly position: number }[];
+  readonly timeEntries: number;
+}
+
+/** A partition's segments on the broker that leads it (or the first live replica). */
+export interface SegmentsView {
+  readonly broker: string;
+  readonly partition: number;
+  readonly logEndOffset: number;
+  readonly segments: readonly SegmentView[];
+}
+
 export interface ProducerTally {
   readonly name: string;
   readonly sends: number;
@@ -105,6 +126,10 @@ export interface Snapshot {
   readonly clientTimeouts: number;
   /** Why the last input was refused, or "" (an alias naming nobody, no spare consumer...). */
   readonly refusal: string;
+  /** What the lesson points at in the run now (the records a failover lost...), a few lines. */
+  readonly notes: readonly string[];
+  /** Partition 0's segments on its leader, or null before the topic exists. */
+  readonly segments: SegmentsView | null;
   /** Steps taken since the run opened: the `step` of a link to this moment. */
   readonly step: number;
   readonly nowMs: number;

@@ -154,6 +154,7 @@ test("playing runs a seed to its end in the page, and the next one too", async (
  */
 const lessonShots = {
   keys: 3,
+  segments: 2,
   replication: 2,
   failover: 3,
   rebalancing: 2,
@@ -174,6 +175,17 @@ for (const lesson of lessonIds) {
     const open = await page.locator(".checks li.open").allTextContents();
     expect(open).toEqual([]);
     expect(passed).toBe(total);
+    if (lesson === "segments") {
+      // A learner's own offset: found through a rolled segment's real index, kept in the link.
+      await page.fill("#find-offset", "150");
+      await page.click("#find");
+      const verdict = (await text(page, "find-verdict")) ?? "";
+      expect(verdict).toContain("the index entry for offset");
+      expect(new URL(page.url()).searchParams.get("find")).toBe("150");
+      const shared = await openPage(page.url());
+      expect(await text(shared, "find-verdict")).toBe(verdict);
+      await shared.close();
+    }
     if (lesson === "known-bug") {
       expect(await page.locator('[data-testid="violation"]').first().textContent()).toContain("#15");
     } else {

@@ -59,6 +59,7 @@ export {
   type ClusterFactory,
   type ClusterModel,
   type LivenessGap,
+  type NodeDisk,
   type RunResult,
   runOnce,
 } from "./run.ts";

@@ -18,6 +18,7 @@ import {
   finalChecks,
   guardRun,
   livenessCheckIntervalMs,
+  type NodeDisk,
   type OpenRun,
   openRun,
   type RunResult,
@@ -84,6 +85,14 @@ export class SteppedRun {
   replicaValues(brokerId: number, partition: number): readonly number[] | undefined {
     const log = this.run.world.brokerLog?.(brokerId, partition);
     return log?.values(log.start, log.end, false);
+  }
+
+  /**
+   * The brokers' memory disks as they are now (segment files, indexes, checkpoints), for teaching
+   * views that show a log's segments and sparse index; reading them never changes the run.
+   */
+  disks(): readonly NodeDisk[] {
+    return this.run.model.disks?.() ?? [];
   }
 
   /** Trace events so far (the `i` of the next trace line). */

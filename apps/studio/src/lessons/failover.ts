@@ -11,17 +11,23 @@ import { quietConfig, teachingCluster } from "./teaching-run.ts";
 const crashMs = 3_500;
 
 /** Acknowledged writes to partition 0 with these acks that the current leader's log does not hold. */
-function lostWrites(ctx: CheckContext, acks: number): number | undefined {
+function lostOps(ctx: CheckContext, acks: number) {
   const p = ctx.view.partitions[0]!;
   if (p.leader < 0) return undefined;
   const values = ctx.replicaValues(p.leader, 0);
   if (values === undefined) return undefined;
-  let lost = 0;
-  for (const op of ctx.history.produces) {
-    if (op.partition !== 0 || op.acks !== acks || op.outcome !== "ok" || op.offset < 0) continue;
-    if (values[op.offset] !== op.value) lost++;
-  }
-  return lost;
+  return ctx.history.produces.filter(
+    (op) =>
+      op.partition === 0 &&
+      op.acks === acks &&
+      op.outcome === "ok" &&
+      op.offset >= 0 &&
+      values[op.offset] !== op.value,
+  );
+}
+
+function lostWrites(ctx: CheckContext, acks: number): number | undefined {
+  return lostOps(ctx, acks)?.length;
 }
 
 export const failover: Lesson = {
@@ -50,6 +56,18 @@ export const failover: Lesson = {
     { atMs: crashMs, input: { kind: "crash", node: "b0" }, say: "b0, the leader, crashes." },
     { atMs: 6_000, input: { kind: "restart", node: "b0" }, say: "b0 restarts." },
   ],
+  notes: (ctx) => {
+    const p = ctx.view.partitions[0]!;
+    const lost = lostOps(ctx, 1);
+    if (p.leader <= 0 || lost === undefined) return [];
+    const written = (ops: NonNullable<typeof lost>) =>
+      ops.map((op) => `value ${op.value} at offset ${op.offset}`).join(", ") || "none";
+    return [
+      `Partition 0's leader is b${p.leader}.`,
+      `acks=1 records acknowledged and not in b${p.leader}'s log: ${written(lost)}.`,
+      `acks=all records acknowledged and not in b${p.leader}'s log: ${written(lostOps(ctx, -1) ?? [])}.`,
+    ];
+  },
   checks() {
     let failedOver = false;
     return [

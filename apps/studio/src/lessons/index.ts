@@ -9,10 +9,12 @@ import type { Lesson } from "./lesson.ts";
 import { placement } from "./placement.ts";
 import { rebalancing } from "./rebalancing.ts";
 import { replication } from "./replication.ts";
+import { segments } from "./segments.ts";
 
 export const lessons: readonly Lesson[] = [
   freePlay,
   keys,
+  segments,
   replication,
   failover,
   rebalancing,

@@ -6,6 +6,7 @@
  */
 import type { ClusterFactory, ClusterView, History, LearnerInput, RunConfig, Violation } from "@eddy/sim";
 import type { ClientLog } from "../worker/client-log.ts";
+import type { SegmentsView } from "../worker-messages.ts";
 
 /** What a check may read, at one moment of the run. */
 export interface CheckContext {
@@ -16,6 +17,8 @@ export interface CheckContext {
   readonly violations: readonly Violation[];
   /** The values in a live broker's log of one partition, offset by offset; undefined while it is down. */
   replicaValues(broker: number, partition: number): readonly number[] | undefined;
+  /** Partition 0's segments on its leader, read off its disk when asked; null before the topic. */
+  segments(): SegmentsView | null;
 }
 
 /**
@@ -46,4 +49,6 @@ export interface Lesson {
   readonly factory: ClusterFactory;
   readonly script: readonly ScriptedInput[];
   checks(): LessonCheck[];
+  /** A few lines about the run now that the narration points at (what a failover lost...). */
+  notes?(ctx: CheckContext): string[];
 }

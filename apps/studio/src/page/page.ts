@@ -10,6 +10,7 @@ import type { Reply, Request, Snapshot } from "../worker-messages.ts";
 import { openStepMax } from "../worker-messages.ts";
 import { fillSelect, inputButtons } from "./controls.ts";
 import { type Regions, regionIds, render } from "./render.ts";
+import { defaultTarget } from "./render-segments.ts";
 
 /** Step presses waiting while the worker is busy; more are dropped rather than queued without end. */
 const queuedStepsMax = 1_000;
@@ -39,6 +40,17 @@ interface Moment {
   readonly inputs: string;
 }
 
+/** The offset the segments view looks up, from the address (`find=X`); null: its default. */
+function readFind(): number | null {
+  return offsetOrNull(new URLSearchParams(location.search).get("find") ?? "");
+}
+
+/** A non-negative offset from a field or parameter; null for anything else, the empty text included. */
+function offsetOrNull(text: string): number | null {
+  const find = Number(text);
+  return text.trim() !== "" && Number.isInteger(find) && find >= 0 && find <= 1_000_000_000 ? find : null;
+}
+
 function readAddress(): Moment {
   const params = new URLSearchParams(location.search);
   const lesson = params.get("lesson") ?? "free";
@@ -55,6 +67,7 @@ function readAddress(): Moment {
 function addressOf(s: Snapshot): string {
   const params = new URLSearchParams({ lesson: s.lesson, seed: s.seed, step: String(s.step) });
   if (s.inputsText !== "") params.set("inputs", s.inputsText);
+  if (findTarget !== null) params.set("find", String(findTarget));
   return `?${params.toString()}`;
 }
 
@@ -80,6 +93,8 @@ let frameScheduled = false;
 let renders = 0;
 /** The furthest step this page has shown of this run, the timeline's end. */
 let furthestStep = 0;
+/** The offset the learner asked the segments view to find, or null for its default. */
+let findTarget: number | null = readFind();
 
 function send(request: Request): void {
   busy = true;
@@ -109,7 +124,7 @@ function frame(): void {
 
 function show(snapshot: Snapshot): void {
   last = snapshot;
-  render(regions, snapshot);
+  render(regions, snapshot, findTarget);
   renders++;
   history.replaceState(null, "", addressOf(snapshot));
   if (document.activeElement !== seedInput) seedInput.value = snapshot.seed;
@@ -128,6 +143,9 @@ function show(snapshot: Snapshot): void {
   if (document.activeElement !== rewindRange) rewindRange.value = String(snapshot.step);
   if (document.activeElement !== rewindStep) rewindStep.value = String(snapshot.step);
   refusal.textContent = snapshot.refusal;
+  const findInput = byId<HTMLInputElement>("find-offset");
+  if (document.activeElement !== findInput && snapshot.segments !== null)
+    findInput.value = String(findTarget ?? defaultTarget(snapshot.segments));
   document.body.dataset.renders = String(renders);
   document.body.dataset.step = String(snapshot.step);
   document.body.dataset.ready = "true";
@@ -193,6 +211,11 @@ lessonSelect.addEventListener("change", () =>
 byId<HTMLFormElement>("rewind-form").addEventListener("submit", (event) => {
   event.preventDefault();
   goTo(Number(rewindStep.value));
+});
+byId<HTMLFormElement>("find-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  findTarget = offsetOrNull(byId<HTMLInputElement>("find-offset").value);
+  if (last !== null) show(last);
 });
 rewindRange.addEventListener("change", () => goTo(Number(rewindRange.value)));
 playButton.addEventListener("click", () => setPlaying(true));

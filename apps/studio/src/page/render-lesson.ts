@@ -12,6 +12,16 @@ export function renderLesson(region: HTMLElement, s: Snapshot): void {
     el("h3", { id: "lesson-name" }, [s.lessonTitle]),
     ...s.narration.map((text) => el("p", {}, [text])),
   ];
+  if (s.notes.length > 0) {
+    children.push(
+      el("h4", {}, ["In this run now"]),
+      el(
+        "ul",
+        { class: "notes", "data-testid": "notes" },
+        s.notes.map((n) => el("li", {}, [n])),
+      ),
+    );
+  }
   if (s.script.length > 0) {
     children.push(
       el("h4", {}, ["What happens"]),

@@ -10,12 +10,14 @@ import type { Snapshot } from "../worker-messages.ts";
 import { el, table } from "./dom.ts";
 import { renderClients } from "./render-clients.ts";
 import { renderLesson, renderTimeline } from "./render-lesson.ts";
+import { renderSegments } from "./render-segments.ts";
 
 export interface Regions {
   readonly status: HTMLElement;
   readonly violations: HTMLElement;
   readonly servers: HTMLElement;
   readonly partitions: HTMLElement;
+  readonly segments: HTMLElement;
   readonly consumers: HTMLElement;
   readonly clients: HTMLElement;
   readonly lesson: HTMLElement;
@@ -30,6 +32,7 @@ export const regionIds = [
   "violations",
   "servers",
   "partitions",
+  "segments",
   "consumers",
   "clients",
   "timeline",
@@ -141,7 +144,8 @@ function renderGroup(region: HTMLElement, view: ClusterView): void {
   );
 }
 
-export function render(regions: Regions, s: Snapshot): void {
+/** Draws the snapshot; `findTarget` is the offset the learner asked to find (null: the default). */
+export function render(regions: Regions, s: Snapshot, findTarget: number | null): void {
   renderStatus(regions.status, s);
   renderLesson(regions.lesson, s);
   renderTimeline(regions.timeline, s);
@@ -155,6 +159,7 @@ export function render(regions: Regions, s: Snapshot): void {
     renderServers(regions.servers, view);
     regions.partitions.replaceChildren(...view.partitions.map(partitionTable));
     renderGroup(regions.consumers, view);
+    renderSegments(regions.segments, s.segments, findTarget);
     renderClients(regions.clients, s, view);
   }
   const items = s.tail.map((t) =>

@@ -15,8 +15,9 @@ import {
   type TimedInput,
 } from "@eddy/sim";
 import type { CheckContext, Lesson, LessonCheck } from "../lessons/lesson.ts";
-import { openStepMax } from "../worker-messages.ts";
+import { openStepMax, type SegmentsView } from "../worker-messages.ts";
 import { ClientLog } from "./client-log.ts";
+import { readSegments } from "./segments.ts";
 
 export class Session {
   readonly run: SteppedRun;
@@ -121,21 +122,55 @@ export class Session {
     if (fresh > 0) for (const line of this.run.traceTail(fresh)) this.clientLog.read(line);
     this.traceRead = this.run.traceEvents;
     if (!this.checkPassedAtStep.includes(-1)) return;
+    const ctx = this.context();
+    if (ctx === undefined) return;
+    // In order: a check that builds on an earlier one (an ISR before a cut) sees it settled first.
+    for (let i = 0; i < this.checks.length; i++) {
+      if (this.checkPassedAtStep[i]! >= 0) continue;
+      if (this.checks[i]!.holds(ctx)) this.checkPassedAtStep[i] = this.step;
+    }
+  }
+
+  /** What checks and notes may read about the run now. */
+  context(): CheckContext | undefined {
     const view = this.run.view();
-    if (view === undefined) return;
-    const ctx: CheckContext = {
+    if (view === undefined) return undefined;
+    // Read off the disk at most once per context: several checks of one step may ask.
+    let segments: SegmentsView | null | undefined;
+    return {
       view,
       nowMs: this.run.nowMs,
       history: this.run.history,
       clientLog: this.clientLog,
       violations: this.run.violations,
       replicaValues: (broker, partition) => this.run.replicaValues(broker, partition),
+      segments: () => {
+        segments ??= this.segments();
+        return segments;
+      },
     };
-    // In order: a check that builds on an earlier one (an ISR before a cut) sees it settled first.
-    for (let i = 0; i < this.checks.length; i++) {
-      if (this.checkPassedAtStep[i]! >= 0) continue;
-      if (this.checks[i]!.holds(ctx)) this.checkPassedAtStep[i] = this.step;
-    }
+  }
+
+  /** The lesson's notes about the run now. */
+  notes(): string[] {
+    const ctx = this.lesson.notes === undefined ? undefined : this.context();
+    return ctx === undefined ? [] : this.lesson.notes!(ctx);
+  }
+
+  /** Partition 0's segments on its leader (or its first live replica); null before the topic. */
+  segments(): SegmentsView | null {
+    const view = this.run.view();
+    const p = view?.partitions[0];
+    if (view === undefined || p === undefined || p.assignment.length === 0) return null;
+    const replica = p.replicas.find((r) => r.role === "leader" && r.up) ?? p.replicas.find((r) => r.up);
+    const disk = this.run.disks().find((d) => d.node === replica?.broker);
+    if (replica === undefined || disk === undefined) return null;
+    return {
+      broker: replica.broker,
+      partition: 0,
+      logEndOffset: replica.logEndOffset,
+      segments: readSegments(disk.disk, 0),
+    };
   }
 
   /** The check texts with the step each first held at. */

@@ -58,6 +58,8 @@ export function snapshot(s: Session): Snapshot {
     clientRetries: s.clientLog.retries,
     clientTimeouts: s.clientLog.timeouts,
     refusal: s.refusal,
+    notes: s.notes(),
+    segments: s.segments(),
     step: s.step,
     nowMs: run.nowMs,
     traceEvents: run.traceEvents,
