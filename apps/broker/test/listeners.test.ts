@@ -15,7 +15,9 @@ const enc = new TextEncoder();
 const quiet = (): void => {};
 
 function configOf(overrides: string[]) {
-  return parseCli(["--storage", "memory", ...overrides.flatMap((o) => ["--override", o])], {}).config;
+  // The admin HTTP listener stays off: its default port is shared by every broker on the machine.
+  const flags = ["--storage", "memory", "--admin-port", "0"];
+  return parseCli([...flags, ...overrides.flatMap((o) => ["--override", o])], {}).config;
 }
 
 /** kcat in its own process without blocking this one, which runs the broker. */

@@ -86,6 +86,9 @@ export interface ServerListener {
   readonly tls: ListenerTls | null;
 }
 
+/** The default bound on a TLS handshake; Kafka clients finish theirs in milliseconds. */
+export const tlsHandshakeMsMaxDefault = 10_000;
+
 /** Bounds `listeners`: more than this is a configuration mistake, not a broker. */
 export const serverListenersMax = 64;
 
@@ -96,6 +99,11 @@ export interface ServerOptions {
   readonly inflightRequestsMax: number;
   /** Bytes of unsent responses above which a connection stops being read. */
   readonly outboundBytesMax: number;
+  /**
+   * How long a TLS connection may take to finish its handshake before it is closed (default
+   * `tlsHandshakeMsMaxDefault`), so a client that connects and stalls cannot hold a connection slot.
+   */
+  readonly tlsHandshakeMsMax?: number;
   readonly log: (line: string) => void;
 }
 
@@ -119,9 +127,17 @@ interface ConnectionState {
   closed: boolean;
   /** Why the connection ends once its last response is written; no further frame is read. */
   closing: string | null;
+  /** On a TLS listener, until the handshake is admitted: closes a connection that never finishes it. */
+  handshakeTimer: ReturnType<typeof setTimeout> | null;
 }
 
 type BrokerSocket = Socket<ConnectionState>;
+
+function stopHandshakeTimer(state: ConnectionState): void {
+  if (state.handshakeTimer === null) return;
+  clearTimeout(state.handshakeTimer);
+  state.handshakeTimer = null;
+}
 
 /**
  * Outbound parts below this size are joined into one write; larger ones (a fetch's referenced record
@@ -215,14 +231,28 @@ export class Server {
             paused: false,
             closed: false,
             closing: null,
+            handshakeTimer: null,
           };
           socket.setNoDelay(true);
           self.connections.add(socket);
+          if (tls !== null) {
+            const handshakeMsMax = self.options.tlsHandshakeMsMax ?? tlsHandshakeMsMaxDefault;
+            const state = socket.data;
+            state.handshakeTimer = setTimeout(() => {
+              state.handshakeTimer = null;
+              if (state.closed || state.info.tls?.peerPrincipal !== null) return;
+              self.fail(
+                socket,
+                `${listener.name}: TLS handshake not finished within ${handshakeMsMax} ms; nothing served`,
+              );
+            }, handshakeMsMax);
+          }
         },
         // With this handler Bun calls `open` before the handshake and this once it has finished.
         handshake(socket, success, authorizationError) {
           const state = socket.data;
           if (tls === null || state === undefined || state.closed || state.info.tls === null) return;
+          stopHandshakeTimer(state);
           const peer = socket.getPeerCertificate() as { raw?: Uint8Array } | null | undefined;
           const verdict = tlsVerdict(tls, {
             success,
@@ -280,6 +310,7 @@ export class Server {
   private onClose(socket: BrokerSocket): void {
     const state = socket.data;
     if (state === undefined || state.closed) return;
+    stopHandshakeTimer(state);
     state.closed = true;
     this.connections.delete(socket);
   }
@@ -288,6 +319,7 @@ export class Server {
     this.options.log(
       `closing connection ${socket.data.info.id} from ${socket.data.info.remoteAddress}: ${why}`,
     );
+    stopHandshakeTimer(socket.data);
     socket.data.closed = true;
     this.connections.delete(socket);
     socket.terminate();
