@@ -5,7 +5,8 @@
  * response came back (at most a TLS alert), the connection closed, the topic does not exist, and the
  * broker's log names the reason. Cases: a plaintext hello on a TLS port; with `required`, an expired
  * client certificate, one from a CA the broker does not trust, and none; with `requested`, an
- * expired one (a sent certificate must be valid) while none is served as `User:ANONYMOUS`. The same
+ * expired one (a sent certificate must be valid) while none is served as `User:ANONYMOUS`; on a
+ * SASL_SSL listener, a Metadata inside TLS before SASL authentication and a wrong password. The same
  * refusals are shown with kcat, unmodified, and a trusted certificate is served, so the raw client
  * is known to reach the broker when allowed.
  */
@@ -29,23 +30,27 @@ let broker: RunningBroker;
 let sslPort = 0;
 let requiredPort = 0;
 let requestedPort = 0;
+let saslSslPort = 0;
 
 beforeAll(async () => {
   broker = await startBroker({
     args: overrides([
-      "listeners=SSL://127.0.0.1:0,MTLS://127.0.0.1:0,WANT://127.0.0.1:0",
-      "listener.security.protocol.map=SSL:SSL,MTLS:SSL,WANT:SSL",
+      "listeners=SSL://127.0.0.1:0,MTLS://127.0.0.1:0,WANT://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+      "listener.security.protocol.map=SSL:SSL,MTLS:SSL,WANT:SSL,SASL_SSL:SASL_SSL",
       "ssl.keystore.type=PEM",
       `ssl.keystore.location=${certs.serverKeystore}`,
       "ssl.truststore.type=PEM",
       `ssl.truststore.location=${certs.caPem}`,
       "listener.name.mtls.ssl.client.auth=required",
       "listener.name.want.ssl.client.auth=requested",
+      "sasl.enabled.mechanisms=SCRAM-SHA-256",
+      'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_bob="bob-secret";',
     ]),
   });
   sslPort = listenerPort(broker, "SSL");
   requiredPort = listenerPort(broker, "MTLS");
   requestedPort = listenerPort(broker, "WANT");
+  saslSslPort = listenerPort(broker, "SASL_SSL");
 });
 afterAll(async () => {
   expect(await broker.stop()).toBe(0);
@@ -129,6 +134,41 @@ describe("refused, nothing served", () => {
       "WANT: client certificate User:CN=expired,O=Eddy,C=US refused (ssl.client.auth=requested): certificate has expired",
     );
   });
+
+  test("SASL_SSL: a Metadata inside TLS but before SASL authentication", async () => {
+    const exchange = await rawExchange(saslSslPort, metadataFrame("sasl-ssl-unauthenticated"), { ca: ca() });
+    await expectRefused(
+      exchange,
+      "sasl-ssl-unauthenticated",
+      "api key 3 v4 before SASL authentication; nothing served",
+    );
+  });
+
+  test("SASL_SSL: kcat with a wrong password over a good TLS connection", () => {
+    const r = spawnSync(
+      [
+        "kcat",
+        "-L",
+        "-b",
+        `127.0.0.1:${saslSslPort}`,
+        "-t",
+        "sasl-ssl-wrong",
+        ...kcatTls(certs),
+        "-X",
+        "security.protocol=sasl_ssl",
+        "-X",
+        "sasl.mechanisms=SCRAM-SHA-256",
+        "-X",
+        "sasl.username=bob",
+        "-X",
+        "sasl.password=wrong",
+      ],
+      { timeout: 20_000 },
+    );
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.toString()).toContain("Authentication failed");
+    expect(topics()).not.toContain("sasl-ssl-wrong");
+  }, 30_000);
 
   test("kcat, unmodified: expired, untrusted and missing certificates get nothing", async () => {
     const cases = [
