@@ -32,7 +32,15 @@ export const ApiVersion = {
 } as const;
 
 /** The broker refused or could not answer; `message` is the one line a user sees. */
-export class KafkaError extends Error {}
+export class KafkaError extends Error {
+  /** Kafka's error code when one refusal is worth telling apart (--if-exists), else null. */
+  constructor(
+    message: string,
+    readonly code: number | null = null,
+  ) {
+    super(message);
+  }
+}
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -206,7 +214,10 @@ export class Admin {
     const result = response.topics.find((t) => t.name === name);
     const code = result?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
     if (code === ErrorCode.TOPIC_ALREADY_EXISTS) {
-      throw new KafkaError(`topic '${name}' already exists; 'eddy topics describe ${name}' shows it`);
+      throw new KafkaError(
+        `topic '${name}' already exists; 'eddy topics describe ${name}' shows it`,
+        ErrorCode.TOPIC_ALREADY_EXISTS,
+      );
     }
     if (code !== ErrorCode.NONE) {
       throw new KafkaError(`cannot create topic '${name}': ${codeText(code, result?.errorMessage)}`);
@@ -503,7 +514,10 @@ export class Admin {
 }
 
 export function unknownTopic(name: string): KafkaError {
-  return new KafkaError(`topic '${name}' does not exist; 'eddy topics list' shows the topics`);
+  return new KafkaError(
+    `topic '${name}' does not exist; 'eddy topics list' shows the topics`,
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  );
 }
 
 /** A member's assignment as topics and partitions; empty for a protocol other than "consumer". */

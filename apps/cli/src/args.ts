@@ -13,12 +13,13 @@ export const usage = `Usage: eddy [options] <command>   (from the repository: bu
 
 Commands:
   topics list                              every topic with its partition count and replication factor
-  topics create NAME [--partitions N] [--replication-factor R] [--config KEY=VALUE ...]
+  topics create NAME [--partitions N] [--replication-factor R] [--config KEY=VALUE ...] [--if-not-exists]
                                            create a topic (N and R default to the broker's
                                            num.partitions and default.replication.factor)
   topics describe NAME                     each partition's leader, replicas, ISR, log start and end offsets
-  topics alter NAME --partitions N         grow a topic to N partitions (Kafka cannot remove any)
-  topics delete NAME                       delete a topic and its data
+  topics alter NAME --partitions N [--if-exists]
+                                           grow a topic to N partitions (Kafka cannot remove any)
+  topics delete NAME [--if-exists]         delete a topic and its data
   groups list                              every consumer group with its state
   groups describe GROUP                    state, members, assignments, committed offsets and lag
   groups reset-offsets GROUP (--topic T[:P,P...] ... | --all-topics)
@@ -99,10 +100,17 @@ export type Command =
       readonly partitions: number;
       readonly replicationFactor: number;
       readonly configs: readonly { readonly name: string; readonly value: string }[];
+      /** An existing topic is not an error. */
+      readonly ifNotExists: boolean;
     }
   | { readonly kind: "topics describe"; readonly topic: string }
-  | { readonly kind: "topics delete"; readonly topic: string }
-  | { readonly kind: "topics alter"; readonly topic: string; readonly partitions: number }
+  | { readonly kind: "topics delete"; readonly topic: string; readonly ifExists: boolean }
+  | {
+      readonly kind: "topics alter";
+      readonly topic: string;
+      readonly partitions: number;
+      readonly ifExists: boolean;
+    }
   | { readonly kind: "cluster" }
   | { readonly kind: "configs describe"; readonly entityType: EntityType; readonly entityName: string | null }
   | {
@@ -188,6 +196,8 @@ const options = {
   "exit-at-end": { type: "boolean", short: "e" },
   format: { type: "string", short: "f" },
   "no-index": { type: "boolean" },
+  "if-exists": { type: "boolean" },
+  "if-not-exists": { type: "boolean" },
   "entity-type": { type: "string" },
   "entity-name": { type: "string" },
   "add-config": { type: "string", multiple: true },
@@ -212,10 +222,13 @@ const commands: Record<
   { arg: string | null; many?: boolean; options: readonly OptionName[] }
 > = {
   "topics list": { arg: null, options: [] },
-  "topics create": { arg: "NAME", options: ["partitions", "replication-factor", "config"] },
+  "topics create": {
+    arg: "NAME",
+    options: ["partitions", "replication-factor", "config", "if-not-exists"],
+  },
   "topics describe": { arg: "NAME", options: [] },
-  "topics delete": { arg: "NAME", options: [] },
-  "topics alter": { arg: "NAME", options: ["partitions"] },
+  "topics delete": { arg: "NAME", options: ["if-exists"] },
+  "topics alter": { arg: "NAME", options: ["partitions", "if-exists"] },
   cluster: { arg: null, options: [] },
   "configs describe": { arg: null, options: ["entity-type", "entity-name"] },
   "configs alter": { arg: null, options: ["entity-type", "entity-name", "add-config", "delete-config"] },
@@ -461,9 +474,15 @@ function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v:
     }
     case "topics alter":
       if (v.partitions === undefined) throw new UsageError("'topics alter' needs --partitions N");
-      return { kind, topic: name, partitions: positiveInt("partitions", v.partitions) };
-    case "topics describe":
+      return {
+        kind,
+        topic: name,
+        partitions: positiveInt("partitions", v.partitions),
+        ifExists: v["if-exists"] === true,
+      };
     case "topics delete":
+      return { kind, topic: name, ifExists: v["if-exists"] === true };
+    case "topics describe":
       return { kind, topic: name };
     case "groups describe":
     case "groups delete":
@@ -563,6 +582,7 @@ function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v:
             ? -1
             : positiveInt("replication-factor", v["replication-factor"]),
         configs,
+        ifNotExists: v["if-not-exists"] === true,
       };
     }
   }

@@ -3,7 +3,8 @@
  * one JSON document on stdout that scripts parse. Owns the shape of that output (the README documents
  * it). Must never print errors: they are thrown to main, which owns stderr and exit codes.
  */
-import type { Admin } from "./admin.ts";
+import { ErrorCode } from "@eddy/protocol";
+import { type Admin, KafkaError } from "./admin.ts";
 import type { Command } from "./args.ts";
 import { alterPartitions, describeCluster } from "./cluster.ts";
 import { alterConfigs, describeConfigs } from "./configs.ts";
@@ -18,6 +19,7 @@ import { orDash, table } from "./table.ts";
 export type CommandOutput = string | { readonly note: string };
 
 const textDecoder = new TextDecoder();
+const isCode = (error: unknown, code: number): boolean => error instanceof KafkaError && error.code === code;
 const textOf = (bytes: Uint8Array | null): string | null =>
   bytes === null ? null : textDecoder.decode(bytes);
 
@@ -50,12 +52,19 @@ export async function runCommand(
       );
     }
     case "topics create": {
-      const created = await admin.createTopic(
-        command.topic,
-        command.partitions,
-        command.replicationFactor,
-        command.configs,
-      );
+      let created: { partitions: number; replicationFactor: number };
+      try {
+        created = await admin.createTopic(
+          command.topic,
+          command.partitions,
+          command.replicationFactor,
+          command.configs,
+        );
+      } catch (error) {
+        if (!command.ifNotExists || !isCode(error, ErrorCode.TOPIC_ALREADY_EXISTS)) throw error;
+        if (output === "json") return json({ topic: command.topic, created: false });
+        return `Topic ${command.topic} already exists; nothing done (--if-not-exists).`;
+      }
       const result = { topic: command.topic, created: true, ...created, configs: command.configs };
       if (output === "json") return json(result);
       return `Created topic ${command.topic} (partitions ${created.partitions}, replication factor ${created.replicationFactor}).`;
@@ -77,7 +86,14 @@ export async function runCommand(
       return `${heading}\n${table(["PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET", "ERROR"], rows)}`;
     }
     case "topics alter": {
-      const before = await alterPartitions(admin, command.topic, command.partitions);
+      let before: number;
+      try {
+        before = await alterPartitions(admin, command.topic, command.partitions);
+      } catch (error) {
+        if (!command.ifExists || !isCode(error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) throw error;
+        if (output === "json") return json({ topic: command.topic, altered: false });
+        return `Topic ${command.topic} does not exist; nothing done (--if-exists).`;
+      }
       if (output === "json")
         return json({ topic: command.topic, partitionsBefore: before, partitions: command.partitions });
       return `Altered topic ${command.topic}: ${before} -> ${command.partitions} partitions.`;
@@ -130,7 +146,13 @@ export async function runCommand(
       return `Altered the configs of ${command.entityType} '${command.entityName}'.`;
     }
     case "topics delete": {
-      await admin.deleteTopic(command.topic);
+      try {
+        await admin.deleteTopic(command.topic);
+      } catch (error) {
+        if (!command.ifExists || !isCode(error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) throw error;
+        if (output === "json") return json({ topic: command.topic, deleted: false });
+        return `Topic ${command.topic} does not exist; nothing done (--if-exists).`;
+      }
       if (output === "json") return json({ topic: command.topic, deleted: true });
       return `Deleted topic ${command.topic}.`;
     }

@@ -157,6 +157,48 @@ describe("eddy topics", () => {
   }, 60_000);
 });
 
+describe("eddy topics --if-exists, --if-not-exists", () => {
+  test("an existing topic with --if-not-exists and a missing one with --if-exists exit 0, doing nothing", async () => {
+    expect((await at("topics", "create", "maybe", "--partitions", "2")).code).toBe(0);
+    expect(await at("topics", "create", "maybe", "--partitions", "5", "--if-not-exists")).toEqual({
+      code: 0,
+      out: "Topic maybe already exists; nothing done (--if-not-exists).\n",
+      err: "",
+    });
+    expect(await atJson("topics", "create", "maybe", "--if-not-exists")).toEqual({
+      topic: "maybe",
+      created: false,
+    });
+    // Still 2 partitions: nothing was changed.
+    expect((await atJson<TopicDescription>("topics", "describe", "maybe")).partitions).toHaveLength(2);
+    expect(await at("topics", "delete", "never-was", "--if-exists")).toEqual({
+      code: 0,
+      out: "Topic never-was does not exist; nothing done (--if-exists).\n",
+      err: "",
+    });
+    expect(await atJson("topics", "alter", "never-was", "--partitions", "3", "--if-exists")).toEqual({
+      topic: "never-was",
+      altered: false,
+    });
+    // Other refusals still exit 1.
+    const shrink = await at("topics", "alter", "maybe", "--partitions", "1", "--if-exists");
+    expect(shrink.code).toBe(1);
+    const bad = await at(
+      "topics",
+      "create",
+      "bad-config-2",
+      "--config",
+      "retention.ms=-5",
+      "--if-not-exists",
+    );
+    expect(bad.code).toBe(1);
+    expect(await atJson("topics", "delete", "maybe", "--if-exists")).toEqual({
+      topic: "maybe",
+      deleted: true,
+    });
+  }, 60_000);
+});
+
 describe("eddy cluster, topics alter, dump-log", () => {
   test("cluster: the cluster id, the controller and the broker, in text and json", async () => {
     const cluster = await atJson<ClusterDescription>("cluster");
