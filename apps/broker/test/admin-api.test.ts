@@ -165,6 +165,14 @@ describe("admin API: topics", () => {
       expect(badConfig.json.error).toContain("INVALID_CONFIG");
       expect((await call("POST", "/api/v1/topics", { name: "api-bad", partitions: 0 })).status).toBe(400);
       expect((await call("POST", "/api/v1/topics", "not an object")).status).toBe(400);
+      // A body that is not declared JSON is refused (a page elsewhere could send it without a preflight).
+      const plain = await fetch(`${running.admin}/api/v1/topics`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ name: "api-plain" }),
+      });
+      expect(plain.status).toBe(415);
+      expect(kcatTopics()).not.toContain("api-plain");
       expect(kcatTopics()).not.toContain("api-bad");
 
       const deleted = await call("DELETE", "/api/v1/topics/api-orders");

@@ -28,6 +28,12 @@ export class ApiRefusal extends Error {
 
 /** The request's JSON object body; refuses a body that is too large, not JSON, or not an object. */
 export async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  // Only JSON is read: a web page elsewhere can send a plain-text POST to this address without
+  // asking, but a JSON one needs a CORS preflight, which this listener never grants.
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiRefusal(415, "send the body as JSON, with content-type: application/json");
+  }
   const text = await request.text();
   if (text.length > jsonBodyBytesMax)
     throw new ApiRefusal(413, `a body may hold at most ${jsonBodyBytesMax} bytes`);

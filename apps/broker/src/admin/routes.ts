@@ -46,8 +46,9 @@ export async function routeAdmin(request: Request, context: AdminRoutesContext):
         : phase.kind === "starting"
           ? brokerStateValue.starting
           : brokerStateValue.shuttingDown;
+    // Only a serving node is read: while it stops, its partitions close under the scrape.
     const text =
-      source === null
+      source === null || phase.kind !== "ready"
         ? scrapeProcessOnly(state, context.startedAtMs)
         : await scrape(source, state, context.startedAtMs);
     return new Response(text, { headers: { "content-type": expositionContentType } });
