@@ -136,11 +136,14 @@ export function toBrokerConfig(
   };
   const saslListeners = new Map<string, ListenerSasl>();
   const tlsListeners = new Map<string, ListenerTls>();
-  const sslTexts = { property: (name: string) => configText(config, name), nowMs: Date.now() };
+  const sslProperty = (name: string) => configText(config, name);
   for (const [name, protocol] of cluster.securityProtocols) {
     if (protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL")
       saslListeners.set(name, toListenerSasl(name, saslTexts));
-    if (protocol === "SSL" || protocol === "SASL_SSL") tlsListeners.set(name, toListenerTls(name, sslTexts));
+    if (protocol === "SSL" || protocol === "SASL_SSL") {
+      const sasl = protocol === "SASL_SSL";
+      tlsListeners.set(name, toListenerTls(name, { property: sslProperty, nowMs: Date.now(), sasl }));
+    }
   }
   // Unset advertised.listeners leaves the listener's own address; its port 0 (--port 0) then means
   // the port the OS picked, which the server advertises once bound.

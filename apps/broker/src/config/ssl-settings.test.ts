@@ -65,10 +65,24 @@ describe("SSL listeners", () => {
     const by = (name: string) => config.servedListeners.find((l) => l.name === name)!;
     expect(by("SSL").tls?.clientAuth).toBe("requested");
     expect(by("MTLS").tls?.clientAuth).toBe("required");
-    expect(by("SASL_SSL").tls?.clientAuth).toBe("requested");
+    // KIP-684: the broker-wide ssl.client.auth does not reach a SASL_SSL listener.
+    expect(by("SASL_SSL").tls?.clientAuth).toBe("none");
     expect(by("SASL_SSL").sasl?.mechanisms).toEqual(["PLAIN"]);
     expect(by("MTLS").tls?.trustedCertificatesPem).toContain("BEGIN CERTIFICATE");
     expect(config.sasl).toBeNull();
+  });
+
+  test("a SASL_SSL listener asks for client certificates only with its own ssl.client.auth", () => {
+    const config = configOf([
+      "listeners=SASL_SSL://127.0.0.1:9095",
+      ...pemStore,
+      "ssl.truststore.type=PEM",
+      `ssl.truststore.location=${certs.caPem}`,
+      "listener.name.sasl_ssl.ssl.client.auth=required",
+      "sasl.enabled.mechanisms=PLAIN",
+      'listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_a="b";',
+    ]);
+    expect(config.servedListeners[0]!.tls?.clientAuth).toBe("required");
   });
 
   test("an encrypted key with ssl.key.password; without it, or with a wrong one, a clear refusal", () => {

@@ -5,7 +5,8 @@
  * key's `ssl.key.password`, a PEM trust store for client certificates (`ssl.truststore.location` or
  * `ssl.truststore.certificates`) and `ssl.client.auth=none|requested|required`. Each key may be
  * overridden for one listener as `listener.name.<listener>.ssl.<key>` (the listener in lower case),
- * key by key, as Kafka does.
+ * key by key, as Kafka does. On a SASL_SSL listener only the listener's own `ssl.client.auth` asks
+ * for client certificates; the broker-wide one is ignored there (Kafka's rule since KIP-684).
  *
  * Owns reading these keys and the PEM material they name, and checking it before anything binds: a
  * file that is missing or unreadable, a key that does not parse (or is encrypted without its
@@ -37,6 +38,8 @@ export interface ListenerTls {
 }
 
 export interface SslTexts {
+  /** A SASL_SSL listener: the broker-wide `ssl.client.auth` does not apply to it. */
+  readonly sasl: boolean;
   /** A property's text by its full name, or null when unset. */
   readonly property: (name: string) => string | null;
   /** Now, in ms since the epoch: a server certificate that has expired is refused at start. */
@@ -231,7 +234,12 @@ export function toListenerTls(listener: string, texts: SslTexts): ListenerTls {
     trustedCertificatesPem = trusted.map((b) => b.text).join("");
   }
 
-  const auth = get("ssl.client.auth");
+  // KIP-684: SASL_SSL listeners authenticate with SASL, and a broker-wide ssl.client.auth meant for
+  // SSL listeners must not start asking their clients for certificates.
+  const auth =
+    texts.sasl && texts.property(`${prefix}ssl.client.auth`) === null
+      ? { key: `${prefix}ssl.client.auth`, text: null }
+      : get("ssl.client.auth");
   const clientAuth = (auth.text ?? "none").trim().toLowerCase();
   if (clientAuth !== "none" && clientAuth !== "requested" && clientAuth !== "required") {
     throw new ConfigError(`${context}: ${auth.key}=${auth.text}; expected none, requested or required`);

@@ -36,7 +36,11 @@ beforeAll(() => {
             return new Uint8Array(4);
           },
         },
-        tls: toListenerTls("SSL", { property: (name) => properties.get(name) ?? null, nowMs: Date.now() }),
+        tls: toListenerTls("SSL", {
+          property: (name) => properties.get(name) ?? null,
+          nowMs: Date.now(),
+          sasl: false,
+        }),
       },
     ],
     frameBytesMax: 1 << 20,
