@@ -394,6 +394,8 @@ export function describeRecord(r: controller.MetadataRecord): string {
         `PartitionChange ${r.topic}-${r.partition} leader=${r.leader} leaderEpoch=${r.leaderEpoch} ` +
         `isr=[${r.isr.join(",")}] partitionEpoch=${r.partitionEpoch}${r.unclean ? " UNCLEAN" : ""}`
       );
+    case "ProducerIds":
+      return `ProducerIds b${r.brokerId} epoch=${r.brokerEpoch} next=${r.nextProducerId}`;
   }
 }
 
@@ -419,6 +421,8 @@ function describe(r: controller.Response): string {
       return `${r.error} epoch=${r.brokerEpoch}`;
     case "brokerHeartbeat":
       return `${r.error} fenced=${r.isFenced}`;
+    case "allocateProducerIds":
+      return r.error === "NONE" ? `NONE [${r.firstProducerId}, +${r.size})` : r.error;
   }
 }
 

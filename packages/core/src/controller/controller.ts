@@ -1,9 +1,9 @@
 /**
  * The metadata controller as a pure state machine: `step(state, input)` decides what records to
  * propose for each request (broker registration and heartbeats, fencing on session expiry, topic and
- * partition creation with the placement rule, ISR changes, leader elections) and keeps the committed
- * image every node applies. It owns the decisions; it must never perform I/O, read a clock (time
- * arrives in inputs) or draw randomness other than from its PRNG state.
+ * partition creation with the placement rule, ISR changes, leader elections, producer-id blocks) and
+ * keeps the committed image every node applies. It owns the decisions; it must never perform I/O,
+ * read a clock (time arrives in inputs) or draw randomness other than from its PRNG state.
  *
  * Heartbeats are not logged: like KRaft, the active controller keeps each broker's last heartbeat in
  * memory and logs only the outcome (FenceBroker, UnfenceBroker). A newly active controller gives every
@@ -28,6 +28,7 @@ import {
   type ImageDraft,
   isLive,
   liveBrokerIds,
+  nextProducerIdOf,
   partitionCount,
 } from "./image.ts";
 import { placeReplicas } from "./placement.ts";
@@ -48,6 +49,8 @@ import {
   type PartitionState,
   partitionsMax,
   pendingBatchesMax,
+  producerIdBlockSize,
+  producerIdEndMax,
   type Ready,
   type Response,
   recordsPerBatchMax,
@@ -187,6 +190,9 @@ export function step(state: ControllerState, input: Input): StepResult {
     case "electLeaders":
       response = { type: "electLeaders", partitions: electLeaders(b, input.electionType, input.partitions) };
       break;
+    case "allocateProducerIds":
+      response = allocateProducerIds(b, input.brokerId, input.brokerEpoch);
+      break;
     default:
       unreachable(input, "controller input");
   }
@@ -270,6 +276,8 @@ function notController(input: Input): Response | null {
         type: "electLeaders",
         partitions: input.partitions.map((p) => ({ ...p, error: "NOT_CONTROLLER" as const })),
       };
+    case "allocateProducerIds":
+      return { type: "allocateProducerIds", error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };
     default:
       return null;
   }
@@ -579,4 +587,34 @@ function electLeaders(
     emit(b, change);
     return result("NONE");
   });
+}
+
+// ---- Producer ids ----
+
+/**
+ * Hands a registered broker the next block of producer ids (Kafka's ProducerIdControlManager). The
+ * block is answered only once its ProducerIds record has committed, and every later decision sees
+ * the cursor past it (pending batches included), so no two blocks ever share an id, across
+ * controller failovers too: the cursor lives in the replicated image, not in a controller's memory.
+ */
+function allocateProducerIds(b: Builder, brokerId: BrokerId, brokerEpoch: number): Response {
+  const fail = (error: ControllerError): Response => ({
+    type: "allocateProducerIds",
+    error,
+    firstProducerId: -1,
+    size: 0,
+  });
+  // A broker that restarted (or was replaced) since it asked gets nothing: as AlterPartition.
+  const broker = findBroker(view(b), brokerId);
+  if (broker === undefined) return fail("BROKER_ID_NOT_REGISTERED");
+  if (broker.brokerEpoch !== brokerEpoch) return fail("STALE_BROKER_EPOCH");
+  const first = nextProducerIdOf(view(b));
+  // Kafka answers an exhausted id space with UNKNOWN_SERVER_ERROR; nothing is recorded then.
+  if (first > producerIdEndMax - producerIdBlockSize) return fail("UNKNOWN_SERVER_ERROR");
+  emit(b, { type: "ProducerIds", brokerId, brokerEpoch, nextProducerId: first + producerIdBlockSize });
+  invariant(
+    nextProducerIdOf(view(b)) === first + producerIdBlockSize,
+    "controller: the producer-id cursor did not move past the block",
+  );
+  return { type: "allocateProducerIds", error: "NONE", firstProducerId: first, size: producerIdBlockSize };
 }

@@ -16,6 +16,7 @@ import {
   type PartitionState,
   partitionsMax,
   partitionsPerTopicMax,
+  producerIdEndMax,
   type TopicImage,
   topicsMax,
 } from "./types.ts";
@@ -52,20 +53,39 @@ export interface ImageDraft extends MetadataImage {
   offset: number;
   brokers: BrokerRegistration[];
   topics: Record<string, TopicImage>;
+  nextProducerId?: number;
   readonly ownedTopics: Set<string>;
 }
 
 export function draftOf(image: MetadataImage): ImageDraft {
-  return {
+  const draft: ImageDraft = {
     offset: image.offset,
     brokers: [...image.brokers],
     topics: { ...image.topics },
     ownedTopics: new Set(),
   };
+  if (image.nextProducerId !== undefined) draft.nextProducerId = image.nextProducerId;
+  return draft;
 }
 
 export function finishDraft(draft: ImageDraft): MetadataImage {
-  return { offset: draft.offset, brokers: draft.brokers, topics: draft.topics };
+  // The producer-id cursor is added only once a block was handed out, so an image that never saw one
+  // has exactly the keys it always had (stored snapshots and the simulator's hashes depend on that).
+  if (draft.nextProducerId === undefined)
+    return { offset: draft.offset, brokers: draft.brokers, topics: draft.topics };
+  return {
+    offset: draft.offset,
+    brokers: draft.brokers,
+    topics: draft.topics,
+    nextProducerId: draft.nextProducerId,
+  };
+}
+
+/** The first producer id the next block may start at (0 before any block was handed out). */
+export function nextProducerIdOf(image: MetadataImage): number {
+  const next = image.nextProducerId ?? 0;
+  invariant(Number.isSafeInteger(next) && next >= 0, "image: producer-id cursor out of range");
+  return next;
 }
 
 /** Applies one committed batch at `offset`; offsets strictly increase. */
@@ -205,6 +225,20 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
       };
       assertPartitionChange(d, record.topic, prior, next, record.unclean);
       ownPartitions(d, record.topic)[record.partition] = next;
+      return;
+    }
+    case "ProducerIds": {
+      const broker = findBroker(d, record.brokerId);
+      invariant(broker !== undefined, "image: producer ids for an unregistered broker");
+      invariant(broker.brokerEpoch === record.brokerEpoch, "image: producer ids for another incarnation");
+      const prior = nextProducerIdOf(d);
+      // Blocks only move forward: a cursor that went back would hand out an id a second time.
+      invariant(
+        Number.isSafeInteger(record.nextProducerId) && record.nextProducerId > prior,
+        () => `image: producer-id cursor ${record.nextProducerId} not after ${prior}`,
+      );
+      invariant(record.nextProducerId <= producerIdEndMax, "image: producer-id cursor past its end");
+      d.nextProducerId = record.nextProducerId;
       return;
     }
     default:

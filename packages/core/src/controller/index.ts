@@ -10,7 +10,9 @@
  *   (after the quorum installed a snapshot), `activate {nowMs}` / `deactivate` (this node became /
  *   stopped being the quorum leader), `tick {nowMs}` (fences brokers whose session expired), and the
  *   requests `registerBroker`, `brokerHeartbeat`, `createTopics`, `deleteTopics`, `createPartitions`,
- *   `alterPartition`, `electLeaders`. A standby answers requests with NOT_CONTROLLER.
+ *   `alterPartition`, `electLeaders`, `allocateProducerIds` (a block of `producerIdBlockSize` producer
+ *   ids, committed as a ProducerIds record before it is answered). A standby answers requests with
+ *   NOT_CONTROLLER.
  * - `applyRecord(image, record)` / `applyBatch(image, offset, records)`: the pure fold every broker uses.
  * - `placeReplicas(brokerIds, count, replicationFactor, firstPartition?)`: the placement rule.
  *
@@ -41,6 +43,7 @@ export {
   findBroker,
   isLive,
   liveBrokerIds,
+  nextProducerIdOf,
   partitionCount,
 } from "./image.ts";
 export { type PlacementResult, placeReplicas } from "./placement.ts";

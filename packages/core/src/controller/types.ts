@@ -22,6 +22,13 @@ export const topicConfigsMax = 64;
 export const recordsPerBatchMax = partitionsMax + 2;
 /** The most topics or partitions one request may name. */
 export const requestItemsMax = 10_000;
+/** Producer ids in one AllocateProducerIds block (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE). */
+export const producerIdBlockSize = 1000;
+/**
+ * The end (exclusive) no producer-id block may pass. Kafka's ids are int64; here they are numbers, so
+ * the controller stops at the largest safe integer rather than hand out an id it cannot represent.
+ */
+export const producerIdEndMax = Number.MAX_SAFE_INTEGER;
 
 export interface BrokerRegistration {
   readonly brokerId: BrokerId;
@@ -61,6 +68,12 @@ export interface MetadataImage {
   /** Sorted by brokerId. */
   readonly brokers: readonly BrokerRegistration[];
   readonly topics: Readonly<Record<string, TopicImage>>;
+  /**
+   * The first producer id no block has included yet (Kafka's ProducerIdsImage). Absent until the first
+   * AllocateProducerIds commits, which reads it as 0: images written before producer ids came from the
+   * controller, and the simulator's, which never asks, stay exactly as they were.
+   */
+  readonly nextProducerId?: number;
 }
 
 export type MetadataRecord =
@@ -99,6 +112,16 @@ export type MetadataRecord =
       readonly partitionEpoch: number;
       /** The new leader was not in the ISR (unclean election, explicitly allowed); data may be lost. */
       readonly unclean: boolean;
+    }
+  /**
+   * A block of producer ids went to a broker (Kafka's ProducerIdsRecord): every id below
+   * `nextProducerId` has been handed out, so no later block may include one.
+   */
+  | {
+      readonly type: "ProducerIds";
+      readonly brokerId: BrokerId;
+      readonly brokerEpoch: number;
+      readonly nextProducerId: number;
     };
 
 export interface ControllerConfig {
@@ -142,7 +165,9 @@ export type ControllerError =
   | "INELIGIBLE_REPLICA"
   | "ELECTION_NOT_NEEDED"
   | "PREFERRED_LEADER_NOT_AVAILABLE"
-  | "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+  | "ELIGIBLE_LEADERS_NOT_AVAILABLE"
+  /** Kafka's answer when the producer ids are exhausted. */
+  | "UNKNOWN_SERVER_ERROR";
 
 export interface ControllerState {
   readonly config: ControllerConfig;
@@ -223,7 +248,9 @@ export type Input =
       readonly type: "electLeaders";
       readonly electionType: ElectionType;
       readonly partitions: readonly { topic: string; partition: number }[];
-    };
+    }
+  /** A broker asks for a block of producer ids (Kafka's AllocateProducerIds), carrying its broker epoch. */
+  | { readonly type: "allocateProducerIds"; readonly brokerId: BrokerId; readonly brokerEpoch: number };
 
 export type Response =
   | { readonly type: "registerBroker"; readonly error: ControllerError; readonly brokerEpoch: number }
@@ -245,6 +272,13 @@ export type Response =
   | {
       readonly type: "electLeaders";
       readonly partitions: readonly { topic: string; partition: number; error: ControllerError }[];
+    }
+  /** The block `[firstProducerId, firstProducerId + size)`; -1 and 0 with an error. */
+  | {
+      readonly type: "allocateProducerIds";
+      readonly error: ControllerError;
+      readonly firstProducerId: number;
+      readonly size: number;
     };
 
 /**
