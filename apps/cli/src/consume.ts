@@ -187,7 +187,16 @@ export async function consume(admin: Admin, options: ConsumeOptions): Promise<{ 
             }
             ends.set(partition, Number(p.highWatermark));
             if (p.records === null || p.records.length === 0) continue;
-            for (const batch of decodeRecordBatches(p.records, { partialTrailing: "stop" })) {
+            let batches: ReturnType<typeof decodeRecordBatches>;
+            try {
+              batches = decodeRecordBatches(p.records, { partialTrailing: "stop" });
+            } catch (error) {
+              throw new KafkaError(
+                `cannot decode the records of ${topic}-${partition} at offset ${at}: ${(error as Error).message}; ` +
+                  `'eddy consume ${topic} --partition ${partition} --offset N' can start past them`,
+              );
+            }
+            for (const batch of batches) {
               const h = batch.header;
               const batchEnd = Number(h.baseOffset) + h.lastOffsetDelta + 1;
               if (!h.isControl) {

@@ -139,6 +139,7 @@ export async function produce(
         return;
       }
       const response = await connection.request(ApiKey.Produce, ApiVersion.produce, body);
+      const answered = new Set<number>();
       for (const t of response.responses) {
         for (const r of t.partitionResponses) {
           const sent = entries.find(([partition]) => partition === r.index)?.[1];
@@ -151,7 +152,15 @@ export async function produce(
             );
           }
           count(r.index, sent.records.length, Number(r.baseOffset));
+          answered.add(r.index);
         }
+      }
+      const unanswered = entries.filter(([partition]) => !answered.has(partition)).map(([p]) => p);
+      if (unanswered.length > 0) {
+        throw new KafkaError(
+          `broker ${leader} did not answer for ${options.topic} partition(s) ${unanswered.join(", ")}; ` +
+            `their records may or may not be written; ${produced} record(s) before them were`,
+        );
       }
     });
     await Promise.all(answers);
@@ -210,7 +219,8 @@ export async function produce(
       rest += decoder.decode(chunk, { stream: true });
       const lines = rest.split("\n");
       rest = lines.pop()!;
-      if (rest.length > lineBytesMax * 4) {
+      // A string's UTF-16 length never exceeds its UTF-8 size, so this refuses only lines that are too long.
+      if (rest.length > lineBytesMax) {
         throw new KafkaError(
           `line ${lineNumber + 1} is longer than ${lineBytesMax} bytes; ${produced} record(s) before it were written`,
         );
