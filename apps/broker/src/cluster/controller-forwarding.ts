@@ -99,14 +99,11 @@ export function serveForwardedRequest(
   if (input.type === "registerBroker" || input.type === "brokerHeartbeat")
     input = { ...input, nowMs: clock() };
   void metadata.requestLocal(input).then(({ response, committed }) => {
-    let done = committed;
-    if (
-      done &&
-      response?.type === "alterPartition" &&
-      response.error !== "NONE" &&
-      !metadata.quorumHeardWithin(refusalLeaseMs)
-    )
-      done = false;
+    // A refused AlterPartition stands only under the leader lease (the simulator's binding answers the same).
+    const done =
+      response?.type === "alterPartition"
+        ? metadata.trustedError(response.error, committed, refusalLeaseMs) !== "NOT_CONTROLLER"
+        : committed;
     link.answer(m.from, m.requestId, { response, committed: done, leaderId: metadata.leaderId ?? -1 });
   });
 }

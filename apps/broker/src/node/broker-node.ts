@@ -184,6 +184,18 @@ export class BrokerNode {
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
+    // Kafka also runs brokers and controllers as separate processes; Eddy's brokers learn metadata
+    // as voters of the quorum for now, so every node of a cluster holds both roles.
+    if (
+      config.quorumVoters.length > 0 &&
+      !(config.processRoles.includes("broker") && config.processRoles.includes("controller"))
+    ) {
+      throw new Error(
+        `process.roles=${config.processRoles.join(",")}: a node of a cluster must be both broker and controller ` +
+          "for now (process.roles=broker,controller, and list it in controller.quorum.voters); " +
+          "broker-only and controller-only nodes are not supported yet",
+      );
+    }
     // First, before anything is written: a data directory of another node or cluster is refused here.
     const clusterId =
       config.storageEngine === "fs"

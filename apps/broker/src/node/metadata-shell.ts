@@ -249,12 +249,13 @@ export class MetadataShell {
     this.controller.onMessage(message);
   }
 
-  /**
-   * Whether a quorum acknowledged this leader within `leaseMs`: a refusal decided on this node's
-   * image is only trusted then (see `MetadataController.quorumHeardWithin`).
-   */
-  quorumHeardWithin(leaseMs: number): boolean {
-    return this.controller.quorumHeardWithin(leaseMs);
+  /** The error a forwarded request's answer carries (see `MetadataController.trustedError`). */
+  trustedError(
+    error: controller.ControllerError,
+    committed: boolean,
+    leaseMs: number,
+  ): controller.ControllerError {
+    return this.controller.trustedError(error, committed, leaseMs);
   }
 
   /**

@@ -151,6 +151,21 @@ export class MetadataController {
     return acks >= quorum.quorumSize(q.voters);
   }
 
+  /**
+   * The error a broker is told for a request this controller answered (`committed` as its answer
+   * said): a refusal stands only while a quorum acknowledged this leader within `leaseMs`; otherwise
+   * it may come from a deposed leader's stale image, and the answer is NOT_CONTROLLER, which the
+   * broker retries at the active controller. Both bindings answer AlterPartition through this.
+   */
+  trustedError(
+    error: controller.ControllerError,
+    committed: boolean,
+    leaseMs: number,
+  ): controller.ControllerError {
+    const said = committed ? error : "NOT_CONTROLLER";
+    return said !== "NONE" && !this.quorumHeardWithin(leaseMs) ? "NOT_CONTROLLER" : said;
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Inputs
   // ------------------------------------------------------------------------------------------------

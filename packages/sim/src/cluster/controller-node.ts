@@ -435,12 +435,11 @@ export class ControllerNode implements SimNode {
           },
           (r, ok) => {
             if (r === null || r.type !== "alterPartition") return;
-            let error = ok ? r.error : "NOT_CONTROLLER";
             // A refusal decided on this node's image is only as good as its leadership: a deposed
             // leader that has not noticed yet would refuse from a stale image, and the partition leader
             // would then wait for metadata that never comes. Refusals need a quorum heard from lately
             // (a leader lease); without one the answer is NOT_CONTROLLER, which the leader retries.
-            if (error !== "NONE" && !driver.quorumHeardWithin(leaseMs)) error = "NOT_CONTROLLER";
+            const error = driver.trustedError(r.error, ok, leaseMs);
             const code = (ErrorCode as Record<string, number>)[error] ?? -1;
             reply(
               {
