@@ -1,6 +1,7 @@
 /**
  * The guided lessons, in teaching order, and free play. Owns the list; it must never hold a lesson.
  */
+import { controllerQuorum } from "./controller-quorum.ts";
 import { failover } from "./failover.ts";
 import { freePlay } from "./free-play.ts";
 import { keys } from "./keys.ts";
@@ -18,6 +19,7 @@ export const lessons: readonly Lesson[] = [
   replication,
   failover,
   rebalancing,
+  controllerQuorum,
   placement,
   knownBug,
 ];
