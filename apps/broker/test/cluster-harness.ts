@@ -155,16 +155,28 @@ export class TestCluster {
       .join("\n");
   }
 
-  /** The cluster's metadata as kcat reads it from the running nodes. */
-  metadata(topic?: string): ClusterMetadata {
-    const args = ["-L", "-J", "-b", this.bootstrapOf(this.liveNodeIds), "-m", "5"];
+  /** Node `nodeId`'s data folder. */
+  nodeDataDir(nodeId: number): string {
+    const node = this.spec.nodes.find((n) => n.nodeId === nodeId);
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    return node.dataDir;
+  }
+
+  /** The cluster's metadata as kcat reads it from the running nodes (or from `nodeIds` only). */
+  metadata(topic?: string, nodeIds: readonly number[] = this.liveNodeIds): ClusterMetadata {
+    const args = ["-L", "-J", "-b", this.bootstrapOf(nodeIds), "-m", "5"];
     if (topic !== undefined) args.push("-t", topic);
     return JSON.parse(kcat(args)) as ClusterMetadata;
   }
 
   /** A topic's partitions from a listing of all topics (asking for it by name may create it). */
   partitions(topic: string): PartitionInfo[] {
-    const t = this.metadata().topics.find((x) => x.topic === topic) as
+    return this.partitionsFrom(this.liveNodeIds, topic);
+  }
+
+  /** A topic's partitions as the nodes `nodeIds` see them (one side of a split). */
+  partitionsFrom(nodeIds: readonly number[], topic: string): PartitionInfo[] {
+    const t = this.metadata(undefined, nodeIds).topics.find((x) => x.topic === topic) as
       | {
           partitions?: {
             partition: number;
