@@ -1,10 +1,12 @@
 /**
  * The schema of a controller metadata snapshot as the metadata shell persists it
  * (`__cluster_metadata-0/<end offset>-<epoch>.checkpoint`): the Raft index and term it covers and the
- * metadata image at that index (brokers, topics with their configs and partitions). Owns the shape
- * only, field for field the core's `quorum.Snapshot<controller.MetadataImage>`; the shell decodes every
- * snapshot through it and must never hand the core an image this schema did not check.
+ * metadata image at that index (brokers, topics with their configs and partitions, the producer-id
+ * cursor once there is one). Owns the shape only, field for field the core's
+ * `quorum.Snapshot<controller.MetadataImage>`; the shell decodes every snapshot through it and must
+ * never hand the core an image this schema did not check.
  */
+import { controller } from "@eddy/core";
 import { Schema } from "effect";
 
 /** Counters, ids, offsets and epochs: safe integers (the core never stores a fraction). */
@@ -39,10 +41,28 @@ export const StoredTopicImage = Schema.Struct({
   partitions: Schema.Array(StoredPartitionState),
 });
 
+/** One ACL (the core's `controller.AclBinding`): Kafka's AccessControlEntryRecord without its id. */
+export const StoredAclBinding = Schema.Struct({
+  resourceType: Schema.Literals(controller.aclResourceTypes),
+  resourceName: Schema.String,
+  patternType: Schema.Literals(controller.aclPatternTypes),
+  principal: Schema.String,
+  host: Schema.String,
+  operation: Schema.Literals(controller.aclOperations),
+  permission: Schema.Literals(controller.aclPermissions),
+});
+
 export const StoredMetadataImage = Schema.Struct({
   offset: StoredNonNegativeInt,
   brokers: Schema.Array(StoredBrokerRegistration),
   topics: Schema.Record(Schema.String, StoredTopicImage),
+  /**
+   * The first producer id no block included yet. Absent until the controller handed out a block, so
+   * snapshots written before producer ids came from the controller decode unchanged.
+   */
+  nextProducerId: Schema.optionalKey(StoredNonNegativeInt),
+  /** The ACLs, absent while there are none, so snapshots written before ACLs existed decode unchanged. */
+  acls: Schema.optionalKey(Schema.Array(StoredAclBinding)),
 });
 
 export const StoredMetadataSnapshot = Schema.Struct({

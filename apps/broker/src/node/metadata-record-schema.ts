@@ -7,6 +7,7 @@
  */
 import { Schema } from "effect";
 import {
+  StoredAclBinding,
   StoredInt,
   StoredNonNegativeInt,
   StoredPartitionState,
@@ -50,9 +51,18 @@ export const StoredMetadataRecord = Schema.Union([
     partitionEpoch: StoredInt,
     unclean: Schema.Boolean,
   }),
+  // Kafka's ProducerIdsRecord: a block of producer ids went to a broker; the cursor only grows.
+  Schema.Struct({
+    type: Schema.Literal("ProducerIds"),
+    ...brokerEpochFields,
+    nextProducerId: StoredNonNegativeInt,
+  }),
+  // Kafka's AccessControlEntryRecord and RemoveAccessControlEntryRecord (an ACL is named by its fields).
+  Schema.Struct({ type: Schema.Literal("AccessControlEntry"), acl: StoredAclBinding }),
+  Schema.Struct({ type: Schema.Literal("RemoveAccessControlEntry"), acl: StoredAclBinding }),
 ]).annotate({
   expected:
-    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions or PartitionChange",
+    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions, PartitionChange, ProducerIds, AccessControlEntry or RemoveAccessControlEntry",
 });
 
 /** One log entry's value: `{ term, payload }`. */

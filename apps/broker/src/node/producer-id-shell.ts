@@ -1,16 +1,22 @@
 /**
- * InitProducerId on a single node: binds the shared node's producer-id allocator (`@eddy/node`) to
- * this broker's state store. The allocator steps the core and decides when a block is needed; this
- * shell only reserves the blocks it asks for, durably, before handing them over, so an id is never
- * given twice, even across crashes (a reused id would let an old producer's sequence numbers collide
- * with a new one's). It must never step the core's allocator itself.
- * The reservation cursor is the state store's producer-id cursor (`saveProducerIdCursor`, in
- * `__producer_ids-0/`), as the document's version and, decoded with a schema, as JSON inside it (files
- * written before hold no bytes and the offset alone). A cursor that does not decode stops the start
- * with an error naming the file, and is never rewritten. In cluster mode the controller's
- * AllocateProducerIds answers the allocator's block requests instead.
+ * InitProducerId on a broker: binds the shared node's producer-id allocator (`@eddy/node`) to where
+ * this broker's blocks of ids come from. The allocator steps the core and decides when a block is
+ * needed; this shell only obtains the blocks it asks for, durably reserved before they are handed
+ * over, so an id is never given twice, even across crashes (a reused id would let an old producer's
+ * sequence numbers collide with a new one's). It must never step the core's allocator itself, and in
+ * a cluster it must never hand out an id the controller did not commit to this broker.
+ *
+ * A cluster of one reserves from its own cursor: the state store's producer-id cursor
+ * (`saveProducerIdCursor`, in `__producer_ids-0/`), as the document's version and, decoded with a
+ * schema, as JSON inside it (files written before hold no bytes and the offset alone). A cursor that
+ * does not decode stops the start with an error naming the file, and is never rewritten.
+ *
+ * In a cluster (controller.quorum.voters set) every block comes from the active controller's
+ * AllocateProducerIds, as KRaft's brokers get theirs: the controller commits the block to the
+ * metadata log before it answers, so two brokers never share an id and a failover of the controller
+ * never hands a block out again. The local cursor is neither read nor written then.
  */
-import { invariant, type producer } from "@eddy/core";
+import { type controller, invariant, type producer } from "@eddy/core";
 import { monotonicClock, ProducerIdAllocator } from "@eddy/node";
 import { decodeStoredJson, producerIdCursorPath, storageError, type VersionedDocument } from "@eddy/storage";
 import { producerIdBlockFormatVersion, StoredProducerIdBlock } from "./producer-id-block-schema.ts";
@@ -18,6 +24,20 @@ import type { Storage } from "./storage.ts";
 
 /** Ids reserved per durable write; Kafka's controller hands out blocks of 1000 too. */
 const blockSize = 1000;
+
+/** What a cluster's broker asks for blocks: the node's metadata shell (requests reach the active controller). */
+export interface ProducerIdController {
+  /** Resolves with the controller's answer once its records committed (NOT_CONTROLLER otherwise). */
+  request(input: controller.Input): Promise<controller.Response | null>;
+  /** This broker's registration epoch, -1 until registered; AllocateProducerIds carries it. */
+  readonly brokerEpochValue: number;
+}
+
+/** Cluster mode: this broker's id and its way to the controller. */
+export interface ProducerIdCluster {
+  readonly brokerId: number;
+  readonly controller: ProducerIdController;
+}
 
 const encoder = new TextEncoder();
 
@@ -56,12 +76,15 @@ export class ProducerIdShell {
     cursor: number,
     clock: () => number,
     private readonly log: (line: string) => void,
+    cluster: ProducerIdCluster | null,
   ) {
     this.cursor = cursor;
     this.allocator = new ProducerIdAllocator({
       nowMs: clock,
-      // Answered after the state-store write, which awaits: never inside the call that asked.
-      requestBlock: (allocator) => void this.reserveBlock(allocator),
+      // Answered after the state-store write or the controller's answer, both awaited: never inside
+      // the call that asked.
+      requestBlock: (allocator) =>
+        void (cluster === null ? this.reserveBlock(allocator) : this.blockFromController(allocator, cluster)),
       persistTransactionalIds: () => {
         // The InitProducerId handler refuses transactional ids until transactions are served (they
         // would need a durable, synchronous home first), so no entry can reach this point.
@@ -72,15 +95,18 @@ export class ProducerIdShell {
   }
 
   /**
-   * Opens the shell over the stored cursor. The clock (the node's, monotonic) only ages transactional
-   * ids; `log` reports failed reservations.
+   * Opens the shell over the stored cursor, or, with `cluster`, over the controller's blocks. The
+   * clock (the node's, monotonic) only ages transactional ids; `log` reports failed reservations.
    */
   static async open(
     storage: Storage,
     clock: () => number = monotonicClock(Date.now),
     log: (line: string) => void = (line) => console.error(line),
+    cluster: ProducerIdCluster | null = null,
   ): Promise<ProducerIdShell> {
-    return new ProducerIdShell(storage, await readProducerIdCursor(storage), clock, log);
+    // A cluster's broker never uses its local cursor, so a stale one cannot stop it from starting.
+    const cursor = cluster === null ? await readProducerIdCursor(storage) : 0;
+    return new ProducerIdShell(storage, cursor, clock, log, cluster);
   }
 
   /** Answers InitProducerId for an idempotent producer (transactional ids are not served yet). */
@@ -118,5 +144,44 @@ export class ProducerIdShell {
       return;
     }
     allocator.onBlock({ firstProducerId: first, size: blockSize });
+  }
+
+  /**
+   * Asks the active controller for the next block (AllocateProducerIds with this broker's epoch) and
+   * hands it to the allocator. Any answer but a committed block fails the reservation: the waiting
+   * producers get a retriable error, and the next InitProducerId asks again.
+   */
+  private async blockFromController(
+    allocator: ProducerIdAllocator,
+    cluster: ProducerIdCluster,
+  ): Promise<void> {
+    // Yield first, so even a request that fails at once is answered outside the call that asked.
+    await Promise.resolve();
+    const brokerEpoch = cluster.controller.brokerEpochValue;
+    if (brokerEpoch < 0) {
+      allocator.onBlockFailed("this broker is not registered with the controller yet");
+      return;
+    }
+    let answer: controller.Response | null;
+    try {
+      answer = await cluster.controller.request({
+        type: "allocateProducerIds",
+        brokerId: cluster.brokerId,
+        brokerEpoch,
+      });
+    } catch (error) {
+      allocator.onBlockFailed(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (answer?.type !== "allocateProducerIds" || answer.error !== "NONE") {
+      const why = answer?.type === "allocateProducerIds" ? answer.error : "no answer";
+      allocator.onBlockFailed(`the controller's AllocateProducerIds answered ${why}`);
+      return;
+    }
+    invariant(
+      Number.isSafeInteger(answer.firstProducerId) && answer.firstProducerId >= 0 && answer.size >= 1,
+      () => `producer ids: the controller answered a bad block [${answer.firstProducerId}, +${answer.size})`,
+    );
+    allocator.onBlock({ firstProducerId: answer.firstProducerId, size: answer.size });
   }
 }
