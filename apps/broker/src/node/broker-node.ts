@@ -243,7 +243,9 @@ export class BrokerNode {
             groupCoreOptions(config),
             config.offsetsTopicPartitions,
           );
-    const producerIds = await ProducerIdShell.open(storage, clock, log);
+    // In a cluster every producer-id block comes from the active controller (AllocateProducerIds).
+    const producerIdCluster = cluster === null ? null : { brokerId: config.nodeId, controller: metadata };
+    const producerIds = await ProducerIdShell.open(storage, clock, log, producerIdCluster);
     node = new BrokerNode(
       config,
       clusterId,
