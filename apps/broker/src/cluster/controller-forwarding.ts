@@ -25,6 +25,7 @@ const forwardable = new Set<controller.Input["type"]>([
   "createPartitions",
   "alterPartition",
   "electLeaders",
+  "allocateProducerIds",
 ]);
 
 /** How long one forwarded request waits for its answer before it is asked again (or given up). */
@@ -137,6 +138,8 @@ function unanswered(input: controller.Input): controller.Response | null {
         type: "electLeaders",
         partitions: input.partitions.map((p) => ({ ...p, error: "NOT_CONTROLLER" })),
       };
+    case "allocateProducerIds":
+      return { type: "allocateProducerIds", error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };
     default:
       return null;
   }
