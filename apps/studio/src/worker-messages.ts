@@ -103,6 +103,9 @@ export interface TraceLine {
   readonly kind: string;
   readonly node: string;
   readonly summary: string;
+  /** For a delivered message ("recv"): its sender and type; "" otherwise. */
+  readonly from: string;
+  readonly type: string;
 }
 
 export interface Snapshot {

@@ -10,12 +10,14 @@ import type { Snapshot } from "../worker-messages.ts";
 import { el, table } from "./dom.ts";
 import { renderClients } from "./render-clients.ts";
 import { renderLesson, renderTimeline } from "./render-lesson.ts";
+import { renderMessages } from "./render-messages.ts";
 import { renderSegments } from "./render-segments.ts";
 
 export interface Regions {
   readonly status: HTMLElement;
   readonly violations: HTMLElement;
   readonly servers: HTMLElement;
+  readonly messages: HTMLElement;
   readonly partitions: HTMLElement;
   readonly segments: HTMLElement;
   readonly consumers: HTMLElement;
@@ -31,6 +33,7 @@ export const regionIds = [
   "status",
   "violations",
   "servers",
+  "messages",
   "partitions",
   "segments",
   "consumers",
@@ -157,6 +160,7 @@ export function render(regions: Regions, s: Snapshot, findTarget: number | null)
   const view = s.view;
   if (view !== null) {
     renderServers(regions.servers, view);
+    renderMessages(regions.messages, s, view);
     regions.partitions.replaceChildren(...view.partitions.map(partitionTable));
     renderGroup(regions.consumers, view);
     renderSegments(regions.segments, s.segments, findTarget);

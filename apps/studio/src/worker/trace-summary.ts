@@ -18,15 +18,29 @@ export function summarizeTraceLine(json: string, summaryCharsMax: number): Trace
   try {
     raw = JSON.parse(json) as RawLine;
   } catch {
-    return { i: -1, tMs: 0, kind: "?", node: "?", summary: json.slice(0, summaryCharsMax) };
+    return {
+      i: -1,
+      tMs: 0,
+      kind: "?",
+      node: "?",
+      summary: json.slice(0, summaryCharsMax),
+      from: "",
+      type: "",
+    };
   }
   const kind = raw.kind ?? "?";
+  const d =
+    kind === "recv" && typeof raw.detail === "object" && raw.detail !== null
+      ? (raw.detail as Record<string, unknown>)
+      : {};
   return {
     i: raw.i ?? -1,
     tMs: raw.t ?? 0,
     kind,
     node: raw.node ?? "?",
     summary: describe(kind, raw.detail).slice(0, summaryCharsMax),
+    from: typeof d.from === "string" ? d.from : "",
+    type: typeof d.type === "string" ? d.type.slice(0, summaryCharsMax) : "",
   };
 }
 
