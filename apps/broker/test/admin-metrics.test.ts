@@ -120,6 +120,46 @@ describe("/metrics", () => {
       expect(
         sampleValue(third.families, "kafka_network_requestmetrics_requests_total", { request: "Fetch" }),
       ).toBeGreaterThanOrEqual(1);
+      expect(
+        sampleValue(third.families, "kafka_server_brokertopicmetrics_totalproducerequests_total", { topic }),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        sampleValue(third.families, "kafka_server_brokertopicmetrics_failedproducerequests_total", { topic }),
+      ).toBeNull();
+      expect(
+        sampleValue(third.families, "kafka_server_brokertopicmetrics_totalfetchrequests_total", { topic }),
+      ).toBeGreaterThanOrEqual(1);
+    },
+    testTimeoutMs,
+  );
+
+  test(
+    "a refused produce counts as a failed produce request and appends nothing",
+    async () => {
+      const topic = "metrics-small";
+      const created = await fetch(`${running.admin}/api/v1/topics`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: topic, configs: { "max.message.bytes": "200" } }),
+      });
+      expect(created.status).toBe(201);
+      // kcat reports the refusal (MESSAGE_TOO_LARGE) and exits; its exit code is not what is tested.
+      Bun.spawnSync(
+        ["kcat", "-P", "-b", running.broker.bootstrap, "-t", topic, "-X", "message.send.max.retries=0"],
+        {
+          stdin: new TextEncoder().encode(`${"x".repeat(1_000)}\n`),
+          timeout: 30_000,
+        },
+      );
+      const { families } = await scrapeMetrics(running.admin);
+      expect(
+        sampleValue(families, "kafka_server_brokertopicmetrics_failedproducerequests_total", { topic }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        sampleValue(families, "kafka_server_brokertopicmetrics_totalproducerequests_total", { topic }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(families, "kafka_server_brokertopicmetrics_messagesin_total", { topic })).toBeNull();
+      expect(sampleValue(families, "kafka_log_log_size", { topic, partition: "0" })).toBe(0);
     },
     testTimeoutMs,
   );

@@ -44,6 +44,26 @@ export class BrokerMetrics {
     "Record batch bytes sent in Fetch responses, by topic (Kafka's BytesOutPerSec).",
     ["topic"],
   );
+  readonly produceRequests = new CounterFamily(
+    "kafka_server_brokertopicmetrics_totalproducerequests_total",
+    "Partitions named in Produce requests, by topic (Kafka's TotalProduceRequestsPerSec).",
+    ["topic"],
+  );
+  readonly failedProduceRequests = new CounterFamily(
+    "kafka_server_brokertopicmetrics_failedproducerequests_total",
+    "Partitions of Produce requests answered with an error, by topic (Kafka's FailedProduceRequestsPerSec).",
+    ["topic"],
+  );
+  readonly fetchRequests = new CounterFamily(
+    "kafka_server_brokertopicmetrics_totalfetchrequests_total",
+    "Partitions named in Fetch responses, by topic (Kafka's TotalFetchRequestsPerSec).",
+    ["topic"],
+  );
+  readonly failedFetchRequests = new CounterFamily(
+    "kafka_server_brokertopicmetrics_failedfetchrequests_total",
+    "Partitions of Fetch responses answered with an error, by topic (Kafka's FailedFetchRequestsPerSec).",
+    ["topic"],
+  );
   readonly isrShrinks = new CounterFamily(
     "kafka_server_replicamanager_isrshrinks_total",
     "ISR shrinks of partitions this node leads (Kafka's IsrShrinksPerSec).",
@@ -78,9 +98,16 @@ export class BrokerMetrics {
     const responses = (body as { responses?: readonly FetchTopicResponse[] }).responses;
     if (responses === undefined) return;
     for (const topic of responses) {
+      if (typeof topic.topic !== "string") continue;
       let bytes = 0;
-      for (const p of topic.partitions) bytes += p.records?.byteLength ?? 0;
-      if (bytes > 0 && typeof topic.topic === "string") this.bytesOut.inc([topic.topic], bytes);
+      let failed = 0;
+      for (const p of topic.partitions) {
+        bytes += p.records?.byteLength ?? 0;
+        if ((p.errorCode ?? 0) !== 0) failed++;
+      }
+      this.fetchRequests.inc([topic.topic], topic.partitions.length);
+      if (failed > 0) this.failedFetchRequests.inc([topic.topic], failed);
+      if (bytes > 0) this.bytesOut.inc([topic.topic], bytes);
     }
   }
 
@@ -118,26 +145,33 @@ export class BrokerMetrics {
   /** Drops the per-topic series of topics that no longer exist, as Kafka removes their MBeans. */
   forgetDeletedTopics(exists: (topic: string) => boolean): void {
     const gone = (values: readonly string[]) => !exists(values[0]!);
-    this.messagesIn.forget(gone);
-    this.bytesIn.forget(gone);
-    this.bytesOut.forget(gone);
+    for (const family of this.topicFamilies()) family.forget(gone);
+  }
+
+  /** The families labelled by topic, in the order a scrape writes them. */
+  topicFamilies(): CounterFamily[] {
+    return [
+      this.messagesIn,
+      this.bytesIn,
+      this.bytesOut,
+      this.produceRequests,
+      this.failedProduceRequests,
+      this.fetchRequests,
+      this.failedFetchRequests,
+    ];
   }
 
   /** Label sets refused by the per-family limit, over every family. */
   get droppedSeriesCount(): number {
-    return (
-      this.requests.droppedCount +
-      this.requestTime.droppedCount +
-      this.messagesIn.droppedCount +
-      this.bytesIn.droppedCount +
-      this.bytesOut.droppedCount
-    );
+    let dropped = this.requests.droppedCount + this.requestTime.droppedCount;
+    for (const family of this.topicFamilies()) dropped += family.droppedCount;
+    return dropped;
   }
 }
 
 interface FetchTopicResponse {
   readonly topic?: string;
-  readonly partitions: readonly { readonly records?: Uint8Array | null }[];
+  readonly partitions: readonly { readonly records?: Uint8Array | null; readonly errorCode?: number }[];
 }
 
 const byNode = new WeakMap<BrokerNode, BrokerMetrics>();
@@ -174,16 +208,21 @@ export function meterRequest(
   }
 }
 
-/** Produce's call per partition: records and bytes of a batch appended (not refused, not a duplicate). */
+/**
+ * Produce's call per partition: every partition counts as a produce request, a refused one as a
+ * failed one, and only an appended batch (not a duplicate) counts its records and bytes.
+ */
 export function meterProduce(
   node: BrokerNode,
   topic: string,
   records: Uint8Array | null,
   outcome: { readonly errorCode: number; readonly duplicate?: boolean },
 ): void {
-  if (outcome.errorCode !== ErrorCode.NONE || outcome.duplicate === true || records === null) return;
   try {
-    metricsOf(node).produced(topic, records);
+    const metrics = metricsOf(node);
+    metrics.produceRequests.inc([topic]);
+    if (outcome.errorCode !== ErrorCode.NONE) metrics.failedProduceRequests.inc([topic]);
+    else if (outcome.duplicate !== true && records !== null) metrics.produced(topic, records);
   } catch {
     // Metrics must never cost a client its answer.
   }

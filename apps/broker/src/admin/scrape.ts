@@ -79,9 +79,7 @@ export async function scrape(source: ScrapeSource, state: number, startedAtMs: n
 
   metrics.requests.write(out);
   metrics.requestTime.write(out);
-  metrics.messagesIn.write(out);
-  metrics.bytesIn.write(out);
-  metrics.bytesOut.write(out);
+  for (const family of metrics.topicFamilies()) family.write(out);
   metrics.isrShrinks.write(out);
   metrics.isrExpands.write(out);
 
