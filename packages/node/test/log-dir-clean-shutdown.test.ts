@@ -57,6 +57,7 @@ test("closeAll writes the marker; the next start takes it and scans no segment",
     segmentsLoaded: 4,
     tailBytesScanned: expect.any(Number),
     scannedFromOffset: 200,
+    openedClean: true,
   });
   expect(second.open({ topic: "orders", partition: 1 }, {}, 0).recoveryStats.segmentsScanned).toBe(0);
   // A crash now: the marker is gone, so the next start scans the unflushed active segment.

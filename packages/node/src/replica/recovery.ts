@@ -84,11 +84,101 @@ export function recoverEpochs(
   return out;
 }
 
+/** Kafka's producer-state snapshot name, `<20-digit log end offset>.snapshot` (JSON here, not Kafka's binary). */
+export function producerSnapshotName(offset: number): string {
+  return `${String(offset).padStart(20, "0")}.snapshot`;
+}
+
+/**
+ * Writes the producer state at the log end beside the log, as Kafka's clean shutdown does
+ * (`ProducerStateManager.takeSnapshot`), so the next start after a clean shutdown reads no batch to
+ * rebuild it. Runs as the log's `cleanCloseHook`: a failure makes the close unclean.
+ */
+export function writeProducerSnapshot(log: PartitionLog, producers: producer.PartitionProducers): void {
+  const text = JSON.stringify({ version: 1, offset: log.info().logEndOffset, entries: producers.entries });
+  log.writeSideFileNow(producerSnapshotName(log.info().logEndOffset), new TextEncoder().encode(text));
+}
+
+/** A whole number within the exact range of a double. */
+const isInt = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
+
+/**
+ * Decodes a snapshot written by `writeProducerSnapshot` for a log ending at `logEnd`, checking every
+ * field and the state's own rules (sorted unique ids, at most `producerIdsMax`, at most five batches
+ * each, offsets below the log end); null when anything is off, so the caller rebuilds from the log.
+ */
+function decodeProducerSnapshot(
+  bytes: Uint8Array,
+  logEnd: number,
+  producerIdsMax: number,
+): producer.PartitionProducers | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+  const root = parsed as { version?: unknown; offset?: unknown; entries?: unknown };
+  if (root.version !== 1 || root.offset !== logEnd || !Array.isArray(root.entries)) return null;
+  if (root.entries.length > producerIdsMax) return null;
+  const entries: producer.ProducerEntry[] = [];
+  for (const raw of root.entries as unknown[]) {
+    const e = raw as {
+      producerId?: unknown;
+      producerEpoch?: unknown;
+      batches?: unknown;
+      lastAppendMs?: unknown;
+    };
+    if (
+      !isInt(e.producerId) ||
+      !isInt(e.producerEpoch) ||
+      !isInt(e.lastAppendMs) ||
+      !Array.isArray(e.batches)
+    )
+      return null;
+    if (e.batches.length > producer.producerBatchesRetainedMax) return null;
+    if (entries.length > 0 && e.producerId <= entries[entries.length - 1]!.producerId) return null;
+    const batches: producer.ProducerBatch[] = [];
+    for (const b of e.batches as Array<Record<string, unknown>>) {
+      const { firstSeq, lastSeq, firstOffset, lastOffset } = b;
+      if (!isInt(firstSeq) || !isInt(lastSeq) || !isInt(firstOffset) || !isInt(lastOffset)) return null;
+      if (firstOffset > lastOffset || lastOffset >= logEnd) return null;
+      batches.push({ firstSeq, lastSeq, firstOffset, lastOffset });
+    }
+    entries.push({
+      producerId: e.producerId,
+      producerEpoch: e.producerEpoch,
+      batches,
+      lastAppendMs: e.lastAppendMs,
+    });
+  }
+  return { entries };
+}
+
+/**
+ * The producer state a clean shutdown left beside the log, or null. Every snapshot found is removed
+ * (it describes the log only until the next append), and one is used only when the log opened as its
+ * clean close left it (`recoveryStats.openedClean`) and it was written at the log end.
+ */
+function takeProducerSnapshot(log: PartitionLog, producerIdsMax: number): producer.PartitionProducers | null {
+  const logEnd = log.info().logEndOffset;
+  let found: producer.PartitionProducers | null = null;
+  for (const name of log.sideFileNames()) {
+    if (found === null && log.recoveryStats.openedClean && name === producerSnapshotName(logEnd)) {
+      const bytes = log.readSideFile(name);
+      if (bytes !== null) found = decodeProducerSnapshot(bytes, logEnd, producerIdsMax);
+    }
+    log.removeSideFile(name);
+  }
+  return found;
+}
+
 /**
  * Idempotent-producer state rebuilt from the batch headers, as Kafka does without a snapshot. Only
  * segments with records newer than `producerIdExpirationMs` before `nowMs` are read (older producers
  * would have expired anyway, which bounds the scan), and each batch is recorded at its own max
- * timestamp, so a producer idle since before a restart still expires on time after it.
+ * timestamp, so a producer idle since before a restart still expires on time after it. After a clean
+ * shutdown the snapshot written at the close (`writeProducerSnapshot`) is used instead, as Kafka's.
  */
 export function recoverProducers(
   log: PartitionLog,
@@ -96,6 +186,9 @@ export function recoverProducers(
   producerIdExpirationMs: number,
   producerIdsMax: number,
 ): producer.PartitionProducers {
+  // After a clean shutdown the snapshot written at the close is the state at the log end: nothing to read.
+  const snapshot = takeProducerSnapshot(log, producerIdsMax);
+  if (snapshot !== null) return snapshot;
   let producers = producer.emptyPartitionProducers();
   const horizonMs = nowMs - producerIdExpirationMs;
   const first = log.segmentInfos().find((s) => s.maxTimestampMs >= horizonMs || s.active);

@@ -33,7 +33,13 @@ import type {
 import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
-import { type TailBudget, type TailEntry, type TailOwner, tailEntryDrop } from "./tail-budget.ts";
+import {
+  type TailBudget,
+  type TailEntry,
+  type TailOwner,
+  tailEntryDrop,
+  tailEntryHeldBytes,
+} from "./tail-budget.ts";
 
 /** Batches in one append; a produce request of a thousand partitions holds far fewer per partition. */
 export const appendBatchesMax = 1 << 20;
@@ -98,7 +104,15 @@ export interface RecoveryStats {
    * checkpoint, written before any batch of its epoch) still describes them.
    */
   readonly scannedFromOffset: number;
+  /**
+   * The open trusted a clean shutdown and scanned nothing: the log is exactly as its last clean close
+   * left it, so what its owner wrote beside it at that close (`cleanCloseHook`) still describes it.
+   */
+  readonly openedClean: boolean;
 }
+
+/** Names of the small files an owner keeps beside the segments: Kafka's `<20 digits>.snapshot`. */
+const sideFileNamePattern = /^\d{20}\.snapshot$/;
 
 /** One segment's share of a flush round, sized when the round was planned. */
 interface FlushItem {
@@ -161,7 +175,14 @@ export class PartitionLog implements TailOwner {
     segmentsLoaded: 0,
     tailBytesScanned: 0,
     scannedFromOffset: 0,
+    openedClean: false,
   };
+  /**
+   * Runs inside a clean `close`, after the flush: the log's owner writes what it keeps beside the log
+   * (the replica's producer-state snapshot, with `writeSideFileNow`). A throw makes the close unclean,
+   * so no clean-shutdown marker covers a log whose side file is missing.
+   */
+  cleanCloseHook: (() => void) | null = null;
 
   private constructor(
     private readonly options: PartitionLogOptions,
@@ -314,6 +335,7 @@ export class PartitionLog implements TailOwner {
       segmentsLoaded,
       tailBytesScanned,
       scannedFromOffset: scannedFrom,
+      openedClean: clean && segmentsScanned === 0,
     };
     active.syncedBytes = 0;
     active.indexesSynced = false;
@@ -443,11 +465,13 @@ export class PartitionLog implements TailOwner {
     for (const h of headers) {
       const placed = { ...h, position: position + h.position };
       active.noteBatch(placed, this.config.indexIntervalBytes);
+      const kept = tailBytesOf(bytes, h.position, h.sizeBytes);
       this.tailPush({
         baseOffset: h.baseOffset,
         lastOffset: h.lastOffset,
         segmentBase: active.baseOffset,
-        bytes: tailBytesOf(bytes, h.position, h.sizeBytes),
+        bytes: kept,
+        heldBytes: kept.buffer.byteLength,
         owner: this,
         live: true,
       });
@@ -555,7 +579,7 @@ export class PartitionLog implements TailOwner {
     const budget = this.options.tailBudget;
     if (this.options.tailCacheBytesMax <= 0 || (budget !== undefined && budget.bytesMax <= 0)) return;
     this.tail.push(entry);
-    this.tailBytes += entry.bytes.length;
+    this.tailBytes += tailEntryHeldBytes(entry);
     while (
       this.tail.length - this.tailStart > 1 &&
       (this.tailBytes > this.options.tailCacheBytesMax ||
@@ -574,7 +598,7 @@ export class PartitionLog implements TailOwner {
   /** Drops the oldest cached batch. */
   private tailShift(): void {
     const oldest = this.tail[this.tailStart]!;
-    this.tailBytes -= oldest.bytes.length;
+    this.tailBytes -= tailEntryHeldBytes(oldest);
     this.tailStart += 1;
     this.tailRelease(oldest);
   }
@@ -598,7 +622,7 @@ export class PartitionLog implements TailOwner {
   private tailDropFrom(offset: number): void {
     while (this.tail.length > this.tailStart && this.tail[this.tail.length - 1]!.lastOffset >= offset) {
       const dropped = this.tail.pop()!;
-      this.tailBytes -= dropped.bytes.length;
+      this.tailBytes -= tailEntryHeldBytes(dropped);
       this.tailRelease(dropped);
     }
   }
@@ -1231,6 +1255,34 @@ export class PartitionLog implements TailOwner {
     return new TextEncoder().encode(text);
   }
 
+  // ---------------------------------------------------------------- side files
+
+  /** Checks a side-file name: Kafka's `<20 digits>.snapshot`, nothing the log itself owns. */
+  private sideFilePath(name: string): string {
+    invariant(sideFileNamePattern.test(name), () => `${this.options.name}: side file name ${name}`);
+    return `${this.options.dir}/${name}`;
+  }
+
+  /** Replaces a small file beside the segments durably (temporary file, fsync, rename, fsync the folder). */
+  writeSideFileNow(name: string, bytes: Uint8Array): void {
+    this.options.files.writeAtomicNow(this.sideFilePath(name), bytes);
+  }
+
+  /** The side files present, by name. */
+  sideFileNames(): ReadonlyArray<string> {
+    return this.options.files.list(this.options.dir).filter((name) => sideFileNamePattern.test(name));
+  }
+
+  /** Reads a side file, or null when it does not exist. */
+  readSideFile(name: string): Uint8Array | null {
+    return this.options.files.readAll(this.sideFilePath(name));
+  }
+
+  /** Removes a side file (not made durable: a side file is only ever trusted after a clean close). */
+  removeSideFile(name: string): void {
+    this.options.files.remove(this.sideFilePath(name));
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /**
@@ -1247,6 +1299,7 @@ export class PartitionLog implements TailOwner {
         // The trimmed indexes must be durable before a clean-shutdown marker says they can be trusted.
         await this.activeSegment().offsetIndexFile.sync();
         await this.activeSegment().timeIndexFile.sync();
+        this.cleanCloseHook?.();
         this.closedCleanly = true;
       } catch {
         // A failing disk at shutdown only costs a longer recovery at the next start.
@@ -1284,13 +1337,21 @@ function allocUnzeroed(length: number): Uint8Array {
 }
 
 /**
- * The bytes the hot tail keeps for one batch: the caller's buffer by reference only when the batch is
- * that whole buffer, else a copy. A view would pin the rest of its buffer (the request frame, the
- * other batches of the append) while the budget counts only the batch, so the tail's memory would
- * exceed its byte bound by whatever the views share; with copies the bound is what the tail holds.
+ * A batch is kept by reference when it is at least this share of its buffer (in eighths): the rest,
+ * at most an eighth, is the request frame's header around it, counted against the budget with it.
+ */
+export const tailViewShareEighthsMin = 7;
+
+/**
+ * The bytes the hot tail keeps for one batch: the caller's buffer by reference when the batch is most
+ * of it (a produce request of one batch: the frame is the batch and a few dozen bytes of header), else
+ * a copy. The entry counts its whole buffer (`heldBytes`), so the budget bounds what the tail really
+ * pins. A smaller share would pin the rest of the frame (other partitions' batches, pipelined requests)
+ * for a fraction of its size, so those are copied. Keeping the frame saves a copy of every large batch
+ * on the way in (a 1 MiB record was copied here after the frame reader had assembled it).
  */
 function tailBytesOf(bytes: Uint8Array, position: number, length: number): Uint8Array {
   const batch = bytes.subarray(position, position + length);
-  const ownsBuffer = batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength;
-  return ownsBuffer ? batch : batch.slice();
+  const mostOfBuffer = batch.byteLength * 8 >= batch.buffer.byteLength * tailViewShareEighthsMin;
+  return mostOfBuffer ? batch : batch.slice();
 }

@@ -13,6 +13,11 @@ export interface TailEntry {
   readonly segmentBase: number;
   /** The batch; emptied when the entry is dropped, so a dropped entry still queued pins nothing. */
   bytes: Uint8Array;
+  /**
+   * Bytes the entry keeps in memory and counts against the budgets: its whole buffer when `bytes` is
+   * a view into a larger one (the request frame it arrived in), else the batch's length (the default).
+   */
+  readonly heldBytes?: number | undefined;
   /** The partition holding it, told to drop it when the budget evicts it. */
   readonly owner: TailOwner;
   /** False once the partition dropped it (evicted, truncated, cleared or closed). */
@@ -65,7 +70,7 @@ export class TailBudget {
     invariant(entry.live, "tail budget: a new entry is live");
     invariant(this.queue.length - this.head < tailBudgetEntriesMax, "tail budget entry count");
     this.queue.push(entry);
-    this.liveBytes += entry.bytes.length;
+    this.liveBytes += tailEntryHeldBytes(entry);
     while (this.liveBytes > this.bytesMax && this.head < this.queue.length) {
       const oldest = this.queue[this.head]!;
       this.head += 1;
@@ -83,7 +88,7 @@ export class TailBudget {
   /** Uncounts an entry its partition dropped; it leaves the queue when eviction reaches it. */
   release(entry: TailEntry): void {
     if (!entry.live) return;
-    this.liveBytes -= entry.bytes.length;
+    this.liveBytes -= tailEntryHeldBytes(entry);
     tailEntryDrop(entry);
     this.deadCount += 1;
     invariant(this.liveBytes >= 0, "tail budget bytes stay non-negative");
@@ -106,6 +111,11 @@ export class TailBudget {
 }
 
 const noBytes = new Uint8Array(0);
+
+/** What a live entry counts against the budgets (see `TailEntry.heldBytes`). */
+export function tailEntryHeldBytes(entry: TailEntry): number {
+  return entry.heldBytes ?? entry.bytes.length;
+}
 
 /**
  * Marks an entry dropped and lets go of its bytes. Dropped entries wait in the budget's queue (and in

@@ -1,0 +1,94 @@
+// The produce path's one avoidable copy, removed: a batch that is most of the buffer it arrived in (a
+// produce request of one batch, as a 1 MiB record is) is kept in the hot tail by reference, and the
+// whole buffer is counted against the budget. The stored bytes are the batch's, byte for byte, read
+// from the tail, from the segment file and after a reopen; a batch that is a small part of its buffer
+// is still copied, so the frame around it is not pinned.
+import { afterEach, expect, test } from "bun:test";
+import { batchMake } from "@eddy/protocol";
+import { type LogConfig, logConfigDefault, PartitionLog, TailBudget } from "@eddy/storage";
+import { nodeFiles } from "../src/index.ts";
+import { removeDir, tempDir } from "./helpers.ts";
+
+const dirs: Array<string> = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+
+const config: LogConfig = { ...logConfigDefault };
+const frameHeaderBytes = 48;
+
+/** A batch at `baseOffset` with `bodyBytes` of patterned filler, inside a frame with a header before it. */
+function framed(
+  baseOffset: number,
+  bodyBytes: number,
+  trailingBytes = 0,
+): { frame: Uint8Array; batch: Uint8Array } {
+  const body = new Uint8Array(bodyBytes);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 31 + baseOffset) & 0xff;
+  const batch = batchMake({ baseOffset, recordCount: 1, baseTimestampMs: 1_700_000_000_000, body });
+  const frame = new Uint8Array(frameHeaderBytes + batch.length + trailingBytes);
+  frame.fill(0xee);
+  frame.set(batch, frameHeaderBytes);
+  return { frame, batch };
+}
+
+function open(dir: string, budget: TailBudget): PartitionLog {
+  return PartitionLog.open({
+    files: nodeFiles,
+    dir: `${dir}/large-0`,
+    name: "large-0",
+    config,
+    tailCacheBytesMax: budget.bytesMax,
+    tailBudget: budget,
+    logLine: () => {},
+    nowMs: 0,
+  });
+}
+
+test("a 1 MiB batch that is most of its frame is kept by reference and stored unchanged", async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const budget = new TailBudget(4 << 20);
+  const log = open(dir, budget);
+  const { frame, batch } = framed(0, 1 << 20);
+  log.append(frame.subarray(frameHeaderBytes, frameHeaderBytes + batch.length), 0);
+  // The whole frame is what the tail pins, so that is what the budget counts.
+  expect(budget.bytes).toBe(frame.length);
+  const fromTail = log.read({ fetchOffset: 0, maxBytes: 2 << 20 });
+  expect(fromTail.records.buffer).toBe(frame.buffer);
+  expect(fromTail.records).toEqual(batch);
+
+  // Three more push the first one out of the 4 MiB budget: it is read from the segment file.
+  for (let i = 1; i <= 4; i++) {
+    const next = framed(i, 1 << 20);
+    log.append(next.frame.subarray(frameHeaderBytes, frameHeaderBytes + next.batch.length), 0);
+  }
+  expect(budget.bytes).toBeLessThanOrEqual(budget.bytesMax);
+  expect(budget.retainedBufferBytes()).toBeLessThanOrEqual(budget.bytesMax);
+  const fromFile = log.read({ fetchOffset: 0, maxBytes: 1 });
+  expect(fromFile.records.buffer).not.toBe(frame.buffer);
+  expect(fromFile.records).toEqual(batch);
+  await log.close();
+
+  const reopened = open(dir, new TailBudget(4 << 20));
+  expect(reopened.read({ fetchOffset: 0, maxBytes: 1 }).records).toEqual(batch);
+  expect(reopened.info().logEndOffset).toBe(5);
+  await reopened.close();
+});
+
+test("a batch that is a small part of its buffer is copied, so the buffer is neither pinned nor shared", async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const budget = new TailBudget(4 << 20);
+  const log = open(dir, budget);
+  // The batch is about a third of the buffer (other partitions' batches would fill the rest).
+  const { frame, batch } = framed(0, 1000, 2000);
+  log.append(frame.subarray(frameHeaderBytes, frameHeaderBytes + batch.length), 0);
+  expect(budget.bytes).toBe(batch.length);
+  // A caller reusing its buffer afterwards (which the contract forbids) would not change a copy.
+  frame.fill(0);
+  const read = log.read({ fetchOffset: 0, maxBytes: 1 << 20 });
+  expect(read.records.buffer).not.toBe(frame.buffer);
+  expect(read.records).toEqual(batch);
+  await log.close();
+});
