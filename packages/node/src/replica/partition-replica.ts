@@ -24,7 +24,7 @@ import {
 } from "@eddy/protocol";
 import { FileFault, type PartitionLog, StorageError, toStorageError } from "@eddy/storage";
 import { sliceBatches, walkBatches } from "./batch-walk.ts";
-import { recoverEpochs, recoverProducers } from "./recovery.ts";
+import { recoverEpochs, recoverProducers, writeProducerSnapshot } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 
 type PState = partition.PartitionState;
@@ -163,7 +163,10 @@ export class PartitionReplica {
       nowMs,
       options.incarnation,
     );
-    return new PartitionReplica(log, options, env, hooks, state);
+    const replica = new PartitionReplica(log, options, env, hooks, state);
+    // A clean close writes the producer state beside the log, so the next start reads no batch for it.
+    log.cleanCloseHook = () => writeProducerSnapshot(log, replica.state.producers);
+    return replica;
   }
 
   get topic(): string {
