@@ -396,6 +396,9 @@ export function describeRecord(r: controller.MetadataRecord): string {
       );
     case "ProducerIds":
       return `ProducerIds b${r.brokerId} epoch=${r.brokerEpoch} next=${r.nextProducerId}`;
+    case "AccessControlEntry":
+    case "RemoveAccessControlEntry":
+      return `${r.type} ${controller.aclKey(r.acl)}`;
   }
 }
 
@@ -423,6 +426,10 @@ function describe(r: controller.Response): string {
       return `${r.error} fenced=${r.isFenced}`;
     case "allocateProducerIds":
       return r.error === "NONE" ? `NONE [${r.firstProducerId}, +${r.size})` : r.error;
+    case "createAcls":
+      return r.results.map((x) => x.error).join(", ");
+    case "deleteAcls":
+      return r.results.map((x) => `${x.error} (${x.acls.length})`).join(", ");
   }
 }
 

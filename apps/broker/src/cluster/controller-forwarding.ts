@@ -26,6 +26,8 @@ const forwardable = new Set<controller.Input["type"]>([
   "alterPartition",
   "electLeaders",
   "allocateProducerIds",
+  "createAcls",
+  "deleteAcls",
 ]);
 
 /** How long one forwarded request waits for its answer before it is asked again (or given up). */
@@ -140,6 +142,13 @@ function unanswered(input: controller.Input): controller.Response | null {
       };
     case "allocateProducerIds":
       return { type: "allocateProducerIds", error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };
+    case "createAcls":
+      return { type: "createAcls", results: input.acls.map(() => ({ error: "NOT_CONTROLLER" })) };
+    case "deleteAcls":
+      return {
+        type: "deleteAcls",
+        results: input.filters.map(() => ({ error: "NOT_CONTROLLER", acls: [] })),
+      };
     default:
       return null;
   }

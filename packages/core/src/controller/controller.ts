@@ -11,6 +11,7 @@
  */
 import { invariant, unreachable } from "../invariant.ts";
 import { type PrngState, prngNextU32 } from "../prng.ts";
+import { decideCreateAcls, decideDeleteAcls } from "./acls.ts";
 import {
   changeForLostBroker,
   changeForOfflinePartition,
@@ -19,6 +20,7 @@ import {
   uncleanAllowed,
 } from "./election.ts";
 import {
+  aclsOf,
   applyBatch,
   applyToDraft,
   draftOf,
@@ -193,6 +195,19 @@ export function step(state: ControllerState, input: Input): StepResult {
     case "allocateProducerIds":
       response = allocateProducerIds(b, input.brokerId, input.brokerEpoch);
       break;
+    case "createAcls": {
+      // The ACL rules live in acls.ts; the controller only proposes what they decide.
+      const decision = decideCreateAcls(aclsOf(view(b)), input.acls);
+      for (const record of decision.records) emit(b, record);
+      response = { type: "createAcls", results: decision.results };
+      break;
+    }
+    case "deleteAcls": {
+      const decision = decideDeleteAcls(aclsOf(view(b)), input.filters);
+      for (const record of decision.records) emit(b, record);
+      response = { type: "deleteAcls", results: decision.results };
+      break;
+    }
     default:
       unreachable(input, "controller input");
   }
@@ -278,6 +293,13 @@ function notController(input: Input): Response | null {
       };
     case "allocateProducerIds":
       return { type: "allocateProducerIds", error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };
+    case "createAcls":
+      return { type: "createAcls", results: input.acls.map(() => ({ error: "NOT_CONTROLLER" as const })) };
+    case "deleteAcls":
+      return {
+        type: "deleteAcls",
+        results: input.filters.map(() => ({ error: "NOT_CONTROLLER" as const, acls: [] })),
+      };
     default:
       return null;
   }

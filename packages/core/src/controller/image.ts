@@ -6,6 +6,7 @@
  * decide anything: deciding is the controller's job, applying is this one's.
  */
 import { invariant, unreachable } from "../invariant.ts";
+import { type AclBinding, applyAclRecord } from "./acls.ts";
 import {
   type BrokerId,
   type BrokerRegistration,
@@ -54,6 +55,7 @@ export interface ImageDraft extends MetadataImage {
   brokers: BrokerRegistration[];
   topics: Record<string, TopicImage>;
   nextProducerId?: number;
+  acls?: readonly AclBinding[];
   readonly ownedTopics: Set<string>;
 }
 
@@ -65,20 +67,29 @@ export function draftOf(image: MetadataImage): ImageDraft {
     ownedTopics: new Set(),
   };
   if (image.nextProducerId !== undefined) draft.nextProducerId = image.nextProducerId;
+  if (image.acls !== undefined) draft.acls = image.acls;
   return draft;
 }
 
 export function finishDraft(draft: ImageDraft): MetadataImage {
   // The producer-id cursor is added only once a block was handed out, so an image that never saw one
   // has exactly the keys it always had (stored snapshots and the simulator's hashes depend on that).
-  if (draft.nextProducerId === undefined)
-    return { offset: draft.offset, brokers: draft.brokers, topics: draft.topics };
-  return {
-    offset: draft.offset,
-    brokers: draft.brokers,
-    topics: draft.topics,
-    nextProducerId: draft.nextProducerId,
-  };
+  const image: MetadataImage =
+    draft.nextProducerId === undefined
+      ? { offset: draft.offset, brokers: draft.brokers, topics: draft.topics }
+      : {
+          offset: draft.offset,
+          brokers: draft.brokers,
+          topics: draft.topics,
+          nextProducerId: draft.nextProducerId,
+        };
+  // The ACLs likewise appear only while there are some.
+  return draft.acls === undefined || draft.acls.length === 0 ? image : { ...image, acls: draft.acls };
+}
+
+/** The image's ACLs (none when the field is absent). */
+export function aclsOf(image: MetadataImage): readonly AclBinding[] {
+  return image.acls ?? [];
 }
 
 /** The first producer id the next block may start at (0 before any block was handed out). */
@@ -241,6 +252,10 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
       d.nextProducerId = record.nextProducerId;
       return;
     }
+    case "AccessControlEntry":
+    case "RemoveAccessControlEntry":
+      d.acls = applyAclRecord(aclsOf(d), record);
+      return;
     default:
       unreachable(record, "metadata record");
   }

@@ -11,8 +11,9 @@
  *   stopped being the quorum leader), `tick {nowMs}` (fences brokers whose session expired), and the
  *   requests `registerBroker`, `brokerHeartbeat`, `createTopics`, `deleteTopics`, `createPartitions`,
  *   `alterPartition`, `electLeaders`, `allocateProducerIds` (a block of `producerIdBlockSize` producer
- *   ids, committed as a ProducerIds record before it is answered). A standby answers requests with
- *   NOT_CONTROLLER.
+ *   ids, committed as a ProducerIds record before it is answered), `createAcls` and `deleteAcls`
+ *   (Kafka's ACLs, `acls.ts`, committed as AccessControlEntry and RemoveAccessControlEntry records).
+ *   A standby answers requests with NOT_CONTROLLER.
  * - `applyRecord(image, record)` / `applyBatch(image, offset, records)`: the pure fold every broker uses.
  * - `placeReplicas(brokerIds, count, replicationFactor, firstPartition?)`: the placement rule.
  *
@@ -27,6 +28,7 @@
  * Brokers act only on images built from committed batches (`state.image`), never on `latest`.
  */
 
+export * from "./acls.ts";
 export { type ControllerOptions, initialState, step } from "./controller.ts";
 export {
   changeForLostBroker,
@@ -37,6 +39,7 @@ export {
   uncleanAllowed,
 } from "./election.ts";
 export {
+  aclsOf,
   applyBatch,
   applyRecord,
   emptyImage,

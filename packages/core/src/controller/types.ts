@@ -4,6 +4,7 @@
  * Plain immutable data only; this module must never hold behaviour beyond constants.
  */
 import type { PrngState } from "../prng.ts";
+import type { AclBinding, AclError, AclFilter, AclRecord } from "./acls.ts";
 
 export type BrokerId = number;
 
@@ -74,6 +75,11 @@ export interface MetadataImage {
    * controller, and the simulator's, which never asks, stay exactly as they were.
    */
   readonly nextProducerId?: number;
+  /**
+   * The ACLs (`acls.ts`), in the order they were created. Absent while there are none, so images
+   * written before ACLs existed, and the simulator's, which never creates one, stay exactly as they were.
+   */
+  readonly acls?: readonly AclBinding[];
 }
 
 export type MetadataRecord =
@@ -122,7 +128,9 @@ export type MetadataRecord =
       readonly brokerId: BrokerId;
       readonly brokerEpoch: number;
       readonly nextProducerId: number;
-    };
+    }
+  /** Kafka's AccessControlEntryRecord and RemoveAccessControlEntryRecord (`acls.ts`). */
+  | AclRecord;
 
 export interface ControllerConfig {
   /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
@@ -250,7 +258,11 @@ export type Input =
       readonly partitions: readonly { topic: string; partition: number }[];
     }
   /** A broker asks for a block of producer ids (Kafka's AllocateProducerIds), carrying its broker epoch. */
-  | { readonly type: "allocateProducerIds"; readonly brokerId: BrokerId; readonly brokerEpoch: number };
+  | { readonly type: "allocateProducerIds"; readonly brokerId: BrokerId; readonly brokerEpoch: number }
+  /** CreateAcls: each binding is created unless it exists (`acls.ts`). */
+  | { readonly type: "createAcls"; readonly acls: readonly AclBinding[] }
+  /** DeleteAcls: every ACL a filter matches is removed (`acls.ts`). */
+  | { readonly type: "deleteAcls"; readonly filters: readonly AclFilter[] };
 
 export type Response =
   | { readonly type: "registerBroker"; readonly error: ControllerError; readonly brokerEpoch: number }
@@ -279,6 +291,12 @@ export type Response =
       readonly error: ControllerError;
       readonly firstProducerId: number;
       readonly size: number;
+    }
+  | { readonly type: "createAcls"; readonly results: readonly { readonly error: AclError }[] }
+  /** Per filter, the ACLs it matched (and removed) before the request. */
+  | {
+      readonly type: "deleteAcls";
+      readonly results: readonly { readonly error: AclError; readonly acls: readonly AclBinding[] }[];
     };
 
 /**
