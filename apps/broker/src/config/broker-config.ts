@@ -3,6 +3,9 @@
  * Kafka itself applies between related keys (log.retention.ms > .minutes > .hours, log.dirs > log.dir,
  * node.id > broker.id) so the rest of the shell reads one plain object with units in its names.
  */
+
+import type { AuthorizerSettings } from "../security/authorizer.ts";
+import { toAuthorizerSettings } from "./authorizer-settings.ts";
 import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
 import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
@@ -103,6 +106,8 @@ export interface BrokerConfig {
   readonly producerIdExpirationMs: number;
   /** `admin.port`: the admin HTTP listener's port (metrics, health, the admin API); 0 when it is off. */
   readonly adminPort: number;
+  /** `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`: off unless a class is named. */
+  readonly authorizer: AuthorizerSettings;
 }
 
 function must(value: number | null, name: string): number {
@@ -238,5 +243,6 @@ export function toBrokerConfig(
     groupMembersMax: int("group.max.size"),
     producerIdExpirationMs: int("producer.id.expiration.ms"),
     adminPort: int("admin.port"),
+    authorizer: toAuthorizerSettings(config),
   };
 }

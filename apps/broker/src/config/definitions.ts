@@ -286,6 +286,24 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Security protocol of each listener name, as NAME:PROTOCOL (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).",
   },
   {
+    name: "authorizer.class.name",
+    type: "string",
+    defaultText: null,
+    doc: "The ACL authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACLs on; unset, every request is allowed.",
+  },
+  {
+    name: "super.users",
+    type: "string",
+    defaultText: null,
+    doc: "Principals allowed everything whatever the ACLs say, separated by semicolons (User:alice;User:bob).",
+  },
+  {
+    name: "allow.everyone.if.no.acl.found",
+    type: "boolean",
+    defaultText: "false",
+    doc: "With the authorizer on, allow every principal on a resource that no ACL names.",
+  },
+  {
     name: "sasl.enabled.mechanisms",
     type: "list",
     defaultText: null,
