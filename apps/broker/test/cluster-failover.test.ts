@@ -28,8 +28,16 @@ const kafkaFor = (bootstrap: string) =>
 
 describe("a cluster of three processes", () => {
   test("kcat -L lists three brokers; replicas follow i mod n, (i+j) mod n; the ISR is complete", async () => {
-    const metadata = cluster.metadata();
-    expect(metadata.brokers.map((b) => b.id).sort()).toEqual([1, 2, 3]);
+    // Each node printed "ready" once registered; the node kcat asks may apply the last
+    // registration a moment later.
+    const brokers = await until("three brokers in the metadata", () => {
+      const ids = cluster
+        .metadata()
+        .brokers.map((b) => b.id)
+        .sort();
+      return ids.length === 3 ? ids : null;
+    });
+    expect(brokers).toEqual([1, 2, 3]);
     const admin = kafkaFor(cluster.bootstrap).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: "placed", numPartitions: 6, replicationFactor: 3 }] });

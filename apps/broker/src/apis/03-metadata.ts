@@ -52,7 +52,7 @@ export const metadataApi = defineApi({
       throttleTimeMs: 0,
       brokers,
       clusterId: node.clusterId,
-      controllerId: node.controllerId,
+      controllerId: clientControllerId(node.controllerId, image.brokers, node.config.nodeId),
       topics: names.map((name) => {
         const topic = image.topics[name];
         if (topic === undefined) {
@@ -88,3 +88,19 @@ export const metadataApi = defineApi({
     };
   },
 });
+
+/**
+ * The controller id clients are told. Clients send admin requests to it, so it must be a broker
+ * they can reach: the active controller when it is also a live broker, otherwise (a controller-only
+ * quorum, as KRaft answers) this broker, which forwards what it cannot do itself.
+ */
+function clientControllerId(
+  activeControllerId: number,
+  brokers: readonly { brokerId: number; fenced: boolean }[],
+  selfId: number,
+): number {
+  const live = (id: number) => brokers.some((b) => b.brokerId === id && !b.fenced);
+  if (live(activeControllerId)) return activeControllerId;
+  if (live(selfId)) return selfId;
+  return brokers.find((b) => !b.fenced)?.brokerId ?? -1;
+}

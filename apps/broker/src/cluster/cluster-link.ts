@@ -11,19 +11,22 @@
  */
 import type { controller } from "@eddy/core";
 import type { QuorumVoter } from "../config/cluster-settings.ts";
-import { peerClientDefaults } from "../net/peer-client.ts";
+import { type PeerAddress, peerClientDefaults } from "../net/peer-client.ts";
 import type { PeerFaults } from "../net/peer-faults.ts";
 import { PeerPool } from "../net/peer-pool.ts";
 import { decodeInternalFrame, encodeInternalFrame, type InternalMessage } from "./internal-message.ts";
 
 /** Forwarded controller requests waiting for their answer; more are refused at once (null). */
 export const forwardedRequestsMax = 10_000;
+/** Unregistered broker-only nodes remembered by the address they asked to be answered at. */
+const replyPeersMax = 1_000;
 
 /** What the link hands the node: every message that arrives, by kind. */
 export interface ClusterLinkHandlers {
   quorum(message: Extract<InternalMessage, { kind: "quorum" }>): void;
   replica(message: Extract<InternalMessage, { kind: "replica" }>, records: Uint8Array): void;
   controllerRequest(message: Extract<InternalMessage, { kind: "controllerRequest" }>): void;
+  metadataImage(message: Extract<InternalMessage, { kind: "metadataImage" }>): void;
 }
 
 export interface ForwardedAnswer {
@@ -65,11 +68,58 @@ export class ClusterLink {
       log,
       ...(faultsFor === undefined ? {} : { faultsFor }),
     });
-    this.pool.setPeers(
-      voters
-        .filter((v) => v.nodeId !== nodeId)
-        .map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port })),
-    );
+    this.voterPeers = voters
+      .filter((v) => v.nodeId !== nodeId)
+      .map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port }));
+    this.voterIds = voters.map((v) => v.nodeId);
+    this.pool.setPeers(this.voterPeers);
+  }
+
+  /** The voters' ids, in the order `controller.quorum.voters` names them. */
+  readonly voterIds: readonly number[];
+  private readonly voterPeers: readonly PeerAddress[];
+  private brokerPeersKey = "";
+
+  /**
+   * Adds the registered brokers that are not voters (broker-only nodes), reached at their registered
+   * client address; voters stay at their controller address.
+   */
+  setBrokerPeers(brokers: readonly controller.BrokerRegistration[]): void {
+    const voters = new Set(this.voterIds);
+    this.brokerPeers = brokers
+      .filter((b) => b.brokerId !== this.nodeId && !voters.has(b.brokerId))
+      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port }));
+    this.updatePeers();
+  }
+
+  private brokerPeers: readonly PeerAddress[] = [];
+  /** Broker-only nodes heard from before their registration committed, by the address they gave. */
+  private readonly replyPeers = new Map<number, PeerAddress>();
+  private replyAddress: { host: string; port: number } | undefined;
+
+  /** The address this node's controller requests ask to be answered at (a broker-only node's client listener). */
+  setReplyAddress(host: string, port: number): void {
+    this.replyAddress = { host, port };
+  }
+
+  private updatePeers(): void {
+    const known = new Set([...this.voterPeers, ...this.brokerPeers].map((p) => p.nodeId));
+    const early = [...this.replyPeers.values()].filter((p) => !known.has(p.nodeId));
+    const peers = [...this.voterPeers, ...this.brokerPeers, ...early];
+    const key = JSON.stringify(peers);
+    if (key === this.brokerPeersKey) return;
+    this.brokerPeersKey = key;
+    this.pool.setPeers(peers);
+  }
+
+  /** Remembers where node `from` takes its answers, when it is no voter and not registered yet. */
+  noteReplyTo(from: number, replyTo: { host: string; port: number } | undefined): void {
+    if (replyTo === undefined || from === this.nodeId || this.voterIds.includes(from)) return;
+    const current = this.replyPeers.get(from);
+    if (current?.host === replyTo.host && current.port === replyTo.port) return;
+    if (this.replyPeers.size >= replyPeersMax && current === undefined) return;
+    this.replyPeers.set(from, { nodeId: from, host: replyTo.host, port: replyTo.port });
+    this.updatePeers();
   }
 
   /** Sets who receives what arrives; messages before this are dropped. */
@@ -120,7 +170,14 @@ export class ClusterLink {
         resolve(null);
       }, timeoutMs);
       this.waiting.set(requestId, { resolve, timer });
-      this.send(to, { kind: "controllerRequest", from: this.nodeId, requestId, input });
+      const replyTo = this.replyAddress;
+      this.send(to, {
+        kind: "controllerRequest",
+        from: this.nodeId,
+        requestId,
+        input,
+        ...(replyTo ? { replyTo } : {}),
+      });
     });
   }
 
@@ -151,7 +208,11 @@ export class ClusterLink {
           handlers.replica(message, records);
           return;
         case "controllerRequest":
+          this.noteReplyTo(message.from, message.replyTo);
           handlers.controllerRequest(message);
+          return;
+        case "metadataImage":
+          handlers.metadataImage(message);
           return;
         case "controllerAnswer": {
           const w = this.waiting.get(message.requestId);

@@ -11,7 +11,8 @@
  * controller committed it.
  */
 import type { controller } from "@eddy/core";
-import type { ControllerForwarder, MetadataShell } from "../node/metadata-shell.ts";
+import type { BrokerMetadata, ControllerForwarder } from "../node/broker-metadata.ts";
+import type { MetadataShell } from "../node/metadata-shell.ts";
 import { notController } from "../node/metadata-shell.ts";
 import type { ClusterLink } from "./cluster-link.ts";
 import type { InternalMessage } from "./internal-message.ts";
@@ -45,34 +46,53 @@ export const refusalLeaseMs = 400;
 
 /** The broker side: where each controller request goes, and its retries. */
 export function controllerForwarder(
-  metadata: MetadataShell,
+  metadata: BrokerMetadata,
   link: ClusterLink,
   isClosed: () => boolean,
+  /** Called with the active controller an answer named (a broker-only node keeps it as its hint). */
+  leaderNamed: (nodeId: number) => void = () => {},
 ): ControllerForwarder {
+  // A node that knows no controller (a broker-only node at start) asks the voters in turn.
+  let round = 0;
+  const anyVoter = (): number | null => {
+    const voters = link.voterIds.filter((id) => id !== link.nodeId);
+    if (voters.length === 0) return null;
+    round = (round + 1) % voters.length;
+    return voters[round]!;
+  };
   return async (input) => {
     // AlterPartition is retried by the partition's own core on its timer; anything else keeps looking.
     const deadlineMs =
       performance.now() + (input.type === "alterPartition" ? forwardTimeoutMs : controllerRequestDeadlineMs);
     let hint: number | null = null;
+    // After a node gave no answer, the next attempt asks another voter: the one this node last knew
+    // as the controller may be the one that is gone.
+    let unanswered = false;
     while (!isClosed()) {
-      const leader: number | null = hint ?? metadata.leaderId;
+      const known = unanswered ? null : metadata.leaderId;
+      const leader: number | null = hint ?? known ?? (metadata.isActive ? null : anyVoter());
       hint = null;
+      unanswered = false;
       if (leader === link.nodeId && metadata.isActive) return metadata.requestHere(input);
       if (leader !== null && leader !== link.nodeId) {
         const leftMs = Math.max(1, Math.min(forwardTimeoutMs, Math.ceil(deadlineMs - performance.now())));
         const answer = await link.forward(leader, input, leftMs);
+        if (answer === null) unanswered = true;
         if (answer?.committed === true) {
           // What the controller committed reaches this node's image through the quorum; a client told
           // "created" should find the topic here too, so wait a moment for it (bounded).
           await metadata.settled();
           return answer.response;
         }
-        if (answer !== null && answer.leaderId >= 0 && answer.leaderId !== leader) hint = answer.leaderId;
+        if (answer !== null && answer.leaderId >= 0) {
+          leaderNamed(answer.leaderId);
+          if (answer.leaderId !== leader) hint = answer.leaderId;
+        }
       }
       if (performance.now() >= deadlineMs) break;
       if (hint === null) await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
     }
-    return unanswered(input);
+    return unansweredResponse(input);
   };
 }
 
@@ -112,7 +132,7 @@ export function serveForwardedRequest(
 }
 
 /** The answer to a request no active controller took: NOT_CONTROLLER in the request's own shape. */
-function unanswered(input: controller.Input): controller.Response | null {
+function unansweredResponse(input: controller.Input): controller.Response | null {
   switch (input.type) {
     case "registerBroker":
       return { type: "registerBroker", error: "NOT_CONTROLLER", brokerEpoch: -1 };

@@ -32,7 +32,14 @@ export type InternalMessage =
       readonly from: number;
       readonly requestId: number;
       readonly input: controller.Input;
+      /**
+       * Where a broker-only node takes the answer (its client listener): the controller knows the
+       * voters' addresses, but a broker's only once its registration has committed.
+       */
+      readonly replyTo?: { readonly host: string; readonly port: number };
     }
+  /** The active controller's newest committed image, pushed to a broker-only node (checked there with its schema). */
+  | { readonly kind: "metadataImage"; readonly from: number; readonly image: unknown }
   /** The controller's answer; `committed` false means it was not applied (the node is not the controller). */
   | {
       readonly kind: "controllerAnswer";
@@ -44,7 +51,7 @@ export type InternalMessage =
       readonly leaderId: number;
     };
 
-const kinds = new Set(["quorum", "replica", "controllerRequest", "controllerAnswer"]);
+const kinds = new Set(["quorum", "replica", "controllerRequest", "controllerAnswer", "metadataImage"]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -137,10 +144,16 @@ function checkShape(value: unknown): InternalMessage | string {
       if (typeof (m.message as { type?: unknown }).type !== "string")
         return `${m.kind}: field message.type is not a string`;
       return value as InternalMessage;
+    case "metadataImage":
+      if (typeof m.image !== "object" || m.image === null)
+        return "metadataImage: field image is not an object";
+      return value as InternalMessage;
     case "controllerRequest":
       if (!Number.isInteger(m.requestId)) return "controllerRequest: field requestId is not an integer";
       if (typeof m.input !== "object" || m.input === null)
         return "controllerRequest: field input is not an object";
+      if (m.replyTo !== undefined && !isAddress(m.replyTo))
+        return "controllerRequest: field replyTo is not a host and port";
       return value as InternalMessage;
     default:
       if (!Number.isInteger(m.requestId)) return "controllerAnswer: field requestId is not an integer";
@@ -148,4 +161,16 @@ function checkShape(value: unknown): InternalMessage | string {
       if (!Number.isInteger(m.leaderId)) return "controllerAnswer: field leaderId is not an integer";
       return value as InternalMessage;
   }
+}
+
+function isAddress(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { host, port } = value as { host?: unknown; port?: unknown };
+  return (
+    typeof host === "string" &&
+    host.length > 0 &&
+    Number.isInteger(port) &&
+    (port as number) >= 1 &&
+    (port as number) <= 65_535
+  );
 }

@@ -25,7 +25,9 @@ import {
 } from "@eddy/storage";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { controllerForwarder, serveForwardedRequest } from "../cluster/controller-forwarding.ts";
+import { RemoteMetadata } from "../cluster/remote-metadata.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import type { BrokerMetadata } from "./broker-metadata.ts";
 import { GroupShell, groupCoreOptions } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
 import { MetadataShell, metadataTickMs } from "./metadata-shell.ts";
@@ -107,7 +109,8 @@ export class BrokerNode {
     readonly config: BrokerConfig,
     readonly clusterId: string,
     readonly storage: Storage,
-    readonly metadata: MetadataShell,
+    /** A voter's own controller (`MetadataShell`), or a broker-only node's pushed images (`RemoteMetadata`). */
+    readonly metadata: BrokerMetadata,
     /** A single node's group shell, or (in a cluster) the coordinators of the offsets partitions led here. */
     readonly groups: GroupService,
     readonly producerIds: ProducerIdShell,
@@ -170,32 +173,61 @@ export class BrokerNode {
   }
 
   private attachCluster(cluster: ClusterLink): void {
+    const metadata = this.metadata;
     cluster.attach({
-      quorum: (m) => this.metadata.onQuorumMessage(m.message),
+      quorum: (m) => {
+        if (metadata instanceof MetadataShell) metadata.onQuorumMessage(m.message);
+      },
       replica: (m, records) => {
         const replica = this.partitions.get(partitionKey(m.message.topic, m.message.partition));
         if (replica === undefined) return;
         if (m.message.type === "fetch") replica.onFetchFromFollower(m.message);
         else if (m.message.type === "fetchResponse") replica.onFetchResponse(m.message, records);
       },
-      controllerRequest: (m) => serveForwardedRequest(this.metadata, cluster, this.clock, m, this.log),
+      controllerRequest: (m) => {
+        if (!(metadata instanceof MetadataShell)) {
+          cluster.answer(m.from, m.requestId, {
+            response: null,
+            committed: false,
+            leaderId: metadata.leaderId ?? -1,
+          });
+          return;
+        }
+        serveForwardedRequest(metadata, cluster, this.clock, m, this.log);
+        // A broker-only node learns metadata from the active controller alone: its heartbeats also
+        // bring the newest image, in case a push after a commit was lost.
+        if (m.input.type === "brokerHeartbeat" && metadata.isActive && !cluster.voterIds.includes(m.from))
+          this.pushImage(cluster, m.from, metadata.image);
+      },
+      metadataImage: (m) => {
+        if (metadata instanceof RemoteMetadata) metadata.receiveImage(m.image, m.from);
+      },
     });
-    this.metadata.setForwarder(controllerForwarder(this.metadata, cluster, () => this.closed));
+    metadata.setForwarder(
+      controllerForwarder(
+        metadata,
+        cluster,
+        () => this.closed,
+        (leader) => {
+          if (metadata instanceof RemoteMetadata) metadata.noteLeader(leader);
+        },
+      ),
+    );
+    // Every node reaches the broker-only nodes at their registered address; the active controller
+    // pushes each committed image to them.
+    metadata.onImage((image) => {
+      cluster.setBrokerPeers(image.brokers);
+      if (!metadata.isActive) return;
+      for (const b of image.brokers)
+        if (!cluster.voterIds.includes(b.brokerId)) this.pushImage(cluster, b.brokerId, image);
+    });
+  }
+
+  private pushImage(cluster: ClusterLink, to: number, image: controller.MetadataImage): void {
+    cluster.send(to, { kind: "metadataImage", from: this.config.nodeId, image });
   }
 
   static async open(config: BrokerConfig, log: (line: string) => void): Promise<BrokerNode> {
-    // Kafka also runs brokers and controllers as separate processes; Eddy's brokers learn metadata
-    // as voters of the quorum for now, so every node of a cluster holds both roles.
-    if (
-      config.quorumVoters.length > 0 &&
-      !(config.processRoles.includes("broker") && config.processRoles.includes("controller"))
-    ) {
-      throw new Error(
-        `process.roles=${config.processRoles.join(",")}: a node of a cluster must be both broker and controller ` +
-          "for now (process.roles=broker,controller, and list it in controller.quorum.voters); " +
-          "broker-only and controller-only nodes are not supported yet",
-      );
-    }
     // First, before anything is written: a data directory of another node or cluster is refused here.
     const clusterId =
       config.storageEngine === "fs"
@@ -211,22 +243,33 @@ export class BrokerNode {
     const clock = monotonicClock(Date.now);
     const voters = config.quorumVoters;
     const cluster = voters.length > 0 ? new ClusterLink(config.nodeId, voters, log) : null;
-    const metadata = await MetadataShell.open(storage, {
-      ...(cluster === null
-        ? {}
-        : {
-            voters: voters.map((v) => v.nodeId),
-            send: (message) => cluster.send(message.to, { kind: "quorum", from: config.nodeId, message }),
-          }),
-      sessionTimeoutMs: config.brokerSessionTimeoutMs,
-      clock,
-      nodeId: config.nodeId,
-      // Each start draws a fresh seed: a restarted controller replaying the same random stream would
-      // draw the topic ids it already handed out. Determinism belongs to the simulator, not the broker.
-      seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
-      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
-      log,
-    });
+    // A broker-only node of a cluster holds no controller: it acts on the images the active
+    // controller pushes. Voters run the quorum.
+    const isVoter = voters.some((v) => v.nodeId === config.nodeId);
+    const metadata: BrokerMetadata =
+      cluster !== null && !isVoter
+        ? new RemoteMetadata(config.nodeId, log)
+        : await MetadataShell.open(storage, {
+            ...(cluster === null
+              ? {}
+              : {
+                  voters: voters.map((v) => v.nodeId),
+                  send: (message) =>
+                    cluster.send(message.to, { kind: "quorum", from: config.nodeId, message }),
+                }),
+            sessionTimeoutMs: config.brokerSessionTimeoutMs,
+            clock,
+            nodeId: config.nodeId,
+            // Each start draws a fresh seed: a restarted controller replaying the same random stream would
+            // draw the topic ids it already handed out. Determinism belongs to the simulator, not the broker.
+            seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+            uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+            log,
+          });
+    if (cluster !== null)
+      log(
+        `cluster: node ${config.nodeId} is ${config.processRoles.join(" and ")}${isVoter ? ", a voter of the controller quorum" : ""}`,
+      );
     // A cluster keeps groups in the replicated __consumer_offsets topic; the host is the node itself,
     // whose replicas hold those partitions (bound just below, once the node exists).
     let node: BrokerNode | null = null;
@@ -274,6 +317,10 @@ export class BrokerNode {
   async start(advertisedHost: string, advertisedPort: number): Promise<void> {
     // The quorum ticks from here on: in a cluster the controller may be elected only now.
     this.timer = setInterval(() => void this.tick(), metadataTickMs);
+    // A controller-only node serves the quorum and the controller; it hosts no partitions.
+    if (!this.config.processRoles.includes("broker")) return;
+    if (!(this.metadata instanceof MetadataShell))
+      this.cluster?.setReplyAddress(advertisedHost, advertisedPort);
     const register = () =>
       this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock, () => this.closed);
     this.metadata.reregister = () => void register();

@@ -31,6 +31,7 @@ import {
   quorumStatePath,
   storageError,
 } from "@eddy/storage";
+import { BrokerMetadata, type ImageListener } from "./broker-metadata.ts";
 import { StoredMetadataSnapshot } from "./metadata-image-schema.ts";
 import { StoredMetadataLogEntry } from "./metadata-record-schema.ts";
 import { StoredQuorumState } from "./quorum-state-schema.ts";
@@ -49,7 +50,7 @@ const readChunksMax = 10_000_000;
 
 const encoder = new TextEncoder();
 
-export type ImageListener = (image: Image, previous: Image) => void | Promise<void>;
+export type { ControllerForwarder, ImageListener } from "./broker-metadata.ts";
 
 /** What the metadata shell is opened with. */
 export interface MetadataShellOptions {
@@ -152,13 +153,10 @@ class MetadataStore implements ControllerStore {
   }
 }
 
-export class MetadataShell {
+export class MetadataShell extends BrokerMetadata {
   private readonly listeners: ImageListener[] = [];
   /** Listener calls, in commit order; answers wait for the calls of the images they depend on. */
   private published: Promise<void> = Promise.resolve();
-  private brokerEpoch = -1;
-  private forwarder: ControllerForwarder | null = null;
-  private readonly log: (line: string) => void;
   private readonly controller: MetadataController;
 
   private constructor(
@@ -166,8 +164,8 @@ export class MetadataShell {
     options: MetadataShellOptions,
     durable: quorum.DurableState<Records, Image>,
   ) {
+    super(options.nodeId, options.log);
     const log = options.log;
-    this.log = log;
     const clock = options.clock ?? Date.now;
     // The quorum's election jitter and the controller's topic ids draw from separate streams.
     const root = prngFromSeed(options.seed);
@@ -270,95 +268,9 @@ export class MetadataShell {
     );
   }
 
-  /**
-   * Hands requests to the active controller wherever it is (cluster mode): the forwarder answers
-   * from this node's own controller when it is the active one, and sends them to the active
-   * controller otherwise. Without one, this node is a cluster of one and its own controller.
-   */
-  setForwarder(forwarder: ControllerForwarder): void {
-    this.forwarder = forwarder;
-  }
-
-  /** The epoch of this broker's registration, -1 until registered (AlterPartition carries it). */
-  get brokerEpochValue(): number {
-    return this.brokerEpoch;
-  }
-
-  /**
-   * Registers this broker with the controller and unfences it; resolves once committed. In a
-   * cluster the controller may not be elected yet, or be unreachable: it keeps asking, as a Kafka
-   * broker does, until `closed` says the node is stopping.
-   */
-  async registerSelf(host: string, port: number, clock: () => number, closed: () => boolean): Promise<void> {
-    const brokerId = this.controller.quorumState.id;
-    let lastLoggedMs = clock();
-    for (let attempt = 1; !closed(); attempt++) {
-      const registered = await this.request({
-        type: "registerBroker",
-        nowMs: clock(),
-        brokerId,
-        host,
-        port,
-        rack: null,
-      });
-      if (registered?.type === "registerBroker" && registered.error === "NONE") {
-        this.brokerEpoch = registered.brokerEpoch;
-        await this.heartbeat(clock());
-        return;
-      }
-      if (this.forwarder === null) {
-        if (registered?.type !== "registerBroker") throw new Error("broker registration got no answer");
-        throw new Error(`broker registration failed: ${registered.error}`);
-      }
-      if (clock() - lastLoggedMs >= registrationLogIntervalMs) {
-        lastLoggedMs = clock();
-        const why = registered?.type === "registerBroker" ? registered.error : "no answer";
-        this.log(`metadata: not registered with the controller yet (attempt ${attempt}: ${why})`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, registrationRetryMs));
-    }
-  }
-
-  /**
-   * The broker's heartbeat to its controller (the single node keeps its own session alive). A
-   * controller that no longer knows this registration (fenced while cut off, or a new controller
-   * that lost it) makes the broker register again with a new epoch, as KRaft's brokers do.
-   */
-  async heartbeat(nowMs: number): Promise<void> {
-    if (this.brokerEpoch < 0) return;
-    const answer = await this.request({
-      type: "brokerHeartbeat",
-      nowMs,
-      brokerId: this.controller.quorumState.id,
-      brokerEpoch: this.brokerEpoch,
-      wantFence: false,
-    });
-    if (
-      answer?.type === "brokerHeartbeat" &&
-      (answer.error === "STALE_BROKER_EPOCH" || answer.error === "BROKER_ID_NOT_REGISTERED")
-    ) {
-      this.log(`metadata: the controller answered ${answer.error}; registering again`);
-      this.brokerEpoch = -1;
-      this.reregister?.();
-    }
-  }
-
-  /** Called when the controller asks this broker to register again (set by the node). */
-  reregister: (() => void) | null = null;
-
   /** Advances logical time for the quorum and the controller. */
   tick(): void {
     this.controller.tick();
-  }
-
-  /**
-   * Sends a request to the controller and resolves with its answer once its records committed and
-   * the node's listeners saw the image they made (so a client told "created" finds the partitions).
-   * In a cluster it goes to the active controller through the forwarder.
-   */
-  request(input: controller.Input): Promise<controller.Response | null> {
-    if (this.forwarder !== null) return this.forwarder(input);
-    return this.requestHere(input);
   }
 
   /** A request to this node's own controller, answered as `request` answers (NOT_CONTROLLER when not committed). */
@@ -376,13 +288,6 @@ export class MetadataShell {
     return this.published;
   }
 }
-
-/** Sends a controller request to the active controller and resolves with its answer (null: none came). */
-export type ControllerForwarder = (input: controller.Input) => Promise<controller.Response | null>;
-
-/** How often an unregistered broker asks the controller again, and how often it says so in the log. */
-const registrationRetryMs = 250;
-const registrationLogIntervalMs = 5_000;
 
 /**
  * Reads back what the quorum made durable (hard state, latest snapshot, the log entries after it),
@@ -459,6 +364,19 @@ export function notController(response: controller.Response | null): controller.
     // A block whose record did not commit must never be used: a later controller hands it out again.
     case "allocateProducerIds":
       return { ...response, error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };
+    // A registration, heartbeat or ISR change that did not commit did not happen: the broker must
+    // not take its epoch, its unfencing or its new ISR for granted.
+    case "registerBroker":
+      return { ...response, error: "NOT_CONTROLLER", brokerEpoch: -1 };
+    case "brokerHeartbeat":
+      return { ...response, error: "NOT_CONTROLLER" };
+    case "alterPartition":
+      return { ...response, error: "NOT_CONTROLLER", partition: null };
+    case "electLeaders":
+      return {
+        ...response,
+        partitions: response.partitions.map((p) => ({ ...p, error: "NOT_CONTROLLER" as const })),
+      };
     default:
       return response;
   }
