@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
 import { removeDir, startBroker, tempDir } from "../test/harness.ts";
 import { listenerPort, makeCertificates, overrides } from "../test/tls-fixture.ts";
+import { runClusterThroughput } from "./cluster-throughput.ts";
+import { runFailoverBench } from "./failover.ts";
 
 const recordCountArg = process.argv.indexOf("--records");
 const recordCount = recordCountArg > 0 ? Number(process.argv[recordCountArg + 1]) : 1_000_000;
@@ -250,3 +252,9 @@ for (const row of rows) {
     `${row.what.padEnd(43)} ${row.seconds.toFixed(2).padStart(7)} ${Math.round(perSecond).toLocaleString("en").padStart(13)} ${mbPerSecond.toFixed(1).padStart(11)} ${(row.serverCpuSeconds?.toFixed(2) ?? "-").padStart(13)}`,
   );
 }
+
+// Cluster (issue 12), in this same run: acks=all to replication factor 3 on three local processes
+// beside a single node's acks=all (bench/cluster-throughput.ts), then failover times after kill -9
+// and a clean stop of a leader (bench/failover.ts).
+await runClusterThroughput(recordCount);
+await runFailoverBench();
