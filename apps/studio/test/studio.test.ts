@@ -158,6 +158,7 @@ const lessonShots = {
   replication: 2,
   failover: 3,
   rebalancing: 2,
+  "pub-sub": 2,
   "controller-quorum": 2,
   placement: 2,
   "known-bug": 1,

@@ -102,6 +102,23 @@ test("spare consumers change nothing until a learner adds one", () => {
     expect(runOnce(runConfig(seed), spares).hash).toBe(runOnce(runConfig(seed), kafkaCluster).hash);
 });
 
+test("spare consumers in a second group form it beside the first, and the run converges", () => {
+  const twoGroups = kafkaClusterWith({ spareConsumers: 2, consumerChurn: false, spareGroup: "g2" });
+  const added: TimedInput[] = [
+    { step: 500, input: { kind: "addConsumer" } },
+    { step: 520, input: { kind: "addConsumer" } },
+  ];
+  const run = replayTo(quiet, twoGroups, added, 1_000_000);
+  expect(run.ended?.violations).toEqual([]);
+  expect(run.convergedAtMs).toBeGreaterThan(0);
+  const groups = run.view()!.groups;
+  expect(groups.map((g) => [g.id, g.state, g.members])).toEqual([
+    ["g", "Stable", 2],
+    ["g2", "Stable", 2],
+  ]);
+  expect(run.history.polls.some((p) => p.group === "g2")).toBe(true);
+});
+
 test("a known bug switched on mid-run is caught by its invariant", () => {
   const run = new SteppedRun(quiet, teaching);
   run.steps(450);

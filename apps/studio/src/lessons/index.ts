@@ -8,6 +8,7 @@ import { keys } from "./keys.ts";
 import { knownBug } from "./known-bug.ts";
 import type { Lesson } from "./lesson.ts";
 import { placement } from "./placement.ts";
+import { pubSub } from "./pub-sub.ts";
 import { rebalancing } from "./rebalancing.ts";
 import { replication } from "./replication.ts";
 import { segments } from "./segments.ts";
@@ -19,6 +20,7 @@ export const lessons: readonly Lesson[] = [
   replication,
   failover,
   rebalancing,
+  pubSub,
   controllerQuorum,
   placement,
   knownBug,

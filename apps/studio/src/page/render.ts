@@ -119,25 +119,28 @@ function partitionTable(p: PartitionView): HTMLElement {
 }
 
 function renderGroup(region: HTMLElement, view: ClusterView): void {
-  const g = view.group;
   const hw = (p: number) => {
     const part = view.partitions[p];
     const leader = part?.replicas.find((r) => r.role === "leader");
     return leader?.highWatermark ?? -1;
   };
-  region.replaceChildren(
-    el("p", { "data-testid": "group-state" }, [
-      `Coordinator state ${g.state}, generation ${g.generation}, ${g.members} member${g.members === 1 ? "" : "s"}. Committed offsets and lag (high watermark minus committed): ${
+  const summaries = view.groups.map((g) =>
+    el("p", { "data-testid": `group-state-${g.id}` }, [
+      `Group ${g.id}: coordinator state ${g.state}, generation ${g.generation}, ${g.members} member${g.members === 1 ? "" : "s"}. Committed offsets and lag (high watermark minus committed): ${
         g.committed
           .map((c, p) => `p${p} ${c < 0 ? "none" : `${c}, lag ${Math.max(0, hw(p) - c)}`}`)
           .join("; ") || "none"
       }.`,
     ]),
+  );
+  region.replaceChildren(
+    ...summaries,
     table(
       "Members",
-      ["consumer", "phase", "generation", "assigned partitions", "positions"],
+      ["consumer", "group", "phase", "generation", "assigned partitions", "positions"],
       view.consumers.map((k) => [
         k.name,
+        k.group,
         k.stable ? "stable" : k.phase,
         k.generation,
         k.assigned.join(", ") || "none (idle)",
@@ -147,7 +150,6 @@ function renderGroup(region: HTMLElement, view: ClusterView): void {
   );
 }
 
-/** Draws the snapshot; `findTarget` is the offset the learner asked to find (null: the default). */
 export function render(regions: Regions, s: Snapshot, findTarget: number | null): void {
   renderStatus(regions.status, s);
   renderLesson(regions.lesson, s);

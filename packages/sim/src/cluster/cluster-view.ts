@@ -49,6 +49,8 @@ export interface PartitionView {
 
 export interface ConsumerView {
   readonly name: string;
+  /** The group it is a member of. */
+  readonly group: string;
   readonly stable: boolean;
   readonly assigned: readonly number[];
   /** The member's group phase ("out", "joining", "syncing", "stable", "left", "removed"). */
@@ -73,6 +75,7 @@ export interface ProducerView {
 }
 
 export interface GroupView {
+  readonly id: string;
   /** The coordinator's state of the group ("Empty", "PreparingRebalance", "Stable"...), or "missing". */
   readonly state: string;
   readonly generation: number;
@@ -88,5 +91,8 @@ export interface ClusterView {
   /** The group's members now (spares a learner has not added, and removed members, left out). */
   readonly consumers: readonly ConsumerView[];
   readonly producers: readonly ProducerView[];
+  /** The workload's group. */
   readonly group: GroupView;
+  /** Every group with members now, the workload's first (a teaching run may add a second). */
+  readonly groups: readonly GroupView[];
 }

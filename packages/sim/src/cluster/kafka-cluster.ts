@@ -37,6 +37,8 @@ export interface KafkaClusterOptions {
   readonly spareConsumers: number;
   /** Whether the workload's consumers leave and rejoin at random. */
   readonly consumerChurn: boolean;
+  /** The group spare consumers join (absent: the workload's group), for a second, independent group. */
+  readonly spareGroup?: string;
 }
 
 export const kafkaClusterDefaults: KafkaClusterOptions = { spareConsumers: 0, consumerChurn: true };
@@ -76,13 +78,23 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
   const spares: ConsumerClient[] = [];
   for (let i = 0; i < options.spareConsumers; i++) {
     const name = `k${w.config.workload.consumers + i}`;
-    spares.push(new ConsumerClient(w, name, groupId, () => protocol, consumerOptions));
+    spares.push(new ConsumerClient(w, name, options.spareGroup ?? groupId, () => protocol, consumerOptions));
   }
   // Spares sit last in the node table, so a model without them numbers every node as before.
   const nodes: SimNode[] = [...brokers, ...controllers, ...producers, ...consumers, ...spares];
   const allConsumers = [...consumers, ...spares];
   /** The group's members now: started and not removed (every consumer, in a run without a learner). */
   const members = () => allConsumers.filter((k) => k.active);
+  /**
+   * The groups with members now, the workload's first; with one group (every run but a teaching one)
+   * the liveness checks below are exactly the one-group checks, messages included.
+   */
+  const groupsOf = (ks: readonly ConsumerClient[]) => {
+    const ids = [groupId];
+    for (const k of ks) if (!ids.includes(k.group)) ids.push(k.group);
+    return ids.map((id) => ({ id, members: ks.filter((k) => k.group === id) }));
+  };
+  const groupName = (id: string) => (id === groupId ? "group" : `group ${id}`);
   const partitions = w.config.workload.partitions;
 
   const activeController = () => controllers.find((c) => c.isActive && w.sim.isUp(c.index));
@@ -156,6 +168,7 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
     livenessGaps(complete = true): LivenessGap[] {
       const gaps: LivenessGap[] = [];
       const consumers = members();
+      const groups = groupsOf(consumers);
       // Comparing replica logs decodes them whole; it runs last, and only when it can decide the answer.
       const logChecks: (() => void)[] = [];
       const active = activeController();
@@ -228,12 +241,13 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
           if (pos !== ls.highWatermark)
             gaps.push({ invariant: 21, message: `${k.name} at ${pos} on p=${p}, HW ${ls.highWatermark}` });
         }
-        if (consumers.length > 0) {
-          const committed = coordinator.committedOffset(groupId, p);
+        for (const group of groups) {
+          if (group.members.length === 0) continue;
+          const committed = coordinator.committedOffset(group.id, p);
           if (committed !== ls.highWatermark)
             gaps.push({
               invariant: 23,
-              message: `group committed p=${p} at ${committed}, HW ${ls.highWatermark}`,
+              message: `${groupName(group.id)} committed p=${p} at ${committed}, HW ${ls.highWatermark}`,
             });
         }
       }
@@ -241,27 +255,42 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
         if (!pr.idle && !offline.has(pr.inflightPartition))
           gaps.push({ invariant: 21, message: `${pr.name} still has a send in flight` });
       if (offline.size > 0 && gaps.length === 0) w.probes.hit("partition-offline-fault-model");
-      if (consumers.length > 0) {
-        const g = coordinator.groupState(groupId);
-        if (g === undefined || g.state !== "Stable" || g.members !== consumers.length) {
+      for (const group of groups) {
+        const groupMembers = group.members;
+        if (groupMembers.length === 0) continue;
+        const g = coordinator.groupState(group.id);
+        if (g === undefined || g.state !== "Stable" || g.members !== groupMembers.length) {
           gaps.push({
             invariant: 23,
-            message: `group ${g?.state ?? "missing"} with ${g?.members ?? 0}/${consumers.length} members`,
+            message: `${groupName(group.id)} ${g?.state ?? "missing"} with ${g?.members ?? 0}/${groupMembers.length} members`,
           });
         }
         const owned = new Set<number>();
-        for (const k of consumers) {
+        for (const k of groupMembers) {
           if (!k.stable) gaps.push({ invariant: 23, message: `${k.name} not stable` });
           for (const p of k.assignedPartitions) owned.add(p);
         }
         if (owned.size !== partitions)
-          gaps.push({ invariant: 23, message: `${owned.size}/${partitions} partitions assigned` });
+          gaps.push({
+            invariant: 23,
+            message: `${group.id === groupId ? "" : `${group.id}: `}${owned.size}/${partitions} partitions assigned`,
+          });
       }
       if (complete || gaps.length === 0) for (const check of logChecks) check();
       return gaps;
     },
     view(): ClusterView {
       const up = (index: number) => w.sim.isUp(index);
+      const groupView = (id: string) => {
+        const g = coordinator.groupState(id);
+        return {
+          id,
+          state: g?.state ?? "missing",
+          generation: g?.generation ?? -1,
+          members: g?.members ?? 0,
+          committed: Array.from({ length: partitions }, (_, p) => coordinator.committedOffset(id, p)),
+        };
+      };
       let newest: ReturnType<ControllerNode["image"]>;
       for (const c of controllers) {
         if (!up(c.index)) continue;
@@ -309,6 +338,7 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
         partitions: partitionViews,
         consumers: members().map((k) => ({
           name: k.name,
+          group: k.group,
           stable: k.stable,
           assigned: k.assignedPartitions,
           phase: k.phaseName,
@@ -323,15 +353,8 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
           inflightPartition: p.inflightPartition,
           learnerQueued: p.learnerQueued,
         })),
-        group: (() => {
-          const g = coordinator.groupState(groupId);
-          return {
-            state: g?.state ?? "missing",
-            generation: g?.generation ?? -1,
-            members: g?.members ?? 0,
-            committed: Array.from({ length: partitions }, (_, p) => coordinator.committedOffset(groupId, p)),
-          };
-        })(),
+        group: groupView(groupId),
+        groups: groupsOf(members()).map((g) => groupView(g.id)),
       };
     },
     finalLogs(): FinalLogs {
