@@ -64,6 +64,7 @@ try {
       await page.selectOption("#speed", String(speed));
       const rendersBefore = Number(await page.getAttribute("body", "data-renders"));
       const stepBefore = Number(await page.getAttribute("body", "data-step"));
+      const drawMsBefore = Number(await page.getAttribute("body", "data-draw-ms"));
       const startMs = performance.now();
       await page.click("#play");
       // The window ends early when the run does (the page stops playing by itself then).
@@ -74,9 +75,10 @@ try {
       if (await page.isEnabled("#pause")) await page.click("#pause");
       const frames = Number(await page.getAttribute("body", "data-renders")) - rendersBefore;
       const steps = Number(await page.getAttribute("body", "data-step")) - stepBefore;
+      const drawMs = Number(await page.getAttribute("body", "data-draw-ms")) - drawMsBefore;
       row(
         `${speed} step${speed === 1 ? "" : "s"} per frame`,
-        `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s`,
+        `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s, ${(drawMs / Math.max(1, frames)).toFixed(1)} ms drawing a frame`,
       );
       await page.close();
     }

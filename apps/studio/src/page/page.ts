@@ -9,7 +9,7 @@
 import type { Reply, Request, Snapshot } from "../worker-messages.ts";
 import { openStepMax } from "../worker-messages.ts";
 import { fillSelect, inputButtons } from "./controls.ts";
-import { type Regions, regionIds, render } from "./render.ts";
+import { type DrawnFrom, type Regions, regionIds, render } from "./render.ts";
 import { defaultTarget } from "./render-segments.ts";
 
 /** Step presses waiting while the worker is busy; more are dropped rather than queued without end. */
@@ -93,6 +93,10 @@ let frameScheduled = false;
 let renders = 0;
 /** The furthest step this page has shown of this run, the timeline's end. */
 let furthestStep = 0;
+/** What each region was last drawn from (render.ts skips regions whose inputs did not change). */
+const drawn: DrawnFrom = new Map();
+/** Milliseconds the page spent drawing snapshots, for the bench. */
+let drawMsTotal = 0;
 /** The offset the learner asked the segments view to find, or null for its default. */
 let findTarget: number | null = readFind();
 
@@ -124,8 +128,11 @@ function frame(): void {
 
 function show(snapshot: Snapshot): void {
   last = snapshot;
-  render(regions, snapshot, findTarget);
+  const drawStartMs = performance.now();
+  render(regions, snapshot, findTarget, drawn);
+  drawMsTotal += performance.now() - drawStartMs;
   renders++;
+  document.body.dataset.drawMs = drawMsTotal.toFixed(1);
   history.replaceState(null, "", addressOf(snapshot));
   if (document.activeElement !== seedInput) seedInput.value = snapshot.seed;
   fillSelect(

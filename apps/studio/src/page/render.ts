@@ -150,23 +150,61 @@ function renderGroup(region: HTMLElement, view: ClusterView): void {
   );
 }
 
-export function render(regions: Regions, s: Snapshot, findTarget: number | null): void {
+/**
+ * What each region was last drawn from, as text: a region whose inputs are unchanged is not rebuilt
+ * (at one step per frame most are), so a frame costs only what moved. The page owns one and passes it.
+ */
+export type DrawnFrom = Map<string, string>;
+
+/** Runs `draw` unless `key` is what the region was last drawn from. */
+function redraw(drawn: DrawnFrom, region: string, key: string, draw: () => void): void {
+  if (drawn.get(region) === key) return;
+  draw();
+  drawn.set(region, key);
+}
+
+/** Draws the snapshot; `findTarget` is the offset the learner asked to find (null: the default). */
+export function render(regions: Regions, s: Snapshot, findTarget: number | null, drawn: DrawnFrom): void {
   renderStatus(regions.status, s);
-  renderLesson(regions.lesson, s);
-  renderTimeline(regions.timeline, s);
-  regions.violations.replaceChildren(
-    ...s.violations.map((v) =>
-      el("p", { class: "violation", "data-testid": "violation" }, [`Violation ${v}`]),
+  redraw(drawn, "lesson", JSON.stringify([s.lessonTitle, s.notes, s.script, s.checks]), () =>
+    renderLesson(regions.lesson, s),
+  );
+  redraw(drawn, "timeline", JSON.stringify(s.timeline), () => renderTimeline(regions.timeline, s));
+  redraw(drawn, "violations", JSON.stringify(s.violations), () =>
+    regions.violations.replaceChildren(
+      ...s.violations.map((v) =>
+        el("p", { class: "violation", "data-testid": "violation" }, [`Violation ${v}`]),
+      ),
     ),
   );
   const view = s.view;
   if (view !== null) {
-    renderServers(regions.servers, view);
+    redraw(drawn, "servers", JSON.stringify([view.brokers, view.controllers]), () =>
+      renderServers(regions.servers, view),
+    );
     renderMessages(regions.messages, s, view);
-    regions.partitions.replaceChildren(...view.partitions.map(partitionTable));
-    renderGroup(regions.consumers, view);
-    renderSegments(regions.segments, s.segments, findTarget);
-    renderClients(regions.clients, s, view);
+    redraw(drawn, "partitions", JSON.stringify(view.partitions), () =>
+      regions.partitions.replaceChildren(...view.partitions.map(partitionTable)),
+    );
+    redraw(drawn, "consumers", JSON.stringify([view.groups, view.consumers, view.partitions]), () =>
+      renderGroup(regions.consumers, view),
+    );
+    redraw(drawn, "segments", JSON.stringify([s.segments, findTarget]), () =>
+      renderSegments(regions.segments, s.segments, findTarget),
+    );
+    redraw(
+      drawn,
+      "clients",
+      JSON.stringify([
+        s.clientRows,
+        s.errorCounts,
+        s.producerTallies,
+        s.clientRetries,
+        s.clientTimeouts,
+        view.producers,
+      ]),
+      () => renderClients(regions.clients, s, view),
+    );
   }
   const items = s.tail.map((t) =>
     el("li", {}, [`#${t.i}  ${t.tMs} ms  ${t.kind.padEnd(5)} ${t.node.padEnd(4)} ${t.summary}`]),
