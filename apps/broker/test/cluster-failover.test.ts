@@ -137,9 +137,12 @@ describe("a cluster of three processes", () => {
     expect(cluster.liveNodeIds).toContain(controller);
     await cluster.stopNode(controller, "SIGKILL");
     const survivors = cluster.liveNodeIds;
-    const next = await until("a new active controller", () => {
-      const id = cluster.metadata().controllerid;
-      return id !== controller && survivors.includes(id) ? id : null;
+    // Every survivor names the new controller (a node that has not heard from it yet may still name
+    // the dead one for a heartbeat or two; clients would then be sent there).
+    const next = await until("a new active controller named by every survivor", () => {
+      const named = survivors.map((id) => cluster.metadata(undefined, [id]).controllerid);
+      const id = named[0]!;
+      return id !== controller && survivors.includes(id) && named.every((n) => n === id) ? id : null;
     });
     expect(survivors).toContain(next);
     const admin = kafkaFor(cluster.bootstrapOf(survivors)).admin();
