@@ -22,6 +22,7 @@ import { apiByKey, apiRegistry } from "./apis/registry.ts";
 import { isInternalFrame } from "./cluster/internal-message.ts";
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
 import type { BrokerNode } from "./node/broker-node.ts";
+import { hostOf, principalOf } from "./security/authorizer-principal.ts";
 
 /**
  * Record sets at least this long leave in a fetch response as the stored buffers themselves: the
@@ -90,6 +91,8 @@ export class RequestHandler implements FrameHandler {
       header,
       apiVersion: version,
       connection,
+      principal: principalOf(connection),
+      host: hostOf(connection),
       apis: apiRegistry,
     };
     const result = api.handle(ctx, request.body);

@@ -7,6 +7,7 @@
 import type { ProduceOutcome } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { meterProduce } from "../admin/broker-metrics.ts";
+import { allowed, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const produceApi = defineApi({
@@ -17,29 +18,41 @@ export const produceApi = defineApi({
   handle: async (ctx, request) => {
     const { acks } = request;
     const valid = acks === 0 || acks === 1 || acks === -1;
+    // Kafka's rules: WRITE on each topic, and WRITE on the transactional id when there is one.
+    const transactionDenied =
+      request.transactionalId !== null && !allowed(ctx, "WRITE", "TRANSACTIONAL_ID", request.transactionalId);
+    const denied = deniedNames(
+      ctx,
+      "WRITE",
+      "TOPIC",
+      request.topicData.map((t) => t.name),
+    );
     const responses = await Promise.all(
       request.topicData.map(async (topic) => ({
         name: topic.name,
         partitionResponses: await Promise.all(
           topic.partitionData.map(async (p) => {
             const replica = ctx.node.partition(topic.name, p.index);
-            const outcome = !valid
-              ? {
-                  errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
-                  baseOffset: -1,
-                  logStartOffset: -1,
-                  errorMessage: null,
-                }
-              : replica === undefined
-                ? {
-                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    baseOffset: -1,
-                    logStartOffset: -1,
-                    errorMessage: null,
-                  }
-                : await new Promise<ProduceOutcome>((resolve) =>
-                    replica.produce(p.records, acks, request.timeoutMs, resolve),
-                  );
+            const refusal = transactionDenied
+              ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+              : denied.has(topic.name)
+                ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                : valid
+                  ? null
+                  : ErrorCode.INVALID_REQUIRED_ACKS;
+            const outcome =
+              refusal !== null
+                ? { errorCode: refusal, baseOffset: -1, logStartOffset: -1, errorMessage: null }
+                : replica === undefined
+                  ? {
+                      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                      baseOffset: -1,
+                      logStartOffset: -1,
+                      errorMessage: null,
+                    }
+                  : await new Promise<ProduceOutcome>((resolve) =>
+                      replica.produce(p.records, acks, request.timeoutMs, resolve),
+                    );
             meterProduce(ctx.node, topic.name, p.records, outcome);
             return {
               index: p.index,

@@ -7,6 +7,7 @@
 
 import type { PartitionReplica } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
+import { allowedOnCluster, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 /** The longest long poll this broker honours, whatever the client asks. */
@@ -64,6 +65,15 @@ export const fetchApi = defineApi({
     }
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
     const readCommitted = request.isolationLevel === 1;
+    // Kafka's rules: a consumer needs READ on each topic; a follower (replicaId >= 0) CLUSTER_ACTION on
+    // the cluster, without which every partition is refused.
+    const followerDenied = request.replicaId >= 0 && !allowedOnCluster(ctx, "CLUSTER_ACTION");
+    const deniedTopics = deniedNames(
+      ctx,
+      "READ",
+      "TOPIC",
+      request.topics.map((t) => t.topic),
+    );
     const readAll = async () => {
       let budget = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
       let total = 0;
@@ -74,12 +84,13 @@ export const fetchApi = defineApi({
       for (const topic of request.topics) {
         const partitions = [];
         for (const p of topic.partitions) {
-          const replica = node.partition(topic.topic, p.partition);
+          const denied = followerDenied || deniedTopics.has(topic.topic);
+          const replica = denied ? undefined : node.partition(topic.topic, p.partition);
           const fetchOffset = Number(p.fetchOffset);
           if (replica === undefined) {
             partitions.push({
               partitionIndex: p.partition,
-              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorCode: denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
               highWatermark: -1n,
               lastStableOffset: -1n,
               logStartOffset: -1n,

@@ -3,7 +3,8 @@
  * record timestamp is at or after a time, found through the time index. v0 answers with the old
  * array of offsets.
  */
-import { ErrorCode, type ListOffsetsResponseListOffsetsPartitionResponseInput } from "@eddy/protocol";
+import type { ListOffsetsResponseListOffsetsPartitionResponseInput } from "@eddy/protocol";
+import { deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 import { answerPerPartition } from "./per-partition.ts";
 
@@ -37,6 +38,13 @@ export const listOffsetsApi = defineApi({
           ...(ctx.apiVersion >= 4 ? { leaderEpoch: answer.leaderEpoch } : {}),
         };
       },
-      (p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }),
+      (p, errorCode) => ({ partitionIndex: p.partitionIndex, errorCode }),
+      // Kafka's rule: listing offsets needs DESCRIBE on the topic.
+      deniedNames(
+        ctx,
+        "DESCRIBE",
+        "TOPIC",
+        request.topics.map((t) => t.name),
+      ),
     ),
 });

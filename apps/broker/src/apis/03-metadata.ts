@@ -8,6 +8,7 @@
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const metadataApi = defineApi({
@@ -22,11 +23,20 @@ export const metadataApi = defineApi({
     const wantsAll = requested === null || (ctx.apiVersion === 0 && requested.length === 0);
     const autoCreate = ctx.apiVersion < 4 || request.allowAutoTopicCreation;
     const createErrors = new Map<string, number>();
+    // Kafka's rules: a topic is listed only with DESCRIBE on it (when all topics are asked for, the
+    // others are left out, so their existence is not disclosed; a named one answers
+    // TOPIC_AUTHORIZATION_FAILED), and auto-creation needs CREATE on the cluster or on the topic.
+    const describable = (name: string) => allowed(ctx, "DESCRIBE", "TOPIC", name);
+    const mayCreate = (name: string) =>
+      allowedOnCluster(ctx, "CREATE") || allowed(ctx, "CREATE", "TOPIC", name);
     if (!wantsAll && autoCreate && node.config.autoCreateTopicsEnable) {
-      const missing = requested.filter((name) => node.image.topics[name] === undefined);
-      if (missing.length > 0) {
+      const missing = requested.filter((name) => node.image.topics[name] === undefined && describable(name));
+      for (const name of missing.filter((name) => !mayCreate(name)))
+        createErrors.set(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      const creatable = missing.filter((name) => !createErrors.has(name));
+      if (creatable.length > 0) {
         for (const result of await node.createTopics(
-          missing.map((name) => ({
+          creatable.map((name) => ({
             name,
             partitions: node.config.partitionCountDefault,
             replicationFactor: node.config.replicationFactorDefault,
@@ -39,7 +49,7 @@ export const metadataApi = defineApi({
       }
     }
     const image = node.image;
-    const names = wantsAll ? Object.keys(image.topics).sort() : requested;
+    const names = wantsAll ? Object.keys(image.topics).sort().filter(describable) : requested;
     const own = ctx.connection.listener;
     const brokers = image.brokers
       .filter((b) => !b.fenced)
@@ -54,6 +64,9 @@ export const metadataApi = defineApi({
       clusterId: node.clusterId,
       controllerId: clientControllerId(node.controllerId, image.brokers, node.config.nodeId),
       topics: names.map((name) => {
+        if (!describable(name)) {
+          return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false, partitions: [] };
+        }
         const topic = image.topics[name];
         if (topic === undefined) {
           const invalid = node.topicNameProblem(name) !== null;

@@ -8,6 +8,7 @@
  * static members. Offsets of a topic deleted while the commit was in flight are purged again.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const offsetCommitApi = defineApi({
@@ -20,6 +21,20 @@ export const offsetCommitApi = defineApi({
     const image = ctx.node.image;
     const known = (topic: string, partition: number): boolean =>
       image.topics[topic]?.partitions.some((p) => p.partition === partition) ?? false;
+    // Kafka's rules: READ on the group (else every partition is refused) and READ on each topic.
+    const groupDenied = !allowed(ctx, "READ", "GROUP", request.groupId);
+    const deniedTopics = deniedNames(
+      ctx,
+      "READ",
+      "TOPIC",
+      request.topics.map((t) => t.name),
+    );
+    const refusalOf = (topic: string): number | undefined =>
+      groupDenied
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : deniedTopics.has(topic)
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : undefined;
     const entries: {
       topic: string;
       partition: number;
@@ -29,7 +44,7 @@ export const offsetCommitApi = defineApi({
     }[] = [];
     for (const t of request.topics) {
       for (const p of t.partitions) {
-        if (!known(t.name, p.partitionIndex)) continue;
+        if (refusalOf(t.name) !== undefined || !known(t.name, p.partitionIndex)) continue;
         entries.push({
           topic: t.name,
           partition: p.partitionIndex,
@@ -64,7 +79,10 @@ export const offsetCommitApi = defineApi({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
-          errorCode: errors.get(keyOf(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorCode:
+            refusalOf(t.name) ??
+            errors.get(keyOf(t.name, p.partitionIndex)) ??
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         })),
       })),
     };

@@ -6,6 +6,7 @@
  * the same offsets as v1.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 /** The first version with a top-level error code and "all topics" (topics null). */
@@ -24,12 +25,30 @@ export const offsetFetchApi = defineApi({
         : request.topics.flatMap((t) =>
             t.partitionIndexes.map((partition) => ({ topic: t.name, partition })),
           );
-    const answer = await ctx.node.groups.request({
-      type: "offsetFetch",
-      groupId: request.groupId,
-      partitions: requested,
-    });
-    const errorCode = answer === null ? ErrorCode.NOT_COORDINATOR : answer.errorCode;
+    // Kafka's rules: DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED and nothing is read; DESCRIBE
+    // on each topic, else its partitions answer TOPIC_AUTHORIZATION_FAILED (left out when all were asked).
+    const groupDenied = !allowed(ctx, "DESCRIBE", "GROUP", request.groupId);
+    const describable = new Map<string, boolean>();
+    const topicAllowed = (topic: string): boolean => {
+      let known = describable.get(topic);
+      if (known === undefined) {
+        known = allowed(ctx, "DESCRIBE", "TOPIC", topic);
+        describable.set(topic, known);
+      }
+      return known;
+    };
+    const answer = groupDenied
+      ? null
+      : await ctx.node.groups.request({
+          type: "offsetFetch",
+          groupId: request.groupId,
+          partitions: requested,
+        });
+    const errorCode = groupDenied
+      ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+      : answer === null
+        ? ErrorCode.NOT_COORDINATOR
+        : answer.errorCode;
     const failed = errorCode !== ErrorCode.NONE;
     // Topics in request order (or first-seen order when all were asked for), partitions within them.
     const byTopic = new Map<
@@ -63,12 +82,14 @@ export const offsetFetchApi = defineApi({
       }
     } else {
       for (const p of answer?.partitions ?? []) {
+        const visible = topicAllowed(p.topic);
+        if (!visible && requested === null) continue;
         partitionsOf(p.topic).push({
           partitionIndex: p.partition,
-          committedOffset: BigInt(p.committedOffset),
-          committedLeaderEpoch: p.committedLeaderEpoch,
-          metadata: p.metadata,
-          errorCode: p.errorCode,
+          committedOffset: visible ? BigInt(p.committedOffset) : -1n,
+          committedLeaderEpoch: visible ? p.committedLeaderEpoch : -1,
+          metadata: visible ? p.metadata : "",
+          errorCode: visible ? p.errorCode : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         });
       }
     }

@@ -6,6 +6,7 @@
  * retry. v1 adds the key type and an error message.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 const keyTypeGroup = 0;
@@ -23,6 +24,21 @@ export const findCoordinatorApi = defineApi({
         throttleTimeMs: 0,
         errorCode: ErrorCode.INVALID_REQUEST,
         errorMessage: `unknown key type ${keyType}`,
+        nodeId: -1,
+        host: "",
+        port: -1,
+      };
+    }
+    // Kafka's rule: DESCRIBE on the group (or transactional id) the key names.
+    const resourceType = keyType === keyTypeGroup ? "GROUP" : "TRANSACTIONAL_ID";
+    if (!allowed(ctx, "DESCRIBE", resourceType, request.key)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode:
+          keyType === keyTypeGroup
+            ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+            : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        errorMessage: null,
         nodeId: -1,
         host: "",
         port: -1,

@@ -6,6 +6,7 @@
  * v0-v6 cannot carry a null protocol name, so none is sent as "".
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const joinGroupApi = defineApi({
@@ -15,23 +16,27 @@ export const joinGroupApi = defineApi({
   versionMax: 5,
   handle: async (ctx, request) => {
     const version = ctx.apiVersion;
-    const answer = await ctx.node.groups.request({
-      type: "joinGroup",
-      groupId: request.groupId,
-      memberId: request.memberId,
-      groupInstanceId: version >= 5 ? request.groupInstanceId : null,
-      protocolType: request.protocolType,
-      protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
-      sessionTimeoutMs: request.sessionTimeoutMs,
-      rebalanceTimeoutMs: version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
-      apiVersion: version,
-      clientId: ctx.header.clientId ?? "",
-      clientHost: `/${ctx.connection.remoteAddress}`,
-    });
+    // Kafka's rule: joining needs READ on the group; a refused member is told so and never joins.
+    const denied = !allowed(ctx, "READ", "GROUP", request.groupId);
+    const answer = denied
+      ? null
+      : await ctx.node.groups.request({
+          type: "joinGroup",
+          groupId: request.groupId,
+          memberId: request.memberId,
+          groupInstanceId: version >= 5 ? request.groupInstanceId : null,
+          protocolType: request.protocolType,
+          protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+          sessionTimeoutMs: request.sessionTimeoutMs,
+          rebalanceTimeoutMs: version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
+          apiVersion: version,
+          clientId: ctx.header.clientId ?? "",
+          clientHost: `/${ctx.connection.remoteAddress}`,
+        });
     if (answer === null) {
       return {
         throttleTimeMs: 0,
-        errorCode: ErrorCode.NOT_COORDINATOR,
+        errorCode: denied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.NOT_COORDINATOR,
         generationId: -1,
         protocolName: "",
         leader: "",

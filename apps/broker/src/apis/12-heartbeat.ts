@@ -3,6 +3,7 @@
  * REBALANCE_IN_PROGRESS, that it must rejoin. v3 adds static members (group.instance.id).
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const heartbeatApi = defineApi({
@@ -11,6 +12,8 @@ export const heartbeatApi = defineApi({
   versionMin: 0,
   versionMax: 3,
   handle: async (ctx, request) => {
+    if (!allowed(ctx, "READ", "GROUP", request.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const answer = await ctx.node.groups.request({
       type: "heartbeat",
       groupId: request.groupId,

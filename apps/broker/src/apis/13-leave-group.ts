@@ -3,6 +3,7 @@
  * takes a batch of members, dynamic or static, and answers each besides the top-level error.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 /** The first version that leaves a batch of members (KIP-345). */
@@ -14,6 +15,8 @@ export const leaveGroupApi = defineApi({
   versionMin: 0,
   versionMax: 3,
   handle: async (ctx, request) => {
+    if (!allowed(ctx, "READ", "GROUP", request.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const batch = ctx.apiVersion >= batchVersionMin;
     const members = batch
       ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))

@@ -5,6 +5,7 @@
  * durable. v3 adds static members (group.instance.id).
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const syncGroupApi = defineApi({
@@ -13,6 +14,13 @@ export const syncGroupApi = defineApi({
   versionMin: 0,
   versionMax: 3,
   handle: async (ctx, request) => {
+    if (!allowed(ctx, "READ", "GROUP", request.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        assignment: new Uint8Array(0),
+      };
+    }
     const answer = await ctx.node.groups.request({
       type: "syncGroup",
       groupId: request.groupId,

@@ -5,6 +5,7 @@
  * Kafka's "omitted" value), v4 static member ids.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 /** Kafka's INT32_MIN: authorized operations were not requested or are not known. */
@@ -16,39 +17,46 @@ export const describeGroupsApi = defineApi({
   versionMin: 0,
   versionMax: 4,
   handle: async (ctx, request) => {
-    const answer = await ctx.node.groups.request({ type: "describeGroups", groupIds: request.groups });
-    if (answer === null) {
-      return {
-        throttleTimeMs: 0,
-        groups: request.groups.map((groupId) => ({
-          errorCode: ErrorCode.NOT_COORDINATOR,
-          groupId,
-          groupState: "",
-          protocolType: "",
-          protocolData: "",
-          members: [],
-          authorizedOperations: authorizedOperationsOmitted,
-        })),
-      };
-    }
+    // Kafka's rule: DESCRIBE on each group; a refused group is answered without reaching the coordinator.
+    const denied = deniedNames(ctx, "DESCRIBE", "GROUP", request.groups);
+    const wanted = request.groups.filter((g) => !denied.has(g));
+    const answer =
+      wanted.length === 0 && denied.size > 0
+        ? null
+        : await ctx.node.groups.request({ type: "describeGroups", groupIds: wanted });
+    const described = new Map(answer?.groups.map((g) => [g.groupId, g]) ?? []);
     return {
       throttleTimeMs: 0,
-      groups: answer.groups.map((g) => ({
-        errorCode: g.errorCode,
-        groupId: g.groupId,
-        groupState: g.state,
-        protocolType: g.protocolType,
-        protocolData: g.protocolData,
-        members: g.members.map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          memberMetadata: m.metadata,
-          memberAssignment: m.assignment,
-        })),
-        authorizedOperations: authorizedOperationsOmitted,
-      })),
+      groups: request.groups.map((groupId) => {
+        const g = denied.has(groupId) ? undefined : described.get(groupId);
+        if (g === undefined) {
+          return {
+            errorCode: denied.has(groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.NOT_COORDINATOR,
+            groupId,
+            groupState: "",
+            protocolType: "",
+            protocolData: "",
+            members: [],
+            authorizedOperations: authorizedOperationsOmitted,
+          };
+        }
+        return {
+          errorCode: g.errorCode,
+          groupId: g.groupId,
+          groupState: g.state,
+          protocolType: g.protocolType,
+          protocolData: g.protocolData,
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberMetadata: m.metadata,
+            memberAssignment: m.assignment,
+          })),
+          authorizedOperations: authorizedOperationsOmitted,
+        };
+      }),
     };
   },
 });

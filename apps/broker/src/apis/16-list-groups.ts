@@ -3,6 +3,7 @@
  * groups that only store offsets). The state filter arrives in v4, which is not served.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const listGroupsApi = defineApi({
@@ -16,7 +17,10 @@ export const listGroupsApi = defineApi({
     return {
       throttleTimeMs: 0,
       errorCode: answer.errorCode,
-      groups: answer.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
+      // Kafka's rule: DESCRIBE on the cluster lists every group, otherwise those the requester may describe.
+      groups: answer.groups
+        .filter((g) => allowedOnCluster(ctx, "DESCRIBE") || allowed(ctx, "DESCRIBE", "GROUP", g.groupId))
+        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
     };
   },
 });

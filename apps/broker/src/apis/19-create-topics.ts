@@ -9,6 +9,7 @@
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
 import { controllerErrorCode } from "../node/broker-node.ts";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const createTopicsApi = defineApi({
@@ -27,6 +28,14 @@ export const createTopicsApi = defineApi({
         continue;
       }
       seen.add(t.name);
+      // Kafka's rule: CREATE on the cluster, or on the topic itself.
+      if (!allowedOnCluster(ctx, "CREATE") && !allowed(ctx, "CREATE", "TOPIC", t.name)) {
+        refused.set(t.name, {
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: "Authorization failed.",
+        });
+        continue;
+      }
       if (t.assignments.length > 0) {
         refused.set(t.name, {
           errorCode: ErrorCode.INVALID_REQUEST,

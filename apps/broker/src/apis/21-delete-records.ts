@@ -2,7 +2,7 @@
  * DeleteRecords (key 21): v0-v1. Raises each partition's log start offset (its low watermark);
  * offset -1 means the high watermark. Whole segments below it are deleted from disk.
  */
-import { ErrorCode } from "@eddy/protocol";
+import { deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 import { answerPerPartition } from "./per-partition.ts";
 
@@ -23,10 +23,13 @@ export const deleteRecordsApi = defineApi({
           errorCode: r.errorCode,
         };
       },
-      (p) => ({
-        partitionIndex: p.partitionIndex,
-        lowWatermark: -1n,
-        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      }),
+      (p, errorCode) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode }),
+      // Kafka's rule: deleting records needs DELETE on the topic.
+      deniedNames(
+        ctx,
+        "DELETE",
+        "TOPIC",
+        request.topics.map((t) => t.name),
+      ),
     ),
 });

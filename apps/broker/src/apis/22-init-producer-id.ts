@@ -4,6 +4,7 @@
  * transactions are implemented, rather than half-served.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { allowedOnAny, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const initProducerIdApi = defineApi({
@@ -16,6 +17,15 @@ export const initProducerIdApi = defineApi({
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      };
+    }
+    // Kafka's rule for an idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+    if (!allowedOnCluster(ctx, "IDEMPOTENT_WRITE") && !allowedOnAny(ctx, "WRITE", "TOPIC")) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
         producerId: -1n,
         producerEpoch: -1,
       };

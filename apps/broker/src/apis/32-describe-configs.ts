@@ -7,6 +7,7 @@ import { ErrorCode } from "@eddy/protocol";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { brokerLogConfig } from "../node/storage.ts";
 import { describeConfigType, effectiveTopicConfigs, topicConfigDefinitions } from "../node/topic-configs.ts";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 const resourceTopic = 2;
@@ -57,6 +58,16 @@ export const describeConfigsApi = defineApi({
         const pick = (entries: { name: string }[]) =>
           wanted === null || wanted.length === 0 ? entries : entries.filter((e) => wanted.includes(e.name));
         const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+        // Kafka's rule: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker's configs.
+        const refusal =
+          resource.resourceType === resourceTopic
+            ? allowed(ctx, "DESCRIBE_CONFIGS", "TOPIC", resource.resourceName)
+              ? null
+              : ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : resource.resourceType === resourceBroker && !allowedOnCluster(ctx, "DESCRIBE_CONFIGS")
+              ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+              : null;
+        if (refusal !== null) return { ...base, errorCode: refusal, errorMessage: null, configs: [] };
         if (resource.resourceType === resourceTopic) {
           const topic = node.image.topics[resource.resourceName];
           if (topic === undefined) {

@@ -3,6 +3,7 @@
  * the new partitions with the same rule as topic creation. Explicit assignments are refused.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const createPartitionsApi = defineApi({
@@ -12,8 +13,15 @@ export const createPartitionsApi = defineApi({
   versionMax: 1,
   handle: async (ctx, request) => {
     const node = ctx.node;
+    // Kafka's rule: ALTER on each topic; refused topics never reach the controller.
+    const denied = deniedNames(
+      ctx,
+      "ALTER",
+      "TOPIC",
+      request.topics.map((t) => t.name),
+    );
     const refused = request.topics.filter((t) => t.assignments !== null && t.assignments.length > 0);
-    const wanted = request.topics.filter((t) => !refused.includes(t));
+    const wanted = request.topics.filter((t) => !refused.includes(t) && !denied.has(t.name));
     const results = new Map<string, { errorCode: number; errorMessage: string | null }>();
     if (request.validateOnly) {
       for (const t of wanted) {
@@ -36,6 +44,9 @@ export const createPartitionsApi = defineApi({
     return {
       throttleTimeMs: 0,
       results: request.topics.map((t) => {
+        if (denied.has(t.name)) {
+          return { name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+        }
         if (refused.includes(t)) {
           return {
             name: t.name,

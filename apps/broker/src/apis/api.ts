@@ -12,6 +12,13 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly connection: ConnectionInfo;
+  /**
+   * Who sent the request, as the authorizer reads it (`security/authorizer-principal.ts`): the SASL
+   * user, else the TLS client certificate's subject, else `User:ANONYMOUS` (PLAINTEXT).
+   */
+  readonly principal: string;
+  /** The address the request came from, as an ACL's host names it. */
+  readonly host: string;
   /** The served version ranges, for ApiVersions. */
   readonly apis: readonly AnyApiDefinition[];
 }

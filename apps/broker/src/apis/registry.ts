@@ -23,6 +23,9 @@ import { createTopicsApi } from "./19-create-topics.ts";
 import { deleteTopicsApi } from "./20-delete-topics.ts";
 import { deleteRecordsApi } from "./21-delete-records.ts";
 import { initProducerIdApi } from "./22-init-producer-id.ts";
+import { describeAclsApi } from "./29-describe-acls.ts";
+import { createAclsApi } from "./30-create-acls.ts";
+import { deleteAclsApi } from "./31-delete-acls.ts";
 import { describeConfigsApi } from "./32-describe-configs.ts";
 import { saslAuthenticateApi } from "./36-sasl-authenticate.ts";
 import { createPartitionsApi } from "./37-create-partitions.ts";
@@ -49,6 +52,9 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
   describeConfigsApi,
   createPartitionsApi,
   saslHandshakeApi,

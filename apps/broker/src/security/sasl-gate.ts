@@ -31,6 +31,7 @@ import {
   type FrameHandler,
   type ResponseBytes,
 } from "../net/server.ts";
+import { rememberSaslPrincipal } from "./authorizer-principal.ts";
 import { PlainUsers } from "./plain.ts";
 import { type SaslStep, type ScramCredential, ScramExchange, scramCredential } from "./scram.ts";
 
@@ -122,6 +123,12 @@ export class SaslGate implements FrameHandler {
     return this.phases.get(connection)?.kind === "authenticated" ? null : this.preAuthFrameLimit;
   }
 
+  /** Lets the connection through from now on, as `principal` (the authorizer reads it too). */
+  private authenticated(connection: ConnectionInfo, principal: string): void {
+    this.phases.set(connection, { kind: "authenticated", principal });
+    rememberSaslPrincipal(connection, principal);
+  }
+
   /** The principal a connection authenticated as, or null (for tests and, later, ACLs). */
   principalOf(connection: ConnectionInfo): string | null {
     const phase = this.phases.get(connection);
@@ -190,8 +197,7 @@ export class SaslGate implements FrameHandler {
           }),
         );
       }
-      if (step.kind === "done")
-        this.phases.set(connection, { kind: "authenticated", principal: step.principal });
+      if (step.kind === "done") this.authenticated(connection, step.principal);
       return answer(header, {
         errorCode: ErrorCode.NONE,
         errorMessage: null,
@@ -220,8 +226,7 @@ export class SaslGate implements FrameHandler {
         null,
       );
     }
-    if (step.kind === "done")
-      this.phases.set(connection, { kind: "authenticated", principal: step.principal });
+    if (step.kind === "done") this.authenticated(connection, step.principal);
     const out = new Uint8Array(4 + step.token.length);
     new DataView(out.buffer).setInt32(0, step.token.length);
     out.set(step.token, 4);
