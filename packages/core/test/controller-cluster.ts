@@ -399,6 +399,8 @@ export function describeRecord(r: controller.MetadataRecord): string {
     case "AccessControlEntry":
     case "RemoveAccessControlEntry":
       return `${r.type} ${controller.aclKey(r.acl)}`;
+    case "Config":
+      return `Config ${r.resourceType} ${r.resourceName} ${r.name}=${r.value ?? "(deleted)"}`;
   }
 }
 
@@ -430,6 +432,8 @@ function describe(r: controller.Response): string {
       return r.results.map((x) => x.error).join(", ");
     case "deleteAcls":
       return r.results.map((x) => `${x.error} (${x.acls.length})`).join(", ");
+    case "alterTopicConfigs":
+      return r.topics.map((t) => `${t.name}: ${t.error}`).join(", ");
   }
 }
 

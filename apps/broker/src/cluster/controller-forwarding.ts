@@ -29,6 +29,7 @@ const forwardable = new Set<controller.Input["type"]>([
   "allocateProducerIds",
   "createAcls",
   "deleteAcls",
+  "alterTopicConfigs",
 ]);
 
 /** How long one forwarded request waits for its answer before it is asked again (or given up). */
@@ -169,6 +170,11 @@ function unansweredResponse(input: controller.Input): controller.Response | null
         type: "deleteAcls",
         results: input.filters.map(() => ({ error: "NOT_CONTROLLER", acls: [] })),
       };
+    case "alterTopicConfigs":
+      return notController({
+        type: "alterTopicConfigs",
+        topics: input.topics.map((t) => ({ name: t.name, error: "NONE", message: null })),
+      });
     default:
       return null;
   }

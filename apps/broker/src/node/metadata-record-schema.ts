@@ -60,9 +60,17 @@ export const StoredMetadataRecord = Schema.Union([
   // Kafka's AccessControlEntryRecord and RemoveAccessControlEntryRecord (an ACL is named by its fields).
   Schema.Struct({ type: Schema.Literal("AccessControlEntry"), acl: StoredAclBinding }),
   Schema.Struct({ type: Schema.Literal("RemoveAccessControlEntry"), acl: StoredAclBinding }),
+  // Kafka's ConfigRecord for a topic: one key set to a value, or removed (null).
+  Schema.Struct({
+    type: Schema.Literal("Config"),
+    resourceType: Schema.Literal("topic"),
+    resourceName: Schema.String,
+    name: Schema.String,
+    value: Schema.NullOr(Schema.String),
+  }),
 ]).annotate({
   expected:
-    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions, PartitionChange, ProducerIds, AccessControlEntry or RemoveAccessControlEntry",
+    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions, PartitionChange, ProducerIds, AccessControlEntry, RemoveAccessControlEntry or Config",
 });
 
 /** One log entry's value: `{ term, payload }`. */

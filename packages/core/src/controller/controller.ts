@@ -34,6 +34,7 @@ import {
   partitionCount,
 } from "./image.ts";
 import { placeReplicas } from "./placement.ts";
+import { decideAlterTopicConfigs } from "./topic-configs.ts";
 import {
   type AlterPartitionRequest,
   type BrokerId,
@@ -208,6 +209,13 @@ export function step(state: ControllerState, input: Input): StepResult {
       response = { type: "deleteAcls", results: decision.results };
       break;
     }
+    case "alterTopicConfigs": {
+      // The rules live in topic-configs.ts; the controller only proposes what they decide.
+      const decision = decideAlterTopicConfigs(view(b), input.topics, input.validateOnly);
+      for (const record of decision.records) emit(b, record);
+      response = { type: "alterTopicConfigs", topics: decision.results };
+      break;
+    }
     default:
       unreachable(input, "controller input");
   }
@@ -299,6 +307,11 @@ function notController(input: Input): Response | null {
       return {
         type: "deleteAcls",
         results: input.filters.map(() => ({ error: "NOT_CONTROLLER" as const, acls: [] })),
+      };
+    case "alterTopicConfigs":
+      return {
+        type: "alterTopicConfigs",
+        topics: input.topics.map((t) => ({ name: t.name, error: "NOT_CONTROLLER" as const, message: null })),
       };
     default:
       return null;

@@ -7,6 +7,7 @@
  */
 import { invariant, unreachable } from "../invariant.ts";
 import { type AclBinding, applyAclRecord } from "./acls.ts";
+import { applyConfigRecord } from "./topic-configs.ts";
 import {
   type BrokerId,
   type BrokerRegistration,
@@ -256,6 +257,13 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
     case "RemoveAccessControlEntry":
       d.acls = applyAclRecord(aclsOf(d), record);
       return;
+    case "Config": {
+      const topic = d.topics[record.resourceName];
+      invariant(topic !== undefined, () => `image: config of unknown topic ${record.resourceName}`);
+      // The partitions array (owned by this draft or not) is kept as it is; only the configs change.
+      d.topics[record.resourceName] = { ...topic, configs: applyConfigRecord(topic.configs, record) };
+      return;
+    }
     default:
       unreachable(record, "metadata record");
   }

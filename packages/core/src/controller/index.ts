@@ -12,7 +12,9 @@
  *   requests `registerBroker`, `brokerHeartbeat`, `createTopics`, `deleteTopics`, `createPartitions`,
  *   `alterPartition`, `electLeaders`, `allocateProducerIds` (a block of `producerIdBlockSize` producer
  *   ids, committed as a ProducerIds record before it is answered), `createAcls` and `deleteAcls`
- *   (Kafka's ACLs, `acls.ts`, committed as AccessControlEntry and RemoveAccessControlEntry records).
+ *   (Kafka's ACLs, `acls.ts`, committed as AccessControlEntry and RemoveAccessControlEntry records)
+ *   and `alterTopicConfigs` (keys set and removed per topic, `topic-configs.ts`, committed as one
+ *   Config record per changed key).
  *   A standby answers requests with NOT_CONTROLLER.
  * - `applyRecord(image, record)` / `applyBatch(image, offset, records)`: the pure fold every broker uses.
  * - `placeReplicas(brokerIds, count, replicationFactor, firstPartition?)`: the placement rule.
@@ -50,4 +52,5 @@ export {
   partitionCount,
 } from "./image.ts";
 export { type PlacementResult, placeReplicas } from "./placement.ts";
+export * from "./topic-configs.ts";
 export * from "./types.ts";

@@ -5,6 +5,7 @@
  */
 import type { PrngState } from "../prng.ts";
 import type { AclBinding, AclError, AclFilter, AclRecord } from "./acls.ts";
+import type { AlterTopicConfigsResult, ConfigRecord, TopicConfigChange } from "./topic-configs.ts";
 
 export type BrokerId = number;
 
@@ -130,7 +131,9 @@ export type MetadataRecord =
       readonly nextProducerId: number;
     }
   /** Kafka's AccessControlEntryRecord and RemoveAccessControlEntryRecord (`acls.ts`). */
-  | AclRecord;
+  | AclRecord
+  /** Kafka's ConfigRecord for a topic: one key set, or removed when `value` is null (`topic-configs.ts`). */
+  | ConfigRecord;
 
 export interface ControllerConfig {
   /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
@@ -262,7 +265,16 @@ export type Input =
   /** CreateAcls: each binding is created unless it exists (`acls.ts`). */
   | { readonly type: "createAcls"; readonly acls: readonly AclBinding[] }
   /** DeleteAcls: every ACL a filter matches is removed (`acls.ts`). */
-  | { readonly type: "deleteAcls"; readonly filters: readonly AclFilter[] };
+  | { readonly type: "deleteAcls"; readonly filters: readonly AclFilter[] }
+  /**
+   * IncrementalAlterConfigs and AlterConfigs for topics: per topic, keys to set and keys to remove
+   * (`topic-configs.ts`); `validateOnly` answers as a real change would and records nothing.
+   */
+  | {
+      readonly type: "alterTopicConfigs";
+      readonly topics: readonly TopicConfigChange[];
+      readonly validateOnly: boolean;
+    };
 
 export type Response =
   | { readonly type: "registerBroker"; readonly error: ControllerError; readonly brokerEpoch: number }
@@ -297,7 +309,8 @@ export type Response =
   | {
       readonly type: "deleteAcls";
       readonly results: readonly { readonly error: AclError; readonly acls: readonly AclBinding[] }[];
-    };
+    }
+  | { readonly type: "alterTopicConfigs"; readonly topics: readonly AlterTopicConfigsResult[] };
 
 /**
  * What one controller step asks of the shell, in this order:
