@@ -1,13 +1,14 @@
 /**
  * What a replica rebuilds from its log when it opens, as Kafka's log loading does: the leader-epoch
  * cache (from the checkpoint, completed from the batch headers where the checkpoint is missing or
- * behind) and the idempotent producers' state (replayed from the batch headers of the segments that
- * may still hold live producers, timed by each batch's own timestamp). It only reads the log; it must
- * never write it, and never read a clock: the caller passes `nowMs`.
+ * behind) and the idempotent producers' state (from the snapshot beside the log, Kafka's
+ * `<offset>.snapshot`, then replayed from the batch headers after it, or from the segments that may
+ * still hold live producers, timed by each batch's own timestamp). It writes only those snapshots; it
+ * must never write a batch, and never read a clock: the caller passes `nowMs`.
  */
 import { invariant, partition, producer } from "@eddy/core";
 import type { StoredBatchHeader } from "@eddy/protocol";
-import type { LeaderEpochEntry, PartitionLog } from "@eddy/storage";
+import { type LeaderEpochEntry, PartitionLog } from "@eddy/storage";
 import { walkBatches } from "./batch-walk.ts";
 
 /** Bytes per read while scanning batch headers at start-up. */
@@ -84,32 +85,46 @@ export function recoverEpochs(
   return out;
 }
 
-/** Kafka's producer-state snapshot name, `<20-digit log end offset>.snapshot` (JSON here, not Kafka's binary). */
+/**
+ * The producer-state snapshot's name, `<20-digit log end offset>.producers.snapshot`: Kafka's
+ * `<offset>.snapshot` (JSON here, not Kafka's binary), renamed so as not to collide with the state
+ * store's `<offset>.snapshot` documents.
+ */
 export function producerSnapshotName(offset: number): string {
-  return `${String(offset).padStart(20, "0")}.snapshot`;
+  return `${String(offset).padStart(20, "0")}.producers.snapshot`;
 }
 
 /**
- * Writes the producer state at the log end beside the log, as Kafka's clean shutdown does
- * (`ProducerStateManager.takeSnapshot`), so the next start after a clean shutdown reads no batch to
- * rebuild it. Runs as the log's `cleanCloseHook`: a failure makes the close unclean.
+ * Writes the producer state at the log end beside the log, as Kafka does at a clean shutdown and at
+ * every roll (`ProducerStateManager.takeSnapshot`), and removes the older snapshots. A start then
+ * replays only the batches after the newest snapshot at or below its log end: none after a clean
+ * shutdown, the active segment after a crash. The engine removes, durably, every snapshot above a
+ * truncation or a cut tail, so a snapshot at or below the log end always describes the batches below
+ * it. Runs as the log's `cleanCloseHook` and `rollHook`; a state that runs ahead of the log (several
+ * appends in one step) describes no log end, and nothing is written then.
  */
 export function writeProducerSnapshot(log: PartitionLog, producers: producer.PartitionProducers): void {
-  const text = JSON.stringify({ version: 1, offset: log.info().logEndOffset, entries: producers.entries });
-  log.writeSideFileNow(producerSnapshotName(log.info().logEndOffset), new TextEncoder().encode(text));
+  const offset = log.info().logEndOffset;
+  for (const entry of producers.entries) {
+    for (const batch of entry.batches) if (batch.lastOffset >= offset) return;
+  }
+  const text = JSON.stringify({ version: 1, offset, entries: producers.entries });
+  const name = producerSnapshotName(offset);
+  log.writeSideFileNow(name, new TextEncoder().encode(text));
+  for (const other of log.sideFileNames()) if (other !== name) log.removeSideFile(other);
 }
 
 /** A whole number within the exact range of a double. */
 const isInt = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
 
 /**
- * Decodes a snapshot written by `writeProducerSnapshot` for a log ending at `logEnd`, checking every
- * field and the state's own rules (sorted unique ids, at most `producerIdsMax`, at most five batches
- * each, offsets below the log end); null when anything is off, so the caller rebuilds from the log.
+ * Decodes a snapshot written by `writeProducerSnapshot` at `offset`, checking every field and the
+ * state's own rules (sorted unique ids, at most `producerIdsMax`, at most five batches each, offsets
+ * below the snapshot's); null when anything is off, so the caller tries an older one or the log.
  */
 function decodeProducerSnapshot(
   bytes: Uint8Array,
-  logEnd: number,
+  offset: number,
   producerIdsMax: number,
 ): producer.PartitionProducers | null {
   let parsed: unknown;
@@ -119,7 +134,7 @@ function decodeProducerSnapshot(
     return null;
   }
   const root = parsed as { version?: unknown; offset?: unknown; entries?: unknown };
-  if (root.version !== 1 || root.offset !== logEnd || !Array.isArray(root.entries)) return null;
+  if (root.version !== 1 || root.offset !== offset || !Array.isArray(root.entries)) return null;
   if (root.entries.length > producerIdsMax) return null;
   const entries: producer.ProducerEntry[] = [];
   for (const raw of root.entries as unknown[]) {
@@ -142,7 +157,7 @@ function decodeProducerSnapshot(
     for (const b of e.batches as Array<Record<string, unknown>>) {
       const { firstSeq, lastSeq, firstOffset, lastOffset } = b;
       if (!isInt(firstSeq) || !isInt(lastSeq) || !isInt(firstOffset) || !isInt(lastOffset)) return null;
-      if (firstOffset > lastOffset || lastOffset >= logEnd) return null;
+      if (firstOffset > lastOffset || lastOffset >= offset) return null;
       batches.push({ firstSeq, lastSeq, firstOffset, lastOffset });
     }
     entries.push({
@@ -156,17 +171,25 @@ function decodeProducerSnapshot(
 }
 
 /**
- * The producer state a clean shutdown left beside the log, or null. Every snapshot found is removed
- * (it describes the log only until the next append), and one is used only when the log opened as its
- * clean close left it (`recoveryStats.openedClean`) and it was written at the log end.
+ * The newest snapshot that decodes at an offset within the log, and that offset; the others are
+ * removed (older ones are superseded, damaged ones useless). Null when there is none.
  */
-function takeProducerSnapshot(log: PartitionLog, producerIdsMax: number): producer.PartitionProducers | null {
-  const logEnd = log.info().logEndOffset;
-  let found: producer.PartitionProducers | null = null;
-  for (const name of log.sideFileNames()) {
-    if (found === null && log.recoveryStats.openedClean && name === producerSnapshotName(logEnd)) {
+function newestProducerSnapshot(
+  log: PartitionLog,
+  producerIdsMax: number,
+): { readonly state: producer.PartitionProducers; readonly offset: number } | null {
+  const info = log.info();
+  const names = [...log.sideFileNames()].sort().reverse();
+  let found: { state: producer.PartitionProducers; offset: number } | null = null;
+  for (const name of names) {
+    const offset = PartitionLog.sideFileOffset(name);
+    if (found === null && offset >= info.logStartOffset && offset <= info.logEndOffset) {
       const bytes = log.readSideFile(name);
-      if (bytes !== null) found = decodeProducerSnapshot(bytes, logEnd, producerIdsMax);
+      const state = bytes === null ? null : decodeProducerSnapshot(bytes, offset, producerIdsMax);
+      if (state !== null) {
+        found = { state, offset };
+        continue;
+      }
     }
     log.removeSideFile(name);
   }
@@ -177,8 +200,8 @@ function takeProducerSnapshot(log: PartitionLog, producerIdsMax: number): produc
  * Idempotent-producer state rebuilt from the batch headers, as Kafka does without a snapshot. Only
  * segments with records newer than `producerIdExpirationMs` before `nowMs` are read (older producers
  * would have expired anyway, which bounds the scan), and each batch is recorded at its own max
- * timestamp, so a producer idle since before a restart still expires on time after it. After a clean
- * shutdown the snapshot written at the close (`writeProducerSnapshot`) is used instead, as Kafka's.
+ * timestamp, so a producer idle since before a restart still expires on time after it. With a
+ * snapshot (`writeProducerSnapshot`) only the batches after it are replayed onto it, as Kafka's.
  */
 export function recoverProducers(
   log: PartitionLog,
@@ -186,14 +209,13 @@ export function recoverProducers(
   producerIdExpirationMs: number,
   producerIdsMax: number,
 ): producer.PartitionProducers {
-  // After a clean shutdown the snapshot written at the close is the state at the log end: nothing to read.
-  const snapshot = takeProducerSnapshot(log, producerIdsMax);
-  if (snapshot !== null) return snapshot;
-  let producers = producer.emptyPartitionProducers();
+  // From the newest snapshot, only the batches after it are read: none after a clean shutdown.
+  const snapshot = newestProducerSnapshot(log, producerIdsMax);
+  let producers = snapshot?.state ?? producer.emptyPartitionProducers();
   const horizonMs = nowMs - producerIdExpirationMs;
   const first = log.segmentInfos().find((s) => s.maxTimestampMs >= horizonMs || s.active);
-  if (first === undefined) return producers;
-  scanBatchHeaders(log, first.baseOffset, (h) => {
+  if (first === undefined && snapshot === null) return producers;
+  scanBatchHeaders(log, snapshot?.offset ?? first!.baseOffset, (h) => {
     // Control batches (bit 5) carry transaction markers, not producer sequences.
     if (h.producerId < 0 || (h.attributes & 0x20) !== 0 || h.recordCount === 0) return;
     producers = producer.recordBatch(

@@ -111,8 +111,12 @@ export interface RecoveryStats {
   readonly openedClean: boolean;
 }
 
-/** Names of the small files an owner keeps beside the segments: Kafka's `<20 digits>.snapshot`. */
-const sideFileNamePattern = /^\d{20}\.snapshot$/;
+/**
+ * Names of the small files an owner keeps beside the segments: `<20 digits>.producers.snapshot`, the
+ * replica's producer state (Kafka's `<offset>.snapshot`, renamed so that it never collides with the
+ * state store's own `<offset>.snapshot` documents, which may share the folder).
+ */
+const sideFileNamePattern = /^\d{20}\.producers\.snapshot$/;
 
 /** One segment's share of a flush round, sized when the round was planned. */
 interface FlushItem {
@@ -183,6 +187,13 @@ export class PartitionLog implements TailOwner {
    * so no clean-shutdown marker covers a log whose side file is missing.
    */
   cleanCloseHook: (() => void) | null = null;
+  /**
+   * Runs after an append (or `roll`) that rolled a segment, with the log end after it: the owner
+   * writes its producer-state snapshot there, as Kafka's roll does, so a crash replays only what
+   * follows. Called only for logs with `flushOnRoll` (the broker's); the simulator's synchronous
+   * drive writes nothing it did not ask for. A failure is logged, not thrown: the append stands.
+   */
+  rollHook: (() => void) | null = null;
 
   private constructor(
     private readonly options: PartitionLogOptions,
@@ -342,6 +353,9 @@ export class PartitionLog implements TailOwner {
     this.logEnd = active.nextOffset;
     this.logStart = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.logEnd);
     this.flushed = active.baseOffset;
+    // A side file above the recovered end describes batches a crash cut off: once new batches take
+    // those offsets it would describe the wrong ones, so it goes now, durably.
+    this.removeSideFilesAbove(this.logEnd);
     this.checkInvariants();
   }
 
@@ -441,7 +455,8 @@ export class PartitionLog implements TailOwner {
       recordCount += h.recordCount;
     }
     let active = this.activeSegment();
-    if (this.shouldRoll(active, bytes.length, maxTimestampMs, last.lastOffset, nowMs)) {
+    const rolled = this.shouldRoll(active, bytes.length, maxTimestampMs, last.lastOffset, nowMs);
+    if (rolled) {
       // Rolling at the log end keeps segments contiguous, which recovery relies on; only a gap
       // too wide for int32 relative offsets starts the new segment at the batch instead.
       const rollOffset = last.lastOffset - this.logEnd > relativeOffsetMax ? first.baseOffset : this.logEnd;
@@ -481,6 +496,7 @@ export class PartitionLog implements TailOwner {
     this.unflushedRecords += recordCount;
     invariant(active.sizeBytes === position + bytes.length, "segment size follows appends");
     invariant(active.nextOffset === this.logEnd, "active segment ends at the log end");
+    if (rolled) this.afterRoll();
     return {
       firstOffset: first.baseOffset,
       lastOffset: last.lastOffset,
@@ -569,7 +585,10 @@ export class PartitionLog implements TailOwner {
   /** Rolls unless the active segment is empty; see `LogStore.roll`. */
   roll(nowMs: number): SegmentInfo {
     this.guard();
-    if (this.activeSegment().sizeBytes > 0) this.rollAt(this.logEnd, nowMs);
+    if (this.activeSegment().sizeBytes > 0) {
+      this.rollAt(this.logEnd, nowMs);
+      this.afterRoll();
+    }
     return this.segmentInfos()[this.segments.length - 1]!;
   }
 
@@ -891,6 +910,9 @@ export class PartitionLog implements TailOwner {
         `truncate to ${offset} is below the first segment ${this.segments[0]!.baseOffset}; use truncateFullyAndStartAt`,
       );
     }
+    // Snapshots are named by a batch boundary, so those at or below `offset` describe only batches
+    // the truncation keeps; the others go first, durably, so no crash leaves one over new batches.
+    this.removeSideFilesAbove(offset);
     while (this.segments.length > 1 && this.activeSegment().baseOffset > offset) {
       this.deleteSegment(this.segments.pop()!);
     }
@@ -947,6 +969,8 @@ export class PartitionLog implements TailOwner {
 
   /** Drops every segment and starts one empty segment at `offset`; the log-start checkpoint is already written. */
   private restartAt(offset: number, nowMs: number): void {
+    // Side files describe the batches being dropped: none may survive into the new history.
+    this.removeSideFilesAbove(-1);
     for (const segment of this.segments.splice(0)) this.deleteSegment(segment);
     const fresh = Segment.open(this.options.files, this.options.dir, offset, true, nowMs);
     fresh.preallocateIndexes(this.config.indexBytesMax);
@@ -1257,7 +1281,7 @@ export class PartitionLog implements TailOwner {
 
   // ---------------------------------------------------------------- side files
 
-  /** Checks a side-file name: Kafka's `<20 digits>.snapshot`, nothing the log itself owns. */
+  /** Checks a side-file name: `<20 digits>.producers.snapshot`, nothing the log itself owns. */
   private sideFilePath(name: string): string {
     invariant(sideFileNamePattern.test(name), () => `${this.options.name}: side file name ${name}`);
     return `${this.options.dir}/${name}`;
@@ -1278,9 +1302,35 @@ export class PartitionLog implements TailOwner {
     return this.options.files.readAll(this.sideFilePath(name));
   }
 
-  /** Removes a side file (not made durable: a side file is only ever trusted after a clean close). */
+  /** Removes a side file (not durably: for files that describe batches still in the log). */
   removeSideFile(name: string): void {
     this.options.files.remove(this.sideFilePath(name));
+  }
+
+  /** The offset a side file is named by. */
+  static sideFileOffset(name: string): number {
+    return Number(name.slice(0, 20));
+  }
+
+  /**
+   * Removes, durably, every side file named by an offset above `offset`: after a truncation or a cut
+   * tail they describe batches that are gone, and new batches will take their offsets.
+   */
+  private removeSideFilesAbove(offset: number): void {
+    const above = this.sideFileNames().filter((name) => PartitionLog.sideFileOffset(name) > offset);
+    if (above.length === 0) return;
+    for (const name of above) this.options.files.remove(this.sideFilePath(name));
+    this.options.files.syncDirNow(this.options.dir);
+  }
+
+  /** Runs the owner's roll hook (see `rollHook`). */
+  private afterRoll(): void {
+    if (this.options.flushOnRoll !== true || this.rollHook === null) return;
+    try {
+      this.rollHook();
+    } catch (error) {
+      this.options.logLine(`${this.options.name}: the roll hook failed: ${String(error)}`);
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
