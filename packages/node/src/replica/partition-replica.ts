@@ -164,8 +164,10 @@ export class PartitionReplica {
       options.incarnation,
     );
     const replica = new PartitionReplica(log, options, env, hooks, state);
-    // A clean close writes the producer state beside the log, so the next start reads no batch for it.
+    // A clean close and each roll write the producer state beside the log, so a start replays only
+    // the batches after it (none after a clean shutdown).
     log.cleanCloseHook = () => writeProducerSnapshot(log, replica.state.producers);
+    log.rollHook = log.cleanCloseHook;
     return replica;
   }
 
