@@ -91,6 +91,13 @@ async function produceOnce(
   }
 }
 
+/**
+ * The client addresses of the running nodes. A kafkajs client with no retries fails at its first
+ * connection when the seed it picks at random is a killed node, so clients made while nodes are
+ * down are given only the live ones.
+ */
+const live = (c: TestCluster) => c.bootstrapOf(c.liveNodeIds);
+
 const values = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(4, "0")}`);
 
@@ -127,12 +134,12 @@ describe("two replicas of three down", () => {
         },
         30_000,
       );
-      expect(await produceOnce(c.bootstrap, topic, partition, "refused-all", -1, 5_000)).toBe(
+      expect(await produceOnce(live(c), topic, partition, "refused-all", -1, 5_000)).toBe(
         "NOT_ENOUGH_REPLICAS",
       );
-      acked.push(...(await produceAcked(c.bootstrap, topic, partition, values("during-acks1", 20), 1)));
+      acked.push(...(await produceAcked(live(c), topic, partition, values("during-acks1", 20), 1)));
       // Still refused after records were appended with acks=1: the rule is the ISR's size.
-      expect(await produceOnce(c.bootstrap, topic, partition, "refused-all-2", -1, 5_000)).toBe(
+      expect(await produceOnce(live(c), topic, partition, "refused-all-2", -1, 5_000)).toBe(
         "NOT_ENOUGH_REPLICAS",
       );
 
@@ -175,11 +182,11 @@ describe("two replicas of three down", () => {
       expect(p.leader).toBe(leader);
       expect([...p.isrs].sort()).toEqual([1, 2, 3]);
       const started = performance.now();
-      expect(await produceOnce(c.bootstrap, topic, 0, "timed-out", -1, 3_000)).toBe("REQUEST_TIMED_OUT");
+      expect(await produceOnce(live(c), topic, 0, "timed-out", -1, 3_000)).toBe("REQUEST_TIMED_OUT");
       // It waited for its whole timeout rather than being refused at once.
       expect(performance.now() - started).toBeGreaterThan(2_500);
       // acks=1 needs only the leader.
-      acked.push(...(await produceAcked(c.bootstrap, topic, 0, values("during-acks1", 20), 1)));
+      acked.push(...(await produceAcked(live(c), topic, 0, values("during-acks1", 20), 1)));
 
       await Promise.all(victims.map((id) => c.startNode(id)));
       await until("all three in the ISR", () => c.partitions(topic)[0]!.isrs.length === 3, 40_000);
