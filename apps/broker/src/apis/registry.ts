@@ -27,9 +27,11 @@ import { describeAclsApi } from "./29-describe-acls.ts";
 import { createAclsApi } from "./30-create-acls.ts";
 import { deleteAclsApi } from "./31-delete-acls.ts";
 import { describeConfigsApi } from "./32-describe-configs.ts";
+import { alterConfigsApi } from "./33-alter-configs.ts";
 import { saslAuthenticateApi } from "./36-sasl-authenticate.ts";
 import { createPartitionsApi } from "./37-create-partitions.ts";
 import { deleteGroupsApi } from "./42-delete-groups.ts";
+import { incrementalAlterConfigsApi } from "./44-incremental-alter-configs.ts";
 import type { AnyApiDefinition } from "./api.ts";
 
 export const apiRegistry: readonly AnyApiDefinition[] = [
@@ -56,6 +58,8 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   createAclsApi,
   deleteAclsApi,
   describeConfigsApi,
+  alterConfigsApi,
+  incrementalAlterConfigsApi,
   createPartitionsApi,
   saslHandshakeApi,
   saslAuthenticateApi,

@@ -1,0 +1,202 @@
+/**
+ * A topic's config change as IncrementalAlterConfigs (SET, DELETE, APPEND, SUBTRACT) and AlterConfigs
+ * (the whole set replaced) ask for it, checked with Kafka 3.9's topic config table
+ * (`topic-configs.ts`) and turned into the controller's `alterTopicConfigs` change: the keys to set
+ * (trimmed, as stored) and the keys to remove.
+ *
+ * Owns: the operations' meaning and the checks before the controller is asked. It must never let a
+ * change through whose result `checkTopicConfigs` would refuse: a topic's stored configs always pass
+ * the same checks as a topic created with them.
+ */
+import type { controller } from "@eddy/core";
+import { ErrorCode } from "@eddy/protocol";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { brokerLogConfig } from "./storage.ts";
+import { checkTopicConfigs, effectiveTopicConfigs, topicConfigDefinitions } from "./topic-configs.ts";
+
+/** Kafka's AlterConfigOp.OpType values (IncrementalAlterConfigs' configOperation). */
+export const configOperation = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
+
+/** The most config entries one resource of a request may carry (Kafka's table holds about 40 names). */
+export const configEntriesPerResourceMax = 256;
+
+export interface ConfigOperationEntry {
+  readonly name: string;
+  readonly configOperation: number;
+  readonly value: string | null;
+}
+
+/** The change to ask the controller for, or why it is refused (a Kafka error code and a sentence). */
+export type TopicConfigChangeChecked =
+  | { readonly _tag: "Valid"; readonly change: controller.TopicConfigChange }
+  | { readonly _tag: "Invalid"; readonly errorCode: number; readonly errorMessage: string };
+
+const definitionsByName = new Map(topicConfigDefinitions.map((d) => [d.name, d]));
+
+function invalid(errorCode: number, errorMessage: string): TopicConfigChangeChecked {
+  return { _tag: "Invalid", errorCode, errorMessage };
+}
+
+/** The elements of a LIST config's value (Kafka splits on commas and trims each). */
+function listElements(value: string): string[] {
+  return value
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+}
+
+/**
+ * IncrementalAlterConfigs for one topic: each operation applied in order to the topic's configs in
+ * effect (`stored`, as the image holds them), then the whole result checked as CreateTopics checks a
+ * new topic's configs. APPEND and SUBTRACT work on LIST configs only (cleanup.policy, the throttled
+ * replica lists) and start from the default when the topic does not override the key.
+ */
+export function checkIncrementalChange(
+  topic: string,
+  stored: Readonly<Record<string, string>>,
+  entries: readonly ConfigOperationEntry[],
+  broker: BrokerConfig,
+): TopicConfigChangeChecked {
+  if (entries.length > configEntriesPerResourceMax)
+    return invalid(
+      ErrorCode.INVALID_REQUEST,
+      `more than ${configEntriesPerResourceMax} configs in one resource`,
+    );
+  const names = entries.map((e) => e.name);
+  if (new Set(names).size !== names.length)
+    return invalid(ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys");
+  const result: Record<string, string> = effectiveTopicConfigs(stored, broker);
+  const removed = new Set<string>();
+  for (const { name, configOperation: op, value } of entries) {
+    const d = definitionsByName.get(name);
+    // A key the topic holds from before configs were checked may still be removed.
+    if (d === undefined && !(op === configOperation.delete && Object.hasOwn(stored, name)))
+      return invalid(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
+    switch (op) {
+      case configOperation.set:
+        if (value === null)
+          return invalid(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${name}`);
+        result[name] = value;
+        removed.delete(name);
+        break;
+      case configOperation.delete:
+        delete result[name];
+        removed.add(name);
+        break;
+      case configOperation.append:
+      case configOperation.subtract: {
+        if (d?.kind !== "list") {
+          const verb = op === configOperation.append ? "append" : "subtract";
+          return invalid(
+            ErrorCode.INVALID_REQUEST,
+            `Config value ${verb} is not allowed for config key: ${name}`,
+          );
+        }
+        if (value === null)
+          return invalid(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${name}`);
+        const current = listElements(result[name] ?? d.fallback(broker, brokerLogConfig(broker)));
+        const given = listElements(value);
+        const next =
+          op === configOperation.append
+            ? [...current, ...given.filter((e) => !current.includes(e))]
+            : current.filter((e) => !given.includes(e));
+        result[name] = next.join(",");
+        removed.delete(name);
+        break;
+      }
+      default:
+        return invalid(ErrorCode.INVALID_REQUEST, `unknown config operation ${op} for ${name}`);
+    }
+  }
+  const checked = checkTopicConfigs(
+    Object.entries(result).map(([name, value]) => ({ name, value })),
+    broker,
+  );
+  if (checked._tag === "Invalid") return invalid(ErrorCode.INVALID_CONFIG, checked.problem);
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(checked.configs)) if (stored[name] !== value) set[name] = value;
+  // Keys held but not in effect (refused by today's checks) go too once the change names them.
+  const deleted = Object.keys(stored).filter(
+    (name) => !Object.hasOwn(checked.configs, name) && removed.has(name),
+  );
+  return { _tag: "Valid", change: { name: topic, set, delete: deleted } };
+}
+
+/**
+ * AlterConfigs for one topic: the given configs become the topic's whole set, checked as CreateTopics
+ * checks them; every other key the topic holds, and every name Kafka knows, is removed (naming all
+ * known names keeps a change another client committed meanwhile from surviving the replacement).
+ */
+export function checkReplacement(
+  topic: string,
+  stored: Readonly<Record<string, string>>,
+  entries: readonly { readonly name: string; readonly value: string | null }[],
+  broker: BrokerConfig,
+): TopicConfigChangeChecked {
+  if (entries.length > configEntriesPerResourceMax)
+    return invalid(
+      ErrorCode.INVALID_REQUEST,
+      `more than ${configEntriesPerResourceMax} configs in one resource`,
+    );
+  const checked = checkTopicConfigs(entries, broker);
+  if (checked._tag === "Invalid") return invalid(ErrorCode.INVALID_CONFIG, checked.problem);
+  const set: Record<string, string> = { ...checked.configs };
+  const gone = new Set([...Object.keys(stored), ...definitionsByName.keys()]);
+  const deleted = [...gone].filter((name) => !Object.hasOwn(set, name));
+  return { _tag: "Valid", change: { name: topic, set, delete: deleted } };
+}
+
+/** Kafka's ConfigResource.Type values the two APIs name. */
+export const configResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
+
+/** The answer to a broker resource: this broker reads its settings at start only. */
+export const brokerConfigsStatic = {
+  errorCode: ErrorCode.INVALID_REQUEST,
+  errorMessage: "dynamic broker configs are not supported; set it in server.properties and restart",
+};
+
+export interface ResourceAnswer {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/**
+ * Asks the controller for the checked changes (one request for all of them) and answers each topic
+ * once its records committed, with the controller's error and sentence when it refused one.
+ */
+export async function requestTopicConfigChanges(
+  metadata: { request(input: controller.Input): Promise<controller.Response | null> },
+  changes: readonly controller.TopicConfigChange[],
+  validateOnly: boolean,
+  errorCodeOf: (error: controller.ControllerError) => number,
+): Promise<Map<string, ResourceAnswer>> {
+  const answers = new Map<string, ResourceAnswer>();
+  if (changes.length === 0) return answers;
+  const response = await metadata.request({ type: "alterTopicConfigs", topics: changes, validateOnly });
+  if (response?.type !== "alterTopicConfigs") throw new Error("controller gave no alterTopicConfigs answer");
+  for (const t of response.topics) {
+    answers.set(t.name, {
+      errorCode: errorCodeOf(t.error),
+      errorMessage: t.error === "NONE" ? null : (t.message ?? t.error),
+    });
+  }
+  return answers;
+}
+
+/**
+ * Whether a committed image changed a topic's configs: the same topic (not one recreated under its
+ * name) with other keys or values. Compared by content, since a pushed or restored image holds new
+ * objects for unchanged configs too.
+ */
+export function topicConfigsChanged(
+  before: controller.TopicImage | undefined,
+  after: controller.TopicImage,
+): boolean {
+  if (before === undefined || before.topicId !== after.topicId) return false;
+  if (before.configs === after.configs) return false;
+  const keys = Object.keys(after.configs);
+  return (
+    keys.length !== Object.keys(before.configs).length ||
+    keys.some((k) => before.configs[k] !== after.configs[k])
+  );
+}
