@@ -36,6 +36,7 @@ import { ProducerIdShell } from "./producer-id-shell.ts";
 import { brokerReplicaEnv, openLogDir, type ReplicaPeers } from "./replica-runtime.ts";
 import { type GroupService, ReplicatedGroups } from "./replicated-groups.ts";
 import { brokerLogConfig, openStorage, type Storage } from "./storage.ts";
+import { topicConfigsChanged } from "./topic-config-changes.ts";
 import {
   checkTopicConfigs,
   effectiveTopicConfigs,
@@ -469,10 +470,16 @@ export class BrokerNode {
     for (const topic of Object.values(image.topics)) {
       // Worked out once per topic, when its first replica here opens (it logs the configs it ignores).
       let settings: TopicReplicaSettings | undefined;
+      // Changed configs (AlterConfigs) reach the open logs now: reopening an open log only swaps its settings.
+      const retune = topicConfigsChanged(previous.topics[topic.name], topic);
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
         const key = partitionKey(topic.name, p.partition);
         let replica = this.partitions.get(key);
+        if (replica !== undefined && retune) {
+          settings ??= this.topicSettings(topic.configs);
+          this.logs.open({ topic: topic.name, partition: p.partition }, settings.logConfig, this.clock());
+        }
         if (replica === undefined) {
           const tp: TopicPartition = { topic: topic.name, partition: p.partition };
           settings ??= this.topicSettings(topic.configs);
