@@ -121,8 +121,16 @@ export async function alterConfigs(
   set: readonly { name: string; value: string }[],
   remove: readonly string[],
 ): Promise<void> {
-  const connection =
-    entityType === "brokers" ? await admin.connectionTo(brokerId(entityName)) : admin.bootstrapConnection;
+  let connection = admin.bootstrapConnection;
+  if (entityType === "brokers") {
+    // A broker's configs are changed on that broker, as Kafka's admin client sends them; its address
+    // comes from the metadata.
+    const id = brokerId(entityName);
+    const metadata = await admin.metadata([]);
+    if (!metadata.brokers.some((b) => b.nodeId === id))
+      throw new KafkaError(`broker ${id} is not in the cluster; 'eddy cluster' lists the brokers`);
+    connection = await admin.connectionTo(id);
+  }
   const versions = await connection.request(ApiKey.ApiVersions, ApiVersion.apiVersions, {});
   const served = versions.apiKeys.find((k) => k.apiKey === ApiKey.IncrementalAlterConfigs);
   if (served === undefined || served.minVersion > ApiVersion.incrementalAlterConfigs) {

@@ -275,7 +275,7 @@ describe("eddy cluster, topics alter, dump-log", () => {
 });
 
 describe("eddy configs", () => {
-  test("describe a topic's configs (its own and the defaults) and a broker's; alter is refused by a broker without API 44", async () => {
+  test("describe a topic's configs (its own and the defaults) and a broker's; alter a topic's, refusals change nothing", async () => {
     expect((await at("topics", "create", "configured", "--config", "retention.ms=3600000")).code).toBe(0);
     const [topic] = await atJson<EntityConfigs[]>(
       "configs",
@@ -326,7 +326,7 @@ describe("eddy configs", () => {
       "eddy: topic 'no-such-topic' does not exist; 'eddy topics list' shows the topics\n",
     );
 
-    // Eddy's broker does not list IncrementalAlterConfigs in ApiVersions; the CLI asks before sending.
+    // IncrementalAlterConfigs (API 44): SET and DELETE, committed through the controller.
     const alter = await at(
       "configs",
       "alter",
@@ -337,13 +337,7 @@ describe("eddy configs", () => {
       "--add-config",
       "retention.ms=1000,cleanup.policy=[delete,compact]",
     );
-    expect(alter.code).toBe(1);
-    expect(alter.out).toBe("");
-    expect(alter.err).toBe(
-      `eddy: the broker at ${broker.bootstrap} does not serve IncrementalAlterConfigs (API 44), so configs cannot be altered there; ` +
-        "a topic's configs can be given when it is created: 'eddy topics create NAME --config KEY=VALUE'\n",
-    );
-    // The topic is unchanged.
+    expect(alter).toEqual({ code: 0, out: "Altered the configs of topics 'configured'.\n", err: "" });
     const [after] = await atJson<EntityConfigs[]>(
       "configs",
       "describe",
@@ -352,7 +346,70 @@ describe("eddy configs", () => {
       "--entity-name",
       "configured",
     );
-    expect(after!.configs.find((c) => c.name === "retention.ms")!.value).toBe("3600000");
+    const afterByName = new Map(after!.configs.map((c) => [c.name, c]));
+    expect(afterByName.get("retention.ms")).toMatchObject({ value: "1000", source: "DYNAMIC_TOPIC_CONFIG" });
+    expect(afterByName.get("cleanup.policy")).toMatchObject({
+      value: "delete,compact",
+      source: "DYNAMIC_TOPIC_CONFIG",
+    });
+    const removed = await atJson<{ deleted: string[]; altered: boolean }>(
+      "configs",
+      "alter",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+      "--delete-config",
+      "cleanup.policy",
+    );
+    expect(removed).toMatchObject({ deleted: ["cleanup.policy"], altered: true });
+
+    // An invalid value is refused with the broker's reason (INVALID_CONFIG) and changes nothing.
+    const invalid = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+      "--add-config",
+      "retention.ms=soon",
+    );
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toContain("cannot alter the configs of topics 'configured'");
+    expect(invalid.err).toContain(
+      "Invalid value soon for configuration retention.ms: Not a number of type LONG",
+    );
+    const [unchanged] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+    );
+    const unchangedByName = new Map(unchanged!.configs.map((c) => [c.name, c]));
+    expect(unchangedByName.get("retention.ms")!.value).toBe("1000");
+    expect(unchangedByName.get("cleanup.policy")).toMatchObject({
+      value: "delete",
+      source: "DEFAULT_CONFIG",
+    });
+
+    // A broker's settings are static: refused with what to do instead.
+    const brokerAlter = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+      "--add-config",
+      "log.retention.ms=1000",
+    );
+    expect(brokerAlter.code).toBe(1);
+    expect(brokerAlter.err).toContain(
+      "dynamic broker configs are not supported; set it in server.properties and restart",
+    );
   }, 60_000);
 
   test("configs bad usage exits 2", async () => {
