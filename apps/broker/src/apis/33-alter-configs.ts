@@ -4,7 +4,8 @@
  * CreateTopics checks a new topic's configs (`node/topic-config-changes.ts`; INVALID_CONFIG naming the
  * key and why), and every key not given returns to the broker's value. Committed through the
  * controller as Config records. `validateOnly` changes nothing. Broker resources are refused: this
- * broker reads its settings at start only.
+ * broker reads its settings at start only. Needs ALTER_CONFIGS on the topic (on the cluster for a
+ * broker), TOPIC_ or CLUSTER_AUTHORIZATION_FAILED otherwise, before anything else is checked.
  */
 import { ErrorCode } from "@eddy/protocol";
 import { controllerErrorCode } from "../node/broker-node.ts";
@@ -15,6 +16,7 @@ import {
   type ResourceAnswer,
   requestTopicConfigChanges,
 } from "../node/topic-config-changes.ts";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const alterConfigsApi = defineApi({
@@ -28,11 +30,27 @@ export const alterConfigsApi = defineApi({
     const changes = [];
     for (const [i, resource] of request.resources.entries()) {
       if (resource.resourceType === configResourceType.broker) {
-        refused.set(i, brokerConfigsStatic);
+        // Kafka's rule: ALTER_CONFIGS on the cluster for a broker, on the topic for a topic, checked first.
+        refused.set(
+          i,
+          allowedOnCluster(ctx, "ALTER_CONFIGS")
+            ? brokerConfigsStatic
+            : {
+                errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                errorMessage: "Cluster authorization failed.",
+              },
+        );
         continue;
       }
       if (resource.resourceType !== configResourceType.topic) {
         refused.set(i, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "unsupported resource type" });
+        continue;
+      }
+      if (!allowed(ctx, "ALTER_CONFIGS", "TOPIC", resource.resourceName)) {
+        refused.set(i, {
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: "Topic authorization failed.",
+        });
         continue;
       }
       const topic = node.image.topics[resource.resourceName];

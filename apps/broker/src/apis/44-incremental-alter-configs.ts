@@ -6,7 +6,8 @@
  * (`node/topic-config-changes.ts`): an unknown name or a bad value refuses that topic with
  * INVALID_CONFIG naming the key and why, and nothing of it changes. `validateOnly` checks everything,
  * the controller's checks included, and changes nothing. Broker resources are refused: this broker
- * reads its settings at start only.
+ * reads its settings at start only. Needs ALTER_CONFIGS on the topic (on the cluster for a broker),
+ * TOPIC_ or CLUSTER_AUTHORIZATION_FAILED otherwise, before anything else is checked.
  */
 import { ErrorCode } from "@eddy/protocol";
 import { controllerErrorCode } from "../node/broker-node.ts";
@@ -17,6 +18,7 @@ import {
   type ResourceAnswer,
   requestTopicConfigChanges,
 } from "../node/topic-config-changes.ts";
+import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
 export const incrementalAlterConfigsApi = defineApi({
@@ -30,11 +32,27 @@ export const incrementalAlterConfigsApi = defineApi({
     const changes = [];
     for (const [i, resource] of request.resources.entries()) {
       if (resource.resourceType === configResourceType.broker) {
-        refused.set(i, brokerConfigsStatic);
+        // Kafka's rule: ALTER_CONFIGS on the cluster for a broker, on the topic for a topic, checked first.
+        refused.set(
+          i,
+          allowedOnCluster(ctx, "ALTER_CONFIGS")
+            ? brokerConfigsStatic
+            : {
+                errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                errorMessage: "Cluster authorization failed.",
+              },
+        );
         continue;
       }
       if (resource.resourceType !== configResourceType.topic) {
         refused.set(i, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "unsupported resource type" });
+        continue;
+      }
+      if (!allowed(ctx, "ALTER_CONFIGS", "TOPIC", resource.resourceName)) {
+        refused.set(i, {
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: "Topic authorization failed.",
+        });
         continue;
       }
       const topic = node.image.topics[resource.resourceName];
