@@ -30,7 +30,9 @@ export type Request =
   /** Replays the same run and timeline to `step` (before or after the one shown). */
   | { readonly type: "rewind"; readonly step: number }
   /** Applies an input now; the learner's inputs after this step are dropped (a fork). */
-  | { readonly type: "input"; readonly input: LearnerInput };
+  | { readonly type: "input"; readonly input: LearnerInput }
+  /** A trace file of `bun run sim --seed N --trace FILE`: checked against seed N, then opened at step 0. */
+  | { readonly type: "traceFile"; readonly seed: string; readonly name: string; readonly text: string };
 
 /** One request a client sent that reached a broker, and what came of it. */
 export interface ClientRow {
@@ -129,6 +131,8 @@ export interface Snapshot {
   readonly clientTimeouts: number;
   /** Why the last input was refused, or "" (an alias naming nobody, no spare consumer...). */
   readonly refusal: string;
+  /** What came of opening a trace file, or "". */
+  readonly notice: string;
   /** What the lesson points at in the run now (the records a failover lost...), a few lines. */
   readonly notes: readonly string[];
   /** Partition 0's segments on its leader, or null before the topic exists. */

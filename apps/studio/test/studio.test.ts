@@ -9,7 +9,9 @@
  * naming the command.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { regionIds } from "../src/page/render.ts";
@@ -17,6 +19,7 @@ import {
   type Browser,
   buildStatic,
   launchBrowser,
+  repoRoot,
   type StudioServer,
   startStudio,
 } from "./browser-harness.ts";
@@ -259,4 +262,32 @@ test("a known bug switched on from the controls is caught by its invariant and s
   await page.screenshot({ path: join(screenshotsDir, "known-bug-from-controls.png"), fullPage: true });
   expect(pageErrors).toEqual([]);
   await page.close();
+}, 120_000);
+
+test("a trace of bun run sim --seed N --trace FILE opens: checked line for line against this build, then shown", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-studio-trace-"));
+  try {
+    const file = join(dir, "seed-2.jsonl");
+    const written = spawnSync("bun", ["run", "sim", "--seed", "2", "--trace", file], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
+    expect(written.status).toBe(0);
+    const page = await openPage(`${baseUrl}?seed=1`);
+    await page.fill("#seed-input", "2");
+    await page.setInputFiles("#trace-file", file);
+    await page.waitForSelector('[data-testid="notice"]:has-text("line for line")', { timeout: 60_000 });
+    await page.waitForSelector('body[data-busy="false"][data-step="0"]');
+    expect(await text(page, "seed")).toBe("2");
+    expect(await text(page, "notice")).toContain("this build's run of seed 2");
+    // The same file is not seed 3's run: the first differing line is named.
+    await page.fill("#seed-input", "3");
+    await page.setInputFiles("#trace-file", []);
+    await page.setInputFiles("#trace-file", file);
+    await page.waitForSelector('[data-testid="notice"]:has-text("differs")', { timeout: 60_000 });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 120_000);

@@ -150,6 +150,7 @@ function show(snapshot: Snapshot): void {
   if (document.activeElement !== rewindRange) rewindRange.value = String(snapshot.step);
   if (document.activeElement !== rewindStep) rewindStep.value = String(snapshot.step);
   refusal.textContent = snapshot.refusal;
+  byId("notice").textContent = snapshot.notice;
   const findInput = byId<HTMLInputElement>("find-offset");
   if (document.activeElement !== findInput && snapshot.segments !== null)
     findInput.value = String(findTarget ?? defaultTarget(snapshot.segments));
@@ -210,6 +211,25 @@ byId<HTMLFormElement>("lesson-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const seed = seedInput.value.trim();
   open({ lesson: lessonSelect.value, seed: seedPattern.test(seed) ? seed : "", step: 0, inputs: "" });
+});
+/** Trace files larger than this are refused before reading (a 25 s run writes a few MB). */
+const traceFileBytesMax = 64 * 1024 * 1024;
+byId<HTMLInputElement>("trace-file").addEventListener("change", async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (file === undefined || busy) return;
+  if (file.size > traceFileBytesMax) {
+    refusal.textContent = `${file.name} is over ${traceFileBytesMax / 1024 / 1024} MiB`;
+    return;
+  }
+  setPlaying(false);
+  furthestStep = 0;
+  const seed = seedInput.value.trim();
+  send({
+    type: "traceFile",
+    seed: seedPattern.test(seed) ? seed : "1",
+    name: file.name,
+    text: await file.text(),
+  });
 });
 // Choosing a lesson opens it at its own seed.
 lessonSelect.addEventListener("change", () =>

@@ -18,10 +18,13 @@ import {
   traceTailLinesMax,
 } from "../worker-messages.ts";
 import { Session } from "./session.ts";
+import { checkTraceFile } from "./trace-file.ts";
 import { summarizeTraceLine } from "./trace-summary.ts";
 
 const seedPattern = /^[0-9]{1,19}$/;
 let session: Session | null = null;
+/** What came of the last trace file opened, shown until another run opens. */
+let notice = "";
 
 export function snapshot(s: Session): Snapshot {
   const run = s.run;
@@ -58,6 +61,7 @@ export function snapshot(s: Session): Snapshot {
     clientRetries: s.clientLog.retries,
     clientTimeouts: s.clientLog.timeouts,
     refusal: s.refusal,
+    notice,
     notes: s.notes(),
     segments: s.segments(),
     step: s.step,
@@ -74,7 +78,13 @@ export function snapshot(s: Session): Snapshot {
 }
 
 function handle(request: Request): Reply {
-  if (request.type === "open") {
+  if (request.type === "traceFile") {
+    const seed = seedPattern.test(request.seed) ? request.seed : "1";
+    const { matches, verdict } = checkTraceFile(BigInt(seed), request.text);
+    notice = `Trace ${request.name.slice(0, 80)}: ${verdict}`;
+    if (matches || session === null) session = Session.open(lessons[0]!, seed, "", 0);
+  } else if (request.type === "open") {
+    notice = "";
     const lesson = lessonById(request.lesson) ?? lessons[0]!;
     // No seed in the link: the lesson's own.
     const seed = seedPattern.test(request.seed) ? request.seed : lesson.seed;
