@@ -401,6 +401,10 @@ export function describeRecord(r: controller.MetadataRecord): string {
       return `${r.type} ${controller.aclKey(r.acl)}`;
     case "Config":
       return `Config ${r.resourceType} ${r.resourceName} ${r.name}=${r.value ?? "(deleted)"}`;
+    case "UserScramCredential":
+      return `UserScramCredential ${r.credential.name} ${r.credential.mechanism} iterations=${r.credential.iterations}`;
+    case "RemoveUserScramCredential":
+      return `RemoveUserScramCredential ${r.name} ${r.mechanism}`;
   }
 }
 
@@ -434,6 +438,8 @@ function describe(r: controller.Response): string {
       return r.results.map((x) => `${x.error} (${x.acls.length})`).join(", ");
     case "alterTopicConfigs":
       return r.topics.map((t) => `${t.name}: ${t.error}`).join(", ");
+    case "alterUserScramCredentials":
+      return r.results.map((x) => `${x.name}: ${x.error}`).join(", ");
   }
 }
 

@@ -30,6 +30,7 @@ const forwardable = new Set<controller.Input["type"]>([
   "createAcls",
   "deleteAcls",
   "alterTopicConfigs",
+  "alterUserScramCredentials",
 ]);
 
 /** How long one forwarded request waits for its answer before it is asked again (or given up). */
@@ -175,6 +176,15 @@ function unansweredResponse(input: controller.Input): controller.Response | null
         type: "alterTopicConfigs",
         topics: input.topics.map((t) => ({ name: t.name, error: "NONE", message: null })),
       });
+    case "alterUserScramCredentials":
+      return {
+        type: "alterUserScramCredentials",
+        results: [...new Set([...input.deletions, ...input.upsertions].map((c) => c.name))].map((name) => ({
+          name,
+          error: "NOT_CONTROLLER",
+          message: null,
+        })),
+      };
     default:
       return null;
   }

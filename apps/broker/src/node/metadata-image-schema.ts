@@ -52,6 +52,19 @@ export const StoredAclBinding = Schema.Struct({
   permission: Schema.Literals(controller.aclPermissions),
 });
 
+/**
+ * One SCRAM credential (the core's `controller.ScramCredentialEntry`): Kafka's
+ * UserScramCredentialRecord, byte fields in hex. Salt, iterations, StoredKey and ServerKey only.
+ */
+export const StoredScramCredential = Schema.Struct({
+  name: Schema.String,
+  mechanism: Schema.Literals(controller.scramMechanismNames),
+  salt: Schema.String,
+  storedKey: Schema.String,
+  serverKey: Schema.String,
+  iterations: StoredNonNegativeInt,
+});
+
 export const StoredMetadataImage = Schema.Struct({
   offset: StoredNonNegativeInt,
   brokers: Schema.Array(StoredBrokerRegistration),
@@ -63,6 +76,8 @@ export const StoredMetadataImage = Schema.Struct({
   nextProducerId: Schema.optionalKey(StoredNonNegativeInt),
   /** The ACLs, absent while there are none, so snapshots written before ACLs existed decode unchanged. */
   acls: Schema.optionalKey(Schema.Array(StoredAclBinding)),
+  /** The SCRAM credentials, absent while there are none (snapshots from before them decode unchanged). */
+  scramCredentials: Schema.optionalKey(Schema.Array(StoredScramCredential)),
 });
 
 export const StoredMetadataSnapshot = Schema.Struct({

@@ -5,12 +5,14 @@
  * `controller.MetadataRecord`; the shell decodes every record it reads back through it and must
  * never replay a record this schema did not check.
  */
+import { controller } from "@eddy/core";
 import { Schema } from "effect";
 import {
   StoredAclBinding,
   StoredInt,
   StoredNonNegativeInt,
   StoredPartitionState,
+  StoredScramCredential,
   StoredTopicConfigs,
 } from "./metadata-image-schema.ts";
 
@@ -68,9 +70,16 @@ export const StoredMetadataRecord = Schema.Union([
     name: Schema.String,
     value: Schema.NullOr(Schema.String),
   }),
+  // Kafka's UserScramCredentialRecord and RemoveUserScramCredentialRecord.
+  Schema.Struct({ type: Schema.Literal("UserScramCredential"), credential: StoredScramCredential }),
+  Schema.Struct({
+    type: Schema.Literal("RemoveUserScramCredential"),
+    name: Schema.String,
+    mechanism: Schema.Literals(controller.scramMechanismNames),
+  }),
 ]).annotate({
   expected:
-    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions, PartitionChange, ProducerIds, AccessControlEntry, RemoveAccessControlEntry or Config",
+    "a metadata record with a type of RegisterBroker, FenceBroker, UnfenceBroker, CreateTopic, DeleteTopic, CreatePartitions, PartitionChange, ProducerIds, AccessControlEntry, RemoveAccessControlEntry, Config, UserScramCredential or RemoveUserScramCredential",
 });
 
 /** One log entry's value: `{ term, payload }`. */

@@ -32,8 +32,10 @@ import {
   liveBrokerIds,
   nextProducerIdOf,
   partitionCount,
+  scramCredentialsOf,
 } from "./image.ts";
 import { placeReplicas } from "./placement.ts";
+import { decideAlterScramCredentials } from "./scram-credentials.ts";
 import { decideAlterTopicConfigs } from "./topic-configs.ts";
 import {
   type AlterPartitionRequest,
@@ -216,6 +218,17 @@ export function step(state: ControllerState, input: Input): StepResult {
       response = { type: "alterTopicConfigs", topics: decision.results };
       break;
     }
+    case "alterUserScramCredentials": {
+      // The rules live in scram-credentials.ts; the controller only proposes what they decide.
+      const decision = decideAlterScramCredentials(
+        scramCredentialsOf(view(b)),
+        input.deletions,
+        input.upsertions,
+      );
+      for (const record of decision.records) emit(b, record);
+      response = { type: "alterUserScramCredentials", results: decision.results };
+      break;
+    }
     default:
       unreachable(input, "controller input");
   }
@@ -312,6 +325,13 @@ function notController(input: Input): Response | null {
       return {
         type: "alterTopicConfigs",
         topics: input.topics.map((t) => ({ name: t.name, error: "NOT_CONTROLLER" as const, message: null })),
+      };
+    case "alterUserScramCredentials":
+      return {
+        type: "alterUserScramCredentials",
+        results: [...new Set([...input.deletions, ...input.upsertions].map((c) => String(c.name)))].map(
+          (name) => ({ name, error: "NOT_CONTROLLER" as const, message: null }),
+        ),
       };
     default:
       return null;

@@ -7,6 +7,7 @@
  */
 import { invariant, unreachable } from "../invariant.ts";
 import { type AclBinding, applyAclRecord } from "./acls.ts";
+import { applyScramRecord, type ScramCredentialEntry } from "./scram-credentials.ts";
 import { applyConfigRecord } from "./topic-configs.ts";
 import {
   type BrokerId,
@@ -57,6 +58,7 @@ export interface ImageDraft extends MetadataImage {
   topics: Record<string, TopicImage>;
   nextProducerId?: number;
   acls?: readonly AclBinding[];
+  scramCredentials?: readonly ScramCredentialEntry[];
   readonly ownedTopics: Set<string>;
 }
 
@@ -69,6 +71,7 @@ export function draftOf(image: MetadataImage): ImageDraft {
   };
   if (image.nextProducerId !== undefined) draft.nextProducerId = image.nextProducerId;
   if (image.acls !== undefined) draft.acls = image.acls;
+  if (image.scramCredentials !== undefined) draft.scramCredentials = image.scramCredentials;
   return draft;
 }
 
@@ -85,7 +88,17 @@ export function finishDraft(draft: ImageDraft): MetadataImage {
           nextProducerId: draft.nextProducerId,
         };
   // The ACLs likewise appear only while there are some.
-  return draft.acls === undefined || draft.acls.length === 0 ? image : { ...image, acls: draft.acls };
+  const withAcls =
+    draft.acls === undefined || draft.acls.length === 0 ? image : { ...image, acls: draft.acls };
+  // And the SCRAM credentials.
+  return draft.scramCredentials === undefined || draft.scramCredentials.length === 0
+    ? withAcls
+    : { ...withAcls, scramCredentials: draft.scramCredentials };
+}
+
+/** The image's SCRAM credentials (none when the field is absent). */
+export function scramCredentialsOf(image: MetadataImage): readonly ScramCredentialEntry[] {
+  return image.scramCredentials ?? [];
 }
 
 /** The image's ACLs (none when the field is absent). */
@@ -256,6 +269,10 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
     case "AccessControlEntry":
     case "RemoveAccessControlEntry":
       d.acls = applyAclRecord(aclsOf(d), record);
+      return;
+    case "UserScramCredential":
+    case "RemoveUserScramCredential":
+      d.scramCredentials = applyScramRecord(scramCredentialsOf(d), record);
       return;
     case "Config": {
       const topic = d.topics[record.resourceName];

@@ -12,8 +12,9 @@
  *   requests `registerBroker`, `brokerHeartbeat`, `createTopics`, `deleteTopics`, `createPartitions`,
  *   `alterPartition`, `electLeaders`, `allocateProducerIds` (a block of `producerIdBlockSize` producer
  *   ids, committed as a ProducerIds record before it is answered), `createAcls` and `deleteAcls`
- *   (Kafka's ACLs, `acls.ts`, committed as AccessControlEntry and RemoveAccessControlEntry records)
- *   and `alterTopicConfigs` (keys set and removed per topic, `topic-configs.ts`, committed as one
+ *   (Kafka's ACLs, `acls.ts`, committed as AccessControlEntry and RemoveAccessControlEntry records),
+ *   `alterUserScramCredentials` (`scram-credentials.ts`, committed as UserScramCredential and
+ *   RemoveUserScramCredential records) and `alterTopicConfigs` (keys set and removed per topic, `topic-configs.ts`, committed as one
  *   Config record per changed key).
  *   A standby answers requests with NOT_CONTROLLER.
  * - `applyRecord(image, record)` / `applyBatch(image, offset, records)`: the pure fold every broker uses.
@@ -50,7 +51,9 @@ export {
   liveBrokerIds,
   nextProducerIdOf,
   partitionCount,
+  scramCredentialsOf,
 } from "./image.ts";
 export { type PlacementResult, placeReplicas } from "./placement.ts";
+export * from "./scram-credentials.ts";
 export * from "./topic-configs.ts";
 export * from "./types.ts";

@@ -5,6 +5,13 @@
  */
 import type { PrngState } from "../prng.ts";
 import type { AclBinding, AclError, AclFilter, AclRecord } from "./acls.ts";
+import type {
+  ScramCredentialEntry,
+  ScramDeletion,
+  ScramRecord,
+  ScramResult,
+  ScramUpsertion,
+} from "./scram-credentials.ts";
 import type { AlterTopicConfigsResult, ConfigRecord, TopicConfigChange } from "./topic-configs.ts";
 
 export type BrokerId = number;
@@ -81,6 +88,11 @@ export interface MetadataImage {
    * written before ACLs existed, and the simulator's, which never creates one, stay exactly as they were.
    */
   readonly acls?: readonly AclBinding[];
+  /**
+   * The SCRAM credentials (`scram-credentials.ts`), in the order they were first created. Absent while
+   * there are none, for the same reason as `acls`.
+   */
+  readonly scramCredentials?: readonly ScramCredentialEntry[];
 }
 
 export type MetadataRecord =
@@ -132,6 +144,8 @@ export type MetadataRecord =
     }
   /** Kafka's AccessControlEntryRecord and RemoveAccessControlEntryRecord (`acls.ts`). */
   | AclRecord
+  /** Kafka's UserScramCredentialRecord and RemoveUserScramCredentialRecord (`scram-credentials.ts`). */
+  | ScramRecord
   /** Kafka's ConfigRecord for a topic: one key set, or removed when `value` is null (`topic-configs.ts`). */
   | ConfigRecord;
 
@@ -266,6 +280,12 @@ export type Input =
   | { readonly type: "createAcls"; readonly acls: readonly AclBinding[] }
   /** DeleteAcls: every ACL a filter matches is removed (`acls.ts`). */
   | { readonly type: "deleteAcls"; readonly filters: readonly AclFilter[] }
+  /** AlterUserScramCredentials: credentials removed and set, the keys derived by the broker (`scram-credentials.ts`). */
+  | {
+      readonly type: "alterUserScramCredentials";
+      readonly deletions: readonly ScramDeletion[];
+      readonly upsertions: readonly ScramUpsertion[];
+    }
   /**
    * IncrementalAlterConfigs and AlterConfigs for topics: per topic, keys to set and keys to remove
    * (`topic-configs.ts`); `validateOnly` answers as a real change would and records nothing.
@@ -310,7 +330,9 @@ export type Response =
       readonly type: "deleteAcls";
       readonly results: readonly { readonly error: AclError; readonly acls: readonly AclBinding[] }[];
     }
-  | { readonly type: "alterTopicConfigs"; readonly topics: readonly AlterTopicConfigsResult[] };
+  | { readonly type: "alterTopicConfigs"; readonly topics: readonly AlterTopicConfigsResult[] }
+  /** One result per user named, in the order each first appears. */
+  | { readonly type: "alterUserScramCredentials"; readonly results: readonly ScramResult[] };
 
 /**
  * What one controller step asks of the shell, in this order:
