@@ -161,11 +161,33 @@ export interface ResourceAnswer {
 }
 
 /**
+ * How long an answer waits for this node's own image to show a committed change (a node that is not
+ * the active controller learns it a quorum round later), so a DescribeConfigs sent here next reads
+ * it. Past this the answer goes anyway: the change has committed.
+ */
+const changeVisibleWaitMsMax = 3_000;
+const changeVisiblePollMs = 10;
+
+/** Whether `image` holds the change: every set key at its value and every removed key gone. */
+function changeVisible(image: controller.MetadataImage, change: controller.TopicConfigChange): boolean {
+  const configs = image.topics[change.name]?.configs;
+  // A topic deleted meanwhile will never show it; waiting longer would not help.
+  if (configs === undefined) return true;
+  return (
+    Object.entries(change.set).every(([k, v]) => configs[k] === v) &&
+    change.delete.every((k) => !Object.hasOwn(configs, k))
+  );
+}
+
+/**
  * Asks the controller for the checked changes (one request for all of them) and answers each topic
  * once its records committed, with the controller's error and sentence when it refused one.
  */
 export async function requestTopicConfigChanges(
-  metadata: { request(input: controller.Input): Promise<controller.Response | null> },
+  metadata: {
+    request(input: controller.Input): Promise<controller.Response | null>;
+    readonly image: controller.MetadataImage;
+  },
   changes: readonly controller.TopicConfigChange[],
   validateOnly: boolean,
   errorCodeOf: (error: controller.ControllerError) => number,
@@ -179,6 +201,12 @@ export async function requestTopicConfigChanges(
       errorCode: errorCodeOf(t.error),
       errorMessage: t.error === "NONE" ? null : (t.message ?? t.error),
     });
+  }
+  if (!validateOnly) {
+    const applied = changes.filter((c) => answers.get(c.name)?.errorCode === ErrorCode.NONE);
+    const deadlineMs = performance.now() + changeVisibleWaitMsMax;
+    while (performance.now() < deadlineMs && !applied.every((c) => changeVisible(metadata.image, c)))
+      await new Promise((resolve) => setTimeout(resolve, changeVisiblePollMs));
   }
   return answers;
 }
