@@ -32,6 +32,8 @@ import { saslAuthenticateApi } from "./36-sasl-authenticate.ts";
 import { createPartitionsApi } from "./37-create-partitions.ts";
 import { deleteGroupsApi } from "./42-delete-groups.ts";
 import { incrementalAlterConfigsApi } from "./44-incremental-alter-configs.ts";
+import { describeUserScramCredentialsApi } from "./50-describe-user-scram-credentials.ts";
+import { alterUserScramCredentialsApi } from "./51-alter-user-scram-credentials.ts";
 import type { AnyApiDefinition } from "./api.ts";
 
 export const apiRegistry: readonly AnyApiDefinition[] = [
@@ -57,6 +59,8 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
   describeConfigsApi,
   alterConfigsApi,
   incrementalAlterConfigsApi,

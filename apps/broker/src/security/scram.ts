@@ -59,6 +59,20 @@ export function scramCredential(
   };
 }
 
+/**
+ * StoredKey and ServerKey from a salted password, as Kafka's ScramFormatter derives them when
+ * AlterUserScramCredentials brings one (RFC 5802 §3): the salted password itself is never kept.
+ */
+export function scramKeysOf(
+  mechanism: ScramMechanism,
+  saltedPassword: Uint8Array,
+): { readonly storedKey: Uint8Array; readonly serverKey: Uint8Array } {
+  return {
+    storedKey: hash(mechanism, hmac(mechanism, saltedPassword, "Client Key")),
+    serverKey: hmac(mechanism, saltedPassword, "Server Key"),
+  };
+}
+
 /** Bounds one SCRAM message; a longer one is refused before any parsing. */
 export const scramMessageBytesMax = 4096;
 
