@@ -61,7 +61,14 @@ export class Broker {
         advertisedHost: l.advertisedHost,
         advertisedPort: l.advertisedPort,
         // On a SASL listener a connection reaches the request handler only once authenticated.
-        handler: withSasl(requests, l.sasl, config.saslReceiveBytesMax, config.failedAuthenticationDelayMs),
+        // SCRAM credentials are looked up in the committed image first (AlterUserScramCredentials).
+        handler: withSasl(
+          requests,
+          l.sasl,
+          config.saslReceiveBytesMax,
+          config.failedAuthenticationDelayMs,
+          () => node.image,
+        ),
         tls: l.tls,
       })),
       frameBytesMax: config.requestBytesMax,

@@ -34,6 +34,7 @@ import {
 import { rememberSaslPrincipal } from "./authorizer-principal.ts";
 import { PlainUsers } from "./plain.ts";
 import { type SaslStep, type ScramCredential, ScramExchange, scramCredential } from "./scram.ts";
+import { type ImageSource, scramLookup } from "./scram-lookup.ts";
 
 /** One mechanism's exchange on one connection. */
 interface SaslExchange {
@@ -46,7 +47,11 @@ export class SaslAuthenticator {
   private readonly scram = new Map<SaslMechanism, Map<string, ScramCredential>>();
   private readonly decoySecret = randomBytes(32);
 
-  constructor(readonly settings: ListenerSasl) {
+  constructor(
+    readonly settings: ListenerSasl,
+    /** The committed metadata image, whose SCRAM credentials come before the JAAS property's. */
+    private readonly image: ImageSource | null = null,
+  ) {
     const plainUsers = settings.users.get("PLAIN");
     this.plain = plainUsers === undefined ? null : new PlainUsers(plainUsers);
     for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const) {
@@ -77,8 +82,8 @@ export class SaslAuthenticator {
       };
     }
     const scramMechanism = mechanism as "SCRAM-SHA-256" | "SCRAM-SHA-512";
-    const credentials = this.scram.get(scramMechanism)!;
-    return new ScramExchange(scramMechanism, (name) => credentials.get(name), this.decoySecret);
+    const lookup = scramLookup(this.image, scramMechanism, this.scram.get(scramMechanism));
+    return new ScramExchange(scramMechanism, lookup, this.decoySecret);
   }
 }
 
@@ -288,8 +293,9 @@ export function withSasl(
   sasl: ListenerSasl | null,
   preAuthFrameBytesMax: number,
   failureDelayMs: number,
+  image: ImageSource | null = null,
 ): FrameHandler {
   return sasl === null
     ? inner
-    : new SaslGate(inner, new SaslAuthenticator(sasl), preAuthFrameBytesMax, failureDelayMs);
+    : new SaslGate(inner, new SaslAuthenticator(sasl, image), preAuthFrameBytesMax, failureDelayMs);
 }
