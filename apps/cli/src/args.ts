@@ -32,8 +32,8 @@ Commands:
                                            name), its value and its source
   configs alter --entity-type topics|brokers --entity-name NAME
          [--add-config K=V,K=V...] [--delete-config K,K...]
-                                           set and delete configs (IncrementalAlterConfigs; Eddy's
-                                           broker does not serve it yet, and says so)
+                                           set and delete a topic's configs (IncrementalAlterConfigs);
+                                           a broker's settings are static and refused
   cluster                                  the cluster id, the active controller and every broker
   dump-log FILE... [--no-index]            print segment files of this machine (.log with its
                                            .index and .timeindex) as kafka-dump-log.sh does
