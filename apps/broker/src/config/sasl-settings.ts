@@ -4,9 +4,9 @@
  * mechanism, `listener.name.<listener>.<mechanism>.sasl.jaas.config` holding the users as Kafka's
  * `PlainLoginModule` takes them: `user_<name>="<password>"`.
  *
- * Kafka keeps SCRAM credentials salted in the metadata log (AlterUserScramCredentials); until Eddy
- * does, a SCRAM mechanism's users come from the same JAAS form under `ScramLoginModule`
- * (`listener.name.<l>.scram-sha-256.sasl.jaas.config=... ScramLoginModule required
+ * SCRAM credentials live in the metadata log (AlterUserScramCredentials, `security/scram-lookup.ts`
+ * looks there first); beside them, a SCRAM mechanism's users may come from the same JAAS form under
+ * `ScramLoginModule` (`listener.name.<l>.scram-sha-256.sasl.jaas.config=... ScramLoginModule required
  * user_bob="bob-secret";`), salted and hashed when the broker starts.
  *
  * Owns parsing the JAAS text (Kafka's grammar: one login module, a control flag, `key=value` options,
