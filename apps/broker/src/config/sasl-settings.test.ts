@@ -71,6 +71,12 @@ describe("SASL settings", () => {
     expect([...config.sasl!.users.get("SCRAM-SHA-256")!]).toEqual([["bob", "b"]]);
   });
 
+  test("SCRAM enabled without a JAAS property: its users come from the metadata log only", () => {
+    const { config } = parseCli(saslArgs(["--override", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256"]), {});
+    expect(config.sasl?.mechanisms).toEqual(["PLAIN", "SCRAM-SHA-256"]);
+    expect(config.sasl?.users.has("SCRAM-SHA-256")).toBe(false);
+  });
+
   test("the JAAS property from the environment, as Kafka's images name it", () => {
     const { config } = parseCli(["--override", "listeners=SASL_PLAINTEXT://127.0.0.1:9093"], {
       KAFKA_SASL_ENABLED_MECHANISMS: "PLAIN",
@@ -92,9 +98,14 @@ describe("SASL settings", () => {
       /OAUTHBEARER is not supported/,
     ],
     [
-      "an enabled mechanism without users",
-      saslArgs(["--override", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256"]),
-      /SCRAM-SHA-256 is enabled on listener SASL_PLAINTEXT but listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config is not set/,
+      "PLAIN enabled without its users",
+      [
+        "--override",
+        "listeners=SASL_PLAINTEXT://127.0.0.1:9093",
+        "--override",
+        "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256",
+      ],
+      /PLAIN is enabled on listener SASL_PLAINTEXT but listener.name.sasl_plaintext.plain.sasl.jaas.config is not set/,
     ],
     [
       "a missing ;",

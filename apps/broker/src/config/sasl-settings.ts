@@ -4,10 +4,10 @@
  * mechanism, `listener.name.<listener>.<mechanism>.sasl.jaas.config` holding the users as Kafka's
  * `PlainLoginModule` takes them: `user_<name>="<password>"`.
  *
- * SCRAM credentials live in the metadata log (AlterUserScramCredentials, `security/scram-lookup.ts`
- * looks there first); beside them, a SCRAM mechanism's users may come from the same JAAS form under
- * `ScramLoginModule` (`listener.name.<l>.scram-sha-256.sasl.jaas.config=... ScramLoginModule required
- * user_bob="bob-secret";`), salted and hashed when the broker starts.
+ * SCRAM credentials live in the metadata log (AlterUserScramCredentials; `security/scram-lookup.ts`
+ * looks there first), so a SCRAM mechanism needs no JAAS property; beside them, its users may come
+ * from the same JAAS form under `ScramLoginModule` (`listener.name.<l>.scram-sha-256.sasl.jaas.config=...
+ * ScramLoginModule required user_bob="bob-secret";`), salted and hashed when the broker starts.
  *
  * Owns parsing the JAAS text (Kafka's grammar: one login module, a control flag, `key=value` options,
  * a closing `;`) and the rules between the keys. Every problem is a `ConfigError` naming the property
@@ -23,7 +23,7 @@ export interface ListenerSasl {
   readonly listener: string;
   /** In the order the operator listed them (SaslHandshake answers them in this order). */
   readonly mechanisms: readonly SaslMechanism[];
-  /** Users and passwords of each enabled mechanism, from its JAAS property. */
+  /** Users and passwords of each enabled mechanism, from its JAAS property (a SCRAM one may have none). */
   readonly users: ReadonlyMap<SaslMechanism, ReadonlyMap<string, string>>;
 }
 
@@ -158,6 +158,8 @@ export function toListenerSasl(listener: string, texts: SaslTexts): ListenerSasl
   for (const mechanism of mechanisms) {
     const jaasKey = `${prefix}${mechanism.toLowerCase()}.sasl.jaas.config`;
     const jaas = texts.property(jaasKey);
+    // SCRAM users live in the metadata log (AlterUserScramCredentials); the JAAS ones are optional.
+    if (jaas === null && mechanism !== "PLAIN") continue;
     if (jaas === null) {
       throw new ConfigError(
         `${mechanism} is enabled on listener ${listener} but ${jaasKey} is not set (${loginModules[mechanism]} required user_<name>="<password>";)`,
