@@ -93,6 +93,8 @@ export interface Leadership {
 }
 
 const empty: Uint8Array = new Uint8Array(0);
+/** A follower's repeated fetch errors are logged at most this often. */
+const fetchErrorLogIntervalMs = 5_000;
 
 function isStorageFailure(error: unknown): boolean {
   return error instanceof StorageError || error instanceof FileFault;
@@ -360,6 +362,8 @@ export class PartitionReplica {
       this.env.log(`${this.name()}: dropped a fetch response from ${message.leaderId}: ${problem}`);
       return;
     }
+    if (message.errorCode !== ErrorCode.NONE)
+      this.logFetchError(message.leaderId, message.errorCode, message.leaderEpoch);
     this.fetchPayload = { fetchId: message.fetchId, records };
     try {
       this.stepWith({ ...message, type: "fetchResponse", batches });
@@ -367,6 +371,21 @@ export class PartitionReplica {
       this.fetchPayload = null;
     }
   }
+
+  /**
+   * A follower's fetch answered with an error is retried after a backoff; repeated errors are logged
+   * once per `fetchErrorLogIntervalMs`, so a follower stuck behind one shows why.
+   */
+  private logFetchError(leaderId: number, errorCode: number, leaderEpoch: number): void {
+    const now = this.nowMs();
+    if (now - this.fetchErrorLoggedMs < fetchErrorLogIntervalMs) return;
+    this.fetchErrorLoggedMs = now;
+    this.env.log(
+      `${this.name()}: fetch from leader ${leaderId} answered error ${errorCode} (its epoch ${leaderEpoch}, ours ${this.state.leaderEpoch}); retrying after a backoff`,
+    );
+  }
+
+  private fetchErrorLoggedMs = Number.NEGATIVE_INFINITY;
 
   /** The controller's answer to this replica's AlterPartition; only the answer to the latest request counts. */
   onAlterPartitionResponse(
