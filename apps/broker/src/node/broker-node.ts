@@ -80,6 +80,8 @@ const replicaFetchTimeoutMs = 3_000;
 const replicaFetchBackoffMs = 200;
 /** The longest a controlled shutdown waits for the controller before the node stops anyway. */
 const controlledShutdownMsMax = 5_000;
+/** The longest a cluster node's start waits for its own metadata to list its registration. */
+const selfInImageWaitMsMax = 10_000;
 
 /** A topic's replica settings, worked out once when its first replica here opens. */
 type TopicReplicaSettings = Pick<ReplicaOptions, "core" | "messageBytesMax"> & {
@@ -330,7 +332,27 @@ export class BrokerNode {
     if (this.cluster !== null) {
       this.incarnation = this.metadata.brokerEpochValue;
       await this.followImages();
+      await this.untilImageListsSelf();
     }
+  }
+
+  /**
+   * In a cluster the registration is answered by the active controller, and this node's own image
+   * may lag it by a heartbeat. Clients told this node is ready would then get metadata that does not
+   * list it (kafkajs refuses a controller it cannot find there), so the start waits, bounded, until
+   * the image holds this registration, unfenced.
+   */
+  private async untilImageListsSelf(): Promise<void> {
+    const deadlineMs = performance.now() + selfInImageWaitMsMax;
+    const listed = () =>
+      this.image.brokers.some(
+        (b) =>
+          b.brokerId === this.config.nodeId && !b.fenced && b.brokerEpoch === this.metadata.brokerEpochValue,
+      );
+    while (!listed() && !this.closed && performance.now() < deadlineMs)
+      await new Promise((r) => setTimeout(r, 20));
+    if (!listed())
+      this.log(`cluster: this node's metadata does not list its registration yet; serving anyway`);
   }
 
   /** Opens, leads or follows this node's partitions as committed images arrive, starting with the current one. */
