@@ -8,6 +8,7 @@
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
+import { offsetsTopicName } from "../node/offsets-topic-codec.ts";
 import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
@@ -84,7 +85,7 @@ export const metadataApi = defineApi({
           name,
           topicId: topic.topicId,
           // Kafka marks its group topic internal; clients leave it out of what they consume by pattern.
-          isInternal: name === "__consumer_offsets",
+          isInternal: name === offsetsTopicName,
           partitions: topic.partitions.map((p) => ({
             errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
             partitionIndex: p.partition,

@@ -183,9 +183,7 @@ export class BrokerNode {
       },
       replica: (m, records) => {
         const replica = this.partitions.get(partitionKey(m.message.topic, m.message.partition));
-        if (replica === undefined) return;
-        if (m.message.type === "fetch") replica.onFetchFromFollower(m.message);
-        else if (m.message.type === "fetchResponse") replica.onFetchResponse(m.message, records);
+        replica?.onPeerMessage(m.message, records);
       },
       controllerRequest: (m) => {
         if (!(metadata instanceof MetadataShell)) {

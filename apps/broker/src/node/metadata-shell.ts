@@ -236,12 +236,6 @@ export class MetadataShell extends BrokerMetadata {
     return this.controller.leaderId;
   }
 
-  /** The quorum's role and term, for logs and tests. */
-  get quorumRole(): { readonly role: string; readonly term: number } {
-    const q = this.controller.quorumState;
-    return { role: q.role, term: q.term };
-  }
-
   /** A Raft message from another voter. */
   onQuorumMessage(message: QuorumMessage): void {
     this.controller.onMessage(message);

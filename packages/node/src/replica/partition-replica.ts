@@ -330,6 +330,16 @@ export class PartitionReplica {
     return null;
   }
 
+  /**
+   * A replication message from another broker, routed by its type: a follower's fetch (this replica
+   * leads) or the leader's answer with the batches it carries (this replica follows). Both bindings,
+   * the broker's transport and the simulator's network, hand their messages here.
+   */
+  onPeerMessage(message: partition.PeerMessage, records: Uint8Array): void {
+    if (message.type === "fetch") this.onFetchFromFollower(message);
+    else if (message.type === "fetchResponse") this.onFetchResponse(message, records);
+  }
+
   /** A follower's fetch reached this (leader) replica. */
   onFetchFromFollower(message: Extract<partition.PeerMessage, { type: "fetch" }>): void {
     if (!this.live()) return;

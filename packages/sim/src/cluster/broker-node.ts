@@ -520,8 +520,7 @@ export class BrokerNode implements SimNode {
     const m = env.peer;
     const r = this.replicas[m.partition];
     if (r === undefined) return;
-    if (m.type === "fetch") r.onFetchFromFollower(m);
-    else if (m.type === "fetchResponse") r.onFetchResponse(m, env.records);
+    r.onPeerMessage(m, env.records);
   }
 
   private onControl(from: number, m: ControlMessage): void {
