@@ -13,6 +13,20 @@ import { Schema } from "effect";
 export const StoredInt = Schema.Int;
 export const StoredNonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
 
+/** One advertised listener of a broker (the core's `controller.BrokerListener`). */
+export const StoredBrokerListener = Schema.Struct({
+  name: Schema.String,
+  host: Schema.String,
+  port: StoredNonNegativeInt,
+  securityProtocol: Schema.Literals(controller.securityProtocols),
+});
+
+/**
+ * A broker's listeners, absent for a broker that registered none, so snapshots and records written
+ * before brokers registered their listeners decode unchanged.
+ */
+export const StoredBrokerListeners = Schema.optionalKey(Schema.Array(StoredBrokerListener));
+
 export const StoredBrokerRegistration = Schema.Struct({
   brokerId: StoredNonNegativeInt,
   brokerEpoch: StoredInt,
@@ -20,6 +34,7 @@ export const StoredBrokerRegistration = Schema.Struct({
   port: StoredNonNegativeInt,
   rack: Schema.NullOr(Schema.String),
   fenced: Schema.Boolean,
+  listeners: StoredBrokerListeners,
 });
 
 export const StoredPartitionState = Schema.Struct({

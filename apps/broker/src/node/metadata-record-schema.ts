@@ -9,6 +9,7 @@ import { controller } from "@eddy/core";
 import { Schema } from "effect";
 import {
   StoredAclBinding,
+  StoredBrokerListeners,
   StoredInt,
   StoredNonNegativeInt,
   StoredPartitionState,
@@ -25,6 +26,7 @@ export const StoredMetadataRecord = Schema.Union([
     host: Schema.String,
     port: StoredNonNegativeInt,
     rack: Schema.NullOr(Schema.String),
+    listeners: StoredBrokerListeners,
   }),
   Schema.Struct({ type: Schema.Literal("FenceBroker"), ...brokerEpochFields }),
   Schema.Struct({ type: Schema.Literal("UnfenceBroker"), ...brokerEpochFields }),

@@ -40,6 +40,8 @@ import { decideAlterTopicConfigs } from "./topic-configs.ts";
 import {
   type AlterPartitionRequest,
   type BrokerId,
+  type BrokerListener,
+  brokerListenersMax,
   brokersMax,
   type ControllerConfig,
   type ControllerError,
@@ -61,6 +63,7 @@ import {
   recordsPerBatchMax,
   requestItemsMax,
   type StepResult,
+  securityProtocols,
   topicConfigsMax,
   topicNameBytesMax,
   topicsMax,
@@ -168,7 +171,7 @@ export function step(state: ControllerState, input: Input): StepResult {
       expireSessions(b, sessions, input.nowMs);
       break;
     case "registerBroker":
-      response = registerBroker(b, sessions, input.brokerId, input.host, input.port, input.rack, input.nowMs);
+      response = registerBroker(b, sessions, input, input.nowMs);
       break;
     case "brokerHeartbeat":
       response = brokerHeartbeat(
@@ -401,19 +404,16 @@ function expireSessions(b: Builder, sessions: Sessions, nowMs: number): void {
 function registerBroker(
   b: Builder,
   sessions: Sessions,
-  brokerId: BrokerId,
-  host: string,
-  port: number,
-  rack: string | null,
+  input: Extract<Input, { type: "registerBroker" }>,
   nowMs: number,
 ): Response {
+  const { brokerId, host, port, rack, listeners } = input;
   const prior = findBroker(view(b), brokerId);
   const validId = Number.isInteger(brokerId) && brokerId >= 0 && brokerId <= 0x7fffffff;
-  const validPort = Number.isInteger(port) && port > 0 && port < 65536;
   if (
     !validId ||
-    !validPort ||
-    host.length === 0 ||
+    !validAddress(host, port) ||
+    (listeners !== undefined && !validListeners(listeners)) ||
     (prior === undefined && view(b).brokers.length >= brokersMax)
   ) {
     return { type: "registerBroker", error: "INVALID_REQUEST", brokerEpoch: -1 };
@@ -421,9 +421,37 @@ function registerBroker(
   // A broker registering again is a new incarnation: the old one's leaderships end first.
   if (prior !== undefined && !prior.fenced) fenceBroker(b, brokerId);
   const brokerEpoch = (prior?.brokerEpoch ?? 0) + 1;
-  emit(b, { type: "RegisterBroker", brokerId, brokerEpoch, host, port, rack });
+  // The record names listeners only when the broker sent them, so registrations without them (the
+  // simulator's) record exactly what they always did.
+  emit(b, {
+    type: "RegisterBroker",
+    brokerId,
+    brokerEpoch,
+    host,
+    port,
+    rack,
+    ...(listeners === undefined ? {} : { listeners: listeners.map((l) => ({ ...l })) }),
+  });
   setSession(sessions, brokerId, nowMs);
   return { type: "registerBroker", error: "NONE", brokerEpoch };
+}
+
+function validAddress(host: string, port: number): boolean {
+  return host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536;
+}
+
+/** Kafka refuses a registration naming one listener twice (DuplicateBrokerRegistration aside). */
+function validListeners(listeners: readonly BrokerListener[]): boolean {
+  if (listeners.length === 0 || listeners.length > brokerListenersMax) return false;
+  const names = new Set<string>();
+  for (const listener of listeners) {
+    if (listener.name.length === 0 || names.has(listener.name)) return false;
+    if (!validAddress(listener.host, listener.port)) return false;
+    if (!securityProtocols.includes(listener.securityProtocol)) return false;
+    names.add(listener.name);
+  }
+  invariant(names.size === listeners.length, "controller: listener names counted");
+  return true;
 }
 
 function brokerHeartbeat(

@@ -163,6 +163,7 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
         port: record.port,
         rack: record.rack,
         fenced: true,
+        ...(record.listeners === undefined ? {} : { listeners: record.listeners }),
       };
       d.brokers = [...d.brokers.filter((b) => b.brokerId !== record.brokerId), registration].sort(
         (a, b) => a.brokerId - b.brokerId,

@@ -39,13 +39,38 @@ export const producerIdBlockSize = 1000;
  */
 export const producerIdEndMax = Number.MAX_SAFE_INTEGER;
 
+/** Kafka's security protocols, by the names listeners use (`listener.security.protocol.map`). */
+export const securityProtocols = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
+export type SecurityProtocol = (typeof securityProtocols)[number];
+
+/** The most listeners one broker may register; Kafka sets no limit, 16 is far above any real use. */
+export const brokerListenersMax = 16;
+
+/**
+ * One advertised listener of a broker (Kafka's BrokerRegistrationRecord EndPoints entry): clients
+ * that arrive on the listener called `name` are told this host and port for the broker.
+ */
+export interface BrokerListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly securityProtocol: SecurityProtocol;
+}
+
 export interface BrokerRegistration {
   readonly brokerId: BrokerId;
   /** Grows on every registration so requests from an earlier incarnation are recognised as stale. */
   readonly brokerEpoch: number;
+  /** The address other nodes reach the broker at (its inter-broker listener when it names listeners). */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /**
+   * Every advertised listener, names unique. Absent for a broker that registered without them
+   * (images and records from before listeners were registered, and the simulator's): such a broker is
+   * known by `host` and `port` alone, on whatever listener a client asks.
+   */
+  readonly listeners?: readonly BrokerListener[];
   /** A fenced broker leads nothing and never joins an ISR. */
   readonly fenced: boolean;
 }
@@ -103,6 +128,8 @@ export type MetadataRecord =
       readonly host: string;
       readonly port: number;
       readonly rack: string | null;
+      /** Absent when the broker registered none (see `BrokerRegistration.listeners`). */
+      readonly listeners?: readonly BrokerListener[];
     }
   | { readonly type: "FenceBroker"; readonly brokerId: BrokerId; readonly brokerEpoch: number }
   | { readonly type: "UnfenceBroker"; readonly brokerId: BrokerId; readonly brokerEpoch: number }
@@ -256,6 +283,11 @@ export type Input =
       readonly host: string;
       readonly port: number;
       readonly rack: string | null;
+      /**
+       * The broker's advertised listeners (Kafka's BrokerRegistrationRequest Listeners); optional, at
+       * most `brokerListenersMax`, names unique. Absent registers `host` and `port` alone.
+       */
+      readonly listeners?: readonly BrokerListener[];
     }
   | {
       readonly type: "brokerHeartbeat";
