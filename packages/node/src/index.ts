@@ -61,6 +61,7 @@ export {
   type ProduceOutcome,
   type ReadAnswer,
   type ReplicaOptions,
+  type RetuneSettings,
   replicaWaitersMax,
 } from "./replica/partition-replica.ts";
 export { recoverEpochs, recoverProducers, scanBatchHeaders } from "./replica/recovery.ts";

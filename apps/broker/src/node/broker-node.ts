@@ -490,7 +490,8 @@ export class BrokerNode {
     for (const topic of Object.values(image.topics)) {
       // Worked out once per topic, when its first replica here opens (it logs the configs it ignores).
       let settings: TopicReplicaSettings | undefined;
-      // Changed configs (AlterConfigs) reach the open logs now: reopening an open log only swaps its settings.
+      // Changed configs (AlterConfigs) reach the open logs and replicas now: reopening an open log only
+      // swaps its settings, and the replica takes min.insync.replicas, max.message.bytes and flush.messages=1.
       const retune = topicConfigsChanged(previous.topics[topic.name], topic);
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
@@ -499,6 +500,11 @@ export class BrokerNode {
         if (replica !== undefined && retune) {
           settings ??= this.topicSettings(topic.configs);
           this.logs.open({ topic: topic.name, partition: p.partition }, settings.logConfig, this.clock());
+          replica.retune({
+            minInsyncReplicas: settings.core?.minInsyncReplicas ?? this.config.minInsyncReplicas,
+            messageBytesMax: settings.messageBytesMax,
+            durableAppends: settings.logConfig.flushIntervalMessages === 1,
+          });
         }
         if (replica === undefined) {
           const tp: TopicPartition = { topic: topic.name, partition: p.partition };

@@ -16,6 +16,8 @@ import type { EpochEntry, PartitionConfig, PartitionState } from "./types.ts";
 
 /** Bound on the replica set (and so the ISR and the followers the leader tracks). */
 export const replicasMax = 64;
+/** Kafka's largest INT, the most `min.insync.replicas` may say. */
+export const minInsyncReplicasMax = 2 ** 31 - 1;
 /** Hard ceiling on `pendingProducesMax`. */
 export const pendingProducesMaxLimit = 100_000;
 
@@ -57,8 +59,12 @@ export function makeConfig(input: PartitionConfigInput): PartitionConfig {
     "partition must be a non-negative integer",
   );
   invariant(config.replicaLagTimeMaxMs > 0, "replicaLagTimeMaxMs must be positive");
+  // Kafka accepts any positive INT here, more than a partition can have replicas too: acks=all is then
+  // refused with NOT_ENOUGH_REPLICAS until the setting is lowered.
   invariant(
-    config.minInsyncReplicas >= 1 && config.minInsyncReplicas <= replicasMax,
+    Number.isInteger(config.minInsyncReplicas) &&
+      config.minInsyncReplicas >= 1 &&
+      config.minInsyncReplicas <= minInsyncReplicasMax,
     "minInsyncReplicas out of range",
   );
   invariant(

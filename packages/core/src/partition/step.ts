@@ -25,7 +25,7 @@ import {
 } from "./leader.ts";
 import { advanceLogStart } from "./logStart.ts";
 import { ReadyBuilder } from "./ready.ts";
-import { draftOf, type PartitionDraft, replicasMax, sameFieldsButClock } from "./state.ts";
+import { draftOf, makeConfig, type PartitionDraft, replicasMax, sameFieldsButClock } from "./state.ts";
 import type { PartitionInput, PartitionState, PartitionStepResult } from "./types.ts";
 
 export function step(state: PartitionState, input: PartitionInput): PartitionStepResult {
@@ -74,6 +74,9 @@ function route(d: PartitionDraft, input: PartitionInput, out: ReadyBuilder): voi
     case "advanceLogStart":
       advanceLogStart(d, input.offset, out);
       return;
+    case "configure":
+      configure(d, input.minInsyncReplicas);
+      return;
     case "tick":
       tick(d, input.nowMs, out);
       return;
@@ -94,6 +97,17 @@ function appendCompleted(d: PartitionDraft, logEndOffset: number, out: ReadyBuil
     followHighWatermark(d, out);
     maybeSendFetch(d, out);
   }
+}
+
+/**
+ * A new `min.insync.replicas`. Nothing is answered here: the produce check reads it at once, and an
+ * acks=all produce waiting for the high watermark is judged against it when it is answered (Kafka's
+ * checkEnoughReplicasReachOffset reads the log's current config the same way).
+ */
+function configure(d: PartitionDraft, minInsyncReplicas: number): void {
+  if (minInsyncReplicas === d.config.minInsyncReplicas) return;
+  d.config = makeConfig({ ...d.config, minInsyncReplicas });
+  invariant(d.config.minInsyncReplicas === minInsyncReplicas, "configure: min.insync.replicas not applied");
 }
 
 function tick(d: PartitionDraft, nowMs: number, out: ReadyBuilder): void {

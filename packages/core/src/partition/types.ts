@@ -306,6 +306,14 @@ export type PartitionInput =
       readonly type: "advanceLogStart";
       readonly offset: number;
     }
+  | {
+      /**
+       * The topic's `min.insync.replicas` changed (AlterConfigs): it applies to the next produce and to
+       * every acks=all produce still waiting, as in Kafka, whose partitions read the topic's config live.
+       */
+      readonly type: "configure";
+      readonly minInsyncReplicas: number;
+    }
   | { readonly type: "tick"; readonly nowMs: number };
 
 /** A write to local storage. The shell applies these in order. */

@@ -59,6 +59,13 @@ export interface ReplicaOptions {
   readonly checkpointedHighWatermark: number;
 }
 
+/** The settings of an open replica that follow its topic's configs without a reopen. */
+export interface RetuneSettings {
+  readonly minInsyncReplicas: number;
+  readonly messageBytesMax: number;
+  readonly durableAppends: boolean;
+}
+
 export interface ProduceOutcome {
   readonly errorCode: number;
   readonly baseOffset: number;
@@ -118,6 +125,10 @@ export class PartitionReplica {
   private readonly waiters = new Set<() => void>();
   private offlineReason: string | null = null;
   private closed = false;
+  /** The topic's max.message.bytes now: `options` holds it at open, `retune` changes it. */
+  private messageBytesMax: number;
+  /** Whether appends complete only once fsynced (flush.messages=1) now; `retune` changes it. */
+  private durableAppends: boolean;
 
   private constructor(
     readonly log: PartitionLog,
@@ -127,6 +138,8 @@ export class PartitionReplica {
     state: PState,
   ) {
     this.state = state;
+    this.messageBytesMax = options.messageBytesMax;
+    this.durableAppends = options.durableAppends;
   }
 
   /**
@@ -216,6 +229,26 @@ export class PartitionReplica {
   // Inputs
   // ------------------------------------------------------------------------------------------------
 
+  /**
+   * Applies a topic's changed configs to this open replica at once, as Kafka's partitions read their
+   * log's config live: min.insync.replicas through the core (the next produce, and every acks=all
+   * produce still waiting, is judged against it), max.message.bytes from the next produce, and the
+   * durability of appends from the next append. Turning durable appends on fsyncs what is written so
+   * far, so everything acknowledged from then on is on disk; appends waiting for an fsync when they
+   * are turned off still complete with it.
+   */
+  retune(settings: RetuneSettings): void {
+    invariant(settings.messageBytesMax >= 0, "retune: max.message.bytes must be >= 0");
+    this.messageBytesMax = settings.messageBytesMax;
+    const durableBefore = this.durableAppends;
+    this.durableAppends = settings.durableAppends;
+    if (!this.live()) return;
+    if (settings.minInsyncReplicas !== this.state.config.minInsyncReplicas)
+      this.stepWith({ type: "configure", minInsyncReplicas: settings.minInsyncReplicas });
+    invariant(this.state.config.minInsyncReplicas === settings.minInsyncReplicas, "retune: not applied");
+    if (!durableBefore && settings.durableAppends) this.requestFlush();
+  }
+
   /** Applies the controller's committed decision for this partition, if it is newer than what we know. */
   applyLeadership(meta: Leadership): void {
     if (!this.live() || meta.leader < 0) return;
@@ -297,10 +330,10 @@ export class PartitionReplica {
     if (this.closed) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER, "the replica was closed");
     if (this.offlineReason !== null) return fail(ErrorCode.KAFKA_STORAGE_ERROR, this.offlineReason);
     if (records === null || records.length === 0) return fail(ErrorCode.INVALID_RECORD, "no records");
-    if (records.length > this.options.messageBytesMax) {
+    if (records.length > this.messageBytesMax) {
       return fail(
         ErrorCode.MESSAGE_TOO_LARGE,
-        `batch of ${records.length} bytes exceeds the topic's max.message.bytes (${this.options.messageBytesMax})`,
+        `batch of ${records.length} bytes exceeds the topic's max.message.bytes (${this.messageBytesMax})`,
       );
     }
     let header: ReturnType<typeof readBatchHeader>;
@@ -450,7 +483,7 @@ export class PartitionReplica {
     if (end > this.state.logEndOffset)
       this.stepWith({ type: "appendCompleted", logEndOffset: Math.min(end, this.state.nextOffset) });
     // Appends issued while that fsync ran need the next one.
-    if (this.live() && this.options.durableAppends && this.state.nextOffset > this.state.logEndOffset)
+    if (this.live() && this.durableAppends && this.state.nextOffset > this.state.logEndOffset)
       this.requestFlush();
   }
 
@@ -599,7 +632,7 @@ export class PartitionReplica {
         `${this.name()}: append landed at ${appended.firstOffset}..${appended.logEndOffset - 1}, wanted ${firstOffset}..${lastOffset}`,
     );
     if (this.hooks.appended !== undefined && !this.hooks.appended(this, appended, bytes)) return;
-    if (this.options.durableAppends) {
+    if (this.durableAppends) {
       this.requestFlush();
       return;
     }
