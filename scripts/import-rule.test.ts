@@ -67,6 +67,15 @@ describe("import rule", () => {
     expect(checkSource("apps/perf", "apps/perf/test/x.test.ts", 'import "@eddy/node";').length).toBe(1);
   });
 
+  test("the shared views import no workspace package; the apps may import them, the packages below may not", () => {
+    expect(checkSource("packages/ui", "packages/ui/src/x.ts", 'import "@eddy/sim";').length).toBe(1);
+    expect(checkSource("apps/studio", "apps/studio/src/x.ts", 'import "@eddy/ui";')).toEqual([]);
+    expect(checkSource("apps/broker", "apps/broker/src/x.ts", 'import "@eddy/ui";')).toEqual([]);
+    for (const pkg of ["packages/core", "packages/node", "packages/storage", "packages/sim"]) {
+      expect(checkSource(pkg, `${pkg}/src/x.ts`, 'import "@eddy/ui";').length).toBe(1);
+    }
+  });
+
   test("relative imports may not escape the package", () => {
     const v = checkSource(
       "packages/core",

@@ -25,6 +25,8 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   // The node's tests run it over the memory disk; its product code sees only the storage port.
   "packages/node": ["@eddy/protocol", "@eddy/core", "@eddy/storage", "@eddy/storage-memory"],
   "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage", "@eddy/storage-memory", "@eddy/node"],
+  // The views the studio and the console share: browser code over plain data, beside the stack, not in it.
+  "packages/ui": [],
   "apps/broker": [
     "@eddy/protocol",
     "@eddy/core",
@@ -33,11 +35,14 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
     "@eddy/storage-fs",
     "@eddy/node",
     "@eddy/sim",
+    "@eddy/ui",
   ],
+  // The Kafka client pieces the tools share (a connection, a group member): the wire codec and nothing else.
+  "packages/client": ["@eddy/protocol"],
   // The perf tool is a Kafka client: it speaks the wire codec and knows nothing of the broker's insides.
-  "apps/perf": ["@eddy/protocol"],
+  "apps/perf": ["@eddy/protocol", "@eddy/client"],
   // The operators' CLI is a Kafka client too (the wire codec), and runs storage-fs's dump-log on local files.
-  "apps/cli": ["@eddy/protocol", "@eddy/storage-fs"],
+  "apps/cli": ["@eddy/protocol", "@eddy/client", "@eddy/storage-fs"],
   // The teaching studio runs the simulator in a browser page; like the broker, an app may import the packages.
   "apps/studio": [
     "@eddy/protocol",
@@ -46,6 +51,7 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
     "@eddy/storage-memory",
     "@eddy/node",
     "@eddy/sim",
+    "@eddy/ui",
   ],
 };
 
@@ -54,6 +60,7 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
  * tool's and the CLI's tests start a real broker with the broker's own test harness.
  */
 export const testOnlyImports: Readonly<Record<string, readonly string[]>> = {
+  "packages/client": ["@eddy/broker"],
   "apps/perf": ["@eddy/broker"],
   "apps/cli": ["@eddy/broker"],
 };
@@ -107,6 +114,7 @@ const portablePackages: readonly string[] = [
   "packages/storage",
   "packages/storage-memory",
   "packages/sim",
+  "packages/ui",
 ];
 
 /** The simulator's Bun-only entry points: its command line and the batch over Bun worker threads. */

@@ -1,7 +1,7 @@
 /**
  * Builds the studio's static files with Bun.build (no CDN, nothing fetched at run time): index.html,
- * studio.css, page.js (the page) and worker-source.js (the simulation worker's bundle as a string,
- * which the page starts from a Blob). Classic scripts only, so the build also opens from a folder
+ * studio.css (packages/ui's shared stylesheet, then the studio's own rules), page.js (the page) and
+ * worker-source.js (the simulation worker's bundle as a string, which the page starts from a Blob). Classic scripts only, so the build also opens from a folder
  * (file:// refuses module scripts and worker files). Owns bundling; it must never serve or write.
  */
 import { join } from "node:path";
@@ -35,7 +35,9 @@ async function bundle(entry: string): Promise<string> {
 export async function buildStudio(): Promise<StudioFiles> {
   const [pageJs, workerJs] = await Promise.all([bundle("page/page.ts"), bundle("worker/sim-worker.ts")]);
   const html = await Bun.file(join(srcDir, "page/index.html")).text();
-  const css = await Bun.file(join(srcDir, "page/studio.css")).text();
+  // One stylesheet file: the look shared with the console first, so the studio's own rules win.
+  const sharedCss = await Bun.file(Bun.fileURLToPath(import.meta.resolve("@eddy/ui/ui.css"))).text();
+  const css = `${sharedCss}\n${await Bun.file(join(srcDir, "page/studio.css")).text()}`;
   return new Map<string, StudioFile>([
     ["index.html", { body: html, contentType: "text/html; charset=utf-8" }],
     ["studio.css", { body: css, contentType: "text/css; charset=utf-8" }],
