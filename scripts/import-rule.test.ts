@@ -76,6 +76,21 @@ describe("import rule", () => {
     }
   });
 
+  test("the shared client imports only the protocol; perf and the CLI may import it, the packages may not", () => {
+    expect(checkSource("packages/client", "packages/client/src/x.ts", 'import "@eddy/protocol";')).toEqual(
+      [],
+    );
+    for (const spec of ["@eddy/core", "@eddy/node", "@eddy/broker", "@eddy/storage-fs"]) {
+      expect(checkSource("packages/client", "packages/client/src/x.ts", `import "${spec}";`).length).toBe(1);
+    }
+    for (const app of ["apps/perf", "apps/cli"]) {
+      expect(checkSource(app, `${app}/src/x.ts`, 'import "@eddy/client";')).toEqual([]);
+    }
+    for (const pkg of ["packages/core", "packages/node", "packages/protocol"]) {
+      expect(checkSource(pkg, `${pkg}/src/x.ts`, 'import "@eddy/client";').length).toBe(1);
+    }
+  });
+
   test("relative imports may not escape the package", () => {
     const v = checkSource(
       "packages/core",

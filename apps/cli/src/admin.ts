@@ -5,8 +5,12 @@
  * versions it speaks (all within what the broker serves, apps/broker/README.md) and closing what it
  * opened. Must never retry forever nor print anything: the commands decide what a user sees.
  */
+
+import { KafkaConnection, KafkaError } from "@eddy/client";
 import { ApiKey, decodeAssignmentBytes, ErrorCode, errorCodeName } from "@eddy/protocol";
-import { KafkaConnection } from "./connection.ts";
+
+/** The client id on every request this tool sends. */
+const clientId = "eddy-cli";
 
 export const ApiVersion = {
   listOffsets: 5,
@@ -31,16 +35,8 @@ export const ApiVersion = {
   leaveGroup: 3,
 } as const;
 
-/** The broker refused or could not answer; `message` is the one line a user sees. */
-export class KafkaError extends Error {
-  /** Kafka's error code when one refusal is worth telling apart (--if-exists), else null. */
-  constructor(
-    message: string,
-    readonly code: number | null = null,
-  ) {
-    super(message);
-  }
-}
+/** The broker refused or could not answer (the client package's error, so every command throws one kind). */
+export { KafkaError };
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -134,7 +130,7 @@ export class Admin {
     let last: Error | null = null;
     for (const { host, port } of addresses) {
       try {
-        return new Admin(await KafkaConnection.open(host, port, timeoutMs), timeoutMs);
+        return new Admin(await KafkaConnection.open(host, port, timeoutMs, clientId), timeoutMs);
       } catch (error) {
         last = error as Error;
       }
@@ -507,7 +503,7 @@ export class Admin {
     const broker = this.brokers.get(nodeId);
     if (broker === undefined)
       throw new KafkaError(`broker ${nodeId} is not in the cluster's metadata; try again in a moment`);
-    const connection = await KafkaConnection.open(broker.host, broker.port, this.timeoutMs);
+    const connection = await KafkaConnection.open(broker.host, broker.port, this.timeoutMs, clientId);
     this.connections.set(nodeId, connection);
     return connection;
   }

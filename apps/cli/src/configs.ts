@@ -5,9 +5,10 @@
  * send an alteration to a broker that did not say it serves IncrementalAlterConfigs: such a broker
  * would close the connection, so ApiVersions is asked first and the refusal says what to do instead.
  */
+
+import type { KafkaConnection } from "@eddy/client";
 import { ApiKey, ErrorCode } from "@eddy/protocol";
 import { type Admin, ApiVersion, codeText, KafkaError, unknownTopic } from "./admin.ts";
-import type { KafkaConnection } from "./connection.ts";
 
 export type EntityType = "topics" | "brokers";
 

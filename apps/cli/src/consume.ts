@@ -7,11 +7,12 @@
  * when it stops, then leaves the group. Must never print a record twice within a run, nor skip one:
  * positions only move past records printed, control batches and gaps a batch covers.
  */
+
+import { GroupMember } from "@eddy/client";
 import { ApiKey, decodeRecordBatches, ErrorCode, errorCodeName } from "@eddy/protocol";
 import { type Admin, ApiVersion, KafkaError, unknownTopic } from "./admin.ts";
 import type { StartAt } from "./args.ts";
 import type { ConsumedRecord } from "./format.ts";
-import { GroupMember } from "./group-member.ts";
 import { Progress } from "./progress.ts";
 
 export interface ConsumeOptions {
@@ -51,7 +52,14 @@ export async function consume(admin: Admin, options: ConsumeOptions): Promise<{ 
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   const member =
-    options.group === null ? null : await GroupMember.join(admin, options.group, topic, leaders.size);
+    options.group === null
+      ? null
+      : await GroupMember.join(
+          (await admin.coordinator(options.group)).connection,
+          options.group,
+          topic,
+          leaders.size,
+        );
   const progress = new Progress(`consumed from ${topic}`);
   let positions = new Map<number, number>();
   let printed = 0;

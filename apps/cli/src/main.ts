@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { ConnectionError } from "@eddy/client";
 /**
  * `eddy` (or `bun run eddy -- ...` from the repository): the operators' command line entry. Parses
  * the arguments, connects, runs one command and prints its result on stdout. Owns the exit codes
@@ -9,7 +10,6 @@
 import { Admin, KafkaError } from "./admin.ts";
 import { type Parsed, parseCliArgs, UsageError, usage } from "./args.ts";
 import { runCommand } from "./commands.ts";
-import { ConnectionError } from "./connection.ts";
 import { dumpLogs } from "./dump-log.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
 

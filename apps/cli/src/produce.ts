@@ -7,6 +7,8 @@
  * more stdin is read. Must never send a record twice nor report a record as written that the broker
  * refused: the first refusal ends the run with what to do.
  */
+
+import type { KafkaConnection } from "@eddy/client";
 import {
   ApiKey,
   ErrorCode,
@@ -16,7 +18,6 @@ import {
   type RecordHeader,
 } from "@eddy/protocol";
 import { type Admin, ApiVersion, KafkaError, unknownTopic } from "./admin.ts";
-import type { KafkaConnection } from "./connection.ts";
 import { partitionForKey } from "./partitioner.ts";
 import { Progress } from "./progress.ts";
 
@@ -134,7 +135,7 @@ export async function produce(
         ],
       };
       if (options.acks === 0) {
-        connection.send(ApiKey.Produce, ApiVersion.produce, body);
+        connection.sendOneWay(ApiKey.Produce, ApiVersion.produce, body);
         for (const [partition, p] of entries) count(partition, p.records.length, null);
         return;
       }

@@ -8,10 +8,11 @@
  * the same load: the probe's two processes are idle between rounds, so its figures are the broker's
  * answer time plus loopback, with little of the tools' own lag.
  */
+
+import { KafkaConnection } from "@eddy/client";
 import { ApiKey } from "@eddy/protocol";
 import { buildBatch } from "../src/batch-builder.ts";
 import { ApiVersion, Cluster } from "../src/cluster.ts";
-import { KafkaConnection } from "../src/connection.ts";
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(name);

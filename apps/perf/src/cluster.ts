@@ -4,8 +4,9 @@
  * creating a missing topic (produce only) and opening and closing connections. Must never retry
  * forever: waiting for a new topic's leaders is bounded by the caller's timeout.
  */
+
+import { KafkaConnection, KafkaError } from "@eddy/client";
 import { ApiKey, ErrorCode, errorCodeName } from "@eddy/protocol";
-import { KafkaConnection } from "./connection.ts";
 
 /** Request versions the tool speaks; all within what the broker serves (apps/broker/README.md). */
 export const ApiVersion = {
@@ -23,7 +24,8 @@ export const ApiVersion = {
   offsetCommit: 7,
 } as const;
 
-export class PerfError extends Error {}
+/** A perf run cannot go on; a `KafkaError`, so the tool reports it as the shared client's refusals. */
+export class PerfError extends KafkaError {}
 
 export interface PartitionLeader {
   readonly partition: number;
@@ -42,7 +44,7 @@ export class Cluster {
   ) {}
 
   static async connect(host: string, port: number, timeoutMs: number): Promise<Cluster> {
-    const bootstrap = await KafkaConnection.open(host, port, timeoutMs);
+    const bootstrap = await KafkaConnection.open(host, port, timeoutMs, "eddy-perf");
     return new Cluster(bootstrap, timeoutMs);
   }
 
@@ -84,7 +86,7 @@ export class Cluster {
     const address = `${broker.host}:${broker.port}`;
     const existing = this.connections.get(address);
     if (existing !== undefined) return existing;
-    const connection = await KafkaConnection.open(broker.host, broker.port, this.timeoutMs);
+    const connection = await KafkaConnection.open(broker.host, broker.port, this.timeoutMs, "eddy-perf");
     this.connections.set(address, connection);
     return connection;
   }

@@ -5,11 +5,10 @@
  * assigned partition of that leader in it), offsets and the stop condition. Must never count a record
  * twice or past `--records`, nor wait longer than `--timeout-ms` without a record.
  */
+import { GroupMember, KafkaConnection } from "@eddy/client";
 import { ApiKey, ErrorCode, errorCodeName, iterateBatches } from "@eddy/protocol";
 import type { ConsumeOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
-import type { KafkaConnection } from "./connection.ts";
-import { GroupMember } from "./group-member.ts";
 import { LoopLag } from "./loop-lag.ts";
 import { walkRecords } from "./record-walk.ts";
 import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
@@ -18,6 +17,11 @@ import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
 const partitionFetchBytesMax = 1024 * 1024;
 const earliestTimestamp = -2n;
 const latestTimestamp = -1n;
+/**
+ * The group settings of a perf consumer: heartbeats every 3 s within Kafka's default 10 s session,
+ * and a bounded join (a perf run measures steady consumption, so it never rejoins on its own).
+ */
+const groupOptions = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, joinAttemptsMax: 10 };
 
 interface PartitionCursor {
   readonly partition: number;
@@ -30,23 +34,26 @@ export async function runConsume(
   print: (line: string) => void,
 ): Promise<FinalFigures> {
   const cluster = await Cluster.connect(options.bootstrapHost, options.bootstrapPort, options.timeoutMs);
+  let coordinator: KafkaConnection | null = null;
   let member: GroupMember | null = null;
   try {
     const leaders = await cluster.partitionLeaders(options.topic, null);
     const joinStartMs = performance.now();
     let assigned: readonly PartitionLeader[] = leaders;
-    let committed = new Map<number, bigint>();
+    const committed = new Map<number, bigint>();
     if (options.group !== null) {
+      coordinator = await openCoordinator(cluster.bootstrap, options.group, options.timeoutMs);
       member = await GroupMember.join(
-        cluster.bootstrap,
+        coordinator,
         options.group,
         options.topic,
         leaders.length,
-        options.timeoutMs,
+        groupOptions,
       );
       const mine = new Set(member.partitions);
       assigned = leaders.filter((l) => mine.has(l.partition));
-      committed = await member.committedOffsets(options.topic);
+      for (const [partition, offset] of await member.committedOffsets())
+        committed.set(partition, BigInt(offset));
     }
     const rebalanceMs = performance.now() - joinStartMs;
     if (assigned.length === 0)
@@ -54,16 +61,59 @@ export async function runConsume(
     const cursors = await startOffsets(options, assigned, committed);
     const figures = await consumeFrom(options, cursors, print, rebalanceMs);
     if (member !== null) {
-      const next = new Map(cursors.map((c) => [c.partition, c.nextOffset]));
-      const problem = await member.commitAndLeave(options.topic, next);
+      const next = new Map(cursors.map((c) => [c.partition, Number(c.nextOffset)]));
+      const problem = await commitAndLeave(member, next);
       member = null;
       if (problem !== null) print(`warning: ${problem}`);
     }
     return figures;
   } finally {
-    member?.close();
+    member?.stopHeartbeats();
+    coordinator?.close();
     cluster.close();
   }
+}
+
+/** A connection to the group's coordinator (FindCoordinator through the bootstrap broker). */
+async function openCoordinator(
+  bootstrap: KafkaConnection,
+  groupId: string,
+  timeoutMs: number,
+): Promise<KafkaConnection> {
+  const found = await bootstrap.request(ApiKey.FindCoordinator, ApiVersion.findCoordinator, {
+    key: groupId,
+    keyType: 0,
+  });
+  if (found.errorCode !== ErrorCode.NONE)
+    throw new PerfError(`no coordinator for group ${groupId}: ${errorCodeName(found.errorCode)}`);
+  // A join may wait a whole session for the other members, so the connection waits that long too.
+  return await KafkaConnection.open(
+    found.host,
+    found.port,
+    timeoutMs + groupOptions.sessionTimeoutMs,
+    "eddy-perf",
+  );
+}
+
+/**
+ * Commits the next offsets to read, then leaves the group; returns the first problem, or null. A
+ * rebalance or a lost membership during the run is a problem: perf does not rejoin.
+ */
+async function commitAndLeave(
+  member: GroupMember,
+  next: ReadonlyMap<number, number>,
+): Promise<string | null> {
+  member.stopHeartbeats();
+  let problem =
+    member.lostReason ?? (member.rebalancing ? `group ${member.groupId} rebalanced during the run` : null);
+  try {
+    if (!(await member.commit(next)))
+      problem ??= `group ${member.groupId} rebalanced; the commit was refused`;
+    await member.leave();
+  } catch (error) {
+    problem ??= (error as Error).message;
+  }
+  return problem;
 }
 
 /** Committed offsets where the group has them, else the log's start (or end with --from-latest). */

@@ -4,9 +4,8 @@
  * 1 for a run that failed or counted errors, 2 for bad arguments (with the message and the usage, and
  * no stack trace). Must never print a stack trace for a problem a user can fix.
  */
+import { ConnectionError, KafkaError } from "@eddy/client";
 import { parsePerfArgs, UsageError, usage } from "./cli.ts";
-import { PerfError } from "./cluster.ts";
-import { ConnectionError } from "./connection.ts";
 import { runConsume } from "./consume.ts";
 import { runProduce } from "./produce.ts";
 import { formatFinal } from "./report.ts";
@@ -31,7 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(formatFinal(figures, command.output));
     return figures.errors === 0 ? 0 : 1;
   } catch (error) {
-    if (error instanceof PerfError || error instanceof ConnectionError) {
+    if (error instanceof KafkaError || error instanceof ConnectionError) {
       console.error(`perf: ${error.message}`);
       return 1;
     }

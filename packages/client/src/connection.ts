@@ -1,5 +1,6 @@
 /**
- * One Kafka connection over a Bun TCP socket, speaking `@eddy/protocol`'s codec: requests are framed
+ * One Kafka connection over a Bun TCP socket, speaking `@eddy/protocol`'s codec, shared by the perf
+ * tool and the operators' CLI: requests are framed
  * and pipelined, responses are matched to requests in order (Kafka answers each connection in order),
  * and writes the socket cannot take yet wait in an outbox until it drains. Owns the socket, the frame
  * reader, the queue of unanswered requests and the request timeout. Must never hold more unanswered
@@ -18,7 +19,6 @@ import {
 
 /** More unanswered requests than this on one connection is a bug in a caller's bound. */
 export const pendingRequestsMax = 10_000;
-const clientId = "eddy-perf";
 const fetchApiKey = 1;
 
 interface PendingRequest {
@@ -30,6 +30,7 @@ interface PendingRequest {
   readonly reject: (error: Error) => void;
 }
 
+/** The broker cannot be reached, hung up, or sent bytes this client cannot read. */
 export class ConnectionError extends Error {}
 
 export class KafkaConnection {
@@ -48,12 +49,22 @@ export class KafkaConnection {
     private readonly socket: Bun.Socket<undefined>,
     readonly address: string,
     private readonly timeoutMs: number,
+    private readonly clientId: string,
   ) {
     // One timer per connection checks the oldest request, instead of a timer per request.
     this.timeoutTimer = setInterval(() => this.checkTimeout(), Math.min(1000, timeoutMs));
   }
 
-  static async open(host: string, port: number, timeoutMs: number): Promise<KafkaConnection> {
+  /**
+   * Connects to `host:port`; a request unanswered for `timeoutMs` fails the connection. `clientId` is
+   * the client id every request header carries (the broker's logs and quotas name the tool by it).
+   */
+  static async open(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    clientId = "eddy",
+  ): Promise<KafkaConnection> {
     let connection: KafkaConnection | null = null;
     const address = `${host}:${port}`;
     let socket: Bun.Socket<undefined>;
@@ -64,15 +75,16 @@ export class KafkaConnection {
         socket: {
           data: (_s, chunk) => connection?.onData(chunk),
           drain: () => connection?.onDrain(),
-          close: () => connection?.fail(new ConnectionError(`connection to ${address} closed`)),
+          close: () =>
+            connection?.fail(new ConnectionError(`the broker at ${address} closed the connection`)),
           error: (_s, error) => connection?.fail(new ConnectionError(`${address}: ${error.message}`)),
         },
       });
     } catch (error) {
-      throw new ConnectionError(`cannot connect to ${address}: ${(error as Error).message}`);
+      throw new ConnectionError(`cannot connect to ${address} (${(error as Error).message})`);
     }
     socket.setNoDelay(true);
-    connection = new KafkaConnection(socket, address, timeoutMs);
+    connection = new KafkaConnection(socket, address, timeoutMs, clientId);
     return connection;
   }
 
@@ -129,7 +141,14 @@ export class KafkaConnection {
   private send<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInputByKey[K]): number {
     this.correlationId = (this.correlationId + 1) & 0x7fffffff;
     this.writer.reset();
-    const frame = encodeRequestFrame(this.writer, apiKey, apiVersion, this.correlationId, clientId, body);
+    const frame = encodeRequestFrame(
+      this.writer,
+      apiKey,
+      apiVersion,
+      this.correlationId,
+      this.clientId,
+      body,
+    );
     if (this.outbox.length > 0) {
       // The writer is reused for the next request, so whatever waits in the outbox is a copy.
       this.outbox.push(frame.slice());
