@@ -65,7 +65,8 @@ export function partitionCaption(data: PartitionLogData): string {
 
 function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: number) => number): UiElement {
   const y = 20 + i * rowPx;
-  const label = `${r.name} ${r.up ? r.role : "down"}${inIsr ? "" : ", not in ISR"}`;
+  const label = `${r.name} ${r.up ? r.role : "down"}`;
+  const outside = inIsr ? "" : ", not in ISR";
   const parts: UiChild[] = [
     h(
       "text",
@@ -75,7 +76,9 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
   ];
   if (!known(r)) {
     parts.push(
-      h("text", { x: String(labelPx), y: String(y + 13), class: "log-note" }, ["log not read here"]),
+      h("text", { x: String(labelPx), y: String(y + 13), class: "log-note" }, [
+        `log not read here${outside}`,
+      ]),
     );
     return h("g", { "data-replica": r.name }, parts);
   }
@@ -112,7 +115,7 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
       y2: String(y + barHeightPx + 3),
     }),
     h("text", { x: String(labelPx + barPx + 10), y: String(y + 13), class: "log-note" }, [
-      `${start}..${end}, HW ${r.highWatermark}`,
+      `${start}..${end}, HW ${r.highWatermark}${outside}`,
     ]),
   );
   return h("g", { "data-replica": r.name }, parts);

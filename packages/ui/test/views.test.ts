@@ -163,7 +163,11 @@ describe("partition log", () => {
 
   test("a replica outside the ISR is dashed and named so; one whose log is not known says so", () => {
     const labels = byClass(view, "log-name").map(textOf);
-    expect(labels).toEqual(["b0 leader", "b1 follower, not in ISR", "b2 down"]);
+    expect(labels).toEqual(["b0 leader", "b1 follower", "b2 down"]);
+    expect(byClass(view, "log-note").map(textOf).slice(2, 4)).toEqual([
+      "0..100, HW 80",
+      "0..50, HW 40, not in ISR",
+    ]);
     expect(byClass(view, "out-of-isr").length).toBe(2);
     const b2 = findAll(view, (e) => e.attrs["data-replica"] === "b2")[0]!;
     expect(textOf(b2)).toBe("b2 downlog not read here");

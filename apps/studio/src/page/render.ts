@@ -2,13 +2,15 @@
  * Draws one snapshot of the run as text and tables: the status line (lesson, seed, virtual time,
  * step, trace events, phase, hash), the violations, servers with liveness and roles, each
  * partition's placement and replicas (log end, high watermark, leader epoch, ISR), the group and its
- * members, the clients' side, the lesson, the learner's inputs and the last trace events. Owns the
- * wording and layout; it must never ask the worker for anything or keep state between snapshots.
+ * members, the clients' side, the lesson, the learner's inputs and the last trace events. The servers,
+ * partitions and groups are packages/ui's views, shared with the broker's console (render-cluster.ts).
+ * Owns the wording and layout; it must never ask the worker for anything or keep state between snapshots.
  */
-import type { ClusterView, PartitionView } from "@eddy/sim";
+import { toDom, statusItem as uiStatusItem } from "@eddy/ui";
 import type { Snapshot } from "../worker-messages.ts";
-import { el, table } from "./dom.ts";
+import { el } from "./dom.ts";
 import { renderClients } from "./render-clients.ts";
+import { renderGroups, renderPartitions, renderServers } from "./render-cluster.ts";
 import { renderLesson, renderTimeline } from "./render-lesson.ts";
 import { renderMessages } from "./render-messages.ts";
 import { renderSegments } from "./render-segments.ts";
@@ -42,21 +44,13 @@ export const regionIds = [
   "trace",
 ] as const;
 
-function brokerList(ids: readonly number[]): string {
-  return `[${ids.map((b) => `b${b}`).join(", ")}]`;
-}
-
-function liveness(up: boolean): HTMLElement {
-  return el("span", { class: up ? "up" : "down" }, [up ? "up" : "down"]);
-}
-
-function statusItem(label: string, value: string, id: string): HTMLElement {
-  return el("div", {}, [el("dt", {}, [label]), el("dd", { id, "data-testid": id }, [value])]);
-}
-
 function phaseText(s: Snapshot): string {
   if (s.phase !== "ended") return s.phase === "safety" ? "safety (faults on)" : "liveness (healed)";
   return s.convergedAtMs >= 0 ? `ended, converged at ${s.convergedAtMs} ms` : "ended, not converged";
+}
+
+function statusItem(label: string, value: string, id: string): Node {
+  return toDom(uiStatusItem(label, value, id));
 }
 
 export function renderStatus(region: HTMLElement, s: Snapshot): void {
@@ -71,82 +65,6 @@ export function renderStatus(region: HTMLElement, s: Snapshot): void {
     statusItem("Trace hash", s.hash, "hash"),
     statusItem("Violations", String(s.violations.length), "violation-count"),
     statusItem("Worker speed", speed, "speed-figure"),
-  );
-}
-
-function renderServers(region: HTMLElement, view: ClusterView): void {
-  region.replaceChildren(
-    el("div", { class: "grid" }, [
-      table(
-        "Brokers",
-        ["broker", "liveness", "hosts"],
-        view.brokers.map((b) => [b.name, liveness(b.up), b.coordinator ? "group coordinator" : ""]),
-      ),
-      table(
-        "Controllers (Raft quorum)",
-        ["controller", "liveness", "role", "term", "commit index"],
-        view.controllers.map((c) => [
-          c.name,
-          liveness(c.up),
-          el("span", { class: c.active ? "leader" : "" }, [c.active ? `${c.role}, active` : c.role]),
-          c.term,
-          c.commitIndex,
-        ]),
-      ),
-    ]),
-  );
-}
-
-function partitionTable(p: PartitionView): HTMLElement {
-  const leader = p.leader >= 0 ? `b${p.leader}` : "none yet";
-  const caption = `Partition ${p.partition}: leader ${leader}, leader epoch ${p.leaderEpoch}, ISR ${brokerList(p.isr)}, replicas placed ${brokerList(p.assignment)}`;
-  const section = table(
-    caption,
-    ["replica", "liveness", "role", "leader epoch", "log start", "log end", "high watermark", "ISR it knows"],
-    p.replicas.map((r) => [
-      r.broker,
-      liveness(r.up),
-      el("span", { class: r.role === "leader" ? "leader" : "", "data-role": r.role }, [r.role]),
-      r.leaderEpoch,
-      r.logStartOffset,
-      r.logEndOffset,
-      r.highWatermark,
-      brokerList(r.isr),
-    ]),
-  );
-  section.setAttribute("data-partition", String(p.partition));
-  return section;
-}
-
-function renderGroup(region: HTMLElement, view: ClusterView): void {
-  const hw = (p: number) => {
-    const part = view.partitions[p];
-    const leader = part?.replicas.find((r) => r.role === "leader");
-    return leader?.highWatermark ?? -1;
-  };
-  const summaries = view.groups.map((g) =>
-    el("p", { "data-testid": `group-state-${g.id}` }, [
-      `Group ${g.id}: coordinator state ${g.state}, generation ${g.generation}, ${g.members} member${g.members === 1 ? "" : "s"}. Committed offsets and lag (high watermark minus committed): ${
-        g.committed
-          .map((c, p) => `p${p} ${c < 0 ? "none" : `${c}, lag ${Math.max(0, hw(p) - c)}`}`)
-          .join("; ") || "none"
-      }.`,
-    ]),
-  );
-  region.replaceChildren(
-    ...summaries,
-    table(
-      "Members",
-      ["consumer", "group", "phase", "generation", "assigned partitions", "positions"],
-      view.consumers.map((k) => [
-        k.name,
-        k.group,
-        k.stable ? "stable" : k.phase,
-        k.generation,
-        k.assigned.join(", ") || "none (idle)",
-        k.positions.map((pos, i) => `p${k.assigned[i]} at ${pos}`).join(", ") || "-",
-      ]),
-    ),
   );
 }
 
@@ -184,10 +102,10 @@ export function render(regions: Regions, s: Snapshot, findTarget: number | null,
     );
     renderMessages(regions.messages, s, view);
     redraw(drawn, "partitions", JSON.stringify(view.partitions), () =>
-      regions.partitions.replaceChildren(...view.partitions.map(partitionTable)),
+      renderPartitions(regions.partitions, view),
     );
     redraw(drawn, "consumers", JSON.stringify([view.groups, view.consumers, view.partitions]), () =>
-      renderGroup(regions.consumers, view),
+      renderGroups(regions.consumers, view),
     );
     redraw(drawn, "segments", JSON.stringify([s.segments, findTarget]), () =>
       renderSegments(regions.segments, s.segments, findTarget),
