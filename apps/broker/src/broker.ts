@@ -3,6 +3,7 @@
  * Owns start-up order (storage, metadata, listener, registration) and shutdown order (stop
  * accepting, finish in-flight requests, flush, close). Must never leave data unflushed on a clean stop.
  */
+import type { controller } from "@eddy/core";
 import { AdminListener } from "./admin/admin-listener.ts";
 import type { BrokerConfig } from "./config/broker-config.ts";
 import { Server } from "./net/server.ts";
@@ -100,8 +101,21 @@ export class Broker {
         );
       }
     }
-    const client = server.endpointOf(config.listener.name);
-    await node.start(client.advertisedHost, client.advertisedPort);
+    // The node registers every advertised broker listener (Metadata answers each client with the
+    // addresses of its own listener), and other nodes reach it on its inter-broker listener.
+    const registered = server.endpointOf(config.interBroker?.listenerName ?? config.listener.name);
+    const listeners = config.servedListeners
+      .filter((l) => !l.controller)
+      .map((l) => {
+        const endpoint = server.endpointOf(l.name);
+        return {
+          name: l.name,
+          host: endpoint.advertisedHost,
+          port: endpoint.advertisedPort,
+          securityProtocol: l.securityProtocol as controller.SecurityProtocol,
+        };
+      });
+    await node.start(registered.advertisedHost, registered.advertisedPort, listeners);
     admin?.serving({ node, connectionCount: () => server.connectionCount });
     return new Broker(node, server, config.listener.name, admin);
   }

@@ -4,13 +4,15 @@
  * `auto.create.topics.enable` is on and the request allows it (always for v0-v3, which have no flag),
  * with `num.partitions` partitions, as kafka-python's producer expects. This broker's own address is
  * the one advertised for the listener the client connected on (Kafka's rule), so a client that came
- * in on an SSL listener is sent back to the SSL port.
+ * in on an SSL listener is sent back to the SSL port; every other broker's is the one it registered
+ * for that listener, and a broker with no listener of that name is left out (`broker-endpoint.ts`).
  */
 import { controller } from "@eddy/core";
 import { ErrorCode } from "@eddy/protocol";
 import { offsetsTopicName } from "../node/offsets-topic-codec.ts";
 import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
+import { brokerEndpointFor } from "./broker-endpoint.ts";
 
 export const metadataApi = defineApi({
   key: 3,
@@ -52,13 +54,10 @@ export const metadataApi = defineApi({
     const image = node.image;
     const names = wantsAll ? Object.keys(image.topics).sort().filter(describable) : requested;
     const own = ctx.connection.listener;
-    const brokers = image.brokers
-      .filter((b) => !b.fenced)
-      .map((b) =>
-        b.brokerId === node.config.nodeId
-          ? { nodeId: b.brokerId, host: own.advertisedHost, port: own.advertisedPort, rack: b.rack }
-          : { nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack },
-      );
+    const brokers = image.brokers.flatMap((b) => {
+      const address = b.fenced ? null : brokerEndpointFor(b, own, node.config.nodeId);
+      return address === null ? [] : [{ nodeId: b.brokerId, ...address, rack: b.rack }];
+    });
     return {
       throttleTimeMs: 0,
       brokers,

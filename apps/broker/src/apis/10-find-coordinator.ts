@@ -1,13 +1,15 @@
 /**
  * FindCoordinator (key 10): v0-v2. A single node coordinates every group (and would every
  * transactional id); in a cluster a group's coordinator is the leader of its `__consumer_offsets`
- * partition (`BrokerNode.coordinatorOf`). The answer is that broker's registered address from the
- * committed metadata; while there is none the answer is COORDINATOR_NOT_AVAILABLE, which clients
- * retry. v1 adds the key type and an error message.
+ * partition (`BrokerNode.coordinatorOf`). The answer is that broker's registered address for the
+ * listener the request arrived on, from the committed metadata (`broker-endpoint.ts`); while there is
+ * none, or the coordinator has no listener of that name, the answer is COORDINATOR_NOT_AVAILABLE,
+ * which clients retry. v1 adds the key type and an error message.
  */
 import { ErrorCode } from "@eddy/protocol";
 import { allowed } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
+import { brokerEndpointFor } from "./broker-endpoint.ts";
 
 const keyTypeGroup = 0;
 const keyTypeTransaction = 1;
@@ -45,7 +47,11 @@ export const findCoordinatorApi = defineApi({
       };
     }
     const coordinator = ctx.node.coordinatorOf(request.key);
-    if (coordinator === null) {
+    const address =
+      coordinator === null
+        ? null
+        : brokerEndpointFor(coordinator, ctx.connection.listener, ctx.node.config.nodeId);
+    if (coordinator === null || address === null) {
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
@@ -61,8 +67,8 @@ export const findCoordinatorApi = defineApi({
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       nodeId: coordinator.brokerId,
-      host: coordinator.host,
-      port: coordinator.port,
+      host: address.host,
+      port: address.port,
     };
   },
 });

@@ -7,11 +7,13 @@
 import type { AuthorizerSettings } from "../security/authorizer.ts";
 import { toAuthorizerSettings } from "./authorizer-settings.ts";
 import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
+import { type InterBrokerSettings, toInterBrokerSettings } from "./inter-broker-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
 import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
 import { type ListenerTls, toListenerTls } from "./ssl-settings.ts";
 
 export type { Listener, ProcessRole, QuorumVoter } from "./cluster-settings.ts";
+export type { InterBrokerSasl, InterBrokerSettings, InterBrokerTls } from "./inter-broker-settings.ts";
 export type { ListenerSasl, SaslMechanism } from "./sasl-settings.ts";
 export type { ListenerTls, SslClientAuth } from "./ssl-settings.ts";
 
@@ -64,6 +66,11 @@ export interface BrokerConfig {
   readonly listeners: readonly Listener[];
   readonly advertisedListeners: readonly Listener[];
   readonly controllerListenerNames: readonly string[];
+  /**
+   * The listener other nodes reach this one on for broker traffic, and the TLS and SASL this node
+   * presents to theirs (`inter-broker-settings.ts`); null on a controller-only node.
+   */
+  readonly interBroker: InterBrokerSettings | null;
   readonly offsetsTopicReplicationFactor: number;
   /** `offsets.topic.num.partitions`: a cluster keeps group metadata and offsets in this many partitions. */
   readonly offsetsTopicPartitions: number;
@@ -150,6 +157,14 @@ export function toBrokerConfig(
       tlsListeners.set(name, toListenerTls(name, { property: sslProperty, nowMs: Date.now(), sasl }));
     }
   }
+  const interBroker = toInterBrokerSettings(cluster, {
+    listenerName: configText(config, "inter.broker.listener.name"),
+    securityProtocol: configText(config, "security.inter.broker.protocol"),
+    saslMechanism: configText(config, "sasl.mechanism.inter.broker.protocol"),
+    property: (name) => configText(config, name),
+    sasl: saslListeners,
+    tls: tlsListeners,
+  });
   // Unset advertised.listeners leaves the listener's own address; its port 0 (--port 0) then means
   // the port the OS picked, which the server advertises once bound.
   let advertised =
@@ -209,6 +224,7 @@ export function toBrokerConfig(
     listeners: cluster.listeners,
     advertisedListeners: cluster.advertisedListeners,
     controllerListenerNames: cluster.controllerListenerNames,
+    interBroker,
     offsetsTopicReplicationFactor: int("offsets.topic.replication.factor"),
     offsetsTopicPartitions: int("offsets.topic.num.partitions"),
     brokerSessionTimeoutMs: sessionTimeoutMs,

@@ -304,6 +304,25 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "With the authorizer on, allow every principal on a resource that no ACL names.",
   },
   {
+    name: "inter.broker.listener.name",
+    type: "string",
+    defaultText: null,
+    doc: "The listener nodes use for each other's broker traffic (replication, forwarded controller requests, pushed images); unset, the listener security.inter.broker.protocol names, or the first listener that is not a controller listener.",
+  },
+  {
+    name: "security.inter.broker.protocol",
+    type: "enum",
+    defaultText: null,
+    values: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+    doc: "Kafka's alternative to inter.broker.listener.name: the listener named after this protocol. Setting both is an error.",
+  },
+  {
+    name: "sasl.mechanism.inter.broker.protocol",
+    type: "string",
+    defaultText: null,
+    doc: "The SASL mechanism a node authenticates with on a SASL inter-broker listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; Kafka's default GSSAPI is not served). Its username and password come from listener.name.<listener>.<mechanism>.sasl.jaas.config.",
+  },
+  {
     name: "sasl.enabled.mechanisms",
     type: "list",
     defaultText: null,
@@ -441,7 +460,6 @@ export const acceptedIgnoredNames: ReadonlySet<string> = new Set([
   "transaction.state.log.min.isr",
   "log.cleaner.enable",
   "log.cleanup.policy",
-  "inter.broker.listener.name",
   "compression.type",
   "group.coordinator.rebalance.protocols",
   "share.coordinator.state.topic.replication.factor",

@@ -180,7 +180,9 @@ export function toListenerSasl(listener: string, texts: SaslTexts): ListenerSasl
       if (password === "") throw new ConfigError(`${jaasKey}: user ${name} has an empty password`);
       mechanismUsers.set(name, password);
     }
-    if (mechanismUsers.size === 0) {
+    // A SCRAM JAAS may hold only the node's own inter-broker credentials (username, password): its
+    // users then all come from the metadata log.
+    if (mechanismUsers.size === 0 && !(mechanism !== "PLAIN" && entry.options.has("username"))) {
       throw new ConfigError(`${jaasKey}: no users (options user_<name>="<password>")`);
     }
     users.set(mechanism, mechanismUsers);

@@ -6,13 +6,18 @@
  *
  * Owns: the connection's life (connect with a timeout, reconnect with exponential backoff up to a
  * bound), correlation, the per-request timeout, the bounded set of pending requests, and the fault
- * hook (`peer-faults.ts`). It must never block or delay a caller: a full queue, a peer known to be
+ * hook (`peer-faults.ts`). With `security` (the inter-broker listener's settings) a connection is
+ * opened with TLS, presenting this node's certificate and checking the peer's against the trust
+ * store, and/or authenticated with SASL (SaslHandshake, then SaslAuthenticate with the tokens of
+ * `security/sasl-client.ts`) before a single request or message is written: a refused handshake or
+ * authentication fails the attempt like a refused connection (logged with why, retried after the
+ * backoff), and the client never falls back to anything less. It must never block or delay a caller: a full queue, a peer known to be
  * down (inside its backoff), a closed client or a cut link answer at once with a `PeerRequestError`,
  * and one peer's trouble never touches another peer's client. It knows nothing of what the requests
  * mean (replication, the quorum): callers choose api, version and body, and retry as they see fit.
  */
 import {
-  type ApiKey,
+  ApiKey,
   DecodeError,
   decodeResponse,
   encodeRequestFrame,
@@ -23,6 +28,8 @@ import {
   Writer,
 } from "@eddy/protocol";
 import type { Socket } from "bun";
+import type { InterBrokerSasl, InterBrokerTls } from "../config/inter-broker-settings.ts";
+import { SaslClientError, type SaslClientExchange, saslClientExchange } from "../security/sasl-client.ts";
 import type { PeerFaults } from "./peer-faults.ts";
 
 export interface PeerAddress {
@@ -50,7 +57,23 @@ export interface PeerClientOptions {
   readonly responseBytesMax: number;
   readonly faults?: PeerFaults;
   readonly log?: (line: string) => void;
+  /** TLS and SASL to open each connection with (see the module header); none: plaintext. */
+  readonly security?: PeerSecurity;
 }
+
+/** What a connection to a peer's listener presents: that listener's TLS and SASL, each optional. */
+export interface PeerSecurity {
+  /** The listener's name, for log lines. */
+  readonly listenerName: string;
+  readonly tls: InterBrokerTls | null;
+  readonly sasl: InterBrokerSasl | null;
+}
+
+/** The SaslHandshake and SaslAuthenticate versions a node speaks to its peers (both served by Eddy and Kafka). */
+const saslHandshakeVersion = 1;
+const saslAuthenticateVersion = 2;
+/** SaslAuthenticate round trips a mechanism may take; SCRAM takes two, PLAIN one. */
+const saslRoundTripsMax = 4;
 
 /** Kafka's client defaults, with a queue bound of Kafka's `queued.max.requests`. */
 export const peerClientDefaults: Omit<PeerClientOptions, "clientId"> = {
@@ -287,34 +310,176 @@ export class PeerClient {
       this.options.connectTimeoutMs,
     );
     const self = this;
+    const tls = this.options.security?.tls ?? null;
     Bun.connect<undefined>({
       hostname: this.peer.host,
       port: this.peer.port,
+      ...(tls === null
+        ? {}
+        : {
+            tls: {
+              cert: tls.certificateChainPem,
+              key: tls.privateKeyPem,
+              ...(tls.privateKeyPassword === null ? {} : { passphrase: tls.privateKeyPassword }),
+              ca: tls.trustedCertificatesPem,
+              rejectUnauthorized: true,
+            },
+          }),
       socket: {
         open(socket) {
           if (attempt !== self.attempt || self.stateValue !== "connecting") {
             socket.terminate();
             return;
           }
-          self.connected(socket);
+          // With TLS nothing is written before the handshake has checked the peer's certificate.
+          if (tls === null) self.opened(socket, attempt);
+        },
+        handshake(socket, success, authorizationError) {
+          if (attempt !== self.attempt || self.stateValue !== "connecting") return;
+          if (!success || authorizationError !== null) {
+            socket.terminate();
+            self.connectFailed(
+              attempt,
+              `TLS handshake with the ${self.options.security?.listenerName} listener failed: ${authorizationError?.message ?? "refused"}`,
+            );
+            return;
+          }
+          self.opened(socket, attempt);
         },
         data(socket, chunk) {
           if (socket === self.socket) self.onData(chunk);
+          else if (socket === self.authSocket) self.onAuthData(attempt, chunk);
         },
         drain(socket) {
           if (socket === self.socket) self.flush();
         },
         close(socket) {
           if (socket === self.socket) self.connectionLost("the peer closed the connection");
+          else if (socket === self.authSocket)
+            self.authFailed(attempt, "the peer closed the connection during SASL authentication");
         },
         error(socket, error) {
           if (socket === self.socket) self.connectionLost(error.message);
+          else if (socket === self.authSocket) self.authFailed(attempt, error.message);
         },
         connectError(_socket, error) {
           self.connectFailed(attempt, error.message);
         },
       },
     }).catch((error: unknown) => this.connectFailed(attempt, (error as Error)?.message ?? String(error)));
+  }
+
+  /** The socket being authenticated (SASL), and its exchange; null otherwise. */
+  private authSocket: Socket<undefined> | null = null;
+  private authReader: FrameReader | null = null;
+  private auth: {
+    exchange: SaslClientExchange;
+    stage: "handshake" | "authenticate";
+    roundTrips: number;
+  } | null = null;
+
+  /** The connection is open (and TLS admitted the peer): authenticate it when SASL asks, then use it. */
+  private opened(socket: Socket<undefined>, attempt: number): void {
+    const sasl = this.options.security?.sasl ?? null;
+    if (sasl === null) {
+      this.connected(socket);
+      return;
+    }
+    socket.setNoDelay(true);
+    this.authSocket = socket;
+    this.authReader = new FrameReader({ frameBytesMax: 1024 * 1024 });
+    try {
+      this.auth = {
+        exchange: saslClientExchange(sasl.mechanism, sasl.username, sasl.password),
+        stage: "handshake",
+        roundTrips: 0,
+      };
+    } catch (error) {
+      this.authFailed(attempt, (error as Error).message);
+      return;
+    }
+    this.writeAuth(ApiKey.SaslHandshake, saslHandshakeVersion, { mechanism: sasl.mechanism });
+  }
+
+  private writeAuth<K extends ApiKey>(apiKey: K, version: number, body: RequestInputByKey[K]): void {
+    const frame = encodeRequestFrame(new Writer(), apiKey, version, 0, this.options.clientId, body);
+    this.authSocket?.write(frame);
+  }
+
+  /** A response during SASL authentication: the handshake's, then each SaslAuthenticate's. */
+  private onAuthData(attempt: number, chunk: Uint8Array): void {
+    const auth = this.auth;
+    const sasl = this.options.security?.sasl;
+    if (auth === null || sasl === undefined || sasl === null) return;
+    const as = `as ${sasl.username} with ${sasl.mechanism} on the ${this.options.security?.listenerName} listener`;
+    let frames: Uint8Array[];
+    try {
+      frames = this.authReader!.push(chunk);
+    } catch (error) {
+      this.authFailed(attempt, `SASL authentication ${as}: unreadable answer: ${(error as Error).message}`);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.auth !== auth) return;
+      try {
+        if (auth.stage === "handshake") {
+          const r = decodeResponse(frame, ApiKey.SaslHandshake, saslHandshakeVersion).body;
+          if (r.errorCode !== 0) {
+            this.authFailed(
+              attempt,
+              `SASL authentication ${as} refused: the peer's listener enables ${r.mechanisms.join(", ") || "no mechanism"} (error ${r.errorCode})`,
+            );
+            return;
+          }
+          auth.stage = "authenticate";
+          this.writeAuth(ApiKey.SaslAuthenticate, saslAuthenticateVersion, {
+            authBytes: auth.exchange.first(),
+          });
+          continue;
+        }
+        const r = decodeResponse(frame, ApiKey.SaslAuthenticate, saslAuthenticateVersion).body;
+        if (r.errorCode !== 0) {
+          this.authFailed(
+            attempt,
+            `SASL authentication ${as} failed: ${r.errorMessage ?? `error ${r.errorCode}`} (check the username and password of sasl.jaas.config)`,
+          );
+          return;
+        }
+        const step = auth.exchange.next(r.authBytes);
+        if (step.kind === "send" && ++auth.roundTrips < saslRoundTripsMax) {
+          this.writeAuth(ApiKey.SaslAuthenticate, saslAuthenticateVersion, { authBytes: step.token });
+          continue;
+        }
+        if (step.kind === "send") {
+          this.authFailed(attempt, `SASL authentication ${as}: more than ${saslRoundTripsMax} round trips`);
+          return;
+        }
+        const socket = this.authSocket!;
+        this.authSocket = null;
+        this.authReader = null;
+        this.auth = null;
+        this.options.log?.(
+          `peer ${this.peer.nodeId} (${this.peer.host}:${this.peer.port}): authenticated ${as}${this.options.security?.tls ? " over TLS" : ""}`,
+        );
+        this.connected(socket);
+        return;
+      } catch (error) {
+        const why =
+          error instanceof SaslClientError || error instanceof DecodeError ? error.message : String(error);
+        this.authFailed(attempt, `SASL authentication ${as}: ${why}`);
+        return;
+      }
+    }
+  }
+
+  /** Authentication (or TLS) refused this attempt: the connection closes and the attempt fails. */
+  private authFailed(attempt: number, why: string): void {
+    const socket = this.authSocket;
+    this.authSocket = null;
+    this.authReader = null;
+    this.auth = null;
+    socket?.terminate();
+    this.connectFailed(attempt, why);
   }
 
   private connected(socket: Socket<undefined>): void {
@@ -476,6 +641,10 @@ export class PeerClient {
     const socket = this.socket;
     this.socket = null;
     this.reader = null;
+    this.authSocket?.terminate();
+    this.authSocket = null;
+    this.authReader = null;
+    this.auth = null;
     this.outbound = [];
     this.outboundBytes = 0;
     this.posts = [];

@@ -64,7 +64,13 @@ export abstract class BrokerMetadata {
    * cluster the controller may not be elected yet, or be unreachable: it keeps asking, as a Kafka
    * broker does, until `closed` says the node is stopping.
    */
-  async registerSelf(host: string, port: number, clock: () => number, closed: () => boolean): Promise<void> {
+  async registerSelf(
+    host: string,
+    port: number,
+    clock: () => number,
+    closed: () => boolean,
+    listeners?: readonly controller.BrokerListener[],
+  ): Promise<void> {
     const brokerId = this.nodeId;
     let lastLoggedMs = clock();
     for (let attempt = 1; !closed(); attempt++) {
@@ -75,6 +81,7 @@ export abstract class BrokerMetadata {
         host,
         port,
         rack: null,
+        ...(listeners === undefined ? {} : { listeners }),
       });
       if (registered?.type === "registerBroker" && registered.error === "NONE") {
         this.brokerEpoch = registered.brokerEpoch;

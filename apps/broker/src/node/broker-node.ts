@@ -314,8 +314,15 @@ export class BrokerNode {
     return node;
   }
 
-  /** Registers with the controller at the advertised address and starts the clock. */
-  async start(advertisedHost: string, advertisedPort: number): Promise<void> {
+  /**
+   * Registers with the controller at the advertised address (the inter-broker listener's), with every
+   * advertised broker listener when given, and starts the clock.
+   */
+  async start(
+    advertisedHost: string,
+    advertisedPort: number,
+    listeners?: readonly controller.BrokerListener[],
+  ): Promise<void> {
     // The quorum ticks from here on: in a cluster the controller may be elected only now.
     this.timer = setInterval(() => void this.tick(), metadataTickMs);
     // A controller-only node serves the quorum and the controller; it hosts no partitions.
@@ -323,7 +330,7 @@ export class BrokerNode {
     if (!(this.metadata instanceof MetadataShell))
       this.cluster?.setReplyAddress(advertisedHost, advertisedPort);
     const register = () =>
-      this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock, () => this.closed);
+      this.metadata.registerSelf(advertisedHost, advertisedPort, this.clock, () => this.closed, listeners);
     this.metadata.reregister = () => void register();
     await register();
     this.lastHeartbeatMs = this.clock();

@@ -1,0 +1,180 @@
+/**
+ * The inter-broker listener as users configure it (Kafka's `inter.broker.listener.name`,
+ * `security.inter.broker.protocol`, `sasl.mechanism.inter.broker.protocol` and the JAAS `username` and
+ * `password` options) and each refusal, which names the property and never a password. Certificates
+ * come from /usr/bin/openssl (test/tls-fixture.ts).
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { removeDir, tempDir } from "../../test/harness.ts";
+import { makeCertificates } from "../../test/tls-fixture.ts";
+import { parseCli } from "./cli.ts";
+import { ConfigError } from "./resolve.ts";
+
+const dir = tempDir("inter-broker-settings");
+const certs = makeCertificates(dir);
+afterAll(() => removeDir(dir));
+
+const configOf = (lines: string[]) =>
+  parseCli(
+    lines.flatMap((l) => ["--override", l]),
+    {},
+  ).config;
+
+function refusal(lines: string[]): string {
+  try {
+    configOf(lines);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("the configuration was accepted");
+}
+
+const jaas = (options: string) =>
+  `listener.name.internal.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${options};`;
+const internal = [
+  "listeners=PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9094",
+  "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL",
+  "ssl.keystore.type=PEM",
+  `ssl.keystore.location=${certs.serverKeystore}`,
+  "ssl.truststore.type=PEM",
+  `ssl.truststore.location=${certs.caPem}`,
+  "sasl.enabled.mechanisms=PLAIN",
+];
+const plainCredentials = jaas('username="broker" password="broker-secret" user_broker="broker-secret"');
+
+describe("inter-broker listener", () => {
+  test("unset, it is the first listener that is not a controller listener, with nothing to present", () => {
+    const config = configOf([
+      "listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${certs.serverKeystore}`,
+    ]);
+    expect(config.interBroker).toEqual({
+      listenerName: "PLAINTEXT",
+      securityProtocol: "PLAINTEXT",
+      tls: null,
+      sasl: null,
+    });
+  });
+
+  test("a SASL_SSL listener: the node presents its key store, trusts its trust store, authenticates as username", () => {
+    const config = configOf([
+      ...internal,
+      "inter.broker.listener.name=INTERNAL",
+      "sasl.mechanism.inter.broker.protocol=PLAIN",
+      plainCredentials,
+    ]);
+    expect(config.interBroker?.listenerName).toBe("INTERNAL");
+    expect(config.interBroker?.securityProtocol).toBe("SASL_SSL");
+    expect(config.interBroker?.sasl).toEqual({
+      mechanism: "PLAIN",
+      username: "broker",
+      password: "broker-secret",
+    });
+    expect(config.interBroker?.tls?.trustedCertificatesPem).toContain("BEGIN CERTIFICATE");
+    expect(config.interBroker?.tls?.certificateChainPem).toContain("BEGIN CERTIFICATE");
+  });
+
+  test("security.inter.broker.protocol names the listener called after the protocol", () => {
+    const config = configOf([
+      "listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${certs.serverKeystore}`,
+      "ssl.truststore.type=PEM",
+      `ssl.truststore.location=${certs.caPem}`,
+      "security.inter.broker.protocol=SSL",
+    ]);
+    expect(config.interBroker?.listenerName).toBe("SSL");
+    expect(config.interBroker?.sasl).toBeNull();
+  });
+
+  test("a SCRAM JAAS may hold only the node's own credentials", () => {
+    const config = configOf([
+      ...internal.map((l) => (l.startsWith("sasl.enabled") ? "sasl.enabled.mechanisms=SCRAM-SHA-256" : l)),
+      "inter.broker.listener.name=INTERNAL",
+      "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256",
+      'listener.name.internal.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="s3cret";',
+    ]);
+    expect(config.interBroker?.sasl).toEqual({
+      mechanism: "SCRAM-SHA-256",
+      username: "broker",
+      password: "s3cret",
+    });
+  });
+
+  const refusals: [string, string[], string][] = [
+    [
+      "both the name and the protocol",
+      [
+        ...internal,
+        plainCredentials,
+        "inter.broker.listener.name=INTERNAL",
+        "security.inter.broker.protocol=SASL_SSL",
+      ],
+      "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set",
+    ],
+    [
+      "a listener that does not exist",
+      [...internal, plainCredentials, "inter.broker.listener.name=NOPE"],
+      "inter.broker.listener.name: NOPE must be a listener name defined in advertised.listeners",
+    ],
+    [
+      "a protocol with no listener of its name",
+      [...internal, plainCredentials, "security.inter.broker.protocol=SSL"],
+      "security.inter.broker.protocol: SSL must be a listener name",
+    ],
+    [
+      "a SASL listener with no mechanism",
+      [...internal, plainCredentials, "inter.broker.listener.name=INTERNAL"],
+      "sasl.mechanism.inter.broker.protocol must be set",
+    ],
+    [
+      "a mechanism the listener does not enable",
+      [
+        ...internal,
+        plainCredentials,
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+      ],
+      "must be included in the enabled mechanisms of listener INTERNAL",
+    ],
+    [
+      "a SASL listener with no credentials",
+      [
+        ...internal,
+        jaas('user_broker="broker-secret"'),
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.mechanism.inter.broker.protocol=PLAIN",
+      ],
+      "listener.name.internal.plain.sasl.jaas.config has no inter-broker credentials",
+    ],
+    [
+      "a PLAIN user that is no user_ entry",
+      [
+        ...internal,
+        jaas('username="broker" password="x" user_alice="a"'),
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.mechanism.inter.broker.protocol=PLAIN",
+      ],
+      "must also be a user_broker entry",
+    ],
+    [
+      "an SSL listener with no trust store",
+      [
+        ...internal.filter((l) => !l.startsWith("ssl.truststore")),
+        plainCredentials,
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.mechanism.inter.broker.protocol=PLAIN",
+      ],
+      "ssl.truststore.location",
+    ],
+  ];
+  for (const [why, lines, message] of refusals) {
+    test(`refuses ${why}, naming the property`, () => {
+      const text = refusal(lines);
+      expect(text).toContain(message);
+      expect(text).not.toContain("broker-secret");
+    });
+  }
+});

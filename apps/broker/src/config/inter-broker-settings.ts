@@ -1,0 +1,168 @@
+/**
+ * The inter-broker listener of a node and how it connects to the others' (Kafka's
+ * `inter.broker.listener.name`, `security.inter.broker.protocol`, `sasl.mechanism.inter.broker.protocol`):
+ * the listener whose advertised address the node registers for broker traffic, and the TLS and SASL a
+ * node presents when it opens a connection to another node's listener of that name.
+ *
+ * Kafka's rules: the name and the protocol are alternatives (both set is an error); unset, Eddy takes
+ * the first listener that is not a controller listener (today's behaviour: nodes registered their
+ * client listener; a cluster of one, which never connects to a peer, then needs no credentials), and `security.inter.broker.protocol` alone names the listener called after the
+ * protocol. The listener must be an advertised broker listener, never a controller one. On an SSL or
+ * SASL_SSL listener the connecting node presents the certificate of the listener's own key store and
+ * trusts its trust store (so a trust store is required); on a SASL listener it authenticates with
+ * `sasl.mechanism.inter.broker.protocol` (one of the listener's enabled mechanisms) as the `username`
+ * and `password` options of `listener.name.<listener>.<mechanism>.sasl.jaas.config`; for PLAIN the
+ * same JAAS must also hold a `user_<username>` entry, since the node's peers check it there.
+ *
+ * Owns these rules only; it opens nothing. Every problem is a `ConfigError` naming the property, never
+ * a password.
+ */
+import type { ClusterSettings } from "./cluster-settings.ts";
+import { ConfigError } from "./resolve.ts";
+import { type ListenerSasl, parseJaasConfig, type SaslMechanism, saslMechanisms } from "./sasl-settings.ts";
+import type { ListenerTls } from "./ssl-settings.ts";
+
+/** The credentials a node authenticates to its peers with. */
+export interface InterBrokerSasl {
+  readonly mechanism: SaslMechanism;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The client side of TLS to a peer: this node's certificate and the CAs its peers' chain to. */
+export interface InterBrokerTls {
+  readonly certificateChainPem: string;
+  readonly privateKeyPem: string;
+  readonly privateKeyPassword: string | null;
+  readonly trustedCertificatesPem: string;
+}
+
+export interface InterBrokerSettings {
+  /** The listener's name, upper case. */
+  readonly listenerName: string;
+  readonly securityProtocol: string;
+  /** Null unless the listener is SSL or SASL_SSL. */
+  readonly tls: InterBrokerTls | null;
+  /** Null unless the listener is SASL_PLAINTEXT or SASL_SSL. */
+  readonly sasl: InterBrokerSasl | null;
+}
+
+export interface InterBrokerTexts {
+  readonly listenerName: string | null;
+  readonly securityProtocol: string | null;
+  readonly saslMechanism: string | null;
+  /** A property's text by its full name, or null when unset. */
+  readonly property: (name: string) => string | null;
+  /** The checked SASL and TLS settings of this node's listeners, by name. */
+  readonly sasl: ReadonlyMap<string, ListenerSasl>;
+  readonly tls: ReadonlyMap<string, ListenerTls>;
+}
+
+/**
+ * The inter-broker settings of a node with the broker role; null for a controller-only node, which
+ * has no broker listener of its own (it reaches brokers at their registered address, unauthenticated).
+ */
+export function toInterBrokerSettings(
+  cluster: ClusterSettings,
+  texts: InterBrokerTexts,
+): InterBrokerSettings | null {
+  if (texts.listenerName !== null && texts.securityProtocol !== null) {
+    throw new ConfigError(
+      "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.",
+    );
+  }
+  if (!cluster.processRoles.includes("broker")) return null;
+  const advertised = cluster.advertisedListeners.map((l) => l.name);
+  let listenerName: string;
+  let key: string;
+  if (texts.listenerName !== null) {
+    listenerName = texts.listenerName.trim().toUpperCase();
+    key = "inter.broker.listener.name";
+  } else if (texts.securityProtocol !== null) {
+    listenerName = texts.securityProtocol.trim().toUpperCase();
+    key = "security.inter.broker.protocol";
+  } else {
+    listenerName = cluster.clientListener.name;
+    key = "listeners";
+  }
+  if (cluster.controllerListenerNames.includes(listenerName)) {
+    throw new ConfigError(
+      `${key}: ${listenerName} is a controller listener (controller.listener.names); the inter-broker listener must be a broker listener`,
+    );
+  }
+  if (!advertised.includes(listenerName)) {
+    throw new ConfigError(
+      `${key}: ${listenerName} must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${advertised.join(",")}`,
+    );
+  }
+  const securityProtocol = cluster.securityProtocols.get(listenerName)!;
+  // A cluster of one never connects to a peer: unless asked for, it needs no credentials to present.
+  if (cluster.quorumVoters.length === 0 && key === "listeners") {
+    return { listenerName, securityProtocol, tls: null, sasl: null };
+  }
+  const isSsl = securityProtocol === "SSL" || securityProtocol === "SASL_SSL";
+  const isSasl = securityProtocol === "SASL_PLAINTEXT" || securityProtocol === "SASL_SSL";
+  return {
+    listenerName,
+    securityProtocol,
+    tls: isSsl ? clientTls(listenerName, texts) : null,
+    sasl: isSasl ? clientSasl(listenerName, texts) : null,
+  };
+}
+
+function clientTls(listenerName: string, texts: InterBrokerTexts): InterBrokerTls {
+  const tls = texts.tls.get(listenerName);
+  if (tls === undefined) throw new ConfigError(`listener ${listenerName} has no TLS settings`);
+  if (tls.trustedCertificatesPem === null) {
+    throw new ConfigError(
+      `ssl.truststore.location (or listener.name.${listenerName.toLowerCase()}.ssl.truststore.*) must be set: ${listenerName} is the inter-broker listener, and a node checks its peers' certificates against that trust store`,
+    );
+  }
+  return {
+    certificateChainPem: tls.certificateChainPem,
+    privateKeyPem: tls.privateKeyPem,
+    privateKeyPassword: tls.privateKeyPassword,
+    trustedCertificatesPem: tls.trustedCertificatesPem,
+  };
+}
+
+function clientSasl(listenerName: string, texts: InterBrokerTexts): InterBrokerSasl {
+  const key = "sasl.mechanism.inter.broker.protocol";
+  const text = texts.saslMechanism?.trim() ?? null;
+  if (text === null || text === "") {
+    throw new ConfigError(
+      `${key} must be set: ${listenerName} is a SASL inter-broker listener, and Kafka's default, GSSAPI, is not served (use ${saslMechanisms.join(", ")})`,
+    );
+  }
+  const mechanism = saslMechanisms.find((m) => m === text.toUpperCase());
+  if (mechanism === undefined) {
+    throw new ConfigError(`${key}=${text}: Eddy serves ${saslMechanisms.join(", ")}`);
+  }
+  const enabled = texts.sasl.get(listenerName)?.mechanisms ?? [];
+  if (!enabled.includes(mechanism)) {
+    throw new ConfigError(
+      `${key}=${mechanism} must be included in the enabled mechanisms of listener ${listenerName} (${enabled.join(",") || "none"}) when SASL is used for inter-broker communication`,
+    );
+  }
+  const jaasKey = `listener.name.${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
+  const jaas = texts.property(jaasKey);
+  if (jaas === null) {
+    throw new ConfigError(
+      `${jaasKey} must be set with username="..." password="..."; the node authenticates to its peers with them (${key}=${mechanism})`,
+    );
+  }
+  const options = parseJaasConfig(jaas, jaasKey).options;
+  const username = options.get("username") ?? "";
+  const password = options.get("password") ?? "";
+  if (username === "" || password === "") {
+    throw new ConfigError(
+      `${jaasKey} has no inter-broker credentials: options username="..." and password="..." must both be set (${key}=${mechanism})`,
+    );
+  }
+  if (mechanism === "PLAIN" && !options.has(`user_${username}`)) {
+    throw new ConfigError(
+      `${jaasKey}: the inter-broker user ${username} must also be a user_${username} entry, which peers check PLAIN against`,
+    );
+  }
+  return { mechanism, username, password };
+}
