@@ -71,23 +71,34 @@ export function groupSentence(g: GroupData): string {
   return `Group ${g.id}: coordinator state ${g.state}${generation}, ${members}. Committed offsets and lag (high watermark minus committed): ${offsets}.`;
 }
 
-const widthPx = 620;
-const labelPx = 90;
 const barPx = 330;
 const rowPx = 26;
+/** A member id in the picture is cut to this many characters; the table beside it has it whole. */
+const ownerCharsMax = 40;
+/** An estimate of one character's width in the picture's 12-13 px system font, to size its columns. */
+const charPx = 7.5;
+
+function shortened(text: string): string {
+  return text.length <= ownerCharsMax ? text : `${text.slice(0, ownerCharsMax - 1)}…`;
+}
 
 function picture(g: GroupData): UiElement {
   const drawn = g.offsets.slice(0, groupPartitionsDrawnMax);
   const high = Math.max(1, ...drawn.map((o) => o.highWatermark ?? o.committed ?? 0));
+  const notes = drawn.map((o) => {
+    const owner = o.owner === null ? "no owner" : `owned by ${shortened(o.owner)}`;
+    return `${o.committed === null ? "nothing committed" : `lag ${lagOf(o) ?? "unknown"}`}, ${owner}`;
+  });
+  // The columns fit the longest partition name and note, so neither runs under the bars or off the edge.
+  const labelPx = Math.ceil(Math.max(60, ...drawn.map((o) => partitionName(o).length * charPx + 12)));
+  const widthPx = Math.ceil(labelPx + barPx + 10 + Math.max(200, ...notes.map((n) => n.length * charPx)));
   const x = (offset: number) => labelPx + (offset / high) * barPx;
   const legendY = 8 + drawn.length * rowPx;
   const heightPx = legendY + 20;
   const rows = drawn.map((o, i) => {
     const y = 8 + i * rowPx;
-    const lag = lagOf(o);
     const hw = o.highWatermark ?? 0;
     const committed = Math.min(o.committed ?? 0, hw);
-    const owner = o.owner === null ? "no owner" : `owned by ${o.owner}`;
     return h("g", { "data-offsets": partitionName(o) }, [
       h("text", { x: "4", y: String(y + 12), class: "log-name" }, [partitionName(o)]),
       h("rect", {
@@ -104,9 +115,7 @@ function picture(g: GroupData): UiElement {
         width: (x(committed) - labelPx).toFixed(1),
         height: "14",
       }),
-      h("text", { x: String(labelPx + barPx + 10), y: String(y + 12), class: "log-note" }, [
-        `${o.committed === null ? "nothing committed" : `lag ${lag ?? "unknown"}`}, ${owner}`,
-      ]),
+      h("text", { x: String(labelPx + barPx + 10), y: String(y + 12), class: "log-note" }, [notes[i]!]),
     ]);
   });
   return h(

@@ -45,8 +45,9 @@ export interface PartitionLogData {
   readonly note: string | null;
 }
 
-const widthPx = 620;
 const labelPx = 150;
+/** An estimate of one character's width in the picture's 12 px system font, to size the note column. */
+const charPx = 7;
 const barPx = 300;
 const rowPx = 34;
 const barHeightPx = 16;
@@ -63,10 +64,16 @@ export function partitionCaption(data: PartitionLogData): string {
   return data.note === null ? facts : `${facts}; ${data.note}`;
 }
 
+/** What the picture writes right of a replica's bar. */
+function noteOf(r: ReplicaLogData, inIsr: boolean): string {
+  const outside = inIsr ? "" : ", not in ISR";
+  if (!known(r)) return `log not read here${outside}`;
+  return `${r.logStartOffset}..${r.logEndOffset}, HW ${r.highWatermark}${outside}`;
+}
+
 function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: number) => number): UiElement {
   const y = 20 + i * rowPx;
   const label = `${r.name} ${r.up ? r.role : "down"}`;
-  const outside = inIsr ? "" : ", not in ISR";
   const parts: UiChild[] = [
     h(
       "text",
@@ -75,11 +82,7 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
     ),
   ];
   if (!known(r)) {
-    parts.push(
-      h("text", { x: String(labelPx), y: String(y + 13), class: "log-note" }, [
-        `log not read here${outside}`,
-      ]),
-    );
+    parts.push(h("text", { x: String(labelPx), y: String(y + 13), class: "log-note" }, [noteOf(r, inIsr)]));
     return h("g", { "data-replica": r.name }, parts);
   }
   const start = r.logStartOffset!;
@@ -114,9 +117,7 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
       y1: String(y - 3),
       y2: String(y + barHeightPx + 3),
     }),
-    h("text", { x: String(labelPx + barPx + 10), y: String(y + 13), class: "log-note" }, [
-      `${start}..${end}, HW ${r.highWatermark}${outside}`,
-    ]),
+    h("text", { x: String(labelPx + barPx + 10), y: String(y + 13), class: "log-note" }, [noteOf(r, inIsr)]),
   );
   return h("g", { "data-replica": r.name }, parts);
 }
@@ -131,6 +132,9 @@ function picture(data: PartitionLogData): UiElement {
   const legendY = 20 + replicas.length * rowPx + 6;
   const heightPx = legendY + 20;
   const isr = new Set(data.isr);
+  // Wide enough for the longest note, so large offsets never run off the picture's edge.
+  const notePx = Math.max(200, ...replicas.map((r) => noteOf(r, isr.has(r.name)).length * charPx));
+  const widthPx = Math.ceil(labelPx + barPx + 10 + notePx);
   return h(
     "svg",
     {

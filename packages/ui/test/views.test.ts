@@ -263,6 +263,30 @@ describe("consumer group", () => {
     expect([hw.attrs.width, consumed.attrs.width]).toEqual(["330.0", "82.5"]);
   });
 
+  test("a long member id is cut in the picture, whole in the table; the picture widens for its notes", () => {
+    const id = `rdkafka-${"0123456789".repeat(6)}`;
+    const long = consumerGroup({
+      ...group,
+      offsets: [
+        {
+          topic: "a-rather-long-topic-name",
+          partition: 12,
+          committed: 1,
+          highWatermark: 9_000_000,
+          owner: id,
+        },
+      ],
+    });
+    const note = textOf(byClass(long, "log-note")[0]!);
+    expect(note).toBe(`lag 8999999, owned by ${id.slice(0, 39)}…`);
+    expect(rowsOf(long)[0]).toContain(id);
+    const svg = findAll(long, (e) => e.tag === "svg")[0]!;
+    const label = findAll(svg, (e) => e.tag === "rect")[0]!;
+    // The bar starts right of the longest partition name, and the note fits inside the picture.
+    expect(Number(label.attrs.x)).toBeGreaterThanOrEqual("a-rather-long-topic-name-12".length * 7);
+    expect(Number(svg.attrs.width)).toBeGreaterThanOrEqual(Number(label.attrs.x) + 330 + note.length * 7);
+  });
+
   test("lag is high watermark minus committed, never below zero, unknown without both", () => {
     expect(lagOf({ topic: null, partition: 0, committed: 5, highWatermark: 3, owner: null })).toBe(0);
     expect(lagOf({ topic: null, partition: 0, committed: null, highWatermark: 3, owner: null })).toBeNull();

@@ -1,6 +1,7 @@
 /**
  * The web console's files, served at `/` by the admin listener: `console/console.html`,
- * `console/console.css` and `console.js`, which Bun.build bundles from `console/main.ts` the first
+ * `console.css` (packages/ui's `ui.css`, the look shared with the studio, then `console/console.css`)
+ * and `console.js`, which Bun.build bundles from `console/main.ts` (with packages/ui's views) the first
  * time the page is asked for (nothing from a CDN, nothing fetched by the page but the admin API).
  * Owns bundling and serving those three files; a failed bundle answers 500 and is tried again on
  * the next request rather than cached.
@@ -8,6 +9,8 @@
 import { join } from "node:path";
 
 const consoleDir = join(import.meta.dir, "console");
+/** The stylesheet the console shares with the studio, from the workspace package (read at run time). */
+const sharedCssPath = Bun.fileURLToPath(import.meta.resolve("@eddy/ui/ui.css"));
 
 interface Asset {
   readonly body: string;
@@ -45,7 +48,8 @@ const files: Record<string, () => Promise<Asset>> = {
     contentType: "text/html; charset=utf-8",
   }),
   "/console.css": async () => ({
-    body: await Bun.file(join(consoleDir, "console.css")).text(),
+    // One file: the shared look first, so the console's own rules win.
+    body: `${await Bun.file(sharedCssPath).text()}\n${await Bun.file(join(consoleDir, "console.css")).text()}`,
     contentType: "text/css; charset=utf-8",
   }),
   "/console.js": scriptAsset,

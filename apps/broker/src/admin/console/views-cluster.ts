@@ -1,13 +1,25 @@
 /**
- * The console's overview: the cluster id, the brokers with their addresses and which one is the
- * active controller (named as the studio names them, `b1`), topic and partition counts, and this
- * broker's configs. Owns the wording and layout of that page; it only reads.
+ * The console's overview: the cluster id, the brokers as the studio draws its servers (packages/ui's
+ * broker cards, named `b1`, with the active controller marked) and, beside them, the same in words
+ * with each broker's address and rack; topic and partition counts, and this broker's configs. Owns
+ * the wording and layout of that page; it only reads.
  */
-import { api } from "./api.ts";
+import { type BrokerCardsData, brokerCards, statusItem, toDom } from "@eddy/ui";
+import { api, type Brokers } from "./api.ts";
 import { el, link, table } from "./dom.ts";
 
-function statusItem(label: string, value: string, id: string): HTMLElement {
-  return el("div", {}, [el("dt", {}, [label]), el("dd", { id, "data-testid": id }, [value])]);
+export function brokersData(cluster: Brokers): BrokerCardsData {
+  return {
+    caption: "Brokers",
+    factLabels: ["address", "rack"],
+    nodes: cluster.brokers.map((b) => ({
+      name: `b${b.nodeId}`,
+      roles: ["broker"],
+      liveness: b.fenced ? "fenced" : "up",
+      activeController: b.controller,
+      facts: [`${b.host}:${b.port}`, b.rack ?? "-"],
+    })),
+  };
 }
 
 export async function renderCluster(main: HTMLElement): Promise<void> {
@@ -21,20 +33,7 @@ export async function renderCluster(main: HTMLElement): Promise<void> {
       statusItem("Topics", String(cluster.topicCount), "topic-count"),
       statusItem("Partitions", String(cluster.partitionCount), "partition-count"),
     ]),
-    table(
-      "Brokers",
-      ["broker", "address", "liveness", "role", "rack"],
-      cluster.brokers.map((b) => [
-        `b${b.nodeId}`,
-        `${b.host}:${b.port}`,
-        el("span", { class: b.fenced ? "down" : "up" }, [b.fenced ? "fenced" : "up"]),
-        el("span", { class: b.controller ? "leader" : "" }, [
-          b.controller ? "broker, active controller" : "broker",
-        ]),
-        b.rack ?? "-",
-      ]),
-      { id: "brokers" },
-    ),
+    toDom(brokerCards(brokersData(cluster), { id: "brokers" })),
     el("p", {}, ["See also ", link("/topics", "topics"), " and ", link("/groups", "consumer groups"), "."]),
     table(
       `Broker b${cluster.nodeId} configs`,

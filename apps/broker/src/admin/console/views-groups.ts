@@ -1,10 +1,11 @@
 /**
- * The console's group pages: the list with state, members and total lag; one group with its members
- * and assignments, each partition's committed offset, high watermark and lag (the studio's words:
- * "high watermark minus committed"), the total lag over time as a chart sampled while the page is
+ * The console's group pages: the list with state, members and total lag; one group drawn by
+ * packages/ui's group view as the studio draws its groups (its members and assignments, each
+ * partition's committed offset, high watermark and lag, "high watermark minus committed"), the total lag over time as a chart sampled while the page is
  * open, and an offset reset that is previewed (a dry run) and confirmed before it is executed. Owns
  * the wording and the lag history, bounded to `lagSamplesMax` samples per group.
  */
+import { consumerGroup, type GroupData, toDom } from "@eddy/ui";
 import { ApiError, api, type GroupDetail } from "./api.ts";
 import { confirmAction } from "./confirm.ts";
 import { el, link, table } from "./dom.ts";
@@ -89,6 +90,32 @@ function lagChart(samples: readonly { atMs: number; lag: number }[]): Element {
     }),
   );
   return chart;
+}
+
+/**
+ * One group as packages/ui's group view (the studio's): the admin API names no generation, so none is
+ * shown; a member is its member id, its assignment written `topic-partition`.
+ */
+export function groupData(group: GroupDetail): GroupData {
+  return {
+    id: group.groupId,
+    state: group.state,
+    generation: null,
+    memberCount: group.members.length,
+    memberColumns: ["client id", "host"],
+    members: group.members.map((m) => ({
+      name: m.memberId,
+      assigned: m.assignment.flatMap((a) => a.partitions.map((p) => `${a.topic}-${p}`)),
+      cells: [m.clientId, m.clientHost],
+    })),
+    offsets: group.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      committed: o.committedOffset,
+      highWatermark: o.highWatermark,
+      owner: o.memberId,
+    })),
+  };
 }
 
 export async function renderGroups(main: HTMLElement): Promise<void> {
@@ -210,39 +237,23 @@ export async function renderGroup(main: HTMLElement, name: string): Promise<void
     kept ?? el("div", { id: "reset-section" }, [resetForm(group, topics, () => renderGroup(main, name))]);
   main.replaceChildren(
     el("h2", {}, [`Group ${name}`]),
+    toDom(
+      consumerGroup(groupData(group), {
+        sentence: { "data-testid": `group-state-${group.groupId}` },
+        offsets: { id: "group-offsets" },
+        members: { id: "group-members" },
+      }),
+    ),
+    el("h3", {}, ["Lag over time"]),
     el("p", { "data-testid": "group-state" }, [
-      `Coordinator state ${group.state}, protocol ${group.protocol || "-"}, ${group.members.length} member${group.members.length === 1 ? "" : "s"}. Total lag `,
+      "Total lag ",
       el("strong", { id: "lag-total", "data-testid": "lag-total" }, [String(group.totalLag)]),
-      " (high watermark minus committed offset, over the committed partitions).",
+      ` (high watermark minus committed offset, over the committed partitions); protocol ${group.protocol || "-"}.`,
     ]),
     el("figure", {}, [
       lagChart(samples),
       el("figcaption", {}, ["Total lag while this page is open, sampled every 2 s."]),
     ]),
-    table(
-      "Committed offsets and lag",
-      ["topic", "partition", "committed offset", "high watermark", "lag", "member"],
-      group.offsets.map((o) => [
-        o.topic,
-        o.partition,
-        o.committedOffset ?? "none",
-        o.highWatermark ?? "-",
-        o.lag ?? "-",
-        o.memberId ?? "-",
-      ]),
-      { id: "group-offsets" },
-    ),
-    table(
-      group.members.length === 0 ? "Members: none connected" : "Members",
-      ["member", "client id", "host", "assigned partitions"],
-      group.members.map((m) => [
-        m.memberId,
-        m.clientId,
-        m.clientHost,
-        m.assignment.map((a) => `${a.topic}(${a.partitions.join(",")})`).join(" ") || "none (idle)",
-      ]),
-      { id: "group-members" },
-    ),
     reset,
   );
 }

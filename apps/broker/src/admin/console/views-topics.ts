@@ -1,19 +1,57 @@
 /**
  * The console's topic pages: the list with partitions, replication factor, under-replicated
- * partitions, records and size, and a form to create a topic; one topic with each partition's
- * leader, replicas, ISR, log start, high watermark, log end, size and segments (the studio's
- * partition words), its configs, the message browser and deletion. Creating and deleting ask for
+ * partitions, records and size, and a form to create a topic; one topic with each partition drawn
+ * by packages/ui's partition view as the studio draws it (replicas as logs with log start, high
+ * watermark and log end; in words the leader, leader epoch, ISR and placement; size and segments as a
+ * note), its configs, the message browser and deletion. Creating and deleting ask for
  * confirmation first. Owns those pages' wording and forms.
  */
-import { ApiError, api } from "./api.ts";
+import { type PartitionLogData, partitionLog } from "@eddy/ui";
+import { ApiError, api, type Brokers, type Partition } from "./api.ts";
 import { confirmAction } from "./confirm.ts";
-import { brokerList, bytesText, el, link, table } from "./dom.ts";
+import { bytesText, el, link, table } from "./dom.ts";
 import { renderBrowser } from "./views-messages.ts";
 
 function notice(text: string, kind: "ok" | "error"): HTMLElement {
   return el("p", { class: kind === "ok" ? "up" : "error-code", role: "status", "data-testid": "notice" }, [
     text,
   ]);
+}
+
+/**
+ * One partition as packages/ui's partition view: the metadata's leader, epoch, ISR and placement, and
+ * for each replica its broker's liveness; only this broker's own replica has offsets to show.
+ */
+export function partitionData(p: Partition, cluster: Brokers): PartitionLogData {
+  const fenced = new Map(cluster.brokers.map((b) => [b.nodeId, b.fenced]));
+  const here = p.replicas.includes(cluster.nodeId);
+  const size =
+    here && p.sizeBytes !== null
+      ? `${bytesText(p.sizeBytes)} in ${p.segmentCount ?? "?"} segment(s) on b${cluster.nodeId}`
+      : null;
+  const notes = [...(p.offline ? ["offline"] : []), ...(size === null ? [] : [size])];
+  return {
+    topic: null,
+    partition: p.partition,
+    leader: p.leader >= 0 ? `b${p.leader}` : null,
+    leaderEpoch: p.leaderEpoch,
+    isr: p.isr.map((id) => `b${id}`),
+    placed: p.replicas.map((id) => `b${id}`),
+    note: notes.length === 0 ? null : notes.join(", "),
+    replicas: p.replicas.map((id) => {
+      const local = id === cluster.nodeId;
+      return {
+        name: `b${id}`,
+        up: fenced.get(id) === false,
+        role: id === p.leader ? "leader" : "follower",
+        leaderEpoch: local ? p.leaderEpoch : null,
+        logStartOffset: local ? p.logStartOffset : null,
+        highWatermark: local ? p.highWatermark : null,
+        logEndOffset: local ? p.logEndOffset : null,
+        isrKnown: local ? p.isr.map((i) => `b${i}`) : null,
+      };
+    }),
+  };
 }
 
 export async function renderTopics(main: HTMLElement, message: HTMLElement | null = null): Promise<void> {
@@ -109,6 +147,7 @@ export async function renderTopic(main: HTMLElement, name: string): Promise<void
     }
     throw error;
   }
+  const cluster = await api.brokers();
   const remove = el("button", { type: "button", id: "delete-topic", class: "danger" }, ["Delete topic…"]);
   remove.addEventListener("click", async () => {
     const ok = await confirmAction(
@@ -129,35 +168,14 @@ export async function renderTopic(main: HTMLElement, name: string): Promise<void
     el("p", { class: "describe" }, [
       `Topic id ${topic.topicId}; ${topic.partitionCount} partition(s), replication factor ${topic.replicationFactor}, ${topic.messageCount} record(s), ${bytesText(topic.sizeBytes)}.`,
     ]),
-    table(
-      "Partitions",
-      [
-        "partition",
-        "leader",
-        "leader epoch",
-        "replicas placed",
-        "ISR",
-        "log start",
-        "high watermark",
-        "log end",
-        "size",
-        "segments",
-      ],
-      topic.partitions.map((p) => [
-        p.partition,
-        el("span", { class: p.offline ? "down" : "leader" }, [
-          p.leader >= 0 ? `b${p.leader}` : "none (offline)",
-        ]),
-        p.leaderEpoch,
-        brokerList(p.replicas),
-        el("span", { class: p.isr.length < p.replicas.length ? "down" : "" }, [brokerList(p.isr)]),
-        p.logStartOffset ?? "-",
-        p.highWatermark ?? "-",
-        p.logEndOffset ?? "-",
-        bytesText(p.sizeBytes),
-        p.segmentCount ?? "-",
-      ]),
+    el("h3", {}, ["Partitions"]),
+    el("p", { class: "describe" }, [
+      `Each partition's replicas drawn as logs on one offset scale, filled up to the high watermark, as the studio draws them; the offsets are those of this broker's own replica (b${cluster.nodeId}), since the console reads no other broker's log.`,
+    ]),
+    el(
+      "div",
       { id: "partitions" },
+      topic.partitions.map((p) => partitionLog(partitionData(p, cluster))),
     ),
     browser,
     table(
