@@ -527,6 +527,9 @@ export class BrokerNode {
           }
           this.partitions.set(key, replica);
         }
+        // Before the leadership: a new leader must know at once which replicas may not join its ISR
+        // (a controlled shutdown fences the stopping broker in the same image that moves its leaderships).
+        replica.applyIsrEligibility(p.replicas.filter((r) => !controller.isLive(image, r)));
         replica.applyLeadership(p);
       }
     }

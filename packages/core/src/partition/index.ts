@@ -17,6 +17,8 @@
  *   fetchResponse {…fetchResponse message, batches}                (follower side; shell attached the batches)
  *   alterPartitionResponse {errorCode, leaderEpoch, partitionEpoch, isr}   controller's ISR answer
  *   advanceLogStart {offset}                                       retention / DeleteRecords (capped at the HW)
+ *   isrEligibility {ineligibleReplicas}                            metadata: fenced or stopping replicas, never
+ *                                                                  proposed for the ISR (send before becomeLeader)
  *   tick {nowMs}                                                   logical time; the only clock
  *
  * Ready (`PartitionReady`), acted on in this order:

@@ -474,11 +474,36 @@ function canProposeIsr(state: PartitionState): boolean {
   return state.pendingIsrChange === null && state.nowMs >= state.alterPartitionBackoffUntilMs;
 }
 
-/** Kafka's isFollowerInSync: at or past the HW and past the start of this leader's epoch. */
+/**
+ * Kafka's isFollowerInSync (at or past the HW and past the start of this leader's epoch) and
+ * isReplicaIsrEligible (the metadata does not show it fenced or shutting down). A follower still
+ * fetching while its broker stops cleanly is caught up but ineligible: proposing it would only be
+ * refused, and would leave it an ISR candidate holding the high watermark (see `ineligibleReplicas`).
+ */
 function maybeExpandIsr(d: PartitionDraft, follower: FollowerView, out: ReadyBuilder): void {
   if (!canProposeIsr(d) || d.isr.includes(follower.replicaId)) return;
   if (follower.logEndOffset < d.highWatermark || follower.logEndOffset < d.leaderEpochStartOffset) return;
+  if (d.ineligibleReplicas.includes(follower.replicaId)) return;
   proposeIsr(d, [...d.isr, follower.replicaId], out);
+}
+
+/**
+ * The metadata's replicas that may not join the ISR now. Kept in every role, so a replica that becomes
+ * leader already knows them. A replica that turned eligible is considered at once if its fetch is parked.
+ */
+export function isrEligibility(
+  d: PartitionDraft,
+  ineligibleReplicas: readonly BrokerId[],
+  out: ReadyBuilder,
+): void {
+  invariant(ineligibleReplicas.length <= replicasMax, "more ineligible replicas than replicas");
+  invariant(new Set(ineligibleReplicas).size === ineligibleReplicas.length, "ineligible replicas repeat");
+  const same =
+    ineligibleReplicas.length === d.ineligibleReplicas.length &&
+    ineligibleReplicas.every((id) => d.ineligibleReplicas.includes(id));
+  if (same) return;
+  d.ineligibleReplicas = ineligibleReplicas;
+  if (d.role === "leader") afterProgress(d, out);
 }
 
 function isOutOfSync(state: PartitionState, follower: FollowerView): boolean {

@@ -121,6 +121,7 @@ export function draftOf(s: PartitionState): PartitionDraft {
     pendingIsrChange: s.pendingIsrChange,
     isrCandidates: s.isrCandidates,
     isrCandidatesEpoch: s.isrCandidatesEpoch,
+    ineligibleReplicas: s.ineligibleReplicas,
     alterPartitionBackoffUntilMs: s.alterPartitionBackoffUntilMs,
     fetchInFlight: s.fetchInFlight,
     fetchBackoffUntilMs: s.fetchBackoffUntilMs,
@@ -156,6 +157,7 @@ export function sameFieldsButClock(a: PartitionState, b: PartitionState): boolea
     a.pendingIsrChange === b.pendingIsrChange &&
     a.isrCandidates === b.isrCandidates &&
     a.isrCandidatesEpoch === b.isrCandidatesEpoch &&
+    a.ineligibleReplicas === b.ineligibleReplicas &&
     a.alterPartitionBackoffUntilMs === b.alterPartitionBackoffUntilMs &&
     a.fetchInFlight === b.fetchInFlight &&
     a.fetchBackoffUntilMs === b.fetchBackoffUntilMs &&
@@ -214,6 +216,7 @@ export function initialState(
     pendingIsrChange: null,
     isrCandidates: [],
     isrCandidatesEpoch: -1,
+    ineligibleReplicas: [],
     alterPartitionBackoffUntilMs: 0,
     fetchInFlight: null,
     fetchBackoffUntilMs: 0,

@@ -19,6 +19,7 @@ import {
   alterPartitionResponse,
   becomeLeader,
   fetchFromFollower,
+  isrEligibility,
   leaderExpireProducers,
   leaderTick,
   produce,
@@ -73,6 +74,9 @@ function route(d: PartitionDraft, input: PartitionInput, out: ReadyBuilder): voi
       return;
     case "advanceLogStart":
       advanceLogStart(d, input.offset, out);
+      return;
+    case "isrEligibility":
+      isrEligibility(d, input.ineligibleReplicas, out);
       return;
     case "configure":
       configure(d, input.minInsyncReplicas);
@@ -152,6 +156,7 @@ function checkStateButEpochs(state: PartitionState): void {
     "membership too large",
   );
   invariant(state.pendingProduces.length <= config.pendingProducesMax, "pending produces exceed their bound");
+  invariant(state.ineligibleReplicas.length <= replicasMax, "ineligible replicas exceed the replica bound");
   invariant(
     state.producers.entries.length <= Math.min(config.producerIdsMax, producerIdsMaxLimit),
     "too many producers",

@@ -151,6 +151,13 @@ export interface PartitionState {
    */
   readonly isrCandidates: readonly BrokerId[];
   readonly isrCandidatesEpoch: number;
+  /**
+   * Replicas the controller would refuse to add to the ISR right now (fenced, or stopping in a
+   * controlled shutdown), as the latest metadata says. The leader never proposes one (Kafka's KIP-841
+   * `isReplicaIsrEligible`): a refused proposal would still make it an ISR candidate, and a candidate
+   * that never fetches again holds the high watermark until `fencingIsr` acts, `replicaLagTimeMaxMs` later.
+   */
+  readonly ineligibleReplicas: readonly BrokerId[];
   /** No AlterPartition is proposed before this time (after a refusal). */
   readonly alterPartitionBackoffUntilMs: number;
   /** Follower side: the outstanding fetch to the leader, if any. */
@@ -305,6 +312,14 @@ export type PartitionInput =
        */
       readonly type: "advanceLogStart";
       readonly offset: number;
+    }
+  | {
+      /**
+       * From the controller's metadata: the replicas it would refuse to add to the ISR now (fenced or
+       * shutting down). Replaces the previous list; sent whenever it changes, whatever the role.
+       */
+      readonly type: "isrEligibility";
+      readonly ineligibleReplicas: readonly BrokerId[];
     }
   | {
       /**

@@ -279,6 +279,19 @@ export class PartitionReplica {
   }
 
   /**
+   * The replicas the controller's metadata shows fenced or shutting down: as leader, this replica does
+   * not propose them for the ISR (Kafka's KIP-841). Call it with every committed image, before
+   * `applyLeadership`; it steps the core only when the list changed.
+   */
+  applyIsrEligibility(ineligibleReplicas: readonly number[]): void {
+    if (!this.live()) return;
+    const known = this.state.ineligibleReplicas;
+    if (ineligibleReplicas.length === known.length && ineligibleReplicas.every((id) => known.includes(id)))
+      return;
+    this.stepWith({ type: "isrEligibility", ineligibleReplicas: [...ineligibleReplicas] });
+  }
+
+  /**
    * Produces one partition's records (exactly one v2 batch, as Kafka requires of Produce v3+). The
    * batch is validated here; `answer` is called once, now or when the core answers (acks=all waits
    * for the ISR). The bytes are rewritten in place (base offset, leader epoch) and kept by the log.
