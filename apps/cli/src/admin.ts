@@ -33,6 +33,11 @@ export const ApiVersion = {
   syncGroup: 3,
   heartbeat: 3,
   leaveGroup: 3,
+  describeAcls: 1,
+  createAcls: 1,
+  deleteAcls: 1,
+  describeUserScramCredentials: 0,
+  alterUserScramCredentials: 0,
 } as const;
 
 /** The broker refused or could not answer (the client package's error, so every command throws one kind). */

@@ -6,8 +6,11 @@
  * connection is made (the `--command-config` file is read by `settings.ts`).
  */
 import { parseArgs } from "node:util";
+import { aclCommand, userCommand } from "./access-args.ts";
+import type { AclBinding, AclFilter } from "./acls.ts";
 import type { EntityType } from "./configs.ts";
 import { type ConsumedRecord, compileFormat, FormatError } from "./format.ts";
+import type { ScramMechanism } from "./users.ts";
 
 export const usage = `Usage: eddy [options] <command>   (from the repository: bun run eddy -- ...)
 
@@ -35,6 +38,24 @@ Commands:
                                            set and delete a topic's configs (IncrementalAlterConfigs);
                                            a broker's settings are static and refused
   cluster                                  the cluster id, the active controller and every broker
+  acls list [FILTER]                       the ACLs matching FILTER (every one with none)
+  acls create --principal TYPE:NAME --operation OP [--operation OP ...] RESOURCE
+         [--permission allow|deny] [--host H] [--pattern-type literal|prefixed]
+                                           allow (or deny) each OP (read, write, create, delete,
+                                           alter, describe, describe-configs, alter-configs,
+                                           cluster-action, idempotent-write, all) from H (default *)
+  acls delete FILTER                       delete every ACL matching FILTER (pattern type literal
+                                           unless --pattern-type says any, match or prefixed)
+                                           RESOURCE: --topic T | --group G | --cluster |
+                                           --resource-type TYPE --resource-name NAME; FILTER: any
+                                           of --principal, --host, --operation, --permission, a
+                                           RESOURCE and --pattern-type (what is left out matches any)
+  users list                               every user with SCRAM credentials, mechanism, iterations
+  users describe USER                      one user's SCRAM credentials (never a salt or key)
+  users alter USER [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] [--iterations N] [--password P]
+                                           set USER's SCRAM credential (default SCRAM-SHA-256, 4096
+                                           iterations); without --password, one line of stdin
+  users delete USER [--mechanism M]        delete USER's credential for M, or every one
   dump-log FILE... [--no-index]            print segment files of this machine (.log with its
                                            .index and .timeindex) as kafka-dump-log.sh does
   produce TOPIC [--key-separator S] [--header K=V ...] [--acks 0|1|all] [--partition P]
@@ -112,6 +133,19 @@ export type Command =
       readonly ifExists: boolean;
     }
   | { readonly kind: "cluster" }
+  | { readonly kind: "acls list" | "acls delete"; readonly filter: AclFilter }
+  | { readonly kind: "acls create"; readonly bindings: readonly AclBinding[] }
+  | { readonly kind: "users list" }
+  | { readonly kind: "users describe"; readonly user: string }
+  | {
+      readonly kind: "users alter";
+      readonly user: string;
+      readonly mechanism: ScramMechanism;
+      readonly iterations: number;
+      /** Null: read one line of stdin. */
+      readonly password: string | null;
+    }
+  | { readonly kind: "users delete"; readonly user: string; readonly mechanism: ScramMechanism | null }
   | { readonly kind: "configs describe"; readonly entityType: EntityType; readonly entityName: string | null }
   | {
       readonly kind: "configs alter";
@@ -198,6 +232,17 @@ const options = {
   "no-index": { type: "boolean" },
   "if-exists": { type: "boolean" },
   "if-not-exists": { type: "boolean" },
+  principal: { type: "string" },
+  host: { type: "string" },
+  operation: { type: "string", multiple: true },
+  permission: { type: "string" },
+  "resource-type": { type: "string" },
+  "resource-name": { type: "string" },
+  "pattern-type": { type: "string" },
+  cluster: { type: "boolean" },
+  mechanism: { type: "string" },
+  iterations: { type: "string" },
+  password: { type: "string" },
   "entity-type": { type: "string" },
   "entity-name": { type: "string" },
   "add-config": { type: "string", multiple: true },
@@ -205,6 +250,18 @@ const options = {
 } as const;
 
 type OptionName = keyof typeof options;
+const aclOptions: OptionName[] = [
+  "principal",
+  "host",
+  "operation",
+  "permission",
+  "resource-type",
+  "resource-name",
+  "pattern-type",
+  "topic",
+  "group",
+  "cluster",
+];
 const globalOptions: readonly OptionName[] = [
   "bootstrap-server",
   "command-config",
@@ -230,6 +287,13 @@ const commands: Record<
   "topics delete": { arg: "NAME", options: ["if-exists"] },
   "topics alter": { arg: "NAME", options: ["partitions", "if-exists"] },
   cluster: { arg: null, options: [] },
+  "acls list": { arg: null, options: aclOptions },
+  "acls create": { arg: null, options: aclOptions },
+  "acls delete": { arg: null, options: aclOptions },
+  "users list": { arg: null, options: [] },
+  "users describe": { arg: "USER", options: [] },
+  "users alter": { arg: "USER", options: ["mechanism", "iterations", "password"] },
+  "users delete": { arg: "USER", options: ["mechanism"] },
   "configs describe": { arg: null, options: ["entity-type", "entity-name"] },
   "configs alter": { arg: null, options: ["entity-type", "entity-name", "add-config", "delete-config"] },
   "dump-log": { arg: "FILE", many: true, options: ["no-index"] },
@@ -364,7 +428,7 @@ function resetSpec(v: Values): ResetSpec {
   return given[0]!;
 }
 
-type Values = ReturnType<
+export type Values = ReturnType<
   typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true }>
 >["values"];
 
@@ -472,6 +536,17 @@ function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v:
       if (both.length > 0) throw new UsageError(`${both.join(", ")} both added and deleted`);
       return { kind, entityType, entityName: entityName!, set, remove };
     }
+    case "acls list":
+    case "acls create":
+    case "acls delete":
+      return aclCommand(kind, v);
+    case "users list":
+      return { kind };
+    case "users describe":
+      return { kind, user: name };
+    case "users alter":
+    case "users delete":
+      return userCommand(kind, name, v);
     case "topics alter":
       if (v.partitions === undefined) throw new UsageError("'topics alter' needs --partitions N");
       return {

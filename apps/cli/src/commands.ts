@@ -4,6 +4,7 @@
  * it). Must never print errors: they are thrown to main, which owns stderr and exit codes.
  */
 import { ErrorCode } from "@eddy/protocol";
+import { runAccessCommand } from "./access-commands.ts";
 import { type Admin, KafkaError } from "./admin.ts";
 import type { Command } from "./args.ts";
 import { alterPartitions, describeCluster } from "./cluster.ts";
@@ -113,6 +114,14 @@ export async function runCommand(
       );
       return `Cluster ID: ${orDash(cluster.clusterId)}  Controller: ${cluster.controllerId < 0 ? "-" : cluster.controllerId}  Brokers: ${cluster.brokers.length}\n${rows}`;
     }
+    case "acls list":
+    case "acls create":
+    case "acls delete":
+    case "users list":
+    case "users describe":
+    case "users alter":
+    case "users delete":
+      return await runAccessCommand(admin, command, output);
     case "configs describe": {
       const entities = await describeConfigs(admin, command.entityType, command.entityName);
       if (output === "json") return json(entities);
