@@ -2,7 +2,7 @@
  * A partition's replicas drawn as logs: one bar per replica on a shared offset scale, from its log
  * start to its log end, filled up to the high watermark (committed: every in-sync replica has it)
  * and open above it (appended, not yet committed), a replica outside the ISR dashed and a replica
- * that is down greyed and named so. Beside the picture, the same in words: a caption with the
+ * that is down named so, without a bar. Beside the picture, the same in words: a caption with the
  * leader, leader epoch, ISR and placed replicas, and a table of each replica's role, leader epoch,
  * log start, log end, high watermark and the ISR it knows. The studio draws every partition of its
  * topic with it, the console each partition of a topic. Owns that picture and wording; it must
@@ -67,6 +67,9 @@ export function partitionCaption(data: PartitionLogData): string {
 /** What the picture writes right of a replica's bar. */
 function noteOf(r: ReplicaLogData, inIsr: boolean): string {
   const outside = inIsr ? "" : ", not in ISR";
+  // A replica that is down shows what its broker last reported (the simulator's a crashed node's empty
+  // state), which is no log at all; it is named down rather than drawn as an empty bar.
+  if (!r.up) return `down: log not drawn${outside}`;
   if (!known(r)) return `log not read here${outside}`;
   return `${r.logStartOffset}..${r.logEndOffset}, HW ${r.highWatermark}${outside}`;
 }
@@ -81,14 +84,14 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
       [label],
     ),
   ];
-  if (!known(r)) {
+  if (!r.up || !known(r)) {
     parts.push(h("text", { x: String(labelPx), y: String(y + 13), class: "log-note" }, [noteOf(r, inIsr)]));
     return h("g", { "data-replica": r.name }, parts);
   }
   const start = r.logStartOffset!;
   const end = r.logEndOffset!;
   const hw = Math.min(r.highWatermark!, end);
-  const state = r.up ? (inIsr ? "in-isr" : "out-of-isr") : "is-down";
+  const state = inIsr ? "in-isr" : "out-of-isr";
   parts.push(
     h("rect", {
       class: `log-open ${state}`,
@@ -125,7 +128,7 @@ function replicaRow(r: ReplicaLogData, i: number, inIsr: boolean, x: (offset: nu
 /** The replicas' logs as an SVG picture on one offset scale, with a legend. */
 function picture(data: PartitionLogData): UiElement {
   const replicas = data.replicas.slice(0, replicasDrawnMax);
-  const drawn = replicas.filter(known);
+  const drawn = replicas.filter((r) => r.up && known(r));
   const low = Math.min(0, ...drawn.map((r) => r.logStartOffset!));
   const high = Math.max(1, ...drawn.map((r) => Math.max(r.logEndOffset!, r.highWatermark!)));
   const x = (offset: number) => labelPx + ((offset - low) / (high - low)) * barPx;

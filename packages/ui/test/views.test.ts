@@ -161,7 +161,7 @@ describe("partition log", () => {
     expect(byClass(view, "log-hw").map((l) => l.attrs.x1)).toEqual(["390.0", "270.0"]);
   });
 
-  test("a replica outside the ISR is dashed and named so; one whose log is not known says so", () => {
+  test("a replica outside the ISR is dashed and named so; one down or whose log is not known says so", () => {
     const labels = byClass(view, "log-name").map(textOf);
     expect(labels).toEqual(["b0 leader", "b1 follower", "b2 down"]);
     expect(byClass(view, "log-note").map(textOf).slice(2, 4)).toEqual([
@@ -170,7 +170,9 @@ describe("partition log", () => {
     ]);
     expect(byClass(view, "out-of-isr").length).toBe(2);
     const b2 = findAll(view, (e) => e.attrs["data-replica"] === "b2")[0]!;
-    expect(textOf(b2)).toBe("b2 downlog not read here");
+    expect(textOf(b2)).toBe("b2 downdown: log not drawn");
+    const unread = partitionLog({ ...partition, replicas: [{ ...partition.replicas[2]!, up: true }] });
+    expect(byClass(unread, "log-note").map(textOf)).toContain("log not read here");
   });
 
   test("an app's note follows the caption's facts", () => {
