@@ -60,11 +60,14 @@ export class TestCluster {
        * shorter ones; the failover benchmark measures with the defaults users get.
        */
       defaultSessionTimeout?: boolean;
+      /** Turns each node's admin HTTP listener on, at a port just found free (`spec.nodes[i].adminPort`). */
+      adminPorts?: boolean;
     } = {},
   ): Promise<TestCluster> {
     const count = options.nodes ?? 3;
     const dir = tempDir("cluster");
-    const ports = freePorts(2 * count);
+    // Client and controller ports, then admin ports when asked, found free together so none repeats.
+    const ports = freePorts((options.adminPorts === true ? 3 : 2) * count);
     const peerAddresses: PeerAddress[] = [];
     if (options.peerPort !== undefined) {
       for (let from = 1; from <= count; from++) {
@@ -76,9 +79,10 @@ export class TestCluster {
       }
     }
     const spec = layoutCluster({
+      ...(options.adminPorts === true ? { adminPorts: ports.slice(2 * count) } : {}),
       peerAddresses,
       ports: ports.slice(0, count),
-      controllerPorts: ports.slice(count),
+      controllerPorts: ports.slice(count, 2 * count),
       dataDir: dir,
       properties: {
         // Failover in seconds rather than Kafka's 9 s, so the tests run several rounds.

@@ -10,6 +10,7 @@ import type { BrokerNode } from "../node/broker-node.ts";
 import { metricsOf } from "./broker-metrics.ts";
 import { Exposition, type Labels } from "./exposition.ts";
 import { describeGroup, listGroups } from "./group-view.ts";
+import { leaderHighWatermarks, partitionRefKey } from "./leader-offsets.ts";
 import { seriesPerFamilyMax } from "./metrics-registry.ts";
 
 /** Series a per-partition gauge family writes in one scrape; the rest are left out and counted. */
@@ -207,10 +208,16 @@ function writeLogGauges(out: Exposition, node: BrokerNode): number {
   return dropped;
 }
 
-/** Consumer-group lag, as `eddy groups describe` reports it; returns the series left out. */
+/**
+ * Consumer-group lag, as `eddy groups describe` reports it, for the groups this node coordinates;
+ * returns the series left out. A committed partition this node does not host takes its high
+ * watermark from its leader (`leader-offsets.ts`, one read for the whole scrape), so scraping a
+ * group's coordinator gives every partition of the group in a cluster too.
+ */
 async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number> {
   const lag: { labels: Labels; lag: number; offset: number }[] = [];
   const members: { labels: Labels; count: number }[] = [];
+  const remote: { groupId: string; topic: string; partition: number; offset: number }[] = [];
   let dropped = 0;
   let groups: Awaited<ReturnType<typeof listGroups>> = [];
   try {
@@ -228,9 +235,19 @@ async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number>
     if (view === null) continue;
     members.push({ labels: [["group", view.groupId]], count: view.members.length });
     for (const o of view.offsets) {
-      if (o.lag === null || o.committedOffset === null) continue;
-      if (lag.length >= perPartitionSeriesMax) {
+      if (o.committedOffset === null) continue;
+      if (lag.length + remote.length >= perPartitionSeriesMax) {
         dropped++;
+        continue;
+      }
+      if (o.lag === null) {
+        // Hosted elsewhere (a deleted topic has no leader and stays out).
+        remote.push({
+          groupId: view.groupId,
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.committedOffset,
+        });
         continue;
       }
       lag.push({
@@ -243,6 +260,20 @@ async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number>
         offset: o.committedOffset,
       });
     }
+  }
+  const highWatermarks = await leaderHighWatermarks(node, remote);
+  for (const r of remote) {
+    const highWatermark = highWatermarks.get(partitionRefKey(r.topic, r.partition));
+    if (highWatermark === undefined) continue;
+    lag.push({
+      labels: [
+        ["group", r.groupId],
+        ["topic", r.topic],
+        ["partition", String(r.partition)],
+      ],
+      lag: Math.max(0, highWatermark - r.offset),
+      offset: r.offset,
+    });
   }
   out.family(
     "kafka_consumergroup_lag",

@@ -1,0 +1,118 @@
+/**
+ * The consumer-group lag metric in a cluster of three processes (issue 16): the node that
+ * coordinates a group exports `kafka_consumergroup_lag` for every partition the group committed,
+ * also those whose leaders are other nodes (their high watermarks asked of the leaders with
+ * ListOffsets), and each value matches what `eddy groups describe` reports. Method: a topic of six
+ * partitions with one replica each, spread over the nodes, holding p+3 records in partition p; the
+ * group commits offset p in partition p (kafkajs admin), so every partition lags by 3; the
+ * coordinator's /metrics is parsed with a Prometheus text-format parser.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn } from "bun";
+import { Kafka, logLevel } from "kafkajs";
+import { sampleValue, scrapeMetrics } from "./admin-harness.ts";
+import { TestCluster } from "./cluster-harness.ts";
+import { repoRoot, until } from "./harness.ts";
+
+const topic = "lag-t";
+const groupId = "lag-g";
+const partitionCount = 6;
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await TestCluster.start({ nodes: 3, adminPorts: true });
+}, 60_000);
+afterAll(async () => {
+  await cluster?.close();
+});
+
+interface DescribedGroup {
+  readonly coordinator: { readonly nodeId: number };
+  readonly offsets: readonly { topic: string; partition: number; committedOffset: number; lag: number }[];
+}
+
+async function eddyDescribe(): Promise<DescribedGroup> {
+  const child = spawn(
+    ["bun", "run", "--silent", "eddy", "-b", cluster.bootstrap, "groups", "describe", groupId, "-o", "json"],
+    { cwd: repoRoot, stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`eddy groups describe exited ${code}: ${err}`);
+  return JSON.parse(out) as DescribedGroup;
+}
+
+describe("consumer-group lag in a cluster", () => {
+  test("the coordinator's metric covers every partition, led here or elsewhere, as eddy groups describe", async () => {
+    const kafka = new Kafka({
+      clientId: "cluster-group-lag",
+      brokers: cluster.bootstrap.split(","),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount, replicationFactor: 1 }] });
+      for (let p = 0; p < partitionCount; p++) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: p + 3 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })),
+        });
+      }
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: Array.from({ length: partitionCount }, (_, p) => ({ partition: p, offset: String(p) })),
+      });
+      const leaders = new Map(
+        (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.map((p) => [
+          p.partitionId,
+          p.leader,
+        ]),
+      );
+
+      const described = await eddyDescribe();
+      expect(described.offsets.map((o) => [o.partition, o.committedOffset, o.lag])).toEqual(
+        Array.from({ length: partitionCount }, (_, p) => [p, p, 3]),
+      );
+      const coordinator = described.coordinator.nodeId;
+      // The test means something only if some partitions are led by other nodes than the coordinator.
+      expect([...leaders.values()].some((leader) => leader !== coordinator)).toBe(true);
+      expect([...leaders.values()].some((leader) => leader === coordinator)).toBe(true);
+
+      const adminPort = cluster.spec.nodes.find((n) => n.nodeId === coordinator)!.adminPort;
+      const lagOf = async (): Promise<(number | null)[]> => {
+        const { families } = await scrapeMetrics(`http://127.0.0.1:${adminPort}`);
+        return Array.from({ length: partitionCount }, (_, p) =>
+          sampleValue(families, "kafka_consumergroup_lag", { group: groupId, topic, partition: String(p) }),
+        );
+      };
+      const expected = described.offsets.map((o) => o.lag);
+      // The committed offsets reach the coordinator's image of the group before the scrape sees them all.
+      const seen = await until(
+        "the coordinator's lag series for every partition",
+        async () => {
+          const values = await lagOf();
+          return values.every((v, p) => v === expected[p]) ? values : null;
+        },
+        15_000,
+      );
+      expect(seen).toEqual(expected);
+
+      // Another node coordinates none of the group: its scrape has no lag series for it.
+      const other = cluster.spec.nodes.find((n) => n.nodeId !== coordinator)!;
+      const { families } = await scrapeMetrics(`http://127.0.0.1:${other.adminPort}`);
+      expect(sampleValue(families, "kafka_consumergroup_lag", { group: groupId })).toBeNull();
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  }, 90_000);
+});
