@@ -56,6 +56,15 @@ export class EventQueue<T> {
     return seq;
   }
 
+  /**
+   * Calls `visit` with each queued item and its time, in heap order (not time order), at most
+   * `countMax` of them; for read-only views of what is pending. It must not push or pop meanwhile.
+   */
+  forEachQueued(countMax: number, visit: (timeMs: number, item: T) => void): void {
+    const n = Math.min(this.times.length, countMax);
+    for (let i = 0; i < n; i++) visit(this.times[i]!, this.items[i]!);
+  }
+
   peekTimeMs(): number | undefined {
     return this.times.length > 0 ? this.times[0] : undefined;
   }

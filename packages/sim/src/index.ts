@@ -37,11 +37,14 @@ export {
   learnerDurationMsMax,
   learnerInputsMax,
   learnerKeyMax,
+  learnerPartitionMax,
+  type Partitioner,
   parseInput,
   parseTimeline,
   type TimedInput,
 } from "./learner-input.ts";
 export { models } from "./models.ts";
+export { keyHashPartition, murmur2, toPositive } from "./murmur2.ts";
 export { Network, type NetworkRates } from "./network.ts";
 export { Probes } from "./probes.ts";
 export {
@@ -65,7 +68,7 @@ export {
 } from "./run.ts";
 export { type RunConfig, replayLine, runConfig, type WorkloadConfig, workloadDefault } from "./run-config.ts";
 export { type Scenario, scenarioNames, scenarios } from "./scenarios.ts";
-export { type SimNode, Simulator } from "./simulator.ts";
-export { eventsPerStepMax, type RunPhase, replayTo, SteppedRun } from "./stepped-run.ts";
+export { droppedRememberedMax, type MessageInFlight, type SimNode, Simulator } from "./simulator.ts";
+export { eventsPerStepMax, type NamedMessage, type RunPhase, replayTo, SteppedRun } from "./stepped-run.ts";
 export { Trace, type TraceEvent } from "./trace.ts";
 export { invariantNames, type Violation, Violations } from "./violation.ts";

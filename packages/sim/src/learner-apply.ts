@@ -70,6 +70,7 @@ function target(input: LearnerInput): string {
     case "delay":
       return `${input.from}>${input.to}`;
     case "produce":
+    case "producer":
       return input.producer;
     case "removeConsumer":
       return input.consumer;
@@ -89,7 +90,12 @@ export function applyInput(run: OpenRun, input: LearnerInput): InputRefusal {
   const net = sim.network;
   const nowMs = sim.nowMs;
   const index = (name: string) => sim.resolveIndex(name);
-  if (input.kind === "produce" || input.kind === "addConsumer" || input.kind === "removeConsumer") {
+  if (
+    input.kind === "produce" ||
+    input.kind === "producer" ||
+    input.kind === "addConsumer" ||
+    input.kind === "removeConsumer"
+  ) {
     const hook = run.model.learnerInput;
     if (hook === undefined) return "this model has no clients to drive";
     // The model decides first whether it can take the input, so a refusal leaves no trace line.
@@ -132,6 +138,7 @@ export function applyInput(run: OpenRun, input: LearnerInput): InputRefusal {
       switchBugOn(run, input.bug);
       return undefined;
     case "produce":
+    case "producer":
     case "addConsumer":
     case "removeConsumer":
       run.model.learnerInput!(input, false);

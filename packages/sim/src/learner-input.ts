@@ -7,6 +7,7 @@
  * their validation; it must never touch a run (stepped-run.ts and learner-apply.ts apply them).
  */
 import { type BugName, isBugName } from "./bugs.ts";
+import type { Acks } from "./history.ts";
 
 /** Inputs one run may take at most: the link carries them all, so they stay few. */
 export const learnerInputsMax = 200;
@@ -14,6 +15,19 @@ export const learnerInputsMax = 200;
 export const learnerDurationMsMax = 60_000;
 /** Keys a learner may give a record, 0 to this. */
 export const learnerKeyMax = 1_000_000;
+/** The highest partition a learner may name for the explicit partitioner (the model checks its count). */
+export const learnerPartitionMax = 63;
+
+/**
+ * How a producer picks a record's partition once a learner set it: the partition named in the record
+ * (explicit), Kafka's default for keyed records (murmur2 of the key, `toPositive(hash) % n`), or each
+ * record to the next partition in turn (round robin; also what a hashed producer does with a record
+ * that has no key).
+ */
+export type Partitioner =
+  | { readonly kind: "explicit"; readonly partition: number }
+  | { readonly kind: "keyHash" }
+  | { readonly kind: "roundRobin" };
 
 export type LearnerInput =
   /** Hard crash of a server (or a consumer client): it loses every unflushed write. */
@@ -33,6 +47,16 @@ export type LearnerInput =
   | { readonly kind: "diskFail"; readonly node: string }
   /** The producer sends one record with this key (partition: key mod partitions) as soon as it can. */
   | { readonly kind: "produce"; readonly producer: string; readonly key: number }
+  /**
+   * The producer's acks and partitioner from its next send on (the send in flight keeps its own).
+   * Kafka requires acks=all for an idempotent producer, so the model refuses 0 or 1 for one.
+   */
+  | {
+      readonly kind: "producer";
+      readonly producer: string;
+      readonly acks: Acks;
+      readonly partitioner: Partitioner;
+    }
   /** One more member joins the consumer group (the model keeps spare consumers for this). */
   | { readonly kind: "addConsumer" }
   /** The consumer leaves the group for good (LeaveGroup), as a clean shutdown would. */
@@ -80,11 +104,27 @@ export function formatInput(input: LearnerInput): string {
       return `pause.${input.node}.${input.durationMs}`;
     case "produce":
       return `produce.${input.producer}.${input.key}`;
+    case "producer":
+      return `producer.${input.producer}.${input.acks === -1 ? "all" : input.acks}.${formatPartitioner(input.partitioner)}`;
     case "removeConsumer":
       return `removeConsumer.${input.consumer}`;
     case "bug":
       return `bug.${input.bug}`;
   }
+}
+
+/** A partitioner's text form: "hash", "rr" or "to3" (explicit partition 3). */
+export function formatPartitioner(p: Partitioner): string {
+  if (p.kind === "explicit") return `to${p.partition}`;
+  return p.kind === "keyHash" ? "hash" : "rr";
+}
+
+function parsePartitioner(text: string | undefined): Partitioner | undefined {
+  if (text === "hash") return { kind: "keyHash" };
+  if (text === "rr") return { kind: "roundRobin" };
+  if (text === undefined || !/^to[0-9]{1,2}$/.test(text)) return undefined;
+  const partition = Number(text.slice(2));
+  return partition <= learnerPartitionMax ? { kind: "explicit", partition } : undefined;
 }
 
 /** Parses one input's text form; undefined for anything malformed (a link is untrusted text). */
@@ -125,6 +165,13 @@ export function parseInput(text: string): LearnerInput | undefined {
       if (producer === undefined || !Number.isInteger(key) || key < 0 || key > learnerKeyMax)
         return undefined;
       return { kind, producer, key };
+    }
+    case "producer": {
+      const producer = node(a);
+      const acks = b === "all" ? -1 : b === "1" ? 1 : b === "0" ? 0 : undefined;
+      const partitioner = parsePartitioner(c);
+      if (producer === undefined || acks === undefined || partitioner === undefined) return undefined;
+      return { kind, producer, acks, partitioner };
     }
     case "removeConsumer": {
       const consumer = node(a);

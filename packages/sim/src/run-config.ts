@@ -12,6 +12,22 @@ export interface WorkloadConfig {
   readonly produceIntervalMs: number;
   readonly partitions: number;
   readonly minInsyncReplicas: number;
+  /**
+   * Topic t's `retention.ms`: whole segments whose newest record is older than this are deleted and
+   * the log start moves past them. Absent (the default): kept forever, and no retention check runs,
+   * so every run without it keeps its trace byte for byte.
+   */
+  readonly retentionMs?: number;
+  /** Topic t's `retention.bytes`: the oldest segments are deleted while a log is larger. Absent: no limit. */
+  readonly retentionBytesMax?: number;
+}
+
+/** Kafka's `log.retention.check.interval.ms` in the simulator (Kafka's default is 5 minutes). */
+export const retentionCheckIntervalMs = 500;
+
+/** Whether the workload asks for retention (and brokers run the periodic check). */
+export function retentionOn(workload: WorkloadConfig): boolean {
+  return workload.retentionMs !== undefined || workload.retentionBytesMax !== undefined;
 }
 
 export const workloadDefault: WorkloadConfig = {

@@ -72,7 +72,7 @@ export interface ClusterModel {
 /** The learner inputs a cluster model applies itself, because they drive its clients. */
 export type ClientInput = Extract<
   LearnerInput,
-  { readonly kind: "produce" | "addConsumer" | "removeConsumer" }
+  { readonly kind: "produce" | "producer" | "addConsumer" | "removeConsumer" }
 >;
 
 export type ClusterFactory = (world: World) => ClusterModel;

@@ -36,6 +36,20 @@ export interface SimNode {
   timerName?(tag: number): string;
 }
 
+/** Messages the simulator remembers as dropped, for teaching views. */
+export const droppedRememberedMax = 16;
+/** Queued events a scan for messages in flight looks at, at most. */
+export const queueScannedMax = 10_000;
+
+/** One message between two nodes: when it was sent and when it arrives (-1: dropped). */
+export interface MessageInFlight {
+  readonly from: number;
+  readonly to: number;
+  readonly label: string;
+  readonly sentMs: number;
+  readonly arriveMs: number;
+}
+
 type Ev =
   | {
       readonly k: 0;
@@ -45,6 +59,8 @@ type Ev =
       readonly toIncarnation: number;
       readonly msg: unknown;
       readonly label: string;
+      /** Virtual time it was sent at: teaching views draw it moving from send to arrival. */
+      readonly sentMs: number;
     }
   | { readonly k: 1; readonly node: number; readonly tag: number; readonly incarnation: number }
   | { readonly k: 2; readonly fault: FaultEvent }
@@ -142,8 +158,39 @@ export class Simulator {
     if (!this.up[from]) return;
     const n = this.network.route(from, to, this.nowMs, this.routeBuf);
     const toIncarnation = this.incarnation[to]!;
+    const sentMs = this.nowMs;
     for (let i = 0; i < n; i++)
-      this.queue.push(this.routeBuf[i]!, { k: 0, from, to, toIncarnation, msg, label });
+      this.queue.push(this.routeBuf[i]!, { k: 0, from, to, toIncarnation, msg, label, sentMs });
+    if (n === 0) this.rememberDrop({ from, to, label, sentMs, arriveMs: -1 });
+  }
+
+  /**
+   * The last messages the network dropped at send (a cut link, a drop input, per-message loss), newest
+   * last, at most `droppedRememberedMax`: a ring for teaching views, never read by the run itself.
+   */
+  private readonly dropped: MessageInFlight[] = [];
+
+  private rememberDrop(m: MessageInFlight): void {
+    if (this.dropped.length >= droppedRememberedMax) this.dropped.shift();
+    this.dropped.push(m);
+  }
+
+  /** See `dropped`; oldest first. Reading never changes the run. */
+  messagesDropped(): readonly MessageInFlight[] {
+    return this.dropped;
+  }
+
+  /**
+   * Messages sent and not yet delivered (one per copy), at most `countMax`, by arrival time; a message
+   * held for a paused node is not listed (it has arrived). Reading never changes the run.
+   */
+  messagesInFlight(countMax: number): MessageInFlight[] {
+    const out: MessageInFlight[] = [];
+    this.queue.forEachQueued(queueScannedMax, (timeMs, ev) => {
+      if (ev.k === 0 && out.length < countMax)
+        out.push({ from: ev.from, to: ev.to, label: ev.label, sentMs: ev.sentMs, arriveMs: timeMs });
+    });
+    return out.sort((a, b) => a.arriveMs - b.arriveMs || a.sentMs - b.sentMs);
   }
 
   /** Timers cancelled before they fire; they are dropped unseen (no event, no trace line). */

@@ -24,7 +24,18 @@ import {
   type RunResult,
 } from "./run.ts";
 import type { RunConfig } from "./run-config.ts";
+import type { MessageInFlight } from "./simulator.ts";
 import type { Violation } from "./violation.ts";
+
+/** A message between two nodes named as the trace names them ("b0"), with its send and arrival times. */
+export interface NamedMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  readonly sentMs: number;
+  /** -1 when the network dropped it. */
+  readonly arriveMs: number;
+}
 
 /**
  * A step ends at the next trace event; events that leave no trace line (a message to a crashed node,
@@ -125,6 +136,24 @@ export class SteppedRun {
 
   view(): ClusterView | undefined {
     return this.run.model.view?.();
+  }
+
+  /**
+   * Messages sent and not yet delivered, at most `countMax`, with node names, send and arrival times
+   * (the network decided both at send), for views that draw them moving. Reading never changes the run.
+   */
+  messagesInFlight(countMax: number): NamedMessage[] {
+    return this.run.sim.messagesInFlight(countMax).map((m) => this.named(m));
+  }
+
+  /** The last messages the network dropped at send, oldest first (`arriveMs` is -1). */
+  messagesDropped(): NamedMessage[] {
+    return this.run.sim.messagesDropped().map((m) => this.named(m));
+  }
+
+  private named(m: MessageInFlight): NamedMessage {
+    const nodes = this.run.sim.nodes;
+    return { ...m, from: nodes[m.from]!.name, to: nodes[m.to]!.name };
   }
 
   /** The last `count` trace lines (JSON), oldest first, when the run's config records its trace. */

@@ -20,6 +20,7 @@ import {
 import { ErrorCode } from "@eddy/protocol";
 import { segmentFileName, toStorageError } from "@eddy/storage";
 import { MemoryDisk } from "@eddy/storage-memory";
+import { retentionCheckIntervalMs, retentionOn } from "../run-config.ts";
 import type { SimNode } from "../simulator.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
@@ -33,6 +34,7 @@ import {
   ReplicaStore,
   replicaReadBytesMax,
   simDataDir,
+  simLogConfigFor,
   simTopic,
 } from "./replica-store.ts";
 import type { World } from "./world.ts";
@@ -53,6 +55,8 @@ const tagCoordinator = 1_000_001;
 const tagHwCheckpoint = 1_000_002;
 /** A producer-id block asked for by the allocator is written to the disk (after its latency). */
 const tagProducerIdBlock = 1_000_003;
+/** The periodic retention check (runs whose workload sets retention only). */
+const tagRetention = 1_000_004;
 /** How often HW checkpoints reach the disk (Kafka's default is 5 s). */
 export const hwCheckpointIntervalMs = 2_000;
 const kindWake = 0;
@@ -150,7 +154,13 @@ export class BrokerNode implements SimNode {
       for (let p = 0; p < partitions; p++) {
         // Opening recovers each log from what the disk kept: a torn or lost tail is cut here, and the
         // replica rebuilds its epoch cache and producer state from the batches that survived.
-        const log = ReplicaStore.openLog(this.disk, p, this.nowMs, () => w.probes.hit("storage-recovery"));
+        const log = ReplicaStore.openLog(
+          this.disk,
+          p,
+          this.nowMs,
+          () => w.probes.hit("storage-recovery"),
+          simLogConfigFor(w.config.workload),
+        );
         replicas.push(
           PartitionReplica.open(
             log,
@@ -187,6 +197,8 @@ export class BrokerNode implements SimNode {
     this.sendHeartbeat();
     this.w.sim.timer(this.index, brokerHeartbeatIntervalMs, tagHeartbeat);
     this.w.sim.timer(this.index, hwCheckpointIntervalMs, tagHwCheckpoint);
+    // Only a run that asks for retention checks it: the timer would change every other run's trace.
+    if (retentionOn(w.config.workload)) this.w.sim.timer(this.index, retentionCheckIntervalMs, tagRetention);
     if (this.coordinator !== null) this.coordinator.boot(this);
   }
 
@@ -466,6 +478,13 @@ export class BrokerNode implements SimNode {
       this.coordinator?.onTimer();
       return;
     }
+    if (tag === tagRetention) {
+      // Each replica deletes whole old segments itself, never past its high watermark, and its core
+      // learns the new log start (the shared node's PartitionReplica.applyRetention, as the broker's).
+      for (const r of this.replicas) r.applyRetention();
+      this.w.sim.timer(this.index, retentionCheckIntervalMs, tagRetention);
+      return;
+    }
     if (tag === tagProducerIdBlock) {
       this.reserveProducerIdBlock();
       return;
@@ -483,6 +502,7 @@ export class BrokerNode implements SimNode {
     if (tag === tagHeartbeat) return "broker-heartbeat";
     if (tag === tagCoordinator) return "group-coordinator-tick";
     if (tag === tagHwCheckpoint) return "hw-checkpoint-flush";
+    if (tag === tagRetention) return "retention-check";
     if (tag === tagProducerIdBlock) return "producer-id-block-written";
     const kinds = ["replica-wake", "disk-write-done", "consumer-fetch-wait"];
     return `${kinds[tag & 7] ?? "timer"} p${tag >> 3}`;
@@ -726,6 +746,9 @@ export class BrokerNode implements SimNode {
     const answer = r.read(req.offset, consumerFetchBytesMax, req.leaderEpoch);
     if (answer.errorCode !== ErrorCode.NONE) {
       if (answer.errorCode === ErrorCode.OFFSET_NOT_AVAILABLE) w.probes.hit("offset-not-available");
+      // With retention on, an answer also carries the log start (Kafka's fetch response does), so a
+      // consumer behind it can reset; without, the answer keeps its old shape and every trace its bytes.
+      const logStart = retentionOn(w.config.workload) ? { logStartOffset: answer.logStartOffset } : {};
       this.reply(from, {
         api: "Fetch",
         corr: req.corr,
@@ -733,6 +756,7 @@ export class BrokerNode implements SimNode {
         error: producer.errorName(answer.errorCode),
         highWatermark: -1,
         records: [],
+        ...logStart,
       });
       return;
     }

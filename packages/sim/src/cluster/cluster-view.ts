@@ -59,6 +59,8 @@ export interface ConsumerView {
   readonly generation: number;
   /** Each assigned partition's position (the next offset it will read), in `assigned`'s order. */
   readonly positions: readonly number[];
+  /** Positions moved to the log start because retention deleted the records there (runs with retention). */
+  readonly offsetResets: number;
 }
 
 export interface ProducerView {
@@ -68,6 +70,11 @@ export interface ProducerView {
   readonly idempotent: boolean;
   /** Keyed producers pick the partition as key mod partitions; the others pick one at random. */
   readonly keyed: boolean;
+  /**
+   * How it picks partitions now: "model" (the above) until a learner sets one, then "explicit N",
+   * "key hash (murmur2)" or "round robin".
+   */
+  readonly partitioner: string;
   /** The partition of the send in flight, or -1. */
   readonly inflightPartition: number;
   /** Records a learner queued on it and not yet sent. */

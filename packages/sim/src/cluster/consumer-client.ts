@@ -493,6 +493,8 @@ export class ConsumerClient implements SimNode {
         r.error === "UNKNOWN_LEADER_EPOCH"
       )
         this.sendMetadata();
+      else if (r.error === "OFFSET_OUT_OF_RANGE" && r.logStartOffset !== undefined)
+        this.resetBelowLogStart(r);
       return;
     }
     let pos = this.positions.get(partition);
@@ -520,6 +522,24 @@ export class ConsumerClient implements SimNode {
     // Long polling: the next fetch goes out as soon as this one is answered.
     if (this.phase === "stable" && this.positionsKnown && this.assigned.includes(partition)) this.fetchAll();
   }
+
+  /**
+   * auto.offset.reset = earliest (the model's consumers start at offset 0 with no committed offset,
+   * as "earliest" does): a position retention deleted moves to the log start, and the skipped records
+   * are counted as lost to this consumer. Only runs with retention carry the log start in the answer.
+   */
+  private resetBelowLogStart(r: Extract<ClientResponse, { api: "Fetch" }>): void {
+    const pos = this.positions.get(r.partition);
+    const logStart = r.logStartOffset!;
+    if (pos === undefined || pos >= logStart) return;
+    this.positions.set(r.partition, logStart);
+    this.offsetResets++;
+    if (this.phase === "stable" && this.positionsKnown && this.assigned.includes(r.partition))
+      this.fetchAll();
+  }
+
+  /** Positions reset because retention deleted them (auto.offset.reset), over the run. */
+  offsetResets = 0;
 
   timerName(tag: number): string {
     return (

@@ -5,8 +5,9 @@
  * to 23) and reads the final committed logs for the history checkers.
  */
 import { invariant } from "@eddy/core";
-import type { FinalLogs } from "../check-history.ts";
+import { type FinalLogs, retentionDeletedValue } from "../check-history.ts";
 import type { ClientInput, ClusterFactory, ClusterModel, LivenessGap } from "../run.ts";
+import { retentionOn } from "../run-config.ts";
 import type { SimNode } from "../simulator.ts";
 import { BrokerNode } from "./broker-node.ts";
 import type { ClusterView, PartitionView } from "./cluster-view.ts";
@@ -149,6 +150,11 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
           const p = producers.find((x) => x.name === input.producer);
           if (p === undefined) return `no producer ${input.producer}`;
           return p.queueLearnerRecord(input.key, dryRun);
+        }
+        case "producer": {
+          const p = producers.find((x) => x.name === input.producer);
+          if (p === undefined) return `no producer ${input.producer}`;
+          return p.setLearnerSettings(input.acks, input.partitioner, dryRun);
         }
         case "addConsumer": {
           const spare = spares.find((k) => !k.wasStarted);
@@ -344,12 +350,14 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
           phase: k.phaseName,
           generation: k.generationId,
           positions: k.assignedPartitions.map((p) => k.position(p) ?? -1),
+          offsetResets: k.offsetResets,
         })),
         producers: producers.map((p) => ({
           name: p.name,
-          acks: p.spec.acks,
+          acks: p.acks,
           idempotent: p.spec.idempotent,
           keyed: p.spec.keyed,
+          partitioner: p.partitionerName,
           inflightPartition: p.inflightPartition,
           learnerQueued: p.learnerQueued,
         })),
@@ -380,7 +388,11 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
         // The committed log lives on a down broker: no final log to check against.
         if (best === undefined || !w.sim.isUp(best.index)) continue;
         const log = best.replicaLog(p)!;
-        out.set(p, log.values(0, Math.min(best.replicaState(p)!.highWatermark, log.durableEnd), false));
+        const values = log.values(0, Math.min(best.replicaState(p)!.highWatermark, log.durableEnd), false);
+        // Offsets retention deleted are marked so the checkers let them go (runs with retention only).
+        if (retentionOn(w.config.workload))
+          for (let o = 0; o < Math.min(log.start, values.length); o++) values[o] = retentionDeletedValue;
+        out.set(p, values);
       }
       return out;
     },

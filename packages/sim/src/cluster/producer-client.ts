@@ -7,6 +7,8 @@
  */
 import { invariant } from "@eddy/core";
 import type { Acks, ProduceOp } from "../history.ts";
+import type { Partitioner } from "../learner-input.ts";
+import { keyHashPartition } from "../murmur2.ts";
 import type { SimNode } from "../simulator.ts";
 import type { ClientResponse, ResponseEnvelope } from "./protocol.ts";
 import type { World } from "./world.ts";
@@ -48,11 +50,55 @@ export class ProducerClient implements SimNode {
   private timeoutTimer = -1;
   /** Keys of records a learner asked for, sent in order before any drawn send (empty unless asked). */
   private readonly learnerKeys: number[] = [];
+  /** The acks of the next send: the spec's until a learner sets it. */
+  acks: Acks;
+  /** The learner's partitioner, or undefined for the model's own (key mod n, or a random draw). */
+  private partitioner: Partitioner | undefined = undefined;
+  /** The next partition of the round-robin partitioner. */
+  private roundRobinNext = 0;
 
   constructor(
     private readonly w: World,
     readonly spec: ProducerSpec,
-  ) {}
+  ) {
+    this.acks = spec.acks;
+  }
+
+  /** How it picks partitions now, in words for views. */
+  get partitionerName(): string {
+    const p = this.partitioner;
+    if (p === undefined) return "model";
+    if (p.kind === "explicit") return `explicit ${p.partition}`;
+    return p.kind === "keyHash" ? "key hash (murmur2)" : "round robin";
+  }
+
+  /**
+   * A learner's acks and partitioner from the next send on (learner inputs); the send in flight keeps
+   * its own. Returns a refusal (Kafka's rule: idempotence needs acks=all; an explicit partition must
+   * exist) and changes nothing then.
+   */
+  setLearnerSettings(acks: Acks, partitioner: Partitioner, dryRun: boolean): string | undefined {
+    if (this.spec.idempotent && acks !== -1)
+      return `${this.name} is idempotent, and Kafka requires acks=all for idempotence`;
+    const partitions = this.w.config.workload.partitions;
+    if (partitioner.kind === "explicit" && partitioner.partition >= partitions)
+      return `topic t has partitions 0 to ${partitions - 1}, not ${partitioner.partition}`;
+    if (dryRun) return undefined;
+    this.acks = acks;
+    this.partitioner = partitioner;
+    return undefined;
+  }
+
+  /** The partition of a record with `key` (null: none) under the learner's partitioner. */
+  private learnerPartition(p: Partitioner, key: number | null, partitions: number): number {
+    if (p.kind === "explicit") return p.partition;
+    if (p.kind === "keyHash" && key !== null) return keyHashPartition(key, partitions);
+    // Round robin, and a record without a key under the key hash (one record a batch, so Kafka's
+    // sticky partitioner moves to the next partition with every record).
+    const partition = this.roundRobinNext % partitions;
+    this.roundRobinNext = (partition + 1) % partitions;
+    return partition;
+  }
 
   get name(): string {
     return this.spec.name;
@@ -133,13 +179,21 @@ export class ProducerClient implements SimNode {
     const learnerKey = this.learnerKeys.shift();
     const key =
       learnerKey !== undefined ? learnerKey : this.spec.keyed ? w.sim.streams.workload.int(0, 15) : null;
-    const partition = key === null ? w.sim.streams.workload.int(0, partitions - 1) : key % partitions;
+    // Without a learner's partitioner the draws are the model's own, so a run without inputs is unchanged.
+    const partitioner = this.partitioner;
+    const partition =
+      partitioner !== undefined
+        ? this.learnerPartition(partitioner, key, partitions)
+        : key === null
+          ? w.sim.streams.workload.int(0, partitions - 1)
+          : key % partitions;
+    invariant(partition >= 0 && partition < partitions, "producer: partition out of range");
     const op = w.history.invokeProduce({
       producer: this.spec.name,
       partition,
       value: w.valueNext++,
       key,
-      acks: this.spec.acks,
+      acks: this.acks,
       idempotent: this.spec.idempotent,
       invokeMs: w.sim.nowMs,
     });
@@ -189,7 +243,7 @@ export class ProducerClient implements SimNode {
           api: "Produce",
           corr: f.corr,
           partition: f.op.partition,
-          acks: this.spec.acks,
+          acks: f.op.acks,
           records: [{ value: f.op.value, key: f.op.key }],
           producerId: this.spec.idempotent ? this.producerId : -1,
           producerEpoch: this.spec.idempotent ? this.producerEpoch : -1,
@@ -198,7 +252,7 @@ export class ProducerClient implements SimNode {
       },
       "Produce",
     );
-    if (this.spec.acks === 0) {
+    if (f.op.acks === 0) {
       // acks=0 gets no answer: the send counts as done once it leaves the client.
       this.finish("ok", -1);
       return;

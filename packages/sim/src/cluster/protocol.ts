@@ -100,6 +100,8 @@ export type ClientResponse =
       readonly error: ErrorName;
       readonly highWatermark: number;
       readonly records: readonly { readonly offset: number; readonly value: number }[];
+      /** The partition's log start, on an error answer in runs with retention only. */
+      readonly logStartOffset?: number;
     }
   | {
       readonly api: "JoinGroup";

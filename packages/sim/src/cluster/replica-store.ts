@@ -14,7 +14,7 @@
 import { invariant } from "@eddy/core";
 import { walkBatches } from "@eddy/node";
 import { decodeRecordBatch, encodeRecordBatch, type StoredBatchHeader } from "@eddy/protocol";
-import { logConfigMake, PartitionLog } from "@eddy/storage";
+import { type LogConfig, logConfigMake, PartitionLog } from "@eddy/storage";
 import type { MemoryDisk } from "@eddy/storage-memory";
 
 /** The topic every simulated partition belongs to. */
@@ -39,6 +39,19 @@ export const simLogConfig = logConfigMake({
   indexIntervalBytes: 256,
   indexBytesMax: 4096,
 });
+
+/**
+ * The log settings of a run's topic: `simLogConfig`, with the workload's retention when it sets one
+ * (the storage engine's own retention by time and size then deletes whole segments).
+ */
+export function simLogConfigFor(retention: { retentionMs?: number; retentionBytesMax?: number }): LogConfig {
+  if (retention.retentionMs === undefined && retention.retentionBytesMax === undefined) return simLogConfig;
+  return logConfigMake({
+    ...simLogConfig,
+    retentionMs: retention.retentionMs ?? -1,
+    retentionBytesMax: retention.retentionBytesMax ?? -1,
+  });
+}
 
 /** The producer fields of one batch, as the idempotent producer sent them (-1 when not idempotent). */
 export interface ProducerFields {
@@ -132,12 +145,13 @@ export class ReplicaStore {
     partition: number,
     nowMs: number,
     logLine: (line: string) => void,
+    config: LogConfig = simLogConfig,
   ): PartitionLog {
     return PartitionLog.open({
       files: disk,
       dir: `${simDataDir}/${simTopic}-${partition}`,
       name: `${simTopic}-${partition}`,
-      config: simLogConfig,
+      config,
       tailCacheBytesMax: replicaTailBytesMax,
       logLine,
       nowMs,
