@@ -11,7 +11,11 @@ import { type AnyApiDefinition, defineApi } from "./api.ts";
 export function servedApiVersions(
   apis: readonly AnyApiDefinition[],
 ): { apiKey: number; minVersion: number; maxVersion: number }[] {
-  return apis.map((api) => ({ apiKey: api.key, minVersion: api.versionMin, maxVersion: api.versionMax }));
+  return apis.map((api) => ({
+    apiKey: api.key,
+    minVersion: api.versionMin,
+    maxVersion: api.versionMaxAdvertised ?? api.versionMax,
+  }));
 }
 
 export const apiVersionsApi = defineApi({

@@ -30,6 +30,12 @@ export interface ApiDefinition<K extends ApiKey> {
   readonly name: string;
   readonly versionMin: number;
   readonly versionMax: number;
+  /**
+   * The highest version ApiVersions lists, when below `versionMax`: the versions above it are served
+   * for the nodes of the cluster only (Fetch v12-v16, whose topic ids clients cannot learn from this
+   * broker's Metadata v0-v8).
+   */
+  readonly versionMaxAdvertised?: number;
   readonly handle: (ctx: RequestContext, request: RequestByKey[K]) => ApiResult<K> | Promise<ApiResult<K>>;
 }
 

@@ -2,7 +2,8 @@
  * A node's link to the other nodes of its cluster: one outbound connection per voter (at its
  * `controller.quorum.voters` address) carrying Eddy's internal one-way messages, the dispatch of the
  * messages that arrive, and the forwarding of controller requests to the active controller with
- * their answers matched by request id.
+ * their answers matched by request id. Replication uses Kafka's Fetch over a second connection to
+ * each peer (`fetch`), so a fetch the leader holds never delays the messages on the first.
  *
  * Owns: the peer table, request ids and the bounded table of forwarded requests waiting for an
  * answer (each with a timeout). Must never block a caller on a peer: a peer that is down or cut off
@@ -10,6 +11,7 @@
  * request that gets no answer resolves with null when its time is up.
  */
 import type { controller } from "@eddy/core";
+import { ApiKey as apiKeys, type FetchRequestInput, type FetchResponse } from "@eddy/protocol";
 import type { QuorumVoter } from "../config/cluster-settings.ts";
 import { type PeerAddress, peerClientDefaults } from "../net/peer-client.ts";
 import type { PeerFaults } from "../net/peer-faults.ts";
@@ -24,7 +26,6 @@ const replyPeersMax = 1_000;
 /** What the link hands the node: every message that arrives, by kind. */
 export interface ClusterLinkHandlers {
   quorum(message: Extract<InternalMessage, { kind: "quorum" }>): void;
-  replica(message: Extract<InternalMessage, { kind: "replica" }>, records: Uint8Array): void;
   controllerRequest(message: Extract<InternalMessage, { kind: "controllerRequest" }>): void;
   metadataImage(message: Extract<InternalMessage, { kind: "metadataImage" }>): void;
 }
@@ -43,6 +44,8 @@ interface Waiting {
 
 export class ClusterLink {
   private readonly pool: PeerPool;
+  /** The replica fetchers' connections to the same peers (`replica-fetcher.ts`). */
+  private readonly fetchPool: PeerPool;
   private readonly waiting = new Map<number, Waiting>();
   private nextRequestId = 1;
   private handlers: ClusterLinkHandlers | null = null;
@@ -57,7 +60,7 @@ export class ClusterLink {
     private readonly log: (line: string) => void,
     faultsFor?: (nodeId: number) => PeerFaults | undefined,
   ) {
-    this.pool = new PeerPool({
+    const poolOptions = {
       ...peerClientDefaults,
       clientId: `eddy-node-${nodeId}`,
       // Peers on this machine or a LAN answer fast; a node that went away is retried often, so a
@@ -66,13 +69,15 @@ export class ClusterLink {
       reconnectBackoffMs: 50,
       reconnectBackoffMsMax: 500,
       log,
-      ...(faultsFor === undefined ? {} : { faultsFor }),
-    });
+    };
+    this.pool = new PeerPool({ ...poolOptions, ...(faultsFor === undefined ? {} : { faultsFor }) });
+    this.fetchPool = new PeerPool({ ...poolOptions, clientId: `eddy-replica-fetcher-${nodeId}` });
     this.voterPeers = voters
       .filter((v) => v.nodeId !== nodeId)
       .map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port }));
     this.voterIds = voters.map((v) => v.nodeId);
     this.pool.setPeers(this.voterPeers);
+    this.fetchPool.setPeers(this.voterPeers);
   }
 
   /** The voters' ids, in the order `controller.quorum.voters` names them. */
@@ -110,6 +115,7 @@ export class ClusterLink {
     if (key === this.brokerPeersKey) return;
     this.brokerPeersKey = key;
     this.pool.setPeers(peers);
+    this.fetchPool.setPeers(peers);
   }
 
   /** Remembers where node `from` takes its answers, when it is no voter and not registered yet. */
@@ -131,7 +137,7 @@ export class ClusterLink {
   send(to: number, message: InternalMessage, records?: Uint8Array): void {
     if (this.closed) return;
     if (to === this.nodeId) {
-      queueMicrotask(() => this.dispatch(message, records ?? new Uint8Array(0)));
+      queueMicrotask(() => this.dispatch(message));
       return;
     }
     let frame: Uint8Array;
@@ -153,7 +159,7 @@ export class ClusterLink {
       this.log(`cluster: refused a frame: ${(error as Error).message}`);
       return;
     }
-    this.dispatch(decoded.message, decoded.records);
+    this.dispatch(decoded.message);
   }
 
   /**
@@ -181,6 +187,11 @@ export class ClusterLink {
     });
   }
 
+  /** Sends a replica Fetch to node `to` and resolves with its response; rejects with `PeerRequestError`. */
+  fetch(to: number, version: number, body: FetchRequestInput, timeoutMs: number): Promise<FetchResponse> {
+    return this.fetchPool.request(to, apiKeys.Fetch, version, body, timeoutMs);
+  }
+
   /** Answers a forwarded request (called on the controller that received it). */
   answer(to: number, requestId: number, answer: ForwardedAnswer): void {
     this.send(to, { kind: "controllerAnswer", from: this.nodeId, requestId, ...answer });
@@ -189,6 +200,7 @@ export class ClusterLink {
   close(): void {
     this.closed = true;
     this.pool.close();
+    this.fetchPool.close();
     for (const w of this.waiting.values()) {
       clearTimeout(w.timer);
       w.resolve(null);
@@ -196,16 +208,13 @@ export class ClusterLink {
     this.waiting.clear();
   }
 
-  private dispatch(message: InternalMessage, records: Uint8Array): void {
+  private dispatch(message: InternalMessage): void {
     const handlers = this.handlers;
     if (handlers === null || this.closed) return;
     try {
       switch (message.kind) {
         case "quorum":
           handlers.quorum(message);
-          return;
-        case "replica":
-          handlers.replica(message, records);
           return;
         case "controllerRequest":
           this.noteReplyTo(message.from, message.replyTo);

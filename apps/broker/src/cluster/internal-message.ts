@@ -2,9 +2,9 @@
  * Eddy's internal node-to-node messages and their frame. Kafka frames every exchange as a request
  * with a header; so does this, under one api key of Eddy's own (`eddyInternalApiKey`, outside Kafka's
  * range), with a body of one JSON document followed by raw bytes (record batches, exactly as stored).
- * Every message is one-way: the Raft quorum, replication and controller answers are all asynchronous
- * messages whose replies come back as messages of their own, as in the simulator, so no response frame
- * is written for them.
+ * Every message is one-way: the Raft quorum and controller answers are asynchronous messages whose
+ * replies come back as messages of their own, as in the simulator, so no response frame is written
+ * for them. Replication is not here: followers send Kafka's own Fetch (`replica-fetch-wire.ts`).
  *
  * The layout, after the 4-byte size prefix: int16 api key (32000), int16 version (0), int32
  * correlation id (0), int16-length client id (`eddy-node-<id>`), then int32 JSON length, the JSON
@@ -13,7 +13,7 @@
  * Owns: encoding, decoding and shape checks of these frames. Must never trust a frame: a malformed one
  * is refused with an error naming what is wrong, and nothing it holds reaches the node.
  */
-import type { controller, partition } from "@eddy/core";
+import type { controller } from "@eddy/core";
 import type { QuorumMessage } from "@eddy/node";
 
 /** The api key of Eddy's internal messages: above every Kafka api key, inside int16. */
@@ -24,8 +24,6 @@ export const internalJsonBytesMax = 16 << 20;
 
 export type InternalMessage =
   | { readonly kind: "quorum"; readonly from: number; readonly message: QuorumMessage }
-  /** A replication message; a fetch response carries its record batches after the JSON. */
-  | { readonly kind: "replica"; readonly from: number; readonly message: partition.PeerMessage }
   /** A request for the active controller (registration, heartbeat, AlterPartition, topic changes). */
   | {
       readonly kind: "controllerRequest";
@@ -51,7 +49,7 @@ export type InternalMessage =
       readonly leaderId: number;
     };
 
-const kinds = new Set(["quorum", "replica", "controllerRequest", "controllerAnswer", "metadataImage"]);
+const kinds = new Set(["quorum", "controllerRequest", "controllerAnswer", "metadataImage"]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -138,7 +136,6 @@ function checkShape(value: unknown): InternalMessage | string {
   if (!Number.isInteger(m.from) || (m.from as number) < 0) return `field from: not a node id (${m.from})`;
   switch (m.kind) {
     case "quorum":
-    case "replica":
       if (typeof m.message !== "object" || m.message === null)
         return `${m.kind}: field message is not an object`;
       if (typeof (m.message as { type?: unknown }).type !== "string")

@@ -26,6 +26,7 @@ import {
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { controllerForwarder, serveForwardedRequest } from "../cluster/controller-forwarding.ts";
 import { RemoteMetadata } from "../cluster/remote-metadata.ts";
+import { type ReplicaFetching, replicaFetching } from "../cluster/replica-fetching.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import type { BrokerMetadata } from "./broker-metadata.ts";
 import { GroupShell, groupCoreOptions } from "./group-shell.ts";
@@ -125,20 +126,26 @@ export class BrokerNode {
     /** The link to the other nodes of the cluster; null for a cluster of one. */
     readonly cluster: ClusterLink | null,
   ) {
-    this.replicaEnv = brokerReplicaEnv(
-      this.clock,
-      hw,
-      log,
-      cluster === null ? null : this.replicaPeers(cluster),
-    );
+    this.replication =
+      cluster === null
+        ? null
+        : replicaFetching(cluster, {
+            image: () => this.metadata.image,
+            partition: (topic, index) => this.partitions.get(partitionKey(topic, index)),
+            nowMs: this.clock,
+            log,
+          });
+    this.replicaEnv = brokerReplicaEnv(this.clock, hw, log, cluster === null ? null : this.replicaPeers());
   }
 
-  /** Replication messages go to the other brokers, AlterPartition to the active controller. */
-  private replicaPeers(cluster: ClusterLink): ReplicaPeers {
+  /** Replication over Kafka's Fetch (`cluster/replica-fetching.ts`); null for a cluster of one. */
+  readonly replication: ReplicaFetching | null;
+
+  /** Replication messages go to the other brokers as Fetch, AlterPartition to the active controller. */
+  private replicaPeers(): ReplicaPeers {
     const from = this.config.nodeId;
     return {
-      sendPeer: (_replica, to, message, records) =>
-        cluster.send(to, { kind: "replica", from, message }, records),
+      sendPeer: (replica, to, message, records) => this.replication?.send(replica, to, message, records),
       sendAlterPartition: (replica, requestId, m) => {
         void this.metadata
           .request({
@@ -180,10 +187,6 @@ export class BrokerNode {
     cluster.attach({
       quorum: (m) => {
         if (metadata instanceof MetadataShell) metadata.onQuorumMessage(m.message);
-      },
-      replica: (m, records) => {
-        const replica = this.partitions.get(partitionKey(m.message.topic, m.message.partition));
-        replica?.onPeerMessage(m.message, records);
       },
       controllerRequest: (m) => {
         if (!(metadata instanceof MetadataShell)) {
@@ -695,6 +698,7 @@ export class BrokerNode {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    this.replication?.close();
     this.cluster?.close();
     for (const replica of this.partitions.values()) replica.close();
     // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does, and writes
