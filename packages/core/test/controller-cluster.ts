@@ -438,6 +438,8 @@ function describe(r: controller.Response): string {
       return r.results.map((x) => `${x.error} (${x.acls.length})`).join(", ");
     case "alterTopicConfigs":
       return r.topics.map((t) => `${t.name}: ${t.error}`).join(", ");
+    case "alterBrokerConfigs":
+      return r.resources.map((t) => `'${t.name}': ${t.error}`).join(", ");
     case "alterUserScramCredentials":
       return r.results.map((x) => `${x.name}: ${x.error}`).join(", ");
   }

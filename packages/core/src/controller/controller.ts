@@ -12,6 +12,7 @@
 import { invariant, unreachable } from "../invariant.ts";
 import { type PrngState, prngNextU32 } from "../prng.ts";
 import { decideCreateAcls, decideDeleteAcls } from "./acls.ts";
+import { decideAlterBrokerConfigs } from "./broker-configs.ts";
 import {
   changeForLostBroker,
   changeForOfflinePartition,
@@ -221,6 +222,13 @@ export function step(state: ControllerState, input: Input): StepResult {
       response = { type: "alterTopicConfigs", topics: decision.results };
       break;
     }
+    case "alterBrokerConfigs": {
+      // The rules live in broker-configs.ts; the controller only proposes what they decide.
+      const decision = decideAlterBrokerConfigs(view(b), input.resources, input.validateOnly);
+      for (const record of decision.records) emit(b, record);
+      response = { type: "alterBrokerConfigs", resources: decision.results };
+      break;
+    }
     case "alterUserScramCredentials": {
       // The rules live in scram-credentials.ts; the controller only proposes what they decide.
       const decision = decideAlterScramCredentials(
@@ -328,6 +336,15 @@ function notController(input: Input): Response | null {
       return {
         type: "alterTopicConfigs",
         topics: input.topics.map((t) => ({ name: t.name, error: "NOT_CONTROLLER" as const, message: null })),
+      };
+    case "alterBrokerConfigs":
+      return {
+        type: "alterBrokerConfigs",
+        resources: input.resources.map((r) => ({
+          name: r.name,
+          error: "NOT_CONTROLLER" as const,
+          message: null,
+        })),
       };
     case "alterUserScramCredentials":
       return {

@@ -7,6 +7,7 @@
  */
 import { invariant, unreachable } from "../invariant.ts";
 import { type AclBinding, applyAclRecord } from "./acls.ts";
+import { applyBrokerConfigRecord } from "./broker-configs.ts";
 import { applyScramRecord, type ScramCredentialEntry } from "./scram-credentials.ts";
 import { applyConfigRecord } from "./topic-configs.ts";
 import {
@@ -59,6 +60,7 @@ export interface ImageDraft extends MetadataImage {
   nextProducerId?: number;
   acls?: readonly AclBinding[];
   scramCredentials?: readonly ScramCredentialEntry[];
+  brokerConfigs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly ownedTopics: Set<string>;
 }
 
@@ -72,6 +74,7 @@ export function draftOf(image: MetadataImage): ImageDraft {
   if (image.nextProducerId !== undefined) draft.nextProducerId = image.nextProducerId;
   if (image.acls !== undefined) draft.acls = image.acls;
   if (image.scramCredentials !== undefined) draft.scramCredentials = image.scramCredentials;
+  if (image.brokerConfigs !== undefined) draft.brokerConfigs = image.brokerConfigs;
   return draft;
 }
 
@@ -90,10 +93,12 @@ export function finishDraft(draft: ImageDraft): MetadataImage {
   // The ACLs likewise appear only while there are some.
   const withAcls =
     draft.acls === undefined || draft.acls.length === 0 ? image : { ...image, acls: draft.acls };
-  // And the SCRAM credentials.
-  return draft.scramCredentials === undefined || draft.scramCredentials.length === 0
-    ? withAcls
-    : { ...withAcls, scramCredentials: draft.scramCredentials };
+  // And the SCRAM credentials, and the dynamic broker configs.
+  const withScram =
+    draft.scramCredentials === undefined || draft.scramCredentials.length === 0
+      ? withAcls
+      : { ...withAcls, scramCredentials: draft.scramCredentials };
+  return draft.brokerConfigs === undefined ? withScram : { ...withScram, brokerConfigs: draft.brokerConfigs };
 }
 
 /** The image's SCRAM credentials (none when the field is absent). */
@@ -276,6 +281,12 @@ export function applyToDraft(d: ImageDraft, record: MetadataRecord): void {
       d.scramCredentials = applyScramRecord(scramCredentialsOf(d), record);
       return;
     case "Config": {
+      if (record.resourceType === "broker") {
+        const next = applyBrokerConfigRecord(d.brokerConfigs ?? {}, record);
+        if (next === undefined) delete d.brokerConfigs;
+        else d.brokerConfigs = next;
+        return;
+      }
       const topic = d.topics[record.resourceName];
       invariant(topic !== undefined, () => `image: config of unknown topic ${record.resourceName}`);
       // The partitions array (owned by this draft or not) is kept as it is; only the configs change.

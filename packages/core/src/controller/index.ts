@@ -32,6 +32,7 @@
  */
 
 export * from "./acls.ts";
+export * from "./broker-configs.ts";
 export { type ControllerOptions, initialState, step } from "./controller.ts";
 export {
   changeForLostBroker,

@@ -31,12 +31,13 @@ export interface TopicConfigChange {
 }
 
 /**
- * Kafka's ConfigRecord for a topic: `value` null removes the key. One record per changed key, so a
- * change of one key never rewrites the others (and two changes of different keys compose).
+ * Kafka's ConfigRecord for a topic or a broker (`broker-configs.ts`: a broker id, or "" for the
+ * cluster-wide default): `value` null removes the key. One record per changed key, so a change of one
+ * key never rewrites the others (and two changes of different keys compose).
  */
 export interface ConfigRecord {
   readonly type: "Config";
-  readonly resourceType: "topic";
+  readonly resourceType: "topic" | "broker";
   readonly resourceName: string;
   readonly name: string;
   readonly value: string | null;

@@ -118,6 +118,11 @@ export interface MetadataImage {
    * there are none, for the same reason as `acls`.
    */
   readonly scramCredentials?: readonly ScramCredentialEntry[];
+  /**
+   * Dynamic broker configs (`broker-configs.ts`) by resource: a broker id, or "" for the cluster-wide
+   * default, each with its keys. Absent while there are none, for the same reason as `acls`.
+   */
+  readonly brokerConfigs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export type MetadataRecord =
@@ -326,6 +331,15 @@ export type Input =
       readonly type: "alterTopicConfigs";
       readonly topics: readonly TopicConfigChange[];
       readonly validateOnly: boolean;
+    }
+  /**
+   * IncrementalAlterConfigs and AlterConfigs for brokers: per resource (a broker id, or "" for the
+   * default), keys to set and keys to remove (`broker-configs.ts`), checked by the broker first.
+   */
+  | {
+      readonly type: "alterBrokerConfigs";
+      readonly resources: readonly TopicConfigChange[];
+      readonly validateOnly: boolean;
     };
 
 export type Response =
@@ -363,6 +377,8 @@ export type Response =
       readonly results: readonly { readonly error: AclError; readonly acls: readonly AclBinding[] }[];
     }
   | { readonly type: "alterTopicConfigs"; readonly topics: readonly AlterTopicConfigsResult[] }
+  /** One result per resource, in request order; `name` is the resource's ("" for the default). */
+  | { readonly type: "alterBrokerConfigs"; readonly resources: readonly AlterTopicConfigsResult[] }
   /** One result per user named, in the order each first appears. */
   | { readonly type: "alterUserScramCredentials"; readonly results: readonly ScramResult[] };
 
