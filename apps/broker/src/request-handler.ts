@@ -68,7 +68,7 @@ export class RequestHandler implements FrameHandler {
         // KIP-511: answer with the v0 layout so any client can read the error and our ranges.
         return encode(ApiKey.ApiVersions, 0, correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: servedApiVersions(apiRegistry),
+          apiKeys: servedApiVersions(apiRegistry.filter((api) => api.controllerOnly !== true)),
         });
       }
       throw new CloseConnection(

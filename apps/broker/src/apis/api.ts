@@ -36,6 +36,11 @@ export interface ApiDefinition<K extends ApiKey> {
    * broker's Metadata v0-v8).
    */
   readonly versionMaxAdvertised?: number;
+  /**
+   * Served for the nodes of the cluster, not for clients (Kafka's spec lists only the "controller"
+   * listener for it): ApiVersions lists it on a controller listener only.
+   */
+  readonly controllerOnly?: boolean;
   readonly handle: (ctx: RequestContext, request: RequestByKey[K]) => ApiResult<K> | Promise<ApiResult<K>>;
 }
 

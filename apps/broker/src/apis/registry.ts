@@ -34,6 +34,10 @@ import { deleteGroupsApi } from "./42-delete-groups.ts";
 import { incrementalAlterConfigsApi } from "./44-incremental-alter-configs.ts";
 import { describeUserScramCredentialsApi } from "./50-describe-user-scram-credentials.ts";
 import { alterUserScramCredentialsApi } from "./51-alter-user-scram-credentials.ts";
+import { alterPartitionApi } from "./56-alter-partition.ts";
+import { brokerRegistrationApi } from "./62-broker-registration.ts";
+import { brokerHeartbeatApi } from "./63-broker-heartbeat.ts";
+import { allocateProducerIdsApi } from "./67-allocate-producer-ids.ts";
 import type { AnyApiDefinition } from "./api.ts";
 
 export const apiRegistry: readonly AnyApiDefinition[] = [
@@ -67,6 +71,11 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   createPartitionsApi,
   saslHandshakeApi,
   saslAuthenticateApi,
+  // The controller's APIs for the brokers of its cluster (listed on controller listeners only).
+  alterPartitionApi,
+  brokerRegistrationApi,
+  brokerHeartbeatApi,
+  allocateProducerIdsApi,
 ].sort((a, b) => a.key - b.key);
 
 export const apiByKey: ReadonlyMap<number, AnyApiDefinition> = new Map(

@@ -11,7 +11,14 @@
  * request that gets no answer resolves with null when its time is up.
  */
 import type { controller } from "@eddy/core";
-import { ApiKey as apiKeys, type FetchRequestInput, type FetchResponse } from "@eddy/protocol";
+import {
+  type ApiKey,
+  ApiKey as apiKeys,
+  type FetchRequestInput,
+  type FetchResponse,
+  type RequestInputByKey,
+  type ResponseByKey,
+} from "@eddy/protocol";
 import type { QuorumVoter } from "../config/cluster-settings.ts";
 import { type PeerAddress, peerClientDefaults } from "../net/peer-client.ts";
 import type { PeerFaults } from "../net/peer-faults.ts";
@@ -190,6 +197,20 @@ export class ClusterLink {
   /** Sends a replica Fetch to node `to` and resolves with its response; rejects with `PeerRequestError`. */
   fetch(to: number, version: number, body: FetchRequestInput, timeoutMs: number): Promise<FetchResponse> {
     return this.fetchPool.request(to, apiKeys.Fetch, version, body, timeoutMs);
+  }
+
+  /**
+   * Sends a Kafka request to node `to` on the same connection and resolves with its response; rejects
+   * with a `PeerRequestError` when none came (the controller requests of `controller-client.ts`).
+   */
+  request<K extends ApiKey>(
+    to: number,
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInputByKey[K],
+    timeoutMs: number,
+  ): Promise<ResponseByKey[K]> {
+    return this.pool.request(to, apiKey, apiVersion, body, timeoutMs);
   }
 
   /** Answers a forwarded request (called on the controller that received it). */

@@ -5,28 +5,33 @@
  * (KRaft's brokers send BrokerRegistration, BrokerHeartbeat, AlterPartition and forward admin
  * requests to the controller in the same way).
  *
+ * Registration, heartbeats, AlterPartition and producer-id blocks travel as Kafka's own requests
+ * (`controller-client.ts`, served by `apis/56-`, `62-`, `63-`, `67-`); the rest (topics, partitions,
+ * elections, ACLs, configs, SCRAM) stay on Eddy's internal `controllerRequest` message.
+ *
  * Owns: the choice of where a request goes, its retries until a deadline while no controller is
- * known or the one asked is not active, the requests a controller accepts from the network, and the
- * controller's own clock on broker sessions. Must never answer a request as done unless the active
- * controller committed it.
+ * known or the one asked is not active, and the internal requests a controller accepts from the
+ * network. Must never answer a request as done unless the active controller committed it.
  */
 import type { controller } from "@eddy/core";
 import type { BrokerMetadata, ControllerForwarder } from "../node/broker-metadata.ts";
 import type { MetadataShell } from "../node/metadata-shell.ts";
 import { notController } from "../node/metadata-shell.ts";
-import type { ClusterLink } from "./cluster-link.ts";
+import type { ClusterLink, ForwardedAnswer } from "./cluster-link.ts";
+import type { ControllerClient } from "./controller-client.ts";
+import { isWireInput } from "./controller-wire.ts";
 import type { InternalMessage } from "./internal-message.ts";
 
-/** Requests other nodes may send the controller; the rest (committed entries, activation) are its own. */
+/**
+ * Requests other nodes may send the controller as an internal message; the rest are its own (committed
+ * entries, activation) or arrive as Kafka's requests (registration, heartbeats, AlterPartition,
+ * producer ids: `controller-serve.ts`).
+ */
 const forwardable = new Set<controller.Input["type"]>([
-  "registerBroker",
-  "brokerHeartbeat",
   "createTopics",
   "deleteTopics",
   "createPartitions",
-  "alterPartition",
   "electLeaders",
-  "allocateProducerIds",
   "createAcls",
   "deleteAcls",
   "alterTopicConfigs",
@@ -53,6 +58,8 @@ export function controllerForwarder(
   isClosed: () => boolean,
   /** Called with the active controller an answer named (a broker-only node keeps it as its hint). */
   leaderNamed: (nodeId: number) => void = () => {},
+  /** Sends the inputs Kafka's brokers send as requests of their own (`controller-client.ts`). */
+  wire: ControllerClient | null = null,
 ): ControllerForwarder {
   // A node that knows no controller (a broker-only node at start) asks the voters in turn.
   let round = 0;
@@ -78,9 +85,14 @@ export function controllerForwarder(
       if (leader === link.nodeId && metadata.isActive) return metadata.requestHere(input);
       if (leader !== null && leader !== link.nodeId) {
         const leftMs = Math.max(1, Math.min(forwardTimeoutMs, Math.ceil(deadlineMs - performance.now())));
-        const answer = await link.forward(leader, input, leftMs);
-        if (answer === null) unanswered = true;
+        const answer: ForwardedAnswer | null =
+          wire !== null && isWireInput(input)
+            ? await wire.ask(leader, input, leftMs)
+            : await link.forward(leader, input, leftMs);
+        // Kafka's NOT_CONTROLLER names no controller: the next attempt asks another voter, as after no answer.
+        if (answer === null || (!answer.committed && answer.leaderId < 0)) unanswered = true;
         if (answer?.committed === true) {
+          if (answer.leaderId >= 0) leaderNamed(answer.leaderId);
           // What the controller committed reaches this node's image through the quorum; a client told
           // "created" should find the topic here too, so wait a moment for it (bounded).
           await metadata.settled();
@@ -102,7 +114,6 @@ export function controllerForwarder(
 export function serveForwardedRequest(
   metadata: MetadataShell,
   link: ClusterLink,
-  clock: () => number,
   m: Extract<InternalMessage, { kind: "controllerRequest" }>,
   log: (line: string) => void,
 ): void {
@@ -119,17 +130,8 @@ export function serveForwardedRequest(
     refuse();
     return;
   }
-  let input = m.input;
-  // Broker sessions are timed on the controller's clock: the brokers' clocks are not comparable with it.
-  if (input.type === "registerBroker" || input.type === "brokerHeartbeat")
-    input = { ...input, nowMs: clock() };
-  void metadata.requestLocal(input).then(({ response, committed }) => {
-    // A refused AlterPartition stands only under the leader lease (the simulator's binding answers the same).
-    const done =
-      response?.type === "alterPartition"
-        ? metadata.trustedError(response.error, committed, refusalLeaseMs) !== "NOT_CONTROLLER"
-        : committed;
-    link.answer(m.from, m.requestId, { response, committed: done, leaderId: metadata.leaderId ?? -1 });
+  void metadata.requestLocal(m.input).then(({ response, committed }) => {
+    link.answer(m.from, m.requestId, { response, committed, leaderId: metadata.leaderId ?? -1 });
   });
 }
 

@@ -24,7 +24,10 @@ export const internalJsonBytesMax = 16 << 20;
 
 export type InternalMessage =
   | { readonly kind: "quorum"; readonly from: number; readonly message: QuorumMessage }
-  /** A request for the active controller (registration, heartbeat, AlterPartition, topic changes). */
+  /**
+   * A request for the active controller that Kafka would forward in an Envelope (topic, partition,
+   * election, ACL, config and SCRAM changes); a broker's own requests are Kafka's (`controller-client.ts`).
+   */
   | {
       readonly kind: "controllerRequest";
       readonly from: number;

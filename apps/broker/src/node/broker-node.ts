@@ -24,6 +24,7 @@ import {
   type TopicPartition,
 } from "@eddy/storage";
 import { ClusterLink } from "../cluster/cluster-link.ts";
+import { ControllerClient, senderContextOf } from "../cluster/controller-client.ts";
 import { controllerForwarder, serveForwardedRequest } from "../cluster/controller-forwarding.ts";
 import { RemoteMetadata } from "../cluster/remote-metadata.ts";
 import { type ReplicaFetching, replicaFetching } from "../cluster/replica-fetching.ts";
@@ -197,11 +198,7 @@ export class BrokerNode {
           });
           return;
         }
-        serveForwardedRequest(metadata, cluster, this.clock, m, this.log);
-        // A broker-only node learns metadata from the active controller alone: its heartbeats also
-        // bring the newest image, in case a push after a commit was lost.
-        if (m.input.type === "brokerHeartbeat" && metadata.isActive && !cluster.voterIds.includes(m.from))
-          this.pushImage(cluster, m.from, metadata.image);
+        serveForwardedRequest(metadata, cluster, m, this.log);
       },
       metadataImage: (m) => {
         if (metadata instanceof RemoteMetadata) metadata.receiveImage(m.image, m.from);
@@ -215,6 +212,8 @@ export class BrokerNode {
         (leader) => {
           if (metadata instanceof RemoteMetadata) metadata.noteLeader(leader);
         },
+        // Registration, heartbeats, AlterPartition and producer-id blocks go as Kafka's requests.
+        new ControllerClient(cluster, () => senderContextOf(this), this.log),
       ),
     );
     // Every node reaches the broker-only nodes at their registered address; the active controller
