@@ -13,16 +13,20 @@
  * flight, the last Produce response before an acknowledgement is the one that carried it). A clean
  * stop moves leaderships before the process exits, so the successor may acknowledge while the old
  * process still runs; the time to exit is printed too. The stopped leader is never the active
- * controller: the figure is a partition's failover, not a controller election as well.
+ * controller: the figure is a partition's failover, not a controller election as well. A restarted
+ * leader leads nothing again, so when no partition qualifies a round creates a new topic
+ * (`partitionToStop`).
  *
- * `bun bench/failover.ts` alone, or from `bun bench/index.ts`.
+ * `bun bench/failover.ts [--rounds N]` alone, or from `bun bench/index.ts`.
  */
 import { Kafka, logLevel } from "kafkajs";
 import { TestCluster } from "../test/cluster-harness.ts";
 import { until } from "../test/harness.ts";
 
-/** Rounds per kind of stop. */
-const roundCount = 3;
+/** Rounds per kind of stop unless `--rounds N` says otherwise. */
+const roundCountDefault = 3;
+/** Bench topics one run may create (each round may need a fresh placement; see `partitionToStop`). */
+const topicCountMax = 64;
 /** The defaults the goals are stated for. */
 const sessionTimeoutMs = 9_000;
 const killGoalMs = sessionTimeoutMs + 1_000;
@@ -45,17 +49,57 @@ function summary(what: string, figures: readonly number[], goalText: string, goa
   return `${what.padEnd(34)} min ${sorted[0]!.toFixed(0).padStart(6)} ms  median ${median(sorted).toFixed(0).padStart(6)} ms  max ${sorted[sorted.length - 1]!.toFixed(0).padStart(6)} ms   goal ${goalText}: ${verdict}`;
 }
 
+/** Creates a bench topic (3 partitions, replication factor 3) and waits for its full ISRs. */
+async function createTopic(cluster: TestCluster, topic: string): Promise<void> {
+  const admin = new Kafka({
+    clientId: "eddy-failover-bench",
+    brokers: cluster.bootstrap.split(","),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
+  } finally {
+    await admin.disconnect();
+  }
+  await until(`a full ISR on ${topic}`, () => {
+    const ps = cluster.partitions(topic);
+    return ps.length === 3 && ps.every((p) => p.isrs.length === 3);
+  });
+}
+
+/**
+ * The partition a round stops the leader of: led by a node that is not the active controller, with a
+ * full ISR. A stopped leader leads nothing once restarted (nothing moves leaderships back to the
+ * preferred replica yet), so after a few rounds every old partition may be led by the controller; then
+ * a new topic is created, whose placement spreads its leaders again. `topics` grows by that topic.
+ */
+async function partitionToStop(
+  cluster: TestCluster,
+  topics: string[],
+): Promise<{ topic: string; partition: number; leader: number }> {
+  const controller = cluster.metadata().controllerid;
+  for (const topic of topics) {
+    const p = cluster.partitions(topic).find((x) => x.leader !== controller && x.isrs.length === 3);
+    if (p !== undefined) return { topic, partition: p.partition, leader: p.leader };
+  }
+  if (topics.length >= topicCountMax) throw new Error(`no partition to stop in ${topics.length} topics`);
+  const topic = `failover-bench-${topics.length}`;
+  await createTopic(cluster, topic);
+  topics.push(topic);
+  const p = cluster.partitions(topic).find((x) => x.leader !== controller && x.isrs.length === 3);
+  if (p === undefined) throw new Error(`no partition of the new ${topic} led by a non-controller`);
+  return { topic, partition: p.partition, leader: p.leader };
+}
+
 /** One round: writes to the partition a non-controller leads, stops that leader, times the successor's first ack. */
 async function round(
   cluster: TestCluster,
-  topic: string,
+  topics: string[],
   signal: "SIGKILL" | "SIGTERM",
 ): Promise<{ failoverMs: number; exitMs: number; code: number }> {
-  const controller = cluster.metadata().controllerid;
-  const chosen = cluster.partitions(topic).find((p) => p.leader !== controller && p.isrs.length === 3);
-  if (chosen === undefined)
-    throw new Error(`no partition of ${topic} led by a non-controller with a full ISR`);
-  const leader = chosen.leader;
+  const chosen = await partitionToStop(cluster, topics);
+  const { topic, leader } = chosen;
   const kafka = new Kafka({
     clientId: "eddy-failover-bench",
     brokers: cluster.bootstrap.split(","),
@@ -106,14 +150,14 @@ async function round(
     await cluster.startNode(leader);
     await until(
       "the restarted broker back in every ISR",
-      () => cluster.partitions(topic).every((p) => p.isrs.length === 3),
+      () => topics.every((t) => cluster.partitions(t).every((p) => p.isrs.length === 3)),
       60_000,
     );
   }
 }
 
 /** Runs every round and prints the figures. */
-export async function runFailoverBench(): Promise<FailoverFigures> {
+export async function runFailoverBench(roundCount = roundCountDefault): Promise<FailoverFigures> {
   console.log(
     `\nFailover: 3 broker processes, Kafka's default broker.session.timeout.ms ${sessionTimeoutMs} and heartbeat 2000 ms, kafkajs acks=all to one partition (replication factor 3, min.insync.replicas 2)`,
   );
@@ -122,20 +166,8 @@ export async function runFailoverBench(): Promise<FailoverFigures> {
     defaultSessionTimeout: true,
     properties: { "min.insync.replicas": "2" },
   });
-  const topic = "failover-bench";
+  const topics: string[] = [];
   try {
-    const admin = new Kafka({
-      clientId: "eddy-failover-bench",
-      brokers: cluster.bootstrap.split(","),
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
-    await admin.disconnect();
-    await until("a full ISR", () => {
-      const ps = cluster.partitions(topic);
-      return ps.length === 3 && ps.every((p) => p.isrs.length === 3);
-    });
     const killMs: number[] = [];
     const termMs: number[] = [];
     for (const [signal, figures] of [
@@ -143,7 +175,7 @@ export async function runFailoverBench(): Promise<FailoverFigures> {
       ["SIGTERM", termMs],
     ] as const) {
       for (let i = 0; i < roundCount; i++) {
-        const r = await round(cluster, topic, signal);
+        const r = await round(cluster, topics, signal);
         figures.push(r.failoverMs);
         console.log(
           `  ${signal} round ${i + 1}: first acknowledgement by the successor after ${r.failoverMs.toFixed(0)} ms; the old leader exited (code ${r.code}) after ${r.exitMs.toFixed(0)} ms`,
@@ -166,4 +198,13 @@ export async function runFailoverBench(): Promise<FailoverFigures> {
   }
 }
 
-if (import.meta.main) await runFailoverBench();
+/** `--rounds N`: rounds per kind of stop (default 3); a clean-stop stall shows more often in more rounds. */
+function roundsArgument(args: readonly string[]): number {
+  const at = args.indexOf("--rounds");
+  if (at < 0) return roundCountDefault;
+  const n = Number(args[at + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`--rounds takes 1..100, not ${args[at + 1]}`);
+  return n;
+}
+
+if (import.meta.main) await runFailoverBench(roundsArgument(process.argv.slice(2)));
