@@ -5,13 +5,13 @@
  * whose epoch is neither -1 nor its registration's is INELIGIBLE_REPLICA). Each partition goes to the
  * controller as one input; its answer carries LeaderId, LeaderEpoch, Isr and PartitionEpoch after the
  * change, or FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, NOT_LEADER_OR_FOLLOWER, INELIGIBLE_REPLICA.
- * NOT_CONTROLLER (also a refusal outside the leader lease) and STALE_BROKER_EPOCH answer the whole
- * request, as Kafka does.
+ * NOT_CONTROLLER (also a refusal outside the leader lease), STALE_BROKER_EPOCH and (without
+ * CLUSTER_ACTION) CLUSTER_AUTHORIZATION_FAILED answer the whole request, as Kafka does.
  */
 import { ErrorCode } from "@eddy/protocol";
 import {
   activeController,
-  requireControllerListener,
+  controllerRequestRefusal,
   serveControllerInput,
 } from "../cluster/controller-serve.ts";
 import {
@@ -28,7 +28,8 @@ export const alterPartitionApi = defineApi({
   versionMax: 3,
   controllerOnly: true,
   handle: async (ctx, request) => {
-    requireControllerListener(ctx, "AlterPartition");
+    const denied = controllerRequestRefusal(ctx, "AlterPartition");
+    if (denied !== null) return { throttleTimeMs: 0, errorCode: denied, topics: [] };
     const node = ctx.node;
     const version = ctx.apiVersion;
     const metadata = activeController(node);

@@ -3,12 +3,13 @@
  * (on a controller listener only, as Kafka). The request's first listener is the address other nodes
  * reach the broker at; every listener is recorded with it. A cluster id other than this node's is
  * INCONSISTENT_CLUSTER_ID; a negative broker id, no listeners, a listener without an address, one
- * named twice or of an unknown security protocol is INVALID_REQUEST; nothing changes for any of them.
+ * named twice or of an unknown security protocol is INVALID_REQUEST; a sender without CLUSTER_ACTION
+ * is CLUSTER_AUTHORIZATION_FAILED; nothing changes for any of them.
  * Answered once the registration committed, with the new BrokerEpoch, or NOT_CONTROLLER.
  */
 import {
   activeController,
-  requireControllerListener,
+  controllerRequestRefusal,
   serveControllerInput,
 } from "../cluster/controller-serve.ts";
 import { registrationBody, registrationInputOf } from "../cluster/controller-wire.ts";
@@ -21,7 +22,8 @@ export const brokerRegistrationApi = defineApi({
   versionMax: 4,
   controllerOnly: true,
   handle: async (ctx, request) => {
-    requireControllerListener(ctx, "BrokerRegistration");
+    const denied = controllerRequestRefusal(ctx, "BrokerRegistration");
+    if (denied !== null) return registrationBody(null, denied);
     const node = ctx.node;
     const input = registrationInputOf(request, node.clusterId, node.clock());
     if ("refused" in input) {

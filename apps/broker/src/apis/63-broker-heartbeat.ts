@@ -5,12 +5,12 @@
  * applied what the controller had committed when the heartbeat arrived) and ShouldShutDown (it asked
  * to shut down and is fenced); STALE_BROKER_EPOCH and BROKER_ID_NOT_REGISTERED make it register again;
  * NOT_CONTROLLER sends it to the active controller. A negative broker id or an epoch below -1 is
- * INVALID_REQUEST and changes nothing.
+ * INVALID_REQUEST, a sender without CLUSTER_ACTION CLUSTER_AUTHORIZATION_FAILED; neither changes anything.
  */
 import { ErrorCode } from "@eddy/protocol";
 import {
+  controllerRequestRefusal,
   pushImageAfterHeartbeat,
-  requireControllerListener,
   serveControllerInput,
 } from "../cluster/controller-serve.ts";
 import { heartbeatBody, heartbeatInputOf } from "../cluster/controller-wire.ts";
@@ -23,7 +23,8 @@ export const brokerHeartbeatApi = defineApi({
   versionMax: 1,
   controllerOnly: true,
   handle: async (ctx, request) => {
-    requireControllerListener(ctx, "BrokerHeartbeat");
+    const denied = controllerRequestRefusal(ctx, "BrokerHeartbeat");
+    if (denied !== null) return heartbeatBody(request, null, denied, 0);
     const node = ctx.node;
     const input = heartbeatInputOf(request, node.clock());
     if ("refused" in input) {

@@ -2,9 +2,10 @@
  * AllocateProducerIds (key 67): v0, served by the active controller (on a controller listener only, as
  * Kafka). Hands the broker the next block of producer ids (ProducerIdStart, ProducerIdLen), answered
  * once its ProducerIds record committed, so no block is handed out twice across a failover.
- * STALE_BROKER_EPOCH and BROKER_ID_NOT_REGISTERED as Kafka; ids exhausted is UNKNOWN_SERVER_ERROR.
+ * STALE_BROKER_EPOCH and BROKER_ID_NOT_REGISTERED as Kafka; ids exhausted is UNKNOWN_SERVER_ERROR; a
+ * sender without CLUSTER_ACTION is CLUSTER_AUTHORIZATION_FAILED.
  */
-import { requireControllerListener, serveControllerInput } from "../cluster/controller-serve.ts";
+import { controllerRequestRefusal, serveControllerInput } from "../cluster/controller-serve.ts";
 import { allocationBody, allocationInputOf } from "../cluster/controller-wire.ts";
 import { defineApi } from "./api.ts";
 
@@ -15,7 +16,8 @@ export const allocateProducerIdsApi = defineApi({
   versionMax: 0,
   controllerOnly: true,
   handle: async (ctx, request) => {
-    requireControllerListener(ctx, "AllocateProducerIds");
+    const denied = controllerRequestRefusal(ctx, "AllocateProducerIds");
+    if (denied !== null) return allocationBody(null, denied);
     const input = allocationInputOf(request);
     if ("refused" in input) {
       ctx.node.log(`controller: refused AllocateProducerIds of broker ${request.brokerId}: ${input.why}`);

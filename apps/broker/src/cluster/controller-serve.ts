@@ -16,6 +16,7 @@ import type { RequestContext } from "../apis/api.ts";
 import { CloseConnection } from "../net/server.ts";
 import type { BrokerNode } from "../node/broker-node.ts";
 import { MetadataShell } from "../node/metadata-shell.ts";
+import { allowedOnCluster } from "../security/authorizer-checks.ts";
 import { refusalLeaseMs } from "./controller-forwarding.ts";
 import { wireErrorOf } from "./controller-wire.ts";
 
@@ -73,13 +74,18 @@ export function pushImageAfterHeartbeat(node: BrokerNode, brokerId: number): voi
 /**
  * Refuses a controller-only API that arrived on a listener outside `controller.listener.names`: Kafka
  * serves these on the controller listener alone, so no client of a broker listener can register or
- * fence a broker. The connection closes with the reason in the log.
+ * fence a broker. The connection closes with the reason in the log. Then Kafka's authorization: the
+ * sender needs CLUSTER_ACTION on the cluster (a broker's principal is a super user or holds it), else
+ * the answer is CLUSTER_AUTHORIZATION_FAILED, returned here for the handler to send.
  */
-export function requireControllerListener(ctx: RequestContext, apiName: string): void {
+export function controllerRequestRefusal(ctx: RequestContext, apiName: string): number | null {
   const name = ctx.connection.listener.name;
   if (!ctx.node.config.servedListeners.some((l) => l.name === name && l.controller)) {
     throw new CloseConnection(
       `${apiName} is served on a controller listener only (controller.listener.names), not on ${name}`,
     );
   }
+  if (allowedOnCluster(ctx, "CLUSTER_ACTION")) return null;
+  ctx.node.log(`controller: ${apiName} from ${ctx.principal} refused: no CLUSTER_ACTION on the cluster`);
+  return ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 }
