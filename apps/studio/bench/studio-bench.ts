@@ -1,9 +1,13 @@
 /**
  * `bun run bench` for the studio: the static build's size per file, the time from opening a link to
  * the first drawn view in headless chromium, and frames drawn per second while playing at a few
- * speeds, for free play (2 partitions) and a 6-partition lesson (issue 13 asks for at least 50 there). Owns measuring only;
- * it must never assert, so a slow shared machine prints slow figures instead of failing.
+ * speeds, for free play (2 partitions) and a 6-partition lesson (issue 13 asks for at least 50 there),
+ * each with the page's drawing time and the worker's stepping time per frame and the machine's load
+ * average beside it (the machine is shared: a frame rate means little without the load it ran under).
+ * Owns measuring only; it must never assert, so a slow shared machine prints slow figures instead of
+ * failing.
  */
+import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { buildStudio } from "../src/build.ts";
 import { launchBrowser, startStudio } from "../test/browser-harness.ts";
@@ -11,6 +15,15 @@ import { launchBrowser, startStudio } from "../test/browser-harness.ts";
 const firstViewRuns = 3;
 const playWindowMs = 2_000;
 const playSpeeds = [1, 5, 25] as const;
+
+/** The 1-minute load average (Linux), or "?" elsewhere. */
+function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
+  } catch {
+    return "?";
+  }
+}
 
 function row(label: string, value: string): void {
   console.log(`  ${label.padEnd(58)} ${value}`);
@@ -65,6 +78,7 @@ try {
       const rendersBefore = Number(await page.getAttribute("body", "data-renders"));
       const stepBefore = Number(await page.getAttribute("body", "data-step"));
       const drawMsBefore = Number(await page.getAttribute("body", "data-draw-ms"));
+      const workerMsBefore = Number(await page.getAttribute("body", "data-worker-ms"));
       const startMs = performance.now();
       await page.click("#play");
       // The window ends early when the run does (the page stops playing by itself then).
@@ -76,9 +90,11 @@ try {
       const frames = Number(await page.getAttribute("body", "data-renders")) - rendersBefore;
       const steps = Number(await page.getAttribute("body", "data-step")) - stepBefore;
       const drawMs = Number(await page.getAttribute("body", "data-draw-ms")) - drawMsBefore;
+      const workerMs = Number(await page.getAttribute("body", "data-worker-ms")) - workerMsBefore;
+      const perFrame = (ms: number) => (ms / Math.max(1, frames)).toFixed(1);
       row(
         `${speed} step${speed === 1 ? "" : "s"} per frame`,
-        `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s, ${(drawMs / Math.max(1, frames)).toFixed(1)} ms drawing a frame`,
+        `${Math.round((frames * 1000) / wallMs)} frames/s, ${Math.round((steps * 1000) / wallMs)} steps/s, ${perFrame(drawMs)} ms drawing and ${perFrame(workerMs)} ms stepping a frame, load ${loadAverage()}`,
       );
       await page.close();
     }

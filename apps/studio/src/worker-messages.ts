@@ -14,6 +14,9 @@ export const stepsPerRequestMax = 5_000;
 /** Steps a link may ask to open at (`?step=K`); a whole run is a few thousand. */
 export const openStepMax = 1_000_000;
 
+/** Messages in flight a snapshot carries at most (the drawing's moving dots). */
+export const messagesInFlightMax = 48;
+
 /** Client rows a snapshot carries at most (the client view's "last N requests"). */
 export const clientRowsShownMax = 25;
 
@@ -99,6 +102,15 @@ export interface ProducerTally {
   readonly retries: number;
 }
 
+/** A message between two nodes with the times the network chose: sent, and arrival (-1: dropped). */
+export interface FlightMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  readonly sentMs: number;
+  readonly arriveMs: number;
+}
+
 export interface TraceLine {
   readonly i: number;
   readonly tMs: number;
@@ -147,6 +159,10 @@ export interface Snapshot {
   readonly violations: readonly string[];
   readonly view: ClusterView | null;
   readonly tail: readonly TraceLine[];
+  /** Messages sent and not yet delivered, by arrival time, at most `messagesInFlightMax`. */
+  readonly inFlight: readonly FlightMessage[];
+  /** The last messages the network dropped at send (a cut link, a drop input), oldest first. */
+  readonly dropped: readonly FlightMessage[];
   /** Wall time the worker spent stepping this run, for the speed figure. */
   readonly stepWallMs: number;
 }

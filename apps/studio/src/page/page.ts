@@ -9,6 +9,7 @@
 import type { Reply, Request, Snapshot } from "../worker-messages.ts";
 import { openStepMax } from "../worker-messages.ts";
 import { fillSelect, inputButtons } from "./controls.ts";
+import { addressUpdateMsMin, Pacing } from "./pacing.ts";
 import { type DrawnFrom, type Regions, regionIds, render } from "./render.ts";
 import { defaultTarget } from "./render-segments.ts";
 
@@ -86,8 +87,14 @@ let busy = false;
 let playing = false;
 let queuedSteps = 0;
 let last: Snapshot | null = null;
-/** The newest snapshot not drawn yet; drawn at the next animation frame. */
-let undrawn: Snapshot | null = null;
+/**
+ * Snapshots received and not drawn yet, oldest first; one is drawn each animation frame. Two may
+ * wait, so while playing the worker steps the next batch while the page draws (the worker's time and
+ * the page's overlap instead of adding up), and every snapshot is still drawn: the speed stays "steps
+ * per frame".
+ */
+const undrawn: Snapshot[] = [];
+const undrawnMax = 2;
 let frameScheduled = false;
 /** Snapshots drawn since the page loaded: while playing, the page's frames. */
 let renders = 0;
@@ -95,6 +102,8 @@ let renders = 0;
 let furthestStep = 0;
 /** What each region was last drawn from (render.ts skips regions whose inputs did not change). */
 const drawn: DrawnFrom = new Map();
+/** While playing, the tables are redrawn a few times a second, the messages drawing every frame. */
+const pacing = new Pacing();
 /** Milliseconds the page spent drawing snapshots, for the bench. */
 let drawMsTotal = 0;
 /** The offset the learner asked the segments view to find, or null for its default. */
@@ -112,28 +121,37 @@ function scheduleFrame(): void {
   requestAnimationFrame(frame);
 }
 
+/** While playing, asks for the next steps when no request is out and a snapshot has room to wait. */
+function requestNext(): void {
+  if (playing && !busy && undrawn.length < undrawnMax)
+    send({ type: "step", count: Number(speedSelect.value) });
+}
+
 /**
- * One animation frame: while playing, the next request goes out first, so the worker steps while
- * the page draws the snapshot it already has (one request a frame, at most one in flight).
+ * One animation frame: the next request goes out first, so the worker steps while the page draws
+ * (at most one request in flight, at most `undrawnMax` snapshots waiting).
  */
 function frame(): void {
   frameScheduled = false;
-  if (playing && !busy) send({ type: "step", count: Number(speedSelect.value) });
-  if (undrawn !== null) {
-    show(undrawn);
-    undrawn = null;
-  }
-  if (playing) scheduleFrame();
+  const next = undrawn.shift();
+  requestNext();
+  if (next !== undefined) show(next);
+  if (playing || undrawn.length > 0) scheduleFrame();
 }
 
 function show(snapshot: Snapshot): void {
   last = snapshot;
   const drawStartMs = performance.now();
-  render(regions, snapshot, findTarget, drawn);
+  render(regions, snapshot, findTarget, drawn, pacing);
   drawMsTotal += performance.now() - drawStartMs;
   renders++;
   document.body.dataset.drawMs = drawMsTotal.toFixed(1);
-  history.replaceState(null, "", addressOf(snapshot));
+  // The worker's own stepping time for this run, so the bench can show where a frame's time goes.
+  document.body.dataset.workerMs = snapshot.stepWallMs.toFixed(1);
+  // replaceState costs milliseconds in Chromium (it measured 14 ms a frame while playing, more than
+  // the whole drawing), so while playing the address follows once a second; paused it is exact.
+  if (pacing.due("address", performance.now(), addressUpdateMsMin))
+    history.replaceState(null, "", addressOf(snapshot));
   if (document.activeElement !== seedInput) seedInput.value = snapshot.seed;
   fillSelect(
     "lesson-select",
@@ -161,7 +179,14 @@ function show(snapshot: Snapshot): void {
 }
 
 function setPlaying(on: boolean): void {
+  const wasPlaying = playing;
   playing = on && last?.phase !== "ended";
+  pacing.playing = playing;
+  // Paused, every region shows the moment in the address, the tables the pacing skipped included.
+  if (wasPlaying && !playing && last !== null) {
+    render(regions, last, findTarget, drawn, pacing);
+    history.replaceState(null, "", addressOf(last));
+  }
   playButton.disabled = playing;
   pauseButton.disabled = !playing;
   document.body.dataset.playing = String(playing);
@@ -177,12 +202,13 @@ worker.onmessage = (event: MessageEvent<Reply>) => {
     setPlaying(false);
     return;
   }
-  undrawn = reply.snapshot;
+  if (undrawn.length >= undrawnMax) undrawn.shift();
+  undrawn.push(reply.snapshot);
   if (queuedSteps > 0) {
     const count = queuedSteps;
     queuedSteps = 0;
     send({ type: "step", count });
-  }
+  } else requestNext();
   scheduleFrame();
 };
 

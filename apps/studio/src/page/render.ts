@@ -9,6 +9,7 @@
 import { toDom, statusItem as uiStatusItem } from "@eddy/ui";
 import type { Snapshot } from "../worker-messages.ts";
 import { el } from "./dom.ts";
+import type { Pacing } from "./pacing.ts";
 import { renderClients } from "./render-clients.ts";
 import { renderGroups, renderPartitions, renderServers } from "./render-cluster.ts";
 import { renderLesson, renderTimeline } from "./render-lesson.ts";
@@ -74,60 +75,140 @@ export function renderStatus(region: HTMLElement, s: Snapshot): void {
  */
 export type DrawnFrom = Map<string, string>;
 
-/** Runs `draw` unless `key` is what the region was last drawn from. */
-function redraw(drawn: DrawnFrom, region: string, key: string, draw: () => void): void {
-  if (drawn.get(region) === key) return;
+/**
+ * Runs `draw` unless `key` is what the region was last drawn from, or, while playing, the region was
+ * drawn too recently (pacing.ts); the key is built only when the region is due, since building it
+ * costs as much as a small draw.
+ */
+function redraw(drawn: DrawnFrom, region: string, key: () => string, draw: () => void): void {
+  if (pace !== undefined && !pace.pacing.due(region, pace.nowMs)) return;
+  const text = key();
+  if (drawn.get(region) === text) return;
   draw();
-  drawn.set(region, key);
+  drawn.set(region, text);
 }
 
-/** Draws the snapshot; `findTarget` is the offset the learner asked to find (null: the default). */
-export function render(regions: Regions, s: Snapshot, findTarget: number | null, drawn: DrawnFrom): void {
-  renderStatus(regions.status, s);
-  redraw(drawn, "lesson", JSON.stringify([s.lessonTitle, s.notes, s.script, s.checks]), () =>
-    renderLesson(regions.lesson, s),
+/** The pacing of the draw in progress, if the page paces (set for the length of one `render`). */
+let pace: { readonly pacing: Pacing; readonly nowMs: number } | undefined;
+
+/**
+ * Draws the snapshot; `findTarget` is the offset the learner asked to find (null: the default). With
+ * `pacing`, while playing, the tables are redrawn only every so often (the drawing and status always).
+ */
+export function render(
+  regions: Regions,
+  s: Snapshot,
+  findTarget: number | null,
+  drawn: DrawnFrom,
+  pacing?: Pacing,
+): void {
+  pace = pacing === undefined ? undefined : { pacing, nowMs: performance.now() };
+  try {
+    renderPaced(regions, s, findTarget, drawn);
+  } finally {
+    pace = undefined;
+  }
+}
+
+function renderPaced(regions: Regions, s: Snapshot, findTarget: number | null, drawn: DrawnFrom): void {
+  // The step and virtual time change with every snapshot: while playing they are read a few times a
+  // second like the tables, and the messages drawing carries the motion.
+  redraw(
+    drawn,
+    "status",
+    () =>
+      JSON.stringify([
+        s.lesson,
+        s.seed,
+        s.step,
+        s.nowMs,
+        s.traceEvents,
+        s.phase,
+        s.convergedAtMs,
+        s.hash,
+        s.violations.length,
+        s.stepWallMs,
+      ]),
+    () => renderStatus(regions.status, s),
   );
-  redraw(drawn, "timeline", JSON.stringify(s.timeline), () => renderTimeline(regions.timeline, s));
-  redraw(drawn, "violations", JSON.stringify(s.violations), () =>
-    regions.violations.replaceChildren(
-      ...s.violations.map((v) =>
-        el("p", { class: "violation", "data-testid": "violation" }, [`Violation ${v}`]),
+  redraw(
+    drawn,
+    "lesson",
+    () => JSON.stringify([s.lessonTitle, s.notes, s.script, s.checks]),
+    () => renderLesson(regions.lesson, s),
+  );
+  redraw(
+    drawn,
+    "timeline",
+    () => JSON.stringify(s.timeline),
+    () => renderTimeline(regions.timeline, s),
+  );
+  redraw(
+    drawn,
+    "violations",
+    () => JSON.stringify(s.violations),
+    () =>
+      regions.violations.replaceChildren(
+        ...s.violations.map((v) =>
+          el("p", { class: "violation", "data-testid": "violation" }, [`Violation ${v}`]),
+        ),
       ),
-    ),
   );
   const view = s.view;
   if (view !== null) {
-    redraw(drawn, "servers", JSON.stringify([view.brokers, view.controllers]), () =>
-      renderServers(regions.servers, view),
+    redraw(
+      drawn,
+      "servers",
+      () => JSON.stringify([view.brokers, view.controllers]),
+      () => renderServers(regions.servers, view),
     );
     renderMessages(regions.messages, s, view);
-    redraw(drawn, "partitions", JSON.stringify(view.partitions), () =>
-      renderPartitions(regions.partitions, view),
+    redraw(
+      drawn,
+      "partitions",
+      () => JSON.stringify(view.partitions),
+      () => renderPartitions(regions.partitions, view),
     );
-    redraw(drawn, "consumers", JSON.stringify([view.groups, view.consumers, view.partitions]), () =>
-      renderGroups(regions.consumers, view),
+    redraw(
+      drawn,
+      "consumers",
+      () => JSON.stringify([view.groups, view.consumers, view.partitions]),
+      () => renderGroups(regions.consumers, view),
     );
-    redraw(drawn, "segments", JSON.stringify([s.segments, findTarget]), () =>
-      renderSegments(regions.segments, s.segments, findTarget),
+    redraw(
+      drawn,
+      "segments",
+      () => JSON.stringify([s.segments, findTarget]),
+      () => renderSegments(regions.segments, s.segments, findTarget),
     );
     redraw(
       drawn,
       "clients",
-      JSON.stringify([
-        s.clientRows,
-        s.errorCounts,
-        s.producerTallies,
-        s.clientRetries,
-        s.clientTimeouts,
-        view.producers,
-      ]),
+      () =>
+        JSON.stringify([
+          s.clientRows,
+          s.errorCounts,
+          s.producerTallies,
+          s.clientRetries,
+          s.clientTimeouts,
+          view.producers,
+        ]),
       () => renderClients(regions.clients, s, view),
     );
   }
-  const items = s.tail.map((t) =>
-    el("li", {}, [`#${t.i}  ${t.tMs} ms  ${t.kind.padEnd(5)} ${t.node.padEnd(4)} ${t.summary}`]),
-  );
-  regions.trace.replaceChildren(
-    el("ol", { class: "trace", "aria-label": "last trace events, oldest first" }, items),
+  redraw(
+    drawn,
+    "trace",
+    () => JSON.stringify(s.tail),
+    () =>
+      regions.trace.replaceChildren(
+        el(
+          "ol",
+          { class: "trace", "aria-label": "last trace events, oldest first" },
+          s.tail.map((t) =>
+            el("li", {}, [`#${t.i}  ${t.tMs} ms  ${t.kind.padEnd(5)} ${t.node.padEnd(4)} ${t.summary}`]),
+          ),
+        ),
+      ),
   );
 }

@@ -9,6 +9,7 @@ import { bugNames, formatInput } from "@eddy/sim";
 import { lessonById, lessons } from "../lessons/index.ts";
 import {
   clientRowsShownMax,
+  messagesInFlightMax,
   type Reply,
   type Request,
   type Snapshot,
@@ -73,6 +74,8 @@ export function snapshot(s: Session): Snapshot {
     violations: run.violations.map((v) => `#${v.invariant} at ${v.atMs} ms: ${v.message}`),
     view: run.view() ?? null,
     tail,
+    inFlight: run.messagesInFlight(messagesInFlightMax),
+    dropped: run.messagesDropped(),
     stepWallMs: s.stepWallMs,
   };
 }
