@@ -23,6 +23,7 @@ import { isInternalFrame } from "./cluster/internal-message.ts";
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseBytes } from "./net/server.ts";
 import type { BrokerNode } from "./node/broker-node.ts";
 import { hostOf, principalOf } from "./security/authorizer-principal.ts";
+import { interBrokerRefusal } from "./security/inter-broker-authorization.ts";
 
 /**
  * Record sets at least this long leave in a fetch response as the stored buffers themselves: the
@@ -45,6 +46,8 @@ export class RequestHandler implements FrameHandler {
   ): ResponseBytes | null | Promise<ResponseBytes | null> {
     // Eddy's internal one-way messages between the nodes of a cluster: no response is written.
     if (isInternalFrame(frame)) {
+      const refusal = interBrokerRefusal(this.node.config, this.node.image, connection);
+      if (refusal !== null) throw new CloseConnection(refusal);
       this.node.onInternalFrame(frame);
       return null;
     }

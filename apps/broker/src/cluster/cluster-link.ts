@@ -5,6 +5,13 @@
  * their answers matched by request id. Replication uses Kafka's Fetch over a second connection to
  * each peer (`fetch`), so a fetch the leader holds never delays the messages on the first.
  *
+ * With an inter-broker listener configured (`security`, from `inter.broker.listener.name`), the
+ * fetches go to each broker's registered address, that listener, with its TLS and SASL, and so does
+ * everything sent to a broker-only node; the quorum and the controller requests to a voter stay on
+ * its controller listener, as Kafka's `controller.listener.names`. Nothing falls back from one to the
+ * other: a broker not reached on its inter-broker listener is not reached. Without one, voters fetch
+ * over their controller listeners as before (`config/inter-broker-settings.ts` says why).
+ *
  * Owns: the peer table, request ids and the bounded table of forwarded requests waiting for an
  * answer (each with a timeout). Must never block a caller on a peer: a peer that is down or cut off
  * drops the message at once (the quorum and the replicas resend on their own timers), and a forwarded
@@ -20,9 +27,9 @@ import {
   type ResponseByKey,
 } from "@eddy/protocol";
 import type { QuorumVoter } from "../config/cluster-settings.ts";
-import { type PeerAddress, peerClientDefaults } from "../net/peer-client.ts";
+import { type PeerAddress, type PeerSecurity, peerClientDefaults } from "../net/peer-client.ts";
 import type { PeerFaults } from "../net/peer-faults.ts";
-import { PeerPool } from "../net/peer-pool.ts";
+import { PeerPool, type PoolPeer } from "../net/peer-pool.ts";
 import { decodeInternalFrame, encodeInternalFrame, type InternalMessage } from "./internal-message.ts";
 
 /** Forwarded controller requests waiting for their answer; more are refused at once (null). */
@@ -66,6 +73,7 @@ export class ClusterLink {
     voters: readonly QuorumVoter[],
     private readonly log: (line: string) => void,
     faultsFor?: (nodeId: number) => PeerFaults | undefined,
+    private readonly security?: PeerSecurity,
   ) {
     const poolOptions = {
       ...peerClientDefaults,
@@ -76,6 +84,8 @@ export class ClusterLink {
       reconnectBackoffMs: 50,
       reconnectBackoffMsMax: 500,
       log,
+      // Applies to the peers named `secured`: those reached at a registered inter-broker address.
+      ...(security === undefined ? {} : { security }),
     };
     this.pool = new PeerPool({ ...poolOptions, ...(faultsFor === undefined ? {} : { faultsFor }) });
     this.fetchPool = new PeerPool({ ...poolOptions, clientId: `eddy-replica-fetcher-${nodeId}` });
@@ -98,15 +108,18 @@ export class ClusterLink {
    */
   setBrokerPeers(brokers: readonly controller.BrokerRegistration[]): void {
     const voters = new Set(this.voterIds);
-    this.brokerPeers = brokers
-      .filter((b) => b.brokerId !== this.nodeId && !voters.has(b.brokerId))
-      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port }));
+    this.registeredPeers = brokers
+      .filter((b) => b.brokerId !== this.nodeId)
+      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, secured: true }));
+    this.brokerPeers = this.registeredPeers.filter((b) => !voters.has(b.nodeId));
     this.updatePeers();
   }
 
-  private brokerPeers: readonly PeerAddress[] = [];
+  /** Every other registered broker at its registered (inter-broker) address. */
+  private registeredPeers: readonly PoolPeer[] = [];
+  private brokerPeers: readonly PoolPeer[] = [];
   /** Broker-only nodes heard from before their registration committed, by the address they gave. */
-  private readonly replyPeers = new Map<number, PeerAddress>();
+  private readonly replyPeers = new Map<number, PoolPeer>();
   private replyAddress: { host: string; port: number } | undefined;
 
   /** The address this node's controller requests ask to be answered at (a broker-only node's client listener). */
@@ -118,11 +131,13 @@ export class ClusterLink {
     const known = new Set([...this.voterPeers, ...this.brokerPeers].map((p) => p.nodeId));
     const early = [...this.replyPeers.values()].filter((p) => !known.has(p.nodeId));
     const peers = [...this.voterPeers, ...this.brokerPeers, ...early];
-    const key = JSON.stringify(peers);
+    // With an inter-broker listener, replication fetches from each broker's registered address only.
+    const fetchPeers = this.security === undefined ? peers : this.registeredPeers;
+    const key = JSON.stringify([peers, fetchPeers]);
     if (key === this.brokerPeersKey) return;
     this.brokerPeersKey = key;
     this.pool.setPeers(peers);
-    this.fetchPool.setPeers(peers);
+    this.fetchPool.setPeers(fetchPeers);
   }
 
   /** Remembers where node `from` takes its answers, when it is no voter and not registered yet. */
@@ -131,7 +146,7 @@ export class ClusterLink {
     const current = this.replyPeers.get(from);
     if (current?.host === replyTo.host && current.port === replyTo.port) return;
     if (this.replyPeers.size >= replyPeersMax && current === undefined) return;
-    this.replyPeers.set(from, { nodeId: from, host: replyTo.host, port: replyTo.port });
+    this.replyPeers.set(from, { nodeId: from, host: replyTo.host, port: replyTo.port, secured: true });
     this.updatePeers();
   }
 

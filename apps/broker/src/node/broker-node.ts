@@ -29,6 +29,7 @@ import { controllerForwarder, serveForwardedRequest } from "../cluster/controlle
 import { RemoteMetadata } from "../cluster/remote-metadata.ts";
 import { type ReplicaFetching, replicaFetching } from "../cluster/replica-fetching.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { interBrokerSecurity } from "../config/inter-broker-settings.ts";
 import type { BrokerMetadata } from "./broker-metadata.ts";
 import { GroupShell, groupCoreOptions } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
@@ -245,7 +246,10 @@ export class BrokerNode {
     const { logs, hw } = openLogDir(config, brokerLogConfig(config), log);
     const clock = monotonicClock(Date.now);
     const voters = config.quorumVoters;
-    const cluster = voters.length > 0 ? new ClusterLink(config.nodeId, voters, log) : null;
+    // Peers' inter-broker listeners are reached with this node's TLS and SASL (`inter-broker-settings.ts`).
+    const security = interBrokerSecurity(config.interBroker);
+    const cluster =
+      voters.length > 0 ? new ClusterLink(config.nodeId, voters, log, undefined, security) : null;
     // A broker-only node of a cluster holds no controller: it acts on the images the active
     // controller pushes. Voters run the quorum.
     const isVoter = voters.some((v) => v.nodeId === config.nodeId);
