@@ -27,6 +27,8 @@ export class TcpProxy {
   private cutNow = false;
   /** Connections refused while cut, so a test can see the nodes tried. */
   refusedCount = 0;
+  /** Connections relayed, so a test can see which port the nodes dial. */
+  acceptedCount = 0;
 
   constructor(
     readonly targetHost: string,
@@ -46,6 +48,7 @@ export class TcpProxy {
             return;
           }
           client.data = { peer: null, pending: [], pendingBytes: 0, closed: false };
+          proxy.acceptedCount++;
           proxy.open.add(client);
           const upstreamSide: Side = { peer: client, pending: [], pendingBytes: 0, closed: false };
           void Bun.connect<Side>({

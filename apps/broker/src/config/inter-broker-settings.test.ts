@@ -44,7 +44,7 @@ const internal = [
 const plainCredentials = jaas('username="broker" password="broker-secret" user_broker="broker-secret"');
 
 describe("inter-broker listener", () => {
-  test("unset, it is the first listener that is not a controller listener, with nothing to present", () => {
+  test("unset, it is the first listener that is not a controller listener, not explicit, with nothing to present", () => {
     const config = configOf([
       "listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093",
       "ssl.keystore.type=PEM",
@@ -52,6 +52,7 @@ describe("inter-broker listener", () => {
     ]);
     expect(config.interBroker).toEqual({
       listenerName: "PLAINTEXT",
+      explicit: false,
       securityProtocol: "PLAINTEXT",
       tls: null,
       sasl: null,
@@ -66,6 +67,7 @@ describe("inter-broker listener", () => {
       plainCredentials,
     ]);
     expect(config.interBroker?.listenerName).toBe("INTERNAL");
+    expect(config.interBroker?.explicit).toBe(true);
     expect(config.interBroker?.securityProtocol).toBe("SASL_SSL");
     expect(config.interBroker?.sasl).toEqual({
       mechanism: "PLAIN",

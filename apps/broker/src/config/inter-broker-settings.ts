@@ -4,10 +4,16 @@
  * the listener whose advertised address the node registers for broker traffic, and the TLS and SASL a
  * node presents when it opens a connection to another node's listener of that name.
  *
- * Kafka's rules: the name and the protocol are alternatives (both set is an error); unset, Eddy takes
- * the first listener that is not a controller listener (today's behaviour: nodes registered their
- * client listener; a cluster of one, which never connects to a peer, then needs no credentials), and `security.inter.broker.protocol` alone names the listener called after the
- * protocol. The listener must be an advertised broker listener, never a controller one. On an SSL or
+ * Kafka's rules: the name and the protocol are alternatives (both set is an error), and
+ * `security.inter.broker.protocol` alone names the listener called after the protocol. Unset, Eddy
+ * keeps what it did before: the node registers its first listener that is not a controller listener,
+ * and nodes that are voters keep replicating over the connections they open to each other's
+ * controller listener (`explicit` is false, nothing is checked or presented). Only a configured
+ * inter-broker listener moves broker traffic onto the registered listeners, as Kafka always does.
+ * Why the difference: the tests that split a cluster cut each pair of nodes with a proxy on the
+ * per-node voter address, which one registered address per broker cannot express.
+ *
+ * The listener must be an advertised broker listener, never a controller one. On an SSL or
  * SASL_SSL listener the connecting node presents the certificate of the listener's own key store and
  * trusts its trust store (so a trust store is required); on a SASL listener it authenticates with
  * `sasl.mechanism.inter.broker.protocol` (one of the listener's enabled mechanisms) as the `username`
@@ -40,6 +46,8 @@ export interface InterBrokerTls {
 export interface InterBrokerSettings {
   /** The listener's name, upper case. */
   readonly listenerName: string;
+  /** Named by `inter.broker.listener.name` or `security.inter.broker.protocol` (see the module header). */
+  readonly explicit: boolean;
   readonly securityProtocol: string;
   /** Null unless the listener is SSL or SASL_SSL. */
   readonly tls: InterBrokerTls | null;
@@ -96,14 +104,13 @@ export function toInterBrokerSettings(
     );
   }
   const securityProtocol = cluster.securityProtocols.get(listenerName)!;
-  // A cluster of one never connects to a peer: unless asked for, it needs no credentials to present.
-  if (cluster.quorumVoters.length === 0 && key === "listeners") {
-    return { listenerName, securityProtocol, tls: null, sasl: null };
-  }
+  // Not asked for: nothing changes (see the module header), so nothing is needed to present.
+  if (key === "listeners") return { listenerName, explicit: false, securityProtocol, tls: null, sasl: null };
   const isSsl = securityProtocol === "SSL" || securityProtocol === "SASL_SSL";
   const isSasl = securityProtocol === "SASL_PLAINTEXT" || securityProtocol === "SASL_SSL";
   return {
     listenerName,
+    explicit: true,
     securityProtocol,
     tls: isSsl ? clientTls(listenerName, texts) : null,
     sasl: isSasl ? clientSasl(listenerName, texts) : null,
@@ -165,4 +172,20 @@ function clientSasl(listenerName: string, texts: InterBrokerTexts): InterBrokerS
     );
   }
   return { mechanism, username, password };
+}
+
+/**
+ * What a node's connections to its peers' inter-broker listeners present (each of TLS and SASL may be
+ * null), or undefined when no inter-broker listener was configured (broker traffic stays where it was)
+ * or the node is controller-only.
+ */
+export function interBrokerSecurity(settings: InterBrokerSettings | null):
+  | {
+      readonly listenerName: string;
+      readonly tls: InterBrokerTls | null;
+      readonly sasl: InterBrokerSasl | null;
+    }
+  | undefined {
+  if (settings === null || !settings.explicit) return undefined;
+  return { listenerName: settings.listenerName, tls: settings.tls, sasl: settings.sasl };
 }

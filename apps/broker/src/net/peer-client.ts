@@ -180,6 +180,11 @@ export class PeerClient {
     options.faults?.attach(() => this.onCut());
   }
 
+  /** What this client's connections present (undefined: plaintext). */
+  get security(): PeerSecurity | undefined {
+    return this.options.security;
+  }
+
   get state(): PeerConnectionState {
     return this.stateValue;
   }

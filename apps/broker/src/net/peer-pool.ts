@@ -1,17 +1,32 @@
 /**
  * This node's clients to its peers: exactly one `PeerClient` (one connection) per peer node id, made
- * when the peer is first named and replaced when its address changes. Owns the table of peers and
+ * when the peer is first named and replaced when its address changes. A peer named `secured` is
+ * reached with the pool's `security` (the inter-broker listener's TLS and SASL); the others in
+ * plaintext (a voter's controller listener). Owns the table of peers and
  * its bound; it must never share a client between two peers, so a peer that is down or cut off only
  * ever fails the requests sent to it.
  */
 import type { ApiKey, RequestInputByKey, ResponseByKey } from "@eddy/protocol";
-import { type PeerAddress, PeerClient, type PeerClientOptions, PeerRequestError } from "./peer-client.ts";
+import {
+  type PeerAddress,
+  PeerClient,
+  type PeerClientOptions,
+  PeerRequestError,
+  type PeerSecurity,
+} from "./peer-client.ts";
 import type { PeerFaults } from "./peer-faults.ts";
 
 /** The most peers one node keeps clients for; a cluster larger than this is not one this broker runs. */
 export const peersMax = 1_000;
 
-export interface PeerPoolOptions extends Omit<PeerClientOptions, "faults"> {
+/** A peer as the pool names it: where, and whether the pool's `security` applies to it. */
+export interface PoolPeer extends PeerAddress {
+  readonly secured?: boolean;
+}
+
+export interface PeerPoolOptions extends Omit<PeerClientOptions, "faults" | "security"> {
+  /** What a `secured` peer's connection presents; without it every peer is plaintext. */
+  readonly security?: PeerSecurity;
   /** The fault hook of each peer's connection, for tests; none in production. */
   readonly faultsFor?: (nodeId: number) => PeerFaults | undefined;
 }
@@ -22,18 +37,33 @@ export class PeerPool {
   constructor(private readonly options: PeerPoolOptions) {}
 
   /** Names the peers: new ones get a client, a changed address a new client, the rest are closed. */
-  setPeers(peers: readonly PeerAddress[]): void {
+  setPeers(peers: readonly PoolPeer[]): void {
     if (peers.length > peersMax) throw new RangeError(`${peers.length} peers, more than ${peersMax}`);
     const named = new Set<number>();
     for (const peer of peers) {
       if (named.has(peer.nodeId)) throw new RangeError(`peer ${peer.nodeId} is named twice`);
       named.add(peer.nodeId);
       const current = this.clients.get(peer.nodeId);
-      if (current !== undefined && current.peer.host === peer.host && current.peer.port === peer.port)
+      const security = peer.secured === true ? this.options.security : undefined;
+      if (
+        current !== undefined &&
+        current.peer.host === peer.host &&
+        current.peer.port === peer.port &&
+        current.security === security
+      )
         continue;
       current?.close();
       const faults = this.options.faultsFor?.(peer.nodeId);
-      this.clients.set(peer.nodeId, new PeerClient(peer, { ...this.options, ...(faults ? { faults } : {}) }));
+      const { security: _, ...options } = this.options;
+      const address = { nodeId: peer.nodeId, host: peer.host, port: peer.port };
+      this.clients.set(
+        peer.nodeId,
+        new PeerClient(address, {
+          ...options,
+          ...(faults ? { faults } : {}),
+          ...(security ? { security } : {}),
+        }),
+      );
     }
     for (const [nodeId, client] of this.clients) {
       if (named.has(nodeId)) continue;
