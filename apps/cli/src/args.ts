@@ -30,13 +30,16 @@ Commands:
          [--dry-run | --execute]           plan new committed offsets (a dry run unless --execute);
                                            the group must have no active members to execute
   groups delete GROUP                      delete an empty group and its committed offsets
-  configs describe --entity-type topics|brokers [--entity-name NAME]
+  configs describe --entity-type topics|brokers [--entity-name NAME | --entity-default]
                                            every config of a topic or broker (all brokers when no
-                                           name), its value and its source
-  configs alter --entity-type topics|brokers --entity-name NAME
+                                           name; the cluster-wide dynamic defaults with
+                                           --entity-default), its value and its source
+  configs alter --entity-type topics|brokers (--entity-name NAME | --entity-default)
          [--add-config K=V,K=V...] [--delete-config K,K...]
-                                           set and delete a topic's configs (IncrementalAlterConfigs);
-                                           a broker's settings are static and refused
+                                           set and delete a topic's configs, or a broker's dynamic
+                                           ones (log.retention.ms, log.segment.bytes, message.max.bytes,
+                                           min.insync.replicas, ...; for every broker with
+                                           --entity-default), with IncrementalAlterConfigs
   cluster                                  the cluster id, the active controller and every broker
   acls list [FILTER]                       the ACLs matching FILTER (every one with none)
   acls create --principal TYPE:NAME --operation OP [--operation OP ...] RESOURCE
@@ -245,6 +248,7 @@ const options = {
   password: { type: "string" },
   "entity-type": { type: "string" },
   "entity-name": { type: "string" },
+  "entity-default": { type: "boolean" },
   "add-config": { type: "string", multiple: true },
   "delete-config": { type: "string", multiple: true },
 } as const;
@@ -294,8 +298,11 @@ const commands: Record<
   "users describe": { arg: "USER", options: [] },
   "users alter": { arg: "USER", options: ["mechanism", "iterations", "password"] },
   "users delete": { arg: "USER", options: ["mechanism"] },
-  "configs describe": { arg: null, options: ["entity-type", "entity-name"] },
-  "configs alter": { arg: null, options: ["entity-type", "entity-name", "add-config", "delete-config"] },
+  "configs describe": { arg: null, options: ["entity-type", "entity-name", "entity-default"] },
+  "configs alter": {
+    arg: null,
+    options: ["entity-type", "entity-name", "entity-default", "add-config", "delete-config"],
+  },
   "dump-log": { arg: "FILE", many: true, options: ["no-index"] },
   "groups list": { arg: null, options: [] },
   "groups describe": { arg: "GROUP", options: [] },
@@ -518,7 +525,13 @@ function buildCommand(kind: Exclude<Kind, "help" | "dump-log">, name: string, v:
           `'${kind}' needs --entity-type topics or brokers${entityType === undefined ? "" : `, not '${entityType}'`}`,
         );
       }
-      const entityName = v["entity-name"] ?? null;
+      if (v["entity-default"] === true && (entityType === "topics" || v["entity-name"] !== undefined)) {
+        throw new UsageError(
+          "--entity-default names the brokers' cluster-wide default; it goes with --entity-type brokers and without --entity-name",
+        );
+      }
+      // Kafka names the cluster-wide default broker resource with the empty name.
+      const entityName = v["entity-default"] === true ? "" : (v["entity-name"] ?? null);
       if (entityName === null && (entityType === "topics" || kind === "configs alter")) {
         throw new UsageError(`'${kind}' of ${entityType} needs --entity-name`);
       }

@@ -127,7 +127,12 @@ export async function runCommand(
       if (output === "json") return json(entities);
       return entities
         .map((e) => {
-          const what = e.entityType === "topics" ? `topic '${e.entityName}'` : `broker ${e.entityName}`;
+          const what =
+            e.entityType === "topics"
+              ? `topic '${e.entityName}'`
+              : e.entityName === ""
+                ? "the brokers' cluster-wide default"
+                : `broker ${e.entityName}`;
           const rows = table(
             ["NAME", "VALUE", "SOURCE", "READ-ONLY"],
             e.configs.map((c) => [
@@ -152,7 +157,9 @@ export async function runCommand(
           altered: true,
         });
       }
-      return `Altered the configs of ${command.entityType} '${command.entityName}'.`;
+      return command.entityName === "" && command.entityType === "brokers"
+        ? "Altered the brokers' cluster-wide default configs."
+        : `Altered the configs of ${command.entityType} '${command.entityName}'.`;
     }
     case "topics delete": {
       try {

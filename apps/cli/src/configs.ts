@@ -57,6 +57,7 @@ export async function describeConfigs(
     if (entityName === null) throw new KafkaError("bug: topics need a name");
     return [await describeOne(admin.bootstrapConnection, "topics", entityName)];
   }
+  if (entityName === "") return [await describeOne(admin.bootstrapConnection, "brokers", "")];
   const metadata = await admin.metadata([]);
   const ids =
     entityName === null
@@ -123,7 +124,7 @@ export async function alterConfigs(
   remove: readonly string[],
 ): Promise<void> {
   let connection = admin.bootstrapConnection;
-  if (entityType === "brokers") {
+  if (entityType === "brokers" && entityName !== "") {
     // A broker's configs are changed on that broker, as Kafka's admin client sends them; its address
     // comes from the metadata.
     const id = brokerId(entityName);

@@ -395,7 +395,8 @@ describe("eddy configs", () => {
       source: "DEFAULT_CONFIG",
     });
 
-    // A broker's settings are static: refused with what to do instead.
+    // A broker's dynamic configs: per broker and the cluster-wide default, with their sources; the
+    // topic without its own value follows; a read-only setting is refused naming it.
     const brokerAlter = await at(
       "configs",
       "alter",
@@ -404,11 +405,96 @@ describe("eddy configs", () => {
       "--entity-name",
       "1",
       "--add-config",
-      "log.retention.ms=1000",
+      "log.retention.ms=7200000",
     );
-    expect(brokerAlter.code).toBe(1);
-    expect(brokerAlter.err).toContain(
-      "dynamic broker configs are not supported; set it in server.properties and restart",
+    expect(brokerAlter).toEqual({ code: 0, out: "Altered the configs of brokers '1'.\n", err: "" });
+    const defaultAlter = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+      "--add-config",
+      "log.retention.ms=3600000,log.segment.bytes=1048576",
+    );
+    expect(defaultAlter).toEqual({
+      code: 0,
+      out: "Altered the brokers' cluster-wide default configs.\n",
+      err: "",
+    });
+    const [brokerOne] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+    );
+    const brokerByName = new Map(brokerOne!.configs.map((c) => [c.name, c]));
+    expect(brokerByName.get("log.retention.ms")).toMatchObject({
+      value: "7200000",
+      source: "DYNAMIC_BROKER_CONFIG",
+    });
+    expect(brokerByName.get("log.segment.bytes")).toMatchObject({
+      value: "1048576",
+      source: "DYNAMIC_DEFAULT_BROKER_CONFIG",
+    });
+    const [defaults] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+    );
+    expect(defaults!.configs.map((c) => [c.name, c.value, c.source])).toEqual([
+      ["log.retention.ms", "3600000", "DYNAMIC_DEFAULT_BROKER_CONFIG"],
+      ["log.segment.bytes", "1048576", "DYNAMIC_DEFAULT_BROKER_CONFIG"],
+    ]);
+    const [followed] = await atJson<EntityConfigs[]>(
+      "configs",
+      "describe",
+      "--entity-type",
+      "topics",
+      "--entity-name",
+      "configured",
+    );
+    expect(new Map(followed!.configs.map((c) => [c.name, c])).get("segment.bytes")).toMatchObject({
+      value: "1048576",
+      source: "DYNAMIC_DEFAULT_BROKER_CONFIG",
+    });
+    const readOnly = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+      "--add-config",
+      "num.partitions=3",
+    );
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.err).toContain(
+      "INVALID_REQUEST: Cannot update these configs dynamically: num.partitions",
+    );
+    const cleared = await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "brokers",
+      "--entity-default",
+      "--delete-config",
+      "log.retention.ms,log.segment.bytes",
+    );
+    expect(cleared.code).toBe(0);
+    await at(
+      "configs",
+      "alter",
+      "--entity-type",
+      "brokers",
+      "--entity-name",
+      "1",
+      "--delete-config",
+      "log.retention.ms",
     );
   }, 60_000);
 

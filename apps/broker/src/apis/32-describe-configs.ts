@@ -1,10 +1,20 @@
 /**
  * DescribeConfigs (key 32): v0-v3. A topic's effective configuration: every topic config Kafka
  * knows, its own override (as stored, when it is in effect) or else the value the broker's settings
- * give it, with the source of each. And the broker's own settings, under Kafka's names.
+ * give it, with the source of each (a dynamic broker default shows as DYNAMIC_BROKER_CONFIG or
+ * DYNAMIC_DEFAULT_BROKER_CONFIG). And the broker's own settings, under Kafka's names, in force now:
+ * the ones it changes live (`node/broker-configs.ts`) are not read-only and carry their source with
+ * Kafka's precedence (dynamic per-broker, dynamic default, static, default); the empty resource name
+ * (the cluster-wide default) lists the dynamic defaults only.
  */
 import { ErrorCode } from "@eddy/protocol";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import {
+  brokerConfigSource,
+  brokerConfigSourceOf,
+  dynamicBrokerConfig,
+  dynamicBrokerConfigDefinitions,
+} from "../node/broker-configs.ts";
 import { brokerLogConfig } from "../node/storage.ts";
 import { describeConfigType, effectiveTopicConfigs, topicConfigDefinitions } from "../node/topic-configs.ts";
 import { allowed, allowedOnCluster } from "../security/authorizer-checks.ts";
@@ -22,6 +32,9 @@ const typeLong = describeConfigType.long;
 const typeBoolean = describeConfigType.boolean;
 
 type Entry = readonly [name: string, value: string, type: number];
+
+/** The dynamic broker config each topic config falls back to (Kafka's synonyms), by topic config name. */
+const brokerSynonyms = new Map(dynamicBrokerConfigDefinitions.map((d) => [d.synonym, d.name]));
 
 function brokerEntries(c: BrokerConfig): Entry[] {
   return [
@@ -82,12 +95,23 @@ export const describeConfigsApi = defineApi({
           const effective = effectiveTopicConfigs(topic.configs, node.config);
           const configs = topicConfigDefinitions.map((d) => {
             const override = effective[d.name];
+            const dynamic = brokerSynonyms.get(d.name);
+            const inherited =
+              dynamic === undefined
+                ? sourceDefault
+                : brokerConfigSourceOf(dynamic, "", node.image, node.config.nodeId);
             return {
               name: d.name,
               value: override ?? d.fallback(node.config, log),
               readOnly: false,
               isDefault: ctx.apiVersion === 0 && override === undefined,
-              configSource: override === undefined ? sourceDefault : sourceTopic,
+              configSource:
+                override !== undefined
+                  ? sourceTopic
+                  : inherited === brokerConfigSource.dynamicBroker ||
+                      inherited === brokerConfigSource.dynamicDefault
+                    ? inherited
+                    : sourceDefault,
               isSensitive: false,
               synonyms: [],
               configType: describeConfigType[d.kind],
@@ -97,7 +121,22 @@ export const describeConfigsApi = defineApi({
           return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: pick(configs) };
         }
         if (resource.resourceType === resourceBroker) {
-          if (resource.resourceName !== "" && resource.resourceName !== String(node.config.nodeId)) {
+          if (resource.resourceName === "") {
+            // The cluster-wide default resource holds only what was set on it.
+            const defaults = Object.entries(node.image.brokerConfigs?.[""] ?? {}).map(([name, value]) => ({
+              name,
+              value,
+              readOnly: false,
+              isDefault: false,
+              configSource: brokerConfigSource.dynamicDefault,
+              isSensitive: false,
+              synonyms: [],
+              configType: typeString,
+              documentation: null,
+            }));
+            return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: pick(defaults) };
+          }
+          if (resource.resourceName !== String(node.config.nodeId)) {
             return {
               ...base,
               errorCode: ErrorCode.INVALID_REQUEST,
@@ -105,17 +144,49 @@ export const describeConfigsApi = defineApi({
               configs: [],
             };
           }
-          const configs = brokerEntries(node.config).map(([name, value, configType]) => ({
-            name,
-            value,
-            readOnly: true,
-            isDefault: false,
-            configSource: sourceStaticBroker,
-            isSensitive: false,
-            synonyms: [],
-            configType,
-            documentation: null,
-          }));
+          const listed = new Set<string>();
+          const configs = brokerEntries(node.config).map(([name, value, configType]) => {
+            listed.add(name);
+            const dynamic = dynamicBrokerConfig(name);
+            return {
+              name,
+              value,
+              readOnly: dynamic === undefined,
+              isDefault: false,
+              configSource:
+                dynamic === undefined
+                  ? sourceStaticBroker
+                  : brokerConfigSourceOf(
+                      name,
+                      dynamic.read(node.staticConfig),
+                      node.image,
+                      node.config.nodeId,
+                    ),
+              isSensitive: false,
+              synonyms: [],
+              configType,
+              documentation: null,
+            };
+          });
+          for (const d of dynamicBrokerConfigDefinitions) {
+            if (listed.has(d.name)) continue;
+            configs.push({
+              name: d.name,
+              value: d.read(node.config),
+              readOnly: false,
+              isDefault: false,
+              configSource: brokerConfigSourceOf(
+                d.name,
+                d.read(node.staticConfig),
+                node.image,
+                node.config.nodeId,
+              ),
+              isSensitive: false,
+              synonyms: [],
+              configType: typeString,
+              documentation: null,
+            });
+          }
           return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: pick(configs) };
         }
         return {

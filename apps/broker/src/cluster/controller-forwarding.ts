@@ -35,6 +35,7 @@ const forwardable = new Set<controller.Input["type"]>([
   "createAcls",
   "deleteAcls",
   "alterTopicConfigs",
+  "alterBrokerConfigs",
   "alterUserScramCredentials",
 ]);
 
@@ -177,6 +178,11 @@ function unansweredResponse(input: controller.Input): controller.Response | null
       return notController({
         type: "alterTopicConfigs",
         topics: input.topics.map((t) => ({ name: t.name, error: "NONE", message: null })),
+      });
+    case "alterBrokerConfigs":
+      return notController({
+        type: "alterBrokerConfigs",
+        resources: input.resources.map((r) => ({ name: r.name, error: "NONE", message: null })),
       });
     case "alterUserScramCredentials":
       return {

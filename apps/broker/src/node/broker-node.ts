@@ -30,6 +30,7 @@ import { RemoteMetadata } from "../cluster/remote-metadata.ts";
 import { type ReplicaFetching, replicaFetching } from "../cluster/replica-fetching.ts";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { interBrokerSecurity } from "../config/inter-broker-settings.ts";
+import { brokerConfigsChanged, effectiveBrokerConfig, type LiveBrokerConfig } from "./broker-configs.ts";
 import type { BrokerMetadata } from "./broker-metadata.ts";
 import { GroupShell, groupCoreOptions } from "./group-shell.ts";
 import { ensureMetaProperties, newClusterId } from "./meta-properties.ts";
@@ -111,8 +112,15 @@ export class BrokerNode {
    */
   private incarnation = 0;
 
+  /** The settings in force: `staticConfig` under the committed dynamic broker configs (`broker-configs.ts`). */
+  get config(): LiveBrokerConfig {
+    return this.liveConfig;
+  }
+  private liveConfig: LiveBrokerConfig;
+
   private constructor(
-    readonly config: BrokerConfig,
+    /** The settings read at start (properties, flags, environment). */
+    readonly staticConfig: BrokerConfig,
     readonly clusterId: string,
     readonly storage: Storage,
     /** A voter's own controller (`MetadataShell`), or a broker-only node's pushed images (`RemoteMetadata`). */
@@ -128,6 +136,7 @@ export class BrokerNode {
     /** The link to the other nodes of the cluster; null for a cluster of one. */
     readonly cluster: ClusterLink | null,
   ) {
+    this.liveConfig = staticConfig;
     this.replication =
       cluster === null
         ? null
@@ -481,6 +490,9 @@ export class BrokerNode {
     image: controller.MetadataImage,
     previous: controller.MetadataImage,
   ): Promise<void> {
+    // Dynamic broker configs (the topics' defaults among them) change every topic without its own value.
+    const brokerDefaultsChanged = brokerConfigsChanged(previous, image, this.staticConfig.nodeId);
+    if (brokerDefaultsChanged) this.liveConfig = effectiveBrokerConfig(this.staticConfig, image);
     const deletedTopics = new Set<string>();
     for (const [name, old] of Object.entries(previous.topics)) {
       const now = image.topics[name];
@@ -505,7 +517,7 @@ export class BrokerNode {
       let settings: TopicReplicaSettings | undefined;
       // Changed configs (AlterConfigs) reach the open logs and replicas now: reopening an open log only
       // swaps its settings, and the replica takes min.insync.replicas, max.message.bytes and flush.messages=1.
-      const retune = topicConfigsChanged(previous.topics[topic.name], topic);
+      const retune = brokerDefaultsChanged || topicConfigsChanged(previous.topics[topic.name], topic);
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.config.nodeId)) continue;
         const key = partitionKey(topic.name, p.partition);

@@ -93,6 +93,8 @@ export const StoredMetadataImage = Schema.Struct({
   acls: Schema.optionalKey(Schema.Array(StoredAclBinding)),
   /** The SCRAM credentials, absent while there are none (snapshots from before them decode unchanged). */
   scramCredentials: Schema.optionalKey(Schema.Array(StoredScramCredential)),
+  /** Dynamic broker configs by resource (a broker id, or "" for the default), absent while there are none. */
+  brokerConfigs: Schema.optionalKey(Schema.Record(Schema.String, StoredTopicConfigs)),
 });
 
 export const StoredMetadataSnapshot = Schema.Struct({

@@ -67,7 +67,7 @@ export const StoredMetadataRecord = Schema.Union([
   // Kafka's ConfigRecord for a topic: one key set to a value, or removed (null).
   Schema.Struct({
     type: Schema.Literal("Config"),
-    resourceType: Schema.Literal("topic"),
+    resourceType: Schema.Literals(["topic", "broker"]),
     resourceName: Schema.String,
     name: Schema.String,
     value: Schema.NullOr(Schema.String),

@@ -361,6 +361,11 @@ export function notController(response: controller.Response | null): controller.
         ...response,
         topics: response.topics.map((t) => ({ ...t, error: "NOT_CONTROLLER" as const, message: null })),
       };
+    case "alterBrokerConfigs":
+      return {
+        ...response,
+        resources: response.resources.map((r) => ({ ...r, error: "NOT_CONTROLLER" as const, message: null })),
+      };
     // A block whose record did not commit must never be used: a later controller hands it out again.
     case "allocateProducerIds":
       return { ...response, error: "NOT_CONTROLLER", firstProducerId: -1, size: 0 };

@@ -149,12 +149,6 @@ export function checkReplacement(
 /** Kafka's ConfigResource.Type values the two APIs name. */
 export const configResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
 
-/** The answer to a broker resource: this broker reads its settings at start only. */
-export const brokerConfigsStatic = {
-  errorCode: ErrorCode.INVALID_REQUEST,
-  errorMessage: "dynamic broker configs are not supported; set it in server.properties and restart",
-};
-
 export interface ResourceAnswer {
   readonly errorCode: number;
   readonly errorMessage: string | null;

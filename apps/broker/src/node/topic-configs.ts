@@ -10,6 +10,7 @@
 import { invariant } from "@eddy/core";
 import { type LogConfig, logConfigFromKafka } from "@eddy/storage";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import type { LiveBrokerConfig } from "./broker-configs.ts";
 import { brokerLogConfig } from "./storage.ts";
 
 type Kind = "boolean" | "string" | "int" | "long" | "double" | "list";
@@ -72,7 +73,8 @@ export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
     name: "cleanup.policy",
     kind: "list",
     values: ["compact", "delete"],
-    fallback: constant("delete"),
+    // Kafka's default, unless the dynamic broker config log.cleanup.policy says otherwise.
+    fallback: (broker) => (broker as LiveBrokerConfig).logCleanupPolicy ?? "delete",
   },
   {
     name: "compression.gzip.level",
@@ -281,9 +283,12 @@ function storageView(configs: Readonly<Record<string, string>>): Readonly<Record
   return bytes !== undefined && BigInt(bytes) < 0n ? { ...configs, "retention.bytes": "-1" } : configs;
 }
 
-/** Whether a topic's cleanup.policy deletes old segments (Kafka: `delete` is in the list). */
-function deletesOldSegments(configs: Readonly<Record<string, string>>): boolean {
-  const policy = configs["cleanup.policy"];
+/**
+ * Whether a topic's cleanup.policy deletes old segments (Kafka: `delete` is in the list); a topic
+ * without its own follows the broker's (the dynamic log.cleanup.policy, else `delete`).
+ */
+function deletesOldSegments(configs: Readonly<Record<string, string>>, broker: BrokerConfig): boolean {
+  const policy = configs["cleanup.policy"] ?? (broker as LiveBrokerConfig).logCleanupPolicy;
   return policy === undefined || policy.split(/\s*,\s*/).includes("delete");
 }
 
@@ -316,7 +321,9 @@ export function topicLogConfig(effective: Readonly<Record<string, string>>, brok
   const parsed = logConfigFromKafka(storageView(effective), brokerLogConfig(broker));
   invariant(parsed._tag === "Valid", "topic configs: effective configs the log refuses");
   const config = parsed.config;
-  return deletesOldSegments(effective) ? config : { ...config, retentionMs: -1, retentionBytesMax: -1 };
+  return deletesOldSegments(effective, broker)
+    ? config
+    : { ...config, retentionMs: -1, retentionBytesMax: -1 };
 }
 
 /** The largest batch a topic accepts: its max.message.bytes, else the broker's message.max.bytes. */
