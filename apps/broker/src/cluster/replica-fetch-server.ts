@@ -188,6 +188,10 @@ export class ReplicaFetchServer {
       slots.some((s) => s.refused !== null || (s.entry !== null && s.entry.answer !== null));
     if (!answered() && waitMs > 0) await this.waitForAny(slots, waitMs + answerSlackMs);
     const partitionsByTopic: FetchResponsePartitionDataInput[][] = topics.map(() => []);
+    // The response's MaxBytes, as Kafka's leader keeps it (the first partition with records may
+    // exceed it, KIP-74): answers past it stay here for the follower's next Fetch.
+    const responseBytesMax = request.maxBytes > 0 ? request.maxBytes : 0x7fff_ffff;
+    let responseBytes = 0;
     for (const slot of slots) {
       if (slot.refused !== null) {
         partitionsByTopic[slot.topicIndex]!.push(slot.refused);
@@ -195,11 +199,14 @@ export class ReplicaFetchServer {
       }
       const entry = slot.entry;
       if (entry === null) continue;
-      if (entry.answer === null) {
-        // Still parked in the core: left out of this answer and kept for the follower's next Fetch.
+      const recordBytes = entry.answer?.records.length ?? 0;
+      if (entry.answer === null || (responseBytes > 0 && responseBytes + recordBytes > responseBytesMax)) {
+        // Still parked in the core, or over the response's bytes: left out of this answer and kept
+        // (with the answer the core gave, if any) for the follower's next Fetch.
         entry.wake = null;
         continue;
       }
+      responseBytes += recordBytes;
       const key = outstandingKey(entry.follower, entry.topic, entry.partition);
       if (this.outstanding.get(key) === entry) this.outstanding.delete(key);
       partitionsByTopic[slot.topicIndex]!.push(

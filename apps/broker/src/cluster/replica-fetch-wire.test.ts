@@ -280,6 +280,19 @@ describe("replica Fetch on the wire", () => {
     expect(l.server.outstandingCount).toBe(0);
   });
 
+  test("answers past the response's MaxBytes are kept for the next Fetch, the first one whatever its size", async () => {
+    const records = batch(5, 50, 4);
+    const l = leader((f) => ({ message: coreAnswer(f), records }));
+    const request = { ...overTheWire([followerFetch(0), followerFetch(1)]), maxBytes: records.length + 10 };
+    const first = await l.server.serve(request, replicaFetchVersion);
+    expect(first.responses![0]!.partitions!.map((p) => p.partitionIndex)).toEqual([0]);
+    const tiny = { ...overTheWire([followerFetch(1)]), maxBytes: 1 };
+    const second = await l.server.serve(tiny, replicaFetchVersion);
+    expect(second.responses![0]!.partitions!.map((p) => p.partitionIndex)).toEqual([1]);
+    // The second answer is the one the core gave at first: it was asked once per partition.
+    expect(l.received.map((f) => f.partition)).toEqual([0, 1]);
+  });
+
   test("a Fetch whose partitions are all parked waits for the first answer, not its whole wait", async () => {
     const l = leader(() => null);
     const request = { ...overTheWire([followerFetch(0)]), maxWaitMs: 30_000 };
