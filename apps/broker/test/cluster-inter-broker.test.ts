@@ -1,8 +1,8 @@
 /**
  * The inter-broker listener (issue 14) in a cluster of three processes: clients on PLAINTEXT and SSL,
  * nodes replicating to each other over a SASL_SSL listener (PLAIN as User:broker), ACLs on
- * (`StandardAuthorizer`, `super.users=User:broker`, clients' rights from ACLs). Fixture:
- * test/inter-broker-fixture.ts.
+ * (`StandardAuthorizer`, `super.users=User:broker;User:ANONYMOUS`: the controller listener is
+ * PLAINTEXT, see the fixture). Fixture: test/inter-broker-fixture.ts.
  *
  * Goals, each against real processes:
  * - Metadata answers each listener with that listener's ports: kcat -L on SSL lists the SSL ports,
@@ -12,22 +12,17 @@
  *   Replication flowed over the SASL_SSL listener: every connection a node opened to a peer
  *   authenticated on INTERNAL at its proxy port (the nodes' log), each proxy relayed connections, and
  *   no node opened a connection to a PLAINTEXT or SSL port.
- * - An internal message sent by an anonymous client on PLAINTEXT is refused (it lacks CLUSTER_ACTION).
+ * - An internal message sent by alice, authenticated on INTERNAL but no broker, is refused (she lacks
+ *   CLUSTER_ACTION and is no super user).
  * - The same cluster with a wrong inter-broker password: the followers log the refused authentication
  *   and retry, the leader logs each refusal; acks=all is refused or times out and nothing is
  *   acknowledged.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  logLevel,
-  ResourcePatternTypes,
-} from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import { encodeInternalFrame } from "../src/cluster/internal-message.ts";
+import { PeerClient, peerClientDefaults } from "../src/net/peer-client.ts";
 import { type AckedRecord, ackProblems, type ClusterMetadata, readBack } from "./cluster-harness.ts";
 import { kcat, until } from "./harness.ts";
 import { interBrokerPassword, SecureCluster } from "./inter-broker-fixture.ts";
@@ -44,7 +39,7 @@ function metadataOf(bootstrap: string, extra: string[] = [], topic?: string): Cl
   return JSON.parse(kcat(args)) as ClusterMetadata;
 }
 
-/** kafkajs as the inter-broker user over INTERNAL (a super user): it creates topics and ACLs. */
+/** kafkajs as the inter-broker user over INTERNAL (a super user): it creates the topics. */
 function superClient(c: SecureCluster): Kafka {
   return new Kafka({
     clientId: "inter-broker-test-admin",
@@ -56,24 +51,11 @@ function superClient(c: SecureCluster): Kafka {
   });
 }
 
-/** Lets User:ANONYMOUS (PLAINTEXT and SSL clients) do anything to any topic, and makes `topic`. */
+/** Makes `topic` (replication factor 3) as the inter-broker user, over INTERNAL. */
 async function prepare(c: SecureCluster, topic: string): Promise<void> {
   const admin = superClient(c).admin();
   await admin.connect();
   try {
-    await admin.createAcls({
-      acl: [
-        {
-          resourceType: AclResourceTypes.TOPIC,
-          resourceName: "*",
-          resourcePatternType: ResourcePatternTypes.LITERAL,
-          principal: "User:ANONYMOUS",
-          host: "*",
-          operation: AclOperationTypes.ALL,
-          permissionType: AclPermissionTypes.ALLOW,
-        },
-      ],
-    });
     await admin.createTopics({
       topics: [{ topic, numPartitions: 1, replicationFactor: 3 }],
       waitForLeaders: true,
@@ -165,35 +147,41 @@ describe("a SASL_SSL inter-broker listener", () => {
       }
       expect(leaderProxy.acceptedCount).toBeGreaterThanOrEqual(2);
 
-      // An anonymous client on PLAINTEXT cannot pose as a node: its internal message is refused.
+      // alice authenticates on INTERNAL but is no broker: her internal message is refused.
       const target = survivors[0]!;
-      const frame = encodeInternalFrame(99, {
-        kind: "metadataImage",
-        from: 99,
-        image: { offset: 0, brokers: [], topics: {} },
-      });
-      const closed = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 5_000);
-        void Bun.connect({
-          hostname: "127.0.0.1",
-          port: c.nodes.find((n) => n.nodeId === target)!.plaintextPort,
-          socket: {
-            open: (s) => void s.write(frame),
-            data: () => {},
-            close: () => {
-              clearTimeout(timer);
-              resolve(true);
+      const targetNode = c.nodes.find((n) => n.nodeId === target)!;
+      const alice = new PeerClient(
+        { nodeId: target, host: "127.0.0.1", port: targetNode.internalPort },
+        {
+          ...peerClientDefaults,
+          clientId: "alice",
+          security: {
+            listenerName: "INTERNAL",
+            tls: {
+              certificateChainPem: readFileSync(c.certs.clientCertPem, "utf8"),
+              privateKeyPem: readFileSync(c.certs.clientKey, "utf8"),
+              privateKeyPassword: null,
+              trustedCertificatesPem: readFileSync(c.certs.caPem, "utf8"),
             },
+            sasl: { mechanism: "PLAIN", username: "alice", password: "alice-secret" },
           },
-        });
-      });
-      expect(closed).toBe(true);
-      await until(
-        "the refusal in the log",
-        () =>
-          c.output(target).includes("User:ANONYMOUS on listener PLAINTEXT refused: it needs CLUSTER_ACTION"),
-        5_000,
+        },
       );
+      try {
+        const frame = encodeInternalFrame(99, {
+          kind: "metadataImage",
+          from: 99,
+          image: { offset: 0, brokers: [], topics: {} },
+        });
+        expect(alice.post(frame)).toBe(true);
+        await until(
+          "the refusal in the log",
+          () => c.output(target).includes("User:alice on listener INTERNAL refused: it needs CLUSTER_ACTION"),
+          10_000,
+        );
+      } finally {
+        alice.close();
+      }
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${c.outputs()}`);
     } finally {

@@ -4,8 +4,11 @@
  * inter-broker tests share. Each node listens on PLAINTEXT (clients), SSL (clients with TLS),
  * INTERNAL (SASL_SSL with PLAIN, `inter.broker.listener.name=INTERNAL`) and CONTROLLER (the quorum).
  * INTERNAL is advertised at a TCP proxy in front of the node's own INTERNAL port, so the test sees
- * every connection made to it (`acceptedCount`). `StandardAuthorizer` with `super.users=User:broker`
- * (the inter-broker user) and no allow-everyone: clients get their rights from ACLs.
+ * every connection made to it (`acceptedCount`). `StandardAuthorizer` with no allow-everyone, and
+ * `super.users=User:broker;User:ANONYMOUS`: the inter-broker user, and the principal every node has on
+ * the PLAINTEXT controller listener, where the brokers' registrations and heartbeats need CLUSTER_ACTION
+ * (Kafka's own advice for a PLAINTEXT controller listener). INTERNAL also knows `alice`, an ordinary
+ * user, so a test can show that an authenticated non-broker cannot pose as a node.
  */
 import {
   type LocalClusterSpec,
@@ -88,13 +91,13 @@ export class SecureCluster {
       "inter.broker.listener.name": "INTERNAL",
       "sasl.mechanism.inter.broker.protocol": "PLAIN",
       "sasl.enabled.mechanisms": "PLAIN",
-      "listener.name.internal.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="${this.password}" user_broker="${interBrokerPassword}";`,
+      "listener.name.internal.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="${this.password}" user_broker="${interBrokerPassword}" user_alice="alice-secret";`,
       "ssl.keystore.type": "PEM",
       "ssl.keystore.location": this.certs.serverKeystore,
       "ssl.truststore.type": "PEM",
       "ssl.truststore.location": this.certs.caPem,
       "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-      "super.users": "User:broker",
+      "super.users": "User:broker;User:ANONYMOUS",
       "min.insync.replicas": "2",
       "replica.lag.time.max.ms": "3000",
     };
