@@ -6,6 +6,7 @@
  * node, and bounds what one scrape writes (`perPartitionSeriesMax`, `groupsReadMax`) so a broker with
  * many partitions or groups answers a scrape in bounded time and text.
  */
+import { writeFetchSessionMetrics } from "../fetch-session/fetch-sessions.ts";
 import type { BrokerNode } from "../node/broker-node.ts";
 import { metricsOf } from "./broker-metrics.ts";
 import { Exposition, type Labels } from "./exposition.ts";
@@ -83,6 +84,7 @@ export async function scrape(source: ScrapeSource, state: number, startedAtMs: n
   for (const family of metrics.topicFamilies()) family.write(out);
   metrics.isrShrinks.write(out);
   metrics.isrExpands.write(out);
+  writeFetchSessionMetrics(out, node);
 
   // Partition counts from the committed metadata; offline and global counts are the controller's.
   const nodeId = node.config.nodeId;

@@ -4,14 +4,19 @@
  * the partition and response byte limits (the first batch may exceed them, KIP-74), and long-polls up to `maxWaitMs` until `minBytes` are available; from v13
  * topics are named by id (an unknown one is UNKNOWN_TOPIC_ID). A follower's fetch (ReplicaState's
  * ReplicaId >= 0 from v15, ReplicaId before) needs CLUSTER_ACTION and goes to the partition replicas
- * as the core's replication messages (`cluster/replica-fetch-server.ts`). Sessions (KIP-227) are
- * declined: every fetch is answered as a full, sessionless one.
+ * as the core's replication messages (`cluster/replica-fetch-server.ts`). A consumer's fetch uses
+ * sessions (KIP-227, v7+; `fetch-session/`): epoch -1 is sessionless, epoch 0 a full fetch that gets a
+ * session when the cache has room, and an incremental fetch reads its whole session but answers only
+ * partitions with records, a new high watermark or log start offset, or an error, so an idle consumer
+ * of many partitions gets an empty response. READ is checked on every partition of every fetch.
  */
 
 import type { PartitionReplica } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { topicById } from "../cluster/replica-fetch-server.ts";
 import { fetchReplicaId, refusedPartition } from "../cluster/replica-fetch-wire.ts";
+import { closeFetchContext, openFetchContext, type PartitionWanted } from "../fetch-session/fetch-context.ts";
+import { fetchSessionsOf } from "../fetch-session/fetch-sessions.ts";
 import { allowedOnCluster, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
@@ -89,71 +94,104 @@ export const fetchApi = defineApi({
         })),
       };
     }
-    // From v13 a topic is named by its id; the name is worked out here once.
-    const image = node.image;
-    const topicNames = request.topics.map((t) =>
-      ctx.apiVersion >= 13 ? (topicById(image, t.topicId)?.name ?? null) : t.topic,
+    // Sessions (KIP-227): which partitions this fetch reads, after its session's changes.
+    const usesTopicIds = ctx.apiVersion >= 13;
+    const sessions = fetchSessionsOf(node, fetchPartitionsMax);
+    const context = openFetchContext(
+      sessions.cache,
+      {
+        sessionId: request.sessionId,
+        sessionEpoch: request.sessionEpoch,
+        partitions: request.topics.flatMap((t) =>
+          t.partitions.map((p) => ({
+            topic: usesTopicIds ? t.topicId : t.topic,
+            partition: p.partition,
+            fetchOffset: p.fetchOffset,
+            partitionMaxBytes: p.partitionMaxBytes,
+            currentLeaderEpoch: p.currentLeaderEpoch,
+            lastFetchedEpoch: p.lastFetchedEpoch,
+            logStartOffset: p.logStartOffset,
+          })),
+        ),
+        forgotten: request.forgottenTopicsData.map((f) => ({
+          topic: usesTopicIds ? f.topicId : f.topic,
+          partitions: f.partitions,
+        })),
+        usesTopicIds,
+        privileged: false,
+      },
+      Date.now(),
     );
+    if (context.kind === "error") {
+      return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: 0, responses: [] };
+    }
+    if (context.kind === "incremental") sessions.incrementalFetchCount++;
+    const wanted = context.partitions;
+    // From v13 a topic is named by its id; each name is worked out here once.
+    const image = node.image;
+    const topicNames = new Map<string, string | null>();
+    for (const p of wanted) {
+      if (!topicNames.has(p.topic))
+        topicNames.set(p.topic, usesTopicIds ? (topicById(image, p.topic)?.name ?? null) : p.topic);
+    }
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
     const readCommitted = request.isolationLevel === 1;
-    // Kafka's rule: a consumer needs READ on each topic.
+    // Kafka's rule: a consumer needs READ on each topic, checked on every fetch, session or not.
     const deniedTopics = deniedNames(
       ctx,
       "READ",
       "TOPIC",
-      topicNames.filter((name) => name !== null),
+      [...topicNames.values()].filter((name) => name !== null),
     );
     const readAll = async () => {
       let budget = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
       let total = 0;
       let failed = false;
-      const responses = [];
+      // One answer per wanted partition, in the same order.
+      const partitions: FetchPartitionAnswer[] = [];
       // Each replica read, with the offset its high watermark must pass before a new read can add bytes.
       const parked: { replica: PartitionReplica; offset: number }[] = [];
-      for (const [topicIndex, topic] of request.topics.entries()) {
-        const name = topicNames[topicIndex] ?? null;
-        const partitions = [];
-        for (const p of topic.partitions) {
-          const denied = name !== null && deniedTopics.has(name);
-          const replica = denied || name === null ? undefined : node.partition(name, p.partition);
-          const fetchOffset = Number(p.fetchOffset);
-          if (replica === undefined) {
-            partitions.push({
-              partitionIndex: p.partition,
-              errorCode: denied
-                ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
-                : name === null
-                  ? ErrorCode.UNKNOWN_TOPIC_ID
-                  : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-              highWatermark: -1n,
-              lastStableOffset: -1n,
-              logStartOffset: -1n,
-              abortedTransactions: readCommitted ? [] : null,
-              records: new Uint8Array(0),
-            });
-            continue;
-          }
-          // Only the first partition with data may exceed the budget, as in Kafka.
-          const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
-          const read = replica.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
-          total += read.records.length;
-          budget -= read.records.length;
-          failed ||= read.errorCode !== ErrorCode.NONE;
-          parked.push({ replica, offset: Math.max(fetchOffset, read.highWatermark) });
+      for (const p of wanted) {
+        const name = topicNames.get(p.topic) ?? null;
+        const denied = name !== null && deniedTopics.has(name);
+        const replica = denied || name === null ? undefined : node.partition(name, p.partition);
+        const fetchOffset = Number(p.fetchOffset);
+        if (replica === undefined) {
           partitions.push({
             partitionIndex: p.partition,
-            errorCode: read.errorCode,
-            highWatermark: BigInt(read.highWatermark),
-            lastStableOffset: BigInt(read.lastStableOffset),
-            logStartOffset: BigInt(read.logStartOffset),
+            errorCode: denied
+              ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+              : name === null
+                ? ErrorCode.UNKNOWN_TOPIC_ID
+                : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            highWatermark: -1n,
+            lastStableOffset: -1n,
+            logStartOffset: -1n,
             abortedTransactions: readCommitted ? [] : null,
             preferredReadReplica: -1,
-            records: read.records,
+            records: new Uint8Array(0),
           });
+          continue;
         }
-        responses.push({ topic: name ?? topic.topic, topicId: topic.topicId, partitions });
+        // Only the first partition with data may exceed the budget, as in Kafka.
+        const limit = Math.max(0, Math.min(p.partitionMaxBytes, budget));
+        const read = replica.read(fetchOffset, limit, p.currentLeaderEpoch, total === 0);
+        total += read.records.length;
+        budget -= read.records.length;
+        failed ||= read.errorCode !== ErrorCode.NONE;
+        parked.push({ replica, offset: Math.max(fetchOffset, read.highWatermark) });
+        partitions.push({
+          partitionIndex: p.partition,
+          errorCode: read.errorCode,
+          highWatermark: BigInt(read.highWatermark),
+          lastStableOffset: BigInt(read.lastStableOffset),
+          logStartOffset: BigInt(read.logStartOffset),
+          abortedTransactions: readCommitted ? [] : null,
+          preferredReadReplica: -1,
+          records: read.records,
+        });
       }
-      return { responses, total, failed, parked };
+      return { partitions, total, failed, parked };
     };
     let result = await readAll();
     // Long poll: park until a partition's high watermark moves past what the last read saw, or time
@@ -172,6 +210,58 @@ export const fetchApi = defineApi({
       await waitForAny(result.parked, remaining);
       result = await readAll();
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };
+    // The session learns what this response tells the fetcher; an incremental one carries only changes.
+    const outcome = closeFetchContext(
+      sessions.cache,
+      context,
+      result.partitions.map((p) => ({
+        errorCode: p.errorCode,
+        highWatermark: p.highWatermark,
+        logStartOffset: p.logStartOffset,
+        recordBytes: p.records.length,
+        preferredReadReplica: p.preferredReadReplica,
+      })),
+      Date.now(),
+    );
+    const responses = groupByTopic(wanted, result.partitions, outcome.included, topicNames, usesTopicIds);
+    return { throttleTimeMs: 0, errorCode: outcome.errorCode, sessionId: outcome.sessionId, responses };
   },
 });
+
+interface FetchPartitionAnswer {
+  readonly partitionIndex: number;
+  readonly errorCode: number;
+  readonly highWatermark: bigint;
+  readonly lastStableOffset: bigint;
+  readonly logStartOffset: bigint;
+  readonly abortedTransactions: [] | null;
+  readonly preferredReadReplica: number;
+  readonly records: Uint8Array;
+}
+
+/**
+ * The response's topics: the included answers grouped under their topic, topics in the order they
+ * first appear (a session's order after its fairness moves, else the request's).
+ */
+function groupByTopic(
+  wanted: readonly PartitionWanted[],
+  answers: readonly FetchPartitionAnswer[],
+  included: readonly boolean[],
+  topicNames: ReadonlyMap<string, string | null>,
+  usesTopicIds: boolean,
+): { topic: string; topicId?: string; partitions: FetchPartitionAnswer[] }[] {
+  const byTopic = new Map<string, { topic: string; topicId?: string; partitions: FetchPartitionAnswer[] }>();
+  for (const [i, p] of wanted.entries()) {
+    if (included[i] !== true) continue;
+    let topic = byTopic.get(p.topic);
+    if (topic === undefined) {
+      const name = topicNames.get(p.topic) ?? null;
+      topic = usesTopicIds
+        ? { topic: name ?? "", topicId: p.topic, partitions: [] }
+        : { topic: p.topic, partitions: [] };
+      byTopic.set(p.topic, topic);
+    }
+    topic.partitions.push(answers[i]!);
+  }
+  return [...byTopic.values()];
+}

@@ -90,6 +90,10 @@ export interface BrokerConfig {
   readonly minInsyncReplicas: number;
   readonly uncleanLeaderElectionEnable: boolean;
   readonly replicaLagMsMax: number;
+  /** `max.incremental.fetch.session.cache.slots`: fetch sessions (KIP-227) cached at most. */
+  readonly fetchSessionCacheSlotsMax: number;
+  /** `min.incremental.fetch.session.eviction.ms`: a fetch session unused this long may be evicted. */
+  readonly fetchSessionEvictionMs: number;
   readonly segmentBytesMax: number;
   /** `eddy.log.tail.cache.bytes`: the bytes of recent batches kept in memory, across all partitions. */
   readonly tailCacheBytesMax: number;
@@ -239,6 +243,8 @@ export function toBrokerConfig(
     minInsyncReplicas: int("min.insync.replicas"),
     uncleanLeaderElectionEnable: configBool(config, "unclean.leader.election.enable"),
     replicaLagMsMax: int("replica.lag.time.max.ms"),
+    fetchSessionCacheSlotsMax: int("max.incremental.fetch.session.cache.slots"),
+    fetchSessionEvictionMs: int("min.incremental.fetch.session.eviction.ms"),
     segmentBytesMax: int("log.segment.bytes"),
     tailCacheBytesMax: int("eddy.log.tail.cache.bytes"),
     rollMs,

@@ -89,6 +89,22 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Follower lag before ISR shrink.",
   },
   {
+    name: "max.incremental.fetch.session.cache.slots",
+    type: "int",
+    defaultText: "1000",
+    min: 0,
+    max: 100_000,
+    doc: "Incremental fetch sessions (KIP-227) the broker keeps at most; 0 makes every fetch sessionless.",
+  },
+  {
+    name: "min.incremental.fetch.session.eviction.ms",
+    type: "int",
+    defaultText: "120000",
+    min: 0,
+    max: i32Max,
+    doc: "An incremental fetch session unused this long may be evicted for a new one.",
+  },
+  {
     name: "log.segment.bytes",
     type: "int",
     defaultText: "1073741824",
