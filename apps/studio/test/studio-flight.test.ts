@@ -115,3 +115,65 @@ test("a paused step shows messages mid-flight on their links, and a cut link's m
   expect(pageErrors).toEqual([]);
   await page.close();
 }, 120_000);
+
+/** Plays until the run ends (bounded by the test's timeout), then waits for the last draw. */
+async function playToEnd(page: Page): Promise<void> {
+  await page.selectOption("#speed", "100");
+  await page.click("#play");
+  await page.waitForSelector('body[data-playing="false"]', { timeout: 90_000 });
+  await page.waitForSelector('body[data-busy="false"]');
+}
+
+/** The failover lesson's notes: the acks=1 line and the acks=all line of lost records. */
+async function lostLines(page: Page): Promise<{ acks1: string; acksAll: string }> {
+  const notes = await page.locator('[data-testid="notes"] li').allTextContents();
+  return {
+    acks1: notes.find((n) => n.startsWith("acks=1 records")) ?? "",
+    acksAll: notes.find((n) => n.startsWith("acks=all records")) ?? "",
+  };
+}
+
+test("acks set to 1 from the controls, then the leader killed, loses acknowledged records; acks=all loses none", async () => {
+  // Before the lesson's fault at 3 s (step 614 is 2 s of virtual time): p1 to acks=1 on partition 0.
+  const page = await openPage("?lesson=failover&step=614");
+  await page.selectOption("#settings-producer", "p1");
+  await page.selectOption("#acks-select", "1");
+  await page.selectOption("#partitioner-select", "explicit");
+  await page.fill("#partition-input", "0");
+  await page.click("#input-producer-settings");
+  await page.waitForSelector('#timeline li:has-text("producer.p1.1.to0")');
+  await page.waitForSelector('body[data-busy="false"]');
+  expect(new URL(page.url()).searchParams.get("inputs")).toBe("614~producer.p1.1.to0");
+  await playToEnd(page);
+  const changed = await lostLines(page);
+  // The lesson's notes name each acknowledged record the new leader lacks, with its producer.
+  expect(changed.acks1).toContain("from p1");
+  expect(changed.acksAll).toBe("acks=all records acknowledged and not in b1's log: none.");
+  const clients = (await page.textContent("#clients")) ?? "";
+  expect(clients).toContain("explicit 0");
+  // The link replays the setting exactly: the same notes at the same step.
+  const shared = await openPage(new URL(page.url()).search);
+  expect(await lostLines(shared)).toEqual(changed);
+  await shared.close();
+  // The same lesson without the change: p1 sends with acks=all and loses nothing.
+  const plain = await openPage("?lesson=failover");
+  await playToEnd(plain);
+  const kept = await lostLines(plain);
+  expect(kept.acks1).not.toContain("from p1");
+  expect(kept.acks1).toContain("from p2");
+  expect(kept.acksAll).toBe("acks=all records acknowledged and not in b1's log: none.");
+  expect(pageErrors).toEqual([]);
+  await plain.close();
+  await page.close();
+}, 180_000);
+
+test("Kafka's rule: an idempotent producer is refused acks=1 in words, and nothing is recorded", async () => {
+  const page = await openPage("?lesson=failover&step=614");
+  await page.selectOption("#settings-producer", "p0");
+  await page.selectOption("#acks-select", "1");
+  await page.click("#input-producer-settings");
+  await page.waitForSelector('#refusal:has-text("requires acks=all")');
+  expect(new URL(page.url()).searchParams.get("inputs")).toBeNull();
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 60_000);

@@ -158,6 +158,7 @@ test("playing runs a seed to its end in the page, and the next one too", async (
 const lessonShots = {
   keys: 3,
   segments: 2,
+  retention: 1,
   replication: 2,
   failover: 3,
   rebalancing: 2,

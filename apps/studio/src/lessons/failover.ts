@@ -38,6 +38,7 @@ export const failover: Lesson = {
     "At 3 s partition 0's leader b0 stops reaching its followers: its fetch answers are dropped for a second. It still accepts writes. acks=1 sends are answered at once; acks=all sends wait, because the high watermark cannot move.",
     "At 3.5 s b0 crashes. The controller elects a follower from the ISR, which never received b0's last records. The acks=1 records b0 acknowledged are lost; the acks=all producers time out or get NOT_LEADER_OR_FOLLOWER, find the new leader and retry, and lose nothing.",
     "At 6 s b0 restarts, truncates the records only it had, and follows the new leader.",
+    'Try it yourself: before 3 s, set p1 (acks=all) to acks=1 with the explicit partition 0 under "A producer\'s settings", and play on. Now p1 loses acknowledged records too; the notes name them. Set it back to acks=all and they survive.',
   ],
   seed: "3",
   config: (seed) => quietConfig(seed),
@@ -61,7 +62,7 @@ export const failover: Lesson = {
     const lost = lostOps(ctx, 1);
     if (p.leader <= 0 || lost === undefined) return [];
     const written = (ops: NonNullable<typeof lost>) =>
-      ops.map((op) => `value ${op.value} at offset ${op.offset}`).join(", ") || "none";
+      ops.map((op) => `value ${op.value} from ${op.producer} at offset ${op.offset}`).join(", ") || "none";
     return [
       `Partition 0's leader is b${p.leader}.`,
       `acks=1 records acknowledged and not in b${p.leader}'s log: ${written(lost)}.`,

@@ -11,12 +11,14 @@ import { placement } from "./placement.ts";
 import { pubSub } from "./pub-sub.ts";
 import { rebalancing } from "./rebalancing.ts";
 import { replication } from "./replication.ts";
+import { retention } from "./retention.ts";
 import { segments } from "./segments.ts";
 
 export const lessons: readonly Lesson[] = [
   freePlay,
   keys,
   segments,
+  retention,
   replication,
   failover,
   rebalancing,

@@ -4,6 +4,7 @@
  * (lessons, bugs). Owns those form fields; it must never send anything itself or keep run state.
  */
 import type { LearnerInput } from "@eddy/sim";
+import { producerSettingsInput } from "./producer-controls.ts";
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -44,6 +45,7 @@ export const inputButtons: Readonly<Record<string, () => LearnerInput | undefine
     if (!Number.isInteger(key) || key < 0 || key > 1_000_000) return undefined;
     return { kind: "produce", producer: value("producer-select"), key };
   },
+  "input-producer-settings": producerSettingsInput,
   "input-add-consumer": () => ({ kind: "addConsumer" }),
   "input-remove-consumer": () => ({ kind: "removeConsumer", consumer: value("consumer-select") }),
   "input-bug": () => {

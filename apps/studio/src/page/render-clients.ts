@@ -32,7 +32,7 @@ export function renderClients(region: HTMLElement, s: Snapshot, view: ClusterVie
         p.name,
         acksText(p.acks),
         p.idempotent ? "yes" : "no",
-        p.keyed ? "key mod partitions" : "random partition",
+        p.partitioner !== "model" ? p.partitioner : p.keyed ? "key mod partitions" : "random partition",
         t?.sends ?? 0,
         t?.acked ?? 0,
         t?.failed ?? 0,
