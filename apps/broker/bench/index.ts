@@ -15,6 +15,7 @@ import { removeDir, startBroker, tempDir } from "../test/harness.ts";
 import { listenerPort, makeCertificates, overrides } from "../test/tls-fixture.ts";
 import { runClusterThroughput } from "./cluster-throughput.ts";
 import { runFailoverBench } from "./failover.ts";
+import { runFetchSessionBytes } from "./fetch-session-bytes.ts";
 
 const recordCountArg = process.argv.indexOf("--records");
 const recordCount = recordCountArg > 0 ? Number(process.argv[recordCountArg + 1]) : 1_000_000;
@@ -258,3 +259,5 @@ for (const row of rows) {
 // and a clean stop of a leader (bench/failover.ts).
 await runClusterThroughput(recordCount);
 await runFailoverBench();
+// Fetch sessions (issue 15, KIP-227): bytes per idle fetch of 1,000 partitions, full beside incremental.
+await runFetchSessionBytes();
