@@ -6,7 +6,8 @@
  *
  * Goals, each against real processes:
  * - Metadata answers each listener with that listener's ports: kcat -L on SSL lists the SSL ports,
- *   on PLAINTEXT the PLAINTEXT ports, kafkajs on INTERNAL the INTERNAL (proxy) ports.
+ *   on PLAINTEXT the PLAINTEXT ports, kafkajs on INTERNAL the INTERNAL (proxy) ports; DescribeCluster
+ *   on PLAINTEXT the PLAINTEXT ports.
  * - kafkajs produces with acks=all to a topic of RF 3 (min.insync.replicas 2) over PLAINTEXT; the
  *   leader is killed with SIGKILL; every acknowledged record is read back from the survivors.
  *   Replication flowed over the SASL_SSL listener: every connection a node opened to a peer
@@ -20,12 +21,14 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { ApiKey } from "@eddy/protocol";
 import { Kafka, logLevel } from "kafkajs";
 import { encodeInternalFrame } from "../src/cluster/internal-message.ts";
 import { PeerClient, peerClientDefaults } from "../src/net/peer-client.ts";
 import { type AckedRecord, ackProblems, type ClusterMetadata, readBack } from "./cluster-harness.ts";
 import { kcat, until } from "./harness.ts";
 import { interBrokerPassword, SecureCluster } from "./inter-broker-fixture.ts";
+import { RawClient } from "./raw-client.ts";
 import { kcatTls } from "./tls-fixture.ts";
 
 let cluster: SecureCluster | undefined;
@@ -95,6 +98,20 @@ describe("a SASL_SSL inter-broker listener", () => {
       expect(portsOf(metadataOf(c.plaintextBootstrap()))).toEqual(c.nodes.map((n) => n.plaintextPort).sort());
       const ssl = metadataOf(`127.0.0.1:${c.nodes[0]!.sslPort}`, kcatTls(c.certs));
       expect(portsOf(ssl)).toEqual(c.nodes.map((n) => n.sslPort).sort());
+      // DescribeCluster answers the same way: PLAINTEXT ports to a PLAINTEXT client.
+      const raw = await RawClient.connect(c.nodes[1]!.plaintextPort);
+      try {
+        const described = await raw.request(ApiKey.DescribeCluster, 1, {
+          includeClusterAuthorizedOperations: false,
+          endpointType: 1,
+        });
+        expect(described.errorCode).toBe(0);
+        expect(described.brokers.map((b) => b.port).sort()).toEqual(
+          c.nodes.map((n) => n.plaintextPort).sort(),
+        );
+      } finally {
+        raw.close();
+      }
 
       const topic = "secured";
       await prepare(c, topic);

@@ -107,7 +107,7 @@ export const metadataApi = defineApi({
  * they can reach: the active controller when it is also a live broker, otherwise (a controller-only
  * quorum, as KRaft answers) this broker, which forwards what it cannot do itself.
  */
-function clientControllerId(
+export function clientControllerId(
   activeControllerId: number,
   brokers: readonly { brokerId: number; fenced: boolean }[],
   selfId: number,

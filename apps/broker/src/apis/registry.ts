@@ -35,6 +35,7 @@ import { incrementalAlterConfigsApi } from "./44-incremental-alter-configs.ts";
 import { describeUserScramCredentialsApi } from "./50-describe-user-scram-credentials.ts";
 import { alterUserScramCredentialsApi } from "./51-alter-user-scram-credentials.ts";
 import { alterPartitionApi } from "./56-alter-partition.ts";
+import { describeClusterApi } from "./60-describe-cluster.ts";
 import { brokerRegistrationApi } from "./62-broker-registration.ts";
 import { brokerHeartbeatApi } from "./63-broker-heartbeat.ts";
 import { allocateProducerIdsApi } from "./67-allocate-producer-ids.ts";
@@ -71,6 +72,7 @@ export const apiRegistry: readonly AnyApiDefinition[] = [
   createPartitionsApi,
   saslHandshakeApi,
   saslAuthenticateApi,
+  describeClusterApi,
   // The controller's APIs for the brokers of its cluster (listed on controller listeners only).
   alterPartitionApi,
   brokerRegistrationApi,
