@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { flightPoint, placeOf } from "../src/page/flight-geometry.ts";
 import { Pacing, tablesRedrawMsMin } from "../src/page/pacing.ts";
-import { partitionerOf } from "../src/page/producer-controls.ts";
+import { keyOf, partitionerOf } from "../src/page/producer-controls.ts";
 import { tripShare } from "../src/page/render-messages.ts";
 
 test("while playing a region is redrawn at most every tablesRedrawMsMin; paused, always", () => {
@@ -73,4 +73,7 @@ test("the partitioner fields make Kafka's three partitioners, and nothing for a 
   for (const bad of ["", " ", "-1", "1.5", "64", "abc"])
     expect(partitionerOf("explicit", bad)).toBeUndefined();
   expect(partitionerOf("sticky", "0")).toBeUndefined();
+  expect(keyOf("")).toBeUndefined();
+  expect(keyOf("7")).toBe(7);
+  for (const bad of ["-1", "2.5", "x", "1000001"]) expect(keyOf(bad)).toBeNull();
 });

@@ -167,6 +167,27 @@ test("acks set to 1 from the controls, then the leader killed, loses acknowledge
   await page.close();
 }, 180_000);
 
+test("a producer's key and the key hash set from the page go in the link and show in the clients table", async () => {
+  const page = await openPage("?lesson=keys&step=300");
+  await page.selectOption("#settings-producer", "p2");
+  await page.selectOption("#acks-select", "all");
+  await page.selectOption("#partitioner-select", "hash");
+  await page.fill("#settings-key", "42");
+  await page.click("#input-producer-settings");
+  await page.waitForSelector('#timeline li:has-text("producer.p2.all.hash.k42")');
+  await page.waitForSelector('body[data-busy="false"]');
+  expect(new URL(page.url()).searchParams.get("inputs")).toBe("300~producer.p2.all.hash.k42");
+  for (let i = 0; i < 3; i++) await stepOnce(page);
+  expect((await page.textContent("#clients")) ?? "").toContain("key hash (murmur2), key 42");
+  // A key that is not one sends nothing.
+  await page.fill("#settings-key", "-3");
+  await page.click("#input-producer-settings");
+  await stepOnce(page);
+  expect(new URL(page.url()).searchParams.get("inputs")).toBe("300~producer.p2.all.hash.k42");
+  expect(pageErrors).toEqual([]);
+  await page.close();
+}, 60_000);
+
 test("Kafka's rule: an idempotent producer is refused acks=1 in words, and nothing is recorded", async () => {
   const page = await openPage("?lesson=failover&step=614");
   await page.selectOption("#settings-producer", "p0");

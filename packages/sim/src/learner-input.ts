@@ -54,6 +54,8 @@ export type LearnerInput =
   | {
       readonly kind: "producer";
       readonly producer: string;
+      /** The key its own sends carry from now on; absent, the model's (drawn keys, or none). */
+      readonly key?: number;
       readonly acks: Acks;
       readonly partitioner: Partitioner;
     }
@@ -105,7 +107,7 @@ export function formatInput(input: LearnerInput): string {
     case "produce":
       return `produce.${input.producer}.${input.key}`;
     case "producer":
-      return `producer.${input.producer}.${input.acks === -1 ? "all" : input.acks}.${formatPartitioner(input.partitioner)}`;
+      return `producer.${input.producer}.${input.acks === -1 ? "all" : input.acks}.${formatPartitioner(input.partitioner)}${input.key === undefined ? "" : `.k${input.key}`}`;
     case "removeConsumer":
       return `removeConsumer.${input.consumer}`;
     case "bug":
@@ -129,7 +131,7 @@ function parsePartitioner(text: string | undefined): Partitioner | undefined {
 
 /** Parses one input's text form; undefined for anything malformed (a link is untrusted text). */
 export function parseInput(text: string): LearnerInput | undefined {
-  const [kind, a, b, c] = text.split(".");
+  const [kind, a, b, c, d] = text.split(".");
   switch (kind) {
     case "crash":
     case "restart":
@@ -171,7 +173,10 @@ export function parseInput(text: string): LearnerInput | undefined {
       const acks = b === "all" ? -1 : b === "1" ? 1 : b === "0" ? 0 : undefined;
       const partitioner = parsePartitioner(c);
       if (producer === undefined || acks === undefined || partitioner === undefined) return undefined;
-      return { kind, producer, acks, partitioner };
+      if (d === undefined) return { kind, producer, acks, partitioner };
+      const key = /^k[0-9]{1,7}$/.test(d) ? Number(d.slice(1)) : -1;
+      if (key < 0 || key > learnerKeyMax) return undefined;
+      return { kind, producer, acks, partitioner, key };
     }
     case "removeConsumer": {
       const consumer = node(a);

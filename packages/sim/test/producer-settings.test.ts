@@ -49,15 +49,20 @@ test("the producer input's text form round-trips and rejects malformed entries",
     { kind: "producer", producer: "p2", acks: 1, partitioner: { kind: "keyHash" } },
     { kind: "producer", producer: "p1", acks: -1, partitioner: { kind: "roundRobin" } },
     { kind: "producer", producer: "p2", acks: 0, partitioner: { kind: "explicit", partition: 5 } },
+    { kind: "producer", producer: "p1", acks: 1, partitioner: { kind: "keyHash" }, key: 42 },
   ];
   for (const input of inputs) expect(parseInput(formatInput(input))).toEqual(input);
   expect(formatInput(inputs[0]!)).toBe("producer.p2.1.hash");
+  expect(formatInput(inputs[3]!)).toBe("producer.p1.1.hash.k42");
   for (const bad of [
     "producer.p2.2.hash",
     "producer.p2.all",
     "producer.p2.all.to",
     "producer.p2.1.to999",
     "producer.p2.-1.rr",
+    "producer.p2.1.hash.k",
+    "producer.p2.1.hash.7",
+    "producer.p2.1.hash.k99999999",
   ])
     expect(parseInput(bad)).toBeUndefined();
 });
@@ -162,4 +167,28 @@ test("messages in flight were sent at or before now and arrive after it, as the 
     true,
   );
   for (const m of dropped) expect(m.arriveMs).toBe(-1);
+});
+
+test("a key set for a producer goes on each of its sends, placed by its partitioner", () => {
+  // p1 is unkeyed (random partitions); with key 42 under the key hash every send goes to one partition.
+  const run = new SteppedRun(quiet, teaching);
+  run.steps(settingsStep);
+  const before = sendsOf(run, "p1").length;
+  const applied = run.apply({
+    kind: "producer",
+    producer: "p1",
+    acks: -1,
+    partitioner: { kind: "keyHash" },
+    key: 42,
+  });
+  expect(typeof applied).not.toBe("string");
+  run.steps(2_000);
+  const after = sendsOf(run, "p1").slice(before + 1);
+  expect(after.length).toBeGreaterThan(5);
+  for (const op of after) {
+    expect(op.key).toBe(42);
+    expect(op.partition).toBe(keyHashPartition(42, 4));
+  }
+  expect(run.view()!.producers.find((p) => p.name === "p1")!.partitioner).toBe("key hash (murmur2), key 42");
+  expect(replayTo(quiet, teaching, run.inputs, run.stepCount).hashHex).toBe(run.hashHex);
 });

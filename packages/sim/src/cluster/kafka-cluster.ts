@@ -154,7 +154,7 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
         case "producer": {
           const p = producers.find((x) => x.name === input.producer);
           if (p === undefined) return `no producer ${input.producer}`;
-          return p.setLearnerSettings(input.acks, input.partitioner, dryRun);
+          return p.setLearnerSettings(input.acks, input.partitioner, input.key, dryRun);
         }
         case "addConsumer": {
           const spare = spares.find((k) => !k.wasStarted);

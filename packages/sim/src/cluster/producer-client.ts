@@ -54,6 +54,8 @@ export class ProducerClient implements SimNode {
   acks: Acks;
   /** The learner's partitioner, or undefined for the model's own (key mod n, or a random draw). */
   private partitioner: Partitioner | undefined = undefined;
+  /** The key a learner gave its sends, or undefined for the model's (drawn keys, or none). */
+  private fixedKey: number | undefined = undefined;
   /** The next partition of the round-robin partitioner. */
   private roundRobinNext = 0;
 
@@ -68,8 +70,9 @@ export class ProducerClient implements SimNode {
   get partitionerName(): string {
     const p = this.partitioner;
     if (p === undefined) return "model";
-    if (p.kind === "explicit") return `explicit ${p.partition}`;
-    return p.kind === "keyHash" ? "key hash (murmur2)" : "round robin";
+    const key = this.fixedKey === undefined ? "" : `, key ${this.fixedKey}`;
+    if (p.kind === "explicit") return `explicit ${p.partition}${key}`;
+    return `${p.kind === "keyHash" ? "key hash (murmur2)" : "round robin"}${key}`;
   }
 
   /**
@@ -77,7 +80,12 @@ export class ProducerClient implements SimNode {
    * its own. Returns a refusal (Kafka's rule: idempotence needs acks=all; an explicit partition must
    * exist) and changes nothing then.
    */
-  setLearnerSettings(acks: Acks, partitioner: Partitioner, dryRun: boolean): string | undefined {
+  setLearnerSettings(
+    acks: Acks,
+    partitioner: Partitioner,
+    key: number | undefined,
+    dryRun: boolean,
+  ): string | undefined {
     if (this.spec.idempotent && acks !== -1)
       return `${this.name} is idempotent, and Kafka requires acks=all for idempotence`;
     const partitions = this.w.config.workload.partitions;
@@ -86,6 +94,7 @@ export class ProducerClient implements SimNode {
     if (dryRun) return undefined;
     this.acks = acks;
     this.partitioner = partitioner;
+    this.fixedKey = key;
     return undefined;
   }
 
@@ -177,8 +186,15 @@ export class ProducerClient implements SimNode {
     const partitions = w.config.workload.partitions;
     // A learner's record goes first and draws nothing: its key is given, its partition is key mod n.
     const learnerKey = this.learnerKeys.shift();
+    // A key the learner set for this producer draws nothing either; without one, the model's draw.
     const key =
-      learnerKey !== undefined ? learnerKey : this.spec.keyed ? w.sim.streams.workload.int(0, 15) : null;
+      learnerKey !== undefined
+        ? learnerKey
+        : this.fixedKey !== undefined
+          ? this.fixedKey
+          : this.spec.keyed
+            ? w.sim.streams.workload.int(0, 15)
+            : null;
     // Without a learner's partitioner the draws are the model's own, so a run without inputs is unchanged.
     const partitioner = this.partitioner;
     const partition =
