@@ -6,7 +6,7 @@
  * opened. Must never retry forever nor print anything: the commands decide what a user sees.
  */
 
-import { KafkaConnection, KafkaError } from "@eddy/client";
+import { type ClientSecurity, KafkaConnection, KafkaError, plaintextSecurity } from "@eddy/client";
 import { ApiKey, decodeAssignmentBytes, ErrorCode, errorCodeName } from "@eddy/protocol";
 
 /** The client id on every request this tool sends. */
@@ -125,18 +125,27 @@ export class Admin {
   private constructor(
     private readonly bootstrap: KafkaConnection,
     private readonly timeoutMs: number,
+    private readonly security: ClientSecurity,
   ) {}
 
-  /** Connects to the first of `addresses` that answers, in order, as Kafka clients use bootstrap.servers. */
+  /**
+   * Connects to the first of `addresses` that answers, in order, as Kafka clients use bootstrap.servers;
+   * every connection (this one and those to other brokers) is secured with `security`. A refused TLS
+   * handshake or SASL authentication is not tried on the next address: the settings, not the server,
+   * are wrong, and the user must see why.
+   */
   static async connect(
     addresses: readonly { host: string; port: number }[],
     timeoutMs: number,
+    security: ClientSecurity = plaintextSecurity,
   ): Promise<Admin> {
     let last: Error | null = null;
     for (const { host, port } of addresses) {
       try {
-        return new Admin(await KafkaConnection.open(host, port, timeoutMs, clientId), timeoutMs);
+        const connection = await KafkaConnection.open(host, port, timeoutMs, clientId, security);
+        return new Admin(connection, timeoutMs, security);
       } catch (error) {
+        if (error instanceof KafkaError) throw error;
         last = error as Error;
       }
     }
@@ -508,7 +517,13 @@ export class Admin {
     const broker = this.brokers.get(nodeId);
     if (broker === undefined)
       throw new KafkaError(`broker ${nodeId} is not in the cluster's metadata; try again in a moment`);
-    const connection = await KafkaConnection.open(broker.host, broker.port, this.timeoutMs, clientId);
+    const connection = await KafkaConnection.open(
+      broker.host,
+      broker.port,
+      this.timeoutMs,
+      clientId,
+      this.security,
+    );
     this.connections.set(nodeId, connection);
     return connection;
   }

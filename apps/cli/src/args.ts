@@ -75,7 +75,8 @@ Commands:
 
 Options:
   -b, --bootstrap-server HOST:PORT[,...]   brokers to try in order          default 127.0.0.1:9092
-      --command-config FILE                connection settings (bootstrap.servers=, request.timeout.ms=)
+      --command-config FILE                Kafka client properties: bootstrap.servers, request.timeout.ms,
+                                           security.protocol, sasl.*, ssl.* (PEM stores)
   -o, --output text|json                   human tables or one JSON document  default text
       --timeout-ms MS                      give up on a silent broker after MS  default 30000
   -h, --help                               show this help

@@ -53,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let admin: Admin | null = null;
   try {
-    admin = await Admin.connect(settings.bootstrap, settings.timeoutMs);
+    admin = await Admin.connect(settings.bootstrap, settings.timeoutMs, settings.security);
     const result = await runCommand(admin, command, settings.output);
     if (typeof result === "string") console.log(result);
     else console.error(result.note);

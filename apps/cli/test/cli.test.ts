@@ -730,8 +730,8 @@ describe("eddy exit codes", () => {
     writeFileSync(file, "bootstrap.server=127.0.0.1:9092\n");
     const typo = await eddy(["topics", "list", "--command-config", file]);
     expect(typo.code).toBe(2);
-    expect(typo.err).toBe(
-      `eddy: ${file}:1: unknown setting 'bootstrap.server' (eddy reads bootstrap.servers, request.timeout.ms)\n`,
+    expect(typo.err).toStartWith(
+      `eddy: ${file}:1: unknown setting 'bootstrap.server' (eddy reads bootstrap.servers, request.timeout.ms, security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.type,`,
     );
     const missing = await eddy(["topics", "list", "--command-config", join(dir, "nope")]);
     expect(missing.code).toBe(2);

@@ -16,6 +16,9 @@ import {
   type ResponseByKey,
   Writer,
 } from "@eddy/protocol";
+import { type ClientSecurity, plaintextSecurity } from "./client-security.ts";
+import { authenticate } from "./sasl-authenticate.ts";
+import { bunTlsOptions, hostNameMismatch, tlsRefused } from "./tls-options.ts";
 
 /** More unanswered requests than this on one connection is a bug in a caller's bound. */
 export const pendingRequestsMax = 10_000;
@@ -58,33 +61,98 @@ export class KafkaConnection {
   /**
    * Connects to `host:port`; a request unanswered for `timeoutMs` fails the connection. `clientId` is
    * the client id every request header carries (the broker's logs and quotas name the tool by it).
+   * `security` (Kafka's client properties, `client-security.ts`) adds TLS, whose handshake must admit
+   * the server before anything is written, and SASL, which must succeed before this resolves: a refusal
+   * of either is an `AuthenticationError` saying which setting to check, and nothing falls back to less.
    */
   static async open(
     host: string,
     port: number,
     timeoutMs: number,
     clientId = "eddy",
+    security: ClientSecurity = plaintextSecurity,
   ): Promise<KafkaConnection> {
     let connection: KafkaConnection | null = null;
     const address = `${host}:${port}`;
+    const tls = security.tls;
+    // Settles when the socket may carry requests: at once in plaintext, after the handshake with TLS.
+    let ready: { resolve: () => void; reject: (error: Error) => void } | null = null;
+    const readyPromise = new Promise<void>((resolve, reject) => {
+      ready = { resolve, reject };
+    });
+    const settle = (error: Error | null): void => {
+      const waiting = ready;
+      ready = null;
+      if (waiting === null) return;
+      if (error === null) waiting.resolve();
+      else waiting.reject(error);
+    };
     let socket: Bun.Socket<undefined>;
     try {
       socket = await Bun.connect({
         hostname: host,
         port,
+        ...(tls === null ? {} : { tls: bunTlsOptions(tls, host) }),
         socket: {
+          open: () => {
+            if (tls === null) settle(null);
+          },
+          handshake: (s, success, authorizationError) => {
+            const refusal = success
+              ? (authorizationError ?? hostNameMismatch(s, host, tls))
+              : authorizationError;
+            if (refusal === null && success) {
+              settle(null);
+              return;
+            }
+            settle(tlsRefused(address, refusal?.message ?? "the handshake failed", tls));
+            s.terminate();
+          },
           data: (_s, chunk) => connection?.onData(chunk),
           drain: () => connection?.onDrain(),
-          close: () =>
-            connection?.fail(new ConnectionError(`the broker at ${address} closed the connection`)),
-          error: (_s, error) => connection?.fail(new ConnectionError(`${address}: ${error.message}`)),
+          close: () => {
+            // Closed before the handshake finished: a plaintext listener reading TLS as a frame.
+            settle(tlsRefused(address, "the broker closed the connection", tls));
+            connection?.fail(new ConnectionError(`the broker at ${address} closed the connection`));
+          },
+          error: (_s, error) => {
+            // With TLS 1.3 a server refuses the client's certificate after the client's side of the
+            // handshake is done, so its alert can come with the first request: still a TLS refusal.
+            const failure =
+              tls === null
+                ? new ConnectionError(`${address}: ${error.message}`)
+                : tlsRefused(address, error.message, tls);
+            settle(failure);
+            connection?.fail(failure);
+          },
         },
       });
     } catch (error) {
       throw new ConnectionError(`cannot connect to ${address} (${(error as Error).message})`);
     }
+    const handshakeTimer = setTimeout(
+      () =>
+        settle(new ConnectionError(`${address}: the TLS handshake did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      await readyPromise;
+    } catch (error) {
+      socket.terminate();
+      throw error;
+    } finally {
+      clearTimeout(handshakeTimer);
+    }
     socket.setNoDelay(true);
     connection = new KafkaConnection(socket, address, timeoutMs, clientId);
+    if (security.sasl !== null) {
+      try {
+        await authenticate(connection, security.sasl);
+      } catch (error) {
+        connection.close();
+        throw error;
+      }
+    }
     return connection;
   }
 

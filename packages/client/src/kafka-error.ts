@@ -11,3 +11,10 @@ export class KafkaError extends Error {
     super(message);
   }
 }
+
+/**
+ * The connection was refused at TLS or SASL: an untrusted or misnamed server certificate, a mechanism
+ * the listener does not enable, a wrong password, or a server that could not prove it holds the
+ * credential. The message names the client property to check.
+ */
+export class AuthenticationError extends KafkaError {}
