@@ -103,7 +103,11 @@ export class Broker {
     }
     // The node registers every advertised broker listener (Metadata answers each client with the
     // addresses of its own listener), and other nodes reach it on its inter-broker listener.
-    const registered = server.endpointOf(config.interBroker?.listenerName ?? config.listener.name);
+    // (A controller-only node binds no inter-broker listener and registers nothing.)
+    const isBroker = config.processRoles.includes("broker");
+    const registered = server.endpointOf(
+      (isBroker ? config.interBroker?.listenerName : null) ?? config.listener.name,
+    );
     const listeners = config.servedListeners
       .filter((l) => !l.controller)
       .map((l) => {

@@ -6,7 +6,13 @@
 
 import type { AuthorizerSettings } from "../security/authorizer.ts";
 import { toAuthorizerSettings } from "./authorizer-settings.ts";
-import { type Listener, type ProcessRole, type QuorumVoter, toClusterSettings } from "./cluster-settings.ts";
+import {
+  type Listener,
+  type ProcessRole,
+  parseSecurityProtocolMap,
+  type QuorumVoter,
+  toClusterSettings,
+} from "./cluster-settings.ts";
 import { type InterBrokerSettings, toInterBrokerSettings } from "./inter-broker-settings.ts";
 import { ConfigError, configBool, configInt, configText, type ResolvedConfig } from "./resolve.ts";
 import { type ListenerSasl, toListenerSasl } from "./sasl-settings.ts";
@@ -168,6 +174,26 @@ export function toBrokerConfig(
     property: (name) => configText(config, name),
     sasl: saslListeners,
     tls: tlsListeners,
+    unboundListener: (name) => {
+      const securityProtocol = parseSecurityProtocolMap(
+        configText(config, "listener.security.protocol.map"),
+        cluster.controllerListenerNames,
+      ).get(name);
+      if (securityProtocol === undefined) return null;
+      const isSasl = securityProtocol === "SASL_PLAINTEXT" || securityProtocol === "SASL_SSL";
+      const isSsl = securityProtocol === "SSL" || securityProtocol === "SASL_SSL";
+      return {
+        securityProtocol,
+        sasl: isSasl ? toListenerSasl(name, saslTexts) : null,
+        tls: isSsl
+          ? toListenerTls(name, {
+              property: sslProperty,
+              nowMs: Date.now(),
+              sasl: securityProtocol === "SASL_SSL",
+            })
+          : null,
+      };
+    },
   });
   // Unset advertised.listeners leaves the listener's own address; its port 0 (--port 0) then means
   // the port the OS picked, which the server advertises once bound.

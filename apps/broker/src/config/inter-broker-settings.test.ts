@@ -105,6 +105,41 @@ describe("inter-broker listener", () => {
     });
   });
 
+  test("a controller-only node presents the brokers' inter-broker credentials; without a name it has none", () => {
+    const controllerOnly = [
+      "process.roles=controller",
+      "node.id=9",
+      "controller.quorum.voters=9@127.0.0.1:9095",
+      "listeners=CONTROLLER://127.0.0.1:9095",
+      "controller.listener.names=CONTROLLER",
+    ];
+    expect(configOf(controllerOnly).interBroker).toBeNull();
+    const config = configOf([
+      ...controllerOnly,
+      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:SASL_SSL",
+      ...internal.filter((l) => !l.startsWith("listeners=") && !l.startsWith("listener.security")),
+      plainCredentials,
+      "inter.broker.listener.name=INTERNAL",
+      "sasl.mechanism.inter.broker.protocol=PLAIN",
+    ]);
+    expect(config.interBroker?.explicit).toBe(true);
+    expect(config.interBroker?.sasl).toEqual({
+      mechanism: "PLAIN",
+      username: "broker",
+      password: "broker-secret",
+    });
+    expect(config.interBroker?.tls?.trustedCertificatesPem).toContain("BEGIN CERTIFICATE");
+    expect(
+      refusal([
+        ...controllerOnly,
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.mechanism.inter.broker.protocol=PLAIN",
+      ]),
+    ).toContain(
+      "inter.broker.listener.name: listener INTERNAL has no security protocol in listener.security.protocol.map",
+    );
+  });
+
   const refusals: [string, string[], string][] = [
     [
       "both the name and the protocol",

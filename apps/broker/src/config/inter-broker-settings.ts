@@ -64,11 +64,23 @@ export interface InterBrokerTexts {
   /** The checked SASL and TLS settings of this node's listeners, by name. */
   readonly sasl: ReadonlyMap<string, ListenerSasl>;
   readonly tls: ReadonlyMap<string, ListenerTls>;
+  /**
+   * A listener this node does not bind, as `listener.security.protocol.map` and the listener-prefixed
+   * properties describe it (checked), or null when the map does not name it: a controller-only node's
+   * view of the brokers' inter-broker listener.
+   */
+  readonly unboundListener: (name: string) => {
+    readonly securityProtocol: string;
+    readonly sasl: ListenerSasl | null;
+    readonly tls: ListenerTls | null;
+  } | null;
 }
 
 /**
- * The inter-broker settings of a node with the broker role; null for a controller-only node, which
- * has no broker listener of its own (it reaches brokers at their registered address, unauthenticated).
+ * The inter-broker settings of a node. A controller-only node binds no broker listener, but as the
+ * active controller it pushes images and answers to broker-only nodes at their registered address, the
+ * inter-broker listener: when one is named, it presents the same TLS and SASL (from the same
+ * properties); when none is, null.
  */
 export function toInterBrokerSettings(
   cluster: ClusterSettings,
@@ -79,7 +91,7 @@ export function toInterBrokerSettings(
       "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.",
     );
   }
-  if (!cluster.processRoles.includes("broker")) return null;
+  if (!cluster.processRoles.includes("broker")) return controllerOnlySettings(texts);
   const advertised = cluster.advertisedListeners.map((l) => l.name);
   let listenerName: string;
   let key: string;
@@ -106,19 +118,54 @@ export function toInterBrokerSettings(
   const securityProtocol = cluster.securityProtocols.get(listenerName)!;
   // Not asked for: nothing changes (see the module header), so nothing is needed to present.
   if (key === "listeners") return { listenerName, explicit: false, securityProtocol, tls: null, sasl: null };
+  return explicitSettings(
+    listenerName,
+    securityProtocol,
+    texts.sasl.get(listenerName),
+    texts.tls.get(listenerName),
+    texts,
+  );
+}
+
+function controllerOnlySettings(texts: InterBrokerTexts): InterBrokerSettings | null {
+  const named = texts.listenerName ?? texts.securityProtocol;
+  if (named === null) return null;
+  const key = texts.listenerName !== null ? "inter.broker.listener.name" : "security.inter.broker.protocol";
+  const listenerName = named.trim().toUpperCase();
+  const unbound = texts.unboundListener(listenerName);
+  if (unbound === null) {
+    throw new ConfigError(
+      `${key}: listener ${listenerName} has no security protocol in listener.security.protocol.map (a controller-only node reaches broker-only nodes on it)`,
+    );
+  }
+  return explicitSettings(
+    listenerName,
+    unbound.securityProtocol,
+    unbound.sasl ?? undefined,
+    unbound.tls ?? undefined,
+    texts,
+  );
+}
+
+function explicitSettings(
+  listenerName: string,
+  securityProtocol: string,
+  sasl: ListenerSasl | undefined,
+  tls: ListenerTls | undefined,
+  texts: InterBrokerTexts,
+): InterBrokerSettings {
   const isSsl = securityProtocol === "SSL" || securityProtocol === "SASL_SSL";
   const isSasl = securityProtocol === "SASL_PLAINTEXT" || securityProtocol === "SASL_SSL";
   return {
     listenerName,
     explicit: true,
     securityProtocol,
-    tls: isSsl ? clientTls(listenerName, texts) : null,
-    sasl: isSasl ? clientSasl(listenerName, texts) : null,
+    tls: isSsl ? clientTls(listenerName, tls) : null,
+    sasl: isSasl ? clientSasl(listenerName, sasl, texts) : null,
   };
 }
 
-function clientTls(listenerName: string, texts: InterBrokerTexts): InterBrokerTls {
-  const tls = texts.tls.get(listenerName);
+function clientTls(listenerName: string, tls: ListenerTls | undefined): InterBrokerTls {
   if (tls === undefined) throw new ConfigError(`listener ${listenerName} has no TLS settings`);
   if (tls.trustedCertificatesPem === null) {
     throw new ConfigError(
@@ -133,7 +180,11 @@ function clientTls(listenerName: string, texts: InterBrokerTexts): InterBrokerTl
   };
 }
 
-function clientSasl(listenerName: string, texts: InterBrokerTexts): InterBrokerSasl {
+function clientSasl(
+  listenerName: string,
+  sasl: ListenerSasl | undefined,
+  texts: InterBrokerTexts,
+): InterBrokerSasl {
   const key = "sasl.mechanism.inter.broker.protocol";
   const text = texts.saslMechanism?.trim() ?? null;
   if (text === null || text === "") {
@@ -145,7 +196,7 @@ function clientSasl(listenerName: string, texts: InterBrokerTexts): InterBrokerS
   if (mechanism === undefined) {
     throw new ConfigError(`${key}=${text}: Eddy serves ${saslMechanisms.join(", ")}`);
   }
-  const enabled = texts.sasl.get(listenerName)?.mechanisms ?? [];
+  const enabled = sasl?.mechanisms ?? [];
   if (!enabled.includes(mechanism)) {
     throw new ConfigError(
       `${key}=${mechanism} must be included in the enabled mechanisms of listener ${listenerName} (${enabled.join(",") || "none"}) when SASL is used for inter-broker communication`,
