@@ -179,6 +179,19 @@ describe("console", () => {
       const page = await open(`/groups/${group}`);
       const lagTotal = page.locator("#lag-total");
       await waitText(page, "#lag-total", `t === "150"`);
+      // The generation the coordinator gave the group: the JSON API's, in the sentence and beside it.
+      const generationOf = async (): Promise<number> => {
+        const detail = (await (await fetch(`${running.admin}/api/v1/groups/${group}`)).json()) as {
+          generationId: number;
+        };
+        return detail.generationId;
+      };
+      const firstGeneration = await generationOf();
+      expect(firstGeneration).toBeGreaterThan(0);
+      await waitText(page, "[data-testid=group-generation]", `t === "${firstGeneration}"`);
+      expect(await page.locator(`[data-testid=group-state-${group}]`).textContent()).toContain(
+        `generation ${firstGeneration},`,
+      );
       const seen: number[] = [150];
       const watch = async (expected: string) => {
         await waitText(page, "#lag-total", `t === ${JSON.stringify(expected)}`, 20_000);
@@ -187,6 +200,10 @@ describe("console", () => {
       // Each member reads some and commits as it leaves; the page refreshes every two seconds.
       kcatGroupRead(group, topic, 75);
       await watch("75");
+      // The second member's join and leave moved the group to a later generation, and the page says so.
+      const laterGeneration = await generationOf();
+      expect(laterGeneration).toBeGreaterThan(firstGeneration);
+      await waitText(page, "[data-testid=group-generation]", `t === "${laterGeneration}"`);
       kcatGroupRead(group, topic, 75);
       await watch("0");
       expect(seen).toEqual([150, 75, 0]);

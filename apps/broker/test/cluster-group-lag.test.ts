@@ -5,7 +5,8 @@
  * ListOffsets), and each value matches what `eddy groups describe` reports. Method: a topic of six
  * partitions with one replica each, spread over the nodes, holding p+3 records in partition p; the
  * group commits offset p in partition p (kafkajs admin), so every partition lags by 3; the
- * coordinator's /metrics is parsed with a Prometheus text-format parser.
+ * coordinator's /metrics is parsed with a Prometheus text-format parser, and its JSON admin API (what
+ * the console's group page draws) gives the same lag and high watermark for all six partitions.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
@@ -105,6 +106,28 @@ describe("consumer-group lag in a cluster", () => {
         15_000,
       );
       expect(seen).toEqual(expected);
+
+      // The JSON admin API the console draws from gives the same lag and high watermark for every
+      // partition (the same leader read), and its listing the same total.
+      const detail = (await (
+        await fetch(`http://127.0.0.1:${adminPort}/api/v1/groups/${groupId}`)
+      ).json()) as {
+        offsets: {
+          partition: number;
+          committedOffset: number;
+          highWatermark: number | null;
+          lag: number | null;
+        }[];
+        totalLag: number;
+      };
+      expect(detail.offsets.map((o) => [o.partition, o.committedOffset, o.highWatermark, o.lag])).toEqual(
+        Array.from({ length: partitionCount }, (_, p) => [p, p, p + 3, 3]),
+      );
+      expect(detail.totalLag).toBe(3 * partitionCount);
+      const listed = (await (await fetch(`http://127.0.0.1:${adminPort}/api/v1/groups`)).json()) as {
+        groups: { groupId: string; totalLag: number | null }[];
+      };
+      expect(listed.groups.find((g) => g.groupId === groupId)?.totalLag).toBe(3 * partitionCount);
 
       // Another node coordinates none of the group: its scrape has no lag series for it.
       const other = cluster.spec.nodes.find((n) => n.nodeId !== coordinator)!;

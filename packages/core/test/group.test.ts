@@ -506,9 +506,9 @@ describe("admin", () => {
     const d = h.nextId();
     h.step({ type: "describeGroups", requestId: d, groupIds: ["g", "absent"] });
     const described = (h.responses.get(d) as group.DescribeGroupsResponse).groups;
-    expect(described.map((g) => [g.groupId, g.state, g.protocolData])).toEqual([
-      ["g", "Stable", "range"],
-      ["absent", "Dead", ""],
+    expect(described.map((g) => [g.groupId, g.state, g.protocolData, g.generationId])).toEqual([
+      ["g", "Stable", "range", 1],
+      ["absent", "Dead", "", 0],
     ]);
     expect([...described[0]!.members[0]!.assignment]).toEqual([7]);
     const l = h.nextId();

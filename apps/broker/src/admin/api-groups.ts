@@ -10,24 +10,43 @@
 import { ErrorCode, errorCodeName } from "@eddy/protocol";
 import type { BrokerNode } from "../node/broker-node.ts";
 import { ApiRefusal, intWithin } from "./api-json.ts";
-import { CoordinatorUnavailable, describeGroup, listGroups } from "./group-view.ts";
+import {
+  CoordinatorUnavailable,
+  describeGroup,
+  type GroupView,
+  listGroups,
+  withLeaderLag,
+} from "./group-view.ts";
 
 /** OffsetCommit v7's meaning (generation -1 and no member: a simple, administrative commit). */
 const commitApiVersion = 7;
 
+/** Every group with its member count and total lag, partitions hosted elsewhere asked of their leaders. */
 export async function listGroupsWithLag(node: BrokerNode): Promise<unknown> {
-  const groups = [];
-  for (const g of await listGroups(node)) {
+  const summaries = await listGroups(node);
+  const views = new Map<string, GroupView>();
+  for (const g of summaries) {
     const view = await describeGroup(node, g.groupId).catch(() => null);
-    groups.push({ ...g, memberCount: view?.members.length ?? 0, totalLag: view?.totalLag ?? null });
+    if (view !== null) views.set(g.groupId, view);
   }
+  // One leader read for all the groups of the listing.
+  const complete = new Map((await withLeaderLag(node, [...views.values()])).map((v) => [v.groupId, v]));
+  const groups = summaries.map((g) => {
+    const view = complete.get(g.groupId);
+    return { ...g, memberCount: view?.members.length ?? 0, totalLag: view?.totalLag ?? null };
+  });
   return { groups };
 }
 
+/**
+ * One group: its generation and protocol, members and assignments, and the lag of every partition
+ * it committed or was assigned, those hosted on other nodes asked of their leaders.
+ */
 export async function groupDetail(node: BrokerNode, groupId: string): Promise<unknown> {
   const view = await describeGroup(node, groupId);
   if (view === null) throw new ApiRefusal(404, `no group named ${groupId}`);
-  return view;
+  const [complete] = await withLeaderLag(node, [view]);
+  return complete;
 }
 
 type Target =

@@ -4,10 +4,18 @@
  * `eddy groups describe` and Kafka's kafka-consumer-groups.sh compute it (the high watermark minus
  * the committed offset, never below 0; none without a committed offset). Owns only reading: it asks
  * the node's group coordinator through the same requests the Kafka APIs use, and must never change a
- * group (resetting offsets is `api-groups.ts`'s, through OffsetCommit's path).
+ * group (resetting offsets is `api-groups.ts`'s, through OffsetCommit's path). A partition hosted on
+ * another node gets its high watermark from its leader in `withLeaderLag` (one read for any number
+ * of groups), the one place the JSON API and the lag metric both take it from.
  */
 import { decodeAssignmentBytes, ErrorCode } from "@eddy/protocol";
 import type { BrokerNode } from "../node/broker-node.ts";
+import {
+  leaderHighWatermarks,
+  leaderOffsetsPartitionsMax,
+  type PartitionRef,
+  partitionRefKey,
+} from "./leader-offsets.ts";
 
 /** Groups one listing or scrape reads: the coordinator's own bound is larger, a scrape must stay cheap. */
 export const groupsReadMax = 1_000;
@@ -31,13 +39,19 @@ export interface GroupOffsetView {
   readonly partition: number;
   /** null when the group has committed nothing for this partition. */
   readonly committedOffset: number | null;
-  /** null when this node does not host the partition (it was deleted, or lives elsewhere). */
+  /**
+   * null when this node does not host the partition (it was deleted, or lives elsewhere) and, after
+   * `withLeaderLag`, when its leader did not answer either.
+   */
   readonly highWatermark: number | null;
   readonly lag: number | null;
   readonly memberId: string | null;
 }
 
 export interface GroupView extends GroupSummary {
+  /** The coordinator's generation of the group (0 before its first rebalance). */
+  readonly generationId: number;
+  /** The protocol the group chose (the assignor, e.g. "range"); "" unless Stable. */
   readonly protocol: string;
   readonly members: readonly GroupMemberView[];
   readonly offsets: readonly GroupOffsetView[];
@@ -122,10 +136,7 @@ export async function describeGroup(node: BrokerNode, groupId: string): Promise<
       const replica =
         node.image.topics[p.topic] === undefined ? undefined : node.partition(p.topic, p.partition);
       const highWatermark = replica?.highWatermark ?? null;
-      const lag =
-        committedOffset === null || highWatermark === null
-          ? null
-          : Math.max(0, highWatermark - committedOffset);
+      const lag = lagOf(committedOffset, highWatermark);
       totalLag += lag ?? 0;
       return {
         topic: p.topic,
@@ -140,9 +151,51 @@ export async function describeGroup(node: BrokerNode, groupId: string): Promise<
     groupId,
     state: group.state,
     protocolType: group.protocolType,
+    generationId: group.generationId,
     protocol: group.protocolData,
     members,
     offsets,
     totalLag,
   };
+}
+
+/** Kafka's lag: the high watermark minus the committed offset, never below 0; unknown without both. */
+function lagOf(committedOffset: number | null, highWatermark: number | null): number | null {
+  return committedOffset === null || highWatermark === null
+    ? null
+    : Math.max(0, highWatermark - committedOffset);
+}
+
+/**
+ * The views with the high watermark and lag of each partition this node does not host taken from
+ * the partition's leader (`leader-offsets.ts`: one ListOffsets per leader for all the views at once,
+ * bounded in time), so a group's lag covers every partition wherever it lives. A partition whose leader
+ * does not answer keeps an unknown lag; a deleted topic is not asked. At most
+ * `leaderOffsetsPartitionsMax` partitions are asked; the rest stay unknown.
+ */
+export async function withLeaderLag(node: BrokerNode, views: readonly GroupView[]): Promise<GroupView[]> {
+  const wanted: PartitionRef[] = [];
+  const asked = new Set<string>();
+  for (const view of views) {
+    for (const o of view.offsets) {
+      const key = keyOf(o.topic, o.partition);
+      if (o.highWatermark !== null || asked.has(key) || node.image.topics[o.topic] === undefined) continue;
+      if (wanted.length >= leaderOffsetsPartitionsMax) break;
+      asked.add(key);
+      wanted.push({ topic: o.topic, partition: o.partition });
+    }
+  }
+  if (wanted.length === 0) return [...views];
+  const highWatermarks = await leaderHighWatermarks(node, wanted);
+  return views.map((view) => {
+    let totalLag = 0;
+    const offsets = view.offsets.map((o): GroupOffsetView => {
+      const highWatermark =
+        o.highWatermark ?? highWatermarks.get(partitionRefKey(o.topic, o.partition)) ?? null;
+      const lag = lagOf(o.committedOffset, highWatermark);
+      totalLag += lag ?? 0;
+      return highWatermark === o.highWatermark ? o : { ...o, highWatermark, lag };
+    });
+    return { ...view, offsets, totalLag };
+  });
 }

@@ -10,8 +10,7 @@ import { writeFetchSessionMetrics } from "../fetch-session/fetch-sessions.ts";
 import type { BrokerNode } from "../node/broker-node.ts";
 import { metricsOf } from "./broker-metrics.ts";
 import { Exposition, type Labels } from "./exposition.ts";
-import { describeGroup, listGroups } from "./group-view.ts";
-import { leaderHighWatermarks, partitionRefKey } from "./leader-offsets.ts";
+import { describeGroup, type GroupView, listGroups, withLeaderLag } from "./group-view.ts";
 import { seriesPerFamilyMax } from "./metrics-registry.ts";
 
 /** Series a per-partition gauge family writes in one scrape; the rest are left out and counted. */
@@ -213,13 +212,12 @@ function writeLogGauges(out: Exposition, node: BrokerNode): number {
 /**
  * Consumer-group lag, as `eddy groups describe` reports it, for the groups this node coordinates;
  * returns the series left out. A committed partition this node does not host takes its high
- * watermark from its leader (`leader-offsets.ts`, one read for the whole scrape), so scraping a
- * group's coordinator gives every partition of the group in a cluster too.
+ * watermark from its leader (`withLeaderLag`, one read for the whole scrape, the same the admin API
+ * uses), so scraping a group's coordinator gives every partition of the group in a cluster too.
  */
 async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number> {
   const lag: { labels: Labels; lag: number; offset: number }[] = [];
   const members: { labels: Labels; count: number }[] = [];
-  const remote: { groupId: string; topic: string; partition: number; offset: number }[] = [];
   let dropped = 0;
   let groups: Awaited<ReturnType<typeof listGroups>> = [];
   try {
@@ -227,29 +225,22 @@ async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number>
   } catch {
     // The coordinator is closing or rebuilding: this scrape has no group gauges, the next one will.
   }
+  const views: GroupView[] = [];
   for (const summary of groups) {
-    let view: Awaited<ReturnType<typeof describeGroup>>;
     try {
-      view = await describeGroup(node, summary.groupId);
+      const view = await describeGroup(node, summary.groupId);
+      if (view !== null) views.push(view);
     } catch {
-      continue;
+      // This group's coordinator cannot answer now; the others are still written.
     }
-    if (view === null) continue;
+  }
+  for (const view of await withLeaderLag(node, views)) {
     members.push({ labels: [["group", view.groupId]], count: view.members.length });
     for (const o of view.offsets) {
-      if (o.committedOffset === null) continue;
-      if (lag.length + remote.length >= perPartitionSeriesMax) {
+      // Unknown: nothing committed, a deleted topic, or a leader that did not answer.
+      if (o.committedOffset === null || o.lag === null) continue;
+      if (lag.length >= perPartitionSeriesMax) {
         dropped++;
-        continue;
-      }
-      if (o.lag === null) {
-        // Hosted elsewhere (a deleted topic has no leader and stays out).
-        remote.push({
-          groupId: view.groupId,
-          topic: o.topic,
-          partition: o.partition,
-          offset: o.committedOffset,
-        });
         continue;
       }
       lag.push({
@@ -262,20 +253,6 @@ async function writeGroupLag(out: Exposition, node: BrokerNode): Promise<number>
         offset: o.committedOffset,
       });
     }
-  }
-  const highWatermarks = await leaderHighWatermarks(node, remote);
-  for (const r of remote) {
-    const highWatermark = highWatermarks.get(partitionRefKey(r.topic, r.partition));
-    if (highWatermark === undefined) continue;
-    lag.push({
-      labels: [
-        ["group", r.groupId],
-        ["topic", r.topic],
-        ["partition", String(r.partition)],
-      ],
-      lag: Math.max(0, highWatermark - r.offset),
-      offset: r.offset,
-    });
   }
   out.family(
     "kafka_consumergroup_lag",

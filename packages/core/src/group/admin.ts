@@ -28,6 +28,7 @@ export function describeGroups(ctx: Context, input: DescribeGroupsInput): void {
         state: "Dead",
         protocolType: "",
         protocolData: "",
+        generationId: 0,
         members: [],
       });
       continue;
@@ -40,6 +41,7 @@ export function describeGroups(ctx: Context, input: DescribeGroupsInput): void {
       state: group.state,
       protocolType: group.protocolType ?? "",
       protocolData: stable && protocolName !== null ? protocolName : "",
+      generationId: group.generationId,
       members: [...group.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,

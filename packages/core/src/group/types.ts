@@ -343,6 +343,11 @@ export interface DescribeGroupsResponse {
     protocolType: string;
     /** Empty unless Stable. */
     protocolData: string;
+    /**
+     * The group's generation (0 for a group this coordinator does not hold). Kafka's DescribeGroups
+     * does not carry it; the admin console shows it.
+     */
+    generationId: number;
     members: readonly DescribedMember[];
   }[];
 }

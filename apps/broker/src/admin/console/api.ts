@@ -102,6 +102,7 @@ export interface GroupDetail {
   groupId: string;
   state: string;
   protocolType: string;
+  generationId: number;
   protocol: string;
   members: {
     memberId: string;

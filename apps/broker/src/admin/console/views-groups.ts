@@ -1,9 +1,11 @@
 /**
  * The console's group pages: the list with state, members and total lag; one group drawn by
- * packages/ui's group view as the studio draws its groups (its members and assignments, each
- * partition's committed offset, high watermark and lag, "high watermark minus committed"), the total lag over time as a chart sampled while the page is
- * open, and an offset reset that is previewed (a dry run) and confirmed before it is executed. Owns
- * the wording and the lag history, bounded to `lagSamplesMax` samples per group.
+ * packages/ui's group view as the studio draws its groups (generation, members and assignments, each
+ * partition's committed offset, high watermark and lag, "high watermark minus committed", the high
+ * watermarks of partitions led elsewhere asked of their leaders by the admin API), its protocol, the
+ * total lag over time as a chart sampled while the page is open, and an offset reset that is
+ * previewed (a dry run) and confirmed before it is executed. Owns the wording and the lag history,
+ * bounded to `lagSamplesMax` samples per group.
  */
 import { consumerGroup, type GroupData, toDom } from "@eddy/ui";
 import { ApiError, api, type GroupDetail } from "./api.ts";
@@ -93,14 +95,14 @@ function lagChart(samples: readonly { atMs: number; lag: number }[]): Element {
 }
 
 /**
- * One group as packages/ui's group view (the studio's): the admin API names no generation, so none is
- * shown; a member is its member id, its assignment written `topic-partition`.
+ * One group as packages/ui's group view (the studio's): its generation in the sentence; a member is
+ * its member id, its assignment written `topic-partition`.
  */
 export function groupData(group: GroupDetail): GroupData {
   return {
     id: group.groupId,
     state: group.state,
-    generation: null,
+    generation: group.generationId,
     memberCount: group.members.length,
     memberColumns: ["client id", "host"],
     members: group.members.map((m) => ({
@@ -248,7 +250,12 @@ export async function renderGroup(main: HTMLElement, name: string): Promise<void
     el("p", { "data-testid": "group-state" }, [
       "Total lag ",
       el("strong", { id: "lag-total", "data-testid": "lag-total" }, [String(group.totalLag)]),
-      ` (high watermark minus committed offset, over the committed partitions); protocol ${group.protocol || "-"}.`,
+      " (high watermark minus committed offset, over the committed partitions, wherever their leaders are).",
+    ]),
+    el("p", { id: "group-protocol" }, [
+      "Generation ",
+      el("strong", { "data-testid": "group-generation" }, [String(group.generationId)]),
+      `, protocol ${group.protocolType || "-"}/${group.protocol || "-"} (the assignor the members chose; empty while rebalancing).`,
     ]),
     el("figure", {}, [
       lagChart(samples),
