@@ -44,13 +44,20 @@ export class SecureCluster {
     private readonly password: string,
   ) {}
 
-  /** Lays out and starts three nodes; `password` is what each node authenticates to its peers with. */
-  static async start(password = interBrokerPassword): Promise<SecureCluster> {
+  /**
+   * Lays out and starts three nodes; `password` is what each node authenticates to its peers with.
+   * `adminPorts` turns each node's admin HTTP listener on (`spec.nodes[i].adminPort`).
+   */
+  static async start(
+    password = interBrokerPassword,
+    options: { adminPorts?: boolean } = {},
+  ): Promise<SecureCluster> {
     const dir = tempDir("inter-broker");
     const certs = makeCertificates(dir);
     const count = 3;
-    const ports = freePorts(4 * count);
+    const ports = freePorts((options.adminPorts === true ? 5 : 4) * count);
     const spec = layoutCluster({
+      ...(options.adminPorts === true ? { adminPorts: ports.slice(4 * count) } : {}),
       ports: ports.slice(0, count),
       controllerPorts: ports.slice(count, 2 * count),
       dataDir: dir,

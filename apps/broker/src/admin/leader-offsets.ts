@@ -8,10 +8,12 @@
  *
  * Owns only that read. It must never hold a scrape up for long (each leader has `leaderAnswerMsMax`)
  * nor guess: a partition whose leader is unknown, fenced, unreachable or answers an error is left out,
- * and its lag stays unknown. It speaks plaintext: with a TLS or SASL inter-broker listener the leaders
- * refuse it, and only this node's own partitions have a lag.
+ * and its lag stays unknown. With an inter-broker listener configured (`inter.broker.listener.name`),
+ * the connection presents that listener's TLS and SASL settings, as the replica fetchers do
+ * (`config/inter-broker-settings.ts`), since the registered address is that listener's.
  */
 import { ApiKey, ErrorCode } from "@eddy/protocol";
+import { interBrokerSecurity } from "../config/inter-broker-settings.ts";
 import { PeerClient, peerClientDefaults } from "../net/peer-client.ts";
 import type { BrokerNode } from "../node/broker-node.ts";
 
@@ -53,6 +55,7 @@ export async function leaderHighWatermarks(
     topics.set(topic, partitions);
     if (!partitions.includes(partition)) partitions.push(partition);
   }
+  const security = interBrokerSecurity(node.config.interBroker);
   await Promise.all(
     [...byLeader].map(async ([leader, topics]) => {
       const broker = image.brokers.find((b) => b.brokerId === leader && !b.fenced);
@@ -64,6 +67,7 @@ export async function leaderHighWatermarks(
           clientId: `eddy-${node.config.nodeId}-lag`,
           requestTimeoutMs: leaderAnswerMsMax,
           connectTimeoutMs: leaderAnswerMsMax,
+          ...(security === undefined ? {} : { security }),
         },
       );
       try {
