@@ -6,7 +6,6 @@
  * apps/cli/test/security.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import fc from "fast-check";
 import { SaslClientError, saslClientExchange } from "../src/sasl-client.ts";
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -32,21 +31,22 @@ describe("SCRAM-SHA-256, RFC 7677's example", () => {
 
   test("a wrong server signature fails closed, whichever byte differs", () => {
     const good = Buffer.from(serverFinal.slice(2), "base64");
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: good.length - 1 }),
-        fc.integer({ min: 1, max: 255 }),
-        (at, flip) => {
-          const exchange = saslClientExchange("SCRAM-SHA-256", "user", "pencil", clientNonce);
-          exchange.next(bytes(serverFirst));
-          const bad = Buffer.from(good);
-          bad[at] = bad[at]! ^ flip;
-          expect(() => exchange.next(bytes(`v=${bad.toString("base64")}`))).toThrow(
-            "the server's SCRAM signature is wrong",
-          );
-        },
-      ),
-      { numRuns: 50 },
+    // Every byte of the signature, each with its lowest and its highest bit flipped.
+    for (let at = 0; at < good.length; at++) {
+      for (const flip of [0x01, 0x80]) {
+        const exchange = saslClientExchange("SCRAM-SHA-256", "user", "pencil", clientNonce);
+        exchange.next(bytes(serverFirst));
+        const bad = Buffer.from(good);
+        bad[at] = bad[at]! ^ flip;
+        expect(() => exchange.next(bytes(`v=${bad.toString("base64")}`))).toThrow(
+          "the server's SCRAM signature is wrong",
+        );
+      }
+    }
+    const short = saslClientExchange("SCRAM-SHA-256", "user", "pencil", clientNonce);
+    short.next(bytes(serverFirst));
+    expect(() => short.next(bytes(`v=${good.subarray(1).toString("base64")}`))).toThrow(
+      "the server's SCRAM signature is wrong",
     );
   });
 
