@@ -112,7 +112,11 @@ export class KafkaConnection {
           drain: () => connection?.onDrain(),
           close: () => {
             // Closed before the handshake finished: a plaintext listener reading TLS as a frame.
-            settle(tlsRefused(address, "the broker closed the connection", tls));
+            settle(
+              tls === null
+                ? new ConnectionError(`the broker at ${address} closed the connection`)
+                : tlsRefused(address, "the broker closed the connection", tls),
+            );
             connection?.fail(new ConnectionError(`the broker at ${address} closed the connection`));
           },
           error: (_s, error) => {
