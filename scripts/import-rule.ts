@@ -27,8 +27,11 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   "packages/sim": ["@eddy/protocol", "@eddy/core", "@eddy/storage", "@eddy/storage-memory", "@eddy/node"],
   // The views the studio and the console share: browser code over plain data, beside the stack, not in it.
   "packages/ui": [],
+  // The broker authenticates to its peers with the tools' SASL client, and its SCRAM server computes
+  // the same keys with it: a package that speaks only the wire codec, so the import still points down.
   "apps/broker": [
     "@eddy/protocol",
+    "@eddy/client",
     "@eddy/core",
     "@eddy/storage",
     "@eddy/storage-memory",
@@ -57,10 +60,11 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Workspace packages a package's tests and benchmarks (not its product code) may also import: the perf
- * tool's and the CLI's tests start a real broker with the broker's own test harness.
+ * tool's and the CLI's tests start a real broker with the broker's own test harness. packages/client's
+ * tests may not: the broker depends on the client, and turbo refuses a cycle of packages (its test
+ * against a real broker lives in apps/cli/test/client.test.ts).
  */
 export const testOnlyImports: Readonly<Record<string, readonly string[]>> = {
-  "packages/client": ["@eddy/broker"],
   "apps/perf": ["@eddy/broker"],
   "apps/cli": ["@eddy/broker"],
 };

@@ -18,4 +18,22 @@ export {
 export { ConnectionError, KafkaConnection, pendingRequestsMax } from "./connection.ts";
 export { GroupApiVersion, GroupMember, type GroupMemberOptions } from "./group-member.ts";
 export { AuthenticationError, KafkaError } from "./kafka-error.ts";
-export { SaslClientError, type SaslMechanism, saslClientExchange } from "./sasl-client.ts";
+export {
+  SaslClientError,
+  type SaslClientExchange,
+  type SaslClientStep,
+  type SaslMechanism,
+  saslClientExchange,
+  saslMechanisms,
+} from "./sasl-client.ts";
+export {
+  type ScramKeys,
+  type ScramMechanism,
+  scramHash,
+  scramHashBytes,
+  scramHashName,
+  scramHmac,
+  scramKeys,
+  scramSaltedPassword,
+  scramXor,
+} from "./scram-keys.ts";

@@ -1,15 +1,17 @@
 /**
- * The client side of SASL for the tools' connections: PLAIN (RFC 4616) and SCRAM-SHA-256/512 (RFC
- * 5802, RFC 7677) computed with Node's crypto (PBKDF2, HMAC, hash). Owns the tokens only: the first
- * one the client sends, each next one from the server's answer, and the check of the server's final
- * signature, which proves the server holds this user's credential. It never touches a socket and never
- * puts a password or a key in an error. Any unexpected server token is a `SaslClientError`, so the
- * caller drops the connection rather than going on unauthenticated (fail closed).
+ * The client side of SASL: PLAIN (RFC 4616) and SCRAM-SHA-256/512 (RFC 5802, RFC 7677), with the
+ * arithmetic in `scram-keys.ts`. The tools' connections run it, and so does the broker when it opens a
+ * connection to another node's SASL inter-broker listener (Kafka's `SaslClientAuthenticator` with
+ * `sasl.mechanism.inter.broker.protocol`): this is the one copy.
  *
- * The broker keeps its own copy for node-to-node connections (apps/broker/src/security/sasl-client.ts):
- * the import rule lets the broker import no `@eddy/client`, so the two cannot share one file yet.
+ * Owns the tokens only: the first one the client sends, each next one from the server's answer, and
+ * the check of the server's final signature, which proves the server holds this user's credential. It
+ * never touches a socket and never puts a password or a key in an error. Any unexpected server token
+ * is a `SaslClientError`, so the caller drops the connection rather than going on unauthenticated
+ * (fail closed).
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { scramHmac, scramKeys, scramSaltedPassword, scramXor } from "./scram-keys.ts";
 
 export type SaslMechanism = "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
 export const saslMechanisms: readonly SaslMechanism[] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
@@ -80,10 +82,6 @@ function scramExchange(
   password: string,
   clientNonce: string,
 ): SaslClientExchange {
-  const hashName = mechanism === "SCRAM-SHA-256" ? "sha256" : "sha512";
-  const hashBytes = mechanism === "SCRAM-SHA-256" ? 32 : 64;
-  const hmac = (key: Uint8Array, data: string | Uint8Array): Buffer =>
-    createHmac(hashName, key).update(data).digest();
   const clientFirstBare = `n=${escapeSaslName(username)},r=${clientNonce}`;
   let stage: "first" | "final" | "done" = "first";
   let serverSignatureExpected: Buffer | null = null;
@@ -108,16 +106,12 @@ function scramExchange(
     }
     const salt = Buffer.from(saltText, "base64");
     if (salt.length === 0) throw new SaslClientError("the server's SCRAM salt is empty");
-    const saltedPassword = pbkdf2Sync(password, salt, iterations, hashBytes, hashName);
-    const clientKey = hmac(saltedPassword, "Client Key");
-    const storedKey = createHash(hashName).update(clientKey).digest();
+    const keys = scramKeys(mechanism, scramSaltedPassword(mechanism, password, salt, iterations));
     // "biws" is base64 of "n,,": no channel binding, as Kafka's clients.
     const clientFinalBare = `c=biws,r=${combinedNonce}`;
     const authMessage = `${clientFirstBare},${text},${clientFinalBare}`;
-    const clientSignature = hmac(storedKey, authMessage);
-    const proof = Buffer.alloc(hashBytes);
-    for (let i = 0; i < hashBytes; i++) proof[i] = clientKey[i]! ^ clientSignature[i]!;
-    serverSignatureExpected = hmac(hmac(saltedPassword, "Server Key"), authMessage);
+    const proof = scramXor(keys.clientKey, scramHmac(mechanism, keys.storedKey, authMessage));
+    serverSignatureExpected = scramHmac(mechanism, keys.serverKey, authMessage);
     stage = "final";
     return { kind: "send", token: encoder.encode(`${clientFinalBare},p=${proof.toString("base64")}`) };
   };

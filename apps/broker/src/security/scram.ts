@@ -11,9 +11,17 @@
  * gets a server-first from a made-up credential, so the answer to client-first does not tell which
  * users exist; the exchange then fails at client-final like a wrong password.
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  type ScramMechanism,
+  scramHash,
+  scramHmac,
+  scramKeys,
+  scramSaltedPassword,
+  scramXor,
+} from "@eddy/client";
 
-export type ScramMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-512";
+export type { ScramMechanism };
 
 /** What the server keeps of a password (RFC 5802 §3): never the password itself. */
 export interface ScramCredential {
@@ -26,22 +34,9 @@ export interface ScramCredential {
 /** Kafka's default and minimum for SCRAM-SHA-256/512 credentials. */
 export const scramIterationsDefault = 4096;
 
-const hashName = (mechanism: ScramMechanism): "sha256" | "sha512" =>
-  mechanism === "SCRAM-SHA-256" ? "sha256" : "sha512";
-const hashBytes = (mechanism: ScramMechanism): number => (mechanism === "SCRAM-SHA-256" ? 32 : 64);
-
-function hmac(mechanism: ScramMechanism, key: Uint8Array, data: Uint8Array | string): Uint8Array {
-  return createHmac(hashName(mechanism), key).update(data).digest();
-}
-
-function hash(mechanism: ScramMechanism, data: Uint8Array): Uint8Array {
-  return createHash(hashName(mechanism)).update(data).digest();
-}
-
 /**
- * Salts and hashes a password into the credential the server keeps (PBKDF2 with the mechanism's
- * HMAC). The password's UTF-8 bytes as they are, without SASLprep: Kafka's `ScramFormatter` and its
- * clients (librdkafka, kafka-python) do not normalise either.
+ * Salts and hashes a password into the credential the server keeps (Hi() and the keys as the client
+ * computes them, `@eddy/client`'s scram-keys.ts), keeping StoredKey and ServerKey only.
  */
 export function scramCredential(
   mechanism: ScramMechanism,
@@ -49,14 +44,11 @@ export function scramCredential(
   iterations: number = scramIterationsDefault,
   salt: Uint8Array = randomBytes(32),
 ): ScramCredential {
-  const salted = pbkdf2Sync(password, salt, iterations, hashBytes(mechanism), hashName(mechanism));
-  const clientKey = hmac(mechanism, salted, "Client Key");
-  return {
-    salt,
-    iterations,
-    storedKey: hash(mechanism, clientKey),
-    serverKey: hmac(mechanism, salted, "Server Key"),
-  };
+  const { storedKey, serverKey } = scramKeysOf(
+    mechanism,
+    scramSaltedPassword(mechanism, password, salt, iterations),
+  );
+  return { salt, iterations, storedKey, serverKey };
 }
 
 /**
@@ -67,10 +59,8 @@ export function scramKeysOf(
   mechanism: ScramMechanism,
   saltedPassword: Uint8Array,
 ): { readonly storedKey: Uint8Array; readonly serverKey: Uint8Array } {
-  return {
-    storedKey: hash(mechanism, hmac(mechanism, saltedPassword, "Client Key")),
-    serverKey: hmac(mechanism, saltedPassword, "Server Key"),
-  };
+  const { storedKey, serverKey } = scramKeys(mechanism, saltedPassword);
+  return { storedKey, serverKey };
 }
 
 /** Bounds one SCRAM message; a longer one is refused before any parsing. */
@@ -234,12 +224,11 @@ export class ScramExchange {
     if (message.proof.length !== credential.storedKey.length) {
       return { kind: "refused", reason: "SCRAM proof has the wrong length" };
     }
-    const clientSignature = hmac(this.mechanism, credential.storedKey, authMessage);
-    const clientKey = new Uint8Array(clientSignature.length);
-    for (let i = 0; i < clientKey.length; i++) clientKey[i] = message.proof[i]! ^ clientSignature[i]!;
-    const proofOk = timingSafeEqual(hash(this.mechanism, clientKey), credential.storedKey);
+    const clientSignature = scramHmac(this.mechanism, credential.storedKey, authMessage);
+    const clientKey = scramXor(message.proof, clientSignature);
+    const proofOk = timingSafeEqual(scramHash(this.mechanism, clientKey), credential.storedKey);
     if (!proofOk || !this.known) return { kind: "refused", reason: "invalid SCRAM credentials" };
-    const serverSignature = hmac(this.mechanism, credential.serverKey, authMessage);
+    const serverSignature = scramHmac(this.mechanism, credential.serverKey, authMessage);
     return {
       kind: "done",
       token: encoder.encode(`v=${Buffer.from(serverSignature).toString("base64")}`),
@@ -250,11 +239,11 @@ export class ScramExchange {
 
 /** A made-up credential for a user that does not exist: stable per name, never accepted. */
 function scramDecoy(mechanism: ScramMechanism, secret: Uint8Array, username: string): ScramCredential {
-  const salt = hmac(mechanism, secret, `salt:${username}`);
+  const salt = scramHmac(mechanism, secret, `salt:${username}`);
   return {
     salt,
     iterations: scramIterationsDefault,
-    storedKey: hmac(mechanism, secret, `stored:${username}`),
-    serverKey: hmac(mechanism, secret, `server:${username}`),
+    storedKey: scramHmac(mechanism, secret, `stored:${username}`),
+    serverKey: scramHmac(mechanism, secret, `server:${username}`),
   };
 }

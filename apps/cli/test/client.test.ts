@@ -3,11 +3,14 @@
  * requests in order and fails clearly when nothing listens; a group member joins, is dealt every
  * partition of the topic when alone, commits, reads its commit back, sees a second member's join as
  * a rebalance, and leaves. The tools' own tests (apps/cli, apps/perf) drive the same code end to end.
+ *
+ * It lives here, not in packages/client, because the broker depends on @eddy/client (its inter-broker
+ * SASL client), so packages/client cannot depend on the broker's harness: turbo refuses the cycle.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type RunningBroker, removeDir, startBroker } from "@eddy/broker/test/harness.ts";
+import { ConnectionError, GroupMember, KafkaConnection } from "@eddy/client";
 import { ApiKey, ErrorCode } from "@eddy/protocol";
-import { ConnectionError, GroupMember, KafkaConnection } from "../src/index.ts";
 
 let broker: RunningBroker;
 

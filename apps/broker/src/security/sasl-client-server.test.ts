@@ -1,6 +1,8 @@
 /**
- * The SASL client a node authenticates to its peers with, run against this broker's own SCRAM server
- * (`scram.ts`, itself tested against kcat, kafka-python and kafkajs). Goal: the right password is
+ * The SASL client a node authenticates to its peers with (`@eddy/client`'s, which the tools use too),
+ * run against this broker's own SCRAM server (`scram.ts`, itself tested against kcat, kafka-python and
+ * kafkajs); both compute their keys with `@eddy/client`'s scram-keys.ts, so the clients above pin the
+ * shared arithmetic from outside. Goal: the right password is
  * accepted by the server and the server's signature by the client; a wrong password is refused by the
  * server; a server that does not hold the credential, or one whose nonce does not extend the client's,
  * is refused by the client, so a node never takes an impostor for its peer. fast-check: any user name
@@ -8,8 +10,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
+import { SaslClientError, saslClientExchange } from "@eddy/client";
 import fc from "fast-check";
-import { SaslClientError, saslClientExchange } from "./sasl-client.ts";
 import { ScramExchange, type ScramMechanism, scramCredential } from "./scram.ts";
 
 const decoder = new TextDecoder();
