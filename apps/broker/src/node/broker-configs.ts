@@ -17,8 +17,11 @@ import type { BrokerConfig } from "../config/broker-config.ts";
 import { definitionFor } from "../config/definitions.ts";
 import {
   type ConfigOperationEntry,
-  configEntriesPerResourceMax,
   configOperation,
+  entriesRefusal,
+  invalid,
+  listAfterOperation,
+  listOperationRefused,
   type TopicConfigChangeChecked,
 } from "./topic-config-changes.ts";
 import { checkTopicConfigs } from "./topic-configs.ts";
@@ -184,10 +187,6 @@ export function brokerConfigSourceOf(
     : brokerConfigSource.staticBroker;
 }
 
-function invalid(errorCode: number, errorMessage: string): TopicConfigChangeChecked {
-  return { _tag: "Invalid", errorCode, errorMessage };
-}
-
 /** Kafka's answer to a config it cannot change while the broker runs (its read-only configs). */
 function notDynamic(names: readonly string[]): TopicConfigChangeChecked {
   return invalid(
@@ -223,15 +222,11 @@ export function checkBrokerIncrementalChange(
   base: BrokerConfig,
   current: LiveBrokerConfig,
 ): TopicConfigChangeChecked {
-  if (entries.length > configEntriesPerResourceMax)
-    return invalid(
-      ErrorCode.INVALID_REQUEST,
-      `more than ${configEntriesPerResourceMax} configs in one resource`,
-    );
-  const names = entries.map((e) => e.name);
-  if (new Set(names).size !== names.length)
-    return invalid(ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys");
-  const readOnly = names.filter((n) => !definitionsByName.has(n) && !Object.hasOwn(stored, n));
+  const refused = entriesRefusal(entries, true);
+  if (refused !== null) return refused;
+  const readOnly = entries
+    .map((e) => e.name)
+    .filter((n) => !definitionsByName.has(n) && !Object.hasOwn(stored, n));
   if (readOnly.length > 0) return notDynamic(readOnly);
   const set: Record<string, string> = {};
   const deleted: string[] = [];
@@ -246,25 +241,8 @@ export function checkBrokerIncrementalChange(
       return invalid(ErrorCode.INVALID_CONFIG, `Null value not supported for broker configs: ${name}`);
     let next = value;
     if (op === configOperation.append || op === configOperation.subtract) {
-      if (d.synonym !== "cleanup.policy") {
-        const verb = op === configOperation.append ? "append" : "subtract";
-        return invalid(
-          ErrorCode.INVALID_REQUEST,
-          `Config value ${verb} is not allowed for config key: ${name}`,
-        );
-      }
-      const elements = (text: string) =>
-        text
-          .split(",")
-          .map((e) => e.trim())
-          .filter((e) => e !== "");
-      const now = elements(stored[name] ?? d.read(current));
-      const given = elements(value);
-      next = (
-        op === configOperation.append
-          ? [...now, ...given.filter((e) => !now.includes(e))]
-          : now.filter((e) => !given.includes(e))
-      ).join(",");
+      if (d.synonym !== "cleanup.policy") return listOperationRefused(op, name);
+      next = listAfterOperation(op, stored[name] ?? d.read(current), value);
     } else if (op !== configOperation.set) {
       return invalid(ErrorCode.INVALID_REQUEST, `unknown config operation ${op} for ${name}`);
     }
@@ -288,11 +266,8 @@ export function checkBrokerReplacement(
   entries: readonly { readonly name: string; readonly value: string | null }[],
   base: BrokerConfig,
 ): TopicConfigChangeChecked {
-  if (entries.length > configEntriesPerResourceMax)
-    return invalid(
-      ErrorCode.INVALID_REQUEST,
-      `more than ${configEntriesPerResourceMax} configs in one resource`,
-    );
+  const refused = entriesRefusal(entries, false);
+  if (refused !== null) return refused;
   const readOnly = entries.map((e) => e.name).filter((n) => !definitionsByName.has(n));
   if (readOnly.length > 0) return notDynamic(readOnly);
   const set: Record<string, string> = {};

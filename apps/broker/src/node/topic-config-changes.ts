@@ -33,8 +33,27 @@ export type TopicConfigChangeChecked =
 
 const definitionsByName = new Map(topicConfigDefinitions.map((d) => [d.name, d]));
 
-function invalid(errorCode: number, errorMessage: string): TopicConfigChangeChecked {
+/** A refusal: Kafka's error code and the sentence the client shows. Broker configs refuse with it too. */
+export function invalid(errorCode: number, errorMessage: string): TopicConfigChangeChecked {
   return { _tag: "Invalid", errorCode, errorMessage };
+}
+
+/**
+ * The refusal of a resource's entries as a whole, before any is looked at: more than the bound, or
+ * (IncrementalAlterConfigs, `duplicatesRefused`) a key named twice; null when they may be checked.
+ */
+export function entriesRefusal(
+  entries: readonly { readonly name: string }[],
+  duplicatesRefused: boolean,
+): TopicConfigChangeChecked | null {
+  if (entries.length > configEntriesPerResourceMax)
+    return invalid(
+      ErrorCode.INVALID_REQUEST,
+      `more than ${configEntriesPerResourceMax} configs in one resource`,
+    );
+  if (duplicatesRefused && new Set(entries.map((e) => e.name)).size !== entries.length)
+    return invalid(ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys");
+  return null;
 }
 
 /** The elements of a LIST config's value (Kafka splits on commas and trims each). */
@@ -43,6 +62,26 @@ function listElements(value: string): string[] {
     .split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");
+}
+
+/** Kafka's refusal of APPEND or SUBTRACT on a key that is not a LIST. */
+export function listOperationRefused(op: number, name: string): TopicConfigChangeChecked {
+  const verb = op === configOperation.append ? "append" : "subtract";
+  return invalid(ErrorCode.INVALID_REQUEST, `Config value ${verb} is not allowed for config key: ${name}`);
+}
+
+/**
+ * A LIST value after APPEND (the given elements it lacks added at the end) or SUBTRACT (the given
+ * elements removed), from the value in effect; topic and broker configs both change lists this way.
+ */
+export function listAfterOperation(op: number, current: string, given: string): string {
+  const now = listElements(current);
+  const elements = listElements(given);
+  const next =
+    op === configOperation.append
+      ? [...now, ...elements.filter((e) => !now.includes(e))]
+      : now.filter((e) => !elements.includes(e));
+  return next.join(",");
 }
 
 /**
@@ -57,14 +96,8 @@ export function checkIncrementalChange(
   entries: readonly ConfigOperationEntry[],
   broker: BrokerConfig,
 ): TopicConfigChangeChecked {
-  if (entries.length > configEntriesPerResourceMax)
-    return invalid(
-      ErrorCode.INVALID_REQUEST,
-      `more than ${configEntriesPerResourceMax} configs in one resource`,
-    );
-  const names = entries.map((e) => e.name);
-  if (new Set(names).size !== names.length)
-    return invalid(ErrorCode.INVALID_REQUEST, "Error due to duplicate config keys");
+  const refused = entriesRefusal(entries, true);
+  if (refused !== null) return refused;
   const result: Record<string, string> = effectiveTopicConfigs(stored, broker);
   const removed = new Set<string>();
   for (const { name, configOperation: op, value } of entries) {
@@ -85,22 +118,11 @@ export function checkIncrementalChange(
         break;
       case configOperation.append:
       case configOperation.subtract: {
-        if (d?.kind !== "list") {
-          const verb = op === configOperation.append ? "append" : "subtract";
-          return invalid(
-            ErrorCode.INVALID_REQUEST,
-            `Config value ${verb} is not allowed for config key: ${name}`,
-          );
-        }
+        if (d?.kind !== "list") return listOperationRefused(op, name);
         if (value === null)
           return invalid(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${name}`);
-        const current = listElements(result[name] ?? d.fallback(broker, brokerLogConfig(broker)));
-        const given = listElements(value);
-        const next =
-          op === configOperation.append
-            ? [...current, ...given.filter((e) => !current.includes(e))]
-            : current.filter((e) => !given.includes(e));
-        result[name] = next.join(",");
+        const current = result[name] ?? d.fallback(broker, brokerLogConfig(broker));
+        result[name] = listAfterOperation(op, current, value);
         removed.delete(name);
         break;
       }
@@ -133,11 +155,8 @@ export function checkReplacement(
   entries: readonly { readonly name: string; readonly value: string | null }[],
   broker: BrokerConfig,
 ): TopicConfigChangeChecked {
-  if (entries.length > configEntriesPerResourceMax)
-    return invalid(
-      ErrorCode.INVALID_REQUEST,
-      `more than ${configEntriesPerResourceMax} configs in one resource`,
-    );
+  const refused = entriesRefusal(entries, false);
+  if (refused !== null) return refused;
   const checked = checkTopicConfigs(entries, broker);
   if (checked._tag === "Invalid") return invalid(ErrorCode.INVALID_CONFIG, checked.problem);
   const set: Record<string, string> = { ...checked.configs };
