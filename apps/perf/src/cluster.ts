@@ -8,7 +8,10 @@
 import { KafkaConnection, KafkaError } from "@eddy/client";
 import { ApiKey, ErrorCode, errorCodeName } from "@eddy/protocol";
 
-/** Request versions the tool speaks; all within what the broker serves (apps/broker/README.md). */
+/**
+ * Request versions the tool speaks; all within what the broker serves (apps/broker/README.md). The
+ * group APIs' are @eddy/client's `GroupApiVersion`: its group member is the one that sends them.
+ */
 export const ApiVersion = {
   produce: 8,
   fetch: 11,
@@ -16,12 +19,6 @@ export const ApiVersion = {
   metadata: 8,
   createTopics: 4,
   findCoordinator: 2,
-  joinGroup: 5,
-  syncGroup: 3,
-  heartbeat: 3,
-  leaveGroup: 3,
-  offsetFetch: 5,
-  offsetCommit: 7,
 } as const;
 
 /** A perf run cannot go on; a `KafkaError`, so the tool reports it as the shared client's refusals. */
