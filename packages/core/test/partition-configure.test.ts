@@ -7,21 +7,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { partition, producer } from "../src/index.ts";
+import { drive } from "./partition-drive.ts";
 
 type State = partition.PartitionState;
 type Input = partition.PartitionInput;
 const E = producer.errorCode;
-
-function drive(state: State, ...inputs: Input[]): { state: State; ready: partition.PartitionReady[] } {
-  const ready: partition.PartitionReady[] = [];
-  let current = state;
-  for (const input of inputs) {
-    const result = partition.step(current, input);
-    current = result.state;
-    ready.push(result.ready);
-  }
-  return { state: current, ready };
-}
 
 const responses = (ready: partition.PartitionReady[]) => ready.flatMap((r) => r.respond);
 

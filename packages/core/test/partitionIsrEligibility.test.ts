@@ -11,22 +11,12 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { partition, producer } from "../src/index.ts";
+import { drive } from "./partition-drive.ts";
 
 type State = partition.PartitionState;
 type Input = partition.PartitionInput;
 
 const E = producer.errorCode;
-
-function drive(state: State, ...inputs: Input[]): { state: State; ready: partition.PartitionReady[] } {
-  const ready: partition.PartitionReady[] = [];
-  let current = state;
-  for (const input of inputs) {
-    const result = partition.step(current, input);
-    current = result.state;
-    ready.push(result.ready);
-  }
-  return { state: current, ready };
-}
 
 const fetch = (replicaId: number, fetchOffset: number, fetchId: number, lastFetchedEpoch: number): Input => ({
   type: "fetchFromFollower",
