@@ -115,7 +115,7 @@ export const configDefinitions: readonly ConfigDefinition[] = [
   {
     name: "eddy.log.tail.cache.bytes",
     type: "long",
-    defaultText: "67108864",
+    defaultText: "16777216",
     min: 0,
     doc: "Bytes of recent batches all partitions together serve from memory (0: read everything from the log files).",
   },

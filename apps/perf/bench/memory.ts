@@ -1,0 +1,244 @@
+/**
+ * Issue 15's footprint figures, each beside its baseline in the same run, with `/proc/loadavg` printed
+ * beside them (the machine is shared):
+ *   - resident memory of a broker started as users start it while the perf tool produces 100-byte
+ *     records (default 3 GB, `--memory-bytes N`; the issue's target is 10 GB), sampled from
+ *     `/proc/PID/status` every 250 ms: at start, peak, and after 5 s idle, beside the tail cache bound
+ *     (`eddy.log.tail.cache.bytes`), once with the default bound and once with it raised to 256 MiB
+ *     (`--memory-raised-bytes N`);
+ *   - 10,000 partitions (`--partitions N`; 100 topics of 100 partitions, 10 topics per CreateTopics):
+ *     time to create them, resident memory, the broker's CPU while idle over 10 s (utime + stime from
+ *     `/proc/PID/stat`), and the time from a clean restart's spawn to its `ready` line, beside an empty
+ *     broker's start, RSS and idle CPU.
+ * It owns no broker code; it reads the process from outside, as an operator would.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeDir, tempDir } from "@eddy/broker/test/harness.ts";
+import { KafkaConnection } from "@eddy/client";
+import { ApiKey, ErrorCode } from "@eddy/protocol";
+import { perfAsync, startProbedBroker } from "./bench-broker.ts";
+
+function numberArg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} wants a positive integer`);
+  return value;
+}
+
+const volumeBytes = numberArg("--memory-bytes", 3e9);
+const raisedCacheBytes = numberArg("--memory-raised-bytes", 256 * 1024 * 1024);
+const partitionsCount = numberArg("--partitions", 10_000);
+/**
+ * The broker's default `eddy.log.tail.cache.bytes` (apps/broker/src/config/definitions.ts), which the
+ * first run leaves unset and the table prints; the broker's package exports no more than its entry.
+ */
+const defaultCacheBytes = 16 * 1024 * 1024;
+const recordBytes = 100;
+const partitionsPerTopic = 100;
+const topicsPerRequest = 10;
+/** RSS samples kept per run: at 250 ms, over an hour; a longer run stops sampling, not the run. */
+const samplesMax = 4 * 3600;
+const idleMeasureMs = 10_000;
+const clockTicksPerSecond = 100;
+const work = tempDir("memory-bench");
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+
+/** Resident bytes of `pid` (VmRSS). */
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (match === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** CPU seconds `pid` has used (utime + stime from /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** The broker's share of one core while idle over `idleMeasureMs`. */
+async function idleCpuShare(pid: number): Promise<number> {
+  const before = cpuSeconds(pid);
+  await Bun.sleep(idleMeasureMs);
+  return (cpuSeconds(pid) - before) / (idleMeasureMs / 1000);
+}
+
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").trim().split(" ").slice(0, 3).join(" ");
+
+interface VolumeRow {
+  readonly cacheBytes: number;
+  readonly startBytes: number;
+  readonly peakBytes: number;
+  readonly idleBytes: number;
+  readonly seconds: number;
+  readonly load: string;
+}
+
+async function produceVolume(cacheBytes: number | null): Promise<VolumeRow> {
+  const dir = join(work, `volume-${cacheBytes ?? "default"}`);
+  const args = cacheBytes === null ? [] : ["--override", `eddy.log.tail.cache.bytes=${cacheBytes}`];
+  mkdirSync(dir, { recursive: true });
+  const probed = await startProbedBroker(join(dir, "data"), join(dir, "fsyncs.json"), args);
+  const pid = probed.broker.process.pid;
+  try {
+    await Bun.sleep(1000);
+    const startBytes = rssBytes(pid);
+    let peakBytes = startBytes;
+    let samples = 0;
+    const sampler = setInterval(() => {
+      if (samples++ < samplesMax) peakBytes = Math.max(peakBytes, rssBytes(pid));
+    }, 250);
+    const records = Math.ceil(volumeBytes / recordBytes);
+    const figures = await perfAsync([
+      "produce",
+      "--topic",
+      "memory",
+      "--records",
+      String(records),
+      "--record-size",
+      String(recordBytes),
+      "--throughput",
+      "-1",
+      "--acks",
+      "1",
+      "--bootstrap-server",
+      probed.broker.bootstrap,
+    ]);
+    await Bun.sleep(5000);
+    clearInterval(sampler);
+    return {
+      cacheBytes: cacheBytes ?? defaultCacheBytes,
+      startBytes,
+      peakBytes: Math.max(peakBytes, rssBytes(pid)),
+      idleBytes: rssBytes(pid),
+      seconds: figures.seconds,
+      load: loadavg(),
+    };
+  } finally {
+    await probed.broker.stop();
+    removeDir(dir);
+  }
+}
+
+/** Creates `count` partitions as topics of `partitionsPerTopic`, `topicsPerRequest` per CreateTopics. */
+async function createPartitions(bootstrap: string, count: number): Promise<void> {
+  const [host, port] = bootstrap.split(":");
+  const connection = await KafkaConnection.open(host!, Number(port), 120_000, "memory-bench");
+  try {
+    const topicsCount = Math.ceil(count / partitionsPerTopic);
+    for (let first = 0; first < topicsCount; first += topicsPerRequest) {
+      const topics = [];
+      for (let t = first; t < Math.min(topicsCount, first + topicsPerRequest); t++) {
+        topics.push({
+          name: `many-${t}`,
+          numPartitions: Math.min(partitionsPerTopic, count - t * partitionsPerTopic),
+          replicationFactor: 1,
+          assignments: [],
+          configs: [],
+        });
+      }
+      const response = await connection.request(ApiKey.CreateTopics, 4, {
+        topics,
+        timeoutMs: 120_000,
+        validateOnly: false,
+      });
+      for (const topic of response.topics) {
+        if (topic.errorCode !== ErrorCode.NONE)
+          throw new Error(`CreateTopics ${topic.name}: error ${topic.errorCode} ${topic.errorMessage ?? ""}`);
+      }
+    }
+  } finally {
+    connection.close();
+  }
+}
+
+interface PartitionsRow {
+  readonly what: string;
+  readonly ms: number;
+  readonly rssBytes: number;
+  readonly idleCpu: number;
+  readonly load: string;
+}
+
+async function manyPartitions(): Promise<PartitionsRow[]> {
+  const rows: PartitionsRow[] = [];
+  const dir = join(work, "partitions");
+  const probe = join(dir, "fsyncs.json");
+  const data = join(dir, "data");
+  mkdirSync(dir, { recursive: true });
+  const first = await startProbedBroker(data, probe);
+  let pid = first.broker.process.pid;
+  try {
+    await Bun.sleep(1000);
+    rows.push({
+      what: "empty broker, start",
+      ms: first.readyMs,
+      rssBytes: rssBytes(pid),
+      idleCpu: await idleCpuShare(pid),
+      load: loadavg(),
+    });
+    const started = performance.now();
+    await createPartitions(first.broker.bootstrap, partitionsCount);
+    const createMs = performance.now() - started;
+    rows.push({
+      what: `create ${partitionsCount.toLocaleString("en")} partitions`,
+      ms: createMs,
+      rssBytes: rssBytes(pid),
+      idleCpu: await idleCpuShare(pid),
+      load: loadavg(),
+    });
+  } catch (error) {
+    await first.broker.stop("SIGKILL");
+    throw error;
+  }
+  const code = await first.broker.stop("SIGTERM");
+  if (code !== 0) throw new Error(`clean stop exited ${code}`);
+  const second = await startProbedBroker(data, probe);
+  pid = second.broker.process.pid;
+  try {
+    await Bun.sleep(1000);
+    rows.push({
+      what: `restart with ${partitionsCount.toLocaleString("en")}`,
+      ms: second.readyMs,
+      rssBytes: rssBytes(pid),
+      idleCpu: await idleCpuShare(pid),
+      load: loadavg(),
+    });
+  } finally {
+    await second.broker.stop();
+  }
+  return rows;
+}
+
+try {
+  const runs = [await produceVolume(null), await produceVolume(raisedCacheBytes)];
+  console.log(
+    `\nmemory (issue 15): RSS while producing ${mb(volumeBytes)} of ${recordBytes}-byte records (perf tool, acks=1), sampled every 250 ms`,
+  );
+  console.log(
+    "tail cache bound        at start   peak while producing   5 s idle after   peak - start - bound   produce s   loadavg",
+  );
+  for (const run of runs) {
+    console.log(
+      `${mb(run.cacheBytes).padEnd(22)} ${mb(run.startBytes).padStart(9)} ${mb(run.peakBytes).padStart(22)} ${mb(run.idleBytes).padStart(16)} ${mb(run.peakBytes - run.startBytes - run.cacheBytes).padStart(22)} ${run.seconds.toFixed(1).padStart(11)}   ${run.load}`,
+    );
+  }
+  const rows = await manyPartitions();
+  console.log(
+    `\npartitions (issue 15): ${partitionsCount.toLocaleString("en")} partitions as topics of ${partitionsPerTopic}, ${topicsPerRequest} topics per CreateTopics`,
+  );
+  console.log(
+    "what                          time       RSS   idle CPU (share of a core over 10 s)   loadavg",
+  );
+  for (const row of rows) {
+    console.log(
+      `${row.what.padEnd(26)} ${`${(row.ms / 1000).toFixed(2)} s`.padStart(8)} ${mb(row.rssBytes).padStart(9)} ${`${(row.idleCpu * 100).toFixed(1)} %`.padStart(38)}   ${row.load}`,
+    );
+  }
+} finally {
+  removeDir(work);
+}
