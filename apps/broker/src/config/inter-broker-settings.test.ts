@@ -5,30 +5,13 @@
  * come from /usr/bin/openssl (test/tls-fixture.ts).
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { configOfOverrides as configOf, overridesRefusal as refusal } from "../../test/config-overrides.ts";
 import { removeDir, tempDir } from "../../test/harness.ts";
 import { makeCertificates } from "../../test/tls-fixture.ts";
-import { parseCli } from "./cli.ts";
-import { ConfigError } from "./resolve.ts";
 
 const dir = tempDir("inter-broker-settings");
 const certs = makeCertificates(dir);
 afterAll(() => removeDir(dir));
-
-const configOf = (lines: string[]) =>
-  parseCli(
-    lines.flatMap((l) => ["--override", l]),
-    {},
-  ).config;
-
-function refusal(lines: string[]): string {
-  try {
-    configOf(lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("the configuration was accepted");
-}
 
 const jaas = (options: string) =>
   `listener.name.internal.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${options};`;

@@ -9,31 +9,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
+import { configOfOverrides as configOf, overridesRefusal as refusal } from "../../test/config-overrides.ts";
 import { removeDir, tempDir } from "../../test/harness.ts";
 import { makeCertificates } from "../../test/tls-fixture.ts";
-import { parseCli } from "./cli.ts";
-import { ConfigError } from "./resolve.ts";
 
 const dir = tempDir("ssl-settings");
 const certs = makeCertificates(dir);
 afterAll(() => removeDir(dir));
 
-const configOf = (lines: string[]) =>
-  parseCli(
-    lines.flatMap((l) => ["--override", l]),
-    {},
-  ).config;
 const pemStore = ["ssl.keystore.type=PEM", `ssl.keystore.location=${certs.serverKeystore}`];
-
-function refusal(lines: string[]): string {
-  try {
-    configOf(lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("the configuration was accepted");
-}
 
 describe("SSL listeners", () => {
   test("a PEM key store file; no client auth by default; each listener has its own", () => {
