@@ -12,24 +12,17 @@
  * lists the four on the controller listener only.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { ApiKey, decodeRequest, ErrorCode, encodeRequestFrame, Writer } from "@eddy/protocol";
-import type { Subprocess } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { freePorts } from "./cluster-harness.ts";
 import { FrameTapProxy } from "./frame-tap-proxy.ts";
 import { kcat, removeDir, tempDir, until } from "./harness.ts";
+import { type NodeProcess, startNodeProcess } from "./node-process.ts";
 import { RawClient } from "./raw-client.ts";
 
-const mainPath = resolve(import.meta.dir, "../src/main.ts");
 const clusterId = "MkU3OEVBNTcwNTJENDM2Qk";
 
-interface Node {
-  readonly id: number;
-  readonly args: string[];
-  proc: Subprocess<"ignore", "pipe", "pipe"> | null;
-  output: string;
-}
+type Node = NodeProcess;
 
 const dir = tempDir("controller-apis");
 const [controllerPort, port2, port3] = freePorts(3) as [number, number, number];
@@ -87,26 +80,7 @@ const nodes: Node[] = [
 const node = (id: number) => nodes.find((n) => n.id === id)!;
 const bootstrap = `127.0.0.1:${port2},127.0.0.1:${port3}`;
 
-async function startNode(n: Node): Promise<void> {
-  const proc = Bun.spawn([process.execPath, mainPath, ...n.args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  n.proc = proc;
-  n.output = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) n.output = (n.output + decoder.decode(chunk)).slice(-50_000);
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  await until(
-    `node ${n.id} ready`,
-    () => n.output.includes("\nready") || n.output.startsWith("ready"),
-    30_000,
-  );
-}
+const startNode = (node: Node) => startNodeProcess(node, 50_000);
 
 /** The brokers the cluster's metadata lists, and topic `t`'s ISRs, as kcat reads them from broker 2. */
 function listing(): { brokers: number[]; isrs: number[][] } {

@@ -11,22 +11,15 @@
  * replication factor 2 over PLAINTEXT and kcat reads every record back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
-import type { Subprocess } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { freePorts } from "./cluster-harness.ts";
 import { kcat, kcatReadAll, removeDir, tempDir, until } from "./harness.ts";
+import { type NodeProcess, startNodeProcess } from "./node-process.ts";
 import { makeCertificates } from "./tls-fixture.ts";
 
-const mainPath = resolve(import.meta.dir, "../src/main.ts");
 const clusterId = "MkU3OEVBNTcwNTJENDM2Qg";
 
-interface Node {
-  readonly id: number;
-  readonly args: string[];
-  proc: Subprocess<"ignore", "pipe", "pipe"> | null;
-  output: string;
-}
+type Node = NodeProcess;
 
 const dir = tempDir("roles-inter-broker");
 const certs = makeCertificates(dir);
@@ -83,25 +76,7 @@ const nodes: Node[] = [
 ];
 const bootstrap = [2, 3].map((id) => `127.0.0.1:${plaintextPort(id)}`).join(",");
 
-async function startNode(node: Node): Promise<void> {
-  const proc = Bun.spawn([process.execPath, mainPath, ...node.args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  node.proc = proc;
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) node.output = (node.output + decoder.decode(chunk)).slice(-40_000);
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  await until(
-    `node ${node.id} ready`,
-    () => node.output.includes("\nready") || node.output.startsWith("ready"),
-    30_000,
-  );
-}
+const startNode = (node: Node) => startNodeProcess(node, 40_000);
 
 const outputs = () => nodes.map((n) => `--- node ${n.id}\n${n.output.slice(-3_000)}`).join("\n");
 

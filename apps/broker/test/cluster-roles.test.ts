@@ -7,21 +7,14 @@
  * served; when the two return they catch up and everything acknowledged is read back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
-import type { Subprocess } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { freePorts } from "./cluster-harness.ts";
 import { kcat, kcatReadAll, removeDir, tempDir, until } from "./harness.ts";
+import { type NodeProcess, startNodeProcess } from "./node-process.ts";
 
-const mainPath = resolve(import.meta.dir, "../src/main.ts");
 const clusterId = "MkU3OEVBNTcwNTJENDM2Qk";
 
-interface Node {
-  readonly id: number;
-  readonly args: string[];
-  proc: Subprocess<"ignore", "pipe", "pipe"> | null;
-  output: string;
-}
+type Node = NodeProcess;
 
 const dir = tempDir("roles");
 const ports = freePorts(6);
@@ -75,26 +68,7 @@ const nodes: Node[] = [
 const brokerPort = (id: number) => ports[id - 1]!;
 const bootstrapOf = (ids: number[]) => ids.map((id) => `127.0.0.1:${brokerPort(id)}`).join(",");
 
-async function startNode(node: Node): Promise<void> {
-  const proc = Bun.spawn([process.execPath, mainPath, ...node.args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  node.proc = proc;
-  node.output = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) node.output = (node.output + decoder.decode(chunk)).slice(-20_000);
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  await until(
-    `node ${node.id} ready`,
-    () => node.output.includes("\nready") || node.output.startsWith("ready"),
-    30_000,
-  );
-}
+const startNode = (node: Node) => startNodeProcess(node, 20_000);
 
 async function kill(id: number): Promise<void> {
   const node = nodes.find((n) => n.id === id)!;
