@@ -9,9 +9,10 @@
  * one of them, and sees deny win, Metadata hide what she may not describe, and her own topics served.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ApiKey, ErrorCode, encodeRecordBatch } from "@eddy/protocol";
+import { ApiKey, ErrorCode } from "@eddy/protocol";
 import { aclBrokerArgs, rawAs } from "./acl-fixture.ts";
 import { type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { oneRecordProduce } from "./produce-request.ts";
 import type { RawClient } from "./raw-client.ts";
 
 let broker: RunningBroker;
@@ -20,33 +21,10 @@ let mallory: RawClient;
 let memberId = "";
 let generationId = -1;
 const group = "secret-group";
-const enc = new TextEncoder();
 
 const TOPIC = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
 const GROUP = ErrorCode.GROUP_AUTHORIZATION_FAILED;
 const CLUSTER = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-
-/** One record stamped now (a batch stamped 1970 would fall to time retention while the test runs). */
-function produceBody(topic: string, value: string) {
-  return {
-    acks: 1,
-    timeoutMs: 5000,
-    topicData: [
-      {
-        name: topic,
-        partitionData: [
-          {
-            index: 0,
-            records: encodeRecordBatch({
-              baseTimestamp: BigInt(Date.now()),
-              records: [{ value: enc.encode(value) }],
-            }),
-          },
-        ],
-      },
-    ],
-  };
-}
 
 function fetchBody(topic: string) {
   return {
@@ -110,7 +88,7 @@ beforeAll(async () => {
     timeoutMs: 10_000,
   });
   expect(created.topics.map((t) => t.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
-  const produced = await admin.request(ApiKey.Produce, 7, produceBody("secret", "hidden"));
+  const produced = await admin.request(ApiKey.Produce, 7, oneRecordProduce("secret", 1, "hidden"));
   expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
   const joined = await admin.request(ApiKey.JoinGroup, 2, {
     groupId: group,
@@ -149,7 +127,7 @@ afterAll(async () => {
 
 describe("a principal no ACL allows (mallory)", () => {
   test("Produce: TOPIC_AUTHORIZATION_FAILED and no record written", async () => {
-    const r = await mallory.request(ApiKey.Produce, 7, produceBody("secret", "intruder"));
+    const r = await mallory.request(ApiKey.Produce, 7, oneRecordProduce("secret", 1, "intruder"));
     expect(r.responses[0]!.partitionResponses[0]!.errorCode).toBe(TOPIC);
     expect(await offsetAt("secret", -1n)).toBe(1n);
   });
@@ -317,7 +295,7 @@ describe("a principal no ACL allows (mallory)", () => {
     });
     expect(del.filterResults[0]!.errorCode).toBe(CLUSTER);
     // Still refused: mallory's own CreateAcls granted nothing.
-    const produce = await mallory.request(ApiKey.Produce, 7, produceBody("secret", "intruder"));
+    const produce = await mallory.request(ApiKey.Produce, 7, oneRecordProduce("secret", 1, "intruder"));
     expect(produce.responses[0]!.partitionResponses[0]!.errorCode).toBe(TOPIC);
   });
 });
@@ -348,12 +326,12 @@ describe("a principal with ACLs (alice): deny wins, Metadata hides, her topics a
         timeoutMs: 10_000,
       });
       expect(made.topics.map((t) => t.errorCode)).toEqual([ErrorCode.NONE, TOPIC]);
-      const ok = await alice.request(ApiKey.Produce, 7, produceBody("alice-data", "mine"));
+      const ok = await alice.request(ApiKey.Produce, 7, oneRecordProduce("alice-data", 1, "mine"));
       expect(ok.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
       const read = await alice.request(ApiKey.Fetch, 4, fetchBody("alice-data"));
       expect(read.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
       expect(read.responses[0]!.partitions[0]!.records?.length ?? 0).toBeGreaterThan(0);
-      const locked = await alice.request(ApiKey.Produce, 7, produceBody("alice-locked", "nope"));
+      const locked = await alice.request(ApiKey.Produce, 7, oneRecordProduce("alice-locked", 1, "nope"));
       expect(locked.responses[0]!.partitionResponses[0]!.errorCode).toBe(TOPIC);
       expect(await offsetAt("alice-locked", -1n)).toBe(0n);
       // READ is not denied on alice-locked: ALL on the prefix still allows it.

@@ -10,8 +10,9 @@
  * setting is refused with INVALID_REQUEST naming it; a bad value with INVALID_CONFIG naming the key.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ApiKey, ErrorCode, encodeRecordBatch } from "@eddy/protocol";
+import { ApiKey, ErrorCode } from "@eddy/protocol";
 import { type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { oneRecordProduce } from "./produce-request.ts";
 import { RawClient } from "./raw-client.ts";
 
 const topicResource = 2;
@@ -68,27 +69,12 @@ async function describeResource(
   );
 }
 
-const encoder = new TextEncoder();
 async function produce(topic: string, acks: number, valueBytes = 10): Promise<number> {
-  const response = await client.request(ApiKey.Produce, 7, {
-    transactionalId: null,
-    acks,
-    timeoutMs: 5_000,
-    topicData: [
-      {
-        name: topic,
-        partitionData: [
-          {
-            index: 0,
-            records: encodeRecordBatch({
-              baseTimestamp: BigInt(Date.now()),
-              records: [{ value: encoder.encode("v".repeat(valueBytes)) }],
-            }),
-          },
-        ],
-      },
-    ],
-  });
+  const response = await client.request(
+    ApiKey.Produce,
+    7,
+    oneRecordProduce(topic, acks, "v".repeat(valueBytes)),
+  );
   return response.responses[0]!.partitionResponses[0]!.errorCode;
 }
 

@@ -8,8 +8,9 @@
  * checked in packages/node/test/partition-replica-retune.test.ts, where the fsync is observable).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ApiKey, ErrorCode, encodeRecordBatch } from "@eddy/protocol";
+import { ApiKey, ErrorCode } from "@eddy/protocol";
 import { type RunningBroker, removeDir, startBroker } from "./harness.ts";
+import { oneRecordProduce } from "./produce-request.ts";
 import { RawClient } from "./raw-client.ts";
 
 const topicResource = 2;
@@ -46,29 +47,13 @@ async function alter(topic: string, name: string, op: number, value: string | nu
   expect(response.responses[0]!.errorCode).toBe(ErrorCode.NONE);
 }
 
-const encoder = new TextEncoder();
-
 /** Produces one batch of one record of `valueBytes` bytes; answers the partition's error code. */
 async function produce(topic: string, acks: number, valueBytes = 10): Promise<number> {
-  const response = await client.request(ApiKey.Produce, 7, {
-    transactionalId: null,
-    acks,
-    timeoutMs: 5_000,
-    topicData: [
-      {
-        name: topic,
-        partitionData: [
-          {
-            index: 0,
-            records: encodeRecordBatch({
-              baseTimestamp: BigInt(Date.now()),
-              records: [{ value: encoder.encode("v".repeat(valueBytes)) }],
-            }),
-          },
-        ],
-      },
-    ],
-  });
+  const response = await client.request(
+    ApiKey.Produce,
+    7,
+    oneRecordProduce(topic, acks, "v".repeat(valueBytes)),
+  );
   return response.responses[0]!.partitionResponses[0]!.errorCode;
 }
 
