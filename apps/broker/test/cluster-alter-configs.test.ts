@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { ApiKey, ErrorCode } from "@eddy/protocol";
 import { Kafka, logLevel } from "kafkajs";
 import { TestCluster } from "./cluster-harness.ts";
-import { RawClient } from "./raw-client.ts";
 
 let cluster: TestCluster;
 beforeAll(async () => {
@@ -19,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
 });
-
-async function onNode<T>(nodeId: number, run: (client: RawClient) => Promise<T>): Promise<T> {
-  const node = cluster.spec.nodes.find((n) => n.nodeId === nodeId)!;
-  const client = await RawClient.connect(node.port);
-  try {
-    return await run(client);
-  } finally {
-    client.close();
-  }
-}
 
 /** The first offset of the oldest segment file node `nodeId` holds for partition 0 of `topic`. */
 function oldestSegmentBase(nodeId: number, topic: string): number {
@@ -74,7 +63,7 @@ describe("altering topic configs in a cluster", () => {
 
     const controllerId = cluster.metadata().controllerid;
     const asked = cluster.spec.nodes.find((n) => n.nodeId !== controllerId)!.nodeId;
-    const answer = await onNode(asked, (c) =>
+    const answer = await cluster.onNode(asked, (c) =>
       c.request(ApiKey.IncrementalAlterConfigs, 0, {
         resources: [
           {
@@ -91,7 +80,7 @@ describe("altering topic configs in a cluster", () => {
     // The asked node answers once its own image holds the change; the others follow within a
     // quorum round (Kafka's brokers catch up on the metadata log the same way).
     const retentionOn = (nodeId: number) =>
-      onNode(nodeId, async (c) => {
+      cluster.onNode(nodeId, async (c) => {
         const described = await c.request(ApiKey.DescribeConfigs, 3, {
           resources: [{ resourceType: 2, resourceName: "spread", configurationKeys: ["retention.ms"] }],
           includeSynonyms: false,

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiKey, ErrorCode, encodeRecordBatch } from "@eddy/protocol";
 import { TestCluster } from "./cluster-harness.ts";
 import { until } from "./harness.ts";
-import { RawClient } from "./raw-client.ts";
 
 const brokerResource = 4;
 const opSet = 0;
@@ -24,18 +23,8 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-async function onNode<T>(nodeId: number, run: (client: RawClient) => Promise<T>): Promise<T> {
-  const node = cluster.spec.nodes.find((n) => n.nodeId === nodeId)!;
-  const client = await RawClient.connect(node.port);
-  try {
-    return await run(client);
-  } finally {
-    client.close();
-  }
-}
-
 async function setOn(nodeId: number, resourceName: string, name: string, value: string): Promise<number> {
-  const answer = await onNode(nodeId, (c) =>
+  const answer = await cluster.onNode(nodeId, (c) =>
     c.request(ApiKey.IncrementalAlterConfigs, 0, {
       resources: [
         { resourceType: brokerResource, resourceName, configs: [{ name, configOperation: opSet, value }] },
@@ -48,7 +37,7 @@ async function setOn(nodeId: number, resourceName: string, name: string, value: 
 
 /** `name` as node `nodeId` describes itself: [value, source]. */
 async function ownConfig(nodeId: number, name: string): Promise<[string | null, number]> {
-  const answer = await onNode(nodeId, (c) =>
+  const answer = await cluster.onNode(nodeId, (c) =>
     c.request(ApiKey.DescribeConfigs, 3, {
       resources: [{ resourceType: brokerResource, resourceName: String(nodeId), configurationKeys: [name] }],
       includeSynonyms: false,
@@ -79,7 +68,7 @@ describe("dynamic broker configs in a cluster", () => {
       );
     }
 
-    const created = await onNode(others[1]!, (c) =>
+    const created = await cluster.onNode(others[1]!, (c) =>
       c.request(ApiKey.CreateTopics, 4, {
         topics: [{ name: "isr2", numPartitions: 1, replicationFactor: 2, configs: [] }],
         timeoutMs: 10_000,
@@ -92,7 +81,7 @@ describe("dynamic broker configs in a cluster", () => {
       return p !== undefined && p.leader >= 0 ? p.leader : null;
     });
     const produce = () =>
-      onNode(leader, async (c) => {
+      cluster.onNode(leader, async (c) => {
         const answer = await c.request(ApiKey.Produce, 7, {
           transactionalId: null,
           acks: -1,

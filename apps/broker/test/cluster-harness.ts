@@ -11,6 +11,7 @@ import {
   startNode,
 } from "../src/cluster/local-cluster.ts";
 import { kcat, kcatReadAll, removeDir, tempDir } from "./harness.ts";
+import { RawClient } from "./raw-client.ts";
 
 /** Ports the OS says are free now (each bound to port 0 and released). */
 export function freePorts(count: number): number[] {
@@ -170,6 +171,18 @@ export class TestCluster {
     const node = this.spec.nodes.find((n) => n.nodeId === nodeId);
     if (node === undefined) throw new Error(`no node ${nodeId}`);
     return node.dataDir;
+  }
+
+  /** Runs `run` on a raw connection to node `nodeId`'s client listener, closed afterwards whatever happens. */
+  async onNode<T>(nodeId: number, run: (client: RawClient) => Promise<T>): Promise<T> {
+    const node = this.spec.nodes.find((n) => n.nodeId === nodeId);
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    const client = await RawClient.connect(node.port);
+    try {
+      return await run(client);
+    } finally {
+      client.close();
+    }
   }
 
   /** The cluster's metadata as kcat reads it from the running nodes (or from `nodeIds` only). */
