@@ -8,10 +8,10 @@
  * partitions spread over the nodes, p+3 records in partition p, the group committed at offset p.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { sampleValue, scrapeMetrics } from "./admin-harness.ts";
-import { repoRoot, until } from "./harness.ts";
+import { eddyGroupsDescribe, seedLaggingGroup } from "./group-lag-fixture.ts";
+import { until } from "./harness.ts";
 import { SecureCluster } from "./inter-broker-fixture.ts";
 
 const topic = "secured-lag-t";
@@ -28,29 +28,7 @@ afterAll(async () => {
 
 /** The coordinator of the group, as `eddy groups describe` finds it over PLAINTEXT. */
 async function coordinatorOf(): Promise<number> {
-  const child = spawn(
-    [
-      "bun",
-      "run",
-      "--silent",
-      "eddy",
-      "-b",
-      cluster.plaintextBootstrap(),
-      "groups",
-      "describe",
-      groupId,
-      "-o",
-      "json",
-    ],
-    { cwd: repoRoot, stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`eddy groups describe exited ${code}: ${err}`);
-  return (JSON.parse(out) as { coordinator: { nodeId: number } }).coordinator.nodeId;
+  return (await eddyGroupsDescribe(cluster.plaintextBootstrap(), groupId)).coordinator.nodeId;
 }
 
 describe("consumer-group lag over a SASL_SSL inter-broker listener", () => {
@@ -66,19 +44,7 @@ describe("consumer-group lag over a SASL_SSL inter-broker listener", () => {
     const producer = kafka.producer();
     await producer.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount, replicationFactor: 1 }] });
-      for (let p = 0; p < partitionCount; p++) {
-        await producer.send({
-          topic,
-          acks: 1,
-          messages: Array.from({ length: p + 3 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })),
-        });
-      }
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: Array.from({ length: partitionCount }, (_, p) => ({ partition: p, offset: String(p) })),
-      });
+      await seedLaggingGroup(admin, producer, { topic, groupId, partitionCount, acks: 1 });
       const leaders = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.map(
         (p) => p.leader,
       );

@@ -9,11 +9,11 @@
  * the console's group page draws) gives the same lag and high watermark for all six partitions.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { sampleValue, scrapeMetrics } from "./admin-harness.ts";
 import { TestCluster } from "./cluster-harness.ts";
-import { repoRoot, until } from "./harness.ts";
+import { eddyGroupsDescribe, seedLaggingGroup } from "./group-lag-fixture.ts";
+import { until } from "./harness.ts";
 
 const topic = "lag-t";
 const groupId = "lag-g";
@@ -27,24 +27,7 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-interface DescribedGroup {
-  readonly coordinator: { readonly nodeId: number };
-  readonly offsets: readonly { topic: string; partition: number; committedOffset: number; lag: number }[];
-}
-
-async function eddyDescribe(): Promise<DescribedGroup> {
-  const child = spawn(
-    ["bun", "run", "--silent", "eddy", "-b", cluster.bootstrap, "groups", "describe", groupId, "-o", "json"],
-    { cwd: repoRoot, stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (code !== 0) throw new Error(`eddy groups describe exited ${code}: ${err}`);
-  return JSON.parse(out) as DescribedGroup;
-}
+const eddyDescribe = () => eddyGroupsDescribe(cluster.bootstrap, groupId);
 
 describe("consumer-group lag in a cluster", () => {
   test("the coordinator's metric covers every partition, led here or elsewhere, as eddy groups describe", async () => {
@@ -59,19 +42,7 @@ describe("consumer-group lag in a cluster", () => {
     const producer = kafka.producer();
     await producer.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount, replicationFactor: 1 }] });
-      for (let p = 0; p < partitionCount; p++) {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: Array.from({ length: p + 3 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })),
-        });
-      }
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: Array.from({ length: partitionCount }, (_, p) => ({ partition: p, offset: String(p) })),
-      });
+      await seedLaggingGroup(admin, producer, { topic, groupId, partitionCount, acks: -1 });
       const leaders = new Map(
         (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.map((p) => [
           p.partitionId,
