@@ -1,7 +1,7 @@
 /**
  * `eddy produce TOPIC`: one record per stdin line, as `kafka-console-producer.sh` and `kcat -P` send
  * them. Owns splitting stdin into records (key, value, headers), choosing their partitions
- * (`partitioner.ts`), and flushing: after each chunk of stdin, or sooner when a partition's pending
+ * (a keyed record by `@eddy/protocol`'s partitionForKey, Kafka's murmur2), and flushing: after each chunk of stdin, or sooner when a partition's pending
  * records reach a batch's limits, every partition with records gets one v2 batch (CRC32C set by
  * `@eddy/protocol`'s encoder) in one Produce request per leader, and the answer is checked before
  * more stdin is read. Must never send a record twice nor report a record as written that the broker
@@ -15,10 +15,10 @@ import {
   encodeRecordBatch,
   errorCodeName,
   type KafkaRecordInput,
+  partitionForKey,
   type RecordHeader,
 } from "@eddy/protocol";
 import { type Admin, ApiVersion, KafkaError, unknownTopic } from "./admin.ts";
-import { partitionForKey } from "./partitioner.ts";
 import { Progress } from "./progress.ts";
 
 export interface ProduceOptions {

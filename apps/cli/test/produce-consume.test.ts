@@ -14,10 +14,10 @@ import {
   startBroker,
   until,
 } from "@eddy/broker/test/harness.ts";
+import { partitionForKey } from "@eddy/protocol";
 import { spawn } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import type { GroupDescription } from "../src/admin.ts";
-import { partitionForKey } from "../src/partitioner.ts";
 import type { ProduceResult } from "../src/produce.ts";
 import { eddy, type Run } from "./run.ts";
 

@@ -20,6 +20,7 @@ export * from "./records/batch-header.ts";
 export * from "./records/compression.ts";
 export * from "./records/control-record.ts";
 export * from "./records/crc32c.ts";
+export * from "./records/murmur2.ts";
 export * from "./records/record.ts";
 export * from "./records/record-batch.ts";
 export * from "./records/record-batch-error.ts";
