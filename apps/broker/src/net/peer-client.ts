@@ -9,8 +9,8 @@
  * hook (`peer-faults.ts`). With `security` (the inter-broker listener's settings) a connection is
  * opened with TLS, presenting this node's certificate and checking the peer's against the trust
  * store, and/or authenticated with SASL (SaslHandshake, then SaslAuthenticate with the tokens of
- * `@eddy/client`'s sasl-client.ts, the tools' own SASL client) before a single request or message is written: a refused handshake or
- * authentication fails the attempt like a refused connection (logged with why, retried after the
+ * `@eddy/client`'s sasl-client.ts, the tools' own SASL client) before a single request or message
+ * is written: a refused handshake or authentication fails the attempt like a refused connection (logged with why, retried after the
  * backoff), and the client never falls back to anything less. It must never block or delay a caller: a full queue, a peer known to be
  * down (inside its backoff), a closed client or a cut link answer at once with a `PeerRequestError`,
  * and one peer's trouble never touches another peer's client. It knows nothing of what the requests
