@@ -7,7 +7,13 @@
 
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FrameError, FrameReader, frameBytesMaxDefault, pendingChunksMax } from "../src/index.ts";
+import {
+  assemblyBytesMin,
+  FrameError,
+  FrameReader,
+  frameBytesMaxDefault,
+  pendingChunksMax,
+} from "../src/index.ts";
 
 function encodeFrames(frames: readonly Uint8Array[]): Uint8Array {
   const total = frames.reduce((sum, f) => sum + 4 + f.length, 0);
@@ -75,6 +81,65 @@ describe("frame reader", () => {
       );
     }
     expect(out).toEqual(frames);
+  });
+
+  test("frames in hundreds of tiny chunks come back whole and in order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1000, maxLength: 6000 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 9 }),
+        (frames, pieceBytes) => {
+          const stream = encodeFrames(frames);
+          const reader = new FrameReader();
+          const out: Uint8Array[] = [];
+          for (let at = 0; at < stream.length; at += pieceBytes)
+            out.push(...reader.push(stream.subarray(at, at + pieceBytes)));
+          expect(out).toEqual(frames);
+          expect(reader.isIdle).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test("a frame in a few reads is copied once, when its last byte arrives", () => {
+    const frame = new Uint8Array(1 << 20).map((_, i) => i % 251);
+    const stream = encodeFrames([frame]);
+    const reader = new FrameReader();
+    expect(reader.push(stream.subarray(0, 300_000))).toEqual([]);
+    expect(reader.push(stream.subarray(300_000, 800_000))).toEqual([]);
+    expect(reader.bytesCopied).toBe(0);
+    const out = reader.push(stream.subarray(800_000));
+    expect(out).toEqual([frame]);
+    expect(reader.bytesCopied).toBe(frame.length);
+  });
+
+  test("a large frame in thousands of chunks is copied at most three times, not once per merge", () => {
+    // 4 MiB in 1 KiB chunks (a TLS stream delivers 16 KiB records): merging the chunk list into one
+    // buffer every pendingChunksMax chunks copied it about ten times.
+    const frame = new Uint8Array(4 << 20).map((_, i) => (i * 7) % 256);
+    const stream = encodeFrames([frame]);
+    const reader = new FrameReader();
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < stream.length; at += 1024) out.push(...reader.push(stream.subarray(at, at + 1024)));
+    expect(out).toEqual([frame]);
+    expect(reader.bytesCopied).toBeGreaterThanOrEqual(frame.length);
+    expect(reader.bytesCopied).toBeLessThanOrEqual(3 * frame.length);
+  });
+
+  test("assembling a frame in many chunks holds at most twice the bytes received", () => {
+    const reader = new FrameReader();
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setInt32(0, frameBytesMaxDefault);
+    reader.push(prefix);
+    const held = () => (reader as unknown as { assembly: Uint8Array | null }).assembly?.length ?? 0;
+    for (let i = 0; i < 4 * pendingChunksMax; i++) {
+      expect(reader.push(new Uint8Array(512))).toEqual([]);
+      const received = reader.bufferedBytes - 4;
+      expect(held()).toBeLessThanOrEqual(Math.max(2 * received, assemblyBytesMin));
+    }
+    expect(held()).toBeGreaterThan(0);
+    expect(reader.bufferedBytes).toBe(4 + 4 * pendingChunksMax * 512);
   });
 
   test("frames inside one chunk are views of it; only spanning frames are copies", () => {
