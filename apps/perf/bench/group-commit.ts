@@ -5,8 +5,9 @@
  * baseline in the same run, against a broker with Kafka's default (no fsync before the ack). Prints
  * the records/s of all producers together and the fsyncs per second the broker issued (counted by
  * the fsync probe), so group commit shows as many records per fsync. `--gc-records N` is each
- * producer's count (default 500,000).
+ * producer's count (default 500,000). The load average before and after is printed beside the figures.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, tempDir } from "@eddy/broker/test/harness.ts";
 import { perf, perfAsync, startProbedBroker } from "./bench-broker.ts";
@@ -16,6 +17,8 @@ const producerCount = producersArg > 0 ? Number(process.argv[producersArg + 1]) 
 const recordsArg = process.argv.indexOf("--gc-records");
 const recordsEach = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 500_000;
 const work = tempDir("group-commit-bench");
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").trim().split(" ").slice(0, 3).join(" ");
+const loadBefore = loadavg();
 
 interface Row {
   readonly what: string;
@@ -78,7 +81,7 @@ try {
 }
 
 console.log(
-  `\ndurable acks (issue 15): ${producerCount} perf producers x ${recordsEach.toLocaleString("en")} records of 100 bytes, one partition`,
+  `\ndurable acks (issue 15): ${producerCount} perf producers x ${recordsEach.toLocaleString("en")} records of 100 bytes, one partition (loadavg ${loadBefore} before, ${loadavg()} after)`,
 );
 console.log(
   "what                               records/s   fsyncs/s   records per fsync   worst producer p99",

@@ -4,9 +4,10 @@
  * (Kafka's default, 1,048,588, is 12 bytes over 1 MiB and refuses a 1 MiB value with its batch
  * overhead), beside the raw sequential write rate of the same disk measured here in the same run:
  * `write` of 1 MiB chunks and one `fsync` of a file of the same total size, in the same folder.
- * `--large-mb N` is the total (default 2,048 MiB).
+ * `--large-mb N` is the total (default 2,048 MiB). The load average before and after is printed beside
+ * the figures, because on a shared machine a ratio means little without it.
  */
-import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, tempDir } from "@eddy/broker/test/harness.ts";
 import { perf, startProbedBroker } from "./bench-broker.ts";
@@ -15,6 +16,8 @@ const mbArg = process.argv.indexOf("--large-mb");
 const totalMiB = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 2048;
 const recordBytes = 1 << 20;
 const work = tempDir("large-records-bench");
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").trim().split(" ").slice(0, 3).join(" ");
+const loadBefore = loadavg();
 
 /** Seconds to write `mib` MiB sequentially in 1 MiB writes and fsync once (the disk's raw rate). */
 function rawWriteSeconds(path: string, mib: number): number {
@@ -90,5 +93,7 @@ try {
 } finally {
   removeDir(work);
 }
-console.log(`\n1 MiB records (issue 15), ${totalMiB} MiB in all, one partition:`);
+console.log(
+  `\n1 MiB records (issue 15), ${totalMiB} MiB in all, one partition (loadavg ${loadBefore} before, ${loadavg()} after):`,
+);
 for (const line of lines) console.log(line);
