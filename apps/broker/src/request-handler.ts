@@ -60,6 +60,9 @@ export class RequestHandler implements FrameHandler {
       throw new CloseConnection(`unreadable request header: ${(error as Error).message}`);
     }
     const { requestApiKey: key, requestApiVersion: version, correlationId } = header;
+    // The test-only fault hook (cluster/peer-cuts.ts) cut this peer off inbound: close, answer nothing.
+    const cutFrom = this.node.cluster?.faults.refusedClient(header.clientId ?? null);
+    if (cutFrom != null) throw new CloseConnection(`node ${cutFrom} is cut off here (fault hook)`);
     const api = apiByKey.get(key);
     if (api === undefined) {
       throw new CloseConnection(

@@ -4,10 +4,12 @@
  * split heals, the old leader's unacknowledged writes are truncated from its log and every
  * acknowledged record is there, in order.
  *
- * Method: every node dials each peer's controller listener (which carries all of Eddy's traffic
- * between nodes: the quorum, replication, forwarded controller requests) through a TCP proxy this
- * test owns (`tcp-proxy.ts`), node i -> proxy(i, j) -> node j; clients dial the nodes directly. The
- * split cuts the four proxies between the chosen node and the others, both ways. The chosen node leads
+ * Method: the nodes talk on two listeners, as Kafka's do: the quorum and the controller requests on
+ * the controller listener, replication on the inter-broker (PLAINTEXT) listener. The split uses the
+ * peer transport's own fault hook (`src/cluster/peer-cuts.ts`, armed by
+ * `eddy.test.fault.injection.enable=true`, driven by `POST /v1/faults` on each node's admin listener):
+ * the chosen node cuts the others off in both directions, and each of the others cuts it off, so no
+ * exchange between them crosses on either listener; clients still reach every node. The chosen node leads
  * a partition; in the first test it is not the active controller, so the majority keeps its
  * controller and what is shown is the partition's failover; in the second it is, so the majority
  * must elect a controller as well while the cut-off one, without a majority, commits nothing. The old leader appends what it is sent (acks=all waits for the
@@ -20,25 +22,17 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { type AckedRecord, ackProblems, readBack, TestCluster } from "./cluster-harness.ts";
 import { until } from "./harness.ts";
-import { TcpProxy } from "./tcp-proxy.ts";
 
-const proxies = new Map<string, TcpProxy>();
-const proxyKey = (from: number, to: number) => `${from}->${to}`;
 let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await TestCluster.start({
     nodes: 3,
-    properties: { "min.insync.replicas": "2" },
-    peerPort: (from, to, targetPort) => {
-      const proxy = new TcpProxy("127.0.0.1", targetPort, `proxy ${from}->${to}`);
-      proxies.set(proxyKey(from, to), proxy);
-      return proxy.port;
-    },
+    adminPorts: true,
+    properties: { "min.insync.replicas": "2", "eddy.test.fault.injection.enable": "true" },
   });
 }, 60_000);
 afterAll(async () => {
   await cluster?.close();
-  for (const p of proxies.values()) p.stop();
 });
 
 const kafkaFor = (bootstrap: string, retries: number) =>
@@ -49,15 +43,30 @@ const kafkaFor = (bootstrap: string, retries: number) =>
     retry: { retries, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
 
-/** Cuts (or heals) every link between `nodeId` and the other nodes, both ways. */
-function isolate(nodeId: number, others: readonly number[], cut: boolean): void {
-  for (const other of others) {
-    for (const key of [proxyKey(nodeId, other), proxyKey(other, nodeId)]) {
-      const proxy = proxies.get(key)!;
-      if (cut) proxy.cut();
-      else proxy.heal();
-    }
-  }
+/** Asks node `nodeId`'s fault hook to cut (or heal) `peers` in both directions; returns what is cut. */
+async function faults(
+  nodeId: number,
+  peers: readonly number[],
+  cut: boolean,
+): Promise<{ out: number[]; in: number[] }> {
+  const adminPort = cluster.spec.nodes.find((n) => n.nodeId === nodeId)!.adminPort;
+  const body = cut ? { cut: peers, direction: "both" } : { heal: peers };
+  const response = await fetch(`http://127.0.0.1:${adminPort}/v1/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200)
+    throw new Error(`node ${nodeId}: /v1/faults ${response.status} ${await response.text()}`);
+  return (await response.json()) as { out: number[]; in: number[] };
+}
+
+/** Cuts (or heals) every link between `nodeId` and the other nodes, both ways, on both ends. */
+async function isolate(nodeId: number, others: readonly number[], cut: boolean): Promise<void> {
+  const state = await faults(nodeId, others, cut);
+  // The hook says what it holds: the cut-off node names every other node both ways, or none.
+  expect(state).toEqual(cut ? { out: [...others].sort(), in: [...others].sort() } : { out: [], in: [] });
+  for (const other of others) await faults(other, [nodeId], cut);
 }
 
 /** The bytes of every segment file of `topic`-`partition` in a node's data folder, joined. */
@@ -123,7 +132,7 @@ async function splitScenario(topic: string, leaderIsController: boolean): Promis
   const minorityErrors = new Map<string, number>();
   let splitOn = true;
   try {
-    isolate(cutOff, majority, true);
+    await isolate(cutOff, majority, true);
     const minorityLoop = (async () => {
       while (splitOn) {
         const value = `minority-${minoritySent++}`;
@@ -168,7 +177,7 @@ async function splitScenario(topic: string, leaderIsController: boolean): Promis
 
     splitOn = false;
     await minorityLoop;
-    isolate(cutOff, majority, false);
+    await isolate(cutOff, majority, false);
     await until(
       "the old leader back in the ISR",
       () => cluster.partitionsFrom(majority, topic)[partition]!.isrs.length === 3,
@@ -188,7 +197,7 @@ async function splitScenario(topic: string, leaderIsController: boolean): Promis
     throw error;
   } finally {
     splitOn = false;
-    isolate(cutOff, majority, false);
+    await isolate(cutOff, majority, false);
     await minority.disconnect();
     await majorityProducer.disconnect();
   }
@@ -204,6 +213,24 @@ async function splitScenario(topic: string, leaderIsController: boolean): Promis
 }
 
 describe("a network split", () => {
+  test("the fault hook refuses bad input and changes nothing", async () => {
+    const admin = `http://127.0.0.1:${cluster.spec.nodes[0]!.adminPort}/v1/faults`;
+    const post = (body: string) => fetch(admin, { method: "POST", body });
+    for (const [body, why] of [
+      ['{"cut": [2], "direction": "sideways"}', '"direction" must be one of in, out, both'],
+      ['{"cut": [1]}', "node 1 is this node"],
+      ['{"cut": [-2]}', "node ids"],
+      ['{"cut": [2], "heal": [2]}', "exactly one"],
+      ["[2]", "an object"],
+      ["cut", "not JSON"],
+    ] as const) {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toContain(why);
+    }
+    expect(await (await fetch(admin)).json()).toEqual({ out: [], in: [] });
+  });
+
   test("the cut-off leader acknowledges nothing with acks=all; the majority elects a leader and goes on; after healing the old leader's unacknowledged writes are truncated", async () => {
     await splitScenario("split", false);
   }, 90_000);

@@ -1,12 +1,14 @@
 /**
  * The admin listener's paths: `/healthz` (the process answers), `/readyz` (the broker serves),
- * `/metrics` (Prometheus text), `/api/v1/...` (the JSON admin API, `api-router.ts`) and the console
- * (`console-assets.ts`). Owns which path goes where and what each answers before the broker is
- * ready; it must never touch the node before the broker has handed it over (`source` is null then).
+ * `/metrics` (Prometheus text), `/api/v1/...` (the JSON admin API, `api-router.ts`), the console
+ * (`console-assets.ts`) and, for tests only, `/v1/faults` (`fault-route.ts`). Owns which path goes
+ * where and what each answers before the broker is ready; it must never touch the node before the
+ * broker has handed it over (`source` is null then).
  */
 import { routeApi } from "./api-router.ts";
 import { serveConsole } from "./console-assets.ts";
 import { expositionContentType } from "./exposition.ts";
+import { routeFaults } from "./fault-route.ts";
 import { brokerStateValue, type ScrapeSource, scrape, scrapeProcessOnly } from "./scrape.ts";
 
 export interface AdminPhase {
@@ -52,6 +54,13 @@ export async function routeAdmin(request: Request, context: AdminRoutesContext):
         ? scrapeProcessOnly(state, context.startedAtMs)
         : await scrape(source, state, context.startedAtMs);
     return new Response(text, { headers: { "content-type": expositionContentType } });
+  }
+  // Tests only: refused unless the node was started with eddy.test.fault.injection.enable=true.
+  if (path === "/v1/faults") {
+    if (source === null || phase.kind !== "ready") {
+      return Response.json({ error: phase.reason }, { status: 503, headers: { "retry-after": "1" } });
+    }
+    return await routeFaults(request, source.node);
   }
   if (path.startsWith("/api/")) {
     if (source === null || phase.kind !== "ready") {

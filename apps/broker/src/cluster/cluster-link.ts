@@ -28,9 +28,9 @@ import {
 } from "@eddy/protocol";
 import type { QuorumVoter } from "../config/cluster-settings.ts";
 import { type PeerAddress, type PeerSecurity, peerClientDefaults } from "../net/peer-client.ts";
-import type { PeerFaults } from "../net/peer-faults.ts";
 import { PeerPool, type PoolPeer } from "../net/peer-pool.ts";
 import { decodeInternalFrame, encodeInternalFrame, type InternalMessage } from "./internal-message.ts";
+import { PeerCuts } from "./peer-cuts.ts";
 
 /** Forwarded controller requests waiting for their answer; more are refused at once (null). */
 export const forwardedRequestsMax = 10_000;
@@ -72,9 +72,11 @@ export class ClusterLink {
     readonly nodeId: number,
     voters: readonly QuorumVoter[],
     private readonly log: (line: string) => void,
-    faultsFor?: (nodeId: number) => PeerFaults | undefined,
+    /** The test-only fault hook (`peer-cuts.ts`); a new, unarmed one when not given. */
+    faults?: PeerCuts,
     private readonly security?: PeerSecurity,
   ) {
+    this.faults = faults ?? new PeerCuts();
     const poolOptions = {
       ...peerClientDefaults,
       clientId: `eddy-node-${nodeId}`,
@@ -87,8 +89,12 @@ export class ClusterLink {
       // Applies to the peers named `secured`: those reached at a registered inter-broker address.
       ...(security === undefined ? {} : { security }),
     };
-    this.pool = new PeerPool({ ...poolOptions, ...(faultsFor === undefined ? {} : { faultsFor }) });
-    this.fetchPool = new PeerPool({ ...poolOptions, clientId: `eddy-replica-fetcher-${nodeId}` });
+    this.pool = new PeerPool({ ...poolOptions, faultsFor: this.faults.faultsForPool() });
+    this.fetchPool = new PeerPool({
+      ...poolOptions,
+      clientId: `eddy-replica-fetcher-${nodeId}`,
+      faultsFor: this.faults.faultsForPool(),
+    });
     this.voterPeers = voters
       .filter((v) => v.nodeId !== nodeId)
       .map((v) => ({ nodeId: v.nodeId, host: v.host, port: v.port }));
@@ -97,6 +103,8 @@ export class ClusterLink {
     this.fetchPool.setPeers(this.voterPeers);
   }
 
+  /** Cuts this node off from named peers, for tests only (`peer-cuts.ts`). */
+  readonly faults: PeerCuts;
   /** The voters' ids, in the order `controller.quorum.voters` names them. */
   readonly voterIds: readonly number[];
   private readonly voterPeers: readonly PeerAddress[];
@@ -181,6 +189,8 @@ export class ClusterLink {
       this.log(`cluster: refused a frame: ${(error as Error).message}`);
       return;
     }
+    // The fault hook cut this peer off inbound: what it sends is lost, as on a cut wire.
+    if (this.faults.isCutIn(decoded.message.from)) return;
     this.dispatch(decoded.message);
   }
 

@@ -95,6 +95,8 @@ export interface BrokerConfig {
   readonly deleteTopicEnable: boolean;
   readonly minInsyncReplicas: number;
   readonly uncleanLeaderElectionEnable: boolean;
+  /** `eddy.test.fault.injection.enable`: the admin listener's fault hook may be used (tests only). */
+  readonly testFaultInjectionEnable: boolean;
   readonly replicaLagMsMax: number;
   /** `max.incremental.fetch.session.cache.slots`: fetch sessions (KIP-227) cached at most. */
   readonly fetchSessionCacheSlotsMax: number;
@@ -268,6 +270,7 @@ export function toBrokerConfig(
     deleteTopicEnable: configBool(config, "delete.topic.enable"),
     minInsyncReplicas: int("min.insync.replicas"),
     uncleanLeaderElectionEnable: configBool(config, "unclean.leader.election.enable"),
+    testFaultInjectionEnable: configBool(config, "eddy.test.fault.injection.enable"),
     replicaLagMsMax: int("replica.lag.time.max.ms"),
     fetchSessionCacheSlotsMax: int("max.incremental.fetch.session.cache.slots"),
     fetchSessionEvictionMs: int("min.incremental.fetch.session.eviction.ms"),

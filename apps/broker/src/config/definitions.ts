@@ -119,6 +119,12 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     min: 0,
     doc: "Bytes of recent batches all partitions together serve from memory (0: read everything from the log files).",
   },
+  {
+    name: "eddy.test.fault.injection.enable",
+    type: "boolean",
+    defaultText: "false",
+    doc: "Test only: arms POST /v1/faults on the admin listener, which cuts this node off from named peers. Never in production.",
+  },
   { name: "log.roll.ms", type: "long", defaultText: null, min: 1, doc: "Roll a segment after this long." },
   {
     name: "log.roll.hours",
