@@ -4,6 +4,7 @@
  * with SIGKILL or SIGTERM, start it again, and read the cluster's metadata through kcat.
  */
 import {
+  type AdvertisedAddress,
   type LocalClusterSpec,
   layoutCluster,
   type NodeProcess,
@@ -57,6 +58,11 @@ export class TestCluster {
        */
       peerPort?: (from: number, to: number, targetPort: number) => number | undefined;
       /**
+       * The port node `nodeId` advertises for its PLAINTEXT listener (at `targetPort`) instead of its
+       * own: a tap the test started, which then carries replication to it and its clients' requests.
+       */
+      brokerPort?: (nodeId: number, targetPort: number) => number | undefined;
+      /**
        * Kafka's default session timeout and heartbeat interval (9 s, 2 s) instead of the tests'
        * shorter ones; the failover benchmark measures with the defaults users get.
        */
@@ -79,7 +85,13 @@ export class TestCluster {
         }
       }
     }
+    const advertisedAddresses: AdvertisedAddress[] = [];
+    for (let nodeId = 1; nodeId <= count && options.brokerPort !== undefined; nodeId++) {
+      const port = options.brokerPort(nodeId, ports[nodeId - 1]!);
+      if (port !== undefined) advertisedAddresses.push({ nodeId, host: "127.0.0.1", port });
+    }
     const spec = layoutCluster({
+      advertisedAddresses,
       ...(options.adminPorts === true ? { adminPorts: ports.slice(2 * count) } : {}),
       peerAddresses,
       ports: ports.slice(0, count),

@@ -5,12 +5,13 @@
  * their answers matched by request id. Replication uses Kafka's Fetch over a second connection to
  * each peer (`fetch`), so a fetch the leader holds never delays the messages on the first.
  *
- * With an inter-broker listener configured (`security`, from `inter.broker.listener.name`), the
- * fetches go to each broker's registered address, that listener, with its TLS and SASL, and so does
- * everything sent to a broker-only node; the quorum and the controller requests to a voter stay on
- * its controller listener, as Kafka's `controller.listener.names`. Nothing falls back from one to the
- * other: a broker not reached on its inter-broker listener is not reached. Without one, voters fetch
- * over their controller listeners as before (`config/inter-broker-settings.ts` says why).
+ * The fetches go to each broker's registered address, its inter-broker listener (`security`: named by
+ * `inter.broker.listener.name`, or Kafka's default, the PLAINTEXT listener; `config/inter-broker-settings.ts`),
+ * with that listener's TLS and SASL, and so does everything sent to a broker-only node; the quorum
+ * and the controller requests to a voter stay on its controller listener, as Kafka's
+ * `controller.listener.names`. Nothing falls back from one to the other: a broker not reached on its
+ * inter-broker listener is not reached. Tests cut nodes apart with `faults` (`peer-cuts.ts`), which
+ * covers both kinds of connection.
  *
  * Owns: the peer table, request ids and the bounded table of forwarded requests waiting for an
  * answer (each with a timeout). Must never block a caller on a peer: a peer that is down or cut off
@@ -139,7 +140,8 @@ export class ClusterLink {
     const known = new Set([...this.voterPeers, ...this.brokerPeers].map((p) => p.nodeId));
     const early = [...this.replyPeers.values()].filter((p) => !known.has(p.nodeId));
     const peers = [...this.voterPeers, ...this.brokerPeers, ...early];
-    // With an inter-broker listener, replication fetches from each broker's registered address only.
+    // Replication fetches from each broker's registered (inter-broker) address only. A controller-only
+    // node has no inter-broker settings unless one is named, but it hosts no replica and never fetches.
     const fetchPeers = this.security === undefined ? peers : this.registeredPeers;
     const key = JSON.stringify([peers, fetchPeers]);
     if (key === this.brokerPeersKey) return;

@@ -38,6 +38,19 @@ export interface LocalClusterSpec {
    * directly. The node's own voter entry always names its own listener.
    */
   readonly peerAddresses?: readonly PeerAddress[];
+  /**
+   * The address a node advertises for its PLAINTEXT listener (what it registers, where the other
+   * nodes replicate from and clients are sent) when that is not its own: a test's tap in front of it.
+   * Absent: every node advertises its own listener.
+   */
+  readonly advertisedAddresses?: readonly AdvertisedAddress[];
+}
+
+/** Node `nodeId` advertises its PLAINTEXT listener as `host:port` (a tap in the replication test). */
+export interface AdvertisedAddress {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
 }
 
 /** Node `from` reaches node `to`'s controller listener at `host:port` (a proxy in the split test). */
@@ -59,6 +72,7 @@ export function layoutCluster(options: {
   readonly clusterId?: string;
   readonly properties?: Readonly<Record<string, string>>;
   readonly peerAddresses?: readonly PeerAddress[];
+  readonly advertisedAddresses?: readonly AdvertisedAddress[];
 }): LocalClusterSpec {
   const { ports, controllerPorts } = options;
   if (ports.length < 1 || ports.length > localNodesMax) {
@@ -85,6 +99,9 @@ export function layoutCluster(options: {
     nodes,
     properties: options.properties ?? {},
     ...(options.peerAddresses === undefined ? {} : { peerAddresses: options.peerAddresses }),
+    ...(options.advertisedAddresses === undefined
+      ? {}
+      : { advertisedAddresses: options.advertisedAddresses }),
   };
 }
 
@@ -99,11 +116,15 @@ export function nodeProperties(spec: LocalClusterSpec, node: LocalNodeSpec): Rec
         : `${n.nodeId}@${via.host}:${via.port}`;
     })
     .join(",");
+  const advertised = spec.advertisedAddresses?.find((a) => a.nodeId === node.nodeId);
   return {
     "node.id": String(node.nodeId),
     "process.roles": "broker,controller",
     "controller.quorum.voters": voters,
     listeners: `PLAINTEXT://${node.host}:${node.port},CONTROLLER://${node.host}:${node.controllerPort}`,
+    ...(advertised === undefined
+      ? {}
+      : { "advertised.listeners": `PLAINTEXT://${advertised.host}:${advertised.port}` }),
     "controller.listener.names": "CONTROLLER",
     "log.dirs": node.dataDir,
     "admin.port": String(node.adminPort),
@@ -115,7 +136,8 @@ export function nodeProperties(spec: LocalClusterSpec, node: LocalNodeSpec): Rec
 
 /** The arguments after `bun run broker --` that start one node. */
 export function nodeArgs(spec: LocalClusterSpec, node: LocalNodeSpec): string[] {
-  const args = ["--cluster-id", spec.clusterId];
+  // One argument: a cluster id may start with "-" (base64url), which the parser would take for a flag.
+  const args = [`--cluster-id=${spec.clusterId}`];
   for (const [key, value] of Object.entries(nodeProperties(spec, node)))
     args.push("--override", `${key}=${value}`);
   return args;

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { configOfOverrides as configOf, overridesRefusal as refusal } from "../../test/config-overrides.ts";
 import { removeDir, tempDir } from "../../test/harness.ts";
 import { makeCertificates } from "../../test/tls-fixture.ts";
+import { interBrokerSecurity } from "./inter-broker-settings.ts";
 
 const dir = tempDir("inter-broker-settings");
 const certs = makeCertificates(dir);
@@ -40,6 +41,51 @@ describe("inter-broker listener", () => {
       tls: null,
       sasl: null,
     });
+  });
+
+  test("unset, Kafka's default protocol names the PLAINTEXT listener even when another comes first", () => {
+    const config = configOf([
+      "listeners=SSL://127.0.0.1:9093,PLAINTEXT://127.0.0.1:9092",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${certs.serverKeystore}`,
+    ]);
+    expect(config.interBroker?.listenerName).toBe("PLAINTEXT");
+    expect(config.interBroker?.explicit).toBe(false);
+    // The node registers that listener's address, where its peers replicate from (cluster-link.ts).
+    expect(interBrokerSecurity(config.interBroker)).toEqual({
+      listenerName: "PLAINTEXT",
+      tls: null,
+      sasl: null,
+    });
+  });
+
+  test("unset and no PLAINTEXT listener: the first broker listener, whose TLS a cluster node presents", () => {
+    const sslCluster = [
+      "node.id=1",
+      "process.roles=broker,controller",
+      "controller.quorum.voters=1@127.0.0.1:9095,2@127.0.0.1:9096",
+      "listeners=CONTROLLER://127.0.0.1:9095,SSL://127.0.0.1:9093",
+      "controller.listener.names=CONTROLLER",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${certs.serverKeystore}`,
+    ];
+    // Its peers' SSL listener cannot be dialled without a trust store to check their certificates.
+    expect(refusal(sslCluster)).toContain("ssl.truststore.location");
+    const config = configOf([
+      ...sslCluster,
+      "ssl.truststore.type=PEM",
+      `ssl.truststore.location=${certs.caPem}`,
+    ]);
+    expect(config.interBroker?.listenerName).toBe("SSL");
+    expect(config.interBroker?.explicit).toBe(false);
+    expect(config.interBroker?.tls?.trustedCertificatesPem).toContain("BEGIN CERTIFICATE");
+    // A cluster of one dials no peer: an SSL-only node needs no trust store.
+    const single = configOf([
+      "listeners=SSL://127.0.0.1:9093",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${certs.serverKeystore}`,
+    ]);
+    expect(single.interBroker).toMatchObject({ listenerName: "SSL", tls: null, sasl: null });
   });
 
   test("a SASL_SSL listener: the node presents its key store, trusts its trust store, authenticates as username", () => {

@@ -5,13 +5,16 @@
  * node presents when it opens a connection to another node's listener of that name.
  *
  * Kafka's rules: the name and the protocol are alternatives (both set is an error), and
- * `security.inter.broker.protocol` alone names the listener called after the protocol. Unset, Eddy
- * keeps what it did before: the node registers its first listener that is not a controller listener,
- * and nodes that are voters keep replicating over the connections they open to each other's
- * controller listener (`explicit` is false, nothing is checked or presented). Only a configured
- * inter-broker listener moves broker traffic onto the registered listeners, as Kafka always does.
- * Why the difference: the tests that split a cluster cut each pair of nodes with a proxy on the
- * per-node voter address, which one registered address per broker cannot express.
+ * `security.inter.broker.protocol` alone names the listener called after the protocol. Unset, Kafka's
+ * default protocol, PLAINTEXT, names the listener called PLAINTEXT; a config without one (Eddy lets a
+ * node name its listeners freely) falls back to the first listener that is not a controller listener.
+ * Either way the node registers that listener's advertised address, and replication and every other
+ * exchange between brokers go to the peers' registered listener, as Kafka always does; the quorum and
+ * the controller requests stay on the controller listener (`cluster/cluster-link.ts`). Unset
+ * (`explicit` false), a PLAINTEXT listener presents nothing; a fallback listener with TLS or SASL
+ * presents what a named one would, checked the same way, on a node that has peers.
+ * The split tests cut nodes apart with the peer transport's own fault hook (`cluster/peer-cuts.ts`),
+ * which covers both listeners, rather than with proxies on addresses.
  *
  * The listener must be an advertised broker listener, never a controller one. On an SSL or
  * SASL_SSL listener the connecting node presents the certificate of the listener's own key store and
@@ -102,7 +105,8 @@ export function toInterBrokerSettings(
     listenerName = texts.securityProtocol.trim().toUpperCase();
     key = "security.inter.broker.protocol";
   } else {
-    listenerName = cluster.clientListener.name;
+    // Kafka's security.inter.broker.protocol default, PLAINTEXT, when the config has that listener.
+    listenerName = advertised.includes("PLAINTEXT") ? "PLAINTEXT" : cluster.clientListener.name;
     key = "listeners";
   }
   if (cluster.controllerListenerNames.includes(listenerName)) {
@@ -116,15 +120,19 @@ export function toInterBrokerSettings(
     );
   }
   const securityProtocol = cluster.securityProtocols.get(listenerName)!;
-  // Not asked for: nothing changes (see the module header), so nothing is needed to present.
-  if (key === "listeners") return { listenerName, explicit: false, securityProtocol, tls: null, sasl: null };
-  return explicitSettings(
+  // Unset: a plaintext listener presents nothing, and a cluster of one dials no peer, so a single
+  // node with only a TLS or SASL listener needs no client credentials.
+  if (key === "listeners" && (securityProtocol === "PLAINTEXT" || cluster.quorumVoters.length === 0)) {
+    return { listenerName, explicit: false, securityProtocol, tls: null, sasl: null };
+  }
+  const settings = explicitSettings(
     listenerName,
     securityProtocol,
     texts.sasl.get(listenerName),
     texts.tls.get(listenerName),
     texts,
   );
+  return key === "listeners" ? { ...settings, explicit: false } : settings;
 }
 
 function controllerOnlySettings(texts: InterBrokerTexts): InterBrokerSettings | null {
@@ -227,8 +235,8 @@ function clientSasl(
 
 /**
  * What a node's connections to its peers' inter-broker listeners present (each of TLS and SASL may be
- * null), or undefined when no inter-broker listener was configured (broker traffic stays where it was)
- * or the node is controller-only.
+ * null), or undefined when the node is controller-only without a named inter-broker listener (it then
+ * reaches broker-only nodes at their registered address in plaintext).
  */
 export function interBrokerSecurity(settings: InterBrokerSettings | null):
   | {
@@ -237,6 +245,6 @@ export function interBrokerSecurity(settings: InterBrokerSettings | null):
       readonly sasl: InterBrokerSasl | null;
     }
   | undefined {
-  if (settings === null || !settings.explicit) return undefined;
+  if (settings === null) return undefined;
   return { listenerName: settings.listenerName, tls: settings.tls, sasl: settings.sasl };
 }
