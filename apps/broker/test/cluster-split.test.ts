@@ -14,7 +14,9 @@
  * controller and what is shown is the partition's failover; in the second it is, so the majority
  * must elect a controller as well while the cut-off one, without a majority, commits nothing. The old leader appends what it is sent (acks=all waits for the
  * ISR, which it cannot shrink without the controller), so its segment file holds the minority's
- * records during the split; after healing, the same file no longer does.
+ * records during the split; after healing, the same file no longer does. Two smaller tests check the
+ * hook itself: its refusals of bad input, and an inbound cut alone (a leader closes its follower's
+ * requests unanswered, and says so in its log).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -237,5 +239,30 @@ describe("a network split", () => {
 
   test("the same when the cut-off leader is the active controller: the majority elects a controller too", async () => {
     await splitScenario("split-controller", true);
+  }, 90_000);
+
+  test("an inbound cut alone: the node closes the peer's Kafka requests unanswered, and heals", async () => {
+    // A partition's leader and one of its followers, whose replica fetcher sends the leader a Fetch
+    // request every half second at most.
+    const led = cluster.partitions("split").find((p) => p.isrs.length === 3)!;
+    const [target, peer] = [led.leader, led.isrs.find((id) => id !== led.leader)!];
+    const admin = `http://127.0.0.1:${cluster.spec.nodes.find((n) => n.nodeId === target)!.adminPort}/v1/faults`;
+    const post = async (body: object) =>
+      (await (await fetch(admin, { method: "POST", body: JSON.stringify(body) })).json()) as object;
+    expect(await post({ cut: [peer], direction: "in" })).toEqual({ out: [], in: [peer] });
+    try {
+      await until(
+        `node ${target} refusing node ${peer}`,
+        () => cluster.output(target).includes(`node ${peer} is cut off here (fault hook)`),
+        20_000,
+      );
+    } finally {
+      expect(await post({ heal: "all" })).toEqual({ out: [], in: [] });
+    }
+    await until(
+      "a full ISR again",
+      () => cluster.partitions("split").every((p) => p.isrs.length === 3),
+      40_000,
+    );
   }, 90_000);
 });
