@@ -296,6 +296,33 @@ export const nodeFiles: Files = {
     wrap(path, "rename", () => fs.renameSync(temporary, path));
     fsyncPathNow(path.slice(0, path.lastIndexOf("/")) || "/");
   },
+  replaceNow: (path, bytes) => {
+    const temporary = `${path}.tmp`;
+    const handle = nodeFiles.open(temporary, true);
+    try {
+      handle.truncate(0);
+      handle.write(bytes, 0);
+    } finally {
+      handle.close();
+    }
+    wrap(path, "rename", () => fs.renameSync(temporary, path));
+  },
+  syncFile: async (path) => {
+    const handle = nodeFiles.open(path, false);
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  },
+  syncFileNow: (path) => {
+    const handle = nodeFiles.open(path, false);
+    try {
+      handle.syncNow();
+    } finally {
+      handle.close();
+    }
+  },
   syncDir: (path) => fsyncPath(path),
   syncDirNow: (path) => fsyncPathNow(path),
 };

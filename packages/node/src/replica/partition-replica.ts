@@ -24,7 +24,7 @@ import {
 } from "@eddy/protocol";
 import { FileFault, type PartitionLog, StorageError, toStorageError } from "@eddy/storage";
 import { sliceBatches, walkBatches } from "./batch-walk.ts";
-import { recoverEpochs, recoverProducers, writeProducerSnapshot } from "./recovery.ts";
+import { readEpochCheckpoint, recoverEpochs, recoverProducers, writeProducerSnapshot } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 
 type PState = partition.PartitionState;
@@ -164,7 +164,10 @@ export class PartitionReplica {
       partition: options.partition,
       brokerId: options.brokerId,
     });
-    const epochs = recoverEpochs(log, log.readLeaderEpochs());
+    const epochs = recoverEpochs(
+      log,
+      readEpochCheckpoint(log, (line) => env.log(line)),
+    );
     const producers = recoverProducers(log, nowMs, config.producerIdExpirationMs, config.producerIdsMax);
     const state = partition.initialState(
       config,

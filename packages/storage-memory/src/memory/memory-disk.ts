@@ -178,6 +178,27 @@ export class MemoryDisk implements Files {
     this.files.set(p, file);
   }
 
+  replaceNow(path: string, bytes: Uint8Array): void {
+    this.writeAtomicNow(path, bytes);
+    // Nothing of the new content is durable: a crash keeps none, all or a prefix of it, by its mode.
+    const file = this.files.get(normalize(path))!;
+    file.durableLength = 0;
+    file.lowWater = 0;
+  }
+
+  async syncFile(path: string): Promise<void> {
+    this.syncFileNow(path);
+  }
+
+  syncFileNow(path: string): void {
+    const handle = this.open(path, false);
+    try {
+      handle.syncNow();
+    } finally {
+      handle.close();
+    }
+  }
+
   async syncDir(_path: string): Promise<void> {}
 
   syncDirNow(_path: string): void {}

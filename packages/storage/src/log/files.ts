@@ -58,6 +58,16 @@ export interface Files {
   writeAtomic(path: string, bytes: Uint8Array): Promise<void>;
   /** `writeAtomic`, completed before returning. */
   writeAtomicNow(path: string, bytes: Uint8Array): void;
+  /**
+   * Replaces a small file atomically but not durably: write a temporary file and rename it, with no
+   * fsync. A crash may leave the old content, the new one or an empty or cut file; only for files
+   * the reader can rebuild from elsewhere (the leader-epoch checkpoint, from the batch headers).
+   */
+  replaceNow(path: string, bytes: Uint8Array): void;
+  /** Makes a whole file's content durable (fsync); a file that does not exist is an error. */
+  syncFile(path: string): Promise<void>;
+  /** `syncFile`, completed before returning. */
+  syncFileNow(path: string): void;
   /** Makes a directory's entries (created, removed, renamed files) durable. */
   syncDir(path: string): Promise<void>;
   /** `syncDir`, completed before returning. */

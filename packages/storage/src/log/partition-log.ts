@@ -142,6 +142,8 @@ interface FlushPlan {
   readonly records: number;
   readonly work: ReadonlyArray<FlushItem>;
   readonly dirDirty: boolean;
+  /** The leader-epoch checkpoint to make durable in this round (as last written), or null. */
+  readonly epochs: ReadonlyArray<LeaderEpochEntry> | null;
 }
 
 function offsetFileBytes(offset: number): Uint8Array {
@@ -171,6 +173,10 @@ export class PartitionLog implements TailOwner {
   private firstUnflushedMs = -1;
   private flushing: Promise<void> | null = null;
   private dirDirty = false;
+  /** The leader-epoch checkpoint as last read or written by this process; null before either. */
+  private epochsOnDisk: ReadonlyArray<LeaderEpochEntry> | null = null;
+  /** The checkpoint known to be durable; null when unknown (read after a crash, or never synced). */
+  private epochsDurable: ReadonlyArray<LeaderEpochEntry> | null = null;
   private tail: Array<TailEntry> = [];
   private tailStart = 0;
   private tailBytes = 0;
@@ -1113,7 +1119,39 @@ export class PartitionLog implements TailOwner {
   }
 
   private needsFlush(target: number): boolean {
-    return Math.min(this.flushed, this.logEnd) < Math.min(target, this.logEnd) || this.dirDirty;
+    return (
+      Math.min(this.flushed, this.logEnd) < Math.min(target, this.logEnd) ||
+      this.dirDirty ||
+      this.epochSyncNeeded()
+    );
+  }
+
+  /**
+   * Whether the leader-epoch checkpoint must be made durable before the recovery point moves or a
+   * clean close completes. It is written without an fsync (`writeLeaderEpochsNow`), and a start
+   * completes it only from the batches it scans (after the recovery point; none after a clean close),
+   * so its entries for records the log holds must be durable by then. Entries at or past the log end
+   * describe no record (the core drops them when it opens; Kafka's next epoch replaces them), so a
+   * change there alone, such as the new epoch every restart gives an empty partition, needs no fsync.
+   */
+  private epochSyncNeeded(): boolean {
+    const current = this.epochsOnDisk;
+    if (current === null || this.logEnd <= this.logStart) return false;
+    const durable = this.epochsDurable;
+    if (durable === null) return true;
+    const below = (entries: ReadonlyArray<LeaderEpochEntry>) =>
+      entries.filter((e) => e.startOffset < this.logEnd);
+    const a = below(durable);
+    const b = below(current);
+    return (
+      a.length !== b.length ||
+      a.some((e, i) => e.epoch !== b[i]!.epoch || e.startOffset !== b[i]!.startOffset)
+    );
+  }
+
+  /** Records that the checkpoint `entries` (as planned) is durable now. */
+  private epochsSynced(entries: ReadonlyArray<LeaderEpochEntry>): void {
+    this.epochsDurable = entries;
   }
 
   /**
@@ -1126,7 +1164,9 @@ export class PartitionLog implements TailOwner {
     invariant(this.flushing === null, "flushNow while an asynchronous flush runs");
     const plan = this.flushPlan();
     try {
-      if (plan.dirDirty) this.options.files.syncDirNow(this.options.dir);
+      if (plan.epochs !== null) this.options.files.syncFileNow(this.leaderEpochPath());
+      if (plan.dirDirty || plan.epochs !== null) this.options.files.syncDirNow(this.options.dir);
+      if (plan.epochs !== null) this.epochsSynced(plan.epochs);
       for (const item of plan.work) {
         if (item.segment.deleted) continue;
         try {
@@ -1155,7 +1195,9 @@ export class PartitionLog implements TailOwner {
   private async flushOnce(): Promise<void> {
     const plan = this.flushPlan();
     try {
-      if (plan.dirDirty) await this.options.files.syncDir(this.options.dir);
+      if (plan.epochs !== null) await this.options.files.syncFile(this.leaderEpochPath());
+      if (plan.dirDirty || plan.epochs !== null) await this.options.files.syncDir(this.options.dir);
+      if (plan.epochs !== null) this.epochsSynced(plan.epochs);
       for (const item of plan.work) {
         if (item.segment.deleted) continue;
         try {
@@ -1189,7 +1231,14 @@ export class PartitionLog implements TailOwner {
       if (segment.syncedBytes < segment.sizeBytes || indexes)
         work.push({ segment, size: segment.sizeBytes, indexes });
     }
-    const plan = { endOffset: this.logEnd, records: this.unflushedRecords, work, dirDirty: this.dirDirty };
+    const epochs = this.epochSyncNeeded() ? this.epochsOnDisk : null;
+    const plan = {
+      endOffset: this.logEnd,
+      records: this.unflushedRecords,
+      work,
+      dirDirty: this.dirDirty,
+      epochs,
+    };
     this.dirDirty = false;
     return plan;
   }
@@ -1229,8 +1278,12 @@ export class PartitionLog implements TailOwner {
   /** Reads Kafka's `leader-epoch-checkpoint` text format: version, count, then `epoch offset` lines. */
   readLeaderEpochs(): ReadonlyArray<LeaderEpochEntry> {
     this.guard();
-    const bytes = this.options.files.readAll(`${this.options.dir}/${leaderEpochFileName}`);
-    if (bytes === null) return [];
+    const bytes = this.options.files.readAll(this.leaderEpochPath());
+    if (bytes === null) {
+      // No file, nothing to make durable: a start reads such a log whole, and the next write creates it.
+      this.epochsOnDisk = null;
+      return [];
+    }
     const lines = new TextDecoder()
       .decode(bytes)
       .split("\n")
@@ -1247,22 +1300,51 @@ export class PartitionLog implements TailOwner {
     ) {
       throw bad(`entry count ${lines[1]} does not match ${lines.length - 2} lines`);
     }
-    return lines.slice(2).map((line) => {
+    const entries = lines.slice(2).map((line) => {
       const [epoch, startOffset] = line.split(/\s+/).map(Number);
       if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(startOffset)) throw bad(`bad line "${line}"`);
       return { epoch: epoch!, startOffset: startOffset! };
     });
+    return this.epochsRead(entries);
+  }
+
+  /**
+   * Notes what the checkpoint held when read. After a clean close it is durable as far as it
+   * describes records (that close made it so); after a crash it may be a replacement the crash
+   * had not written yet, so the first flush makes it durable.
+   */
+  private epochsRead(entries: ReadonlyArray<LeaderEpochEntry>): ReadonlyArray<LeaderEpochEntry> {
+    this.epochsOnDisk = entries;
+    this.epochsDurable = this.recoveryStats.openedClean ? entries : null;
+    return entries;
+  }
+
+  private leaderEpochPath(): string {
+    return `${this.options.dir}/${leaderEpochFileName}`;
   }
 
   async writeLeaderEpochs(entries: ReadonlyArray<LeaderEpochEntry>): Promise<void> {
     const bytes = this.leaderEpochBytes(entries);
-    await this.options.files.writeAtomic(`${this.options.dir}/${leaderEpochFileName}`, bytes);
+    await this.options.files.writeAtomic(this.leaderEpochPath(), bytes);
+    this.epochsOnDisk = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+    this.epochsDurable = this.epochsOnDisk;
   }
 
-  /** `writeLeaderEpochs`, completed before returning. */
+  /**
+   * Replaces the checkpoint without an fsync, and not at all when it is unchanged; the next flush
+   * or clean close makes it durable where it describes records (`epochSyncNeeded`). Kafka fsyncs
+   * here (LeaderEpochFileCache.assign); this log instead relies on a start completing the cache from
+   * every batch after the recovery point, which is what lets 10,000 partitions take a new epoch at
+   * each start without 20,000 fsyncs on the event loop.
+   */
   writeLeaderEpochsNow(entries: ReadonlyArray<LeaderEpochEntry>): void {
+    const same = (a: ReadonlyArray<LeaderEpochEntry>) =>
+      a.length === entries.length &&
+      a.every((e, i) => e.epoch === entries[i]!.epoch && e.startOffset === entries[i]!.startOffset);
+    if (this.epochsOnDisk !== null && same(this.epochsOnDisk)) return;
     const bytes = this.leaderEpochBytes(entries);
-    this.options.files.writeAtomicNow(`${this.options.dir}/${leaderEpochFileName}`, bytes);
+    this.options.files.replaceNow(this.leaderEpochPath(), bytes);
+    this.epochsOnDisk = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
   }
 
   /** Checks the entries and renders Kafka's checkpoint text. */
