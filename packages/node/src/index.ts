@@ -53,6 +53,12 @@ export {
   hwCheckpointFileName,
   parseHwCheckpoint,
 } from "./replica/hw-checkpoint.ts";
+export {
+  type BrokerLiveness,
+  eligibilityBrokersMax,
+  eligibilityReplicasMax,
+  ineligibleReplicas,
+} from "./replica/isr-eligibility.ts";
 export { LogDir, type LogDirOptions, openPartitionsMax } from "./replica/log-dir.ts";
 export {
   type Leadership,

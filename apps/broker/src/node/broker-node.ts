@@ -11,6 +11,7 @@
 import { controller } from "@eddy/core";
 import {
   type HwCheckpoint,
+  ineligibleReplicas,
   type LogDir,
   monotonicClock,
   PartitionReplica,
@@ -547,7 +548,7 @@ export class BrokerNode {
         }
         // Before the leadership: a new leader must know at once which replicas may not join its ISR
         // (a controlled shutdown fences the stopping broker in the same image that moves its leaderships).
-        replica.applyIsrEligibility(p.replicas.filter((r) => !controller.isLive(image, r)));
+        replica.applyIsrEligibility(ineligibleReplicas(image.brokers, p.replicas));
         replica.applyLeadership(p);
       }
     }
