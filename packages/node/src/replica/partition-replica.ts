@@ -465,7 +465,12 @@ export class PartitionReplica {
       return;
     }
     this.wakeAtMs = Number.POSITIVE_INFINITY;
-    this.stepWith(null);
+    // A timer delivered late (a paused process) can find the core's clock already at `now`, moved by a
+    // step that ran first and armed nothing, since this wake was still pending. `stepWith(null)` would
+    // then run no tick and the wake it replaced (a fetch timeout, say) would be lost; tick anyway, so
+    // the core's Ready re-arms whatever still waits on time.
+    if (this.state.nowMs < now) this.stepWith(null);
+    else this.stepWith({ type: "tick", nowMs: this.state.nowMs });
   }
 
   /** Runs the flush the replica asked for, synchronously (the simulator's disk, after its latency). */
