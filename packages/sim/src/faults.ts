@@ -16,6 +16,12 @@ export type FaultEvent =
   /** Hard crash: the process stops and loses every write not yet flushed. */
   | { readonly atMs: number; readonly kind: "crash"; readonly node: string }
   | { readonly atMs: number; readonly kind: "restart"; readonly node: string }
+  /**
+   * Clean stop (SIGTERM): a broker first asks the controller to fence it (Kafka's controlled shutdown,
+   * which moves its leaderships and takes it out of the ISRs), keeps running until the answer (or a
+   * bound), flushes and exits; a controller stops at once. A paired restart runs once it has exited.
+   */
+  | { readonly atMs: number; readonly kind: "stop"; readonly node: string }
   /** The process stops handling events (SIGSTOP) for a while; its inbox keeps filling. */
   | { readonly atMs: number; readonly kind: "pause"; readonly node: string; readonly durationMs: number }
   /** Symmetric partition: `nodes` on one side, everybody else on the other. */
@@ -55,6 +61,8 @@ export type FaultEvent =
 export interface FaultRates {
   readonly network: NetworkRates;
   readonly crashCount: number;
+  /** Clean stops (each paired with a restart). Absent in rates written before clean stops: none. */
+  readonly stopCount?: number;
   readonly pauseCount: number;
   readonly partitionCount: number;
   readonly clogCount: number;
@@ -74,6 +82,7 @@ export const faultRatesNone: FaultRates = {
     longTailMs: 0,
   },
   crashCount: 0,
+  stopCount: 0,
   pauseCount: 0,
   partitionCount: 0,
   clogCount: 0,
@@ -106,6 +115,8 @@ export function drawFaultRates(rng: Rng): FaultRates {
     slowCount: on() ? rng.int(1, 2) : 0,
     diskFaultCount: on() ? rng.int(1, 3) : 0,
     clockSkewCount: on() ? rng.int(1, 2) : 0,
+    // Drawn last, so every other family keeps the draw it had before clean stops existed.
+    stopCount: on() ? rng.int(1, 3) : 0,
   };
 }
 
@@ -173,6 +184,13 @@ export function drawSchedule(
   }
   for (let i = 0; i < rates.clockSkewCount; i++) {
     out.push({ atMs: at(), kind: "clockSkew", node: rng.pick(servers), permille: rng.int(500, 2_000) });
+  }
+  // Drawn last, so a schedule without clean stops is the one drawn before they existed.
+  for (let i = 0; i < (rates.stopCount ?? 0); i++) {
+    const node = rng.pick(servers);
+    const atMs = at();
+    out.push({ atMs, kind: "stop", node });
+    out.push({ atMs: Math.min(safetyMs - 1, atMs + rng.int(10, 2_000)), kind: "restart", node });
   }
   invariant(out.length <= scheduleEventsMax, "drawSchedule: too many events");
   return sortSchedule(out);

@@ -33,6 +33,7 @@ export function resolveInput(run: OpenRun, input: LearnerInput): LearnerInput | 
   switch (input.kind) {
     case "crash":
     case "restart":
+    case "stop":
     case "diskFail":
     case "pause": {
       const node = resolve(input.node);
@@ -62,6 +63,7 @@ function target(input: LearnerInput): string {
   switch (input.kind) {
     case "crash":
     case "restart":
+    case "stop":
     case "diskFail":
     case "pause":
       return input.node;
@@ -106,6 +108,7 @@ export function applyInput(run: OpenRun, input: LearnerInput): InputRefusal {
   switch (input.kind) {
     case "crash":
     case "restart":
+    case "stop":
       sim.applyFault({ atMs: nowMs, kind: input.kind, node: input.node });
       return undefined;
     case "pause":

@@ -1,6 +1,6 @@
 /**
  * Learner inputs: what a person driving one run (the teaching studio) may do to it between two steps
- * — kill or restart a server, cut or heal links, drop or delay a link's messages, pause a process,
+ * — kill, stop cleanly or restart a server, cut or heal links, drop or delay a link's messages, pause a process,
  * fail a disk write, produce a keyed record, add or remove a consumer, turn a known bug on. Each is
  * plain data with a one-line text form (`format`/`parse`), so a list of inputs with the step each was
  * applied at travels in a link and replays exactly. This module owns the shapes, their text form and
@@ -33,6 +33,8 @@ export type LearnerInput =
   /** Hard crash of a server (or a consumer client): it loses every unflushed write. */
   | { readonly kind: "crash"; readonly node: string }
   | { readonly kind: "restart"; readonly node: string }
+  /** Clean stop of a server (SIGTERM): a broker hands its leaderships over first (controlled shutdown). */
+  | { readonly kind: "stop"; readonly node: string }
   /** Cuts `from -> to`, and `to -> from` too unless `oneWay`. */
   | { readonly kind: "cut"; readonly from: string; readonly to: string; readonly oneWay: boolean }
   /** Heals every cut, delay and slow node. */
@@ -92,6 +94,7 @@ export function formatInput(input: LearnerInput): string {
   switch (input.kind) {
     case "crash":
     case "restart":
+    case "stop":
     case "diskFail":
       return `${input.kind}.${input.node}`;
     case "cut":
@@ -135,6 +138,7 @@ export function parseInput(text: string): LearnerInput | undefined {
   switch (kind) {
     case "crash":
     case "restart":
+    case "stop":
     case "diskFail": {
       const n = node(a);
       return n === undefined ? undefined : { kind, node: n };

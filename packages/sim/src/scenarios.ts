@@ -129,6 +129,21 @@ export const scenarios: Record<string, Scenario> = {
       ...needAcks(r),
     ],
   },
+  "clean-stop-leader": {
+    description:
+      "The leader of partition 0 stops cleanly under acks=all load (a controlled shutdown): it asks the controller to fence it, which moves its leaderships in one image; it keeps fetching from the new leaders for a while, then flushes and exits, and restarts later. A new leader never proposes the fenced broker for its ISR, so no AlterPartition is refused as INELIGIBLE_REPLICA (issue 12's stall).",
+    config: faults([
+      { atMs: 5_000, kind: "stop", node: "leader:0" },
+      { atMs: 8_000, kind: "restart", node: "last-crashed" },
+    ]),
+    expect: (r) => [
+      ...needProbes(r, ["clean-stop", "clean-stop-fenced", "controller-elected-partition-leader"]),
+      ...(r.probes.get("isr-ineligible-refused") === 0
+        ? []
+        : [`${r.probes.get("isr-ineligible-refused")} AlterPartition refused as INELIGIBLE_REPLICA`]),
+      ...needAcks(r),
+    ],
+  },
 };
 
 export const scenarioNames: string[] = Object.keys(scenarios);

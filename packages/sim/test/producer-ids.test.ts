@@ -99,14 +99,15 @@ describe("InitProducerId in whole runs", () => {
     let granted = 0;
     let waited = 0;
     let reserved = 0;
-    for (let seed = 1n; seed <= 12n; seed++) {
+    // Seeds 1 to 20: with clean stops among the drawn faults, 17 is the first whose producer asks again.
+    for (let seed = 1n; seed <= 20n; seed++) {
       const r = runOnce(runConfig(seed, { safetyMs: 3_000, livenessMs: 6_000 }), kafkaCluster);
       expect(r.violations.map((x) => `#${x.invariant} ${x.message}`)).toEqual([]);
       granted += r.checksByInvariant.get(26) ?? 0;
       waited += r.probes.get("producer-id-waited-for-block");
       reserved += r.probes.get("producer-id-block-reserved");
     }
-    expect(granted).toBeGreaterThan(12);
+    expect(granted).toBeGreaterThan(20);
     expect(waited).toBeGreaterThan(0);
     expect(reserved).toBeGreaterThan(0);
   }, 60_000);

@@ -10,7 +10,9 @@
  */
 import { type partition as core, invariant, producer } from "@eddy/core";
 import {
+  type BrokerLiveness,
   HwCheckpoint,
+  ineligibleReplicas,
   PartitionReplica,
   ProducerIdAllocator,
   type ProducerIdEnv,
@@ -57,6 +59,22 @@ const tagHwCheckpoint = 1_000_002;
 const tagProducerIdBlock = 1_000_003;
 /** The periodic retention check (runs whose workload sets retention only). */
 const tagRetention = 1_000_004;
+/** A clean stop's bound: the controller has not fenced this broker in time, so it exits anyway. */
+const tagStopDeadline = 1_000_005;
+/** A clean stop's end: the broker was fenced and has lingered; it flushes and exits. */
+const tagStopExit = 1_000_006;
+/**
+ * The longest a controlled shutdown waits for the controller before the broker stops anyway (the
+ * broker's controlledShutdownMsMax).
+ */
+export const controlledShutdownMsMax = 5_000;
+/**
+ * How long a fenced broker keeps running before it exits. A real broker's replica fetchers run until
+ * its close, so it may fetch at a new leader's end after the image that fenced it: a heartbeat
+ * interval and a little more lets the new leaders hear of that image first, which is the sequence
+ * that stalled acks=all before leaders took the ISR eligibility list (issue 12).
+ */
+export const cleanStopLingerMs = brokerHeartbeatIntervalMs + 100;
 /** How often HW checkpoints reach the disk (Kafka's default is 5 s). */
 export const hwCheckpointIntervalMs = 2_000;
 const kindWake = 0;
@@ -110,6 +128,10 @@ export class BrokerNode implements SimNode {
   /** A torn-tail fault is armed: the process dies in the middle of its next log write. */
   private tearNextWrite = false;
   private incarnation = -1;
+  /** When this incarnation's clean stop began (local ms), or -1: not stopping. */
+  private stopStartedMs = -1;
+  /** The controller has fenced this stopping broker: it lingers, then exits. */
+  private stopFenced = false;
   private readonly env: ReplicaEnv;
   private readonly hooks: ReplicaHooks;
   private readonly producerIdEnv: ProducerIdEnv;
@@ -119,6 +141,11 @@ export class BrokerNode implements SimNode {
     readonly name: string,
     brokerId: number,
     readonly coordinator: CoordinatorShell | null,
+    /**
+     * Whether metadata images feed the replicas the ISR eligibility list (Kafka's KIP-841), as the
+     * broker's do. Off only in the test that shows the clean-stop stall it prevents.
+     */
+    private readonly isrEligibilityFeed = true,
   ) {
     this.brokerId = brokerId;
     this.disk.makeDir(simDataDir);
@@ -145,6 +172,8 @@ export class BrokerNode implements SimNode {
     if (!w.bug("restart-keeps-registration")) this.brokerEpoch = -1;
     this.metadata = [];
     this.metadataOffsetSeen = 0;
+    this.stopStartedMs = -1;
+    this.stopFenced = false;
     const partitions = w.config.workload.partitions;
     const replicas: PartitionReplica[] = [];
     const opened = this.storage(() => {
@@ -218,6 +247,38 @@ export class BrokerNode implements SimNode {
 
   onRestart(): void {
     this.boot();
+  }
+
+  /**
+   * A clean stop, the broker's sequence (its `controlledShutdown`, then `close`): heartbeats from now
+   * on ask to be fenced (WantShutDown), which makes the controller move this broker's leaderships and
+   * take it out of the ISRs in one image; the broker keeps running until an answer shows it fenced,
+   * lingers (see `cleanStopLingerMs`), then flushes and exits. A broker not registered yet has nothing
+   * to hand over and exits at once; one the controller never answers exits after the bound.
+   */
+  onStop(): void {
+    const w = this.w;
+    w.probes.hit("clean-stop");
+    if (this.brokerEpoch < 0) {
+      this.exitCleanly();
+      return;
+    }
+    this.stopStartedMs = this.nowMs;
+    this.sendHeartbeat();
+    w.sim.timer(this.index, controlledShutdownMsMax, tagStopDeadline);
+  }
+
+  /** The end of a clean stop: every log flushed and the HW checkpoint written, as the broker's close. */
+  private exitCleanly(): void {
+    const w = this.w;
+    const index = this.index;
+    for (const r of this.replicas) r.completeFlushNow();
+    // A failing flush or checkpoint write has already fail-stopped the broker (and it restarts).
+    if (!w.sim.isUp(index)) return;
+    const hw = this.hw;
+    if (hw !== null && !this.storage(() => hw.write())) return;
+    for (const view of this.views) invariant(view.end === view.durableEnd, "clean stop left unflushed bytes");
+    w.sim.crash(index);
   }
 
   onDiskFault(e: import("../faults.ts").FaultEvent): void {
@@ -489,6 +550,16 @@ export class BrokerNode implements SimNode {
       this.reserveProducerIdBlock();
       return;
     }
+    if (tag === tagStopDeadline) {
+      if (this.stopStartedMs < 0 || this.stopFenced) return;
+      this.w.probes.hit("clean-stop-unanswered");
+      this.exitCleanly();
+      return;
+    }
+    if (tag === tagStopExit) {
+      this.exitCleanly();
+      return;
+    }
     const p = tag >> 3;
     const kind = tag & 7;
     const r = this.replicas[p];
@@ -504,6 +575,8 @@ export class BrokerNode implements SimNode {
     if (tag === tagHwCheckpoint) return "hw-checkpoint-flush";
     if (tag === tagRetention) return "retention-check";
     if (tag === tagProducerIdBlock) return "producer-id-block-written";
+    if (tag === tagStopDeadline) return "controlled-shutdown-deadline";
+    if (tag === tagStopExit) return "clean-stop-exit";
     const kinds = ["replica-wake", "disk-write-done", "consumer-fetch-wait"];
     return `${kinds[tag & 7] ?? "timer"} p${tag >> 3}`;
   }
@@ -521,7 +594,13 @@ export class BrokerNode implements SimNode {
   }
 
   private sendHeartbeat(): void {
-    const msg: ControlMessage = { ctl: "heartbeat", brokerId: this.brokerId, brokerEpoch: this.brokerEpoch };
+    // While stopping, every heartbeat asks to be fenced: a plain one would unfence the broker again.
+    const msg: ControlMessage = {
+      ctl: "heartbeat",
+      brokerId: this.brokerId,
+      brokerEpoch: this.brokerEpoch,
+      wantShutDown: this.stopStartedMs >= 0,
+    };
     this.w.sim.send(this.index, this.controllerTarget(), msg, "BrokerHeartbeat");
     // Without an answer by the next beat, try the next controller.
     this.controllerHint = -1;
@@ -555,7 +634,13 @@ export class BrokerNode implements SimNode {
         this.w.online
           .at(this.w.sim.nowMs)
           .metadataAppliedByBroker(this.name, this.incarnation, m.metadataOffset, metadataHash(m.partitions));
-        this.applyMetadata(m.partitions);
+        this.applyMetadata(m.partitions, m.brokers);
+        if (this.stopStartedMs >= 0 && m.fenced && !this.stopFenced) {
+          // Fenced: the image just applied moved this broker's leaderships elsewhere.
+          this.stopFenced = true;
+          this.w.probes.hit("clean-stop-fenced");
+          this.w.sim.timer(this.index, cleanStopLingerMs, tagStopExit);
+        }
         return;
       case "registered":
         this.brokerEpoch = m.brokerEpoch;
@@ -583,10 +668,19 @@ export class BrokerNode implements SimNode {
     }
   }
 
-  /** Applies a committed metadata image: leadership and ISR changes reach the replicas. */
-  private applyMetadata(parts: readonly PartitionMeta[]): void {
+  /**
+   * Applies a committed metadata image: leadership and ISR changes reach the replicas, each told first
+   * which of its replicas the image shows fenced (the broker's applyImage does the same, with the same
+   * shared rule), so a new leader never proposes a stopping broker for its ISR.
+   */
+  private applyMetadata(parts: readonly PartitionMeta[], brokers: readonly BrokerLiveness[]): void {
     this.metadata = [...parts];
-    for (const meta of parts) this.replicas[meta.partition]?.applyLeadership(meta);
+    for (const meta of parts) {
+      const replica = this.replicas[meta.partition];
+      if (replica === undefined) continue;
+      if (this.isrEligibilityFeed) replica.applyIsrEligibility(ineligibleReplicas(brokers, meta.replicas));
+      replica.applyLeadership(meta);
+    }
   }
 
   // ------------------------------------------------------------------------------------------------

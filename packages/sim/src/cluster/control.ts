@@ -4,6 +4,7 @@
  * from partition leaders and their answers. Shapes follow KRaft's BrokerHeartbeat, the metadata image
  * and AlterPartition, as plain objects.
  */
+import type { BrokerLiveness } from "@eddy/node";
 
 export interface PartitionMeta {
   readonly partition: number;
@@ -16,8 +17,17 @@ export interface PartitionMeta {
 }
 
 export type ControlMessage =
-  /** `brokerEpoch` is -1 until the broker has registered in this incarnation. */
-  | { readonly ctl: "heartbeat"; readonly brokerId: number; readonly brokerEpoch: number }
+  /**
+   * `brokerEpoch` is -1 until the broker has registered in this incarnation. `wantShutDown` is Kafka's
+   * BrokerHeartbeat WantShutDown: a broker stopping cleanly asks to be fenced, which moves its
+   * leaderships and takes it out of the ISRs before it goes (a controlled shutdown).
+   */
+  | {
+      readonly ctl: "heartbeat";
+      readonly brokerId: number;
+      readonly brokerEpoch: number;
+      readonly wantShutDown: boolean;
+    }
   | { readonly ctl: "registered"; readonly brokerEpoch: number; readonly controller: number }
   | {
       readonly ctl: "heartbeatResponse";
@@ -30,6 +40,8 @@ export type ControlMessage =
       /** Metadata offset the image was taken at (the committed index it reflects). */
       readonly metadataOffset: number;
       readonly partitions: readonly PartitionMeta[];
+      /** The image's broker registrations: which brokers are fenced, for the ISR eligibility rule. */
+      readonly brokers: readonly BrokerLiveness[];
     }
   | {
       readonly ctl: "alterPartition";

@@ -402,7 +402,8 @@ export class ControllerNode implements SimNode {
             nowMs: w.sim.localNowMs(this.index),
             brokerId: msg.brokerId,
             brokerEpoch: msg.brokerEpoch,
-            wantFence: false,
+            // The core's one flag, as the broker's controller wire maps WantShutDown: fenced on request.
+            wantFence: msg.wantShutDown,
           },
           (r, ok) => {
             if (!ok || r === null || r.type !== "brokerHeartbeat") return;
@@ -440,6 +441,8 @@ export class ControllerNode implements SimNode {
             // would then wait for metadata that never comes. Refusals need a quorum heard from lately
             // (a leader lease); without one the answer is NOT_CONTROLLER, which the leader retries.
             const error = driver.trustedError(r.error, ok, leaseMs);
+            // A leader proposed a fenced broker: without the eligibility list it then holds its HW.
+            if (error === "INELIGIBLE_REPLICA") w.probes.hit("isr-ineligible-refused");
             const code = (ErrorCode as Record<string, number>)[error] ?? -1;
             reply(
               {
@@ -518,6 +521,7 @@ export class ControllerNode implements SimNode {
         term: driver.quorumState.term,
         metadataOffset: image.offset,
         partitions,
+        brokers: image.brokers.map((b) => ({ brokerId: b.brokerId, fenced: b.fenced })),
       },
       "BrokerHeartbeatResponse",
     );

@@ -40,6 +40,11 @@ export interface KafkaClusterOptions {
   readonly consumerChurn: boolean;
   /** The group spare consumers join (absent: the workload's group), for a second, independent group. */
   readonly spareGroup?: string;
+  /**
+   * Whether brokers feed their replicas the ISR eligibility list from each image (absent: on, as the
+   * broker does). Off only to show the clean-stop stall it prevents (scenarios test).
+   */
+  readonly isrEligibilityFeed?: boolean;
 }
 
 export const kafkaClusterDefaults: KafkaClusterOptions = { spareConsumers: 0, consumerChurn: true };
@@ -62,7 +67,9 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
   const brokerNames = Array.from({ length: brokerCount }, (_, i) => `b${i}`);
   const controllerNames = Array.from({ length: controllerCount }, (_, i) => `c${i}`);
   const coordinator = new CoordinatorShell(w);
-  const brokers = brokerNames.map((n, i) => new BrokerNode(w, n, i, i === 0 ? coordinator : null));
+  const brokers = brokerNames.map(
+    (n, i) => new BrokerNode(w, n, i, i === 0 ? coordinator : null, options.isrEligibilityFeed ?? true),
+  );
   const controllers = controllerNames.map((n, i) => new ControllerNode(w, n, i));
   invariant(w.config.workload.producers <= producerSpecs.length, "too many producers for the specs");
   const producers = Array.from(
