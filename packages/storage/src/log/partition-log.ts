@@ -142,8 +142,14 @@ interface FlushPlan {
   readonly records: number;
   readonly work: ReadonlyArray<FlushItem>;
   readonly dirDirty: boolean;
-  /** The leader-epoch checkpoint to make durable in this round (as last written), or null. */
-  readonly epochs: ReadonlyArray<LeaderEpochEntry> | null;
+  /** Whether this round writes (if it is behind) and fsyncs the leader-epoch checkpoint first. */
+  readonly epochs: boolean;
+}
+
+function sameEpochs(a: ReadonlyArray<LeaderEpochEntry>, b: ReadonlyArray<LeaderEpochEntry>): boolean {
+  return (
+    a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset)
+  );
 }
 
 function offsetFileBytes(offset: number): Uint8Array {
@@ -173,8 +179,11 @@ export class PartitionLog implements TailOwner {
   private firstUnflushedMs = -1;
   private flushing: Promise<void> | null = null;
   private dirDirty = false;
-  /** The leader-epoch checkpoint as last read or written by this process; null before either. */
-  private epochsOnDisk: ReadonlyArray<LeaderEpochEntry> | null = null;
+  /** The leader-epoch cache as last given to `writeLeaderEpochsNow` or read; null before either. */
+  private epochsWanted: ReadonlyArray<LeaderEpochEntry> | null = null;
+  /** What the checkpoint file holds, as far as this process knows (empty when there is none). */
+  private epochsOnDisk: ReadonlyArray<LeaderEpochEntry> = [];
+  private epochsFileExists = false;
   /** The checkpoint known to be durable; null when unknown (read after a crash, or never synced). */
   private epochsDurable: ReadonlyArray<LeaderEpochEntry> | null = null;
   private tail: Array<TailEntry> = [];
@@ -1127,31 +1136,43 @@ export class PartitionLog implements TailOwner {
   }
 
   /**
-   * Whether the leader-epoch checkpoint must be made durable before the recovery point moves or a
-   * clean close completes. It is written without an fsync (`writeLeaderEpochsNow`), and a start
-   * completes it only from the batches it scans (after the recovery point; none after a clean close),
-   * so its entries for records the log holds must be durable by then. Entries at or past the log end
-   * describe no record (the core drops them when it opens; Kafka's next epoch replaces them), so a
-   * change there alone, such as the new epoch every restart gives an empty partition, needs no fsync.
+   * Whether the leader-epoch checkpoint must be written or made durable before the recovery point
+   * moves or a clean close completes. It is written late and without an fsync (`writeLeaderEpochsNow`),
+   * and a start completes it only from the batches it scans (after the recovery point; none after a
+   * clean close), so its entries for records the log holds must be on disk and durable by then.
+   * Entries at or past the log end describe no record (the core drops them when it opens; Kafka's
+   * next epoch at the same offset replaces them), so a change there alone, such as the new epoch
+   * every restart gives an empty partition, needs neither a write nor an fsync.
    */
   private epochSyncNeeded(): boolean {
-    const current = this.epochsOnDisk;
-    if (current === null || this.logEnd <= this.logStart) return false;
+    if (this.logEnd <= this.logStart) return false;
+    const wanted = this.epochsWanted ?? this.epochsOnDisk;
+    if (!this.sameEpochsBelowEnd(wanted, this.epochsOnDisk)) return true;
+    if (!this.epochsFileExists) return false;
     const durable = this.epochsDurable;
-    if (durable === null) return true;
-    const below = (entries: ReadonlyArray<LeaderEpochEntry>) =>
-      entries.filter((e) => e.startOffset < this.logEnd);
-    const a = below(durable);
-    const b = below(current);
-    return (
-      a.length !== b.length ||
-      a.some((e, i) => e.epoch !== b[i]!.epoch || e.startOffset !== b[i]!.startOffset)
-    );
+    return durable === null || !this.sameEpochsBelowEnd(durable, this.epochsOnDisk);
   }
 
-  /** Records that the checkpoint `entries` (as planned) is durable now. */
-  private epochsSynced(entries: ReadonlyArray<LeaderEpochEntry>): void {
-    this.epochsDurable = entries;
+  private sameEpochsBelowEnd(
+    a: ReadonlyArray<LeaderEpochEntry>,
+    b: ReadonlyArray<LeaderEpochEntry>,
+  ): boolean {
+    const below = (entries: ReadonlyArray<LeaderEpochEntry>) =>
+      entries.filter((e) => e.startOffset < this.logEnd);
+    return sameEpochs(below(a), below(b));
+  }
+
+  /** Writes the wanted checkpoint if the file differs from it below the log end; returns what the file holds. */
+  private epochsForSync(): ReadonlyArray<LeaderEpochEntry> {
+    const wanted = this.epochsWanted;
+    if (wanted !== null && !this.sameEpochsBelowEnd(wanted, this.epochsOnDisk)) this.writeEpochFile(wanted);
+    return this.epochsOnDisk;
+  }
+
+  private writeEpochFile(entries: ReadonlyArray<LeaderEpochEntry>): void {
+    this.options.files.replaceNow(this.leaderEpochPath(), this.leaderEpochBytes(entries));
+    this.epochsOnDisk = entries;
+    this.epochsFileExists = true;
   }
 
   /**
@@ -1164,9 +1185,10 @@ export class PartitionLog implements TailOwner {
     invariant(this.flushing === null, "flushNow while an asynchronous flush runs");
     const plan = this.flushPlan();
     try {
-      if (plan.epochs !== null) this.options.files.syncFileNow(this.leaderEpochPath());
-      if (plan.dirDirty || plan.epochs !== null) this.options.files.syncDirNow(this.options.dir);
-      if (plan.epochs !== null) this.epochsSynced(plan.epochs);
+      const epochs = plan.epochs ? this.epochsForSync() : null;
+      if (epochs !== null) this.options.files.syncFileNow(this.leaderEpochPath());
+      if (plan.dirDirty || epochs !== null) this.options.files.syncDirNow(this.options.dir);
+      if (epochs !== null) this.epochsDurable = epochs;
       for (const item of plan.work) {
         if (item.segment.deleted) continue;
         try {
@@ -1195,9 +1217,10 @@ export class PartitionLog implements TailOwner {
   private async flushOnce(): Promise<void> {
     const plan = this.flushPlan();
     try {
-      if (plan.epochs !== null) await this.options.files.syncFile(this.leaderEpochPath());
-      if (plan.dirDirty || plan.epochs !== null) await this.options.files.syncDir(this.options.dir);
-      if (plan.epochs !== null) this.epochsSynced(plan.epochs);
+      const epochs = plan.epochs ? this.epochsForSync() : null;
+      if (epochs !== null) await this.options.files.syncFile(this.leaderEpochPath());
+      if (plan.dirDirty || epochs !== null) await this.options.files.syncDir(this.options.dir);
+      if (epochs !== null) this.epochsDurable = epochs;
       for (const item of plan.work) {
         if (item.segment.deleted) continue;
         try {
@@ -1231,7 +1254,7 @@ export class PartitionLog implements TailOwner {
       if (segment.syncedBytes < segment.sizeBytes || indexes)
         work.push({ segment, size: segment.sizeBytes, indexes });
     }
-    const epochs = this.epochSyncNeeded() ? this.epochsOnDisk : null;
+    const epochs = this.epochSyncNeeded();
     const plan = {
       endOffset: this.logEnd,
       records: this.unflushedRecords,
@@ -1278,10 +1301,15 @@ export class PartitionLog implements TailOwner {
   /** Reads Kafka's `leader-epoch-checkpoint` text format: version, count, then `epoch offset` lines. */
   readLeaderEpochs(): ReadonlyArray<LeaderEpochEntry> {
     this.guard();
+    // A write this process put off (it changed nothing below the log end) is the checkpoint now.
+    const wanted = this.epochsWanted;
+    if (wanted !== null && !sameEpochs(wanted, this.epochsOnDisk)) return wanted.map((e) => ({ ...e }));
     const bytes = this.options.files.readAll(this.leaderEpochPath());
     if (bytes === null) {
-      // No file, nothing to make durable: a start reads such a log whole, and the next write creates it.
-      this.epochsOnDisk = null;
+      // No file: nothing to make durable; a start reads such a log whole, and a flush writes it.
+      this.epochsWanted = [];
+      this.epochsOnDisk = [];
+      this.epochsFileExists = false;
       return [];
     }
     const lines = new TextDecoder()
@@ -1314,8 +1342,10 @@ export class PartitionLog implements TailOwner {
    * had not written yet, so the first flush makes it durable.
    */
   private epochsRead(entries: ReadonlyArray<LeaderEpochEntry>): ReadonlyArray<LeaderEpochEntry> {
-    this.epochsOnDisk = entries;
-    this.epochsDurable = this.recoveryStats.openedClean ? entries : null;
+    this.epochsWanted = entries.map((e) => ({ ...e }));
+    this.epochsOnDisk = this.epochsWanted;
+    this.epochsFileExists = true;
+    this.epochsDurable = this.recoveryStats.openedClean ? this.epochsOnDisk : null;
     return entries;
   }
 
@@ -1326,25 +1356,26 @@ export class PartitionLog implements TailOwner {
   async writeLeaderEpochs(entries: ReadonlyArray<LeaderEpochEntry>): Promise<void> {
     const bytes = this.leaderEpochBytes(entries);
     await this.options.files.writeAtomic(this.leaderEpochPath(), bytes);
-    this.epochsOnDisk = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+    this.epochsWanted = entries.map((e) => ({ ...e }));
+    this.epochsOnDisk = this.epochsWanted;
+    this.epochsFileExists = true;
     this.epochsDurable = this.epochsOnDisk;
   }
 
   /**
-   * Replaces the checkpoint without an fsync, and not at all when it is unchanged; the next flush
-   * or clean close makes it durable where it describes records (`epochSyncNeeded`). Kafka fsyncs
-   * here (LeaderEpochFileCache.assign); this log instead relies on a start completing the cache from
-   * every batch after the recovery point, which is what lets 10,000 partitions take a new epoch at
-   * each start without 20,000 fsyncs on the event loop.
+   * Replaces the checkpoint without an fsync, and only when it changed below the log end: a change
+   * at or past the end (a new epoch no record has yet) waits for the flush or clean close that finds
+   * records under it (`epochSyncNeeded`), which also makes it durable. Kafka writes and fsyncs here
+   * (LeaderEpochFileCache.assign); this log instead relies on a start completing the cache from every
+   * batch after the recovery point, which is what lets 10,000 partitions take a new epoch at each
+   * start without two file operations and two fsyncs each on the event loop.
    */
   writeLeaderEpochsNow(entries: ReadonlyArray<LeaderEpochEntry>): void {
-    const same = (a: ReadonlyArray<LeaderEpochEntry>) =>
-      a.length === entries.length &&
-      a.every((e, i) => e.epoch === entries[i]!.epoch && e.startOffset === entries[i]!.startOffset);
-    if (this.epochsOnDisk !== null && same(this.epochsOnDisk)) return;
-    const bytes = this.leaderEpochBytes(entries);
-    this.options.files.replaceNow(this.leaderEpochPath(), bytes);
-    this.epochsOnDisk = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+    this.leaderEpochBytes(entries);
+    const wanted = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+    this.epochsWanted = wanted;
+    if (sameEpochs(wanted, this.epochsOnDisk) || this.sameEpochsBelowEnd(wanted, this.epochsOnDisk)) return;
+    this.writeEpochFile(wanted);
   }
 
   /** Checks the entries and renders Kafka's checkpoint text. */
