@@ -6,6 +6,7 @@
  * clock: everything outside arrives through the environment.
  */
 export { monotonicClock } from "./clock.ts";
+export { controlledShutdownMsMax } from "./controlled-shutdown.ts";
 export type {
   ControllerEnv,
   ControllerHooks,

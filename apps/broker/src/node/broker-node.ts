@@ -10,8 +10,8 @@
  */
 import { controller } from "@eddy/core";
 import {
+  controlledShutdownMsMax,
   type HwCheckpoint,
-  ineligibleReplicas,
   type LogDir,
   monotonicClock,
   PartitionReplica,
@@ -83,8 +83,6 @@ const replicaFetchBytesMax = 1024 * 1024;
 const replicaFetchTimeoutMs = 3_000;
 /** A follower waits this long after a failed fetch before the next. */
 const replicaFetchBackoffMs = 200;
-/** The longest a controlled shutdown waits for the controller before the node stops anyway. */
-const controlledShutdownMsMax = 5_000;
 /** The longest a cluster node's start waits for its own metadata to list its registration. */
 const selfInImageWaitMsMax = 10_000;
 
@@ -546,10 +544,8 @@ export class BrokerNode {
           }
           this.partitions.set(key, replica);
         }
-        // Before the leadership: a new leader must know at once which replicas may not join its ISR
-        // (a controlled shutdown fences the stopping broker in the same image that moves its leaderships).
-        replica.applyIsrEligibility(ineligibleReplicas(image.brokers, p.replicas));
-        replica.applyLeadership(p);
+        // Which replicas may not join the ISR (KIP-841), then the leadership, in the replica's own order.
+        replica.applyPartitionImage(p, image.brokers);
       }
     }
     if (this.groups instanceof ReplicatedGroups) this.groups.applyImage(image);

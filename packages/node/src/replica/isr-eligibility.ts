@@ -1,7 +1,7 @@
 /**
  * Which replicas of a partition may not join its ISR now (Kafka's KIP-841 `isReplicaIsrEligible`),
- * worked out from the brokers a committed metadata image registers. Both bindings call it with every
- * image they apply, before `PartitionReplica.applyLeadership`: the broker's runtime with its image's
+ * worked out from the brokers a committed metadata image registers. Both bindings reach it with every
+ * image they apply, through `PartitionReplica.applyPartitionImage`: the broker's runtime with its image's
  * registrations, the simulator with those its controller hands back in heartbeat answers, so the rule
  * is written once. It owns that rule only; it must never step a replica or read anything but its input.
  */

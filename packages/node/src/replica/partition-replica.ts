@@ -24,6 +24,7 @@ import {
 } from "@eddy/protocol";
 import { FileFault, type PartitionLog, StorageError, toStorageError } from "@eddy/storage";
 import { sliceBatches, walkBatches } from "./batch-walk.ts";
+import { type BrokerLiveness, ineligibleReplicas } from "./isr-eligibility.ts";
 import { readEpochCheckpoint, recoverEpochs, recoverProducers, writeProducerSnapshot } from "./recovery.ts";
 import type { ReplicaEnv, ReplicaHooks } from "./replica-env.ts";
 
@@ -252,6 +253,18 @@ export class PartitionReplica {
     if (!durableBefore && settings.durableAppends) this.requestFlush();
   }
 
+  /**
+   * Applies this partition's part of a committed metadata image: first which of its replicas the image
+   * shows fenced or unregistered (so a new leader never proposes them for its ISR; a controlled shutdown
+   * fences the stopping broker in the same image that moves its leaderships), then the leadership. Both
+   * bindings call this, so the order is written once. `brokers` null leaves the eligibility list as it is
+   * (only the simulator's test that shows the stall the list prevents passes null).
+   */
+  applyPartitionImage(meta: Leadership, brokers: readonly BrokerLiveness[] | null): void {
+    if (brokers !== null) this.applyIsrEligibility(ineligibleReplicas(brokers, meta.replicas));
+    this.applyLeadership(meta);
+  }
+
   /** Applies the controller's committed decision for this partition, if it is newer than what we know. */
   applyLeadership(meta: Leadership): void {
     if (!this.live() || meta.leader < 0) return;
@@ -283,8 +296,8 @@ export class PartitionReplica {
 
   /**
    * The replicas the controller's metadata shows fenced or shutting down: as leader, this replica does
-   * not propose them for the ISR (Kafka's KIP-841). Call it with every committed image, before
-   * `applyLeadership`; it steps the core only when the list changed.
+   * not propose them for the ISR (Kafka's KIP-841). `applyPartitionImage` calls it before the
+   * leadership; it steps the core only when the list changed.
    */
   applyIsrEligibility(ineligibleReplicas: readonly number[]): void {
     if (!this.live()) return;

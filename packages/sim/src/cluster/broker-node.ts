@@ -11,8 +11,8 @@
 import { type partition as core, invariant, producer } from "@eddy/core";
 import {
   type BrokerLiveness,
+  controlledShutdownMsMax,
   HwCheckpoint,
-  ineligibleReplicas,
   PartitionReplica,
   ProducerIdAllocator,
   type ProducerIdEnv,
@@ -63,11 +63,6 @@ const tagRetention = 1_000_004;
 const tagStopDeadline = 1_000_005;
 /** A clean stop's end: the broker was fenced and has lingered; it flushes and exits. */
 const tagStopExit = 1_000_006;
-/**
- * The longest a controlled shutdown waits for the controller before the broker stops anyway (the
- * broker's controlledShutdownMsMax).
- */
-export const controlledShutdownMsMax = 5_000;
 /**
  * How long a fenced broker keeps running before it exits. A real broker's replica fetchers run until
  * its close, so it may fetch at a new leader's end after the image that fenced it: a heartbeat
@@ -678,8 +673,7 @@ export class BrokerNode implements SimNode {
     for (const meta of parts) {
       const replica = this.replicas[meta.partition];
       if (replica === undefined) continue;
-      if (this.isrEligibilityFeed) replica.applyIsrEligibility(ineligibleReplicas(brokers, meta.replicas));
-      replica.applyLeadership(meta);
+      replica.applyPartitionImage(meta, this.isrEligibilityFeed ? brokers : null);
     }
   }
 
