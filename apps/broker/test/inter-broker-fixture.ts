@@ -72,7 +72,7 @@ export class SecureCluster {
         plaintextPort: n.port,
         sslPort: ports[2 * count + i]!,
         internalPort,
-        proxy: new TcpProxy("127.0.0.1", internalPort, `INTERNAL of node ${n.nodeId}`),
+        proxy: proxyBesides(internalPort, `INTERNAL of node ${n.nodeId}`, ports),
       };
     });
     const cluster = new SecureCluster(spec, nodes, certs, dir, password);
@@ -158,4 +158,18 @@ export class SecureCluster {
     for (const n of this.nodes) n.proxy.stop();
     removeDir(this.dir);
   }
+}
+
+/**
+ * A proxy to `targetPort` whose own (ephemeral) port is none of `reserved`: the cluster's ports are
+ * picked free and released before the nodes bind them, so the system may hand a proxy one of them, and
+ * the node that later binds it fails to listen (seen in CI).
+ */
+function proxyBesides(targetPort: number, name: string, reserved: readonly number[]): TcpProxy {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const proxy = new TcpProxy("127.0.0.1", targetPort, name);
+    if (!reserved.includes(proxy.port)) return proxy;
+    proxy.stop();
+  }
+  throw new Error(`no proxy port outside the cluster's ${reserved.length} ports after 20 tries`);
 }
