@@ -8,8 +8,11 @@
  *   - consume them back with the perf tool, beside kcat consuming them;
  *   - produce at half the perf tool's peak rate (issue 15's latency condition) at acks=1 and acks=-1,
  *     with a consumer reading at the same time for end-to-end latency; the peak run is the baseline.
- * Prints records/s, latency percentiles and the perf tool's CPU seconds per million records.
- * `--records N` changes the count.
+ * Prints records/s, latency percentiles and the perf tool's CPU seconds per million records, with
+ * /proc/loadavg before and after (the machine is shared, so a figure without its load is not comparable).
+ * `--records N` changes the count. `--latency-only` runs only the perf tool's peak produce (the
+ * baseline) and the half-of-peak latency runs: no kcat rows, no consume-all rows and no footprint.ts,
+ * so a latency run takes under a minute.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +23,7 @@ import type { FinalFigures } from "../src/report.ts";
 const recordsArg = process.argv.indexOf("--records");
 const recordsCount = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 1_000_000;
 const recordBytes = 100;
+const latencyOnly = process.argv.includes("--latency-only");
 const work = tempDir("perf-bench");
 
 function perfArgs(args: string[]): string[] {
@@ -88,7 +92,9 @@ function onlyChild(pid: number): number | null {
   }
 }
 
+const loadavg = (): string => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const rows: string[] = [];
+const loadBefore = loadavg();
 const rate = (records: number, seconds: number): string => `${(records / seconds / 1e6).toFixed(2)} M/s`;
 const latency = (f: FinalFigures): string =>
   f.latencyMsP50 === null
@@ -115,6 +121,31 @@ function brokerCpu<T extends { records: number }>(run: () => T): [T, string] {
       : `broker CPU ${((after - before) / (result.records / 1e6)).toFixed(3)} s/M records`;
   return [result, text];
 }
+/** Consumes one acks run's topics back with kcat and with the perf tool, and adds their row. */
+function consumeAll(acks: string, kcatTopic: string, perfTopic: string, bootstrap: string[]): void {
+  const kcatConsume = kcatSeconds(
+    ["-C", "-b", broker.bootstrap, "-t", kcatTopic, "-o", "beginning", "-e", "-q", ...kcatConsumerConf],
+    undefined,
+    join(work, "consumed.txt"),
+  );
+  const [consumed, consumedBrokerCpu] = brokerCpu(() =>
+    perf([
+      "consume",
+      "--topic",
+      perfTopic,
+      "--records",
+      String(recordsCount + 1),
+      "--fetch-max-wait-ms",
+      "10",
+      ...bootstrap,
+    ]),
+  );
+  rows.push(
+    `consume (after acks=${acks}): perf ${rate(consumed.records, consumed.seconds)} (${cpu(consumed)}, ${consumedBrokerCpu}); ` +
+      `kcat ${rate(recordsCount, kcatConsume)}`,
+  );
+}
+
 try {
   const bootstrap = ["--bootstrap-server", broker.bootstrap];
   for (const acks of ["1", "-1"]) {
@@ -122,13 +153,16 @@ try {
     const kcatTopic = `kcat-acks${name}`;
     const perfTopic = `perf-acks${name}`;
     // Topics exist before the clock starts: creation is a metadata round trip, not throughput.
-    spawnSync(["kcat", "-L", "-b", broker.bootstrap, "-t", kcatTopic, "-q"]);
     const kcatConf = ["-X", `acks=${acks}`, "-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
     kcatConf.push("-X", "batch.size=1000000", "-X", "queue.buffering.max.messages=2000000");
-    const kcatProduce = kcatSeconds(
-      ["-P", "-b", broker.bootstrap, "-t", kcatTopic, "-q", ...kcatConf],
-      inputPath,
-    );
+    let kcatProduce = Number.NaN;
+    if (!latencyOnly) {
+      spawnSync(["kcat", "-L", "-b", broker.bootstrap, "-t", kcatTopic, "-q"]);
+      kcatProduce = kcatSeconds(
+        ["-P", "-b", broker.bootstrap, "-t", kcatTopic, "-q", ...kcatConf],
+        inputPath,
+      );
+    }
     perf(["produce", "--topic", perfTopic, "--records", "1", "--acks", acks, ...bootstrap]);
     const [produced, producedBrokerCpu] = brokerCpu(() =>
       perf([
@@ -145,30 +179,10 @@ try {
       ]),
     );
     rows.push(
-      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}, ${producedBrokerCpu}); ` +
-        `kcat ${rate(recordsCount, kcatProduce)}`,
+      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}, ${producedBrokerCpu})` +
+        (latencyOnly ? "" : `; kcat ${rate(recordsCount, kcatProduce)}`),
     );
-    const kcatConsume = kcatSeconds(
-      ["-C", "-b", broker.bootstrap, "-t", kcatTopic, "-o", "beginning", "-e", "-q", ...kcatConsumerConf],
-      undefined,
-      join(work, "consumed.txt"),
-    );
-    const [consumed, consumedBrokerCpu] = brokerCpu(() =>
-      perf([
-        "consume",
-        "--topic",
-        perfTopic,
-        "--records",
-        String(recordsCount + 1),
-        "--fetch-max-wait-ms",
-        "10",
-        ...bootstrap,
-      ]),
-    );
-    rows.push(
-      `consume (after acks=${acks}): perf ${rate(consumed.records, consumed.seconds)} (${cpu(consumed)}, ${consumedBrokerCpu}); ` +
-        `kcat ${rate(recordsCount, kcatConsume)}`,
-    );
+    if (!latencyOnly) consumeAll(acks, kcatTopic, perfTopic, bootstrap);
 
     // Issue 15's latency condition: half of the peak produce rate, a consumer reading at the same time.
     const halfRate = Math.max(1000, Math.floor(produced.recordsPerSecond / 2));
@@ -213,11 +227,14 @@ try {
   await broker.stop();
   removeDir(work);
 }
-console.log(`perf tool, ${recordsCount} records of ${recordBytes} bytes, one partition:`);
+console.log(
+  `perf tool, ${recordsCount} records of ${recordBytes} bytes, one partition (loadavg ${loadBefore} before, ${loadavg()} after):`,
+);
 for (const row of rows) console.log(`  ${row}`);
 
 // Issue 15's restart, durable-acks and 1 MiB-record figures, each with its own broker (bench/footprint.ts).
 if (
+  !latencyOnly &&
   Bun.spawnSync(["bun", `${import.meta.dir}/footprint.ts`, ...process.argv.slice(2)], {
     stdout: "inherit",
     stderr: "inherit",

@@ -4,8 +4,10 @@
  * timer records how late it fires; each stall above 1.5 ms is listed as a wall-clock span (start, end,
  * ms late), so spans from the broker, the producer and the consumer can be laid over a record's trip.
  * The first line sums them and adds, from /proc (Linux), the main thread's CPU time, its time runnable
- * but waiting for a core (schedstat's run-queue wait) and its involuntary context switches. Written at
- * exit and on SIGUSR2 (which also starts a new span), so a long-running broker can be sampled per run.
+ * but waiting for a core (schedstat's run-queue wait) and its involuntary context switches, beside the
+ * CPU time of all its threads (the runtime's GC, JIT and I/O threads compete for the same cores).
+ * Written at exit and on SIGUSR2 (which also starts a new span), so a long-running broker can be
+ * sampled per run.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -23,6 +25,17 @@ interface Sched {
   readonly cpuMs: number;
   readonly runQueueMs: number;
   readonly involuntary: number;
+  /** CPU time of every thread of the process (JIT, GC and I/O threads too), from /proc/self/stat. */
+  readonly processCpuMs: number;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const procTicksPerSecond = 100;
+
+function processCpuMs(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / procTicksPerSecond;
 }
 
 function sched(): Sched {
@@ -34,9 +47,16 @@ function sched(): Sched {
       cpuMs: Number(stat[0]) / 1e6,
       runQueueMs: Number(stat[1]) / 1e6,
       involuntary: Number(involuntary?.[1] ?? 0),
+      processCpuMs: processCpuMs(),
     };
   } catch {
-    return { atMs: performance.now(), cpuMs: Number.NaN, runQueueMs: Number.NaN, involuntary: Number.NaN };
+    return {
+      atMs: performance.now(),
+      cpuMs: Number.NaN,
+      runQueueMs: Number.NaN,
+      involuntary: Number.NaN,
+      processCpuMs: Number.NaN,
+    };
   }
 }
 
@@ -73,7 +93,7 @@ function write(): void {
     `max ${lateMsMax.toFixed(2)} ms; ${stalls.length} stalls over ${stallMsMin} ms, ${stalledMs.toFixed(0)} ms in all; ` +
     `over ${(now.atMs - since.atMs).toFixed(0)} ms the main thread ran ${(now.cpuMs - since.cpuMs).toFixed(0)} ms, ` +
     `waited for a core ${(now.runQueueMs - since.runQueueMs).toFixed(0)} ms, ` +
-    `involuntary switches ${now.involuntary - since.involuntary}`;
+    `involuntary switches ${now.involuntary - since.involuntary}; all its threads ran ${(now.processCpuMs - since.processCpuMs).toFixed(0)} ms`;
   writeFileSync(
     process.env.LOOP_STALLS_OUT ?? `loop-stalls-${process.pid}.txt`,
     `${summary}\n${stalls.join("\n")}\n`,
