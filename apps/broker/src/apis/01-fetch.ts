@@ -4,7 +4,8 @@
  * the partition and response byte limits (the first batch may exceed them, KIP-74), and long-polls up to `maxWaitMs` until `minBytes` are available; from v13
  * topics are named by id (an unknown one is UNKNOWN_TOPIC_ID). A follower's fetch (ReplicaState's
  * ReplicaId >= 0 from v15, ReplicaId before) needs CLUSTER_ACTION and goes to the partition replicas
- * as the core's replication messages (`cluster/replica-fetch-server.ts`). A consumer's fetch uses
+ * as the core's replication messages (`cluster/replica-fetch-server.ts`), in a session of the same
+ * cache as consumers', privileged (KIP-227). A consumer's fetch uses
  * sessions (KIP-227, v7+; `fetch-session/`): epoch -1 is sessionless, epoch 0 a full fetch that gets a
  * session when the cache has room, and an incremental fetch reads its whole session but answers only
  * partitions with records, a new high watermark or log start offset, or an error, so an idle consumer
@@ -81,7 +82,9 @@ export const fetchApi = defineApi({
       // Kafka's rule: a follower needs CLUSTER_ACTION on the cluster, without which every partition is refused.
       const denied = !allowedOnCluster(ctx, "CLUSTER_ACTION");
       const replication = node.replication;
-      if (!denied && replication !== null) return replication.server.serve(request, ctx.apiVersion);
+      // A follower's session lives in the consumers' cache, privileged (KIP-227).
+      if (!denied && replication !== null)
+        return replication.server.serve(request, ctx.apiVersion, fetchSessionsOf(node, fetchPartitionsMax));
       const code = denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.NOT_LEADER_OR_FOLLOWER;
       return {
         throttleTimeMs: 0,

@@ -14,6 +14,14 @@
  * answer, or waits for it, instead of asking the core a second time. Kafka's wire has no fetch id, so
  * this side numbers the fetches it hands the core; the follower matches answers to its own.
  *
+ * A follower's Fetch goes through the node's fetch session cache (KIP-227), the consumers' cache,
+ * as a privileged session (Kafka caches a replica's session with the privileged flag, so it may evict
+ * a consumer's): a full request (epoch 0) gets a session id when there is room; an incremental one
+ * (`fetch-session/fetch-context.ts`) reads every partition of the session, named or not, and the
+ * answer carries only those with records, a new high watermark or log start, a diverging epoch or an
+ * error. A partition still parked, or answered with nothing new, is left out; the follower keeps its
+ * fetch in flight. Without a session cache (`serve`'s third argument) every request is sessionless.
+ *
  * Owns: the bounded table of outstanding partition fetches, the non-replica check, and the waiting of
  * one Fetch request. Must never hold a request past its wait (plus `answerSlackMs`), never answer a
  * partition with another fetch's answer, and never hand the core a fetch from a broker that is not a
@@ -25,7 +33,16 @@ import {
   type FetchRequest,
   type FetchResponseInput,
   type FetchResponsePartitionDataInput,
+  uuidZero,
 } from "@eddy/protocol";
+import {
+  closeFetchContext,
+  type FetchContext,
+  openFetchContext,
+  type PartitionRead,
+  type PartitionWanted,
+} from "../fetch-session/fetch-context.ts";
+import type { NodeFetchSessions } from "../fetch-session/fetch-sessions.ts";
 import {
   fetchReplicaEpoch,
   fetchReplicaId,
@@ -84,6 +101,17 @@ interface Outstanding {
   wake: (() => void) | null;
 }
 
+/** What an answer tells a fetch session about its partition. */
+function readOf(
+  errorCode: number,
+  highWatermark: bigint,
+  logStartOffset: bigint,
+  recordBytes: number,
+  divergingEpoch: boolean,
+): PartitionRead {
+  return { errorCode, highWatermark, logStartOffset, recordBytes, preferredReadReplica: -1, divergingEpoch };
+}
+
 const outstandingKey = (follower: number, topic: string, partition: number): string =>
   `${follower}\u0000${topic}\u0000${partition}`;
 
@@ -120,8 +148,15 @@ export class ReplicaFetchServer {
     return this.outstanding.size;
   }
 
-  /** Answers one follower's Fetch (`version` 15+ names it in ReplicaState, older ones in ReplicaId). */
-  async serve(request: FetchRequest, version: number): Promise<FetchResponseInput> {
+  /**
+   * Answers one follower's Fetch (`version` 15+ names it in ReplicaState, older ones in ReplicaId),
+   * through `sessions` when given (Fetch v7+).
+   */
+  async serve(
+    request: FetchRequest,
+    version: number,
+    sessions?: NodeFetchSessions,
+  ): Promise<FetchResponseInput> {
     const follower = fetchReplicaId(request, version);
     if (follower < 0) throw new Error("ReplicaFetchServer.serve is for replica fetches only");
     const incarnation = Math.max(0, fetchReplicaEpoch(request, version));
@@ -130,93 +165,172 @@ export class ReplicaFetchServer {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, sessionId: 0, responses: [] };
     }
     this.prune();
+    const usesTopicIds = version >= 13;
+    const named: PartitionWanted[] = request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: usesTopicIds ? t.topicId : t.topic,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        lastFetchedEpoch: p.lastFetchedEpoch,
+        logStartOffset: p.logStartOffset,
+      })),
+    );
+    // Sessions (KIP-227): which partitions this fetch reads, after its session's changes.
+    const context: FetchContext =
+      sessions === undefined || version < 7
+        ? { kind: "sessionless", partitions: named }
+        : openFetchContext(
+            sessions.cache,
+            {
+              sessionId: request.sessionId,
+              sessionEpoch: request.sessionEpoch,
+              partitions: named,
+              forgotten: request.forgottenTopicsData.map((f) => ({
+                topic: usesTopicIds ? f.topicId : f.topic,
+                partitions: f.partitions,
+              })),
+              usesTopicIds,
+              privileged: true,
+            },
+            this.host.nowMs(),
+          );
+    if (context.kind === "error") {
+      return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: 0, responses: [] };
+    }
+    if (context.kind === "incremental" && sessions !== undefined) sessions.incrementalFetchCount++;
     const image = this.host.image();
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), replicaFetchWaitMsMax);
-    // Each partition, in request order: refused at once, or the outstanding fetch that answers it.
+    // Each partition, in the context's order: refused at once, or the outstanding fetch that answers it.
     const slots: {
       topicIndex: number;
       refused: FetchResponsePartitionDataInput | null;
       entry: Outstanding | null;
     }[] = [];
     const topics: { topic: string; topicId: string }[] = [];
-    for (const t of request.topics) {
-      const topic = version >= 13 ? topicById(image, t.topicId) : image.topics[t.topic];
-      const topicIndex = topics.length;
-      topics.push({ topic: topic?.name ?? t.topic, topicId: t.topicId });
-      for (const p of t.partitions) {
-        if (topic === undefined) {
-          const code = version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          slots.push({ topicIndex, refused: refusedPartition(p.partition, code), entry: null });
-          continue;
-        }
-        const assignment = topic.partitions.find((a) => a.partition === p.partition);
-        if (assignment === undefined) {
-          slots.push({
-            topicIndex,
-            refused: refusedPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
-            entry: null,
-          });
-          continue;
-        }
-        // Kafka's Partition.fetchRecords: a fetch from a broker that is not an assigned replica is
-        // refused before it touches the follower state ("Received fetch request from non-replica").
-        if (!assignment.replicas.includes(follower)) {
-          this.logRefusal(
-            `replica fetch from broker ${follower} for ${topic.name}-${p.partition} refused: it is not a replica (replicas ${assignment.replicas.join(",")})`,
-          );
-          slots.push({
-            topicIndex,
-            refused: refusedPartition(p.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
-            entry: null,
-          });
-          continue;
-        }
-        const replica = this.host.replica(topic.name, p.partition);
-        if (replica === undefined) {
-          slots.push({
-            topicIndex,
-            refused: refusedPartition(p.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
-            entry: null,
-          });
-          continue;
-        }
-        const entry = this.outstandingFor(follower, incarnation, topic.name, p, replica);
-        slots.push({ topicIndex, refused: null, entry });
+    const topicIndexes = new Map<string, number>();
+    for (const p of context.partitions) {
+      const topic = usesTopicIds ? topicById(image, p.topic) : image.topics[p.topic];
+      let topicIndex = topicIndexes.get(p.topic);
+      if (topicIndex === undefined) {
+        topicIndex = topics.length;
+        topicIndexes.set(p.topic, topicIndex);
+        topics.push(
+          usesTopicIds
+            ? { topic: topic?.name ?? "", topicId: p.topic }
+            : { topic: p.topic, topicId: uuidZero },
+        );
       }
+      if (topic === undefined) {
+        const code = usesTopicIds ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        slots.push({ topicIndex, refused: refusedPartition(p.partition, code), entry: null });
+        continue;
+      }
+      const assignment = topic.partitions.find((a) => a.partition === p.partition);
+      if (assignment === undefined) {
+        slots.push({
+          topicIndex,
+          refused: refusedPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+          entry: null,
+        });
+        continue;
+      }
+      // Kafka's Partition.fetchRecords: a fetch from a broker that is not an assigned replica is
+      // refused before it touches the follower state ("Received fetch request from non-replica").
+      if (!assignment.replicas.includes(follower)) {
+        this.logRefusal(
+          `replica fetch from broker ${follower} for ${topic.name}-${p.partition} refused: it is not a replica (replicas ${assignment.replicas.join(",")})`,
+        );
+        slots.push({
+          topicIndex,
+          refused: refusedPartition(p.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
+          entry: null,
+        });
+        continue;
+      }
+      const replica = this.host.replica(topic.name, p.partition);
+      if (replica === undefined) {
+        slots.push({
+          topicIndex,
+          refused: refusedPartition(p.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER),
+          entry: null,
+        });
+        continue;
+      }
+      const entry = this.outstandingFor(follower, incarnation, topic.name, p, replica);
+      slots.push({ topicIndex, refused: null, entry });
     }
     const answered = () =>
       slots.some((s) => s.refused !== null || (s.entry !== null && s.entry.answer !== null));
     if (!answered() && waitMs > 0) await this.waitForAny(slots, waitMs + answerSlackMs);
-    const partitionsByTopic: FetchResponsePartitionDataInput[][] = topics.map(() => []);
+    // What each partition answers now, for the session: null while it has no answer to give.
+    const reads: (PartitionRead | null)[] = [];
     // The response's MaxBytes, as Kafka's leader keeps it (the first partition with records may
     // exceed it, KIP-74): answers past it stay here for the follower's next Fetch.
     const responseBytesMax = request.maxBytes > 0 ? request.maxBytes : 0x7fff_ffff;
     let responseBytes = 0;
     for (const slot of slots) {
       if (slot.refused !== null) {
-        partitionsByTopic[slot.topicIndex]!.push(slot.refused);
+        reads.push(readOf(slot.refused.errorCode ?? ErrorCode.NONE, -1n, -1n, 0, false));
         continue;
       }
       const entry = slot.entry;
-      if (entry === null) continue;
-      const recordBytes = entry.answer?.records.length ?? 0;
-      if (entry.answer === null || (responseBytes > 0 && responseBytes + recordBytes > responseBytesMax)) {
-        // Still parked in the core, or over the response's bytes: left out of this answer and kept
-        // (with the answer the core gave, if any) for the follower's next Fetch.
+      const answer = entry?.answer ?? null;
+      if (entry === null || answer === null) {
+        if (entry !== null) entry.wake = null;
+        reads.push(null);
+        continue;
+      }
+      const recordBytes = answer.records.length;
+      if (responseBytes > 0 && responseBytes + recordBytes > responseBytesMax) {
+        // Over the response's bytes: left out of this answer and kept for the follower's next Fetch.
         entry.wake = null;
+        reads.push(null);
         continue;
       }
       responseBytes += recordBytes;
+      const m = answer.message;
+      reads.push(
+        readOf(
+          m.errorCode,
+          BigInt(m.highWatermark),
+          BigInt(m.logStartOffset),
+          recordBytes,
+          m.divergingEpoch !== null,
+        ),
+      );
+    }
+    const outcome =
+      sessions === undefined
+        ? { errorCode: ErrorCode.NONE, sessionId: 0, included: reads.map((r) => r !== null) }
+        : closeFetchContext(sessions.cache, context, reads, this.host.nowMs());
+    if (outcome.errorCode !== ErrorCode.NONE) {
+      // Overtaken by another fetch of the session while this one waited: answers stay for the next.
+      return { throttleTimeMs: 0, errorCode: outcome.errorCode, sessionId: 0, responses: [] };
+    }
+    const partitionsByTopic: FetchResponsePartitionDataInput[][] = topics.map(() => []);
+    for (const [i, slot] of slots.entries()) {
+      if (reads[i] === null) continue;
+      if (slot.refused !== null) {
+        if (outcome.included[i] === true) partitionsByTopic[slot.topicIndex]!.push(slot.refused);
+        continue;
+      }
+      const entry = slot.entry!;
+      const answer = entry.answer!;
+      // The answer is used up whether it is sent or not: one with nothing new is not news later either,
+      // and the next Fetch hands the core a new fetch for the partition.
       const key = outstandingKey(entry.follower, entry.topic, entry.partition);
       if (this.outstanding.get(key) === entry) this.outstanding.delete(key);
+      if (outcome.included[i] !== true) continue;
       partitionsByTopic[slot.topicIndex]!.push(
-        responsePartitionOf(entry.answer.message, entry.answer.records, this.knownLeader(entry)),
+        responsePartitionOf(answer.message, answer.records, this.knownLeader(entry)),
       );
     }
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      sessionId: 0,
+      sessionId: outcome.sessionId,
       responses: topics
         .map((t, i) => ({ topic: t.topic, topicId: t.topicId, partitions: partitionsByTopic[i]! }))
         .filter((t) => t.partitions.length > 0),
@@ -247,7 +361,7 @@ export class ReplicaFetchServer {
     follower: number,
     incarnation: number,
     topic: string,
-    p: FetchRequest["topics"][number]["partitions"][number],
+    p: PartitionWanted,
     replica: { onPeerMessage(message: PeerFetch, records: Uint8Array): void },
   ): Outstanding | null {
     const key = outstandingKey(follower, topic, p.partition);

@@ -56,16 +56,30 @@ export interface OutgoingFetch {
   readonly logStartOffset: number;
 }
 
+/** The session fields of a replica Fetch (KIP-227) and the partitions it tells the leader to drop. */
+export interface ReplicaFetchSessionFields {
+  readonly sessionId: number;
+  readonly sessionEpoch: number;
+  /** ForgottenTopicsData, by topic id. */
+  readonly forgotten: readonly { readonly topicId: string; readonly partition: number }[];
+}
+
+/** A sessionless request (KIP-227's FINAL_EPOCH with no session): it names every partition. */
+export const sessionlessFetch: ReplicaFetchSessionFields = { sessionId: 0, sessionEpoch: -1, forgotten: [] };
+
 /**
  * The Fetch request carrying `fetches` (all from one follower, one incarnation, at most one per
- * partition). Throws on a mixture, which is a bug of the caller.
+ * partition) with `session`'s fields. An incremental request may name no partition; it then needs
+ * `follower` to say whose it is. Throws on a mixture, which is a bug of the caller.
  */
 export function replicaFetchRequest(
   fetches: readonly OutgoingFetch[],
   waitMs: number = replicaFetchWaitMs,
+  session: ReplicaFetchSessionFields = sessionlessFetch,
+  follower?: { readonly replicaId: number; readonly incarnation: number },
 ): FetchRequestInput {
-  if (fetches.length === 0) throw new Error("a replica fetch needs at least one partition");
-  const first = fetches[0]!.message;
+  const first = follower ?? fetches[0]?.message;
+  if (first === undefined) throw new Error("a replica fetch needs at least one partition or its follower");
   const topics = new Map<string, FetchRequestFetchPartitionInput[]>();
   const seen = new Set<string>();
   for (const f of fetches) {
@@ -92,6 +106,12 @@ export function replicaFetchRequest(
       partitionMaxBytes: replicaFetchPartitionBytesMax,
     });
   }
+  const forgotten = new Map<string, number[]>();
+  for (const f of session.forgotten) {
+    const partitions = forgotten.get(f.topicId);
+    if (partitions === undefined) forgotten.set(f.topicId, [f.partition]);
+    else partitions.push(f.partition);
+  }
   return {
     clusterId: null,
     replicaState: { replicaId: first.replicaId, replicaEpoch: BigInt(first.incarnation) },
@@ -99,11 +119,10 @@ export function replicaFetchRequest(
     minBytes: 1,
     maxBytes: replicaFetchResponseBytesMax,
     isolationLevel: 0,
-    // Sessionless (KIP-227's FINAL_EPOCH with no session): every request names all its partitions.
-    sessionId: 0,
-    sessionEpoch: -1,
+    sessionId: session.sessionId,
+    sessionEpoch: session.sessionEpoch,
     topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
-    forgottenTopicsData: [],
+    forgottenTopicsData: [...forgotten].map(([topicId, partitions]) => ({ topicId, partitions })),
     rackId: "",
   };
 }

@@ -6,16 +6,30 @@
  * partition of the answer becomes the core's "fetchResponse" for the fetch this node had in flight
  * for it, whose fetchId and incarnation it takes (Kafka's wire carries neither).
  *
- * A partition the leader has not answered yet (its fetch is parked there) stays in flight and is named
- * again in the next request to that leader, which the leader recognises as the same fetch
- * (`replica-fetch-server.ts`). A partition whose replica sends a newer fetch (its own timeout, or a
- * new leader) is replaced, and moved when the leader changed.
+ * Requests to one leader share a fetch session (KIP-227, `replica-fetch-session.ts`): the first is
+ * full, later ones incremental, naming only the partitions whose fetch state changed and forgetting
+ * those no longer in flight to that leader. A partition the leader has not answered yet (its fetch is
+ * parked there, or it had nothing new and the incremental answer left it out) stays in flight: it is
+ * in the leader's session, which reads it again on every request, so it is named again only when its
+ * state changes (a full request names it like every other). An answer is handed to the partition's
+ * fetch in flight when that fetch asks for what the leader read (same offset, epochs and log start),
+ * whichever of the replica's fetches it is. A partition whose replica sends a newer fetch (its own
+ * timeout, or a new leader) is replaced, and moved when the leader changed. A session error makes the
+ * next request full at once; a failed request makes it full after the backoff.
  *
  * Owns: the bounded table of partition fetches in flight per leader and the request loop. Must never
  * have two requests in flight to one leader, never spin on a leader that is down (failed requests wait
  * `fetchBackoffMs`), and never hand a replica an answer to a fetch it did not send.
  */
 import { ErrorCode, type FetchResponse } from "@eddy/protocol";
+import {
+  ReplicaFetchSession,
+  type SessionPartition,
+  type SessionRequest,
+  sameFetchState,
+  sessionPartitionKey,
+  sessionPartitionsMax,
+} from "./replica-fetch-session.ts";
 import {
   type OutgoingFetch,
   type PeerFetch,
@@ -27,8 +41,17 @@ import {
 
 /** Partition fetches in flight to all leaders together; a replica's fetch beyond it is dropped (it retries). */
 export const fetchesInFlightMax = 100_000;
-/** Partitions named in one Fetch request; the rest wait for the next one. */
-export const fetchPartitionsPerRequestMax = 10_000;
+/** Partitions named in one Fetch request (and held by its session); the rest wait for the next one. */
+export const fetchPartitionsPerRequestMax = sessionPartitionsMax;
+/**
+ * After an answer, the longest the next Fetch to that leader waits for the replicas it answered to
+ * fetch again. Most do so while the answer is delivered; one whose appends are durable only once
+ * flushed (flush.messages=1) fetches again when the flush completes. Kafka's fetcher thread appends
+ * before it builds the next request; waiting here does the same, so the session neither forgets such
+ * a partition and names it again nor leaves its next fetch for the request after. A replica backing
+ * off after an error is not waited for past this; it leaves the session until it fetches again.
+ */
+export const resendWaitMsMax = 50;
 /** Kafka's replica.fetch.backoff.ms: the pause after a Fetch that failed or answered nothing at once. */
 export const fetchBackoffMs = 200;
 /** A Fetch request unanswered this long past its wait has failed (the leader holds one for at most its wait). */
@@ -65,9 +88,34 @@ interface LeaderState {
   requesting: boolean;
   scheduled: boolean;
   backoff: ReturnType<typeof setTimeout> | null;
+  /** Partitions answered in the last response whose replicas have not fetched again yet. */
+  readonly awaitingResend: Set<string>;
+  /** Set while the next Fetch waits for them (at most `resendWaitMsMax`). */
+  resendWait: ReturnType<typeof setTimeout> | null;
+  /** The fetch session with this leader. */
+  readonly session: ReplicaFetchSession;
+}
+
+/** One request in flight to a leader: its session fields and the fetches it was built from. */
+interface SentRequest {
+  readonly session: SessionRequest;
+  /** The fetches in flight when it was built, by `sessionPartitionKey`. */
+  readonly byKey: ReadonlyMap<string, InFlight>;
 }
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+function sessionPartitionOf(f: InFlight): SessionPartition {
+  const m = f.out.message;
+  return {
+    topicId: f.out.topicId,
+    partition: m.partition,
+    fetchOffset: m.fetchOffset,
+    currentLeaderEpoch: m.currentLeaderEpoch,
+    lastFetchedEpoch: m.lastFetchedEpoch,
+    logStartOffset: f.out.logStartOffset,
+  };
+}
 
 export class ReplicaFetcher {
   private readonly leaders = new Map<number, LeaderState>();
@@ -78,6 +126,8 @@ export class ReplicaFetcher {
   /** Requests sent and answers delivered, for tests and logs. */
   requestCount = 0;
   deliveredCount = 0;
+  /** Session errors (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) answered to this fetcher. */
+  sessionResetCount = 0;
 
   constructor(private readonly host: ReplicaFetcherHost) {}
 
@@ -100,13 +150,21 @@ export class ReplicaFetcher {
     }
     this.leaderOf.set(key, leaderId);
     const leader = this.leaderState(leaderId);
+    if (leader.awaitingResend.delete(key) && leader.awaitingResend.size === 0 && leader.resendWait !== null) {
+      // Every answered replica has fetched again: the next Fetch goes now.
+      clearTimeout(leader.resendWait);
+      leader.resendWait = null;
+    }
     leader.fetches.set(key, { out: { message, topicId, logStartOffset }, sentMs: this.host.nowMs() });
     this.schedule(leaderId, leader);
   }
 
   close(): void {
     this.closed = true;
-    for (const leader of this.leaders.values()) if (leader.backoff !== null) clearTimeout(leader.backoff);
+    for (const leader of this.leaders.values()) {
+      if (leader.backoff !== null) clearTimeout(leader.backoff);
+      if (leader.resendWait !== null) clearTimeout(leader.resendWait);
+    }
     this.leaders.clear();
     this.leaderOf.clear();
   }
@@ -114,7 +172,15 @@ export class ReplicaFetcher {
   private leaderState(leaderId: number): LeaderState {
     let leader = this.leaders.get(leaderId);
     if (leader === undefined) {
-      leader = { fetches: new Map(), requesting: false, scheduled: false, backoff: null };
+      leader = {
+        fetches: new Map(),
+        requesting: false,
+        scheduled: false,
+        backoff: null,
+        awaitingResend: new Set(),
+        resendWait: null,
+        session: new ReplicaFetchSession(),
+      };
       this.leaders.set(leaderId, leader);
     }
     return leader;
@@ -122,7 +188,8 @@ export class ReplicaFetcher {
 
   /** Sends after the current work, so the fetches one step (or one answer) produces share a request. */
   private schedule(leaderId: number, leader: LeaderState): void {
-    if (leader.requesting || leader.scheduled || leader.backoff !== null) return;
+    if (leader.requesting || leader.scheduled || leader.backoff !== null || leader.resendWait !== null)
+      return;
     leader.scheduled = true;
     queueMicrotask(() => {
       leader.scheduled = false;
@@ -131,7 +198,7 @@ export class ReplicaFetcher {
   }
 
   private pump(leaderId: number, leader: LeaderState): void {
-    if (this.closed || leader.requesting || leader.backoff !== null) return;
+    if (this.closed || leader.requesting || leader.backoff !== null || leader.resendWait !== null) return;
     const nowMs = this.host.nowMs();
     const batch: InFlight[] = [];
     for (const [key, f] of leader.fetches) {
@@ -150,10 +217,21 @@ export class ReplicaFetcher {
     this.requestCount++;
     const startedMs = nowMs;
     let body: ReturnType<typeof replicaFetchRequest>;
+    let request: SentRequest;
     try {
-      body = replicaFetchRequest(sent.map((f) => f.out));
+      const byKey = new Map<string, InFlight>();
+      for (const f of sent) byKey.set(sessionPartitionKey(f.out.topicId, f.out.message.partition), f);
+      const session = leader.session.build(sent.map(sessionPartitionOf), incarnation);
+      request = { session, byKey };
+      body = replicaFetchRequest(
+        session.toSend.map((key) => byKey.get(key)!.out),
+        replicaFetchWaitMs,
+        { sessionId: session.sessionId, sessionEpoch: session.sessionEpoch, forgotten: session.toForget },
+        { replicaId: sent[0]!.out.message.replicaId, incarnation },
+      );
     } catch (error) {
       leader.requesting = false;
+      leader.session.closeAndStartNew();
       this.problem(`a Fetch to broker ${leaderId} was not built: ${(error as Error).message}`);
       this.backOff(leaderId, leader);
       return;
@@ -161,48 +239,75 @@ export class ReplicaFetcher {
     this.host.request(leaderId, body, replicaFetchWaitMs + requestTimeoutSlackMs).then(
       (response) => {
         leader.requesting = false;
-        const answered = this.onResponse(leaderId, leader, sent, response);
+        const outcome = this.onResponse(leaderId, leader, request, response);
         // Nothing answered at once (an error, or a leader that left every partition out) waits a
-        // backoff, so a leader that cannot serve is not asked in a tight loop.
-        if (answered === 0 && this.host.nowMs() - startedMs < replicaFetchWaitMs / 2)
+        // backoff, so a leader that cannot serve is not asked in a tight loop. A session the leader
+        // no longer knows is not such a case: the next request is full, and goes at once.
+        if (leader.awaitingResend.size > 0) this.waitForResends(leaderId, leader);
+        else if (outcome === "sessionReset") this.schedule(leaderId, leader);
+        else if (outcome === 0 && this.host.nowMs() - startedMs < replicaFetchWaitMs / 2)
           this.backOff(leaderId, leader);
         else this.schedule(leaderId, leader);
       },
       (error: unknown) => {
         leader.requesting = false;
+        leader.session.onFailure(request.session);
         this.problem(`Fetch to broker ${leaderId} failed: ${(error as Error).message}`);
         this.backOff(leaderId, leader);
       },
     );
   }
 
-  /** Hands each answered partition to its replica; returns how many were answered. */
+  /**
+   * Hands each answered partition to its replica; returns how many were answered, or "sessionReset"
+   * when the leader refused the session (the next request is full).
+   */
   private onResponse(
     leaderId: number,
     leader: LeaderState,
-    sent: readonly InFlight[],
+    request: SentRequest,
     response: FetchResponse,
-  ): number {
+  ): number | "sessionReset" {
     if (this.closed) return 0;
+    const answeredKeys: string[] = [];
+    for (const topic of response.responses) {
+      for (const data of topic.partitions)
+        answeredKeys.push(sessionPartitionKey(topic.topicId, data.partitionIndex));
+    }
+    const usable = leader.session.onResponse(
+      request.session,
+      response.errorCode,
+      response.sessionId,
+      answeredKeys,
+    );
+    if (
+      response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND ||
+      response.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH
+    ) {
+      this.sessionResetCount++;
+      return "sessionReset";
+    }
     if (response.errorCode !== ErrorCode.NONE) {
       this.problem(`Fetch to broker ${leaderId} answered error ${response.errorCode}`);
       return 0;
     }
-    const byTopicPartition = new Map<string, InFlight>();
-    for (const f of sent) byTopicPartition.set(`${f.out.topicId}:${f.out.message.partition}`, f);
+    if (!usable) {
+      this.problem(`broker ${leaderId} answered partitions it was not asked for; the next Fetch is full`);
+      return 0;
+    }
     let answered = 0;
     for (const topic of response.responses) {
       for (const data of topic.partitions) {
-        const f = byTopicPartition.get(`${topic.topicId}:${data.partitionIndex}`);
-        if (f === undefined) {
-          this.problem(
-            `broker ${leaderId} answered ${topic.topicId}-${data.partitionIndex}, which was not asked`,
-          );
+        const wireKey = sessionPartitionKey(topic.topicId, data.partitionIndex);
+        const asked = request.byKey.get(wireKey);
+        const read = request.session.readState.get(wireKey);
+        if (asked === undefined || read === undefined) continue;
+        const key = partitionKey(asked.out.message.topic, asked.out.message.partition);
+        // The fetch in flight now takes the answer when it asks for what the leader read; a replica
+        // that moved on (another offset, epoch or leader) meanwhile waits for the answer to its own.
+        const f = leader.fetches.get(key);
+        if (f === undefined || f.out.topicId !== read.topicId || !sameFetchState(sessionPartitionOf(f), read))
           continue;
-        }
-        const key = partitionKey(f.out.message.topic, f.out.message.partition);
-        // Only the fetch still in flight is answered: a replica that sent a newer one meanwhile waits for its own.
-        if (leader.fetches.get(key) !== f) continue;
         leader.fetches.delete(key);
         this.leaderOf.delete(key);
         answered++;
@@ -214,6 +319,7 @@ export class ReplicaFetcher {
         this.deliveredCount++;
         try {
           this.host.deliver(mapped.message, mapped.records);
+          if (!leader.fetches.has(key)) leader.awaitingResend.add(key);
         } catch (error) {
           // A message the core refused (an invariant it breaks) is dropped; the node goes on.
           this.host.log(
@@ -223,6 +329,19 @@ export class ReplicaFetcher {
       }
     }
     return answered;
+  }
+
+  /** Holds the next Fetch until the answered replicas fetch again, or `resendWaitMsMax` passes. */
+  private waitForResends(leaderId: number, leader: LeaderState): void {
+    if (this.closed || leader.resendWait !== null) return;
+    leader.resendWait = setTimeout(() => {
+      leader.resendWait = null;
+      // A replica that has not fetched again by now (backing off, or no longer following) is left
+      // out of the next Fetch, and so forgotten by the session until it does.
+      leader.awaitingResend.clear();
+      this.schedule(leaderId, leader);
+    }, resendWaitMsMax);
+    (leader.resendWait as { unref?: () => void }).unref?.();
   }
 
   private backOff(leaderId: number, leader: LeaderState): void {

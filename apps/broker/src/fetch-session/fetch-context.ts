@@ -49,6 +49,8 @@ export interface PartitionRead {
   readonly recordBytes: number;
   /** -1 when none, as on the wire. */
   readonly preferredReadReplica: number;
+  /** The answer carries a DivergingEpoch (KIP-320): always sent, so the fetcher truncates. */
+  readonly divergingEpoch?: boolean;
 }
 
 export interface FetchRequestSession {
@@ -138,6 +140,7 @@ export function mustRespond(cached: CachedPartition, read: PartitionRead): boole
     respond = true;
     cached.highWatermark = -1n;
   }
+  if (read.divergingEpoch === true) respond = true;
   return respond;
 }
 
@@ -206,25 +209,31 @@ export function openFetchContext(
  * Kafka's updateAndGenerateResponseData: `reads` answers `context.partitions` one for one. A full
  * fetch caches its session here, once its partitions are read, so the session starts from what the
  * response told the fetcher.
+ *
+ * A read may be null: the partition has no answer in this response yet (a follower's fetch the
+ * leader's replica still holds, `cluster/replica-fetch-server.ts`). It is left out of the response
+ * and its cached state is untouched; in a full fetch it is cached with the high watermark unknown
+ * (-1), so its first answer is always sent.
  */
 export function closeFetchContext(
   cache: FetchSessionCache,
   context: FetchContext,
-  reads: readonly PartitionRead[],
+  reads: readonly (PartitionRead | null)[],
   nowMs: number,
 ): FetchOutcome {
   if (context.kind === "error")
     return { errorCode: context.errorCode, sessionId: sessionIdNone, included: [] };
   if (reads.length !== context.partitions.length)
     throw new Error(`fetch context read ${reads.length} partitions of ${context.partitions.length}`);
-  const all = reads.map(() => true);
+  const all = reads.map((read) => read !== null);
   if (context.kind === "sessionless")
     return { errorCode: ErrorCode.NONE, sessionId: sessionIdNone, included: all };
   if (context.kind === "full") {
     const partitions = new Map<string, CachedPartition>();
     for (const [i, wanted] of context.partitions.entries()) {
       const cached = cachedFrom(wanted);
-      mustRespond(cached, reads[i]!);
+      const read = reads[i];
+      if (read !== null && read !== undefined) mustRespond(cached, read);
       // A partition named twice is cached as its last mention, as Kafka's request map keeps it.
       partitions.delete(cached.key);
       partitions.set(cached.key, cached);
@@ -241,7 +250,8 @@ export function closeFetchContext(
     const cached = session.partitions.get(key);
     if (cached === undefined)
       throw new Error(`fetch session ${session.id} lost ${key} between open and close`);
-    if (!mustRespond(cached, reads[i]!)) return false;
+    const read = reads[i];
+    if (read === null || read === undefined || !mustRespond(cached, read)) return false;
     // Answered partitions go to the back, so under a byte limit the others are read first next time.
     session.partitions.delete(key);
     session.partitions.set(key, cached);
