@@ -1,12 +1,14 @@
 /**
  * `bun run perf consume`: reads `--records` records of a topic, the way `kafka-consumer-perf-test`
  * does, and measures each record's end-to-end latency from its produce timestamp (CreateTime) to the
- * moment its fetch response is decoded. Owns the fetch loop (one fetch in flight per leader, every
- * assigned partition of that leader in it), offsets and the stop condition. Must never count a record
- * twice or past `--records`, nor wait longer than `--timeout-ms` without a record.
+ * moment it is delivered: its fetch response decoded and checked and the next fetch sent, as Kafka's
+ * consumer sends its next fetches before poll() returns records. Owns the fetch loop (one fetch in
+ * flight per leader, every assigned partition of that leader in it), offsets and the stop condition.
+ * Must never count a record twice or past `--records`, nor wait longer than `--timeout-ms` without a
+ * record.
  */
 import { GroupMember, KafkaConnection } from "@eddy/client";
-import { ApiKey, ErrorCode, errorCodeName, iterateBatches } from "@eddy/protocol";
+import { ApiKey, ErrorCode, errorCodeName, iterateBatches, type RecordBatchSlice } from "@eddy/protocol";
 import type { ConsumeOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
 import { LoopLag } from "./loop-lag.ts";
@@ -26,7 +28,16 @@ const groupOptions = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, joi
 interface PartitionCursor {
   readonly partition: number;
   readonly connection: KafkaConnection;
+  /** The first offset not yet counted; what a group commits at the end. */
   nextOffset: bigint;
+  /** Where the next fetch reads: past every batch received, counted or not yet. */
+  fetchOffset: bigint;
+}
+
+/** One partition's validated batches of a fetch response, waiting to be counted. */
+interface Received {
+  readonly cursor: PartitionCursor;
+  readonly slices: RecordBatchSlice[];
 }
 
 export async function runConsume(
@@ -150,12 +161,18 @@ async function startOffsets(
       }
       offset = p.offset;
     }
-    cursors.push({ partition: leader.partition, connection: leader.connection, nextOffset: offset });
+    cursors.push({
+      partition: leader.partition,
+      connection: leader.connection,
+      nextOffset: offset,
+      fetchOffset: offset,
+    });
   }
   return cursors;
 }
 
-async function consumeFrom(
+/** The fetch loops over `cursors` until `--records` are counted; exported for the order test. */
+export async function consumeFrom(
   options: ConsumeOptions,
   cursors: readonly PartitionCursor[],
   print: (line: string) => void,
@@ -176,12 +193,18 @@ async function consumeFrom(
   const done = (): boolean => stats.recordsCount >= options.recordsCount;
   const timedOut = (): boolean => performance.now() - lastRecordMs > options.timeoutMs;
 
-  /** One leader's loop: fetch, count, advance; one fetch in flight at a time. */
+  /**
+   * One leader's loop, one fetch in flight at a time, in the order Kafka's consumer works: a response's
+   * batches are checked (framing and CRC, as `check.crcs` does) and its partitions' fetch offsets
+   * advanced, the next fetch is sent, and only then are the records handed on (here: their latencies
+   * counted), so the next fetch waits at the broker while this one's records are processed rather
+   * than after. A record is delivered when its response has been checked and the next fetch sent.
+   */
   const fetchLoop = async (connection: KafkaConnection, mine: PartitionCursor[]): Promise<void> => {
     // A map, so a response of many partitions finds each cursor in constant time.
     const cursorOf = new Map(mine.map((c) => [c.partition, c]));
-    while (!done() && !timedOut()) {
-      const response = await connection.request(ApiKey.Fetch, ApiVersion.fetch, {
+    const fetchNext = () =>
+      connection.request(ApiKey.Fetch, ApiVersion.fetch, {
         replicaId: -1,
         maxWaitMs: Math.min(options.fetchWaitMsMax, options.timeoutMs),
         minBytes: 1,
@@ -195,38 +218,70 @@ async function consumeFrom(
             partitions: mine.map((c) => ({
               partition: c.partition,
               currentLeaderEpoch: -1,
-              fetchOffset: c.nextOffset,
+              fetchOffset: c.fetchOffset,
               logStartOffset: -1n,
               partitionMaxBytes: partitionFetchBytesMax,
             })),
           },
         ],
       });
-      fetches++;
-      if (response.errorCode !== ErrorCode.NONE) {
-        throw new PerfError(`fetch from ${connection.address}: ${errorCodeName(response.errorCode)}`);
-      }
-      // One wall-clock reading per response: every record in it was delivered at the same moment.
-      const deliveredMs = performance.timeOrigin + performance.now();
-      for (const topic of response.responses) {
-        for (const p of topic.partitions) {
-          const cursor = cursorOf.get(p.partitionIndex);
-          if (cursor === undefined) continue;
-          if (p.errorCode !== ErrorCode.NONE) {
-            throw new PerfError(
-              `fetch of ${options.topic}-${p.partitionIndex}: ${errorCodeName(p.errorCode)}`,
-            );
-          }
-          if (p.records === null || p.records.length === 0) continue;
-          countRecords(p.records, cursor, deliveredMs);
+    let inFlight = fetchNext();
+    try {
+      while (!done() && !timedOut()) {
+        const response = await inFlight;
+        fetches++;
+        if (response.errorCode !== ErrorCode.NONE) {
+          throw new PerfError(`fetch from ${connection.address}: ${errorCodeName(response.errorCode)}`);
         }
+        const received: Received[] = [];
+        for (const topic of response.responses) {
+          for (const p of topic.partitions) {
+            const cursor = cursorOf.get(p.partitionIndex);
+            if (cursor === undefined) continue;
+            if (p.errorCode !== ErrorCode.NONE) {
+              throw new PerfError(
+                `fetch of ${options.topic}-${p.partitionIndex}: ${errorCodeName(p.errorCode)}`,
+              );
+            }
+            if (p.records === null || p.records.length === 0) continue;
+            received.push({ cursor, slices: checkBatches(p.records, cursor) });
+          }
+        }
+        inFlight = fetchNext();
+        // One wall-clock reading per response: every record in it was delivered at the same moment.
+        const deliveredMs = performance.timeOrigin + performance.now();
+        for (const { cursor, slices } of received) countRecords(slices, cursor, deliveredMs);
       }
+    } finally {
+      // The fetch sent after the last counted response is not waited for: the run is over, and the
+      // connection's close settles it.
+      inFlight.catch(() => {});
     }
   };
 
-  /** Counts the records of one partition's fetched bytes at or after its cursor, up to --records. */
-  const countRecords = (records: Uint8Array, cursor: PartitionCursor, deliveredMs: number): void => {
+  /**
+   * The whole batches of one partition's fetched bytes (a trailing partial batch is left for the next
+   * fetch), each checked; moves the partition's fetch offset past them.
+   */
+  const checkBatches = (records: Uint8Array, cursor: PartitionCursor): RecordBatchSlice[] => {
+    const slices: RecordBatchSlice[] = [];
     for (const slice of iterateBatches(records, { partialTrailing: "stop" })) {
+      const header = slice.header;
+      const batchEnd = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+      if (batchEnd <= cursor.fetchOffset) continue;
+      cursor.fetchOffset = batchEnd;
+      slices.push(slice);
+    }
+    return slices;
+  };
+
+  /** Counts the records of checked batches at or after the cursor, up to --records. */
+  const countRecords = (
+    slices: readonly RecordBatchSlice[],
+    cursor: PartitionCursor,
+    deliveredMs: number,
+  ): void => {
+    for (const slice of slices) {
       const header = slice.header;
       const batchEnd = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
       if (batchEnd <= cursor.nextOffset) continue;
