@@ -16,6 +16,7 @@ import { listenerPort, makeCertificates, overrides } from "../test/tls-fixture.t
 import { runClusterThroughput } from "./cluster-throughput.ts";
 import { runFailoverBench } from "./failover.ts";
 import { runFetchSessionBytes } from "./fetch-session-bytes.ts";
+import { runReplicaFetchSessionBytes } from "./replica-fetch-session-bytes.ts";
 
 const recordCountArg = process.argv.indexOf("--records");
 const recordCount = recordCountArg > 0 ? Number(process.argv[recordCountArg + 1]) : 1_000_000;
@@ -261,3 +262,5 @@ await runClusterThroughput(recordCount);
 await runFailoverBench();
 // Fetch sessions (issue 15, KIP-227): bytes per idle fetch of 1,000 partitions, full beside incremental.
 await runFetchSessionBytes();
+// Follower fetch sessions: bytes per idle replica Fetch of 1,000 partitions, sessionless beside incremental.
+await runReplicaFetchSessionBytes();
