@@ -94,7 +94,9 @@ test("partitions sharing a small budget read back exactly what was appended, and
         expect(budget.bytes).toBeLessThanOrEqual(budgetBytes);
       }
       for (const log of logs) log.deleteAll();
-      expect(budget.bytes).toBe(0);
+      expect(budget.batchBytes).toBe(0);
+      // At most the slab being filled stays, for the next batches.
+      expect(budget.bytes).toBeLessThanOrEqual(budget.slabBytes);
     }),
     { numRuns: 200 },
   );
@@ -132,4 +134,37 @@ test("the tail's memory stays within its budget when appends are views into larg
   expect(read.batchCount).toBe(1);
   expect(read.records).toEqual(lastTwo);
   log.deleteAll();
+});
+
+test("small batches go into slabs that are reused, and a read keeps its bytes after the slab is overwritten", () => {
+  // Issue 15: a buffer (and an object) per cached batch became old-generation garbage when evicted.
+  // Slabs are allocated once, up to the budget, and reused; entry objects are pooled.
+  const disk = new MemoryDisk();
+  const budget = new TailBudget(64 * 1024);
+  const log = openLog(disk, "t-0", budget, 64 * 1024);
+  let next = 0;
+  let firstRead: Uint8Array | null = null;
+  let firstBatch: Uint8Array | null = null;
+  for (let i = 0; i < 2000; i++) {
+    const batch = batchMake({ baseOffset: next, recordCount: 1, body: new Uint8Array(900).fill(i % 251) });
+    log.append(batch, 0);
+    if (i === 0) {
+      firstBatch = batch.slice();
+      firstRead = log.read({ fetchOffset: 0, maxBytes: 1 }).records;
+    }
+    next += 1;
+    expect(budget.bytes).toBeLessThanOrEqual(budget.bytesMax);
+  }
+  // 2,000 batches of about 1 KB (30 times the budget) went through one 64 KiB slab.
+  expect(budget.slabBytes).toBe(64 * 1024);
+  expect(budget.slabsAllocated).toBe(1);
+  // The first read was taken while the batch sat in the slab, which has since been overwritten many times.
+  expect(firstRead).toEqual(firstBatch!);
+  // The latest batches read back from the slab, exactly.
+  const last = log.read({ fetchOffset: next - 1, maxBytes: 1 });
+  expect(last.batchCount).toBe(1);
+  expect(last.records[last.records.length - 1]).toBe(1999 % 251);
+  expect(budget.batchBytes).toBeGreaterThan(0);
+  log.deleteAll();
+  expect(budget.batchBytes).toBe(0);
 });

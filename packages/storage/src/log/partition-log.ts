@@ -34,11 +34,15 @@ import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
 import {
+  ownBytesOf,
   type TailBudget,
   type TailEntry,
   type TailOwner,
+  tailEntryCopyInto,
   tailEntryDrop,
   tailEntryHeldBytes,
+  tailEntryLength,
+  tailEntryReadable,
 } from "./tail-budget.ts";
 
 /** Batches in one append; a produce request of a thousand partitions holds far fewer per partition. */
@@ -505,16 +509,7 @@ export class PartitionLog implements TailOwner {
     for (const h of headers) {
       const placed = { ...h, position: position + h.position };
       active.noteBatch(placed, this.config.indexIntervalBytes);
-      const kept = tailBytesOf(bytes, h.position, h.sizeBytes);
-      this.tailPush({
-        baseOffset: h.baseOffset,
-        lastOffset: h.lastOffset,
-        segmentBase: active.baseOffset,
-        bytes: kept,
-        heldBytes: kept.buffer.byteLength,
-        owner: this,
-        live: true,
-      });
+      this.tailPush(h, bytes.subarray(h.position, h.position + h.sizeBytes), active.baseOffset);
     }
     this.logEnd = last.lastOffset + 1;
     if (this.unflushedRecords === 0) this.firstUnflushedMs = nowMs;
@@ -619,20 +614,35 @@ export class PartitionLog implements TailOwner {
 
   // ---------------------------------------------------------------- tail cache
 
-  private tailPush(entry: TailEntry): void {
+  /**
+   * Caches one appended batch. The partition's own bound goes first (counting the new batch), then
+   * the engine's budget places it and may evict any partition's oldest. A batch the budget cannot
+   * hold clears this tail: the tail must stay a gapless run of the log's last batches.
+   */
+  private tailPush(h: StoredBatchHeader, batch: Uint8Array, segmentBase: number): void {
     const budget = this.options.tailBudget;
     if (this.options.tailCacheBytesMax <= 0 || (budget !== undefined && budget.bytesMax <= 0)) return;
-    this.tail.push(entry);
-    this.tailBytes += tailEntryHeldBytes(entry);
     while (
-      this.tail.length - this.tailStart > 1 &&
-      (this.tailBytes > this.options.tailCacheBytesMax ||
-        this.tail.length - this.tailStart > tailCacheBatchesMax)
+      this.tail.length > this.tailStart &&
+      (this.tailBytes + batch.length > this.options.tailCacheBytesMax ||
+        this.tail.length - this.tailStart >= tailCacheBatchesMax)
     ) {
       this.tailShift();
     }
-    // The shared budget may evict this partition's oldest batches, or those of others.
-    budget?.add(entry);
+    const of = { baseOffset: h.baseOffset, lastOffset: h.lastOffset, segmentBase, owner: this };
+    let entry: TailEntry | null;
+    if (budget !== undefined) {
+      entry = budget.admit(of, batch);
+    } else {
+      const kept = ownBytesOf(batch);
+      entry = { ...of, bytes: kept, heldBytes: kept.buffer.byteLength, live: true };
+    }
+    if (entry === null) {
+      this.tailClear();
+      return;
+    }
+    this.tail.push(entry);
+    this.tailBytes += tailEntryHeldBytes(entry);
     if (this.tailStart > 1024 && this.tailStart * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailStart);
       this.tailStart = 0;
@@ -733,17 +743,17 @@ export class PartitionLog implements TailOwner {
     for (; end < this.tail.length; end++) {
       const entry = this.tail[end]!;
       if (entry.lastOffset >= limit || entry.segmentBase !== first.segmentBase) break;
-      if (total + entry.bytes.length > maxBytes && !(end === low && minOneBatch)) break;
-      total += entry.bytes.length;
+      const length = tailEntryLength(entry);
+      if (total + length > maxBytes && !(end === low && minOneBatch)) break;
+      total += length;
     }
     if (end === low) return this.result(new Uint8Array(0), 0, fetchOffset);
     const nextOffset = this.tail[end - 1]!.lastOffset + 1;
-    if (end === low + 1) return this.result(first.bytes, 1, nextOffset);
+    if (end === low + 1) return this.result(tailEntryReadable(first), 1, nextOffset);
     const records = new Uint8Array(total);
     let at = 0;
     for (let k = low; k < end; k++) {
-      records.set(this.tail[k]!.bytes, at);
-      at += this.tail[k]!.bytes.length;
+      at += tailEntryCopyInto(this.tail[k]!, records, at);
     }
     return this.result(records, end - low, nextOffset);
   }
@@ -1509,24 +1519,4 @@ function allocUnzeroed(length: number): Uint8Array {
   if (bufferApi === undefined) return new Uint8Array(length);
   const raw = bufferApi.allocUnsafeSlow(length);
   return new Uint8Array(raw.buffer, raw.byteOffset, length);
-}
-
-/**
- * A batch is kept by reference when it is at least this share of its buffer (in eighths): the rest,
- * at most an eighth, is the request frame's header around it, counted against the budget with it.
- */
-export const tailViewShareEighthsMin = 7;
-
-/**
- * The bytes the hot tail keeps for one batch: the caller's buffer by reference when the batch is most
- * of it (a produce request of one batch: the frame is the batch and a few dozen bytes of header), else
- * a copy. The entry counts its whole buffer (`heldBytes`), so the budget bounds what the tail really
- * pins. A smaller share would pin the rest of the frame (other partitions' batches, pipelined requests)
- * for a fraction of its size, so those are copied. Keeping the frame saves a copy of every large batch
- * on the way in (a 1 MiB record was copied here after the frame reader had assembled it).
- */
-function tailBytesOf(bytes: Uint8Array, position: number, length: number): Uint8Array {
-  const batch = bytes.subarray(position, position + length);
-  const mostOfBuffer = batch.byteLength * 8 >= batch.buffer.byteLength * tailViewShareEighthsMin;
-  return mostOfBuffer ? batch : batch.slice();
 }
