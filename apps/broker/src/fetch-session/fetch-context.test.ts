@@ -206,6 +206,32 @@ describe("fetch sessions: scenarios", () => {
     expect(late.sessionId).toBe(sessionId);
     expect(late.included).toEqual([]);
   });
+
+  test("a diverging epoch is always answered, even with nothing else new (KIP-320)", () => {
+    const cache = cacheOf();
+    const { sessionId } = fetch(cache, request(0, 0, [wanted("t", 0), wanted("t", 1)]));
+    const next = fetch(cache, request(sessionId, 1, []), (p) =>
+      p.partition === 1 ? { ...idle(), divergingEpoch: true } : idle(),
+    );
+    expect(next.answered).toEqual(["t-1"]);
+  });
+
+  test("a partition with no answer yet (a follower's parked fetch) is left out and its state kept", () => {
+    const cache = cacheOf();
+    const full = openFetchContext(
+      cache,
+      { ...request(0, 0, [wanted("t", 0), wanted("t", 1)]), privileged: true },
+      0,
+    );
+    const opened = closeFetchContext(cache, full, [idle(), null], 0);
+    expect(opened.included).toEqual([true, false]);
+    expect(cache.get(opened.sessionId)?.privileged).toBe(true);
+    // Its high watermark is unknown to the fetcher: the first answer it gets, idle or not, is sent.
+    const first = openFetchContext(cache, request(opened.sessionId, 1, []), 0);
+    expect(closeFetchContext(cache, first, [idle(), null], 0).included).toEqual([false, false]);
+    const second = openFetchContext(cache, request(opened.sessionId, 2, []), 0);
+    expect(closeFetchContext(cache, second, [idle(), idle()], 0).included).toEqual([false, true]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
