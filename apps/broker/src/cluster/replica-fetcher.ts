@@ -17,7 +17,8 @@
  * timeout, or a new leader) is replaced, and moved when the leader changed. A session error makes the
  * next request full at once; a failed request makes it full after the backoff.
  *
- * Owns: the bounded table of partition fetches in flight per leader and the request loop. Must never
+ * Owns: the bounded table of partition fetches in flight per leader, the fetch session with each
+ * leader and the request loop. Must never
  * have two requests in flight to one leader, never spin on a leader that is down (failed requests wait
  * `fetchBackoffMs`), and never hand a replica an answer to a fetch it did not send.
  */
@@ -88,7 +89,10 @@ interface LeaderState {
   requesting: boolean;
   scheduled: boolean;
   backoff: ReturnType<typeof setTimeout> | null;
-  /** Partitions answered in the last response whose replicas have not fetched again yet. */
+  /**
+   * Partitions answered in the last response whose replicas have not fetched again yet: at most the
+   * partitions of one request (`fetchPartitionsPerRequestMax`), emptied before the next is sent.
+   */
   readonly awaitingResend: Set<string>;
   /** Set while the next Fetch waits for them (at most `resendWaitMsMax`). */
   resendWait: ReturnType<typeof setTimeout> | null;
