@@ -2,8 +2,9 @@
  * The server's response writes, in process with a handler that answers each frame through a promise
  * (as the broker's async handlers do): the responses to frames that arrive in one read finish in the
  * same run of microtasks and leave in one socket write, in request order, rather than one write each;
- * a response finished later still leaves without waiting for anything else; a response in parts (a
- * fetch's header, referenced records and trailer) leaves in one write while it fits the join bound.
+ * a response finished later is written in the turn it finished (before a macrotask queued after
+ * it), without waiting for anything else; a response in parts (a fetch's header, referenced records
+ * and trailer) leaves in one write while it fits the join bound.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Server } from "./server.ts";
@@ -130,6 +131,10 @@ test("a response finished later leaves on its own, behind the earlier ones", asy
   while (!held.has(-1)) await Bun.sleep(1);
   expect(client.bytes().length).toBe(0);
   held.get(-1)!();
+  // Written in the turn the response finished, before any macrotask queued after it: no timer and
+  // no setImmediate stands between a finished response and its write.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  expect(server.writeCounts.socketWrites - before.socketWrites).toBe(1);
   await client.until(16);
   expect(numbersIn(client.bytes())).toEqual([-1, 2]);
   expect(server.writeCounts.socketWrites - before.socketWrites).toBe(1);
