@@ -6,6 +6,7 @@
 import type { controller } from "@eddy/core";
 import { AdminListener } from "./admin/admin-listener.ts";
 import type { BrokerConfig } from "./config/broker-config.ts";
+import { CollectionPacer } from "./net/collection-pacer.ts";
 import { Server } from "./net/server.ts";
 import { BrokerNode } from "./node/broker-node.ts";
 import { RequestHandler } from "./request-handler.ts";
@@ -52,6 +53,7 @@ export class Broker {
       throw error;
     });
     const requests = new RequestHandler(node, log);
+    const pacer = new CollectionPacer(config.collectIntervalBytes);
     const server = new Server({
       // Every listener of `listeners` is bound, controller listeners too (served by the same handler
       // until the cluster gives them their own requests).
@@ -76,6 +78,7 @@ export class Broker {
       connectionsMax: config.connectionsMax,
       inflightRequestsMax: config.inflightRequestsMax,
       outboundBytesMax: 64 * 1024 * 1024,
+      onBytesReceived: (bytes) => pacer.received(bytes),
       log,
     });
     try {

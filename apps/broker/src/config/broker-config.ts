@@ -105,6 +105,8 @@ export interface BrokerConfig {
   readonly segmentBytesMax: number;
   /** `eddy.log.tail.cache.bytes`: the bytes of recent batches kept in memory, across all partitions. */
   readonly tailCacheBytesMax: number;
+  /** `eddy.heap.collect.interval.bytes`: request bytes between asks for a concurrent collection (0: off). */
+  readonly collectIntervalBytes: number;
   readonly rollMs: number;
   /** -1 keeps data forever, as in Kafka. */
   readonly retentionMs: number;
@@ -276,6 +278,7 @@ export function toBrokerConfig(
     fetchSessionEvictionMs: int("min.incremental.fetch.session.eviction.ms"),
     segmentBytesMax: int("log.segment.bytes"),
     tailCacheBytesMax: int("eddy.log.tail.cache.bytes"),
+    collectIntervalBytes: int("eddy.heap.collect.interval.bytes"),
     rollMs,
     retentionMs: retentionMs < 0 ? -1 : retentionMs,
     retentionBytesMax: int("log.retention.bytes"),

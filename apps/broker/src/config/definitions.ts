@@ -120,6 +120,13 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Bytes of recent batches all partitions together serve from memory (0: read everything from the log files).",
   },
   {
+    name: "eddy.heap.collect.interval.bytes",
+    type: "long",
+    defaultText: "16777216",
+    min: 0,
+    doc: "Request bytes received between requests for a concurrent garbage collection, which keeps dead request buffers from growing the process while it takes writes (0: leave it to the runtime).",
+  },
+  {
     name: "eddy.test.fault.injection.enable",
     type: "boolean",
     defaultText: "false",

@@ -104,6 +104,8 @@ export interface ServerOptions {
    * `tlsHandshakeMsMaxDefault`), so a client that connects and stalls cannot hold a connection slot.
    */
   readonly tlsHandshakeMsMax?: number;
+  /** Hears the size of every chunk read from any connection (the collection pacer counts them). */
+  readonly onBytesReceived?: (bytes: number) => void;
   readonly log: (line: string) => void;
 }
 
@@ -348,6 +350,7 @@ export class Server {
   }
 
   private onData(socket: BrokerSocket, chunk: Uint8Array): void {
+    this.options.onBytesReceived?.(chunk.length);
     const state = socket.data;
     if (state === undefined || state.closed) return;
     // TLS delivers no application bytes before its handshake; if it ever did, they are not served.
