@@ -662,7 +662,11 @@ export class BrokerNode {
       // checkpoints and applies retention.
       if (nowMs - this.lastHwCheckpointMs >= hwCheckpointIntervalMs) {
         this.lastHwCheckpointMs = nowMs;
-        this.hw.write();
+        this.hw
+          .writeInBackground()
+          .catch((error: unknown) =>
+            this.log(`writing the high-watermark checkpoint failed: ${(error as Error).message}`),
+          );
       }
       if (nowMs - this.lastRetentionMs >= this.config.retentionCheckIntervalMs) {
         this.lastRetentionMs = nowMs;
@@ -716,6 +720,7 @@ export class BrokerNode {
     // A clean shutdown flushes every log, then trims its active indexes, as Kafka's does, and writes
     // the clean-shutdown marker last when all closed cleanly (the next start then scans no segment).
     await this.logs.closeAll();
+    await this.hw.settled();
     try {
       this.hw.write();
     } catch (error) {
