@@ -21,18 +21,23 @@ export interface ProbedBroker {
   fsyncs(): { dataSyncs: number; pathSyncs: number };
 }
 
-/** Starts a broker on `dataDir` with `args` and the fsync probe writing to `probeOut`. */
+/**
+ * Starts a broker on `dataDir` with `args` and the fsync probe writing to `probeOut` every `probeMs`
+ * (a benchmark that reads the broker's idle CPU wants it rare: the probe's own writes are CPU of the
+ * broker's process).
+ */
 export async function startProbedBroker(
   dataDir: string,
   probeOut: string,
   args: string[] = [],
+  probeMs = 50,
 ): Promise<ProbedBroker> {
   const started = performance.now();
   const broker = await startBroker({
     dataDir,
     args,
     preload: fsyncProbePath,
-    env: { FSYNC_PROBE_OUT: probeOut, FSYNC_PROBE_MS: "50" },
+    env: { FSYNC_PROBE_OUT: probeOut, FSYNC_PROBE_MS: String(probeMs) },
     startMsMax: 120_000,
   });
   const readyMs = performance.now() - started;

@@ -44,6 +44,11 @@ const topicsPerRequest = 10;
 const samplesMax = 4 * 3600;
 const idleMeasureMs = 10_000;
 /**
+ * The fsync probe's write interval in the partitions part, which counts no fsyncs: the probe's
+ * writes (every 50 ms by default) would be measured as the broker's idle CPU.
+ */
+const idleProbeMs = 5_000;
+/**
  * Wait before the idle measurement: a broker with 10,000 partitions works for about 5 s after its
  * `ready` line (a third of a core, measured), and idle CPU is about what follows.
  */
@@ -190,7 +195,7 @@ async function manyPartitions(): Promise<PartitionsRow[]> {
   const probe = join(dir, "fsyncs.json");
   const data = join(dir, "data");
   mkdirSync(dir, { recursive: true });
-  const first = await startProbedBroker(data, probe);
+  const first = await startProbedBroker(data, probe, [], idleProbeMs);
   let pid = first.broker.process.pid;
   try {
     await Bun.sleep(1000);
@@ -217,7 +222,7 @@ async function manyPartitions(): Promise<PartitionsRow[]> {
   }
   const code = await first.broker.stop("SIGTERM");
   if (code !== 0) throw new Error(`clean stop exited ${code}`);
-  const second = await startProbedBroker(data, probe);
+  const second = await startProbedBroker(data, probe, [], idleProbeMs);
   pid = second.broker.process.pid;
   try {
     await Bun.sleep(1000);
