@@ -12,7 +12,7 @@
  * /proc/loadavg before and after (the machine is shared, so a figure without its load is not comparable).
  * `--records N` changes the count. `--latency-only` runs only the perf tool's peak produce (the
  * baseline) and the half-of-peak latency runs: no kcat rows, no consume-all rows and no footprint.ts,
- * so a latency run takes under a minute.
+ * so a latency run takes under a minute. `--broker-override K=V` passes a setting to the broker.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +24,15 @@ const recordsArg = process.argv.indexOf("--records");
 const recordsCount = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 1_000_000;
 const recordBytes = 100;
 const latencyOnly = process.argv.includes("--latency-only");
+/**
+ * `--broker-override K=V` (repeatable) starts the broker with that setting, so a setting's effect is
+ * measured by running the benchmark with and without it (the broker is otherwise started as users do).
+ */
+const brokerArgs = process.argv.flatMap((arg, i) =>
+  arg === "--broker-override" && process.argv[i + 1] !== undefined
+    ? ["--override", process.argv[i + 1]!]
+    : [],
+);
 const work = tempDir("perf-bench");
 
 function perfArgs(args: string[]): string[] {
@@ -108,7 +117,7 @@ const cpu = (f: FinalFigures): string => `tool CPU ${f.cpuSecondsPerMillionRecor
 const inputPath = join(work, "records.txt");
 writeFileSync(inputPath, `${"x".repeat(recordBytes)}\n`.repeat(recordsCount));
 
-const broker = await startBroker({ dataDir: join(work, "data") });
+const broker = await startBroker({ dataDir: join(work, "data"), args: brokerArgs });
 const brokerPid = onlyChild(broker.process.pid);
 /** The broker's CPU seconds per million records over `run`, as text. */
 function brokerCpu<T extends { records: number }>(run: () => T): [T, string] {
