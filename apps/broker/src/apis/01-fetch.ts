@@ -16,7 +16,12 @@ import type { PartitionReplica } from "@eddy/node";
 import { ErrorCode } from "@eddy/protocol";
 import { topicById } from "../cluster/replica-fetch-server.ts";
 import { fetchReplicaId, refusedPartition } from "../cluster/replica-fetch-wire.ts";
-import { closeFetchContext, openFetchContext, type PartitionWanted } from "../fetch-session/fetch-context.ts";
+import {
+  closeFetchContext,
+  openFetchContext,
+  type PartitionWanted,
+  sessionRequestOf,
+} from "../fetch-session/fetch-context.ts";
 import { fetchSessionsOf } from "../fetch-session/fetch-sessions.ts";
 import { allowedOnCluster, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
@@ -102,27 +107,7 @@ export const fetchApi = defineApi({
     const sessions = fetchSessionsOf(node, fetchPartitionsMax);
     const context = openFetchContext(
       sessions.cache,
-      {
-        sessionId: request.sessionId,
-        sessionEpoch: request.sessionEpoch,
-        partitions: request.topics.flatMap((t) =>
-          t.partitions.map((p) => ({
-            topic: usesTopicIds ? t.topicId : t.topic,
-            partition: p.partition,
-            fetchOffset: p.fetchOffset,
-            partitionMaxBytes: p.partitionMaxBytes,
-            currentLeaderEpoch: p.currentLeaderEpoch,
-            lastFetchedEpoch: p.lastFetchedEpoch,
-            logStartOffset: p.logStartOffset,
-          })),
-        ),
-        forgotten: request.forgottenTopicsData.map((f) => ({
-          topic: usesTopicIds ? f.topicId : f.topic,
-          partitions: f.partitions,
-        })),
-        usesTopicIds,
-        privileged: false,
-      },
+      sessionRequestOf(request, ctx.apiVersion, false),
       Date.now(),
     );
     if (context.kind === "error") {

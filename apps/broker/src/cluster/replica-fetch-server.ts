@@ -41,6 +41,7 @@ import {
   openFetchContext,
   type PartitionRead,
   type PartitionWanted,
+  sessionRequestOf,
 } from "../fetch-session/fetch-context.ts";
 import type { NodeFetchSessions } from "../fetch-session/fetch-sessions.ts";
 import {
@@ -165,37 +166,13 @@ export class ReplicaFetchServer {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, sessionId: 0, responses: [] };
     }
     this.prune();
-    const usesTopicIds = version >= 13;
-    const named: PartitionWanted[] = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({
-        topic: usesTopicIds ? t.topicId : t.topic,
-        partition: p.partition,
-        fetchOffset: p.fetchOffset,
-        partitionMaxBytes: p.partitionMaxBytes,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        lastFetchedEpoch: p.lastFetchedEpoch,
-        logStartOffset: p.logStartOffset,
-      })),
-    );
+    const asked = sessionRequestOf(request, version, true);
+    const usesTopicIds = asked.usesTopicIds;
     // Sessions (KIP-227): which partitions this fetch reads, after its session's changes.
     const context: FetchContext =
       sessions === undefined || version < 7
-        ? { kind: "sessionless", partitions: named }
-        : openFetchContext(
-            sessions.cache,
-            {
-              sessionId: request.sessionId,
-              sessionEpoch: request.sessionEpoch,
-              partitions: named,
-              forgotten: request.forgottenTopicsData.map((f) => ({
-                topic: usesTopicIds ? f.topicId : f.topic,
-                partitions: f.partitions,
-              })),
-              usesTopicIds,
-              privileged: true,
-            },
-            this.host.nowMs(),
-          );
+        ? { kind: "sessionless", partitions: asked.partitions }
+        : openFetchContext(sessions.cache, asked, this.host.nowMs());
     if (context.kind === "error") {
       return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: 0, responses: [] };
     }

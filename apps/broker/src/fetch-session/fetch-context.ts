@@ -17,7 +17,7 @@
  * long poll may run; a second fetch of the same session in that time moves the epoch, and this one's
  * close then answers INVALID_FETCH_SESSION_EPOCH, as Kafka does.
  */
-import { ErrorCode } from "@eddy/protocol";
+import { ErrorCode, type FetchRequest } from "@eddy/protocol";
 import {
   type CachedPartition,
   epochFinal,
@@ -64,6 +64,40 @@ export interface FetchRequestSession {
   readonly usesTopicIds: boolean;
   /** A follower's fetch: its session is privileged. */
   readonly privileged: boolean;
+}
+
+/**
+ * What a Fetch request of `version` asks of the session layer: its partitions in request order and
+ * its forgotten ones, named by topic id from v13 (by name before). Consumers and followers read
+ * their requests with this one function.
+ */
+export function sessionRequestOf(
+  request: FetchRequest,
+  version: number,
+  privileged: boolean,
+): FetchRequestSession {
+  const usesTopicIds = version >= 13;
+  return {
+    sessionId: request.sessionId,
+    sessionEpoch: request.sessionEpoch,
+    partitions: request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: usesTopicIds ? t.topicId : t.topic,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        lastFetchedEpoch: p.lastFetchedEpoch,
+        logStartOffset: p.logStartOffset,
+      })),
+    ),
+    forgotten: request.forgottenTopicsData.map((f) => ({
+      topic: usesTopicIds ? f.topicId : f.topic,
+      partitions: f.partitions,
+    })),
+    usesTopicIds,
+    privileged,
+  };
 }
 
 export type FetchContext =
