@@ -40,6 +40,11 @@ export class Broker {
     return this.server.endpointOf(this.clientListenerName).advertisedPort;
   }
 
+  /** Large request frames whose buffer was reused (the frame pool's count; tests read it). */
+  get framesReused(): number {
+    return this.server.framePool.reusedCount;
+  }
+
   /** The bound port of any listener by name (`CONTROLLER`, `SSL`, ...); throws for a name not in `listeners`. */
   portOf(listenerName: string): number {
     return this.server.portOf(listenerName.toUpperCase());

@@ -40,6 +40,16 @@ export class RequestHandler implements FrameHandler {
     private readonly log: (line: string) => void,
   ) {}
 
+  /**
+   * Only Produce frames are reused once answered: the partition's log writes the batch during the
+   * request and keeps none of its bytes (the hot tail copies small batches into its slabs and does not
+   * cache large ones), and the request's metrics read it before the response is made. Other APIs
+   * (internal quorum messages among them) are not audited for what they keep, so their frames are not.
+   */
+  framesReusable(frame: Uint8Array): boolean {
+    return frame.length >= 2 && frame[0] === 0 && frame[1] === ApiKey.Produce;
+  }
+
   handle(
     frame: Uint8Array,
     connection: ConnectionInfo,

@@ -15,6 +15,7 @@
 import { FrameError, FrameReader } from "@eddy/protocol";
 import type { Socket, TCPSocketListener } from "bun";
 import type { ListenerTls } from "../config/ssl-settings.ts";
+import { FrameBufferPool } from "./frame-pool.ts";
 import { bunTlsOptions, tlsVerdict } from "./tls-listener.ts";
 
 /** What a handler returns: whole response frames, size prefix included, as one or more byte ranges. */
@@ -55,6 +56,11 @@ export interface FrameHandler {
    * for the server's own limit.
    */
   frameLimitOf?(connection: ConnectionInfo): { readonly bytes: number; readonly setting: string } | null;
+  /**
+   * True when nothing the handler did with `frame` reads it once its response is made, so its buffer
+   * may take the next large frame (`FrameBufferPool`). Absent or false keeps every frame.
+   */
+  framesReusable?(frame: Uint8Array, connection: ConnectionInfo): boolean;
 }
 
 /**
@@ -163,6 +169,8 @@ interface BoundListener {
 export class Server {
   private readonly bound = new Map<string, BoundListener>();
   private readonly connections = new Set<BrokerSocket>();
+  /** Large frames' buffers, reused once their requests are answered (see `FrameHandler.framesReusable`). */
+  readonly framePool = new FrameBufferPool();
   private nextConnectionId = 1;
   private inflightTotal = 0;
   private socketWritesTotal = 0;
@@ -243,7 +251,10 @@ export class Server {
               tls: tls === null ? null : { peerPrincipal: null },
             },
             handler: listener.handler,
-            reader: new FrameReader({ frameBytesMax: self.options.frameBytesMax }),
+            reader: new FrameReader({
+              frameBytesMax: self.options.frameBytesMax,
+              allocateFrame: (bytes) => self.framePool.take(bytes),
+            }),
             slots: [],
             outbound: [],
             outboundBytes: 0,
@@ -400,6 +411,8 @@ export class Server {
       slot.done = true;
       slot.response = response;
       settle();
+      // The response is made: a handler that keeps nothing of the frame lets its buffer be reused.
+      if (state.handler.framesReusable?.(frame, state.info) === true) this.framePool.give(frame);
       this.releaseSlots(socket);
     };
     const onError = (error: unknown): void => {

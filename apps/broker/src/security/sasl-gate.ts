@@ -128,6 +128,14 @@ export class SaslGate implements FrameHandler {
     return this.phases.get(connection)?.kind === "authenticated" ? null : this.preAuthFrameLimit;
   }
 
+  /** An authenticated connection's frames go to the inner handler, which says whether they may be reused. */
+  framesReusable(frame: Uint8Array, connection: ConnectionInfo): boolean {
+    return (
+      this.phases.get(connection)?.kind === "authenticated" &&
+      (this.inner.framesReusable?.(frame, connection) ?? false)
+    );
+  }
+
   /** Lets the connection through from now on, as `principal` (the authorizer reads it too). */
   private authenticated(connection: ConnectionInfo, principal: string): void {
     this.phases.set(connection, { kind: "authenticated", principal });

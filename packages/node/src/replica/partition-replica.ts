@@ -310,7 +310,9 @@ export class PartitionReplica {
   /**
    * Produces one partition's records (exactly one v2 batch, as Kafka requires of Produce v3+). The
    * batch is validated here; `answer` is called once, now or when the core answers (acks=all waits
-   * for the ISR). The bytes are rewritten in place (base offset, leader epoch) and kept by the log.
+   * for the ISR). The bytes are rewritten in place (base offset, leader epoch) and written to the log
+   * before this returns; nothing keeps them after that (the log's hot tail copies what it caches), so
+   * the caller may reuse the buffer (the broker's server does, for large produce frames).
    */
   produce(
     records: Uint8Array | null,

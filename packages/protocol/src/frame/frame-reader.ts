@@ -42,6 +42,11 @@ export class FrameError extends Error {
 export interface FrameReaderOptions {
   /** Largest frame body accepted, in bytes (default 100 MiB). */
   readonly frameBytesMax?: number;
+  /**
+   * Where a frame that spans chunks is copied to once whole: a buffer of exactly `bytes` (a pool's
+   * recycled one, say); by default a new one. Its contents need not be zero: every byte is written.
+   */
+  readonly allocateFrame?: (bytes: number) => Uint8Array;
 }
 
 /** The reader's own assertions: a broken one is a bug here, never bad input. */
@@ -77,8 +82,11 @@ export class FrameReader {
   private copiedBytes = 0;
   private failure: FrameError | undefined;
 
+  private readonly allocateFrame: (bytes: number) => Uint8Array;
+
   constructor(options: FrameReaderOptions = {}) {
     this.limit = checkedLimit(options.frameBytesMax ?? frameBytesMaxDefault);
+    this.allocateFrame = options.allocateFrame ?? ((bytes) => new Uint8Array(bytes));
   }
 
   /** The largest frame body accepted; frames whose size prefix says more fail the reader. */
@@ -197,7 +205,8 @@ export class FrameReader {
       return need;
     }
     // All bytes are here now: this copy is sized by bytes received, never by the claim alone.
-    const frame = new Uint8Array(this.frameBytes);
+    const frame = this.allocateFrame(this.frameBytes);
+    invariant(frame.length === this.frameBytes, "an allocated frame has the frame's size");
     this.copyPendingInto(frame, -frameSizePrefixBytes);
     frame.set(chunk.subarray(0, need), bodyHeld);
     this.copiedBytes += frame.length;

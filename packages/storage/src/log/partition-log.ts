@@ -34,7 +34,6 @@ import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
 import {
-  ownBytesOf,
   type TailBudget,
   type TailEntry,
   type TailOwner,
@@ -634,8 +633,9 @@ export class PartitionLog implements TailOwner {
     if (budget !== undefined) {
       entry = budget.admit(of, batch);
     } else {
-      const kept = ownBytesOf(batch);
-      entry = { ...of, bytes: kept, heldBytes: kept.buffer.byteLength, live: true };
+      // A copy: the caller may reuse its buffer once the append has returned.
+      const kept = batch.slice();
+      entry = { ...of, bytes: kept, heldBytes: kept.length, live: true };
     }
     if (entry === null) {
       this.tailClear();

@@ -13,9 +13,8 @@
  * reused for the next ones: the cache's memory is allocated once and stays within the budget. A reader
  * gets a copy of a slab's bytes (see `tailEntryReadable`), because the slab will be overwritten.
  *
- * Large batches (more than a quarter of a slab: a 1 MiB record) keep their own buffer, by reference
- * when the batch is most of the request buffer it arrived in, so the produce path copies them at most
- * once (issue 15's large-values rule).
+ * Large batches (more than a quarter of a slab: a 1 MiB record) are not cached: the produce path copies
+ * them once (issue 15's large-values rule), and the server reuses the request buffer they came in.
  */
 import { invariant } from "@eddy/core";
 
@@ -157,33 +156,25 @@ export class TailBudget {
   }
 
   /**
-   * Caches `batch` for `of`: a small batch is copied into a slab, a large one keeps its own buffer
-   * (the caller's when the batch is most of it). Evicts the oldest entries anywhere until the memory
-   * fits, then queues the entry and returns it; null when the batch cannot be cached at all (larger
-   * than the budget), and the caller must then not cache it either.
+   * Caches `batch` for `of` by copying it into a slab, evicting the oldest entries anywhere until a
+   * slab has room, then queues the entry and returns it; null when the batch is not cached (larger than
+   * `slabBatchBytesMax`, or no slab can be freed), and the caller must then not cache it either.
    */
   admit(of: TailBatch, batch: Uint8Array): TailEntry | null {
-    if (batch.length > this.bytesMax) return null;
-    if (batch.length <= this.slabBatchBytesMax && batch.length > 0) {
-      const slab = this.slabWithRoom(batch.length);
-      if (slab === null) return null;
-      const at = slab.used;
-      slab.buffer.set(batch, at);
-      slab.used += batch.length;
-      slab.live += 1;
-      const entry = this.entryFor(of, noBytes, undefined);
-      entry.slab = slab;
-      entry.slabAt = at;
-      entry.slabLength = batch.length;
-      this.enqueue(entry);
-      return entry;
-    }
-    const kept = ownBytesOf(batch);
-    const held = kept.buffer.byteLength;
-    if (held > this.bytesMax) return null;
-    const entry = this.entryFor(of, kept, held);
-    this.heldBytes += held;
-    this.evictWhile(() => this.heldBytes > this.bytesMax);
+    // A large batch is not cached: copying it into a slab would be a second copy on the way in (the
+    // request frame holding it was the first), and keeping the request's buffer would stop the server
+    // from reusing it. Consumers read it from the segment file, as Kafka serves every fetch.
+    if (batch.length > this.slabBatchBytesMax || batch.length === 0) return null;
+    const slab = this.slabWithRoom(batch.length);
+    if (slab === null) return null;
+    const at = slab.used;
+    slab.buffer.set(batch, at);
+    slab.used += batch.length;
+    slab.live += 1;
+    const entry = this.entryFor(of, noBytes, undefined);
+    entry.slab = slab;
+    entry.slabAt = at;
+    entry.slabLength = batch.length;
     this.enqueue(entry);
     return entry;
   }
@@ -397,20 +388,4 @@ export function tailEntryDrop(entry: TailEntry): void {
   entry.live = false;
   entry.bytes = noBytes;
   entry.slab = undefined;
-}
-
-/**
- * A batch is kept by reference when it is at least this share of its buffer (in eighths): the rest,
- * at most an eighth, is the request frame's header around it, counted against the budget with it.
- */
-export const tailViewShareEighthsMin = 7;
-
-/**
- * The bytes a large batch keeps: the caller's buffer by reference when the batch is most of it (a
- * produce request of one 1 MiB record), so the produce path does not copy it again; otherwise a copy,
- * so a request frame holding other partitions' batches is not pinned.
- */
-export function ownBytesOf(batch: Uint8Array): Uint8Array {
-  const mostOfBuffer = batch.byteLength * 8 >= batch.buffer.byteLength * tailViewShareEighthsMin;
-  return mostOfBuffer ? batch : batch.slice();
 }

@@ -125,7 +125,10 @@ export class LogStore extends Context.Service<
     readonly partitions: () => Effect.Effect<ReadonlyArray<TopicPartition>, StorageError>;
     /** Returns the log's start, end, flushed offset and size; opens a stored partition on first use. */
     readonly info: (tp: TopicPartition) => Effect.Effect<LogInfo, StorageError>;
-    /** Appends whole batches (base offset >= log end, increasing; else Corrupt); `nowMs` drives rolls and flush policy. */
+    /**
+     * Appends whole batches (base offset >= log end, increasing; else Corrupt); `nowMs` drives rolls
+     * and flush policy. Keeps no reference to `batches`: the caller may reuse the buffer afterwards.
+     */
     readonly append: (
       tp: TopicPartition,
       batches: Uint8Array,
