@@ -13,6 +13,12 @@ export {
 } from "./log/clean-shutdown.ts";
 export { type EngineOptions, engineLayer } from "./log/engine.ts";
 export { FileFault, type FileHandle, type Files } from "./log/files.ts";
+export {
+  IndexCache,
+  type IndexCacheMember,
+  indexCacheBytesDefault,
+  indexMirrorOverheadBytes,
+} from "./log/index-cache.ts";
 export { offsetEntryBytes, timeEntryBytes } from "./log/offset-index.ts";
 export {
   PartitionLog,

@@ -1,7 +1,8 @@
 /**
  * A node's log directory: the partition logs it holds, opened over the `Files` it is handed (node:fs
  * in the broker, a MemoryDisk in the simulator and in `--storage memory`), in Kafka's layout
- * (`<dataDir>/<topic>-<partition>/`), with one tail-cache budget shared by all of them. It owns
+ * (`<dataDir>/<topic>-<partition>/`), with one tail-cache budget and one index cache (the loaded index
+ * mirrors of inactive segments) shared by all of them. It owns
  * opening (recovery), per-topic log settings, the bound on open partitions, deletion and Kafka's
  * clean-shutdown marker (taken at start, written by `closeAll` once every log closed cleanly); it must
  * never decide what to write (the replicas do) nor read a clock (the caller passes `nowMs`).
@@ -14,6 +15,8 @@
 import { invariant } from "@eddy/core";
 import {
   type Files,
+  IndexCache,
+  indexCacheBytesDefault,
   type LogConfig,
   logConfigDefault,
   logConfigProblem,
@@ -39,12 +42,20 @@ export interface LogDirOptions {
   readonly tailCacheBytesMax: number;
   /** Bytes of recent batches all partitions together keep; the batch appended longest ago leaves first. */
   readonly tailCacheBytesTotalMax: number;
+  /**
+   * Bytes of index mirrors of inactive segments all partitions together keep loaded (default
+   * `indexCacheBytesDefault`, 8 MiB); the one used longest ago is dropped first and reloaded from its
+   * index files when read.
+   */
+  readonly indexCacheBytesMax?: number | undefined;
   readonly logLine: (line: string) => void;
 }
 
 export class LogDir {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly tailBudget: TailBudget;
+  /** The loaded index mirrors of every partition's inactive segments, under one byte bound. */
+  readonly indexCache: IndexCache;
   readonly defaults: LogConfig;
   /**
    * Folders found at start after a clean shutdown and not opened since: their first open trusts the
@@ -61,6 +72,7 @@ export class LogDir {
     const problem = logConfigProblem(this.defaults);
     invariant(problem === null, () => `log settings: ${problem}`);
     this.tailBudget = new TailBudget(options.tailCacheBytesTotalMax);
+    this.indexCache = new IndexCache(options.indexCacheBytesMax ?? indexCacheBytesDefault);
     options.files.makeDir(options.dataDir);
     this.startedClean = takeCleanShutdownMarker(options.files, options.dataDir);
     this.cleanAtStart = new Set(this.startedClean ? options.files.list(options.dataDir) : []);
@@ -103,6 +115,7 @@ export class LogDir {
         config: merged,
         tailCacheBytesMax: this.options.tailCacheBytesMax,
         tailBudget: this.tailBudget,
+        indexCache: this.indexCache,
         logLine: this.options.logLine,
         nowMs,
         cleanShutdown: this.cleanAtStart.delete(name),

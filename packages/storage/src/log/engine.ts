@@ -27,6 +27,7 @@ import { StorageError, storageError } from "../port/storage-error.ts";
 import { decodeStoredJson } from "../port/stored-json.ts";
 import { FileFault, type Files } from "./files.ts";
 import { StoredGroupOffsets } from "./group-offsets-schema.ts";
+import { IndexCache, indexCacheBytesDefault } from "./index-cache.ts";
 import { PartitionLog, toStorageError } from "./partition-log.ts";
 import {
   groupMetadataTopic,
@@ -67,6 +68,11 @@ export interface EngineOptions {
   readonly tailCacheBytesMax?: number | undefined;
   /** Bytes of recent batches served from memory across all partitions (default `tailCacheBytesTotalDefault`, 256 MiB). */
   readonly tailCacheBytesTotalMax?: number | undefined;
+  /**
+   * Bytes of index mirrors of inactive segments kept loaded across all partitions (default
+   * `indexCacheBytesDefault`, 8 MiB); the rest are reloaded from their index files when read.
+   */
+  readonly indexCacheBytesMax?: number | undefined;
   /** Where recovery and offline notices go (default: Effect's logger at warning level). */
   readonly logLine?: ((line: string) => void) | undefined;
   /** Runs before every operation; the memory engine adds latency faults here. */
@@ -130,6 +136,7 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
     });
     const before = options.beforeOperation ?? Effect.void;
     const tailBudget = new TailBudget(options.tailCacheBytesTotalMax ?? tailCacheBytesTotalDefault);
+    const indexCache = new IndexCache(options.indexCacheBytesMax ?? indexCacheBytesDefault);
     files.makeDir(dataDir);
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
@@ -165,6 +172,7 @@ export function makeLogStore(options: EngineOptions): Effect.Effect<LogStoreShap
         config,
         tailCacheBytesMax: options.tailCacheBytesMax ?? tailCacheBytesDefault,
         tailBudget,
+        indexCache,
         logLine,
         nowMs,
       });

@@ -35,13 +35,41 @@ function doubled<T extends Int32Array | Float64Array>(column: T, count: number):
   return next;
 }
 
+/** Column length of a new, empty mirror. */
+const columnLengthInitial = 16;
+
+/** A column holding exactly the first `count` values (at least one slot, so it can still grow). */
+function fitted<T extends Int32Array | Float64Array>(column: T, count: number): T {
+  if (column.length === Math.max(1, count)) return column;
+  const next = new (column.constructor as new (length: number) => T)(Math.max(1, count));
+  next.set(column.subarray(0, count));
+  return next;
+}
+
 /** Growable pair of int32 columns: relative offsets and positions, increasing. */
 export class OffsetIndex {
-  relative = new Int32Array(16);
-  position = new Int32Array(16);
+  relative: Int32Array;
+  position: Int32Array;
   count = 0;
   /** Entries already written to the `.index` file. */
   persistedCount = 0;
+
+  /** `capacity`: entries the columns hold before they first grow (a load knows its count). */
+  constructor(capacity = columnLengthInitial) {
+    this.relative = new Int32Array(Math.max(1, capacity));
+    this.position = new Int32Array(Math.max(1, capacity));
+  }
+
+  /** Bytes the columns hold (their capacity, which is what memory they pin). */
+  columnBytes(): number {
+    return this.relative.byteLength + this.position.byteLength;
+  }
+
+  /** Cuts the columns to the entries, for a segment that will take no more (an inactive one). */
+  compact(): void {
+    this.relative = fitted(this.relative, this.count);
+    this.position = fitted(this.position, this.count);
+  }
 
   append(relative: number, position: number): void {
     if (this.count === this.relative.length) {
@@ -73,9 +101,9 @@ export class OffsetIndex {
    * preallocated file ends in zeros, which end the entries.
    */
   static decode(bytes: Uint8Array, logSizeBytes: number, relativeMax: number): OffsetIndex | string {
-    const index = new OffsetIndex();
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const whole = Math.floor(bytes.length / offsetEntryBytes);
+    const index = new OffsetIndex(whole);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     let i = 0;
     for (; i < whole; i++) {
       const relative = view.getInt32(i * offsetEntryBytes);
@@ -102,10 +130,27 @@ export class OffsetIndex {
 
 /** Growable time index: timestamps (as float64, exact to 2^53) and relative offsets, increasing. */
 export class TimeIndex {
-  timestamp = new Float64Array(16);
-  relative = new Int32Array(16);
+  timestamp: Float64Array;
+  relative: Int32Array;
   count = 0;
   persistedCount = 0;
+
+  /** `capacity`: entries the columns hold before they first grow (a load knows its count). */
+  constructor(capacity = columnLengthInitial) {
+    this.timestamp = new Float64Array(Math.max(1, capacity));
+    this.relative = new Int32Array(Math.max(1, capacity));
+  }
+
+  /** Bytes the columns hold (their capacity). */
+  columnBytes(): number {
+    return this.timestamp.byteLength + this.relative.byteLength;
+  }
+
+  /** Cuts the columns to the entries, for a segment that will take no more. */
+  compact(): void {
+    this.timestamp = fitted(this.timestamp, this.count);
+    this.relative = fitted(this.relative, this.count);
+  }
 
   lastTimestamp(): number {
     return this.count === 0 ? -1 : this.timestamp[this.count - 1]!;
@@ -140,9 +185,9 @@ export class TimeIndex {
   }
 
   static decode(bytes: Uint8Array, relativeMax: number): TimeIndex | string {
-    const index = new TimeIndex();
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const whole = Math.floor(bytes.length / timeEntryBytes);
+    const index = new TimeIndex(whole);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     let i = 0;
     for (; i < whole; i++) {
       const timestamp = Number(view.getBigInt64(i * timeEntryBytes));

@@ -32,6 +32,8 @@ import type {
 } from "../port/log-store.ts";
 import { StorageError, storageError } from "../port/storage-error.ts";
 import { FileFault, type Files } from "./files.ts";
+import { IndexCache, indexCacheBytesDefault } from "./index-cache.ts";
+import type { OffsetIndex, TimeIndex } from "./offset-index.ts";
 import { relativeOffsetMax, Segment, segmentBaseFromName, segmentFileName } from "./segment.ts";
 import {
   type TailBudget,
@@ -84,6 +86,12 @@ export interface PartitionLogOptions {
   readonly tailCacheBytesMax: number;
   /** The engine-wide budget all partitions' tails share (none: only `tailCacheBytesMax` bounds it). */
   readonly tailBudget?: TailBudget | undefined;
+  /**
+   * The engine-wide bound on loaded index mirrors of inactive segments (none: this log gets its own,
+   * of `indexCacheBytesDefault`). Active segments and those whose index files are not yet fsynced
+   * keep their mirrors outside it.
+   */
+  readonly indexCache?: IndexCache | undefined;
   /** Receives one line per recovery action or offline partition. */
   readonly logLine: (line: string) => void;
   /** Creation time for new segments (rolls by time fall back to it when batches carry no timestamp). */
@@ -137,6 +145,8 @@ interface FlushItem {
   readonly segment: Segment;
   readonly size: number;
   readonly indexes: boolean;
+  /** The segment's `indexesVersion` when planned: a rewrite since then is not covered by this fsync. */
+  readonly indexesVersion: number;
 }
 
 /** One flush round: the log end and record count it covers, and the fsyncs it needs. */
@@ -223,10 +233,16 @@ export class PartitionLog implements TailOwner {
    */
   rollHook: (() => void) | null = null;
 
+  /** Index mirrors of inactive segments (whole index files) read since open: at open, or by a lookup. */
+  inactiveIndexLoads = 0;
+  private readonly indexCache: IndexCache;
+
   private constructor(
     private readonly options: PartitionLogOptions,
     public config: LogConfig,
-  ) {}
+  ) {
+    this.indexCache = options.indexCache ?? new IndexCache(indexCacheBytesDefault);
+  }
 
   /** Opens or creates the log in `options.dir`, recovering as described in the module header. */
   static open(options: PartitionLogOptions): PartitionLog {
@@ -278,6 +294,8 @@ export class PartitionLog implements TailOwner {
     let segmentsLoaded = 0;
     let tailBytesScanned = 0;
     let scannedFromOffset = -1;
+    /** Inactive segments whose index files were read whole: the cache takes them once the active one is known. */
+    const loadedWhole: Array<Segment> = [];
     const scanning = (base: number) => {
       segmentsScanned += 1;
       if (scannedFromOffset < 0) scannedFromOffset = base;
@@ -294,9 +312,18 @@ export class PartitionLog implements TailOwner {
       const nextBase = bases[i + 1]!;
       if (base < this.recoveryPoint || clean) {
         // Below the recovery point the segment was fsynced: trust its indexes, rebuild damaged ones,
-        // and treat any bad batch found on the way as corruption of durable data.
+        // and treat any bad batch found on the way as corruption of durable data. The indexes are not
+        // read: their last entries are checked and a lookup loads them (Kafka's lazy indexes), so a
+        // start costs two small reads per old segment however much log it holds. Files that fail that
+        // check are read whole, as before, and rebuilt if that fails too.
+        if (indexesPresent && segment.openLazily(nextBase) === null) {
+          segmentsLoaded += 1;
+          continue;
+        }
         const problem = indexesPresent ? segment.loadIndexes(nextBase) : "index files missing";
         if (problem === null) {
+          this.inactiveIndexLoads += 1;
+          loadedWhole.push(segment);
           segmentsLoaded += 1;
           continue;
         }
@@ -368,6 +395,7 @@ export class PartitionLog implements TailOwner {
       }
     }
     if (bases.length > 0) active.preallocateIndexes(this.config.indexBytesMax);
+    for (const segment of loadedWhole) if (segment !== active) this.admitIndexes(segment);
     const scannedFrom = scannedFromOffset < 0 ? active.nextOffset : scannedFromOffset;
     this.recoveryStats = {
       segmentsScanned,
@@ -462,10 +490,41 @@ export class PartitionLog implements TailOwner {
       nextOffset: i === this.segments.length - 1 ? this.logEnd : this.segments[i + 1]!.baseOffset,
       sizeBytes: segment.sizeBytes,
       maxTimestampMs: segment.maxTimestampMs,
-      indexEntryCount: segment.index.count,
-      timeIndexEntryCount: segment.time.count,
+      indexEntryCount: segment.offsetEntryCount,
+      timeIndexEntryCount: segment.timeEntryCount,
       active: i === this.segments.length - 1,
     }));
+  }
+
+  /**
+   * Bytes of index mirrors this log holds in memory, by why they are resident: the active segment's,
+   * inactive segments' whose index files are not yet durable (outside the cache's bound until a flush
+   * round fsyncs them), and inactive segments' the cache counts. It walks every segment, so it is for
+   * tests, benchmarks and diagnostics, not for a hot path.
+   */
+  indexResidency(): {
+    readonly activeBytes: number;
+    readonly pendingBytes: number;
+    readonly cachedBytes: number;
+  } {
+    let activeBytes = 0;
+    let pendingBytes = 0;
+    let cachedBytes = 0;
+    const active = this.activeSegment();
+    for (const segment of this.segments) {
+      if (!segment.resident) continue;
+      const bytes = segment.mirrorBytes();
+      if (segment === active) activeBytes += bytes;
+      else if (this.indexCache.has(segment)) cachedBytes += bytes;
+      else {
+        invariant(
+          !segment.indexesSynced,
+          () => `${this.options.name}: durable indexes of ${segment.baseOffset} resident outside the cache`,
+        );
+        pendingBytes += bytes;
+      }
+    }
+    return { activeBytes, pendingBytes, cachedBytes };
   }
 
   // ---------------------------------------------------------------- append
@@ -771,12 +830,63 @@ export class PartitionLog implements TailOwner {
   }
 
   /**
+   * The index mirrors of `segment`, reloaded from its files when the cache dropped them. The caller
+   * uses the returned columns at once: a later load may evict them from the segment.
+   */
+  private indexesOf(segment: Segment): { readonly index: OffsetIndex; readonly time: TimeIndex } {
+    if (segment.resident) {
+      this.indexCache.touch(segment);
+      return { index: segment.index, time: segment.time };
+    }
+    this.inactiveIndexLoads += 1;
+    const problem = segment.reloadIndexes();
+    if (problem !== null) this.rebuildIndexes(segment, problem);
+    const mirrors = { index: segment.index, time: segment.time };
+    // A truncation loads the segment it makes active: that one keeps its mirrors outside the cache.
+    if (segment.indexesSynced && segment !== this.activeSegment()) this.admitIndexes(segment);
+    return mirrors;
+  }
+
+  /**
+   * Rebuilds an inactive segment's mirrors from its log when its index files are missing or do not
+   * match what the segment holds. Kafka does the same (its log loading deletes a corrupt index and
+   * recovers the segment from the log): the index is only a map derived from the log, which is the
+   * data, so failing the read would make intact records unreadable over a repairable file. Damage in
+   * the log itself is corruption of durable data and takes the partition offline, as a read does.
+   */
+  private rebuildIndexes(segment: Segment, problem: string): void {
+    this.options.logLine(
+      `${this.options.name}: rebuilding indexes of segment ${segment.baseOffset}: ${problem}`,
+    );
+    const scanProblem = segment.rebuildInactive(this.config.indexIntervalBytes);
+    if (scanProblem !== null) this.corrupt(segment, scanProblem.position, scanProblem.detail);
+    try {
+      segment.writeRebuiltIndexes(this.options.files);
+    } catch (error) {
+      if (!(error instanceof FileFault)) throw error;
+      // The mirrors stay resident until a flush makes the files durable; the read goes on.
+      this.options.logLine(
+        `${this.options.name}: writing the rebuilt indexes of segment ${segment.baseOffset} failed: ${error.message}`,
+      );
+    }
+  }
+
+  /** Hands a resident inactive segment whose index files are durable to the cache, which may drop it. */
+  private admitIndexes(segment: Segment): void {
+    invariant(segment !== this.activeSegment(), "the active segment keeps its mirrors");
+    invariant(segment.indexesSynced, "only durable indexes may be dropped");
+    segment.compactIndexes();
+    this.indexCache.admit(segment);
+  }
+
+  /**
    * Position of the first batch in `segment` whose last offset is >= `offset`, or -1: a binary
    * search in the index, then a short scan of headers read in one chunk.
    */
   private findPosition(segment: Segment, offset: number): number {
-    const slot = segment.index.floor(offset - segment.baseOffset);
-    const from = slot < 0 ? 0 : segment.index.position[slot]!;
+    const { index } = this.indexesOf(segment);
+    const slot = index.floor(offset - segment.baseOffset);
+    const from = slot < 0 ? 0 : index.position[slot]!;
     const found = this.scanFor(segment, from, (h) => h.lastOffset >= offset);
     return found === null ? -1 : found.position;
   }
@@ -911,10 +1021,11 @@ export class PartitionLog implements TailOwner {
     this.guard();
     for (const segment of this.segments) {
       if (segment.maxTimestampMs < timestampMs || segment.sizeBytes === 0) continue;
-      const slot = segment.time.floor(timestampMs);
-      const startOffset = slot < 0 ? segment.baseOffset : segment.baseOffset + segment.time.relative[slot]!;
-      const indexSlot = segment.index.floor(startOffset - segment.baseOffset);
-      const from = indexSlot < 0 ? 0 : segment.index.position[indexSlot]!;
+      const { index, time } = this.indexesOf(segment);
+      const slot = time.floor(timestampMs);
+      const startOffset = slot < 0 ? segment.baseOffset : segment.baseOffset + time.relative[slot]!;
+      const indexSlot = index.floor(startOffset - segment.baseOffset);
+      const from = indexSlot < 0 ? 0 : index.position[indexSlot]!;
       const found = this.scanFor(
         segment,
         from,
@@ -955,6 +1066,8 @@ export class PartitionLog implements TailOwner {
     }
     const active = this.activeSegment();
     const position = this.findPosition(active, offset);
+    // The segment is active again: appends will update its mirrors, so the cache must not drop them.
+    this.indexCache.remove(active);
     if (position >= 0) active.log.truncate(position);
     // Rebuilding the mirrors of the (possibly older, now active) segment restores its roll state.
     const scan = active.rebuild(this.config.indexIntervalBytes, false);
@@ -1096,6 +1209,7 @@ export class PartitionLog implements TailOwner {
   }
 
   private deleteSegment(segment: Segment): void {
+    this.indexCache.remove(segment);
     segment.deleted = true;
     segment.close();
     this.removeSegmentFiles(segment.baseOffset);
@@ -1141,8 +1255,22 @@ export class PartitionLog implements TailOwner {
     return (
       Math.min(this.flushed, this.logEnd) < Math.min(target, this.logEnd) ||
       this.dirDirty ||
-      this.epochSyncNeeded()
+      this.epochSyncNeeded() ||
+      this.indexesPending()
     );
+  }
+
+  /**
+   * Whether an inactive segment's index files are not yet fsynced: a segment rebuilt at open after a
+   * crash may have its whole log flushed and still need them, and a clean close must not leave them
+   * behind, since the next start trusts them without reading them (`openLazily`). Only segments from
+   * the recovery point on are looked at: below it every segment's indexes are durable.
+   */
+  private indexesPending(): boolean {
+    for (let i = this.segmentIndexFor(this.recoveryPoint); i < this.segments.length - 1; i++) {
+      if (!this.segments[i]!.indexesSynced) return true;
+    }
+    return false;
   }
 
   /**
@@ -1262,7 +1390,7 @@ export class PartitionLog implements TailOwner {
       const active = segment === this.activeSegment();
       const indexes = !active && !segment.indexesSynced;
       if (segment.syncedBytes < segment.sizeBytes || indexes)
-        work.push({ segment, size: segment.sizeBytes, indexes });
+        work.push({ segment, size: segment.sizeBytes, indexes, indexesVersion: segment.indexesVersion });
     }
     const epochs = this.epochSyncNeeded();
     const plan = {
@@ -1277,7 +1405,13 @@ export class PartitionLog implements TailOwner {
   }
 
   private segmentSynced(item: FlushItem): void {
-    if (item.indexes) item.segment.indexesSynced = true;
+    const { segment } = item;
+    // A segment made active again (a truncation) or rewritten while the fsync ran is not covered by it.
+    if (item.indexes && segment.indexesVersion === item.indexesVersion && segment !== this.activeSegment()) {
+      segment.indexesSynced = true;
+      // Its index files are durable now, so its mirrors may be dropped: the cache takes them.
+      if (!segment.deleted && !this.closed && segment.resident) this.admitIndexes(segment);
+    }
     item.segment.syncedBytes = Math.max(
       item.segment.syncedBytes,
       Math.min(item.size, item.segment.sizeBytes),
@@ -1498,7 +1632,10 @@ export class PartitionLog implements TailOwner {
     this.closed = true;
     // A closed partition's cached batches no longer count against the shared budget.
     this.tailClear();
-    for (const segment of this.segments) segment.close();
+    for (const segment of this.segments) {
+      this.indexCache.remove(segment);
+      segment.close();
+    }
   }
 
   /** Closes and deletes the partition folder. */

@@ -4,6 +4,8 @@
  * used by recovery and index rebuilds; it must never decide when to roll or delete (the partition
  * log does). Positions are int32 as in Kafka, so a segment stays below 2 GiB.
  */
+
+import { invariant } from "@eddy/core";
 import {
   batchHeaderBytes,
   batchLengthPrefixBytes,
@@ -11,7 +13,8 @@ import {
   headerFields,
   type StoredBatchHeader,
 } from "@eddy/protocol";
-import type { FileHandle, Files } from "./files.ts";
+import { FileFault, type FileHandle, type Files } from "./files.ts";
+import { indexMirrorOverheadBytes } from "./index-cache.ts";
 import { OffsetIndex, offsetEntryBytes, TimeIndex, timeEntryBytes } from "./offset-index.ts";
 
 /** Kafka's segment file name: the base offset as 20 zero-padded digits. */
@@ -80,10 +83,24 @@ export function scanBatches(
   throw new Error(`scan of ${file.path} did not end within ${loopMax} steps`);
 }
 
-/** A segment's files and in-memory state. */
+/**
+ * A segment's files and in-memory state. The index mirrors are resident while the segment is active
+ * and until its index files are durable; after that the partition log may drop them (`dropIndexes`,
+ * through its `IndexCache`) and reload them from the files when a lookup needs them. Everything else
+ * (sizes, offsets, the largest timestamp, the entry counts) stays as plain numbers, so the segment
+ * answers infos, retention and roll checks without loading anything.
+ */
 export class Segment {
-  index = new OffsetIndex();
-  time = new TimeIndex();
+  private offsets: OffsetIndex | null = new OffsetIndex();
+  private times: TimeIndex | null = new TimeIndex();
+  /** Entry counts of the mirrors while they are dropped (what the trimmed files hold). */
+  private offsetCountDropped = 0;
+  private timeCountDropped = 0;
+  /**
+   * Bumped whenever the index files are rewritten from the start (a roll's final write, a truncation
+   * making the segment active again): a flush that fsynced an older version must not mark them synced.
+   */
+  indexesVersion = 0;
   sizeBytes = 0;
   /** The offset after the last batch (the base offset while empty). */
   nextOffset: number;
@@ -103,11 +120,79 @@ export class Segment {
   constructor(
     readonly baseOffset: number,
     readonly log: FileHandle,
-    readonly offsetIndexFile: FileHandle,
-    readonly timeIndexFile: FileHandle,
+    /** Replaced only when a rebuild finds the file gone (`writeRebuiltIndexes`). */
+    public offsetIndexFile: FileHandle,
+    public timeIndexFile: FileHandle,
     readonly createdMs: number,
   ) {
     this.nextOffset = baseOffset;
+  }
+
+  /** The offset-index mirror; only while it is resident (the caller loads it first). */
+  get index(): OffsetIndex {
+    invariant(this.offsets !== null, () => `segment ${this.baseOffset}: offset index used while dropped`);
+    return this.offsets;
+  }
+
+  set index(value: OffsetIndex) {
+    this.offsets = value;
+  }
+
+  /** The time-index mirror; only while it is resident. */
+  get time(): TimeIndex {
+    invariant(this.times !== null, () => `segment ${this.baseOffset}: time index used while dropped`);
+    return this.times;
+  }
+
+  set time(value: TimeIndex) {
+    this.times = value;
+  }
+
+  /** Whether the index mirrors are in memory. */
+  get resident(): boolean {
+    return this.offsets !== null;
+  }
+
+  /** Entries of the `.index`, resident or not. */
+  get offsetEntryCount(): number {
+    return this.offsets === null ? this.offsetCountDropped : this.offsets.count;
+  }
+
+  /** Entries of the `.timeindex`, resident or not. */
+  get timeEntryCount(): number {
+    return this.times === null ? this.timeCountDropped : this.times.count;
+  }
+
+  /** Bytes the resident mirrors hold, as the index cache counts them. */
+  mirrorBytes(): number {
+    return this.index.columnBytes() + this.time.columnBytes() + indexMirrorOverheadBytes;
+  }
+
+  /** Cuts the resident mirrors to their entries: an inactive segment takes no more. */
+  compactIndexes(): void {
+    this.index.compact();
+    this.time.compact();
+  }
+
+  /**
+   * Lets go of the mirrors. Only for an inactive segment whose index files hold every entry and are
+   * durable: they are then the only copy, and `reloadIndexes` reads them back.
+   */
+  dropIndexes(): void {
+    const index = this.index;
+    const time = this.time;
+    invariant(
+      this.indexesSynced,
+      () => `segment ${this.baseOffset}: indexes dropped before they were fsynced`,
+    );
+    invariant(
+      index.persistedCount === index.count && time.persistedCount === time.count,
+      () => `segment ${this.baseOffset}: indexes dropped with entries not on file`,
+    );
+    this.offsetCountDropped = index.count;
+    this.timeCountDropped = time.count;
+    this.offsets = null;
+    this.times = null;
   }
 
   /** Opens (or creates) the three files of a segment in `dir`. */
@@ -188,6 +273,154 @@ export class Segment {
     this.syncedBytes = this.sizeBytes;
     this.indexesSynced = true;
     return null;
+  }
+
+  /**
+   * Opens an inactive segment whose index files are durable (below the recovery point, or after a
+   * clean shutdown) without loading them: the sizes give the entry counts (the files were trimmed when
+   * the segment became inactive) and the last entries, two small reads, give the largest timestamp
+   * and a sanity check, as Kafka's lazy indexes check only the last entry until first used. The
+   * mirrors stay dropped until a lookup reloads them. Returns a sentence saying why the files cannot
+   * be opened this way (the caller then loads them whole), or null.
+   */
+  openLazily(nextOffset: number): string | null {
+    const sizeBytes = this.log.size();
+    const offsetFileBytes = this.offsetIndexFile.size();
+    const timeFileBytes = this.timeIndexFile.size();
+    if (offsetFileBytes % offsetEntryBytes !== 0)
+      return `.index size ${offsetFileBytes} is not whole entries`;
+    if (timeFileBytes % timeEntryBytes !== 0) return `.timeindex size ${timeFileBytes} is not whole entries`;
+    const relativeMax = Math.max(0, nextOffset - this.baseOffset - 1);
+    const offsetCount = offsetFileBytes / offsetEntryBytes;
+    const timeCount = timeFileBytes / timeEntryBytes;
+    if (offsetCount > 0) {
+      const last = readRange(this.offsetIndexFile, offsetFileBytes - offsetEntryBytes, offsetEntryBytes);
+      if (last === null) return ".index: short read of its last entry";
+      const relative = last.getInt32(0);
+      const position = last.getInt32(4);
+      if (relative === 0 && position === 0) return ".index ends in an empty entry (not trimmed)";
+      if (relative < 0 || relative > relativeMax || position < 0 || position >= sizeBytes)
+        return `.index: last entry (${relative}, ${position}) outside the segment`;
+    }
+    let maxTimestampMs = -1;
+    let offsetOfMaxTimestamp = -1;
+    if (timeCount > 0) {
+      const last = readRange(this.timeIndexFile, timeFileBytes - timeEntryBytes, timeEntryBytes);
+      if (last === null) return ".timeindex: short read of its last entry";
+      const timestamp = Number(last.getBigInt64(0));
+      const relative = last.getInt32(8);
+      if (timeCount > 1 && timestamp === 0 && relative === 0)
+        return ".timeindex ends in an empty entry (not trimmed)";
+      if (relative < 0 || relative > relativeMax)
+        return `.timeindex: last entry offset ${relative} outside the segment`;
+      maxTimestampMs = timestamp;
+      offsetOfMaxTimestamp = this.baseOffset + relative;
+    }
+    this.sizeBytes = sizeBytes;
+    this.nextOffset = nextOffset;
+    this.maxTimestampMs = maxTimestampMs;
+    this.offsetOfMaxTimestamp = offsetOfMaxTimestamp;
+    this.syncedBytes = sizeBytes;
+    this.indexesSynced = true;
+    this.offsetCountDropped = offsetCount;
+    this.timeCountDropped = timeCount;
+    this.offsets = null;
+    this.times = null;
+    return null;
+  }
+
+  /**
+   * Reads the dropped mirrors back from the index files, checking them against what the segment
+   * knows (the log size, the offsets it holds, the entry counts and the largest timestamp). Returns a
+   * sentence saying why the files cannot be trusted (the caller rebuilds from the log), or null.
+   */
+  reloadIndexes(): string | null {
+    invariant(this.offsets === null, () => `segment ${this.baseOffset}: reload of resident indexes`);
+    const relativeMax = Math.max(0, this.nextOffset - this.baseOffset - 1);
+    let offsetBytes: Uint8Array;
+    let timeBytes: Uint8Array;
+    try {
+      offsetBytes = readWhole(this.offsetIndexFile);
+      timeBytes = readWhole(this.timeIndexFile);
+    } catch (error) {
+      if (error instanceof FileFault) return `the index files cannot be read: ${error.message}`;
+      throw error;
+    }
+    const offsetExpected = this.offsetCountDropped * offsetEntryBytes;
+    const timeExpected = this.timeCountDropped * timeEntryBytes;
+    if (offsetBytes.length !== offsetExpected)
+      return `.index holds ${offsetBytes.length} bytes, ${offsetExpected} expected`;
+    if (timeBytes.length !== timeExpected)
+      return `.timeindex holds ${timeBytes.length} bytes, ${timeExpected} expected`;
+    const index = OffsetIndex.decode(offsetBytes, this.sizeBytes, relativeMax);
+    if (typeof index === "string") return `.index: ${index}`;
+    const time = TimeIndex.decode(timeBytes, relativeMax);
+    if (typeof time === "string") return `.timeindex: ${time}`;
+    if (index.count !== this.offsetCountDropped)
+      return `.index has ${index.count} entries, ${this.offsetCountDropped} expected`;
+    if (time.count !== this.timeCountDropped)
+      return `.timeindex has ${time.count} entries, ${this.timeCountDropped} expected`;
+    if (time.count > 0 && time.lastTimestamp() !== this.maxTimestampMs)
+      return `.timeindex's last timestamp ${time.lastTimestamp()} is not the segment's ${this.maxTimestampMs}`;
+    this.offsets = index;
+    this.times = time;
+    return null;
+  }
+
+  /**
+   * Rebuilds the mirrors of an inactive segment by scanning its log, keeping what the segment is
+   * known to hold (its size and the next segment's base). Returns the scan's problem, or a size that
+   * differs from the known one: the log itself is then damaged.
+   */
+  rebuildInactive(indexIntervalBytes: number): ScanProblem | null {
+    const sizeBytes = this.sizeBytes;
+    const nextOffset = this.nextOffset;
+    const syncedBytes = this.syncedBytes;
+    const scan = this.rebuild(indexIntervalBytes, true);
+    if (scan.problem !== null) return scan.problem;
+    if (this.sizeBytes !== sizeBytes || this.nextOffset > nextOffset) {
+      return {
+        kind: "Invalid",
+        position: this.sizeBytes,
+        detail: `the batches end at position ${this.sizeBytes} (offset ${this.nextOffset}), the segment holds ${sizeBytes} bytes to offset ${nextOffset}`,
+      };
+    }
+    this.nextOffset = nextOffset;
+    this.syncedBytes = syncedBytes;
+    if (this.maxTimestampMs >= 0) {
+      this.time.maybeAppend(this.maxTimestampMs, this.offsetOfMaxTimestamp - this.baseOffset);
+    }
+    // Nothing of the rebuilt mirrors is on file yet; `writeRebuiltIndexes` writes them whole.
+    this.index.persistedCount = 0;
+    this.time.persistedCount = 0;
+    this.indexesSynced = false;
+    this.indexesVersion += 1;
+    return null;
+  }
+
+  /**
+   * Replaces the index files with the rebuilt mirrors and fsyncs them (reopening files that went
+   * missing), so the mirrors may be dropped again. Throws FileFault; the mirrors then stay resident
+   * and unsynced until a flush round fsyncs what the files hold.
+   */
+  writeRebuiltIndexes(files: Files): void {
+    for (const which of ["offset", "time"] as const) {
+      const handle = which === "offset" ? this.offsetIndexFile : this.timeIndexFile;
+      if (files.exists(handle.path)) continue;
+      try {
+        handle.close();
+      } catch {
+        // A handle whose file is gone may already be unusable; the new one replaces it.
+      }
+      const reopened = files.open(handle.path, true);
+      if (which === "offset") this.offsetIndexFile = reopened;
+      else this.timeIndexFile = reopened;
+      files.syncDirNow(handle.path.slice(0, handle.path.lastIndexOf("/")));
+    }
+    this.persistIndexes(true);
+    this.offsetIndexFile.syncNow();
+    this.timeIndexFile.syncNow();
+    this.indexesSynced = true;
   }
 
   /**
@@ -273,6 +506,7 @@ export class Segment {
    * timestamp at the next start), then the files written and trimmed.
    */
   finishIndexes(): void {
+    this.indexesVersion += 1;
     if (this.maxTimestampMs >= 0) {
       this.time.maybeAppend(this.maxTimestampMs, this.offsetOfMaxTimestamp - this.baseOffset);
     }
@@ -299,6 +533,7 @@ export class Segment {
 
   /** Sizes the index files to their preallocated length, as Kafka does for the active segment. */
   preallocateIndexes(indexBytesMax: number): void {
+    this.indexesVersion += 1;
     this.offsetIndexFile.truncate(0);
     this.timeIndexFile.truncate(0);
     this.index.persistedCount = 0;
@@ -320,6 +555,13 @@ export class Segment {
     this.offsetIndexFile.close();
     this.timeIndexFile.close();
   }
+}
+
+/** `length` bytes at `position` of a file, or null when it holds fewer. */
+function readRange(file: FileHandle, position: number, length: number): DataView | null {
+  const bytes = new Uint8Array(length);
+  if (file.read(bytes, position) < length) return null;
+  return new DataView(bytes.buffer);
 }
 
 function readWhole(file: FileHandle): Uint8Array {
