@@ -105,6 +105,8 @@ export interface BrokerConfig {
   readonly segmentBytesMax: number;
   /** `eddy.log.tail.cache.bytes`: the bytes of recent batches kept in memory, across all partitions. */
   readonly tailCacheBytesMax: number;
+  /** `eddy.log.index.cache.bytes`: bytes of inactive segments' index entries kept in memory, across all partitions. */
+  readonly indexCacheBytesMax: number;
   /** `eddy.heap.collect.interval.bytes`: request bytes between asks for a concurrent collection (0: off). */
   readonly collectIntervalBytes: number;
   readonly rollMs: number;
@@ -278,6 +280,7 @@ export function toBrokerConfig(
     fetchSessionEvictionMs: int("min.incremental.fetch.session.eviction.ms"),
     segmentBytesMax: int("log.segment.bytes"),
     tailCacheBytesMax: int("eddy.log.tail.cache.bytes"),
+    indexCacheBytesMax: int("eddy.log.index.cache.bytes"),
     collectIntervalBytes: int("eddy.heap.collect.interval.bytes"),
     rollMs,
     retentionMs: retentionMs < 0 ? -1 : retentionMs,

@@ -120,6 +120,13 @@ export const configDefinitions: readonly ConfigDefinition[] = [
     doc: "Bytes of recent batches all partitions together serve from memory (0: read everything from the log files).",
   },
   {
+    name: "eddy.log.index.cache.bytes",
+    type: "long",
+    defaultText: "8388608",
+    min: 0,
+    doc: "Bytes of index entries (.index and .timeindex) of inactive segments all partitions together keep in memory; the segment looked up longest ago drops them first and reads its index files again at its next lookup (0: read them at every lookup in an inactive segment).",
+  },
+  {
     name: "eddy.heap.collect.interval.bytes",
     type: "long",
     defaultText: "16777216",

@@ -26,6 +26,8 @@ export function openLogDir(
     // use all of it.
     tailCacheBytesMax: config.tailCacheBytesMax,
     tailCacheBytesTotalMax: config.tailCacheBytesMax,
+    // `eddy.log.index.cache.bytes` bounds the loaded indexes of every partition's inactive segments.
+    indexCacheBytesMax: config.indexCacheBytesMax,
     logLine: log,
   });
   // A malformed checkpoint throws HwCheckpointError naming the file and line: the broker refuses to
