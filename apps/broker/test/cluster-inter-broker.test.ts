@@ -89,15 +89,21 @@ describe("a SASL_SSL inter-broker listener", () => {
     const c = await SecureCluster.start();
     cluster = c;
     try {
-      await until(
-        "three brokers listed on PLAINTEXT",
-        () => metadataOf(c.plaintextBootstrap()).brokers.length === 3,
-        30_000,
-      );
       const portsOf = (m: ClusterMetadata) => m.brokers.map((b) => Number(b.name.split(":")[1])).sort();
+      // kcat asks one node of the bootstrap list, and a node's image may not list the last registration
+      // yet: each node is asked until it lists all three.
+      for (const node of c.nodes) {
+        await until(
+          `three brokers listed on PLAINTEXT by the node on ${node.plaintextPort}`,
+          () => metadataOf(`127.0.0.1:${node.plaintextPort}`).brokers.length === 3,
+          30_000,
+        );
+      }
       expect(portsOf(metadataOf(c.plaintextBootstrap()))).toEqual(c.nodes.map((n) => n.plaintextPort).sort());
-      const ssl = metadataOf(`127.0.0.1:${c.nodes[0]!.sslPort}`, kcatTls(c.certs));
-      expect(portsOf(ssl)).toEqual(c.nodes.map((n) => n.sslPort).sort());
+      // Asked of another node, whose image may not list the last registration yet: wait for it there too.
+      const sslOf = () => metadataOf(`127.0.0.1:${c.nodes[0]!.sslPort}`, kcatTls(c.certs));
+      await until("three brokers listed on SSL", () => sslOf().brokers.length === 3, 30_000);
+      expect(portsOf(sslOf())).toEqual(c.nodes.map((n) => n.sslPort).sort());
       // DescribeCluster answers the same way: PLAINTEXT ports to a PLAINTEXT client.
       const raw = await RawClient.connect(c.nodes[1]!.plaintextPort);
       try {
