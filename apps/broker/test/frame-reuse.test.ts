@@ -63,7 +63,11 @@ test("every record of three concurrent producers of 300 KB values reads back exa
     producers.map((producer, p) =>
       Promise.all(
         Array.from({ length: recordsPerProducer }, (_, i) =>
-          producer.send({ topic: "large", acks: producersAcks[p]!, messages: [{ value: recordValue(p, i) }] }),
+          producer.send({
+            topic: "large",
+            acks: producersAcks[p]!,
+            messages: [{ value: recordValue(p, i) }],
+          }),
         ),
       ),
     ),
