@@ -41,7 +41,6 @@ import {
   type TailOwner,
   tailEntryCopyInto,
   tailEntryDrop,
-  tailEntryHeldBytes,
   tailEntryLength,
   tailEntryReadable,
 } from "./tail-budget.ts";
@@ -694,14 +693,14 @@ export class PartitionLog implements TailOwner {
     } else {
       // A copy: the caller may reuse its buffer once the append has returned.
       const kept = batch.slice();
-      entry = { ...of, bytes: kept, heldBytes: kept.length, live: true };
+      entry = { ...of, bytes: kept, live: true };
     }
     if (entry === null) {
       this.tailClear();
       return;
     }
     this.tail.push(entry);
-    this.tailBytes += tailEntryHeldBytes(entry);
+    this.tailBytes += tailEntryLength(entry);
     if (this.tailStart > 1024 && this.tailStart * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailStart);
       this.tailStart = 0;
@@ -711,7 +710,7 @@ export class PartitionLog implements TailOwner {
   /** Drops the oldest cached batch. */
   private tailShift(): void {
     const oldest = this.tail[this.tailStart]!;
-    this.tailBytes -= tailEntryHeldBytes(oldest);
+    this.tailBytes -= tailEntryLength(oldest);
     this.tailStart += 1;
     this.tailRelease(oldest);
   }
@@ -735,7 +734,7 @@ export class PartitionLog implements TailOwner {
   private tailDropFrom(offset: number): void {
     while (this.tail.length > this.tailStart && this.tail[this.tail.length - 1]!.lastOffset >= offset) {
       const dropped = this.tail.pop()!;
-      this.tailBytes -= tailEntryHeldBytes(dropped);
+      this.tailBytes -= tailEntryLength(dropped);
       this.tailRelease(dropped);
     }
   }

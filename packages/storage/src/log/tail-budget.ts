@@ -33,16 +33,10 @@ export interface TailEntry {
   lastOffset: number;
   segmentBase: number;
   /**
-   * The batch in its own buffer (a large batch); empty for a batch in a slab, and emptied when the
-   * entry is dropped, so a dropped entry still queued pins nothing.
+   * The batch in its own buffer (an entry made by a caller, or by a log without a budget); empty for a
+   * batch in a slab, and emptied when the entry is dropped, so a dropped entry still queued pins nothing.
    */
   bytes: Uint8Array;
-  /**
-   * Bytes the entry keeps in memory and counts against the budgets: its whole buffer when `bytes` is
-   * a view into a larger one (the request frame it arrived in), else the batch's length (the default).
-   * An entry in a slab counts its length; the slab itself is what the budget counts.
-   */
-  heldBytes?: number | undefined;
   /**
    * The slab holding a small batch, at `slabAt` for `slabLength` bytes; the slab is overwritten once the
    * entry is dropped. Kept as numbers, not a view: a view per cached batch is a long-lived object that
@@ -171,10 +165,7 @@ export class TailBudget {
     slab.buffer.set(batch, at);
     slab.used += batch.length;
     slab.live += 1;
-    const entry = this.entryFor(of, noBytes, undefined);
-    entry.slab = slab;
-    entry.slabAt = at;
-    entry.slabLength = batch.length;
+    const entry = this.entryFor(of, slab, at, batch.length);
     this.enqueue(entry);
     return entry;
   }
@@ -183,7 +174,7 @@ export class TailBudget {
   add(entry: TailEntry): void {
     invariant(entry.live && entry.slab === undefined, "tail budget: a new entry is live and unslabbed");
     this.enqueue(entry);
-    this.heldBytes += tailEntryHeldBytes(entry);
+    this.heldBytes += tailEntryLength(entry);
     this.evictWhile(() => this.heldBytes > this.bytesMax);
   }
 
@@ -191,15 +182,15 @@ export class TailBudget {
   release(entry: TailEntry): void {
     if (!entry.live) return;
     const slab = entry.slab;
-    const held = tailEntryHeldBytes(entry);
-    this.liveBatchBytes -= tailEntryLength(entry);
+    const length = tailEntryLength(entry);
+    this.liveBatchBytes -= length;
     tailEntryDrop(entry);
     if (slab !== undefined) {
       slab.live -= 1;
       invariant(slab.live >= 0, "tail budget: a slab's live count stays non-negative");
       if (slab.live === 0 && slab !== this.current) this.spares.push(slab);
     } else {
-      this.heldBytes -= held;
+      this.heldBytes -= length;
     }
     this.deadCount += 1;
     invariant(this.heldBytes >= 0, "tail budget bytes stay non-negative");
@@ -235,19 +226,18 @@ export class TailBudget {
     return slab;
   }
 
-  /** A live entry for `of`, reusing a pooled object when there is one. */
-  private entryFor(of: TailBatch, bytes: Uint8Array, heldBytes: number | undefined): TailEntry {
+  /** A live entry for `of` at `slabAt` in `slab`, reusing a pooled object when there is one. */
+  private entryFor(of: TailBatch, slab: TailSlab, slabAt: number, slabLength: number): TailEntry {
     const reused = this.pool.pop();
     if (reused === undefined) {
       return {
         baseOffset: of.baseOffset,
         lastOffset: of.lastOffset,
         segmentBase: of.segmentBase,
-        bytes,
-        heldBytes,
-        slab: undefined,
-        slabAt: 0,
-        slabLength: 0,
+        bytes: noBytes,
+        slab,
+        slabAt,
+        slabLength,
         owner: of.owner,
         live: true,
         pooled: true,
@@ -257,11 +247,9 @@ export class TailBudget {
     reused.baseOffset = of.baseOffset;
     reused.lastOffset = of.lastOffset;
     reused.segmentBase = of.segmentBase;
-    reused.bytes = bytes;
-    reused.heldBytes = heldBytes;
-    reused.slab = undefined;
-    reused.slabAt = 0;
-    reused.slabLength = 0;
+    reused.slab = slab;
+    reused.slabAt = slabAt;
+    reused.slabLength = slabLength;
     reused.owner = of.owner;
     reused.live = true;
     return reused;
@@ -347,11 +335,6 @@ const noBytes = new Uint8Array(0);
 /** The batch's length in bytes (0 once dropped). */
 export function tailEntryLength(entry: TailEntry): number {
   return entry.slab === undefined ? entry.bytes.length : entry.slabLength!;
-}
-
-/** What a live entry counts against its partition's bound (see `TailEntry.heldBytes`). */
-export function tailEntryHeldBytes(entry: TailEntry): number {
-  return entry.heldBytes ?? tailEntryLength(entry);
 }
 
 /**
