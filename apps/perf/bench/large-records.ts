@@ -4,7 +4,8 @@
  * (Kafka's default, 1,048,588, is 12 bytes over 1 MiB and refuses a 1 MiB value with its batch
  * overhead), beside the raw sequential write rate of the same disk measured here in the same run:
  * `write` of 1 MiB chunks and one `fsync` of a file of the same total size, in the same folder.
- * `--large-mb N` is the total (default 2,048 MiB). The load average before and after is printed beside
+ * The broker's own CPU seconds for the produce are printed beside it (what the broker spends per GiB on
+ * the way in). `--large-mb N` is the total (default 2,048 MiB). The load average before and after is printed beside
  * the figures, because on a shared machine a ratio means little without it.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
@@ -36,6 +37,13 @@ function rawWriteSeconds(path: string, mib: number): number {
   return seconds;
 }
 
+/** CPU seconds `pid` has used (utime + stime from /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const lines: string[] = [];
 try {
   const rawSeconds = rawWriteSeconds(join(work, "raw.bin"), totalMiB);
@@ -61,6 +69,7 @@ try {
     "1",
     ...bootstrap,
   ]);
+  const cpuBefore = cpuSecondsOf(probed.broker.process.pid);
   const started = performance.now();
   const produced = perf([
     "produce",
@@ -77,6 +86,7 @@ try {
     ...bootstrap,
   ]);
   const producedSeconds = (performance.now() - started) / 1000;
+  const brokerCpuSeconds = cpuSecondsOf(probed.broker.process.pid) - cpuBefore;
   const stopStarted = performance.now();
   await probed.broker.stop();
   const stopSeconds = (performance.now() - stopStarted) / 1000;
@@ -84,7 +94,7 @@ try {
   const ratio = (mbps: number) => `${((mbps / rawMBps) * 100).toFixed(0)}% of raw`;
   const ackedMBps = produced.bytes / 1e6 / produced.seconds;
   lines.push(
-    `produce 1 MiB records, acks=1          ${ackedMBps.toFixed(0).padStart(6)} MB/s   (${produced.seconds.toFixed(2)} s; ${ratio(ackedMBps)}; p99 ${produced.latencyMsP99?.toFixed(1)} ms)`,
+    `produce 1 MiB records, acks=1          ${ackedMBps.toFixed(0).padStart(6)} MB/s   (${produced.seconds.toFixed(2)} s; ${ratio(ackedMBps)}; p99 ${produced.latencyMsP99?.toFixed(1)} ms; broker CPU ${brokerCpuSeconds.toFixed(2)} s, ${(brokerCpuSeconds / (bytes / 2 ** 30)).toFixed(2)} s per GiB)`,
   );
   const durableMBps = bytes / 1e6 / (producedSeconds + stopSeconds);
   lines.push(

@@ -5,7 +5,8 @@
  *     records (default 3 GB, `--memory-bytes N`; the issue's target is 10 GB), sampled from
  *     `/proc/PID/status` every 250 ms: at start, peak, and after 5 s idle, beside the tail cache bound
  *     (`eddy.log.tail.cache.bytes`), with the default bound and with it raised to 256 MiB
- *     (`--memory-raised-bytes N`), each with the broker's default collection pacing
+ *     (`--memory-raised-bytes N`), each with the broker's default collection pacing (or
+ *     `--collect-interval-bytes N`)
  *     (`eddy.heap.collect.interval.bytes`) and, as the baseline, with pacing off; then the issue's
  *     two targets, met or missed;
  *   - 10,000 partitions (`--partitions N`; 100 topics of 100 partitions, 10 topics per CreateTopics):
@@ -31,6 +32,10 @@ function numberArg(name: string, fallback: number): number {
 
 const volumeBytes = numberArg("--memory-bytes", 3e9);
 const raisedCacheBytes = numberArg("--memory-raised-bytes", 256 * 1024 * 1024);
+/** `--collect-interval-bytes N`: the paced runs use this `eddy.heap.collect.interval.bytes`, not the default. */
+const pacedIntervalBytes = process.argv.includes("--collect-interval-bytes")
+  ? numberArg("--collect-interval-bytes", 1)
+  : null;
 const partitionsCount = numberArg("--partitions", 10_000);
 /**
  * The broker's default `eddy.log.tail.cache.bytes` (apps/broker/src/config/definitions.ts), which the
@@ -245,9 +250,9 @@ try {
   const runs = skipVolume
     ? []
     : [
-        await produceVolume(null, null),
+        await produceVolume(null, pacedIntervalBytes),
         await produceVolume(null, 0),
-        await produceVolume(raisedCacheBytes, null),
+        await produceVolume(raisedCacheBytes, pacedIntervalBytes),
         await produceVolume(raisedCacheBytes, 0),
       ];
   if (runs.length > 0) {
