@@ -15,7 +15,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 
 const script = `
-import json, sys, threading
+import json, sys, threading, time
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.admin import NewTopic
 
@@ -38,9 +38,20 @@ def consume(name):
     for message in consumer:
         seen.append([message.partition, message.value.decode()])
         consumer.commit()
+    # The iterator ends after 8 s without messages, which may be before this consumer has taken part in
+    # the last rebalance: it polls until it holds one partition, and neither leaves (a leave rebalances
+    # the other onto both) before both have said what they hold.
+    deadline = time.time() + 20
+    while len(consumer.assignment()) != 1 and time.time() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():
+            for r in records:
+                seen.append([r.partition, r.value.decode()])
+                consumer.commit()
     results[name] = {'seen': seen, 'assigned': sorted(tp.partition for tp in consumer.assignment())}
+    both_reported.wait(timeout=30)
     consumer.close()
 
+both_reported = threading.Barrier(2)
 threads = [threading.Thread(target=consume, args=(n,)) for n in ('a', 'b')]
 for t in threads: t.start()
 for t in threads: t.join()
