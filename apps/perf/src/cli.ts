@@ -16,6 +16,8 @@ Common options:
   --output text|json            final line as text or as one JSON object  default text
   --timeout-ms MS               give up when a request (produce) or the stream (consume) is silent this long
                                                                       default 30000 / 10000
+  --warmup-records N            also report the records after the first N on a "steady state" line
+                                (Kafka's --warmup-records; N below --records)  default 0
 
 produce (like kafka-producer-perf-test):
   --record-size BYTES           value bytes per record                default 100
@@ -45,6 +47,8 @@ interface CommonOptions {
   readonly reportingIntervalMs: number;
   readonly output: "text" | "json";
   readonly timeoutMs: number;
+  /** Records counted only in the whole run, not in the steady state (0: no steady state). */
+  readonly warmupRecords: number;
 }
 
 export interface ProduceOptions extends CommonOptions {
@@ -151,6 +155,7 @@ export function parsePerfArgs(argv: readonly string[]): PerfCommand {
         "reporting-interval": { type: "string" },
         output: { type: "string" },
         "timeout-ms": { type: "string" },
+        "warmup-records": { type: "string" },
         "record-size": { type: "string" },
         throughput: { type: "string" },
         acks: { type: "string" },
@@ -183,10 +188,19 @@ export function parsePerfArgs(argv: readonly string[]): PerfCommand {
     throw new UsageError(`--output must be text or json, got "${String(output)}"`);
   }
   const bootstrap = parseBootstrap(String(values["bootstrap-server"] ?? "127.0.0.1:9092"));
+  // A bound keeps every counter an exact double and every loop finite.
+  const recordsCount = integerFlag(values, "records", null, 1, 1e12);
+  const warmupRecords = integerFlag(values, "warmup-records", 0, 0, 1e12);
+  if (warmupRecords >= recordsCount) {
+    // Kafka's rule: a warm-up of the whole run would leave no steady state to report.
+    throw new UsageError(
+      `--warmup-records must be fewer than --records (${recordsCount}), got ${warmupRecords}`,
+    );
+  }
   const common: CommonOptions = {
     topic,
-    // A bound keeps every counter an exact double and every loop finite.
-    recordsCount: integerFlag(values, "records", null, 1, 1e12),
+    recordsCount,
+    warmupRecords,
     bootstrapHost: bootstrap.host,
     bootstrapPort: bootstrap.port,
     reportingIntervalMs: integerFlag(values, "reporting-interval", 5000, 10, 3_600_000),

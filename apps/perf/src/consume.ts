@@ -13,7 +13,7 @@ import type { ConsumeOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader, PerfError } from "./cluster.ts";
 import { LoopLag } from "./loop-lag.ts";
 import { walkRecords } from "./record-walk.ts";
-import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
+import { type FinalFigures, finalFigures, RunStats, WarmupSplit } from "./report.ts";
 
 /** Bytes one partition may contribute to one fetch response (Kafka's max.partition.fetch.bytes). */
 const partitionFetchBytesMax = 1024 * 1024;
@@ -179,6 +179,7 @@ export async function consumeFrom(
   rebalanceMs: number,
 ): Promise<FinalFigures> {
   const stats = new RunStats();
+  const warmup = new WarmupSplit(options.warmupRecords);
   const cpuStart = process.cpuUsage();
   const loopLag = new LoopLag();
   const startMs = performance.now();
@@ -294,8 +295,14 @@ export async function consumeFrom(
       const wanted = options.recordsCount - stats.recordsCount;
       const counted = walkRecords(slice.bytes, header, firstDelta, wanted, (run) => {
         const latencyMs = deliveredMs - (baseTimestampMs + run.timestampDelta);
+        const steadyCount = warmup.steadyCountOf(stats.recordsCount, run.count);
         stats.recordLatency(latencyMs * 1000, run.count);
         stats.countDone(run.count, run.bytes);
+        if (steadyCount > 0) {
+          const steady = warmup.steady();
+          steady.recordLatency(latencyMs * 1000, steadyCount);
+          steady.countDone(steadyCount, Math.round((run.bytes * steadyCount) / run.count));
+        }
         cursor.nextOffset = header.baseOffset + BigInt(run.lastOffsetDelta) + 1n;
       });
       if (done()) {
@@ -313,7 +320,8 @@ export async function consumeFrom(
     clearInterval(progress);
     loopLag.stop();
   }
-  const seconds = (performance.now() - startMs) / 1000;
+  const endMs = performance.now();
+  const seconds = (endMs - startMs) / 1000;
   if (!done()) {
     print(
       `warning: only ${stats.recordsCount} of ${options.recordsCount} records arrived; none for ${options.timeoutMs} ms`,
@@ -327,5 +335,6 @@ export async function consumeFrom(
     "end-to-end",
     done() ? 0 : options.recordsCount - stats.recordsCount,
     { fetches, rebalanceMs: Math.round(rebalanceMs), ...loopLag.stop() },
+    warmup.figures("consume", endMs, "end-to-end"),
   );
 }

@@ -12,7 +12,7 @@ import { BatchBuilder, type TimestampRun } from "./batch-builder.ts";
 import type { ProduceOptions } from "./cli.ts";
 import { ApiVersion, Cluster, type PartitionLeader } from "./cluster.ts";
 import { LoopLag } from "./loop-lag.ts";
-import { type FinalFigures, finalFigures, RunStats } from "./report.ts";
+import { type FinalFigures, finalFigures, RunStats, WarmupSplit } from "./report.ts";
 
 /** Bytes a 100-byte-ish record adds around its value (length, attributes, deltas, key, headers). */
 const recordOverheadBytes = 10;
@@ -54,6 +54,8 @@ async function produceTo(
   const batches = new BatchBuilder(payloadOf(options.recordBytes));
   const recordsPerBatch = recordsPerBatchOf(options.batchBytes, options.recordBytes);
   const stats = new RunStats();
+  // A request counts in the steady state when its first record is past the warm-up: latency is per request.
+  const warmup = new WarmupSplit(options.warmupRecords);
   const errorMessages: string[] = [];
   let errorsCount = 0;
   let failure: Error | null = null;
@@ -133,6 +135,7 @@ async function produceTo(
       }
 
       const count = batchCount;
+      const steady = warmup.steadyCountOf(handed, 1) === 1 ? warmup.steady() : null;
       handed += count;
       const batch = batches.build(baseTimestampMs, runs);
       const body = {
@@ -145,6 +148,7 @@ async function produceTo(
       if (options.acks === 0) {
         connection.sendOneWay(ApiKey.Produce, ApiVersion.produce, body);
         stats.countDone(count, bytes);
+        steady?.countDone(count, bytes);
         continue;
       }
       let sentMs = 0;
@@ -167,6 +171,8 @@ async function produceTo(
             } else {
               stats.countDone(count, bytes);
               stats.recordLatency(latencyUs);
+              steady?.countDone(count, bytes);
+              steady?.recordLatency(latencyUs);
             }
             wakeUp();
           },
@@ -191,11 +197,17 @@ async function produceTo(
     clearInterval(progress);
     loopLag.stop();
   }
-  const seconds = (performance.now() - startMs) / 1000;
+  const endMs = performance.now();
+  const seconds = (endMs - startMs) / 1000;
   for (const message of errorMessages) print(`error: ${message}`);
-  return finalFigures("produce", stats, seconds, cpuStart, "request", errorsCount, {
-    acks: options.acks,
-    recordsPerBatch,
-    ...loopLag.stop(),
-  });
+  return finalFigures(
+    "produce",
+    stats,
+    seconds,
+    cpuStart,
+    "request",
+    errorsCount,
+    { acks: options.acks, recordsPerBatch, ...loopLag.stop() },
+    warmup.figures("produce", endMs, "request"),
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * What the perf tool prints: a progress line per reporting interval (records/s, MB/s, average and
  * maximum latency over the interval, as Kafka's perf tests print) and one final line, as text or as a
- * JSON object. Owns the interval counters, the whole-run histogram and the formatting. Must never keep
- * a value per record: the interval is three numbers and the run is one fixed-size histogram.
+ * JSON object. Owns the interval counters, the whole-run histogram, the steady-state split of
+ * `--warmup-records` and the formatting. Must never keep a value per record: the interval is three
+ * numbers and each of the run and its steady state is one fixed-size histogram.
  */
 import { LatencyHistogram } from "./histogram.ts";
 
@@ -59,6 +60,11 @@ export class RunStats {
 
 export interface FinalFigures {
   readonly kind: "produce" | "consume";
+  /**
+   * "all" for the whole run; "steady state" for the records after `--warmup-records`, which Kafka's
+   * producer perf test reports on a second line (KIP-1052) so that start-up does not set the tail.
+   */
+  readonly phase: "all" | "steady state";
   readonly records: number;
   readonly bytes: number;
   readonly seconds: number;
@@ -76,6 +82,51 @@ export interface FinalFigures {
   readonly cpuSecondsPerMillionRecords: number;
   readonly errors: number;
   readonly extra: Readonly<Record<string, number | string | null>>;
+  /** The figures of the records after the warm-up; null without `--warmup-records`. */
+  readonly steadyState: FinalFigures | null;
+}
+
+/**
+ * Kafka's `--warmup-records N`: every record counts in the whole run, and the records from number N
+ * on (0-based, in the order the run counts them) count again in a steady state of their own, with its
+ * own clock and CPU reading, started by its first record. Without a warm-up there is no steady state.
+ */
+export class WarmupSplit {
+  private steadyStats: RunStats | null = null;
+  private steadyStartMs = 0;
+  private steadyCpuStart: NodeJS.CpuUsage | null = null;
+
+  constructor(readonly warmupRecords: number) {}
+
+  /** Of `count` records, the first being record number `first` of the run, how many are past the warm-up. */
+  steadyCountOf(first: number, count: number): number {
+    if (this.warmupRecords <= 0) return 0;
+    return Math.max(0, first + count - Math.max(first, this.warmupRecords));
+  }
+
+  /** The steady state's stats; the first call starts its clock. */
+  steady(): RunStats {
+    if (this.steadyStats === null) {
+      this.steadyStats = new RunStats();
+      this.steadyStartMs = performance.now();
+      this.steadyCpuStart = process.cpuUsage();
+    }
+    return this.steadyStats;
+  }
+
+  /** The steady state's final figures at `endMs`, or null when no record passed the warm-up. */
+  figures(
+    kind: FinalFigures["kind"],
+    endMs: number,
+    latencyOf: FinalFigures["latencyOf"],
+  ): FinalFigures | null {
+    if (this.steadyStats === null || this.steadyCpuStart === null) return null;
+    const seconds = (endMs - this.steadyStartMs) / 1000;
+    return {
+      ...finalFigures(kind, this.steadyStats, seconds, this.steadyCpuStart, latencyOf, 0),
+      phase: "steady state",
+    };
+  }
 }
 
 /** The final figures of a run from its stats, wall seconds and the process's CPU use since it started. */
@@ -87,6 +138,7 @@ export function finalFigures(
   latencyOf: FinalFigures["latencyOf"],
   errors: number,
   extra: FinalFigures["extra"] = {},
+  steadyState: FinalFigures | null = null,
 ): FinalFigures {
   const cpu = process.cpuUsage(cpuStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -95,6 +147,7 @@ export function finalFigures(
   const wall = Math.max(seconds, 1e-9);
   return {
     kind,
+    phase: "all",
     records: stats.recordsCount,
     bytes: stats.bytesCount,
     seconds: round(seconds, 3),
@@ -111,12 +164,22 @@ export function finalFigures(
     cpuSecondsPerMillionRecords: round(cpuSeconds / Math.max(stats.recordsCount / 1e6, 1e-9), 3),
     errors,
     extra,
+    steadyState,
   };
 }
 
-/** The final line: Kafka's perf-test wording with percentiles, or one JSON object. */
+/**
+ * The final line: Kafka's perf-test wording with percentiles, or one JSON object (the steady state
+ * nested in it). As text, a steady state follows on a line of its own, as Kafka's tool prints it.
+ */
 export function formatFinal(f: FinalFigures, output: "text" | "json"): string {
   if (output === "json") return JSON.stringify(f);
+  return f.steadyState === null
+    ? formatFinalLine(f)
+    : `${formatFinalLine(f)}\n${formatFinalLine(f.steadyState)}`;
+}
+
+function formatFinalLine(f: FinalFigures): string {
   const verb = f.kind === "produce" ? "sent" : "consumed";
   const latency =
     f.latencyMsAvg === null
@@ -128,7 +191,7 @@ export function formatFinal(f: FinalFigures, output: "text" | "json"): string {
     .map(([k, v]) => `, ${k} ${v}`)
     .join("");
   return (
-    `${f.records} records ${verb} in ${fixed(f.seconds, 2)} s, ${fixed(f.recordsPerSecond, 1)} records/sec ` +
+    `${f.records}${f.phase === "steady state" ? " steady state" : ""} records ${verb} in ${fixed(f.seconds, 2)} s, ${fixed(f.recordsPerSecond, 1)} records/sec ` +
     `(${fixed(f.mbPerSecond, 2)} MB/sec)${latency}${extra}; ` +
     `perf tool CPU ${fixed(f.cpuSeconds, 2)} s (${fixed(f.cpuSecondsPerMillionRecords, 3)} s per million records)` +
     (f.errors > 0 ? `; ${f.errors} errors` : "")

@@ -46,6 +46,7 @@ test("the next fetch is sent from past the checked batches before the records ar
     reportingIntervalMs: 3_600_000,
     output: "json",
     timeoutMs: 10_000,
+    warmupRecords: 0,
     group: null,
     fromLatest: false,
     fetchBytesMax: 1 << 20,
@@ -58,4 +59,46 @@ test("the next fetch is sent from past the checked batches before the records ar
   expect(cursor.nextOffset).toBe(12n);
   // CreateTime is whole milliseconds, so a record can look up to 1 ms younger than it is.
   expect(figures.latencyMsP50!).toBeGreaterThanOrEqual(sendSpinMs - 1);
+});
+
+test("with --warmup-records, the records after the warm-up count again in a steady state", async () => {
+  const batch = buildBatch(new Uint8Array(10).fill(65), Date.now(), [{ timestampDelta: 0, count: 5 }]);
+  const connection = {
+    address: "scripted:0",
+    request(
+      _apiKey: number,
+      _version: number,
+      body: { topics: { partitions: { fetchOffset: bigint }[] }[] },
+    ) {
+      if (body.topics[0]!.partitions[0]!.fetchOffset > 0n) return new Promise(() => {});
+      return Promise.resolve({
+        errorCode: 0,
+        responses: [{ topic: "t", partitions: [{ partitionIndex: 0, errorCode: 0, records: batch }] }],
+      });
+    },
+  } as unknown as KafkaConnection;
+  const options: ConsumeOptions = {
+    kind: "consume",
+    topic: "t",
+    recordsCount: 5,
+    bootstrapHost: "scripted",
+    bootstrapPort: 0,
+    reportingIntervalMs: 3_600_000,
+    output: "json",
+    timeoutMs: 10_000,
+    warmupRecords: 2,
+    group: null,
+    fromLatest: false,
+    fetchBytesMax: 1 << 20,
+    fetchWaitMsMax: 500,
+  };
+  const cursor = { partition: 0, connection, nextOffset: 0n, fetchOffset: 0n };
+  const figures = await consumeFrom(options, [cursor], () => {}, 0);
+  expect(figures.records).toBe(5);
+  expect(figures.latencyCount).toBe(5);
+  // One run of five records split at the warm-up: three are steady, with their share of the bytes.
+  expect(figures.steadyState?.records).toBe(3);
+  expect(figures.steadyState?.latencyCount).toBe(3);
+  expect(figures.steadyState?.bytes).toBe((figures.bytes * 3) / 5);
+  expect(figures.steadyState?.steadyState).toBeNull();
 });

@@ -115,6 +115,50 @@ describe("perf against a real broker", () => {
     }, 90_000);
   }
 
+  test("--warmup-records: the records after the warm-up are reported again as a steady state", async () => {
+    const topic = "perf-warmup";
+    const warmupRecords = 5000;
+    const common = [
+      "--topic",
+      topic,
+      "--records",
+      String(recordsCount),
+      "--bootstrap-server",
+      broker.bootstrap,
+    ];
+    const warm = ["--warmup-records", String(warmupRecords)];
+    // As text, Kafka's second summary line: "N steady state records sent in ...".
+    const produced = perf(["produce", ...common, ...warm, "--record-size", "50", "--partitions", "1"]);
+    expect(produced.code).toBe(0);
+    const lines = produced.out.trim().split("\n");
+    expect(lines[lines.length - 2]).toStartWith(`${recordsCount} records sent in `);
+    const steadyLine = /^(\d+) steady state records sent in [0-9.]+ s, .* ms p99, /.exec(
+      lines[lines.length - 1]!,
+    );
+    expect(steadyLine).not.toBeNull();
+    // A request is steady when its first record is past the warm-up, so the split is at a batch edge.
+    const steadyProduced = Number(steadyLine![1]);
+    const recordsPerBatch = Number(/recordsPerBatch (\d+)/.exec(lines[lines.length - 2]!)![1]);
+    expect(steadyProduced).toBeLessThanOrEqual(recordsCount - warmupRecords);
+    expect(steadyProduced).toBeGreaterThan(recordsCount - warmupRecords - recordsPerBatch);
+
+    // The consumer splits at the exact record: every record past the warm-up, each with its latency.
+    const consumed = perf(["consume", ...common, ...warm, "--output", "json"]);
+    expect(consumed.code).toBe(0);
+    const c = finalLine(consumed.out);
+    expect(c.records).toBe(recordsCount);
+    expect(c.phase).toBe("all");
+    const steady = c.steadyState!;
+    expect(steady.phase).toBe("steady state");
+    expect(steady.records).toBe(recordsCount - warmupRecords);
+    expect(steady.bytes).toBe((recordsCount - warmupRecords) * 50);
+    expect(steady.latencyCount).toBe(recordsCount - warmupRecords);
+    expect(steady.seconds).toBeLessThanOrEqual(c.seconds);
+    expectOrderedPercentiles(steady);
+    // The whole run's tail includes the steady state's: its maximum is at least as large.
+    expect(c.latencyMsMax!).toBeGreaterThanOrEqual(steady.latencyMsMax!);
+  }, 90_000);
+
   test("a group consumer reads while a producer writes, commits, and a second run finds nothing left", async () => {
     const topic = "perf-group";
     const group = "perf-group-1";
@@ -208,6 +252,10 @@ describe("bad arguments", () => {
     [["produce", "--topic", "t", "--records", "10", "--output", "xml"], "--output must be text or json"],
     [["produce", "--topic", "t", "--records", "10", "--bogus"], "Unknown option '--bogus'"],
     [["fetch"], 'unknown command "fetch"'],
+    [
+      ["produce", "--topic", "t", "--records", "10", "--warmup-records", "10"],
+      "--warmup-records must be fewer than --records (10), got 10",
+    ],
   ];
   for (const [args, message] of cases) {
     test(`${args.join(" ")} -> ${message}`, () => {
