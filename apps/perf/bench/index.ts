@@ -8,6 +8,10 @@
  *   - consume them back with the perf tool, beside kcat consuming them;
  *   - produce at half the perf tool's peak rate (issue 15's latency condition) at acks=1 and acks=-1,
  *     with a consumer reading at the same time for end-to-end latency; the peak run is the baseline.
+ *     Both sides run 6 s with `--warmup-records` of the first second (Kafka's option), and the
+ *     steady state's percentiles are the figures, the whole run's beside them: the tools start as
+ *     fresh processes, and their first second (compiling their hot paths) is not the broker's latency.
+ *     The peak is the peak run's steady state (its first fifth is its warm-up).
  * Prints records/s, latency percentiles and the perf tool's CPU seconds per million records, with
  * /proc/loadavg before and after (the machine is shared, so a figure without its load is not comparable).
  * `--records N` changes the count. `--latency-only` runs only the perf tool's peak produce (the
@@ -180,6 +184,8 @@ try {
         perfTopic,
         "--records",
         String(recordsCount),
+        "--warmup-records",
+        String(Math.floor(recordsCount / 5)),
         "--record-size",
         String(recordBytes),
         "--acks",
@@ -187,15 +193,19 @@ try {
         ...bootstrap,
       ]),
     );
+    const peak = produced.steadyState ?? produced;
     rows.push(
-      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}, ${producedBrokerCpu})` +
+      `produce acks=${acks}: perf ${rate(produced.records, produced.seconds)} (${latency(produced)}, ${cpu(produced)}, ${producedBrokerCpu}; ` +
+        `steady state ${rate(peak.records, peak.seconds)})` +
         (latencyOnly ? "" : `; kcat ${rate(recordsCount, kcatProduce)}`),
     );
     if (!latencyOnly) consumeAll(acks, kcatTopic, perfTopic, bootstrap);
 
     // Issue 15's latency condition: half of the peak produce rate, a consumer reading at the same time.
-    const halfRate = Math.max(1000, Math.floor(produced.recordsPerSecond / 2));
-    const halfRecords = Math.min(recordsCount, halfRate * 5);
+    const halfRate = Math.max(1000, Math.floor(peak.recordsPerSecond / 2));
+    // One second of warm-up, then five of steady state.
+    const halfWarmup = ["--warmup-records", String(halfRate)];
+    const halfRecords = halfRate * 6;
     const halfTopic = `perf-half-acks${name}`;
     perf(["produce", "--topic", halfTopic, "--records", "1", "--acks", acks, ...bootstrap]);
     const consumer = spawnCollecting(
@@ -205,6 +215,7 @@ try {
         halfTopic,
         "--records",
         String(halfRecords),
+        ...halfWarmup,
         "--from-latest",
         ...bootstrap,
       ]),
@@ -220,15 +231,21 @@ try {
       String(halfRecords),
       "--throughput",
       String(halfRate),
+      ...halfWarmup,
       "--acks",
       acks,
       ...bootstrap,
     ]);
     if ((await consumer.process.exited) !== 0) throw new Error(`consumer failed: ${consumer.errors()}`);
     const e2e = lastJson(consumer.output());
+    const steadyOf = (f: FinalFigures): FinalFigures => {
+      if (f.steadyState === null) throw new Error(`a ${f.kind} run with a warm-up has no steady state`);
+      return f.steadyState;
+    };
     rows.push(
-      `produce acks=${acks} at half of peak (${halfRate} records/s): ` +
-        `request latency ${latency(half)} (${lag(half)}); consume end-to-end ${latency(e2e)} (${lag(e2e)}) ` +
+      `produce acks=${acks} at half of peak (${halfRate} records/s, 5 s after 1 s of warm-up): ` +
+        `request latency ${latency(steadyOf(half))} (whole run p99 ${half.latencyMsP99?.toFixed(2)}; ${lag(half)}); ` +
+        `consume end-to-end ${latency(steadyOf(e2e))} (whole run p99 ${e2e.latencyMsP99?.toFixed(2)}; ${lag(e2e)}) ` +
         "(peak above is the baseline)",
     );
   }
