@@ -267,7 +267,10 @@ export class KafkaConnection {
       try {
         // A fetch response's records are views into the frame, and the frame may be a view into a chunk
         // the runtime reuses after this callback; the consumer reads them later, so they get a copy.
-        const payload = request.apiKey === fetchApiKey ? frame.slice() : frame;
+        // A frame assembled from several chunks is already a buffer of its own: copying it again
+        // doubled a large response's garbage, and with it the consumer's collections.
+        const payload =
+          request.apiKey === fetchApiKey && frame.buffer === chunk.buffer ? frame.slice() : frame;
         const decoded = decodeResponse(payload, request.apiKey, request.apiVersion);
         if (decoded.correlationId !== request.correlationId) {
           throw new Error(`correlation id ${decoded.correlationId}, expected ${request.correlationId}`);
