@@ -114,9 +114,9 @@ export class BrokerMetrics {
   produced(topic: string, records: Uint8Array): void {
     let count = 0;
     if (records.byteLength >= batchHeaderBytes) {
-      count = new DataView(records.buffer, records.byteOffset, records.byteLength).getInt32(
-        batchRecordsCountAt,
-      );
+      // Read in place: a DataView per produced batch was garbage at tens of thousands a second.
+      const at = batchRecordsCountAt;
+      count = (records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!;
     }
     this.messagesIn.inc([topic], Math.max(0, count));
     this.bytesIn.inc([topic], records.byteLength);

@@ -17,6 +17,7 @@ import {
   decodeRecordBatch,
   ErrorCode,
   RecordBatchError,
+  type RecordBatchHeader,
   readBatchHeader,
   rewriteBaseOffset,
   rewritePartitionLeaderEpoch,
@@ -320,13 +321,13 @@ export class PartitionReplica {
     timeoutMs: number,
     answer: (outcome: ProduceOutcome) => void,
   ): void {
-    const refused = this.validateProduce(records);
-    if (refused !== null) {
-      answer(refused);
+    const checked = this.validateProduce(records);
+    if (!("header" in checked)) {
+      answer(checked);
       return;
     }
     const bytes = records!;
-    const header = readBatchHeader(bytes, 0);
+    const header = checked.header;
     const requestId = this.requestIdNext++;
     this.answers.set(requestId, answer);
     this.producePayload = { requestId, bytes };
@@ -350,7 +351,10 @@ export class PartitionReplica {
     }
   }
 
-  private validateProduce(records: Uint8Array | null): ProduceOutcome | null {
+  /** The batch's header when it may be appended, else the answer refusing it. */
+  private validateProduce(
+    records: Uint8Array | null,
+  ): ProduceOutcome | { readonly header: RecordBatchHeader } {
     const fail = (errorCode: number, errorMessage: string): ProduceOutcome => ({
       errorCode,
       baseOffset: -1,
@@ -391,7 +395,7 @@ export class PartitionReplica {
         `lastOffsetDelta ${header.lastOffsetDelta} does not match ${header.recordsCount} records`,
       );
     }
-    return null;
+    return { header };
   }
 
   /**
