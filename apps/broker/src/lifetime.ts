@@ -7,7 +7,8 @@
  */
 import { HwCheckpointError } from "@eddy/node";
 import { StorageError } from "@eddy/storage";
-import { Effect, Schema } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schema from "effect/Schema";
 import { Broker } from "./broker.ts";
 import type { BrokerConfig } from "./config/broker-config.ts";
 

@@ -5,7 +5,7 @@
  * problems print one clear message and exit 2, a refused start (a `StartError`, handled by tag) exits
  * 1 naming why; never a stack trace. `--format` formats the data directory instead (`format-command.ts`).
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { parseCli, usage } from "./config/cli.ts";
 import { ConfigError } from "./config/resolve.ts";
 import { formatCommand } from "./format-command.ts";

@@ -4,7 +4,7 @@
  */
 import { LogStore, StateStore, type StorageError } from "@eddy/storage";
 import { layerMemory, type MemoryDisk, memoryDataDir } from "@eddy/storage-memory";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { Storage } from "../src/node/storage.ts";
 
 export async function storageOn(disk: MemoryDisk): Promise<Storage> {

@@ -20,7 +20,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { batchMake } from "@eddy/protocol";
 import { LogStore } from "@eddy/storage";
-import { Effect, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import { layer } from "../src/index.ts";
 
 const args = process.argv.slice(2);

@@ -4,7 +4,7 @@
  * the log rules live in @eddy/storage-memory's shared log, which the memory engine runs too.
  */
 import { engineLayer, type Files, type LogConfig, type LogStore, type StateStore } from "@eddy/storage";
-import type { Layer } from "effect";
+import type * as Layer from "effect/Layer";
 import { nodeFiles } from "./node-files.ts";
 
 /** Options of the file engine. */

@@ -2,7 +2,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { batchMake } from "@eddy/protocol";
 import { FileFault, type FileHandle, type Files, LogStore } from "@eddy/storage";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { nodeFiles } from "../src/index.ts";
 import { makeBatches, readAll, removeDir, runtime, tempDir, tp } from "./helpers.ts";
 

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { StateStore } from "@eddy/storage";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { removeDir, runtime, tempDir } from "./helpers.ts";
 
 test("group offset files are named as before: utf-8 hex, or SHA-256 for long ids", async () => {

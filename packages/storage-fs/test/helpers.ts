@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { batchMake } from "@eddy/protocol";
 import { type LogConfig, LogStore } from "@eddy/storage";
-import { Effect, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import { type FileEngineOptions, layer } from "../src/index.ts";
 
 export const tp = { topic: "orders", partition: 0 };

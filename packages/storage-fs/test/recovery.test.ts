@@ -4,7 +4,7 @@ import { afterEach, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import { batchMake } from "@eddy/protocol";
 import { LogStore } from "@eddy/storage";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { makeBatches, readAll, removeDir, runtime, segmentPath, tempDir, tp, writeLog } from "./helpers.ts";
 
 const dirs: Array<string> = [];

@@ -2,7 +2,8 @@
 import { expect, test } from "bun:test";
 import { batchMake } from "@eddy/protocol";
 import { LogStore, logConfigDefault, logConfigFromKafka } from "@eddy/storage";
-import { Effect, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 
 test("defaults are Kafka's", () => {

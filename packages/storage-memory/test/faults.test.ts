@@ -2,7 +2,11 @@
 import { expect, test } from "bun:test";
 import { batchMake } from "@eddy/protocol";
 import { LogStore } from "@eddy/storage";
-import { Effect, Exit, Fiber, Layer, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Fiber from "effect/Fiber";
+import * as Layer from "effect/Layer";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import { TestClock } from "effect/testing";
 import fc from "fast-check";
 import { type CrashMode, layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { batchMake } from "@eddy/protocol";
 import { LogStore, StateStore } from "@eddy/storage";
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import { layerMemory, MemoryDisk } from "../src/index.ts";
 
 const tp = { topic: "t", partition: 0 };

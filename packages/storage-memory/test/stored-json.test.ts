@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { decodeStoredJson, StateStore } from "@eddy/storage";
-import { Effect, Schema } from "effect";
+import * as Effect from "effect/Effect";
+import * as Schema from "effect/Schema";
 import { layerMemory, MemoryDisk, memoryDataDir } from "../src/index.ts";
 
 const encoder = new TextEncoder();

@@ -5,7 +5,8 @@
  * (`must be at least 1, got 0`). Schemas are built once per key and kept. It owns that mapping only;
  * which source wins is `resolve.ts`'s, and it must never read a source itself.
  */
-import { Result, Schema } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
 import type { ConfigDefinition } from "./definitions.ts";
 
 const longMax = 9223372036854775807n;

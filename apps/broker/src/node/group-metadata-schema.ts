@@ -5,7 +5,7 @@
  * Owns the shape only, field for field the core's `groupMetadata` persist record; the shell decodes
  * every shard through it and must never replay a group this schema did not check.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** The shard format the shell writes; a shard of another version is refused, never guessed at. */
 export const groupMetadataFormatVersion = 1;

@@ -4,7 +4,8 @@
  * file's values only: `meta-properties.ts` reads the text and decodes its properties through this
  * schema, and must never start a node on a file whose fields do not decode.
  */
-import { Schema, SchemaTransformation } from "effect";
+import * as Schema from "effect/Schema";
+import * as SchemaTransformation from "effect/SchemaTransformation";
 
 /** A node id as properties text: decimal digits only, so `1e3` or ` 1` are refused, not read as numbers. */
 const NodeIdText = Schema.String.check(

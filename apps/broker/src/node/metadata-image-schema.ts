@@ -7,7 +7,7 @@
  * never hand the core an image this schema did not check.
  */
 import { controller } from "@eddy/core";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** Counters, ids, offsets and epochs: safe integers (the core never stores a fraction). */
 export const StoredInt = Schema.Int;

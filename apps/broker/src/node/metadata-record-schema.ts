@@ -6,7 +6,7 @@
  * never replay a record this schema did not check.
  */
 import { controller } from "@eddy/core";
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import {
   StoredAclBinding,
   StoredBrokerListeners,

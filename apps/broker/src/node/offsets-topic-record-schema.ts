@@ -3,7 +3,7 @@
  * group persist records (group metadata as `group-metadata-schema.ts` stores it). The coordinator
  * replays nothing this schema did not check.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { StoredGroup } from "./group-metadata-schema.ts";
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));

@@ -5,7 +5,7 @@
  * decodes the file through it and must never hand out ids from a cursor this schema did not check,
  * since a cursor read too low would give a producer id twice.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** The format the shell writes; another version is refused, never guessed at. */
 export const producerIdBlockFormatVersion = 1;

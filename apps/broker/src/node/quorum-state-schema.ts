@@ -5,7 +5,7 @@
  * through it and must never open the quorum on a hard state this schema did not check (a wrong term
  * or vote could let this node vote twice in one term).
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { StoredNonNegativeInt } from "./metadata-image-schema.ts";
 
 export const StoredQuorumState = Schema.Struct({

@@ -9,7 +9,9 @@
 import { type LogConfig, LogStore, logConfigMake, StateStore, type StorageError } from "@eddy/storage";
 import { layer as fileLayer } from "@eddy/storage-fs";
 import { layerMemory, memoryDataDir } from "@eddy/storage-memory";
-import { Effect, type Layer, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import type * as Layer from "effect/Layer";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { checkStoredState } from "./stored-state-check.ts";
 

@@ -7,7 +7,8 @@
 
 import type { LogConfig, LogStore, StateStore } from "@eddy/storage";
 import { type EngineOptions, engineLayer } from "@eddy/storage";
-import { Effect, type Layer } from "effect";
+import * as Effect from "effect/Effect";
+import type * as Layer from "effect/Layer";
 import { MemoryDisk } from "./memory-disk.ts";
 
 /** Options of the memory engine. */

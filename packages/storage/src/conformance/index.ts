@@ -7,7 +7,10 @@
  */
 
 import { batchMake } from "@eddy/protocol";
-import { Effect, Exit, type Layer, ManagedRuntime } from "effect";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import type * as Layer from "effect/Layer";
+import * as ManagedRuntime from "effect/ManagedRuntime";
 import fc from "fast-check";
 import { type LogConfig, logConfigDefault } from "../port/log-config.ts";
 import { LogStore, type TopicPartition } from "../port/log-store.ts";

@@ -7,7 +7,10 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { Clock, Effect, Layer, type Scope } from "effect";
+import * as Clock from "effect/Clock";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import type * as Scope from "effect/Scope";
 import { type LogConfig, logConfigDefault, logConfigProblem } from "../port/log-config.ts";
 import {
   LogStore,

@@ -3,7 +3,7 @@
  * and its offsets, as the state store writes them. Owns the shape only; the engine decodes every
  * such file through it and must never read a field this schema did not check.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** One committed offset, field for field `CommittedOffset` of the port. */
 export const StoredCommittedOffset = Schema.Struct({

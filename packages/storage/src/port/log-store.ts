@@ -8,7 +8,8 @@
  * which at a million records a second lasts 285 years; the broker converts at the wire.
  * Record batches are opaque magic-v2 byte ranges whose offsets the caller already assigned.
  */
-import { Context, type Effect } from "effect";
+import * as Context from "effect/Context";
+import type * as Effect from "effect/Effect";
 import type { LogConfig } from "./log-config.ts";
 import type { StorageError } from "./storage-error.ts";
 

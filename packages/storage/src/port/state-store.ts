@@ -8,7 +8,8 @@
  * Every write is durable when its Effect succeeds (write, fsync, rename), and atomic: a crash
  * leaves either the old value or the new one. Payloads the core encodes stay opaque bytes here.
  */
-import { Context, type Effect } from "effect";
+import * as Context from "effect/Context";
+import type * as Effect from "effect/Effect";
 import type { TopicPartition } from "./log-store.ts";
 import type { StorageError } from "./storage-error.ts";
 

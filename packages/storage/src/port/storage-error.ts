@@ -7,7 +7,7 @@
  * The broker maps every reason to KAFKA_STORAGE_ERROR in produce and fetch responses, except
  * `NotFound` on a read below the log start or above the log end, which is OFFSET_OUT_OF_RANGE.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 /** A partition, state key or offset that does not exist (an offset outside [logStart, logEnd]). */
 export class NotFound extends Schema.TaggedClass<NotFound>()("NotFound", {

@@ -9,7 +9,9 @@
  * value that does not decode is refused whole, and this module writes nothing, so what is stored is
  * left exactly as it was for an operator (or a newer Eddy) to look at.
  */
-import { Result, Schema, SchemaIssue } from "effect";
+import * as Result from "effect/Result";
+import * as Schema from "effect/Schema";
+import * as SchemaIssue from "effect/SchemaIssue";
 import { storageError } from "./storage-error.ts";
 
 /** Field problems listed in one error; a file wrong everywhere names its first few. */
