@@ -22,7 +22,6 @@ import { bunTlsOptions, hostNameMismatch, tlsRefused } from "./tls-options.ts";
 
 /** More unanswered requests than this on one connection is a bug in a caller's bound. */
 export const pendingRequestsMax = 10_000;
-const fetchApiKey = 1;
 
 interface PendingRequest {
   readonly correlationId: number;
@@ -265,13 +264,11 @@ export class KafkaConnection {
         this.pendingHead = 0;
       }
       try {
-        // A fetch response's records are views into the frame, and the frame may be a view into a chunk
-        // the runtime reuses after this callback; the consumer reads them later, so they get a copy.
-        // A frame assembled from several chunks is already a buffer of its own: copying it again
-        // doubled a large response's garbage, and with it the consumer's collections.
-        const payload =
-          request.apiKey === fetchApiKey && frame.buffer === chunk.buffer ? frame.slice() : frame;
-        const decoded = decodeResponse(payload, request.apiKey, request.apiVersion);
+        // A response's fields (a fetch's records) are views into the frame, and the frame is a view into
+        // the chunk or a buffer the frame reader assembled: both are the caller's to keep, because Bun
+        // hands every socket read over in a new buffer it never writes again (test/socket-chunks.test.ts
+        // checks that this still holds). Copying each fetch response doubled the consumer's garbage.
+        const decoded = decodeResponse(frame, request.apiKey, request.apiVersion);
         if (decoded.correlationId !== request.correlationId) {
           throw new Error(`correlation id ${decoded.correlationId}, expected ${request.correlationId}`);
         }
