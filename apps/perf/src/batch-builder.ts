@@ -24,11 +24,16 @@ export interface TimestampRun {
   count: number;
 }
 
-/** One v2 batch of `runs` (records numbered from offset delta 0), each record's value being `value`. */
+/**
+ * One v2 batch of `runs` (records numbered from offset delta 0), each record's value being `value`:
+ * written at the start of `into` when given and large enough (the result is then a view of it), else
+ * into a new buffer of exactly its size.
+ */
 export function buildBatch(
   value: Uint8Array,
   baseTimestampMs: number,
   runs: readonly TimestampRun[],
+  into?: Uint8Array,
 ): Uint8Array {
   const valueLengthBytes = varintSize(value.length);
   let recordsCount = 0;
@@ -43,8 +48,9 @@ export function buildBatch(
     recordsCount += run.count;
     if (run.timestampDelta > maxTimestampDelta) maxTimestampDelta = run.timestampDelta;
   }
-  const out = new Uint8Array(batchHeaderBytes + recordsBytes);
-  const view = new DataView(out.buffer);
+  const size = batchHeaderBytes + recordsBytes;
+  const out = into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.length);
   view.setBigInt64(BatchField.baseOffset, 0n);
   view.setInt32(BatchField.batchLength, out.length - batchLengthPrefixBytes);
   view.setInt32(BatchField.partitionLeaderEpoch, -1);
@@ -99,11 +105,15 @@ function sameRuns(a: readonly TimestampRun[], b: readonly TimestampRun[]): boole
  * of the same shape (one run of timestamp delta 0, a full batch), whose bytes differ only in the
  * timestamps, so the next is the same bytes with new timestamps and CRC instead of a record-by-record
  * write. A batch returned by `build` is valid until the next call: the producer hands it to the
- * connection, whose request encoder copies it at once. It keeps one batch and its runs, never more.
+ * connection, whose request encoder copies it at once. So every batch is built in one reused buffer
+ * (grown to the largest batch seen): under `--throughput` most batches differ in size, and a new
+ * buffer for each was most of the tool's garbage, and with it of its collections. It keeps one buffer
+ * and the last batch's runs, never more.
  */
 export class BatchBuilder {
   private last: Uint8Array | null = null;
   private lastRuns: TimestampRun[] = [];
+  private scratch = new Uint8Array(0);
 
   constructor(private readonly value: Uint8Array) {}
 
@@ -116,7 +126,13 @@ export class BatchBuilder {
       restamp(batch, baseTimestampMs, maxTimestampDelta);
       return batch;
     }
-    const batch = buildBatch(this.value, baseTimestampMs, runs);
+    let batch = buildBatch(this.value, baseTimestampMs, runs, this.scratch);
+    if (batch.buffer !== this.scratch.buffer) {
+      // Larger than any before: that buffer becomes the one reused (at least twice the last).
+      this.scratch = new Uint8Array(Math.max(batch.length, 2 * this.scratch.length));
+      this.scratch.set(batch);
+      batch = this.scratch.subarray(0, batch.length);
+    }
     this.last = batch;
     this.lastRuns = runs.map((r) => ({ timestampDelta: r.timestampDelta, count: r.count }));
     return batch;

@@ -47,6 +47,25 @@ test("a batch of the last one's shape is its bytes with new timestamps and a val
     base += 7;
     const built = builder.build(base, runs);
     expect(Buffer.from(built).equals(Buffer.from(buildBatch(value, base, runs)))).toBe(true);
+    // Built in the builder's one buffer (grown at most to the largest batch's double).
+    expect(built.buffer.byteLength).toBeLessThanOrEqual(2 * 148 * 120 + 61);
     expect(decodeRecordBatch(built, { verifyCrc: true }).header.baseTimestamp).toBe(BigInt(base));
   }
+});
+
+test("batches of changing sizes are built in one reused buffer, each byte-equal to a fresh build", () => {
+  const value = new Uint8Array(100).fill(67);
+  const builder = new BatchBuilder(value);
+  const buffers = new Set<ArrayBufferLike>();
+  let base = 1_700_000_000_000;
+  for (const count of [5, 40, 148, 12, 148, 1, 90, 148, 33]) {
+    base += 3;
+    const runs = [{ timestampDelta: 0, count }];
+    const built = builder.build(base, runs);
+    expect(Buffer.from(built).equals(Buffer.from(buildBatch(value, base, runs)))).toBe(true);
+    expect(decodeRecordBatch(built, { verifyCrc: true }).records.length).toBe(count);
+    buffers.add(built.buffer);
+  }
+  // One buffer for the first size, one when 40 outgrew it, one when 148 did; never one per batch.
+  expect(buffers.size).toBeLessThanOrEqual(3);
 });
