@@ -85,6 +85,8 @@ async function produceTo(
 
   let handed = 0;
   let partitionCursor = 0;
+  /** Produce requests sent: under a throttle with linger 0 they are smaller than batch.size allows. */
+  let requestsCount = 0;
   try {
     while (handed < options.recordsCount) {
       if (failure !== null) throw failure;
@@ -135,6 +137,7 @@ async function produceTo(
       }
 
       const count = batchCount;
+      requestsCount++;
       const steady = warmup.steadyCountOf(handed, 1) === 1 ? warmup.steady() : null;
       handed += count;
       const batch = batches.build(baseTimestampMs, runs);
@@ -207,7 +210,13 @@ async function produceTo(
     cpuStart,
     "request",
     errorsCount,
-    { acks: options.acks, recordsPerBatch, ...loopLag.stop() },
+    {
+      acks: options.acks,
+      recordsPerBatch,
+      requests: requestsCount,
+      recordsPerRequest: Math.round((10 * handed) / Math.max(1, requestsCount)) / 10,
+      ...loopLag.stop(),
+    },
     warmup.figures("produce", endMs, "request"),
   );
 }
