@@ -16,6 +16,25 @@ import { consumeFrom } from "../src/consume.ts";
 
 const sendSpinMs = 40;
 
+/** A consumer of partition 0 of "t" over a scripted connection, reading `recordsCount` records. */
+function scriptedOptions(recordsCount: number, warmupRecords: number): ConsumeOptions {
+  return {
+    kind: "consume",
+    topic: "t",
+    recordsCount,
+    bootstrapHost: "scripted",
+    bootstrapPort: 0,
+    reportingIntervalMs: 3_600_000,
+    output: "json",
+    timeoutMs: 10_000,
+    warmupRecords,
+    group: null,
+    fromLatest: false,
+    fetchBytesMax: 1 << 20,
+    fetchWaitMsMax: 500,
+  };
+}
+
 test("the next fetch is sent from past the checked batches before the records are counted", async () => {
   const fetchOffsets: bigint[] = [];
   const batch = buildBatch(new Uint8Array(10).fill(65), Date.now(), [{ timestampDelta: 0, count: 5 }]);
@@ -37,21 +56,7 @@ test("the next fetch is sent from past the checked batches before the records ar
       });
     },
   } as unknown as KafkaConnection;
-  const options: ConsumeOptions = {
-    kind: "consume",
-    topic: "t",
-    recordsCount: 5,
-    bootstrapHost: "scripted",
-    bootstrapPort: 0,
-    reportingIntervalMs: 3_600_000,
-    output: "json",
-    timeoutMs: 10_000,
-    warmupRecords: 0,
-    group: null,
-    fromLatest: false,
-    fetchBytesMax: 1 << 20,
-    fetchWaitMsMax: 500,
-  };
+  const options = scriptedOptions(5, 0);
   const cursor = { partition: 0, connection, nextOffset: 7n, fetchOffset: 7n };
   const figures = await consumeFrom(options, [cursor], () => {}, 0);
   expect(figures.records).toBe(5);
@@ -77,21 +82,7 @@ test("with --warmup-records, the records after the warm-up count again in a stea
       });
     },
   } as unknown as KafkaConnection;
-  const options: ConsumeOptions = {
-    kind: "consume",
-    topic: "t",
-    recordsCount: 5,
-    bootstrapHost: "scripted",
-    bootstrapPort: 0,
-    reportingIntervalMs: 3_600_000,
-    output: "json",
-    timeoutMs: 10_000,
-    warmupRecords: 2,
-    group: null,
-    fromLatest: false,
-    fetchBytesMax: 1 << 20,
-    fetchWaitMsMax: 500,
-  };
+  const options = scriptedOptions(5, 2);
   const cursor = { partition: 0, connection, nextOffset: 0n, fetchOffset: 0n };
   const figures = await consumeFrom(options, [cursor], () => {}, 0);
   expect(figures.records).toBe(5);
