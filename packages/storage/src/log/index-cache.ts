@@ -37,6 +37,16 @@ export class IndexCache {
   private heldBytes = 0;
   /** Mirrors dropped to stay within the bound since the cache was made (tests and benchmarks read it). */
   evictions = 0;
+  /**
+   * Segments admitted again after the cache had dropped their mirrors, i.e. mirrors reloaded from
+   * their index files since the cache was made (tests and the simulator read it).
+   */
+  reloads = 0;
+  /**
+   * Members whose mirrors the cache dropped and that were not admitted since. Weak, so it needs no
+   * bound of its own: it keeps no segment alive, and a closed or deleted segment leaves with its object.
+   */
+  private readonly dropped = new WeakSet<IndexCacheMember>();
 
   constructor(readonly bytesMax: number) {
     invariant(Number.isSafeInteger(bytesMax) && bytesMax >= 0, () => `index cache ${bytesMax} bytes`);
@@ -63,6 +73,7 @@ export class IndexCache {
    */
   admit(member: IndexCacheMember): void {
     this.remove(member);
+    if (this.dropped.delete(member)) this.reloads += 1;
     const bytes = member.mirrorBytes();
     invariant(bytes > 0, "a loaded mirror counts its bytes");
     invariant(
@@ -76,6 +87,7 @@ export class IndexCache {
       this.members.delete(oldest);
       this.heldBytes -= oldestBytes;
       this.evictions += 1;
+      this.dropped.add(oldest);
       oldest.dropIndexes();
     }
     invariant(

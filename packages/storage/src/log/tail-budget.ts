@@ -109,6 +109,13 @@ export class TailBudget {
   private pool: Array<TailEntry> = [];
   /** Slabs allocated since the budget was made: what reuse saves is allocations (tests read it). */
   slabsAllocated = 0;
+  /** Live batches the budget evicted to make room since it was made (tests and the simulator read it). */
+  evictions = 0;
+  /**
+   * Of `evictions`, the batches of another owner than the one whose batch needed the room: what
+   * sharing one budget among partitions costs them (tests and the simulator read it).
+   */
+  evictionsAcrossOwners = 0;
 
   constructor(readonly bytesMax: number) {
     invariant(Number.isSafeInteger(bytesMax) && bytesMax >= 0, () => `tail budget ${bytesMax} bytes`);
@@ -159,7 +166,7 @@ export class TailBudget {
     // request frame holding it was the first), and keeping the request's buffer would stop the server
     // from reusing it. Consumers read it from the segment file, as Kafka serves every fetch.
     if (batch.length > this.slabBatchBytesMax || batch.length === 0) return null;
-    const slab = this.slabWithRoom(batch.length);
+    const slab = this.slabWithRoom(batch.length, of.owner);
     if (slab === null) return null;
     const at = slab.used;
     slab.buffer.set(batch, at);
@@ -175,7 +182,7 @@ export class TailBudget {
     invariant(entry.live && entry.slab === undefined, "tail budget: a new entry is live and unslabbed");
     this.enqueue(entry);
     this.heldBytes += tailEntryLength(entry);
-    this.evictWhile(() => this.heldBytes > this.bytesMax);
+    this.evictWhile(() => this.heldBytes > this.bytesMax, entry.owner);
   }
 
   /** Uncounts an entry its partition dropped; it leaves the queue when eviction reaches it. */
@@ -202,7 +209,7 @@ export class TailBudget {
    * it is live, a spare, one freed by evicting the oldest entries, or a new one while the budget has
    * room. Null when the budget cannot free a slab's worth.
    */
-  private slabWithRoom(bytes: number): TailSlab | null {
+  private slabWithRoom(bytes: number, owner: TailOwner): TailSlab | null {
     const current = this.current;
     if (current !== null && current.used + bytes <= current.buffer.length) return current;
     if (current !== null && current.live === 0) {
@@ -212,7 +219,10 @@ export class TailBudget {
     // The full slab stays held while its batches are live; it becomes a spare when the last goes.
     this.current = null;
     if (this.spares.length === 0) {
-      this.evictWhile(() => this.spares.length === 0 && this.heldBytes + this.slabBytes > this.bytesMax);
+      this.evictWhile(
+        () => this.spares.length === 0 && this.heldBytes + this.slabBytes > this.bytesMax,
+        owner,
+      );
     }
     let slab = this.spares.pop();
     if (slab === undefined) {
@@ -276,9 +286,10 @@ export class TailBudget {
   }
 
   /**
-   * Evicts the oldest queued entries while `over()` holds, telling each owner to drop its entry.
+   * Evicts the oldest queued entries while `over()` holds, telling each owner to drop its entry;
+   * `forOwner` is the owner whose batch needs the room (counted in `evictionsAcrossOwners`).
    */
-  private evictWhile(over: () => boolean): void {
+  private evictWhile(over: () => boolean, forOwner: TailOwner): void {
     while (over()) {
       // Memory holding no batch goes before any batch does: spares, then an empty slab being filled.
       const spare = this.spares.pop();
@@ -303,6 +314,8 @@ export class TailBudget {
       // The owner drops it through `release`, which keeps the byte count and counts it as a dead
       // entry still queued; it has left the queue, so that count is taken back first.
       this.deadCount -= 1;
+      this.evictions += 1;
+      if (oldest.owner !== forOwner) this.evictionsAcrossOwners += 1;
       oldest.owner.evictOldest(oldest);
       invariant(!oldest.live, "tail budget: the owner dropped the evicted entry");
       this.recycle(oldest);
