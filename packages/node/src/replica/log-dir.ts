@@ -48,12 +48,19 @@ export interface LogDirOptions {
    * index files when read.
    */
   readonly indexCacheBytesMax?: number | undefined;
+  /**
+   * Fsync a segment in the background when it rolls and write the owner's roll snapshot (default
+   * true, the broker's). Off for a caller that drives its logs synchronously (the simulator), which
+   * must never have an asynchronous flush running (see `PartitionLogOptions.flushOnRoll`).
+   */
+  readonly flushOnRoll?: boolean | undefined;
   readonly logLine: (line: string) => void;
 }
 
 export class LogDir {
   private readonly logs = new Map<string, PartitionLog>();
-  private readonly tailBudget: TailBudget;
+  /** The hot tails of every partition, under one byte bound (read-only outside: its counters). */
+  readonly tailBudget: TailBudget;
   /** The loaded index mirrors of every partition's inactive segments, under one byte bound. */
   readonly indexCache: IndexCache;
   readonly defaults: LogConfig;
@@ -119,7 +126,7 @@ export class LogDir {
         logLine: this.options.logLine,
         nowMs,
         cleanShutdown: this.cleanAtStart.delete(name),
-        flushOnRoll: true,
+        flushOnRoll: this.options.flushOnRoll ?? true,
       });
     } catch (error) {
       this.openFailures += 1;
@@ -158,7 +165,31 @@ export class LogDir {
       clean = clean && closed;
     }
     this.logs.clear();
-    if (!clean) return false;
+    return clean && this.markCleanShutdown();
+  }
+
+  /**
+   * `closeAll`, completed before returning (each log's `closeNow`): for a caller that drives its logs
+   * synchronously (the simulator). Returns whether the marker was written.
+   */
+  closeAllNow(): boolean {
+    let clean = this.openFailures === 0;
+    for (const [name, log] of this.logs) {
+      let closed: boolean;
+      try {
+        closed = log.closeNow();
+      } catch (error) {
+        this.options.logLine(`closing partition log ${name} failed: ${String(error)}`);
+        closed = false;
+      }
+      clean = clean && closed;
+    }
+    this.logs.clear();
+    return clean && this.markCleanShutdown();
+  }
+
+  /** Writes the clean-shutdown marker, last, once every log closed cleanly; false when it failed. */
+  private markCleanShutdown(): boolean {
     try {
       writeCleanShutdownMarker(this.options.files, this.options.dataDir);
       return true;
