@@ -7,6 +7,7 @@
  */
 import type { MemoryDisk } from "@eddy/storage-memory";
 import { checkHistory, type FinalLogs } from "./check-history.ts";
+import type { BrokerStorageCounters } from "./cluster/broker-log-dir.ts";
 import type { ClusterView } from "./cluster/cluster-view.ts";
 import { OnlineChecker } from "./cluster/online-checker.ts";
 import type { World } from "./cluster/world.ts";
@@ -36,6 +37,12 @@ export interface NodeDisk {
   readonly disk: MemoryDisk;
 }
 
+/** One broker's log-directory counters at the end of a run, over all its incarnations. */
+export interface NodeStorage {
+  readonly node: string;
+  readonly counters: BrokerStorageCounters;
+}
+
 /** The cluster under test, built by a model factory from the shared world. */
 export interface ClusterModel {
   readonly nodes: SimNode[];
@@ -51,6 +58,8 @@ export interface ClusterModel {
   onLiveness?(): void;
   /** The nodes' disks (brokers), as they are when asked. */
   disks?(): readonly NodeDisk[];
+  /** The brokers' log-directory counters (tail evictions, index reloads, trusted markers), as now. */
+  storage?(): readonly NodeStorage[];
   /**
    * Unmet liveness conditions right now; empty once the cluster has converged. Checks that read whole
    * logs may be left out while cheaper ones already fail (`complete` false, the periodic check); the
@@ -96,6 +105,8 @@ export interface RunResult {
   readonly probes: Probes;
   /** The brokers' disks as the run left them (unsynced bytes included). */
   readonly disks: readonly NodeDisk[];
+  /** The brokers' log-directory counters as the run left them. */
+  readonly storage: readonly NodeStorage[];
 }
 
 /**
@@ -265,6 +276,7 @@ export function closeRun(run: OpenRun): RunResult {
     trace,
     probes: run.probes,
     disks: model.disks?.() ?? [],
+    storage: model.storage?.() ?? [],
   };
 }
 

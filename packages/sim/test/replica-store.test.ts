@@ -6,7 +6,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import { MemoryDisk } from "@eddy/storage-memory";
-import { batchSummaries, encodeValues, ReplicaStore, simDataDir } from "../src/cluster/replica-store.ts";
+import { openBrokerLogDir } from "../src/cluster/broker-log-dir.ts";
+import {
+  batchSummaries,
+  encodeValues,
+  ReplicaStore,
+  simDataDir,
+  simTopic,
+} from "../src/cluster/replica-store.ts";
 
 const plain = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
 
@@ -14,6 +21,13 @@ function freshDisk(): MemoryDisk {
   const disk = new MemoryDisk();
   disk.makeDir(simDataDir);
   return disk;
+}
+
+/** Partition 0's log on `disk`, opened through a broker's log directory as the simulated broker does. */
+function openView(disk: MemoryDisk): ReplicaStore {
+  return new ReplicaStore(
+    openBrokerLogDir(disk, () => {}).open({ topic: simTopic, partition: 0 }, {}, 1_000),
+  );
 }
 
 /** Appends `count` batches of `perBatch` values each, from value `first`, and fsyncs each. */
@@ -28,7 +42,7 @@ function fill(view: ReplicaStore, count: number, perBatch: number, first = 0): v
 describe("the simulator's view of a replica log", () => {
   test("values round-trip through record batches, and segments roll with Kafka's file layout", () => {
     const disk = freshDisk();
-    const view = new ReplicaStore(ReplicaStore.openLog(disk, 0, 1_000, () => {}));
+    const view = openView(disk);
     fill(view, 400, 3);
     expect(view.end).toBe(1_200);
     expect(view.durableEnd).toBe(1_200);
@@ -45,7 +59,7 @@ describe("the simulator's view of a replica log", () => {
   });
 
   test("valuesOf decodes a consumer's fetched batches from an offset inside the first batch", () => {
-    const view = new ReplicaStore(ReplicaStore.openLog(freshDisk(), 0, 1_000, () => {}));
+    const view = openView(freshDisk());
     fill(view, 5, 4);
     const read = view.log.read({ fetchOffset: 6, maxBytes: 1 << 20 });
     expect(view.valuesOf(read.records, 6, 5)).toEqual([6, 7, 8, 9, 10]);

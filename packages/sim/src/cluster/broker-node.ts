@@ -13,6 +13,7 @@ import {
   type BrokerLiveness,
   controlledShutdownMsMax,
   HwCheckpoint,
+  type LogDir,
   PartitionReplica,
   ProducerIdAllocator,
   type ProducerIdEnv,
@@ -24,6 +25,12 @@ import { segmentFileName, toStorageError } from "@eddy/storage";
 import { MemoryDisk } from "@eddy/storage-memory";
 import { retentionCheckIntervalMs, retentionOn } from "../run-config.ts";
 import type { SimNode } from "../simulator.ts";
+import {
+  type BrokerExit,
+  type BrokerStorageCounters,
+  BrokerStorageTally,
+  openBrokerLogDir,
+} from "./broker-log-dir.ts";
 import type { ControlMessage, PartitionMeta } from "./control.ts";
 import { isControl } from "./control.ts";
 import type { CoordinatorShell } from "./coordinator-shell.ts";
@@ -108,6 +115,21 @@ export class BrokerNode implements SimNode {
   private checkedHw: number[] = [];
   /** The broker's disk: it survives crashes (losing what was not fsynced) and restarts. */
   readonly disk = new MemoryDisk();
+  /**
+   * This process's log directory (the node's `LogDir` over the disk), through which every replica's
+   * log is opened; null while the broker is down. A crash drops it as the process dies (nothing is
+   * closed); a clean stop closes it (`closeAllNow`), which writes the clean-shutdown marker.
+   */
+  private logDir: LogDir | null = null;
+  /** How the previous process ended, for the next start's count of trusted markers. */
+  private lastExit: BrokerExit = "none";
+  /**
+   * A clean stop closed the log directory and wrote its marker: the crash that follows is the exit.
+   * A close that failed to write the marker leaves the next start to recover as after a crash.
+   */
+  private closedCleanly = false;
+  /** What this broker's log directories did, over all its incarnations. */
+  private readonly storageTally = new BrokerStorageTally();
   /** The node's replication-offset-checkpoint (Kafka's lazily written high watermarks). */
   private hw: HwCheckpoint | null = null;
   private metadata: PartitionMeta[] = [];
@@ -171,19 +193,26 @@ export class BrokerNode implements SimNode {
     this.stopFenced = false;
     const partitions = w.config.workload.partitions;
     const replicas: PartitionReplica[] = [];
+    const exit = this.lastExit;
+    this.lastExit = "none";
+    let logDir: LogDir | null = null;
     const opened = this.storage(() => {
+      // A new process: a new log directory over what the disk kept. It takes the clean-shutdown
+      // marker away, which only a clean stop's `closeAllNow` wrote (a crash leaves none).
+      const dir = openBrokerLogDir(this.disk, () => w.probes.hit("storage-recovery"));
+      logDir = dir;
+      this.storageTally.started(dir, exit);
       const hw = HwCheckpoint.open(this.disk, simDataDir);
       this.hw = hw;
       this.producerIdBlocks = SimProducerIdBlocks.open(this.disk, this.brokerId);
       for (let p = 0; p < partitions; p++) {
         // Opening recovers each log from what the disk kept: a torn or lost tail is cut here, and the
-        // replica rebuilds its epoch cache and producer state from the batches that survived.
-        const log = ReplicaStore.openLog(
-          this.disk,
-          p,
-          this.nowMs,
-          () => w.probes.hit("storage-recovery"),
+        // replica rebuilds its epoch cache and producer state from the batches that survived (after a
+        // clean stop the log trusts its clean close and the replica reads the producer snapshot).
+        const log = dir.open(
+          { topic: simTopic, partition: p },
           simLogConfigFor(w.config.workload),
+          this.nowMs,
         );
         replicas.push(
           PartitionReplica.open(
@@ -213,7 +242,13 @@ export class BrokerNode implements SimNode {
         );
       }
     });
-    if (!opened) return;
+    if (!opened) {
+      // The start failed on the disk and the broker has fail-stopped: its half-opened directory is
+      // dropped like a crashed one.
+      if (logDir !== null) this.storageTally.drop(logDir);
+      return;
+    }
+    this.logDir = logDir;
     this.producerIds = new ProducerIdAllocator(this.producerIdEnv);
     this.replicas = replicas;
     this.views = replicas.map((r) => new ReplicaStore(r.log));
@@ -227,7 +262,17 @@ export class BrokerNode implements SimNode {
   }
 
   onCrash(): void {
-    for (const view of this.views) if (view.end > view.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+    // The process dies with its log directory: nothing is closed, and no marker is written. (A clean
+    // stop has closed its directory already and left nothing unflushed; its views are closed too.)
+    const logDir = this.logDir;
+    if (logDir !== null) {
+      for (const view of this.views)
+        if (view.end > view.durableEnd) this.w.probes.hit("crash-lost-unflushed");
+      this.storageTally.drop(logDir);
+    }
+    this.logDir = null;
+    this.lastExit = this.closedCleanly ? "clean" : "crash";
+    this.closedCleanly = false;
     // The replicas stop at once (a crash may come from inside one of their steps: a failed disk).
     for (const r of this.replicas) r.close();
     this.producerIds?.close();
@@ -273,6 +318,16 @@ export class BrokerNode implements SimNode {
     const hw = this.hw;
     if (hw !== null && !this.storage(() => hw.write())) return;
     for (const view of this.views) invariant(view.end === view.durableEnd, "clean stop left unflushed bytes");
+    // The broker's close: every log closed cleanly (indexes trimmed and fsynced, producer snapshots
+    // written), then the clean-shutdown marker, so the next start trusts them. A failing disk here
+    // leaves no marker, which costs only a longer recovery (the broker does not halt for it either).
+    const logDir = this.logDir;
+    if (logDir !== null) {
+      this.closedCleanly = logDir.closeAllNow();
+      w.probes.hit(this.closedCleanly ? "clean-shutdown-marker-written" : "clean-shutdown-marker-missing");
+      this.storageTally.drop(logDir);
+      this.logDir = null;
+    }
     w.sim.crash(index);
   }
 
@@ -887,6 +942,11 @@ export class BrokerNode implements SimNode {
 
   replicaLog(p: number): ReplicaStore | undefined {
     return this.views[p];
+  }
+
+  /** What this broker's log directories did so far, over all its incarnations. */
+  storageCounters(): BrokerStorageCounters {
+    return this.storageTally.withLive(this.logDir);
   }
 }
 

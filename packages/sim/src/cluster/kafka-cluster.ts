@@ -178,6 +178,7 @@ function kafkaModel(w: World, options: KafkaClusterOptions): ClusterModel {
       }
     },
     disks: () => brokers.map((b) => ({ node: b.name, disk: b.disk })),
+    storage: () => brokers.map((b) => ({ node: b.name, counters: b.storageCounters() })),
     livenessGaps(complete = true): LivenessGap[] {
       const gaps: LivenessGap[] = [];
       const consumers = members();

@@ -1,7 +1,8 @@
 /**
- * One partition replica's storage on a simulated broker: the real segmented log of
- * @eddy/storage-memory (`PartitionLog`) over the broker's `MemoryDisk`, driven synchronously inside
- * simulator events through the log's `...Now` methods. The disk's fault hooks are the simulator's disk
+ * One partition replica's storage on a simulated broker: the real segmented log of @eddy/storage
+ * (`PartitionLog`) over the broker's `MemoryDisk`, opened through the broker's log directory
+ * (`broker-log-dir.ts`, the node's `LogDir`) and driven synchronously inside simulator events through
+ * the log's `...Now` methods. The disk's fault hooks are the simulator's disk
  * faults: a failed write or fsync is the disk's `failNextWrite` / `failNextSync`, a crash is the disk's
  * `crash` (unsynced bytes lost, or a torn tail kept), and recovery is the engine's own recovery at the
  * next open. Records carry the workload's values as decimal text, so `bun run dump-log` style tools and
@@ -14,15 +15,12 @@
 import { invariant } from "@eddy/core";
 import { walkBatches } from "@eddy/node";
 import { decodeRecordBatch, encodeRecordBatch, type StoredBatchHeader } from "@eddy/protocol";
-import { type LogConfig, logConfigMake, PartitionLog } from "@eddy/storage";
-import type { MemoryDisk } from "@eddy/storage-memory";
+import { type LogConfig, logConfigMake, type PartitionLog } from "@eddy/storage";
 
 /** The topic every simulated partition belongs to. */
 export const simTopic = "t";
 /** The broker's data directory on its memory disk. */
 export const simDataDir = "/data";
-/** Bytes of recent batches each replica keeps in memory for reads (the engine's hot tail). */
-export const replicaTailBytesMax = 256 * 1024;
 /** Bytes one read returns at most: a fetch response or one step of a scan. */
 export const replicaReadBytesMax = 16 * 1024;
 /** Decoded batches a replica remembers for the checkers; the memory is cleared when full. */
@@ -138,25 +136,6 @@ export class ReplicaStore {
   private readonly decoded = new Map<number, { readonly crc: number; readonly values: readonly number[] }>();
 
   constructor(readonly log: PartitionLog) {}
-
-  /** Opens (and recovers) partition `partition`'s log on `disk`; throws StorageError when the disk fails. */
-  static openLog(
-    disk: MemoryDisk,
-    partition: number,
-    nowMs: number,
-    logLine: (line: string) => void,
-    config: LogConfig = simLogConfig,
-  ): PartitionLog {
-    return PartitionLog.open({
-      files: disk,
-      dir: `${simDataDir}/${simTopic}-${partition}`,
-      name: `${simTopic}-${partition}`,
-      config,
-      tailCacheBytesMax: replicaTailBytesMax,
-      logLine,
-      nowMs,
-    });
-  }
 
   /** First offset held. */
   get start(): number {
