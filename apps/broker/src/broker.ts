@@ -40,6 +40,11 @@ export class Broker {
     return this.server.endpointOf(this.clientListenerName).advertisedPort;
   }
 
+  /** Socket reads given back as soon as their requests were answered (`net/chunk-release.ts`; tests read it). */
+  get chunksReleased(): number {
+    return this.server.chunksReleased;
+  }
+
   /** Large request frames whose buffer was reused (the frame pool's count; tests read it). */
   get framesReused(): number {
     return this.server.framePool.reusedCount;

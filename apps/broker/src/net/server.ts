@@ -15,6 +15,7 @@
 import { FrameError, FrameReader } from "@eddy/protocol";
 import type { Socket, TCPSocketListener } from "bun";
 import type { ListenerTls } from "../config/ssl-settings.ts";
+import { type ChunkLease, frameAnswered, leaseFor, leaseOf } from "./chunk-release.ts";
 import { FrameBufferPool } from "./frame-pool.ts";
 import { bunTlsOptions, tlsVerdict } from "./tls-listener.ts";
 
@@ -177,6 +178,8 @@ export class Server {
   /** Where consecutive parts are joined for one write (`writeJoinBytesMax`); used synchronously only. */
   private readonly joinScratch = new Uint8Array(writeJoinBytesMax);
   private responsesTotal = 0;
+  /** Socket reads given back once all their requests were answered (`chunk-release.ts`). */
+  private chunksReleasedTotal = 0;
   private drainWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ServerOptions) {
@@ -192,6 +195,11 @@ export class Server {
    */
   get writeCounts(): { readonly responses: number; readonly socketWrites: number } {
     return { responses: this.responsesTotal, socketWrites: this.socketWritesTotal };
+  }
+
+  /** Socket reads whose memory was given back as soon as their requests were answered (tests read it). */
+  get chunksReleased(): number {
+    return this.chunksReleasedTotal;
   }
 
   /** Open connections over every listener (the admin listener's connection-count gauge). */
@@ -389,13 +397,14 @@ export class Server {
       }
       throw error;
     }
+    const lease = leaseOf(chunk, frames, state.reader.isIdle);
     for (const frame of frames) {
       if (state.closed || state.closing !== null) return;
-      this.dispatch(socket, frame);
+      this.dispatch(socket, frame, leaseFor(lease, frame));
     }
   }
 
-  private dispatch(socket: BrokerSocket, frame: Uint8Array): void {
+  private dispatch(socket: BrokerSocket, frame: Uint8Array, lease: ChunkLease | null): void {
     const state = socket.data;
     const slot: Slot = { done: false, response: null };
     state.slots.push(slot);
@@ -412,7 +421,9 @@ export class Server {
       slot.response = response;
       settle();
       // The response is made: a handler that keeps nothing of the frame lets its buffer be reused.
-      if (state.handler.framesReusable?.(frame, state.info) === true) this.framePool.give(frame);
+      const reusable = state.handler.framesReusable?.(frame, state.info) === true;
+      if (reusable) this.framePool.give(frame);
+      if (lease !== null && frameAnswered(lease, reusable)) this.chunksReleasedTotal++;
       this.releaseSlots(socket);
     };
     const onError = (error: unknown): void => {
@@ -422,6 +433,8 @@ export class Server {
         return;
       }
       settle();
+      // A request that failed may have left anything holding its frame: its read is never released.
+      if (lease !== null) frameAnswered(lease, false);
       if (state.closed) return;
       if (error instanceof CloseConnection) this.fail(socket, error.message);
       else this.fail(socket, `internal error: ${(error as Error)?.stack ?? String(error)}`);
