@@ -40,7 +40,7 @@ export class Broker {
     return this.server.endpointOf(this.clientListenerName).advertisedPort;
   }
 
-  /** Socket reads given back as soon as their requests were answered (`net/chunk-release.ts`; tests read it). */
+  /** Socket reads given back as soon as their requests were answered (`@eddy/protocol`'s `chunk-lease.ts`; tests read it). */
   get chunksReleased(): number {
     return this.server.chunksReleased;
   }

@@ -1,6 +1,6 @@
 /**
  * Socket reads are given back as soon as every produce request in them is answered
- * (`net/chunk-release.ts`: the read's buffer is detached, so its bytes are freed without waiting for
+ * (`@eddy/protocol`'s `chunk-lease.ts`: the read's buffer is detached, so its bytes are freed without waiting for
  * a full collection). Nothing may read a produce frame after its answer, or records would read back
  * empty or throw. Three kafkajs producers of small records (acks -1, 1 and -1, many sends in flight,
  * so one read carries several requests) write to a broker on the file system; the broker must have

@@ -252,6 +252,9 @@ export async function consumeFrom(
         // One wall-clock reading per response: every record in it was delivered at the same moment.
         const deliveredMs = performance.timeOrigin + performance.now();
         for (const { cursor, slices } of received) countRecords(slices, cursor, deliveredMs);
+        // Nothing reads this response again: its socket reads go back now rather than at a full
+        // collection, which would stall the next deliveries (up to 8 ms a pause at 1.5 M records/s).
+        connection.release(response);
       }
     } finally {
       // The fetch sent after the last counted response is not waited for: the run is over, and the

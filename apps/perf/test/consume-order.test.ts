@@ -37,10 +37,16 @@ function scriptedOptions(recordsCount: number, warmupRecords: number): ConsumeOp
 
 test("the next fetch is sent from past the checked batches before the records are counted", async () => {
   const fetchOffsets: bigint[] = [];
+  const released: object[] = [];
   const batch = buildBatch(new Uint8Array(10).fill(65), Date.now(), [{ timestampDelta: 0, count: 5 }]);
   rewriteBaseOffset(batch, 7n);
   const connection = {
     address: "scripted:0",
+    release(response: object) {
+      // Given back only once its records were counted: the second fetch was already sent.
+      expect(fetchOffsets.length).toBe(2);
+      released.push(response);
+    },
     request(apiKey: number, _version: number, body: { topics: { partitions: { fetchOffset: bigint }[] }[] }) {
       expect(apiKey).toBe(ApiKey.Fetch);
       fetchOffsets.push(body.topics[0]!.partitions[0]!.fetchOffset);
@@ -61,6 +67,8 @@ test("the next fetch is sent from past the checked batches before the records ar
   const figures = await consumeFrom(options, [cursor], () => {}, 0);
   expect(figures.records).toBe(5);
   expect(fetchOffsets).toEqual([7n, 12n]);
+  // The counted response was handed back to the connection once, to give its reads back.
+  expect(released.length).toBe(1);
   expect(cursor.nextOffset).toBe(12n);
   // CreateTime is whole milliseconds, so a record can look up to 1 ms younger than it is.
   expect(figures.latencyMsP50!).toBeGreaterThanOrEqual(sendSpinMs - 1);
@@ -70,6 +78,7 @@ test("with --warmup-records, the records after the warm-up count again in a stea
   const batch = buildBatch(new Uint8Array(10).fill(65), Date.now(), [{ timestampDelta: 0, count: 5 }]);
   const connection = {
     address: "scripted:0",
+    release() {},
     request(
       _apiKey: number,
       _version: number,

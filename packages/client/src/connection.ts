@@ -9,11 +9,16 @@
  */
 import {
   type ApiKey,
+  type ChunkLease,
   decodeResponse,
   encodeRequestFrame,
   FrameReader,
+  frameAnswered,
+  leaseFor,
+  leaseOf,
   type RequestInputByKey,
   type ResponseByKey,
+  releaseOwnedFrame,
   Writer,
 } from "@eddy/protocol";
 import { type ClientSecurity, plaintextSecurity } from "./client-security.ts";
@@ -22,6 +27,7 @@ import { bunTlsOptions, hostNameMismatch, tlsRefused } from "./tls-options.ts";
 
 /** More unanswered requests than this on one connection is a bug in a caller's bound. */
 export const pendingRequestsMax = 10_000;
+const fetchApiKey = 1;
 
 interface PendingRequest {
   readonly correlationId: number;
@@ -37,6 +43,12 @@ export class ConnectionError extends Error {}
 
 export class KafkaConnection {
   private readonly frames = new FrameReader();
+  /**
+   * What `release` gives back for a fetch response: the lease of the read its frame is a view of, or
+   * the frame itself when the reader assembled it. Weak: a response never released is left to the
+   * collector, as any other.
+   */
+  private readonly releasable = new WeakMap<object, ChunkLease | Uint8Array>();
   /** Unanswered requests, oldest first; `pendingHead` skips answered ones without shifting the array. */
   private pending: PendingRequest[] = [];
   private pendingHead = 0;
@@ -251,6 +263,7 @@ export class KafkaConnection {
       this.fail(new ConnectionError(`${this.address} sent a bad frame: ${(error as Error).message}`));
       return;
     }
+    const lease = leaseOf(chunk, frames, this.frames.isIdle);
     for (const frame of frames) {
       const request = this.pending[this.pendingHead];
       if (request === undefined) {
@@ -272,12 +285,41 @@ export class KafkaConnection {
         if (decoded.correlationId !== request.correlationId) {
           throw new Error(`correlation id ${decoded.correlationId}, expected ${request.correlationId}`);
         }
+        this.noteReleasable(request.apiKey, frame, leaseFor(lease, frame), decoded.body);
         request.resolve(decoded.body);
       } catch (error) {
         this.fail(new ConnectionError(`${this.address} sent a bad response: ${(error as Error).message}`));
         return;
       }
     }
+  }
+
+  /**
+   * The caller is done with a fetch response: nothing reads its records again. Its socket read (once
+   * every response in that read is released) or the frame assembled for it is given back at once
+   * (`@eddy/protocol`'s `chunk-lease.ts`), so a response promoted by a young collection does not wait
+   * for a full one. Optional; a response of any other API, or one released twice, is ignored.
+   */
+  release(response: object): void {
+    const held = this.releasable.get(response);
+    if (held === undefined) return;
+    this.releasable.delete(response);
+    if (held instanceof Uint8Array) releaseOwnedFrame(held);
+    else frameAnswered(held, true);
+  }
+
+  /**
+   * Remembers how a fetch response may be released. A frame of another API that is a view of the
+   * read pins the read for good: its response may keep views of it (bytes fields) for any time.
+   */
+  private noteReleasable(apiKey: ApiKey, frame: Uint8Array, lease: ChunkLease | null, body: unknown): void {
+    if (apiKey !== fetchApiKey || typeof body !== "object" || body === null) {
+      if (lease !== null) lease.releasable = false;
+      return;
+    }
+    if (lease !== null) this.releasable.set(body, lease);
+    else if (frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength)
+      this.releasable.set(body, frame);
   }
 
   private checkTimeout(): void {

@@ -12,6 +12,7 @@ export * from "./codec/writer.ts";
 // Kafka error codes.
 export * from "./error-codes.ts";
 // TCP frame reader.
+export * from "./frame/chunk-lease.ts";
 export * from "./frame/frame-reader.ts";
 // Generated message codecs (part of the message codec above).
 export * from "./generated/index.ts";

@@ -12,10 +12,9 @@
  * Must never let one client's bad bytes or slow reading affect another client: errors close only
  * that connection, and a connection whose responses pile up stops being read until they drain.
  */
-import { FrameError, FrameReader } from "@eddy/protocol";
+import { type ChunkLease, FrameError, FrameReader, frameAnswered, leaseFor, leaseOf } from "@eddy/protocol";
 import type { Socket, TCPSocketListener } from "bun";
 import type { ListenerTls } from "../config/ssl-settings.ts";
-import { type ChunkLease, frameAnswered, leaseFor, leaseOf } from "./chunk-release.ts";
 import { FrameBufferPool } from "./frame-pool.ts";
 import { bunTlsOptions, tlsVerdict } from "./tls-listener.ts";
 
@@ -178,7 +177,7 @@ export class Server {
   /** Where consecutive parts are joined for one write (`writeJoinBytesMax`); used synchronously only. */
   private readonly joinScratch = new Uint8Array(writeJoinBytesMax);
   private responsesTotal = 0;
-  /** Socket reads given back once all their requests were answered (`chunk-release.ts`). */
+  /** Socket reads given back once all their requests were answered (`@eddy/protocol`'s `chunk-lease.ts`). */
   private chunksReleasedTotal = 0;
   private drainWaiters: (() => void)[] = [];
 

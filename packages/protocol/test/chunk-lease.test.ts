@@ -1,10 +1,10 @@
 /**
- * The lease rules of `chunk-release.ts` on plain buffers: a read is given back only when the reader
+ * The lease rules of `chunk-lease.ts` on plain buffers: a read is given back only when the reader
  * holds none of it, it is a buffer of its own, and every frame that is a view of it was answered by a
  * handler that keeps nothing; then its bytes are detached at once.
  */
 import { expect, test } from "bun:test";
-import { frameAnswered, leaseFor, leaseOf } from "./chunk-release.ts";
+import { frameAnswered, leaseFor, leaseOf, releaseOwnedFrame } from "../src/frame/chunk-lease.ts";
 
 const detached = (buffer: ArrayBuffer): boolean => (buffer as unknown as { detached: boolean }).detached;
 
@@ -50,4 +50,14 @@ test("only the frames that are views of the read count against its lease", () =>
   expect(frameAnswered(lease, true)).toBe(false);
   expect(frameAnswered(lease, true)).toBe(true);
   expect(detached(chunk.buffer as ArrayBuffer)).toBe(true);
+});
+
+test("a frame that is its whole buffer is released; a view into a shared buffer never is", () => {
+  const owned = new Uint8Array(32).fill(1);
+  expect(releaseOwnedFrame(owned)).toBe(true);
+  expect(detached(owned.buffer as ArrayBuffer)).toBe(true);
+  expect(releaseOwnedFrame(owned)).toBe(false);
+  const shared = new Uint8Array(64);
+  expect(releaseOwnedFrame(shared.subarray(0, 32))).toBe(false);
+  expect(detached(shared.buffer as ArrayBuffer)).toBe(false);
 });
