@@ -10,12 +10,26 @@ import { meterProduce } from "../admin/broker-metrics.ts";
 import { allowed, deniedNames } from "../security/authorizer-checks.ts";
 import { defineApi } from "./api.ts";
 
+/** One partition's answer, filled in when its replica answers. */
+interface PartitionAnswer {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  errorMessage: string | null;
+}
+
 export const produceApi = defineApi({
   key: 0,
   name: "Produce",
   versionMin: 3,
   versionMax: 8,
-  handle: async (ctx, request) => {
+  // Synchronous when every partition answers at once (acks 0 and 1, refusals), which is most produce
+  // traffic: a Promise per topic and per partition was most of the objects a small request made, at
+  // tens of thousands of requests a second. With acks=-1 a partition may answer later (when the ISR
+  // has the batch), and the response then waits for the last of them.
+  handle: (ctx, request) => {
     const { acks } = request;
     const valid = acks === 0 || acks === 1 || acks === -1;
     // Kafka's rules: WRITE on each topic, and WRITE on the transactional id when there is one.
@@ -27,46 +41,64 @@ export const produceApi = defineApi({
       "TOPIC",
       request.topicData.map((t) => t.name),
     );
-    const responses = await Promise.all(
-      request.topicData.map(async (topic) => ({
-        name: topic.name,
-        partitionResponses: await Promise.all(
-          topic.partitionData.map(async (p) => {
-            const replica = ctx.node.partition(topic.name, p.index);
-            const refusal = transactionDenied
-              ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-              : denied.has(topic.name)
-                ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
-                : valid
-                  ? null
-                  : ErrorCode.INVALID_REQUIRED_ACKS;
-            const outcome =
-              refusal !== null
-                ? { errorCode: refusal, baseOffset: -1, logStartOffset: -1, errorMessage: null }
-                : replica === undefined
-                  ? {
-                      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                      baseOffset: -1,
-                      logStartOffset: -1,
-                      errorMessage: null,
-                    }
-                  : await new Promise<ProduceOutcome>((resolve) =>
-                      replica.produce(p.records, acks, request.timeoutMs, resolve),
-                    );
-            meterProduce(ctx.node, topic.name, p.records, outcome);
-            return {
-              index: p.index,
-              errorCode: outcome.errorCode,
-              baseOffset: BigInt(outcome.baseOffset),
-              logAppendTimeMs: -1n,
-              logStartOffset: BigInt(outcome.logStartOffset),
-              errorMessage: outcome.errorMessage,
-            };
-          }),
-        ),
-      })),
-    );
-    if (acks === 0) return null;
-    return { responses, throttleTimeMs: 0 };
+    let waiting: Promise<void>[] | null = null;
+    const responses = request.topicData.map((topic) => ({
+      name: topic.name,
+      partitionResponses: topic.partitionData.map((p): PartitionAnswer => {
+        const answer: PartitionAnswer = {
+          index: p.index,
+          errorCode: ErrorCode.NONE,
+          baseOffset: -1n,
+          logAppendTimeMs: -1n,
+          logStartOffset: -1n,
+          errorMessage: null,
+        };
+        const settle = (outcome: Omit<ProduceOutcome, "duplicate"> & { duplicate?: boolean }): void => {
+          meterProduce(ctx.node, topic.name, p.records, outcome);
+          answer.errorCode = outcome.errorCode;
+          answer.baseOffset = BigInt(outcome.baseOffset);
+          answer.logStartOffset = BigInt(outcome.logStartOffset);
+          answer.errorMessage = outcome.errorMessage;
+        };
+        const replica = ctx.node.partition(topic.name, p.index);
+        const refusal = transactionDenied
+          ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+          : denied.has(topic.name)
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : valid
+              ? replica === undefined
+                ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                : null
+              : ErrorCode.INVALID_REQUIRED_ACKS;
+        if (refusal !== null || replica === undefined) {
+          settle({
+            errorCode: refusal ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            baseOffset: -1,
+            logStartOffset: -1,
+            errorMessage: null,
+          });
+          return answer;
+        }
+        // The replica answers exactly once, during this call or later.
+        let answered = false;
+        let wake: (() => void) | null = null;
+        replica.produce(p.records, acks, request.timeoutMs, (outcome) => {
+          settle(outcome);
+          answered = true;
+          wake?.();
+        });
+        if (!answered) {
+          waiting ??= [];
+          waiting.push(
+            new Promise<void>((resolve) => {
+              wake = resolve;
+            }),
+          );
+        }
+        return answer;
+      }),
+    }));
+    const result = acks === 0 ? null : { responses, throttleTimeMs: 0 };
+    return waiting === null ? result : Promise.all(waiting).then(() => result);
   },
 });
