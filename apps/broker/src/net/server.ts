@@ -396,7 +396,9 @@ export class Server {
       }
       throw error;
     }
-    const lease = leaseOf(chunk, frames, state.reader.isIdle);
+    // Plaintext reads only: the promise that each read is a buffer of its own is checked for Bun's
+    // TCP sockets (packages/client/test/socket-chunks.test.ts), not for its TLS ones.
+    const lease = state.info.tls === null ? leaseOf(chunk, frames, state.reader.isIdle) : null;
     for (const frame of frames) {
       if (state.closed || state.closing !== null) return;
       this.dispatch(socket, frame, leaseFor(lease, frame));
