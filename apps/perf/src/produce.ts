@@ -138,7 +138,7 @@ async function produceTo(
 
       const count = batchCount;
       requestsCount++;
-      const steady = warmup.steadyCountOf(handed, 1) === 1 ? warmup.steady() : null;
+      const steady = warmup.isSteady(handed) ? warmup.steady() : null;
       handed += count;
       const batch = batches.build(baseTimestampMs, runs);
       const body = {

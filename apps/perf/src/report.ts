@@ -98,6 +98,11 @@ export class WarmupSplit {
 
   constructor(readonly warmupRecords: number) {}
 
+  /** Whether record number `index` of the run (0-based) is past the warm-up. */
+  isSteady(index: number): boolean {
+    return this.warmupRecords > 0 && index >= this.warmupRecords;
+  }
+
   /** Of `count` records, the first being record number `first` of the run, how many are past the warm-up. */
   steadyCountOf(first: number, count: number): number {
     if (this.warmupRecords <= 0) return 0;
