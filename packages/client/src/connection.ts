@@ -8,7 +8,7 @@
  * callers (producer and consumer loops) bound what they send by awaiting those.
  */
 import {
-  type ApiKey,
+  ApiKey,
   type ChunkLease,
   decodeResponse,
   encodeRequestFrame,
@@ -27,7 +27,6 @@ import { bunTlsOptions, hostNameMismatch, tlsRefused } from "./tls-options.ts";
 
 /** More unanswered requests than this on one connection is a bug in a caller's bound. */
 export const pendingRequestsMax = 10_000;
-const fetchApiKey = 1;
 
 interface PendingRequest {
   readonly correlationId: number;
@@ -316,7 +315,7 @@ export class KafkaConnection {
    * read pins the read for good: its response may keep views of it (bytes fields) for any time.
    */
   private noteReleasable(apiKey: ApiKey, frame: Uint8Array, lease: ChunkLease | null, body: unknown): void {
-    if (apiKey !== fetchApiKey || typeof body !== "object" || body === null) {
+    if (apiKey !== ApiKey.Fetch || typeof body !== "object" || body === null) {
       if (lease !== null) lease.releasable = false;
       return;
     }
